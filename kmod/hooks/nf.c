@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nf.c - netfilter attachment: the IPv4 and IPv6 hooks of a namespace
+ *
+ * DOC: Theory of Operation
+ *
+ * Four hooks per monitored namespace: PRE_ROUTING and LOCAL_OUT, for IPv4
+ * and IPv6.  Together they see every IP packet of the namespace once:
+ *
+ * - received packets, for this host or forwarded, at PRE_ROUTING;
+ * - locally generated packets at LOCAL_OUT;
+ * - loopback packets pass LOCAL_OUT, then PRE_ROUTING on the loopback
+ *   device: they are taken at LOCAL_OUT and skipped at PRE_ROUTING.
+ *
+ * Not seen: packets injected with AF_PACKET (they bypass LOCAL_OUT and go
+ * straight to the device) and bridged traffic (it never reaches the IP
+ * hooks of the bridging namespace).
+ *
+ * Placement: priority %MOS_NF_PRI, just after defragmentation
+ * (NF_IP_PRI_CONNTRACK_DEFRAG, -400) and before raw (-300) and conntrack
+ * (-200).  nf_defrag_ipv4/ipv6 are enabled for each monitored namespace,
+ * so TCP inside IP fragments is seen reassembled, whether or not conntrack
+ * is in use.
+ *
+ * Context: PRE_ROUTING runs in softirq, LOCAL_OUT in process context with
+ * bottom halves enabled.  The hooks touch only this CPU's counters, with
+ * bottom halves disabled, so a softirq cannot interrupt an update on the
+ * same CPU.  No lock, no allocation.  Every hook returns NF_ACCEPT.
+ *
+ * Packets are never modified: headers are read with skb_header_pointer(),
+ * which copes with non-linear skbs and GSO aggregates.
+ */
+
+#include <linux/module.h>
+#include <linux/netdevice.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/skbuff.h>
+#include <net/netfilter/ipv4/nf_defrag_ipv4.h>
+#include <net/netfilter/ipv6/nf_defrag_ipv6.h>
+#include "../mos.h"
+#include "../tcpmon/tcpmon.h"
+
+#define MOS_NF_PRI	(NF_IP_PRI_CONNTRACK_DEFRAG + 50)
+
+static_assert(MOS_NF_PRI > NF_IP_PRI_CONNTRACK_DEFRAG &&
+	      MOS_NF_PRI < NF_IP_PRI_RAW);
+static_assert((int)NF_IP_PRI_CONNTRACK_DEFRAG ==
+	      (int)NF_IP6_PRI_CONNTRACK_DEFRAG);
+
+static const void *mos_skb_read(const void *pkt, unsigned int off,
+				unsigned int len, void *buf)
+{
+	return skb_header_pointer(pkt, off, len, buf);
+}
+
+/**
+ * mos_nf_count() - account one packet to its namespace
+ * @skb: the packet, from its IP header
+ * @net: its namespace
+ * @family: 4 or 6
+ */
+static void mos_nf_count(struct sk_buff *skb, struct net *net, u8 family)
+{
+	struct mos_pcpu_stats *s;
+	enum tm_parse_res r;
+	struct tm_pkt p;
+
+	r = mos_tm_parse(skb, skb->len, family,
+			 skb_is_gso(skb) ? TM_PARSE_F_GSO : 0, mos_skb_read,
+			 &p);
+
+	local_bh_disable();
+	s = this_cpu_ptr(mos_pernet(net)->stats);
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_inc(&s->c[MOS_STAT_PACKETS]);
+	u64_stats_add(&s->c[MOS_STAT_BYTES], skb->len);
+	switch (r) {
+	case TM_PKT_TCP:
+		u64_stats_inc(&s->c[family == 4 ? MOS_STAT_TCP4 :
+				    MOS_STAT_TCP6]);
+		if (p.tcp_flags & TM_TCPF_SYN)
+			u64_stats_inc(&s->c[MOS_STAT_SYN]);
+		break;
+	case TM_PKT_OTHER:
+		u64_stats_inc(&s->c[MOS_STAT_NONTCP]);
+		break;
+	case TM_PKT_BAD:
+		u64_stats_inc(&s->c[MOS_STAT_PARSE_ERR]);
+		break;
+	}
+	u64_stats_update_end(&s->syncp);
+	local_bh_enable();
+}
+
+static unsigned int mos_nf_prerouting(void *priv, struct sk_buff *skb,
+				      const struct nf_hook_state *state)
+{
+	/* Loopback packets were counted at LOCAL_OUT. */
+	if (state->in && (state->in->flags & IFF_LOOPBACK))
+		return NF_ACCEPT;
+	mos_nf_count(skb, state->net, state->pf == NFPROTO_IPV4 ? 4 : 6);
+	return NF_ACCEPT;
+}
+
+static unsigned int mos_nf_local_out(void *priv, struct sk_buff *skb,
+				     const struct nf_hook_state *state)
+{
+	mos_nf_count(skb, state->net, state->pf == NFPROTO_IPV4 ? 4 : 6);
+	return NF_ACCEPT;
+}
+
+static const struct nf_hook_ops mos_nf_ops[] = {
+	{
+		.hook = mos_nf_prerouting,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_PRE_ROUTING,
+		.priority = MOS_NF_PRI,
+	},
+	{
+		.hook = mos_nf_local_out,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_LOCAL_OUT,
+		.priority = MOS_NF_PRI,
+	},
+	{
+		.hook = mos_nf_prerouting,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_PRE_ROUTING,
+		.priority = MOS_NF_PRI,
+	},
+	{
+		.hook = mos_nf_local_out,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_LOCAL_OUT,
+		.priority = MOS_NF_PRI,
+	},
+};
+
+/**
+ * mos_hooks_register() - attach mos to a namespace
+ * @net: the namespace
+ *
+ * Enables IPv4 and IPv6 defragmentation for @net, then registers the
+ * hooks.  Undone by mos_hooks_unregister().
+ *
+ * Context: process, may sleep; the namespace's mos lock held.
+ * Return: 0 or negative errno, with nothing left registered.
+ */
+int mos_hooks_register(struct net *net)
+{
+	int err;
+
+	err = nf_defrag_ipv4_enable(net);
+	if (err)
+		return err;
+	err = nf_defrag_ipv6_enable(net);
+	if (err)
+		goto err_defrag4;
+	err = nf_register_net_hooks(net, mos_nf_ops, ARRAY_SIZE(mos_nf_ops));
+	if (err)
+		goto err_defrag6;
+	return 0;
+
+err_defrag6:
+	nf_defrag_ipv6_disable(net);
+err_defrag4:
+	nf_defrag_ipv4_disable(net);
+	return err;
+}
+
+/**
+ * mos_hooks_unregister() - detach mos from a namespace
+ * @net: the namespace
+ *
+ * The hooks may still run on other CPUs until the caller has waited
+ * (synchronize_net()).
+ *
+ * Context: process, may sleep; the namespace's mos lock held.
+ */
+void mos_hooks_unregister(struct net *net)
+{
+	nf_unregister_net_hooks(net, mos_nf_ops, ARRAY_SIZE(mos_nf_ops));
+	nf_defrag_ipv6_disable(net);
+	nf_defrag_ipv4_disable(net);
+}

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - mos.ko: TCP flow monitoring for middleboxes, from netfilter
+ *
+ * DOC: Theory of Operation
+ *
+ * The module is three registrations, made in this order and undone in
+ * exactly the reverse order:
+ *
+ * 1. per network namespace state (netns.c), which owns the netfilter
+ *    hooks of each monitored namespace;
+ * 2. the generic netlink family "mos" (genl.c), the control plane;
+ * 3. the /dev/mos misc device (chardev.c), event delivery.
+ *
+ * Nothing is hooked at load time unless the enable_init_net parameter asks
+ * for it: a namespace is monitored once enabled over generic netlink.
+ */
+
+#include <linux/module.h>
+#include "mos.h"
+
+static int __init mos_init(void)
+{
+	int err;
+
+	err = mos_net_init();
+	if (err)
+		goto err_net;
+	err = mos_genl_init();
+	if (err)
+		goto err_genl;
+	err = mos_dev_init();
+	if (err)
+		goto err_dev;
+	pr_info("mos " MOS_VERSION " loaded\n");
+	return 0;
+
+err_dev:
+	mos_genl_exit();
+err_genl:
+	mos_net_exit();
+err_net:
+	return err;
+}
+
+static void __exit mos_exit(void)
+{
+	mos_dev_exit();
+	mos_genl_exit();
+	mos_net_exit();
+}
+
+module_init(mos_init);
+module_exit(mos_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("mos: middlebox TCP flow monitoring with userspace event delivery");
+MODULE_VERSION(MOS_VERSION);

@@ -1,0 +1,102 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kernels.sh - where the kernels the VM tests boot are, and how to boot them
+#
+# Sourced by tools/vm/run; also a command for the Makefile:
+#   kernels.sh release 6.1|6.12|debug    print the kernel release
+#   kernels.sh kdir 6.1|6.12|debug       print the tree to build modules against
+#
+# 6.1 and 6.12 are Debian bookworm's packaged kernels (linux-image-amd64 and
+# linux-image-6.12.*+deb12-amd64); the newest installed of each series wins.
+# "debug" is the sanitizer kernel: $MOS_DEBUG_KERNEL_DIR if set, else
+# ../shared/kernels/debug-6.12 when present, else the one built by
+# tools/vm/build-debug-kernel in ~/.cache/mos/debug-6.12.
+
+_mos_proj=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+mos_debug_dir() {
+	local d
+	for d in "${MOS_DEBUG_KERNEL_DIR:-}" "$_mos_proj/../shared/kernels/debug-6.12" \
+		"${XDG_CACHE_HOME:-$HOME/.cache}/mos/debug-6.12"; do
+		[ -n "$d" ] && [ -f "$d/bzImage" ] && [ -f "$d/release" ] && { echo "$d"; return 0; }
+	done
+	return 1
+}
+
+# Newest installed Debian kernel of a series, by release string.
+mos_debian_release() {
+	local pat
+	case "$1" in
+	6.1) pat='6.1.0-*-amd64' ;;
+	6.12) pat='6.12.*+deb12-amd64' ;;
+	*) return 1 ;;
+	esac
+	# shellcheck disable=SC2086
+	ls -d /boot/vmlinuz-$pat 2>/dev/null | sed 's|^/boot/vmlinuz-||' | sort -V | tail -n 1
+}
+
+mos_vm_kernel() {
+	local d
+	vm_cpu="max,la57=off"
+	vm_extra_append=""
+	case "$1" in
+	6.1|6.12)
+		vm_release=$(mos_debian_release "$1")
+		[ -n "$vm_release" ] || { echo "vm: no Debian $1 kernel installed (make deps)" >&2; return 1; }
+		vm_image=/boot/vmlinuz-$vm_release
+		vm_moddir=/lib/modules/$vm_release
+		[ -r "$vm_image" ] || { echo "vm: cannot read $vm_image" >&2; return 1; }
+		;;
+	debug)
+		d=$(mos_debug_dir) || { echo "vm: no debug kernel (../shared/kernels/debug-6.12, or tools/vm/build-debug-kernel)" >&2; return 1; }
+		vm_release=$(cat "$d/release")
+		vm_image=$d/bzImage
+		vm_moddir=
+		# KASAN makes ACPI's PCI routing methods crawl; route PCI IRQs without it.
+		vm_extra_append="pci=noacpi"
+		;;
+	*)
+		echo "vm: unknown kernel '$1' (6.1, 6.12 or debug)" >&2
+		return 1
+		;;
+	esac
+}
+
+# The module build tree: Debian's headers package, or the debug kernel's
+# build.tar.xz unpacked once into build/kdir-debug-RELEASE.
+mos_vm_kdir() {
+	local d rel out
+	case "$1" in
+	6.1|6.12)
+		rel=$(mos_debian_release "$1")
+		[ -n "$rel" ] && [ -d "/lib/modules/$rel/build" ] || return 1
+		echo "/lib/modules/$rel/build"
+		;;
+	debug)
+		d=$(mos_debug_dir) || return 1
+		rel=$(cat "$d/release")
+		out="$_mos_proj/build/kdir-debug-$rel"
+		if [ ! -f "$out/.unpacked" ]; then
+			rm -rf "$out" && mkdir -p "$out" &&
+				tar -xJf "$d/build.tar.xz" -C "$out" &&
+				touch "$out/.unpacked" || return 1
+		fi
+		echo "$out"
+		;;
+	*) return 1 ;;
+	esac
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	case "${1:-}" in
+	release)
+		case "${2:-}" in
+		debug) d=$(mos_debug_dir) && cat "$d/release" ;;
+		*) r=$(mos_debian_release "${2:-}") && [ -n "$r" ] && echo "$r" ;;
+		esac
+		;;
+	kdir) mos_vm_kdir "${2:-}" ;;
+	*) echo "usage: kernels.sh release|kdir 6.1|6.12|debug" >&2; exit 2 ;;
+	esac
+fi
