@@ -1,0 +1,161 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# mos: everything builds from here.
+#
+#   make              mos.ko for every supported kernel whose headers are
+#                     installed, plus the userspace parts
+#   make KDIR=DIR     mos.ko for that kernel tree only
+#   make deps         install the packages (apt-get, idempotent)
+#   make check        deps, build, userspace tests, VM tests on 6.1 and 6.12
+#   make check-debug  the VM tests on the debug kernel
+#   make demo         deps, build, boot a VM and show mos counting traffic
+#   make style        checkpatch on kmod/ and uapi/
+#   make install      mos.ko for the running kernel, mosctl, libmosuser
+
+PROJ	:= $(CURDIR)
+B	:= $(PROJ)/build
+O	:= $(B)/obj
+
+CC	?= gcc
+WARN	:= -Wall -Wextra -Werror
+CFLAGS	?= -O2 -g
+UCFLAGS	:= $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(PROJ)/uapi \
+	   -I$(PROJ)/libmosuser -I$(PROJ)/kmod/tcpmon
+SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=all
+NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
+NL_LIBS	:= $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
+KSRC	:= $(B)/ksrc
+LINUX_SRC_TAR := /usr/src/linux-source-6.1.tar.xz
+
+# Kernels: Debian bookworm's 6.1 and 6.12 series, those installed.
+ifdef KDIR
+KDIRS	:= $(KDIR)
+else
+KDIRS	:= $(sort $(wildcard /lib/modules/6.1.0-*-amd64/build) \
+	   $(wildcard /lib/modules/6.12.*+deb12-amd64/build))
+endif
+VM_KERNELS ?= 6.1 6.12
+
+TCPMON_SRC := $(wildcard kmod/tcpmon/*.c)
+MOSUSER_SRC := $(wildcard libmosuser/*.c)
+HDRS	:= $(wildcard uapi/linux/*.h kmod/tcpmon/*.h libmosuser/*.h)
+
+BINS	:= $(B)/bin/mosctl
+LIBS	:= $(B)/lib/libtcpmon.a $(B)/lib/libmosuser.a $(B)/lib/libmosuser.so
+TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/dev_test
+
+.PHONY: all modules user deps check check-user check-vm check-debug demo \
+	style install clean
+
+all: modules user
+
+modules:
+	@[ -n "$(strip $(KDIRS))" ] || { echo "no kernel headers installed (make deps)"; exit 1; }
+	@for k in $(KDIRS); do tools/build-module $$k || exit 1; done
+
+user: $(BINS) $(LIBS) $(TESTS)
+
+$(O)/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(UCFLAGS) -fPIC -c -o $@ $<
+
+$(O)/san/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CC-SAN  $<"
+	@$(CC) $(UCFLAGS) $(SAN) -c -o $@ $<
+
+$(B)/lib/libtcpmon.a: $(TCPMON_SRC:%.c=$(O)/%.o)
+	@mkdir -p $(dir $@)
+	@echo "  AR      $@"
+	@rm -f $@ && ar rcs $@ $^
+
+$(B)/lib/libmosuser.a: $(MOSUSER_SRC:%.c=$(O)/%.o)
+	@mkdir -p $(dir $@)
+	@echo "  AR      $@"
+	@rm -f $@ && ar rcs $@ $^
+
+$(B)/lib/libmosuser.so: $(MOSUSER_SRC:%.c=$(O)/%.o) libmosuser/libmosuser.map
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) -shared -Wl,--version-script=libmosuser/libmosuser.map \
+		-Wl,-soname,libmosuser.so.0 -o $@ $(MOSUSER_SRC:%.c=$(O)/%.o)
+
+$(B)/bin/mosctl: tools/mosctl/mosctl.c $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
+
+# kselftest headers and checkpatch.pl come from Debian's linux-source-6.1.
+$(KSRC)/.stamp:
+	@[ -f $(LINUX_SRC_TAR) ] || { echo "$(LINUX_SRC_TAR) missing (make deps)"; exit 1; }
+	@echo "  EXTRACT kselftest headers, checkpatch.pl"
+	@rm -rf $(KSRC) && mkdir -p $(KSRC)
+	@tar -xJf $(LINUX_SRC_TAR) -C $(KSRC) --strip-components=1 \
+		linux-source-6.1/scripts/checkpatch.pl \
+		linux-source-6.1/scripts/spelling.txt \
+		linux-source-6.1/scripts/const_structs.checkpatch \
+		linux-source-6.1/tools/testing/selftests/kselftest.h \
+		linux-source-6.1/tools/testing/selftests/kselftest_harness.h
+	@touch $@
+
+# The harness compares int literals with typed values: sign-compare is noise there.
+KSFT_CFLAGS = -isystem $(KSRC)/tools/testing/selftests -Wno-sign-compare -Wno-unused-parameter
+
+# Unit tests run with ASan and UBSan.
+$(B)/selftests/tm_parse_test: selftests/tm_parse_test.c $(TCPMON_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< $(TCPMON_SRC:%.c=$(O)/san/%.o)
+
+$(B)/selftests/dev_test: selftests/dev_test.c $(MOSUSER_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< $(MOSUSER_SRC:%.c=$(O)/san/%.o)
+
+deps:
+	@tools/deps
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@selftests/check $(VM_KERNELS)
+
+check-user: user
+	@selftests/check --user-only
+
+check-vm: all
+	@selftests/check --vm-only $(VM_KERNELS)
+
+check-debug: deps
+	@$(MAKE) --no-print-directory all KDIR=$$(tools/vm/kernels.sh kdir debug)
+	@selftests/check --vm-only debug
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tools/demo
+
+style: $(KSRC)/.stamp
+	@echo "  CHECKPATCH kmod/ uapi/"
+	@perl $(KSRC)/scripts/checkpatch.pl --no-tree --strict --terse \
+		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
+		--file $$(find kmod uapi -name '*.[ch]' | sort) > $(B)/checkpatch.log; \
+	 n=$$(grep -cE ': (ERROR|WARNING|CHECK):' $(B)/checkpatch.log); \
+	 if [ "$$n" != 0 ]; then cat $(B)/checkpatch.log; echo "checkpatch: $$n problems"; exit 1; fi; \
+	 echo "checkpatch: clean"
+
+PREFIX	?= /usr/local
+install: user
+	@rel=$$(uname -r); kdir=/lib/modules/$$rel/build; \
+	 [ -d $$kdir ] || { echo "install: no headers for $$rel (apt-get install linux-headers-$$rel)"; exit 1; }; \
+	 tools/build-module $$kdir && \
+	 install -D -m 0644 $(B)/$$rel/mos.ko /lib/modules/$$rel/updates/mos.ko && depmod -a $$rel
+	install -D -m 0755 $(B)/bin/mosctl $(DESTDIR)$(PREFIX)/sbin/mosctl
+	install -D -m 0644 $(B)/lib/libmosuser.so $(DESTDIR)$(PREFIX)/lib/libmosuser.so.0
+	ln -sf libmosuser.so.0 $(DESTDIR)$(PREFIX)/lib/libmosuser.so
+	install -D -m 0644 $(B)/lib/libmosuser.a $(DESTDIR)$(PREFIX)/lib/libmosuser.a
+	install -D -m 0644 libmosuser/libmosuser.h $(DESTDIR)$(PREFIX)/include/libmosuser.h
+	install -D -m 0644 uapi/linux/mos.h $(DESTDIR)$(PREFIX)/include/linux/mos.h
+
+clean:
+	rm -rf $(O) $(B)/bin $(B)/lib $(B)/selftests $(B)/[0-9]*
