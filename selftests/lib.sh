@@ -1,0 +1,309 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# lib.sh - helpers for the VM tests: KTAP output, the module, namespaces,
+# traffic, and the nft counters used as an independent oracle.
+#
+# Sourced by each test script.  Tests run as root inside the test VM
+# (tools/vm/run), with the project tree at the same path as on the host.
+
+set -u
+
+SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PROJ=$(cd "$SELFTESTS/.." && pwd)
+MOSCTL=$PROJ/build/bin/mosctl
+MOS_KO=$PROJ/build/$(uname -r)/mos.ko
+KSFT_SKIP=4
+
+# --- KTAP -------------------------------------------------------------
+
+_t_n=0
+_t_failed=0
+
+ktap_begin() {
+	echo "TAP version 13"
+}
+
+# t_ok NAME: a passed check
+t_ok() {
+	_t_n=$((_t_n + 1))
+	echo "ok $_t_n $1"
+}
+
+# t_fail NAME [WHY...]: a failed check
+t_fail() {
+	_t_n=$((_t_n + 1))
+	_t_failed=$((_t_failed + 1))
+	echo "not ok $_t_n $1"
+	shift
+	[ $# -gt 0 ] && echo "# $*"
+	return 0
+}
+
+# t_check NAME COMMAND...: run COMMAND, ok if it succeeds
+t_check() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		t_ok "$name"
+	else
+		t_fail "$name" "command failed: $*"
+		[ -n "$out" ] && echo "$out" | sed 's/^/# /'
+	fi
+}
+
+# t_eq NAME EXPECTED SEEN
+t_eq() {
+	if [ "$2" = "$3" ]; then
+		t_ok "$1"
+	else
+		t_fail "$1" "expected '$2', got '$3'"
+	fi
+}
+
+# ktap_end: the plan and the exit status
+ktap_end() {
+	echo "1..$_t_n"
+	[ $_t_failed -eq 0 ]
+	exit $?
+}
+
+log() {
+	echo "# $*"
+}
+
+# --- the module ------------------------------------------------------------
+
+mos_load() {
+	[ -f "$MOS_KO" ] || { echo "# $MOS_KO missing (make)"; return 1; }
+	# The Debian kernels have nf_defrag_* as modules; the debug kernel
+	# has them built in and no /lib/modules tree.
+	if [ -d "/lib/modules/$(uname -r)" ]; then
+		modprobe -a nf_defrag_ipv4 nf_defrag_ipv6 || return 1
+	fi
+	insmod "$MOS_KO" "$@"
+}
+
+mos_unload() {
+	rmmod mos
+}
+
+mos_loaded() {
+	[ -d /sys/module/mos ]
+}
+
+# mos_stat NS NAME: one counter of namespace NS ("" = this one)
+mos_stat() {
+	local ns=${1:+-n $1}
+	# shellcheck disable=SC2086
+	"$MOSCTL" $ns stats | awk -v k="$2" '$1 == k { print $2 }'
+}
+
+# --- namespaces ------------------------------------------------------------
+
+_ns_list=()
+
+# ns_new NAME: a namespace with lo up and IPv6 quiet: no DAD, no router
+# solicitations, no link-local addresses, MLD reports sent once at once.
+ns_new() {
+	ip netns add "$1" || return 1
+	_ns_list+=("$1")
+	ip -n "$1" link set lo up
+	ip netns exec "$1" sh -c '
+		for c in all default; do
+			sysctl -qw net.ipv6.conf.$c.accept_dad=0 \
+				net.ipv6.conf.$c.router_solicitations=0 \
+				net.ipv6.conf.$c.accept_ra=0 \
+				net.ipv6.conf.$c.addr_gen_mode=1 \
+				net.ipv6.conf.$c.mldv2_unsolicited_report_interval=1 \
+				net.ipv6.conf.$c.mldv1_unsolicited_report_interval=1
+		done
+		sysctl -qw net.ipv6.mld_qrv=1 2>/dev/null
+		true'
+}
+
+ns_cleanup() {
+	local ns
+	for ns in "${_ns_list[@]}"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	_ns_list=()
+}
+
+# link NS1 DEV1 ADDR1 NS2 DEV2 ADDR2 IDX: a veth pair with fixed MACs,
+# IPv4 10.0.IDX.{1,2}/24 on ADDR1/ADDR2 = 1|2, IPv6 fd00:IDX::{1,2}/64, and
+# permanent neighbour entries both ways, so no ARP or ND runs.
+link() {
+	local ns1=$1 d1=$2 h1=$3 ns2=$4 d2=$5 h2=$6 i=$7
+	local m1 m2
+	m1=$(printf '02:00:00:00:%02x:%02x' "$i" "$h1")
+	m2=$(printf '02:00:00:00:%02x:%02x' "$i" "$h2")
+	ip link add "$d1" netns "$ns1" address "$m1" type veth \
+		peer name "$d2" netns "$ns2" address "$m2" || return 1
+	ip -n "$ns1" addr add "10.0.$i.$h1/24" dev "$d1"
+	ip -n "$ns2" addr add "10.0.$i.$h2/24" dev "$d2"
+	ip -n "$ns1" addr add "fd00:$i::$h1/64" dev "$d1" nodad
+	ip -n "$ns2" addr add "fd00:$i::$h2/64" dev "$d2" nodad
+	ip -n "$ns1" neigh add "10.0.$i.$h2" lladdr "$m2" dev "$d1" nud permanent
+	ip -n "$ns2" neigh add "10.0.$i.$h1" lladdr "$m1" dev "$d2" nud permanent
+	ip -n "$ns1" neigh add "fd00:$i::$h2" lladdr "$m2" dev "$d1" nud permanent
+	ip -n "$ns2" neigh add "fd00:$i::$h1" lladdr "$m1" dev "$d2" nud permanent
+	ip -n "$ns1" link set "$d1" up
+	ip -n "$ns2" link set "$d2" up
+}
+
+# --- the oracle: nft counters next to mos's hooks ---------------------------
+#
+# mos hooks at -350.  The oracle's chains run at -351 (after defrag at
+# -400, nothing between them and mos) and count what mos counts: every
+# packet at prerouting except those from lo, every packet at output;
+# "bytes" is skb->len for both.
+
+oracle_add() {
+	ip netns exec "$1" nft -f - <<'NFT'
+table inet mos_oracle {
+	counter pkts { }
+	counter tcp4 { }
+	counter tcp6 { }
+	counter syn { }
+	counter other { }
+	counter big { }
+	chain count {
+		counter name pkts
+		meta nfproto ipv4 meta l4proto tcp counter name tcp4
+		meta nfproto ipv6 meta l4proto tcp counter name tcp6
+		meta l4proto != tcp counter name other
+		tcp flags & syn == syn counter name syn
+	}
+	chain pre {
+		type filter hook prerouting priority -351; policy accept;
+		iifname "lo" return
+		jump count
+	}
+	chain out {
+		type filter hook output priority -351; policy accept;
+		meta length > 1514 counter name big
+		jump count
+	}
+}
+NFT
+}
+
+# oracle_get NS NAME [bytes]: a counter's packets (or bytes)
+oracle_get() {
+	ip netns exec "$1" nft list counter inet mos_oracle "$2" |
+		awk -v f="${3:-packets}" '{ for (i = 1; i < NF; i++) if ($i == f) { print $(i + 1); exit } }'
+}
+
+# quiet NS: wait until nothing moves the oracle's counters for a second
+quiet() {
+	local ns=$1 a b i
+	a=$(oracle_get "$ns" pkts)
+	for i in $(seq 1 40); do
+		sleep 0.5
+		b=$(oracle_get "$ns" pkts)
+		if [ "$a" = "$b" ]; then
+			sleep 0.5
+			[ "$(oracle_get "$ns" pkts)" = "$b" ] && return 0
+		fi
+		a=$b
+	done
+	log "namespace $ns never went quiet"
+	return 1
+}
+
+# --- traffic ------------------------------------------------------------
+
+# A file to serve, and its checksum.
+make_blob() {
+	head -c "$2" /dev/urandom >"$1"
+	sha256sum <"$1" | cut -d' ' -f1
+}
+
+# http_server NS DIR PORT: a Python HTTP server on all addresses
+http_server() {
+	ip netns exec "$1" python3 -m http.server --bind :: --directory "$2" "$3" \
+		>/dev/null 2>&1 &
+	wait_listen "$1" "$3"
+}
+
+# sink_server NS PORT FILE: receive one upload into FILE
+sink_server() {
+	ip netns exec "$1" socat -u "TCP6-LISTEN:$2,reuseaddr,ipv6only=0" "CREATE:$3" \
+		>/dev/null 2>&1 &
+	sink_pid=$!
+	wait_listen "$1" "$2"
+}
+
+wait_listen() {
+	local i
+	for i in $(seq 1 100); do
+		ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
+		sleep 0.1
+	done
+	log "nothing listens on port $2 in $1"
+	return 1
+}
+
+# fetch NS URL: print the sha256 of what curl downloads
+fetch() {
+	ip netns exec "$1" curl -sSf --max-time 60 "$2" | sha256sum | cut -d' ' -f1
+}
+
+# upload NS FILE HOST PORT
+upload() {
+	local host=$3
+	case "$host" in *:*) host="[$host]" ;; esac
+	ip netns exec "$1" socat -u "FILE:$2" "TCP:$host:$4"
+}
+
+# wait_pid PID SECONDS: wait for a background job, kill it past SECONDS
+wait_pid() {
+	local i
+	for i in $(seq 1 $(($2 * 10))); do
+		kill -0 "$1" 2>/dev/null || { wait "$1"; return; }
+		sleep 0.1
+	done
+	log "process $1 still running after $2 s: killed"
+	kill "$1" 2>/dev/null
+	wait "$1"
+	return 1
+}
+
+# --- the counting check -------------------------------------------------------
+
+# compare NS LABEL: mos's counters of NS against the oracle's, exactly
+compare() {
+	local ns=$1 label=$2 m o
+	for pair in packets:pkts bytes:pkts:bytes tcp4:tcp4 tcp6:tcp6 syn:syn nontcp:other; do
+		IFS=: read -r mk ok of <<<"$pair"
+		m=$(mos_stat "$ns" "$mk")
+		o=$(oracle_get "$ns" "$ok" "${of:-packets}")
+		t_eq "$label: $mk as counted by nft" "$o" "$m"
+	done
+	t_eq "$label: parse_errors" 0 "$(mos_stat "$ns" parse_errors)"
+}
+
+# oracle_reset NS: zero the oracle's counters
+oracle_reset() {
+	ip netns exec "$1" nft reset counters table inet mos_oracle >/dev/null
+}
+
+# transfers TAG CLIENT_NS SERVER_NS ADDR4 ADDR6: downloads and uploads
+# over IPv4 and IPv6, each checked byte for byte.  Needs $blob, $sum,
+# http_server on port 8080 in SERVER_NS.
+transfers() {
+	local tag=$1 cns=$2 sns=$3 a4=$4 a6=$5 got
+	t_eq "$tag: IPv4 download" "$sum" "$(fetch "$cns" "http://$a4:8080/blob")"
+	t_eq "$tag: IPv6 download" "$sum" "$(fetch "$cns" "http://[$a6]:8080/blob")"
+	sink_server "$sns" 9000 "$work/up4"
+	upload "$cns" "$blob" "$a4" 9000
+	wait_pid $sink_pid 60
+	got=$(sha256sum <"$work/up4" | cut -d' ' -f1)
+	t_eq "$tag: IPv4 upload" "$sum" "$got"
+	sink_server "$sns" 9001 "$work/up6"
+	upload "$cns" "$blob" "$a6" 9001
+	wait_pid $sink_pid 60
+	got=$(sha256sum <"$work/up6" | cut -d' ' -f1)
+	t_eq "$tag: IPv6 upload" "$sum" "$got"
+}
