@@ -168,6 +168,7 @@ table inet mos_oracle {
 	counter syn { }
 	counter other { }
 	counter big { }
+	counter lopre { }
 	chain count {
 		counter name pkts
 		meta nfproto ipv4 meta l4proto tcp counter name tcp4
@@ -177,7 +178,7 @@ table inet mos_oracle {
 	}
 	chain pre {
 		type filter hook prerouting priority -351; policy accept;
-		iifname "lo" return
+		iifname "lo" counter name lopre return
 		jump count
 	}
 	chain out {
