@@ -39,6 +39,12 @@ t_fail() {
 	return 0
 }
 
+# t_skip NAME WHY: a check whose prerequisite is absent
+t_skip() {
+	_t_n=$((_t_n + 1))
+	echo "ok $_t_n $1 # SKIP $2"
+}
+
 # t_check NAME COMMAND...: run COMMAND, ok if it succeeds
 t_check() {
 	local name=$1 out
