@@ -33,7 +33,7 @@ struct mos_pcpu_stats {
  * @stats: per-CPU counters, allocated with the namespace
  */
 struct mos_net {
-	struct mutex lock;
+	struct mutex lock;	/* enable/disable, process context */
 	bool enabled;
 	struct mos_pcpu_stats __percpu *stats;
 };

@@ -34,9 +34,13 @@ t_check "disable monitoring" "$MOSCTL" -n "$H" ns disable
 log "mos: $("$MOSCTL" -n "$H" -j stats)"
 compare "$H" loopback
 # Every packet passed prerouting on lo as well as output, yet mos counted
-# each once (compare above).
-t_eq "loopback: every packet also passed prerouting on lo" \
-	"$(oracle_get "$H" pkts)" "$(oracle_get "$H" lopre)"
+# each once (compare above).  Prerouting may see more packets than output
+# when an aggregate is segmented on its way through lo (6.12 does).
+pkts=$(oracle_get "$H" pkts) lopre=$(oracle_get "$H" lopre)
+log "oracle: $pkts packets at output, $lopre at prerouting on lo"
+[ "$pkts" -gt 0 ] && [ "$lopre" -ge "$pkts" ] &&
+	t_ok "loopback: every packet also passed prerouting on lo" ||
+	t_fail "loopback: every packet also passed prerouting on lo" "output $pkts, prerouting on lo $lopre"
 
 ns_cleanup
 t_check "unload mos.ko" mos_unload

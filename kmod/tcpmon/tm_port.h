@@ -24,6 +24,7 @@
 
 #else /* userspace */
 
+#include <assert.h>	/* static_assert */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,10 +43,6 @@ typedef __u64 u64;
 
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
-
-#ifndef static_assert
-#define static_assert _Static_assert
-#endif
 
 #endif /* __KERNEL__ */
 
