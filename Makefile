@@ -145,7 +145,7 @@ style: $(KSRC)/.stamp
 	 echo "checkpatch: clean"
 
 PREFIX	?= /usr/local
-install: user
+install: $(BINS) $(LIBS)
 	@rel=$$(uname -r); kdir=/lib/modules/$$rel/build; \
 	 [ -d $$kdir ] || { echo "install: no headers for $$rel (apt-get install linux-headers-$$rel)"; exit 1; }; \
 	 tools/build-module $$kdir && \

@@ -29,7 +29,7 @@ link "$S" s0 1 "$C" c0 2 1
 log "server veth offloads: $(ip netns exec "$S" ethtool -k s0 | grep -E '^(tcp-segmentation-offload|tx-checksumming|generic-receive-offload):' | tr '\n' ' ')"
 
 blob=$work/blob
-sum=$(make_blob "$blob" 3000000)
+sum=$(make_blob "$blob" "$BLOB_SIZE")
 http_server "$S" "$work" 8080
 oracle_add "$S"
 

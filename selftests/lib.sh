@@ -13,6 +13,9 @@ PROJ=$(cd "$SELFTESTS/.." && pwd)
 MOSCTL=$PROJ/build/bin/mosctl
 MOS_KO=$PROJ/build/$(uname -r)/mos.ko
 KSFT_SKIP=4
+# Transfer size: smaller on the sanitizer kernel, several times slower.
+BLOB_SIZE=3000000
+[ -e /sys/kernel/debug/kmemleak ] && BLOB_SIZE=600000
 
 # --- KTAP -------------------------------------------------------------
 
@@ -108,8 +111,9 @@ mos_stat() {
 
 _ns_list=()
 
-# ns_new NAME: a namespace with lo up and IPv6 quiet: no DAD, no router
-# solicitations, no link-local addresses, MLD reports sent once at once.
+# ns_new NAME: a namespace with lo up and quiet: no DAD, no router
+# solicitations, no link-local addresses, MLD and IGMP reports sent once
+# at once.
 ns_new() {
 	ip netns add "$1" || return 1
 	_ns_list+=("$1")
@@ -124,6 +128,11 @@ ns_new() {
 				net.ipv6.conf.$c.mldv1_unsolicited_report_interval=1
 		done
 		sysctl -qw net.ipv6.mld_qrv=1 2>/dev/null
+		sysctl -qw net.ipv4.igmp_qrv=1 2>/dev/null
+		for c in all default; do
+			sysctl -qw net.ipv4.conf.$c.igmpv3_unsolicited_report_interval=1 \
+				net.ipv4.conf.$c.igmpv2_unsolicited_report_interval=1
+		done
 		true'
 }
 
@@ -162,8 +171,10 @@ link() {
 #
 # mos hooks at -350.  The oracle's chains run at -351 (after defrag at
 # -400, nothing between them and mos) and count what mos counts: every
-# packet at prerouting except those from lo, every packet at output;
-# "bytes" is skb->len for both.
+# packet at output, every packet at prerouting except those from lo,
+# already counted at output; "bytes" is skb->len for both.  nft cannot
+# tell the local copies of sent multicast (PACKET_LOOPBACK) from received
+# multicast: a test that makes them adds its own rule (loopback.sh).
 
 oracle_add() {
 	ip netns exec "$1" nft -f - <<'NFT'
@@ -175,6 +186,8 @@ table inet mos_oracle {
 	counter other { }
 	counter big { }
 	counter lopre { }
+	counter mcloop { }
+	counter loout { }
 	chain count {
 		counter name pkts
 		meta nfproto ipv4 meta l4proto tcp counter name tcp4
@@ -190,6 +203,7 @@ table inet mos_oracle {
 	chain out {
 		type filter hook output priority -351; policy accept;
 		meta length > 1514 counter name big
+		oifname "lo" counter name loout
 		jump count
 	}
 }
@@ -242,10 +256,11 @@ sink_server() {
 	wait_listen "$1" "$2"
 }
 
+# wait_listen NS PORT [u]: wait for a TCP listener (a UDP socket with u)
 wait_listen() {
 	local i
 	for i in $(seq 1 100); do
-		ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
+		ip netns exec "$1" ss -Hl"${3:-t}"n "sport = :$2" | grep -q . && return 0
 		sleep 0.1
 	done
 	log "nothing listens on port $2 in $1"

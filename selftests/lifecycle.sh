@@ -21,7 +21,7 @@ ktap_begin
 ns_new "$B" || exit 1
 ip netns exec "$B" iperf3 -s -D
 wait_listen "$B" 5201
-ip netns exec "$B" iperf3 -c 127.0.0.1 -t 600 -b 5M >/dev/null 2>&1 &
+ip netns exec "$B" iperf3 -c 127.0.0.1 -t 600 -b 5M -l 1400 >/dev/null 2>&1 &
 busy=$!
 disown
 
@@ -48,7 +48,7 @@ for i in 1 2 3; do
 	ns_new "$D"
 	ip netns exec "$D" iperf3 -s -D
 	wait_listen "$D" 5201
-	ip netns exec "$D" iperf3 -c ::1 -t 600 -b 2M >/dev/null 2>&1 &
+	ip netns exec "$D" iperf3 -c ::1 -t 600 -b 2M -l 1400 >/dev/null 2>&1 &
 	disown
 	"$MOSCTL" -n "$D" ns enable || ok=0
 	sleep 0.3

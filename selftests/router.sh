@@ -33,7 +33,7 @@ ip -n "$S" route add default via 10.0.2.1
 ip -n "$S" -6 route add default via fd00:2::1
 
 blob=$work/blob
-sum=$(make_blob "$blob" 3000000)
+sum=$(make_blob "$blob" "$BLOB_SIZE")
 http_server "$S" "$work" 8080
 oracle_add "$R"
 

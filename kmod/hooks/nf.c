@@ -10,7 +10,10 @@
  * - received packets, for this host or forwarded, at PRE_ROUTING;
  * - locally generated packets at LOCAL_OUT;
  * - loopback packets pass LOCAL_OUT, then PRE_ROUTING on the loopback
- *   device: they are taken at LOCAL_OUT and skipped at PRE_ROUTING.
+ *   device: they are taken at LOCAL_OUT and skipped at PRE_ROUTING;
+ * - so are the local copies of multicast and broadcast packets this host
+ *   sends (PACKET_LOOPBACK), which re-enter PRE_ROUTING on the sending
+ *   device.
  *
  * Not seen: packets injected with AF_PACKET (they bypass LOCAL_OUT and go
  * straight to the device) and bridged traffic (it never reaches the IP
@@ -96,8 +99,13 @@ static void mos_nf_count(struct sk_buff *skb, struct net *net, u8 family)
 static unsigned int mos_nf_prerouting(void *priv, struct sk_buff *skb,
 				      const struct nf_hook_state *state)
 {
-	/* Loopback packets were counted at LOCAL_OUT. */
-	if (state->in && (state->in->flags & IFF_LOOPBACK))
+	/*
+	 * Counted at LOCAL_OUT already: packets over the loopback device, and
+	 * the local copies of multicast and broadcast this host sent
+	 * (dev_loopback_xmit() marks them PACKET_LOOPBACK).
+	 */
+	if (skb->pkt_type == PACKET_LOOPBACK ||
+	    (state->in && (state->in->flags & IFF_LOOPBACK)))
 		return NF_ACCEPT;
 	mos_nf_count(skb, state->net, state->pf == NFPROTO_IPV4 ? 4 : 6);
 	return NF_ACCEPT;
