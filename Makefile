@@ -43,7 +43,7 @@ HDRS	:= $(wildcard uapi/linux/*.h kmod/tcpmon/*.h libmosuser/*.h)
 
 BINS	:= $(B)/bin/mosctl
 LIBS	:= $(B)/lib/libtcpmon.a $(B)/lib/libmosuser.a $(B)/lib/libmosuser.so
-TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/dev_test
+TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/dev_test $(B)/selftests/genl_test
 
 .PHONY: all modules user deps check check-user check-vm check-debug demo \
 	style install clean
@@ -113,6 +113,11 @@ $(B)/selftests/dev_test: selftests/dev_test.c $(MOSUSER_SRC:%.c=$(O)/san/%.o) $(
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< $(MOSUSER_SRC:%.c=$(O)/san/%.o)
+
+$(B)/selftests/genl_test: selftests/genl_test.c $(KSRC)/.stamp $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
 
 deps:
 	@tools/deps

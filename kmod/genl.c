@@ -6,13 +6,15 @@
  *
  * The control plane.  Each command acts on the network namespace of the
  * sending socket (the family is netnsok), so a namespace sees and changes
- * only its own state.  Attributes are validated strictly against the
- * family policy; errors carry an extended-ack message.
+ * only its own state.  No command takes attributes yet: with no policy,
+ * the core rejects any attribute in a request.  Errors carry an
+ * extended-ack message.
  *
- * Permissions: enabling needs CAP_NET_ADMIN in the initial user namespace
- * (GENL_ADMIN_PERM), so that an unprivileged user who creates a user and a
- * network namespace cannot attach hooks; the other commands need
- * CAP_NET_ADMIN over the namespace they act on (GENL_UNS_ADMIN_PERM).
+ * Permissions: enabling and disabling need CAP_NET_ADMIN in the initial
+ * user namespace (GENL_ADMIN_PERM), so that an unprivileged user who
+ * creates a user and a network namespace can neither attach hooks nor
+ * turn off monitoring an administrator turned on; reading state needs
+ * CAP_NET_ADMIN over the namespace (GENL_UNS_ADMIN_PERM).
  *
  * Locking: the handlers call into netns.c, which takes the namespace's
  * mutex.  The socket holds a reference on the namespace while a command
@@ -22,12 +24,6 @@
 #include <linux/module.h>
 #include <net/genetlink.h>
 #include "mos.h"
-
-static const struct nla_policy mos_genl_policy[MOS_A_MAX + 1] = {
-	[MOS_A_NS_ENABLED] = { .type = NLA_U8 },
-	[MOS_A_MOD_VERSION] = { .type = NLA_NUL_STRING },
-	[MOS_A_STATS] = { .type = NLA_NESTED },
-};
 
 static struct genl_family mos_genl_family;
 
@@ -115,7 +111,7 @@ static const struct genl_ops mos_genl_ops[] = {
 	{
 		.cmd = MOS_CMD_NS_DISABLE,
 		.doit = mos_genl_ns_disable,
-		.flags = GENL_UNS_ADMIN_PERM,
+		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = MOS_CMD_NS_GET,
@@ -127,8 +123,6 @@ static const struct genl_ops mos_genl_ops[] = {
 static struct genl_family mos_genl_family __ro_after_init = {
 	.name = MOS_GENL_NAME,
 	.version = MOS_GENL_VERSION,
-	.maxattr = MOS_A_MAX,
-	.policy = mos_genl_policy,
 	.netnsok = true,
 	.module = THIS_MODULE,
 	.ops = mos_genl_ops,

@@ -43,9 +43,17 @@ static void mos_net_stats_zero(struct mos_net *mn)
 {
 	int cpu;
 
-	for_each_possible_cpu(cpu)
-		memset(per_cpu_ptr(mn->stats, cpu)->c, 0,
-		       sizeof(mn->stats->c));
+	/* Inside the write section: 32-bit readers may run concurrently. */
+	for_each_possible_cpu(cpu) {
+		struct mos_pcpu_stats *s = per_cpu_ptr(mn->stats, cpu);
+		unsigned long flags;
+		int i;
+
+		flags = u64_stats_update_begin_irqsave(&s->syncp);
+		for (i = 0; i < __MOS_STAT_MAX; i++)
+			u64_stats_set(&s->c[i], 0);
+		u64_stats_update_end_irqrestore(&s->syncp, flags);
+	}
 }
 
 /**
@@ -174,6 +182,11 @@ static int __net_init mos_pernet_init(struct net *net)
 	if (enable_init_net && net_eq(net, &init_net)) {
 		err = mos_net_enable(net);
 		if (err) {
+			/*
+			 * A partly registered hook may still run elsewhere:
+			 * wait before the counters and the module go away.
+			 */
+			synchronize_net();
 			free_percpu(mn->stats);
 			return err;
 		}

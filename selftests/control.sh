@@ -90,9 +90,17 @@ if unshare -U true 2>/dev/null; then
 	t_eq "enable from a user namespace is refused" \
 		"1 mosctl: ns enable: Operation not permitted (needs CAP_NET_ADMIN)" "$rc $err"
 	t_eq "a user namespace reads its own state" "enabled no" "$(unshare -Urn "$MOSCTL" ns show)"
+	"$MOSCTL" -n "$M" ns enable
+	err=$(ip netns exec "$M" unshare -Ur "$MOSCTL" ns disable 2>&1); rc=$?
+	t_eq "disable from a user namespace is refused" \
+		"1 mosctl: ns disable: Operation not permitted (needs CAP_NET_ADMIN)" "$rc $err"
+	t_eq "monitoring stays on" "enabled yes" "$("$MOSCTL" -n "$M" ns show)"
+	"$MOSCTL" -n "$M" ns disable
 else
 	t_skip "enable from a user namespace is refused" "kernel without user namespaces"
 	t_skip "a user namespace reads its own state" "kernel without user namespaces"
+	t_skip "disable from a user namespace is refused" "kernel without user namespaces"
+	t_skip "monitoring stays on" "kernel without user namespaces"
 fi
 err=$(setpriv --inh-caps=-all --bounding-set=-net_admin "$MOSCTL" -n "$M" stats 2>&1); rc=$?
 t_eq "stats without CAP_NET_ADMIN are refused" \
@@ -101,6 +109,7 @@ err=$("$MOSCTL" ns frobnicate 2>&1); rc=$?
 t_eq "unknown verb: usage, exit 2" "2" "$rc"
 
 t_check "kselftest: /dev/mos" "$PROJ/build/selftests/dev_test"
+t_check "kselftest: generic netlink requests" ip netns exec "$O" "$PROJ/build/selftests/genl_test"
 
 ns_cleanup
 t_check "unload mos.ko" mos_unload

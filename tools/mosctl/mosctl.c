@@ -35,6 +35,7 @@ static struct {
 struct mosctl {
 	struct nl_sock *sk;
 	int family;
+	int kerr;		/* the kernel's errno of the last command */
 	char errmsg[256];
 };
 
@@ -123,9 +124,10 @@ static int err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 	int len = nlh->nlmsg_len - NLMSG_HDRLEN;
 
 	(void)nla;
-	/* Without NLM_F_CAPPED the error quotes the whole request. */
+	c->kerr = e->error;
+	/* Without NLM_F_CAPPED the error quotes the whole request, padded. */
 	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+		off += NLMSG_ALIGN(e->msg.nlmsg_len) - NLMSG_HDRLEN;
 	if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && len > (int)off) {
 		struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
 
@@ -149,10 +151,11 @@ static int mosctl_open(struct mosctl *c)
 		fprintf(stderr, "mosctl: cannot open a generic netlink socket\n");
 		return -1;
 	}
-	setsockopt(nl_socket_get_fd(c->sk), SOL_NETLINK, NETLINK_EXT_ACK,
-		   &one, sizeof(one));
-	setsockopt(nl_socket_get_fd(c->sk), SOL_NETLINK, NETLINK_CAP_ACK,
-		   &one, sizeof(one));
+	/* Optional: without them, errors just come without a message. */
+	(void)setsockopt(nl_socket_get_fd(c->sk), SOL_NETLINK, NETLINK_EXT_ACK,
+			 &one, sizeof(one));
+	(void)setsockopt(nl_socket_get_fd(c->sk), SOL_NETLINK, NETLINK_CAP_ACK,
+			 &one, sizeof(one));
 	c->family = genl_ctrl_resolve(c->sk, MOS_GENL_NAME);
 	if (c->family < 0) {
 		fprintf(stderr,
@@ -181,13 +184,16 @@ static int mosctl_cmd(struct mosctl *c, int cmd, nl_recvmsg_msg_cb_t cb,
 	if (cb)
 		nl_socket_modify_cb(c->sk, NL_CB_VALID, NL_CB_CUSTOM, cb, arg);
 	c->errmsg[0] = '\0';
+	c->kerr = 0;
 	err = nl_send_auto(c->sk, msg);
 	nlmsg_free(msg);
 	if (err < 0)
 		return -EIO;
 	err = nl_recvmsgs_default(c->sk);
+	if (c->kerr < 0)
+		return c->kerr;
 	if (err < 0) {
-		/* libnl maps the kernel's errno to its own codes. */
+		/* An error of libnl's own, in its own codes. */
 		switch (-err) {
 		case NLE_PERM: return -EPERM;
 		case NLE_EXIST: return -EEXIST;
@@ -211,6 +217,16 @@ static int report(struct mosctl *c, const char *what, int err)
 	return 1;
 }
 
+static struct nla_policy attr_policy[MOS_A_MAX + 1] = {
+	[MOS_A_NS_ENABLED] = { .type = NLA_U8 },
+	[MOS_A_MOD_VERSION] = { .type = NLA_STRING },
+	[MOS_A_STATS] = { .type = NLA_NESTED },
+};
+
+static struct nla_policy stat_policy[MOS_STAT_MAX + 1] = {
+	[MOS_STAT_PACKETS ... MOS_STAT_MAX] = { .type = NLA_U64 },
+};
+
 struct ns_state {
 	bool have;
 	bool enabled;
@@ -224,7 +240,7 @@ static int ns_get_cb(struct nl_msg *msg, void *arg)
 	struct ns_state *s = arg;
 	int i;
 
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, MOS_A_MAX, NULL))
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, MOS_A_MAX, attr_policy))
 		return NL_SKIP;
 	s->have = true;
 	if (tb[MOS_A_NS_ENABLED])
@@ -233,7 +249,7 @@ static int ns_get_cb(struct nl_msg *msg, void *arg)
 		snprintf(s->version, sizeof(s->version), "%s",
 			 nla_get_string(tb[MOS_A_MOD_VERSION]));
 	if (tb[MOS_A_STATS] &&
-	    !nla_parse_nested(st, MOS_STAT_MAX, tb[MOS_A_STATS], NULL)) {
+	    !nla_parse_nested(st, MOS_STAT_MAX, tb[MOS_A_STATS], stat_policy)) {
 		for (i = MOS_STAT_PACKETS; i <= MOS_STAT_MAX; i++)
 			if (st[i])
 				s->stats[i] = nla_get_u64(st[i]);

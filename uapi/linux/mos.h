@@ -11,7 +11,8 @@
  *   applications.  For now it answers MOS_IOC_VERSION only.
  *
  * Every generic netlink command acts on the network namespace of the
- * netlink socket that sends it.
+ * netlink socket that sends it.  Requests carry no attributes; one that
+ * does is rejected with -EINVAL.
  */
 #ifndef _UAPI_LINUX_MOS_H
 #define _UAPI_LINUX_MOS_H
@@ -31,9 +32,10 @@
  *	monitoring is already enabled.
  * @MOS_CMD_NS_DISABLE: stop monitoring the namespace: remove the hooks.
  *	Statistics are kept, final once the reply arrives, until the next
- *	enable.  No attributes.  Fails with -ENOENT if monitoring is not
- *	enabled.
- * @MOS_CMD_NS_GET: state of the namespace.  No attributes.  Reply:
+ *	enable.  No attributes.  Needs CAP_NET_ADMIN in the initial user
+ *	namespace.  Fails with -ENOENT if monitoring is not enabled.
+ * @MOS_CMD_NS_GET: state of the namespace.  No attributes.  Needs
+ *	CAP_NET_ADMIN over the namespace.  Reply:
  *	%MOS_A_NS_ENABLED, %MOS_A_MOD_VERSION, %MOS_A_STATS.
  * @__MOS_CMD_MAX: one past the last command
  * @MOS_CMD_MAX: the last command
