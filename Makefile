@@ -10,6 +10,7 @@
 #   make check-debug  the VM tests on the debug kernel
 #   make demo         deps, build, boot a VM and show mos counting traffic
 #   make style        checkpatch on kmod/ and uapi/
+#   make bench        instructions and time per packet: mosreplay, libnids, libpcap
 #   make install      mos.ko for the running kernel, mosctl, libmosuser
 
 PROJ	:= $(CURDIR)
@@ -20,7 +21,7 @@ CC	?= gcc
 WARN	:= -Wall -Wextra -Werror
 CFLAGS	?= -O2 -g
 UCFLAGS	:= $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(PROJ)/uapi \
-	   -I$(PROJ)/libmosuser -I$(PROJ)/kmod/tcpmon
+	   -I$(PROJ)/libmosuser -I$(PROJ)/kmod/tcpmon -I$(PROJ)/tools/tcpmon
 SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=all
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
@@ -37,16 +38,18 @@ KDIRS	:= $(sort $(wildcard /lib/modules/6.1.0-*-amd64/build) \
 endif
 VM_KERNELS ?= 6.1 6.12
 
-TCPMON_SRC := $(wildcard kmod/tcpmon/*.c)
+TCPMON_SRC := $(wildcard kmod/tcpmon/*.c) tools/tcpmon/port_user.c
 MOSUSER_SRC := $(wildcard libmosuser/*.c)
-HDRS	:= $(wildcard uapi/linux/*.h kmod/tcpmon/*.h libmosuser/*.h)
+MOSREPLAY_SRC := $(wildcard tools/mosreplay/*.c)
+HDRS	:= $(wildcard uapi/linux/*.h kmod/tcpmon/*.h libmosuser/*.h tools/tcpmon/*.h)
 
-BINS	:= $(B)/bin/mosctl
+BINS	:= $(B)/bin/mosctl $(B)/bin/mosreplay
 LIBS	:= $(B)/lib/libtcpmon.a $(B)/lib/libmosuser.a $(B)/lib/libmosuser.so
-TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/dev_test $(B)/selftests/genl_test
+TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/tm_track_test \
+	   $(B)/selftests/tm_reasm_test $(B)/selftests/dev_test $(B)/selftests/genl_test
 
 .PHONY: all modules user deps check check-user check-vm check-debug demo \
-	style install clean
+	style install clean bench bench-bins
 
 all: modules user
 
@@ -54,7 +57,7 @@ modules:
 	@[ -n "$(strip $(KDIRS))" ] || { echo "no kernel headers installed (make deps)"; exit 1; }
 	@for k in $(KDIRS); do tools/build-module $$k || exit 1; done
 
-user: $(BINS) $(LIBS) $(TESTS)
+user: $(BINS) $(LIBS) $(TESTS) $(B)/bin/mosreplay-san
 
 $(O)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -87,6 +90,19 @@ $(B)/bin/mosctl: tools/mosctl/mosctl.c $(HDRS)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
 
+# mosreplay: the core over pcap files; -san (ASan, UBSan) for the tests.
+$(MOSREPLAY_SRC:%.c=$(O)/%.o) $(MOSREPLAY_SRC:%.c=$(O)/san/%.o): tools/mosreplay/mosreplay.h
+
+$(B)/bin/mosreplay: $(MOSREPLAY_SRC:%.c=$(O)/%.o) $(B)/lib/libtcpmon.a
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) -o $@ $^ -lpcap
+
+$(B)/bin/mosreplay-san: $(MOSREPLAY_SRC:%.c=$(O)/san/%.o) $(TCPMON_SRC:%.c=$(O)/san/%.o)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) $(SAN) -o $@ $^ -lpcap
+
 # kselftest headers and checkpatch.pl come from Debian's linux-source-6.1.
 $(KSRC)/.stamp:
 	@[ -f $(LINUX_SRC_TAR) ] || { echo "$(LINUX_SRC_TAR) missing (make deps)"; exit 1; }
@@ -109,6 +125,14 @@ $(B)/selftests/tm_parse_test: selftests/tm_parse_test.c $(TCPMON_SRC:%.c=$(O)/sa
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< $(TCPMON_SRC:%.c=$(O)/san/%.o)
 
+# Tracking and reassembly tests: packets built and events recorded by tm_util.c
+$(B)/selftests/tm_track_test $(B)/selftests/tm_reasm_test: $(B)/selftests/%: selftests/%.c \
+		selftests/tm_util.c selftests/tm_util.h $(TCPMON_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< selftests/tm_util.c \
+		$(TCPMON_SRC:%.c=$(O)/san/%.o)
+
 $(B)/selftests/dev_test: selftests/dev_test.c $(MOSUSER_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
@@ -118,6 +142,29 @@ $(B)/selftests/genl_test: selftests/genl_test.c $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
+
+# bench/: the replay benchmark.  nids.h and pcap.h build clean with $(WARN).
+BENCH_BINS := $(B)/bench/gen_capture $(B)/bench/pcap_baseline $(B)/bench/nids_baseline
+
+$(B)/bench/gen_capture: bench/gen_capture.c
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) -o $@ $<
+
+$(B)/bench/pcap_baseline: bench/pcap_baseline.c
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) -o $@ $< -lpcap
+
+$(B)/bench/nids_baseline: bench/nids_baseline.c
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) -o $@ $< -lnids -lpcap
+
+bench-bins: $(BENCH_BINS) $(B)/bin/mosreplay
+
+bench:
+	@bench/replay
 
 deps:
 	@tools/deps
@@ -163,4 +210,4 @@ install: $(BINS) $(LIBS)
 	install -D -m 0644 uapi/linux/mos.h $(DESTDIR)$(PREFIX)/include/linux/mos.h
 
 clean:
-	rm -rf $(O) $(B)/bin $(B)/lib $(B)/selftests $(B)/[0-9]*
+	rm -rf $(O) $(B)/bin $(B)/lib $(B)/selftests $(B)/bench $(B)/[0-9]*

@@ -4,9 +4,11 @@
  *
  * DOC: Theory of Operation
  *
- * The module is three registrations, made in this order and undone in
- * exactly the reverse order:
+ * The module is the flow cache of the tracker (tcpmon/flow.c) and three
+ * registrations, made in this order and undone in exactly the reverse
+ * order:
  *
+ * 0. the flow cache;
  * 1. per network namespace state (netns.c), which owns the netfilter
  *    hooks of each monitored namespace;
  * 2. the generic netlink family "mos" (genl.c), the control plane;
@@ -23,6 +25,9 @@ static int __init mos_init(void)
 {
 	int err;
 
+	err = mos_tm_init();
+	if (err)
+		goto err_tm;
 	err = mos_net_init();
 	if (err)
 		goto err_net;
@@ -40,6 +45,8 @@ err_dev:
 err_genl:
 	mos_net_exit();
 err_net:
+	mos_tm_exit();
+err_tm:
 	return err;
 }
 
@@ -48,6 +55,7 @@ static void __exit mos_exit(void)
 	mos_dev_exit();
 	mos_genl_exit();
 	mos_net_exit();
+	mos_tm_exit();
 }
 
 module_init(mos_init);

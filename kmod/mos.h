@@ -9,7 +9,9 @@
 #include <linux/u64_stats_sync.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
+#include <linux/workqueue.h>
 #include <linux/mos.h>
+#include "tcpmon/tcpmon.h"
 
 #define MOS_VERSION	"0.1"
 
@@ -31,11 +33,20 @@ struct mos_pcpu_stats {
  * @lock: serialises enable and disable (process context only)
  * @enabled: the hooks are registered; written under @lock
  * @stats: per-CPU counters, allocated with the namespace
+ * @tm: the flow table while monitoring is enabled; RCU, written under
+ *	@lock
+ * @gc: the worker that expires idle flows of @tm
+ * @tm_final: the last table's counters, from when it was freed
+ * @net: the namespace, for @gc
  */
 struct mos_net {
 	struct mutex lock;	/* enable/disable, process context */
 	bool enabled;
 	struct mos_pcpu_stats __percpu *stats;
+	struct tm_table __rcu *tm;
+	struct delayed_work gc;
+	u64 tm_final[TM_STAT_MAX];
+	struct net *net;
 };
 
 extern unsigned int mos_net_id;

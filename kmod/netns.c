@@ -21,12 +21,25 @@
  * Lifetime: the counters are freed in the exit_batch step, after one
  * synchronize_net() for the whole batch, so no hook still running on
  * another CPU can touch freed memory.
+ *
+ * The flow table: enabling creates it (sized from the machine's memory)
+ * before the hooks are registered, and starts a delayed work that expires
+ * idle flows a slice of the table at a time; disabling removes the hooks,
+ * stops the work, waits for the hooks in flight, keeps the table's final
+ * counters in &mos_net.tm_final and frees it.  The hooks find the table
+ * through an RCU pointer: they run inside the RCU read section netfilter
+ * holds for them.
  */
 
 #include <linux/module.h>
 #include <linux/netdevice.h>
 #include <linux/percpu.h>
+#include <linux/mm.h>
 #include "mos.h"
+
+/* The expiry worker runs every second and sweeps the table in this many. */
+#define MOS_GC_INTERVAL		HZ
+#define MOS_GC_SLICES		4
 
 unsigned int mos_net_id __read_mostly;
 
@@ -56,12 +69,78 @@ static void mos_net_stats_zero(struct mos_net *mn)
 	}
 }
 
+/*
+ * The tracker's events and stream bytes have no consumer yet: the core
+ * counts them.  The ring of /dev/mos will take them from here.
+ */
+static void mos_tm_event(void *priv, struct tm_flow *f, const struct tm_ev *ev,
+			 const struct tm_src *src, const struct tm_pkt *p)
+{
+}
+
+static void mos_tm_data(void *priv, struct tm_flow *f, int side, u64 off,
+			tm_copy_t copy, const void *src,
+			unsigned int off_in_src, unsigned int len)
+{
+}
+
+static const struct tm_ops mos_tm_ops = {
+	.event = mos_tm_event,
+	.data = mos_tm_data,
+};
+
+static void mos_net_gc(struct work_struct *work)
+{
+	struct mos_net *mn = container_of(to_delayed_work(work),
+					  struct mos_net, gc);
+	struct tm_table *t = rcu_dereference_protected(mn->tm, true);
+	const struct tm_table_cfg *cfg = mos_tm_cfg(t);
+
+	/* The table lives until this work is cancelled. */
+	mos_tm_expire(t, ktime_get_coarse_ns(),
+		      cfg->buckets / MOS_GC_SLICES + 1);
+	schedule_delayed_work(&mn->gc, MOS_GC_INTERVAL);
+}
+
+/**
+ * mos_net_default_flows() - the default flow limit of a namespace
+ *
+ * One flow per 16 KiB of RAM (a flow takes about 200 bytes), between 4096
+ * and 2^20: 65536 on a 1 GiB machine.
+ *
+ * Return: the limit.
+ */
+static u32 mos_net_default_flows(void)
+{
+	u64 n = (u64)totalram_pages() * PAGE_SIZE / 16384;
+
+	return clamp_t(u64, n, 4096, 1U << 20);
+}
+
+/**
+ * mos_net_table_free() - free a namespace's flow table, keeping its totals
+ * @mn: the namespace's state; no hook and no expiry work may use the table
+ *
+ * Context: process, may sleep.
+ */
+static void mos_net_table_free(struct mos_net *mn)
+{
+	struct tm_table *t = rcu_dereference_protected(mn->tm, true);
+
+	if (!t)
+		return;
+	mos_tm_stats(t, mn->tm_final);
+	RCU_INIT_POINTER(mn->tm, NULL);
+	mos_tm_table_free(t);
+}
+
 /**
  * __mos_net_disable() - remove the hooks of a namespace
  * @net: the namespace
  *
  * Context: process; &mos_net.lock held.  The caller waits for the hooks
- * in flight (synchronize_net()) before it relies on the counters or frees.
+ * in flight (synchronize_net()) before it relies on the counters or frees
+ * the table (mos_net_table_free()).
  */
 static void __mos_net_disable(struct net *net)
 {
@@ -71,6 +150,7 @@ static void __mos_net_disable(struct net *net)
 	if (!mn->enabled)
 		return;
 	mos_hooks_unregister(net);
+	cancel_delayed_work_sync(&mn->gc);
 	WRITE_ONCE(mn->enabled, false);
 }
 
@@ -85,6 +165,8 @@ static void __mos_net_disable(struct net *net)
 int mos_net_enable(struct net *net)
 {
 	struct mos_net *mn = mos_pernet(net);
+	struct tm_table_cfg cfg = { 0 };
+	struct tm_table *t;
 	int err;
 
 	mutex_lock(&mn->lock);
@@ -93,9 +175,22 @@ int mos_net_enable(struct net *net)
 		goto out;
 	}
 	mos_net_stats_zero(mn);
+	memset(mn->tm_final, 0, sizeof(mn->tm_final));
+	cfg.max_flows = mos_net_default_flows();
+	t = mos_tm_table_new(&cfg, &mos_tm_ops, mn);
+	if (!t) {
+		err = -ENOMEM;
+		goto out;
+	}
+	rcu_assign_pointer(mn->tm, t);
 	err = mos_hooks_register(net);
-	if (!err)
-		WRITE_ONCE(mn->enabled, true);
+	if (err) {
+		synchronize_net();
+		mos_net_table_free(mn);
+		goto out;
+	}
+	WRITE_ONCE(mn->enabled, true);
+	schedule_delayed_work(&mn->gc, MOS_GC_INTERVAL);
 out:
 	mutex_unlock(&mn->lock);
 	return err;
@@ -119,6 +214,7 @@ int mos_net_disable(struct net *net)
 	if (mn->enabled) {
 		__mos_net_disable(net);
 		synchronize_net();
+		mos_net_table_free(mn);
 	} else {
 		err = -ENOENT;
 	}
@@ -136,6 +232,64 @@ int mos_net_disable(struct net *net)
 bool mos_net_enabled(struct net *net)
 {
 	return READ_ONCE(mos_pernet(net)->enabled);
+}
+
+/* The tracker's counters, in the order of enum mos_stat */
+static const u8 mos_tm_stat_map[TM_STAT_MAX] = {
+	[TM_STAT_FLOWS]		= MOS_STAT_FLOWS,
+	[TM_STAT_FLOWS_MIDSTREAM] = MOS_STAT_FLOWS_MIDSTREAM,
+	[TM_STAT_FLOWS_ENDED]	= MOS_STAT_FLOWS_ENDED,
+	[TM_STAT_ORPHANS]	= MOS_STAT_ORPHANS,
+	[TM_STAT_REXMIT]	= MOS_STAT_REXMIT,
+	[TM_STAT_BYTES_C2S]	= MOS_STAT_BYTES_C2S,
+	[TM_STAT_BYTES_S2C]	= MOS_STAT_BYTES_S2C,
+	[TM_STAT_GAPS]		= MOS_STAT_GAPS,
+	[TM_STAT_GAP_BYTES]	= MOS_STAT_GAP_BYTES,
+	[TM_STAT_FLOW_LIMIT]	= MOS_STAT_FLOW_LIMIT,
+	[TM_STAT_BUF_SIDE]	= MOS_STAT_BUF_SIDE,
+	[TM_STAT_BUF_TOTAL]	= MOS_STAT_BUF_TOTAL,
+	[TM_STAT_NOMEM]		= MOS_STAT_NOMEM,
+	[TM_STAT_CSUM]		= MOS_STAT_CSUM_BAD,
+	[TM_STAT_OOW]		= MOS_STAT_OOW,
+	[TM_STAT_RST_INWIN]	= MOS_STAT_RST_INWIN,
+	[TM_STAT_RST_OOW]	= MOS_STAT_RST_OOW,
+	[TM_STAT_OVERLAP_DIFF]	= MOS_STAT_OVERLAP_DIFF,
+	[TM_STAT_TIMEOUTS]	= MOS_STAT_TIMEOUTS,
+};
+
+static_assert(MOS_STAT_EV_CONN_END - MOS_STAT_EV_PKT_IN ==
+	      TM_EV_CONN_END - TM_EV_PKT_IN);
+
+/**
+ * mos_net_tm_stats() - add the flow tracker's counters
+ * @mn: the namespace's state
+ * @sum: __MOS_STAT_MAX counters
+ *
+ * From the live table while monitoring is enabled, else the totals of the
+ * last one.
+ */
+static void mos_net_tm_stats(struct mos_net *mn, u64 *sum)
+{
+	u64 tm[TM_STAT_MAX];
+	struct tm_table *t;
+	int i;
+
+	rcu_read_lock();
+	t = rcu_dereference(mn->tm);
+	if (t) {
+		mos_tm_stats(t, tm);
+		sum[MOS_STAT_FLOWS_ACTIVE] = mos_tm_flows(t);
+		sum[MOS_STAT_OOO_BYTES] = mos_tm_ooo_bytes(t);
+	} else {
+		memcpy(tm, mn->tm_final, sizeof(tm));
+	}
+	rcu_read_unlock();
+
+	for (i = 0; i < TM_STAT_EV; i++)
+		if (mos_tm_stat_map[i])
+			sum[mos_tm_stat_map[i]] = tm[i];
+	for (i = 0; i < TM_EV_MAX; i++)
+		sum[MOS_STAT_EV_PKT_IN + i] = tm[TM_STAT_EV + i];
 }
 
 /**
@@ -165,6 +319,7 @@ void mos_net_stats(struct net *net, u64 *sum)
 		for (i = 0; i < __MOS_STAT_MAX; i++)
 			sum[i] += v[i];
 	}
+	mos_net_tm_stats(mn, sum);
 }
 
 static int __net_init mos_pernet_init(struct net *net)
@@ -173,6 +328,8 @@ static int __net_init mos_pernet_init(struct net *net)
 	int cpu, err;
 
 	mutex_init(&mn->lock);
+	mn->net = net;
+	INIT_DELAYED_WORK(&mn->gc, mos_net_gc);
 	mn->stats = alloc_percpu(struct mos_pcpu_stats);
 	if (!mn->stats)
 		return -ENOMEM;
@@ -209,8 +366,10 @@ static void __net_exit mos_pernet_exit_batch(struct list_head *net_exit_list)
 
 	/* Hooks removed in mos_pernet_exit() may still run elsewhere. */
 	synchronize_net();
-	list_for_each_entry(net, net_exit_list, exit_list)
+	list_for_each_entry(net, net_exit_list, exit_list) {
+		mos_net_table_free(mos_pernet(net));
 		free_percpu(mos_pernet(net)->stats);
+	}
 }
 
 static struct pernet_operations mos_net_ops = {

@@ -25,14 +25,9 @@ trap 'ns_cleanup; mos_loaded && mos_unload; rm -rf "$work"' EXIT
 ktap_begin
 t_check "load mos.ko" mos_load
 
-ns_new "$C" && ns_new "$R" && ns_new "$S" || exit 1
-link "$C" c0 2 "$R" r0 1 1
-link "$R" r1 1 "$S" s0 2 2
+router_topology "$C" "$R" "$S" || exit 1
 ip -n "$R" link set r1 mtu 1000
-ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
 ip netns exec "$C" sysctl -qw net.ipv4.ip_no_pmtu_disc=1
-ip -n "$C" route add default via 10.0.1.1
-ip -n "$S" route add default via 10.0.2.1
 
 blob=$work/blob
 sum=$(make_blob "$blob" 1000000)

@@ -167,6 +167,22 @@ link() {
 	ip -n "$ns2" link set "$d2" up
 }
 
+# router_topology C R S: client C and server S on both sides of router R
+#
+#   C 10.0.1.2 fd00:1::2 (c0) -- (r0) 10.0.1.1 fd00:1::1  R
+#   R 10.0.2.1 fd00:2::1 (r1) -- (s0) 10.0.2.2 fd00:2::2  S
+router_topology() {
+	local c=$1 r=$2 s=$3
+	ns_new "$c" && ns_new "$r" && ns_new "$s" || return 1
+	link "$c" c0 2 "$r" r0 1 1 || return 1
+	link "$r" r1 1 "$s" s0 2 2 || return 1
+	ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	ip -n "$c" route add default via 10.0.1.1
+	ip -n "$c" -6 route add default via fd00:1::1
+	ip -n "$s" route add default via 10.0.2.1
+	ip -n "$s" -6 route add default via fd00:2::1
+}
+
 # --- the oracle: nft counters next to mos's hooks ---------------------------
 #
 # mos hooks at -350.  The oracle's chains run at -351 (after defrag at

@@ -23,14 +23,7 @@ trap 'ns_cleanup; mos_loaded && mos_unload; rm -rf "$work"' EXIT
 ktap_begin
 t_check "load mos.ko" mos_load
 
-ns_new "$C" && ns_new "$R" && ns_new "$S" || exit 1
-link "$C" c0 2 "$R" r0 1 1
-link "$R" r1 1 "$S" s0 2 2
-ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-ip -n "$C" route add default via 10.0.1.1
-ip -n "$C" -6 route add default via fd00:1::1
-ip -n "$S" route add default via 10.0.2.1
-ip -n "$S" -6 route add default via fd00:2::1
+router_topology "$C" "$R" "$S" || exit 1
 
 blob=$work/blob
 sum=$(make_blob "$blob" "$BLOB_SIZE")

@@ -26,9 +26,18 @@
  * is in use.
  *
  * Context: PRE_ROUTING runs in softirq, LOCAL_OUT in process context with
- * bottom halves enabled.  The hooks touch only this CPU's counters, with
- * bottom halves disabled, so a softirq cannot interrupt an update on the
- * same CPU.  No lock, no allocation.  Every hook returns NF_ACCEPT.
+ * bottom halves enabled.  The hooks disable bottom halves around their
+ * work, so a softirq cannot interrupt it on the same CPU: this CPU's
+ * counters need no lock, and the flow tracker (tcpmon) takes its
+ * per-flow spinlocks without _bh.  Every hook returns NF_ACCEPT.
+ *
+ * Checksums: a TCP segment whose checksum is wrong would be dropped by its
+ * receiver, so it must not enter a stream the monitor reports.  The hooks
+ * verify it with nf_checksum(), which trusts what the device or the stack
+ * already established (CHECKSUM_UNNECESSARY, and CHECKSUM_PARTIAL: locally
+ * generated packets, whose checksum the device or the GSO code fills in)
+ * and computes the rest, as conntrack does.  A bad segment is passed to
+ * the tracker flagged, which counts it and keeps it out of the stream.
  *
  * Packets are never modified: headers are read with skb_header_pointer(),
  * which copes with non-linear skbs and GSO aggregates.
@@ -57,24 +66,50 @@ static const void *mos_skb_read(const void *pkt, unsigned int off,
 	return skb_header_pointer(pkt, off, len, buf);
 }
 
+static int mos_skb_copy(const void *pkt, unsigned int off, void *dst,
+			unsigned int len)
+{
+	return skb_copy_bits(pkt, off, dst, len);
+}
+
 /**
- * mos_nf_count() - account one packet to its namespace
+ * mos_nf_count() - account one packet to its namespace and track it
  * @skb: the packet, from its IP header
  * @net: its namespace
+ * @hook: NF_INET_PRE_ROUTING or NF_INET_LOCAL_OUT
  * @family: 4 or 6
+ *
+ * Context: an RCU read section (netfilter's).
  */
-static void mos_nf_count(struct sk_buff *skb, struct net *net, u8 family)
+static void mos_nf_count(struct sk_buff *skb, struct net *net,
+			 unsigned int hook, u8 family)
 {
+	struct mos_net *mn = mos_pernet(net);
 	struct mos_pcpu_stats *s;
+	const struct tm_src src = {
+		.pkt = skb,
+		.len = skb->len,
+		.read = mos_skb_read,
+		.copy = mos_skb_copy,
+	};
+	unsigned int flags = 0;
+	struct tm_table *t;
 	enum tm_parse_res r;
 	struct tm_pkt p;
 
 	r = mos_tm_parse(skb, skb->len, family,
 			 skb_is_gso(skb) ? TM_PARSE_F_GSO : 0, mos_skb_read,
 			 &p);
+	if (r == TM_PKT_TCP &&
+	    nf_checksum(skb, hook, p.l4off, IPPROTO_TCP,
+			family == 4 ? NFPROTO_IPV4 : NFPROTO_IPV6))
+		flags |= TM_IN_CSUM_BAD;
 
 	local_bh_disable();
-	s = this_cpu_ptr(mos_pernet(net)->stats);
+	t = rcu_dereference(mn->tm);
+	if (t && r != TM_PKT_BAD)
+		mos_tm_input(t, &src, r, &p, ktime_get_coarse_ns(), flags);
+	s = this_cpu_ptr(mn->stats);
 	u64_stats_update_begin(&s->syncp);
 	u64_stats_inc(&s->c[MOS_STAT_PACKETS]);
 	u64_stats_add(&s->c[MOS_STAT_BYTES], skb->len);
@@ -107,14 +142,16 @@ static unsigned int mos_nf_prerouting(void *priv, struct sk_buff *skb,
 	if (skb->pkt_type == PACKET_LOOPBACK ||
 	    (state->in && (state->in->flags & IFF_LOOPBACK)))
 		return NF_ACCEPT;
-	mos_nf_count(skb, state->net, state->pf == NFPROTO_IPV4 ? 4 : 6);
+	mos_nf_count(skb, state->net, state->hook,
+		     state->pf == NFPROTO_IPV4 ? 4 : 6);
 	return NF_ACCEPT;
 }
 
 static unsigned int mos_nf_local_out(void *priv, struct sk_buff *skb,
 				     const struct nf_hook_state *state)
 {
-	mos_nf_count(skb, state->net, state->pf == NFPROTO_IPV4 ? 4 : 6);
+	mos_nf_count(skb, state->net, state->hook,
+		     state->pf == NFPROTO_IPV4 ? 4 : 6);
 	return NF_ACCEPT;
 }
 

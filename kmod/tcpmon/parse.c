@@ -28,6 +28,19 @@
 #include "tcpmon.h"
 
 #define TM_MAX_EXTHDRS		8
+#define TM_MAX_WSCALE		14
+
+/* Option kinds and lengths (RFC 9293, RFC 7323, RFC 2018) */
+#define TM_OPT_EOL		0
+#define TM_OPT_NOP		1
+#define TM_OPT_MSS		2
+#define TM_OPT_WINDOW		3
+#define TM_OPT_SACK_PERM	4
+#define TM_OPT_TIMESTAMP	8
+#define TM_OLEN_MSS		4
+#define TM_OLEN_WINDOW		3
+#define TM_OLEN_SACK_PERM	2
+#define TM_OLEN_TIMESTAMP	10
 
 /* Fragment header (RFC 8200 section 4.5) */
 struct tm_frag_hdr {
@@ -66,6 +79,8 @@ static enum tm_parse_res tm_parse_tcp(const void *pkt, tm_read_t read,
 		return TM_PKT_BAD;
 
 	p->doff = doff;
+	p->sport = th->source;
+	p->dport = th->dest;
 	p->tcp_flags = ((const u8 *)th)[13];
 	p->seq = ntohl(th->seq);
 	p->ack_seq = ntohl(th->ack_seq);
@@ -105,6 +120,8 @@ static enum tm_parse_res tm_parse_ipv4(const void *pkt, unsigned int len,
 		return TM_PKT_BAD;
 
 	p->family = 4;
+	p->saddr.a4 = iph->saddr;
+	p->daddr.a4 = iph->daddr;
 	p->l4proto = iph->protocol;
 	p->l4off = ihl;
 	p->l4len = tot - ihl;
@@ -146,6 +163,8 @@ static enum tm_parse_res tm_parse_ipv6(const void *pkt, unsigned int len,
 		return TM_PKT_BAD;
 
 	p->family = 6;
+	memcpy(p->saddr.a6, &ip6h->saddr, sizeof(p->saddr.a6));
+	memcpy(p->daddr.a6, &ip6h->daddr, sizeof(p->daddr.a6));
 	nexthdr = ip6h->nexthdr;
 	off = sizeof(*ip6h);
 
@@ -232,4 +251,72 @@ enum tm_parse_res mos_tm_parse(const void *pkt, unsigned int len, u8 family,
 	if (r != TM_PKT_TCP)
 		return r;
 	return tm_parse_tcp(pkt, read, p);
+}
+
+/**
+ * mos_tm_parse_opts() - read the TCP options the tracker uses
+ * @pkt:	the packet, handed to @read
+ * @read:	reader for @pkt
+ * @p:		its parsed headers (a %TM_PKT_TCP)
+ * @o:		the options found
+ *
+ * Every option length is checked against the header: a length below 2
+ * or past the end stops the walk and sets @o->bad, keeping what was read
+ * before it.  A window scale above 14 is taken as 14 (RFC 7323, 2.3).
+ *
+ * Context: any; does not sleep or allocate.
+ */
+void mos_tm_parse_opts(const void *pkt, tm_read_t read,
+		       const struct tm_pkt *p, struct tm_opts *o)
+{
+	unsigned int len = p->doff - sizeof(struct tcphdr);
+	u8 buf[40];
+	const u8 *op;
+	unsigned int i = 0;
+
+	memset(o, 0, sizeof(*o));
+	if (!len)
+		return;
+	op = read(pkt, p->l4off + sizeof(struct tcphdr), len, buf);
+	if (!op) {
+		o->bad = true;
+		return;
+	}
+
+	while (i < len) {
+		unsigned int olen;
+
+		if (op[i] == TM_OPT_EOL)
+			break;
+		if (op[i] == TM_OPT_NOP) {
+			i++;
+			continue;
+		}
+		if (len - i < 2 || op[i + 1] < 2 || op[i + 1] > len - i) {
+			o->bad = true;
+			break;
+		}
+		olen = op[i + 1];
+		switch (op[i]) {
+		case TM_OPT_MSS:
+			if (olen == TM_OLEN_MSS)
+				o->mss = (op[i + 2] << 8) | op[i + 3];
+			break;
+		case TM_OPT_WINDOW:
+			if (olen == TM_OLEN_WINDOW) {
+				o->has_wscale = true;
+				o->wscale = min_t(u8, op[i + 2], TM_MAX_WSCALE);
+			}
+			break;
+		case TM_OPT_SACK_PERM:
+			if (olen == TM_OLEN_SACK_PERM)
+				o->sack_ok = true;
+			break;
+		case TM_OPT_TIMESTAMP:
+			if (olen == TM_OLEN_TIMESTAMP)
+				o->has_ts = true;
+			break;
+		}
+		i += olen;
+	}
 }

@@ -1,6 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * tcpmon.h - interface of the flow-tracking core
+ *
+ * The core parses packets (parse.c), keeps a table of flows (flow.c),
+ * tracks both sides of each TCP connection (track.c) and reassembles each
+ * direction's byte stream (reasm.c).  It reports what it sees through two
+ * callbacks of &struct tm_ops: events, and in-order stream bytes.
+ *
+ * The same files build into mos.ko and into build/lib/libtcpmon.a; they
+ * include tm_port.h and nothing else.
  */
 #ifndef _MOS_TCPMON_H
 #define _MOS_TCPMON_H
@@ -15,10 +23,24 @@
  * @buf: @len bytes the reader may copy into
  *
  * Return: @len contiguous bytes at @off, in the packet or in @buf; NULL if
- * the packet is shorter than @off + @len.
+ * the packet is shorter than @off + @len.  The pointer must be aligned as
+ * &struct iphdr and &struct tcphdr need (4 bytes) when @off is: a reader
+ * over a buffer with a link-layer header copies into @buf otherwise.
  */
 typedef const void *(*tm_read_t)(const void *pkt, unsigned int off,
 				 unsigned int len, void *buf);
+
+/**
+ * typedef tm_copy_t - copy bytes out of a packet or a buffer
+ * @src: where the bytes are (an skb, a buffer)
+ * @off: offset in @src
+ * @dst: destination
+ * @len: number of bytes
+ *
+ * Return: 0, or negative errno if @src is shorter than @off + @len.
+ */
+typedef int (*tm_copy_t)(const void *src, unsigned int off, void *dst,
+			 unsigned int len);
 
 /**
  * enum tm_parse_res - what a packet turned out to be
@@ -36,6 +58,18 @@ enum tm_parse_res {
 #define TM_PARSE_F_GSO		0x1
 
 /**
+ * union tm_addr - an IPv4 or IPv6 address
+ * @a6: IPv6 address
+ * @a4: IPv4 address, in the first four bytes; the rest are zero
+ * @w: as four words, for comparing and hashing
+ */
+union tm_addr {
+	u8 a6[16];
+	__be32 a4;
+	u32 w[4];
+};
+
+/**
  * struct tm_pkt - the parsed headers of one packet
  * @family: 4 or 6
  * @l4proto: transport protocol (after IPv6 extension headers)
@@ -47,6 +81,10 @@ enum tm_parse_res {
  * @l4len: bytes from the transport header to the end of the IP payload
  * @seq: TCP sequence number, host order
  * @ack_seq: TCP acknowledgment number, host order
+ * @saddr: source address
+ * @daddr: destination address
+ * @sport: TCP source port, network order
+ * @dport: TCP destination port, network order
  */
 struct tm_pkt {
 	u8 family;
@@ -59,6 +97,10 @@ struct tm_pkt {
 	u32 l4len;
 	u32 seq;
 	u32 ack_seq;
+	union tm_addr saddr;
+	union tm_addr daddr;
+	__be16 sport;
+	__be16 dport;
 };
 
 #define TM_TCPF_FIN	0x01
@@ -73,5 +115,419 @@ struct tm_pkt {
 enum tm_parse_res mos_tm_parse(const void *pkt, unsigned int len, u8 family,
 			       unsigned int flags, tm_read_t read,
 			       struct tm_pkt *p);
+
+/**
+ * struct tm_opts - TCP options the tracker uses
+ * @mss: MSS option, 0 if absent
+ * @wscale: window scale shift, clamped to 14 (RFC 7323 2.3)
+ * @has_wscale: a window scale option was present
+ * @sack_ok: SACK permitted
+ * @has_ts: a timestamps option was present
+ * @bad: an option length overruns the header or is below 2
+ */
+struct tm_opts {
+	u16 mss;
+	u8 wscale;
+	bool has_wscale;
+	bool sack_ok;
+	bool has_ts;
+	bool bad;
+};
+
+void mos_tm_parse_opts(const void *pkt, tm_read_t read,
+		       const struct tm_pkt *p, struct tm_opts *o);
+
+/* ---------------------------------------------------------------------- */
+
+/**
+ * enum tm_side - the two ends of a connection (mOS's MOS_SIDE_*)
+ * @TM_CLI: the client, which sent the first SYN
+ * @TM_SVR: the server
+ */
+enum tm_side {
+	TM_CLI = 0,
+	TM_SVR = 1,
+};
+
+/**
+ * enum tm_hook - where an event is raised (mOS's hook points)
+ * @TM_HK_NULL: outside any side's update (MOS_NULL)
+ * @TM_HK_SND: after the sending side's state was updated (MOS_HK_SND)
+ * @TM_HK_RCV: after the receiving side's state was updated (MOS_HK_RCV)
+ */
+enum tm_hook {
+	TM_HK_NULL,
+	TM_HK_SND,
+	TM_HK_RCV,
+};
+
+/**
+ * enum tm_state - TCP state of one side, as the monitor infers it
+ *
+ * The values are those of mOS's enum tcpstate.
+ */
+enum tm_state {
+	TM_CLOSED,
+	TM_LISTEN,
+	TM_SYN_SENT,
+	TM_SYN_RCVD,
+	TM_ESTABLISHED,
+	TM_FIN_WAIT_1,
+	TM_FIN_WAIT_2,
+	TM_CLOSE_WAIT,
+	TM_CLOSING,
+	TM_LAST_ACK,
+	TM_TIME_WAIT,
+	TM_NSTATES,
+};
+
+/**
+ * enum tm_event - built-in events, numbered as the bits of mOS's
+ * enum mos_event_type (event mask = 1 << value)
+ * @TM_EV_PKT_IN: a packet of a tracked flow (MOS_HK_SND and MOS_HK_RCV)
+ * @TM_EV_PKT_OUT: reserved, never raised (mOS's MOS_ON_PKT_OUT)
+ * @TM_EV_CONN_START: a side starts: client on SYN_SENT, server on
+ *	SYN_RCVD; once per side
+ * @TM_EV_CONN_SETUP: a side completes the handshake
+ * @TM_EV_NEW_DATA: new in-order bytes entered a side's stream (MOS_NULL)
+ * @TM_EV_ERROR: see &enum tm_err (MOS_NULL)
+ * @TM_EV_TIMEOUT: the flow idled out; raised before its CONN_END events
+ *	(MOS_NULL)
+ * @TM_EV_STATE_CHANGE: a side's TCP state changed
+ * @TM_EV_ORPHAN: a packet that belongs to no tracked flow (MOS_NULL)
+ * @TM_EV_REXMIT: a retransmission: data, SYN, SYN-ACK or FIN sent again,
+ *	or bytes overlapping bytes already seen
+ * @TM_EV_CONN_END: a side ended (FIN handshake, RST, timeout); exactly
+ *	once per side that had a CONN_START
+ * @TM_EV_MAX: number of event types
+ */
+enum tm_event {
+	TM_EV_PKT_IN,
+	TM_EV_PKT_OUT,
+	TM_EV_CONN_START,
+	TM_EV_CONN_SETUP,
+	TM_EV_NEW_DATA,
+	TM_EV_ERROR,
+	TM_EV_TIMEOUT,
+	TM_EV_STATE_CHANGE,
+	TM_EV_ORPHAN,
+	TM_EV_REXMIT,
+	TM_EV_CONN_END,
+	TM_EV_MAX,
+};
+
+/**
+ * enum tm_err - what a %TM_EV_ERROR reports
+ * @TM_ERR_NONE: not an error event
+ * @TM_ERR_FLOW_LIMIT: a SYN found the flow table full; no flow created
+ * @TM_ERR_NOMEM: an allocation failed (flow or out-of-order segment)
+ * @TM_ERR_BUF_SIDE: the side's out-of-order store is full
+ * @TM_ERR_BUF_TOTAL: the table's out-of-order bytes are at their limit
+ * @TM_ERR_GAP: bytes were skipped: @off and @len of the event say which
+ * @TM_ERR_OOW: a segment outside the receiver's window was ignored
+ * @TM_ERR_CSUM: a segment with a bad TCP checksum was ignored
+ * @TM_ERR_OVERLAP_DIFF: overlapping bytes differ from those seen first
+ * @TM_ERR_RST_INWIN: an RST inside the window but not at its left edge
+ *	(the receiver answers with a challenge ACK and stays open)
+ * @TM_ERR_RST_OOW: an RST outside the window, ignored
+ * @TM_ERR_MAX: number of codes
+ */
+enum tm_err {
+	TM_ERR_NONE,
+	TM_ERR_FLOW_LIMIT,
+	TM_ERR_NOMEM,
+	TM_ERR_BUF_SIDE,
+	TM_ERR_BUF_TOTAL,
+	TM_ERR_GAP,
+	TM_ERR_OOW,
+	TM_ERR_CSUM,
+	TM_ERR_OVERLAP_DIFF,
+	TM_ERR_RST_INWIN,
+	TM_ERR_RST_OOW,
+	TM_ERR_MAX,
+};
+
+/**
+ * enum tm_end - why a side ended (in &struct tm_ev.reason of CONN_END)
+ * @TM_END_FIN: the FIN handshake completed (or TIME_WAIT ran out)
+ * @TM_END_RST: an RST the receiver accepts
+ * @TM_END_TIMEOUT: the flow idled out
+ * @TM_END_REUSE: a new SYN reused the 4-tuple of a closing flow
+ * @TM_END_FLUSH: the table was flushed
+ */
+enum tm_end {
+	TM_END_FIN,
+	TM_END_RST,
+	TM_END_TIMEOUT,
+	TM_END_REUSE,
+	TM_END_FLUSH,
+};
+
+/**
+ * struct tm_ev - one event
+ * @type: &enum tm_event
+ * @hook: &enum tm_hook
+ * @side: &enum tm_side the event is about (for NEW_DATA: the side whose
+ *	receive stream grew; for ORPHAN and flow-less ERRORs: 0)
+ * @err: &enum tm_err, for %TM_EV_ERROR
+ * @old_state: for %TM_EV_STATE_CHANGE, the side's previous state
+ * @reason: for %TM_EV_CONN_END, &enum tm_end
+ * @pad: zero
+ * @len: NEW_DATA: bytes added; GAP: bytes skipped; REXMIT: payload length
+ * @off: NEW_DATA: stream offset of the first new byte; GAP: offset of the
+ *	first skipped byte; REXMIT, OOW, OVERLAP_DIFF: offset of the
+ *	segment's first byte in the receiver's stream (may be before 0 for
+ *	a retransmitted SYN: then 0)
+ */
+struct tm_ev {
+	u8 type;
+	u8 hook;
+	u8 side;
+	u8 err;
+	u8 old_state;
+	u8 reason;
+	u16 pad;
+	u32 len;
+	u64 off;
+};
+
+/**
+ * struct tm_src - where the current packet's bytes are
+ * @pkt: the packet (an skb, a buffer), from its IP header
+ * @len: its length from the IP header on
+ * @read: header reader
+ * @copy: payload copier
+ */
+struct tm_src {
+	const void *pkt;
+	unsigned int len;
+	tm_read_t read;
+	tm_copy_t copy;
+};
+
+/**
+ * struct tm_half - one side of a connection
+ * @isn: initial sequence number of what this side sends
+ * @snd_end: highest sequence number this side has sent, plus one
+ *	(conntrack's td_end)
+ * @snd_maxend: right edge of the window the peer granted this side
+ *	(td_maxend)
+ * @snd_maxwin: largest window this side advertised, scaled (td_maxwin)
+ * @fin_seq: sequence number of this side's FIN, when %TM_HF_FIN_SENT
+ * @rcv_nxt: next sequence number of the peer's stream this side's stream
+ *	is waiting for
+ * @rcv_off: stream offset of @rcv_nxt: bytes that entered the stream
+ *	(delivered or skipped)
+ * @ooo: out-of-order store: pieces of the peer's stream after @rcv_nxt,
+ *	sorted, not overlapping
+ * @ooo_bytes: bytes charged for @ooo
+ * @state: &enum tm_state
+ * @wscale: window scale of what this side advertises
+ * @flags: %TM_HF_*
+ */
+struct tm_half {
+	u32 isn;
+	u32 snd_end;
+	u32 snd_maxend;
+	u32 snd_maxwin;
+	u32 fin_seq;
+	u32 rcv_nxt;
+	u64 rcv_off;
+	struct tm_seg *ooo;
+	u32 ooo_bytes;
+	u8 state;
+	u8 wscale;
+	u16 flags;
+};
+
+#define TM_HF_SYN_SENT		0x01	/* @isn is known */
+#define TM_HF_FIN_SENT		0x02	/* @fin_seq is known */
+#define TM_HF_WIN_KNOWN		0x04	/* @snd_maxend and peer's window known */
+#define TM_HF_WSCALE		0x08	/* sent a window scale option */
+#define TM_HF_STARTED		0x10	/* CONN_START raised, CONN_END owed */
+#define TM_HF_RST_PENDING	0x20	/* in-window RST seen, not at the edge */
+#define TM_HF_RCV_SYNCED	0x40	/* @rcv_nxt is known */
+#define TM_HF_FIN_RCVD		0x80	/* the peer's FIN entered the stream */
+#define TM_HF_SND_SYNCED	0x100	/* @snd_end is known */
+
+/**
+ * struct tm_flow - one TCP connection, both sides
+ * @node: in the table's hash chain (RCU)
+ * @addr: addresses, indexed by &enum tm_side
+ * @port: ports, network order, indexed by &enum tm_side
+ * @family: 4 or 6
+ * @flags: %TM_FF_*
+ * @pad: zero
+ * @lock: serialises the flow's packets, timeouts and removal
+ * @hash: hash of the key
+ * @table: the table the flow belongs to
+ * @id: flow number, unique in its table, from 1
+ * @last: time of the last packet, ns
+ * @created: time of the first packet, ns
+ * @rcu: for freeing after readers are gone; overlays @last and @created,
+ *	which nobody reads once the flow is dead
+ * @half: the two sides, indexed by &enum tm_side
+ *
+ * Followed by &struct tm_table_cfg.priv_size bytes for the table's user,
+ * zeroed at creation: mos_tm_flow_priv().
+ */
+struct tm_flow {
+	struct hlist_node node;
+	union tm_addr addr[2];
+	__be16 port[2];
+	u8 family;
+	u8 flags;
+	u8 pad[2];
+	spinlock_t lock;	/* the flow's state; see flow.c */
+	u32 hash;
+	struct tm_table *table;
+	u64 id;
+	union {
+		struct {
+			u64 last;
+			u64 created;
+		};
+		struct rcu_head rcu;
+	};
+	struct tm_half half[2];
+};
+
+#define TM_FF_DEAD		0x01	/* unlinked or being unlinked */
+#define TM_FF_MIDSTREAM		0x02	/* picked up without a handshake */
+#define TM_FF_OVERLAP_LAST	0x04	/* overlap policy LAST */
+
+static inline void *mos_tm_flow_priv(struct tm_flow *f)
+{
+	return f + 1;
+}
+
+/**
+ * enum tm_stat - counters of a table
+ * @TM_STAT_FLOWS: flows created
+ * @TM_STAT_FLOWS_MIDSTREAM: of which picked up mid-stream
+ * @TM_STAT_FLOWS_ENDED: flows removed
+ * @TM_STAT_ORPHANS: packets that belong to no flow (TCP or not)
+ * @TM_STAT_REXMIT: retransmissions
+ * @TM_STAT_BYTES_C2S: bytes that entered the client-to-server stream
+ * @TM_STAT_BYTES_S2C: bytes that entered the server-to-client stream
+ * @TM_STAT_GAPS: gaps reported
+ * @TM_STAT_GAP_BYTES: bytes skipped
+ * @TM_STAT_FLOW_LIMIT: SYNs refused because the table was full
+ * @TM_STAT_BUF_SIDE: segments that found their side's store full
+ * @TM_STAT_BUF_TOTAL: segments that found the table's store full
+ * @TM_STAT_NOMEM: failed allocations
+ * @TM_STAT_CSUM: segments with a bad TCP checksum
+ * @TM_STAT_OOW: segments outside the window
+ * @TM_STAT_RST_INWIN: RSTs in the window, not at its edge
+ * @TM_STAT_RST_OOW: RSTs outside the window
+ * @TM_STAT_OVERLAP_DIFF: overlaps whose bytes differ
+ * @TM_STAT_TIMEOUTS: flows that idled out
+ * @TM_STAT_EV: events raised, by type: %TM_STAT_EV + &enum tm_event
+ * @TM_STAT_MAX: number of counters
+ */
+enum tm_stat {
+	TM_STAT_FLOWS,
+	TM_STAT_FLOWS_MIDSTREAM,
+	TM_STAT_FLOWS_ENDED,
+	TM_STAT_ORPHANS,
+	TM_STAT_REXMIT,
+	TM_STAT_BYTES_C2S,
+	TM_STAT_BYTES_S2C,
+	TM_STAT_GAPS,
+	TM_STAT_GAP_BYTES,
+	TM_STAT_FLOW_LIMIT,
+	TM_STAT_BUF_SIDE,
+	TM_STAT_BUF_TOTAL,
+	TM_STAT_NOMEM,
+	TM_STAT_CSUM,
+	TM_STAT_OOW,
+	TM_STAT_RST_INWIN,
+	TM_STAT_RST_OOW,
+	TM_STAT_OVERLAP_DIFF,
+	TM_STAT_TIMEOUTS,
+	TM_STAT_EV,
+	TM_STAT_MAX = TM_STAT_EV + TM_EV_MAX,
+};
+
+struct tm_table;
+
+/**
+ * struct tm_ops - how the core reports to its user
+ * @event: an event.  @f is NULL for flow-less ORPHAN and ERROR events;
+ *	@src and @p are NULL for events without a packet (timeouts,
+ *	flushes).  Called with the flow locked.
+ * @data: in-order bytes entering the stream @side receives, at stream
+ *	offset @off: @len bytes at @off_in_src of @src, read with @copy.
+ *	Called with the flow locked, before the NEW_DATA event that counts
+ *	them.
+ */
+struct tm_ops {
+	void (*event)(void *priv, struct tm_flow *f, const struct tm_ev *ev,
+		      const struct tm_src *src, const struct tm_pkt *p);
+	void (*data)(void *priv, struct tm_flow *f, int side, u64 off,
+		     tm_copy_t copy, const void *src, unsigned int off_in_src,
+		     unsigned int len);
+};
+
+/**
+ * enum tm_overlap - which bytes win where segments overlap
+ * @TM_OVERLAP_FIRST: the bytes seen first (the default)
+ * @TM_OVERLAP_LAST: the bytes seen last, while not yet delivered
+ */
+enum tm_overlap {
+	TM_OVERLAP_FIRST,
+	TM_OVERLAP_LAST,
+};
+
+/**
+ * struct tm_table_cfg - limits and policies of a table
+ * @max_flows: flows at most; 0 for the default (%TM_DEF_MAX_FLOWS)
+ * @buckets: hash buckets, a power of two; 0: from @max_flows
+ * @buf_side: out-of-order bytes per side at most; 0: %TM_DEF_BUF_SIDE
+ * @buf_total: out-of-order bytes per table at most; 0: %TM_DEF_BUF_TOTAL
+ * @timeout: idle timeout per state, seconds; 0: the default
+ * @timeout_rst: idle timeout after an in-window RST, seconds; 0: default
+ * @midstream: create flows from packets of unknown connections
+ * @overlap: &enum tm_overlap
+ * @priv_size: bytes after each &struct tm_flow for the user
+ */
+struct tm_table_cfg {
+	u32 max_flows;
+	u32 buckets;
+	u32 buf_side;
+	u64 buf_total;
+	u32 timeout[TM_NSTATES];
+	u32 timeout_rst;
+	bool midstream;
+	u8 overlap;
+	u32 priv_size;
+};
+
+#define TM_DEF_MAX_FLOWS	65536
+#define TM_DEF_BUF_SIDE		(256 * 1024)
+#define TM_DEF_BUF_TOTAL	(64ULL * 1024 * 1024)
+#define TM_DEF_TIMEOUT_RST	10
+
+/* Input flags */
+#define TM_IN_CSUM_BAD		0x1	/* the TCP checksum is wrong */
+
+int mos_tm_init(void);
+void mos_tm_exit(void);
+struct tm_table *mos_tm_table_new(const struct tm_table_cfg *cfg,
+				  const struct tm_ops *ops, void *priv);
+void mos_tm_table_free(struct tm_table *t);
+void mos_tm_input(struct tm_table *t, const struct tm_src *src,
+		  enum tm_parse_res res, const struct tm_pkt *p, u64 now,
+		  unsigned int flags);
+unsigned int mos_tm_expire(struct tm_table *t, u64 now, unsigned int budget);
+void mos_tm_flush(struct tm_table *t);
+void mos_tm_stats(struct tm_table *t, u64 *sum);
+unsigned int mos_tm_flows(struct tm_table *t);
+u64 mos_tm_ooo_bytes(struct tm_table *t);
+const struct tm_table_cfg *mos_tm_cfg(const struct tm_table *t);
+
+const char *mos_tm_state_name(unsigned int state);
+const char *mos_tm_event_name(unsigned int ev);
+const char *mos_tm_err_name(unsigned int err);
 
 #endif /* _MOS_TCPMON_H */

@@ -20,29 +20,37 @@
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
 #include <linux/in.h>
+#include <linux/atomic.h>
+#include <linux/percpu.h>
+#include <linux/rculist.h>
+#include <linux/siphash.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/random.h>
+#include <linux/vmalloc.h>
 #include <asm/byteorder.h>
 
-#else /* userspace */
+/* Allocation on the packet path: atomic, quiet (failures are counted). */
+#define TM_GFP_PKT	(GFP_ATOMIC | __GFP_NOWARN)
 
-#include <assert.h>	/* static_assert */
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
-#include <arpa/inet.h>	/* before the linux/ headers: libc-compat.h */
-#include <linux/types.h>
-#include <linux/ip.h>
-#include <linux/ipv6.h>
-#include <linux/tcp.h>
-#include <linux/in.h>
+static inline void *tm_alloc_pkt(size_t size)
+{
+	return kmalloc(size, TM_GFP_PKT);
+}
 
-typedef __u8 u8;
-typedef __u16 u16;
-typedef __u32 u32;
-typedef __u64 u64;
+static inline void tm_free(void *p)
+{
+	kfree(p);
+}
 
-#define likely(x)	__builtin_expect(!!(x), 1)
-#define unlikely(x)	__builtin_expect(!!(x), 0)
+static inline void *tm_alloc_flow(struct kmem_cache *c)
+{
+	return kmem_cache_zalloc(c, TM_GFP_PKT);
+}
+
+#else /* userspace: the same names over libc, tools/tcpmon/tm_user.h */
+
+#include "tm_user.h"
 
 #endif /* __KERNEL__ */
 

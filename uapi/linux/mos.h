@@ -89,6 +89,43 @@ enum mos_attr {
  *	(other protocols, non-first fragments, ESP)
  * @MOS_STAT_PARSE_ERR: packets whose IP or TCP header does not parse
  *	(truncated, bad header or data offset, bad length)
+ *
+ * The flow tracker's counters follow.  Their totals are kept when
+ * monitoring is disabled, and zeroed when it is enabled again.
+ *
+ * @MOS_STAT_FLOWS: flows created
+ * @MOS_STAT_FLOWS_MIDSTREAM: of which picked up mid-stream
+ * @MOS_STAT_FLOWS_ENDED: flows removed
+ * @MOS_STAT_FLOWS_ACTIVE: flows tracked now
+ * @MOS_STAT_ORPHANS: packets of no tracked flow (TCP or not)
+ * @MOS_STAT_REXMIT: retransmitted segments
+ * @MOS_STAT_BYTES_C2S: stream bytes from clients to servers, in order
+ * @MOS_STAT_BYTES_S2C: stream bytes from servers to clients, in order
+ * @MOS_STAT_GAPS: holes a stream had to skip (a limit was hit)
+ * @MOS_STAT_GAP_BYTES: bytes in those holes
+ * @MOS_STAT_FLOW_LIMIT: SYNs not tracked: the flow limit was reached
+ * @MOS_STAT_BUF_SIDE: segments a side's out-of-order store refused
+ * @MOS_STAT_BUF_TOTAL: segments the namespace's out-of-order limit refused
+ * @MOS_STAT_NOMEM: failed allocations on the packet path
+ * @MOS_STAT_CSUM_BAD: TCP segments with a bad checksum, kept out of streams
+ * @MOS_STAT_OOW: segments outside the receiver's window, ignored
+ * @MOS_STAT_RST_INWIN: RSTs in the window but not at its edge
+ * @MOS_STAT_RST_OOW: RSTs outside the window, ignored
+ * @MOS_STAT_OVERLAP_DIFF: overlapping segments whose bytes differ
+ * @MOS_STAT_TIMEOUTS: flows that idled out
+ * @MOS_STAT_OOO_BYTES: bytes held in out-of-order stores now
+ * @MOS_STAT_EV_PKT_IN: events raised, by type (the mOS MOS_ON_* event of
+ *	the same name), through @MOS_STAT_EV_CONN_END
+ * @MOS_STAT_EV_PKT_OUT: never raised
+ * @MOS_STAT_EV_CONN_START: events CONN_START
+ * @MOS_STAT_EV_CONN_SETUP: events CONN_SETUP
+ * @MOS_STAT_EV_NEW_DATA: events CONN_NEW_DATA
+ * @MOS_STAT_EV_ERROR: events ERROR
+ * @MOS_STAT_EV_TIMEOUT: events TIMEOUT
+ * @MOS_STAT_EV_STATE_CHANGE: events TCP_STATE_CHANGE
+ * @MOS_STAT_EV_ORPHAN: events ORPHAN
+ * @MOS_STAT_EV_REXMIT: events REXMIT
+ * @MOS_STAT_EV_CONN_END: events CONN_END
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -102,6 +139,38 @@ enum mos_stat {
 	MOS_STAT_SYN,
 	MOS_STAT_NONTCP,
 	MOS_STAT_PARSE_ERR,
+	MOS_STAT_FLOWS,
+	MOS_STAT_FLOWS_MIDSTREAM,
+	MOS_STAT_FLOWS_ENDED,
+	MOS_STAT_FLOWS_ACTIVE,
+	MOS_STAT_ORPHANS,
+	MOS_STAT_REXMIT,
+	MOS_STAT_BYTES_C2S,
+	MOS_STAT_BYTES_S2C,
+	MOS_STAT_GAPS,
+	MOS_STAT_GAP_BYTES,
+	MOS_STAT_FLOW_LIMIT,
+	MOS_STAT_BUF_SIDE,
+	MOS_STAT_BUF_TOTAL,
+	MOS_STAT_NOMEM,
+	MOS_STAT_CSUM_BAD,
+	MOS_STAT_OOW,
+	MOS_STAT_RST_INWIN,
+	MOS_STAT_RST_OOW,
+	MOS_STAT_OVERLAP_DIFF,
+	MOS_STAT_TIMEOUTS,
+	MOS_STAT_OOO_BYTES,
+	MOS_STAT_EV_PKT_IN,
+	MOS_STAT_EV_PKT_OUT,
+	MOS_STAT_EV_CONN_START,
+	MOS_STAT_EV_CONN_SETUP,
+	MOS_STAT_EV_NEW_DATA,
+	MOS_STAT_EV_ERROR,
+	MOS_STAT_EV_TIMEOUT,
+	MOS_STAT_EV_STATE_CHANGE,
+	MOS_STAT_EV_ORPHAN,
+	MOS_STAT_EV_REXMIT,
+	MOS_STAT_EV_CONN_END,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1

@@ -1,0 +1,811 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * flow.c - the flow table: keys, hashing, lookup, creation, expiry
+ *
+ * DOC: Theory of Operation
+ *
+ * A table holds the TCP flows of one monitored namespace.  A flow is found
+ * from either direction of its connection: its key is symmetric (the two
+ * endpoints, address and port, sorted) and hashed with siphash under a
+ * key drawn at random for each table, so that a sender who does not know
+ * the key cannot aim many flows at one hash chain.
+ *
+ * Storage: an array of hash chains (hlist), a power of two sized from the
+ * flow limit (one chain per two flows), and an array of spinlocks, each
+ * guarding a stripe of chains.  Flows come from a kmem_cache, allocated
+ * with GFP_ATOMIC on the packet path and counted against
+ * &tm_table_cfg.max_flows.
+ *
+ * Locking:
+ *
+ * - lookup walks a chain under RCU, with no lock;
+ * - a chain changes (insert, unlink) under its stripe lock;
+ * - a flow's state changes under its own lock, &tm_flow.lock: the two
+ *   directions of a connection can arrive on two CPUs at once;
+ * - lock order: stripe lock, then flow lock.  The packet path holds a flow
+ *   lock and never takes a stripe lock under it: a flow that closes is
+ *   marked %TM_FF_DEAD under its lock, and unlinked after the lock is
+ *   dropped.  Whoever unlinks a flow (packet path, expiry, flush) frees
+ *   it, after an RCU grace period; a reader that finds a flow marked dead
+ *   once it holds its lock treats it as absent.
+ * - the packet path runs with bottom halves disabled (softirq, or the
+ *   caller's local_bh_disable()); expiry and flush run in process context
+ *   and take stripe locks with spin_lock_bh().
+ *
+ * Expiry: each flow's deadline follows from its two sides' states
+ * (tm_track_deadline()).  mos_tm_expire() visits a bounded number of
+ * chains per call, resuming where the last call stopped, so a timer or a
+ * worker sweeps the table in slices and nothing on the packet path scans.
+ *
+ * Limits: &tm_table_cfg.max_flows flows; a SYN that finds the table full is
+ * counted (%TM_STAT_FLOW_LIMIT) and raises %TM_ERR_FLOW_LIMIT, and its
+ * connection is not tracked: its packets are orphans.
+ *
+ * In userspace (libtcpmon.a) the table is used by one thread: tm_port.h
+ * makes the locks and RCU no-ops.
+ */
+
+#include "tm_int.h"
+
+static const u32 tm_def_timeout[TM_NSTATES] = {
+	[TM_CLOSED]		= 10,
+	[TM_LISTEN]		= 120,
+	[TM_SYN_SENT]		= 120,
+	[TM_SYN_RCVD]		= 60,
+	[TM_ESTABLISHED]	= 5 * 24 * 3600,
+	[TM_FIN_WAIT_1]		= 120,
+	[TM_FIN_WAIT_2]		= 120,
+	[TM_CLOSE_WAIT]		= 60,
+	[TM_CLOSING]		= 120,
+	[TM_LAST_ACK]		= 30,
+	[TM_TIME_WAIT]		= 120,
+};
+
+static const char * const tm_state_names[TM_NSTATES] = {
+	"CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED",
+	"FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK",
+	"TIME_WAIT",
+};
+
+static const char * const tm_event_names[TM_EV_MAX] = {
+	"PKT_IN", "PKT_OUT", "CONN_START", "CONN_SETUP", "NEW_DATA", "ERROR",
+	"TIMEOUT", "STATE_CHANGE", "ORPHAN", "REXMIT", "CONN_END",
+};
+
+static const char * const tm_err_names[TM_ERR_MAX] = {
+	"none", "flow_limit", "nomem", "buf_side", "buf_total", "gap", "oow",
+	"csum", "overlap_diff", "rst_inwin", "rst_oow",
+};
+
+static_assert(ARRAY_SIZE(tm_state_names) == TM_NSTATES, "state names");
+static_assert(ARRAY_SIZE(tm_event_names) == TM_EV_MAX, "event names");
+static_assert(ARRAY_SIZE(tm_err_names) == TM_ERR_MAX, "error names");
+
+/**
+ * mos_tm_state_name() - name of a TCP state
+ * @state: &enum tm_state
+ *
+ * Return: "ESTABLISHED" and so on, "?" when out of range.
+ */
+const char *mos_tm_state_name(unsigned int state)
+{
+	return state < TM_NSTATES ? tm_state_names[state] : "?";
+}
+
+/**
+ * mos_tm_event_name() - name of an event
+ * @ev: &enum tm_event
+ *
+ * Return: "CONN_START" and so on, "?" when out of range.
+ */
+const char *mos_tm_event_name(unsigned int ev)
+{
+	return ev < TM_EV_MAX ? tm_event_names[ev] : "?";
+}
+
+/**
+ * mos_tm_err_name() - name of an error code
+ * @err: &enum tm_err
+ *
+ * Return: "gap" and so on, "?" when out of range.
+ */
+const char *mos_tm_err_name(unsigned int err)
+{
+	return err < TM_ERR_MAX ? tm_err_names[err] : "?";
+}
+
+/**
+ * tm_emit_ev() - count an event and hand it to the user
+ * @t: table
+ * @f: flow, or NULL
+ * @ev: the event
+ * @src: the packet, or NULL
+ * @p: its headers, or NULL
+ */
+void tm_emit_ev(struct tm_table *t, struct tm_flow *f, struct tm_ev *ev,
+		const struct tm_src *src, const struct tm_pkt *p)
+{
+	tm_stat_inc(t, TM_STAT_EV + ev->type);
+	t->ops->event(t->priv, f, ev, src, p);
+}
+
+/**
+ * tm_emit() - raise an event that carries no detail
+ * @t: table
+ * @f: flow, or NULL
+ * @type: &enum tm_event
+ * @hook: &enum tm_hook
+ * @side: &enum tm_side
+ * @src: the packet, or NULL
+ * @p: its headers, or NULL
+ */
+void tm_emit(struct tm_table *t, struct tm_flow *f, unsigned int type,
+	     unsigned int hook, unsigned int side, const struct tm_src *src,
+	     const struct tm_pkt *p)
+{
+	struct tm_ev ev = {
+		.type = type,
+		.hook = hook,
+		.side = side,
+	};
+
+	tm_emit_ev(t, f, &ev, src, p);
+}
+
+/**
+ * tm_error() - raise %TM_EV_ERROR
+ * @t: table
+ * @f: flow, or NULL
+ * @side: the side concerned
+ * @err: &enum tm_err
+ * @off: stream offset, where it applies
+ * @len: length, where it applies
+ * @src: the packet, or NULL
+ * @p: its headers, or NULL
+ */
+void tm_error(struct tm_table *t, struct tm_flow *f, unsigned int side,
+	      unsigned int err, u64 off, u32 len, const struct tm_src *src,
+	      const struct tm_pkt *p)
+{
+	struct tm_ev ev = {
+		.type = TM_EV_ERROR,
+		.hook = TM_HK_NULL,
+		.side = side,
+		.err = err,
+		.off = off,
+		.len = len,
+	};
+
+	tm_emit_ev(t, f, &ev, src, p);
+}
+
+#ifdef __KERNEL__
+/*
+ * In the kernel all tables share one cache (a cache per table would put
+ * one sysfs name per namespace under /sys/kernel/slab); they carry no
+ * private area.  The userspace build makes a cache per table.
+ */
+static struct kmem_cache *tm_flow_cache;
+
+/**
+ * mos_tm_init() - create the flow cache
+ *
+ * Context: module load.
+ * Return: 0 or -ENOMEM.
+ */
+int mos_tm_init(void)
+{
+	tm_flow_cache = kmem_cache_create("mos_flow", sizeof(struct tm_flow),
+					  0, 0, NULL);
+	return tm_flow_cache ? 0 : -ENOMEM;
+}
+
+/**
+ * mos_tm_exit() - destroy the flow cache, once every table is freed
+ *
+ * Context: module unload.
+ */
+void mos_tm_exit(void)
+{
+	rcu_barrier();
+	kmem_cache_destroy(tm_flow_cache);
+}
+
+static struct kmem_cache *tm_cache_get(u32 priv_size)
+{
+	return priv_size ? NULL : tm_flow_cache;
+}
+
+static void tm_cache_put(struct kmem_cache *c)
+{
+}
+#else
+int mos_tm_init(void)
+{
+	return 0;
+}
+
+void mos_tm_exit(void)
+{
+}
+
+static struct kmem_cache *tm_cache_get(u32 priv_size)
+{
+	return kmem_cache_create("mos_flow", sizeof(struct tm_flow) + priv_size,
+				 0, 0, NULL);
+}
+
+static void tm_cache_put(struct kmem_cache *c)
+{
+	kmem_cache_destroy(c);
+}
+#endif
+
+/**
+ * mos_tm_table_new() - create a flow table
+ * @cfg: limits and policies; zero fields take their defaults
+ * @ops: callbacks, kept by reference
+ * @priv: their argument
+ *
+ * Context: process, may sleep.
+ * Return: the table, or NULL when memory is short.
+ */
+struct tm_table *mos_tm_table_new(const struct tm_table_cfg *cfg,
+				  const struct tm_ops *ops, void *priv)
+{
+	struct tm_table *t;
+	u32 n, i;
+
+	t = kzalloc(sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return NULL;
+	t->cfg = *cfg;
+	if (!t->cfg.max_flows)
+		t->cfg.max_flows = TM_DEF_MAX_FLOWS;
+	if (!t->cfg.buf_side)
+		t->cfg.buf_side = TM_DEF_BUF_SIDE;
+	if (!t->cfg.buf_total)
+		t->cfg.buf_total = TM_DEF_BUF_TOTAL;
+	if (!t->cfg.timeout_rst)
+		t->cfg.timeout_rst = TM_DEF_TIMEOUT_RST;
+	for (i = 0; i < TM_NSTATES; i++)
+		if (!t->cfg.timeout[i])
+			t->cfg.timeout[i] = tm_def_timeout[i];
+	if (t->cfg.overlap > TM_OVERLAP_LAST)
+		t->cfg.overlap = TM_OVERLAP_FIRST;
+
+	n = t->cfg.buckets;
+	if (!n || (n & (n - 1))) {
+		/* One chain per two flows, a power of two, 2^8 to 2^20. */
+		for (n = 256; n < t->cfg.max_flows / 2 && n < (1U << 20); n <<= 1)
+			;
+	}
+	t->cfg.buckets = n;
+	t->mask = n - 1;
+	t->lock_mask = min_t(u32, n, 1024) - 1;
+	t->ops = ops;
+	t->priv = priv;
+	get_random_bytes(&t->key, sizeof(t->key));
+	atomic_set(&t->nflows, 0);
+	atomic_long_set(&t->ooo_bytes, 0);
+	atomic64_set(&t->next_id, 0);
+
+	t->buckets = kvcalloc(n, sizeof(*t->buckets), GFP_KERNEL);
+	t->locks = kvcalloc(t->lock_mask + 1, sizeof(*t->locks), GFP_KERNEL);
+	t->stats = alloc_percpu(struct tm_pcpu);
+	t->cache = tm_cache_get(t->cfg.priv_size);
+	if (!t->buckets || !t->locks || !t->stats || !t->cache)
+		goto err;
+	for (i = 0; i <= t->lock_mask; i++)
+		spin_lock_init(&t->locks[i]);
+	return t;
+
+err:
+	if (t->cache)
+		tm_cache_put(t->cache);
+	free_percpu(t->stats);
+	kvfree(t->locks);
+	kvfree(t->buckets);
+	kfree(t);
+	return NULL;
+}
+
+static void tm_flow_free_rcu(struct rcu_head *head)
+{
+	struct tm_flow *f = container_of(head, struct tm_flow, rcu);
+
+	kmem_cache_free(f->table->cache, f);
+}
+
+/**
+ * tm_flow_unlink() - take a dead flow out of its chain and free it
+ * @t: table
+ * @f: flow, marked %TM_FF_DEAD, its store already freed
+ *
+ * Whoever finds the flow still linked frees it; a second caller (expiry
+ * racing the packet path) finds it unlinked and does nothing.
+ *
+ * Context: flow lock not held; stripe lock not held.
+ */
+static void tm_flow_unlink(struct tm_table *t, struct tm_flow *f)
+{
+	spinlock_t *lock = &t->locks[f->hash & t->lock_mask];
+	bool unlinked = false;
+
+	spin_lock_bh(lock);
+	if (!hlist_unhashed(&f->node)) {
+		hlist_del_init_rcu(&f->node);
+		unlinked = true;
+	}
+	spin_unlock_bh(lock);
+	if (!unlinked)
+		return;
+	atomic_dec(&t->nflows);
+	tm_stat_inc(t, TM_STAT_FLOWS_ENDED);
+	call_rcu(&f->rcu, tm_flow_free_rcu);
+}
+
+/**
+ * tm_flow_kill() - mark a flow dead and release its stores
+ * @t: table
+ * @f: flow, locked
+ */
+static void tm_flow_kill(struct tm_table *t, struct tm_flow *f)
+{
+	lockdep_assert_held(&f->lock);
+	f->flags |= TM_FF_DEAD;
+	tm_reasm_free(t, &f->half[TM_CLI]);
+	tm_reasm_free(t, &f->half[TM_SVR]);
+}
+
+/**
+ * mos_tm_table_free() - free a table and every flow in it, silently
+ * @t: table; no packet may be in mos_tm_input() on it any more
+ *
+ * Context: process, may sleep.
+ */
+void mos_tm_table_free(struct tm_table *t)
+{
+	struct hlist_node *n;
+	struct tm_flow *f;
+	u32 i;
+
+	if (!t)
+		return;
+	for (i = 0; i <= t->mask; i++) {
+		hlist_for_each_entry_safe(f, n, &t->buckets[i], node) {
+			hlist_del_init_rcu(&f->node);
+			tm_reasm_free(t, &f->half[TM_CLI]);
+			tm_reasm_free(t, &f->half[TM_SVR]);
+			call_rcu(&f->rcu, tm_flow_free_rcu);
+		}
+		cond_resched();
+	}
+#ifdef __KERNEL__
+	rcu_barrier();
+#endif
+	tm_cache_put(t->cache);
+	free_percpu(t->stats);
+	kvfree(t->locks);
+	kvfree(t->buckets);
+	kfree(t);
+}
+
+/**
+ * tm_hash() - symmetric hash of a packet's endpoints
+ * @t: table, for its key
+ * @p: TCP packet
+ *
+ * Return: the same value for both directions of a connection.
+ */
+static u32 tm_hash(const struct tm_table *t, const struct tm_pkt *p)
+{
+	struct {
+		union tm_addr a[2];
+		__be16 port[2];
+		u32 family;
+	} k;
+	int c;
+
+	memset(&k, 0, sizeof(k));
+	c = memcmp(&p->saddr, &p->daddr, sizeof(p->saddr));
+	if (c < 0 || (c == 0 && (u16)p->sport <= (u16)p->dport)) {
+		k.a[0] = p->saddr;
+		k.a[1] = p->daddr;
+		k.port[0] = p->sport;
+		k.port[1] = p->dport;
+	} else {
+		k.a[0] = p->daddr;
+		k.a[1] = p->saddr;
+		k.port[0] = p->dport;
+		k.port[1] = p->sport;
+	}
+	k.family = p->family;
+	return (u32)siphash(&k, sizeof(k), &t->key);
+}
+
+static bool tm_addr_eq(const union tm_addr *a, const union tm_addr *b)
+{
+	return !((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) |
+		 (a->w[2] ^ b->w[2]) | (a->w[3] ^ b->w[3]));
+}
+
+/**
+ * tm_match() - does @f carry @p, and from which side?
+ * @f: flow
+ * @p: TCP packet
+ *
+ * Return: the sending side, or -1.
+ */
+static int tm_match(const struct tm_flow *f, const struct tm_pkt *p)
+{
+	if (f->family != p->family)
+		return -1;
+	if (f->port[TM_CLI] == p->sport && f->port[TM_SVR] == p->dport &&
+	    tm_addr_eq(&f->addr[TM_CLI], &p->saddr) &&
+	    tm_addr_eq(&f->addr[TM_SVR], &p->daddr))
+		return TM_CLI;
+	if (f->port[TM_SVR] == p->sport && f->port[TM_CLI] == p->dport &&
+	    tm_addr_eq(&f->addr[TM_SVR], &p->saddr) &&
+	    tm_addr_eq(&f->addr[TM_CLI], &p->daddr))
+		return TM_SVR;
+	return -1;
+}
+
+/**
+ * tm_lookup() - find the live flow of a packet, locked
+ * @t: table
+ * @p: TCP packet
+ * @hash: tm_hash() of @p
+ * @side: set to the sending side
+ *
+ * Context: bottom halves disabled.
+ * Return: the flow with its lock held, or NULL.
+ */
+static struct tm_flow *tm_lookup(struct tm_table *t, const struct tm_pkt *p,
+				 u32 hash, int *side)
+{
+	struct tm_flow *f;
+
+	rcu_read_lock();
+	hlist_for_each_entry_rcu(f, &t->buckets[hash & t->mask], node) {
+		int s;
+
+		if (f->hash != hash)
+			continue;
+		s = tm_match(f, p);
+		if (s < 0)
+			continue;
+		spin_lock(&f->lock);
+		if (f->flags & TM_FF_DEAD) {
+			/* A closing flow: a newer one may follow it. */
+			spin_unlock(&f->lock);
+			continue;
+		}
+		rcu_read_unlock();
+		*side = s;
+		return f;
+	}
+	rcu_read_unlock();
+	return NULL;
+}
+
+/**
+ * tm_flow_new() - create and insert the flow of a packet, locked
+ * @t: table
+ * @p: the packet that opens it
+ * @hash: tm_hash() of @p
+ * @client: which end of @p is the client: %TM_CLI for its sender
+ * @now: time, ns
+ *
+ * Context: bottom halves disabled.
+ * Return: the new flow with its lock held, or NULL (limit, memory, or a
+ * flow for the same connection inserted meanwhile by another CPU).
+ */
+static struct tm_flow *tm_flow_new(struct tm_table *t, const struct tm_pkt *p,
+				   u32 hash, int client, u64 now)
+{
+	spinlock_t *lock = &t->locks[hash & t->lock_mask];
+	struct tm_flow *f, *o;
+
+	if (atomic_inc_return(&t->nflows) > (int)t->cfg.max_flows) {
+		atomic_dec(&t->nflows);
+		tm_stat_inc(t, TM_STAT_FLOW_LIMIT);
+		tm_error(t, NULL, 0, TM_ERR_FLOW_LIMIT, 0, 0, NULL, p);
+		return NULL;
+	}
+	f = tm_alloc_flow(t->cache);
+	if (!f) {
+		atomic_dec(&t->nflows);
+		tm_stat_inc(t, TM_STAT_NOMEM);
+		tm_error(t, NULL, 0, TM_ERR_NOMEM, 0, 0, NULL, p);
+		return NULL;
+	}
+
+	spin_lock_init(&f->lock);
+	f->table = t;
+	f->family = p->family;
+	f->hash = hash;
+	if (client == TM_CLI) {
+		f->addr[TM_CLI] = p->saddr;
+		f->addr[TM_SVR] = p->daddr;
+		f->port[TM_CLI] = p->sport;
+		f->port[TM_SVR] = p->dport;
+	} else {
+		f->addr[TM_CLI] = p->daddr;
+		f->addr[TM_SVR] = p->saddr;
+		f->port[TM_CLI] = p->dport;
+		f->port[TM_SVR] = p->sport;
+	}
+	if (t->cfg.overlap == TM_OVERLAP_LAST)
+		f->flags |= TM_FF_OVERLAP_LAST;
+	f->created = now;
+	f->last = now;
+	f->id = atomic64_inc_return(&t->next_id);
+
+	spin_lock(lock);
+	hlist_for_each_entry_rcu(o, &t->buckets[hash & t->mask], node) {
+		if (o->hash == hash && tm_match(o, p) >= 0 &&
+		    !(READ_ONCE(o->flags) & TM_FF_DEAD)) {
+			spin_unlock(lock);
+			atomic_dec(&t->nflows);
+			kmem_cache_free(t->cache, f);
+			return NULL;
+		}
+	}
+	spin_lock(&f->lock);
+	hlist_add_head_rcu(&f->node, &t->buckets[hash & t->mask]);
+	spin_unlock(lock);
+	tm_stat_inc(t, TM_STAT_FLOWS);
+	return f;
+}
+
+static void tm_orphan(struct tm_table *t, const struct tm_src *src,
+		      const struct tm_pkt *p)
+{
+	tm_stat_inc(t, TM_STAT_ORPHANS);
+	tm_emit(t, NULL, TM_EV_ORPHAN, TM_HK_NULL, 0, src, p);
+}
+
+/**
+ * tm_midstream_client() - guess the client of a connection seen mid-stream
+ * @p: its first packet seen
+ *
+ * The end with the lower port is taken for the server (services listen on
+ * low, well-known ports; clients use ephemeral ones).
+ *
+ * Return: %TM_CLI when the sender of @p is taken for the client.
+ */
+static int tm_midstream_client(const struct tm_pkt *p)
+{
+	return ntohs(p->sport) > ntohs(p->dport) ? TM_CLI : TM_SVR;
+}
+
+/**
+ * mos_tm_input() - track one packet
+ * @t: table
+ * @src: the packet's bytes
+ * @res: what mos_tm_parse() made of it; %TM_PKT_BAD is not passed here
+ * @p: its parsed headers
+ * @now: current time, ns (monotonic; a capture's timestamps in replay)
+ * @flags: %TM_IN_*
+ *
+ * A TCP segment updates its flow (created from a SYN, or from any segment
+ * when mid-stream pickup is on); everything else is an orphan.  Events and
+ * stream bytes go to the table's &struct tm_ops as they happen.
+ *
+ * Context: bottom halves disabled; does not sleep; allocates with
+ * GFP_ATOMIC only (flows, out-of-order pieces), bounded by the table's
+ * limits.
+ */
+void mos_tm_input(struct tm_table *t, const struct tm_src *src,
+		  enum tm_parse_res res, const struct tm_pkt *p, u64 now,
+		  unsigned int flags)
+{
+	struct tm_flow *f;
+	bool dead;
+	u32 hash;
+	int s;
+
+	if (res != TM_PKT_TCP) {
+		if (res == TM_PKT_OTHER)
+			tm_orphan(t, src, p);
+		return;
+	}
+
+	hash = tm_hash(t, p);
+	f = tm_lookup(t, p, hash, &s);
+
+	if (flags & TM_IN_CSUM_BAD) {
+		/* The receiver discards it: so does the monitor. */
+		tm_stat_inc(t, TM_STAT_CSUM);
+		tm_error(t, f, f ? s : 0, TM_ERR_CSUM, 0, 0, src, p);
+		if (f)
+			spin_unlock(&f->lock);
+		return;
+	}
+
+	if (f && (p->tcp_flags & (TM_TCPF_SYN | TM_TCPF_ACK)) == TM_TCPF_SYN &&
+	    tm_track_reusable(f, s, p)) {
+		/* A new connection on the 4-tuple of a closing one */
+		tm_track_end(t, f, TM_END_REUSE);
+		tm_flow_kill(t, f);
+		spin_unlock(&f->lock);
+		tm_flow_unlink(t, f);
+		f = NULL;
+	}
+
+	if (!f) {
+		u8 fl = p->tcp_flags & (TM_TCPF_SYN | TM_TCPF_ACK | TM_TCPF_RST);
+		bool mid = false;
+
+		if (fl == TM_TCPF_SYN) {
+			s = TM_CLI;
+		} else if (t->cfg.midstream && !(fl & (TM_TCPF_RST | TM_TCPF_SYN)) &&
+			   (fl & TM_TCPF_ACK)) {
+			s = tm_midstream_client(p);
+			mid = true;
+		} else {
+			tm_orphan(t, src, p);
+			return;
+		}
+		f = tm_flow_new(t, p, hash, s, now);
+		if (!f) {
+			/* Lost a race to another CPU: take its flow. */
+			f = tm_lookup(t, p, hash, &s);
+			if (!f) {
+				tm_orphan(t, src, p);
+				return;
+			}
+		} else {
+			s = s == TM_CLI ? TM_CLI : TM_SVR;
+			if (mid) {
+				f->flags |= TM_FF_MIDSTREAM;
+				tm_stat_inc(t, TM_STAT_FLOWS_MIDSTREAM);
+			}
+			tm_track_init(f, s, p, mid);
+		}
+	}
+
+	tm_track(t, f, s, src, p, now);
+	dead = tm_track_closed(f);
+	if (dead)
+		tm_flow_kill(t, f);
+	spin_unlock(&f->lock);
+	if (dead)
+		tm_flow_unlink(t, f);
+}
+
+/**
+ * tm_expire_chain() - end the flows of one chain whose deadline passed
+ * @t: table
+ * @i: chain
+ * @now: time, ns
+ * @all: end every flow (flush), not only the expired
+ *
+ * Return: flows ended.
+ */
+static unsigned int tm_expire_chain(struct tm_table *t, u32 i, u64 now,
+				    bool all)
+{
+	spinlock_t *lock = &t->locks[i & t->lock_mask];
+	struct hlist_node *n;
+	struct tm_flow *f;
+	unsigned int ended = 0;
+
+	spin_lock_bh(lock);
+	hlist_for_each_entry_safe(f, n, &t->buckets[i], node) {
+		spin_lock(&f->lock);
+		if (f->flags & TM_FF_DEAD) {
+			/* Closed by the packet path, not yet unlinked */
+		} else if (all) {
+			tm_track_end(t, f, TM_END_FLUSH);
+		} else if (now >= tm_track_deadline(t, f)) {
+			tm_track_end(t, f, TM_END_TIMEOUT);
+		} else {
+			spin_unlock(&f->lock);
+			continue;
+		}
+		tm_flow_kill(t, f);
+		spin_unlock(&f->lock);
+		hlist_del_init_rcu(&f->node);
+		atomic_dec(&t->nflows);
+		tm_stat_inc(t, TM_STAT_FLOWS_ENDED);
+		call_rcu(&f->rcu, tm_flow_free_rcu);
+		ended++;
+	}
+	spin_unlock_bh(lock);
+	return ended;
+}
+
+/**
+ * mos_tm_expire() - end flows that idled out
+ * @t: table
+ * @now: time, ns, on the clock mos_tm_input() is given
+ * @budget: chains to visit at most (the sweep resumes there next time)
+ *
+ * Each flow that idled out raises %TM_EV_TIMEOUT, unless both its sides
+ * were closing anyway (TIME_WAIT, CLOSED), then %TM_EV_CONN_END for each
+ * side still open, and is freed.
+ *
+ * Context: process or softirq; takes bottom-half-safe locks.
+ * Return: flows ended.
+ */
+unsigned int mos_tm_expire(struct tm_table *t, u64 now, unsigned int budget)
+{
+	unsigned int ended = 0;
+
+	budget = min(budget, t->mask + 1);
+	while (budget--) {
+		ended += tm_expire_chain(t, t->gc_next, now, false);
+		t->gc_next = (t->gc_next + 1) & t->mask;
+	}
+	return ended;
+}
+
+/**
+ * mos_tm_flush() - end every flow, with its CONN_END events
+ * @t: table
+ *
+ * Context: process; takes bottom-half-safe locks.
+ */
+void mos_tm_flush(struct tm_table *t)
+{
+	u32 i;
+
+	for (i = 0; i <= t->mask; i++) {
+		tm_expire_chain(t, i, 0, true);
+		cond_resched();
+	}
+}
+
+/**
+ * mos_tm_stats() - sum a table's counters over the CPUs
+ * @t: table
+ * @sum: %TM_STAT_MAX counters, overwritten
+ */
+void mos_tm_stats(struct tm_table *t, u64 *sum)
+{
+	int cpu, i;
+
+	memset(sum, 0, TM_STAT_MAX * sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		const struct tm_pcpu *c = per_cpu_ptr(t->stats, cpu);
+
+		for (i = 0; i < TM_STAT_MAX; i++)
+			sum[i] += READ_ONCE(c->c[i]);
+	}
+}
+
+/**
+ * mos_tm_flows() - flows in a table now
+ * @t: table
+ *
+ * Return: the count.
+ */
+unsigned int mos_tm_flows(struct tm_table *t)
+{
+	return atomic_read(&t->nflows);
+}
+
+/**
+ * mos_tm_ooo_bytes() - bytes held in the table's out-of-order stores
+ * @t: table
+ *
+ * Return: the count, headers of pieces included.
+ */
+u64 mos_tm_ooo_bytes(struct tm_table *t)
+{
+	return atomic_long_read(&t->ooo_bytes);
+}
+
+/**
+ * mos_tm_cfg() - a table's configuration, defaults filled in
+ * @t: table
+ *
+ * Return: the configuration.
+ */
+const struct tm_table_cfg *mos_tm_cfg(const struct tm_table *t)
+{
+	return &t->cfg;
+}

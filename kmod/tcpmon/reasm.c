@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * reasm.c - stream reassembly: in-order delivery, out-of-order store
+ *
+ * DOC: Theory of Operation
+ *
+ * Each side of a flow receives a byte stream (what its peer sends).  The
+ * side's &tm_half.rcv_nxt is the next sequence number the stream waits
+ * for, &tm_half.rcv_off the stream offset of that byte.
+ *
+ * In-order bytes go straight to the user (&tm_ops.data), read from the
+ * packet itself: nothing is copied for them here.  Bytes after a hole wait
+ * in the side's out-of-order store, a sorted list of non-overlapping
+ * pieces (&struct tm_seg, at most %TM_SEG_MAX bytes each, so that every
+ * allocation fits the 2 KiB kmalloc cache).  When a segment fills the
+ * hole, its bytes and then the stored pieces that follow are delivered.
+ *
+ * Overlaps: where a segment covers bytes already stored, the flow's
+ * policy decides which bytes win: the first seen (%TM_OVERLAP_FIRST, the
+ * default) or the last (%TM_OVERLAP_LAST).  Either way, stored bytes that
+ * differ from the segment's are reported (%TM_ERR_OVERLAP_DIFF): the two
+ * ends of the connection may not agree on the stream, an evasion signal.
+ * Bytes already delivered are final: a retransmission of them is reported
+ * as such (%TM_EV_REXMIT), and its bytes are not compared, since the
+ * core keeps no copy of delivered bytes.
+ *
+ * Limits: a side stores at most &tm_table_cfg.buf_side bytes and a table
+ * at most &tm_table_cfg.buf_total, pieces' headers included; allocations
+ * are GFP_ATOMIC and may fail.  When a segment cannot be stored, the error
+ * is raised (%TM_ERR_BUF_SIDE, %TM_ERR_BUF_TOTAL, %TM_ERR_NOMEM), and the
+ * side's stream skips ahead: every hole up to and including the segment's
+ * is reported as a gap (%TM_ERR_GAP, with its offset and length) and
+ * passed over, the stored pieces and the segment are delivered, and the
+ * store is empty again.  Nothing is dropped without a report, and stream
+ * offsets stay those of the sequence space, so a consumer knows exactly
+ * which bytes it never got.  A side that ends (FIN, RST, timeout) delivers
+ * what it stores the same way.
+ */
+
+#include "tm_int.h"
+
+static int tm_mem_copy(const void *src, unsigned int off, void *dst,
+		       unsigned int len)
+{
+	memcpy(dst, (const u8 *)src + off, len);
+	return 0;
+}
+
+/**
+ * tm_deliver() - hand in-order bytes to the user and advance the stream
+ * @t: table
+ * @f: flow, locked
+ * @side: receiving side
+ * @copy: how to read the bytes
+ * @src: where they are
+ * @off: offset in @src
+ * @len: bytes
+ */
+static void tm_deliver(struct tm_table *t, struct tm_flow *f,
+		       unsigned int side, tm_copy_t copy, const void *src,
+		       unsigned int off, u32 len)
+{
+	struct tm_half *h = &f->half[side];
+
+	if (!len)
+		return;
+	t->ops->data(t->priv, f, side, h->rcv_off, copy, src, off, len);
+	h->rcv_nxt += len;
+	h->rcv_off += len;
+	tm_stat_add(t, side == TM_SVR ? TM_STAT_BYTES_C2S : TM_STAT_BYTES_S2C,
+		    len);
+}
+
+static void tm_seg_drop(struct tm_table *t, struct tm_half *h,
+			struct tm_seg *seg)
+{
+	u32 charge = sizeof(*seg) + seg->len;
+
+	h->ooo_bytes -= charge;
+	atomic_long_sub(charge, &t->ooo_bytes);
+	tm_free(seg);
+}
+
+/**
+ * tm_skip() - pass over a hole the stream will never get, and report it
+ * @t: table
+ * @f: flow, locked
+ * @side: receiving side
+ * @to: sequence number the stream resumes at
+ * @src: current packet, or NULL
+ * @p: its headers, or NULL
+ */
+static void tm_skip(struct tm_table *t, struct tm_flow *f, unsigned int side,
+		    u32 to, const struct tm_src *src, const struct tm_pkt *p)
+{
+	struct tm_half *h = &f->half[side];
+	u32 n = to - h->rcv_nxt;
+
+	if (!tm_after(to, h->rcv_nxt))
+		return;
+	tm_stat_inc(t, TM_STAT_GAPS);
+	tm_stat_add(t, TM_STAT_GAP_BYTES, n);
+	tm_error(t, f, side, TM_ERR_GAP, h->rcv_off, n, src, p);
+	h->rcv_nxt = to;
+	h->rcv_off += n;
+}
+
+/**
+ * tm_drain() - deliver stored pieces that the stream has reached
+ * @t: table
+ * @f: flow, locked
+ * @side: receiving side
+ */
+static void tm_drain(struct tm_table *t, struct tm_flow *f, unsigned int side)
+{
+	struct tm_half *h = &f->half[side];
+	struct tm_seg *seg;
+
+	while ((seg = h->ooo) && !tm_after(seg->seq, h->rcv_nxt)) {
+		u32 skip = h->rcv_nxt - seg->seq;
+
+		if (skip < seg->len)
+			tm_deliver(t, f, side, tm_mem_copy, seg->data, skip,
+				   seg->len - skip);
+		h->ooo = seg->next;
+		tm_seg_drop(t, h, seg);
+	}
+}
+
+/**
+ * tm_reasm_flush() - deliver everything stored, reporting the holes
+ * @t: table
+ * @f: flow, locked
+ * @side: receiving side
+ * @src: current packet, or NULL
+ * @p: its headers, or NULL
+ */
+void tm_reasm_flush(struct tm_table *t, struct tm_flow *f, unsigned int side,
+		    const struct tm_src *src, const struct tm_pkt *p)
+{
+	struct tm_half *h = &f->half[side];
+
+	while (h->ooo) {
+		tm_skip(t, f, side, h->ooo->seq, src, p);
+		tm_drain(t, f, side);
+	}
+}
+
+/**
+ * tm_reasm_free() - free a side's store without delivering it
+ * @t: table
+ * @h: side
+ */
+void tm_reasm_free(struct tm_table *t, struct tm_half *h)
+{
+	struct tm_seg *seg;
+
+	while ((seg = h->ooo)) {
+		h->ooo = seg->next;
+		tm_seg_drop(t, h, seg);
+	}
+}
+
+/**
+ * tm_overlap() - compare a segment's bytes with stored bytes
+ * @src: the packet
+ * @poff: offset of the overlapping bytes in it
+ * @mem: the stored bytes
+ * @len: how many
+ * @last: overlap policy LAST: the segment's bytes replace the stored ones
+ *
+ * Return: true if they differ.
+ */
+static bool tm_overlap(const struct tm_src *src, unsigned int poff, u8 *mem,
+		       u32 len, bool last)
+{
+	u8 buf[128];
+	bool diff = false;
+
+	while (len) {
+		u32 n = min_t(u32, len, sizeof(buf));
+
+		if (src->copy(src->pkt, poff, buf, n))
+			break;
+		if (memcmp(buf, mem, n)) {
+			diff = true;
+			if (last)
+				memcpy(mem, buf, n);
+		}
+		poff += n;
+		mem += n;
+		len -= n;
+	}
+	return diff;
+}
+
+/**
+ * tm_store_piece() - store bytes of a segment where no piece has them
+ * @t: table
+ * @h: receiving side
+ * @link: where in the list; advanced past the new pieces
+ * @seq: sequence number of the first byte
+ * @src: the packet
+ * @poff: offset of the bytes in it
+ * @len: bytes
+ *
+ * Return: %TM_ERR_NONE, or the limit or failure that stopped it (pieces
+ * already stored stay).
+ */
+static unsigned int tm_store_piece(struct tm_table *t, struct tm_half *h,
+				   struct tm_seg ***link, u32 seq,
+				   const struct tm_src *src, unsigned int poff,
+				   u32 len)
+{
+	while (len) {
+		u32 n = min_t(u32, len, TM_SEG_MAX);
+		u32 charge = sizeof(struct tm_seg) + n;
+		struct tm_seg *seg;
+
+		if (h->ooo_bytes + charge > t->cfg.buf_side)
+			return TM_ERR_BUF_SIDE;
+		if (atomic_long_add_return(charge, &t->ooo_bytes) >
+		    (long)t->cfg.buf_total) {
+			atomic_long_sub(charge, &t->ooo_bytes);
+			return TM_ERR_BUF_TOTAL;
+		}
+		seg = tm_alloc_pkt(charge);
+		if (!seg || src->copy(src->pkt, poff, seg->data, n)) {
+			atomic_long_sub(charge, &t->ooo_bytes);
+			tm_free(seg);
+			return TM_ERR_NOMEM;
+		}
+		seg->seq = seq;
+		seg->len = n;
+		seg->next = **link;
+		**link = seg;
+		*link = &seg->next;
+		h->ooo_bytes += charge;
+		seq += n;
+		poff += n;
+		len -= n;
+	}
+	return TM_ERR_NONE;
+}
+
+/**
+ * tm_store() - put a segment after a hole into the store
+ * @t: table
+ * @f: flow, locked
+ * @side: receiving side
+ * @src: the packet
+ * @p: its headers
+ * @seq: sequence number of its first byte, after @rcv_nxt
+ * @poff: offset of that byte in the packet
+ * @len: bytes
+ * @rx: what it did
+ *
+ * Return: %TM_ERR_NONE, or why not all of it could be stored.
+ */
+static unsigned int tm_store(struct tm_table *t, struct tm_flow *f,
+			     unsigned int side, const struct tm_src *src,
+			     const struct tm_pkt *p, u32 seq,
+			     unsigned int poff, u32 len, struct tm_rx *rx)
+{
+	struct tm_half *h = &f->half[side];
+	bool last = f->flags & TM_FF_OVERLAP_LAST;
+	struct tm_seg **link = &h->ooo, *seg;
+	u32 cur = seq, end = seq + len;
+	bool diff = false;
+	unsigned int err;
+
+	while ((seg = *link) && tm_before(cur, end)) {
+		u32 send = seg->seq + seg->len;
+		u32 oend;
+
+		if (!tm_after(send, cur)) {
+			link = &seg->next;
+			continue;
+		}
+		if (tm_before(cur, seg->seq)) {
+			u32 n = (tm_before(end, seg->seq) ? end : seg->seq) - cur;
+
+			err = tm_store_piece(t, h, &link, cur, src,
+					     poff + (cur - seq), n);
+			if (err)
+				goto out;
+			cur += n;
+			continue;
+		}
+		oend = tm_before(end, send) ? end : send;
+		rx->rexmit = true;
+		if (tm_overlap(src, poff + (cur - seq),
+			       seg->data + (cur - seg->seq), oend - cur, last))
+			diff = true;
+		cur = oend;
+		link = &seg->next;
+	}
+	err = TM_ERR_NONE;
+	if (tm_before(cur, end))
+		err = tm_store_piece(t, h, &link, cur, src, poff + (cur - seq),
+				     end - cur);
+out:
+	if (diff) {
+		tm_stat_inc(t, TM_STAT_OVERLAP_DIFF);
+		tm_error(t, f, side, TM_ERR_OVERLAP_DIFF,
+			 h->rcv_off + (seq - h->rcv_nxt), len, src, p);
+	}
+	return err;
+}
+
+/**
+ * tm_inorder() - deliver a segment that starts at the stream's edge
+ * @t: table
+ * @f: flow, locked
+ * @side: receiving side
+ * @src: the packet
+ * @p: its headers
+ * @seq: sequence number of its first byte, equal to @rcv_nxt
+ * @poff: offset of that byte in the packet
+ * @len: bytes
+ * @rx: what it did
+ *
+ * Stored pieces the segment overlaps are delivered in its place under the
+ * FIRST policy (their bytes were seen first), replaced under LAST.
+ */
+static void tm_inorder(struct tm_table *t, struct tm_flow *f,
+		       unsigned int side, const struct tm_src *src,
+		       const struct tm_pkt *p, u32 seq, unsigned int poff,
+		       u32 len, struct tm_rx *rx)
+{
+	struct tm_half *h = &f->half[side];
+	bool last = f->flags & TM_FF_OVERLAP_LAST;
+	u32 cur = seq, end = seq + len;
+	u64 off0 = h->rcv_off;
+	struct tm_seg *seg;
+	bool diff = false;
+
+	while (tm_before(cur, end)) {
+		u32 send, oend, skip;
+
+		seg = h->ooo;
+		if (!seg || !tm_before(seg->seq, end)) {
+			tm_deliver(t, f, side, src->copy, src->pkt,
+				   poff + (cur - seq), end - cur);
+			break;
+		}
+		if (tm_before(cur, seg->seq)) {
+			tm_deliver(t, f, side, src->copy, src->pkt,
+				   poff + (cur - seq), seg->seq - cur);
+			cur = seg->seq;
+		}
+		/* Here the piece starts at or before @cur. */
+		send = seg->seq + seg->len;
+		skip = cur - seg->seq;
+		if (tm_after(send, cur)) {
+			oend = tm_before(end, send) ? end : send;
+			rx->rexmit = true;
+			if (tm_overlap(src, poff + (cur - seq),
+				       seg->data + skip, oend - cur, last))
+				diff = true;
+			tm_deliver(t, f, side, tm_mem_copy, seg->data, skip,
+				   seg->len - skip);
+			cur = send;
+		}
+		h->ooo = seg->next;
+		tm_seg_drop(t, h, seg);
+	}
+	if (diff) {
+		tm_stat_inc(t, TM_STAT_OVERLAP_DIFF);
+		tm_error(t, f, side, TM_ERR_OVERLAP_DIFF, off0, len, src, p);
+	}
+}
+
+/**
+ * tm_reasm_seen() - has a side's stream seen any of these bytes?
+ * @h: receiving side
+ * @seq: sequence number of the first byte
+ * @len: bytes
+ *
+ * Return: true when some of them were delivered, skipped or are stored.
+ */
+bool tm_reasm_seen(const struct tm_half *h, u32 seq, u32 len)
+{
+	const struct tm_seg *seg;
+	u32 end = seq + len;
+
+	if (!(h->flags & TM_HF_RCV_SYNCED))
+		return false;
+	if (tm_before(seq, h->rcv_nxt))
+		return true;
+	for (seg = h->ooo; seg && tm_before(seg->seq, end); seg = seg->next)
+		if (tm_after(seg->seq + seg->len, seq))
+			return true;
+	return false;
+}
+
+/**
+ * tm_reasm_data() - take a segment's payload into a side's stream
+ * @t: table
+ * @f: flow, locked
+ * @side: receiving side, whose @rcv_nxt is known
+ * @src: the packet
+ * @p: its headers
+ * @seq: sequence number of the first payload byte
+ * @poff: offset of that byte in the packet
+ * @len: payload bytes, not zero
+ * @rx: what it did, filled in
+ */
+void tm_reasm_data(struct tm_table *t, struct tm_flow *f, unsigned int side,
+		   const struct tm_src *src, const struct tm_pkt *p, u32 seq,
+		   unsigned int poff, u32 len, struct tm_rx *rx)
+{
+	struct tm_half *h = &f->half[side];
+	u32 end = seq + len;
+	u64 off0 = h->rcv_off;
+	unsigned int err;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		if (!tm_after(end, h->rcv_nxt)) {
+			/* Nothing new: all of it was delivered (or skipped). */
+			rx->rexmit = true;
+			goto out;
+		}
+		if (tm_before(seq, h->rcv_nxt)) {
+			u32 d = h->rcv_nxt - seq;
+
+			rx->rexmit = true;
+			seq += d;
+			poff += d;
+			len -= d;
+		}
+		if (seq == h->rcv_nxt)
+			break;
+		if (pass == 1) {
+			/* Second pass, after a forced flush: skip to it. */
+			tm_skip(t, f, side, seq, src, p);
+			break;
+		}
+		err = tm_store(t, f, side, src, p, seq, poff, len, rx);
+		if (err == TM_ERR_NONE)
+			goto out;
+		tm_stat_inc(t, err == TM_ERR_BUF_SIDE ? TM_STAT_BUF_SIDE :
+			    err == TM_ERR_BUF_TOTAL ? TM_STAT_BUF_TOTAL :
+			    TM_STAT_NOMEM);
+		tm_error(t, f, side, err, h->rcv_off + (seq - h->rcv_nxt), len,
+			 src, p);
+		tm_reasm_flush(t, f, side, src, p);
+	}
+	tm_inorder(t, f, side, src, p, seq, poff, len, rx);
+	tm_drain(t, f, side);
+out:
+	rx->delivered = h->rcv_off - off0;
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tm_int.h - definitions shared by the files of the tcpmon core only
+ */
+#ifndef _MOS_TM_INT_H
+#define _MOS_TM_INT_H
+
+#include "tcpmon.h"
+
+/**
+ * struct tm_pcpu - one CPU's counters of a table
+ * @c: indexed by &enum tm_stat
+ */
+struct tm_pcpu {
+	u64 c[TM_STAT_MAX];
+};
+
+/**
+ * struct tm_table - a flow table: one per monitored namespace
+ * @cfg: limits and policies, defaults filled in
+ * @ops: the user's callbacks
+ * @priv: their argument
+ * @key: siphash key, random per table
+ * @buckets: hash chains, RCU
+ * @locks: bucket locks; bucket i is under lock i & @lock_mask
+ * @mask: number of buckets minus one
+ * @lock_mask: number of locks minus one
+ * @gc_next: next bucket mos_tm_expire() looks at
+ * @nflows: flows in the table
+ * @ooo_bytes: bytes charged to all out-of-order stores
+ * @next_id: last flow id given out
+ * @stats: per-CPU counters
+ * @cache: where flows come from (sizeof(struct tm_flow) + priv_size)
+ */
+struct tm_table {
+	struct tm_table_cfg cfg;
+	const struct tm_ops *ops;
+	void *priv;
+	siphash_key_t key;
+	struct hlist_head *buckets;
+	spinlock_t *locks;	/* stripes of @buckets: insert, unlink */
+	u32 mask;
+	u32 lock_mask;
+	u32 gc_next;
+	atomic_t nflows;
+	atomic_long_t ooo_bytes;
+	atomic64_t next_id;
+	struct tm_pcpu __percpu *stats;
+	struct kmem_cache *cache;
+};
+
+/**
+ * struct tm_seg - a piece of the out-of-order store
+ * @next: the next piece, at a higher sequence number
+ * @seq: sequence number of @data[0]
+ * @len: bytes in @data
+ * @data: the bytes
+ */
+struct tm_seg {
+	struct tm_seg *next;
+	u32 seq;
+	u32 len;
+	u8 data[];
+};
+
+/* A piece and its header fit the 2 KiB kmalloc cache. */
+#define TM_SEG_MAX	(2048 - sizeof(struct tm_seg))
+
+/* Sequence number comparison, safe across wraparound (RFC 1982) */
+static inline bool tm_before(u32 a, u32 b)
+{
+	return (s32)(a - b) < 0;
+}
+
+static inline bool tm_after(u32 a, u32 b)
+{
+	return tm_before(b, a);
+}
+
+static inline void tm_stat_add(struct tm_table *t, unsigned int i, u64 n)
+{
+#ifdef __KERNEL__
+	this_cpu_add(t->stats->c[i], n);
+#else
+	t->stats->c[i] += n;
+#endif
+}
+
+static inline void tm_stat_inc(struct tm_table *t, unsigned int i)
+{
+	tm_stat_add(t, i, 1);
+}
+
+void tm_emit(struct tm_table *t, struct tm_flow *f, unsigned int type,
+	     unsigned int hook, unsigned int side, const struct tm_src *src,
+	     const struct tm_pkt *p);
+void tm_emit_ev(struct tm_table *t, struct tm_flow *f, struct tm_ev *ev,
+		const struct tm_src *src, const struct tm_pkt *p);
+void tm_error(struct tm_table *t, struct tm_flow *f, unsigned int side,
+	      unsigned int err, u64 off, u32 len, const struct tm_src *src,
+	      const struct tm_pkt *p);
+
+/**
+ * struct tm_rx - what one segment did to a receive stream
+ * @rexmit: some of its bytes had been seen before
+ * @delivered: bytes that entered the stream in order
+ */
+struct tm_rx {
+	bool rexmit;
+	u32 delivered;
+};
+
+void tm_reasm_data(struct tm_table *t, struct tm_flow *f, unsigned int side,
+		   const struct tm_src *src, const struct tm_pkt *p, u32 seq,
+		   unsigned int payload_off, u32 len, struct tm_rx *rx);
+void tm_reasm_flush(struct tm_table *t, struct tm_flow *f, unsigned int side,
+		    const struct tm_src *src, const struct tm_pkt *p);
+void tm_reasm_free(struct tm_table *t, struct tm_half *h);
+bool tm_reasm_seen(const struct tm_half *h, u32 seq, u32 len);
+
+void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
+	      const struct tm_src *src, const struct tm_pkt *p, u64 now);
+void tm_track_end(struct tm_table *t, struct tm_flow *f, unsigned int reason);
+void tm_track_init(struct tm_flow *f, unsigned int s,
+		   const struct tm_pkt *p, bool midstream);
+bool tm_track_closed(const struct tm_flow *f);
+bool tm_track_reusable(const struct tm_flow *f, unsigned int s,
+		       const struct tm_pkt *p);
+u64 tm_track_deadline(const struct tm_table *t, const struct tm_flow *f);
+
+#endif /* _MOS_TM_INT_H */

@@ -1,0 +1,599 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * track.c - dual-side TCP tracking: states, windows, RSTs, events
+ *
+ * DOC: Theory of Operation
+ *
+ * A flow has two sides, client and server, and the monitor keeps for each
+ * the TCP state its endpoint must be in, as far as the packets show it
+ * (mOS's model).  A packet from side S to side R updates S first, as its
+ * sender, and raises S's events at hook %TM_HK_SND; then R, as its
+ * receiver, with R's events at %TM_HK_RCV.
+ *
+ * Sender update: a SYN records S's initial sequence number and options
+ * (client: CLOSED -> SYN_SENT); a FIN records S's FIN (ESTABLISHED ->
+ * FIN_WAIT_1, CLOSE_WAIT -> LAST_ACK); an accepted RST closes S.
+ *
+ * Receiver update: a SYN opens R (LISTEN -> SYN_RCVD, or SYN_SENT ->
+ * SYN_RCVD in a simultaneous open); a SYN-ACK acknowledging R's SYN
+ * establishes R; an ACK of R's SYN or FIN moves R on (SYN_RCVD ->
+ * ESTABLISHED, FIN_WAIT_1 -> FIN_WAIT_2, CLOSING -> TIME_WAIT, LAST_ACK ->
+ * CLOSED); payload enters R's stream (reasm.c); S's FIN, once the stream
+ * has reached it, moves R (ESTABLISHED -> CLOSE_WAIT, FIN_WAIT_1 ->
+ * CLOSING, FIN_WAIT_2 -> TIME_WAIT); an accepted RST closes R.
+ *
+ * Event order at each hook, every event after the side's state was
+ * updated: STATE_CHANGE (one per transition), CONN_START, CONN_SETUP,
+ * ERROR, then at %TM_HK_RCV the stream bytes and NEW_DATA (%TM_HK_NULL),
+ * then REXMIT, PKT_IN, CONN_END.  A side's CONN_END is
+ * raised exactly once, when it closes (FIN handshake, RST) or when the
+ * flow ends without a packet (timeout, reuse, flush: at %TM_HK_RCV).
+ *
+ * Windows, in the manner of nf_conntrack's TCP tracking (Guido van
+ * Rooij's "Real Stateful TCP Packet Filtering in IP Filter"): for each
+ * side, the highest sequence number it sent (&tm_half.snd_end), the right
+ * edge of the window its peer granted (&tm_half.snd_maxend) and the
+ * largest window it advertised (&tm_half.snd_maxwin).  A segment is in the
+ * window when it starts at or before the granted edge and ends after
+ * snd_end minus the receiver's largest window.  A segment outside it is
+ * ignored, except for PKT_IN, and reported (%TM_ERR_OOW): the receiver
+ * would drop it, and bytes an attacker sends there must not reach the
+ * stream.  Window scaling applies when both SYNs carried the option; the
+ * shift is capped at 14.  Flows picked up mid-stream never learnt their
+ * scale and are not window-checked.
+ *
+ * RSTs (RFC 5961, 3.2): an RST at exactly the receiver's next expected
+ * sequence number closes both sides, as the receiver would accept it; in
+ * SYN_SENT, one that acknowledges the SYN.  An RST inside the window but
+ * not at its left edge is reported (%TM_ERR_RST_INWIN): the receiver
+ * answers it with a challenge ACK and stays open, so the flow stays, on a
+ * short timeout (&tm_table_cfg.timeout_rst) that any later packet from the
+ * RST's sender cancels.  An RST outside the window is reported
+ * (%TM_ERR_RST_OOW) and ignored.
+ *
+ * Retransmissions (%TM_EV_REXMIT): a SYN or SYN-ACK with the side's known
+ * initial sequence number, a FIN sent again, and a segment with bytes the
+ * receiving stream already had, delivered or stored.  A segment that
+ * only arrives late (reordered before the monitor) is not one.  The
+ * event is raised at both hooks, %TM_HK_SND for the sender and
+ * %TM_HK_RCV for the receiver, and counted once (%TM_STAT_REXMIT).
+ *
+ * Timeouts: a flow expires when it has been idle longer than the longer
+ * of its two sides' state timeouts (a side that is still open keeps it),
+ * or than &tm_table_cfg.timeout_rst after an in-window RST.
+ */
+
+#include "tm_int.h"
+
+#define TM_NSEC_PER_SEC		1000000000ULL
+
+static bool tm_closing(const struct tm_half *h)
+{
+	return h->state == TM_CLOSED || h->state >= TM_FIN_WAIT_1;
+}
+
+/**
+ * tm_wscale() - window scale that applies to a side's advertised windows
+ * @f: flow
+ * @side: the advertising side
+ *
+ * Return: the side's shift, when both sides offered scaling; 0 otherwise.
+ */
+static unsigned int tm_wscale(const struct tm_flow *f, unsigned int side)
+{
+	if ((f->half[0].flags & TM_HF_WSCALE) &&
+	    (f->half[1].flags & TM_HF_WSCALE))
+		return f->half[side].wscale;
+	return 0;
+}
+
+static void tm_set_state(struct tm_table *t, struct tm_flow *f,
+			 unsigned int side, unsigned int hook,
+			 unsigned int state, const struct tm_src *src,
+			 const struct tm_pkt *p)
+{
+	struct tm_half *h = &f->half[side];
+	struct tm_ev ev = {
+		.type = TM_EV_STATE_CHANGE,
+		.hook = hook,
+		.side = side,
+		.old_state = h->state,
+	};
+
+	if (h->state == state)
+		return;
+	h->state = state;
+	tm_emit_ev(t, f, &ev, src, p);
+}
+
+static void tm_start(struct tm_table *t, struct tm_flow *f, unsigned int side,
+		     unsigned int hook, const struct tm_src *src,
+		     const struct tm_pkt *p)
+{
+	if (f->half[side].flags & TM_HF_STARTED)
+		return;
+	f->half[side].flags |= TM_HF_STARTED;
+	tm_emit(t, f, TM_EV_CONN_START, hook, side, src, p);
+}
+
+static void tm_end(struct tm_table *t, struct tm_flow *f, unsigned int side,
+		   unsigned int hook, unsigned int reason,
+		   const struct tm_src *src, const struct tm_pkt *p)
+{
+	struct tm_ev ev = {
+		.type = TM_EV_CONN_END,
+		.hook = hook,
+		.side = side,
+		.reason = reason,
+	};
+
+	if (!(f->half[side].flags & TM_HF_STARTED))
+		return;
+	f->half[side].flags &= ~TM_HF_STARTED;
+	tm_emit_ev(t, f, &ev, src, p);
+}
+
+static u64 tm_stream_off(const struct tm_half *r, u32 seq)
+{
+	s64 off;
+
+	if (!(r->flags & TM_HF_RCV_SYNCED))
+		return 0;
+	off = (s64)r->rcv_off + (s32)(seq - r->rcv_nxt);
+	return off < 0 ? 0 : off;
+}
+
+static void tm_rexmit(struct tm_table *t, struct tm_flow *f,
+		      unsigned int hook, unsigned int side, u64 off, u32 len,
+		      const struct tm_src *src, const struct tm_pkt *p)
+{
+	struct tm_ev ev = {
+		.type = TM_EV_REXMIT,
+		.hook = hook,
+		.side = side,
+		.off = off,
+		.len = len,
+	};
+
+	tm_emit_ev(t, f, &ev, src, p);
+}
+
+/**
+ * tm_rst_check() - would the receiver accept this RST?
+ * @f: flow
+ * @s: sending side
+ * @p: the RST
+ *
+ * Return: %TM_ERR_NONE if it would, %TM_ERR_RST_INWIN if it would answer
+ * with a challenge ACK, %TM_ERR_RST_OOW if it would ignore it.
+ */
+static unsigned int tm_rst_check(const struct tm_flow *f, unsigned int s,
+				 const struct tm_pkt *p)
+{
+	const struct tm_half *S = &f->half[s], *R = &f->half[!s];
+	u32 win;
+
+	if (R->state == TM_SYN_SENT)
+		return (p->tcp_flags & TM_TCPF_ACK) &&
+		       p->ack_seq == R->isn + 1 ? TM_ERR_NONE : TM_ERR_RST_OOW;
+	if (!(R->flags & TM_HF_RCV_SYNCED) || p->seq == R->rcv_nxt)
+		return TM_ERR_NONE;
+	win = 65535;
+	if (S->flags & TM_HF_WIN_KNOWN)
+		win = S->snd_maxend - R->rcv_nxt;
+	if (tm_after(p->seq, R->rcv_nxt) &&
+	    tm_before(p->seq, R->rcv_nxt + max_t(u32, win, 1)))
+		return TM_ERR_RST_INWIN;
+	return TM_ERR_RST_OOW;
+}
+
+/**
+ * tm_in_window() - is a segment inside the window of its receiver?
+ * @f: flow
+ * @s: sending side
+ * @p: the segment
+ * @end: its last sequence number plus one (payload, FIN)
+ *
+ * Return: true when it is, or when the flow has no window to check.
+ */
+static bool tm_in_window(const struct tm_flow *f, unsigned int s,
+			 const struct tm_pkt *p, u32 end)
+{
+	const struct tm_half *S = &f->half[s], *R = &f->half[!s];
+
+	if (f->flags & TM_FF_MIDSTREAM)
+		return true;
+	if ((S->flags & TM_HF_WIN_KNOWN) && tm_after(p->seq, S->snd_maxend))
+		return false;
+	if ((S->flags & TM_HF_SND_SYNCED) && R->snd_maxwin &&
+	    !tm_after(end, S->snd_end - R->snd_maxwin - 1))
+		return false;
+	return true;
+}
+
+/**
+ * tm_track_init() - set up the sides of a new flow
+ * @f: flow, locked, just created from @p
+ * @s: side that sent @p
+ * @p: the flow's first packet
+ * @midstream: picked up without a handshake: both sides are taken as
+ *	established, @s's stream position from @p
+ */
+void tm_track_init(struct tm_flow *f, unsigned int s,
+		   const struct tm_pkt *p, bool midstream)
+{
+	struct tm_half *S = &f->half[s], *R = &f->half[!s];
+
+	if (!midstream) {
+		f->half[TM_CLI].state = TM_CLOSED;
+		f->half[TM_SVR].state = TM_LISTEN;
+		return;
+	}
+	S->state = TM_ESTABLISHED;
+	R->state = TM_ESTABLISHED;
+	S->snd_end = p->seq;
+	S->flags |= TM_HF_SND_SYNCED;
+	R->rcv_nxt = p->seq;
+	R->flags |= TM_HF_RCV_SYNCED;
+}
+
+/**
+ * tm_track_closed() - have both sides of a flow closed?
+ * @f: flow, locked
+ *
+ * Return: true when the flow can go.
+ */
+bool tm_track_closed(const struct tm_flow *f)
+{
+	return f->half[TM_CLI].state == TM_CLOSED &&
+	       f->half[TM_SVR].state == TM_CLOSED;
+}
+
+/**
+ * tm_track_reusable() - does a SYN open a new connection on a flow's
+ * 4-tuple?
+ * @f: flow, locked
+ * @s: side that sent the SYN
+ * @p: the SYN (without ACK)
+ *
+ * Return: true when the old connection is closing and the SYN is not a
+ * retransmission of one it saw.
+ */
+bool tm_track_reusable(const struct tm_flow *f, unsigned int s,
+		       const struct tm_pkt *p)
+{
+	const struct tm_half *S = &f->half[s];
+
+	if ((S->flags & TM_HF_SYN_SENT) && p->seq == S->isn)
+		return false;
+	return tm_closing(&f->half[TM_CLI]) || tm_closing(&f->half[TM_SVR]);
+}
+
+/**
+ * tm_track_deadline() - when a flow expires if it stays idle
+ * @t: table
+ * @f: flow, locked
+ *
+ * Return: time, ns.
+ */
+u64 tm_track_deadline(const struct tm_table *t, const struct tm_flow *f)
+{
+	const struct tm_half *c = &f->half[TM_CLI], *s = &f->half[TM_SVR];
+	u32 to = max(t->cfg.timeout[c->state], t->cfg.timeout[s->state]);
+
+	if ((c->flags | s->flags) & TM_HF_RST_PENDING)
+		to = min(to, t->cfg.timeout_rst);
+	return f->last + to * TM_NSEC_PER_SEC;
+}
+
+/**
+ * tm_track_end() - end a flow without a packet
+ * @t: table
+ * @f: flow, locked
+ * @reason: %TM_END_TIMEOUT, %TM_END_REUSE or %TM_END_FLUSH
+ *
+ * Raises TIMEOUT for a flow that idled out with a side still open, then
+ * delivers what the stores hold (holes reported), then each open side's
+ * CONN_END.
+ */
+void tm_track_end(struct tm_table *t, struct tm_flow *f, unsigned int reason)
+{
+	unsigned int i;
+	bool open = false;
+
+	for (i = 0; i < 2; i++)
+		if ((f->half[i].flags & TM_HF_STARTED) &&
+		    f->half[i].state != TM_TIME_WAIT &&
+		    f->half[i].state != TM_CLOSED)
+			open = true;
+	if (reason == TM_END_TIMEOUT && open) {
+		tm_stat_inc(t, TM_STAT_TIMEOUTS);
+		tm_emit(t, f, TM_EV_TIMEOUT, TM_HK_NULL, TM_CLI, NULL, NULL);
+	}
+	for (i = 0; i < 2; i++)
+		tm_reasm_flush(t, f, i, NULL, NULL);
+	for (i = 0; i < 2; i++)
+		tm_end(t, f, i, TM_HK_RCV, reason, NULL, NULL);
+}
+
+/**
+ * tm_sender() - update the sending side of a packet
+ * @t: table
+ * @f: flow, locked
+ * @s: sending side
+ * @src: the packet
+ * @p: its headers
+ * @o: its options, for a SYN
+ * @rst_ok: it is an RST the receiver accepts
+ * @rexmit: set when the packet resends something
+ *
+ * Return: false when the packet is outside the window and must be
+ * ignored from here on.
+ */
+static bool tm_sender(struct tm_table *t, struct tm_flow *f, unsigned int s,
+		      const struct tm_src *src, const struct tm_pkt *p,
+		      const struct tm_opts *o, bool rst_ok, bool *rexmit)
+{
+	struct tm_half *S = &f->half[s], *R = &f->half[!s];
+	u8 fl = p->tcp_flags;
+	u32 plen = p->l4len - p->doff;
+	u32 dseq = p->seq + !!(fl & TM_TCPF_SYN);
+	u32 end = dseq + plen + !!(fl & TM_TCPF_FIN);
+
+	if (fl & TM_TCPF_RST) {
+		if (rst_ok)
+			tm_set_state(t, f, s, TM_HK_SND, TM_CLOSED, src, p);
+		return true;
+	}
+
+	if (fl & TM_TCPF_SYN) {
+		if (!(S->flags & TM_HF_SYN_SENT)) {
+			S->isn = p->seq;
+			S->snd_end = end;
+			S->flags |= TM_HF_SYN_SENT | TM_HF_SND_SYNCED;
+			if (o->has_wscale) {
+				S->flags |= TM_HF_WSCALE;
+				S->wscale = o->wscale;
+			}
+			if (!(fl & TM_TCPF_ACK) && S->state == TM_CLOSED) {
+				tm_set_state(t, f, s, TM_HK_SND, TM_SYN_SENT,
+					     src, p);
+				tm_start(t, f, s, TM_HK_SND, src, p);
+			} else if (S->state == TM_LISTEN ||
+				   S->state == TM_CLOSED) {
+				tm_set_state(t, f, s, TM_HK_SND, TM_SYN_RCVD,
+					     src, p);
+				tm_start(t, f, s, TM_HK_SND, src, p);
+			}
+		} else if (p->seq == S->isn) {
+			*rexmit = true;
+		} else if (!(fl & TM_TCPF_ACK) && S->state == TM_SYN_SENT &&
+			   !R->rcv_off) {
+			/* A new attempt before any answer: new ISN. */
+			S->isn = p->seq;
+			S->snd_end = end;
+			R->rcv_nxt = dseq;
+		} else {
+			/* A SYN in a synchronised connection: ignored. */
+			return false;
+		}
+	} else if (!tm_in_window(f, s, p, end)) {
+		return false;
+	}
+
+	if (f->flags & TM_FF_MIDSTREAM)
+		tm_start(t, f, s, TM_HK_SND, src, p);
+
+	if (plen && tm_reasm_seen(&f->half[!s], dseq, plen))
+		*rexmit = true;
+	if ((fl & TM_TCPF_FIN) && (S->flags & TM_HF_FIN_SENT) &&
+	    S->fin_seq == dseq + plen)
+		*rexmit = true;
+	if (!(S->flags & TM_HF_SND_SYNCED)) {
+		S->snd_end = end;
+		S->flags |= TM_HF_SND_SYNCED;
+	} else if (tm_after(end, S->snd_end)) {
+		S->snd_end = end;
+	}
+
+	if ((fl & TM_TCPF_FIN) && !(S->flags & TM_HF_FIN_SENT)) {
+		S->fin_seq = dseq + plen;
+		S->flags |= TM_HF_FIN_SENT;
+		if (S->state == TM_CLOSE_WAIT)
+			tm_set_state(t, f, s, TM_HK_SND, TM_LAST_ACK, src, p);
+		else if (S->state == TM_ESTABLISHED ||
+			 S->state == TM_SYN_RCVD || S->state == TM_SYN_SENT)
+			tm_set_state(t, f, s, TM_HK_SND, TM_FIN_WAIT_1, src, p);
+	}
+
+	/* What the sender grants its peer, and its largest window */
+	if (fl & TM_TCPF_ACK) {
+		u32 win = (u32)p->window <<
+			  ((fl & TM_TCPF_SYN) ? 0 : tm_wscale(f, s));
+		u32 edge = p->ack_seq + win;
+
+		if (!(R->flags & TM_HF_WIN_KNOWN) ||
+		    tm_after(edge, R->snd_maxend))
+			R->snd_maxend = edge;
+		R->flags |= TM_HF_WIN_KNOWN;
+	}
+	S->snd_maxwin = max_t(u32, S->snd_maxwin,
+			      max_t(u32, (u32)p->window <<
+				    ((fl & TM_TCPF_SYN) ? 0 : tm_wscale(f, s)),
+				    1));
+
+	/* The sender lives: an RST claimed in its name was not its own. */
+	R->flags &= ~TM_HF_RST_PENDING;
+	return true;
+}
+
+/**
+ * tm_receiver() - update the receiving side of a packet
+ * @t: table
+ * @f: flow, locked
+ * @r: receiving side
+ * @src: the packet
+ * @p: its headers
+ * @rx: what its payload did to the stream
+ * @closed: set when @r closed
+ */
+static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
+			const struct tm_src *src, const struct tm_pkt *p,
+			struct tm_rx *rx, bool *closed)
+{
+	struct tm_half *R = &f->half[r], *S = &f->half[!r];
+	u8 fl = p->tcp_flags;
+	u32 plen = p->l4len - p->doff;
+	u32 dseq = p->seq + !!(fl & TM_TCPF_SYN);
+	bool setup = false;
+
+	if (f->flags & TM_FF_MIDSTREAM)
+		tm_start(t, f, r, TM_HK_RCV, src, p);
+
+	if ((fl & (TM_TCPF_SYN | TM_TCPF_ACK)) == TM_TCPF_SYN) {
+		if (R->state == TM_LISTEN || R->state == TM_CLOSED ||
+		    R->state == TM_SYN_SENT || !(R->flags & TM_HF_RCV_SYNCED)) {
+			R->rcv_nxt = dseq;
+			R->flags |= TM_HF_RCV_SYNCED;
+		}
+		if (R->state == TM_LISTEN || R->state == TM_CLOSED) {
+			tm_set_state(t, f, r, TM_HK_RCV, TM_SYN_RCVD, src, p);
+			tm_start(t, f, r, TM_HK_RCV, src, p);
+		} else if (R->state == TM_SYN_SENT) {
+			tm_set_state(t, f, r, TM_HK_RCV, TM_SYN_RCVD, src, p);
+		}
+	} else if (fl & TM_TCPF_SYN) {
+		if (!(R->flags & TM_HF_RCV_SYNCED) ||
+		    ((R->state == TM_SYN_SENT || R->state == TM_SYN_RCVD) &&
+		     !R->rcv_off)) {
+			R->rcv_nxt = dseq;
+			R->flags |= TM_HF_RCV_SYNCED;
+		}
+		if ((R->state == TM_SYN_SENT || R->state == TM_SYN_RCVD) &&
+		    p->ack_seq == R->isn + 1) {
+			tm_set_state(t, f, r, TM_HK_RCV, TM_ESTABLISHED, src, p);
+			setup = true;
+		}
+	} else if ((fl & TM_TCPF_ACK) && R->state == TM_SYN_RCVD &&
+		   (!(R->flags & TM_HF_SYN_SENT) ||
+		    tm_after(p->ack_seq, R->isn))) {
+		tm_set_state(t, f, r, TM_HK_RCV, TM_ESTABLISHED, src, p);
+		setup = true;
+	}
+
+	/* An ACK of the receiver's FIN */
+	if ((fl & TM_TCPF_ACK) && (R->flags & TM_HF_FIN_SENT) &&
+	    tm_after(p->ack_seq, R->fin_seq)) {
+		if (R->state == TM_FIN_WAIT_1)
+			tm_set_state(t, f, r, TM_HK_RCV, TM_FIN_WAIT_2, src, p);
+		else if (R->state == TM_CLOSING)
+			tm_set_state(t, f, r, TM_HK_RCV, TM_TIME_WAIT, src, p);
+		else if (R->state == TM_LAST_ACK)
+			*closed = true;
+	}
+	if (setup)
+		tm_emit(t, f, TM_EV_CONN_SETUP, TM_HK_RCV, r, src, p);
+
+	if (plen) {
+		if (!(R->flags & TM_HF_RCV_SYNCED)) {
+			R->rcv_nxt = dseq;
+			R->flags |= TM_HF_RCV_SYNCED;
+		}
+		tm_reasm_data(t, f, r, src, p, dseq, p->l4off + p->doff, plen,
+			      rx);
+	}
+
+	/* The sender's FIN, once the stream has reached it */
+	if ((S->flags & TM_HF_FIN_SENT) && !(R->flags & TM_HF_FIN_RCVD) &&
+	    (R->flags & TM_HF_RCV_SYNCED) && R->rcv_nxt == S->fin_seq) {
+		R->rcv_nxt++;
+		R->flags |= TM_HF_FIN_RCVD;
+		if (R->state == TM_ESTABLISHED || R->state == TM_SYN_RCVD)
+			tm_set_state(t, f, r, TM_HK_RCV, TM_CLOSE_WAIT, src, p);
+		else if (R->state == TM_FIN_WAIT_1)
+			tm_set_state(t, f, r, TM_HK_RCV, TM_CLOSING, src, p);
+		else if (R->state == TM_FIN_WAIT_2)
+			tm_set_state(t, f, r, TM_HK_RCV, TM_TIME_WAIT, src, p);
+	}
+}
+
+/**
+ * tm_track() - update both sides of a flow with one packet
+ * @t: table
+ * @f: flow, locked
+ * @s: side that sent the packet
+ * @src: the packet
+ * @p: its headers
+ * @now: time, ns
+ */
+void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
+	      const struct tm_src *src, const struct tm_pkt *p, u64 now)
+{
+	unsigned int r = !s, rst_err = TM_ERR_NONE;
+	struct tm_half *R = &f->half[r];
+	u8 fl = p->tcp_flags;
+	u32 plen = p->l4len - p->doff;
+	u32 dseq = p->seq + !!(fl & TM_TCPF_SYN);
+	struct tm_rx rx = { 0 };
+	bool rexmit = false, ok, r_closed = false;
+	struct tm_opts o = { 0 };
+	u64 off0 = R->rcv_off;
+	u64 roff;
+
+	f->last = now;
+	if (fl & TM_TCPF_SYN)
+		mos_tm_parse_opts(src->pkt, src->read, p, &o);
+	if (fl & TM_TCPF_RST)
+		rst_err = tm_rst_check(f, s, p);
+	roff = tm_stream_off(R, dseq);
+
+	/* The sender */
+	ok = tm_sender(t, f, s, src, p, &o, rst_err == TM_ERR_NONE, &rexmit);
+	if (rexmit) {
+		tm_stat_inc(t, TM_STAT_REXMIT);
+		tm_rexmit(t, f, TM_HK_SND, s, roff, plen, src, p);
+	}
+	tm_emit(t, f, TM_EV_PKT_IN, TM_HK_SND, s, src, p);
+	if ((fl & TM_TCPF_RST) && rst_err == TM_ERR_NONE)
+		tm_end(t, f, s, TM_HK_SND, TM_END_RST, src, p);
+
+	/* The receiver */
+	if (fl & TM_TCPF_RST) {
+		if (rst_err == TM_ERR_NONE) {
+			tm_reasm_flush(t, f, r, src, p);
+			tm_set_state(t, f, r, TM_HK_RCV, TM_CLOSED, src, p);
+		} else {
+			tm_stat_inc(t, rst_err == TM_ERR_RST_INWIN ?
+				    TM_STAT_RST_INWIN : TM_STAT_RST_OOW);
+			if (rst_err == TM_ERR_RST_INWIN)
+				R->flags |= TM_HF_RST_PENDING;
+			tm_error(t, f, r, rst_err, roff, 0, src, p);
+		}
+	} else if (!ok) {
+		tm_stat_inc(t, TM_STAT_OOW);
+		tm_error(t, f, r, TM_ERR_OOW, roff, plen, src, p);
+	} else {
+		tm_receiver(t, f, r, src, p, &rx, &r_closed);
+	}
+	if (R->rcv_off != off0) {
+		struct tm_ev ev = {
+			.type = TM_EV_NEW_DATA,
+			.hook = TM_HK_NULL,
+			.side = r,
+			.off = off0,
+			.len = (u32)(R->rcv_off - off0),
+		};
+
+		tm_emit_ev(t, f, &ev, src, p);
+	}
+	if (rexmit)
+		tm_rexmit(t, f, TM_HK_RCV, r, roff, plen, src, p);
+	tm_emit(t, f, TM_EV_PKT_IN, TM_HK_RCV, r, src, p);
+	if (r_closed) {
+		tm_reasm_flush(t, f, r, src, p);
+		tm_set_state(t, f, r, TM_HK_RCV, TM_CLOSED, src, p);
+	}
+	if (R->state == TM_CLOSED)
+		tm_end(t, f, r, TM_HK_RCV,
+		       (fl & TM_TCPF_RST) ? TM_END_RST : TM_END_FIN, src, p);
+}

@@ -1,0 +1,1013 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tm_track_test.c - unit tests of the tcpmon flow table and TCP tracking
+ *
+ * Each test drives a table with packets built byte by byte (tm_util.c)
+ * and asserts the exact events the core raises, in order, as text: see
+ * tm_util.h for the format.  Byte streams are in tm_reasm_test.c.
+ *
+ * Sequence numbers: the client's ISN is 1000, the server's 5000, unless a
+ * test says otherwise.
+ */
+
+#include <stdio.h>
+#include "kselftest_harness.h"
+#include "tm_util.h"
+#include "tm_int.h"
+
+#define IC	1000
+#define IS	5000
+
+/* SYN, SYN-ACK, ACK; the log is cleared */
+static void hs(struct tu *u, u32 ic, u32 is)
+{
+	TX(u, .from = CLI, .flags = SYN, .seq = ic);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = is, .ack = ic + 1);
+	TX(u, .from = CLI, .flags = ACK, .seq = ic + 1, .ack = is + 1);
+	tu_log(u);
+}
+
+static void handshake(struct __test_metadata *_metadata, u8 family)
+{
+	struct tu *u = tu_new(NULL);
+
+	if (family == 6)
+		tu_conn(u, 6, "2001:db8::1", 40000, "2001:db8::2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	LOG_EQ(u, "CONN_START cli SND\n"
+		  "STATE_CHANGE cli SND CLOSED>SYN_SENT\n"
+		  "PKT_IN cli SND\n"
+		  "CONN_START svr RCV\n"
+		  "STATE_CHANGE svr RCV LISTEN>SYN_RCVD\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("SYN_SENT SYN_RCVD", tu_states(u));
+	EXPECT_EQ(1, mos_tm_flows(u->t));
+
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	LOG_EQ(u, "PKT_IN svr SND\n"
+		  "STATE_CHANGE cli RCV SYN_SENT>ESTABLISHED\n"
+		  "CONN_SETUP cli RCV\n"
+		  "PKT_IN cli RCV\n");
+	EXPECT_STREQ("ESTABLISHED SYN_RCVD", tu_states(u));
+
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "STATE_CHANGE svr RCV SYN_RCVD>ESTABLISHED\n"
+		  "CONN_SETUP svr RCV\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("ESTABLISHED ESTABLISHED", tu_states(u));
+
+	/* The server's packets found the client's flow. */
+	for (unsigned int i = 0; i < u->nev; i++)
+		EXPECT_EQ(1, u->ev[i].flow_id);
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_ORPHANS));
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_EV + TM_EV_CONN_SETUP));
+	EXPECT_EQ(6, tu_stat(u, TM_STAT_EV + TM_EV_PKT_IN));
+
+	tu_flush(u);
+	LOG_EQ(u, "CONN_END cli RCV flush\n"
+		  "CONN_END svr RCV flush\n");
+	TU_DONE(u);
+}
+
+TEST(handshake_ipv4)
+{
+	handshake(_metadata, 4);
+}
+
+TEST(handshake_ipv6)
+{
+	handshake(_metadata, 6);
+}
+
+TEST(close_client_first)
+{
+	struct tu *u = tu_new(NULL);
+	u64 t0;
+
+	hs(u, IC, IS);
+	TX(u, .from = CLI, .flags = FIN | ACK, .seq = IC + 1, .ack = IS + 1);
+	LOG_EQ(u, "STATE_CHANGE cli SND ESTABLISHED>FIN_WAIT_1\n"
+		  "PKT_IN cli SND\n"
+		  "STATE_CHANGE svr RCV ESTABLISHED>CLOSE_WAIT\n"
+		  "PKT_IN svr RCV\n");
+	TX(u, .from = SVR, .flags = ACK, .seq = IS + 1, .ack = IC + 2);
+	LOG_EQ(u, "PKT_IN svr SND\n"
+		  "STATE_CHANGE cli RCV FIN_WAIT_1>FIN_WAIT_2\n"
+		  "PKT_IN cli RCV\n");
+	TX(u, .from = SVR, .flags = FIN | ACK, .seq = IS + 1, .ack = IC + 2);
+	LOG_EQ(u, "STATE_CHANGE svr SND CLOSE_WAIT>LAST_ACK\n"
+		  "PKT_IN svr SND\n"
+		  "STATE_CHANGE cli RCV FIN_WAIT_2>TIME_WAIT\n"
+		  "PKT_IN cli RCV\n");
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 2, .ack = IS + 2);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "PKT_IN svr RCV\n"
+		  "STATE_CHANGE svr RCV LAST_ACK>CLOSED\n"
+		  "CONN_END svr RCV fin\n");
+	EXPECT_STREQ("TIME_WAIT CLOSED", tu_states(u));
+	EXPECT_EQ(1, mos_tm_flows(u->t));
+
+	/* TIME_WAIT runs out (120 s): the end of a FIN handshake, no TIMEOUT */
+	t0 = u->now;
+	EXPECT_EQ(0, tu_expire(u, t0 + 119 * TU_NS, 1000));
+	LOG_EQ(u, "");
+	EXPECT_EQ(1, tu_expire(u, t0 + 120 * TU_NS, 1000));
+	LOG_EQ(u, "CONN_END cli RCV fin\n");
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_TIMEOUTS));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS_ENDED));
+	TU_DONE(u);
+}
+
+TEST(close_server_first)
+{
+	struct tu *u = tu_new(NULL);
+
+	hs(u, IC, IS);
+	TX(u, .from = SVR, .flags = FIN | ACK, .seq = IS + 1, .ack = IC + 1);
+	LOG_EQ(u, "STATE_CHANGE svr SND ESTABLISHED>FIN_WAIT_1\n"
+		  "PKT_IN svr SND\n"
+		  "STATE_CHANGE cli RCV ESTABLISHED>CLOSE_WAIT\n"
+		  "PKT_IN cli RCV\n");
+	/* The client acknowledges the FIN and sends its own at once. */
+	TX(u, .from = CLI, .flags = FIN | ACK, .seq = IC + 1, .ack = IS + 2);
+	LOG_EQ(u, "STATE_CHANGE cli SND CLOSE_WAIT>LAST_ACK\n"
+		  "PKT_IN cli SND\n"
+		  "STATE_CHANGE svr RCV FIN_WAIT_1>FIN_WAIT_2\n"
+		  "STATE_CHANGE svr RCV FIN_WAIT_2>TIME_WAIT\n"
+		  "PKT_IN svr RCV\n");
+	TX(u, .from = SVR, .flags = ACK, .seq = IS + 2, .ack = IC + 2);
+	LOG_EQ(u, "PKT_IN svr SND\n"
+		  "PKT_IN cli RCV\n"
+		  "STATE_CHANGE cli RCV LAST_ACK>CLOSED\n"
+		  "CONN_END cli RCV fin\n");
+	EXPECT_STREQ("CLOSED TIME_WAIT", tu_states(u));
+	/* A retransmitted FIN in TIME_WAIT, and its ACK */
+	TX(u, .from = CLI, .flags = FIN | ACK, .seq = IC + 1, .ack = IS + 2);
+	LOG_EQ(u, "REXMIT cli SND 0+0\n"
+		  "PKT_IN cli SND\n"
+		  "REXMIT svr RCV 0+0\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_EQ(1, tu_expire(u, u->now + 120 * TU_NS, 1000));
+	LOG_EQ(u, "CONN_END svr RCV fin\n");
+	TU_DONE(u);
+}
+
+TEST(close_simultaneous)
+{
+	struct tu *u = tu_new(NULL);
+
+	hs(u, IC, IS);
+	TX(u, .from = CLI, .flags = FIN | ACK, .seq = IC + 1, .ack = IS + 1);
+	tu_log(u);
+	/* The server's FIN crossed the client's: it does not ack it. */
+	TX(u, .from = SVR, .flags = FIN | ACK, .seq = IS + 1, .ack = IC + 1);
+	LOG_EQ(u, "STATE_CHANGE svr SND CLOSE_WAIT>LAST_ACK\n"
+		  "PKT_IN svr SND\n"
+		  "STATE_CHANGE cli RCV FIN_WAIT_1>CLOSING\n"
+		  "PKT_IN cli RCV\n");
+	EXPECT_STREQ("CLOSING LAST_ACK", tu_states(u));
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 2, .ack = IS + 2);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "PKT_IN svr RCV\n"
+		  "STATE_CHANGE svr RCV LAST_ACK>CLOSED\n"
+		  "CONN_END svr RCV fin\n");
+	TX(u, .from = SVR, .flags = ACK, .seq = IS + 2, .ack = IC + 2);
+	LOG_EQ(u, "PKT_IN svr SND\n"
+		  "STATE_CHANGE cli RCV CLOSING>TIME_WAIT\n"
+		  "PKT_IN cli RCV\n");
+	EXPECT_EQ(1, tu_expire(u, u->now + 120 * TU_NS, 1000));
+	LOG_EQ(u, "CONN_END cli RCV fin\n");
+	TU_DONE(u);
+}
+
+TEST(close_fin_with_data)
+{
+	struct tu *u = tu_new(NULL);
+
+	/* Both FINs carry data and ack only the peer's data, then both
+	 * FINs are acked: FIN_WAIT_1 -> CLOSING -> TIME_WAIT on the client.
+	 */
+	hs(u, IC, IS);
+	TX(u, .from = CLI, .flags = FIN | ACK | PSH, .seq = IC + 1, .ack = IS + 1,
+	   .data = "bye");
+	LOG_EQ(u, "STATE_CHANGE cli SND ESTABLISHED>FIN_WAIT_1\n"
+		  "PKT_IN cli SND\n"
+		  "data svr 0+3\n"
+		  "STATE_CHANGE svr RCV ESTABLISHED>CLOSE_WAIT\n"
+		  "NEW_DATA svr NULL 0+3\n"
+		  "PKT_IN svr RCV\n");
+	TX(u, .from = SVR, .flags = FIN | ACK, .seq = IS + 1, .ack = IC + 5);
+	LOG_EQ(u, "STATE_CHANGE svr SND CLOSE_WAIT>LAST_ACK\n"
+		  "PKT_IN svr SND\n"
+		  "STATE_CHANGE cli RCV FIN_WAIT_1>FIN_WAIT_2\n"
+		  "STATE_CHANGE cli RCV FIN_WAIT_2>TIME_WAIT\n"
+		  "PKT_IN cli RCV\n");
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 5, .ack = IS + 2);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "PKT_IN svr RCV\n"
+		  "STATE_CHANGE svr RCV LAST_ACK>CLOSED\n"
+		  "CONN_END svr RCV fin\n");
+	EXPECT_STREQ("bye", tu_rx(u, 1, SVR));
+	TU_DONE(u);
+}
+
+TEST(rst_exact)
+{
+	struct tu *u = tu_new(NULL);
+
+	hs(u, IC, IS);
+	TX(u, .from = CLI, .flags = RST, .seq = IC + 1);
+	LOG_EQ(u, "STATE_CHANGE cli SND ESTABLISHED>CLOSED\n"
+		  "PKT_IN cli SND\n"
+		  "CONN_END cli SND rst\n"
+		  "STATE_CHANGE svr RCV ESTABLISHED>CLOSED\n"
+		  "PKT_IN svr RCV\n"
+		  "CONN_END svr RCV rst\n");
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS_ENDED));
+	/* Later packets of the connection are orphans. */
+	TX(u, .from = SVR, .flags = ACK, .seq = IS + 1, .ack = IC + 1);
+	LOG_EQ(u, "ORPHAN - NULL\n");
+
+	/* The server resets, after data: RST|ACK at its next sequence */
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	hs(u, IC, IS);
+	TX(u, .from = SVR, .flags = ACK, .seq = IS + 1, .ack = IC + 1,
+	   .data = "abc");
+	tu_log(u);
+	TX(u, .from = SVR, .flags = RST | ACK, .seq = IS + 4, .ack = IC + 1);
+	LOG_EQ(u, "STATE_CHANGE svr SND ESTABLISHED>CLOSED\n"
+		  "PKT_IN svr SND\n"
+		  "CONN_END svr SND rst\n"
+		  "STATE_CHANGE cli RCV ESTABLISHED>CLOSED\n"
+		  "PKT_IN cli RCV\n"
+		  "CONN_END cli RCV rst\n");
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+	TU_DONE(u);
+}
+
+TEST(rst_in_window)
+{
+	struct tm_table_cfg cfg = { .timeout_rst = 5 };
+	struct tu *u = tu_new(&cfg);
+	u64 t0;
+
+	hs(u, IC, IS);
+	TX(u, .from = CLI, .flags = RST, .seq = IC + 101);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL rst_inwin 100+0\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("ESTABLISHED ESTABLISHED", tu_states(u));
+	EXPECT_EQ(1, mos_tm_flows(u->t));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_RST_INWIN));
+
+	/* The server's challenge ACK does not cancel the short timeout... */
+	TX(u, .from = SVR, .flags = ACK, .seq = IS + 1, .ack = IC + 1);
+	tu_log(u);
+	t0 = u->now;
+	EXPECT_EQ(0, tu_expire(u, t0 + 4 * TU_NS, 1000));
+	/* ...silence from the RST's sender does not either. */
+	EXPECT_EQ(1, tu_expire(u, t0 + 5 * TU_NS, 1000));
+	LOG_EQ(u, "TIMEOUT cli NULL\n"
+		  "CONN_END cli RCV timeout\n"
+		  "CONN_END svr RCV timeout\n");
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_TIMEOUTS));
+
+	/* A packet from the RST's sender cancels the short timeout. */
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	hs(u, IC, IS);
+	TX(u, .from = CLI, .flags = RST, .seq = IC + 101);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
+	tu_log(u);
+	EXPECT_EQ(0, tu_expire(u, u->now + 3600 * TU_NS, 1000));
+	EXPECT_EQ(1, mos_tm_flows(u->t));
+	TU_DONE(u);
+}
+
+TEST(rst_out_of_window)
+{
+	struct tu *u = tu_new(NULL);
+
+	hs(u, IC, IS);
+	TX(u, .from = CLI, .flags = RST, .seq = IC + 1 + 100000);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL rst_oow 100000+0\n"
+		  "PKT_IN svr RCV\n");
+	/* before the window */
+	TX(u, .from = SVR, .flags = RST, .seq = IS);
+	LOG_EQ(u, "PKT_IN svr SND\n"
+		  "ERROR cli NULL rst_oow 0+0\n"
+		  "PKT_IN cli RCV\n");
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_RST_OOW));
+	/* ignored: no short timeout either */
+	EXPECT_EQ(0, tu_expire(u, u->now + 3600 * TU_NS, 1000));
+	EXPECT_STREQ("ESTABLISHED ESTABLISHED", tu_states(u));
+	TU_DONE(u);
+}
+
+TEST(rst_refused)
+{
+	struct tu *u = tu_new(NULL);
+
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	tu_log(u);
+	/* An RST that does not acknowledge the SYN is ignored... */
+	TX(u, .from = SVR, .flags = RST | ACK, .seq = 0, .ack = IC + 2);
+	LOG_EQ(u, "PKT_IN svr SND\n"
+		  "ERROR cli NULL rst_oow 0+0\n"
+		  "PKT_IN cli RCV\n");
+	TX(u, .from = SVR, .flags = RST, .seq = 0);
+	LOG_EQ(u, "PKT_IN svr SND\n"
+		  "ERROR cli NULL rst_oow 0+0\n"
+		  "PKT_IN cli RCV\n");
+	/* ...one that does refuses the connection. */
+	TX(u, .from = SVR, .flags = RST | ACK, .seq = 0, .ack = IC + 1);
+	LOG_EQ(u, "STATE_CHANGE svr SND SYN_RCVD>CLOSED\n"
+		  "PKT_IN svr SND\n"
+		  "CONN_END svr SND rst\n"
+		  "STATE_CHANGE cli RCV SYN_SENT>CLOSED\n"
+		  "PKT_IN cli RCV\n"
+		  "CONN_END cli RCV rst\n");
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+	TU_DONE(u);
+}
+
+TEST(syn_rexmit)
+{
+	struct tu *u = tu_new(NULL);
+
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	tu_log(u);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	LOG_EQ(u, "REXMIT cli SND 0+0\n"
+		  "PKT_IN cli SND\n"
+		  "REXMIT svr RCV 0+0\n"
+		  "PKT_IN svr RCV\n");
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	tu_log(u);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	LOG_EQ(u, "REXMIT svr SND 0+0\n"
+		  "PKT_IN svr SND\n"
+		  "REXMIT cli RCV 0+0\n"
+		  "PKT_IN cli RCV\n");
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_REXMIT));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS));
+	EXPECT_EQ(2, u->count[TM_EV_CONN_START]);
+
+	/* A new SYN before any answer restarts the attempt, same flow. */
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	tu_log(u);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC + 77);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "PKT_IN svr RCV\n");
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 78);
+	LOG_EQ(u, "PKT_IN svr SND\n"
+		  "STATE_CHANGE cli RCV SYN_SENT>ESTABLISHED\n"
+		  "CONN_SETUP cli RCV\n"
+		  "PKT_IN cli RCV\n");
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_FLOWS));
+	TU_DONE(u);
+}
+
+TEST(syn_payload)
+{
+	struct tu *u = tu_new(NULL);
+
+	TX(u, .from = CLI, .flags = SYN, .seq = IC, .data = "hello");
+	LOG_EQ(u, "CONN_START cli SND\n"
+		  "STATE_CHANGE cli SND CLOSED>SYN_SENT\n"
+		  "PKT_IN cli SND\n"
+		  "CONN_START svr RCV\n"
+		  "STATE_CHANGE svr RCV LISTEN>SYN_RCVD\n"
+		  "data svr 0+5\n"
+		  "NEW_DATA svr NULL 0+5\n"
+		  "PKT_IN svr RCV\n");
+	/* The server ignores SYN data: it acks the SYN only. */
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	LOG_EQ(u, "PKT_IN svr SND\n"
+		  "STATE_CHANGE cli RCV SYN_SENT>ESTABLISHED\n"
+		  "CONN_SETUP cli RCV\n"
+		  "PKT_IN cli RCV\n");
+	/* The client sends the bytes again: nothing new in the stream. */
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
+	   .data = "hello");
+	LOG_EQ(u, "REXMIT cli SND 0+5\n"
+		  "PKT_IN cli SND\n"
+		  "STATE_CHANGE svr RCV SYN_RCVD>ESTABLISHED\n"
+		  "CONN_SETUP svr RCV\n"
+		  "REXMIT svr RCV 0+5\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("hello", tu_rx(u, 1, SVR));
+	EXPECT_EQ(5, tu_stat(u, TM_STAT_BYTES_C2S));
+	TU_DONE(u);
+}
+
+TEST(syn_payload_fastopen)
+{
+	struct tu *u = tu_new(NULL);
+
+	/* TCP Fast Open: the SYN-ACK acknowledges the SYN and its data. */
+	TX(u, .from = CLI, .flags = SYN, .seq = IC, .data = "hello");
+	tu_log(u);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 6);
+	LOG_EQ(u, "PKT_IN svr SND\n"
+		  "STATE_CHANGE cli RCV SYN_SENT>ESTABLISHED\n"
+		  "CONN_SETUP cli RCV\n"
+		  "PKT_IN cli RCV\n");
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 6, .ack = IS + 1,
+	   .data = "world");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "STATE_CHANGE svr RCV SYN_RCVD>ESTABLISHED\n"
+		  "CONN_SETUP svr RCV\n"
+		  "data svr 5+5\n"
+		  "NEW_DATA svr NULL 5+5\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("helloworld", tu_rx(u, 1, SVR));
+	/* An ACK past what the client sent does not establish it. */
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC, .data = "hello");
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 7);
+	EXPECT_STREQ("SYN_SENT SYN_RCVD", tu_states(u));
+	TU_DONE(u);
+}
+
+TEST(simultaneous_open)
+{
+	struct tu *u = tu_new(NULL);
+
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	tu_log(u);
+	TX(u, .from = SVR, .flags = SYN, .seq = IS);
+	LOG_EQ(u, "PKT_IN svr SND\n"
+		  "STATE_CHANGE cli RCV SYN_SENT>SYN_RCVD\n"
+		  "PKT_IN cli RCV\n");
+	EXPECT_STREQ("SYN_RCVD SYN_RCVD", tu_states(u));
+	TX(u, .from = CLI, .flags = SYN | ACK, .seq = IC, .ack = IS + 1);
+	LOG_EQ(u, "REXMIT cli SND 0+0\n"
+		  "PKT_IN cli SND\n"
+		  "STATE_CHANGE svr RCV SYN_RCVD>ESTABLISHED\n"
+		  "CONN_SETUP svr RCV\n"
+		  "REXMIT svr RCV 0+0\n"
+		  "PKT_IN svr RCV\n");
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	LOG_EQ(u, "REXMIT svr SND 0+0\n"
+		  "PKT_IN svr SND\n"
+		  "STATE_CHANGE cli RCV SYN_RCVD>ESTABLISHED\n"
+		  "CONN_SETUP cli RCV\n"
+		  "REXMIT cli RCV 0+0\n"
+		  "PKT_IN cli RCV\n");
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
+	   .data = "x");
+	TX(u, .from = SVR, .flags = ACK, .seq = IS + 1, .ack = IC + 2,
+	   .data = "y");
+	EXPECT_STREQ("x", tu_rx(u, 1, SVR));
+	EXPECT_STREQ("y", tu_rx(u, 1, CLI));
+	EXPECT_EQ(1, mos_tm_flows(u->t));
+	TU_DONE(u);
+}
+
+TEST(port_reuse_after_time_wait)
+{
+	struct tu *u = tu_new(NULL);
+	unsigned int i, first;
+
+	hs(u, IC, IS);
+	TX(u, .from = CLI, .flags = FIN | ACK, .seq = IC + 1, .ack = IS + 1);
+	TX(u, .from = SVR, .flags = FIN | ACK, .seq = IS + 1, .ack = IC + 2);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 2, .ack = IS + 2);
+	EXPECT_STREQ("TIME_WAIT CLOSED", tu_states(u));
+	tu_log(u);
+	/* The old SYN again: a retransmission, not a new connection, and
+	 * the server's side, closed, stays closed.
+	 */
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	LOG_EQ(u, "REXMIT cli SND 0+0\n"
+		  "PKT_IN cli SND\n"
+		  "REXMIT svr RCV 0+0\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("TIME_WAIT CLOSED", tu_states(u));
+	EXPECT_EQ(1, tu_last_id(u));
+
+	first = u->nev;
+	TX(u, .from = CLI, .flags = SYN, .seq = 90000);
+	LOG_EQ(u, "CONN_END cli RCV reuse\n"
+		  "CONN_START cli SND\n"
+		  "STATE_CHANGE cli SND CLOSED>SYN_SENT\n"
+		  "PKT_IN cli SND\n"
+		  "CONN_START svr RCV\n"
+		  "STATE_CHANGE svr RCV LISTEN>SYN_RCVD\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_EQ(1, u->ev[first].flow_id);
+	for (i = first + 1; i < u->nev; i++)
+		EXPECT_EQ(2, u->ev[i].flow_id);
+	EXPECT_EQ(1, mos_tm_flows(u->t));
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_FLOWS));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS_ENDED));
+	hs(u, 90000, 7000);
+	EXPECT_STREQ("ESTABLISHED ESTABLISHED", tu_states(u));
+
+	/* A SYN on an open connection is not a reuse: ignored. */
+	TX(u, .from = CLI, .flags = SYN, .seq = 123);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL oow 0+0\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_EQ(2, tu_last_id(u));
+	TU_DONE(u);
+}
+
+TEST(midstream_off)
+{
+	struct tu *u = tu_new(NULL);
+
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
+	   .data = "hello");
+	LOG_EQ(u, "ORPHAN - NULL\n");
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	TX(u, .from = SVR, .flags = FIN | ACK, .seq = IS, .ack = IC + 1);
+	TX(u, .from = SVR, .flags = RST, .seq = IS);
+	LOG_EQ(u, "ORPHAN - NULL\nORPHAN - NULL\nORPHAN - NULL\n");
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+	EXPECT_EQ(4, tu_stat(u, TM_STAT_ORPHANS));
+	TU_DONE(u);
+}
+
+TEST(midstream_on)
+{
+	struct tm_table_cfg cfg = { .midstream = true };
+	struct tu *u = tu_new(&cfg);
+
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 1, .ack = IS + 1,
+	   .data = "hello");
+	LOG_EQ(u, "CONN_START cli SND\n"
+		  "PKT_IN cli SND\n"
+		  "CONN_START svr RCV\n"
+		  "data svr 0+5\n"
+		  "NEW_DATA svr NULL 0+5\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("ESTABLISHED ESTABLISHED", tu_states(u));
+	TX(u, .from = SVR, .flags = ACK, .seq = IS + 1, .ack = IC + 6,
+	   .data = "world");
+	LOG_EQ(u, "PKT_IN svr SND\n"
+		  "data cli 0+5\n"
+		  "NEW_DATA cli NULL 0+5\n"
+		  "PKT_IN cli RCV\n");
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS_MIDSTREAM));
+	EXPECT_STREQ("hello", tu_rx(u, 1, SVR));
+	EXPECT_STREQ("world", tu_rx(u, 1, CLI));
+	/* RSTs, SYN-ACKs and bare SYN-less non-ACKs open nothing. */
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = RST | ACK, .seq = 1, .ack = 1);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = 1, .ack = 1);
+	TX(u, .from = CLI, .flags = PSH, .seq = 1, .data = "x");
+	EXPECT_EQ(1, mos_tm_flows(u->t));
+
+	/* Picked up from the server's side: the low port is the server. */
+	tu_conn(u, 4, "10.0.0.3", 50000, "10.0.0.4", 443);
+	tu_log(u);
+	TX(u, .from = SVR, .flags = ACK, .seq = 7, .ack = 9, .data = "abc");
+	LOG_EQ(u, "CONN_START svr SND\n"
+		  "PKT_IN svr SND\n"
+		  "CONN_START cli RCV\n"
+		  "data cli 0+3\n"
+		  "NEW_DATA cli NULL 0+3\n"
+		  "PKT_IN cli RCV\n");
+	EXPECT_STREQ("abc", tu_rx(u, 2, CLI));
+	/* and it closes with FINs as usual */
+	TX(u, .from = SVR, .flags = FIN | ACK, .seq = 10, .ack = 9);
+	TX(u, .from = CLI, .flags = FIN | ACK, .seq = 9, .ack = 11);
+	TX(u, .from = SVR, .flags = ACK, .seq = 11, .ack = 10);
+	LOG_EQ(u, "STATE_CHANGE svr SND ESTABLISHED>FIN_WAIT_1\n"
+		  "PKT_IN svr SND\n"
+		  "STATE_CHANGE cli RCV ESTABLISHED>CLOSE_WAIT\n"
+		  "PKT_IN cli RCV\n"
+		  "STATE_CHANGE cli SND CLOSE_WAIT>LAST_ACK\n"
+		  "PKT_IN cli SND\n"
+		  "STATE_CHANGE svr RCV FIN_WAIT_1>FIN_WAIT_2\n"
+		  "STATE_CHANGE svr RCV FIN_WAIT_2>TIME_WAIT\n"
+		  "PKT_IN svr RCV\n"
+		  "PKT_IN svr SND\n"
+		  "PKT_IN cli RCV\n"
+		  "STATE_CHANGE cli RCV LAST_ACK>CLOSED\n"
+		  "CONN_END cli RCV fin\n");
+	TU_DONE(u);
+}
+
+/* The server grants 1000 bytes (its SYN-ACK's window, unscaled). */
+TEST(window_beyond_edge)
+{
+	struct tu *u = tu_new(NULL);
+	char big[1200];
+
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1,
+	   .win = 1000);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
+	tu_log(u);
+	/* Starts past the edge (IC + 1 + 1000): dropped, reported */
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1002, .ack = IS + 1,
+	   .data = "evil");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL oow 1001+4\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_OOW));
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	/* Starts at the edge: taken (stored after the hole) */
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1001, .ack = IS + 1,
+	   .data = "edge");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_LT(0, mos_tm_ooo_bytes(u->t));
+	/* Starts inside, ends past the edge: taken, as conntrack does */
+	memset(big, 'a', sizeof(big));
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
+	   .data = big, .len = sizeof(big));
+	/* The sender had sent up to the stored segment: a retransmission;
+	 * the stored "edge" was seen first and wins.
+	 */
+	LOG_EQ(u, "REXMIT cli SND 0+1200\n"
+		  "PKT_IN cli SND\n"
+		  "data svr 0+1000\n"
+		  "data svr 1000+4\n"
+		  "data svr 1004+196\n"
+		  "ERROR svr NULL overlap_diff 0+1200\n"
+		  "REXMIT svr RCV 0+1200\n"
+		  "NEW_DATA svr NULL 0+1200\n"
+		  "PKT_IN svr RCV\n");
+	memcpy(big + 1000, "edge", 4);
+	big[1199] = 0;
+	EXPECT_EQ(0, strncmp(big, tu_rx(u, 1, SVR), 1199));
+	EXPECT_EQ(1200, strlen(tu_rx(u, 1, SVR)));
+	/* Far behind the window: dropped */
+	TX(u, .from = CLI, .flags = ACK, .seq = IC - 200000, .ack = IS + 1,
+	   .data = "old");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL oow 0+3\n"
+		  "PKT_IN svr RCV\n");
+	TU_DONE(u);
+}
+
+TEST(window_zero_probe)
+{
+	struct tu *u = tu_new(NULL);
+
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1,
+	   .win0 = true);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
+	tu_log(u);
+	/* A one-byte probe at the edge of a zero window is taken. */
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
+	   .data = "p");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 0+1\n"
+		  "NEW_DATA svr NULL 0+1\n"
+		  "PKT_IN svr RCV\n");
+	/* The server acks it, window still zero: the next byte is past it. */
+	TX(u, .from = SVR, .flags = ACK, .seq = IS + 1, .ack = IC + 2,
+	   .win0 = true);
+	tu_log(u);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 3, .ack = IS + 1,
+	   .data = "q");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL oow 2+1\n"
+		  "PKT_IN svr RCV\n");
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 2, .ack = IS + 1,
+	   .data = "q");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 1+1\n"
+		  "NEW_DATA svr NULL 1+1\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("pq", tu_rx(u, 1, SVR));
+	TU_DONE(u);
+}
+
+TEST(window_scale_capped)
+{
+	static const u8 ws7[4] = { 1, 3, 3, 7 };
+	static const u8 ws15[4] = { 1, 3, 3, 15 };
+	struct tu *u = tu_new(NULL);
+	u32 edge = IC + 1 + (0xffffU << 14);
+
+	TX(u, .from = CLI, .flags = SYN, .seq = IC, .opt = ws7, .optlen = 4);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1,
+	   .opt = ws15, .optlen = 4);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
+	TX(u, .from = SVR, .flags = ACK, .seq = IS + 1, .ack = IC + 1,
+	   .win = 0xffff);
+	tu_log(u);
+	/* The server's windows scale by 14, not 15. */
+	TX(u, .from = CLI, .flags = ACK, .seq = edge + 1, .ack = IS + 1,
+	   .data = "b");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL oow 1073725441+1\n"
+		  "PKT_IN svr RCV\n");
+	TX(u, .from = CLI, .flags = ACK, .seq = edge, .ack = IS + 1,
+	   .data = "a");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "PKT_IN svr RCV\n");
+	tu_flush(u);
+	LOG_EQ(u, "ERROR svr NULL gap 0+1073725440\n"
+		  "data svr 1073725440+1\n"
+		  "NEW_DATA svr NULL 0+1073725441\n"
+		  "CONN_END cli RCV flush\n"
+		  "CONN_END svr RCV flush\n");
+	TU_DONE(u);
+}
+
+TEST(window_scale_one_side)
+{
+	static const u8 ws7[4] = { 1, 3, 3, 7 };
+	struct tu *u = tu_new(NULL);
+
+	/* Only the client offers scaling: no scaling either way. */
+	TX(u, .from = CLI, .flags = SYN, .seq = IC, .opt = ws7, .optlen = 4);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
+	TX(u, .from = SVR, .flags = ACK, .seq = IS + 1, .ack = IC + 1,
+	   .win = 100);
+	TX(u, .from = SVR, .flags = ACK, .seq = IS + 1, .ack = IC + 1,
+	   .win = 100);
+	tu_log(u);
+	/* edge = IC + 1 + 65535 from the SYN-ACK, not 100 << 7 */
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1 + 65536, .ack = IS + 1,
+	   .data = "z");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL oow 65536+1\n"
+		  "PKT_IN svr RCV\n");
+	TU_DONE(u);
+}
+
+TEST(flow_limit)
+{
+	struct tm_table_cfg cfg = { .max_flows = 2 };
+	struct tu *u = tu_new(&cfg);
+
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	tu_log(u);
+	tu_conn(u, 4, "10.0.0.1", 40002, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	LOG_EQ(u, "ERROR - NULL flow_limit 0+0\n"
+		  "ORPHAN - NULL\n");
+	/* Its connection is not tracked: its packets are orphans. */
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	LOG_EQ(u, "ORPHAN - NULL\n");
+	EXPECT_EQ(2, mos_tm_flows(u->t));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOW_LIMIT));
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_ORPHANS));
+	/* A flow that ends makes room. */
+	tu_conn(u, 4, "10.0.0.1", 40000, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = RST, .seq = IC + 1);
+	EXPECT_EQ(1, mos_tm_flows(u->t));
+	tu_conn(u, 4, "10.0.0.1", 40002, "10.0.0.2", 80);
+	tu_log(u);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	EXPECT_EQ(2, mos_tm_flows(u->t));
+	EXPECT_EQ(3, tu_last_id(u));
+	TU_DONE(u);
+}
+
+TEST(flow_nomem)
+{
+	struct tu *u = tu_new(NULL);
+
+	tm_user_fail_alloc = 1;
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	tm_user_fail_alloc = 0;
+	LOG_EQ(u, "ERROR - NULL nomem 0+0\n"
+		  "ORPHAN - NULL\n");
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_NOMEM));
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	EXPECT_EQ(1, mos_tm_flows(u->t));
+	TU_DONE(u);
+}
+
+TEST(timeouts_per_state)
+{
+	struct tm_table_cfg cfg = { 0 };
+	struct tu *u;
+	u64 t0;
+
+	cfg.timeout[TM_SYN_SENT] = 3;
+	cfg.timeout[TM_SYN_RCVD] = 7;
+	cfg.timeout[TM_ESTABLISHED] = 30;
+	cfg.timeout[TM_FIN_WAIT_1] = 11;
+	cfg.timeout[TM_CLOSE_WAIT] = 13;
+	u = tu_new(&cfg);
+	EXPECT_EQ(30, mos_tm_cfg(u->t)->timeout[TM_ESTABLISHED]);
+	EXPECT_EQ(120, mos_tm_cfg(u->t)->timeout[TM_TIME_WAIT]);
+	EXPECT_EQ(TM_DEF_TIMEOUT_RST, mos_tm_cfg(u->t)->timeout_rst);
+
+	/* SYN_SENT / SYN_RCVD: the longer of the two, 7 s */
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	tu_log(u);
+	t0 = u->now;
+	EXPECT_EQ(0, tu_expire(u, t0 + 7 * TU_NS - 1, 1000));
+	EXPECT_EQ(1, tu_expire(u, t0 + 7 * TU_NS, 1000));
+	LOG_EQ(u, "TIMEOUT cli NULL\n"
+		  "CONN_END cli RCV timeout\n"
+		  "CONN_END svr RCV timeout\n");
+
+	/* ESTABLISHED: 30 s from the last packet */
+	u->now += 100 * TU_NS;
+	hs(u, IC, IS);
+	u->now += 20 * TU_NS;
+	TX(u, .from = SVR, .flags = ACK, .seq = IS + 1, .ack = IC + 1);
+	t0 = u->now;
+	EXPECT_EQ(0, tu_expire(u, t0 + 29 * TU_NS, 1000));
+	EXPECT_EQ(1, tu_expire(u, t0 + 30 * TU_NS, 1000));
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_TIMEOUTS));
+
+	/* FIN_WAIT_1 / CLOSE_WAIT: 13 s */
+	u->now += 100 * TU_NS;
+	hs(u, IC, IS);
+	TX(u, .from = CLI, .flags = FIN | ACK, .seq = IC + 1, .ack = IS + 1);
+	EXPECT_STREQ("FIN_WAIT_1 CLOSE_WAIT", tu_states(u));
+	tu_log(u);
+	t0 = u->now;
+	EXPECT_EQ(0, tu_expire(u, t0 + 12 * TU_NS, 1000));
+	EXPECT_EQ(1, tu_expire(u, t0 + 13 * TU_NS, 1000));
+	LOG_EQ(u, "TIMEOUT cli NULL\n"
+		  "CONN_END cli RCV timeout\n"
+		  "CONN_END svr RCV timeout\n");
+	TU_DONE(u);
+}
+
+TEST(expire_budget)
+{
+	struct tm_table_cfg cfg = { .buckets = 2 };
+	struct tu *u = tu_new(&cfg);
+	unsigned int i, n;
+
+	u->quiet = true;
+	for (i = 0; i < 64; i++) {
+		tu_conn(u, 4, "10.0.0.1", 1024 + i, "10.0.0.2", 80);
+		TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	}
+	EXPECT_EQ(2, mos_tm_cfg(u->t)->buckets);
+	EXPECT_EQ(64, mos_tm_flows(u->t));
+	u->now += 3600 * TU_NS;
+	EXPECT_EQ(0, tu_expire(u, u->now, 0));
+	/* One chain per call: not all of them (2^-63 that they share one) */
+	n = tu_expire(u, u->now, 1);
+	EXPECT_LT(n, 64);
+	EXPECT_EQ(64 - n, mos_tm_flows(u->t));
+	/* The next call resumes at the other chain. */
+	EXPECT_EQ(64 - n, tu_expire(u, u->now, 1));
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+	EXPECT_EQ(64, u->count[TM_EV_TIMEOUT]);
+	EXPECT_EQ(128, u->count[TM_EV_CONN_END]);
+	/* A budget past the table's size visits each chain once. */
+	for (i = 0; i < 8; i++) {
+		tu_conn(u, 4, "10.0.0.1", 2048 + i, "10.0.0.2", 80);
+		TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	}
+	EXPECT_EQ(0, tu_expire(u, u->now + 1, 1000000));
+	EXPECT_EQ(8, tu_expire(u, u->now + 3600 * TU_NS, 1000000));
+	TU_DONE(u);
+}
+
+TEST(flush)
+{
+	struct tu *u = tu_new(NULL);
+
+	hs(u, IC, IS);
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	tu_conn(u, 4, "10.0.0.1", 40002, "10.0.0.2", 80);
+	hs(u, IC, IS);
+	TX(u, .from = CLI, .flags = FIN | ACK, .seq = IC + 1, .ack = IS + 1);
+	TX(u, .from = SVR, .flags = FIN | ACK, .seq = IS + 1, .ack = IC + 2);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 2, .ack = IS + 2);
+	tu_log(u);
+	EXPECT_EQ(3, mos_tm_flows(u->t));
+	tu_flush(u);
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+	/* Each open side ends once, no TIMEOUT; chains in hash order */
+	EXPECT_EQ(0, u->count[TM_EV_TIMEOUT]);
+	EXPECT_EQ(5, u->count[TM_EV_CONN_END]);
+	EXPECT_EQ(3, tu_stat(u, TM_STAT_FLOWS_ENDED));
+	for (unsigned int i = u->nev - 5; i < u->nev; i++) {
+		EXPECT_EQ(TM_EV_CONN_END, u->ev[i].ev.type);
+		EXPECT_EQ(TM_END_FLUSH, u->ev[i].ev.reason);
+		EXPECT_EQ(TM_HK_RCV, u->ev[i].ev.hook);
+	}
+	TU_DONE(u);
+}
+
+TEST(csum_bad)
+{
+	struct tu *u = tu_new(NULL);
+
+	/* no flow yet: nothing created from it */
+	TX(u, .from = CLI, .flags = SYN, .seq = IC, .in_flags = TM_IN_CSUM_BAD);
+	LOG_EQ(u, "ERROR - NULL csum 0+0\n");
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+	hs(u, IC, IS);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
+	   .data = "EVIL!", .in_flags = TM_IN_CSUM_BAD);
+	LOG_EQ(u, "ERROR cli NULL csum 0+0\n");
+	/* A bad RST does not close it either. */
+	TX(u, .from = SVR, .flags = RST, .seq = IS + 1,
+	   .in_flags = TM_IN_CSUM_BAD);
+	LOG_EQ(u, "ERROR svr NULL csum 0+0\n");
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
+	   .data = "hello");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 0+5\n"
+		  "NEW_DATA svr NULL 0+5\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("hello", tu_rx(u, 1, SVR));
+	EXPECT_EQ(3, tu_stat(u, TM_STAT_CSUM));
+	TU_DONE(u);
+}
+
+TEST(key_families_apart)
+{
+	struct tu *u = tu_new(NULL);
+
+	/* 10.0.0.1 and a00:1:: have the same 16 bytes in union tm_addr. */
+	tu_conn(u, 4, "10.0.0.1", 40000, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	tu_conn(u, 6, "a00:1::", 40000, "a00:2::", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	EXPECT_EQ(2, mos_tm_flows(u->t));
+	EXPECT_EQ(2, tu_last_id(u));
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	EXPECT_EQ(2, tu_last_id(u));
+	tu_conn(u, 4, "10.0.0.1", 40000, "10.0.0.2", 80);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	EXPECT_EQ(1, tu_last_id(u));
+	EXPECT_STREQ("ESTABLISHED SYN_RCVD", tu_states(u));
+	/* Same endpoints, ports swapped: another connection */
+	tu_conn(u, 4, "10.0.0.1", 80, "10.0.0.2", 40000);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	EXPECT_EQ(3, mos_tm_flows(u->t));
+	TU_DONE(u);
+}
+
+TEST(many_flows)
+{
+	struct tm_table_cfg cfg = { .timeout[TM_ESTABLISHED] = 100 };
+	struct tu *u = tu_new(&cfg);
+	unsigned int i, n = 10000;
+	u64 ended = 0, t0;
+
+	u->quiet = true;
+	for (i = 0; i < n; i++) {
+		u->addr[CLI].a4 = htonl(0x0a000000 + i / 7);
+		u->port[CLI] = 1024 + i;
+		TX(u, .from = CLI, .flags = SYN, .seq = i);
+	}
+	EXPECT_EQ(n, mos_tm_flows(u->t));
+	/* Every server finds its client's flow, from the other direction. */
+	for (i = 0; i < n; i++) {
+		u->addr[CLI].a4 = htonl(0x0a000000 + i / 7);
+		u->port[CLI] = 1024 + i;
+		TX(u, .from = SVR, .flags = SYN | ACK, .seq = 7, .ack = i + 1);
+		if (tu_last_id(u) != i + 1 || u->state[CLI] != TM_ESTABLISHED)
+			break;
+	}
+	EXPECT_EQ(n, i);
+	EXPECT_EQ(n, mos_tm_flows(u->t));
+	EXPECT_EQ(n, tu_stat(u, TM_STAT_FLOWS));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_ORPHANS));
+	EXPECT_EQ(n, u->count[TM_EV_CONN_SETUP]);
+	/* The first half of them sees traffic 60 s later. */
+	t0 = u->now;
+	u->now += 60 * TU_NS;
+	for (i = 0; i < n / 2; i++) {
+		u->addr[CLI].a4 = htonl(0x0a000000 + i / 7);
+		u->port[CLI] = 1024 + i;
+		TX(u, .from = CLI, .flags = ACK, .seq = i + 1, .ack = 8);
+	}
+	/* 100 s after the SYN-ACKs the other half ends, in slices. */
+	for (i = 0; i < 64; i++)
+		ended += tu_expire(u, t0 + 100 * TU_NS,
+				   1 + mos_tm_cfg(u->t)->buckets / 64);
+	EXPECT_EQ(n / 2, ended);
+	EXPECT_EQ(n / 2, mos_tm_flows(u->t));
+	EXPECT_EQ(0, tu_expire(u, t0 + 160 * TU_NS - 1, ~0U));
+	EXPECT_EQ(n / 2, tu_expire(u, t0 + 160 * TU_NS, ~0U));
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+	EXPECT_EQ(n, tu_stat(u, TM_STAT_TIMEOUTS));
+	TU_DONE(u);
+}
+
+TEST(flow_size)
+{
+	TH_LOG("sizeof(struct tm_flow) = %zu, struct tm_half = %zu, spinlock_t = %zu",
+	       sizeof(struct tm_flow), sizeof(struct tm_half),
+	       sizeof(spinlock_t));
+	/* As in a non-debug kernel, where spinlock_t is 4 bytes */
+	ASSERT_EQ(4, sizeof(spinlock_t));
+	ASSERT_LE(sizeof(struct tm_flow), 256);
+}
+
+TEST_HARNESS_MAIN

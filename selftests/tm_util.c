@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tm_util.c - packet builder and event recorder for the tcpmon unit tests
+ *
+ * See tm_util.h.  Nothing here asserts: the recorder notes violations in
+ * struct tu for the test to check, so that a callback never aborts in the
+ * middle of the core.
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <arpa/inet.h>
+#include "tm_util.h"
+
+static const char * const tu_side_names[2] = { "cli", "svr" };
+static const char * const tu_hook_names[3] = { "NULL", "SND", "RCV" };
+static const char * const tu_end_names[] = {
+	"fin", "rst", "timeout", "reuse", "flush",
+};
+
+struct tu_buf {
+	const u8 *data;
+	unsigned int len;
+};
+
+static const void *tu_read(const void *pkt, unsigned int off,
+			   unsigned int len, void *tmp)
+{
+	const struct tu_buf *b = pkt;
+
+	(void)tmp;
+	if (off > b->len || len > b->len - off)
+		return NULL;
+	return b->data + off;
+}
+
+static int tu_copy(const void *src, unsigned int off, void *dst,
+		   unsigned int len)
+{
+	const struct tu_buf *b = src;
+
+	if (off > b->len || len > b->len - off)
+		return -EINVAL;
+	memcpy(dst, b->data + off, len);
+	return 0;
+}
+
+void tu_viol(struct tu *u, const char *fmt, ...)
+{
+	size_t n = strlen(u->viol);
+	va_list ap;
+
+	u->nviol++;
+	if (n + 2 >= sizeof(u->viol))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(u->viol + n, sizeof(u->viol) - n, fmt, ap);
+	va_end(ap);
+	n = strlen(u->viol);
+	if (n + 2 < sizeof(u->viol))
+		strcat(u->viol, "; ");
+}
+
+static void tu_printf(struct tu *u, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void tu_printf(struct tu *u, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (u->quiet)
+		return;
+	for (;;) {
+		size_t room = u->logcap - u->loglen;
+
+		va_start(ap, fmt);
+		n = vsnprintf(u->log + u->loglen, room, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && (size_t)n < room)
+			break;
+		u->logcap = u->logcap * 2 + n + 64;
+		u->log = realloc(u->log, u->logcap);
+		if (!u->log)
+			abort();
+	}
+	u->loglen += n;
+}
+
+static u8 *tu_rxbuf(struct tu *u, u64 id, int side)
+{
+	if (!id || id >= TU_IDS)
+		return NULL;
+	if (!u->rx[id][side]) {
+		u->rx[id][side] = calloc(1, TU_RX + 1);
+		if (!u->rx[id][side])
+			abort();
+	}
+	return u->rx[id][side];
+}
+
+/* Put @len bytes at stream offset @off of flow @id's @side (or '#'s). */
+static void tu_rx_put(struct tu *u, u64 id, int side, u64 off,
+		      const u8 *bytes, u32 len)
+{
+	u8 *b = tu_rxbuf(u, id, side);
+
+	if (!b || off >= TU_RX)
+		return;
+	if (len > TU_RX - off)
+		len = TU_RX - off;
+	if (bytes)
+		memcpy(b + off, bytes, len);
+	else
+		memset(b + off, '#', len);
+	if (off + len > u->rxlen[id][side])
+		u->rxlen[id][side] = off + len;
+}
+
+static void tu_data(void *priv, struct tm_flow *f, int side, u64 off,
+		    tm_copy_t copy, const void *src, unsigned int off_in_src,
+		    unsigned int len)
+{
+	struct tu *u = priv;
+	struct tu_flow *fp = mos_tm_flow_priv(f);
+	u8 *tmp;
+
+	if (side != TM_CLI && side != TM_SVR) {
+		tu_viol(u, "data: side %d", side);
+		return;
+	}
+	if (!len)
+		tu_viol(u, "data: empty");
+	if (off != fp->next_off[side])
+		tu_viol(u, "flow %llu data %s at %llu, expected %llu",
+			(unsigned long long)f->id, tu_side_names[side],
+			(unsigned long long)off,
+			(unsigned long long)fp->next_off[side]);
+	fp->next_off[side] = off + len;
+	if (!fp->started[side] || fp->ended[side])
+		tu_viol(u, "flow %llu data %s outside CONN_START..CONN_END",
+			(unsigned long long)f->id, tu_side_names[side]);
+
+	tmp = malloc(len ? len : 1);
+	if (!tmp)
+		abort();
+	if (copy(src, off_in_src, tmp, len))
+		tu_viol(u, "data: copy of %u bytes at %u failed", len,
+			off_in_src);
+	else
+		tu_rx_put(u, f->id, side, off, tmp, len);
+	free(tmp);
+	tu_printf(u, "data %s %llu+%u\n", tu_side_names[side],
+		  (unsigned long long)off, len);
+}
+
+/* Check what an event means for the flow's recorder state. */
+static void tu_check(struct tu *u, struct tm_flow *f, const struct tm_ev *ev)
+{
+	struct tu_flow *fp = mos_tm_flow_priv(f);
+	unsigned int s = ev->side;
+	unsigned long long id = f->id;
+
+	switch (ev->type) {
+	case TM_EV_CONN_START:
+		if (fp->started[s])
+			tu_viol(u, "flow %llu: second CONN_START %s", id,
+				tu_side_names[s]);
+		fp->started[s] = 1;
+		break;
+	case TM_EV_CONN_END:
+		if (!fp->started[s] || fp->ended[s])
+			tu_viol(u, "flow %llu: CONN_END %s started=%d ended=%d",
+				id, tu_side_names[s], fp->started[s],
+				fp->ended[s]);
+		if (fp->announced[s] != fp->next_off[s])
+			tu_viol(u, "flow %llu: CONN_END %s with bytes %llu..%llu not announced by NEW_DATA",
+				id, tu_side_names[s],
+				(unsigned long long)fp->announced[s],
+				(unsigned long long)fp->next_off[s]);
+		fp->ended[s] = 1;
+		break;
+	case TM_EV_NEW_DATA:
+		if (ev->hook != TM_HK_NULL || !ev->len ||
+		    ev->off != fp->announced[s] ||
+		    ev->off + ev->len != fp->next_off[s])
+			tu_viol(u, "flow %llu: NEW_DATA %s %llu+%u hook %u, announced %llu, stream at %llu",
+				id, tu_side_names[s],
+				(unsigned long long)ev->off, ev->len, ev->hook,
+				(unsigned long long)fp->announced[s],
+				(unsigned long long)fp->next_off[s]);
+		fp->announced[s] = ev->off + ev->len;
+		break;
+	case TM_EV_ERROR:
+		if (ev->err != TM_ERR_GAP)
+			break;
+		if (ev->off != fp->next_off[s] || !ev->len)
+			tu_viol(u, "flow %llu: GAP %s %llu+%u, stream at %llu",
+				id, tu_side_names[s],
+				(unsigned long long)ev->off, ev->len,
+				(unsigned long long)fp->next_off[s]);
+		fp->next_off[s] = ev->off + ev->len;
+		tu_rx_put(u, f->id, s, ev->off, NULL, ev->len);
+		break;
+	case TM_EV_PKT_IN:
+		if (ev->hook == TM_HK_RCV &&
+		    fp->announced[s] != fp->next_off[s])
+			tu_viol(u, "flow %llu: PKT_IN %s with bytes %llu..%llu not announced",
+				id, tu_side_names[s],
+				(unsigned long long)fp->announced[s],
+				(unsigned long long)fp->next_off[s]);
+		break;
+	}
+}
+
+static void tu_event(void *priv, struct tm_flow *f, const struct tm_ev *ev,
+		     const struct tm_src *src, const struct tm_pkt *p)
+{
+	struct tu *u = priv;
+	struct tu_ev *e;
+
+	if (ev->type >= TM_EV_MAX || ev->hook > TM_HK_RCV || ev->side > 1 ||
+	    ev->err >= TM_ERR_MAX || ev->pad) {
+		tu_viol(u, "bad event %u hook %u side %u err %u", ev->type,
+			ev->hook, ev->side, ev->err);
+		return;
+	}
+	if ((src == NULL) != (p == NULL))
+		tu_viol(u, "%s: src %p p %p", mos_tm_event_name(ev->type),
+			(const void *)src, (const void *)p);
+	if (!f && ev->type != TM_EV_ORPHAN && ev->type != TM_EV_ERROR)
+		tu_viol(u, "%s without a flow", mos_tm_event_name(ev->type));
+
+	if (u->nev == u->evcap) {
+		u->evcap = u->evcap ? u->evcap * 2 : 256;
+		u->ev = realloc(u->ev, u->evcap * sizeof(*u->ev));
+		if (!u->ev)
+			abort();
+	}
+	e = &u->ev[u->nev++];
+	memset(e, 0, sizeof(*e));
+	e->ev = *ev;
+	u->count[ev->type]++;
+	if (ev->type == TM_EV_ERROR)
+		u->errs[ev->err]++;
+	if (f) {
+		e->flow_id = f->id;
+		e->state[0] = f->half[0].state;
+		e->state[1] = f->half[1].state;
+		u->state[0] = e->state[0];
+		u->state[1] = e->state[1];
+		u->last_id = f->id;
+		tu_check(u, f, ev);
+	}
+
+	tu_printf(u, "%s %s %s", mos_tm_event_name(ev->type),
+		  f || ev->side ? tu_side_names[ev->side] : "-",
+		  tu_hook_names[ev->hook]);
+	switch (ev->type) {
+	case TM_EV_STATE_CHANGE:
+		tu_printf(u, " %s>%s", mos_tm_state_name(ev->old_state),
+			  f ? mos_tm_state_name(f->half[ev->side].state) : "?");
+		break;
+	case TM_EV_CONN_END:
+		tu_printf(u, " %s", ev->reason < ARRAY_SIZE(tu_end_names) ?
+			  tu_end_names[ev->reason] : "?");
+		break;
+	case TM_EV_ERROR:
+		tu_printf(u, " %s %llu+%u", mos_tm_err_name(ev->err),
+			  (unsigned long long)ev->off, ev->len);
+		break;
+	case TM_EV_NEW_DATA:
+	case TM_EV_REXMIT:
+		tu_printf(u, " %llu+%u", (unsigned long long)ev->off, ev->len);
+		break;
+	}
+	tu_printf(u, "\n");
+}
+
+static const struct tm_ops tu_ops = {
+	.event = tu_event,
+	.data = tu_data,
+};
+
+struct tu *tu_new(const struct tm_table_cfg *cfg)
+{
+	struct tu *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		abort();
+	if (cfg)
+		u->cfg = *cfg;
+	u->cfg.priv_size = sizeof(struct tu_flow);
+	u->t = mos_tm_table_new(&u->cfg, &tu_ops, u);
+	if (!u->t)
+		abort();
+	u->now = 1000 * TU_NS;
+	tu_conn(u, 4, "10.0.0.1", 40000, "10.0.0.2", 80);
+	return u;
+}
+
+void tu_free(struct tu *u)
+{
+	int i, s;
+
+	mos_tm_table_free(u->t);
+	for (i = 0; i < TU_IDS; i++)
+		for (s = 0; s < 2; s++)
+			free(u->rx[i][s]);
+	free(u->ev);
+	free(u->log);
+	free(u);
+}
+
+void tu_conn(struct tu *u, u8 family, const char *cli, u16 cport,
+	     const char *svr, u16 sport)
+{
+	u->family = family;
+	memset(u->addr, 0, sizeof(u->addr));
+	if (inet_pton(family == 4 ? AF_INET : AF_INET6, cli, &u->addr[CLI]) != 1 ||
+	    inet_pton(family == 4 ? AF_INET : AF_INET6, svr, &u->addr[SVR]) != 1)
+		abort();
+	u->port[CLI] = cport;
+	u->port[SVR] = sport;
+}
+
+static void put16(u8 *b, u16 v)
+{
+	b[0] = v >> 8;
+	b[1] = v;
+}
+
+static void put32(u8 *b, u32 v)
+{
+	b[0] = v >> 24;
+	b[1] = v >> 16;
+	b[2] = v >> 8;
+	b[3] = v;
+}
+
+unsigned int tu_build(u8 *buf, unsigned int size, const struct tu *u,
+		      const struct tu_pkt *pk)
+{
+	u8 family = pk->family ? pk->family : u->family;
+	unsigned int len = pk->len;
+	unsigned int ipl = family == 4 ? 20 : 40;
+	unsigned int thl = 20 + pk->optlen;
+	unsigned int n = ipl + thl;
+	int s = pk->from, r = !pk->from;
+	u8 *th;
+
+	if (pk->data && !len)
+		len = strlen(pk->data);
+	if (pk->optlen % 4 || thl > 60 || n + len > size)
+		abort();
+	memset(buf, 0, n);
+	if (family == 4) {
+		buf[0] = 0x45;
+		put16(buf + 2, n + len);
+		buf[8] = 64;
+		buf[9] = IPPROTO_TCP;
+		memcpy(buf + 12, &u->addr[s].a4, 4);
+		memcpy(buf + 16, &u->addr[r].a4, 4);
+	} else {
+		buf[0] = 0x60;
+		put16(buf + 4, thl + len);
+		buf[6] = IPPROTO_TCP;
+		buf[7] = 64;
+		memcpy(buf + 8, u->addr[s].a6, 16);
+		memcpy(buf + 24, u->addr[r].a6, 16);
+	}
+	th = buf + ipl;
+	put16(th, u->port[s]);
+	put16(th + 2, u->port[r]);
+	put32(th + 4, pk->seq);
+	put32(th + 8, pk->ack);
+	th[12] = (thl / 4) << 4;
+	th[13] = pk->flags;
+	put16(th + 14, pk->win0 ? 0 : pk->win ? pk->win : 65535);
+	if (pk->optlen)
+		memcpy(th + 20, pk->opt, pk->optlen);
+	if (len)
+		memcpy(buf + n, pk->data, len);
+	return n + len;
+}
+
+void tu_input_raw(struct tu *u, const u8 *pkt, unsigned int len, u8 family,
+		  unsigned int in_flags)
+{
+	u8 *copy = malloc(len ? len : 1);
+	struct tu_buf b = { copy, len };
+	struct tm_src src = {
+		.pkt = &b,
+		.len = len,
+		.read = tu_read,
+		.copy = tu_copy,
+	};
+	enum tm_parse_res res;
+	struct tm_pkt p;
+
+	if (!copy)
+		abort();
+	memcpy(copy, pkt, len);
+	res = mos_tm_parse(&b, len, family, 0, tu_read, &p);
+	if (res != TM_PKT_BAD)
+		mos_tm_input(u->t, &src, res, &p, u->now, in_flags);
+	else
+		tu_printf(u, "BAD\n");
+	free(copy);
+}
+
+void tu_input(struct tu *u, const struct tu_pkt *pk)
+{
+	u8 buf[4096];
+	unsigned int n = tu_build(buf, sizeof(buf), u, pk);
+
+	tu_input_raw(u, buf, n, pk->family ? pk->family : u->family,
+		     pk->in_flags);
+}
+
+const char *tu_log(struct tu *u)
+{
+	static char *last;
+
+	free(last);
+	last = strdup(u->log ? u->log : "");
+	if (!last)
+		abort();
+	u->loglen = 0;
+	if (u->log)
+		u->log[0] = 0;
+	return last;
+}
+
+const char *tu_states(struct tu *u)
+{
+	static char buf[64];
+
+	snprintf(buf, sizeof(buf), "%s %s", mos_tm_state_name(u->state[0]),
+		 mos_tm_state_name(u->state[1]));
+	return buf;
+}
+
+const char *tu_rx(struct tu *u, u64 id, int side)
+{
+	u8 *b = tu_rxbuf(u, id, side);
+
+	return b ? (const char *)b : "";
+}
+
+u64 tu_stat(struct tu *u, unsigned int stat)
+{
+	u64 s[TM_STAT_MAX];
+
+	mos_tm_stats(u->t, s);
+	return s[stat];
+}
+
+unsigned int tu_expire(struct tu *u, u64 now, unsigned int budget)
+{
+	u->now = now;
+	return mos_tm_expire(u->t, now, budget);
+}
+
+void tu_flush(struct tu *u)
+{
+	mos_tm_flush(u->t);
+}

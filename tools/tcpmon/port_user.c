@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * port_user.c - what the tcpmon core needs from the kernel, in userspace
+ *
+ * Built only into build/lib/libtcpmon.a, next to the core's own files:
+ * siphash-2-4 (the kernel's siphash()), random bytes, and the allocators
+ * tm_port.h maps to libc.  tm_user_fail_alloc lets tests and fuzzers make
+ * every Nth packet-path allocation fail, as GFP_ATOMIC can.
+ */
+
+#include <sys/random.h>
+#include "tcpmon.h"
+
+unsigned int tm_user_fail_alloc;
+static unsigned int tm_user_allocs;
+
+/**
+ * tm_user_cache_create() - stand-in for kmem_cache_create()
+ * @name: unused
+ * @size: object size
+ *
+ * Return: a cache descriptor, or NULL.
+ */
+struct kmem_cache *tm_user_cache_create(const char *name, size_t size)
+{
+	struct kmem_cache *c = malloc(sizeof(*c));
+
+	(void)name;
+	if (c)
+		c->size = size;
+	return c;
+}
+
+/**
+ * tm_alloc_pkt() - packet-path allocation, failing on request
+ * @size: bytes
+ *
+ * Return: memory, or NULL (every tm_user_fail_alloc-th call when set).
+ */
+void *tm_alloc_pkt(size_t size)
+{
+	if (tm_user_fail_alloc && ++tm_user_allocs % tm_user_fail_alloc == 0)
+		return NULL;
+	return malloc(size);
+}
+
+/**
+ * tm_alloc_flow() - stand-in for kmem_cache_zalloc(GFP_ATOMIC)
+ * @c: cache
+ *
+ * Return: zeroed memory, or NULL (failing on request like tm_alloc_pkt()).
+ */
+void *tm_alloc_flow(struct kmem_cache *c)
+{
+	if (tm_user_fail_alloc && ++tm_user_allocs % tm_user_fail_alloc == 0)
+		return NULL;
+	return calloc(1, c->size);
+}
+
+/**
+ * get_random_bytes() - fill @buf from the kernel's random pool
+ * @buf: destination
+ * @len: bytes
+ */
+void get_random_bytes(void *buf, size_t len)
+{
+	unsigned char *p = buf;
+
+	while (len) {
+		ssize_t n = getrandom(p, len, 0);
+
+		if (n <= 0) {
+			/* Only a key for hash spreading: degrade, don't fail. */
+			memset(p, 0x5a, len);
+			return;
+		}
+		p += n;
+		len -= n;
+	}
+}
+
+static inline u64 rotl64(u64 x, int b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+#define SIPROUND(v0, v1, v2, v3) do {				\
+	v0 += v1; v1 = rotl64(v1, 13); v1 ^= v0; v0 = rotl64(v0, 32);	\
+	v2 += v3; v3 = rotl64(v3, 16); v3 ^= v2;			\
+	v0 += v3; v3 = rotl64(v3, 21); v3 ^= v0;			\
+	v2 += v1; v1 = rotl64(v1, 17); v1 ^= v2; v2 = rotl64(v2, 32);	\
+} while (0)
+
+/**
+ * siphash() - SipHash-2-4 of @len bytes under @key
+ * @data: input
+ * @len: its length
+ * @key: 128-bit key
+ *
+ * Return: the 64-bit hash, equal to the kernel's siphash() of the same
+ * bytes and key on a little-endian host.
+ */
+u64 siphash(const void *data, size_t len, const siphash_key_t *key)
+{
+	u64 v0 = 0x736f6d6570736575ULL ^ key->key[0];
+	u64 v1 = 0x646f72616e646f6dULL ^ key->key[1];
+	u64 v2 = 0x6c7967656e657261ULL ^ key->key[0];
+	u64 v3 = 0x7465646279746573ULL ^ key->key[1];
+	const unsigned char *p = data;
+	u64 b = (u64)len << 56, m;
+	size_t i, left = len & 7;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&m, p + i, 8);
+		v3 ^= m;
+		SIPROUND(v0, v1, v2, v3);
+		SIPROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	for (m = 0; left; left--)
+		m |= (u64)p[i + left - 1] << (8 * (left - 1));
+	b |= m;
+	v3 ^= b;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
