@@ -117,13 +117,47 @@ u64 siphash(const void *data, size_t len, const siphash_key_t *key)
 		SIPROUND(v0, v1, v2, v3);
 		v0 ^= m;
 	}
-	for (m = 0; left; left--)
-		m |= (u64)p[i + left - 1] << (8 * (left - 1));
+	m = 0;
+	memcpy(&m, p + i, left);	/* little-endian host */
 	b |= m;
 	v3 ^= b;
 	SIPROUND(v0, v1, v2, v3);
 	SIPROUND(v0, v1, v2, v3);
 	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/**
+ * siphash_3u32() - SipHash-2-4 of three words, as the kernel's
+ * @a: first word
+ * @b: second word
+ * @c: third word
+ * @key: 128-bit key
+ *
+ * Return: siphash() of the 12 bytes a, b, c in host order.
+ */
+u64 siphash_3u32(u32 a, u32 b, u32 c, const siphash_key_t *key)
+{
+	u64 v0 = 0x736f6d6570736575ULL ^ key->key[0];
+	u64 v1 = 0x646f72616e646f6dULL ^ key->key[1];
+	u64 v2 = 0x6c7967656e657261ULL ^ key->key[0];
+	u64 v3 = 0x7465646279746573ULL ^ key->key[1];
+	u64 m = (u64)b << 32 | a;	/* little-endian host */
+	u64 t = (12ULL << 56) | c;
+
+	v3 ^= m;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	v0 ^= m;
+	v3 ^= t;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	v0 ^= t;
 	v2 ^= 0xff;
 	SIPROUND(v0, v1, v2, v3);
 	SIPROUND(v0, v1, v2, v3);

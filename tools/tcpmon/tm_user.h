@@ -181,6 +181,12 @@ typedef struct {
 } siphash_key_t;
 
 u64 siphash(const void *data, size_t len, const siphash_key_t *key);
+u64 siphash_3u32(u32 a, u32 b, u32 c, const siphash_key_t *key);
+#define __force
+#ifndef swap
+#define swap(a, b) \
+	do { __typeof__(a) __tmp = (a); (a) = (b); (b) = __tmp; } while (0)
+#endif
 void get_random_bytes(void *buf, size_t len);
 
 
