@@ -1,0 +1,746 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""
+craft_pcaps.py - crafted TCP captures whose reassembled streams are known
+
+Usage: selftests/craft_pcaps.py OUTDIR [CASE...]
+       selftests/craft_pcaps.py --list
+
+Writes, for each case (all of them by default), into OUTDIR:
+
+  NAME.pcap          Ethernet frames, timestamps 1 ms apart
+  NAME.conns         one line per connection, in the order of their first
+                     SYN: "K CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT";
+                     lines starting with '#' describe the case
+  NAME.K.c2s         the bytes connection K's client-to-server stream must
+  NAME.K.s2c         hold, and its server-to-client stream, under overlap
+                     policy FIRST (the default)
+  NAME.K.last.c2s    the same under policy LAST, only for the cases where
+  NAME.K.last.s2c    LAST gives other bytes
+
+The expected bytes are those the receiving TCP ends up with: a segment
+the receiver would drop (bad checksum, after the connection was reset)
+adds nothing.  Where segments overlap with different bytes the answer
+depends on the policy: FIRST keeps the bytes seen first, LAST the bytes
+seen last as long as they were not yet delivered in order; bytes already
+delivered in order never change.  Each case's docstring says what the
+expected bytes are and why.
+
+Checksums are computed by scapy and then checked again here, with a
+sum written from RFC 1071 (every packet but the one case that wants a
+bad checksum).  Every case has a full handshake and closes with FINs,
+except where the case is about something else (rst_exact).
+
+Needs python3-scapy (Debian's, hence /usr/bin/python3).
+"""
+
+import os
+import random
+import struct
+import sys
+
+from scapy.all import (IP, TCP, Ether, IPv6, IPv6ExtHdrDestOpt,  # noqa: E402
+                       IPv6ExtHdrHopByHop, PadN, Raw, RouterAlert, raw,
+                       wrpcap, conf)
+
+conf.verb = 0
+
+M32 = 1 << 32
+C, S = 0, 1
+T0 = 1700000000.0
+
+# ---------------------------------------------------------------------------
+# building blocks
+
+
+def blob(n, seed):
+    """n deterministic pseudo-random bytes"""
+    return random.Random(seed).randbytes(n)
+
+
+def overlay(segs, policy, start=0):
+    """
+    The byte-level model of the overlap policies, used to check the
+    hand-written expectations of the overlap cases: @segs are (offset,
+    bytes) in arrival order.  FIRST: a byte not yet delivered keeps the
+    first value seen; LAST: the last one.  Delivered bytes never change.
+    Returns the in-order stream.
+    """
+    out = bytearray()
+    pend = {}
+    for off, data in segs:
+        for i, b in enumerate(data):
+            o = off + i
+            if o < start + len(out):
+                continue
+            if policy == "last" or o not in pend:
+                pend[o] = b
+        while start + len(out) in pend:
+            out.append(pend.pop(start + len(out)))
+    return bytes(out)
+
+
+def csum16(data):
+    """RFC 1071 Internet checksum of @data"""
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def tcp_csum_ok(frame):
+    """Recompute the TCP checksum of an Ethernet frame from its bytes."""
+    b = bytes(frame)
+    et = struct.unpack("!H", b[12:14])[0]
+    p = b[14:]
+    if et == 0x0800:
+        ihl = (p[0] & 15) * 4
+        tot = struct.unpack("!H", p[2:4])[0]
+        if csum16(p[:ihl]) != 0:
+            return False
+        seg = p[ihl:tot]
+        pseudo = p[12:20] + struct.pack("!BBH", 0, 6, len(seg))
+    else:
+        plen = struct.unpack("!H", p[4:6])[0]
+        nh, off = p[6], 40
+        while nh in (0, 60):            # hop-by-hop, destination options
+            nh, off = p[off], off + (p[off + 1] + 1) * 8
+        seg = p[off:40 + plen]
+        pseudo = p[8:40] + struct.pack("!IxxxB", len(seg), 6)
+    return csum16(pseudo + seg) == 0
+
+
+class Conn:
+    """
+    One connection.  Stream offsets count from the byte after the SYN;
+    self.acked[side] is how much of the peer's stream @side acknowledges,
+    self.end[side] where @side's next new byte goes (its FIN, by close()).
+    """
+
+    def __init__(self, cap, cip, cport, sip, sport, cisn, sisn, ext6=False):
+        self.cap = cap
+        self.ip = (cip, sip)
+        self.port = (cport, sport)
+        self.isn = [cisn % M32, sisn % M32]
+        self.v6 = ":" in cip
+        self.ext6 = ext6
+        self.acked = [0, 0]
+        self.end = [0, 0]
+        self.win = [65535, 65535]
+        self.exp = None
+        cap.conns.append(self)
+
+    def seq(self, side, off):
+        """sequence number of @side's stream offset @off"""
+        return (self.isn[side] + 1 + off) % M32
+
+    def pkt(self, side, flags, off=0, data=b"", seq=None, ack=None,
+            win=None, opts=None, rawopts=b"", badsum=False):
+        """Append one segment from @side; returns it."""
+        peer = 1 - side
+        if seq is None:
+            seq = self.isn[side] if "S" in flags else self.seq(side, off)
+        if ack is None:
+            ack = self.seq(peer, self.acked[side]) if "A" in flags else 0
+        macs = ("02:00:00:00:00:01", "02:00:00:00:00:02")
+        eth = Ether(src=macs[side], dst=macs[peer])
+        if self.v6:
+            l3 = IPv6(src=self.ip[side], dst=self.ip[peer], hlim=64)
+            if self.ext6:
+                l3 = (l3 / IPv6ExtHdrHopByHop(options=[RouterAlert()]) /
+                      IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\0" * 4)]))
+        else:
+            l3 = IP(src=self.ip[side], dst=self.ip[peer], ttl=64, flags="DF")
+        tcp = TCP(sport=self.port[side], dport=self.port[peer], seq=seq,
+                  ack=ack, flags=flags,
+                  window=self.win[side] if win is None else win)
+        if opts:
+            tcp.options = opts
+        if rawopts:
+            # Options scapy would "fix": put them in the payload and set
+            # the data offset by hand.
+            assert len(rawopts) % 4 == 0
+            tcp.dataofs = 5 + len(rawopts) // 4
+            data = rawopts + data
+        p = eth / l3 / tcp
+        if data:
+            p = p / Raw(data)
+        p = Ether(raw(p))
+        if badsum:
+            p[TCP].chksum ^= 0x5a5a
+            p = Ether(raw(p))
+        self.cap.add(p, badsum)
+        return p
+
+    def send(self, side, off, data, flags="PA", **kw):
+        return self.pkt(side, flags, off, data, **kw)
+
+    def ack(self, side, upto=None, **kw):
+        """@side acknowledges the peer's stream up to @upto (a pure ACK)"""
+        if upto is not None:
+            self.acked[side] = upto
+        return self.pkt(side, "A", self.sent_end(side), **kw)
+
+    def sent_end(self, side):
+        """end of what @side has sent, as a stream offset"""
+        return self.end[side]
+
+    def set_end(self, side, off):
+        self.end[side] = off
+
+    def handshake(self, copts=None, sopts=None):
+        mss = [("MSS", 1460)]
+        self.pkt(C, "S", opts=copts if copts is not None else mss)
+        self.pkt(S, "SA", opts=sopts if sopts is not None else mss,
+                 ack=(self.isn[C] + 1) % M32)
+        self.ack(C)
+
+    def stream(self, side, data, seg=1000, start=0, order=None, ack=True):
+        """
+        Send @data from @side as the stream bytes at @start, in segments
+        of @seg bytes (in the order of the segment indexes @order), then
+        the peer acknowledges all of it.
+        """
+        pieces = [(start + i, data[i:i + seg]) for i in range(0, len(data), seg)]
+        for i in (order if order is not None else range(len(pieces))):
+            self.send(side, *pieces[i])
+        self.set_end(side, start + len(data))
+        if ack:
+            self.ack(1 - side, start + len(data))
+
+    def close(self, first=C):
+        """FIN from @first, FIN+ACK from the other, last ACK"""
+        a, b = first, 1 - first
+        ea, eb = self.sent_end(a), self.sent_end(b)
+        self.pkt(a, "FA", ea)
+        self.acked[b] = ea + 1
+        self.pkt(b, "FA", eb)
+        self.acked[a] = eb + 1
+        self.pkt(a, "A", ea + 1)
+
+    def expect(self, c2s, s2c, c2s_last=None, s2c_last=None):
+        self.exp = (c2s, s2c, c2s_last, s2c_last)
+
+
+class Capture:
+    def __init__(self, name, doc, t0):
+        self.name = name
+        self.doc = doc
+        self.t = t0
+        self.pkts = []
+        self.bad = []
+        self.conns = []
+
+    def add(self, p, bad=False):
+        p.time = self.t
+        self.t += 0.001
+        self.pkts.append(p)
+        self.bad.append(bad)
+
+    def conn(self, *a, **kw):
+        return Conn(self, *a, **kw)
+
+    def write(self, outdir):
+        for p, bad in zip(self.pkts, self.bad):
+            if tcp_csum_ok(p) == bad:
+                raise SystemExit("%s: packet %s: checksum %s" %
+                                 (self.name, p.summary(),
+                                  "good, wanted bad" if bad else "bad"))
+        wrpcap(os.path.join(outdir, self.name + ".pcap"), self.pkts)
+        with open(os.path.join(outdir, self.name + ".conns"), "w") as f:
+            for line in self.doc.strip().splitlines():
+                f.write("# " + line.strip() + "\n")
+            for k, c in enumerate(self.conns):
+                f.write("%d %s %d %s %d\n" % (k, c.ip[0], c.port[0],
+                                              c.ip[1], c.port[1]))
+        for k, c in enumerate(self.conns):
+            assert c.exp is not None, "%s: conn %d has no expectation" % (self.name, k)
+            c2s, s2c, c2s_last, s2c_last = c.exp
+            base = os.path.join(outdir, "%s.%d" % (self.name, k))
+            for suffix, data in ((".c2s", c2s), (".s2c", s2c)):
+                with open(base + suffix, "wb") as f:
+                    f.write(data)
+            if c2s_last is not None or s2c_last is not None:
+                # Both .last files, the direction LAST does not change
+                # being a copy of its FIRST file.
+                for suffix, data in ((".last.c2s", c2s if c2s_last is None else c2s_last),
+                                     (".last.s2c", s2c if s2c_last is None else s2c_last)):
+                    with open(base + suffix, "wb") as f:
+                        f.write(data)
+
+
+# ---------------------------------------------------------------------------
+# the cases
+#
+# Addresses: 10.1.0.1 / fd01::1 are clients, 10.2.0.1 / fd02::1 servers;
+# each case has its own client port, so the captures can be merged.
+
+CASES = []
+
+
+def case(fn):
+    CASES.append(fn)
+    return fn
+
+
+@case
+def overlap_same(cap):
+    """
+    Overlapping retransmissions that repeat the same bytes, in order and
+    out of order: [0,1000), [2000,3000) early, [1500,2500) overlapping it,
+    [500,1500) overlapping delivered bytes and filling the hole, then all
+    of [0,3000) again.  IPv6.  Expected: the 3000 bytes once; the server's
+    800-byte answer.  Policy does not matter.
+    """
+    c = cap.conn("fd01::1", 40001, "fd02::1", 80, 1000, 5000)
+    D, R = blob(3000, 1), blob(800, 2)
+    c.handshake()
+    for a, b in ((0, 1000), (2000, 3000), (1500, 2500), (500, 1500)):
+        c.send(C, a, D[a:b])
+        if a == 0:
+            c.ack(S, 1000)
+    c.set_end(C, 3000)
+    c.ack(S, 3000)
+    c.stream(C, D, seg=1000)        # everything again
+    c.stream(S, R, seg=800)
+    c.close()
+    c.expect(D, R)
+
+
+def _check(name, got, want):
+    if got != want:
+        raise SystemExit("%s: the overlap model disagrees with the case" % name)
+
+
+@case
+def overlap_ooo(cap):
+    """
+    Out-of-order segments that overlap each other with different bytes,
+    all held while [100,150) is missing:
+      a [0,100) delivered; A [200,400); B [300,500); C [150,250);
+      D [320,340); E [480,560); F [100,150) fills the hole; g [560,600).
+    FIRST: a*100 F*50 C*50 A*200 B*100 E*60 g*40 (each byte from the
+      earliest segment that carried it).
+    LAST:  a*100 F*50 C*100 A*50 B*20 D*20 B*140 E*80 g*40 (each byte
+      from the latest, since none was delivered before F arrived).
+    """
+    c = cap.conn("10.1.0.1", 40002, "10.2.0.1", 80, 77777, 99999)
+    segs = [(0, b"a" * 100), (200, b"A" * 200), (300, b"B" * 200),
+            (150, b"C" * 100), (320, b"D" * 20), (480, b"E" * 80),
+            (100, b"F" * 50), (560, b"g" * 40)]
+    c.handshake()
+    for off, d in segs:
+        c.send(C, off, d)
+        if off in (0, 100, 560):
+            c.ack(S, {0: 100, 100: 560, 560: 600}[off])
+        else:
+            c.ack(S)                # duplicate ACK
+    c.set_end(C, 600)
+    first = b"a" * 100 + b"F" * 50 + b"C" * 50 + b"A" * 200 + b"B" * 100 + b"E" * 60 + b"g" * 40
+    last = (b"a" * 100 + b"F" * 50 + b"C" * 100 + b"A" * 50 + b"B" * 20 + b"D" * 20 +
+            b"B" * 140 + b"E" * 80 + b"g" * 40)
+    _check(cap.name, overlay(segs, "first"), first)
+    _check(cap.name, overlay(segs, "last"), last)
+    R = b"ok\n"
+    c.stream(S, R)
+    c.close()
+    c.expect(first, R, c2s_last=last)
+
+
+@case
+def overlap_fill(cap):
+    """
+    The segment that fills the hole overlaps held bytes with different
+    ones: a [0,100) delivered; A [150,250) held; F [100,200) arrives in
+    order; g [250,300).
+    FIRST: a*100 F*50 A*100 g*50 (A's [150,200) was seen before F's).
+    LAST:  a*100 F*100 A*50 g*50 (F is the later for [150,200), and those
+      bytes were not delivered before F arrived).
+    Also in the other direction, s2c, the same pattern with other letters.
+    """
+    c = cap.conn("10.1.0.1", 40003, "10.2.0.1", 80, 3000000000, 12345)
+    segs = [(0, b"a" * 100), (150, b"A" * 100), (100, b"F" * 100), (250, b"g" * 50)]
+    rsegs = [(0, b"x" * 10), (20, b"Y" * 30), (10, b"Z" * 20), (50, b"w" * 5)]
+    first = b"a" * 100 + b"F" * 50 + b"A" * 100 + b"g" * 50
+    last = b"a" * 100 + b"F" * 100 + b"A" * 50 + b"g" * 50
+    rfirst = b"x" * 10 + b"Z" * 10 + b"Y" * 30 + b"w" * 5
+    rlast = b"x" * 10 + b"Z" * 20 + b"Y" * 20 + b"w" * 5
+    _check(cap.name, overlay(segs, "first"), first)
+    _check(cap.name, overlay(segs, "last"), last)
+    _check(cap.name, overlay(rsegs, "first"), rfirst)
+    _check(cap.name, overlay(rsegs, "last"), rlast)
+    c.handshake()
+    for (off, d), upto in zip(segs, (100, 100, 250, 300)):
+        c.send(C, off, d)
+        c.ack(S, upto)
+    c.set_end(C, 300)
+    for (off, d), upto in zip(rsegs, (10, 10, 50, 55)):
+        c.send(S, off, d)
+        c.ack(C, upto)
+    c.set_end(S, 55)
+    c.close()
+    c.expect(first, rfirst, c2s_last=last, s2c_last=rlast)
+
+
+@case
+def rexmit_diff(cap):
+    """
+    Retransmissions of delivered bytes with other bytes: [0,300) 'a' is
+    delivered and acknowledged; then R [200,400) 'R' and X [0,300) 'X'.
+    Delivered bytes stand under both policies: a*300 R*100, then b*100.
+    """
+    c = cap.conn("10.1.0.1", 40004, "10.2.0.1", 80, 5, 6)
+    c.handshake()
+    c.send(C, 0, b"a" * 300)
+    c.ack(S, 300)
+    c.send(C, 200, b"R" * 200)
+    c.ack(S, 400)
+    c.send(C, 0, b"X" * 300)
+    c.ack(S)
+    c.send(C, 400, b"b" * 100)
+    c.set_end(C, 500)
+    c.ack(S, 500)
+    c.stream(S, b"done")
+    c.close()
+    want = b"a" * 300 + b"R" * 100 + b"b" * 100
+    _check(cap.name, overlay([(0, b"a" * 300), (200, b"R" * 200), (0, b"X" * 300),
+                              (400, b"b" * 100)], "last"), want)
+    c.expect(want, b"done")
+
+
+@case
+def ooo_holes(cap):
+    """
+    Out of order with holes filled later: the client's 6000 bytes arrive
+    as segments 0, 2, 4, 5, 3, 1 (holes at 1 and 3); the server's 3000
+    as 0, then 2 carrying the FIN, then 1.  Expected: both streams whole.
+    """
+    c = cap.conn("10.1.0.1", 40005, "10.2.0.1", 80, 424242, 2 ** 31)
+    D, R = blob(6000, 5), blob(3000, 6)
+    c.handshake()
+    for i in (0, 2, 4, 5, 3, 1):
+        c.send(C, i * 1000, D[i * 1000:(i + 1) * 1000])
+        c.ack(S, 6000 if i == 1 else 1000)
+    c.set_end(C, 6000)
+    c.send(S, 0, R[0:1000])
+    c.ack(C, 1000)
+    c.send(S, 2000, R[2000:3000], flags="FPA")
+    c.ack(C)
+    c.send(S, 1000, R[1000:2000])
+    c.set_end(S, 3000)
+    c.acked[C] = 3001                # the FIN too
+    c.pkt(C, "FA", 6000)
+    c.acked[S] = 6001
+    c.pkt(S, "A", 3001)
+    c.expect(D, R)
+
+
+@case
+def rst_oow(cap):
+    """
+    RSTs outside the receiver's window, one each way (seq 300000 past the
+    receiver's next expected byte, window 65535): ignored, the streams
+    go on.  Expected: all 3000 + 1500 bytes.
+    """
+    c = cap.conn("10.1.0.1", 40006, "10.2.0.1", 8080, 1, 2)
+    D, R = blob(3000, 7), blob(1500, 8)
+    c.handshake()
+    c.stream(C, D[:1000])
+    c.stream(S, R[:500])
+    c.pkt(C, "R", seq=c.seq(C, 1000 + 300000))
+    c.pkt(S, "R", seq=c.seq(S, 500 + 300000))
+    c.stream(C, D[1000:], start=1000)
+    c.stream(S, R[500:], start=500)
+    c.close()
+    c.expect(D, R)
+
+
+@case
+def rst_inwin(cap):
+    """
+    An RST inside the server's window but not at its left edge (5000
+    bytes past it): the server answers with a challenge ACK and stays
+    open (RFC 5961 3.2); the client's data follows.  Expected: all of it.
+    """
+    c = cap.conn("10.1.0.1", 40007, "10.2.0.1", 8080, 100, 200)
+    D, R = blob(3000, 9), blob(700, 10)
+    c.handshake()
+    c.stream(C, D[:1000])
+    c.pkt(C, "R", seq=c.seq(C, 1000 + 5000))
+    c.ack(S)                         # challenge ACK
+    c.stream(C, D[1000:], start=1000)
+    c.stream(S, R)
+    c.close()
+    c.expect(D, R)
+
+
+@case
+def rst_exact(cap):
+    """
+    An RST at the server's next expected sequence number closes the
+    connection.  A data segment from each side follows on the same
+    4-tuple ('X' * 500 continuing the client's stream, 'Y' * 200 the
+    server's): the connection is gone, the real endpoints would answer
+    them with RSTs, they belong to no stream.  Expected: the 1000 and 500
+    bytes sent before the RST.  No FIN: the RST is the close.
+    """
+    c = cap.conn("10.1.0.1", 40008, "10.2.0.1", 8080, 1000, 2000)
+    D, R = blob(1000, 11), blob(500, 12)
+    c.handshake()
+    c.stream(C, D)
+    c.stream(S, R)
+    c.pkt(C, "RA", 1000)
+    c.send(C, 1000, b"X" * 500)
+    c.send(S, 500, b"Y" * 200)
+    c.expect(D, R)
+
+
+@case
+def seq_wrap(cap):
+    """
+    Sequence numbers wrap: the client's ISN is 2^32 - 1500, so its data
+    crosses 0 in the second segment; segment 2 (after the wrap) arrives
+    before segment 1 (across it).  The server's ISN is 2^32 - 100.
+    Expected: both streams whole.
+    """
+    c = cap.conn("10.1.0.1", 40009, "10.2.0.1", 80, M32 - 1500, M32 - 100)
+    D, R = blob(4000, 13), blob(2500, 14)
+    c.handshake()
+    c.stream(C, D, order=(0, 2, 1, 3))
+    c.stream(S, R, order=(0, 2, 1))
+    c.close()
+    c.expect(D, R)
+
+
+@case
+def zero_window(cap):
+    """
+    The server's window (2000, unscaled) fills and it acknowledges with
+    window 0.  The client probes twice: Linux style (no data, sequence
+    number one below the acknowledged one) and BSD style (the next byte,
+    beyond the window; the server drops it and acknowledges 2000 again).
+    Then the window opens and the client sends from 2000 on, that byte
+    included.  Expected: the 4000 bytes once.
+    """
+    c = cap.conn("10.1.0.1", 40010, "10.2.0.1", 80, 31337, 4444)
+    D = blob(4000, 15)
+    c.win[S] = 2000
+    c.handshake()
+    c.send(C, 0, D[:1000])
+    c.send(C, 1000, D[1000:2000])
+    c.set_end(C, 2000)
+    c.ack(S, 2000, win=0)
+    c.pkt(C, "A", 1999)              # Linux: tcp_xmit_probe_skb()
+    c.ack(S, win=0)
+    c.send(C, 2000, D[2000:2001])    # one byte past the window
+    c.ack(S, win=0)
+    c.ack(S, win=65535)              # window update
+    c.stream(C, D[2000:], start=2000)
+    c.stream(S, b"thanks")
+    c.close()
+    c.expect(D, b"thanks")
+
+
+@case
+def bad_options(cap):
+    """
+    Data segments with malformed TCP options; the data offset is right,
+    so the payload is where it says (Linux stops parsing options at a bad
+    length and keeps the segment): kind 8 with length 0; MSS with length
+    255 overrunning the header; SACK with length 1; a kind byte with no
+    length at the header's end; window scale with length 4 running 2
+    bytes past the header; s2c: window scale with length 0, MD5 with
+    length 40 in a 12-byte option space.
+    Expected: both streams whole.
+    """
+    c = cap.conn("10.1.0.1", 40011, "10.2.0.1", 80, 123, 456)
+    D, R = blob(2500, 16), blob(600, 17)
+    bad = [b"\x08\x00\x01\x01", b"\x02\xff\x05\xb4", b"\x05\x01\x00\x00",
+           b"\x01\x01\x01\x08", b"\x01\x01\x01\x01\x01\x01\x03\x04"]
+    c.handshake()
+    for i in range(5):
+        c.send(C, i * 500, D[i * 500:(i + 1) * 500], rawopts=bad[i])
+    c.set_end(C, 2500)
+    c.ack(S, 2500)
+    c.send(S, 0, R[:300], rawopts=b"\x03\x00\x00\x00")
+    c.send(S, 300, R[300:], rawopts=b"\x13\x28" + b"\0" * 10)   # MD5 length 40
+    c.set_end(S, 600)
+    c.ack(C, 600)
+    c.close()
+    c.expect(D, R)
+
+
+@case
+def syn_data(cap):
+    """
+    Data on the SYN, as TCP Fast Open sends it (cookie option 34): the
+    SYN-ACK acknowledges the SYN and its 300 bytes.  Expected: those 300
+    bytes, then the 700 sent after the handshake.
+    """
+    c = cap.conn("10.1.0.1", 40012, "10.2.0.1", 80, 7000, 8000)
+    D, R = blob(1000, 18), blob(400, 19)
+    mss = [("MSS", 1460)]
+    c.pkt(C, "S", data=D[:300], opts=mss + [(34, b"\x11" * 8)])
+    c.pkt(S, "SA", opts=mss, ack=c.seq(C, 300))
+    c.acked[S] = 300
+    c.set_end(C, 300)
+    c.ack(C)
+    c.stream(C, D[300:], start=300)
+    c.stream(S, R)
+    c.close()
+    c.expect(D, R)
+
+
+@case
+def syn_data_rejected(cap):
+    """
+    Data on the SYN that the server does not take (its SYN-ACK
+    acknowledges the SYN only, as when the TFO cookie is refused); the
+    client sends the 300 bytes again after the handshake.  Expected: the
+    1000 bytes once.
+    """
+    c = cap.conn("10.1.0.1", 40013, "10.2.0.1", 80, 17000, 18000)
+    D, R = blob(1000, 20), blob(400, 21)
+    mss = [("MSS", 1460)]
+    c.pkt(C, "S", data=D[:300], opts=mss + [(34, b"\x22" * 8)])
+    c.pkt(S, "SA", opts=mss, ack=c.seq(C, 0))
+    c.ack(C)
+    c.stream(C, D)
+    c.stream(S, R)
+    c.close()
+    c.expect(D, R)
+
+
+@case
+def simultaneous_open(cap):
+    """
+    Simultaneous open (RFC 9293 3.5): both ends send a SYN, then both a
+    SYN-ACK.  The client is the end whose SYN came first (10.1.0.1:40014).
+    Expected: its 1500 bytes c2s, the other end's 900 s2c.
+    """
+    c = cap.conn("10.1.0.1", 40014, "10.2.0.1", 40015, 555, 666)
+    D, R = blob(1500, 22), blob(900, 23)
+    mss = [("MSS", 1460)]
+    c.pkt(C, "S", opts=mss)
+    c.pkt(S, "S", opts=mss)
+    c.pkt(C, "SA", seq=c.isn[C], ack=c.seq(S, 0), opts=mss)
+    c.pkt(S, "SA", seq=c.isn[S], ack=c.seq(C, 0), opts=mss)
+    c.stream(C, D)
+    c.stream(S, R)
+    c.close(first=S)
+    c.expect(D, R)
+
+
+@case
+def ipv6_ext(cap):
+    """
+    IPv6 with a hop-by-hop header (router alert) and a destination
+    options header (PadN) before TCP, on every packet; one segment out
+    of order each way.  Expected: both streams whole.
+    """
+    c = cap.conn("fd01::1", 40016, "fd02::1", 80, 9, 99, ext6=True)
+    D, R = blob(3000, 24), blob(2000, 25)
+    c.handshake()
+    c.stream(C, D, order=(1, 0, 2))
+    c.stream(S, R, order=(1, 0))
+    c.close()
+    c.expect(D, R)
+
+
+@case
+def wscale_15(cap):
+    """
+    The server's SYN-ACK carries window scale 15, which RFC 7323 2.3 says
+    to take as 14.  After 20000 bytes the server advertises window 4,
+    that is 4 << 14 = 65536 bytes, and the client sends 60000 more, which
+    fits only if the scale is applied (unscaled, the window would end 4
+    bytes past 20000, and the SYN-ACK's 65535 bytes end before 80000).
+    Expected: all 80000 bytes, and the server's 2000.
+    """
+    c = cap.conn("10.1.0.1", 40017, "10.2.0.1", 80, 2 ** 30, 2 ** 29)
+    D, R = blob(80000, 26), blob(2000, 27)
+    c.handshake(copts=[("MSS", 1400), ("WScale", 7)],
+                sopts=[("MSS", 1400), ("WScale", 15)])
+    c.win = [1024, 4]                # 1024 << 7, 4 << 14
+    c.stream(C, D[:20000], seg=1400)
+    c.stream(C, D[20000:], seg=1400, start=20000)
+    c.stream(S, R, seg=1400)
+    c.close()
+    c.expect(D, R)
+
+
+@case
+def bad_csum(cap):
+    """
+    Segments with a bad TCP checksum, as corruption on the wire leaves
+    them: [1000,2000) first arrives with other bytes ('C' * 1000) and a
+    bad checksum, then correctly; a bad-checksum FIN+data segment from
+    the server comes before its real data.  The receivers drop the bad
+    ones.  Expected: the correct bytes only.
+    """
+    c = cap.conn("10.1.0.1", 40018, "10.2.0.1", 80, 4242, 2424)
+    D, R = blob(3000, 28), blob(1000, 29)
+    c.handshake()
+    c.send(C, 0, D[:1000])
+    c.send(C, 1000, b"C" * 1000, badsum=True)
+    c.ack(S, 1000)
+    c.send(C, 1000, D[1000:2000])
+    c.send(C, 2000, D[2000:])
+    c.set_end(C, 3000)
+    c.ack(S, 3000)
+    c.send(S, 0, b"E" * 1000, flags="FPA", badsum=True)
+    c.stream(S, R)
+    c.close()
+    c.expect(D, R)
+
+
+@case
+def port_reuse(cap):
+    """
+    The same 4-tuple twice: a connection closes with FINs, then a new SYN
+    with a higher ISN opens another.  Expected: two connections with
+    their own bytes (mosreplay names the second <base>.1.c2s).
+    """
+    c = cap.conn("10.1.0.1", 40019, "10.2.0.1", 80, 10000, 20000)
+    D1, R1 = blob(1200, 30), blob(300, 31)
+    c.handshake()
+    c.stream(C, D1)
+    c.stream(S, R1)
+    c.close()
+    c.expect(D1, R1)
+    d = cap.conn("10.1.0.1", 40019, "10.2.0.1", 80, 10000 + 500000, 777)
+    D2, R2 = blob(900, 32), blob(2200, 33)
+    d.handshake()
+    d.stream(C, D2)
+    d.stream(S, R2)
+    d.close()
+    d.expect(D2, R2)
+
+
+def main():
+    if sys.argv[1:] == ["--list"]:
+        print("\n".join(f.__name__ for f in CASES))
+        return
+    if len(sys.argv) < 2:
+        raise SystemExit(__doc__.strip().splitlines()[2])
+    outdir = sys.argv[1]
+    want = sys.argv[2:]
+    os.makedirs(outdir, exist_ok=True)
+    names = [f.__name__ for f in CASES]
+    for w in want:
+        if w not in names:
+            raise SystemExit("no case %s (--list)" % w)
+    for i, fn in enumerate(CASES):
+        if want and fn.__name__ not in want:
+            continue
+        # Each case at its own time, 100 s apart, so merged captures keep
+        # each case's packets together and in order.
+        cap = Capture(fn.__name__, fn.__doc__, T0 + 100 * i)
+        fn(cap)
+        cap.write(outdir)
+
+
+if __name__ == "__main__":
+    main()
