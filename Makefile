@@ -11,6 +11,7 @@
 #   make demo         deps, build, boot a VM and show mos counting traffic
 #   make style        checkpatch on kmod/ and uapi/
 #   make bench        instructions and time per packet: mosreplay, libnids, libpcap
+#   make fuzz         the tcpmon fuzzer for FUZZ_TIME seconds (600)
 #   make install      mos.ko for the running kernel, mosctl, libmosuser
 
 PROJ	:= $(CURDIR)
@@ -49,7 +50,7 @@ TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/tm_track_test \
 	   $(B)/selftests/tm_reasm_test $(B)/selftests/dev_test $(B)/selftests/genl_test
 
 .PHONY: all modules user deps check check-user check-vm check-debug demo \
-	style install clean bench bench-bins
+	style install clean bench bench-bins fuzz
 
 all: modules user
 
@@ -57,7 +58,7 @@ modules:
 	@[ -n "$(strip $(KDIRS))" ] || { echo "no kernel headers installed (make deps)"; exit 1; }
 	@for k in $(KDIRS); do tools/build-module $$k || exit 1; done
 
-user: $(BINS) $(LIBS) $(TESTS) $(B)/bin/mosreplay-san
+user: $(BINS) $(LIBS) $(TESTS) $(B)/bin/mosreplay-san $(B)/fuzz/tm_fuzz
 
 $(O)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -110,6 +111,7 @@ $(KSRC)/.stamp:
 	@rm -rf $(KSRC) && mkdir -p $(KSRC)
 	@tar -xJf $(LINUX_SRC_TAR) -C $(KSRC) --strip-components=1 \
 		linux-source-6.1/scripts/checkpatch.pl \
+		linux-source-6.1/scripts/kernel-doc \
 		linux-source-6.1/scripts/spelling.txt \
 		linux-source-6.1/scripts/const_structs.checkpatch \
 		linux-source-6.1/tools/testing/selftests/kselftest.h \
@@ -132,6 +134,21 @@ $(B)/selftests/tm_track_test $(B)/selftests/tm_reasm_test: $(B)/selftests/%: sel
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< selftests/tm_util.c \
 		$(TCPMON_SRC:%.c=$(O)/san/%.o)
+
+# libFuzzer target: the core's sources compiled with it, by clang.
+FUZZ_CC	?= clang
+FUZZ_TIME ?= 600
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	$(WARN) -std=gnu11 -D_GNU_SOURCE -I$(PROJ)/uapi -I$(PROJ)/kmod/tcpmon \
+	-I$(PROJ)/tools/tcpmon
+
+$(B)/fuzz/tm_fuzz: selftests/fuzz/tm_fuzz.c $(TCPMON_SRC) $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(TCPMON_SRC)
+
+fuzz: $(B)/fuzz/tm_fuzz
+	@selftests/fuzz/tm_fuzz --time $(FUZZ_TIME)
 
 $(B)/selftests/dev_test: selftests/dev_test.c $(MOSUSER_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)
@@ -195,6 +212,11 @@ style: $(KSRC)/.stamp
 	 n=$$(grep -cE ': (ERROR|WARNING|CHECK):' $(B)/checkpatch.log); \
 	 if [ "$$n" != 0 ]; then cat $(B)/checkpatch.log; echo "checkpatch: $$n problems"; exit 1; fi; \
 	 echo "checkpatch: clean"
+	@echo "  KERNEL-DOC kmod/ uapi/"
+	@perl $(KSRC)/scripts/kernel-doc -none $$(find kmod uapi -name '*.[ch]' | sort) \
+		> $(B)/kernel-doc.log 2>&1; \
+	 if [ -s $(B)/kernel-doc.log ]; then cat $(B)/kernel-doc.log; exit 1; fi; \
+	 echo "kernel-doc: clean"
 
 PREFIX	?= /usr/local
 install: $(BINS) $(LIBS)
@@ -210,4 +232,4 @@ install: $(BINS) $(LIBS)
 	install -D -m 0644 uapi/linux/mos.h $(DESTDIR)$(PREFIX)/include/linux/mos.h
 
 clean:
-	rm -rf $(O) $(B)/bin $(B)/lib $(B)/selftests $(B)/bench $(B)/[0-9]*
+	rm -rf $(O) $(B)/bin $(B)/lib $(B)/selftests $(B)/bench $(B)/[0-9]* $(B)/fuzz/tm_fuzz

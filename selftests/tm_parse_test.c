@@ -306,4 +306,124 @@ TEST(every_truncation)
 	EXPECT_EQ(TM_PKT_TCP, parse(pkt, n, 6, 0, &p));
 }
 
+/* A SYN with @optlen option bytes (a multiple of 4), parsed, then its
+ * options: @pkt is kept exactly that long on the heap for ASan.
+ */
+static void opts(const u8 *opt, unsigned int optlen, struct tm_opts *o,
+		 enum tm_parse_res *res)
+{
+	unsigned char pkt[128], *copy;
+	struct tm_pkt p;
+	struct buf b;
+	unsigned int n;
+
+	n = put_ipv4(pkt, 5, IPPROTO_TCP, 40 + optlen, 0);
+	n += put_tcp(pkt + n, 5 + optlen / 4, TM_TCPF_SYN, 1, 0);
+	if (optlen)
+		memcpy(pkt + 40, opt, optlen);
+	copy = malloc(n);
+	memcpy(copy, pkt, n);
+	b.data = copy;
+	b.len = n;
+	*res = mos_tm_parse(&b, n, 4, 0, buf_read, &p);
+	memset(o, 0xaa, sizeof(*o));
+	if (*res == TM_PKT_TCP)
+		mos_tm_parse_opts(&b, buf_read, &p, o);
+	free(copy);
+}
+
+TEST(options_all)
+{
+	static const u8 opt[] = {
+		2, 4, 0x05, 0xb4,		/* MSS 1460 */
+		4, 2,				/* SACK permitted */
+		8, 10, 1, 2, 3, 4, 5, 6, 7, 8,	/* timestamps */
+		1,				/* NOP */
+		3, 3, 7,			/* window scale 7 */
+	};
+	enum tm_parse_res r;
+	struct tm_opts o;
+
+	static_assert(sizeof(opt) == 20, "five words");
+	opts(opt, sizeof(opt), &o, &r);
+	ASSERT_EQ(TM_PKT_TCP, r);
+	EXPECT_EQ(1460, o.mss);
+	EXPECT_TRUE(o.has_wscale);
+	EXPECT_EQ(7, o.wscale);
+	EXPECT_TRUE(o.sack_ok);
+	EXPECT_TRUE(o.has_ts);
+	EXPECT_FALSE(o.bad);
+}
+
+TEST(options_none_and_eol)
+{
+	static const u8 eol[] = { 1, 0, 2, 4, 0x05, 0xb4, 3, 3 };
+	enum tm_parse_res r;
+	struct tm_opts o;
+
+	opts(NULL, 0, &o, &r);
+	ASSERT_EQ(TM_PKT_TCP, r);
+	EXPECT_EQ(0, o.mss);
+	EXPECT_FALSE(o.has_wscale || o.sack_ok || o.has_ts || o.bad);
+	/* EOL ends the list: what follows is not read, not even as bad */
+	opts(eol, sizeof(eol), &o, &r);
+	EXPECT_EQ(0, o.mss);
+	EXPECT_FALSE(o.has_wscale || o.bad);
+}
+
+TEST(options_wscale_capped)
+{
+	static const u8 ws15[] = { 1, 3, 3, 15 }, ws14[] = { 1, 3, 3, 14 };
+	static const u8 ws255[] = { 1, 3, 3, 255 }, ws0[] = { 1, 3, 3, 0 };
+	enum tm_parse_res r;
+	struct tm_opts o;
+
+	opts(ws15, 4, &o, &r);
+	EXPECT_TRUE(o.has_wscale);
+	EXPECT_EQ(14, o.wscale);
+	opts(ws255, 4, &o, &r);
+	EXPECT_EQ(14, o.wscale);
+	opts(ws14, 4, &o, &r);
+	EXPECT_EQ(14, o.wscale);
+	opts(ws0, 4, &o, &r);
+	EXPECT_TRUE(o.has_wscale);
+	EXPECT_EQ(0, o.wscale);
+	EXPECT_FALSE(o.bad);
+}
+
+TEST(options_bad_lengths)
+{
+	/* MSS, then a zero-length option: the walk stops, MSS kept */
+	static const u8 zero[] = { 2, 4, 0x01, 0x00, 5, 0, 3, 3 };
+	/* a length of 1 */
+	static const u8 one[] = { 1, 1, 30, 1 };
+	/* MSS, then a window scale whose length runs past the header */
+	static const u8 over[] = { 2, 4, 0x02, 0x00, 1, 1, 3, 3 };
+	/* a kind in the last byte, no room for its length */
+	static const u8 last[] = { 1, 1, 1, 4 };
+	/* wrong lengths for known kinds: skipped, not taken, not bad */
+	static const u8 odd[] = { 2, 3, 9, 4, 3, 0, 1, 1, 3, 4, 7, 7 };
+	enum tm_parse_res r;
+	struct tm_opts o;
+
+	opts(zero, sizeof(zero), &o, &r);
+	ASSERT_EQ(TM_PKT_TCP, r);
+	EXPECT_TRUE(o.bad);
+	EXPECT_EQ(256, o.mss);
+	EXPECT_FALSE(o.has_wscale);
+	opts(one, sizeof(one), &o, &r);
+	EXPECT_TRUE(o.bad);
+	opts(over, sizeof(over), &o, &r);
+	EXPECT_TRUE(o.bad);
+	EXPECT_EQ(512, o.mss);
+	EXPECT_FALSE(o.has_wscale);
+	opts(last, sizeof(last), &o, &r);
+	EXPECT_TRUE(o.bad);
+	opts(odd, sizeof(odd), &o, &r);
+	EXPECT_FALSE(o.bad);
+	EXPECT_EQ(0, o.mss);
+	EXPECT_FALSE(o.has_wscale);
+	EXPECT_FALSE(o.sack_ok);
+}
+
 TEST_HARNESS_MAIN

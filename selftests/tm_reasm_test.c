@@ -1,5 +1,577 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * tm_reasm_test.c - unit tests of tcpmon stream reassembly
+ *
+ * In-order and out-of-order delivery, overlaps under both policies,
+ * retransmissions, sequence wraparound, and what the limits do: the
+ * out-of-order store per side and per table, and failed allocations.
+ * Events are asserted exactly, as text (tm_util.h), and so are the bytes
+ * of each stream ('#' for bytes reported as a gap).
+ */
+
+#include <stdio.h>
 #include "kselftest_harness.h"
 #include "tm_util.h"
-TEST(placeholder) {}
+#include "tm_int.h"
+
+#define IC	1000
+#define IS	5000
+
+static u32 ic = IC, is = IS;
+
+/* SYN, SYN-ACK, ACK with ISNs @c and @s; the log is cleared */
+static void hs(struct tu *u, u32 c, u32 s)
+{
+	ic = c;
+	is = s;
+	TX(u, .from = CLI, .flags = SYN, .seq = c);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = s, .ack = c + 1);
+	TX(u, .from = CLI, .flags = ACK, .seq = c + 1, .ack = s + 1);
+	tu_log(u);
+}
+
+/* Client bytes at offset @off of its stream */
+static void cdata(struct tu *u, u32 off, const void *data, unsigned int len)
+{
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = ic + 1 + off,
+	   .ack = is + 1, .data = data, .len = len);
+}
+
+static void sdata(struct tu *u, u32 off, const void *data, unsigned int len)
+{
+	TX(u, .from = SVR, .flags = ACK | PSH, .seq = is + 1 + off,
+	   .ack = ic + 1, .data = data, .len = len);
+}
+
+#define SEG	((unsigned int)sizeof(struct tm_seg))
+
+TEST(in_order_both_ways)
+{
+	struct tu *u = tu_new(NULL);
+
+	hs(u, IC, IS);
+	cdata(u, 0, "hello ", 0);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 0+6\n"
+		  "NEW_DATA svr NULL 0+6\n"
+		  "PKT_IN svr RCV\n");
+	sdata(u, 0, "world", 0);
+	LOG_EQ(u, "PKT_IN svr SND\n"
+		  "data cli 0+5\n"
+		  "NEW_DATA cli NULL 0+5\n"
+		  "PKT_IN cli RCV\n");
+	cdata(u, 6, "again", 0);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 6+5\n"
+		  "NEW_DATA svr NULL 6+5\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("hello again", tu_rx(u, 1, SVR));
+	EXPECT_STREQ("world", tu_rx(u, 1, CLI));
+	EXPECT_EQ(11, tu_stat(u, TM_STAT_BYTES_C2S));
+	EXPECT_EQ(5, tu_stat(u, TM_STAT_BYTES_S2C));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_REXMIT));
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	TU_DONE(u);
+}
+
+TEST(out_of_order_fill)
+{
+	struct tu *u = tu_new(NULL);
+
+	hs(u, IC, IS);
+	cdata(u, 5, "world", 0);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_EQ(SEG + 5, mos_tm_ooo_bytes(u->t));
+	/* late, not resent: no REXMIT */
+	cdata(u, 0, "hello", 0);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 0+5\n"
+		  "data svr 5+5\n"
+		  "NEW_DATA svr NULL 0+10\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+
+	/* three pieces, last first */
+	cdata(u, 12, "c", 0);
+	cdata(u, 11, "b", 0);
+	cdata(u, 14, "e", 0);
+	tu_log(u);
+	EXPECT_EQ(3 * SEG + 3, mos_tm_ooo_bytes(u->t));
+	cdata(u, 10, "a", 0);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 10+1\n"
+		  "data svr 11+1\n"
+		  "data svr 12+1\n"
+		  "NEW_DATA svr NULL 10+3\n"
+		  "PKT_IN svr RCV\n");
+	cdata(u, 13, "d", 0);
+	EXPECT_STREQ("helloworldabcde", tu_rx(u, 1, SVR));
+	EXPECT_EQ(15, tu_stat(u, TM_STAT_BYTES_C2S));
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	TU_DONE(u);
+}
+
+static void overlap(struct __test_metadata *_metadata, u8 policy)
+{
+	struct tm_table_cfg cfg = { .overlap = policy };
+	struct tu *u = tu_new(&cfg);
+	bool last = policy == TM_OVERLAP_LAST;
+
+	hs(u, IC, IS);
+	/* In order over a stored piece: "XXXX" at 5 vs "-----" */
+	cdata(u, 5, "XXXX", 0);
+	cdata(u, 0, "hello-----", 0);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "PKT_IN svr RCV\n"
+		  "REXMIT cli SND 0+10\n"
+		  "PKT_IN cli SND\n"
+		  "data svr 0+5\n"
+		  "data svr 5+4\n"
+		  "data svr 9+1\n"
+		  "ERROR svr NULL overlap_diff 0+10\n"
+		  "NEW_DATA svr NULL 0+10\n"
+		  "REXMIT svr RCV 0+10\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ(last ? "hello-----" : "helloXXXX-", tu_rx(u, 1, SVR));
+
+	/* Out of order over stored pieces: "AAAA" at 20, "aaaa" at 26,
+	 * then "BBBBBBBBBBBB" at 18..30, then the hole 10..18.
+	 */
+	cdata(u, 20, "AAAA", 0);
+	cdata(u, 26, "aaaa", 0);
+	tu_log(u);
+	cdata(u, 18, "BBBBBBBBBBBB", 0);
+	LOG_EQ(u, "REXMIT cli SND 18+12\n"
+		  "PKT_IN cli SND\n"
+		  "ERROR svr NULL overlap_diff 18+12\n"
+		  "REXMIT svr RCV 18+12\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_EQ(4 * SEG + 12, mos_tm_ooo_bytes(u->t));
+	/* the same bytes again: no difference to report */
+	cdata(u, 20, last ? "BBBB" : "AAAA", 0);
+	LOG_EQ(u, "REXMIT cli SND 20+4\n"
+		  "PKT_IN cli SND\n"
+		  "REXMIT svr RCV 20+4\n"
+		  "PKT_IN svr RCV\n");
+	cdata(u, 10, "01234567", 0);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 10+8\n"
+		  "data svr 18+2\n"
+		  "data svr 20+4\n"
+		  "data svr 24+2\n"
+		  "data svr 26+4\n"
+		  "NEW_DATA svr NULL 10+20\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ(last ? "hello-----01234567BBBBBBBBBBBB" :
+			    "helloXXXX-01234567BBAAAABBaaaa", tu_rx(u, 1, SVR));
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_OVERLAP_DIFF));
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	TU_DONE(u);
+}
+
+TEST(overlap_first)
+{
+	overlap(_metadata, TM_OVERLAP_FIRST);
+}
+
+TEST(overlap_last)
+{
+	overlap(_metadata, TM_OVERLAP_LAST);
+}
+
+TEST(rexmit_delivered)
+{
+	struct tu *u = tu_new(NULL);
+
+	hs(u, IC, IS);
+	cdata(u, 0, "hello", 0);
+	tu_log(u);
+	cdata(u, 0, "hello", 0);
+	LOG_EQ(u, "REXMIT cli SND 0+5\n"
+		  "PKT_IN cli SND\n"
+		  "REXMIT svr RCV 0+5\n"
+		  "PKT_IN svr RCV\n");
+	/* Delivered bytes are final and not compared. */
+	cdata(u, 0, "HELLO", 0);
+	LOG_EQ(u, "REXMIT cli SND 0+5\n"
+		  "PKT_IN cli SND\n"
+		  "REXMIT svr RCV 0+5\n"
+		  "PKT_IN svr RCV\n");
+	/* Partly new: the new part enters the stream. */
+	cdata(u, 2, "LLOworld", 0);
+	LOG_EQ(u, "REXMIT cli SND 2+8\n"
+		  "PKT_IN cli SND\n"
+		  "data svr 5+5\n"
+		  "NEW_DATA svr NULL 5+5\n"
+		  "REXMIT svr RCV 2+8\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("helloworld", tu_rx(u, 1, SVR));
+	EXPECT_EQ(3 * 2, u->count[TM_EV_REXMIT]);
+	EXPECT_EQ(3, tu_stat(u, TM_STAT_REXMIT));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_OVERLAP_DIFF));
+	TU_DONE(u);
+}
+
+TEST(seq_wraparound)
+{
+	struct tu *u = tu_new(NULL);
+
+	/* Client stream: bytes 0..14 at 0xfffffff1.., crossing 0 at 15 */
+	hs(u, 0xfffffff0, 0xfffffffe);
+	cdata(u, 0, "0123456789", 0);
+	cdata(u, 10, "abcdefghij", 0);
+	EXPECT_EQ(0, ic + 1 + 15);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 0+10\n"
+		  "NEW_DATA svr NULL 0+10\n"
+		  "PKT_IN svr RCV\n"
+		  "PKT_IN cli SND\n"
+		  "data svr 10+10\n"
+		  "NEW_DATA svr NULL 10+10\n"
+		  "PKT_IN svr RCV\n");
+	/* Reordered across 0: third, second, first */
+	cdata(u, 40, "KLMNO", 0);
+	cdata(u, 30, "ABCDEFGHIJ", 0);
+	cdata(u, 20, "klmnopqrst", 0);
+	EXPECT_STREQ("0123456789abcdefghijklmnopqrstABCDEFGHIJKLMNO",
+		     tu_rx(u, 1, SVR));
+	/* Server stream: starts at 0xffffffff, its second byte at 0 */
+	sdata(u, 3, "def", 0);
+	sdata(u, 0, "abc", 0);
+	EXPECT_STREQ("abcdef", tu_rx(u, 1, CLI));
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	/* and a FIN handshake across it */
+	TX(u, .from = CLI, .flags = FIN | ACK, .seq = ic + 1 + 45, .ack = is + 7);
+	TX(u, .from = SVR, .flags = FIN | ACK, .seq = is + 7, .ack = ic + 47);
+	TX(u, .from = CLI, .flags = ACK, .seq = ic + 47, .ack = is + 8);
+	EXPECT_STREQ("TIME_WAIT CLOSED", tu_states(u));
+	TU_DONE(u);
+}
+
+TEST(big_segments_split)
+{
+	struct tu *u = tu_new(NULL);
+	static char big[5000], all[5101];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = 'A' + i % 26;
+	hs(u, IC, IS);
+	cdata(u, 100, big, sizeof(big));
+	/* pieces of at most 2 KiB with their headers */
+	EXPECT_EQ(3 * SEG + 5000, mos_tm_ooo_bytes(u->t));
+	EXPECT_EQ(2048 - SEG, TM_SEG_MAX);
+	tu_log(u);
+	memset(all, '.', 100);
+	cdata(u, 0, all, 100);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 0+100\n"
+		  "data svr 100+2032\n"
+		  "data svr 2132+2032\n"
+		  "data svr 4164+936\n"
+		  "NEW_DATA svr NULL 0+5100\n"
+		  "PKT_IN svr RCV\n");
+	memcpy(all + 100, big, sizeof(big));
+	EXPECT_STREQ(all, tu_rx(u, 1, SVR));
+	TU_DONE(u);
+}
+
+TEST(fin_out_of_order)
+{
+	struct tu *u = tu_new(NULL);
+
+	hs(u, IC, IS);
+	/* The FIN comes before the bytes ahead of it. */
+	TX(u, .from = CLI, .flags = FIN | ACK, .seq = ic + 6, .ack = is + 1);
+	LOG_EQ(u, "STATE_CHANGE cli SND ESTABLISHED>FIN_WAIT_1\n"
+		  "PKT_IN cli SND\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("FIN_WAIT_1 ESTABLISHED", tu_states(u));
+	cdata(u, 0, "hello", 0);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 0+5\n"
+		  "STATE_CHANGE svr RCV ESTABLISHED>CLOSE_WAIT\n"
+		  "NEW_DATA svr NULL 0+5\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("hello", tu_rx(u, 1, SVR));
+	TU_DONE(u);
+}
+
+TEST(buf_side_gap)
+{
+	struct tm_table_cfg cfg = { .buf_side = 100 };
+	struct tu *u = tu_new(&cfg);
+	char b[41], d[41];
+
+	memset(b, 'B', 40);
+	memset(d, 'D', 40);
+	hs(u, IC, IS);
+	cdata(u, 10, b, 40);
+	EXPECT_EQ(SEG + 40, mos_tm_ooo_bytes(u->t));
+	tu_log(u);
+	/* It does not fit: what is stored goes, holes as gaps, then it. */
+	cdata(u, 60, d, 40);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL buf_side 60+40\n"
+		  "ERROR svr NULL gap 0+10\n"
+		  "data svr 10+40\n"
+		  "ERROR svr NULL gap 50+10\n"
+		  "data svr 60+40\n"
+		  "NEW_DATA svr NULL 0+100\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	/* Later bytes flow as usual; the hole's bytes come too late. */
+	cdata(u, 100, "after", 0);
+	cdata(u, 0, "0123456789", 0);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 100+5\n"
+		  "NEW_DATA svr NULL 100+5\n"
+		  "PKT_IN svr RCV\n"
+		  "REXMIT cli SND 0+10\n"
+		  "PKT_IN cli SND\n"
+		  "REXMIT svr RCV 0+10\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("##########BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+		     "##########DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDafter",
+		     tu_rx(u, 1, SVR));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_BUF_SIDE));
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_GAPS));
+	EXPECT_EQ(20, tu_stat(u, TM_STAT_GAP_BYTES));
+	EXPECT_EQ(85, tu_stat(u, TM_STAT_BYTES_C2S));
+
+	/* A segment larger than the whole store, after a hole */
+	cdata(u, 205, "x", 0);
+	{
+		static char big[200];
+
+		memset(big, 'Z', sizeof(big));
+		cdata(u, 110, big, sizeof(big));
+	}
+	EXPECT_EQ(2, u->errs[TM_ERR_BUF_SIDE]);
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	EXPECT_EQ(310, u->rxlen[1][SVR]);
+	/* the stored byte was seen first */
+	EXPECT_EQ('x', tu_rx(u, 1, SVR)[205]);
+	EXPECT_EQ('Z', tu_rx(u, 1, SVR)[206]);
+	TU_DONE(u);
+}
+
+TEST(buf_side_partial)
+{
+	struct tm_table_cfg cfg = { .buf_side = 2 * 2048 };
+	struct tu *u = tu_new(&cfg);
+	static char big[5000];
+
+	memset(big, 'q', sizeof(big));
+	hs(u, IC, IS);
+	/* Two pieces fit, the third does not. */
+	cdata(u, 1, big, sizeof(big));
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL buf_side 1+5000\n"
+		  "ERROR svr NULL gap 0+1\n"
+		  "data svr 1+2032\n"
+		  "data svr 2033+2032\n"
+		  "data svr 4065+936\n"
+		  "NEW_DATA svr NULL 0+5001\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	TU_DONE(u);
+}
+
+TEST(nomem_gap)
+{
+	struct tu *u = tu_new(NULL);
+	static char big[3000], want[3021];
+
+	/* tm_user_fail_alloc counts from 0 in each test (a fresh child). */
+	hs(u, IC, IS);
+	memset(big, 'm', sizeof(big));
+	/* 1st allocation fine, 2nd fails: the first piece stays. */
+	tm_user_fail_alloc = 2;
+	cdata(u, 10, big, sizeof(big));
+	tm_user_fail_alloc = 0;
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL nomem 10+3000\n"
+		  "ERROR svr NULL gap 0+10\n"
+		  "data svr 10+2032\n"
+		  "data svr 2042+968\n"
+		  "NEW_DATA svr NULL 0+3010\n"
+		  "PKT_IN svr RCV\n");
+	/* Every allocation fails. */
+	tm_user_fail_alloc = 1;
+	cdata(u, 3015, "world", 0);
+	tm_user_fail_alloc = 0;
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL nomem 3015+5\n"
+		  "ERROR svr NULL gap 3010+5\n"
+		  "data svr 3015+5\n"
+		  "NEW_DATA svr NULL 3010+10\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_NOMEM));
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	memset(want, '#', 10);
+	memset(want + 10, 'm', 3000);
+	memcpy(want + 3010, "#####world", 10);
+	EXPECT_STREQ(want, tu_rx(u, 1, SVR));
+	TU_DONE(u);
+}
+
+TEST(nomem_often)
+{
+	struct tu *u = tu_new(NULL);
+	unsigned int i;
+
+	/* Every third allocation fails, flows and pieces: no crash, no
+	 * leak, every byte delivered or reported.
+	 */
+	tm_user_fail_alloc = 3;
+	for (i = 0; i < 30; i++) {
+		tu_conn(u, 4, "10.0.0.1", 30000 + i, "10.0.0.2", 80);
+		hs(u, IC, IS);
+		cdata(u, 7, "late", 0);
+		cdata(u, 3, "mid", 0);
+		cdata(u, 0, "abc", 0);
+		sdata(u, 2, "yz", 0);
+		TX(u, .from = CLI, .flags = RST, .seq = ic + 12);
+	}
+	tm_user_fail_alloc = 0;
+	EXPECT_LT(0, tu_stat(u, TM_STAT_NOMEM));
+	TU_DONE(u);
+}
+
+TEST(buf_total_across_flows)
+{
+	struct tm_table_cfg cfg = { .buf_total = 2 * (SEG + 100) - 1 };
+	struct tu *u = tu_new(&cfg);
+	static char a[100], b[100];
+
+	memset(a, 'a', sizeof(a));
+	memset(b, 'b', sizeof(b));
+	hs(u, IC, IS);
+	cdata(u, 1, a, sizeof(a));
+	EXPECT_EQ(SEG + 100, mos_tm_ooo_bytes(u->t));
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	hs(u, IC, IS);
+	cdata(u, 1, b, sizeof(b));
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL buf_total 1+100\n"
+		  "ERROR svr NULL gap 0+1\n"
+		  "data svr 1+100\n"
+		  "NEW_DATA svr NULL 0+101\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_BUF_TOTAL));
+	/* The first flow's store is intact; filling it frees it. */
+	EXPECT_EQ(SEG + 100, mos_tm_ooo_bytes(u->t));
+	tu_conn(u, 4, "10.0.0.1", 40000, "10.0.0.2", 80);
+	cdata(u, 0, "0", 0);
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	EXPECT_EQ('0', tu_rx(u, 1, SVR)[0]);
+	EXPECT_EQ(101, strlen(tu_rx(u, 1, SVR)));
+	TU_DONE(u);
+}
+
+TEST(timeout_delivers_store)
+{
+	struct tm_table_cfg cfg = { .timeout[TM_ESTABLISHED] = 10 };
+	struct tu *u = tu_new(&cfg);
+
+	hs(u, IC, IS);
+	cdata(u, 5, "world", 0);
+	sdata(u, 1, "b", 0);
+	tu_log(u);
+	EXPECT_EQ(1, tu_expire(u, u->now + 10 * TU_NS, ~0U));
+	LOG_EQ(u, "TIMEOUT cli NULL\n"
+		  "ERROR cli NULL gap 0+1\n"
+		  "data cli 1+1\n"
+		  "NEW_DATA cli NULL 0+2\n"
+		  "ERROR svr NULL gap 0+5\n"
+		  "data svr 5+5\n"
+		  "NEW_DATA svr NULL 0+10\n"
+		  "CONN_END cli RCV timeout\n"
+		  "CONN_END svr RCV timeout\n");
+	EXPECT_STREQ("#####world", tu_rx(u, 1, SVR));
+	EXPECT_STREQ("#b", tu_rx(u, 1, CLI));
+	TU_DONE(u);
+}
+
+TEST(rst_delivers_store)
+{
+	struct tu *u = tu_new(NULL);
+
+	hs(u, IC, IS);
+	cdata(u, 5, "world", 0);
+	tu_log(u);
+	TX(u, .from = CLI, .flags = RST, .seq = ic + 1);
+	LOG_EQ(u, "STATE_CHANGE cli SND ESTABLISHED>CLOSED\n"
+		  "PKT_IN cli SND\n"
+		  "CONN_END cli SND rst\n"
+		  "ERROR svr NULL gap 0+5\n"
+		  "data svr 5+5\n"
+		  "STATE_CHANGE svr RCV ESTABLISHED>CLOSED\n"
+		  "NEW_DATA svr NULL 0+10\n"
+		  "PKT_IN svr RCV\n"
+		  "CONN_END svr RCV rst\n");
+	TU_DONE(u);
+}
+
+TEST(data_after_fin)
+{
+	struct tu *u = tu_new(NULL);
+
+	hs(u, IC, IS);
+	cdata(u, 0, "hello", 0);
+	TX(u, .from = CLI, .flags = FIN | ACK, .seq = ic + 6, .ack = is + 1);
+	EXPECT_STREQ("FIN_WAIT_1 CLOSE_WAIT", tu_states(u));
+	tu_log(u);
+	/* Bytes past the FIN: the receiver ignores them, so does the
+	 * stream, in order or not.
+	 */
+	TX(u, .from = CLI, .flags = ACK, .seq = ic + 7, .ack = is + 1,
+	   .data = "evil");
+	TX(u, .from = CLI, .flags = ACK, .seq = ic + 20, .ack = is + 1,
+	   .data = "evil");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL oow 5+4\n"
+		  "PKT_IN svr RCV\n"
+		  "PKT_IN cli SND\n"
+		  "ERROR svr NULL oow 18+4\n"
+		  "PKT_IN svr RCV\n");
+	/* A FIN sent again, and a pure ACK after it, are fine. */
+	TX(u, .from = CLI, .flags = FIN | ACK, .seq = ic + 6, .ack = is + 1);
+	TX(u, .from = CLI, .flags = ACK, .seq = ic + 7, .ack = is + 1);
+	LOG_EQ(u, "REXMIT cli SND 5+0\n"
+		  "PKT_IN cli SND\n"
+		  "REXMIT svr RCV 5+0\n"
+		  "PKT_IN svr RCV\n"
+		  "PKT_IN cli SND\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("hello", tu_rx(u, 1, SVR));
+	/* The server closes: LAST_ACK, then CLOSED */
+	TX(u, .from = SVR, .flags = FIN | ACK, .seq = is + 1, .ack = ic + 7);
+	TX(u, .from = CLI, .flags = ACK, .seq = ic + 7, .ack = is + 2);
+	EXPECT_STREQ("TIME_WAIT CLOSED", tu_states(u));
+	EXPECT_STREQ("hello", tu_rx(u, 1, SVR));
+	EXPECT_EQ(5, tu_stat(u, TM_STAT_BYTES_C2S));
+	TU_DONE(u);
+}
+
+TEST(stored_pieces_overlap_chain)
+{
+	struct tu *u = tu_new(NULL);
+
+	hs(u, IC, IS);
+	cdata(u, 10, "abcd", 0);
+	cdata(u, 20, "klmn", 0);
+	/* covers the end of one, the gap, the start of the other */
+	cdata(u, 12, "cdefghijkl", 0);
+	EXPECT_EQ(3 * SEG + 14, mos_tm_ooo_bytes(u->t));
+	/* covers everything, with the same bytes */
+	cdata(u, 0, "0123456789abcdefghijklmn", 0);
+	EXPECT_STREQ("0123456789abcdefghijklmn", tu_rx(u, 1, SVR));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_OVERLAP_DIFF));
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	TU_DONE(u);
+}
+
 TEST_HARNESS_MAIN

@@ -412,11 +412,16 @@ void tu_input_raw(struct tu *u, const u8 *pkt, unsigned int len, u8 family,
 
 void tu_input(struct tu *u, const struct tu_pkt *pk)
 {
-	u8 buf[4096];
-	unsigned int n = tu_build(buf, sizeof(buf), u, pk);
+	unsigned int len = pk->len ? pk->len : pk->data ? strlen(pk->data) : 0;
+	unsigned int size = 40 + 60 + len, n;
+	u8 *buf = malloc(size);
 
+	if (!buf)
+		abort();
+	n = tu_build(buf, size, u, pk);
 	tu_input_raw(u, buf, n, pk->family ? pk->family : u->family,
 		     pk->in_flags);
+	free(buf);
 }
 
 const char *tu_log(struct tu *u)

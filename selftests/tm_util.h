@@ -7,8 +7,8 @@
  * any overread), and compares what the core reported with what it
  * expects, as text: one line per event and per data callback, e.g.
  *
- *	CONN_START cli SND
  *	STATE_CHANGE cli SND CLOSED>SYN_SENT
+ *	CONN_START cli SND
  *	PKT_IN cli SND
  *	data svr 0+5
  *	NEW_DATA svr NULL 0+5

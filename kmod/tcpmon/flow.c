@@ -513,7 +513,8 @@ static struct tm_flow *tm_lookup(struct tm_table *t, const struct tm_pkt *p,
 /**
  * tm_flow_new() - create and insert the flow of a packet, locked
  * @t: table
- * @p: the packet that opens it
+ * @src: the packet that opens it, for the events it may raise
+ * @p: its headers
  * @hash: tm_hash() of @p
  * @client: which end of @p is the client: %TM_CLI for its sender
  * @now: time, ns
@@ -522,8 +523,9 @@ static struct tm_flow *tm_lookup(struct tm_table *t, const struct tm_pkt *p,
  * Return: the new flow with its lock held, or NULL (limit, memory, or a
  * flow for the same connection inserted meanwhile by another CPU).
  */
-static struct tm_flow *tm_flow_new(struct tm_table *t, const struct tm_pkt *p,
-				   u32 hash, int client, u64 now)
+static struct tm_flow *tm_flow_new(struct tm_table *t, const struct tm_src *src,
+				   const struct tm_pkt *p, u32 hash, int client,
+				   u64 now)
 {
 	spinlock_t *lock = &t->locks[hash & t->lock_mask];
 	struct tm_flow *f, *o;
@@ -531,14 +533,14 @@ static struct tm_flow *tm_flow_new(struct tm_table *t, const struct tm_pkt *p,
 	if (atomic_inc_return(&t->nflows) > (int)t->cfg.max_flows) {
 		atomic_dec(&t->nflows);
 		tm_stat_inc(t, TM_STAT_FLOW_LIMIT);
-		tm_error(t, NULL, 0, TM_ERR_FLOW_LIMIT, 0, 0, NULL, p);
+		tm_error(t, NULL, 0, TM_ERR_FLOW_LIMIT, 0, 0, src, p);
 		return NULL;
 	}
 	f = tm_alloc_flow(t->cache);
 	if (!f) {
 		atomic_dec(&t->nflows);
 		tm_stat_inc(t, TM_STAT_NOMEM);
-		tm_error(t, NULL, 0, TM_ERR_NOMEM, 0, 0, NULL, p);
+		tm_error(t, NULL, 0, TM_ERR_NOMEM, 0, 0, src, p);
 		return NULL;
 	}
 
@@ -669,7 +671,7 @@ void mos_tm_input(struct tm_table *t, const struct tm_src *src,
 			tm_orphan(t, src, p);
 			return;
 		}
-		f = tm_flow_new(t, p, hash, s, now);
+		f = tm_flow_new(t, src, p, hash, s, now);
 		if (!f) {
 			/* Lost a race to another CPU: take its flow. */
 			f = tm_lookup(t, p, hash, &s);

@@ -15,8 +15,8 @@
 
 #include "tm_port.h"
 
-/**
- * typedef tm_read_t - read bytes of a packet
+/*
+ * tm_read_t - read bytes of a packet
  * @pkt: the packet, as the caller knows it (an skb, a buffer)
  * @off: offset from the IP header
  * @len: number of bytes wanted
@@ -163,6 +163,18 @@ enum tm_hook {
 
 /**
  * enum tm_state - TCP state of one side, as the monitor infers it
+ * @TM_CLOSED: no connection, or closed (FIN handshake done, or an RST)
+ * @TM_LISTEN: the server side before the client's SYN reached it
+ * @TM_SYN_SENT: sent a SYN
+ * @TM_SYN_RCVD: received a SYN
+ * @TM_ESTABLISHED: handshake complete
+ * @TM_FIN_WAIT_1: sent a FIN
+ * @TM_FIN_WAIT_2: its FIN was acknowledged
+ * @TM_CLOSE_WAIT: received the peer's FIN
+ * @TM_CLOSING: sent a FIN, then received the peer's before the ACK of its own
+ * @TM_LAST_ACK: sent its FIN after the peer's
+ * @TM_TIME_WAIT: both FINs done, its own acknowledged
+ * @TM_NSTATES: number of states
  *
  * The values are those of mOS's enum tcpstate.
  */
@@ -349,6 +361,7 @@ struct tm_half {
 #define TM_HF_RCV_SYNCED	0x40	/* @rcv_nxt is known */
 #define TM_HF_FIN_RCVD		0x80	/* the peer's FIN entered the stream */
 #define TM_HF_SND_SYNCED	0x100	/* @snd_end is known */
+#define TM_HF_ENDED		0x200	/* CONN_END raised: no second start */
 
 /**
  * struct tm_flow - one TCP connection, both sides

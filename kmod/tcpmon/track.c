@@ -34,8 +34,9 @@
  * side, the highest sequence number it sent (&tm_half.snd_end), the right
  * edge of the window its peer granted (&tm_half.snd_maxend) and the
  * largest window it advertised (&tm_half.snd_maxwin).  A segment is in the
- * window when it starts at or before the granted edge and ends after
- * snd_end minus the receiver's largest window.  A segment outside it is
+ * window when it starts at or before the granted edge, ends after
+ * snd_end minus the receiver's largest window, and ends at or before the
+ * sender's FIN.  A segment outside it is
  * ignored, except for PKT_IN, and reported (%TM_ERR_OOW): the receiver
  * would drop it, and bytes an attacker sends there must not reach the
  * stream.  Window scaling applies when both SYNs carried the option; the
@@ -110,7 +111,7 @@ static void tm_start(struct tm_table *t, struct tm_flow *f, unsigned int side,
 		     unsigned int hook, const struct tm_src *src,
 		     const struct tm_pkt *p)
 {
-	if (f->half[side].flags & TM_HF_STARTED)
+	if (f->half[side].flags & (TM_HF_STARTED | TM_HF_ENDED))
 		return;
 	f->half[side].flags |= TM_HF_STARTED;
 	tm_emit(t, f, TM_EV_CONN_START, hook, side, src, p);
@@ -130,17 +131,47 @@ static void tm_end(struct tm_table *t, struct tm_flow *f, unsigned int side,
 	if (!(f->half[side].flags & TM_HF_STARTED))
 		return;
 	f->half[side].flags &= ~TM_HF_STARTED;
+	f->half[side].flags |= TM_HF_ENDED;
 	tm_emit_ev(t, f, &ev, src, p);
 }
 
 static u64 tm_stream_off(const struct tm_half *r, u32 seq)
 {
+	u32 nxt = r->rcv_nxt;
 	s64 off;
 
 	if (!(r->flags & TM_HF_RCV_SYNCED))
 		return 0;
-	off = (s64)r->rcv_off + (s32)(seq - r->rcv_nxt);
+	/* The peer's FIN took a sequence number, and no stream offset. */
+	if ((r->flags & TM_HF_FIN_RCVD) && !tm_after(seq, nxt - 1))
+		nxt--;
+	off = (s64)r->rcv_off + (s32)(seq - nxt);
 	return off < 0 ? 0 : off;
+}
+
+/**
+ * tm_new_data() - raise NEW_DATA for bytes that entered a stream
+ * @t: table
+ * @f: flow, locked
+ * @side: receiving side
+ * @off0: its stream offset before them
+ * @src: the packet, or NULL
+ * @p: its headers, or NULL
+ */
+static void tm_new_data(struct tm_table *t, struct tm_flow *f,
+			unsigned int side, u64 off0, const struct tm_src *src,
+			const struct tm_pkt *p)
+{
+	struct tm_ev ev = {
+		.type = TM_EV_NEW_DATA,
+		.hook = TM_HK_NULL,
+		.side = side,
+		.off = off0,
+		.len = (u32)(f->half[side].rcv_off - off0),
+	};
+
+	if (f->half[side].rcv_off != off0)
+		tm_emit_ev(t, f, &ev, src, p);
 }
 
 static void tm_rexmit(struct tm_table *t, struct tm_flow *f,
@@ -156,6 +187,21 @@ static void tm_rexmit(struct tm_table *t, struct tm_flow *f,
 	};
 
 	tm_emit_ev(t, f, &ev, src, p);
+}
+
+/**
+ * tm_acks_syn() - does an acknowledgment number cover a side's SYN?
+ * @h: the side that sent the SYN
+ * @ack: acknowledgment number
+ *
+ * Return: true when @ack acknowledges the SYN and nothing the side did not
+ * send (RFC 9293 3.10.7.3: SND.UNA < SEG.ACK =< SND.NXT): the SYN alone,
+ * or the SYN and its data (TCP Fast Open).
+ */
+static bool tm_acks_syn(const struct tm_half *h, u32 ack)
+{
+	return (h->flags & TM_HF_SYN_SENT) && tm_after(ack, h->isn) &&
+	       !tm_after(ack, h->snd_end);
 }
 
 /**
@@ -175,7 +221,7 @@ static unsigned int tm_rst_check(const struct tm_flow *f, unsigned int s,
 
 	if (R->state == TM_SYN_SENT)
 		return (p->tcp_flags & TM_TCPF_ACK) &&
-		       p->ack_seq == R->isn + 1 ? TM_ERR_NONE : TM_ERR_RST_OOW;
+		       tm_acks_syn(R, p->ack_seq) ? TM_ERR_NONE : TM_ERR_RST_OOW;
 	if (!(R->flags & TM_HF_RCV_SYNCED) || p->seq == R->rcv_nxt)
 		return TM_ERR_NONE;
 	win = 65535;
@@ -201,6 +247,9 @@ static bool tm_in_window(const struct tm_flow *f, unsigned int s,
 {
 	const struct tm_half *S = &f->half[s], *R = &f->half[!s];
 
+	/* Nothing follows a FIN: the receiver drops bytes past it. */
+	if ((S->flags & TM_HF_FIN_SENT) && tm_after(end, S->fin_seq + 1))
+		return false;
 	if (f->flags & TM_FF_MIDSTREAM)
 		return true;
 	if ((S->flags & TM_HF_WIN_KNOWN) && tm_after(p->seq, S->snd_maxend))
@@ -310,10 +359,18 @@ void tm_track_end(struct tm_table *t, struct tm_flow *f, unsigned int reason)
 		tm_stat_inc(t, TM_STAT_TIMEOUTS);
 		tm_emit(t, f, TM_EV_TIMEOUT, TM_HK_NULL, TM_CLI, NULL, NULL);
 	}
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 2; i++) {
+		u64 off0 = f->half[i].rcv_off;
+
 		tm_reasm_flush(t, f, i, NULL, NULL);
+		tm_new_data(t, f, i, off0, NULL, NULL);
+	}
+	/* A side whose TIME_WAIT ran out ended with its FIN handshake. */
 	for (i = 0; i < 2; i++)
-		tm_end(t, f, i, TM_HK_RCV, reason, NULL, NULL);
+		tm_end(t, f, i, TM_HK_RCV,
+		       reason == TM_END_TIMEOUT &&
+		       f->half[i].state == TM_TIME_WAIT ? TM_END_FIN : reason,
+		       NULL, NULL);
 }
 
 /**
@@ -347,7 +404,11 @@ static bool tm_sender(struct tm_table *t, struct tm_flow *f, unsigned int s,
 	}
 
 	if (fl & TM_TCPF_SYN) {
-		if (!(S->flags & TM_HF_SYN_SENT)) {
+		/* A first SYN opens a side; an established or closed side
+		 * (picked up mid-stream, or ended) takes none.
+		 */
+		if (!(S->flags & (TM_HF_SYN_SENT | TM_HF_ENDED)) &&
+		    S->state <= TM_SYN_RCVD) {
 			S->isn = p->seq;
 			S->snd_end = end;
 			S->flags |= TM_HF_SYN_SENT | TM_HF_SND_SYNCED;
@@ -359,13 +420,13 @@ static bool tm_sender(struct tm_table *t, struct tm_flow *f, unsigned int s,
 				tm_set_state(t, f, s, TM_HK_SND, TM_SYN_SENT,
 					     src, p);
 				tm_start(t, f, s, TM_HK_SND, src, p);
-			} else if (S->state == TM_LISTEN ||
-				   S->state == TM_CLOSED) {
+			} else if (S->state == TM_LISTEN) {
+				/* Not CLOSED: a side that closed stays so. */
 				tm_set_state(t, f, s, TM_HK_SND, TM_SYN_RCVD,
 					     src, p);
 				tm_start(t, f, s, TM_HK_SND, src, p);
 			}
-		} else if (p->seq == S->isn) {
+		} else if ((S->flags & TM_HF_SYN_SENT) && p->seq == S->isn) {
 			*rexmit = true;
 		} else if (!(fl & TM_TCPF_ACK) && S->state == TM_SYN_SENT &&
 			   !R->rcv_off) {
@@ -451,12 +512,15 @@ static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
 		tm_start(t, f, r, TM_HK_RCV, src, p);
 
 	if ((fl & (TM_TCPF_SYN | TM_TCPF_ACK)) == TM_TCPF_SYN) {
-		if (R->state == TM_LISTEN || R->state == TM_CLOSED ||
-		    R->state == TM_SYN_SENT || !(R->flags & TM_HF_RCV_SYNCED)) {
+		/* A side that closed stays closed: only its flow's end (reuse,
+		 * timeout) makes room for a new connection.
+		 */
+		if (R->state == TM_LISTEN || R->state == TM_SYN_SENT ||
+		    (R->state != TM_CLOSED && !(R->flags & TM_HF_RCV_SYNCED))) {
 			R->rcv_nxt = dseq;
 			R->flags |= TM_HF_RCV_SYNCED;
 		}
-		if (R->state == TM_LISTEN || R->state == TM_CLOSED) {
+		if (R->state == TM_LISTEN) {
 			tm_set_state(t, f, r, TM_HK_RCV, TM_SYN_RCVD, src, p);
 			tm_start(t, f, r, TM_HK_RCV, src, p);
 		} else if (R->state == TM_SYN_SENT) {
@@ -470,7 +534,7 @@ static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
 			R->flags |= TM_HF_RCV_SYNCED;
 		}
 		if ((R->state == TM_SYN_SENT || R->state == TM_SYN_RCVD) &&
-		    p->ack_seq == R->isn + 1) {
+		    tm_acks_syn(R, p->ack_seq)) {
 			tm_set_state(t, f, r, TM_HK_RCV, TM_ESTABLISHED, src, p);
 			setup = true;
 		}
@@ -494,14 +558,16 @@ static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
 	if (setup)
 		tm_emit(t, f, TM_EV_CONN_SETUP, TM_HK_RCV, r, src, p);
 
-	if (plen) {
-		if (!(R->flags & TM_HF_RCV_SYNCED)) {
-			R->rcv_nxt = dseq;
-			R->flags |= TM_HF_RCV_SYNCED;
-		}
+	/* Mid-stream, a side learns where its stream is from its first
+	 * payload or FIN.
+	 */
+	if ((plen || (fl & TM_TCPF_FIN)) && !(R->flags & TM_HF_RCV_SYNCED)) {
+		R->rcv_nxt = dseq;
+		R->flags |= TM_HF_RCV_SYNCED;
+	}
+	if (plen)
 		tm_reasm_data(t, f, r, src, p, dseq, p->l4off + p->doff, plen,
 			      rx);
-	}
 
 	/* The sender's FIN, once the stream has reached it */
 	if ((S->flags & TM_HF_FIN_SENT) && !(R->flags & TM_HF_FIN_RCVD) &&
@@ -569,30 +635,21 @@ void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
 				R->flags |= TM_HF_RST_PENDING;
 			tm_error(t, f, r, rst_err, roff, 0, src, p);
 		}
-	} else if (!ok) {
+	} else if (!ok || (plen && (R->flags & TM_HF_ENDED))) {
+		/* Outside the window, or bytes for a side that has ended */
 		tm_stat_inc(t, TM_STAT_OOW);
 		tm_error(t, f, r, TM_ERR_OOW, roff, plen, src, p);
 	} else {
 		tm_receiver(t, f, r, src, p, &rx, &r_closed);
 	}
-	if (R->rcv_off != off0) {
-		struct tm_ev ev = {
-			.type = TM_EV_NEW_DATA,
-			.hook = TM_HK_NULL,
-			.side = r,
-			.off = off0,
-			.len = (u32)(R->rcv_off - off0),
-		};
-
-		tm_emit_ev(t, f, &ev, src, p);
-	}
+	if (r_closed)
+		tm_reasm_flush(t, f, r, src, p);
+	tm_new_data(t, f, r, off0, src, p);
 	if (rexmit)
 		tm_rexmit(t, f, TM_HK_RCV, r, roff, plen, src, p);
 	tm_emit(t, f, TM_EV_PKT_IN, TM_HK_RCV, r, src, p);
-	if (r_closed) {
-		tm_reasm_flush(t, f, r, src, p);
+	if (r_closed)
 		tm_set_state(t, f, r, TM_HK_RCV, TM_CLOSED, src, p);
-	}
 	if (R->state == TM_CLOSED)
 		tm_end(t, f, r, TM_HK_RCV,
 		       (fl & TM_TCPF_RST) ? TM_END_RST : TM_END_FIN, src, p);
