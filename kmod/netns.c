@@ -43,6 +43,11 @@
 
 unsigned int mos_net_id __read_mostly;
 
+static unsigned int max_flows;
+module_param(max_flows, uint, 0644);
+MODULE_PARM_DESC(max_flows,
+		 "Flows tracked per namespace at most, from the next enable on (default 0: one per 16 KiB of RAM, 4096 to 2^20)");
+
 static bool enable_init_net;
 module_param(enable_init_net, bool, 0444);
 MODULE_PARM_DESC(enable_init_net,
@@ -176,7 +181,9 @@ int mos_net_enable(struct net *net)
 	}
 	mos_net_stats_zero(mn);
 	memset(mn->tm_final, 0, sizeof(mn->tm_final));
-	cfg.max_flows = mos_net_default_flows();
+	cfg.max_flows = READ_ONCE(max_flows);
+	if (!cfg.max_flows || cfg.max_flows > (1U << 24))
+		cfg.max_flows = mos_net_default_flows();
 	t = mos_tm_table_new(&cfg, &mos_tm_ops, mn);
 	if (!t) {
 		err = -ENOMEM;

@@ -118,6 +118,27 @@ t_check "endpoint: IPv6 download" xfer down "$C" "$S" fd00:2::2 9021 "$a"
 expect "$S" "endpoint" 2 "$sb" "$sa"
 t_check "disable monitoring of the server" "$MOSCTL" -n "$S" ns disable
 
+# 4. The flow limit: two flows at most; the first two stay in TIME_WAIT,
+#    so the third connection's SYN finds the table full.
+t_check "unload mos.ko" mos_unload
+t_check "load mos.ko max_flows=2" mos_load max_flows=2
+t_check "enable monitoring of the router" "$MOSCTL" -n "$R" ns enable
+t_check "limit: first upload" xfer up "$C" "$S" 10.0.2.2 9030 "$a"
+t_check "limit: second upload" xfer up "$C" "$S" 10.0.2.2 9031 "$a"
+t_check "limit: third upload, not tracked" xfer up "$C" "$S" 10.0.2.2 9032 "$b"
+log "mos: $("$MOSCTL" -n "$R" -j stats)"
+t_eq "limit: flows created" 2 "$(mos_stat "$R" flows)"
+t_eq "limit: flows active" 2 "$(mos_stat "$R" flows_active)"
+n=$(mos_stat "$R" flow_limit)
+[ "${n:-0}" -ge 1 ] && t_ok "limit: SYNs refused by the full table ($n)" ||
+	t_fail "limit: SYNs refused by the full table" "flow_limit=$n"
+t_eq "limit: one ERROR per refused SYN" "$n" "$(mos_stat "$R" ev_error)"
+t_eq "limit: bytes of the tracked flows only" $((2 * sa)) "$(mos_stat "$R" bytes_c2s)"
+o=$(mos_stat "$R" orphans)
+[ "${o:-0}" -ge 10 ] && t_ok "limit: the third connection's packets are orphans ($o)" ||
+	t_fail "limit: the third connection's packets are orphans" "orphans=$o"
+t_check "disable monitoring of the router" "$MOSCTL" -n "$R" ns disable
+
 ns_cleanup
 t_check "unload mos.ko" mos_unload
 ktap_end
