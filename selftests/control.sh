@@ -37,7 +37,7 @@ ns_new "$M" && ns_new "$O" || exit 1
 for ns in "$M" "$O"; do
 	ip netns exec "$ns" iperf3 -s -D -1 >/dev/null 2>&1 || ip netns exec "$ns" iperf3 -s -D
 	wait_listen "$ns" 5201
-	ip netns exec "$ns" iperf3 -c 127.0.0.1 -t 600 -b 2M -l 1400 >/dev/null 2>&1 &
+	ip netns exec "$ns" iperf3 -c 127.0.0.1 -t 3600 -b 2M -l 1400 >/dev/null 2>&1 &
 	disown
 done
 
