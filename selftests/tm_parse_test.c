@@ -11,32 +11,16 @@
 #include "kselftest_harness.h"
 #include "tcpmon.h"
 
-struct buf {
-	const unsigned char *data;
-	unsigned int len;
-};
-
-static const void *buf_read(const void *pkt, unsigned int off,
-			    unsigned int len, void *tmp)
-{
-	const struct buf *b = pkt;
-
-	(void)tmp;
-	if (off > b->len || len > b->len - off)
-		return NULL;
-	return b->data + off;
-}
-
 /* Parse a heap copy of exactly @len bytes, so an overread is caught. */
 static enum tm_parse_res parse(const void *data, unsigned int len, u8 family,
 			       unsigned int flags, struct tm_pkt *p)
 {
 	unsigned char *copy = malloc(len ? len : 1);
-	struct buf b = { copy, len };
+	struct tm_flat b = { copy, len };
 	enum tm_parse_res r;
 
 	memcpy(copy, data, len);
-	r = mos_tm_parse(&b, len, family, flags, buf_read, p);
+	r = mos_tm_parse(&b, len, family, flags, tm_flat_read, p);
 	free(copy);
 	return r;
 }
@@ -314,7 +298,7 @@ static void opts(const u8 *opt, unsigned int optlen, struct tm_opts *o,
 {
 	unsigned char pkt[128], *copy;
 	struct tm_pkt p;
-	struct buf b;
+	struct tm_flat b;
 	unsigned int n;
 
 	n = put_ipv4(pkt, 5, IPPROTO_TCP, 40 + optlen, 0);
@@ -325,10 +309,10 @@ static void opts(const u8 *opt, unsigned int optlen, struct tm_opts *o,
 	memcpy(copy, pkt, n);
 	b.data = copy;
 	b.len = n;
-	*res = mos_tm_parse(&b, n, 4, 0, buf_read, &p);
+	*res = mos_tm_parse(&b, n, 4, 0, tm_flat_read, &p);
 	memset(o, 0xaa, sizeof(*o));
 	if (*res == TM_PKT_TCP)
-		mos_tm_parse_opts(&b, buf_read, &p, o);
+		mos_tm_parse_opts(&b, tm_flat_read, &p, o);
 	free(copy);
 }
 

@@ -19,33 +19,6 @@ static const char * const tu_end_names[] = {
 	"fin", "rst", "timeout", "reuse", "flush",
 };
 
-struct tu_buf {
-	const u8 *data;
-	unsigned int len;
-};
-
-static const void *tu_read(const void *pkt, unsigned int off,
-			   unsigned int len, void *tmp)
-{
-	const struct tu_buf *b = pkt;
-
-	(void)tmp;
-	if (off > b->len || len > b->len - off)
-		return NULL;
-	return b->data + off;
-}
-
-static int tu_copy(const void *src, unsigned int off, void *dst,
-		   unsigned int len)
-{
-	const struct tu_buf *b = src;
-
-	if (off > b->len || len > b->len - off)
-		return -EINVAL;
-	memcpy(dst, b->data + off, len);
-	return 0;
-}
-
 void tu_viol(struct tu *u, const char *fmt, ...)
 {
 	size_t n = strlen(u->viol);
@@ -389,12 +362,12 @@ void tu_input_raw(struct tu *u, const u8 *pkt, unsigned int len, u8 family,
 		  unsigned int in_flags)
 {
 	u8 *copy = malloc(len ? len : 1);
-	struct tu_buf b = { copy, len };
+	struct tm_flat b = { copy, len };
 	struct tm_src src = {
 		.pkt = &b,
 		.len = len,
-		.read = tu_read,
-		.copy = tu_copy,
+		.read = tm_flat_read,
+		.copy = tm_flat_copy,
 	};
 	enum tm_parse_res res;
 	struct tm_pkt p;
@@ -402,7 +375,7 @@ void tu_input_raw(struct tu *u, const u8 *pkt, unsigned int len, u8 family,
 	if (!copy)
 		abort();
 	memcpy(copy, pkt, len);
-	res = mos_tm_parse(&b, len, family, 0, tu_read, &p);
+	res = mos_tm_parse(&b, len, family, 0, tm_flat_read, &p);
 	if (res != TM_PKT_BAD)
 		mos_tm_input(u->t, &src, res, &p, u->now, in_flags);
 	else

@@ -66,11 +66,6 @@ struct fz_conn {
 	u32 nxt[2];	/* highest sequence number sent, plus one */
 };
 
-struct fz_buf {
-	const u8 *data;
-	unsigned int len;
-};
-
 static struct {
 	struct tm_table *t;
 	struct fz_conn conn[4];
@@ -91,28 +86,6 @@ static struct {
 static u8 pat(u32 seq, u16 port)
 {
 	return (u8)((seq * 2654435761U) >> 24) ^ (u8)seq ^ (u8)port;
-}
-
-static const void *fz_read(const void *pkt, unsigned int off,
-			   unsigned int len, void *tmp)
-{
-	const struct fz_buf *b = pkt;
-
-	(void)tmp;
-	if (off > b->len || len > b->len - off)
-		return NULL;
-	return b->data + off;
-}
-
-static int fz_copy(const void *src, unsigned int off, void *dst,
-		   unsigned int len)
-{
-	const struct fz_buf *b = src;
-
-	if (off > b->len || len > b->len - off)
-		return -1;
-	memcpy(dst, b->data + off, len);
-	return 0;
 }
 
 static void fz_data(void *priv, struct tm_flow *f, int side, u64 off,
@@ -250,12 +223,12 @@ static void fz_input(const u8 *pkt, unsigned int len, u8 family,
 		     unsigned int parse_flags, unsigned int in_flags)
 {
 	u8 *copy = malloc(len ? len : 1);
-	struct fz_buf b = { copy, len };
+	struct tm_flat b = { copy, len };
 	struct tm_src src = {
 		.pkt = &b,
 		.len = len,
-		.read = fz_read,
-		.copy = fz_copy,
+		.read = tm_flat_read,
+		.copy = tm_flat_copy,
 	};
 	enum tm_parse_res res;
 	struct tm_pkt p;
@@ -263,7 +236,7 @@ static void fz_input(const u8 *pkt, unsigned int len, u8 family,
 	FZ_CHECK(copy, "malloc");
 	memcpy(copy, pkt, len);
 	fz.now += 1000000;
-	res = mos_tm_parse(&b, len, family, parse_flags, fz_read, &p);
+	res = mos_tm_parse(&b, len, family, parse_flags, tm_flat_read, &p);
 	if (fz.verbose)
 		fprintf(stderr, "packet %u: %u -> %u flags %#x seq %u ack %u win %u len %u%s\n",
 			res, ntohs(p.sport), ntohs(p.dport), p.tcp_flags,

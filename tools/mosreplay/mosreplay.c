@@ -65,7 +65,6 @@
 #define ETH_P_IPV6	0x86dd
 #define ETH_P_8021Q	0x8100
 #define ETH_P_8021AD	0x88a8
-#define READ_ALIGN	8	/* alignment of headers handed to the core */
 
 /**
  * struct replay - the whole run
@@ -101,16 +100,6 @@ enum rec_kind {
 	REC_NON_IP,
 	REC_TRUNCATED,
 	REC_BAD,
-};
-
-/**
- * struct flat - a packet in one buffer, as the core's readers see it
- * @data: from the IP header on
- * @len: bytes captured from the IP header on
- */
-struct flat {
-	const u8 *data;
-	unsigned int len;
 };
 
 static void usage(FILE *f)
@@ -181,56 +170,6 @@ static int choice(const char *opt, const char *arg,
 	return -1;
 }
 
-/**
- * flat_read() - tm_read_t over a flat buffer
- * @pkt:	&struct flat
- * @off:	offset from the IP header
- * @len:	bytes wanted
- * @buf:	@len bytes, aligned for the header the caller reads
- *
- * The core reads headers through the pointer as structs (struct iphdr,
- * struct tcphdr): in the capture's buffer they are where the link header
- * put them (after 14 bytes of Ethernet, 2 bytes off), so a misaligned
- * header is copied into @buf, as skb_header_pointer() would.
- *
- * Return: @len bytes at @off, in the buffer or in @buf; NULL past the end.
- */
-static const void *flat_read(const void *pkt, unsigned int off,
-			     unsigned int len, void *buf)
-{
-	const struct flat *fl = pkt;
-	const u8 *at;
-
-	if (off > fl->len || len > fl->len - off)
-		return NULL;
-	at = fl->data + off;
-	if ((uintptr_t)at & (READ_ALIGN - 1)) {
-		memcpy(buf, at, len);
-		return buf;
-	}
-	return at;
-}
-
-/**
- * flat_copy() - tm_copy_t over a flat buffer
- * @src:	&struct flat
- * @off:	offset in it
- * @dst:	destination
- * @len:	bytes
- *
- * Return: 0, or -EINVAL past the end of the buffer.
- */
-static int flat_copy(const void *src, unsigned int off, void *dst,
-		     unsigned int len)
-{
-	const struct flat *fl = src;
-
-	if (off > fl->len || len > fl->len - off)
-		return -EINVAL;
-	memcpy(dst, fl->data + off, len);
-	return 0;
-}
-
 static unsigned int be16_at(const u8 *b)
 {
 	return (unsigned int)b[0] << 8 | b[1];
@@ -268,7 +207,7 @@ static bool ip_cut(const u8 *ip, unsigned int len)
  * Return: &enum rec_kind.
  */
 static enum rec_kind classify(int dlt, const struct pcap_pkthdr *h,
-			      const u8 *data, struct flat *fl)
+			      const u8 *data, struct tm_flat *fl)
 {
 	unsigned int cap = h->caplen, off, proto, tags;
 	bool cut = h->caplen < h->len;
@@ -357,11 +296,11 @@ static bool first_fragment(const u8 *ip, const struct tm_pkt *p)
  *
  * Return: &enum tm_parse_res; the family comes from the version nibble.
  */
-static enum tm_parse_res parse(const struct flat *fl, struct tm_pkt *p)
+static enum tm_parse_res parse(const struct tm_flat *fl, struct tm_pkt *p)
 {
 	u8 family = fl->len ? fl->data[0] >> 4 : 0;
 
-	return mos_tm_parse(fl, fl->len, family, 0, flat_read, p);
+	return mos_tm_parse(fl, fl->len, family, 0, tm_flat_read, p);
 }
 
 /**
@@ -432,7 +371,7 @@ static int csum_survey(const char *path, unsigned int *bad,
 	/* A read error ends the sample; the second pass reports it. */
 	while (*seen < CSUM_SAMPLE && pcap_next_ex(pc, &h, &data) == 1) {
 		struct tm_pkt p;
-		struct flat fl;
+		struct tm_flat fl;
 
 		if (classify(dlt, h, data, &fl) != REC_IP ||
 		    parse(&fl, &p) != TM_PKT_TCP || first_fragment(fl.data, &p))
@@ -480,11 +419,11 @@ static void on_data(void *priv, struct tm_flow *f, int side, u64 off,
 static void replay_record(struct replay *r, int dlt,
 			  const struct pcap_pkthdr *h, const u8 *data)
 {
-	struct tm_src src = { .read = flat_read, .copy = flat_copy };
+	struct tm_src src = { .read = tm_flat_read, .copy = tm_flat_copy };
 	unsigned int flags = 0;
 	enum tm_parse_res res;
 	struct tm_pkt p;
-	struct flat fl;
+	struct tm_flat fl;
 	u64 now;
 
 	r->n.packets++;

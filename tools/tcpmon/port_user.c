@@ -8,6 +8,7 @@
  * every Nth packet-path allocation fail, as GFP_ATOMIC can.
  */
 
+#include <stdint.h>
 #include <sys/random.h>
 #include "tcpmon.h"
 
@@ -55,6 +56,55 @@ void *tm_alloc_flow(struct kmem_cache *c)
 	if (tm_user_fail_alloc && ++tm_user_allocs % tm_user_fail_alloc == 0)
 		return NULL;
 	return calloc(1, c->size);
+}
+
+/**
+ * tm_flat_read() - tm_read_t over a &struct tm_flat
+ * @pkt:	&struct tm_flat
+ * @off:	offset from the IP header
+ * @len:	bytes wanted
+ * @buf:	@len bytes, aligned for the header the caller reads
+ *
+ * The core reads headers through the pointer as structs (struct iphdr,
+ * struct tcphdr): a misaligned header (after 14 bytes of Ethernet in a
+ * capture, say) is copied into @buf, as skb_header_pointer() would.
+ *
+ * Return: @len bytes at @off, in the buffer or in @buf; NULL past the end.
+ */
+const void *tm_flat_read(const void *pkt, unsigned int off, unsigned int len,
+			 void *buf)
+{
+	const struct tm_flat *fl = pkt;
+	const u8 *at;
+
+	if (off > fl->len || len > fl->len - off)
+		return NULL;
+	at = fl->data + off;
+	if ((uintptr_t)at & 7) {
+		memcpy(buf, at, len);
+		return buf;
+	}
+	return at;
+}
+
+/**
+ * tm_flat_copy() - tm_copy_t over a &struct tm_flat
+ * @src:	&struct tm_flat
+ * @off:	offset in it
+ * @dst:	destination
+ * @len:	bytes
+ *
+ * Return: 0, or -EINVAL past the end of the buffer.
+ */
+int tm_flat_copy(const void *src, unsigned int off, void *dst,
+		 unsigned int len)
+{
+	const struct tm_flat *fl = src;
+
+	if (off > fl->len || len > fl->len - off)
+		return -EINVAL;
+	memcpy(dst, fl->data + off, len);
+	return 0;
 }
 
 /**

@@ -181,6 +181,24 @@ typedef struct {
 } siphash_key_t;
 
 u64 siphash(const void *data, size_t len, const siphash_key_t *key);
+
+/**
+ * struct tm_flat - a packet in one buffer, from its IP header on
+ * @data: the bytes
+ * @len: how many
+ *
+ * With tm_flat_read() and tm_flat_copy(), the &struct tm_src of a packet
+ * held in memory (a capture record, a test's or a fuzzer's buffer).
+ */
+struct tm_flat {
+	const u8 *data;
+	unsigned int len;
+};
+
+const void *tm_flat_read(const void *pkt, unsigned int off, unsigned int len,
+			 void *buf);
+int tm_flat_copy(const void *src, unsigned int off, void *dst,
+		 unsigned int len);
 u64 siphash_3u32(u32 a, u32 b, u32 c, const siphash_key_t *key);
 #define __force
 #ifndef swap
