@@ -125,44 +125,6 @@ const char *mos_tm_err_name(unsigned int err)
 }
 
 /**
- * tm_emit_ev() - count an event and hand it to the user
- * @t: table
- * @f: flow, or NULL
- * @ev: the event
- * @src: the packet, or NULL
- * @p: its headers, or NULL
- */
-void tm_emit_ev(struct tm_table *t, struct tm_flow *f, struct tm_ev *ev,
-		const struct tm_src *src, const struct tm_pkt *p)
-{
-	tm_stat_inc(t, TM_STAT_EV + ev->type);
-	t->ops->event(t->priv, f, ev, src, p);
-}
-
-/**
- * tm_emit() - raise an event that carries no detail
- * @t: table
- * @f: flow, or NULL
- * @type: &enum tm_event
- * @hook: &enum tm_hook
- * @side: &enum tm_side
- * @src: the packet, or NULL
- * @p: its headers, or NULL
- */
-void tm_emit(struct tm_table *t, struct tm_flow *f, unsigned int type,
-	     unsigned int hook, unsigned int side, const struct tm_src *src,
-	     const struct tm_pkt *p)
-{
-	struct tm_ev ev = {
-		.type = type,
-		.hook = hook,
-		.side = side,
-	};
-
-	tm_emit_ev(t, f, &ev, src, p);
-}
-
-/**
  * tm_error() - raise %TM_EV_ERROR
  * @t: table
  * @f: flow, or NULL
@@ -461,6 +423,17 @@ static int tm_match(const struct tm_flow *f, const struct tm_pkt *p)
 {
 	if (f->family != p->family)
 		return -1;
+	if (p->family == 4) {
+		__be32 a = p->saddr.a4, b = p->daddr.a4;
+
+		if (f->port[TM_CLI] == p->sport && f->port[TM_SVR] == p->dport &&
+		    f->addr[TM_CLI].a4 == a && f->addr[TM_SVR].a4 == b)
+			return TM_CLI;
+		if (f->port[TM_SVR] == p->sport && f->port[TM_CLI] == p->dport &&
+		    f->addr[TM_SVR].a4 == a && f->addr[TM_CLI].a4 == b)
+			return TM_SVR;
+		return -1;
+	}
 	if (f->port[TM_CLI] == p->sport && f->port[TM_SVR] == p->dport &&
 	    tm_addr_eq(&f->addr[TM_CLI], &p->saddr) &&
 	    tm_addr_eq(&f->addr[TM_SVR], &p->daddr))

@@ -91,11 +91,46 @@ static inline void tm_stat_inc(struct tm_table *t, unsigned int i)
 	tm_stat_add(t, i, 1);
 }
 
-void tm_emit(struct tm_table *t, struct tm_flow *f, unsigned int type,
-	     unsigned int hook, unsigned int side, const struct tm_src *src,
-	     const struct tm_pkt *p);
-void tm_emit_ev(struct tm_table *t, struct tm_flow *f, struct tm_ev *ev,
-		const struct tm_src *src, const struct tm_pkt *p);
+/**
+ * tm_emit_ev() - count an event and hand it to the user
+ * @t: table
+ * @f: flow, or NULL
+ * @ev: the event
+ * @src: the packet, or NULL
+ * @p: its headers, or NULL
+ */
+static inline void tm_emit_ev(struct tm_table *t, struct tm_flow *f,
+			      struct tm_ev *ev, const struct tm_src *src,
+			      const struct tm_pkt *p)
+{
+	tm_stat_inc(t, TM_STAT_EV + ev->type);
+	t->ops->event(t->priv, f, ev, src, p);
+}
+
+/**
+ * tm_emit() - raise an event that carries no detail
+ * @t: table
+ * @f: flow, or NULL
+ * @type: &enum tm_event
+ * @hook: &enum tm_hook
+ * @side: &enum tm_side
+ * @src: the packet, or NULL
+ * @p: its headers, or NULL
+ */
+static inline void tm_emit(struct tm_table *t, struct tm_flow *f,
+			   unsigned int type, unsigned int hook,
+			   unsigned int side, const struct tm_src *src,
+			   const struct tm_pkt *p)
+{
+	struct tm_ev ev = {
+		.type = type,
+		.hook = hook,
+		.side = side,
+	};
+
+	tm_emit_ev(t, f, &ev, src, p);
+}
+
 void tm_error(struct tm_table *t, struct tm_flow *f, unsigned int side,
 	      unsigned int err, u64 off, u32 len, const struct tm_src *src,
 	      const struct tm_pkt *p);

@@ -167,11 +167,12 @@ static void tm_new_data(struct tm_table *t, struct tm_flow *f,
 		.hook = TM_HK_NULL,
 		.side = side,
 		.off = off0,
-		.len = (u32)(f->half[side].rcv_off - off0),
 	};
 
-	if (f->half[side].rcv_off != off0)
-		tm_emit_ev(t, f, &ev, src, p);
+	if (f->half[side].rcv_off == off0)
+		return;
+	ev.len = (u32)(f->half[side].rcv_off - off0);
+	tm_emit_ev(t, f, &ev, src, p);
 }
 
 static void tm_rexmit(struct tm_table *t, struct tm_flow *f,
@@ -396,6 +397,7 @@ static bool tm_sender(struct tm_table *t, struct tm_flow *f, unsigned int s,
 	u32 plen = p->l4len - p->doff;
 	u32 dseq = p->seq + !!(fl & TM_TCPF_SYN);
 	u32 end = dseq + plen + !!(fl & TM_TCPF_FIN);
+	u32 win;
 
 	if (fl & TM_TCPF_RST) {
 		if (rst_ok)
@@ -468,9 +470,8 @@ static bool tm_sender(struct tm_table *t, struct tm_flow *f, unsigned int s,
 	}
 
 	/* What the sender grants its peer, and its largest window */
+	win = (u32)p->window << ((fl & TM_TCPF_SYN) ? 0 : tm_wscale(f, s));
 	if (fl & TM_TCPF_ACK) {
-		u32 win = (u32)p->window <<
-			  ((fl & TM_TCPF_SYN) ? 0 : tm_wscale(f, s));
 		u32 edge = p->ack_seq + win;
 
 		if (!(R->flags & TM_HF_WIN_KNOWN) ||
@@ -478,10 +479,7 @@ static bool tm_sender(struct tm_table *t, struct tm_flow *f, unsigned int s,
 			R->snd_maxend = edge;
 		R->flags |= TM_HF_WIN_KNOWN;
 	}
-	S->snd_maxwin = max_t(u32, S->snd_maxwin,
-			      max_t(u32, (u32)p->window <<
-				    ((fl & TM_TCPF_SYN) ? 0 : tm_wscale(f, s)),
-				    1));
+	S->snd_maxwin = max_t(u32, S->snd_maxwin, max_t(u32, win, 1));
 
 	/* The sender lives: an RST claimed in its name was not its own. */
 	R->flags &= ~TM_HF_RST_PENDING;

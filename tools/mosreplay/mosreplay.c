@@ -76,6 +76,7 @@
  * @have_time: a record was replayed: @last_expire is set
  * @last_expire: time of the last mos_tm_expire(), ns
  * @silent: drop events (while the table is freed)
+ * @events: events go somewhere: printed or dumped, and not @silent
  */
 struct replay {
 	struct mr_ctx ctx;
@@ -86,6 +87,7 @@ struct replay {
 	bool have_time;
 	u64 last_expire;
 	bool silent;
+	bool events;
 };
 
 /**
@@ -390,7 +392,7 @@ static void on_event(void *priv, struct tm_flow *f, const struct tm_ev *ev,
 	struct replay *r = priv;
 
 	(void)src;
-	if (r->silent)
+	if (!r->events)		/* --quiet: the core counts them */
 		return;
 	if (r->ctx.dump && f)
 		mr_dump_event(r->ctx.dump, f, ev);
@@ -496,7 +498,7 @@ static int replay(struct replay *r, pcap_t *pc, int dlt)
 
 	while ((rc = pcap_next_ex(pc, &h, &data)) == 1) {
 		replay_record(r, dlt, h, data);
-		if (mr_dump_failed(r->ctx.dump))
+		if (r->ctx.dump && mr_dump_failed(r->ctx.dump))
 			break;
 	}
 	r->ctx.pkt = 0;
@@ -548,6 +550,7 @@ static int finish(struct replay *r, bool flush)
 	mos_tm_stats(r->t, stats);
 	open = mos_tm_flows(r->t);
 	r->silent = true;
+	r->events = false;
 	mos_tm_table_free(r->t);
 	r->t = NULL;
 
@@ -664,6 +667,7 @@ int main(int argc, char **argv)
 		}
 		cfg.priv_size = mr_dump_priv_size();
 	}
+	r.events = r.ctx.dump || !r.ctx.quiet;
 	r.t = mos_tm_table_new(&cfg, &ops, &r);
 	if (!r.t) {
 		fprintf(stderr, "mosreplay: cannot create the flow table\n");
