@@ -91,10 +91,13 @@ $(B)/lib/libmosuser.so: $(MOSUSER_SRC:%.c=$(O)/%.o) libmosuser/libmosuser.map
 	@$(CC) $(UCFLAGS) $(LTO) -shared -Wl,--version-script=libmosuser/libmosuser.map \
 		-Wl,-soname,libmosuser.so.0 -o $@ $(MOSUSER_SRC:%.c=$(O)/%.o)
 
-$(B)/bin/mosctl: tools/mosctl/mosctl.c $(HDRS)
+# mosctl: libnl-genl-3 for the netlink family, libpcap for rule and flow filters
+MOSCTL_SRC := $(wildcard tools/mosctl/*.c)
+
+$(B)/bin/mosctl: $(MOSCTL_SRC) tools/mosctl/mosctl.h $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(UCFLAGS) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
+	@$(CC) $(UCFLAGS) $(NL_CFLAGS) -o $@ $(MOSCTL_SRC) $(NL_LIBS) -lpcap
 
 # mosreplay: the core over pcap files; -san (ASan, UBSan) for the tests.
 $(MOSREPLAY_SRC:%.c=$(O)/%.o) $(MOSREPLAY_SRC:%.c=$(O)/san/%.o): tools/mosreplay/mosreplay.h
@@ -236,6 +239,8 @@ install: $(BINS) $(LIBS)
 	 tools/build-module $$kdir && \
 	 install -D -m 0644 $(B)/$$rel/mos.ko /lib/modules/$$rel/updates/mos.ko && depmod -a $$rel
 	install -D -m 0755 $(B)/bin/mosctl $(DESTDIR)$(PREFIX)/sbin/mosctl
+	install -D -m 0644 tools/mosctl/mosctl.bash \
+		$(DESTDIR)/usr/share/bash-completion/completions/mosctl
 	install -D -m 0644 $(B)/lib/libmosuser.so $(DESTDIR)$(PREFIX)/lib/libmosuser.so.0
 	ln -sf libmosuser.so.0 $(DESTDIR)$(PREFIX)/lib/libmosuser.so
 	install -D -m 0644 $(B)/lib/libmosuser.a $(DESTDIR)$(PREFIX)/lib/libmosuser.a

@@ -10,6 +10,7 @@
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <linux/workqueue.h>
+#include <linux/ratelimit.h>
 #include <linux/mos.h>
 #include "tcpmon/tcpmon.h"
 
@@ -28,6 +29,41 @@ struct mos_pcpu_stats {
 	u64_stats_t c[__MOS_STAT_MAX];
 };
 
+struct bpf_prog;
+struct sock_filter;
+
+/**
+ * struct mos_rule - a filter rule of a namespace
+ * @id: its id, unique in the namespace, never 0
+ * @prio: lower runs first
+ * @action: &enum mos_action
+ * @prog: the classic BPF program, run on a flow's first packet
+ * @expr: its source text, or NULL
+ * @hits: flows it matched
+ */
+struct mos_rule {
+	u32 id;
+	u32 prio;
+	u8 action;
+	struct bpf_prog *prog;
+	char *expr;
+	atomic64_t hits;
+};
+
+/**
+ * struct mos_rules - the rules of a namespace, in evaluation order
+ * @n: how many
+ * @rcu: for freeing the array after readers
+ * @r: the rules
+ *
+ * Never changed once published: a change publishes a new array.
+ */
+struct mos_rules {
+	unsigned int n;
+	struct rcu_head rcu;
+	struct mos_rule *r[];
+};
+
 /**
  * struct mos_net - per network namespace state
  * @lock: serialises enable and disable (process context only)
@@ -38,6 +74,12 @@ struct mos_pcpu_stats {
  * @gc: the worker that expires idle flows of @tm
  * @tm_final: the last table's counters, from when it was freed
  * @net: the namespace, for @gc
+ * @mode: &enum mos_mode while enabled; written under @lock
+ * @limits: limits for the flow table (zero fields: defaults); under @lock
+ * @rules: filter rules; RCU, written under @lock
+ * @next_rule_id: last rule id given out; under @lock
+ * @rst_rl: rate limit of the resets mos sends
+ * @ev_seq: flow announcements made (%MOS_A_EVENT_SEQ)
  */
 struct mos_net {
 	struct mutex lock;	/* enable/disable, process context */
@@ -47,6 +89,12 @@ struct mos_net {
 	struct delayed_work gc;
 	u64 tm_final[TM_STAT_MAX];
 	struct net *net;
+	u8 mode;
+	struct tm_table_cfg limits;
+	struct mos_rules __rcu *rules;
+	u32 next_rule_id;
+	struct ratelimit_state rst_rl;
+	atomic64_t ev_seq;
 };
 
 extern unsigned int mos_net_id;
@@ -58,12 +106,29 @@ static inline struct mos_net *mos_pernet(const struct net *net)
 
 int mos_net_init(void);
 void mos_net_exit(void);
-int mos_net_enable(struct net *net);
+int mos_net_enable(struct net *net, u8 mode, struct netlink_ext_ack *extack);
 int mos_net_disable(struct net *net);
 bool mos_net_enabled(struct net *net);
 void mos_net_stats(struct net *net, u64 *sum);
+void mos_net_limits(struct net *net, struct tm_table_cfg *cfg);
+int mos_net_set_limits(struct net *net, const struct tm_table_cfg *cfg);
+
+int mos_rule_add(struct net *net, u32 prio, u8 action,
+		 const struct sock_filter *insns, unsigned int n,
+		 const char *expr, u32 *id, struct netlink_ext_ack *extack);
+int mos_rule_del(struct net *net, u32 id);
+void mos_rules_flush(struct net *net);
+void mos_rules_free(struct mos_net *mn);
+bool mos_rules_need_inline(struct mos_net *mn);
+unsigned int mos_rules_classify(struct mos_net *mn, struct sk_buff *skb,
+				u32 *rule);
+
+void mos_genl_flow_event(struct mos_net *mn, const struct tm_flow *f,
+			 bool end);
 
 int mos_hooks_register(struct net *net);
+bool mos_send_reset(struct mos_net *mn, struct sk_buff *skb,
+		    unsigned int hook, u8 family);
 void mos_hooks_unregister(struct net *net);
 
 int mos_genl_init(void);

@@ -76,7 +76,8 @@ static void mos_net_stats_zero(struct mos_net *mn)
 
 /*
  * The tracker's events and stream bytes have no consumer yet: the core
- * counts them.  The ring of /dev/mos will take them from here.
+ * counts them.  The ring of /dev/mos will take them from here.  A flow's
+ * start and end go to the "flows" multicast group.
  */
 static void mos_tm_event(void *priv, struct tm_flow *f, const struct tm_ev *ev,
 			 const struct tm_src *src, const struct tm_pkt *p)
@@ -89,9 +90,29 @@ static void mos_tm_data(void *priv, struct tm_flow *f, int side, u64 off,
 {
 }
 
+static unsigned int mos_tm_classify(void *priv, const struct tm_src *src,
+				    const struct tm_pkt *p, u32 *rule)
+{
+	/* The tracker's actions are numbered as the rules' */
+	return mos_rules_classify(priv, (struct sk_buff *)src->pkt, rule);
+}
+
+static void mos_tm_flow(void *priv, struct tm_flow *f, bool end)
+{
+	mos_genl_flow_event(priv, f, end);
+}
+
+static_assert((int)TM_ACT_MONITOR == (int)MOS_ACTION_MONITOR &&
+	      (int)TM_ACT_IGNORE == (int)MOS_ACTION_IGNORE &&
+	      (int)TM_ACT_DROP == (int)MOS_ACTION_DROP &&
+	      (int)TM_ACT_RESET == (int)MOS_ACTION_RESET);
+static_assert(TM_NSTATES == MOS_TCP_STATES);
+
 static const struct tm_ops mos_tm_ops = {
 	.event = mos_tm_event,
 	.data = mos_tm_data,
+	.classify = mos_tm_classify,
+	.flow = mos_tm_flow,
 };
 
 static void mos_net_gc(struct work_struct *work)
@@ -134,8 +155,10 @@ static void mos_net_table_free(struct mos_net *mn)
 
 	if (!t)
 		return;
-	mos_tm_stats(t, mn->tm_final);
 	RCU_INIT_POINTER(mn->tm, NULL);
+	/* Readers of the pointer: statistics, flow dumps */
+	synchronize_rcu();
+	mos_tm_stats(t, mn->tm_final);
 	mos_tm_table_free(t);
 }
 
@@ -159,39 +182,116 @@ static void __mos_net_disable(struct net *net)
 	WRITE_ONCE(mn->enabled, false);
 }
 
+/* The limits of @mn with every default filled in; &mos_net.lock held */
+static void __mos_net_limits(struct mos_net *mn, struct tm_table_cfg *cfg)
+{
+	*cfg = mn->limits;
+	if (!cfg->max_flows) {
+		cfg->max_flows = READ_ONCE(max_flows);
+		if (!cfg->max_flows || cfg->max_flows > (1U << 24))
+			cfg->max_flows = mos_net_default_flows();
+	}
+	mos_tm_cfg_defaults(cfg);
+}
+
+/**
+ * mos_net_limits() - the limits a namespace's flow table has or will have
+ * @net: the namespace
+ * @cfg: filled, defaults included
+ *
+ * Context: process, may sleep.
+ */
+void mos_net_limits(struct net *net, struct tm_table_cfg *cfg)
+{
+	struct mos_net *mn = mos_pernet(net);
+
+	mutex_lock(&mn->lock);
+	__mos_net_limits(mn, cfg);
+	mutex_unlock(&mn->lock);
+}
+
+/**
+ * mos_net_set_limits() - change a namespace's limits
+ * @net: the namespace
+ * @cfg: the new limits; zero fields keep their value
+ *
+ * Applied at once to the live table, if any, and kept for the next enable.
+ *
+ * Context: process, may sleep.
+ * Return: 0.
+ */
+int mos_net_set_limits(struct net *net, const struct tm_table_cfg *cfg)
+{
+	struct mos_net *mn = mos_pernet(net);
+	struct tm_table_cfg eff;
+	struct tm_table *t;
+	unsigned int i;
+
+	mutex_lock(&mn->lock);
+	if (cfg->max_flows)
+		mn->limits.max_flows = cfg->max_flows;
+	if (cfg->buf_side)
+		mn->limits.buf_side = cfg->buf_side;
+	if (cfg->buf_total)
+		mn->limits.buf_total = cfg->buf_total;
+	for (i = 0; i < TM_NSTATES; i++)
+		if (cfg->timeout[i])
+			mn->limits.timeout[i] = cfg->timeout[i];
+	/* midstream: 0 and 1 are both values; the caller passes the result */
+	mn->limits.midstream = cfg->midstream;
+	t = rcu_dereference_protected(mn->tm, lockdep_is_held(&mn->lock));
+	if (t) {
+		__mos_net_limits(mn, &eff);
+		mos_tm_set_limits(t, &eff);
+	}
+	mutex_unlock(&mn->lock);
+	return 0;
+}
+
 /**
  * mos_net_enable() - start monitoring a namespace
  * @net: the namespace; the caller holds a reference
+ * @mode: &enum mos_mode
+ * @extack: for error messages, or NULL
  *
  * Context: process, may sleep.
- * Return: 0, -EEXIST if already enabled, or the error of the hook
- * registration.
+ * Return: 0, -EEXIST if already enabled, -EINVAL for passive mode with
+ * rules that drop or reset, or the error of the hook registration.
  */
-int mos_net_enable(struct net *net)
+int mos_net_enable(struct net *net, u8 mode, struct netlink_ext_ack *extack)
 {
 	struct mos_net *mn = mos_pernet(net);
-	struct tm_table_cfg cfg = { 0 };
+	struct tm_table_cfg cfg;
 	struct tm_table *t;
 	int err;
 
 	mutex_lock(&mn->lock);
 	if (mn->enabled) {
+		NL_SET_ERR_MSG(extack,
+			       "monitoring is already enabled in this namespace");
 		err = -EEXIST;
+		goto out;
+	}
+	if (mode == MOS_MODE_PASSIVE && mos_rules_need_inline(mn)) {
+		NL_SET_ERR_MSG(extack,
+			       "a rule drops or resets: enable inline mode, or delete it");
+		err = -EINVAL;
 		goto out;
 	}
 	mos_net_stats_zero(mn);
 	memset(mn->tm_final, 0, sizeof(mn->tm_final));
-	cfg.max_flows = READ_ONCE(max_flows);
-	if (!cfg.max_flows || cfg.max_flows > (1U << 24))
-		cfg.max_flows = mos_net_default_flows();
+	__mos_net_limits(mn, &cfg);
+	cfg.priv_size = 0;
 	t = mos_tm_table_new(&cfg, &mos_tm_ops, mn);
 	if (!t) {
 		err = -ENOMEM;
 		goto out;
 	}
 	rcu_assign_pointer(mn->tm, t);
+	mn->mode = mode;
 	err = mos_hooks_register(net);
 	if (err) {
+		NL_SET_ERR_MSG(extack, "cannot register the netfilter hooks");
 		synchronize_net();
 		mos_net_table_free(mn);
 		goto out;
@@ -262,6 +362,9 @@ static const u8 mos_tm_stat_map[TM_STAT_MAX] = {
 	[TM_STAT_RST_OOW]	= MOS_STAT_RST_OOW,
 	[TM_STAT_OVERLAP_DIFF]	= MOS_STAT_OVERLAP_DIFF,
 	[TM_STAT_TIMEOUTS]	= MOS_STAT_TIMEOUTS,
+	[TM_STAT_FLOWS_IGNORED]	= MOS_STAT_FLOWS_IGNORED,
+	[TM_STAT_FLOWS_DROPPED]	= MOS_STAT_FLOWS_DROPPED,
+	[TM_STAT_DROPPED]	= MOS_STAT_DROPPED,
 };
 
 static_assert(MOS_STAT_EV_CONN_END - MOS_STAT_EV_PKT_IN ==
@@ -336,6 +439,10 @@ static int __net_init mos_pernet_init(struct net *net)
 
 	mutex_init(&mn->lock);
 	mn->net = net;
+	/* Resets mos sends: 1000 a second, quietly */
+	ratelimit_state_init(&mn->rst_rl, HZ, 1000);
+	ratelimit_set_flags(&mn->rst_rl, RATELIMIT_MSG_ON_RELEASE);
+	atomic64_set(&mn->ev_seq, 0);
 	INIT_DELAYED_WORK(&mn->gc, mos_net_gc);
 	mn->stats = alloc_percpu(struct mos_pcpu_stats);
 	if (!mn->stats)
@@ -344,7 +451,7 @@ static int __net_init mos_pernet_init(struct net *net)
 		u64_stats_init(&per_cpu_ptr(mn->stats, cpu)->syncp);
 
 	if (enable_init_net && net_eq(net, &init_net)) {
-		err = mos_net_enable(net);
+		err = mos_net_enable(net, MOS_MODE_PASSIVE, NULL);
 		if (err) {
 			/*
 			 * A partly registered hook may still run elsewhere:
@@ -375,6 +482,7 @@ static void __net_exit mos_pernet_exit_batch(struct list_head *net_exit_list)
 	synchronize_net();
 	list_for_each_entry(net, net_exit_list, exit_list) {
 		mos_net_table_free(mos_pernet(net));
+		mos_rules_free(mos_pernet(net));
 		free_percpu(mos_pernet(net)->stats);
 	}
 }

@@ -87,7 +87,7 @@ mos_load() {
 	# The Debian kernels have nf_defrag_* as modules; the debug kernel
 	# has them built in and no /lib/modules tree.
 	if [ -d "/lib/modules/$(uname -r)" ]; then
-		modprobe -a nf_defrag_ipv4 nf_defrag_ipv6 || return 1
+		modprobe -a nf_defrag_ipv4 nf_defrag_ipv6 nf_reject_ipv4 nf_reject_ipv6 || return 1
 	fi
 	insmod "$MOS_KO" "$@"
 }

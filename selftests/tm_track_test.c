@@ -800,6 +800,95 @@ TEST(flow_limit)
 	TU_DONE(u);
 }
 
+/* Rules' actions: what the core does with a flow &tm_ops.classify chose */
+TEST(action_ignore)
+{
+	struct tu *u = tu_new(NULL);
+
+	u->action = TM_ACT_IGNORE;
+	u->rule = 7;
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	/* Tracked silently: no event, no byte, no announcement */
+	LOG_EQ(u, "CLASSIFY ignore rule 7\n");
+	EXPECT_EQ(TM_VERDICT_PASS, u->verdict);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 1, .ack = IS + 1,
+	   .data = "hello");
+	LOG_EQ(u, "");
+	EXPECT_EQ(1, mos_tm_flows(u->t));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_FLOWS));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS_IGNORED));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_BYTES_C2S));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_ORPHANS));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_EV + TM_EV_PKT_IN));
+	/* and ends like any flow */
+	TX(u, .from = CLI, .flags = RST, .seq = IC + 6);
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+	LOG_EQ(u, "");
+	TU_DONE(u);
+}
+
+TEST(action_drop)
+{
+	struct tu *u = tu_new(NULL);
+
+	u->action = TM_ACT_DROP;
+	u->rule = 3;
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	LOG_EQ(u, "CLASSIFY drop rule 3\n");
+	EXPECT_EQ(TM_VERDICT_DROP, u->verdict);
+	/* The SYN again: the flow's, not classified again */
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	LOG_EQ(u, "");
+	EXPECT_EQ(TM_VERDICT_DROP, u->verdict);
+	EXPECT_EQ(1, mos_tm_flows(u->t));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS_DROPPED));
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_DROPPED));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_FLOWS));
+	/* It idles out silently (SYN_SENT timeout) */
+	EXPECT_EQ(1, tu_expire(u, u->now + 3600 * TU_NS, ~0U));
+	LOG_EQ(u, "");
+	TU_DONE(u);
+}
+
+TEST(action_reset)
+{
+	struct tu *u = tu_new(NULL);
+
+	u->action = TM_ACT_RESET;
+	u->rule = 2;
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	/* No flow: each SYN is classified and answered */
+	LOG_EQ(u, "CLASSIFY reset rule 2\nCLASSIFY reset rule 2\n");
+	EXPECT_EQ(TM_VERDICT_RESET, u->verdict);
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_FLOWS));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_ORPHANS));
+	TU_DONE(u);
+}
+
+TEST(action_monitor_announced)
+{
+	struct tu *u = tu_new(NULL);
+
+	u->rule = 5;	/* monitor, by rule 5 */
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	LOG_EQ(u, "FLOW new 1\n"
+		  "STATE_CHANGE cli SND CLOSED>SYN_SENT\n"
+		  "CONN_START cli SND\n"
+		  "PKT_IN cli SND\n"
+		  "STATE_CHANGE svr RCV LISTEN>SYN_RCVD\n"
+		  "CONN_START svr RCV\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_EQ(TM_VERDICT_PASS, u->verdict);
+	TX(u, .from = CLI, .flags = RST, .seq = IC + 1);
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS));
+	TU_DONE(u);
+}
+
 TEST(flow_nomem)
 {
 	struct tu *u = tu_new(NULL);

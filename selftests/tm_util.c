@@ -251,9 +251,37 @@ static void tu_event(void *priv, struct tm_flow *f, const struct tm_ev *ev,
 	tu_printf(u, "\n");
 }
 
+/* The action a test chose (tu.action), logged as a line of its own */
+static unsigned int tu_classify(void *priv, const struct tm_src *src,
+				const struct tm_pkt *p, u32 *rule)
+{
+	static const char *const names[] = { "monitor", "ignore", "drop",
+					     "reset" };
+	struct tu *u = priv;
+
+	(void)src;
+	(void)p;
+	*rule = u->rule;
+	if (u->action)
+		tu_printf(u, "CLASSIFY %s rule %u\n", names[u->action & 3],
+			  u->rule);
+	return u->action;
+}
+
+static void tu_flow(void *priv, struct tm_flow *f, bool end)
+{
+	struct tu *u = priv;
+
+	if (u->action || u->rule)
+		tu_printf(u, "FLOW %s %llu\n", end ? "end" : "new",
+			  (unsigned long long)f->id);
+}
+
 static const struct tm_ops tu_ops = {
 	.event = tu_event,
 	.data = tu_data,
+	.classify = tu_classify,
+	.flow = tu_flow,
 };
 
 struct tu *tu_new(const struct tm_table_cfg *cfg)
@@ -377,7 +405,8 @@ void tu_input_raw(struct tu *u, const u8 *pkt, unsigned int len, u8 family,
 	memcpy(copy, pkt, len);
 	res = mos_tm_parse(&b, len, family, 0, tm_flat_read, &p);
 	if (res != TM_PKT_BAD)
-		mos_tm_input(u->t, &src, res, &p, u->now, in_flags);
+		u->verdict = mos_tm_input(u->t, &src, res, &p, u->now,
+					  in_flags);
 	else
 		tu_printf(u, "BAD\n");
 	free(copy);

@@ -114,6 +114,11 @@ struct tu {
 
 	unsigned int nviol;
 	char viol[512];
+
+	/* what &tm_ops.classify answers, and what mos_tm_input() said */
+	unsigned int action;	/* &enum tm_action; logged unless MONITOR */
+	u32 rule;
+	enum tm_verdict verdict;
 };
 
 struct tu *tu_new(const struct tm_table_cfg *cfg);

@@ -29,7 +29,16 @@
  * bottom halves enabled.  The hooks disable bottom halves around their
  * work, so a softirq cannot interrupt it on the same CPU: this CPU's
  * counters need no lock, and the flow tracker (tcpmon) takes its
- * per-flow spinlocks without _bh.  Every hook returns NF_ACCEPT.
+ * per-flow spinlocks without _bh.
+ *
+ * Verdicts: in passive mode every hook returns NF_ACCEPT.  In inline mode
+ * the rules may drop a flow's packets or answer its first packet with a
+ * reset (rules.c): the reset is sent with nf_send_reset() and
+ * nf_send_reset6(), which answer the sender of the packet, from inside
+ * the hook with bottom halves disabled.  The reset passes LOCAL_OUT on
+ * this CPU before they return; the per-CPU flag mos_own_xmit marks it as
+ * mos's own, so the hooks let it through untracked.  Resets are
+ * rate-limited per namespace and counted.
  *
  * Checksums: a TCP segment whose checksum is wrong would be dropped by its
  * receiver, so it must not enter a stream the monitor reports.  The hooks
@@ -51,6 +60,8 @@
 #include <linux/skbuff.h>
 #include <net/netfilter/ipv4/nf_defrag_ipv4.h>
 #include <net/netfilter/ipv6/nf_defrag_ipv6.h>
+#include <net/netfilter/ipv4/nf_reject.h>
+#include <net/netfilter/ipv6/nf_reject.h>
 #include "../mos.h"
 #include "../tcpmon/tcpmon.h"
 
@@ -59,6 +70,45 @@
 
 static_assert((int)NF_IP_PRI_CONNTRACK_DEFRAG ==
 	      (int)NF_IP6_PRI_CONNTRACK_DEFRAG);
+
+/* Set while this CPU sends a reset of mos's own: see the DOC above. */
+static DEFINE_PER_CPU(bool, mos_own_xmit);
+
+static void mos_stat_inc(struct mos_net *mn, unsigned int i)
+{
+	struct mos_pcpu_stats *s = this_cpu_ptr(mn->stats);
+
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_inc(&s->c[i]);
+	u64_stats_update_end(&s->syncp);
+}
+
+/**
+ * mos_send_reset() - answer a packet with a TCP reset, rate-limited
+ * @mn: the namespace's state
+ * @skb: the packet, a TCP segment from its IP header
+ * @hook: the netfilter hook it is at
+ * @family: 4 or 6
+ *
+ * Context: bottom halves disabled.
+ * Return: true if the reset was sent, false if over the rate limit.
+ */
+bool mos_send_reset(struct mos_net *mn, struct sk_buff *skb,
+		    unsigned int hook, u8 family)
+{
+	if (!__ratelimit(&mn->rst_rl)) {
+		mos_stat_inc(mn, MOS_STAT_RESET_LIMITED);
+		return false;
+	}
+	this_cpu_write(mos_own_xmit, true);
+	if (family == 4)
+		nf_send_reset(mn->net, NULL, skb, hook);
+	else
+		nf_send_reset6(mn->net, NULL, skb, hook);
+	this_cpu_write(mos_own_xmit, false);
+	mos_stat_inc(mn, MOS_STAT_RESETS);
+	return true;
+}
 
 static const void *mos_skb_read(const void *pkt, unsigned int off,
 				unsigned int len, void *buf)
@@ -80,9 +130,10 @@ static int mos_skb_copy(const void *pkt, unsigned int off, void *dst,
  * @family: 4 or 6
  *
  * Context: an RCU read section (netfilter's).
+ * Return: the netfilter verdict: NF_ACCEPT, or NF_DROP in inline mode.
  */
-static void mos_nf_count(struct sk_buff *skb, struct net *net,
-			 unsigned int hook, u8 family)
+static unsigned int mos_nf_count(struct sk_buff *skb, struct net *net,
+				 unsigned int hook, u8 family)
 {
 	struct mos_net *mn = mos_pernet(net);
 	struct mos_pcpu_stats *s;
@@ -92,10 +143,14 @@ static void mos_nf_count(struct sk_buff *skb, struct net *net,
 		.read = mos_skb_read,
 		.copy = mos_skb_copy,
 	};
+	enum tm_verdict v = TM_VERDICT_PASS;
 	unsigned int flags = 0;
 	struct tm_table *t;
 	enum tm_parse_res r;
 	struct tm_pkt p;
+
+	if (this_cpu_read(mos_own_xmit))
+		return NF_ACCEPT;
 
 	r = mos_tm_parse(skb, skb->len, family,
 			 skb_is_gso(skb) ? TM_PARSE_F_GSO : 0, mos_skb_read,
@@ -108,7 +163,11 @@ static void mos_nf_count(struct sk_buff *skb, struct net *net,
 	local_bh_disable();
 	t = rcu_dereference(mn->tm);
 	if (t && r != TM_PKT_BAD)
-		mos_tm_input(t, &src, r, &p, ktime_get_coarse_ns(), flags);
+		v = mos_tm_input(t, &src, r, &p, ktime_get_coarse_ns(), flags);
+	if (v != TM_VERDICT_PASS && READ_ONCE(mn->mode) != MOS_MODE_INLINE)
+		v = TM_VERDICT_PASS;
+	if (v == TM_VERDICT_RESET)
+		mos_send_reset(mn, skb, hook, family);
 	s = this_cpu_ptr(mn->stats);
 	u64_stats_update_begin(&s->syncp);
 	u64_stats_inc(&s->c[MOS_STAT_PACKETS]);
@@ -129,6 +188,7 @@ static void mos_nf_count(struct sk_buff *skb, struct net *net,
 	}
 	u64_stats_update_end(&s->syncp);
 	local_bh_enable();
+	return v == TM_VERDICT_PASS ? NF_ACCEPT : NF_DROP;
 }
 
 static unsigned int mos_nf_prerouting(void *priv, struct sk_buff *skb,
@@ -142,17 +202,15 @@ static unsigned int mos_nf_prerouting(void *priv, struct sk_buff *skb,
 	if (skb->pkt_type == PACKET_LOOPBACK ||
 	    (state->in && (state->in->flags & IFF_LOOPBACK)))
 		return NF_ACCEPT;
-	mos_nf_count(skb, state->net, state->hook,
-		     state->pf == NFPROTO_IPV4 ? 4 : 6);
-	return NF_ACCEPT;
+	return mos_nf_count(skb, state->net, state->hook,
+			    state->pf == NFPROTO_IPV4 ? 4 : 6);
 }
 
 static unsigned int mos_nf_local_out(void *priv, struct sk_buff *skb,
 				     const struct nf_hook_state *state)
 {
-	mos_nf_count(skb, state->net, state->hook,
-		     state->pf == NFPROTO_IPV4 ? 4 : 6);
-	return NF_ACCEPT;
+	return mos_nf_count(skb, state->net, state->hook,
+			    state->pf == NFPROTO_IPV4 ? 4 : 6);
 }
 
 static const struct nf_hook_ops mos_nf_ops[] = {

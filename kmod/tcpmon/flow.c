@@ -214,6 +214,58 @@ static void tm_cache_put(struct kmem_cache *c)
 #endif
 
 /**
+ * mos_tm_cfg_defaults() - give the zero fields of a configuration their
+ * defaults
+ * @cfg: the configuration
+ */
+void mos_tm_cfg_defaults(struct tm_table_cfg *cfg)
+{
+	unsigned int i;
+
+	if (!cfg->max_flows)
+		cfg->max_flows = TM_DEF_MAX_FLOWS;
+	if (!cfg->buf_side)
+		cfg->buf_side = TM_DEF_BUF_SIDE;
+	if (!cfg->buf_total)
+		cfg->buf_total = TM_DEF_BUF_TOTAL;
+	if (!cfg->timeout_rst)
+		cfg->timeout_rst = TM_DEF_TIMEOUT_RST;
+	for (i = 0; i < TM_NSTATES; i++)
+		if (!cfg->timeout[i])
+			cfg->timeout[i] = tm_def_timeout[i];
+	if (cfg->overlap > TM_OVERLAP_LAST)
+		cfg->overlap = TM_OVERLAP_FIRST;
+}
+
+/**
+ * mos_tm_set_limits() - change the limits of a live table
+ * @t: table
+ * @cfg: new limits; zero fields take their defaults.  Only @max_flows,
+ *	@buf_side, @buf_total, @timeout, @timeout_rst and @midstream are
+ *	taken.
+ *
+ * The packet path reads each limit once where it applies (READ_ONCE()),
+ * so a change takes effect with the next packet.  A lower @max_flows
+ * removes no flow; it refuses new ones until enough have ended.
+ *
+ * Context: any.
+ */
+void mos_tm_set_limits(struct tm_table *t, const struct tm_table_cfg *cfg)
+{
+	struct tm_table_cfg c = *cfg;
+	unsigned int i;
+
+	mos_tm_cfg_defaults(&c);
+	WRITE_ONCE(t->cfg.max_flows, c.max_flows);
+	WRITE_ONCE(t->cfg.buf_side, c.buf_side);
+	WRITE_ONCE(t->cfg.buf_total, c.buf_total);
+	WRITE_ONCE(t->cfg.timeout_rst, c.timeout_rst);
+	for (i = 0; i < TM_NSTATES; i++)
+		WRITE_ONCE(t->cfg.timeout[i], c.timeout[i]);
+	WRITE_ONCE(t->cfg.midstream, c.midstream);
+}
+
+/**
  * mos_tm_table_new() - create a flow table
  * @cfg: limits and policies; zero fields take their defaults
  * @ops: callbacks, kept by reference
@@ -232,19 +284,7 @@ struct tm_table *mos_tm_table_new(const struct tm_table_cfg *cfg,
 	if (!t)
 		return NULL;
 	t->cfg = *cfg;
-	if (!t->cfg.max_flows)
-		t->cfg.max_flows = TM_DEF_MAX_FLOWS;
-	if (!t->cfg.buf_side)
-		t->cfg.buf_side = TM_DEF_BUF_SIDE;
-	if (!t->cfg.buf_total)
-		t->cfg.buf_total = TM_DEF_BUF_TOTAL;
-	if (!t->cfg.timeout_rst)
-		t->cfg.timeout_rst = TM_DEF_TIMEOUT_RST;
-	for (i = 0; i < TM_NSTATES; i++)
-		if (!t->cfg.timeout[i])
-			t->cfg.timeout[i] = tm_def_timeout[i];
-	if (t->cfg.overlap > TM_OVERLAP_LAST)
-		t->cfg.overlap = TM_OVERLAP_FIRST;
+	mos_tm_cfg_defaults(&t->cfg);
 
 	n = t->cfg.buckets;
 	if (!n || (n & (n - 1))) {
@@ -325,6 +365,8 @@ static void tm_flow_unlink(struct tm_table *t, struct tm_flow *f)
 static void tm_flow_kill(struct tm_table *t, struct tm_flow *f)
 {
 	lockdep_assert_held(&f->lock);
+	if (!(f->flags & (TM_FF_DEAD | TM_FF_QUIET)) && t->ops->flow)
+		t->ops->flow(t->priv, f, true);
 	f->flags |= TM_FF_DEAD;
 	tm_reasm_free(t, &f->half[TM_CLI]);
 	tm_reasm_free(t, &f->half[TM_SVR]);
@@ -491,6 +533,8 @@ static struct tm_flow *tm_lookup(struct tm_table *t, const struct tm_pkt *p,
  * @hash: tm_hash() of @p
  * @client: which end of @p is the client: %TM_CLI for its sender
  * @now: time, ns
+ * @act: &enum tm_action, not %TM_ACT_RESET
+ * @rule: the rule that chose @act
  *
  * Context: bottom halves disabled.
  * Return: the new flow with its lock held, or NULL (limit, memory, or a
@@ -498,12 +542,21 @@ static struct tm_flow *tm_lookup(struct tm_table *t, const struct tm_pkt *p,
  */
 static struct tm_flow *tm_flow_new(struct tm_table *t, const struct tm_src *src,
 				   const struct tm_pkt *p, u32 hash, int client,
-				   u64 now)
+				   u64 now, unsigned int act, u32 rule)
 {
+	static const u8 act_flags[] = {
+		[TM_ACT_IGNORE] = TM_FF_QUIET,
+		[TM_ACT_DROP] = TM_FF_QUIET | TM_FF_DROP,
+	};
+	static const u8 act_stat[] = {
+		[TM_ACT_MONITOR] = TM_STAT_FLOWS,
+		[TM_ACT_IGNORE] = TM_STAT_FLOWS_IGNORED,
+		[TM_ACT_DROP] = TM_STAT_FLOWS_DROPPED,
+	};
 	spinlock_t *lock = &t->locks[hash & t->lock_mask];
 	struct tm_flow *f, *o;
 
-	if (atomic_inc_return(&t->nflows) > (int)t->cfg.max_flows) {
+	if (atomic_inc_return(&t->nflows) > (int)READ_ONCE(t->cfg.max_flows)) {
 		atomic_dec(&t->nflows);
 		tm_stat_inc(t, TM_STAT_FLOW_LIMIT);
 		tm_error(t, NULL, 0, TM_ERR_FLOW_LIMIT, 0, 0, src, p);
@@ -534,6 +587,8 @@ static struct tm_flow *tm_flow_new(struct tm_table *t, const struct tm_src *src,
 	}
 	if (t->cfg.overlap == TM_OVERLAP_LAST)
 		f->flags |= TM_FF_OVERLAP_LAST;
+	f->flags |= act_flags[act];
+	f->rule = rule;
 	f->created = now;
 	f->last = now;
 	f->id = atomic64_inc_return(&t->next_id);
@@ -551,7 +606,7 @@ static struct tm_flow *tm_flow_new(struct tm_table *t, const struct tm_src *src,
 	spin_lock(&f->lock);
 	hlist_add_head_rcu(&f->node, &t->buckets[hash & t->mask]);
 	spin_unlock(lock);
-	tm_stat_inc(t, TM_STAT_FLOWS);
+	tm_stat_inc(t, act_stat[act]);
 	return f;
 }
 
@@ -587,15 +642,19 @@ static int tm_midstream_client(const struct tm_pkt *p)
  *
  * A TCP segment updates its flow (created from a SYN, or from any segment
  * when mid-stream pickup is on); everything else is an orphan.  Events and
- * stream bytes go to the table's &struct tm_ops as they happen.
+ * stream bytes go to the table's &struct tm_ops as they happen.  A packet
+ * that would create a flow is first classified (&tm_ops.classify): the
+ * flow may be tracked silently, kept only so that its packets are
+ * dropped, or not created and the packet answered with a reset.
  *
  * Context: bottom halves disabled; does not sleep; allocates with
  * GFP_ATOMIC only (flows, out-of-order pieces), bounded by the table's
  * limits.
+ * Return: what the packet's path should do with it.
  */
-void mos_tm_input(struct tm_table *t, const struct tm_src *src,
-		  enum tm_parse_res res, const struct tm_pkt *p, u64 now,
-		  unsigned int flags)
+enum tm_verdict mos_tm_input(struct tm_table *t, const struct tm_src *src,
+			     enum tm_parse_res res, const struct tm_pkt *p,
+			     u64 now, unsigned int flags)
 {
 	struct tm_flow *f;
 	bool dead;
@@ -605,11 +664,19 @@ void mos_tm_input(struct tm_table *t, const struct tm_src *src,
 	if (res != TM_PKT_TCP) {
 		if (res == TM_PKT_OTHER)
 			tm_orphan(t, src, p);
-		return;
+		return TM_VERDICT_PASS;
 	}
 
 	hash = tm_hash(t, p);
 	f = tm_lookup(t, p, hash, &s);
+
+	if (f && (f->flags & TM_FF_DROP)) {
+		/* Kept only for this: its packets never reach the peer. */
+		f->last = now;
+		spin_unlock(&f->lock);
+		tm_stat_inc(t, TM_STAT_DROPPED);
+		return TM_VERDICT_DROP;
+	}
 
 	if (flags & TM_IN_CSUM_BAD) {
 		/* The receiver discards it: so does the monitor. */
@@ -617,7 +684,7 @@ void mos_tm_input(struct tm_table *t, const struct tm_src *src,
 		tm_error(t, f, f ? s : 0, TM_ERR_CSUM, 0, 0, src, p);
 		if (f)
 			spin_unlock(&f->lock);
-		return;
+		return TM_VERDICT_PASS;
 	}
 
 	if (f && (p->tcp_flags & (TM_TCPF_SYN | TM_TCPF_ACK)) == TM_TCPF_SYN &&
@@ -632,25 +699,35 @@ void mos_tm_input(struct tm_table *t, const struct tm_src *src,
 
 	if (!f) {
 		u8 fl = p->tcp_flags & (TM_TCPF_SYN | TM_TCPF_ACK | TM_TCPF_RST);
+		unsigned int act = TM_ACT_MONITOR;
 		bool mid = false;
+		u32 rule = 0;
 
 		if (fl == TM_TCPF_SYN) {
 			s = TM_CLI;
-		} else if (t->cfg.midstream && !(fl & (TM_TCPF_RST | TM_TCPF_SYN)) &&
+		} else if (READ_ONCE(t->cfg.midstream) &&
+			   !(fl & (TM_TCPF_RST | TM_TCPF_SYN)) &&
 			   (fl & TM_TCPF_ACK)) {
 			s = tm_midstream_client(p);
 			mid = true;
 		} else {
 			tm_orphan(t, src, p);
-			return;
+			return TM_VERDICT_PASS;
 		}
-		f = tm_flow_new(t, src, p, hash, s, now);
+		if (t->ops->classify) {
+			act = t->ops->classify(t->priv, src, p, &rule);
+			if (act == TM_ACT_RESET)
+				return TM_VERDICT_RESET;
+			if (act > TM_ACT_DROP)
+				act = TM_ACT_MONITOR;
+		}
+		f = tm_flow_new(t, src, p, hash, s, now, act, rule);
 		if (!f) {
 			/* Lost a race to another CPU: take its flow. */
 			f = tm_lookup(t, p, hash, &s);
 			if (!f) {
 				tm_orphan(t, src, p);
-				return;
+				return TM_VERDICT_PASS;
 			}
 		} else {
 			s = s == TM_CLI ? TM_CLI : TM_SVR;
@@ -659,6 +736,13 @@ void mos_tm_input(struct tm_table *t, const struct tm_src *src,
 				tm_stat_inc(t, TM_STAT_FLOWS_MIDSTREAM);
 			}
 			tm_track_init(f, s, p, mid);
+			if (t->ops->flow && !(f->flags & TM_FF_QUIET))
+				t->ops->flow(t->priv, f, false);
+		}
+		if (f->flags & TM_FF_DROP) {
+			spin_unlock(&f->lock);
+			tm_stat_inc(t, TM_STAT_DROPPED);
+			return TM_VERDICT_DROP;
 		}
 	}
 
@@ -669,6 +753,7 @@ void mos_tm_input(struct tm_table *t, const struct tm_src *src,
 	spin_unlock(&f->lock);
 	if (dead)
 		tm_flow_unlink(t, f);
+	return TM_VERDICT_PASS;
 }
 
 /**
@@ -803,4 +888,51 @@ u64 mos_tm_ooo_bytes(struct tm_table *t)
 const struct tm_table_cfg *mos_tm_cfg(const struct tm_table *t)
 {
 	return &t->cfg;
+}
+
+/**
+ * mos_tm_walk() - call @fn for the live flows of a table, resumably
+ * @t: table
+ * @bucket: first bucket to look at; where to go on from, on return
+ * @skip: flows of *@bucket already seen; updated the same way
+ * @fn: called with each live flow locked
+ * @arg: its argument
+ *
+ * For netlink dumps, which come back for more: when @fn returns non-zero
+ * the walk stops, and a later call with the same @bucket and @skip starts
+ * again at that flow.  Flows added or removed in between may be missed or
+ * seen twice, as in any table dump.
+ *
+ * Context: process or softirq; takes RCU and each flow's lock.
+ * Return: 0 when the table was walked to its end, else @fn's value.
+ */
+int mos_tm_walk(struct tm_table *t, u32 *bucket, u32 *skip, tm_walk_fn fn,
+		void *arg)
+{
+	struct tm_flow *f;
+	int ret = 0;
+	u32 i, n;
+
+	rcu_read_lock();
+	for (i = *bucket; i <= t->mask; i++, *skip = 0) {
+		n = 0;
+		hlist_for_each_entry_rcu(f, &t->buckets[i], node) {
+			if (n++ < *skip)
+				continue;
+			spin_lock_bh(&f->lock);
+			if (!(f->flags & TM_FF_DEAD))
+				ret = fn(f, arg);
+			spin_unlock_bh(&f->lock);
+			if (ret) {
+				*bucket = i;
+				*skip = n - 1;
+				goto out;
+			}
+		}
+	}
+	*bucket = i;
+	*skip = 0;
+out:
+	rcu_read_unlock();
+	return ret;
 }

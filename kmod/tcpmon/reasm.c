@@ -64,11 +64,14 @@ static void tm_deliver(struct tm_table *t, struct tm_flow *f,
 
 	if (!len)
 		return;
-	t->ops->data(t->priv, f, side, h->rcv_off, copy, src, off, len);
+	if (!(f->flags & TM_FF_QUIET)) {
+		t->ops->data(t->priv, f, side, h->rcv_off, copy, src, off,
+			     len);
+		tm_stat_add(t, side == TM_SVR ? TM_STAT_BYTES_C2S :
+			    TM_STAT_BYTES_S2C, len);
+	}
 	h->rcv_nxt += len;
 	h->rcv_off += len;
-	tm_stat_add(t, side == TM_SVR ? TM_STAT_BYTES_C2S : TM_STAT_BYTES_S2C,
-		    len);
 }
 
 static void tm_seg_drop(struct tm_table *t, struct tm_half *h,
@@ -217,10 +220,10 @@ static unsigned int tm_store_piece(struct tm_table *t, struct tm_half *h,
 		u32 charge = sizeof(struct tm_seg) + n;
 		struct tm_seg *seg;
 
-		if (h->ooo_bytes + charge > t->cfg.buf_side)
+		if (h->ooo_bytes + charge > READ_ONCE(t->cfg.buf_side))
 			return TM_ERR_BUF_SIDE;
 		if (atomic_long_add_return(charge, &t->ooo_bytes) >
-		    (long)t->cfg.buf_total) {
+		    (long)READ_ONCE(t->cfg.buf_total)) {
 			atomic_long_sub(charge, &t->ooo_bytes);
 			return TM_ERR_BUF_TOTAL;
 		}

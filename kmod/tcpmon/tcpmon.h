@@ -375,6 +375,7 @@ struct tm_half {
  * @hash: hash of the key
  * @table: the table the flow belongs to
  * @id: flow number, unique in its table, from 1
+ * @rule: the rule &tm_ops.classify chose for it; 0: none
  * @last: time of the last packet, ns
  * @created: time of the first packet, ns
  * @rcu: for freeing after readers are gone; overlays @last and @created,
@@ -395,6 +396,7 @@ struct tm_flow {
 	u32 hash;
 	struct tm_table *table;
 	u64 id;
+	u32 rule;
 	union {
 		struct {
 			u64 last;
@@ -408,6 +410,34 @@ struct tm_flow {
 #define TM_FF_DEAD		0x01	/* unlinked or being unlinked */
 #define TM_FF_MIDSTREAM		0x02	/* picked up without a handshake */
 #define TM_FF_OVERLAP_LAST	0x04	/* overlap policy LAST */
+#define TM_FF_QUIET		0x08	/* no event, no byte: TM_ACT_IGNORE */
+#define TM_FF_DROP		0x10	/* every packet dropped: TM_ACT_DROP */
+
+/**
+ * enum tm_action - what to do with a new flow (&tm_ops.classify)
+ * @TM_ACT_MONITOR: track it and report it
+ * @TM_ACT_IGNORE: track it silently: no event, no stream byte
+ * @TM_ACT_DROP: keep it only to drop its packets
+ * @TM_ACT_RESET: create nothing; mos_tm_input() says %TM_VERDICT_RESET
+ */
+enum tm_action {
+	TM_ACT_MONITOR,
+	TM_ACT_IGNORE,
+	TM_ACT_DROP,
+	TM_ACT_RESET,
+};
+
+/**
+ * enum tm_verdict - what mos_tm_input() asks of the packet's path
+ * @TM_VERDICT_PASS: let it go
+ * @TM_VERDICT_DROP: drop it (a %TM_ACT_DROP flow's packet)
+ * @TM_VERDICT_RESET: drop it and answer it with a reset (%TM_ACT_RESET)
+ */
+enum tm_verdict {
+	TM_VERDICT_PASS,
+	TM_VERDICT_DROP,
+	TM_VERDICT_RESET,
+};
 
 static inline void *mos_tm_flow_priv(struct tm_flow *f)
 {
@@ -435,6 +465,11 @@ static inline void *mos_tm_flow_priv(struct tm_flow *f)
  * @TM_STAT_RST_OOW: RSTs outside the window
  * @TM_STAT_OVERLAP_DIFF: overlaps whose bytes differ
  * @TM_STAT_TIMEOUTS: flows that idled out
+ * @TM_STAT_FLOWS_IGNORED: flows created for %TM_ACT_IGNORE (not in
+ *	%TM_STAT_FLOWS)
+ * @TM_STAT_FLOWS_DROPPED: flows created for %TM_ACT_DROP (not in
+ *	%TM_STAT_FLOWS)
+ * @TM_STAT_DROPPED: packets of %TM_ACT_DROP flows
  * @TM_STAT_EV: events raised, by type: %TM_STAT_EV + &enum tm_event
  * @TM_STAT_MAX: number of counters
  */
@@ -458,6 +493,9 @@ enum tm_stat {
 	TM_STAT_RST_OOW,
 	TM_STAT_OVERLAP_DIFF,
 	TM_STAT_TIMEOUTS,
+	TM_STAT_FLOWS_IGNORED,
+	TM_STAT_FLOWS_DROPPED,
+	TM_STAT_DROPPED,
 	TM_STAT_EV,
 	TM_STAT_MAX = TM_STAT_EV + TM_EV_MAX,
 };
@@ -473,6 +511,12 @@ struct tm_table;
  *	offset @off: @len bytes at @off_in_src of @src, read with @copy.
  *	Called with the flow locked, before the NEW_DATA event that counts
  *	them.
+ * @classify: optional: the &enum tm_action for the packet @p that would
+ *	create a flow, and in @rule the rule that chose it.  Called with no
+ *	lock held, once per flow (and per packet answered with a reset).
+ * @flow: optional: flow @f was created (@end false) or is being removed
+ *	(@end true).  Called with the flow locked; not for flows freed with
+ *	their table.
  */
 struct tm_ops {
 	void (*event)(void *priv, struct tm_flow *f, const struct tm_ev *ev,
@@ -480,6 +524,9 @@ struct tm_ops {
 	void (*data)(void *priv, struct tm_flow *f, int side, u64 off,
 		     tm_copy_t copy, const void *src, unsigned int off_in_src,
 		     unsigned int len);
+	unsigned int (*classify)(void *priv, const struct tm_src *src,
+				 const struct tm_pkt *p, u32 *rule);
+	void (*flow)(void *priv, struct tm_flow *f, bool end);
 };
 
 /**
@@ -529,15 +576,28 @@ void mos_tm_exit(void);
 struct tm_table *mos_tm_table_new(const struct tm_table_cfg *cfg,
 				  const struct tm_ops *ops, void *priv);
 void mos_tm_table_free(struct tm_table *t);
-void mos_tm_input(struct tm_table *t, const struct tm_src *src,
-		  enum tm_parse_res res, const struct tm_pkt *p, u64 now,
-		  unsigned int flags);
+enum tm_verdict mos_tm_input(struct tm_table *t, const struct tm_src *src,
+			     enum tm_parse_res res, const struct tm_pkt *p,
+			     u64 now, unsigned int flags);
 unsigned int mos_tm_expire(struct tm_table *t, u64 now, unsigned int budget);
 void mos_tm_flush(struct tm_table *t);
 void mos_tm_stats(struct tm_table *t, u64 *sum);
 unsigned int mos_tm_flows(struct tm_table *t);
 u64 mos_tm_ooo_bytes(struct tm_table *t);
 const struct tm_table_cfg *mos_tm_cfg(const struct tm_table *t);
+void mos_tm_cfg_defaults(struct tm_table_cfg *cfg);
+void mos_tm_set_limits(struct tm_table *t, const struct tm_table_cfg *cfg);
+
+/**
+ * typedef tm_walk_fn - called by mos_tm_walk() for each live flow
+ * @f: the flow, locked
+ * @arg: the caller's
+ *
+ * Return: 0 to go on, non-zero to stop before this flow.
+ */
+typedef int (*tm_walk_fn)(struct tm_flow *f, void *arg);
+int mos_tm_walk(struct tm_table *t, u32 *bucket, u32 *skip, tm_walk_fn fn,
+		void *arg);
 
 const char *mos_tm_state_name(unsigned int state);
 const char *mos_tm_event_name(unsigned int ev);

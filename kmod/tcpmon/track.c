@@ -329,10 +329,11 @@ bool tm_track_reusable(const struct tm_flow *f, unsigned int s,
 u64 tm_track_deadline(const struct tm_table *t, const struct tm_flow *f)
 {
 	const struct tm_half *c = &f->half[TM_CLI], *s = &f->half[TM_SVR];
-	u32 to = max(t->cfg.timeout[c->state], t->cfg.timeout[s->state]);
+	u32 to = max(READ_ONCE(t->cfg.timeout[c->state]),
+		     READ_ONCE(t->cfg.timeout[s->state]));
 
 	if ((c->flags | s->flags) & TM_HF_RST_PENDING)
-		to = min(to, t->cfg.timeout_rst);
+		to = min(to, READ_ONCE(t->cfg.timeout_rst));
 	return f->last + to * TM_NSEC_PER_SEC;
 }
 

@@ -4,82 +4,31 @@
  *
  * mosctl [-n NETNS] [-j|--json] [-p|--pretty] OBJECT VERB [ARGS]
  *
- * Objects and verbs are dispatched from tables, iproute2-style; text and
- * JSON output come from the same print path.
+ * Objects and verbs are dispatched from a table, iproute2-style; text and
+ * JSON output come from the same print path (out.c).  Each verb parses
+ * all its arguments (and compiles its pcap expression) before it opens
+ * the netlink socket, so that a usage error never depends on the module.
+ *
+ * Exit status: 0 done, 1 refused (by the kernel, or libpcap), 2 usage.
  */
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <sched.h>
-#include <stdbool.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <linux/netlink.h>
-#include <netlink/netlink.h>
-#include <netlink/genl/genl.h>
 #include <netlink/genl/ctrl.h>
-#include <linux/mos.h>
+#include "mosctl.h"
 
-#define MOSCTL_VERSION	"0.1"
-
-static struct {
-	bool json;
-	bool pretty;
-	const char *netns;
-} opt;
-
-struct mosctl {
-	struct nl_sock *sk;
-	int family;
-	int kerr;		/* the kernel's errno of the last command */
-	char errmsg[256];
-};
-
-static const char *const stat_names[__MOS_STAT_MAX] = {
-	[MOS_STAT_PACKETS] = "packets",
-	[MOS_STAT_BYTES] = "bytes",
-	[MOS_STAT_TCP4] = "tcp4",
-	[MOS_STAT_TCP6] = "tcp6",
-	[MOS_STAT_SYN] = "syn",
-	[MOS_STAT_NONTCP] = "nontcp",
-	[MOS_STAT_PARSE_ERR] = "parse_errors",
-	[MOS_STAT_FLOWS] = "flows",
-	[MOS_STAT_FLOWS_MIDSTREAM] = "flows_midstream",
-	[MOS_STAT_FLOWS_ENDED] = "flows_ended",
-	[MOS_STAT_FLOWS_ACTIVE] = "flows_active",
-	[MOS_STAT_ORPHANS] = "orphans",
-	[MOS_STAT_REXMIT] = "rexmit",
-	[MOS_STAT_BYTES_C2S] = "bytes_c2s",
-	[MOS_STAT_BYTES_S2C] = "bytes_s2c",
-	[MOS_STAT_GAPS] = "gaps",
-	[MOS_STAT_GAP_BYTES] = "gap_bytes",
-	[MOS_STAT_FLOW_LIMIT] = "flow_limit",
-	[MOS_STAT_BUF_SIDE] = "buf_side_limit",
-	[MOS_STAT_BUF_TOTAL] = "buf_total_limit",
-	[MOS_STAT_NOMEM] = "nomem",
-	[MOS_STAT_CSUM_BAD] = "csum_bad",
-	[MOS_STAT_OOW] = "out_of_window",
-	[MOS_STAT_RST_INWIN] = "rst_in_window",
-	[MOS_STAT_RST_OOW] = "rst_out_of_window",
-	[MOS_STAT_OVERLAP_DIFF] = "overlap_diff",
-	[MOS_STAT_TIMEOUTS] = "timeouts",
-	[MOS_STAT_OOO_BYTES] = "ooo_bytes",
-	[MOS_STAT_EV_PKT_IN] = "ev_pkt_in",
-	[MOS_STAT_EV_PKT_OUT] = "ev_pkt_out",
-	[MOS_STAT_EV_CONN_START] = "ev_conn_start",
-	[MOS_STAT_EV_CONN_SETUP] = "ev_conn_setup",
-	[MOS_STAT_EV_NEW_DATA] = "ev_new_data",
-	[MOS_STAT_EV_ERROR] = "ev_error",
-	[MOS_STAT_EV_TIMEOUT] = "ev_timeout",
-	[MOS_STAT_EV_STATE_CHANGE] = "ev_state_change",
-	[MOS_STAT_EV_ORPHAN] = "ev_orphan",
-	[MOS_STAT_EV_REXMIT] = "ev_rexmit",
-	[MOS_STAT_EV_CONN_END] = "ev_conn_end",
-};
+struct mosctl_opts opt;
 
 static void usage(FILE *f)
 {
@@ -87,98 +36,348 @@ static void usage(FILE *f)
 		"Usage: mosctl [-n NETNS] [-j|--json] [-p|--pretty] OBJECT VERB [ARGS]\n"
 		"       mosctl -h|--help\n"
 		"\n"
-		"OBJECT VERB:\n"
-		"  ns enable         start monitoring the namespace\n"
-		"  ns disable        stop monitoring the namespace\n"
-		"  ns show           whether the namespace is monitored\n"
-		"  stats             the namespace's counters\n"
-		"  version           versions of mosctl and of the module\n"
+		"OBJECT VERB [ARGS]:\n"
+		"  ns enable [passive|inline]   start monitoring the namespace (default passive)\n"
+		"  ns disable                   stop monitoring the namespace\n"
+		"  ns show                      whether it is monitored, its mode and limits\n"
+		"  set SETTING [SETTING...]     change limits, SETTING one of:\n"
+		"        max-flows N | buffer-bytes N | buffer-total N |\n"
+		"        timeout STATE SECONDS | midstream on|off\n"
+		"  rule add [prio N] 'PCAP EXPR' action monitor|ignore|drop|reset\n"
+		"  rule del ID\n"
+		"  rule list\n"
+		"  rule flush\n"
+		"  stats                        the namespace's counters, each rule's hits\n"
+		"  flows [PCAP EXPR]            the flows tracked now (that EXPR matches)\n"
+		"  monitor                      flows as they start and end, until interrupted\n"
+		"  version                      versions of mosctl and of the module\n"
+		"\n"
+		"STATE: CLOSED LISTEN SYN_SENT SYN_RCVD ESTABLISHED FIN_WAIT_1 FIN_WAIT_2\n"
+		"       CLOSE_WAIT CLOSING LAST_ACK TIME_WAIT\n"
 		"\n"
 		"Options:\n"
-		"  -n NETNS          act on the named namespace (/run/netns/NETNS)\n"
+		"  -n NETNS          act on the namespace /run/netns/NETNS (or a path)\n"
 		"  -j, --json        JSON output\n"
-		"  -p, --pretty      indented JSON\n");
+		"  -p, --pretty      indented JSON\n"
+		"  -h, --help        this help\n");
 }
 
-/* Output: "key value" lines, or one JSON object. */
-static int out_count;
-
-static void out_begin(void)
+/**
+ * usage_error() - report a bad argument
+ * @verb: the command
+ * @fmt: printf() format of the message
+ *
+ * Prints "mosctl: VERB: message".
+ *
+ * Return: %EXIT_USAGE.
+ */
+int usage_error(const char *verb, const char *fmt, ...)
 {
-	out_count = 0;
-	if (opt.json)
-		fputs("{", stdout);
+	va_list ap;
+
+	fprintf(stderr, "mosctl: %s: ", verb);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
 }
 
-static void out_key(const char *key)
+/**
+ * no_more_args() - check that a command got no more arguments
+ * @verb: the command
+ * @argc: how many arguments are left
+ * @argv: those arguments
+ *
+ * Return: %EXIT_OK, or %EXIT_USAGE after the message.
+ */
+int no_more_args(const char *verb, int argc, char **argv)
 {
-	if (!opt.json) {
-		printf("%s ", key);
-		return;
+	if (argc > 0)
+		return usage_error(verb, "unexpected argument \"%s\"", argv[0]);
+	return EXIT_OK;
+}
+
+/**
+ * parse_uint() - a decimal number, strictly
+ * @s: the text: digits only
+ * @max: the largest value allowed
+ * @v: the number
+ *
+ * Return: 0, or -1 on junk, an empty string, a sign or a value past @max.
+ */
+int parse_uint(const char *s, unsigned long long max, unsigned long long *v)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	if (errno || *end || *v > max)
+		return -1;
+	return 0;
+}
+
+static const char *const action_names[__MOS_ACTION_MAX] = {
+	[MOS_ACTION_MONITOR] = "monitor",
+	[MOS_ACTION_IGNORE] = "ignore",
+	[MOS_ACTION_DROP] = "drop",
+	[MOS_ACTION_RESET] = "reset",
+};
+
+/**
+ * action_name() - the name of an &enum mos_action
+ * @action: the action
+ * @buf: room for the number of an unknown action
+ * @len: its size
+ *
+ * Return: the name, or the number in @buf.
+ */
+const char *action_name(unsigned int action, char *buf, size_t len)
+{
+	if (action < ARRAY_SIZE(action_names))
+		return action_names[action];
+	snprintf(buf, len, "%u", action);
+	return buf;
+}
+
+/**
+ * action_parse() - an &enum mos_action from its name
+ * @s: monitor, ignore, drop or reset
+ *
+ * Return: the action, or -1.
+ */
+int action_parse(const char *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(action_names); i++)
+		if (!strcmp(s, action_names[i]))
+			return i;
+	return -1;
+}
+
+static const char *const state_names[MOS_TCP_STATES] = {
+	"CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED",
+	"FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK",
+	"TIME_WAIT",
+};
+
+/**
+ * state_name() - the name of a TCP state, mOS numbering
+ * @state: 0 (CLOSED) to 10 (TIME_WAIT)
+ * @buf: room for the number of an unknown state
+ * @len: its size
+ *
+ * Return: the name, or the number in @buf.
+ */
+const char *state_name(unsigned int state, char *buf, size_t len)
+{
+	if (state < MOS_TCP_STATES)
+		return state_names[state];
+	snprintf(buf, len, "%u", state);
+	return buf;
+}
+
+/**
+ * state_parse() - a TCP state from its name
+ * @s: the name, in any case, with '-' or '_' (time-wait, TIME_WAIT)
+ *
+ * Return: the state number, or -1.
+ */
+int state_parse(const char *s)
+{
+	unsigned int i;
+	size_t j;
+
+	for (i = 0; i < MOS_TCP_STATES; i++) {
+		for (j = 0; s[j] && state_names[i][j]; j++) {
+			char ch = s[j] == '-' ? '_' : toupper((unsigned char)s[j]);
+
+			if (ch != state_names[i][j])
+				break;
+		}
+		if (!s[j] && !state_names[i][j])
+			return i;
 	}
-	printf("%s%s\"%s\":%s", out_count ? "," : "",
-	       opt.pretty ? "\n  " : "", key, opt.pretty ? " " : "");
-	out_count++;
+	return -1;
 }
 
-static void out_u64(const char *key, unsigned long long v)
+/**
+ * join_args() - words joined by single spaces, as tcpdump joins them
+ * @argc: how many
+ * @argv: the words
+ *
+ * Return: a string to free(), or NULL when out of memory.
+ */
+char *join_args(int argc, char **argv)
 {
-	out_key(key);
-	printf(opt.json ? "%llu" : "%llu\n", v);
+	size_t len = 1;
+	char *s;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	s[0] = '\0';
+	for (i = 0; i < argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
 }
 
-static void out_str(const char *key, const char *v)
-{
-	out_key(key);
-	printf(opt.json ? "\"%s\"" : "%s\n", v);
-}
+/* --- netlink ----------------------------------------------------------- */
 
-static void out_bool(const char *key, bool v)
-{
-	out_key(key);
-	if (opt.json)
-		fputs(v ? "true" : "false", stdout);
-	else
-		puts(v ? "yes" : "no");
-}
+struct talk {
+	struct mosctl *c;
+	bool done;
+};
 
-static void out_end(void)
+/* The extended ack's message, from the TLVs at @tlvs */
+static void ack_msg(struct mosctl *c, void *tlvs, int len)
 {
-	if (opt.json)
-		printf("%s}\n", opt.pretty ? "\n" : "");
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+
+	if (len <= 0 || nla_parse(tb, NLMSGERR_ATTR_MAX, tlvs, len, NULL) ||
+	    !tb[NLMSGERR_ATTR_MSG] || nla_len(tb[NLMSGERR_ATTR_MSG]) < 1)
+		return;
+	snprintf(c->errmsg, sizeof(c->errmsg), "%.*s",
+		 nla_len(tb[NLMSGERR_ATTR_MSG]),
+		 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
+	/* the message, without its NUL or trailing newline */
+	c->errmsg[strcspn(c->errmsg, "\n")] = '\0';
 }
 
 static int err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 {
 	struct nlmsghdr *nlh = (struct nlmsghdr *)e - 1;
-	struct mosctl *c = arg;
+	struct talk *t = arg;
 	unsigned int off = sizeof(*e);
 	int len = nlh->nlmsg_len - NLMSG_HDRLEN;
 
 	(void)nla;
-	c->kerr = e->error;
+	t->c->kerr = e->error;
+	t->done = true;
 	/* Without NLM_F_CAPPED the error quotes the whole request, padded. */
 	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 		off += NLMSG_ALIGN(e->msg.nlmsg_len) - NLMSG_HDRLEN;
-	if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && len > (int)off) {
-		struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && len > (int)off)
+		ack_msg(t->c, (char *)e + off, len - off);
+	return NL_STOP;
+}
 
-		if (!nla_parse(tb, NLMSGERR_ATTR_MAX,
-			       (struct nlattr *)((char *)e + off), len - off,
-			       NULL) && tb[NLMSGERR_ATTR_MSG])
-			snprintf(c->errmsg, sizeof(c->errmsg), "%s",
-				 nla_get_string(tb[NLMSGERR_ATTR_MSG]));
+static int ack_cb(struct nl_msg *msg, void *arg)
+{
+	struct talk *t = arg;
+
+	(void)msg;
+	t->done = true;
+	return NL_STOP;
+}
+
+/* The end of a dump: its errno, and the extended ack when it failed */
+static int finish_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct talk *t = arg;
+	int len = nlh->nlmsg_len - NLMSG_HDRLEN;
+	int err;
+
+	t->done = true;
+	if (len < (int)sizeof(int))
+		return NL_STOP;
+	memcpy(&err, nlmsg_data(nlh), sizeof(err));
+	if (err < 0) {
+		t->c->kerr = err;
+		if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
+			ack_msg(t->c, (char *)nlmsg_data(nlh) + NLA_ALIGN(sizeof(int)),
+				len - (int)NLA_ALIGN(sizeof(int)));
 	}
 	return NL_STOP;
 }
 
-static int mosctl_open(struct mosctl *c)
+/**
+ * nlerr_errno() - a libnl error code as an errno value
+ * @err: a negative NLE_* code
+ *
+ * Return: the negative errno; -EIO for codes without one.
+ */
+int nlerr_errno(int err)
+{
+	switch (-err) {
+	case NLE_PERM: return -EPERM;
+	case NLE_NOACCESS: return -EACCES;
+	case NLE_EXIST: return -EEXIST;
+	case NLE_OBJ_NOTFOUND: return -ENOENT;
+	case NLE_NOMEM: return -ENOMEM;
+	case NLE_INVAL: return -EINVAL;
+	case NLE_RANGE: return -ERANGE;
+	case NLE_BUSY: return -EBUSY;
+	case NLE_OPNOTSUPP: return -EOPNOTSUPP;
+	case NLE_NODEV: return -ENODEV;
+	default: return -EIO;
+	}
+}
+
+static int open_netns(const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (strchr(name, '/'))
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fprintf(stderr, "mosctl: cannot open network namespace \"%s\": %s\n",
+			name, strerror(errno));
+	return fd;
+}
+
+/**
+ * mosctl_open() - connect to the "mos" family
+ * @c: the connection, zeroed but for @c->netns_fd = -1
+ * @enter_netns: with -n, move into the namespace (setns()) rather than
+ *	name it in each request with %MOS_A_NETNS_FD: for multicast, which
+ *	is per socket namespace
+ *
+ * Prints its own error messages.
+ *
+ * Return: 0 or -1.
+ */
+int mosctl_open(struct mosctl *c, bool enter_netns)
 {
 	int one = 1;
 
+	if (opt.netns) {
+		int fd = open_netns(opt.netns);
+
+		if (fd < 0)
+			return -1;
+		if (enter_netns) {
+			if (setns(fd, CLONE_NEWNET)) {
+				fprintf(stderr,
+					"mosctl: cannot enter network namespace \"%s\": %s\n",
+					opt.netns, strerror(errno));
+				close(fd);
+				return -1;
+			}
+			close(fd);
+		} else {
+			c->netns_fd = fd;
+		}
+	}
 	c->sk = nl_socket_alloc();
-	if (!c->sk)
-		return -ENOMEM;
+	if (!c->sk) {
+		fprintf(stderr, "mosctl: %s\n", strerror(ENOMEM));
+		return -1;
+	}
 	if (genl_connect(c->sk)) {
 		fprintf(stderr, "mosctl: cannot open a generic netlink socket\n");
 		return -1;
@@ -195,204 +394,148 @@ static int mosctl_open(struct mosctl *c)
 			MOS_GENL_NAME);
 		return -1;
 	}
-	nl_socket_modify_err_cb(c->sk, NL_CB_CUSTOM, err_cb, c);
 	return 0;
 }
 
-/* Send a command, pass the reply (if any) to @cb; returns 0 or -errno. */
-static int mosctl_cmd(struct mosctl *c, int cmd, nl_recvmsg_msg_cb_t cb,
-		      void *arg)
+/**
+ * mosctl_msg() - start a request
+ * @c: the connection
+ * @cmd: &enum mos_cmd
+ * @flags: NLM_F_DUMP, or 0
+ *
+ * The request names the target namespace (%MOS_A_NETNS_FD) under -n.
+ * Room for 64 KiB of attributes.
+ *
+ * Return: the message, or NULL when out of memory.
+ */
+struct nl_msg *mosctl_msg(struct mosctl *c, int cmd, int flags)
 {
-	struct nl_msg *msg = nlmsg_alloc();
-	int err;
+	struct nl_msg *msg = nlmsg_alloc_size(NLMSG_HDRLEN + GENL_HDRLEN +
+					      65536);
 
 	if (!msg)
-		return -ENOMEM;
+		return NULL;
 	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, c->family, 0,
-			 NLM_F_REQUEST | NLM_F_ACK, cmd, MOS_GENL_VERSION)) {
+			 NLM_F_REQUEST | flags, cmd, MOS_GENL_VERSION) ||
+	    (c->netns_fd >= 0 &&
+	     nla_put_u32(msg, MOS_A_NETNS_FD, c->netns_fd))) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/**
+ * mosctl_talk() - send a request, read its replies up to the ack
+ * @c: the connection
+ * @msg: from mosctl_msg(), NULL when it failed; freed here
+ * @cb: called on each reply (a doit's answer, or each dumped message)
+ * @arg: its argument
+ *
+ * A dump ends with NLMSG_DONE, whose errno counts; any other request with
+ * the ack.  @c->errmsg holds the kernel's extended-ack message, if any.
+ *
+ * Return: 0 or a negative errno.
+ */
+int mosctl_talk(struct mosctl *c, struct nl_msg *msg, nl_recvmsg_msg_cb_t cb,
+		void *arg)
+{
+	struct talk t = { .c = c };
+	struct nl_cb *nlcb;
+	int err;
+
+	c->kerr = 0;
+	c->errmsg[0] = '\0';
+	if (!msg)
+		return -ENOMEM;
+	nlcb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!nlcb) {
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
+	nl_cb_err(nlcb, NL_CB_CUSTOM, err_cb, &t);
+	nl_cb_set(nlcb, NL_CB_ACK, NL_CB_CUSTOM, ack_cb, &t);
+	nl_cb_set(nlcb, NL_CB_FINISH, NL_CB_CUSTOM, finish_cb, &t);
 	if (cb)
-		nl_socket_modify_cb(c->sk, NL_CB_VALID, NL_CB_CUSTOM, cb, arg);
-	c->errmsg[0] = '\0';
-	c->kerr = 0;
+		nl_cb_set(nlcb, NL_CB_VALID, NL_CB_CUSTOM, cb, arg);
+
 	err = nl_send_auto(c->sk, msg);
 	nlmsg_free(msg);
-	if (err < 0)
-		return -EIO;
-	err = nl_recvmsgs_default(c->sk);
+	while (err >= 0 && !t.done)
+		err = nl_recvmsgs(c->sk, nlcb);
+	nl_cb_put(nlcb);
 	if (c->kerr < 0)
 		return c->kerr;
-	if (err < 0) {
-		/* An error of libnl's own, in its own codes. */
-		switch (-err) {
-		case NLE_PERM: return -EPERM;
-		case NLE_EXIST: return -EEXIST;
-		case NLE_OBJ_NOTFOUND: return -ENOENT;
-		case NLE_NOMEM: return -ENOMEM;
-		case NLE_INVAL: return -EINVAL;
-		case NLE_OPNOTSUPP: return -EOPNOTSUPP;
-		default: return -EIO;
-		}
-	}
-	return 0;
+	return err < 0 ? nlerr_errno(err) : 0;
 }
 
-static int report(struct mosctl *c, const char *what, int err)
+/**
+ * mosctl_cmd() - a request without attributes but the namespace's
+ * @c: the connection
+ * @cmd: &enum mos_cmd
+ * @cb: called on the reply, if any
+ * @arg: its argument
+ *
+ * Return: 0 or a negative errno.
+ */
+int mosctl_cmd(struct mosctl *c, int cmd, nl_recvmsg_msg_cb_t cb, void *arg)
+{
+	return mosctl_talk(c, mosctl_msg(c, cmd, 0), cb, arg);
+}
+
+/**
+ * mosctl_report() - report a refused request
+ * @c: the connection, with the kernel's message if there was one
+ * @verb: the command
+ * @err: 0 or a negative errno
+ *
+ * Prints "mosctl: VERB: message": the kernel's extended-ack message, or
+ * strerror() followed, for EPERM, by "(needs CAP_NET_ADMIN)".
+ *
+ * Return: %EXIT_OK if @err is 0, else %EXIT_REFUSED.
+ */
+int mosctl_report(struct mosctl *c, const char *verb, int err)
 {
 	if (!err)
-		return 0;
-	fprintf(stderr, "mosctl: %s: %s%s\n", what,
-		c->errmsg[0] ? c->errmsg : strerror(-err),
-		err == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
-	return 1;
+		return EXIT_OK;
+	if (c->errmsg[0])
+		fprintf(stderr, "mosctl: %s: %s\n", verb, c->errmsg);
+	else
+		fprintf(stderr, "mosctl: %s: %s%s\n", verb, strerror(-err),
+			err == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
+	return EXIT_REFUSED;
 }
 
-static struct nla_policy attr_policy[MOS_A_MAX + 1] = {
-	[MOS_A_NS_ENABLED] = { .type = NLA_U8 },
-	[MOS_A_MOD_VERSION] = { .type = NLA_STRING },
-	[MOS_A_STATS] = { .type = NLA_NESTED },
-};
+/* --- dispatch ---------------------------------------------------------- */
 
-static struct nla_policy stat_policy[MOS_STAT_MAX + 1] = {
-	[MOS_STAT_PACKETS ... MOS_STAT_MAX] = { .type = NLA_U64 },
-};
-
-struct ns_state {
-	bool have;
-	bool enabled;
-	char version[64];
-	unsigned long long stats[__MOS_STAT_MAX];
-};
-
-static int ns_get_cb(struct nl_msg *msg, void *arg)
-{
-	struct nlattr *tb[MOS_A_MAX + 1], *st[MOS_STAT_MAX + 1];
-	struct ns_state *s = arg;
-	int i;
-
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, MOS_A_MAX, attr_policy))
-		return NL_SKIP;
-	s->have = true;
-	if (tb[MOS_A_NS_ENABLED])
-		s->enabled = nla_get_u8(tb[MOS_A_NS_ENABLED]);
-	if (tb[MOS_A_MOD_VERSION])
-		snprintf(s->version, sizeof(s->version), "%s",
-			 nla_get_string(tb[MOS_A_MOD_VERSION]));
-	if (tb[MOS_A_STATS] &&
-	    !nla_parse_nested(st, MOS_STAT_MAX, tb[MOS_A_STATS], stat_policy)) {
-		for (i = MOS_STAT_PACKETS; i <= MOS_STAT_MAX; i++)
-			if (st[i])
-				s->stats[i] = nla_get_u64(st[i]);
-	}
-	return NL_OK;
-}
-
-static int ns_get(struct mosctl *c, struct ns_state *s)
-{
-	int err;
-
-	memset(s, 0, sizeof(*s));
-	err = mosctl_cmd(c, MOS_CMD_NS_GET, ns_get_cb, s);
-	if (!err && !s->have)
-		err = -EIO;
-	return err;
-}
-
-static int do_ns_enable(struct mosctl *c, int argc, char **argv)
-{
-	(void)argc; (void)argv;
-	return report(c, "ns enable", mosctl_cmd(c, MOS_CMD_NS_ENABLE, NULL, NULL));
-}
-
-static int do_ns_disable(struct mosctl *c, int argc, char **argv)
-{
-	(void)argc; (void)argv;
-	return report(c, "ns disable", mosctl_cmd(c, MOS_CMD_NS_DISABLE, NULL, NULL));
-}
-
-static int do_ns_show(struct mosctl *c, int argc, char **argv)
-{
-	struct ns_state s;
-
-	(void)argc; (void)argv;
-	if (report(c, "ns show", ns_get(c, &s)))
-		return 1;
-	out_begin();
-	out_bool("enabled", s.enabled);
-	out_end();
-	return 0;
-}
-
-static int do_stats(struct mosctl *c, int argc, char **argv)
-{
-	struct ns_state s;
-	int i;
-
-	(void)argc; (void)argv;
-	if (report(c, "stats", ns_get(c, &s)))
-		return 1;
-	out_begin();
-	for (i = MOS_STAT_PACKETS; i <= MOS_STAT_MAX; i++)
-		out_u64(stat_names[i], s.stats[i]);
-	out_end();
-	return 0;
-}
-
-static int do_version(struct mosctl *c, int argc, char **argv)
-{
-	struct ns_state s;
-
-	(void)argc; (void)argv;
-	if (report(c, "version", ns_get(c, &s)))
-		return 1;
-	out_begin();
-	out_str("mosctl", MOSCTL_VERSION);
-	out_str("module", s.version);
-	out_u64("genl_version", MOS_GENL_VERSION);
-	out_end();
-	return 0;
-}
-
+/**
+ * struct verb - one command
+ * @object: its first word
+ * @verb: its second word; NULL: the object takes none
+ * @dflt: run for the object alone (ip-style: "mosctl rule" lists)
+ * @fn: the command, given the arguments after its words
+ */
 struct verb {
 	const char *object;
-	const char *verb;	/* NULL: the object alone */
+	const char *verb;
+	bool dflt;
 	int (*fn)(struct mosctl *c, int argc, char **argv);
 };
 
 static const struct verb verbs[] = {
-	{ "ns", "enable", do_ns_enable },
-	{ "ns", "disable", do_ns_disable },
-	{ "ns", "show", do_ns_show },
-	{ "stats", NULL, do_stats },
-	{ "version", NULL, do_version },
+	{ "ns", "enable", false, do_ns_enable },
+	{ "ns", "disable", false, do_ns_disable },
+	{ "ns", "show", true, do_ns_show },
+	{ "set", NULL, false, do_set },
+	{ "rule", "add", false, do_rule_add },
+	{ "rule", "del", false, do_rule_del },
+	{ "rule", "list", true, do_rule_list },
+	{ "rule", "flush", false, do_rule_flush },
+	{ "stats", NULL, false, do_stats },
+	{ "flows", NULL, false, do_flows },
+	{ "monitor", NULL, false, do_monitor },
+	{ "version", NULL, false, do_version },
 };
-
-static int enter_netns(const char *name)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	if (strchr(name, '/'))
-		snprintf(path, sizeof(path), "%s", name);
-	else
-		snprintf(path, sizeof(path), "/run/netns/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "mosctl: cannot open network namespace \"%s\": %s\n",
-			name, strerror(errno));
-		return -1;
-	}
-	if (setns(fd, CLONE_NEWNET)) {
-		fprintf(stderr, "mosctl: cannot enter network namespace \"%s\": %s\n",
-			name, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -403,56 +546,63 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct mosctl c = { .netns_fd = -1 };
 	const struct verb *v = NULL;
-	struct mosctl c = { 0 };
+	int ch, rc, used = 0;
 	size_t i;
-	int ch, rc, used;
 
 	while ((ch = getopt_long(argc, argv, "+jpn:h", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'j': opt.json = true; break;
-		case 'p': opt.json = opt.pretty = true; break;
-		case 'n': opt.netns = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'j':
+			opt.json = true;
+			break;
+		case 'p':
+			opt.json = true;
+			opt.pretty = true;
+			break;
+		case 'n':
+			opt.netns = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 1) {
 		usage(stderr);
-		return 2;
+		return EXIT_USAGE;
 	}
 
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(verbs) && !v; i++) {
 		if (strcmp(argv[0], verbs[i].object))
 			continue;
-		if (!verbs[i].verb || (argc > 1 && !strcmp(argv[1], verbs[i].verb))) {
-			v = &verbs[i];
-			break;
-		}
+		if (!verbs[i].verb)
+			v = &verbs[i], used = 1;
+		else if (argc > 1 && !strcmp(argv[1], verbs[i].verb))
+			v = &verbs[i], used = 2;
+		else if (argc == 1 && verbs[i].dflt)
+			v = &verbs[i], used = 1;
 	}
 	if (!v) {
 		fprintf(stderr, "mosctl: unknown command \"%s%s%s\"\n", argv[0],
 			argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
 		usage(stderr);
-		return 2;
-	}
-	used = v->verb ? 2 : 1;
-	if (argc > used) {
-		fprintf(stderr, "mosctl: unexpected argument \"%s\"\n", argv[used]);
-		usage(stderr);
-		return 2;
+		return EXIT_USAGE;
 	}
 
-	if (opt.netns && enter_netns(opt.netns))
-		return 1;
-	if (mosctl_open(&c)) {
-		if (c.sk)
-			nl_socket_free(c.sk);
-		return 1;
-	}
 	rc = v->fn(&c, argc - used, argv + used);
-	nl_socket_free(c.sk);
+	if (c.sk)
+		nl_socket_free(c.sk);
+	if (c.netns_fd >= 0)
+		close(c.netns_fd);
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "mosctl: write error: %s\n", strerror(errno));
+		return EXIT_REFUSED;
+	}
 	return rc;
 }

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rules.c - filter rules: which flows are monitored, ignored, dropped or
+ * reset
+ *
+ * DOC: Theory of Operation
+ *
+ * A rule is a classic BPF program (a pcap expression compiled by libpcap
+ * in userspace for DLT_RAW, so it reads the packet from its IP header on),
+ * a priority and an action.  The rules of a namespace run, lowest priority
+ * first and in insertion order among equals, on the packet that would
+ * create a flow (a SYN, or any segment under mid-stream pickup); the first
+ * that returns non-zero decides, and no match means monitor.  Later
+ * packets of the flow are not filtered again: the flow keeps its action.
+ *
+ * Locking: a namespace's rules are an array published with RCU.  Writers
+ * (add, delete, flush; process context) hold &mos_net.lock, build a new
+ * array, publish it, wait for readers (synchronize_net()) and free what
+ * the old one alone held.  The hooks read the array inside the RCU read
+ * section netfilter holds for them.  Hit counters are atomic.
+ */
+
+#include <linux/filter.h>
+#include <linux/slab.h>
+#include "mos.h"
+
+static void mos_rule_free(struct mos_rule *r)
+{
+	if (!r)
+		return;
+	bpf_prog_destroy(r->prog);
+	kfree(r->expr);
+	kfree(r);
+}
+
+/* Rules of @mn, or NULL; &mos_net.lock held */
+static struct mos_rules *mos_rules_get(struct mos_net *mn)
+{
+	return rcu_dereference_protected(mn->rules,
+					 lockdep_is_held(&mn->lock));
+}
+
+/*
+ * Publish @new in place of the current array, wait for the readers of the
+ * old one, free it.  The caller frees the rules only the old one held.
+ */
+static void mos_rules_publish(struct mos_net *mn, struct mos_rules *new)
+{
+	struct mos_rules *old = mos_rules_get(mn);
+
+	rcu_assign_pointer(mn->rules, new);
+	synchronize_net();
+	kfree(old);
+}
+
+/**
+ * mos_rules_need_inline() - whether a rule drops or resets
+ * @mn: the namespace's state, &mos_net.lock held
+ *
+ * Return: true if a rule's action needs inline mode.
+ */
+bool mos_rules_need_inline(struct mos_net *mn)
+{
+	struct mos_rules *rs = mos_rules_get(mn);
+	unsigned int i;
+
+	for (i = 0; rs && i < rs->n; i++)
+		if (rs->r[i]->action == MOS_ACTION_DROP ||
+		    rs->r[i]->action == MOS_ACTION_RESET)
+			return true;
+	return false;
+}
+
+/**
+ * mos_rule_add() - add a rule to a namespace
+ * @net: the namespace
+ * @prio: its priority, lower first
+ * @action: &enum mos_action
+ * @insns: classic BPF program
+ * @n: its instructions, 1 to %MOS_RULE_INSNS_MAX
+ * @expr: its source text, or NULL
+ * @id: set to the new rule's id
+ * @extack: for error messages
+ *
+ * Context: process, may sleep.
+ * Return: 0; -EINVAL for a program the kernel refuses, or for a drop or
+ * reset rule in a namespace monitored in passive mode; -ENOSPC past
+ * %MOS_RULES_MAX rules; -ENOMEM.
+ */
+int mos_rule_add(struct net *net, u32 prio, u8 action,
+		 const struct sock_filter *insns, unsigned int n,
+		 const char *expr, u32 *id, struct netlink_ext_ack *extack)
+{
+	struct mos_net *mn = mos_pernet(net);
+	struct sock_fprog_kern fprog = {
+		.len = n,
+		.filter = (struct sock_filter *)insns,
+	};
+	struct mos_rules *old, *new;
+	struct mos_rule *r;
+	unsigned int i, at;
+	int err;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	r->prio = prio;
+	r->action = action;
+	atomic64_set(&r->hits, 0);
+	if (expr) {
+		r->expr = kstrdup(expr, GFP_KERNEL);
+		if (!r->expr) {
+			kfree(r);
+			return -ENOMEM;
+		}
+	}
+	err = bpf_prog_create(&r->prog, &fprog);
+	if (err) {
+		kfree(r->expr);
+		kfree(r);
+		NL_SET_ERR_MSG(extack, "invalid classic BPF program");
+		return err;
+	}
+
+	mutex_lock(&mn->lock);
+	if (mn->enabled && mn->mode == MOS_MODE_PASSIVE &&
+	    (action == MOS_ACTION_DROP || action == MOS_ACTION_RESET)) {
+		NL_SET_ERR_MSG(extack,
+			       "drop and reset need inline mode (mosctl ns enable inline)");
+		err = -EINVAL;
+		goto err_unlock;
+	}
+	old = mos_rules_get(mn);
+	n = old ? old->n : 0;
+	if (n >= MOS_RULES_MAX) {
+		NL_SET_ERR_MSG(extack, "too many rules in this namespace");
+		err = -ENOSPC;
+		goto err_unlock;
+	}
+	new = kzalloc(struct_size(new, r, n + 1), GFP_KERNEL);
+	if (!new) {
+		err = -ENOMEM;
+		goto err_unlock;
+	}
+	/* After every rule of the same or a lower priority */
+	for (at = 0; at < n && old->r[at]->prio <= prio; at++)
+		;
+	for (i = 0; i < at; i++)
+		new->r[i] = old->r[i];
+	new->r[at] = r;
+	for (i = at; i < n; i++)
+		new->r[i + 1] = old->r[i];
+	new->n = n + 1;
+	do {
+		r->id = ++mn->next_rule_id;
+	} while (!r->id);
+	*id = r->id;
+	mos_rules_publish(mn, new);
+	mutex_unlock(&mn->lock);
+	return 0;
+
+err_unlock:
+	mutex_unlock(&mn->lock);
+	mos_rule_free(r);
+	return err;
+}
+
+/**
+ * mos_rule_del() - delete a rule
+ * @net: the namespace
+ * @id: the rule
+ *
+ * Flows it matched keep their action.
+ *
+ * Context: process, may sleep.
+ * Return: 0, -ENOENT if the namespace has no such rule, or -ENOMEM.
+ */
+int mos_rule_del(struct net *net, u32 id)
+{
+	struct mos_net *mn = mos_pernet(net);
+	struct mos_rule *gone = NULL;
+	struct mos_rules *old, *new = NULL;
+	unsigned int i, j;
+	int err = 0;
+
+	mutex_lock(&mn->lock);
+	old = mos_rules_get(mn);
+	for (i = 0; old && i < old->n; i++)
+		if (old->r[i]->id == id)
+			gone = old->r[i];
+	if (!gone) {
+		err = -ENOENT;
+		goto out;
+	}
+	if (old->n > 1) {
+		new = kzalloc(struct_size(new, r, old->n - 1), GFP_KERNEL);
+		if (!new) {
+			err = -ENOMEM;
+			goto out;
+		}
+		for (i = 0, j = 0; i < old->n; i++)
+			if (old->r[i] != gone)
+				new->r[j++] = old->r[i];
+		new->n = j;
+	}
+	mos_rules_publish(mn, new);
+	mos_rule_free(gone);
+out:
+	mutex_unlock(&mn->lock);
+	return err;
+}
+
+/*
+ * Unpublish every rule and free them; &mos_net.lock held, or the
+ * namespace is going away with no hook left.
+ */
+static void __mos_rules_flush(struct mos_net *mn, struct mos_rules *old)
+{
+	unsigned int i;
+
+	if (!old)
+		return;
+	for (i = 0; i < old->n; i++)
+		mos_rule_free(old->r[i]);
+	kfree(old);
+}
+
+/**
+ * mos_rules_flush() - delete every rule of a namespace
+ * @net: the namespace
+ *
+ * Context: process, may sleep.
+ */
+void mos_rules_flush(struct net *net)
+{
+	struct mos_net *mn = mos_pernet(net);
+	struct mos_rules *old;
+
+	mutex_lock(&mn->lock);
+	old = mos_rules_get(mn);
+	RCU_INIT_POINTER(mn->rules, NULL);
+	synchronize_net();
+	__mos_rules_flush(mn, old);
+	mutex_unlock(&mn->lock);
+}
+
+/**
+ * mos_rules_free() - free the rules of a namespace being dismantled
+ * @mn: its state; no hook of it may run any more
+ *
+ * Context: process.
+ */
+void mos_rules_free(struct mos_net *mn)
+{
+	__mos_rules_flush(mn, rcu_dereference_protected(mn->rules, true));
+	RCU_INIT_POINTER(mn->rules, NULL);
+}
+
+/**
+ * mos_rules_classify() - the action of the rules for a flow's first packet
+ * @mn: the namespace's state
+ * @skb: the packet, from its IP header
+ * @rule: set to the matching rule's id, 0 when none matches
+ *
+ * Context: softirq or process with bottom halves disabled, inside an RCU
+ * read section.
+ * Return: &enum mos_action; %MOS_ACTION_MONITOR when no rule matches.
+ */
+unsigned int mos_rules_classify(struct mos_net *mn, struct sk_buff *skb,
+				u32 *rule)
+{
+	struct mos_rules *rs = rcu_dereference(mn->rules);
+	unsigned int i;
+
+	*rule = 0;
+	for (i = 0; rs && i < rs->n; i++) {
+		struct mos_rule *r = rs->r[i];
+
+		if (bpf_prog_run_save_cb(r->prog, skb)) {
+			atomic64_inc(&r->hits);
+			*rule = r->id;
+			return r->action;
+		}
+	}
+	return MOS_ACTION_MONITOR;
+}
