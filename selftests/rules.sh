@@ -336,6 +336,9 @@ t_eq "router: its 8004 flow still listed" "[$fid]" \
 t_check "other namespace: rule flush" "$MOSCTL" -n "$O" rule flush
 t_eq "router: rules untouched by the other's flush" "$rules_r" "$(rules "$R")"
 
+# The held client itself (the job is the shell around ip netns exec):
+# its socket closes with it, and the flow ends with a FIN handshake.
+pkill -f "client.py 10.0.2.2 8004 5 1 hold" 2>/dev/null
 kill "$hold_pid" 2>/dev/null
 wait "$hold_pid" 2>/dev/null
 
