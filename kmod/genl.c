@@ -123,6 +123,11 @@ static const struct nla_policy mos_rule_del_policy[MOS_A_MAX + 1] = {
 	[MOS_A_RULE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
+static const struct nla_policy mos_flow_reset_policy[MOS_A_MAX + 1] = {
+	[MOS_A_NETNS_FD] = { .type = NLA_U32 },
+	[MOS_A_FLOW_ID] = NLA_POLICY_MIN(NLA_U64, 1),
+};
+
 /* --- the target namespace ------------------------------------------- */
 
 /**
@@ -412,6 +417,22 @@ static int mos_genl_rule_del(struct sk_buff *skb, struct genl_info *info)
 	if (err == -ENOENT)
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MOS_A_RULE_ID],
 				    "no such rule in this namespace");
+	put_net(net);
+	return err;
+}
+
+static int mos_genl_flow_reset(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, MOS_A_FLOW_ID))
+		return -EINVAL;
+	net = mos_genl_target(skb, info->attrs, info->extack);
+	if (IS_ERR(net))
+		return PTR_ERR(net);
+	err = mos_net_flow_reset(net, nla_get_u64(info->attrs[MOS_A_FLOW_ID]),
+				 info->extack);
 	put_net(net);
 	return err;
 }
@@ -713,6 +734,13 @@ static const struct genl_ops mos_genl_ops[] = {
 		.dumpit = mos_genl_flow_dump,
 		.done = mos_genl_dump_done,
 		.policy = mos_ns_policy,
+		.maxattr = MOS_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = MOS_CMD_FLOW_RESET,
+		.doit = mos_genl_flow_reset,
+		.policy = mos_flow_reset_policy,
 		.maxattr = MOS_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},

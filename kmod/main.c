@@ -19,12 +19,56 @@
  */
 
 #include <linux/module.h>
+#include <linux/mm.h>
 #include "mos.h"
+
+static unsigned long mem_limit;
+module_param(mem_limit, ulong, 0644);
+MODULE_PARM_DESC(mem_limit,
+		 "Bytes of flows and out-of-order data of all namespaces together at most (default 0: a quarter of RAM)");
+
+static atomic_long_t mos_mem_used = ATOMIC_LONG_INIT(0);
+
+/**
+ * mos_mem_charge() - count memory against the limit of all namespaces
+ * @bytes: a flow or an out-of-order piece about to be allocated
+ *
+ * Every namespace has its own limits (flows, buffered bytes); this one
+ * bounds their sum, so that many namespaces cannot take the host's memory
+ * between them.  The memory is also charged to the memory cgroup of
+ * whoever enabled monitoring (netns.c), which may refuse it earlier.
+ *
+ * Context: any; lock-free.
+ * Return: false, with nothing counted, if the limit would be passed.
+ */
+bool mos_mem_charge(unsigned long bytes)
+{
+	unsigned long max = READ_ONCE(mem_limit);
+
+	if (atomic_long_add_return(bytes, &mos_mem_used) > max) {
+		atomic_long_sub(bytes, &mos_mem_used);
+		return false;
+	}
+	return true;
+}
+
+/**
+ * mos_mem_uncharge() - give back what mos_mem_charge() counted
+ * @bytes: the same size
+ *
+ * Context: any.
+ */
+void mos_mem_uncharge(unsigned long bytes)
+{
+	atomic_long_sub(bytes, &mos_mem_used);
+}
 
 static int __init mos_init(void)
 {
 	int err;
 
+	if (!mem_limit)
+		mem_limit = totalram_pages() * PAGE_SIZE / 4;
 	err = mos_tm_init();
 	if (err)
 		goto err_tm;
@@ -56,6 +100,7 @@ static void __exit mos_exit(void)
 	mos_genl_exit();
 	mos_net_exit();
 	mos_tm_exit();
+	WARN_ON(atomic_long_read(&mos_mem_used));
 }
 
 module_init(mos_init);

@@ -11,6 +11,7 @@
 #include <net/netns/generic.h>
 #include <linux/workqueue.h>
 #include <linux/ratelimit.h>
+#include <linux/memcontrol.h>
 #include <linux/mos.h>
 #include "tcpmon/tcpmon.h"
 
@@ -80,6 +81,8 @@ struct mos_rules {
  * @next_rule_id: last rule id given out; under @lock
  * @rst_rl: rate limit of the resets mos sends
  * @ev_seq: flow announcements made (%MOS_A_EVENT_SEQ)
+ * @memcg: the memory cgroup of whoever enabled monitoring, charged for
+ *	the flows and buffers (referenced while enabled; NULL without memcg)
  */
 struct mos_net {
 	struct mutex lock;	/* enable/disable, process context */
@@ -95,13 +98,33 @@ struct mos_net {
 	u32 next_rule_id;
 	struct ratelimit_state rst_rl;
 	atomic64_t ev_seq;
+	struct mem_cgroup *memcg;
 };
 
 extern unsigned int mos_net_id;
 
+/* Set while this CPU sends a reset of mos's own (reset.c) */
+DECLARE_PER_CPU(bool, mos_own_xmit);
+
 static inline struct mos_net *mos_pernet(const struct net *net)
 {
 	return net_generic(net, mos_net_id);
+}
+
+/**
+ * mos_stat_inc() - count one on this CPU's counter of a namespace
+ * @mn: the namespace's state
+ * @i: &enum mos_stat
+ *
+ * Context: bottom halves disabled.
+ */
+static inline void mos_stat_inc(struct mos_net *mn, unsigned int i)
+{
+	struct mos_pcpu_stats *s = this_cpu_ptr(mn->stats);
+
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_inc(&s->c[i]);
+	u64_stats_update_end(&s->syncp);
 }
 
 int mos_net_init(void);
@@ -127,9 +150,13 @@ void mos_genl_flow_event(struct mos_net *mn, const struct tm_flow *f,
 			 bool end);
 
 int mos_hooks_register(struct net *net);
+void mos_hooks_unregister(struct net *net);
+
 bool mos_send_reset(struct mos_net *mn, struct sk_buff *skb,
 		    unsigned int hook, u8 family);
-void mos_hooks_unregister(struct net *net);
+void mos_reset_answer(struct mos_net *mn, const struct tm_pkt *p);
+int mos_net_flow_reset(struct net *net, u64 id,
+		       struct netlink_ext_ack *extack);
 
 int mos_genl_init(void);
 void mos_genl_exit(void);

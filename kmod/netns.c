@@ -29,6 +29,14 @@
  * counters in &mos_net.tm_final and frees it.  The hooks find the table
  * through an RCU pointer: they run inside the RCU read section netfilter
  * holds for them.
+ *
+ * Memory: the table is charged to the memory cgroup of the task that
+ * enables monitoring, and so are its flows and buffers: the hooks make
+ * that cgroup the active one around the tracker (set_active_memcg()), and
+ * the tracker allocates with __GFP_ACCOUNT.  A cgroup at its limit makes
+ * allocations fail, which the tracker counts (%MOS_STAT_NOMEM).  All
+ * namespaces together are also bounded by the mem_limit parameter
+ * (main.c, %MOS_STAT_MEM_LIMIT).
  */
 
 #include <linux/module.h>
@@ -160,6 +168,8 @@ static void mos_net_table_free(struct mos_net *mn)
 	synchronize_rcu();
 	mos_tm_stats(t, mn->tm_final);
 	mos_tm_table_free(t);
+	mem_cgroup_put(mn->memcg);
+	mn->memcg = NULL;
 }
 
 /**
@@ -282,8 +292,12 @@ int mos_net_enable(struct net *net, u8 mode, struct netlink_ext_ack *extack)
 	memset(mn->tm_final, 0, sizeof(mn->tm_final));
 	__mos_net_limits(mn, &cfg);
 	cfg.priv_size = 0;
+	/* The table and, from the hooks, its flows and buffers */
+	mn->memcg = get_mem_cgroup_from_mm(current->mm);
 	t = mos_tm_table_new(&cfg, &mos_tm_ops, mn);
 	if (!t) {
+		mem_cgroup_put(mn->memcg);
+		mn->memcg = NULL;
 		err = -ENOMEM;
 		goto out;
 	}
@@ -365,6 +379,8 @@ static const u8 mos_tm_stat_map[TM_STAT_MAX] = {
 	[TM_STAT_FLOWS_IGNORED]	= MOS_STAT_FLOWS_IGNORED,
 	[TM_STAT_FLOWS_DROPPED]	= MOS_STAT_FLOWS_DROPPED,
 	[TM_STAT_DROPPED]	= MOS_STAT_DROPPED,
+	[TM_STAT_FLOWS_RESET]	= MOS_STAT_FLOWS_RESET,
+	[TM_STAT_MEM_LIMIT]	= MOS_STAT_MEM_LIMIT,
 };
 
 static_assert(MOS_STAT_EV_CONN_END - MOS_STAT_EV_PKT_IN ==

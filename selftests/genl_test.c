@@ -125,6 +125,7 @@ TEST(bad_attributes)
 {
 	__u8 two = 2, one = 1;
 	__u32 big = 5, bad_fd = 9999, zero = 0;
+	__u64 zero64 = 0, one64 = 1;
 	int null_fd = open("/dev/null", O_RDONLY);
 
 	/* Out of range, wrong length */
@@ -145,6 +146,11 @@ TEST(bad_attributes)
 	EXPECT_EQ(-ENOENT, request_attr(MOS_CMD_RULE_DEL, MOS_A_RULE_ID, &big, 4));
 	EXPECT_EQ(-ERANGE, request_attr(MOS_CMD_RULE_DEL, MOS_A_RULE_ID, &zero, 4));
 	EXPECT_EQ(-EINVAL, request_attr(MOS_CMD_RULE_DEL, 0, NULL, 0));
+	/* Flow reset: no id, id 0, a 4-byte id, monitoring off */
+	EXPECT_EQ(-EINVAL, request_attr(MOS_CMD_FLOW_RESET, 0, NULL, 0));
+	EXPECT_EQ(-ERANGE, request_attr(MOS_CMD_FLOW_RESET, MOS_A_FLOW_ID, &zero64, 8));
+	EXPECT_EQ(-EINVAL, request_attr(MOS_CMD_FLOW_RESET, MOS_A_FLOW_ID, &big, 4));
+	EXPECT_EQ(-ENOENT, request_attr(MOS_CMD_FLOW_RESET, MOS_A_FLOW_ID, &one64, 8));
 	/* the module still answers */
 	EXPECT_EQ(0, request(MOS_CMD_NS_GET, MOS_GENL_VERSION, 0, 0));
 }

@@ -16,6 +16,7 @@
 #
 #   pas: passive mode refuses drop and reset rules
 #   oth: another namespace sees none of the router's rules, flows, counters
+#   8005: flow reset of established connections, idle and busy
 #   user namespaces of an unprivileged user: allow_userns
 #   churn-N: namespaces created, enabled and deleted while rules change in
 #   the router under iperf3 traffic; then the module unloads.
@@ -46,7 +47,7 @@ trap cleanup EXIT
 # as they are, anything else as compact JSON with sorted keys; an error
 # prints as "<jget PID: ...>"
 jget() {
-	python3 -c '
+	python3 -I -S -c '
 import json, os, sys
 a = sys.argv[2:]
 try:
@@ -196,6 +197,55 @@ for p in sys.argv[1:]:
 threading.Event().wait()
 EOF
 
+# rst_peer.py srv PORT: an echo server that prints "srv ERRNO" (or
+# "srv eof") when a connection fails.  rst_peer.py cli HOST PORT idle|ping:
+# one connection, "up LOCAL_PORT" once it echoed a byte, then idle (a
+# blocking read) or a byte echoed every 50 ms; "cli ERRNO" or "cli eof"
+# when it fails
+cat >"$work/rst_peer.py" <<'EOF'
+import errno, socket, sys, threading, time
+
+def fail(who, e):
+    print(who, errno.errorcode.get(e.errno, e.errno) if e else "eof", flush=True)
+
+def serve(c):
+    with c:
+        try:
+            while True:
+                b = c.recv(4096)
+                if not b:
+                    return fail("srv", None)
+                c.sendall(b)
+        except OSError as e:
+            fail("srv", e)
+
+if sys.argv[1] == "srv":
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", int(sys.argv[2])))
+    s.listen(8)
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+s = socket.create_connection((sys.argv[2], int(sys.argv[3])), timeout=5)
+s.settimeout(None)
+s.sendall(b"x")
+if s.recv(1) != b"x":
+    sys.exit("no echo")
+print("up", s.getsockname()[1], flush=True)
+try:
+    while True:
+        if sys.argv[4] == "ping":
+            s.sendall(b"p")
+        if not s.recv(1):
+            fail("cli", None)
+            break
+        time.sleep(0.05)
+except OSError as e:
+    fail("cli", e)
+EOF
+
 ktap_begin
 t_check "load mos.ko" mos_load
 router_topology "$C" "$R" "$S" || exit 1
@@ -341,6 +391,90 @@ t_eq "router: rules untouched by the other's flush" "$rules_r" "$(rules "$R")"
 pkill -f "client.py 10.0.2.2 8004 5 1 hold" 2>/dev/null
 kill "$hold_pid" 2>/dev/null
 wait "$hold_pid" 2>/dev/null
+
+# --- 6b. Resetting established flows --------------------------------------
+
+# waitline FILE PATTERN [N]: wait up to 10 s for N (default 1) lines of
+# FILE to match PATTERN
+waitline() {
+	local i
+	for i in $(seq 1 100); do
+		[ "$(grep -c "$2" "$1" 2>/dev/null)" -ge "${3:-1}" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# port_flow PORT: the id of the flow of client port PORT
+port_flow() {
+	"$MOSCTL" -n "$R" -j flows |
+		jget '[f["id"] for f in d["flows"] if f["client_port"] == int(a[0])][0]' "$1"
+}
+# c2s PORT: bytes from the client of that flow
+c2s() {
+	"$MOSCTL" -n "$R" -j flows |
+		jget '[f["bytes_c2s"] for f in d["flows"] if f["client_port"] == int(a[0])][0]' "$1"
+}
+
+ip netns exec "$S" python3 "$work/rst_peer.py" srv 8005 >"$work/srv" 2>&1 &
+bg_pids+=($!)
+sleep 1
+ip netns exec "$C" python3 "$work/rst_peer.py" cli 10.0.2.2 8005 idle >"$work/idle" 2>&1 &
+bg_pids+=($!)
+ip netns exec "$C" python3 "$work/rst_peer.py" cli 10.0.2.2 8005 ping >"$work/ping" 2>&1 &
+bg_pids+=($!)
+waitline "$work/idle" '^up ' && waitline "$work/ping" '^up '
+read -r _ iport <"$work/idle"
+read -r _ pport <"$work/ping"
+ifid=$(port_flow "$iport")
+pfid=$(port_flow "$pport")
+log "idle connection: port $iport flow $ifid; pinging: port $pport flow $pfid"
+snap "$R"
+rs0=$(sv resets)
+
+t_check "flow reset of the idle connection" "$MOSCTL" -n "$R" flow reset "$ifid"
+waitline "$work/idle" '^cli ' && waitline "$work/srv" '^srv '
+t_eq "idle connection: the client's socket fails with ECONNRESET" "cli ECONNRESET" \
+	"$(grep '^cli ' "$work/idle")"
+t_eq "idle connection: the server's socket fails with ECONNRESET" "srv ECONNRESET" \
+	"$(grep '^srv ' "$work/srv")"
+b0=$(c2s "$pport")
+sleep 1
+b1=$(c2s "$pport")
+if [ -n "$b0" ] && [ -n "$b1" ] && [ "$b1" -gt "$b0" ] 2>/dev/null; then
+	t_ok "the pinging connection carries on ($b0 then $b1 bytes)"
+else
+	t_fail "the pinging connection carries on" "bytes_c2s $b0 then $b1"
+fi
+t_eq "the pinging connection: no error" "up $pport" "$(cat "$work/ping")"
+t_eq "the reset flow: both sides CLOSED" '["CLOSED","CLOSED"]' \
+	"$("$MOSCTL" -n "$R" -j flows | jget '[[f["client_state"], f["server_state"]] for f in d["flows"] if f["id"] == int(a[0])][0]' "$ifid")"
+
+# A connection that sends all the time: whatever the first resets miss,
+# its next packets are answered with exact ones.
+t_check "flow reset of the pinging connection" "$MOSCTL" -n "$R" flow reset "$pfid"
+waitline "$work/ping" '^cli ' && waitline "$work/srv" '^srv ' 2
+t_eq "pinging connection: the client's socket fails with ECONNRESET" "cli ECONNRESET" \
+	"$(grep '^cli ' "$work/ping")"
+t_eq "pinging connection: the server's socket fails with ECONNRESET" \
+	"srv ECONNRESET,srv ECONNRESET," "$(grep '^srv ' "$work/srv" | tr '\n' ,)"
+snap "$R"
+t_eq "stats: flows_reset 2, reset_failed 0" "2 0" "$(sv flows_reset) $(sv reset_failed)"
+rs1=$(sv resets)
+if [ $((rs1 - rs0)) -ge 4 ]; then
+	t_ok "stats: resets counts the four at least ($((rs1 - rs0)))"
+else
+	t_fail "stats: resets counts the four at least" "resets $rs0 then $rs1"
+fi
+read -r st _ <<<"$(client 10.0.2.2 8005 5)"
+t_eq "a new connection to the same server works" "ok" "$st"
+
+expect_err "flow reset 999999: no such flow" "flow reset" "$MOSCTL" -n "$R" flow reset 999999
+t_eq "its message" "mosctl: flow reset: no such flow in this namespace" "$err"
+expect_rc "flow reset abc: usage error (2)" 2 "$MOSCTL" -n "$R" flow reset abc
+expect_rc "flow reset 0: usage error (2)" 2 "$MOSCTL" -n "$R" flow reset 0
+expect_err "flow reset in a passive namespace: refused" "flow reset" \
+	"$MOSCTL" -n "$O" flow reset 1
+t_eq "its message" "mosctl: flow reset: resetting a flow needs inline mode" "$err"
 
 # --- 5. Passive mode refuses drop and reset ---------------------------------
 

@@ -800,6 +800,38 @@ TEST(flow_limit)
 	TU_DONE(u);
 }
 
+/* The limit of all tables together (the module's mem_limit) */
+TEST(mem_limit)
+{
+	struct tu *u = tu_new(NULL);
+
+	tm_user_mem_limit = sizeof(struct tm_flow) + 8;
+	hs(u, IC, IS);
+	tu_log(u);
+	/* No room for a second flow */
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	LOG_EQ(u, "ERROR - NULL mem_limit 0+0\n"
+		  "ORPHAN - NULL\n");
+	EXPECT_EQ(1, mos_tm_flows(u->t));
+	/* nor for an out-of-order piece: the stream skips, and says so */
+	tu_conn(u, 4, "10.0.0.1", 40000, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 11, .ack = IS + 1,
+	   .data = "0123456789");
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_MEM_LIMIT));
+	EXPECT_EQ(2, u->errs[TM_ERR_MEM_LIMIT]);
+	EXPECT_EQ(1, u->errs[TM_ERR_GAP]);
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_NOMEM));
+	/* Room again once the first flow is gone */
+	TX(u, .from = CLI, .flags = RST, .seq = IC + 21);
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	EXPECT_EQ(1, mos_tm_flows(u->t));
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_FLOWS));
+	tm_user_mem_limit = 0;
+	TU_DONE(u);
+}
+
 /* Rules' actions: what the core does with a flow &tm_ops.classify chose */
 TEST(action_ignore)
 {
@@ -866,6 +898,66 @@ TEST(action_reset)
 	EXPECT_EQ(0, mos_tm_flows(u->t));
 	EXPECT_EQ(0, tu_stat(u, TM_STAT_FLOWS));
 	EXPECT_EQ(0, tu_stat(u, TM_STAT_ORPHANS));
+	TU_DONE(u);
+}
+
+/* mos_tm_reset(): an established flow is ended at both ends */
+TEST(flow_reset)
+{
+	struct tm_table_cfg cfg = { .timeout_rst = 5 };
+	struct tu *u = tu_new(&cfg);
+	struct tm_reset r;
+	u64 id;
+
+	hs(u, IC, IS);
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 1, .ack = IS + 1,
+	   .data = "hello");
+	TX(u, .from = SVR, .flags = ACK | PSH, .seq = IS + 1, .ack = IC + 6,
+	   .data = "hi");
+	id = tu_last_id(u);
+	tu_log(u);
+	EXPECT_EQ(-ENOENT, mos_tm_reset(u->t, id + 1, u->now, &r));
+	ASSERT_EQ(0, mos_tm_reset(u->t, id, u->now, &r));
+	/* The client is sent the server's next byte; and the reverse */
+	EXPECT_EQ(4, r.family);
+	EXPECT_EQ(0xf, r.valid);
+	EXPECT_EQ(IS + 3, r.seq[TM_CLI]);
+	EXPECT_EQ(IC + 6, r.ack[TM_CLI]);
+	EXPECT_EQ(IC + 6, r.seq[TM_SVR]);
+	EXPECT_EQ(IS + 3, r.ack[TM_SVR]);
+	EXPECT_EQ(u->port[CLI], ntohs(r.port[TM_CLI]));
+	EXPECT_EQ(u->port[SVR], ntohs(r.port[TM_SVR]));
+	EXPECT_EQ(0, memcmp(&r.addr[TM_CLI], &u->addr[CLI], sizeof(r.addr[0])));
+	EXPECT_EQ(0, memcmp(&r.addr[TM_SVR], &u->addr[SVR], sizeof(r.addr[0])));
+	LOG_EQ(u, "CONN_END cli RCV rst\n"
+		  "CONN_END svr RCV rst\n");
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS_RESET));
+	/* Its later packets are answered, silently */
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 6, .ack = IS + 3,
+	   .data = "more");
+	EXPECT_EQ(TM_VERDICT_KILL, u->verdict);
+	TX(u, .from = SVR, .flags = ACK, .seq = IS + 3, .ack = IC + 6);
+	EXPECT_EQ(TM_VERDICT_KILL, u->verdict);
+	LOG_EQ(u, "");
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_DROPPED));
+	EXPECT_EQ(5, tu_stat(u, TM_STAT_BYTES_C2S));
+	/* Again: the same numbers, no second end */
+	ASSERT_EQ(0, mos_tm_reset(u->t, id, u->now, &r));
+	EXPECT_EQ(IC + 6, r.seq[TM_SVR]);
+	LOG_EQ(u, "");
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS_RESET));
+	/* It idles out after timeout_rst, with nothing more to say */
+	EXPECT_EQ(0, tu_expire(u, u->now + 4 * TU_NS, ~0U));
+	EXPECT_EQ(1, tu_expire(u, u->now + 5 * TU_NS, ~0U));
+	LOG_EQ(u, "");
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+
+	/* A flow the rules ignore cannot be reset: it is not listed */
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	u->action = TM_ACT_IGNORE;
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	tu_log(u);
+	EXPECT_EQ(-ENOENT, mos_tm_reset(u->t, tu_last_id(u), u->now, &r));
 	TU_DONE(u);
 }
 

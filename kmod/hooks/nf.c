@@ -33,12 +33,12 @@
  *
  * Verdicts: in passive mode every hook returns NF_ACCEPT.  In inline mode
  * the rules may drop a flow's packets or answer its first packet with a
- * reset (rules.c): the reset is sent with nf_send_reset() and
- * nf_send_reset6(), which answer the sender of the packet, from inside
- * the hook with bottom halves disabled.  The reset passes LOCAL_OUT on
- * this CPU before they return; the per-CPU flag mos_own_xmit marks it as
- * mos's own, so the hooks let it through untracked.  Resets are
- * rate-limited per namespace and counted.
+ * reset (rules.c), and a flow reset with %MOS_CMD_FLOW_RESET has its
+ * packets dropped and answered at both ends.  The resets are sent from
+ * inside the hook with bottom halves disabled (reset.c); they pass
+ * LOCAL_OUT on this CPU before the send returns, and the per-CPU flag
+ * mos_own_xmit marks them as mos's own, so the hooks let them through
+ * untracked.
  *
  * Checksums: a TCP segment whose checksum is wrong would be dropped by its
  * receiver, so it must not enter a stream the monitor reports.  The hooks
@@ -58,10 +58,9 @@
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/skbuff.h>
+#include <linux/sched/mm.h>
 #include <net/netfilter/ipv4/nf_defrag_ipv4.h>
 #include <net/netfilter/ipv6/nf_defrag_ipv6.h>
-#include <net/netfilter/ipv4/nf_reject.h>
-#include <net/netfilter/ipv6/nf_reject.h>
 #include "../mos.h"
 #include "../tcpmon/tcpmon.h"
 
@@ -70,45 +69,6 @@
 
 static_assert((int)NF_IP_PRI_CONNTRACK_DEFRAG ==
 	      (int)NF_IP6_PRI_CONNTRACK_DEFRAG);
-
-/* Set while this CPU sends a reset of mos's own: see the DOC above. */
-static DEFINE_PER_CPU(bool, mos_own_xmit);
-
-static void mos_stat_inc(struct mos_net *mn, unsigned int i)
-{
-	struct mos_pcpu_stats *s = this_cpu_ptr(mn->stats);
-
-	u64_stats_update_begin(&s->syncp);
-	u64_stats_inc(&s->c[i]);
-	u64_stats_update_end(&s->syncp);
-}
-
-/**
- * mos_send_reset() - answer a packet with a TCP reset, rate-limited
- * @mn: the namespace's state
- * @skb: the packet, a TCP segment from its IP header
- * @hook: the netfilter hook it is at
- * @family: 4 or 6
- *
- * Context: bottom halves disabled.
- * Return: true if the reset was sent, false if over the rate limit.
- */
-bool mos_send_reset(struct mos_net *mn, struct sk_buff *skb,
-		    unsigned int hook, u8 family)
-{
-	if (!__ratelimit(&mn->rst_rl)) {
-		mos_stat_inc(mn, MOS_STAT_RESET_LIMITED);
-		return false;
-	}
-	this_cpu_write(mos_own_xmit, true);
-	if (family == 4)
-		nf_send_reset(mn->net, NULL, skb, hook);
-	else
-		nf_send_reset6(mn->net, NULL, skb, hook);
-	this_cpu_write(mos_own_xmit, false);
-	mos_stat_inc(mn, MOS_STAT_RESETS);
-	return true;
-}
 
 static const void *mos_skb_read(const void *pkt, unsigned int off,
 				unsigned int len, void *buf)
@@ -162,12 +122,18 @@ static unsigned int mos_nf_count(struct sk_buff *skb, struct net *net,
 
 	local_bh_disable();
 	t = rcu_dereference(mn->tm);
-	if (t && r != TM_PKT_BAD)
+	if (t && r != TM_PKT_BAD) {
+		struct mem_cgroup *old = set_active_memcg(mn->memcg);
+
 		v = mos_tm_input(t, &src, r, &p, ktime_get_coarse_ns(), flags);
+		set_active_memcg(old);
+	}
 	if (v != TM_VERDICT_PASS && READ_ONCE(mn->mode) != MOS_MODE_INLINE)
 		v = TM_VERDICT_PASS;
 	if (v == TM_VERDICT_RESET)
 		mos_send_reset(mn, skb, hook, family);
+	else if (v == TM_VERDICT_KILL)
+		mos_reset_answer(mn, &p);
 	s = this_cpu_ptr(mn->stats);
 	u64_stats_update_begin(&s->syncp);
 	u64_stats_inc(&s->c[MOS_STAT_PACKETS]);

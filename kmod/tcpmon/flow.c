@@ -84,7 +84,7 @@ static const char * const tm_event_names[TM_EV_MAX] = {
 
 static const char * const tm_err_names[TM_ERR_MAX] = {
 	"none", "flow_limit", "nomem", "buf_side", "buf_total", "gap", "oow",
-	"csum", "overlap_diff", "rst_inwin", "rst_oow",
+	"csum", "overlap_diff", "rst_inwin", "rst_oow", "mem_limit",
 };
 
 static_assert(ARRAY_SIZE(tm_state_names) == TM_NSTATES, "state names");
@@ -302,7 +302,7 @@ struct tm_table *mos_tm_table_new(const struct tm_table_cfg *cfg,
 	atomic_long_set(&t->ooo_bytes, 0);
 	atomic64_set(&t->next_id, 0);
 
-	t->buckets = kvcalloc(n, sizeof(*t->buckets), GFP_KERNEL);
+	t->buckets = kvcalloc(n, sizeof(*t->buckets), GFP_KERNEL_ACCOUNT);
 	t->locks = kvcalloc(t->lock_mask + 1, sizeof(*t->locks), GFP_KERNEL);
 	t->stats = alloc_percpu(struct tm_pcpu);
 	t->cache = tm_cache_get(t->cfg.priv_size);
@@ -327,6 +327,7 @@ static void tm_flow_free_rcu(struct rcu_head *head)
 	struct tm_flow *f = container_of(head, struct tm_flow, rcu);
 
 	kmem_cache_free(f->table->cache, f);
+	tm_uncharge(sizeof(*f));
 }
 
 /**
@@ -562,8 +563,15 @@ static struct tm_flow *tm_flow_new(struct tm_table *t, const struct tm_src *src,
 		tm_error(t, NULL, 0, TM_ERR_FLOW_LIMIT, 0, 0, src, p);
 		return NULL;
 	}
+	if (!tm_charge(sizeof(*f))) {
+		atomic_dec(&t->nflows);
+		tm_stat_inc(t, TM_STAT_MEM_LIMIT);
+		tm_error(t, NULL, 0, TM_ERR_MEM_LIMIT, 0, 0, src, p);
+		return NULL;
+	}
 	f = tm_alloc_flow(t->cache);
 	if (!f) {
+		tm_uncharge(sizeof(*f));
 		atomic_dec(&t->nflows);
 		tm_stat_inc(t, TM_STAT_NOMEM);
 		tm_error(t, NULL, 0, TM_ERR_NOMEM, 0, 0, src, p);
@@ -600,6 +608,7 @@ static struct tm_flow *tm_flow_new(struct tm_table *t, const struct tm_src *src,
 			spin_unlock(lock);
 			atomic_dec(&t->nflows);
 			kmem_cache_free(t->cache, f);
+			tm_uncharge(sizeof(*f));
 			return NULL;
 		}
 	}
@@ -695,6 +704,14 @@ enum tm_verdict mos_tm_input(struct tm_table *t, const struct tm_src *src,
 		spin_unlock(&f->lock);
 		tm_flow_unlink(t, f);
 		f = NULL;
+	}
+
+	if (f && (f->flags & TM_FF_RESET)) {
+		/* Reset: what either end still sends is answered, not passed */
+		f->last = now;
+		spin_unlock(&f->lock);
+		tm_stat_inc(t, TM_STAT_DROPPED);
+		return TM_VERDICT_KILL;
 	}
 
 	if (!f) {
@@ -935,4 +952,83 @@ int mos_tm_walk(struct tm_table *t, u32 *bucket, u32 *skip, tm_walk_fn fn,
 out:
 	rcu_read_unlock();
 	return ret;
+}
+
+struct tm_reset_arg {
+	u64 id;
+	u64 now;
+	struct tm_reset *r;
+};
+
+static int tm_reset_one(struct tm_flow *f, void *arg)
+{
+	struct tm_reset_arg *a = arg;
+	struct tm_table *t = f->table;
+	struct tm_reset *r = a->r;
+	unsigned int s;
+
+	if (f->id != a->id)
+		return 0;
+	if (f->flags & TM_FF_QUIET)
+		return -ENOENT;
+
+	memset(r, 0, sizeof(*r));
+	r->family = f->family;
+	for (s = 0; s < 2; s++) {
+		const struct tm_half *me = &f->half[s], *peer = &f->half[!s];
+
+		r->addr[s] = f->addr[s];
+		r->port[s] = f->port[s];
+		if (peer->flags & TM_HF_SND_SYNCED) {
+			r->seq[s] = peer->snd_end;
+			r->valid |= TM_RST_SEQ(s);
+		}
+		if (me->flags & TM_HF_SND_SYNCED) {
+			r->ack[s] = me->snd_end;
+			r->valid |= TM_RST_ACK(s);
+		}
+	}
+	if (!(f->flags & TM_FF_RESET)) {
+		tm_track_end(t, f, TM_END_RST);
+		for (s = 0; s < 2; s++) {
+			f->half[s].state = TM_CLOSED;
+			f->half[s].flags |= TM_HF_RST_PENDING;
+		}
+		f->flags |= TM_FF_RESET;
+		tm_stat_inc(t, TM_STAT_FLOWS_RESET);
+	}
+	f->last = a->now;
+	return 1;
+}
+
+/**
+ * mos_tm_reset() - reset a connection at both ends
+ * @t: table
+ * @id: the flow's id (&tm_flow.id)
+ * @now: time, ns
+ * @r: filled with what the resets need
+ *
+ * The flow's open sides end (%TM_EV_CONN_END, %TM_END_RST) and it stays
+ * in the table, silent, until it idles out (&tm_table_cfg.timeout_rst):
+ * until then every packet of it gets %TM_VERDICT_KILL.  The caller sends
+ * the resets @r describes.  Their sequence numbers are the highest each
+ * end has sent: exact, as RFC 5961 requires, once each end has received
+ * what was sent to it; if not (bytes in flight), the end answers with a
+ * challenge ACK, and that packet, seen by the tracker, gets the exact
+ * numbers through %TM_VERDICT_KILL.  Resetting a flow again gives the
+ * numbers again.  Flows of %TM_ACT_IGNORE and %TM_ACT_DROP are not found.
+ *
+ * Context: process or softirq; takes RCU and the flow's lock.
+ * Return: 0, or -ENOENT if no such flow is tracked.
+ */
+int mos_tm_reset(struct tm_table *t, u64 id, u64 now, struct tm_reset *r)
+{
+	struct tm_reset_arg a = { .id = id, .now = now, .r = r };
+	u32 bucket = 0, skip = 0;
+	int ret;
+
+	ret = mos_tm_walk(t, &bucket, &skip, tm_reset_one, &a);
+	if (ret < 0)
+		return ret;
+	return ret ? 0 : -ENOENT;
 }

@@ -25,9 +25,11 @@
  * core keeps no copy of delivered bytes.
  *
  * Limits: a side stores at most &tm_table_cfg.buf_side bytes and a table
- * at most &tm_table_cfg.buf_total, pieces' headers included; allocations
- * are GFP_ATOMIC and may fail.  When a segment cannot be stored, the error
- * is raised (%TM_ERR_BUF_SIDE, %TM_ERR_BUF_TOTAL, %TM_ERR_NOMEM), and the
+ * at most &tm_table_cfg.buf_total, pieces' headers included, and all tables
+ * together what tm_charge() allows; allocations are GFP_ATOMIC and may
+ * fail.  When a segment cannot be stored, the error is raised
+ * (%TM_ERR_BUF_SIDE, %TM_ERR_BUF_TOTAL, %TM_ERR_MEM_LIMIT, %TM_ERR_NOMEM),
+ * and the
  * side's stream skips ahead: every hole up to and including the segment's
  * is reported as a gap (%TM_ERR_GAP, with its offset and length) and
  * passed over, the stored pieces and the segment are delivered, and the
@@ -81,6 +83,7 @@ static void tm_seg_drop(struct tm_table *t, struct tm_half *h,
 
 	h->ooo_bytes -= charge;
 	atomic_long_sub(charge, &t->ooo_bytes);
+	tm_uncharge(charge);
 	tm_free(seg);
 }
 
@@ -227,9 +230,14 @@ static unsigned int tm_store_piece(struct tm_table *t, struct tm_half *h,
 			atomic_long_sub(charge, &t->ooo_bytes);
 			return TM_ERR_BUF_TOTAL;
 		}
+		if (!tm_charge(charge)) {
+			atomic_long_sub(charge, &t->ooo_bytes);
+			return TM_ERR_MEM_LIMIT;
+		}
 		seg = tm_alloc_pkt(charge);
 		if (!seg || src->copy(src->pkt, poff, seg->data, n)) {
 			atomic_long_sub(charge, &t->ooo_bytes);
+			tm_uncharge(charge);
 			tm_free(seg);
 			return TM_ERR_NOMEM;
 		}
@@ -445,6 +453,7 @@ void tm_reasm_data(struct tm_table *t, struct tm_flow *f, unsigned int side,
 			goto out;
 		tm_stat_inc(t, err == TM_ERR_BUF_SIDE ? TM_STAT_BUF_SIDE :
 			    err == TM_ERR_BUF_TOTAL ? TM_STAT_BUF_TOTAL :
+			    err == TM_ERR_MEM_LIMIT ? TM_STAT_MEM_LIMIT :
 			    TM_STAT_NOMEM);
 		tm_error(t, f, side, err, h->rcv_off + (seq - h->rcv_nxt), len,
 			 src, p);

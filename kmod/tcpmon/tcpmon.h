@@ -242,6 +242,8 @@ enum tm_event {
  * @TM_ERR_RST_INWIN: an RST inside the window but not at its left edge
  *	(the receiver answers with a challenge ACK and stays open)
  * @TM_ERR_RST_OOW: an RST outside the window, ignored
+ * @TM_ERR_MEM_LIMIT: the memory limit of all tables together refused a
+ *	flow or an out-of-order piece (tm_charge())
  * @TM_ERR_MAX: number of codes
  */
 enum tm_err {
@@ -256,6 +258,7 @@ enum tm_err {
 	TM_ERR_OVERLAP_DIFF,
 	TM_ERR_RST_INWIN,
 	TM_ERR_RST_OOW,
+	TM_ERR_MEM_LIMIT,
 	TM_ERR_MAX,
 };
 
@@ -412,6 +415,7 @@ struct tm_flow {
 #define TM_FF_OVERLAP_LAST	0x04	/* overlap policy LAST */
 #define TM_FF_QUIET		0x08	/* no event, no byte: TM_ACT_IGNORE */
 #define TM_FF_DROP		0x10	/* every packet dropped: TM_ACT_DROP */
+#define TM_FF_RESET		0x20	/* reset: mos_tm_reset() */
 
 /**
  * enum tm_action - what to do with a new flow (&tm_ops.classify)
@@ -432,12 +436,41 @@ enum tm_action {
  * @TM_VERDICT_PASS: let it go
  * @TM_VERDICT_DROP: drop it (a %TM_ACT_DROP flow's packet)
  * @TM_VERDICT_RESET: drop it and answer it with a reset (%TM_ACT_RESET)
+ * @TM_VERDICT_KILL: drop it and reset both ends of its connection, which
+ *	was reset with mos_tm_reset(): its sender with the packet's
+ *	acknowledgment number, its receiver with its sequence number
  */
 enum tm_verdict {
 	TM_VERDICT_PASS,
 	TM_VERDICT_DROP,
 	TM_VERDICT_RESET,
+	TM_VERDICT_KILL,
 };
+
+/**
+ * struct tm_reset - what the resets that end a connection at both ends
+ * need to carry
+ * @family: 4 or 6
+ * @valid: %TM_RST_SEQ(side): @seq[side] is known; %TM_RST_ACK(side):
+ *	@ack[side] is
+ * @addr: addresses, indexed by &enum tm_side
+ * @port: ports, network order
+ * @seq: sequence number of the reset sent to each side: the next byte
+ *	its peer sends (what the side must see, RFC 5961 3.2)
+ * @ack: acknowledgment number of that reset: the next byte the side
+ *	itself sends (what a side in SYN_SENT checks, RFC 9293 3.10.7.3)
+ */
+struct tm_reset {
+	u8 family;
+	u8 valid;
+	union tm_addr addr[2];
+	__be16 port[2];
+	u32 seq[2];
+	u32 ack[2];
+};
+
+#define TM_RST_SEQ(side)	(0x1 << (side))
+#define TM_RST_ACK(side)	(0x4 << (side))
 
 static inline void *mos_tm_flow_priv(struct tm_flow *f)
 {
@@ -469,7 +502,11 @@ static inline void *mos_tm_flow_priv(struct tm_flow *f)
  *	%TM_STAT_FLOWS)
  * @TM_STAT_FLOWS_DROPPED: flows created for %TM_ACT_DROP (not in
  *	%TM_STAT_FLOWS)
- * @TM_STAT_DROPPED: packets of %TM_ACT_DROP flows
+ * @TM_STAT_DROPPED: packets of %TM_ACT_DROP flows, and of flows reset
+ *	with mos_tm_reset()
+ * @TM_STAT_FLOWS_RESET: flows reset with mos_tm_reset()
+ * @TM_STAT_MEM_LIMIT: flows and out-of-order pieces the memory limit of
+ *	all tables refused (%TM_ERR_MEM_LIMIT)
  * @TM_STAT_EV: events raised, by type: %TM_STAT_EV + &enum tm_event
  * @TM_STAT_MAX: number of counters
  */
@@ -496,6 +533,8 @@ enum tm_stat {
 	TM_STAT_FLOWS_IGNORED,
 	TM_STAT_FLOWS_DROPPED,
 	TM_STAT_DROPPED,
+	TM_STAT_FLOWS_RESET,
+	TM_STAT_MEM_LIMIT,
 	TM_STAT_EV,
 	TM_STAT_MAX = TM_STAT_EV + TM_EV_MAX,
 };
@@ -598,6 +637,7 @@ void mos_tm_set_limits(struct tm_table *t, const struct tm_table_cfg *cfg);
 typedef int (*tm_walk_fn)(struct tm_flow *f, void *arg);
 int mos_tm_walk(struct tm_table *t, u32 *bucket, u32 *skip, tm_walk_fn fn,
 		void *arg);
+int mos_tm_reset(struct tm_table *t, u64 id, u64 now, struct tm_reset *r);
 
 const char *mos_tm_state_name(unsigned int state);
 const char *mos_tm_event_name(unsigned int ev);

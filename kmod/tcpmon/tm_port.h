@@ -30,8 +30,33 @@
 #include <linux/vmalloc.h>
 #include <asm/byteorder.h>
 
-/* Allocation on the packet path: atomic, quiet (failures are counted). */
-#define TM_GFP_PKT	(GFP_ATOMIC | __GFP_NOWARN)
+/*
+ * Allocation on the packet path: atomic, quiet (failures are counted), and
+ * charged to the memory cgroup the caller made active (set_active_memcg():
+ * the hooks make it that of whoever enabled monitoring).
+ */
+#define TM_GFP_PKT	(GFP_ATOMIC | __GFP_NOWARN | __GFP_ACCOUNT)
+
+/* The memory limit of all tables together: kmod/main.c */
+bool mos_mem_charge(unsigned long bytes);
+void mos_mem_uncharge(unsigned long bytes);
+
+/**
+ * tm_charge() - count bytes of flows and out-of-order pieces against the
+ * limit of all tables together
+ * @bytes: what is about to be allocated
+ *
+ * Return: false, with nothing counted, if the limit would be passed.
+ */
+static inline bool tm_charge(unsigned long bytes)
+{
+	return mos_mem_charge(bytes);
+}
+
+static inline void tm_uncharge(unsigned long bytes)
+{
+	mos_mem_uncharge(bytes);
+}
 
 static inline void *tm_alloc_pkt(size_t size)
 {

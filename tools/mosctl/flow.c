@@ -395,3 +395,33 @@ int do_monitor(struct mosctl *c, int argc, char **argv)
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 	return rc;
 }
+
+/**
+ * do_flow_reset() - flow reset ID: reset a flow at both ends
+ * @c: the connection, not open yet
+ * @argc: arguments after the verb
+ * @argv: the arguments
+ *
+ * Return: the exit status.
+ */
+int do_flow_reset(struct mosctl *c, int argc, char **argv)
+{
+	const char *verb = "flow reset";
+	unsigned long long id;
+	struct nl_msg *msg;
+
+	if (argc < 1)
+		return usage_error(verb, "no flow id given");
+	if (parse_uint(argv[0], UINT64_MAX, &id) || !id)
+		return usage_error(verb, "bad flow id \"%s\"", argv[0]);
+	if (no_more_args(verb, argc - 1, argv + 1))
+		return EXIT_USAGE;
+	if (mosctl_open(c, false))
+		return EXIT_REFUSED;
+	msg = mosctl_msg(c, MOS_CMD_FLOW_RESET, 0);
+	if (msg && nla_put_u64(msg, MOS_A_FLOW_ID, id)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return mosctl_report(c, verb, mosctl_talk(c, msg, NULL, NULL));
+}

@@ -61,7 +61,7 @@ _mosctl()
 				--json --pretty --help" -- "$cur")
 		else
 			mapfile -t COMPREPLY < <(compgen -W "ns set rule stats flows
-				monitor version" -- "$cur")
+				flow monitor version" -- "$cur")
 		fi
 		return
 	fi
@@ -122,6 +122,15 @@ _mosctl()
 			fi
 			;;
 		esac
+		;;
+	flow)
+		if [ ${#args[@]} -eq 1 ]; then
+			mapfile -t COMPREPLY < <(compgen -W "reset" -- "$cur")
+		elif [ "$verb" = reset ] && [ ${#args[@]} -eq 2 ]; then
+			mapfile -t COMPREPLY < <(compgen -W "$(mosctl "${netns[@]}" \
+				-j flows 2>/dev/null | grep -o '"id": *[0-9]*' |
+				grep -o '[0-9]*$')" -- "$cur")
+		fi
 		;;
 	esac
 }

@@ -49,6 +49,7 @@ static void usage(FILE *f)
 		"  rule flush\n"
 		"  stats                        the namespace's counters, each rule's hits\n"
 		"  flows [PCAP EXPR]            the flows tracked now (that EXPR matches)\n"
+		"  flow reset ID                reset flow ID at both ends (inline mode)\n"
 		"  monitor                      flows as they start and end, until interrupted\n"
 		"  version                      versions of mosctl and of the module\n"
 		"\n"
@@ -533,6 +534,7 @@ static const struct verb verbs[] = {
 	{ "rule", "flush", false, do_rule_flush },
 	{ "stats", NULL, false, do_stats },
 	{ "flows", NULL, false, do_flows },
+	{ "flow", "reset", false, do_flow_reset },
 	{ "monitor", NULL, false, do_monitor },
 	{ "version", NULL, false, do_version },
 };

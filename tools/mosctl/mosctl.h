@@ -145,6 +145,7 @@ int do_rule_del(struct mosctl *c, int argc, char **argv);
 int do_rule_list(struct mosctl *c, int argc, char **argv);
 int do_rule_flush(struct mosctl *c, int argc, char **argv);
 int do_flows(struct mosctl *c, int argc, char **argv);
+int do_flow_reset(struct mosctl *c, int argc, char **argv);
 int do_monitor(struct mosctl *c, int argc, char **argv);
 
 /* rule.c: the rule dump, for rule list and stats */

@@ -54,10 +54,13 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_DROPPED] = "dropped",
 	[MOS_STAT_RESETS] = "resets",
 	[MOS_STAT_RESET_LIMITED] = "reset_limited",
+	[MOS_STAT_FLOWS_RESET] = "flows_reset",
+	[MOS_STAT_RESET_FAILED] = "reset_failed",
+	[MOS_STAT_MEM_LIMIT] = "mem_limit",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_RESET_LIMITED,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_MEM_LIMIT,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {

@@ -11,6 +11,7 @@
 
 
 #include <assert.h>	/* static_assert */
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -57,6 +58,7 @@ typedef __s64 s64;
 #define __percpu
 #define __rcu
 #define GFP_KERNEL	0
+#define GFP_KERNEL_ACCOUNT	0
 #define EINVAL		22
 #define ENOMEM		12
 
@@ -174,6 +176,11 @@ extern unsigned int tm_user_fail_alloc;	/* for tests: fail every Nth */
 void *tm_alloc_pkt(size_t size);
 void *tm_alloc_flow(struct kmem_cache *c);
 #define tm_free(p)			free(p)
+
+/* The limit of all tables together; 0: none (tests set it) */
+extern unsigned long tm_user_mem_limit;
+bool tm_charge(unsigned long bytes);
+void tm_uncharge(unsigned long bytes);
 
 /* siphash-2-4, as <linux/siphash.h> */
 typedef struct {

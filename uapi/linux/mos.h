@@ -74,6 +74,14 @@
  *	%MOS_A_EVENT_SEQ, %MOS_A_FLOW.
  * @MOS_CMD_FLOW_END: multicast only: a monitored flow ended, with its
  *	final counts.  %MOS_A_EVENT_SEQ, %MOS_A_FLOW.
+ * @MOS_CMD_FLOW_RESET: reset a flow at both ends.  Required:
+ *	%MOS_A_FLOW_ID; optional: %MOS_A_NETNS_FD.  Each end is sent an RST
+ *	with the sequence number it expects next; the flow's sides end
+ *	(reason RST) and every later packet of the connection is dropped and
+ *	answered with RSTs to both ends, until the flow idles out.  Needs
+ *	inline mode (-EINVAL in passive mode); -ENOENT if there is no such
+ *	flow (flows of %MOS_ACTION_IGNORE and %MOS_ACTION_DROP rules are not
+ *	found).
  * @__MOS_CMD_MAX: one past the last command
  * @MOS_CMD_MAX: the last command
  */
@@ -90,6 +98,7 @@ enum mos_cmd {
 	MOS_CMD_FLOW_GET,
 	MOS_CMD_FLOW_NEW,
 	MOS_CMD_FLOW_END,
+	MOS_CMD_FLOW_RESET,
 
 	__MOS_CMD_MAX,
 	MOS_CMD_MAX = __MOS_CMD_MAX - 1
@@ -158,6 +167,8 @@ enum mos_action {
  * @MOS_A_EVENT_SEQ: u64, in %MOS_CMD_FLOW_NEW and %MOS_CMD_FLOW_END: the
  *	namespace's announcement counter, from 1.  A listener that sees it
  *	jump knows how many announcements it lost.
+ * @MOS_A_FLOW_ID: u64, a flow's id (%MOS_FLOW_A_ID), for
+ *	%MOS_CMD_FLOW_RESET
  * @__MOS_A_MAX: one past the last attribute
  * @MOS_A_MAX: the last attribute
  */
@@ -178,6 +189,7 @@ enum mos_attr {
 	MOS_A_FLOW,
 	MOS_A_PAD,
 	MOS_A_EVENT_SEQ,
+	MOS_A_FLOW_ID,
 
 	__MOS_A_MAX,
 	MOS_A_MAX = __MOS_A_MAX - 1
@@ -325,10 +337,16 @@ enum mos_flow_attr {
  *	in @MOS_STAT_FLOWS)
  * @MOS_STAT_FLOWS_DROPPED: flows a %MOS_ACTION_DROP rule matched (not in
  *	@MOS_STAT_FLOWS)
- * @MOS_STAT_DROPPED: packets dropped, of those flows
+ * @MOS_STAT_DROPPED: packets dropped, of those flows and of flows reset
+ *	with %MOS_CMD_FLOW_RESET
  * @MOS_STAT_RESETS: TCP resets sent
- * @MOS_STAT_RESET_LIMITED: resets not sent: over the rate limit; the
- *	packet is dropped all the same
+ * @MOS_STAT_RESET_LIMITED: packets not answered with resets: over the
+ *	rate limit; the packet is dropped all the same
+ * @MOS_STAT_FLOWS_RESET: flows reset with %MOS_CMD_FLOW_RESET
+ * @MOS_STAT_RESET_FAILED: resets that could not be sent (no route, no
+ *	memory)
+ * @MOS_STAT_MEM_LIMIT: flows and out-of-order segments refused because
+ *	all namespaces together reached the module's mem_limit parameter
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -379,6 +397,9 @@ enum mos_stat {
 	MOS_STAT_DROPPED,
 	MOS_STAT_RESETS,
 	MOS_STAT_RESET_LIMITED,
+	MOS_STAT_FLOWS_RESET,
+	MOS_STAT_RESET_FAILED,
+	MOS_STAT_MEM_LIMIT,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
