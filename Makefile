@@ -52,7 +52,8 @@ HDRS	:= $(wildcard uapi/linux/*.h kmod/tcpmon/*.h libmosuser/*.h tools/tcpmon/*.
 BINS	:= $(B)/bin/mosctl $(B)/bin/mosreplay
 LIBS	:= $(B)/lib/libtcpmon.a $(B)/lib/libmosuser.a $(B)/lib/libmosuser.so
 TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/tm_track_test \
-	   $(B)/selftests/tm_reasm_test $(B)/selftests/dev_test $(B)/selftests/genl_test
+	   $(B)/selftests/tm_reasm_test $(B)/selftests/dev_test $(B)/selftests/genl_test \
+	   $(B)/selftests/ring_test
 
 .PHONY: all modules user deps check check-user check-vm check-debug demo \
 	style install clean bench bench-bins fuzz
@@ -159,6 +160,11 @@ fuzz: $(B)/fuzz/tm_fuzz
 	@selftests/fuzz/tm_fuzz --time $(FUZZ_TIME)
 
 $(B)/selftests/dev_test: selftests/dev_test.c $(MOSUSER_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< $(MOSUSER_SRC:%.c=$(O)/san/%.o)
+
+$(B)/selftests/ring_test: selftests/ring_test.c $(MOSUSER_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< $(MOSUSER_SRC:%.c=$(O)/san/%.o)

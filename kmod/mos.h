@@ -12,6 +12,8 @@
 #include <linux/workqueue.h>
 #include <linux/ratelimit.h>
 #include <linux/memcontrol.h>
+#include <linux/mm.h>
+#include <linux/wait.h>
 #include <linux/mos.h>
 #include "tcpmon/tcpmon.h"
 
@@ -83,6 +85,8 @@ struct mos_rules {
  * @ev_seq: flow announcements made (%MOS_A_EVENT_SEQ)
  * @memcg: the memory cgroup of whoever enabled monitoring, charged for
  *	the flows and buffers (referenced while enabled; NULL without memcg)
+ * @consumers: open /dev/mos files with a ring (chardev.c); RCU, written
+ *	under @lock
  */
 struct mos_net {
 	struct mutex lock;	/* enable/disable, process context */
@@ -99,6 +103,7 @@ struct mos_net {
 	struct ratelimit_state rst_rl;
 	atomic64_t ev_seq;
 	struct mem_cgroup *memcg;
+	struct list_head consumers;
 };
 
 extern unsigned int mos_net_id;
@@ -163,5 +168,32 @@ void mos_genl_exit(void);
 
 int mos_dev_init(void);
 void mos_dev_exit(void);
+
+void mos_dev_flow(struct mos_net *mn, const struct tm_flow *f, bool end);
+void mos_dev_event(struct mos_net *mn, const struct tm_flow *f,
+		   const struct tm_ev *ev, const struct tm_src *src,
+		   const struct tm_pkt *p);
+void mos_dev_data(struct mos_net *mn, const struct tm_flow *f, int side,
+		  u64 off, tm_copy_t copy, const void *src,
+		  unsigned int off_in_src, unsigned int len);
+
+struct mos_ring;
+struct vm_area_struct;
+struct mos_ring *mos_ring_new(u64 data_size, wait_queue_head_t *wq);
+void mos_ring_free(struct mos_ring *rb);
+int mos_ring_mmap(struct mos_ring *rb, struct vm_area_struct *vma);
+void *mos_ring_reserve(struct mos_ring *rb, u32 len, u16 type, u16 sock);
+void mos_ring_commit(struct mos_ring *rb, void *body, bool discard);
+bool mos_ring_readable(struct mos_ring *rb);
+
+/* A mapping that may never become writable (mprotect()) */
+static inline void mos_vma_no_write(struct vm_area_struct *vma)
+{
+#ifdef MOS_HAVE_VM_FLAGS_CLEAR
+	vm_flags_clear(vma, VM_MAYWRITE);
+#else
+	vma->vm_flags &= ~VM_MAYWRITE;
+#endif
+}
 
 #endif /* _MOS_H */

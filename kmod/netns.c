@@ -83,19 +83,27 @@ static void mos_net_stats_zero(struct mos_net *mn)
 }
 
 /*
- * The tracker's events and stream bytes have no consumer yet: the core
- * counts them.  The ring of /dev/mos will take them from here.  A flow's
- * start and end go to the "flows" multicast group.
+ * The tracker's events and stream bytes go to the rings of the
+ * namespace's /dev/mos consumers that subscribed to them (chardev.c); a
+ * flow's start and end also to the "flows" multicast group.
  */
 static void mos_tm_event(void *priv, struct tm_flow *f, const struct tm_ev *ev,
 			 const struct tm_src *src, const struct tm_pkt *p)
 {
+	struct mos_net *mn = priv;
+
+	if (!list_empty(&mn->consumers))
+		mos_dev_event(mn, f, ev, src, p);
 }
 
 static void mos_tm_data(void *priv, struct tm_flow *f, int side, u64 off,
 			tm_copy_t copy, const void *src,
 			unsigned int off_in_src, unsigned int len)
 {
+	struct mos_net *mn = priv;
+
+	if (!list_empty(&mn->consumers))
+		mos_dev_data(mn, f, side, off, copy, src, off_in_src, len);
 }
 
 static unsigned int mos_tm_classify(void *priv, const struct tm_src *src,
@@ -107,7 +115,11 @@ static unsigned int mos_tm_classify(void *priv, const struct tm_src *src,
 
 static void mos_tm_flow(void *priv, struct tm_flow *f, bool end)
 {
-	mos_genl_flow_event(priv, f, end);
+	struct mos_net *mn = priv;
+
+	mos_genl_flow_event(mn, f, end);
+	if (!list_empty(&mn->consumers))
+		mos_dev_flow(mn, f, end);
 }
 
 static_assert((int)TM_ACT_MONITOR == (int)MOS_ACTION_MONITOR &&
@@ -454,6 +466,7 @@ static int __net_init mos_pernet_init(struct net *net)
 	int cpu, err;
 
 	mutex_init(&mn->lock);
+	INIT_LIST_HEAD(&mn->consumers);
 	mn->net = net;
 	/* Resets mos sends: 1000 a second, quietly */
 	ratelimit_state_init(&mn->rst_rl, HZ, 1000);

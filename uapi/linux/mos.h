@@ -8,7 +8,7 @@
  * - the generic netlink family "mos" (MOS_GENL_NAME, MOS_GENL_VERSION):
  *   per-namespace control and statistics;
  * - the misc character device /dev/mos: event delivery to monitoring
- *   applications.  For now it answers MOS_IOC_VERSION only.
+ *   applications: one ring of records per open, mapped with mmap().
  *
  * Every generic netlink command acts on one network namespace: the one
  * named by %MOS_A_NETNS_FD when the request carries it, else the one of
@@ -433,5 +433,285 @@ struct mos_ioc_version {
 
 /* MOS_IOC_VERSION - fill a struct mos_ioc_version */
 #define MOS_IOC_VERSION		_IOR(MOS_IOC_TYPE, 0x00, struct mos_ioc_version)
+
+/*
+ * The event ring of an open /dev/mos (Documentation/uapi.rst).
+ *
+ * MOS_IOC_RING_SETUP allocates it; mmap() then maps it, by page offset:
+ *
+ *   %MOS_RING_PGOFF_CONS   one page, struct mos_ring_pos: the consumer
+ *                          position, the only page that may be mapped
+ *                          writable
+ *   %MOS_RING_PGOFF_HDR    one page, struct mos_ring_hdr, read-only
+ *   %MOS_RING_PGOFF_PROD   one page, struct mos_ring_pos: the producer
+ *                          position, read-only
+ *   %MOS_RING_PGOFF_DATA   the data area, &mos_ring_hdr.data_size bytes,
+ *                          mapped twice in a row (2 * data_size bytes),
+ *                          read-only: a record that wraps is contiguous
+ *
+ * Positions count bytes since the ring was set up and never wrap (64
+ * bits); a record at position P starts at byte P & (data_size - 1) of the
+ * data area.  The kernel writes records at the producer position; the
+ * consumer reads them from its position up to the producer's, then
+ * stores its new position.  The kernel trusts no value it reads back but
+ * the consumer position, and clamps that one.
+ *
+ * Memory ordering: read the producer position with acquire semantics,
+ * then each record's &mos_rec.len with acquire semantics: while
+ * %MOS_REC_BUSY is set the record is being written, and the consumer
+ * stops there.  A record with %MOS_REC_DISCARD is skipped.  Store the
+ * consumer position with release semantics once done with the records
+ * before it.
+ */
+#define MOS_RING_PGOFF_CONS	0
+#define MOS_RING_PGOFF_HDR	1
+#define MOS_RING_PGOFF_PROD	2
+#define MOS_RING_PGOFF_DATA	3
+
+#define MOS_RING_MAGIC		0x6d6f7352	/* "mosR" */
+/* Data area size: a power of two, 64 KiB to 256 MiB */
+#define MOS_RING_MIN		(64U << 10)
+#define MOS_RING_MAX		(256U << 20)
+
+/**
+ * struct mos_ring_hdr - the header page of a ring
+ * @magic: %MOS_RING_MAGIC
+ * @abi_major: %MOS_ABI_MAJOR
+ * @abi_minor: %MOS_ABI_MINOR
+ * @page_size: the kernel's page size: offsets of mmap() are in these
+ * @reserved: zero
+ * @data_size: bytes of the data area, a power of two
+ */
+struct mos_ring_hdr {
+	__u32 magic;
+	__u16 abi_major;
+	__u16 abi_minor;
+	__u32 page_size;
+	__u32 reserved;
+	__u64 data_size;
+};
+
+/**
+ * struct mos_ring_pos - a position page
+ * @pos: bytes produced (producer page) or consumed (consumer page)
+ */
+struct mos_ring_pos {
+	__u64 pos;
+};
+
+/**
+ * struct mos_rec - header of a record; its body follows
+ * @len: body bytes, with %MOS_REC_BUSY and %MOS_REC_DISCARD; the record
+ *	takes sizeof(struct mos_rec) + body bytes rounded up to 8
+ * @type: &enum mos_rec_type
+ * @sock: the monitor socket the record is for (%MOS_REC_EVENT), else 0
+ */
+struct mos_rec {
+	__u32 len;
+	__u16 type;
+	__u16 sock;
+};
+
+#define MOS_REC_BUSY		0x80000000U
+#define MOS_REC_DISCARD		0x40000000U
+#define MOS_REC_LEN_MASK	(MOS_REC_DISCARD - 1)
+#define MOS_REC_ALIGN		8
+
+/**
+ * enum mos_rec_type - what a record's body is
+ * @MOS_REC_UNSPEC: never written
+ * @MOS_REC_FLOW_OPEN: struct mos_rec_flow: a flow starts, before any
+ *	other record of it
+ * @MOS_REC_EVENT: struct mos_rec_event, then the packet's first bytes
+ * @MOS_REC_DATA: struct mos_rec_data, then the stream bytes
+ * @MOS_REC_FLOW_CLOSE: struct mos_rec_flow: the flow is gone; no record of
+ *	it follows
+ * @MOS_REC_LOST: struct mos_rec_lost: records the ring had no room for
+ *	(passive mode), since the last LOST record
+ */
+enum mos_rec_type {
+	MOS_REC_UNSPEC,
+	MOS_REC_FLOW_OPEN,
+	MOS_REC_EVENT,
+	MOS_REC_DATA,
+	MOS_REC_FLOW_CLOSE,
+	MOS_REC_LOST,
+};
+
+/**
+ * struct mos_rec_flow - body of %MOS_REC_FLOW_OPEN and %MOS_REC_FLOW_CLOSE
+ * @flow: the flow's id, unique in its namespace (as the flow dump's)
+ * @family: 4 or 6
+ * @reserved: zero
+ * @cli_addr: the client's address, network order (IPv4: 4 bytes)
+ * @svr_addr: the server's address
+ * @cli_port: the client's port, network order
+ * @svr_port: the server's port, network order
+ * @reserved2: zero
+ */
+struct mos_rec_flow {
+	__u64 flow;
+	__u8 family;
+	__u8 reserved[7];
+	__u8 cli_addr[16];
+	__u8 svr_addr[16];
+	__be16 cli_port;
+	__be16 svr_port;
+	__u32 reserved2;
+};
+
+/**
+ * struct mos_rec_event - body of %MOS_REC_EVENT
+ * @flow: the flow's id; 0 for an orphan and flow-less errors
+ * @ts_ns: when, CLOCK_MONOTONIC nanoseconds
+ * @off: see @len
+ * @len: NEW_DATA: bytes added at stream offset @off; ERROR GAP: bytes
+ *	skipped at @off; REXMIT: payload length at @off
+ * @type: the event: its bit number in the mOS event mask (MOS_ON_*)
+ * @hook: MOS_NULL 0, MOS_HK_SND 1, MOS_HK_RCV 2
+ * @side: the side the event is about: 0 client, 1 server
+ * @err: for ERROR, what happened (Documentation/uapi.rst)
+ * @old_state: for TCP_STATE_CHANGE, the side's previous state
+ * @reason: for CONN_END: 0 FIN, 1 RST, 2 timeout, 3 reuse, 4 flush
+ * @state: both sides' TCP states after the event (mOS numbering)
+ * @pkt_from: the side that sent the packet (0 or 1)
+ * @reserved: zero
+ * @pkt_len: bytes of the packet that follow this struct, from its IP
+ *	header; 0: the event has no packet
+ * @pkt_total: the packet's length from its IP header (a GSO aggregate's
+ *	may exceed 65535; @pkt_len is less when the packet was cut)
+ * @reserved2: zero
+ */
+struct mos_rec_event {
+	__u64 flow;
+	__u64 ts_ns;
+	__u64 off;
+	__u32 len;
+	__u8 type;
+	__u8 hook;
+	__u8 side;
+	__u8 err;
+	__u8 old_state;
+	__u8 reason;
+	__u8 state[2];
+	__u8 pkt_from;
+	__u8 reserved;
+	__u16 pkt_len;
+	__u32 pkt_total;
+	__u32 reserved2;
+};
+
+/**
+ * struct mos_rec_data - body of %MOS_REC_DATA
+ * @flow: the flow's id
+ * @off: stream offset of the first byte
+ * @side: the side that receives these bytes (0: the client receives,
+ *	server-to-client bytes)
+ * @reserved: zero
+ * @len: bytes that follow
+ */
+struct mos_rec_data {
+	__u64 flow;
+	__u64 off;
+	__u8 side;
+	__u8 reserved[3];
+	__u32 len;
+};
+
+#define MOS_LOST_FLOWS	8
+
+/**
+ * struct mos_rec_lost - body of %MOS_REC_LOST
+ * @events: event records lost
+ * @data: data records lost
+ * @bytes: stream bytes in them
+ * @other: flow records lost
+ * @nflows: flows that lost records, in @flows (at most %MOS_LOST_FLOWS;
+ *	more if @nflows is %MOS_LOST_FLOWS + 1, the rest not named)
+ * @reserved: zero
+ * @flows: their ids
+ */
+struct mos_rec_lost {
+	__u64 events;
+	__u64 data;
+	__u64 bytes;
+	__u64 other;
+	__u32 nflows;
+	__u32 reserved;
+	__u64 flows[MOS_LOST_FLOWS];
+};
+
+/**
+ * struct mos_ioc_ring - argument of %MOS_IOC_RING_SETUP
+ * @size: sizeof(struct mos_ioc_ring)
+ * @flags: zero
+ * @data_size: bytes of the data area, a power of two from %MOS_RING_MIN
+ *	to %MOS_RING_MAX
+ * @reserved: zero
+ */
+struct mos_ioc_ring {
+	__u32 size;
+	__u32 flags;
+	__u64 data_size;
+	__u64 reserved[2];
+};
+
+/* Monitor socket types, as mOS's */
+#define MOS_SOCK_MONITOR_STREAM	1
+#define MOS_SOCK_MONITOR_RAW	2
+/* Monitor sockets per open of /dev/mos at most */
+#define MOS_SOCKS_MAX		64
+
+/**
+ * struct mos_ioc_socket - argument of %MOS_IOC_SOCKET
+ * @size: sizeof(struct mos_ioc_socket)
+ * @type: %MOS_SOCK_MONITOR_STREAM (%MOS_SOCK_MONITOR_RAW: -EOPNOTSUPP for
+ *	now)
+ * @id: out: the socket's id, from 1, in &mos_rec.sock of its records
+ * @reserved: zero
+ */
+struct mos_ioc_socket {
+	__u32 size;
+	__u32 type;
+	__u32 id;
+	__u32 reserved;
+};
+
+/* Hooks, as mOS's: events are subscribed per hook */
+#define MOS_HOOK_NULL		0
+#define MOS_HOOK_SND		1
+#define MOS_HOOK_RCV		2
+#define MOS_HOOKS		3
+
+/**
+ * struct mos_ioc_subscribe - argument of %MOS_IOC_SUBSCRIBE
+ * @size: sizeof(struct mos_ioc_subscribe)
+ * @sock: the monitor socket
+ * @hook: %MOS_HOOK_NULL, %MOS_HOOK_SND or %MOS_HOOK_RCV
+ * @flags: zero
+ * @events: the events the socket gets at that hook from now on, as the
+ *	mOS event mask (bit N: event N); replaces the previous mask.  Bits
+ *	of events the hook never raises are refused (-EINVAL).
+ * @buf: stream bytes each side's buffer may hold, indexed by side (0:
+ *	what the client receives); 0: no %MOS_REC_DATA for that side.  The
+ *	largest of all the sockets' applies.
+ * @reserved: zero
+ */
+struct mos_ioc_subscribe {
+	__u32 size;
+	__u32 sock;
+	__u32 hook;
+	__u32 flags;
+	__u64 events;
+	__u32 buf[2];
+	__u64 reserved;
+};
+
+/* MOS_IOC_RING_SETUP - allocate the ring; once per open (-EBUSY) */
+#define MOS_IOC_RING_SETUP	_IOW(MOS_IOC_TYPE, 0x01, struct mos_ioc_ring)
+/* MOS_IOC_SOCKET - create a monitor socket */
+#define MOS_IOC_SOCKET		_IOWR(MOS_IOC_TYPE, 0x02, struct mos_ioc_socket)
+/* MOS_IOC_SUBSCRIBE - set a socket's events at a hook, and its buffers */
+#define MOS_IOC_SUBSCRIBE	_IOW(MOS_IOC_TYPE, 0x03, struct mos_ioc_subscribe)
 
 #endif /* _UAPI_LINUX_MOS_H */
