@@ -49,7 +49,7 @@ MOSUSER_SRC := $(wildcard libmosuser/*.c)
 MOSREPLAY_SRC := $(wildcard tools/mosreplay/*.c)
 HDRS	:= $(wildcard uapi/linux/*.h kmod/tcpmon/*.h libmosuser/*.h tools/tcpmon/*.h)
 
-BINS	:= $(B)/bin/mosctl $(B)/bin/mosreplay
+BINS	:= $(B)/bin/mosctl $(B)/bin/mosreplay $(B)/bin/flowstats
 LIBS	:= $(B)/lib/libtcpmon.a $(B)/lib/libmosuser.a $(B)/lib/libmosuser.so
 TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/tm_track_test \
 	   $(B)/selftests/tm_reasm_test $(B)/selftests/dev_test $(B)/selftests/genl_test \
@@ -64,7 +64,8 @@ modules:
 	@[ -n "$(strip $(KDIRS))" ] || { echo "no kernel headers installed (make deps)"; exit 1; }
 	@for k in $(KDIRS); do tools/build-module $$k || exit 1; done
 
-user: $(BINS) $(LIBS) $(TESTS) $(B)/bin/mosreplay-san $(B)/fuzz/tm_fuzz
+user: $(BINS) $(LIBS) $(TESTS) $(B)/bin/mosreplay-san $(B)/fuzz/tm_fuzz \
+	$(B)/selftests/flowstats-san
 
 $(O)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -99,6 +100,17 @@ $(B)/bin/mosctl: $(MOSCTL_SRC) tools/mosctl/mosctl.h $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(NL_CFLAGS) -o $@ $(MOSCTL_SRC) $(NL_LIBS) -lpcap
+
+# Sample mOS applications, against libmosuser; -san for the tests.
+$(B)/bin/%: samples/%.c $(MOSUSER_SRC:%.c=$(O)/%.o) $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) $(LTO) -o $@ $< $(MOSUSER_SRC:%.c=$(O)/%.o)
+
+$(B)/selftests/%-san: samples/%.c $(MOSUSER_SRC:%.c=$(O)/san/%.o) $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SRC:%.c=$(O)/san/%.o)
 
 # mosreplay: the core over pcap files; -san (ASan, UBSan) for the tests.
 $(MOSREPLAY_SRC:%.c=$(O)/%.o) $(MOSREPLAY_SRC:%.c=$(O)/san/%.o): tools/mosreplay/mosreplay.h

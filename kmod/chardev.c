@@ -52,7 +52,7 @@
 
 /**
  * struct mos_msock - a monitor socket of a consumer
- * @type: %MOS_SOCK_MONITOR_STREAM, or 0 for a free slot
+ * @type: %MOS_MSOCK_STREAM, or 0 for a free slot
  * @events: subscribed events per hook
  * @buf: stream bytes wanted per receiving side
  */
@@ -416,9 +416,9 @@ static int mos_ioc_socket(struct mos_consumer *c, void __user *uarg)
 		return err;
 	if (a.reserved || a.id)
 		return -EINVAL;
-	if (a.type == MOS_SOCK_MONITOR_RAW)
+	if (a.type == MOS_MSOCK_RAW)
 		return -EOPNOTSUPP;
-	if (a.type != MOS_SOCK_MONITOR_STREAM)
+	if (a.type != MOS_MSOCK_STREAM)
 		return -EINVAL;
 	if (c->nsocks == MOS_SOCKS_MAX)
 		return -EMFILE;

@@ -21,67 +21,47 @@
 #include "kselftest_harness.h"
 #include "libmosuser.h"
 
+/* The ring as libmosuser maps it, and its size */
 struct ring {
+	struct mos_ring_user u;
 	int fd;
 	long pg;
-	struct mos_ring_pos *cons;
+	uint64_t size;
 	const struct mos_ring_hdr *hdr;
 	const struct mos_ring_pos *prod;
 	const uint8_t *data;
-	uint64_t size;
 	void *ro;
 };
 
 static int ring_open(struct ring *r, uint64_t size)
 {
-	struct mos_ioc_ring a = { .size = sizeof(a), .data_size = size };
-
 	memset(r, 0, sizeof(*r));
-	r->pg = sysconf(_SC_PAGESIZE);
-	r->size = size;
 	r->fd = mos_dev__open();
-	if (r->fd < 0 || ioctl(r->fd, MOS_IOC_RING_SETUP, &a))
+	if (r->fd < 0 || mos_ring__open(&r->u, r->fd, size))
 		return -1;
-	r->cons = mmap(NULL, r->pg, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd,
-		       MOS_RING_PGOFF_CONS * r->pg);
-	r->ro = mmap(NULL, 2 * r->pg + 2 * size, PROT_READ, MAP_SHARED, r->fd,
-		     MOS_RING_PGOFF_HDR * r->pg);
-	if (r->cons == MAP_FAILED || r->ro == MAP_FAILED)
-		return -1;
-	r->hdr = r->ro;
-	r->prod = (const void *)((const uint8_t *)r->ro + r->pg);
-	r->data = (const uint8_t *)r->ro + 2 * r->pg;
+	r->pg = r->u.page_size;
+	r->size = size;
+	r->hdr = r->u.hdr;
+	r->prod = r->u.prod;
+	r->data = r->u.data;
+	r->ro = (void *)r->u.hdr;
 	return 0;
 }
 
 static void ring_close(struct ring *r)
 {
-	munmap(r->cons, r->pg);
-	munmap(r->ro, 2 * r->pg + 2 * r->size);
+	mos_ring__close(&r->u);
 	close(r->fd);
 }
 
-/* The next committed record, or NULL */
 static const struct mos_rec *ring_next(struct ring *r)
 {
-	uint64_t c = r->cons->pos;
-	uint64_t p = __atomic_load_n(&r->prod->pos, __ATOMIC_ACQUIRE);
-	const struct mos_rec *rec;
-
-	if (c == p)
-		return NULL;
-	rec = (const void *)(r->data + (c & (r->size - 1)));
-	if (__atomic_load_n(&rec->len, __ATOMIC_ACQUIRE) & MOS_REC_BUSY)
-		return NULL;
-	return rec;
+	return mos_ring__next(&r->u);
 }
 
 static void ring_advance(struct ring *r, const struct mos_rec *rec)
 {
-	uint64_t n = sizeof(*rec) + (rec->len & MOS_REC_LEN_MASK);
-
-	n = (n + MOS_REC_ALIGN - 1) & ~(uint64_t)(MOS_REC_ALIGN - 1);
-	__atomic_store_n(&r->cons->pos, r->cons->pos + n, __ATOMIC_RELEASE);
+	mos_ring__advance(&r->u, rec);
 }
 
 static int sock_subscribe(struct ring *r, unsigned int hook, uint64_t events,
@@ -171,7 +151,7 @@ TEST(bad_arguments)
 {
 	struct mos_ioc_ring a = { .size = sizeof(a), .data_size = 1 << 16 };
 	struct mos_ioc_socket s = { .size = sizeof(s),
-				    .type = MOS_SOCK_MONITOR_STREAM };
+				    .type = MOS_MSOCK_STREAM };
 	struct mos_ioc_subscribe sub = { .size = sizeof(sub), .sock = 1,
 					 .hook = MOS_HOOK_SND };
 	int fd = mos_dev__open();
@@ -208,16 +188,16 @@ TEST(bad_arguments)
 	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_RING_SETUP, &a));
 	EXPECT_EQ(EBUSY, errno);
 	/* Sockets: raw not yet, unknown type */
-	s.type = MOS_SOCK_MONITOR_RAW;
+	s.type = MOS_MSOCK_RAW;
 	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_SOCKET, &s));
 	EXPECT_EQ(EOPNOTSUPP, errno);
-	s.type = 7;
+	s.type = 9;
 	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_SOCKET, &s));
 	EXPECT_EQ(EINVAL, errno);
 	/* Subscribing: no such socket, bad hook, an event the hook lacks */
 	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_SUBSCRIBE, &sub));
 	EXPECT_EQ(EINVAL, errno);
-	s.type = MOS_SOCK_MONITOR_STREAM;
+	s.type = MOS_MSOCK_STREAM;
 	ASSERT_EQ(0, ioctl(fd, MOS_IOC_SOCKET, &s));
 	EXPECT_EQ(1, s.id);
 	sub.hook = MOS_HOOKS;
@@ -336,7 +316,7 @@ TEST(events_of_a_connection)
 
 	ASSERT_EQ(0, ring_open(&r, 1 << 20));
 	struct mos_ioc_socket ms = { .size = sizeof(ms),
-				     .type = MOS_SOCK_MONITOR_STREAM };
+				     .type = MOS_MSOCK_STREAM };
 	ASSERT_EQ(0, ioctl(r.fd, MOS_IOC_SOCKET, &ms));
 	ASSERT_EQ(0, sock_subscribe(&r, MOS_HOOK_SND, rcv_snd, 65536));
 	ASSERT_EQ(0, sock_subscribe(&r, MOS_HOOK_RCV, rcv_snd, 65536));
@@ -415,7 +395,7 @@ TEST(losses_counted)
 
 	ASSERT_EQ(0, ring_open(&r, 1 << 16));
 	struct mos_ioc_socket ms = { .size = sizeof(ms),
-				     .type = MOS_SOCK_MONITOR_STREAM };
+				     .type = MOS_MSOCK_STREAM };
 	ASSERT_EQ(0, ioctl(r.fd, MOS_IOC_SOCKET, &ms));
 	ASSERT_EQ(0, sock_subscribe(&r, MOS_HOOK_SND, 0, 1 << 20));
 	l = listener(&port);

@@ -656,16 +656,19 @@ struct mos_ioc_ring {
 	__u64 reserved[2];
 };
 
-/* Monitor socket types, as mOS's */
-#define MOS_SOCK_MONITOR_STREAM	1
-#define MOS_SOCK_MONITOR_RAW	2
+/*
+ * Monitor socket types: the values of mOS's MOS_SOCK_MONITOR_STREAM and
+ * MOS_SOCK_MONITOR_RAW (enum socket_type of mtcp_api.h)
+ */
+#define MOS_MSOCK_STREAM	3
+#define MOS_MSOCK_RAW		7
 /* Monitor sockets per open of /dev/mos at most */
 #define MOS_SOCKS_MAX		64
 
 /**
  * struct mos_ioc_socket - argument of %MOS_IOC_SOCKET
  * @size: sizeof(struct mos_ioc_socket)
- * @type: %MOS_SOCK_MONITOR_STREAM (%MOS_SOCK_MONITOR_RAW: -EOPNOTSUPP for
+ * @type: %MOS_MSOCK_STREAM (%MOS_MSOCK_RAW: -EOPNOTSUPP for
  *	now)
  * @id: out: the socket's id, from 1, in &mos_rec.sock of its records
  * @reserved: zero

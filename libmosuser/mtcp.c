@@ -1,0 +1,877 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * mtcp.c - the mOS API (mos_api.h, mtcp_api.h) over a /dev/mos ring
+ *
+ * A context is one consumer: an open /dev/mos with its ring.  Monitor
+ * sockets are the kernel's; callbacks are registered per socket, event
+ * and hook, and the kernel is asked for exactly the events that have a
+ * callback.  mtcp_app_join() reads the ring and runs the callbacks:
+ *
+ * - FLOW_OPEN gives a flow a per-flow socket id below max_concurrency
+ *   (the id callbacks get as sock) and a stream buffer per side;
+ * - DATA appends to the receiving side's buffer (mtcp_peek());
+ * - EVENT runs the callback, with the record's packet as the last packet
+ *   (mtcp_getlastpkt()) and both sides' states as of the event;
+ * - FLOW_CLOSE frees the flow and its id;
+ * - LOST is counted (mos_ctx_lost()); the stream offsets of the DATA
+ *   records that follow make mtcp_peek() report the bytes missed.
+ *
+ * Not thread-safe: a context is used by one thread at a time (mOS's model:
+ * one thread per context); mtcp_destroy_context() may be called from a
+ * signal handler while mtcp_app_join() runs, and then only asks it to
+ * return.
+ */
+
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include "libmosuser.h"
+#include "mos_api.h"
+
+#define MTCP_DEF_CORES		1
+#define MTCP_DEF_CONCURRENCY	65536
+#define MTCP_DEF_RCVBUF		65536
+#define MTCP_RING_SIZE		(4U << 20)
+/* Monitor socket ids follow the per-flow ids */
+#define MTCP_NBUILTIN		11
+
+static struct mtcp_conf g_conf = {
+	.num_cores = MTCP_DEF_CORES,
+	.max_concurrency = MTCP_DEF_CONCURRENCY,
+	.rcvbuf_size = MTCP_DEF_RCVBUF,
+};
+static bool g_init;
+
+/* A side's stream buffer: the last rcvbuf_size bytes it received */
+struct mtcp_sbuf {
+	uint8_t *data;
+	uint64_t head;		/* stream offset after the last byte */
+	uint64_t valid;		/* first offset still held */
+	uint64_t read;		/* where mtcp_peek() goes on */
+};
+
+struct mtcp_flow {
+	uint64_t id;
+	int sock;
+	struct mos_rec_flow addr;
+	uint8_t state[2];
+	uint64_t last_ts_ns;
+	void *uctx;
+	struct mtcp_sbuf buf[2];
+	struct mtcp_flow *hnext;
+};
+
+struct mtcp_msock {
+	int used;
+	uint32_t kid;			/* the kernel's socket id */
+	callback_t cb[MOS_HOOKS][MTCP_NBUILTIN];
+};
+
+struct mtcp_ctx {
+	struct mtcp_context pub;
+	int fd, efd;
+	struct mos_ring_user ring;
+	int conc, rcvbuf;
+	struct mtcp_flow **hash;
+	uint32_t hmask;
+	struct mtcp_flow **bysock;	/* per-flow socket id -> flow */
+	int nmsock;
+	struct mtcp_msock msock[MOS_SOCKS_MAX];
+	/* the event being dispatched */
+	const struct mos_rec_event *cur;
+	struct mtcp_flow *cur_flow;
+	uint8_t pkt[2048];
+	volatile sig_atomic_t stop, joining, destroyed;
+	uint64_t lost_events, lost_bytes, flows_over;
+};
+
+static struct mtcp_ctx *ctx_of(mctx_t m)
+{
+	return (struct mtcp_ctx *)m;
+}
+
+static int fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+/* --- configuration ----------------------------------------------------- */
+
+static int conf_line(char *line)
+{
+	char key[64];
+	long v;
+
+	if (sscanf(line, " %63[A-Za-z_] = %ld", key, &v) != 2)
+		return 0;	/* comments, sections, other keys: not ours */
+	if (!strcmp(key, "num_cores"))
+		g_conf.num_cores = v;
+	else if (!strcmp(key, "max_concurrency"))
+		g_conf.max_concurrency = v;
+	else if (!strcmp(key, "rcvbuf"))
+		g_conf.rcvbuf_size = v;
+	return 0;
+}
+
+int mtcp_init(const char *config_file)
+{
+	char line[512];
+	FILE *f;
+
+	if (config_file) {
+		f = fopen(config_file, "r");
+		if (!f)
+			return -1;
+		while (fgets(line, sizeof(line), f))
+			conf_line(line);
+		fclose(f);
+	}
+	if (g_conf.num_cores < 1 || g_conf.max_concurrency < 1 ||
+	    g_conf.rcvbuf_size < 0)
+		return fail(EINVAL);
+	g_init = true;
+	return 0;
+}
+
+int mtcp_destroy(void)
+{
+	g_init = false;
+	return 0;
+}
+
+int mtcp_getconf(struct mtcp_conf *conf)
+{
+	if (!conf)
+		return fail(EINVAL);
+	*conf = g_conf;
+	return 0;
+}
+
+int mtcp_setconf(const struct mtcp_conf *conf)
+{
+	if (!conf || conf->num_cores < 1 || conf->max_concurrency < 1 ||
+	    conf->rcvbuf_size < 0)
+		return fail(EINVAL);
+	g_conf.num_cores = conf->num_cores;
+	g_conf.max_concurrency = conf->max_concurrency;
+	g_conf.rcvbuf_size = conf->rcvbuf_size;
+	return 0;
+}
+
+int mtcp_core_affinitize(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	if (cpu < 0 || cpu >= CPU_SETSIZE)
+		return fail(EINVAL);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -1 : 0;
+}
+
+mtcp_sighandler_t mtcp_register_signal(int signum, mtcp_sighandler_t handler)
+{
+	struct sigaction sa = { .sa_handler = handler }, old;
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(signum, &sa, &old))
+		return SIG_ERR;
+	return old.sa_handler;
+}
+
+/* --- contexts ---------------------------------------------------------- */
+
+static void ctx_free(struct mtcp_ctx *c)
+{
+	uint32_t i;
+
+	if (c->hash) {
+		for (i = 0; i <= c->hmask; i++) {
+			struct mtcp_flow *f = c->hash[i], *n;
+
+			for (; f; f = n) {
+				n = f->hnext;
+				free(f->buf[0].data);
+				free(f->buf[1].data);
+				free(f);
+			}
+		}
+	}
+	free(c->hash);
+	free(c->bysock);
+	mos_ring__close(&c->ring);
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->efd >= 0)
+		close(c->efd);
+	free(c);
+}
+
+mctx_t mtcp_create_context(int cpu)
+{
+	struct mtcp_ctx *c;
+	uint32_t n;
+	int err;
+
+	if (!g_init) {
+		errno = EINVAL;	/* mtcp_init() first */
+		return NULL;
+	}
+	if (cpu < 0 || cpu >= g_conf.num_cores) {
+		errno = EINVAL;
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->pub.cpu = cpu;
+	c->fd = -1;
+	c->conc = g_conf.max_concurrency;
+	c->rcvbuf = g_conf.rcvbuf_size;
+	for (n = 1024; n < (uint32_t)c->conc && n < (1U << 20); n <<= 1)
+		;
+	c->hmask = n - 1;
+	c->hash = calloc(n, sizeof(*c->hash));
+	c->bysock = calloc(c->conc, sizeof(*c->bysock));
+	c->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!c->hash || !c->bysock || c->efd < 0) {
+		err = errno ? errno : ENOMEM;
+		goto err;
+	}
+	c->fd = mos_dev__open();
+	if (c->fd < 0) {
+		err = -c->fd;
+		goto err;
+	}
+	err = -mos_ring__open(&c->ring, c->fd, MTCP_RING_SIZE);
+	if (err)
+		goto err;
+	return &c->pub;
+
+err:
+	ctx_free(c);
+	errno = err;
+	return NULL;
+}
+
+int mtcp_destroy_context(mctx_t mctx)
+{
+	struct mtcp_ctx *c = ctx_of(mctx);
+	uint64_t one = 1;
+
+	if (!c)
+		return fail(EINVAL);
+	if (c->joining) {
+		/* From a signal handler, or another thread: join frees it. */
+		c->destroyed = 1;
+		c->stop = 1;
+		if (write(c->efd, &one, sizeof(one)) < 0)
+			return -1;
+		return 0;
+	}
+	ctx_free(c);
+	return 0;
+}
+
+/* --- sockets and callbacks --------------------------------------------- */
+
+static struct mtcp_msock *msock_of(struct mtcp_ctx *c, int sock)
+{
+	int i = sock - c->conc;
+
+	if (i < 0 || i >= c->nmsock || !c->msock[i].used)
+		return NULL;
+	return &c->msock[i];
+}
+
+int mtcp_socket(mctx_t mctx, int domain, int type, int protocol)
+{
+	struct mtcp_ctx *c = ctx_of(mctx);
+	struct mos_ioc_socket a = { .size = sizeof(a) };
+
+	(void)domain;
+	(void)protocol;
+	if (!c)
+		return fail(EINVAL);
+	if (type == MOS_SOCK_MONITOR_RAW)
+		return fail(EOPNOTSUPP);
+	if (type != MOS_SOCK_MONITOR_STREAM)
+		return fail(EINVAL);
+	if (c->nmsock == MOS_SOCKS_MAX)
+		return fail(EMFILE);
+	a.type = MOS_MSOCK_STREAM;
+	if (ioctl(c->fd, MOS_IOC_SOCKET, &a))
+		return -1;
+	c->msock[c->nmsock].used = 1;
+	c->msock[c->nmsock].kid = a.id;
+	return c->conc + c->nmsock++;
+}
+
+static int hook_index(int hook)
+{
+	switch (hook) {
+	case MOS_NULL:
+		return MOS_HOOK_NULL;
+	case MOS_HK_SND:
+		return MOS_HOOK_SND;
+	case MOS_HK_RCV:
+		return MOS_HOOK_RCV;
+	}
+	return -1;
+}
+
+/* Ask the kernel for the events of @h that have a callback */
+static int msock_sync(struct mtcp_ctx *c, struct mtcp_msock *m, int h)
+{
+	struct mos_ioc_subscribe s = {
+		.size = sizeof(s), .sock = m->kid, .hook = h,
+		.buf = { c->rcvbuf, c->rcvbuf },
+	};
+	int i;
+
+	for (i = 0; i < MTCP_NBUILTIN; i++)
+		if (m->cb[h][i])
+			s.events |= 1ULL << i;
+	return ioctl(c->fd, MOS_IOC_SUBSCRIBE, &s) ? -1 : 0;
+}
+
+static int event_bit(event_t event)
+{
+	int i;
+
+	if (!event || (event & (event - 1)))
+		return -1;
+	for (i = 0; i < MTCP_NBUILTIN; i++)
+		if (event == 1ULL << i)
+			return i;
+	return -1;
+}
+
+int mtcp_register_callback(mctx_t mctx, int sock, event_t event,
+			   int hook_point, callback_t cb)
+{
+	struct mtcp_ctx *c = ctx_of(mctx);
+	struct mtcp_msock *m = c ? msock_of(c, sock) : NULL;
+	int h = hook_index(hook_point), b = event_bit(event);
+	callback_t old;
+
+	if (!m || h < 0 || !cb)
+		return fail(EINVAL);
+	if (b < 0)
+		return fail(ENOTSUP);	/* user-defined events: not yet */
+	old = m->cb[h][b];
+	m->cb[h][b] = cb;
+	if (msock_sync(c, m, h)) {
+		int err = errno;
+
+		m->cb[h][b] = old;
+		return fail(err);
+	}
+	return 0;
+}
+
+int mtcp_unregister_callback(mctx_t mctx, int sock, event_t event,
+			     int hook_point)
+{
+	struct mtcp_ctx *c = ctx_of(mctx);
+	struct mtcp_msock *m = c ? msock_of(c, sock) : NULL;
+	int h = hook_index(hook_point), b = event_bit(event);
+
+	if (!m || h < 0 || b < 0 || !m->cb[h][b])
+		return fail(EINVAL);
+	m->cb[h][b] = NULL;
+	return msock_sync(c, m, h);
+}
+
+int mtcp_close(mctx_t mctx, int sock)
+{
+	struct mtcp_ctx *c = ctx_of(mctx);
+	struct mtcp_msock *m = c ? msock_of(c, sock) : NULL;
+	int h;
+
+	if (!m)
+		return fail(EBADF);
+	for (h = 0; h < MOS_HOOKS; h++) {
+		memset(m->cb[h], 0, sizeof(m->cb[h]));
+		msock_sync(c, m, h);
+	}
+	m->used = 0;
+	return 0;
+}
+
+int mtcp_bind_monitor_filter(mctx_t mctx, int sock, monitor_filter_t ft)
+{
+	(void)mctx;
+	(void)sock;
+	(void)ft;
+	return fail(ENOSYS);
+}
+
+event_t mtcp_alloc_event(event_t event)
+{
+	(void)event;
+	errno = ENOSYS;
+	return 0;
+}
+
+event_t mtcp_define_event(event_t event, filter_t filter,
+			  struct filter_arg *arg)
+{
+	(void)event;
+	(void)filter;
+	(void)arg;
+	errno = ENOSYS;
+	return 0;
+}
+
+int mtcp_raise_event(mctx_t mctx, event_t event)
+{
+	(void)mctx;
+	(void)event;
+	return fail(ENOSYS);
+}
+
+int mtcp_settimer(mctx_t mctx, int id, struct timeval *timeout,
+		  callback_t cb)
+{
+	(void)mctx;
+	(void)id;
+	(void)timeout;
+	(void)cb;
+	return fail(ENOSYS);
+}
+
+int mtcp_setlastpkt(mctx_t mctx, int sock, int side, off_t offset,
+		    byte *data, uint16_t datalen, int option)
+{
+	(void)mctx;
+	(void)sock;
+	(void)side;
+	(void)offset;
+	(void)data;
+	(void)datalen;
+	(void)option;
+	return fail(EOPNOTSUPP);
+}
+
+int mtcp_reset_conn(mctx_t mctx, int sock)
+{
+	(void)mctx;
+	(void)sock;
+	return fail(ENOSYS);
+}
+
+/* --- flows ------------------------------------------------------------- */
+
+static struct mtcp_flow *flow_find(struct mtcp_ctx *c, uint64_t id)
+{
+	struct mtcp_flow *f = c->hash[id & c->hmask];
+
+	while (f && f->id != id)
+		f = f->hnext;
+	return f;
+}
+
+static struct mtcp_flow *flow_of(struct mtcp_ctx *c, int sock)
+{
+	if (sock < 0 || sock >= c->conc)
+		return NULL;
+	return c->bysock[sock];
+}
+
+static void flow_open(struct mtcp_ctx *c, const struct mos_rec_flow *r)
+{
+	struct mtcp_flow *f;
+	int s, i;
+
+	if (flow_find(c, r->flow))
+		return;
+	for (s = 0; s < c->conc && c->bysock[s]; s++)
+		;
+	if (s == c->conc) {
+		c->flows_over++;	/* more flows than max_concurrency */
+		return;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return;
+	for (i = 0; i < 2 && c->rcvbuf; i++) {
+		f->buf[i].data = malloc(c->rcvbuf);
+		if (!f->buf[i].data) {
+			free(f->buf[0].data);
+			free(f);
+			return;
+		}
+	}
+	f->id = r->flow;
+	f->sock = s;
+	f->addr = *r;
+	f->state[MOS_SIDE_SVR] = TCP_LISTEN;
+	f->hnext = c->hash[f->id & c->hmask];
+	c->hash[f->id & c->hmask] = f;
+	c->bysock[s] = f;
+}
+
+static void flow_close(struct mtcp_ctx *c, uint64_t id)
+{
+	struct mtcp_flow **pp = &c->hash[id & c->hmask], *f;
+
+	while ((f = *pp) && f->id != id)
+		pp = &f->hnext;
+	if (!f)
+		return;
+	*pp = f->hnext;
+	c->bysock[f->sock] = NULL;
+	free(f->buf[0].data);
+	free(f->buf[1].data);
+	free(f);
+}
+
+static void flow_data(struct mtcp_ctx *c, const struct mos_rec_data *d)
+{
+	struct mtcp_flow *f = flow_find(c, d->flow);
+	const uint8_t *src = (const void *)(d + 1);
+	struct mtcp_sbuf *b;
+	uint64_t off = d->off;
+	uint32_t len = d->len, size = c->rcvbuf;
+
+	if (!f || d->side > 1 || !size)
+		return;
+	b = &f->buf[d->side];
+	if (off > b->head)
+		b->valid = off;	/* a hole: the bytes before are missed */
+	if (len > size) {
+		src += len - size;
+		off += len - size;
+		len = size;
+	}
+	while (len) {
+		uint32_t at = off % size, n = size - at;
+
+		if (n > len)
+			n = len;
+		memcpy(b->data + at, src, n);
+		src += n;
+		off += n;
+		len -= n;
+	}
+	b->head = off;
+	if (b->head - b->valid > size)
+		b->valid = b->head - size;
+}
+
+/* --- the callbacks' calls ---------------------------------------------- */
+
+void mtcp_set_uctx(mctx_t mctx, int sock, void *uctx)
+{
+	struct mtcp_flow *f = mctx ? flow_of(ctx_of(mctx), sock) : NULL;
+
+	if (f)
+		f->uctx = uctx;
+}
+
+void *mtcp_get_uctx(mctx_t mctx, int sock)
+{
+	struct mtcp_flow *f = mctx ? flow_of(ctx_of(mctx), sock) : NULL;
+
+	return f ? f->uctx : NULL;
+}
+
+static ssize_t sbuf_copy(struct mtcp_ctx *c, struct mtcp_sbuf *b,
+			 uint64_t off, char *buf, size_t len)
+{
+	size_t done = 0;
+
+	if (off + len > b->head)
+		len = b->head - off;
+	while (done < len) {
+		uint32_t at = (off + done) % c->rcvbuf, n = c->rcvbuf - at;
+
+		if (n > len - done)
+			n = len - done;
+		memcpy(buf + done, b->data + at, n);
+		done += n;
+	}
+	return done;
+}
+
+ssize_t mtcp_peek(mctx_t mctx, int sock, int side, char *buf, size_t len)
+{
+	struct mtcp_flow *f = mctx ? flow_of(ctx_of(mctx), sock) : NULL;
+	struct mtcp_sbuf *b;
+	ssize_t n;
+
+	if (!f || (side != MOS_SIDE_CLI && side != MOS_SIDE_SVR) ||
+	    (!buf && len))
+		return fail(EINVAL);
+	b = &f->buf[side];
+	if (b->read < b->valid) {
+		/* Overrun or a hole: say how much, and skip it (as mOS) */
+		uint64_t missed = b->valid - b->read;
+
+		b->read = b->valid;
+		errno = ENODATA;
+		return -(ssize_t)missed;
+	}
+	n = sbuf_copy(ctx_of(mctx), b, b->read, buf, len);
+	b->read += n;
+	return n;
+}
+
+ssize_t mtcp_ppeek(mctx_t mctx, int sock, int side, char *buf, size_t count,
+		   uint64_t off)
+{
+	struct mtcp_flow *f = mctx ? flow_of(ctx_of(mctx), sock) : NULL;
+	struct mtcp_sbuf *b;
+
+	if (!f || (side != MOS_SIDE_CLI && side != MOS_SIDE_SVR) ||
+	    (!buf && count))
+		return fail(EINVAL);
+	b = &f->buf[side];
+	if (off < b->valid || off >= b->head)
+		return fail(ENODATA);
+	return sbuf_copy(ctx_of(mctx), b, off, buf, count);
+}
+
+int mtcp_getpeername(mctx_t mctx, int sock, struct sockaddr *saddr,
+		     socklen_t *addrlen, int side)
+{
+	struct mtcp_flow *f = mctx ? flow_of(ctx_of(mctx), sock) : NULL;
+	int six, n = side == MOS_SIDE_BOTH ? 2 : 1, i;
+	size_t one;
+
+	if (!f || !saddr || !addrlen || side < MOS_SIDE_CLI ||
+	    side > MOS_SIDE_BOTH)
+		return fail(EINVAL);
+	six = f->addr.family == 6;
+	one = six ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if (*addrlen < one * n)
+		return fail(EINVAL);
+	for (i = 0; i < n; i++) {
+		int s = side == MOS_SIDE_BOTH ? i : side;
+		const uint8_t *a = s == MOS_SIDE_CLI ? f->addr.cli_addr :
+						       f->addr.svr_addr;
+		uint16_t port = s == MOS_SIDE_CLI ? f->addr.cli_port :
+						    f->addr.svr_port;
+
+		if (six) {
+			struct sockaddr_in6 *sa = (void *)((char *)saddr + i * one);
+
+			memset(sa, 0, one);
+			sa->sin6_family = AF_INET6;
+			sa->sin6_port = port;
+			memcpy(&sa->sin6_addr, a, 16);
+		} else {
+			struct sockaddr_in *sa = (void *)((char *)saddr + i * one);
+
+			memset(sa, 0, one);
+			sa->sin_family = AF_INET;
+			sa->sin_port = port;
+			memcpy(&sa->sin_addr, a, 4);
+		}
+	}
+	*addrlen = one * n;
+	return 0;
+}
+
+int mtcp_getsockopt(mctx_t mctx, int sock, int level, int optname,
+		    void *optval, socklen_t *optlen)
+{
+	struct mtcp_ctx *c = ctx_of(mctx);
+	struct mtcp_flow *f = c ? flow_of(c, sock) : NULL;
+
+	if (!c || !optval || !optlen)
+		return fail(EINVAL);
+	if (level != SOL_MONSOCKET)
+		return fail(ENOPROTOOPT);
+	if (!f)
+		return fail(EBADF);
+	switch (optname) {
+	case MOS_TCP_STATE_CLI:
+	case MOS_TCP_STATE_SVR:
+		if (*optlen < sizeof(int))
+			return fail(EINVAL);
+		*(int *)optval = f->state[optname == MOS_TCP_STATE_SVR];
+		*optlen = sizeof(int);
+		return 0;
+	case MOS_CLIBUF:
+	case MOS_SVRBUF:
+		if (*optlen < sizeof(int))
+			return fail(EINVAL);
+		*(int *)optval = c->rcvbuf;
+		*optlen = sizeof(int);
+		return 0;
+	case MOS_TIMESTAMP:
+		if (*optlen < sizeof(uint64_t))
+			return fail(EINVAL);
+		*(uint64_t *)optval = f->last_ts_ns / 1000;
+		*optlen = sizeof(uint64_t);
+		return 0;
+	}
+	return fail(ENOPROTOOPT);
+}
+
+int mtcp_setsockopt(mctx_t mctx, int sock, int level, int optname,
+		    const void *optval, socklen_t optlen)
+{
+	(void)sock;
+	(void)optname;
+	(void)optval;
+	(void)optlen;
+	if (!mctx)
+		return fail(EINVAL);
+	if (level != SOL_MONSOCKET)
+		return fail(ENOPROTOOPT);
+	return fail(ENOSYS);
+}
+
+uint32_t mtcp_cb_get_ts(mctx_t mctx)
+{
+	struct timespec ts;
+
+	(void)mctx;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)(ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+int mtcp_getlastpkt(mctx_t mctx, int sock, int side, struct pkt_info *p)
+{
+	struct mtcp_ctx *c = ctx_of(mctx);
+	const struct mos_rec_event *e = c ? c->cur : NULL;
+	unsigned int l3, doff;
+	uint8_t *pkt;
+
+	if (!c || !p || (side != MOS_SIDE_CLI && side != MOS_SIDE_SVR))
+		return fail(EINVAL);
+	if (c->cur_flow && sock != c->cur_flow->sock)
+		return fail(EINVAL);
+	if (!e || !e->pkt_len)
+		return fail(ENODATA);	/* not in a callback with a packet */
+	pkt = c->pkt;
+	memcpy(pkt, e + 1, e->pkt_len);
+	memset(p, 0, sizeof(*p));
+	if ((pkt[0] >> 4) == 4) {
+		l3 = (pkt[0] & 0xf) * 4;
+		p->iph = (struct iphdr *)pkt;
+	} else {
+		l3 = 40;	/* extension headers: not walked here */
+	}
+	if (l3 + sizeof(struct tcphdr) > e->pkt_len)
+		return fail(ENODATA);
+	p->tcph = (struct tcphdr *)(pkt + l3);
+	doff = p->tcph->doff * 4;
+	if (l3 + doff > e->pkt_len)
+		return fail(ENODATA);
+	p->cur_ts = (uint32_t)(e->ts_ns / 1000000);
+	p->ip_len = e->pkt_total > 0xffff ? 0xffff : e->pkt_total;
+	p->seq = ntohl(p->tcph->seq);
+	p->ack_seq = ntohl(p->tcph->ack_seq);
+	p->window = ntohs(p->tcph->window);
+	p->payload = pkt + l3 + doff;
+	p->payloadlen = e->pkt_len - l3 - doff;
+	p->offset = e->type == 4 /* NEW_DATA */ ? e->off : 0;
+	return 0;
+}
+
+/* --- the loop ---------------------------------------------------------- */
+
+static void dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
+{
+	const struct mos_rec_event *e = (const void *)(rec + 1);
+	struct mtcp_msock *m;
+	struct mtcp_flow *f = NULL;
+	callback_t cb;
+	int i;
+
+	if (e->type >= MTCP_NBUILTIN || e->hook >= MOS_HOOKS)
+		return;
+	for (i = 0, m = NULL; i < c->nmsock; i++)
+		if (c->msock[i].used && c->msock[i].kid == rec->sock)
+			m = &c->msock[i];
+	if (e->flow) {
+		f = flow_find(c, e->flow);
+		if (!f)
+			return;	/* a flow over max_concurrency */
+		f->state[0] = e->state[0];
+		f->state[1] = e->state[1];
+		f->last_ts_ns = e->ts_ns;
+	}
+	if (!m)
+		return;
+	cb = m->cb[e->hook][e->type];
+	if (!cb)
+		return;
+	c->cur = e;
+	c->cur_flow = f;
+	cb(&c->pub, f ? f->sock : c->conc + (int)(m - c->msock), e->side,
+	   1ULL << e->type, NULL);
+	c->cur = NULL;
+	c->cur_flow = NULL;
+}
+
+static void drain(struct mtcp_ctx *c)
+{
+	const struct mos_rec *rec;
+
+	while (!c->stop && (rec = mos_ring__next(&c->ring))) {
+		const void *b = rec + 1;
+
+		if (!(rec->len & MOS_REC_DISCARD)) {
+			switch (rec->type) {
+			case MOS_REC_FLOW_OPEN:
+				flow_open(c, b);
+				break;
+			case MOS_REC_FLOW_CLOSE:
+				flow_close(c, ((const struct mos_rec_flow *)b)->flow);
+				break;
+			case MOS_REC_DATA:
+				flow_data(c, b);
+				break;
+			case MOS_REC_EVENT:
+				dispatch_event(c, rec);
+				break;
+			case MOS_REC_LOST: {
+				const struct mos_rec_lost *l = b;
+
+				c->lost_events += l->events;
+				c->lost_bytes += l->bytes;
+				break;
+			}
+			}
+		}
+		mos_ring__advance(&c->ring, rec);
+	}
+}
+
+void mtcp_app_join(mctx_t mctx)
+{
+	struct mtcp_ctx *c = ctx_of(mctx);
+	struct pollfd pfd[2];
+
+	if (!c)
+		return;
+	c->joining = 1;
+	pfd[0].fd = c->fd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = c->efd;
+	pfd[1].events = POLLIN;
+	while (!c->stop) {
+		drain(c);
+		if (c->stop)
+			break;
+		if (poll(pfd, 2, 100) < 0 && errno != EINTR)
+			break;
+	}
+	c->joining = 0;
+	if (c->destroyed)
+		ctx_free(c);
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * mtcp_api.h - the lifecycle part of the mOS API: configuration, contexts,
+ * monitor sockets, socket options
+ *
+ * The names, types and values are mOS's, so that mOS monitoring
+ * applications build unchanged.  End-host calls of mTCP (bind, listen,
+ * connect, read, write, epoll) are not provided: mos monitors, it does not
+ * terminate connections.
+ */
+#ifndef _MTCP_API_H
+#define _MTCP_API_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef unsigned char byte;
+
+/* A context: one per core in mOS; here one per consumer of /dev/mos */
+struct mtcp_context {
+	int cpu;
+};
+typedef struct mtcp_context *mctx_t;
+
+typedef void (*mtcp_sighandler_t)(int);
+
+enum socket_type {
+	MOS_SOCK_UNUSED,
+	MOS_SOCK_STREAM_LISTEN,
+	MOS_SOCK_PROXY_LISTEN,
+	MOS_SOCK_MONITOR_STREAM,
+	MOS_SOCK_STREAM,
+	MOS_SOCK_PROXY,
+	MOS_SOCK_MONITOR_STREAM_ACTIVE,
+	MOS_SOCK_MONITOR_RAW,
+	MOS_SOCK_EPOLL,
+	MOS_SOCK_PIPE,
+};
+
+#define MOS_APP		20
+#define MOS_APP_ARGC	20
+#define APP_NAME_LEN	40
+
+/**
+ * struct mtcp_conf - the configuration (mtcp_getconf(), mtcp_setconf())
+ * @num_cores: contexts the application will create at most
+ * @max_concurrency: flows per context at most: per-flow socket ids are
+ *	below it
+ * @cpu_mask: unused
+ * @max_num_buffers: unused
+ * @rcvbuf_size: bytes each side's stream buffer holds (mtcp_peek())
+ * @sndbuf_size: unused
+ * @tcp_timewait: unused (the kernel's timeouts apply: mosctl set timeout)
+ * @tcp_timeout: unused
+ * @app_cpu_mask: unused
+ * @app_argv: unused
+ * @app_argc: unused
+ * @num_app: unused
+ */
+struct mtcp_conf {
+	int num_cores;
+	int max_concurrency;
+	uint64_t cpu_mask;
+	int max_num_buffers;
+	int rcvbuf_size;
+	int sndbuf_size;
+	int tcp_timewait;
+	int tcp_timeout;
+	uint64_t app_cpu_mask[MOS_APP];
+	char *app_argv[MOS_APP][MOS_APP_ARGC];
+	int app_argc[MOS_APP];
+	int num_app;
+};
+
+int mtcp_init(const char *config_file);
+int mtcp_destroy(void);
+int mtcp_getconf(struct mtcp_conf *conf);
+int mtcp_setconf(const struct mtcp_conf *conf);
+int mtcp_core_affinitize(int cpu);
+mctx_t mtcp_create_context(int cpu);
+int mtcp_destroy_context(mctx_t mctx);
+mtcp_sighandler_t mtcp_register_signal(int signum, mtcp_sighandler_t handler);
+int mtcp_socket(mctx_t mctx, int domain, int type, int protocol);
+int mtcp_close(mctx_t mctx, int sock);
+int mtcp_getsockopt(mctx_t mctx, int sock, int level, int optname,
+		    void *optval, socklen_t *optlen);
+int mtcp_setsockopt(mctx_t mctx, int sock, int level, int optname,
+		    const void *optval, socklen_t optlen);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* _MTCP_API_H */

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * ring.c - the consumer side of a /dev/mos ring (Documentation/uapi.rst)
+ */
+
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "libmosuser.h"
+
+int mos_ring__open(struct mos_ring_user *r, int fd, uint64_t data_size)
+{
+	struct mos_ioc_ring a = { .size = sizeof(a), .data_size = data_size };
+	long pg = sysconf(_SC_PAGESIZE);
+	void *cons, *ro;
+
+	memset(r, 0, sizeof(*r));
+	if (ioctl(fd, MOS_IOC_RING_SETUP, &a))
+		return -errno;
+	cons = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    MOS_RING_PGOFF_CONS * pg);
+	if (cons == MAP_FAILED)
+		return -errno;
+	ro = mmap(NULL, 2 * pg + 2 * data_size, PROT_READ, MAP_SHARED, fd,
+		  MOS_RING_PGOFF_HDR * pg);
+	if (ro == MAP_FAILED) {
+		int err = -errno;
+
+		munmap(cons, pg);
+		return err;
+	}
+	r->fd = fd;
+	r->page_size = pg;
+	r->cons = cons;
+	r->hdr = ro;
+	r->prod = (const void *)((const uint8_t *)ro + pg);
+	r->data = (const uint8_t *)ro + 2 * pg;
+	r->mask = data_size - 1;
+	if (r->hdr->magic != MOS_RING_MAGIC ||
+	    r->hdr->abi_major != MOS_ABI_MAJOR ||
+	    r->hdr->data_size != data_size) {
+		mos_ring__close(r);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+void mos_ring__close(struct mos_ring_user *r)
+{
+	if (r->cons)
+		munmap(r->cons, r->page_size);
+	if (r->hdr)
+		munmap((void *)r->hdr, 2 * r->page_size + 2 * (r->mask + 1));
+	memset(r, 0, sizeof(*r));
+}
+
+const struct mos_rec *mos_ring__next(struct mos_ring_user *r)
+{
+	uint64_t c = r->cons->pos;
+	uint64_t p = __atomic_load_n(&r->prod->pos, __ATOMIC_ACQUIRE);
+	const struct mos_rec *rec;
+
+	if (c == p)
+		return NULL;
+	rec = (const void *)(r->data + (c & r->mask));
+	if (__atomic_load_n(&rec->len, __ATOMIC_ACQUIRE) & MOS_REC_BUSY)
+		return NULL;
+	return rec;
+}
+
+void mos_ring__advance(struct mos_ring_user *r, const struct mos_rec *rec)
+{
+	uint64_t n = sizeof(*rec) + (rec->len & MOS_REC_LEN_MASK);
+
+	n = (n + MOS_REC_ALIGN - 1) & ~(uint64_t)(MOS_REC_ALIGN - 1);
+	__atomic_store_n(&r->cons->pos, r->cons->pos + n, __ATOMIC_RELEASE);
+}
