@@ -49,7 +49,7 @@ MOSUSER_SRC := $(wildcard libmosuser/*.c)
 MOSREPLAY_SRC := $(wildcard tools/mosreplay/*.c)
 HDRS	:= $(wildcard uapi/linux/*.h kmod/tcpmon/*.h libmosuser/*.h tools/tcpmon/*.h)
 
-BINS	:= $(B)/bin/mosctl $(B)/bin/mosreplay $(B)/bin/flowstats
+BINS	:= $(B)/bin/mosctl $(B)/bin/mosreplay $(B)/bin/flowstats $(B)/bin/httplog
 LIBS	:= $(B)/lib/libtcpmon.a $(B)/lib/libmosuser.a $(B)/lib/libmosuser.so
 TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/tm_track_test \
 	   $(B)/selftests/tm_reasm_test $(B)/selftests/dev_test $(B)/selftests/genl_test \
@@ -65,7 +65,7 @@ modules:
 	@for k in $(KDIRS); do tools/build-module $$k || exit 1; done
 
 user: $(BINS) $(LIBS) $(TESTS) $(B)/bin/mosreplay-san $(B)/fuzz/tm_fuzz \
-	$(B)/selftests/flowstats-san
+	$(B)/selftests/flowstats-san $(B)/selftests/httplog-san
 
 $(O)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)

@@ -42,6 +42,27 @@
 #define MTCP_RING_SIZE		(4U << 20)
 /* Monitor socket ids follow the per-flow ids */
 #define MTCP_NBUILTIN		11
+/* Event bits: the built-in events, then user-defined ones */
+#define MTCP_NEVENTS		64
+/* UDEs raised inside one another at most (a chain of filters) */
+#define MTCP_UDE_DEPTH		16
+
+/*
+ * A user-defined event: raised when its base event is and its filter says
+ * so (mtcp_define_event()), or only by mtcp_raise_event() (no filter,
+ * mtcp_alloc_event()).  @root is the built-in event at the bottom of the
+ * chain: the one the kernel must be asked for.
+ */
+struct mtcp_ude {
+	int base;		/* event bit */
+	int root;		/* built-in event bit */
+	filter_t filter;
+	struct filter_arg arg;
+	bool has_arg;
+};
+
+static struct mtcp_ude g_ude[MTCP_NEVENTS];
+static int g_nude = MTCP_NBUILTIN;	/* next free bit */
 
 static struct mtcp_conf g_conf = {
 	.num_cores = MTCP_DEF_CORES,
@@ -72,7 +93,7 @@ struct mtcp_flow {
 struct mtcp_msock {
 	int used;
 	uint32_t kid;			/* the kernel's socket id */
-	callback_t cb[MOS_HOOKS][MTCP_NBUILTIN];
+	callback_t cb[MOS_HOOKS][MTCP_NEVENTS];
 };
 
 struct mtcp_ctx {
@@ -88,6 +109,8 @@ struct mtcp_ctx {
 	/* the event being dispatched */
 	const struct mos_rec_event *cur;
 	struct mtcp_flow *cur_flow;
+	struct mtcp_msock *cur_msock;
+	int cur_sock, cur_depth;
 	uint8_t pkt[2048];
 	volatile sig_atomic_t stop, joining, destroyed;
 	uint64_t lost_events, lost_bytes, flows_over;
@@ -338,19 +361,20 @@ static int msock_sync(struct mtcp_ctx *c, struct mtcp_msock *m, int h)
 	};
 	int i;
 
-	for (i = 0; i < MTCP_NBUILTIN; i++)
+	for (i = 0; i < g_nude; i++)
 		if (m->cb[h][i])
-			s.events |= 1ULL << i;
+			s.events |= 1ULL << (i < MTCP_NBUILTIN ? i : g_ude[i].root);
 	return ioctl(c->fd, MOS_IOC_SUBSCRIBE, &s) ? -1 : 0;
 }
 
+/* The bit of a built-in or defined event, or -1 */
 static int event_bit(event_t event)
 {
 	int i;
 
 	if (!event || (event & (event - 1)))
 		return -1;
-	for (i = 0; i < MTCP_NBUILTIN; i++)
+	for (i = 0; i < g_nude; i++)
 		if (event == 1ULL << i)
 			return i;
 	return -1;
@@ -364,10 +388,8 @@ int mtcp_register_callback(mctx_t mctx, int sock, event_t event,
 	int h = hook_index(hook_point), b = event_bit(event);
 	callback_t old;
 
-	if (!m || h < 0 || !cb)
+	if (!m || h < 0 || !cb || b < 0)
 		return fail(EINVAL);
-	if (b < 0)
-		return fail(ENOTSUP);	/* user-defined events: not yet */
 	old = m->cb[h][b];
 	m->cb[h][b] = cb;
 	if (msock_sync(c, m, h)) {
@@ -416,28 +438,61 @@ int mtcp_bind_monitor_filter(mctx_t mctx, int sock, monitor_filter_t ft)
 	return fail(ENOSYS);
 }
 
+static event_t ude_new(event_t event, filter_t filter, struct filter_arg *arg)
+{
+	int base = event_bit(event), i = g_nude;
+	struct mtcp_ude *u;
+
+	if (base < 0) {
+		errno = EINVAL;
+		return 0;
+	}
+	if (i == MTCP_NEVENTS) {
+		errno = ENOSPC;
+		return 0;
+	}
+	u = &g_ude[i];
+	u->base = base;
+	u->root = base < MTCP_NBUILTIN ? base : g_ude[base].root;
+	u->filter = filter;
+	if (arg) {
+		u->arg = *arg;
+		u->has_arg = true;
+	}
+	g_nude++;
+	return 1ULL << i;
+}
+
 event_t mtcp_alloc_event(event_t event)
 {
-	(void)event;
-	errno = ENOSYS;
-	return 0;
+	return ude_new(event, NULL, NULL);
 }
 
 event_t mtcp_define_event(event_t event, filter_t filter,
 			  struct filter_arg *arg)
 {
-	(void)event;
-	(void)filter;
-	(void)arg;
-	errno = ENOSYS;
-	return 0;
+	if (!filter) {
+		errno = EINVAL;
+		return 0;
+	}
+	return ude_new(event, filter, arg);
 }
+
+static void run_event(struct mtcp_ctx *c, struct mtcp_msock *m, int h,
+		      int bit, int sock, int side, int depth);
 
 int mtcp_raise_event(mctx_t mctx, event_t event)
 {
-	(void)mctx;
-	(void)event;
-	return fail(ENOSYS);
+	struct mtcp_ctx *c = ctx_of(mctx);
+	int b = event_bit(event);
+
+	if (!c || b < MTCP_NBUILTIN)
+		return fail(EINVAL);
+	if (!c->cur || !c->cur_msock)
+		return fail(EINVAL);	/* only from inside a callback */
+	run_event(c, c->cur_msock, c->cur->hook, b, c->cur_sock,
+		  c->cur->side, c->cur_depth + 1);
+	return 0;
 }
 
 int mtcp_settimer(mctx_t mctx, int id, struct timeval *timeout,
@@ -784,12 +839,50 @@ int mtcp_getlastpkt(mctx_t mctx, int sock, int side, struct pkt_info *p)
 
 /* --- the loop ---------------------------------------------------------- */
 
+/* Does @bit, or a UDE built on it, have a callback at hook @h? */
+static bool wanted(const struct mtcp_msock *m, int h, int bit)
+{
+	int i;
+
+	if (m->cb[h][bit])
+		return true;
+	for (i = MTCP_NBUILTIN; i < g_nude; i++)
+		if (g_ude[i].base == bit && g_ude[i].filter && wanted(m, h, i))
+			return true;
+	return false;
+}
+
+/*
+ * Raise event @bit: its callback, then each UDE defined on it whose
+ * filter agrees, depth first, in the order they were defined.
+ */
+static void run_event(struct mtcp_ctx *c, struct mtcp_msock *m, int h,
+		      int bit, int sock, int side, int depth)
+{
+	int i, saved = c->cur_depth;
+
+	if (depth > MTCP_UDE_DEPTH)
+		return;
+	c->cur_depth = depth;
+	if (m->cb[h][bit])
+		m->cb[h][bit](&c->pub, sock, side, 1ULL << bit, NULL);
+	for (i = MTCP_NBUILTIN; i < g_nude && !c->stop; i++) {
+		struct mtcp_ude *u = &g_ude[i];
+
+		if (u->base != bit || !u->filter || !wanted(m, h, i))
+			continue;
+		if (u->filter(&c->pub, sock, side, 1ULL << bit,
+			      u->has_arg ? &u->arg : NULL))
+			run_event(c, m, h, i, sock, side, depth + 1);
+	}
+	c->cur_depth = saved;
+}
+
 static void dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
 {
 	const struct mos_rec_event *e = (const void *)(rec + 1);
 	struct mtcp_msock *m;
 	struct mtcp_flow *f = NULL;
-	callback_t cb;
 	int i;
 
 	if (e->type >= MTCP_NBUILTIN || e->hook >= MOS_HOOKS)
@@ -805,17 +898,16 @@ static void dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
 		f->state[1] = e->state[1];
 		f->last_ts_ns = e->ts_ns;
 	}
-	if (!m)
-		return;
-	cb = m->cb[e->hook][e->type];
-	if (!cb)
+	if (!m || !wanted(m, e->hook, e->type))
 		return;
 	c->cur = e;
 	c->cur_flow = f;
-	cb(&c->pub, f ? f->sock : c->conc + (int)(m - c->msock), e->side,
-	   1ULL << e->type, NULL);
+	c->cur_msock = m;
+	c->cur_sock = f ? f->sock : c->conc + (int)(m - c->msock);
+	run_event(c, m, e->hook, e->type, c->cur_sock, e->side, 0);
 	c->cur = NULL;
 	c->cur_flow = NULL;
+	c->cur_msock = NULL;
 }
 
 static void drain(struct mtcp_ctx *c)

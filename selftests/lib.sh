@@ -10,7 +10,7 @@ set -u
 
 SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROJ=$(cd "$SELFTESTS/.." && pwd)
-MOSCTL=$PROJ/build/bin/mosctl
+MOSCTL=${MOSCTL:-$PROJ/build/bin/mosctl}
 MOS_KO=$PROJ/build/$(uname -r)/mos.ko
 KSFT_SKIP=4
 # Transfer size: smaller on the sanitizer kernel, several times slower.

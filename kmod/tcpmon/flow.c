@@ -13,7 +13,7 @@
  * Storage: an array of hash chains (hlist), a power of two sized from the
  * flow limit (one chain per two flows), and an array of spinlocks, each
  * guarding a stripe of chains.  Flows come from a kmem_cache, allocated
- * with GFP_ATOMIC on the packet path and counted against
+ * with GFP_NOWAIT on the packet path and counted against
  * &tm_table_cfg.max_flows.
  *
  * Locking:
@@ -657,7 +657,7 @@ static int tm_midstream_client(const struct tm_pkt *p)
  * dropped, or not created and the packet answered with a reset.
  *
  * Context: bottom halves disabled; does not sleep; allocates with
- * GFP_ATOMIC only (flows, out-of-order pieces), bounded by the table's
+ * GFP_NOWAIT only (flows, out-of-order pieces), bounded by the table's
  * limits.
  * Return: what the packet's path should do with it.
  */

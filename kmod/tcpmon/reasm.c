@@ -26,7 +26,7 @@
  *
  * Limits: a side stores at most &tm_table_cfg.buf_side bytes and a table
  * at most &tm_table_cfg.buf_total, pieces' headers included, and all tables
- * together what tm_charge() allows; allocations are GFP_ATOMIC and may
+ * together what tm_charge() allows; allocations are GFP_NOWAIT and may
  * fail.  When a segment cannot be stored, the error is raised
  * (%TM_ERR_BUF_SIDE, %TM_ERR_BUF_TOTAL, %TM_ERR_MEM_LIMIT, %TM_ERR_NOMEM),
  * and the

@@ -31,11 +31,14 @@
 #include <asm/byteorder.h>
 
 /*
- * Allocation on the packet path: atomic, quiet (failures are counted), and
- * charged to the memory cgroup the caller made active (set_active_memcg():
- * the hooks make it that of whoever enabled monitoring).
+ * Allocation on the packet path: never sleeps, quiet (failures are
+ * counted), and charged to the memory cgroup the caller made active
+ * (set_active_memcg(): the hooks make it that of whoever enabled
+ * monitoring).  GFP_NOWAIT rather than GFP_ATOMIC: a monitor must not dip
+ * into the atomic reserves, and memcg lets __GFP_HIGH allocations go past
+ * a cgroup's limit, which would make that limit no bound on mos.
  */
-#define TM_GFP_PKT	(GFP_ATOMIC | __GFP_NOWARN | __GFP_ACCOUNT)
+#define TM_GFP_PKT	(GFP_NOWAIT | __GFP_NOWARN | __GFP_ACCOUNT)
 
 /* The memory limit of all tables together: kmod/main.c */
 bool mos_mem_charge(unsigned long bytes);
