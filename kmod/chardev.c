@@ -74,6 +74,7 @@ struct mos_msock {
  * @any: events some socket subscribed to, per hook
  * @buf: largest @mos_msock.buf per side
  * @lost_lock: guards @lost
+ * @lost_owed: @lost holds losses to report (read without the lock)
  * @lost: losses not yet reported
  * @rcu: for freeing after the packet path is done with it
  */
@@ -88,6 +89,7 @@ struct mos_consumer {
 	u64 any[MOS_HOOKS];
 	u32 buf[2];
 	spinlock_t lost_lock;	/* @lost */
+	bool lost_owed;
 	struct mos_rec_lost lost;
 	struct rcu_head rcu;
 };
@@ -120,8 +122,14 @@ static void *mos_rec_reserve(struct mos_consumer *c, u32 len, u16 type,
 	struct mos_rec_lost *l = &c->lost;
 	void *body = NULL;
 
+	/* No loss owed (the usual case): no lock but the ring's */
+	if (!READ_ONCE(c->lost_owed)) {
+		body = mos_ring_reserve(c->ring, len, type, sock);
+		if (body)
+			return body;
+	}
 	spin_lock(&c->lost_lock);
-	if (l->events || l->data || l->other) {
+	if (c->lost_owed) {
 		struct mos_rec_lost *r;
 
 		r = mos_ring_reserve(c->ring, sizeof(*r), MOS_REC_LOST, 0);
@@ -130,6 +138,7 @@ static void *mos_rec_reserve(struct mos_consumer *c, u32 len, u16 type,
 		*r = *l;
 		mos_ring_commit(c->ring, r, false);
 		memset(l, 0, sizeof(*l));
+		WRITE_ONCE(c->lost_owed, false);
 	}
 	body = mos_ring_reserve(c->ring, len, type, sock);
 	if (body)
@@ -144,6 +153,7 @@ lost:
 		l->other++;
 	}
 	mos_lost_flow(l, flow);
+	WRITE_ONCE(c->lost_owed, true);
 out:
 	spin_unlock(&c->lost_lock);
 	return body;

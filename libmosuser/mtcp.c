@@ -104,6 +104,7 @@ struct mtcp_ctx {
 	struct mtcp_flow **hash;
 	uint32_t hmask;
 	struct mtcp_flow **bysock;	/* per-flow socket id -> flow */
+	int next_sock;			/* where the next id search starts */
 	int nmsock;
 	struct mtcp_msock msock[MOS_SOCKS_MAX];
 	/* the event being dispatched */
@@ -550,9 +551,11 @@ static void flow_open(struct mtcp_ctx *c, const struct mos_rec_flow *r)
 
 	if (flow_find(c, r->flow))
 		return;
-	for (s = 0; s < c->conc && c->bysock[s]; s++)
-		;
-	if (s == c->conc) {
+	/* The next free id after the last one given: a new flow's id is not
+	 * that of a flow that just ended, and the search is short. */
+	for (i = 0, s = c->next_sock; i < c->conc && c->bysock[s]; i++)
+		s = s + 1 == c->conc ? 0 : s + 1;
+	if (i == c->conc) {
 		c->flows_over++;	/* more flows than max_concurrency */
 		return;
 	}
@@ -574,6 +577,7 @@ static void flow_open(struct mtcp_ctx *c, const struct mos_rec_flow *r)
 	f->hnext = c->hash[f->id & c->hmask];
 	c->hash[f->id & c->hmask] = f;
 	c->bysock[s] = f;
+	c->next_sock = s + 1 == c->conc ? 0 : s + 1;
 }
 
 static void flow_close(struct mtcp_ctx *c, uint64_t id)
