@@ -46,6 +46,8 @@
 #define MTCP_NEVENTS		64
 /* UDEs raised inside one another at most (a chain of filters) */
 #define MTCP_UDE_DEPTH		16
+/* Pending timers per context at most */
+#define MTCP_TIMERS_MAX		65536
 
 /*
  * A user-defined event: raised when its base event is and its filter says
@@ -90,6 +92,14 @@ struct mtcp_flow {
 	struct mtcp_flow *hnext;
 };
 
+/* A one-shot timer of mtcp_settimer(), in a list by expiry */
+struct mtcp_timer {
+	uint64_t expires_ns;
+	int id;
+	callback_t cb;
+	struct mtcp_timer *next;
+};
+
 struct mtcp_msock {
 	int used;
 	uint32_t kid;			/* the kernel's socket id */
@@ -113,6 +123,8 @@ struct mtcp_ctx {
 	struct mtcp_msock *cur_msock;
 	int cur_sock, cur_depth;
 	uint8_t pkt[2048];
+	struct mtcp_timer *timers;	/* soonest first */
+	int ntimers;
 	volatile sig_atomic_t stop, joining, destroyed;
 	uint64_t lost_events, lost_bytes, flows_over;
 };
@@ -230,6 +242,12 @@ static void ctx_free(struct mtcp_ctx *c)
 			}
 		}
 	}
+	while (c->timers) {
+		struct mtcp_timer *t = c->timers;
+
+		c->timers = t->next;
+		free(t);
+	}
 	free(c->hash);
 	free(c->bysock);
 	mos_ring__close(&c->ring);
@@ -308,6 +326,12 @@ int mtcp_destroy_context(mctx_t mctx)
 
 /* --- sockets and callbacks --------------------------------------------- */
 
+/* An ioctl of the context's /dev/mos: -1 with errno set on failure */
+static int ctx_ioctl(struct mtcp_ctx *c, unsigned long cmd, void *arg)
+{
+	return ioctl(c->fd, cmd, arg) ? -1 : 0;
+}
+
 static struct mtcp_msock *msock_of(struct mtcp_ctx *c, int sock)
 {
 	int i = sock - c->conc;
@@ -333,7 +357,7 @@ int mtcp_socket(mctx_t mctx, int domain, int type, int protocol)
 	if (c->nmsock == MOS_SOCKS_MAX)
 		return fail(EMFILE);
 	a.type = MOS_MSOCK_STREAM;
-	if (ioctl(c->fd, MOS_IOC_SOCKET, &a))
+	if (ctx_ioctl(c, MOS_IOC_SOCKET, &a))
 		return -1;
 	c->msock[c->nmsock].used = 1;
 	c->msock[c->nmsock].kid = a.id;
@@ -365,7 +389,7 @@ static int msock_sync(struct mtcp_ctx *c, struct mtcp_msock *m, int h)
 	for (i = 0; i < g_nude; i++)
 		if (m->cb[h][i])
 			s.events |= 1ULL << (i < MTCP_NBUILTIN ? i : g_ude[i].root);
-	return ioctl(c->fd, MOS_IOC_SUBSCRIBE, &s) ? -1 : 0;
+	return ctx_ioctl(c, MOS_IOC_SUBSCRIBE, &s);
 }
 
 /* The bit of a built-in or defined event, or -1 */
@@ -496,14 +520,83 @@ int mtcp_raise_event(mctx_t mctx, event_t event)
 	return 0;
 }
 
+/* The context's clock, in nanoseconds */
+static uint64_t ctx_now(struct mtcp_ctx *c)
+{
+	struct timespec ts;
+
+	(void)c;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 int mtcp_settimer(mctx_t mctx, int id, struct timeval *timeout,
 		  callback_t cb)
 {
-	(void)mctx;
-	(void)id;
-	(void)timeout;
-	(void)cb;
-	return fail(ENOSYS);
+	struct mtcp_ctx *c = ctx_of(mctx);
+	struct mtcp_timer *t, **pp;
+
+	if (!c || !timeout || !cb || timeout->tv_sec < 0 ||
+	    timeout->tv_usec < 0 || timeout->tv_usec >= 1000000)
+		return fail(EINVAL);
+	if (c->ntimers == MTCP_TIMERS_MAX)
+		return fail(ENOSPC);
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -1;
+	t->expires_ns = ctx_now(c) + (uint64_t)timeout->tv_sec * 1000000000ULL +
+			(uint64_t)timeout->tv_usec * 1000;
+	t->id = id;
+	t->cb = cb;
+	/* After the timers that expire at the same time: they fire in the
+	 * order they were set. */
+	for (pp = &c->timers; *pp && (*pp)->expires_ns <= t->expires_ns;
+	     pp = &(*pp)->next)
+		;
+	t->next = *pp;
+	*pp = t;
+	c->ntimers++;
+	return 0;
+}
+
+/*
+ * Run the timers due by @now: each callback gets the timer's id as sock,
+ * side MOS_SIDE_CLI and event MOS_ON_TIMEOUT, as mOS's; a callback may set
+ * new timers (they run on a later pass if already due).
+ */
+static void run_timers(struct mtcp_ctx *c, uint64_t now)
+{
+	struct mtcp_timer *due = NULL, **tail = &due, *t;
+
+	while (c->timers && c->timers->expires_ns <= now) {
+		t = c->timers;
+		c->timers = t->next;
+		c->ntimers--;
+		t->next = NULL;
+		*tail = t;
+		tail = &t->next;
+	}
+	while (due) {
+		t = due;
+		due = t->next;
+		if (!c->stop)
+			t->cb(&c->pub, t->id, MOS_SIDE_CLI, MOS_ON_TIMEOUT, NULL);
+		free(t);
+	}
+}
+
+/* Milliseconds poll() may wait: until the next timer, at most @max */
+static int timer_wait_ms(struct mtcp_ctx *c, int max)
+{
+	uint64_t now, left;
+
+	if (!c->timers)
+		return max;
+	now = ctx_now(c);
+	if (c->timers->expires_ns <= now)
+		return 0;
+	left = (c->timers->expires_ns - now + 999999) / 1000000;
+	return left < (uint64_t)max ? (int)left : max;
 }
 
 int mtcp_setlastpkt(mctx_t mctx, int sock, int side, off_t offset,
@@ -962,9 +1055,10 @@ void mtcp_app_join(mctx_t mctx)
 	pfd[1].events = POLLIN;
 	while (!c->stop) {
 		drain(c);
+		run_timers(c, ctx_now(c));
 		if (c->stop)
 			break;
-		if (poll(pfd, 2, 100) < 0 && errno != EINTR)
+		if (poll(pfd, 2, timer_wait_ms(c, 100)) < 0 && errno != EINTR)
 			break;
 	}
 	c->joining = 0;
