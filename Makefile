@@ -46,6 +46,8 @@ VM_KERNELS ?= 6.1 6.12
 
 TCPMON_SRC := $(wildcard kmod/tcpmon/*.c) tools/tcpmon/port_user.c
 MOSUSER_SRC := $(wildcard libmosuser/*.c)
+# What libmosuser links with: libpcap compiles monitor socket filters
+MOSUSER_LIBS := -lpcap
 MOSREPLAY_SRC := $(wildcard tools/mosreplay/*.c)
 HDRS	:= $(wildcard uapi/linux/*.h kmod/tcpmon/*.h libmosuser/*.h tools/tcpmon/*.h)
 
@@ -91,7 +93,7 @@ $(B)/lib/libmosuser.so: $(MOSUSER_SRC:%.c=$(O)/%.o) libmosuser/libmosuser.map
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(UCFLAGS) $(LTO) -shared -Wl,--version-script=libmosuser/libmosuser.map \
-		-Wl,-soname,libmosuser.so.0 -o $@ $(MOSUSER_SRC:%.c=$(O)/%.o)
+		-Wl,-soname,libmosuser.so.0 -o $@ $(MOSUSER_SRC:%.c=$(O)/%.o) $(MOSUSER_LIBS)
 
 # mosctl: libnl-genl-3 for the netlink family, libpcap for rule and flow filters
 MOSCTL_SRC := $(wildcard tools/mosctl/*.c)
@@ -105,12 +107,12 @@ $(B)/bin/mosctl: $(MOSCTL_SRC) tools/mosctl/mosctl.h $(HDRS)
 $(B)/bin/%: samples/%.c $(MOSUSER_SRC:%.c=$(O)/%.o) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(UCFLAGS) $(LTO) -o $@ $< $(MOSUSER_SRC:%.c=$(O)/%.o)
+	@$(CC) $(UCFLAGS) $(LTO) -o $@ $< $(MOSUSER_SRC:%.c=$(O)/%.o) $(MOSUSER_LIBS)
 
 $(B)/selftests/%-san: samples/%.c $(MOSUSER_SRC:%.c=$(O)/san/%.o) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SRC:%.c=$(O)/san/%.o)
+	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SRC:%.c=$(O)/san/%.o) $(MOSUSER_LIBS)
 
 # mosreplay: the core over pcap files; -san (ASan, UBSan) for the tests.
 $(MOSREPLAY_SRC:%.c=$(O)/%.o) $(MOSREPLAY_SRC:%.c=$(O)/san/%.o): tools/mosreplay/mosreplay.h
@@ -174,12 +176,12 @@ fuzz: $(B)/fuzz/tm_fuzz
 $(B)/selftests/dev_test: selftests/dev_test.c $(MOSUSER_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< $(MOSUSER_SRC:%.c=$(O)/san/%.o)
+	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< $(MOSUSER_SRC:%.c=$(O)/san/%.o) $(MOSUSER_LIBS)
 
 $(B)/selftests/ring_test: selftests/ring_test.c $(MOSUSER_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< $(MOSUSER_SRC:%.c=$(O)/san/%.o)
+	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< $(MOSUSER_SRC:%.c=$(O)/san/%.o) $(MOSUSER_LIBS)
 
 $(B)/selftests/genl_test: selftests/genl_test.c $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)

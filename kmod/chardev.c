@@ -37,6 +37,7 @@
  */
 
 #include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -49,17 +50,21 @@
 #define MOS_PKT_COPY_MAX	2048
 /* Stream bytes per data record at most */
 #define MOS_DATA_CHUNK		16384
+/* Times one subscribed event may be raised for one packet, at most */
+#define MOS_EV_PER_PKT		4
 
 /**
  * struct mos_msock - a monitor socket of a consumer
- * @type: %MOS_MSOCK_STREAM, or 0 for a free slot
+ * @type: %MOS_MSOCK_STREAM or %MOS_MSOCK_RAW
  * @events: subscribed events per hook
  * @buf: stream bytes wanted per receiving side
+ * @filter: its filters, by %MOS_FILTER_SYN etc.; NULL: all pass
  */
 struct mos_msock {
 	u8 type;
 	u64 events[MOS_HOOKS];
 	u32 buf[2];
+	struct bpf_prog __rcu *filter[MOS_FILTER_RAW + 1];
 };
 
 /**
@@ -69,7 +74,12 @@ struct mos_msock {
  * @ring: the ring, once set up; then constant until release
  * @wq: poll() waits here
  * @node: in &mos_net.consumers (RCU), from ring setup to release
+ * @slot: its bit in the flows' &mos_flow_dev masks, from ring setup
+ * @split_count: &mos_ioc_ring.split_count, or 1
+ * @split_index: &mos_ioc_ring.split_index
  * @nsocks: sockets created
+ * @nraw: raw sockets among them
+ * @nev: (socket, hook, event) subscriptions, for the room a packet needs
  * @socks: the sockets, by id - 1
  * @any: events some socket subscribed to, per hook
  * @buf: largest @mos_msock.buf per side
@@ -84,7 +94,12 @@ struct mos_consumer {
 	struct mos_ring *ring;
 	wait_queue_head_t wq;
 	struct list_head node;
+	u8 slot;
+	u32 split_count;
+	u32 split_index;
 	u32 nsocks;
+	u32 nraw;
+	u32 nev;
 	struct mos_msock socks[MOS_SOCKS_MAX];
 	u64 any[MOS_HOOKS];
 	u32 buf[2];
@@ -93,6 +108,18 @@ struct mos_consumer {
 	struct mos_rec_lost lost;
 	struct rcu_head rcu;
 };
+
+/**
+ * struct mos_hold - this CPU's holds for the packet it is processing
+ * @on: inside mos_dev_reserve() .. mos_dev_unhold()
+ * @left: what is left of each consumer's hold, by &mos_consumer.slot
+ */
+struct mos_hold {
+	bool on;
+	u32 left[MOS_CONSUMERS_MAX];
+};
+
+static DEFINE_PER_CPU(struct mos_hold, mos_hold);
 
 /* --- the packet path ----------------------------------------------------- */
 
@@ -112,19 +139,22 @@ static void mos_lost_flow(struct mos_rec_lost *l, u64 flow)
 }
 
 /*
- * Reserve a record, after the LOST record owed, if any.  On failure the
- * loss is counted: @type says in which counter, @bytes how many stream
- * bytes went with it.
+ * Reserve a record, after the LOST record owed, if any, against this
+ * CPU's hold on the ring when there is one.  On failure the loss is
+ * counted: @type says in which counter, @bytes how many stream bytes went
+ * with it.
  */
 static void *mos_rec_reserve(struct mos_consumer *c, u32 len, u16 type,
 			     u16 sock, u64 flow, u32 bytes)
 {
+	struct mos_hold *h = this_cpu_ptr(&mos_hold);
+	u32 *hold = h->on ? &h->left[c->slot] : NULL;
 	struct mos_rec_lost *l = &c->lost;
 	void *body = NULL;
 
 	/* No loss owed (the usual case): no lock but the ring's */
 	if (!READ_ONCE(c->lost_owed)) {
-		body = mos_ring_reserve(c->ring, len, type, sock);
+		body = mos_ring_reserve(c->ring, len, type, sock, hold);
 		if (body)
 			return body;
 	}
@@ -132,7 +162,8 @@ static void *mos_rec_reserve(struct mos_consumer *c, u32 len, u16 type,
 	if (c->lost_owed) {
 		struct mos_rec_lost *r;
 
-		r = mos_ring_reserve(c->ring, sizeof(*r), MOS_REC_LOST, 0);
+		r = mos_ring_reserve(c->ring, sizeof(*r), MOS_REC_LOST, 0,
+				     hold);
 		if (!r)
 			goto lost;
 		*r = *l;
@@ -140,7 +171,7 @@ static void *mos_rec_reserve(struct mos_consumer *c, u32 len, u16 type,
 		memset(l, 0, sizeof(*l));
 		WRITE_ONCE(c->lost_owed, false);
 	}
-	body = mos_ring_reserve(c->ring, len, type, sock);
+	body = mos_ring_reserve(c->ring, len, type, sock, hold);
 	if (body)
 		goto out;
 lost:
@@ -154,13 +185,37 @@ lost:
 	}
 	mos_lost_flow(l, flow);
 	WRITE_ONCE(c->lost_owed, true);
+	mos_stat_inc(mos_pernet(c->net), MOS_STAT_RING_LOST);
 out:
 	spin_unlock(&c->lost_lock);
 	return body;
 }
 
+/* Run a socket's filter on a packet: true if it has none or it accepts */
+static bool mos_filter_pass(struct mos_msock *m, unsigned int which,
+			    const struct tm_src *src)
+{
+	struct bpf_prog *prog = rcu_dereference(m->filter[which]);
+
+	if (!prog)
+		return true;
+	if (!src)
+		return false;
+	/* In the kernel, the tracker's packet is the skb, from its IP header */
+	return bpf_prog_run_save_cb(prog, (struct sk_buff *)src->pkt) != 0;
+}
+
+/* Does consumer @c get records about @side of flow @f? */
+static bool mos_flow_wants(const struct mos_consumer *c,
+			   const struct tm_flow *f, int side)
+{
+	const struct mos_flow_dev *d = mos_tm_flow_priv((struct tm_flow *)f);
+
+	return READ_ONCE(d->want[side]) & BIT_ULL(c->slot);
+}
+
 static void mos_rec_flow(struct mos_consumer *c, const struct tm_flow *f,
-			 bool end)
+			 bool end, u64 socks)
 {
 	struct mos_rec_flow *r;
 	unsigned int alen = f->family == 4 ? 4 : 16;
@@ -177,25 +232,62 @@ static void mos_rec_flow(struct mos_consumer *c, const struct tm_flow *f,
 	memcpy(r->svr_addr, &f->addr[TM_SVR], alen);
 	r->cli_port = f->port[TM_CLI];
 	r->svr_port = f->port[TM_SVR];
+	r->socks = socks;
 	mos_ring_commit(c->ring, r, false);
+}
+
+/* The stream sockets of @c a new flow is for: SYN filters, hash split */
+static u64 mos_flow_socks(struct mos_consumer *c, const struct tm_flow *f,
+			  const struct tm_src *src)
+{
+	unsigned int i, n = min_t(u32, READ_ONCE(c->nsocks), MOS_SOCKS_MAX);
+	u64 socks = 0;
+
+	if (c->split_count > 1 && f->hash % c->split_count != c->split_index)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (READ_ONCE(c->socks[i].type) == MOS_MSOCK_STREAM &&
+		    mos_filter_pass(&c->socks[i], MOS_FILTER_SYN, src))
+			socks |= BIT_ULL(i);
+	return socks;
 }
 
 /**
  * mos_dev_flow() - tell the namespace's consumers a flow starts or ends
  * @mn: the namespace's state
  * @f: the flow, locked
- * @end: it ends
+ * @src: the packet that creates it; NULL: it ends
+ *
+ * A new flow is for the consumers whose split takes it and some of whose
+ * stream sockets' SYN filters accept @src: they get %MOS_REC_FLOW_OPEN,
+ * and the flow's &mos_flow_dev says so.  At the end, those that still
+ * monitor a side of it get %MOS_REC_FLOW_CLOSE.
  *
  * Context: bottom halves disabled, flow locked.
  */
-void mos_dev_flow(struct mos_net *mn, const struct tm_flow *f, bool end)
+void mos_dev_flow(struct mos_net *mn, struct tm_flow *f,
+		  const struct tm_src *src)
 {
+	struct mos_flow_dev *d = mos_tm_flow_priv(f);
 	struct mos_consumer *c;
 
 	rcu_read_lock();
-	list_for_each_entry_rcu(c, &mn->consumers, node)
-		if (READ_ONCE(c->nsocks))
-			mos_rec_flow(c, f, end);
+	list_for_each_entry_rcu(c, &mn->consumers, node) {
+		u64 bit = BIT_ULL(c->slot), socks;
+
+		if (!src) {
+			if (d->opened & bit)
+				mos_rec_flow(c, f, true, 0);
+			continue;
+		}
+		socks = mos_flow_socks(c, f, src);
+		if (!socks)
+			continue;
+		WRITE_ONCE(d->want[TM_CLI], d->want[TM_CLI] | bit);
+		WRITE_ONCE(d->want[TM_SVR], d->want[TM_SVR] | bit);
+		d->opened |= bit;
+		mos_rec_flow(c, f, false, socks);
+	}
 	rcu_read_unlock();
 }
 
@@ -207,7 +299,7 @@ static void mos_rec_event(struct mos_consumer *c, unsigned int sock,
 	u32 plen = 0, total = 0;
 	struct mos_rec_event *r;
 
-	if (src && p) {
+	if (src) {
 		total = src->len;
 		plen = min_t(u32, total, MOS_PKT_COPY_MAX);
 	}
@@ -235,7 +327,7 @@ static void mos_rec_event(struct mos_consumer *c, unsigned int sock,
 			plen = 0;
 			total = 0;
 		}
-		r->pkt_from = f && p->sport == f->port[TM_SVR] &&
+		r->pkt_from = f && p && p->sport == f->port[TM_SVR] &&
 			      !memcmp(&p->saddr, &f->addr[TM_SVR],
 				      sizeof(p->saddr));
 	}
@@ -252,13 +344,18 @@ static void mos_rec_event(struct mos_consumer *c, unsigned int sock,
  * @src: the packet, or NULL
  * @p: its headers, or NULL
  *
+ * A flow's events go to the consumers that monitor the side the event is
+ * about; an orphan to the sockets whose orphan filter accepts it (with a
+ * split, to the consumer of index 0 only).
+ *
  * Context: bottom halves disabled.
  */
 void mos_dev_event(struct mos_net *mn, const struct tm_flow *f,
 		   const struct tm_ev *ev, const struct tm_src *src,
 		   const struct tm_pkt *p)
 {
-	u64 bit = 1ULL << ev->type, now = 0;
+	u64 bit = BIT_ULL(ev->type), now = 0;
+	bool orphan = ev->type == TM_EV_ORPHAN;
 	struct mos_consumer *c;
 	unsigned int i, n;
 
@@ -268,12 +365,60 @@ void mos_dev_event(struct mos_net *mn, const struct tm_flow *f,
 	list_for_each_entry_rcu(c, &mn->consumers, node) {
 		if (!(READ_ONCE(c->any[ev->hook]) & bit))
 			continue;
+		if (f && !mos_flow_wants(c, f, ev->side))
+			continue;
+		if (orphan && c->split_count > 1 && c->split_index)
+			continue;
 		if (!now)
 			now = ktime_get_ns();
 		n = min_t(u32, READ_ONCE(c->nsocks), MOS_SOCKS_MAX);
-		for (i = 0; i < n; i++)
-			if (READ_ONCE(c->socks[i].events[ev->hook]) & bit)
-				mos_rec_event(c, i + 1, f, ev, src, p, now);
+		for (i = 0; i < n; i++) {
+			struct mos_msock *m = &c->socks[i];
+
+			if (!(READ_ONCE(m->events[ev->hook]) & bit))
+				continue;
+			if (orphan && !mos_filter_pass(m, MOS_FILTER_ORPHAN,
+						       src))
+				continue;
+			mos_rec_event(c, i + 1, f, ev, src, p, now);
+		}
+	}
+	rcu_read_unlock();
+}
+
+/**
+ * mos_dev_raw() - write a packet to the raw sockets whose filter takes it
+ * @mn: the namespace's state
+ * @src: the packet
+ *
+ * Each gets a PKT_IN event record at hook %MOS_HOOK_NULL, flow 0.
+ *
+ * Context: bottom halves disabled.
+ */
+void mos_dev_raw(struct mos_net *mn, const struct tm_src *src)
+{
+	const struct tm_ev ev = { .type = TM_EV_PKT_IN, .hook = MOS_HOOK_NULL };
+	struct mos_consumer *c;
+	unsigned int i, n;
+	u64 now = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(c, &mn->consumers, node) {
+		if (!READ_ONCE(c->nraw))
+			continue;
+		n = min_t(u32, READ_ONCE(c->nsocks), MOS_SOCKS_MAX);
+		for (i = 0; i < n; i++) {
+			struct mos_msock *m = &c->socks[i];
+
+			if (READ_ONCE(m->type) != MOS_MSOCK_RAW ||
+			    !(READ_ONCE(m->events[MOS_HOOK_NULL]) &
+			      BIT_ULL(TM_EV_PKT_IN)) ||
+			    !mos_filter_pass(m, MOS_FILTER_RAW, src))
+				continue;
+			if (!now)
+				now = ktime_get_ns();
+			mos_rec_event(c, i + 1, NULL, &ev, src, NULL, now);
+		}
 	}
 	rcu_read_unlock();
 }
@@ -301,7 +446,7 @@ void mos_dev_data(struct mos_net *mn, const struct tm_flow *f, int side,
 	list_for_each_entry_rcu(c, &mn->consumers, node) {
 		unsigned int done = 0;
 
-		if (!READ_ONCE(c->buf[side]))
+		if (!READ_ONCE(c->buf[side]) || !mos_flow_wants(c, f, side))
 			continue;
 		while (done < len) {
 			u32 n = min_t(u32, len - done, MOS_DATA_CHUNK);
@@ -323,6 +468,118 @@ void mos_dev_data(struct mos_net *mn, const struct tm_flow *f, int side,
 		}
 	}
 	rcu_read_unlock();
+}
+
+#define MOS_REC_ROOM(body)	ALIGN(sizeof(struct mos_rec) + (body), \
+				      MOS_REC_ALIGN)
+
+/*
+ * The most a packet can make the tracker write to @c: every subscribed
+ * event a few times over with the packet's first bytes, flow records, a
+ * LOST record, and the stream bytes it can release (its payload and what
+ * waits out of order behind it) in chunks.
+ */
+static u64 mos_dev_bound(struct mos_consumer *c, const struct tm_flow *f,
+			 int side, const struct tm_src *src,
+			 const struct tm_pkt *p)
+{
+	u32 plen = min_t(u32, src->len, MOS_PKT_COPY_MAX);
+	u32 payload = p->l4len > p->doff ? p->l4len - p->doff : 0;
+	u64 need, bytes = 0;
+	int s;
+
+	need = (u64)MOS_EV_PER_PKT * READ_ONCE(c->nev) *
+	       MOS_REC_ROOM(sizeof(struct mos_rec_event) + plen);
+	need += 4 * MOS_REC_ROOM(sizeof(struct mos_rec_flow)) +
+		MOS_REC_ROOM(sizeof(struct mos_rec_lost));
+	for (s = 0; s < 2; s++) {
+		/* A new flow's receiving side is not known yet */
+		if (f && s == side)
+			continue;
+		if (!READ_ONCE(c->buf[s]))
+			continue;
+		bytes = max_t(u64, bytes, payload +
+			      (f ? f->half[s].ooo_bytes : 0));
+	}
+	need += bytes + DIV_ROUND_UP(bytes, MOS_DATA_CHUNK) *
+			MOS_REC_ROOM(sizeof(struct mos_rec_data));
+	return need;
+}
+
+/**
+ * mos_dev_unhold() - give back what this CPU's packet did not use
+ * @mn: the namespace's state
+ *
+ * Context: bottom halves disabled, after mos_tm_input().
+ */
+void mos_dev_unhold(struct mos_net *mn)
+{
+	struct mos_hold *h = this_cpu_ptr(&mos_hold);
+	struct mos_consumer *c;
+
+	if (!h->on)
+		return;
+	rcu_read_lock();
+	list_for_each_entry_rcu(c, &mn->consumers, node)
+		if (h->left[c->slot])
+			mos_ring_unhold(c->ring, h->left[c->slot]);
+	rcu_read_unlock();
+	memset(h->left, 0, sizeof(h->left));
+	h->on = false;
+}
+
+/**
+ * mos_dev_reserve() - room in every ring a packet's records may go to
+ * @mn: the namespace's state
+ * @f: the packet's flow, locked, or NULL
+ * @side: the sender's side in @f
+ * @src: the packet
+ * @p: its headers
+ *
+ * Inline mode only: a packet that might not fit is dropped before it
+ * changes anything, and its sender sends it again later, so no record of
+ * it is lost.  A packet whose records could never fit in a ring (the ring
+ * is too small for it) is not held back: what does not fit is counted as
+ * lost.  mos_dev_unhold() gives back the rest after the packet.
+ *
+ * Context: bottom halves disabled.
+ * Return: false if the packet must be dropped (counted in
+ * %MOS_STAT_RING_FULL).
+ */
+bool mos_dev_reserve(struct mos_net *mn, struct tm_flow *f, int side,
+		     const struct tm_src *src, const struct tm_pkt *p)
+{
+	struct mos_hold *h = this_cpu_ptr(&mos_hold);
+	struct mos_consumer *c;
+	bool ok = true;
+
+	if (READ_ONCE(mn->mode) != MOS_MODE_INLINE)
+		return true;
+	h->on = true;
+	rcu_read_lock();
+	list_for_each_entry_rcu(c, &mn->consumers, node) {
+		u64 need;
+
+		if (!READ_ONCE(c->nsocks))
+			continue;
+		if (f && !mos_flow_wants(c, f, TM_CLI) &&
+		    !mos_flow_wants(c, f, TM_SVR))
+			continue;
+		need = mos_dev_bound(c, f, side, src, p);
+		if (need > mos_ring_size(c->ring))
+			continue;
+		if (!mos_ring_hold(c->ring, need)) {
+			ok = false;
+			break;
+		}
+		h->left[c->slot] = need;
+	}
+	rcu_read_unlock();
+	if (!ok) {
+		mos_dev_unhold(mn);
+		mos_stat_inc(mn, MOS_STAT_RING_FULL);
+	}
+	return ok;
 }
 
 /* --- the file ------------------------------------------------------------ */
@@ -355,14 +612,28 @@ static int mos_dev_release(struct inode *inode, struct file *file)
 {
 	struct mos_consumer *c = file->private_data;
 	struct mos_net *mn = mos_pernet(c->net);
+	unsigned int i, j;
 
 	if (c->ring) {
 		mutex_lock(&mn->lock);
 		list_del_rcu(&c->node);
+		mn->cons_slots &= ~BIT_ULL(c->slot);
+		atomic_sub(c->nraw, &mn->nraw);
 		mutex_unlock(&mn->lock);
 		/* The packet path may still write to the ring. */
 		synchronize_rcu();
 		mos_ring_free(c->ring);
+	}
+	/* No packet path runs the filters once the consumer is off the list */
+	for (i = 0; i < c->nsocks; i++) {
+		for (j = 0; j <= MOS_FILTER_RAW; j++) {
+			struct bpf_prog *prog;
+
+			prog = rcu_dereference_protected(c->socks[i].filter[j],
+							 true);
+			if (prog)
+				bpf_prog_destroy(prog);
+		}
 	}
 	put_net(c->net);
 	call_rcu(&c->rcu, mos_consumer_free_rcu);
@@ -395,6 +666,7 @@ static int mos_ioc_ring_setup(struct mos_consumer *c, void __user *uarg)
 	struct mos_net *mn = mos_pernet(c->net);
 	struct mos_ioc_ring a;
 	struct mos_ring *rb;
+	unsigned int i, slot;
 	int err;
 
 	err = mos_arg_in(&a, sizeof(a), uarg);
@@ -402,15 +674,33 @@ static int mos_ioc_ring_setup(struct mos_consumer *c, void __user *uarg)
 		return err;
 	if (a.flags)
 		return -EOPNOTSUPP;
-	if (a.reserved[0] || a.reserved[1])
+	if (a.reserved || a.split_count > MOS_SPLIT_MAX ||
+	    (a.split_count > 1 && a.split_index >= a.split_count) ||
+	    (a.split_count <= 1 && a.split_index))
 		return -EINVAL;
 	if (c->ring)
 		return -EBUSY;
 	rb = mos_ring_new(a.data_size, &c->wq);
 	if (IS_ERR(rb))
 		return PTR_ERR(rb);
-	c->ring = rb;
+	c->split_count = max(a.split_count, 1U);
+	c->split_index = a.split_index;
 	mutex_lock(&mn->lock);
+	/* The next free slot after the last one given */
+	for (i = 0; i < MOS_CONSUMERS_MAX; i++) {
+		slot = (mn->cons_next + i) % MOS_CONSUMERS_MAX;
+		if (!(mn->cons_slots & BIT_ULL(slot)))
+			break;
+	}
+	if (i == MOS_CONSUMERS_MAX) {
+		mutex_unlock(&mn->lock);
+		mos_ring_free(rb);
+		return -EUSERS;
+	}
+	mn->cons_slots |= BIT_ULL(slot);
+	mn->cons_next = slot + 1;
+	c->slot = slot;
+	c->ring = rb;
 	list_add_tail_rcu(&c->node, &mn->consumers);
 	mutex_unlock(&mn->lock);
 	return 0;
@@ -426,20 +716,22 @@ static int mos_ioc_socket(struct mos_consumer *c, void __user *uarg)
 		return err;
 	if (a.reserved || a.id)
 		return -EINVAL;
-	if (a.type == MOS_MSOCK_RAW)
-		return -EOPNOTSUPP;
-	if (a.type != MOS_MSOCK_STREAM)
+	if (a.type != MOS_MSOCK_STREAM && a.type != MOS_MSOCK_RAW)
 		return -EINVAL;
 	if (c->nsocks == MOS_SOCKS_MAX)
 		return -EMFILE;
 	c->socks[c->nsocks].type = a.type;
+	if (a.type == MOS_MSOCK_RAW) {
+		WRITE_ONCE(c->nraw, c->nraw + 1);
+		atomic_inc(&mos_pernet(c->net)->nraw);
+	}
 	a.id = c->nsocks + 1;
 	/* The slot is ready before the packet path may look at it. */
 	smp_store_release(&c->nsocks, c->nsocks + 1);
 	return copy_to_user(uarg, &a, sizeof(a)) ? -EFAULT : 0;
 }
 
-/* Events each hook raises (see enum tm_event) */
+/* Events each hook raises for stream sockets (see enum tm_event) */
 static const u64 mos_hook_events[MOS_HOOKS] = {
 	[MOS_HOOK_NULL] = BIT_ULL(TM_EV_NEW_DATA) | BIT_ULL(TM_EV_ERROR) |
 			  BIT_ULL(TM_EV_TIMEOUT) | BIT_ULL(TM_EV_ORPHAN),
@@ -451,12 +743,19 @@ static const u64 mos_hook_events[MOS_HOOKS] = {
 			 BIT_ULL(TM_EV_REXMIT) | BIT_ULL(TM_EV_CONN_END),
 };
 
+/* Raw sockets: every packet, at hook NULL */
+static const u64 mos_raw_events[MOS_HOOKS] = {
+	[MOS_HOOK_NULL] = BIT_ULL(TM_EV_PKT_IN),
+};
+
 static int mos_ioc_subscribe(struct mos_consumer *c, void __user *uarg)
 {
 	struct mos_ioc_subscribe a;
+	struct mos_msock *m;
 	unsigned int i, h;
+	u32 buf, nev = 0;
+	const u64 *ok;
 	u64 any;
-	u32 buf;
 	int err;
 
 	err = mos_arg_in(&a, sizeof(a), uarg);
@@ -464,23 +763,156 @@ static int mos_ioc_subscribe(struct mos_consumer *c, void __user *uarg)
 		return err;
 	if (a.flags)
 		return -EOPNOTSUPP;
-	if (a.reserved || !a.sock || a.sock > c->nsocks ||
-	    a.hook >= MOS_HOOKS || (a.events & ~mos_hook_events[a.hook]))
+	if (a.reserved || !a.sock || a.sock > c->nsocks || a.hook >= MOS_HOOKS)
 		return -EINVAL;
-	WRITE_ONCE(c->socks[a.sock - 1].events[a.hook], a.events);
-	c->socks[a.sock - 1].buf[0] = a.buf[0];
-	c->socks[a.sock - 1].buf[1] = a.buf[1];
+	m = &c->socks[a.sock - 1];
+	ok = m->type == MOS_MSOCK_RAW ? mos_raw_events : mos_hook_events;
+	if (a.events & ~ok[a.hook])
+		return -EINVAL;
+	if (m->type == MOS_MSOCK_RAW && (a.buf[0] || a.buf[1]))
+		return -EINVAL;	/* raw sockets have no stream */
+	WRITE_ONCE(m->events[a.hook], a.events);
+	m->buf[0] = a.buf[0];
+	m->buf[1] = a.buf[1];
 	for (h = 0; h < MOS_HOOKS; h++) {
-		for (any = 0, i = 0; i < c->nsocks; i++)
+		for (any = 0, i = 0; i < c->nsocks; i++) {
 			any |= c->socks[i].events[h];
+			nev += hweight64(c->socks[i].events[h]);
+		}
 		WRITE_ONCE(c->any[h], any);
 	}
+	WRITE_ONCE(c->nev, nev);
 	for (h = 0; h < 2; h++) {
 		for (buf = 0, i = 0; i < c->nsocks; i++)
 			buf = max(buf, c->socks[i].buf[h]);
 		WRITE_ONCE(c->buf[h], buf);
 	}
 	return 0;
+}
+
+static int mos_ioc_filter(struct mos_consumer *c, void __user *uarg)
+{
+	struct bpf_prog *prog = NULL, *old;
+	struct sock_fprog_kern fprog;
+	struct mos_ioc_filter a;
+	struct mos_msock *m;
+	int err;
+
+	err = mos_arg_in(&a, sizeof(a), uarg);
+	if (err)
+		return err;
+	if (a.reserved || !a.sock || a.sock > c->nsocks ||
+	    a.which > MOS_FILTER_RAW || a.len > MOS_FILTER_MAX_INSNS ||
+	    (!a.len && a.insns))
+		return -EINVAL;
+	m = &c->socks[a.sock - 1];
+	/* Raw sockets have only a raw filter, stream sockets none */
+	if (a.which == MOS_FILTER_RAW ? m->type != MOS_MSOCK_RAW :
+					m->type == MOS_MSOCK_RAW)
+		return -EINVAL;
+	if (a.len) {
+		fprog.len = a.len;
+		fprog.filter = memdup_user(u64_to_user_ptr(a.insns),
+					   array_size(a.len,
+						      sizeof(*fprog.filter)));
+		if (IS_ERR(fprog.filter))
+			return PTR_ERR(fprog.filter);
+		/* Checks the program: -EINVAL if it is not valid classic BPF */
+		err = bpf_prog_create(&prog, &fprog);
+		kfree(fprog.filter);
+		if (err)
+			return err;
+	}
+	old = rcu_replace_pointer(m->filter[a.which], prog,
+				  lockdep_is_held(&c->lock));
+	if (old) {
+		/* The packet path may still run it. */
+		synchronize_rcu();
+		bpf_prog_destroy(old);
+	}
+	return 0;
+}
+
+/**
+ * struct mos_stop_arg - what mos_flow_stop() stops
+ * @bit: the consumer's bit
+ * @sides: %MOS_SIDE_BIT_CLI, %MOS_SIDE_BIT_SVR
+ */
+struct mos_stop_arg {
+	u64 bit;
+	u32 sides;
+};
+
+static int mos_flow_stop(struct tm_flow *f, void *arg)
+{
+	struct mos_flow_dev *d = mos_tm_flow_priv(f);
+	struct mos_stop_arg *a = arg;
+
+	if (f->flags & TM_FF_QUIET || !(d->opened & a->bit))
+		return -ENOENT;
+	if (a->sides & MOS_SIDE_BIT_CLI)
+		WRITE_ONCE(d->want[TM_CLI], d->want[TM_CLI] & ~a->bit);
+	if (a->sides & MOS_SIDE_BIT_SVR)
+		WRITE_ONCE(d->want[TM_SVR], d->want[TM_SVR] & ~a->bit);
+	/* Monitoring neither side: not even the close is for it now */
+	if (!((d->want[TM_CLI] | d->want[TM_SVR]) & a->bit))
+		d->opened &= ~a->bit;
+	return 0;
+}
+
+static int mos_ioc_flow(struct mos_consumer *c, void __user *uarg)
+{
+	struct mos_net *mn = mos_pernet(c->net);
+	struct mos_stop_arg stop;
+	struct mos_ioc_flow a;
+	struct tm_table *t;
+	struct tm_key k;
+	unsigned int alen;
+	int err;
+
+	err = mos_arg_in(&a, sizeof(a), uarg);
+	if (err)
+		return err;
+	if (a.reserved || (a.flow.family != 4 && a.flow.family != 6) ||
+	    !a.flow.flow)
+		return -EINVAL;
+	memset(&k, 0, sizeof(k));
+	k.family = a.flow.family;
+	alen = k.family == 4 ? 4 : 16;
+	memcpy(&k.addr[TM_CLI], a.flow.cli_addr, alen);
+	memcpy(&k.addr[TM_SVR], a.flow.svr_addr, alen);
+	k.port[TM_CLI] = a.flow.cli_port;
+	k.port[TM_SVR] = a.flow.svr_port;
+
+	switch (a.op) {
+	case MOS_FLOW_STOP:
+		if (!a.sides || (a.sides & ~(MOS_SIDE_BIT_CLI |
+					     MOS_SIDE_BIT_SVR)))
+			return -EINVAL;
+		stop.bit = BIT_ULL(c->slot);
+		stop.sides = a.sides;
+		rcu_read_lock();
+		t = rcu_dereference(mn->tm);
+		err = t ? mos_tm_find(t, &k, a.flow.flow, mos_flow_stop, &stop) :
+			  -ENOENT;
+		rcu_read_unlock();
+		return err;
+	case MOS_FLOW_RESET:
+	case MOS_FLOW_DROP:
+		if (a.sides)
+			return -EINVAL;
+		if (READ_ONCE(mn->mode) != MOS_MODE_INLINE)
+			return -EOPNOTSUPP;
+		if (a.op == MOS_FLOW_RESET)
+			return mos_net_flow_reset(c->net, a.flow.flow, &k, NULL);
+		rcu_read_lock();
+		t = rcu_dereference(mn->tm);
+		err = t ? mos_tm_drop(t, a.flow.flow, &k,
+				      ktime_get_coarse_ns()) : -ENOENT;
+		rcu_read_unlock();
+		return err;
+	}
+	return -EOPNOTSUPP;
 }
 
 static long mos_dev_ioctl(struct file *file, unsigned int cmd,
@@ -503,6 +935,8 @@ static long mos_dev_ioctl(struct file *file, unsigned int cmd,
 	case MOS_IOC_RING_SETUP:
 	case MOS_IOC_SOCKET:
 	case MOS_IOC_SUBSCRIBE:
+	case MOS_IOC_FILTER:
+	case MOS_IOC_FLOW:
 		break;
 	default:
 		return -ENOTTY;
@@ -515,8 +949,12 @@ static long mos_dev_ioctl(struct file *file, unsigned int cmd,
 		ret = -ENXIO;	/* set up the ring first */
 	else if (cmd == MOS_IOC_SOCKET)
 		ret = mos_ioc_socket(c, uarg);
-	else
+	else if (cmd == MOS_IOC_SUBSCRIBE)
 		ret = mos_ioc_subscribe(c, uarg);
+	else if (cmd == MOS_IOC_FILTER)
+		ret = mos_ioc_filter(c, uarg);
+	else
+		ret = mos_ioc_flow(c, uarg);
 	mutex_unlock(&c->lock);
 	return ret;
 }

@@ -432,7 +432,7 @@ static int mos_genl_flow_reset(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(net))
 		return PTR_ERR(net);
 	err = mos_net_flow_reset(net, nla_get_u64(info->attrs[MOS_A_FLOW_ID]),
-				 info->extack);
+				 NULL, info->extack);
 	put_net(net);
 	return err;
 }

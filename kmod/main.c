@@ -69,7 +69,7 @@ static int __init mos_init(void)
 
 	if (!mem_limit)
 		mem_limit = totalram_pages() * PAGE_SIZE / 4;
-	err = mos_tm_init();
+	err = mos_tm_init(sizeof(struct mos_flow_dev));
 	if (err)
 		goto err_tm;
 	err = mos_net_init();

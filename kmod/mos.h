@@ -87,6 +87,11 @@ struct mos_rules {
  *	the flows and buffers (referenced while enabled; NULL without memcg)
  * @consumers: open /dev/mos files with a ring (chardev.c); RCU, written
  *	under @lock
+ * @cons_slots: the consumers' slots in use (&mos_flow_dev bits), under
+ *	@lock
+ * @cons_next: the slot to try first for the next consumer, under @lock
+ * @nraw: raw monitor sockets of the consumers (the hooks skip the raw
+ *	path while there is none)
  */
 struct mos_net {
 	struct mutex lock;	/* enable/disable, process context */
@@ -104,6 +109,23 @@ struct mos_net {
 	atomic64_t ev_seq;
 	struct mem_cgroup *memcg;
 	struct list_head consumers;
+	u64 cons_slots;
+	u8 cons_next;
+	atomic_t nraw;
+};
+
+/**
+ * struct mos_flow_dev - what a flow means to the /dev/mos consumers (the
+ * tracker's per-flow private area)
+ * @want: consumers, by &mos_consumer.slot bit, that get the records about
+ *	each side: events about it, the bytes it receives
+ * @opened: consumers that got %MOS_REC_FLOW_OPEN and are owed the close
+ *
+ * Written with the flow locked; @want also read without the lock.
+ */
+struct mos_flow_dev {
+	u64 want[2];
+	u64 opened;
 };
 
 extern unsigned int mos_net_id;
@@ -160,7 +182,7 @@ void mos_hooks_unregister(struct net *net);
 bool mos_send_reset(struct mos_net *mn, struct sk_buff *skb,
 		    unsigned int hook, u8 family);
 void mos_reset_answer(struct mos_net *mn, const struct tm_pkt *p);
-int mos_net_flow_reset(struct net *net, u64 id,
+int mos_net_flow_reset(struct net *net, u64 id, const struct tm_key *k,
 		       struct netlink_ext_ack *extack);
 
 int mos_genl_init(void);
@@ -169,7 +191,12 @@ void mos_genl_exit(void);
 int mos_dev_init(void);
 void mos_dev_exit(void);
 
-void mos_dev_flow(struct mos_net *mn, const struct tm_flow *f, bool end);
+void mos_dev_flow(struct mos_net *mn, struct tm_flow *f,
+		  const struct tm_src *src);
+void mos_dev_raw(struct mos_net *mn, const struct tm_src *src);
+bool mos_dev_reserve(struct mos_net *mn, struct tm_flow *f, int side,
+		     const struct tm_src *src, const struct tm_pkt *p);
+void mos_dev_unhold(struct mos_net *mn);
 void mos_dev_event(struct mos_net *mn, const struct tm_flow *f,
 		   const struct tm_ev *ev, const struct tm_src *src,
 		   const struct tm_pkt *p);
@@ -182,7 +209,11 @@ struct vm_area_struct;
 struct mos_ring *mos_ring_new(u64 data_size, wait_queue_head_t *wq);
 void mos_ring_free(struct mos_ring *rb);
 int mos_ring_mmap(struct mos_ring *rb, struct vm_area_struct *vma);
-void *mos_ring_reserve(struct mos_ring *rb, u32 len, u16 type, u16 sock);
+void *mos_ring_reserve(struct mos_ring *rb, u32 len, u16 type, u16 sock,
+		       u32 *hold);
+bool mos_ring_hold(struct mos_ring *rb, u32 bytes);
+u64 mos_ring_size(const struct mos_ring *rb);
+void mos_ring_unhold(struct mos_ring *rb, u32 bytes);
 void mos_ring_commit(struct mos_ring *rb, void *body, bool discard);
 bool mos_ring_readable(struct mos_ring *rb);
 

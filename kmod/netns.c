@@ -113,13 +113,24 @@ static unsigned int mos_tm_classify(void *priv, const struct tm_src *src,
 	return mos_rules_classify(priv, (struct sk_buff *)src->pkt, rule);
 }
 
-static void mos_tm_flow(void *priv, struct tm_flow *f, bool end)
+static void mos_tm_flow(void *priv, struct tm_flow *f,
+			const struct tm_src *src, const struct tm_pkt *p)
 {
 	struct mos_net *mn = priv;
 
-	mos_genl_flow_event(mn, f, end);
+	mos_genl_flow_event(mn, f, !src);
 	if (!list_empty(&mn->consumers))
-		mos_dev_flow(mn, f, end);
+		mos_dev_flow(mn, f, src);
+}
+
+static bool mos_tm_reserve(void *priv, struct tm_flow *f, int side,
+			   const struct tm_src *src, const struct tm_pkt *p)
+{
+	struct mos_net *mn = priv;
+
+	if (list_empty(&mn->consumers))
+		return true;
+	return mos_dev_reserve(mn, f, side, src, p);
 }
 
 static_assert((int)TM_ACT_MONITOR == (int)MOS_ACTION_MONITOR &&
@@ -133,6 +144,7 @@ static const struct tm_ops mos_tm_ops = {
 	.data = mos_tm_data,
 	.classify = mos_tm_classify,
 	.flow = mos_tm_flow,
+	.reserve = mos_tm_reserve,
 };
 
 static void mos_net_gc(struct work_struct *work)
@@ -303,7 +315,7 @@ int mos_net_enable(struct net *net, u8 mode, struct netlink_ext_ack *extack)
 	mos_net_stats_zero(mn);
 	memset(mn->tm_final, 0, sizeof(mn->tm_final));
 	__mos_net_limits(mn, &cfg);
-	cfg.priv_size = 0;
+	cfg.priv_size = sizeof(struct mos_flow_dev);
 	/* The table and, from the hooks, its flows and buffers */
 	mn->memcg = get_mem_cgroup_from_mm(current->mm);
 	t = mos_tm_table_new(&cfg, &mos_tm_ops, mn);
@@ -467,6 +479,7 @@ static int __net_init mos_pernet_init(struct net *net)
 
 	mutex_init(&mn->lock);
 	INIT_LIST_HEAD(&mn->consumers);
+	atomic_set(&mn->nraw, 0);
 	mn->net = net;
 	/* Resets mos sends: 1000 a second, quietly */
 	ratelimit_state_init(&mn->rst_rl, HZ, 1000);

@@ -280,6 +280,7 @@ void mos_reset_answer(struct mos_net *mn, const struct tm_pkt *p)
  * mos_net_flow_reset() - reset one flow of a namespace at both ends
  * @net: the namespace
  * @id: the flow's id
+ * @k: its endpoints, or NULL: look for @id in the whole table
  * @extack: for error messages, or NULL
  *
  * See the DOC above.  The flow's sides end at once; the resets go to each
@@ -289,7 +290,7 @@ void mos_reset_answer(struct mos_net *mn, const struct tm_pkt *p)
  * Return: 0, -ENOENT if monitoring is off or there is no such flow,
  * -EINVAL in passive mode.
  */
-int mos_net_flow_reset(struct net *net, u64 id,
+int mos_net_flow_reset(struct net *net, u64 id, const struct tm_key *k,
 		       struct netlink_ext_ack *extack)
 {
 	struct mos_net *mn = mos_pernet(net);
@@ -308,7 +309,7 @@ int mos_net_flow_reset(struct net *net, u64 id,
 		NL_SET_ERR_MSG(extack, "resetting a flow needs inline mode");
 		err = -EINVAL;
 	} else {
-		err = mos_tm_reset(t, id, ktime_get_coarse_ns(), &r);
+		err = mos_tm_reset(t, id, k, ktime_get_coarse_ns(), &r);
 		if (err)
 			NL_SET_ERR_MSG(extack, "no such flow in this namespace");
 	}

@@ -20,9 +20,18 @@
  * records become visible in the order they were reserved.
  *
  * A full ring never waits: the reservation fails, and the caller counts
- * the loss (chardev.c).  Wake-ups: only when the record committed is the
- * one the consumer position points at, that is, when the consumer had
- * caught up and may be sleeping in poll().
+ * the loss (chardev.c).
+ *
+ * Holds (inline mode): before a packet changes the tracker's state, room
+ * for every record it may cause is set aside with mos_ring_hold(), which
+ * fails rather than promise room that is not there; the packet is then
+ * dropped unseen.  Records reserved against a hold always fit; records
+ * reserved without one must leave room for all the holds (&mos_ring.held).
+ * What a packet did not use is given back with mos_ring_unhold().
+ *
+ * Wake-ups: only when the record committed is the one the consumer
+ * position points at, that is, when the consumer had caught up and may be
+ * sleeping in poll().
  *
  * Context: producers run with bottom halves disabled (the hooks, the
  * expiry work and the control plane all call the tracker that way), so
@@ -48,9 +57,11 @@
  * @wq: where the consumer sleeps in poll()
  * @pages: the pages: meta pages, then data pages
  * @nr_data: data pages
+ * @held: bytes set aside for packets being processed (mos_ring_hold())
  */
 struct mos_ring {
-	spinlock_t lock;	/* reservations */
+	spinlock_t lock;	/* reservations, @held */
+	u64 held;
 	struct mos_ring_pos *cons;
 	struct mos_ring_hdr *hdr;
 	struct mos_ring_pos *prod;
@@ -181,33 +192,98 @@ int mos_ring_mmap(struct mos_ring *rb, struct vm_area_struct *vma)
 	return remap_vmalloc_range(vma, rb->cons, vma->vm_pgoff);
 }
 
+/* The clamped consumer position; &mos_ring.lock held */
+static u64 mos_ring_cons(struct mos_ring *rb, u64 prod)
+{
+	u64 size = rb->mask + 1;
+
+	/* Userspace writes it: only a value between these two can be true. */
+	return clamp(smp_load_acquire(&rb->cons->pos),
+		     prod > size ? prod - size : 0, prod);
+}
+
+/**
+ * mos_ring_hold() - set room aside for the records of one packet
+ * @rb: the ring
+ * @bytes: how much, records with their headers
+ *
+ * Context: bottom halves disabled; does not sleep.
+ * Return: true if the room is there (then reserve against it with
+ * mos_ring_reserve() and give back the rest with mos_ring_unhold()).
+ */
+bool mos_ring_hold(struct mos_ring *rb, u32 bytes)
+{
+	u64 size = rb->mask + 1, prod;
+	bool ok;
+
+	spin_lock(&rb->lock);
+	prod = rb->prod->pos;
+	ok = prod - mos_ring_cons(rb, prod) + rb->held + bytes <= size;
+	if (ok)
+		rb->held += bytes;
+	spin_unlock(&rb->lock);
+	return ok;
+}
+
+/**
+ * mos_ring_size() - bytes of a ring's data area
+ * @rb: the ring
+ *
+ * Return: the size.
+ */
+u64 mos_ring_size(const struct mos_ring *rb)
+{
+	return rb->mask + 1;
+}
+
+/**
+ * mos_ring_unhold() - give back what a hold did not use
+ * @rb: the ring
+ * @bytes: the rest of the hold
+ *
+ * Context: bottom halves disabled; does not sleep.
+ */
+void mos_ring_unhold(struct mos_ring *rb, u32 bytes)
+{
+	spin_lock(&rb->lock);
+	rb->held -= min_t(u64, rb->held, bytes);
+	spin_unlock(&rb->lock);
+}
+
 /**
  * mos_ring_reserve() - reserve room for a record
  * @rb: the ring
  * @len: bytes of its body (at most %MOS_REC_LEN_MASK)
  * @type: &enum mos_rec_type
  * @sock: &mos_rec.sock
+ * @hold: what is left of the caller's hold (mos_ring_hold()), used and
+ *	decreased if the record fits in it; or NULL
  *
  * Context: bottom halves disabled; does not sleep.
  * Return: the body to fill, then to give to mos_ring_commit(); NULL when
  * the ring has no room.
  */
-void *mos_ring_reserve(struct mos_ring *rb, u32 len, u16 type, u16 sock)
+void *mos_ring_reserve(struct mos_ring *rb, u32 len, u16 type, u16 sock,
+		       u32 *hold)
 {
-	u64 size = rb->mask + 1, cons, prod;
+	u64 size = rb->mask + 1, prod, used;
 	u32 total = ALIGN(sizeof(struct mos_rec) + len, MOS_REC_ALIGN);
+	bool mine = hold && *hold >= total;
 	struct mos_rec *rec;
 
 	if (len > MOS_REC_LEN_MASK || total > size / 2)
 		return NULL;
 	spin_lock(&rb->lock);
 	prod = rb->prod->pos;
-	/* Userspace writes it: only a value between these two can be true. */
-	cons = clamp(smp_load_acquire(&rb->cons->pos),
-		     prod > size ? prod - size : 0, prod);
-	if (prod + total - cons > size) {
+	used = prod + total - mos_ring_cons(rb, prod);
+	/* Within a hold, the room is counted in @held already. */
+	if (used + rb->held - (mine ? total : 0) > size) {
 		spin_unlock(&rb->lock);
 		return NULL;
+	}
+	if (mine) {
+		rb->held -= total;
+		*hold -= total;
 	}
 	rec = (struct mos_rec *)(rb->data + (prod & rb->mask));
 	rec->len = len | MOS_REC_BUSY;

@@ -66,6 +66,23 @@ struct mos_ring_user {
 int mos_ring__open(struct mos_ring_user *r, int fd, uint64_t data_size);
 
 /**
+ * mos_ring__open_split() - mos_ring__open() for one of several consumers
+ * that share the namespace's flows
+ * @r: filled
+ * @fd: from mos_dev__open()
+ * @data_size: as for mos_ring__open()
+ * @split_count: consumers sharing the flows (0 or 1: this one gets all)
+ * @split_index: this one's index, below @split_count
+ *
+ * Each flow goes to the consumer whose index is its symmetric hash modulo
+ * @split_count (&mos_ioc_ring.split_count).
+ *
+ * Return: 0 or -errno.
+ */
+int mos_ring__open_split(struct mos_ring_user *r, int fd, uint64_t data_size,
+			 uint32_t split_count, uint32_t split_index);
+
+/**
  * mos_ring__close() - unmap a ring (the file stays open)
  * @r: the ring
  */
@@ -86,6 +103,23 @@ const struct mos_rec *mos_ring__next(struct mos_ring_user *r);
  * @rec: what mos_ring__next() returned
  */
 void mos_ring__advance(struct mos_ring_user *r, const struct mos_rec *rec);
+
+/**
+ * mos_sock__filter() - set or remove a filter of a monitor socket
+ * @fd: from mos_dev__open(), with its ring set up
+ * @sock: the kernel's id of the socket (&mos_ioc_socket.id)
+ * @which: %MOS_FILTER_SYN, %MOS_FILTER_ORPHAN or %MOS_FILTER_RAW
+ * @expr: a pcap filter expression (pcap-filter(7)), compiled for packets
+ *	that start at their IP header; NULL or "" removes the filter
+ * @err: filled with libpcap's message when @expr does not compile, or
+ *	the kernel's refusal; may be NULL
+ * @errlen: bytes at @err
+ *
+ * Return: 0, -EINVAL if @expr does not compile (or the kernel refuses the
+ * program), or another -errno of %MOS_IOC_FILTER.
+ */
+int mos_sock__filter(int fd, uint32_t sock, unsigned int which,
+		     const char *expr, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

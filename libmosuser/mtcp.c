@@ -84,6 +84,7 @@ struct mtcp_sbuf {
 struct mtcp_flow {
 	uint64_t id;
 	int sock;
+	bool dead;		/* stopped inside a callback: freed after it */
 	struct mos_rec_flow addr;
 	uint8_t state[2];
 	uint64_t last_ts_ns;
@@ -102,7 +103,9 @@ struct mtcp_timer {
 
 struct mtcp_msock {
 	int used;
+	int raw;
 	uint32_t kid;			/* the kernel's socket id */
+	int buf[2];			/* stream bytes wanted per side */
 	callback_t cb[MOS_HOOKS][MTCP_NEVENTS];
 };
 
@@ -127,6 +130,7 @@ struct mtcp_ctx {
 	int ntimers;
 	volatile sig_atomic_t stop, joining, destroyed;
 	uint64_t lost_events, lost_bytes, flows_over;
+	char errmsg[256];		/* mtcp_errmsg() */
 };
 
 static struct mtcp_ctx *ctx_of(mctx_t m)
@@ -294,7 +298,10 @@ mctx_t mtcp_create_context(int cpu)
 		err = -c->fd;
 		goto err;
 	}
-	err = -mos_ring__open(&c->ring, c->fd, MTCP_RING_SIZE);
+	/* Several contexts share the flows by hash, one per core (mOS) */
+	err = -mos_ring__open_split(&c->ring, c->fd, MTCP_RING_SIZE,
+				    g_conf.num_cores > 1 ? g_conf.num_cores : 0,
+				    g_conf.num_cores > 1 ? cpu : 0);
 	if (err)
 		goto err;
 	return &c->pub;
@@ -346,21 +353,25 @@ int mtcp_socket(mctx_t mctx, int domain, int type, int protocol)
 	struct mtcp_ctx *c = ctx_of(mctx);
 	struct mos_ioc_socket a = { .size = sizeof(a) };
 
+	struct mtcp_msock *m;
+
 	(void)domain;
 	(void)protocol;
 	if (!c)
 		return fail(EINVAL);
-	if (type == MOS_SOCK_MONITOR_RAW)
-		return fail(EOPNOTSUPP);
-	if (type != MOS_SOCK_MONITOR_STREAM)
+	if (type != MOS_SOCK_MONITOR_STREAM && type != MOS_SOCK_MONITOR_RAW)
 		return fail(EINVAL);
 	if (c->nmsock == MOS_SOCKS_MAX)
 		return fail(EMFILE);
-	a.type = MOS_MSOCK_STREAM;
+	a.type = type == MOS_SOCK_MONITOR_RAW ? MOS_MSOCK_RAW :
+						 MOS_MSOCK_STREAM;
 	if (ctx_ioctl(c, MOS_IOC_SOCKET, &a))
 		return -1;
-	c->msock[c->nmsock].used = 1;
-	c->msock[c->nmsock].kid = a.id;
+	m = &c->msock[c->nmsock];
+	m->used = 1;
+	m->raw = type == MOS_SOCK_MONITOR_RAW;
+	m->kid = a.id;
+	m->buf[0] = m->buf[1] = m->raw ? 0 : c->rcvbuf;
 	return c->conc + c->nmsock++;
 }
 
@@ -377,15 +388,25 @@ static int hook_index(int hook)
 	return -1;
 }
 
-/* Ask the kernel for the events of @h that have a callback */
+/*
+ * Ask the kernel for the events of @h that have a callback.  A raw
+ * socket's callbacks on MOS_ON_PKT_IN, at whatever hook, are the kernel's
+ * PKT_IN at hook NULL.
+ */
 static int msock_sync(struct mtcp_ctx *c, struct mtcp_msock *m, int h)
 {
 	struct mos_ioc_subscribe s = {
 		.size = sizeof(s), .sock = m->kid, .hook = h,
-		.buf = { c->rcvbuf, c->rcvbuf },
+		.buf = { m->buf[0], m->buf[1] },
 	};
 	int i;
 
+	if (m->raw) {
+		if (h != MOS_HOOK_NULL)
+			return 0;
+		s.events = m->cb[h][0] ? 1 : 0;	/* PKT_IN */
+		return ctx_ioctl(c, MOS_IOC_SUBSCRIBE, &s);
+	}
 	for (i = 0; i < g_nude; i++)
 		if (m->cb[h][i])
 			s.events |= 1ULL << (i < MTCP_NBUILTIN ? i : g_ude[i].root);
@@ -415,6 +436,11 @@ int mtcp_register_callback(mctx_t mctx, int sock, event_t event,
 
 	if (!m || h < 0 || !cb || b < 0)
 		return fail(EINVAL);
+	if (m && m->raw) {
+		if (b != 0)
+			return fail(EINVAL);	/* raw sockets: MOS_ON_PKT_IN */
+		h = MOS_HOOK_NULL;
+	}
 	old = m->cb[h][b];
 	m->cb[h][b] = cb;
 	if (msock_sync(c, m, h)) {
@@ -433,6 +459,8 @@ int mtcp_unregister_callback(mctx_t mctx, int sock, event_t event,
 	struct mtcp_msock *m = c ? msock_of(c, sock) : NULL;
 	int h = hook_index(hook_point), b = event_bit(event);
 
+	if (m && m->raw && h >= 0)
+		h = MOS_HOOK_NULL;
 	if (!m || h < 0 || b < 0 || !m->cb[h][b])
 		return fail(EINVAL);
 	m->cb[h][b] = NULL;
@@ -457,10 +485,40 @@ int mtcp_close(mctx_t mctx, int sock)
 
 int mtcp_bind_monitor_filter(mctx_t mctx, int sock, monitor_filter_t ft)
 {
-	(void)mctx;
-	(void)sock;
-	(void)ft;
-	return fail(ENOSYS);
+	struct mtcp_ctx *c = ctx_of(mctx);
+	struct mtcp_msock *m = c ? msock_of(c, sock) : NULL;
+	const char *expr[2] = { NULL, NULL };
+	unsigned int which[2];
+	int i, n, err;
+
+	if (!m)
+		return fail(EINVAL);
+	c->errmsg[0] = '\0';
+	if (m->raw) {
+		n = 1;
+		which[0] = MOS_FILTER_RAW;
+		expr[0] = ft ? ft->raw_pkt_filter : NULL;
+	} else {
+		n = 2;
+		which[0] = MOS_FILTER_SYN;
+		which[1] = MOS_FILTER_ORPHAN;
+		expr[0] = ft ? ft->stream_syn_filter : NULL;
+		expr[1] = ft ? ft->stream_orphan_filter : NULL;
+	}
+	for (i = 0; i < n; i++) {
+		err = mos_sock__filter(c->fd, m->kid, which[i], expr[i],
+				       c->errmsg, sizeof(c->errmsg));
+		if (err)
+			return fail(-err);
+	}
+	return 0;
+}
+
+const char *mtcp_errmsg(mctx_t mctx)
+{
+	struct mtcp_ctx *c = ctx_of(mctx);
+
+	return c ? c->errmsg : "";
 }
 
 static event_t ude_new(event_t event, filter_t filter, struct filter_arg *arg)
@@ -599,24 +657,40 @@ static int timer_wait_ms(struct mtcp_ctx *c, int max)
 	return left < (uint64_t)max ? (int)left : max;
 }
 
+static struct mtcp_flow *flow_of(struct mtcp_ctx *c, int sock);
+
+/* MOS_IOC_FLOW on a per-flow socket's flow */
+static int flow_op(struct mtcp_ctx *c, int sock, uint32_t op, uint32_t sides)
+{
+	struct mtcp_flow *f = c ? flow_of(c, sock) : NULL;
+	struct mos_ioc_flow a = { .size = sizeof(a), .op = op, .sides = sides };
+
+	if (!f)
+		return fail(EINVAL);
+	a.flow = f->addr;
+	a.flow.socks = 0;
+	return ctx_ioctl(c, MOS_IOC_FLOW, &a);
+}
+
+/*
+ * Only MOS_DROP: the kernel gave its verdict on the current packet before
+ * the callback ran, so it drops the flow's later packets (inline mode).
+ */
 int mtcp_setlastpkt(mctx_t mctx, int sock, int side, off_t offset,
 		    byte *data, uint16_t datalen, int option)
 {
-	(void)mctx;
-	(void)sock;
 	(void)side;
 	(void)offset;
 	(void)data;
 	(void)datalen;
-	(void)option;
-	return fail(EOPNOTSUPP);
+	if (option != MOS_DROP)
+		return fail(EOPNOTSUPP);
+	return flow_op(ctx_of(mctx), sock, MOS_FLOW_DROP, 0);
 }
 
 int mtcp_reset_conn(mctx_t mctx, int sock)
 {
-	(void)mctx;
-	(void)sock;
-	return fail(ENOSYS);
+	return flow_op(ctx_of(mctx), sock, MOS_FLOW_RESET, 0);
 }
 
 /* --- flows ------------------------------------------------------------- */
@@ -859,7 +933,7 @@ int mtcp_getsockopt(mctx_t mctx, int sock, int level, int optname,
 	case MOS_SVRBUF:
 		if (*optlen < sizeof(int))
 			return fail(EINVAL);
-		*(int *)optval = c->rcvbuf;
+		*(int *)optval = c->rcvbuf;	/* the flow's buffer */
 		*optlen = sizeof(int);
 		return 0;
 	case MOS_TIMESTAMP:
@@ -872,18 +946,59 @@ int mtcp_getsockopt(mctx_t mctx, int sock, int level, int optname,
 	return fail(ENOPROTOOPT);
 }
 
+static void flow_close(struct mtcp_ctx *c, uint64_t id);
+
 int mtcp_setsockopt(mctx_t mctx, int sock, int level, int optname,
 		    const void *optval, socklen_t optlen)
 {
-	(void)sock;
-	(void)optname;
-	(void)optval;
-	(void)optlen;
-	if (!mctx)
+	struct mtcp_ctx *c = ctx_of(mctx);
+	struct mtcp_msock *m;
+	struct mtcp_flow *f;
+	int v, h;
+
+	if (!c || !optval || optlen < sizeof(int))
 		return fail(EINVAL);
 	if (level != SOL_MONSOCKET)
 		return fail(ENOPROTOOPT);
-	return fail(ENOSYS);
+	v = *(const int *)optval;
+	switch (optname) {
+	case MOS_STOP_MON:
+		/* On a per-flow socket: stop following that side, or both */
+		f = flow_of(c, sock);
+		if (!f)
+			return fail(EBADF);
+		if (v < MOS_SIDE_CLI || v > MOS_SIDE_BOTH)
+			return fail(EINVAL);
+		if (flow_op(c, sock, MOS_FLOW_STOP,
+			    v == MOS_SIDE_BOTH ? MOS_SIDE_BIT_CLI | MOS_SIDE_BIT_SVR :
+			    v == MOS_SIDE_CLI ? MOS_SIDE_BIT_CLI : MOS_SIDE_BIT_SVR))
+			return -1;
+		if (v == MOS_SIDE_BOTH) {
+			/* No close record will come: the socket goes now */
+			if (c->cur_flow == f)
+				f->dead = true;
+			else
+				flow_close(c, f->id);
+		}
+		return 0;
+	case MOS_CLIBUF:
+	case MOS_SVRBUF:
+		/*
+		 * On a monitor socket: what the side's buffer holds, at most
+		 * rcvbuf_size; 0: no stream bytes for that side
+		 */
+		m = msock_of(c, sock);
+		if (!m || m->raw)
+			return fail(EBADF);
+		if (v < 0 || v > c->rcvbuf)
+			return fail(EINVAL);
+		m->buf[optname == MOS_SVRBUF] = v;
+		for (h = 0; h < MOS_HOOKS; h++)
+			if (msock_sync(c, m, h))
+				return -1;
+		return 0;
+	}
+	return fail(ENOPROTOOPT);
 }
 
 uint32_t mtcp_cb_get_ts(mctx_t mctx)
@@ -997,6 +1112,9 @@ static void dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
 	}
 	if (!m || !wanted(m, e->hook, e->type))
 		return;
+	/* The flow is not for this socket: its SYN filter said no */
+	if (f && rec->sock <= 64 && !(f->addr.socks & (1ULL << (rec->sock - 1))))
+		return;
 	c->cur = e;
 	c->cur_flow = f;
 	c->cur_msock = m;
@@ -1005,6 +1123,8 @@ static void dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
 	c->cur = NULL;
 	c->cur_flow = NULL;
 	c->cur_msock = NULL;
+	if (f && f->dead)
+		flow_close(c, f->id);
 }
 
 static void drain(struct mtcp_ctx *c)

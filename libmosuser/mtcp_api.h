@@ -92,6 +92,13 @@ int mtcp_getsockopt(mctx_t mctx, int sock, int level, int optname,
 int mtcp_setsockopt(mctx_t mctx, int sock, int level, int optname,
 		    const void *optval, socklen_t optlen);
 
+/*
+ * libmosuser's own: the message of the context's last failed
+ * mtcp_bind_monitor_filter() (libpcap's, for an expression that does not
+ * compile); "" if none.
+ */
+const char *mtcp_errmsg(mctx_t mctx);
+
 #ifdef __cplusplus
 }
 #endif

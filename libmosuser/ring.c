@@ -12,7 +12,16 @@
 
 int mos_ring__open(struct mos_ring_user *r, int fd, uint64_t data_size)
 {
-	struct mos_ioc_ring a = { .size = sizeof(a), .data_size = data_size };
+	return mos_ring__open_split(r, fd, data_size, 0, 0);
+}
+
+int mos_ring__open_split(struct mos_ring_user *r, int fd, uint64_t data_size,
+			 uint32_t split_count, uint32_t split_index)
+{
+	struct mos_ioc_ring a = {
+		.size = sizeof(a), .data_size = data_size,
+		.split_count = split_count, .split_index = split_index,
+	};
 	long pg = sysconf(_SC_PAGESIZE);
 	void *cons, *ro;
 

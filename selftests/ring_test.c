@@ -4,14 +4,19 @@
  * connections over loopback, losses, bad arguments
  *
  * Runs in the test VM inside a network namespace that ring.sh created and
- * enabled (passive mode, TIME_WAIT and CLOSED timeouts 1 s, lo up).
+ * enabled (TIME_WAIT and CLOSED timeouts 1 s, lo up), twice: in passive
+ * mode, and in inline mode with MOS_RING_MODE=inline, where a full ring
+ * holds packets back instead of losing their records.
  */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <linux/filter.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
@@ -20,6 +25,13 @@
 #include <unistd.h>
 #include "kselftest_harness.h"
 #include "libmosuser.h"
+
+static int inline_mode(void)
+{
+	const char *m = getenv("MOS_RING_MODE");
+
+	return m && !strcmp(m, "inline");
+}
 
 /* The ring as libmosuser maps it, and its size */
 struct ring {
@@ -180,17 +192,28 @@ TEST(bad_arguments)
 	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_RING_SETUP, &a));
 	EXPECT_EQ(EOPNOTSUPP, errno);
 	a.flags = 0;
-	a.reserved[1] = 1;
+	a.reserved = 1;
 	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_RING_SETUP, &a));
 	EXPECT_EQ(EINVAL, errno);
-	a.reserved[1] = 0;
+	a.reserved = 0;
+	/* A split: an index below a count of at most MOS_SPLIT_MAX */
+	a.split_count = 2;
+	a.split_index = 2;
+	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_RING_SETUP, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.split_count = MOS_SPLIT_MAX + 1;
+	a.split_index = 0;
+	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_RING_SETUP, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.split_count = 0;
+	a.split_index = 1;
+	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_RING_SETUP, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.split_index = 0;
 	ASSERT_EQ(0, ioctl(fd, MOS_IOC_RING_SETUP, &a));
 	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_RING_SETUP, &a));
 	EXPECT_EQ(EBUSY, errno);
-	/* Sockets: raw not yet, unknown type */
-	s.type = MOS_MSOCK_RAW;
-	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_SOCKET, &s));
-	EXPECT_EQ(EOPNOTSUPP, errno);
+	/* Sockets: unknown type */
 	s.type = 9;
 	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_SOCKET, &s));
 	EXPECT_EQ(EINVAL, errno);
@@ -213,6 +236,116 @@ TEST(bad_arguments)
 	EXPECT_EQ(EOPNOTSUPP, errno);
 	sub.flags = 0;
 	EXPECT_EQ(0, ioctl(fd, MOS_IOC_SUBSCRIBE, &sub));
+
+	/* Raw sockets: PKT_IN at hook NULL only, and no stream bytes */
+	s.type = MOS_MSOCK_RAW;
+	s.id = 0;
+	ASSERT_EQ(0, ioctl(fd, MOS_IOC_SOCKET, &s));
+	EXPECT_EQ(2, s.id);
+	sub.sock = 2;
+	sub.events = EV(ORPHAN);
+	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_SUBSCRIBE, &sub));
+	EXPECT_EQ(EINVAL, errno);
+	sub.events = EV(PKT_IN);
+	sub.buf[0] = 4096;
+	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_SUBSCRIBE, &sub));
+	EXPECT_EQ(EINVAL, errno);
+	sub.buf[0] = 0;
+	EXPECT_EQ(0, ioctl(fd, MOS_IOC_SUBSCRIBE, &sub));
+	sub.hook = MOS_HOOK_SND;
+	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_SUBSCRIBE, &sub));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* Filters: the socket's kind, sizes, valid classic BPF, pointers */
+	{
+		struct sock_filter accept[] = {
+			BPF_STMT(BPF_RET | BPF_K, 0xffff),
+		};
+		struct sock_filter no_ret[] = {
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+		};
+		struct mos_ioc_filter fl = {
+			.size = sizeof(fl), .sock = 1, .which = MOS_FILTER_SYN,
+			.len = 1, .insns = (uintptr_t)accept,
+		};
+
+		EXPECT_EQ(0, ioctl(fd, MOS_IOC_FILTER, &fl));
+		fl.which = MOS_FILTER_ORPHAN;
+		EXPECT_EQ(0, ioctl(fd, MOS_IOC_FILTER, &fl));
+		fl.which = MOS_FILTER_RAW;
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FILTER, &fl));
+		EXPECT_EQ(EINVAL, errno);
+		fl.sock = 2;
+		EXPECT_EQ(0, ioctl(fd, MOS_IOC_FILTER, &fl));
+		fl.which = MOS_FILTER_SYN;
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FILTER, &fl));
+		EXPECT_EQ(EINVAL, errno);
+		fl.which = 3;
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FILTER, &fl));
+		EXPECT_EQ(EINVAL, errno);
+		fl.which = MOS_FILTER_RAW;
+		fl.sock = 3;
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FILTER, &fl));
+		EXPECT_EQ(EINVAL, errno);
+		fl.sock = 2;
+		fl.len = MOS_FILTER_MAX_INSNS + 1;
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FILTER, &fl));
+		EXPECT_EQ(EINVAL, errno);
+		fl.len = 1;
+		fl.insns = (uintptr_t)no_ret;
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FILTER, &fl));
+		EXPECT_EQ(EINVAL, errno);
+		fl.insns = 8;
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FILTER, &fl));
+		EXPECT_EQ(EFAULT, errno);
+		fl.len = 0;
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FILTER, &fl));
+		EXPECT_EQ(EINVAL, errno);
+		fl.insns = 0;
+		fl.reserved = 1;
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FILTER, &fl));
+		EXPECT_EQ(EINVAL, errno);
+		fl.reserved = 0;
+		EXPECT_EQ(0, ioctl(fd, MOS_IOC_FILTER, &fl));
+	}
+
+	/* Flows: operations, sides, family; no such flow */
+	{
+		struct mos_ioc_flow fw = {
+			.size = sizeof(fw), .op = MOS_FLOW_STOP,
+			.sides = MOS_SIDE_BIT_CLI,
+			.flow = { .flow = 1, .family = 4 },
+		};
+
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FLOW, &fw));
+		EXPECT_EQ(ENOENT, errno);
+		fw.sides = 4;
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FLOW, &fw));
+		EXPECT_EQ(EINVAL, errno);
+		fw.sides = 0;
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FLOW, &fw));
+		EXPECT_EQ(EINVAL, errno);
+		fw.op = 9;
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FLOW, &fw));
+		EXPECT_EQ(EOPNOTSUPP, errno);
+		fw.op = MOS_FLOW_RESET;
+		fw.sides = MOS_SIDE_BIT_CLI;
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FLOW, &fw));
+		EXPECT_EQ(EINVAL, errno);
+		fw.sides = 0;
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FLOW, &fw));
+		EXPECT_EQ(inline_mode() ? ENOENT : EOPNOTSUPP, errno);
+		fw.op = MOS_FLOW_DROP;
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FLOW, &fw));
+		EXPECT_EQ(inline_mode() ? ENOENT : EOPNOTSUPP, errno);
+		fw.flow.family = 5;
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FLOW, &fw));
+		EXPECT_EQ(EINVAL, errno);
+		fw.flow.family = 4;
+		fw.flow.flow = 0;
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FLOW, &fw));
+		EXPECT_EQ(EINVAL, errno);
+	}
 	close(fd);
 }
 
@@ -230,7 +363,17 @@ struct seen {
 	struct mos_rec_lost lostrec;	/* the last */
 	uint64_t lost_bytes, lost_events, lost_named;
 	unsigned int bad;
+	int check_pattern;		/* side 1 carries pattern() bytes */
+	uint64_t pattern_bad;
+	unsigned int ev_side_after[2];	/* events per side once @counting */
+	int counting;
 };
+
+/* The byte at stream offset @off of the pattern streams */
+static uint8_t pattern(uint64_t off)
+{
+	return (uint8_t)(off * 7 % 251);
+}
 
 static void drain(struct ring *r, struct seen *s)
 {
@@ -264,6 +407,8 @@ static void drain(struct ring *r, struct seen *s)
 				break;
 			}
 			s->ev[e->type][e->hook]++;
+			if (s->counting && e->side < 2)
+				s->ev_side_after[e->side]++;
 			if (e->type == CONN_END && e->reason == 0)
 				s->end_reason_fin++;
 			if (e->type == NEW_DATA && e->side < 2)
@@ -284,6 +429,12 @@ static void drain(struct ring *r, struct seen *s)
 			}
 			if (d->off + d->len <= sizeof(s->data[0]))
 				memcpy(s->data[d->side] + d->off, d + 1, d->len);
+			if (s->check_pattern && d->side == 1) {
+				const uint8_t *b8 = (const void *)(d + 1);
+
+				for (uint32_t i = 0; i < d->len; i++)
+					s->pattern_bad += b8[i] != pattern(d->off + i);
+			}
 			s->dlen[d->side] += d->len;
 			break;
 		}
@@ -381,7 +532,12 @@ TEST(events_of_a_connection)
 	ring_close(&r);
 }
 
-/* A ring nobody reads: what does not fit is counted, then reported */
+static void stream_no_loss(struct __test_metadata *_metadata);
+
+/*
+ * A ring nobody reads: what does not fit is counted, then reported
+ * (passive mode); inline mode holds the packets back instead
+ */
 TEST(losses_counted)
 {
 	const size_t total = 1 << 20;
@@ -393,6 +549,10 @@ TEST(losses_counted)
 	int l, c, a;
 	size_t sent = 0;
 
+	if (inline_mode()) {
+		stream_no_loss(_metadata);
+		return;
+	}
 	ASSERT_EQ(0, ring_open(&r, 1 << 16));
 	struct mos_ioc_socket ms = { .size = sizeof(ms),
 				     .type = MOS_MSOCK_STREAM };
@@ -438,6 +598,371 @@ TEST(losses_counted)
 	/* every byte delivered or counted lost, at the right offsets */
 	EXPECT_EQ(total, s.dlen[1] + s.lost_bytes);
 	EXPECT_NE(flow1, s.flow);
+	close(c);
+	close(a);
+	close(l);
+	ring_close(&r);
+}
+
+/* A new stream socket on @r, its id */
+static int add_socket(struct ring *r, uint32_t type)
+{
+	struct mos_ioc_socket ms = { .size = sizeof(ms), .type = type };
+
+	return ioctl(r->fd, MOS_IOC_SOCKET, &ms) ? -1 : (int)ms.id;
+}
+
+static int subscribe(struct ring *r, uint32_t sock, unsigned int hook,
+		     uint64_t events, uint32_t buf)
+{
+	struct mos_ioc_subscribe a = {
+		.size = sizeof(a), .sock = sock, .hook = hook, .events = events,
+		.buf = { buf, buf },
+	};
+
+	return ioctl(r->fd, MOS_IOC_SUBSCRIBE, &a);
+}
+
+/*
+ * Inline mode: a consumer that does not read for a while, then reads.
+ * The packets that would not fit wait (dropped, sent again by TCP), so
+ * the 4 MiB stream arrives whole, in order, and nothing is lost.
+ */
+static void stream_no_loss(struct __test_metadata *_metadata)
+{
+	const uint64_t total = 4 << 20;
+	struct seen s = { .check_pattern = 1 };
+	uint64_t got = 0;
+	uint16_t port;
+	struct ring r;
+	pid_t pid;
+	int l, a, i;
+
+	ASSERT_EQ(0, ring_open(&r, 1 << 20));
+	ASSERT_EQ(1, add_socket(&r, MOS_MSOCK_STREAM));
+	ASSERT_EQ(0, subscribe(&r, 1, MOS_HOOK_NULL, EV(NEW_DATA), 1 << 20));
+	l = listener(&port);
+	ASSERT_LE(0, l);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		static uint8_t buf[1 << 16];
+		uint64_t off = 0;
+		int c = connect_to(port);
+
+		if (c < 0)
+			_exit(1);
+		while (off < total) {
+			size_t n = sizeof(buf);
+			ssize_t w;
+
+			for (size_t j = 0; j < n; j++)
+				buf[j] = pattern(off + j);
+			w = send(c, buf, n, 0);
+			if (w <= 0)
+				_exit(2);
+			off += w;
+		}
+		close(c);
+		_exit(0);
+	}
+	a = accept(l, NULL, NULL);
+	ASSERT_LE(0, a);
+	/* 500 ms without reading the ring: it fills up, packets wait */
+	for (i = 0;; i++) {
+		struct pollfd p = { .fd = a, .events = POLLIN };
+		char sink[1 << 16];
+		ssize_t n;
+
+		if (i >= 50)
+			drain(&r, &s);
+		if (poll(&p, 1, 10) == 1) {
+			n = recv(a, sink, sizeof(sink), 0);
+			if (n <= 0)
+				break;
+			got += n;
+		}
+		ASSERT_GT(6000, i);	/* 60 s */
+	}
+	ASSERT_EQ(total, got);
+	for (i = 0; i < 100 && s.dlen[1] < total; i++) {
+		usleep(20000);
+		drain(&r, &s);
+	}
+	EXPECT_EQ(0, waitpid(pid, &i, 0) == pid ? i : -1);
+	EXPECT_EQ(0, s.bad);
+	EXPECT_EQ(0, s.lost);
+	EXPECT_EQ(total, s.dlen[1]);
+	EXPECT_EQ(total, s.new_data[1]);
+	EXPECT_EQ(0, s.pattern_bad);
+	close(a);
+	close(l);
+	ring_close(&r);
+}
+
+/* Collect FLOW_OPEN records: id, server port, sockets */
+struct opens {
+	unsigned int n;
+	uint64_t flow[64];
+	uint16_t port[64];
+	uint64_t socks[64];
+};
+
+static void drain_opens(struct ring *r, struct opens *o)
+{
+	const struct mos_rec *rec;
+
+	while ((rec = ring_next(r))) {
+		const struct mos_rec_flow *f = (const void *)(rec + 1);
+
+		if (rec->type == MOS_REC_FLOW_OPEN && o->n < 64) {
+			o->flow[o->n] = f->flow;
+			o->port[o->n] = ntohs(f->svr_port);
+			o->socks[o->n] = f->socks;
+			o->n++;
+		}
+		ring_advance(r, rec);
+	}
+}
+
+/*
+ * SYN filters pick the flows of a socket; two consumers that split the
+ * flows by hash see each flow once between them.
+ */
+TEST(filters_and_split)
+{
+	struct opens oa = { 0 }, ob = { 0 };
+	struct ring A = { 0 }, B = { 0 };
+	char err[256], expr[64];
+	uint16_t p1, p2;
+	int l1, l2, i, j;
+
+	/* Two consumers: indexes 0 and 1 of a split in 2 */
+	A.fd = mos_dev__open();
+	B.fd = mos_dev__open();
+	ASSERT_LE(0, A.fd);
+	ASSERT_LE(0, B.fd);
+	ASSERT_EQ(0, mos_ring__open_split(&A.u, A.fd, 1 << 20, 2, 0));
+	ASSERT_EQ(0, mos_ring__open_split(&B.u, B.fd, 1 << 20, 2, 1));
+
+	l1 = listener(&p1);
+	l2 = listener(&p2);
+	ASSERT_LE(0, l1);
+	ASSERT_LE(0, l2);
+	/* A: socket 1 wants port p1 only, socket 2 everything */
+	ASSERT_EQ(1, add_socket(&A, MOS_MSOCK_STREAM));
+	ASSERT_EQ(2, add_socket(&A, MOS_MSOCK_STREAM));
+	ASSERT_EQ(1, add_socket(&B, MOS_MSOCK_STREAM));
+	snprintf(expr, sizeof(expr), "tcp dst port %u", p1);
+	ASSERT_EQ(0, mos_sock__filter(A.fd, 1, MOS_FILTER_SYN, expr, err,
+				      sizeof(err)));
+	/* A syntax error comes back with libpcap's message */
+	EXPECT_EQ(-EINVAL, mos_sock__filter(A.fd, 1, MOS_FILTER_SYN,
+					    "tcp dst port", err, sizeof(err)));
+	EXPECT_NE(0, err[0]);
+	TH_LOG("libpcap: %s", err);
+
+	for (i = 0; i < 16; i++) {
+		for (j = 0; j < 2; j++) {
+			int c = connect_to(j ? p2 : p1);
+			int a = accept(j ? l2 : l1, NULL, NULL);
+
+			ASSERT_LE(0, c);
+			ASSERT_LE(0, a);
+			close(c);
+			close(a);
+		}
+	}
+	usleep(200000);
+	drain_opens(&A, &oa);
+	drain_opens(&B, &ob);
+	/* 32 flows, each in one ring: both got some */
+	EXPECT_EQ(32, oa.n + ob.n);
+	EXPECT_LT(0, oa.n);
+	EXPECT_LT(0, ob.n);
+	for (i = 0; i < (int)oa.n; i++) {
+		EXPECT_EQ(oa.port[i] == p1 ? 3 : 2, oa.socks[i]);
+		for (j = 0; j < (int)ob.n; j++)
+			EXPECT_NE(oa.flow[i], ob.flow[j]);
+	}
+	for (j = 0; j < (int)ob.n; j++)
+		EXPECT_EQ(1, ob.socks[j]);
+	close(l1);
+	close(l2);
+	ring_close(&A);
+	ring_close(&B);
+}
+
+/* MOS_FLOW_STOP: no record about a side, then none at all */
+TEST(stop_monitoring)
+{
+	struct mos_ioc_flow fw = { .size = sizeof(fw), .op = MOS_FLOW_STOP };
+	struct seen s = { 0 };
+	char buf[4];
+	uint16_t port;
+	struct ring r;
+	int l, c, a;
+
+	ASSERT_EQ(0, ring_open(&r, 1 << 20));
+	ASSERT_EQ(1, add_socket(&r, MOS_MSOCK_STREAM));
+	ASSERT_EQ(0, subscribe(&r, 1, MOS_HOOK_SND, EV(PKT_IN), 4096));
+	ASSERT_EQ(0, subscribe(&r, 1, MOS_HOOK_RCV, EV(PKT_IN), 4096));
+	l = listener(&port);
+	c = connect_to(port);
+	a = accept(l, NULL, NULL);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(1, send(c, "a", 1, 0));
+	ASSERT_EQ(0, read_all(a, buf, 1));
+	ASSERT_EQ(1, send(a, "b", 1, 0));
+	ASSERT_EQ(0, read_all(c, buf, 1));
+	usleep(100000);
+	drain(&r, &s);
+	ASSERT_EQ(1, s.open);
+	/* Stop the client side: what the client receives, events about it */
+	fw.sides = MOS_SIDE_BIT_CLI;
+	fw.flow = s.fopen;
+	fw.flow.socks = 0;
+	ASSERT_EQ(0, ioctl(r.fd, MOS_IOC_FLOW, &fw));
+	s.counting = 1;
+	ASSERT_EQ(1, send(c, "c", 1, 0));
+	ASSERT_EQ(0, read_all(a, buf, 1));
+	ASSERT_EQ(1, send(a, "d", 1, 0));
+	ASSERT_EQ(0, read_all(c, buf, 1));
+	usleep(100000);
+	drain(&r, &s);
+	EXPECT_EQ(0, s.bad);
+	EXPECT_EQ(1, s.dlen[0]);		/* "b" only */
+	EXPECT_EQ(2, s.dlen[1]);		/* "ac" */
+	EXPECT_EQ(0, memcmp(s.data[1], "ac", 2));
+	EXPECT_EQ(0, s.ev_side_after[0]);
+	EXPECT_LT(0, s.ev_side_after[1]);
+	/* Both sides: nothing more */
+	fw.sides = MOS_SIDE_BIT_CLI | MOS_SIDE_BIT_SVR;
+	ASSERT_EQ(0, ioctl(r.fd, MOS_IOC_FLOW, &fw));
+	s.ev_side_after[1] = 0;
+	ASSERT_EQ(1, send(c, "e", 1, 0));
+	ASSERT_EQ(0, read_all(a, buf, 1));
+	usleep(100000);
+	drain(&r, &s);
+	EXPECT_EQ(2, s.dlen[1]);
+	EXPECT_EQ(0, s.ev_side_after[1]);
+	/* A flow it no longer follows: ENOENT; another id: ENOENT */
+	EXPECT_EQ(-1, ioctl(r.fd, MOS_IOC_FLOW, &fw));
+	EXPECT_EQ(ENOENT, errno);
+	close(c);
+	close(a);
+	close(l);
+	ring_close(&r);
+}
+
+/* A raw socket gets every packet its filter takes, TCP or not */
+TEST(raw_socket)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(9999) };
+	unsigned int got = 0, wrong = 0, i;
+	const struct mos_rec *rec;
+	char err[256];
+	uint16_t port;
+	struct ring r;
+	int u, l, c, a;
+
+	ASSERT_EQ(0, ring_open(&r, 1 << 20));
+	ASSERT_EQ(1, add_socket(&r, MOS_MSOCK_RAW));
+	ASSERT_EQ(0, mos_sock__filter(r.fd, 1, MOS_FILTER_RAW,
+				      "udp dst port 9999", err, sizeof(err)));
+	ASSERT_EQ(0, subscribe(&r, 1, MOS_HOOK_NULL, EV(PKT_IN), 0));
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	u = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT_LE(0, u);
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(5, sendto(u, "raw!!", 5, 0, (void *)&to, sizeof(to)));
+	/* TCP is not for it */
+	l = listener(&port);
+	c = connect_to(port);
+	a = accept(l, NULL, NULL);
+	ASSERT_LE(0, a);
+	usleep(100000);
+	while ((rec = ring_next(&r))) {
+		const struct mos_rec_event *e = (const void *)(rec + 1);
+		const uint8_t *pkt = (const void *)(e + 1);
+
+		if (rec->type == MOS_REC_EVENT && rec->sock == 1 &&
+		    e->type == PKT_IN && e->hook == MOS_HOOK_NULL &&
+		    !e->flow && e->pkt_len == 33 && pkt[9] == IPPROTO_UDP &&
+		    !memcmp(pkt + 28, "raw!!", 5))
+			got++;
+		else
+			wrong++;
+		ring_advance(&r, rec);
+	}
+	EXPECT_EQ(3, got);
+	EXPECT_EQ(0, wrong);
+	close(u);
+	close(c);
+	close(a);
+	close(l);
+	ring_close(&r);
+}
+
+/* MOS_FLOW_RESET and MOS_FLOW_DROP: inline mode acts, passive refuses */
+TEST(reset_and_drop)
+{
+	struct mos_ioc_flow fw = { .size = sizeof(fw), .op = MOS_FLOW_RESET };
+	struct seen s = { 0 };
+	char buf[4];
+	uint16_t port;
+	struct ring r;
+	int l, c, a;
+
+	ASSERT_EQ(0, ring_open(&r, 1 << 20));
+	ASSERT_EQ(1, add_socket(&r, MOS_MSOCK_STREAM));
+	ASSERT_EQ(0, subscribe(&r, 1, MOS_HOOK_SND, EV(CONN_START), 0));
+	l = listener(&port);
+	c = connect_to(port);
+	a = accept(l, NULL, NULL);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(1, send(c, "a", 1, 0));
+	ASSERT_EQ(0, read_all(a, buf, 1));
+	usleep(100000);
+	drain(&r, &s);
+	ASSERT_EQ(1, s.open);
+	fw.flow = s.fopen;
+	if (!inline_mode()) {
+		EXPECT_EQ(-1, ioctl(r.fd, MOS_IOC_FLOW, &fw));
+		EXPECT_EQ(EOPNOTSUPP, errno);
+		fw.op = MOS_FLOW_DROP;
+		EXPECT_EQ(-1, ioctl(r.fd, MOS_IOC_FLOW, &fw));
+		EXPECT_EQ(EOPNOTSUPP, errno);
+		goto out;
+	}
+	/* Reset: both ends see ECONNRESET */
+	ASSERT_EQ(0, ioctl(r.fd, MOS_IOC_FLOW, &fw));
+	EXPECT_EQ(-1, recv(c, buf, 1, 0));
+	EXPECT_EQ(ECONNRESET, errno);
+	EXPECT_EQ(-1, recv(a, buf, 1, 0));
+	EXPECT_EQ(ECONNRESET, errno);
+	close(c);
+	close(a);
+	/* Drop: a new connection's later bytes never arrive */
+	c = connect_to(port);
+	a = accept(l, NULL, NULL);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(1, send(c, "b", 1, 0));
+	ASSERT_EQ(0, read_all(a, buf, 1));
+	usleep(100000);
+	drain(&r, &s);
+	ASSERT_EQ(2, s.open);
+	fw.op = MOS_FLOW_DROP;
+	fw.flow = s.fopen;
+	ASSERT_EQ(0, ioctl(r.fd, MOS_IOC_FLOW, &fw));
+	ASSERT_EQ(1, send(c, "c", 1, 0));
+	{
+		struct pollfd p = { .fd = a, .events = POLLIN };
+
+		EXPECT_EQ(0, poll(&p, 1, 700));
+	}
+out:
 	close(c);
 	close(a);
 	close(l);

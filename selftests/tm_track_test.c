@@ -805,7 +805,7 @@ TEST(mem_limit)
 {
 	struct tu *u = tu_new(NULL);
 
-	tm_user_mem_limit = sizeof(struct tm_flow) + 8;
+	tm_user_mem_limit = sizeof(struct tm_flow) + mos_tm_cfg(u->t)->priv_size + 8;
 	hs(u, IC, IS);
 	tu_log(u);
 	/* No room for a second flow */
@@ -916,8 +916,8 @@ TEST(flow_reset)
 	   .data = "hi");
 	id = tu_last_id(u);
 	tu_log(u);
-	EXPECT_EQ(-ENOENT, mos_tm_reset(u->t, id + 1, u->now, &r));
-	ASSERT_EQ(0, mos_tm_reset(u->t, id, u->now, &r));
+	EXPECT_EQ(-ENOENT, mos_tm_reset(u->t, id + 1, NULL, u->now, &r));
+	ASSERT_EQ(0, mos_tm_reset(u->t, id, NULL, u->now, &r));
 	/* The client is sent the server's next byte; and the reverse */
 	EXPECT_EQ(4, r.family);
 	EXPECT_EQ(0xf, r.valid);
@@ -942,7 +942,7 @@ TEST(flow_reset)
 	EXPECT_EQ(2, tu_stat(u, TM_STAT_DROPPED));
 	EXPECT_EQ(5, tu_stat(u, TM_STAT_BYTES_C2S));
 	/* Again: the same numbers, no second end */
-	ASSERT_EQ(0, mos_tm_reset(u->t, id, u->now, &r));
+	ASSERT_EQ(0, mos_tm_reset(u->t, id, NULL, u->now, &r));
 	EXPECT_EQ(IC + 6, r.seq[TM_SVR]);
 	LOG_EQ(u, "");
 	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS_RESET));
@@ -957,7 +957,7 @@ TEST(flow_reset)
 	u->action = TM_ACT_IGNORE;
 	TX(u, .from = CLI, .flags = SYN, .seq = IC);
 	tu_log(u);
-	EXPECT_EQ(-ENOENT, mos_tm_reset(u->t, tu_last_id(u), u->now, &r));
+	EXPECT_EQ(-ENOENT, mos_tm_reset(u->t, tu_last_id(u), NULL, u->now, &r));
 	TU_DONE(u);
 }
 

@@ -268,9 +268,13 @@ static unsigned int tu_classify(void *priv, const struct tm_src *src,
 	return u->action;
 }
 
-static void tu_flow(void *priv, struct tm_flow *f, bool end)
+static void tu_flow(void *priv, struct tm_flow *f, const struct tm_src *src,
+		    const struct tm_pkt *p)
 {
 	struct tu *u = priv;
+	bool end = !src;
+
+	(void)p;
 
 	if (u->action || u->rule)
 		tu_printf(u, "FLOW %s %llu\n", end ? "end" : "new",

@@ -127,6 +127,9 @@ static unsigned int mos_nf_count(struct sk_buff *skb, struct net *net,
 
 		v = mos_tm_input(t, &src, r, &p, ktime_get_coarse_ns(), flags);
 		set_active_memcg(old);
+		if (v == TM_VERDICT_PASS && atomic_read(&mn->nraw))
+			mos_dev_raw(mn, &src);
+		mos_dev_unhold(mn);
 	}
 	if (v != TM_VERDICT_PASS && READ_ONCE(mn->mode) != MOS_MODE_INLINE)
 		v = TM_VERDICT_PASS;

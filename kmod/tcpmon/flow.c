@@ -158,16 +158,20 @@ void tm_error(struct tm_table *t, struct tm_flow *f, unsigned int side,
  * private area.  The userspace build makes a cache per table.
  */
 static struct kmem_cache *tm_flow_cache;
+static u32 tm_flow_priv_size;
 
 /**
  * mos_tm_init() - create the flow cache
+ * @priv_size: the largest &tm_table_cfg.priv_size tables will ask for
  *
  * Context: module load.
  * Return: 0 or -ENOMEM.
  */
-int mos_tm_init(void)
+int mos_tm_init(u32 priv_size)
 {
-	tm_flow_cache = kmem_cache_create("mos_flow", sizeof(struct tm_flow),
+	tm_flow_priv_size = priv_size;
+	tm_flow_cache = kmem_cache_create("mos_flow",
+					  sizeof(struct tm_flow) + priv_size,
 					  0, 0, NULL);
 	return tm_flow_cache ? 0 : -ENOMEM;
 }
@@ -185,15 +189,16 @@ void mos_tm_exit(void)
 
 static struct kmem_cache *tm_cache_get(u32 priv_size)
 {
-	return priv_size ? NULL : tm_flow_cache;
+	return priv_size <= tm_flow_priv_size ? tm_flow_cache : NULL;
 }
 
 static void tm_cache_put(struct kmem_cache *c)
 {
 }
 #else
-int mos_tm_init(void)
+int mos_tm_init(u32 priv_size)
 {
+	(void)priv_size;
 	return 0;
 }
 
@@ -322,12 +327,19 @@ err:
 	return NULL;
 }
 
+/* Bytes a flow takes: the tracker's, then its user's */
+static u32 tm_flow_size(const struct tm_table *t)
+{
+	return sizeof(struct tm_flow) + t->cfg.priv_size;
+}
+
 static void tm_flow_free_rcu(struct rcu_head *head)
 {
 	struct tm_flow *f = container_of(head, struct tm_flow, rcu);
+	struct tm_table *t = f->table;
 
-	kmem_cache_free(f->table->cache, f);
-	tm_uncharge(sizeof(*f));
+	kmem_cache_free(t->cache, f);
+	tm_uncharge(tm_flow_size(t));
 }
 
 /**
@@ -367,7 +379,7 @@ static void tm_flow_kill(struct tm_table *t, struct tm_flow *f)
 {
 	lockdep_assert_held(&f->lock);
 	if (!(f->flags & (TM_FF_DEAD | TM_FF_QUIET)) && t->ops->flow)
-		t->ops->flow(t->priv, f, true);
+		t->ops->flow(t->priv, f, NULL, NULL);
 	f->flags |= TM_FF_DEAD;
 	tm_reasm_free(t, &f->half[TM_CLI]);
 	tm_reasm_free(t, &f->half[TM_SVR]);
@@ -563,7 +575,7 @@ static struct tm_flow *tm_flow_new(struct tm_table *t, const struct tm_src *src,
 		tm_error(t, NULL, 0, TM_ERR_FLOW_LIMIT, 0, 0, src, p);
 		return NULL;
 	}
-	if (!tm_charge(sizeof(*f))) {
+	if (!tm_charge(tm_flow_size(t))) {
 		atomic_dec(&t->nflows);
 		tm_stat_inc(t, TM_STAT_MEM_LIMIT);
 		tm_error(t, NULL, 0, TM_ERR_MEM_LIMIT, 0, 0, src, p);
@@ -571,7 +583,7 @@ static struct tm_flow *tm_flow_new(struct tm_table *t, const struct tm_src *src,
 	}
 	f = tm_alloc_flow(t->cache);
 	if (!f) {
-		tm_uncharge(sizeof(*f));
+		tm_uncharge(tm_flow_size(t));
 		atomic_dec(&t->nflows);
 		tm_stat_inc(t, TM_STAT_NOMEM);
 		tm_error(t, NULL, 0, TM_ERR_NOMEM, 0, 0, src, p);
@@ -608,7 +620,7 @@ static struct tm_flow *tm_flow_new(struct tm_table *t, const struct tm_src *src,
 			spin_unlock(lock);
 			atomic_dec(&t->nflows);
 			kmem_cache_free(t->cache, f);
-			tm_uncharge(sizeof(*f));
+			tm_uncharge(tm_flow_size(t));
 			return NULL;
 		}
 	}
@@ -680,10 +692,19 @@ enum tm_verdict mos_tm_input(struct tm_table *t, const struct tm_src *src,
 	f = tm_lookup(t, p, hash, &s);
 
 	if (f && (f->flags & TM_FF_DROP)) {
-		/* Kept only for this: its packets never reach the peer. */
+		/*
+		 * Kept only for this (a rule, or mos_tm_drop()): its
+		 * packets never reach the peer.
+		 */
 		f->last = now;
 		spin_unlock(&f->lock);
 		tm_stat_inc(t, TM_STAT_DROPPED);
+		return TM_VERDICT_DROP;
+	}
+
+	if (t->ops->reserve && !t->ops->reserve(t->priv, f, f ? s : 0, src, p)) {
+		if (f)
+			spin_unlock(&f->lock);
 		return TM_VERDICT_DROP;
 	}
 
@@ -754,7 +775,7 @@ enum tm_verdict mos_tm_input(struct tm_table *t, const struct tm_src *src,
 			}
 			tm_track_init(f, s, p, mid);
 			if (t->ops->flow && !(f->flags & TM_FF_QUIET))
-				t->ops->flow(t->priv, f, false);
+				t->ops->flow(t->priv, f, src, p);
 		}
 		if (f->flags & TM_FF_DROP) {
 			spin_unlock(&f->lock);
@@ -1002,9 +1023,76 @@ static int tm_reset_one(struct tm_flow *f, void *arg)
 }
 
 /**
+ * mos_tm_find() - call @fn for one live flow, found by its endpoints
+ * @t: table
+ * @k: the flow's endpoints
+ * @id: its id (&tm_flow.id): a newer flow on the same endpoints is not it
+ * @fn: called with the flow locked
+ * @arg: its argument
+ *
+ * A hash lookup, where mos_tm_walk() walks the whole table.
+ *
+ * Context: process or softirq; takes RCU and the flow's lock.
+ * Return: @fn's value, or -ENOENT if no such flow is tracked.
+ */
+int mos_tm_find(struct tm_table *t, const struct tm_key *k, u64 id,
+		tm_walk_fn fn, void *arg)
+{
+	struct tm_pkt p = {
+		.family = k->family,
+		.saddr = k->addr[TM_CLI],
+		.daddr = k->addr[TM_SVR],
+		.sport = k->port[TM_CLI],
+		.dport = k->port[TM_SVR],
+	};
+	struct tm_flow *f;
+	int ret = -ENOENT, side;
+
+	if (k->family != 4 && k->family != 6)
+		return -ENOENT;
+	local_bh_disable();
+	f = tm_lookup(t, &p, tm_hash(t, &p), &side);
+	if (f) {
+		if (f->id == id)
+			ret = fn(f, arg);
+		spin_unlock(&f->lock);
+	}
+	local_bh_enable();
+	return ret;
+}
+
+static int tm_drop_one(struct tm_flow *f, void *arg)
+{
+	if (f->flags & (TM_FF_QUIET | TM_FF_RESET))
+		return -ENOENT;
+	f->flags |= TM_FF_DROP;
+	f->last = *(u64 *)arg;
+	return 0;
+}
+
+/**
+ * mos_tm_drop() - drop every later packet of a flow
+ * @t: table
+ * @id: the flow's id
+ * @k: its endpoints
+ * @now: time, ns
+ *
+ * The flow stays in the table, untracked from now on, until it idles out;
+ * its packets get %TM_VERDICT_DROP and count in %TM_STAT_DROPPED.
+ *
+ * Context: process or softirq.
+ * Return: 0, or -ENOENT if no such flow is monitored.
+ */
+int mos_tm_drop(struct tm_table *t, u64 id, const struct tm_key *k, u64 now)
+{
+	return mos_tm_find(t, k, id, tm_drop_one, &now);
+}
+
+/**
  * mos_tm_reset() - reset a connection at both ends
  * @t: table
  * @id: the flow's id (&tm_flow.id)
+ * @k: its endpoints, or NULL: then the table is walked for @id
  * @now: time, ns
  * @r: filled with what the resets need
  *
@@ -1021,12 +1109,15 @@ static int tm_reset_one(struct tm_flow *f, void *arg)
  * Context: process or softirq; takes RCU and the flow's lock.
  * Return: 0, or -ENOENT if no such flow is tracked.
  */
-int mos_tm_reset(struct tm_table *t, u64 id, u64 now, struct tm_reset *r)
+int mos_tm_reset(struct tm_table *t, u64 id, const struct tm_key *k,
+		 u64 now, struct tm_reset *r)
 {
 	struct tm_reset_arg a = { .id = id, .now = now, .r = r };
 	u32 bucket = 0, skip = 0;
 	int ret;
 
+	if (k)
+		return mos_tm_find(t, k, id, tm_reset_one, &a) < 0 ? -ENOENT : 0;
 	ret = mos_tm_walk(t, &bucket, &skip, tm_reset_one, &a);
 	if (ret < 0)
 		return ret;

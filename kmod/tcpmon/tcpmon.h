@@ -414,7 +414,8 @@ struct tm_flow {
 #define TM_FF_MIDSTREAM		0x02	/* picked up without a handshake */
 #define TM_FF_OVERLAP_LAST	0x04	/* overlap policy LAST */
 #define TM_FF_QUIET		0x08	/* no event, no byte: TM_ACT_IGNORE */
-#define TM_FF_DROP		0x10	/* every packet dropped: TM_ACT_DROP */
+/* Every packet dropped: TM_ACT_DROP, or mos_tm_drop() */
+#define TM_FF_DROP		0x10
 #define TM_FF_RESET		0x20	/* reset: mos_tm_reset() */
 
 /**
@@ -434,7 +435,8 @@ enum tm_action {
 /**
  * enum tm_verdict - what mos_tm_input() asks of the packet's path
  * @TM_VERDICT_PASS: let it go
- * @TM_VERDICT_DROP: drop it (a %TM_ACT_DROP flow's packet)
+ * @TM_VERDICT_DROP: drop it (a %TM_ACT_DROP flow's packet, or one
+ *	&tm_ops.reserve refused)
  * @TM_VERDICT_RESET: drop it and answer it with a reset (%TM_ACT_RESET)
  * @TM_VERDICT_KILL: drop it and reset both ends of its connection, which
  *	was reset with mos_tm_reset(): its sender with the packet's
@@ -553,9 +555,14 @@ struct tm_table;
  * @classify: optional: the &enum tm_action for the packet @p that would
  *	create a flow, and in @rule the rule that chose it.  Called with no
  *	lock held, once per flow (and per packet answered with a reset).
- * @flow: optional: flow @f was created (@end false) or is being removed
- *	(@end true).  Called with the flow locked; not for flows freed with
- *	their table.
+ * @flow: optional: flow @f was created by packet @src, @p, or is being
+ *	removed (@src and @p NULL).  Called with the flow locked; not for
+ *	flows freed with their table.
+ * @reserve: optional: make room for what packet @src, @p may report,
+ *	before it changes any state; @f is its flow, locked, with @side the
+ *	sender's side, or NULL (the packet may create a flow, or be an
+ *	orphan).  False: the packet is dropped (%TM_VERDICT_DROP), seen by
+ *	nobody.
  */
 struct tm_ops {
 	void (*event)(void *priv, struct tm_flow *f, const struct tm_ev *ev,
@@ -565,7 +572,10 @@ struct tm_ops {
 		     unsigned int len);
 	unsigned int (*classify)(void *priv, const struct tm_src *src,
 				 const struct tm_pkt *p, u32 *rule);
-	void (*flow)(void *priv, struct tm_flow *f, bool end);
+	void (*flow)(void *priv, struct tm_flow *f, const struct tm_src *src,
+		     const struct tm_pkt *p);
+	bool (*reserve)(void *priv, struct tm_flow *f, int side,
+			const struct tm_src *src, const struct tm_pkt *p);
 };
 
 /**
@@ -610,7 +620,7 @@ struct tm_table_cfg {
 /* Input flags */
 #define TM_IN_CSUM_BAD		0x1	/* the TCP checksum is wrong */
 
-int mos_tm_init(void);
+int mos_tm_init(u32 priv_size);
 void mos_tm_exit(void);
 struct tm_table *mos_tm_table_new(const struct tm_table_cfg *cfg,
 				  const struct tm_ops *ops, void *priv);
@@ -637,7 +647,24 @@ void mos_tm_set_limits(struct tm_table *t, const struct tm_table_cfg *cfg);
 typedef int (*tm_walk_fn)(struct tm_flow *f, void *arg);
 int mos_tm_walk(struct tm_table *t, u32 *bucket, u32 *skip, tm_walk_fn fn,
 		void *arg);
-int mos_tm_reset(struct tm_table *t, u64 id, u64 now, struct tm_reset *r);
+
+/**
+ * struct tm_key - a flow's endpoints, to find it without a packet
+ * @family: 4 or 6
+ * @addr: addresses, indexed by &enum tm_side
+ * @port: ports, network order
+ */
+struct tm_key {
+	u8 family;
+	union tm_addr addr[2];
+	__be16 port[2];
+};
+
+int mos_tm_find(struct tm_table *t, const struct tm_key *k, u64 id,
+		tm_walk_fn fn, void *arg);
+int mos_tm_reset(struct tm_table *t, u64 id, const struct tm_key *k,
+		 u64 now, struct tm_reset *r);
+int mos_tm_drop(struct tm_table *t, u64 id, const struct tm_key *k, u64 now);
 
 const char *mos_tm_state_name(unsigned int state);
 const char *mos_tm_event_name(unsigned int ev);

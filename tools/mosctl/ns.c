@@ -57,10 +57,12 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_FLOWS_RESET] = "flows_reset",
 	[MOS_STAT_RESET_FAILED] = "reset_failed",
 	[MOS_STAT_MEM_LIMIT] = "mem_limit",
+	[MOS_STAT_RING_FULL] = "ring_full",
+	[MOS_STAT_RING_LOST] = "ring_lost",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_MEM_LIMIT,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_RING_LOST,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {

@@ -72,6 +72,8 @@ typedef struct { int unused; } spinlock_t;
 #define spin_unlock(l)		((void)(l))
 #define spin_lock_bh(l)		((void)(l))
 #define spin_unlock_bh(l)	((void)(l))
+#define local_bh_disable()	((void)0)
+#define local_bh_enable()	((void)0)
 #define lockdep_assert_held(l)	((void)(l))
 #define rcu_read_lock()		((void)0)
 #define rcu_read_unlock()	((void)0)

@@ -347,6 +347,11 @@ enum mos_flow_attr {
  *	memory)
  * @MOS_STAT_MEM_LIMIT: flows and out-of-order segments refused because
  *	all namespaces together reached the module's mem_limit parameter
+ * @MOS_STAT_RING_FULL: packets dropped in inline mode because a
+ *	consumer's ring had no room for their records (TCP sends them
+ *	again)
+ * @MOS_STAT_RING_LOST: records a ring had no room for and that were
+ *	counted in a %MOS_REC_LOST record instead, in any mode
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -400,6 +405,8 @@ enum mos_stat {
 	MOS_STAT_FLOWS_RESET,
 	MOS_STAT_RESET_FAILED,
 	MOS_STAT_MEM_LIMIT,
+	MOS_STAT_RING_FULL,
+	MOS_STAT_RING_LOST,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
@@ -412,7 +419,7 @@ enum mos_stat {
 /* Incompatible changes of the /dev/mos ABI bump the major number. */
 #define MOS_ABI_MAJOR		0
 /* Compatible additions bump the minor number. */
-#define MOS_ABI_MINOR		1
+#define MOS_ABI_MINOR		2
 
 /**
  * struct mos_ioc_version - argument of %MOS_IOC_VERSION
@@ -548,6 +555,13 @@ enum mos_rec_type {
  * @cli_port: the client's port, network order
  * @svr_port: the server's port, network order
  * @reserved2: zero
+ * @socks: %MOS_REC_FLOW_OPEN: the stream sockets the flow is for, bit
+ *	N - 1 for socket N: those whose SYN filter accepted its first
+ *	packet, or that have none.  Event records of the flow may also come
+ *	for the others (one of the consumer's sockets wanted it); they are
+ *	not for those sockets.  %MOS_REC_FLOW_CLOSE: zero.
+ *
+ * Also the flow's name in %MOS_IOC_FLOW: @flow and the endpoints find it.
  */
 struct mos_rec_flow {
 	__u64 flow;
@@ -558,6 +572,7 @@ struct mos_rec_flow {
 	__be16 cli_port;
 	__be16 svr_port;
 	__u32 reserved2;
+	__u64 socks;
 };
 
 /**
@@ -647,14 +662,25 @@ struct mos_rec_lost {
  * @flags: zero
  * @data_size: bytes of the data area, a power of two from %MOS_RING_MIN
  *	to %MOS_RING_MAX
+ * @split_count: 0 or 1: this consumer gets every flow; N > 1: it gets the
+ *	flows whose symmetric hash is @split_index modulo N (at most
+ *	%MOS_SPLIT_MAX), so N consumers with indexes 0 to N - 1 share the
+ *	namespace's flows, each flow's records in one ring
+ * @split_index: see @split_count; below it
  * @reserved: zero
  */
 struct mos_ioc_ring {
 	__u32 size;
 	__u32 flags;
 	__u64 data_size;
-	__u64 reserved[2];
+	__u32 split_count;
+	__u32 split_index;
+	__u64 reserved;
 };
+
+/* Consumers (opens of /dev/mos with a ring) per namespace at most */
+#define MOS_CONSUMERS_MAX	64
+#define MOS_SPLIT_MAX		MOS_CONSUMERS_MAX
 
 /*
  * Monitor socket types: the values of mOS's MOS_SOCK_MONITOR_STREAM and
@@ -668,8 +694,10 @@ struct mos_ioc_ring {
 /**
  * struct mos_ioc_socket - argument of %MOS_IOC_SOCKET
  * @size: sizeof(struct mos_ioc_socket)
- * @type: %MOS_MSOCK_STREAM (%MOS_MSOCK_RAW: -EOPNOTSUPP for
- *	now)
+ * @type: %MOS_MSOCK_STREAM, or %MOS_MSOCK_RAW: a raw socket gets a
+ *	%MOS_ON_PKT_IN event (hook %MOS_HOOK_NULL, flow 0) for every IP
+ *	packet its raw filter accepts, TCP or not, tracked or not; nothing
+ *	else
  * @id: out: the socket's id, from 1, in &mos_rec.sock of its records
  * @reserved: zero
  */
@@ -710,11 +738,82 @@ struct mos_ioc_subscribe {
 	__u64 reserved;
 };
 
+/* Filters of a monitor socket (struct mos_ioc_filter) */
+#define MOS_FILTER_SYN		0
+#define MOS_FILTER_ORPHAN	1
+#define MOS_FILTER_RAW		2
+/* Classic BPF instructions per filter at most (BPF_MAXINSNS) */
+#define MOS_FILTER_MAX_INSNS	4096
+
+/**
+ * struct mos_ioc_filter - argument of %MOS_IOC_FILTER
+ * @size: sizeof(struct mos_ioc_filter)
+ * @sock: the monitor socket
+ * @which: %MOS_FILTER_SYN (stream sockets: run on the packet that
+ *	creates a flow; the flow is for the socket if it accepts), or
+ *	%MOS_FILTER_ORPHAN (stream sockets: run on each orphan; the
+ *	%MOS_ON_ORPHAN event is for the socket if it accepts), or
+ *	%MOS_FILTER_RAW (raw sockets: run on every packet)
+ * @len: instructions at @insns; 0 removes the filter (everything passes)
+ * @insns: user pointer to @len struct sock_filter: classic BPF that sees
+ *	the packet from its IP header (libpcap's DLT_RAW); a non-zero
+ *	return accepts
+ * @reserved: zero
+ *
+ * A filter applies to flows and packets seen after it is set.
+ */
+struct mos_ioc_filter {
+	__u32 size;
+	__u32 sock;
+	__u32 which;
+	__u32 len;
+	__u64 insns;
+	__u64 reserved;
+};
+
+/* Operations of %MOS_IOC_FLOW */
+#define MOS_FLOW_STOP		1
+#define MOS_FLOW_RESET		2
+#define MOS_FLOW_DROP		3
+
+/* Sides, as bits, for %MOS_FLOW_STOP */
+#define MOS_SIDE_BIT_CLI	0x1
+#define MOS_SIDE_BIT_SVR	0x2
+
+/**
+ * struct mos_ioc_flow - argument of %MOS_IOC_FLOW
+ * @size: sizeof(struct mos_ioc_flow)
+ * @op: %MOS_FLOW_STOP: this consumer gets no more record about the
+ *	@sides of the flow (events about that side, the bytes it receives);
+ *	with both sides, not even %MOS_REC_FLOW_CLOSE.
+ *	%MOS_FLOW_RESET: reset the connection at both ends, as mosctl's
+ *	"flow reset" (inline mode only, else -EOPNOTSUPP).
+ *	%MOS_FLOW_DROP: drop every later packet of the flow, untracked,
+ *	until it idles out (inline mode only, else -EOPNOTSUPP).
+ * @sides: %MOS_FLOW_STOP: %MOS_SIDE_BIT_CLI, %MOS_SIDE_BIT_SVR or both;
+ *	otherwise zero
+ * @reserved: zero
+ * @flow: the flow as its %MOS_REC_FLOW_OPEN record names it: @flow.flow,
+ *	family, addresses and ports must match (-ENOENT if no such flow
+ *	lives); its reserved fields and socks are ignored
+ */
+struct mos_ioc_flow {
+	__u32 size;
+	__u32 op;
+	__u32 sides;
+	__u32 reserved;
+	struct mos_rec_flow flow;
+};
+
 /* MOS_IOC_RING_SETUP - allocate the ring; once per open (-EBUSY) */
 #define MOS_IOC_RING_SETUP	_IOW(MOS_IOC_TYPE, 0x01, struct mos_ioc_ring)
 /* MOS_IOC_SOCKET - create a monitor socket */
 #define MOS_IOC_SOCKET		_IOWR(MOS_IOC_TYPE, 0x02, struct mos_ioc_socket)
 /* MOS_IOC_SUBSCRIBE - set a socket's events at a hook, and its buffers */
 #define MOS_IOC_SUBSCRIBE	_IOW(MOS_IOC_TYPE, 0x03, struct mos_ioc_subscribe)
+/* MOS_IOC_FILTER - set or remove a filter of a monitor socket */
+#define MOS_IOC_FILTER		_IOW(MOS_IOC_TYPE, 0x04, struct mos_ioc_filter)
+/* MOS_IOC_FLOW - act on one flow: stop monitoring, reset, drop */
+#define MOS_IOC_FLOW		_IOW(MOS_IOC_TYPE, 0x05, struct mos_ioc_flow)
 
 #endif /* _UAPI_LINUX_MOS_H */
