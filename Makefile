@@ -45,6 +45,8 @@ endif
 VM_KERNELS ?= 6.1 6.12
 
 TCPMON_SRC := $(wildcard kmod/tcpmon/*.c) tools/tcpmon/port_user.c
+# A capture file as the tracker's input: mosreplay and libmosuser (-lpcap)
+CAPTURE_SRC := tools/tcpmon/capture.c
 MOSUSER_SRC := $(wildcard libmosuser/*.c)
 MOSREPLAY_SRC := $(wildcard tools/mosreplay/*.c)
 HDRS	:= $(wildcard uapi/linux/*.h kmod/tcpmon/*.h libmosuser/*.h tools/tcpmon/*.h)
@@ -115,12 +117,13 @@ $(B)/selftests/%-san: samples/%.c $(MOSUSER_SRC:%.c=$(O)/san/%.o) $(HDRS)
 # mosreplay: the core over pcap files; -san (ASan, UBSan) for the tests.
 $(MOSREPLAY_SRC:%.c=$(O)/%.o) $(MOSREPLAY_SRC:%.c=$(O)/san/%.o): tools/mosreplay/mosreplay.h
 
-$(B)/bin/mosreplay: $(MOSREPLAY_SRC:%.c=$(O)/%.o) $(B)/lib/libtcpmon.a
+$(B)/bin/mosreplay: $(MOSREPLAY_SRC:%.c=$(O)/%.o) $(CAPTURE_SRC:%.c=$(O)/%.o) $(B)/lib/libtcpmon.a
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(LTO) -o $@ $^ -lpcap
 
-$(B)/bin/mosreplay-san: $(MOSREPLAY_SRC:%.c=$(O)/san/%.o) $(TCPMON_SRC:%.c=$(O)/san/%.o)
+$(B)/bin/mosreplay-san: $(MOSREPLAY_SRC:%.c=$(O)/san/%.o) $(CAPTURE_SRC:%.c=$(O)/san/%.o) \
+		$(TCPMON_SRC:%.c=$(O)/san/%.o)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) -o $@ $^ -lpcap
@@ -205,10 +208,10 @@ $(B)/bench/nids_baseline: bench/nids_baseline.c
 	@$(CC) $(UCFLAGS) -o $@ $< -lnids -lpcap
 
 # The same mosreplay without link-time optimisation: a row of its own.
-$(B)/bench/mosreplay-nolto: $(MOSREPLAY_SRC) $(TCPMON_SRC) $(HDRS) tools/mosreplay/mosreplay.h
+$(B)/bench/mosreplay-nolto: $(MOSREPLAY_SRC) $(CAPTURE_SRC) $(TCPMON_SRC) $(HDRS) tools/mosreplay/mosreplay.h
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(UCFLAGS) -o $@ $(MOSREPLAY_SRC) $(TCPMON_SRC) -lpcap
+	@$(CC) $(UCFLAGS) -o $@ $(MOSREPLAY_SRC) $(CAPTURE_SRC) $(TCPMON_SRC) -lpcap
 
 bench-bins: $(BENCH_BINS) $(B)/bin/mosreplay $(B)/bench/mosreplay-nolto
 
