@@ -49,7 +49,7 @@ TCPMON_SRC := $(wildcard kmod/tcpmon/*.c) tools/tcpmon/port_user.c
 CAPTURE_SRC := tools/tcpmon/capture.c
 MOSUSER_SRC := $(wildcard libmosuser/*.c)
 MOSREPLAY_SRC := $(wildcard tools/mosreplay/*.c)
-HDRS	:= $(wildcard uapi/linux/*.h kmod/tcpmon/*.h libmosuser/*.h tools/tcpmon/*.h)
+HDRS	:= $(wildcard uapi/linux/*.h kmod/rec.h kmod/tcpmon/*.h libmosuser/*.h tools/tcpmon/*.h)
 
 BINS	:= $(B)/bin/mosctl $(B)/bin/mosreplay $(B)/bin/flowstats $(B)/bin/httplog
 LIBS	:= $(B)/lib/libtcpmon.a $(B)/lib/libmosuser.a $(B)/lib/libmosuser.so
