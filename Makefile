@@ -45,17 +45,20 @@ endif
 VM_KERNELS ?= 6.1 6.12
 
 TCPMON_SRC := $(wildcard kmod/tcpmon/*.c) tools/tcpmon/port_user.c
+# A capture file as the tracker's input: mosreplay and libmosuser (-lpcap)
+CAPTURE_SRC := tools/tcpmon/capture.c
 MOSUSER_SRC := $(wildcard libmosuser/*.c)
-# What libmosuser links with: libpcap compiles monitor socket filters
-MOSUSER_LIBS := -lpcap
+# libmosuser carries the tracker for its offline backend (hidden in the .so)
+MOSUSER_OBJS := $(patsubst %.c,$(O)/%.o,$(MOSUSER_SRC) $(TCPMON_SRC) $(CAPTURE_SRC))
+MOSUSER_SAN_OBJS := $(patsubst %.c,$(O)/san/%.o,$(MOSUSER_SRC) $(TCPMON_SRC) $(CAPTURE_SRC))
 MOSREPLAY_SRC := $(wildcard tools/mosreplay/*.c)
-HDRS	:= $(wildcard uapi/linux/*.h kmod/tcpmon/*.h libmosuser/*.h tools/tcpmon/*.h)
+HDRS	:= $(wildcard uapi/linux/*.h kmod/rec.h kmod/tcpmon/*.h libmosuser/*.h tools/tcpmon/*.h)
 
 BINS	:= $(B)/bin/mosctl $(B)/bin/mosreplay $(B)/bin/flowstats $(B)/bin/httplog
 LIBS	:= $(B)/lib/libtcpmon.a $(B)/lib/libmosuser.a $(B)/lib/libmosuser.so
 TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/tm_track_test \
 	   $(B)/selftests/tm_reasm_test $(B)/selftests/dev_test $(B)/selftests/genl_test \
-	   $(B)/selftests/ring_test
+	   $(B)/selftests/ring_test $(B)/selftests/offline_test
 
 .PHONY: all modules user deps check check-user check-vm check-debug demo \
 	style install clean bench bench-bins fuzz
@@ -84,16 +87,17 @@ $(B)/lib/libtcpmon.a: $(TCPMON_SRC:%.c=$(O)/%.o)
 	@echo "  AR      $@"
 	@rm -f $@ && $(AR) rcs $@ $^
 
-$(B)/lib/libmosuser.a: $(MOSUSER_SRC:%.c=$(O)/%.o)
+# Static users link -lpcap too.
+$(B)/lib/libmosuser.a: $(MOSUSER_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  AR      $@"
 	@rm -f $@ && $(AR) rcs $@ $^
 
-$(B)/lib/libmosuser.so: $(MOSUSER_SRC:%.c=$(O)/%.o) libmosuser/libmosuser.map
+$(B)/lib/libmosuser.so: $(MOSUSER_OBJS) libmosuser/libmosuser.map
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(UCFLAGS) $(LTO) -shared -Wl,--version-script=libmosuser/libmosuser.map \
-		-Wl,-soname,libmosuser.so.0 -o $@ $(MOSUSER_SRC:%.c=$(O)/%.o) $(MOSUSER_LIBS)
+		-Wl,-soname,libmosuser.so.0 -o $@ $(MOSUSER_OBJS) -lpcap
 
 # mosctl: libnl-genl-3 for the netlink family, libpcap for rule and flow filters
 MOSCTL_SRC := $(wildcard tools/mosctl/*.c)
@@ -104,25 +108,26 @@ $(B)/bin/mosctl: $(MOSCTL_SRC) tools/mosctl/mosctl.h $(HDRS)
 	@$(CC) $(UCFLAGS) $(NL_CFLAGS) -o $@ $(MOSCTL_SRC) $(NL_LIBS) -lpcap
 
 # Sample mOS applications, against libmosuser; -san for the tests.
-$(B)/bin/%: samples/%.c $(MOSUSER_SRC:%.c=$(O)/%.o) $(HDRS)
+$(B)/bin/%: samples/%.c $(MOSUSER_OBJS) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(UCFLAGS) $(LTO) -o $@ $< $(MOSUSER_SRC:%.c=$(O)/%.o) $(MOSUSER_LIBS)
+	@$(CC) $(UCFLAGS) $(LTO) -o $@ $< $(MOSUSER_OBJS) -lpcap
 
-$(B)/selftests/%-san: samples/%.c $(MOSUSER_SRC:%.c=$(O)/san/%.o) $(HDRS)
+$(B)/selftests/%-san: samples/%.c $(MOSUSER_SAN_OBJS) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SRC:%.c=$(O)/san/%.o) $(MOSUSER_LIBS)
+	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
 
 # mosreplay: the core over pcap files; -san (ASan, UBSan) for the tests.
 $(MOSREPLAY_SRC:%.c=$(O)/%.o) $(MOSREPLAY_SRC:%.c=$(O)/san/%.o): tools/mosreplay/mosreplay.h
 
-$(B)/bin/mosreplay: $(MOSREPLAY_SRC:%.c=$(O)/%.o) $(B)/lib/libtcpmon.a
+$(B)/bin/mosreplay: $(MOSREPLAY_SRC:%.c=$(O)/%.o) $(CAPTURE_SRC:%.c=$(O)/%.o) $(B)/lib/libtcpmon.a
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(LTO) -o $@ $^ -lpcap
 
-$(B)/bin/mosreplay-san: $(MOSREPLAY_SRC:%.c=$(O)/san/%.o) $(TCPMON_SRC:%.c=$(O)/san/%.o)
+$(B)/bin/mosreplay-san: $(MOSREPLAY_SRC:%.c=$(O)/san/%.o) $(CAPTURE_SRC:%.c=$(O)/san/%.o) \
+		$(TCPMON_SRC:%.c=$(O)/san/%.o)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) -o $@ $^ -lpcap
@@ -173,15 +178,12 @@ $(B)/fuzz/tm_fuzz: selftests/fuzz/tm_fuzz.c $(TCPMON_SRC) $(HDRS)
 fuzz: $(B)/fuzz/tm_fuzz
 	@selftests/fuzz/tm_fuzz --time $(FUZZ_TIME)
 
-$(B)/selftests/dev_test: selftests/dev_test.c $(MOSUSER_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
+# Tests of libmosuser: against its sanitized objects.
+$(B)/selftests/dev_test $(B)/selftests/ring_test $(B)/selftests/offline_test: \
+		$(B)/selftests/%: selftests/%.c $(MOSUSER_SAN_OBJS) $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< $(MOSUSER_SRC:%.c=$(O)/san/%.o) $(MOSUSER_LIBS)
-
-$(B)/selftests/ring_test: selftests/ring_test.c $(MOSUSER_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
-	@mkdir -p $(dir $@)
-	@echo "  CCLD    $@"
-	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< $(MOSUSER_SRC:%.c=$(O)/san/%.o) $(MOSUSER_LIBS)
+	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
 
 $(B)/selftests/genl_test: selftests/genl_test.c $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)
@@ -207,10 +209,10 @@ $(B)/bench/nids_baseline: bench/nids_baseline.c
 	@$(CC) $(UCFLAGS) -o $@ $< -lnids -lpcap
 
 # The same mosreplay without link-time optimisation: a row of its own.
-$(B)/bench/mosreplay-nolto: $(MOSREPLAY_SRC) $(TCPMON_SRC) $(HDRS) tools/mosreplay/mosreplay.h
+$(B)/bench/mosreplay-nolto: $(MOSREPLAY_SRC) $(CAPTURE_SRC) $(TCPMON_SRC) $(HDRS) tools/mosreplay/mosreplay.h
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(UCFLAGS) -o $@ $(MOSREPLAY_SRC) $(TCPMON_SRC) -lpcap
+	@$(CC) $(UCFLAGS) -o $@ $(MOSREPLAY_SRC) $(CAPTURE_SRC) $(TCPMON_SRC) -lpcap
 
 bench-bins: $(BENCH_BINS) $(B)/bin/mosreplay $(B)/bench/mosreplay-nolto
 

@@ -45,11 +45,7 @@
 #include <linux/poll.h>
 #include <linux/uaccess.h>
 #include "mos.h"
-
-/* Bytes of the packet an event record carries at most */
-#define MOS_PKT_COPY_MAX	2048
-/* Stream bytes per data record at most */
-#define MOS_DATA_CHUNK		16384
+#include "rec.h"
 /* Times one subscribed event may be raised for one packet, at most */
 #define MOS_EV_PER_PKT		4
 
@@ -218,20 +214,13 @@ static void mos_rec_flow(struct mos_consumer *c, const struct tm_flow *f,
 			 bool end, u64 socks)
 {
 	struct mos_rec_flow *r;
-	unsigned int alen = f->family == 4 ? 4 : 16;
 
 	r = mos_rec_reserve(c, sizeof(*r),
 			    end ? MOS_REC_FLOW_CLOSE : MOS_REC_FLOW_OPEN, 0,
 			    f->id, 0);
 	if (!r)
 		return;
-	memset(r, 0, sizeof(*r));
-	r->flow = f->id;
-	r->family = f->family;
-	memcpy(r->cli_addr, &f->addr[TM_CLI], alen);
-	memcpy(r->svr_addr, &f->addr[TM_SVR], alen);
-	r->cli_port = f->port[TM_CLI];
-	r->svr_port = f->port[TM_SVR];
+	mos_rec_flow_fill(r, f);
 	r->socks = socks;
 	mos_ring_commit(c->ring, r, false);
 }
@@ -296,43 +285,13 @@ static void mos_rec_event(struct mos_consumer *c, unsigned int sock,
 			  const struct tm_src *src, const struct tm_pkt *p,
 			  u64 now)
 {
-	u32 plen = 0, total = 0;
 	struct mos_rec_event *r;
 
-	if (src) {
-		total = src->len;
-		plen = min_t(u32, total, MOS_PKT_COPY_MAX);
-	}
-	r = mos_rec_reserve(c, sizeof(*r) + plen, MOS_REC_EVENT, sock,
-			    f ? f->id : 0, 0);
+	r = mos_rec_reserve(c, sizeof(*r) + mos_rec_pkt_len(src),
+			    MOS_REC_EVENT, sock, f ? f->id : 0, 0);
 	if (!r)
 		return;
-	memset(r, 0, sizeof(*r));
-	r->flow = f ? f->id : 0;
-	r->ts_ns = now;
-	r->off = ev->off;
-	r->len = ev->len;
-	r->type = ev->type;
-	r->hook = ev->hook;
-	r->side = ev->side;
-	r->err = ev->err;
-	r->old_state = ev->old_state;
-	r->reason = ev->reason;
-	if (f) {
-		r->state[TM_CLI] = f->half[TM_CLI].state;
-		r->state[TM_SVR] = f->half[TM_SVR].state;
-	}
-	if (plen) {
-		if (src->copy(src->pkt, 0, r + 1, plen)) {
-			plen = 0;
-			total = 0;
-		}
-		r->pkt_from = f && p && p->sport == f->port[TM_SVR] &&
-			      !memcmp(&p->saddr, &f->addr[TM_SVR],
-				      sizeof(p->saddr));
-	}
-	r->pkt_len = plen;
-	r->pkt_total = total;
+	mos_rec_event_fill(r, f, ev, src, p, now);
 	mos_ring_commit(c->ring, r, false);
 }
 
@@ -712,14 +671,10 @@ static int mos_ioc_socket(struct mos_consumer *c, void __user *uarg)
 	int err;
 
 	err = mos_arg_in(&a, sizeof(a), uarg);
+	if (!err)
+		err = mos_ioc_socket_check(&a, c->nsocks, true);
 	if (err)
 		return err;
-	if (a.reserved || a.id)
-		return -EINVAL;
-	if (a.type != MOS_MSOCK_STREAM && a.type != MOS_MSOCK_RAW)
-		return -EINVAL;
-	if (c->nsocks == MOS_SOCKS_MAX)
-		return -EMFILE;
 	c->socks[c->nsocks].type = a.type;
 	if (a.type == MOS_MSOCK_RAW) {
 		WRITE_ONCE(c->nraw, c->nraw + 1);
@@ -731,46 +686,23 @@ static int mos_ioc_socket(struct mos_consumer *c, void __user *uarg)
 	return copy_to_user(uarg, &a, sizeof(a)) ? -EFAULT : 0;
 }
 
-/* Events each hook raises for stream sockets (see enum tm_event) */
-static const u64 mos_hook_events[MOS_HOOKS] = {
-	[MOS_HOOK_NULL] = BIT_ULL(TM_EV_NEW_DATA) | BIT_ULL(TM_EV_ERROR) |
-			  BIT_ULL(TM_EV_TIMEOUT) | BIT_ULL(TM_EV_ORPHAN),
-	[MOS_HOOK_SND] = BIT_ULL(TM_EV_PKT_IN) | BIT_ULL(TM_EV_CONN_START) |
-			 BIT_ULL(TM_EV_CONN_SETUP) | BIT_ULL(TM_EV_STATE_CHANGE) |
-			 BIT_ULL(TM_EV_REXMIT) | BIT_ULL(TM_EV_CONN_END),
-	[MOS_HOOK_RCV] = BIT_ULL(TM_EV_PKT_IN) | BIT_ULL(TM_EV_CONN_START) |
-			 BIT_ULL(TM_EV_CONN_SETUP) | BIT_ULL(TM_EV_STATE_CHANGE) |
-			 BIT_ULL(TM_EV_REXMIT) | BIT_ULL(TM_EV_CONN_END),
-};
-
-/* Raw sockets: every packet, at hook NULL */
-static const u64 mos_raw_events[MOS_HOOKS] = {
-	[MOS_HOOK_NULL] = BIT_ULL(TM_EV_PKT_IN),
-};
-
 static int mos_ioc_subscribe(struct mos_consumer *c, void __user *uarg)
 {
 	struct mos_ioc_subscribe a;
 	struct mos_msock *m;
 	unsigned int i, h;
 	u32 buf, nev = 0;
-	const u64 *ok;
 	u64 any;
 	int err;
 
 	err = mos_arg_in(&a, sizeof(a), uarg);
+	if (!err)
+		err = mos_ioc_subscribe_check(&a, c->nsocks,
+					      a.sock && a.sock <= c->nsocks ?
+					      c->socks[a.sock - 1].type : 0);
 	if (err)
 		return err;
-	if (a.flags)
-		return -EOPNOTSUPP;
-	if (a.reserved || !a.sock || a.sock > c->nsocks || a.hook >= MOS_HOOKS)
-		return -EINVAL;
 	m = &c->socks[a.sock - 1];
-	ok = m->type == MOS_MSOCK_RAW ? mos_raw_events : mos_hook_events;
-	if (a.events & ~ok[a.hook])
-		return -EINVAL;
-	if (m->type == MOS_MSOCK_RAW && (a.buf[0] || a.buf[1]))
-		return -EINVAL;	/* raw sockets have no stream */
 	WRITE_ONCE(m->events[a.hook], a.events);
 	m->buf[0] = a.buf[0];
 	m->buf[1] = a.buf[1];

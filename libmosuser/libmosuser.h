@@ -9,6 +9,7 @@
 #ifndef _LIBMOSUSER_H
 #define _LIBMOSUSER_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/mos.h>
 
@@ -41,7 +42,8 @@ int mos_dev__version(int fd, struct mos_ioc_version *v);
  * @hdr: the header page
  * @prod: the producer position
  * @data: the data area (mapped twice in a row)
- * @mask: data size minus one
+ * @mask: data size minus one (all ones for an offline context's buffer,
+ *	mos_offline__ring())
  */
 struct mos_ring_user {
 	int fd;
@@ -120,6 +122,96 @@ void mos_ring__advance(struct mos_ring_user *r, const struct mos_rec *rec);
  */
 int mos_sock__filter(int fd, uint32_t sock, unsigned int which,
 		     const char *expr, char *err, size_t errlen);
+/*
+ * The offline backend: the records of /dev/mos made from a capture file
+ * by the userspace build of the tracker, into memory (offline.c,
+ * Documentation/libmosuser.rst).
+ */
+struct mos_offline;
+
+/**
+ * mos_offline__open() - open a capture, as a /dev/mos consumer would see it
+ * @o: set to the backend, or NULL on failure
+ * @path: a pcap or pcapng file ("-": standard input)
+ * @checksum_mode: "auto" (or NULL, or ""), "verify" or "ignore", as
+ *	mosreplay's --checksum
+ * @err: on failure, why (libpcap's message, or the setting that is
+ *	wrong); may be NULL: mos_offline__error(NULL) says it too
+ * @errlen: room in @err
+ *
+ * The capture is ready: nothing is read from it (but its first record,
+ * whose time the clock then reads) until mos_offline__pump().
+ *
+ * Return: 0; -errno of the file (-ENOENT, -EACCES...), -EINVAL for a
+ * file libpcap cannot read, an unsupported link type or a bad
+ * @checksum_mode, -ESPIPE for the auto mode on standard input, -ENOMEM.
+ */
+int mos_offline__open(struct mos_offline **o, const char *path,
+		      const char *checksum_mode, char *err, size_t errlen);
+
+/**
+ * mos_offline__ioctl() - what an ioctl of /dev/mos does, offline
+ * @o: the backend
+ * @cmd: %MOS_IOC_SOCKET or %MOS_IOC_SUBSCRIBE, with the kernel's checks
+ *	and errors (Documentation/uapi.rst); the ring needs no setup
+ * @arg: the argument struct
+ *
+ * Return: 0, -errno as the kernel's, -EOPNOTSUPP for other commands.
+ */
+int mos_offline__ioctl(struct mos_offline *o, unsigned long cmd, void *arg);
+
+/**
+ * mos_offline__ring() - the consumer's view of the backend's records
+ * @o: the backend
+ * @r: filled; read it with mos_ring__next() and mos_ring__advance().  @o
+ *	keeps it up to date (its buffer may move) until mos_offline__close():
+ *	@r must stay where it is, and mos_ring__close() must not be called
+ *	on it.
+ */
+void mos_offline__ring(struct mos_offline *o, struct mos_ring_user *r);
+
+/**
+ * mos_offline__pump() - make records from the capture
+ * @o: the backend
+ * @until: capture time (ns) not to pass: a packet later than that stays
+ *	unread, and the clock moves to @until (UINT64_MAX: no bound)
+ *
+ * Reads packets only while the ring has nothing left to read, and stops
+ * after the first that made records.  At the end of the capture, every
+ * flow still open ends (CONN_END, reason flush, then FLOW_CLOSE).
+ *
+ * Return: 1: records may be read, or the clock reached @until; 0: the
+ * capture is over and every record was read; -EIO: the same, but the
+ * capture could not be read to its end (mos_offline__error() says why);
+ * -ENOMEM: records could not be written.
+ */
+int mos_offline__pump(struct mos_offline *o, uint64_t until);
+
+/**
+ * mos_offline__now() - the capture's clock
+ * @o: the backend
+ *
+ * Return: nanoseconds: the time of the last packet read, or where
+ * mos_offline__pump() stopped the clock; before the first packet, its
+ * time; 0 for an empty capture.
+ */
+uint64_t mos_offline__now(const struct mos_offline *o);
+
+/**
+ * mos_offline__error() - why something failed
+ * @o: a backend, or NULL
+ *
+ * Return: with @o, why its capture ended early ("" if it did not); with
+ * NULL, why the last mos_offline__open() of this thread failed (so also
+ * mtcp_create_context() in offline mode).  Never NULL.
+ */
+const char *mos_offline__error(const struct mos_offline *o);
+
+/**
+ * mos_offline__close() - free a backend
+ * @o: the backend, or NULL
+ */
+void mos_offline__close(struct mos_offline *o);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,10 @@
  * - LOST is counted (mos_ctx_lost()); the stream offsets of the DATA
  *   records that follow make mtcp_peek() report the bytes missed.
  *
+ * Offline (MOS_PCAP, or pcap_file in the configuration file), a context
+ * reads no /dev/mos: offline.c makes the same records from a capture, and
+ * the clock (ctx_now()) is the capture's.
+ *
  * Not thread-safe: a context is used by one thread at a time (mOS's model:
  * one thread per context); mtcp_destroy_context() may be called from a
  * signal handler while mtcp_app_join() runs, and then only asks it to
@@ -72,6 +76,9 @@ static struct mtcp_conf g_conf = {
 	.rcvbuf_size = MTCP_DEF_RCVBUF,
 };
 static bool g_init;
+/* Offline: the capture, and its checksum mode (the configuration file's) */
+static char g_pcap_file[4096];
+static char g_pcap_csum[16];
 
 /* A side's stream buffer: the last rcvbuf_size bytes it received */
 struct mtcp_sbuf {
@@ -112,6 +119,7 @@ struct mtcp_msock {
 struct mtcp_ctx {
 	struct mtcp_context pub;
 	int fd, efd;
+	struct mos_offline *off;	/* offline: the capture, no fd */
 	struct mos_ring_user ring;
 	int conc, rcvbuf;
 	struct mtcp_flow **hash;
@@ -148,9 +156,22 @@ static int fail(int err)
 
 static int conf_line(char *line)
 {
-	char key[64];
+	char key[64], str[4096];
 	long v;
 
+	/* pcap_file = PATH, pcap_checksum = MODE: the rest of the line */
+	if (sscanf(line, " %63[A-Za-z_] = %4095[^\r\n]", key, str) == 2 &&
+	    (!strcmp(key, "pcap_file") || !strcmp(key, "pcap_checksum"))) {
+		size_t n = strlen(str);
+
+		while (n && (str[n - 1] == ' ' || str[n - 1] == '\t'))
+			str[--n] = '\0';
+		if (!strcmp(key, "pcap_file"))
+			snprintf(g_pcap_file, sizeof(g_pcap_file), "%s", str);
+		else
+			snprintf(g_pcap_csum, sizeof(g_pcap_csum), "%s", str);
+		return 0;
+	}
 	if (sscanf(line, " %63[A-Za-z_] = %ld", key, &v) != 2)
 		return 0;	/* comments, sections, other keys: not ours */
 	if (!strcmp(key, "num_cores"))
@@ -254,6 +275,11 @@ static void ctx_free(struct mtcp_ctx *c)
 	}
 	free(c->hash);
 	free(c->bysock);
+	if (c->off) {
+		/* Not a mapping: the backend's memory */
+		memset(&c->ring, 0, sizeof(c->ring));
+		mos_offline__close(c->off);
+	}
 	mos_ring__close(&c->ring);
 	if (c->fd >= 0)
 		close(c->fd);
@@ -264,6 +290,7 @@ static void ctx_free(struct mtcp_ctx *c)
 
 mctx_t mtcp_create_context(int cpu)
 {
+	const char *pcap = getenv("MOS_PCAP"), *csum;
 	struct mtcp_ctx *c;
 	uint32_t n;
 	int err;
@@ -292,6 +319,19 @@ mctx_t mtcp_create_context(int cpu)
 	if (!c->hash || !c->bysock || c->efd < 0) {
 		err = errno ? errno : ENOMEM;
 		goto err;
+	}
+	if (!pcap || !*pcap)
+		pcap = g_pcap_file[0] ? g_pcap_file : NULL;
+	if (pcap) {
+		/* Offline: why it failed is in mos_offline__error(NULL) */
+		csum = getenv("MOS_PCAP_CHECKSUM");
+		if (!csum || !*csum)
+			csum = g_pcap_csum;
+		err = -mos_offline__open(&c->off, pcap, csum, NULL, 0);
+		if (err)
+			goto err;
+		mos_offline__ring(c->off, &c->ring);
+		return &c->pub;
 	}
 	c->fd = mos_dev__open();
 	if (c->fd < 0) {
@@ -336,6 +376,11 @@ int mtcp_destroy_context(mctx_t mctx)
 /* An ioctl of the context's /dev/mos: -1 with errno set on failure */
 static int ctx_ioctl(struct mtcp_ctx *c, unsigned long cmd, void *arg)
 {
+	if (c->off) {
+		int err = mos_offline__ioctl(c->off, cmd, arg);
+
+		return err ? fail(-err) : 0;
+	}
 	return ioctl(c->fd, cmd, arg) ? -1 : 0;
 }
 
@@ -578,12 +623,13 @@ int mtcp_raise_event(mctx_t mctx, event_t event)
 	return 0;
 }
 
-/* The context's clock, in nanoseconds */
+/* The context's clock, in nanoseconds: offline, the capture's */
 static uint64_t ctx_now(struct mtcp_ctx *c)
 {
 	struct timespec ts;
 
-	(void)c;
+	if (c && c->off)
+		return mos_offline__now(c->off);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
@@ -1003,11 +1049,7 @@ int mtcp_setsockopt(mctx_t mctx, int sock, int level, int optname,
 
 uint32_t mtcp_cb_get_ts(mctx_t mctx)
 {
-	struct timespec ts;
-
-	(void)mctx;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint32_t)(ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	return (uint32_t)(ctx_now(ctx_of(mctx)) / 1000000);
 }
 
 int mtcp_getlastpkt(mctx_t mctx, int sock, int side, struct pkt_info *p)
@@ -1169,6 +1211,23 @@ void mtcp_app_join(mctx_t mctx)
 	if (!c)
 		return;
 	c->joining = 1;
+	/*
+	 * Offline: the capture's packets, and the timers as its clock
+	 * passes them; at its end the join returns, and the context is freed
+	 * as mtcp_destroy_context() would.
+	 */
+	while (c->off && !c->stop) {
+		int r = mos_offline__pump(c->off, c->timers ?
+					  c->timers->expires_ns : UINT64_MAX);
+
+		if (r <= 0) {
+			c->stop = 1;
+			c->destroyed = 1;
+			break;
+		}
+		drain(c);
+		run_timers(c, ctx_now(c));
+	}
 	pfd[0].fd = c->fd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = c->efd;

@@ -80,6 +80,31 @@ log() {
 	echo "# $*"
 }
 
+# t_no_sanitizer NAME FILE: fail if ASan or UBSan said anything in FILE
+t_no_sanitizer() {
+	if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$2"; then
+		t_fail "$1: no sanitizer report" "$(grep -m3 -E 'Sanitizer|runtime error' "$2")"
+	else
+		t_ok "$1: no sanitizer report"
+	fi
+}
+
+# scapy_python: set PY to a python3 with scapy, or skip the whole test
+# (the python3 first in PATH may be a private one without scapy)
+scapy_python() {
+	local p
+	PY=
+	for p in python3 /usr/bin/python3; do
+		if command -v "$p" >/dev/null && "$p" -c 'import scapy.all' 2>/dev/null; then
+			PY=$p
+			return 0
+		fi
+	done
+	echo "# python3 with scapy not found (tools/deps installs python3-scapy)"
+	echo "1..0 # SKIP no scapy"
+	exit "$KSFT_SKIP"
+}
+
 # --- the module ------------------------------------------------------------
 
 mos_load() {

@@ -32,19 +32,7 @@ if [ ! -x "$BIN" ]; then
 	ktap_end
 fi
 
-# The python3 first in PATH may be a private one without scapy.
-PY=
-for p in python3 /usr/bin/python3; do
-	if command -v "$p" >/dev/null && "$p" -c 'import scapy.all' 2>/dev/null; then
-		PY=$p
-		break
-	fi
-done
-if [ -z "$PY" ]; then
-	echo "# python3 with scapy not found (tools/deps installs python3-scapy)"
-	echo "1..0 # SKIP no scapy"
-	exit "$KSFT_SKIP"
-fi
+scapy_python
 
 # --- the captures -----------------------------------------------------------
 
@@ -283,11 +271,7 @@ sum_field() {
 
 # sanitizer NAME: fail if ASan or UBSan said anything
 sanitizer() {
-	if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$work/$1.err"; then
-		t_fail "$1: no sanitizer report" "$(grep -m3 -E 'Sanitizer|runtime error' "$work/$1.err")"
-	else
-		t_ok "$1: no sanitizer report"
-	fi
+	t_no_sanitizer "$1" "$work/$1.err"
 }
 
 # same_file NAME FILE EXPECTED: FILE's bytes are EXPECTED exactly

@@ -7,37 +7,21 @@
  *
  * DOC: Theory of Operation
  *
- * The capture (pcap or pcapng, through libpcap) is read record by record.
- * Each record's link header is stripped (Ethernet with up to two VLAN
- * tags, Linux cooked v1 and v2, raw IP), the IP packet is parsed with
- * mos_tm_parse() over the flat buffer, and TCP segments and other IP
- * packets go to mos_tm_input() with the record's timestamp as the time.
- * The core's events become output lines (print.c) and its stream bytes
- * go to files (dump.c).  The last line of the output is a summary.
+ * The capture is read record by record by the reader shared with
+ * libmosuser's offline backend (tools/tcpmon/capture.c: link headers,
+ * fragments, truncated records, the capture's clock, checksums), and
+ * TCP segments and other IP packets go to mos_tm_input() with the
+ * record's timestamp as the time.  The core's events become output lines
+ * (print.c) and its stream bytes go to files (dump.c).  The last line of
+ * the output is a summary.
  *
- * Time is the capture's, in nanoseconds.  It never goes backwards for the
- * core: a record older than the one before it is replayed at the newer
- * time.  mos_tm_expire() runs over the whole table whenever the capture
- * time has advanced by a second since its last run, before the record
- * that advanced it.
+ * mos_tm_expire() runs over the whole table whenever the capture time has
+ * advanced by a second since its last run, before the record that
+ * advanced it.
  *
- * IP fragments are not reassembled (mos.ko sees packets after defrag):
- * a first fragment goes to the core as the TCP segment it starts, without
- * a checksum check, and the other fragments as other IP packets.
- *
- * Records the capture cut short (caplen below the frame length) whose IP
- * packet is incomplete are counted as truncated and kept away from the
- * core: their payload is missing, and feeding their headers alone would
- * make the core see bytes that are not there.  A record cut only in its
- * link trailer is complete for IP and is replayed.
- *
- * Checksums: --checksum auto (the default) reads the capture twice.  The
- * first pass checks the TCP checksums of the first %CSUM_SAMPLE segments;
- * if more than a tenth are wrong, the capture was taken where checksum
- * offload leaves outgoing checksums unfinished, and nothing is verified.
- * Otherwise every segment is verified, and a bad one is handed to the
- * core flagged %TM_IN_CSUM_BAD.  A capture read from standard input
- * cannot be read twice: auto is refused there.
+ * Checksums: --checksum auto (the default) reads the capture twice (see
+ * capture.c); a capture read from standard input cannot be read twice:
+ * auto is refused there.
  *
  * Exit status: 0, 1 for errors (capture, link type, stream files), 2 for
  * a usage error.
@@ -51,57 +35,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pcap/pcap.h>
 #include "mosreplay.h"
-
-#define NSEC_PER_SEC	1000000000ULL
-#define CSUM_SAMPLE	1000	/* segments the auto mode looks at */
-#define ETH_HLEN	14
-#define SLL_HLEN	16
-#define SLL2_HLEN	20
-#define VLAN_HLEN	4
-#define MAX_VLAN_TAGS	2
-#define ETH_P_IP	0x0800
-#define ETH_P_IPV6	0x86dd
-#define ETH_P_8021Q	0x8100
-#define ETH_P_8021AD	0x88a8
 
 /**
  * struct replay - the whole run
  * @ctx: what print.c and dump.c see
  * @path: the capture
- * @csum: checksum policy, after the auto decision (never %MR_CSUM_AUTO)
+ * @cap: the capture, open, with its own counts
  * @t: the flow table
- * @n: mosreplay's own counts
- * @have_time: a record was replayed: @last_expire is set
- * @last_expire: time of the last mos_tm_expire(), ns
  * @silent: drop events (while the table is freed)
  * @events: events go somewhere: printed or dumped, and not @silent
  */
 struct replay {
 	struct mr_ctx ctx;
 	const char *path;
-	enum mr_csum_mode csum;
+	struct tm_cap cap;
 	struct tm_table *t;
-	struct mr_counts n;
-	bool have_time;
-	u64 last_expire;
 	bool silent;
 	bool events;
-};
-
-/**
- * enum rec_kind - what a capture record holds
- * @REC_IP: an IP packet, complete as far as its IP length says
- * @REC_NON_IP: a frame of another protocol
- * @REC_TRUNCATED: the capture cut the IP packet (or the link header) short
- * @REC_BAD: a link header longer than the whole frame
- */
-enum rec_kind {
-	REC_IP,
-	REC_NON_IP,
-	REC_TRUNCATED,
-	REC_BAD,
 };
 
 static void usage(FILE *f)
@@ -133,18 +84,12 @@ static void usage(FILE *f)
 		"\n"
 		"Link types: Ethernet (up to two VLAN tags), Linux cooked v1 and v2,\n"
 		"raw IPv4/IPv6.  Exit status: 0 ok, 1 error, 2 usage.\n",
-		CSUM_SAMPLE);
+		TM_CAP_CSUM_SAMPLE);
 }
 
 static const char *const overlap_names[] = {
 	[TM_OVERLAP_FIRST] = "first",
 	[TM_OVERLAP_LAST] = "last",
-};
-
-static const char *const csum_names[] = {
-	[MR_CSUM_AUTO] = "auto",
-	[MR_CSUM_VERIFY] = "verify",
-	[MR_CSUM_IGNORE] = "ignore",
 };
 
 /**
@@ -170,220 +115,6 @@ static int choice(const char *opt, const char *arg,
 	fputc('\n', stderr);
 	usage(stderr);
 	return -1;
-}
-
-static unsigned int be16_at(const u8 *b)
-{
-	return (unsigned int)b[0] << 8 | b[1];
-}
-
-/**
- * ip_cut() - whether an IP packet is shorter than its length field says
- * @ip:		from the IP header on
- * @len:	bytes captured from there
- *
- * Return: true when the capture cut the packet, or cut so much that its
- * length cannot be read.
- */
-static bool ip_cut(const u8 *ip, unsigned int len)
-{
-	if (!len)
-		return true;
-	switch (ip[0] >> 4) {
-	case 4:
-		return len < 20 || be16_at(ip + 2) > len;
-	case 6:
-		return len < 40 || 40 + be16_at(ip + 4) > len;
-	default:
-		return true;
-	}
-}
-
-/**
- * classify() - find the IP packet in a capture record
- * @dlt:	the capture's link type
- * @h:		the record's header
- * @data:	its bytes
- * @fl:		set to the IP packet, for %REC_IP
- *
- * Return: &enum rec_kind.
- */
-static enum rec_kind classify(int dlt, const struct pcap_pkthdr *h,
-			      const u8 *data, struct tm_flat *fl)
-{
-	unsigned int cap = h->caplen, off, proto, tags;
-	bool cut = h->caplen < h->len;
-
-	switch (dlt) {
-	case DLT_EN10MB:
-		off = ETH_HLEN;
-		if (cap < off)
-			return cut ? REC_TRUNCATED : REC_BAD;
-		proto = be16_at(data + 12);
-		break;
-	case DLT_LINUX_SLL:
-		off = SLL_HLEN;
-		if (cap < off)
-			return cut ? REC_TRUNCATED : REC_BAD;
-		proto = be16_at(data + 14);
-		break;
-	case DLT_LINUX_SLL2:
-		off = SLL2_HLEN;
-		if (cap < off)
-			return cut ? REC_TRUNCATED : REC_BAD;
-		proto = be16_at(data);
-		break;
-	default:	/* raw IP */
-		off = 0;
-		proto = 0;
-		break;
-	}
-
-	if (off) {
-		for (tags = 0; proto == ETH_P_8021Q || proto == ETH_P_8021AD;
-		     tags++) {
-			if (tags == MAX_VLAN_TAGS)
-				return REC_NON_IP;
-			if (cap - off < VLAN_HLEN)
-				return cut ? REC_TRUNCATED : REC_BAD;
-			proto = be16_at(data + off + 2);
-			off += VLAN_HLEN;
-		}
-		if (proto != ETH_P_IP && proto != ETH_P_IPV6)
-			return REC_NON_IP;
-	}
-
-	fl->data = data + off;
-	fl->len = cap - off;
-	if (cut && ip_cut(fl->data, fl->len))
-		return REC_TRUNCATED;
-	return REC_IP;
-}
-
-/**
- * first_fragment() - whether a TCP packet is the first of IP fragments
- * @ip:	the packet, from its IP header
- * @p:	its headers, a %TM_PKT_TCP (so the extension headers up to
- *	@p->l4off are known to be in the packet)
- *
- * Its checksum covers the whole datagram, which the capture holds in
- * pieces: it cannot be verified.
- *
- * Return: true for a first fragment.
- */
-static bool first_fragment(const u8 *ip, const struct tm_pkt *p)
-{
-	unsigned int off = 40, hlen;
-	u8 nh = ip[6];
-
-	if (p->family == 4)
-		return ip[6] & 0x20;	/* MF; later fragments are not TCP */
-	while (off < p->l4off) {
-		if (nh == IPPROTO_FRAGMENT)
-			return true;
-		if (nh == IPPROTO_AH)
-			hlen = (ip[off + 1] + 2) * 4;
-		else
-			hlen = (ip[off + 1] + 1) * 8;
-		nh = ip[off];
-		off += hlen;
-	}
-	return false;
-}
-
-/**
- * parse() - parse the IP packet of a record
- * @fl:	the packet
- * @p:	its headers
- *
- * Return: &enum tm_parse_res; the family comes from the version nibble.
- */
-static enum tm_parse_res parse(const struct tm_flat *fl, struct tm_pkt *p)
-{
-	u8 family = fl->len ? fl->data[0] >> 4 : 0;
-
-	return mos_tm_parse(fl, fl->len, family, 0, tm_flat_read, p);
-}
-
-/**
- * open_capture() - open a capture with nanosecond timestamps and check
- * its link type
- * @path:	the file ("-": standard input)
- * @dlt:	set to its link type
- *
- * Return: the handle, or NULL after an error message.
- */
-static pcap_t *open_capture(const char *path, int *dlt)
-{
-	char errbuf[PCAP_ERRBUF_SIZE];
-	const char *name;
-	pcap_t *pc;
-
-	pc = pcap_open_offline_with_tstamp_precision(path,
-						     PCAP_TSTAMP_PRECISION_NANO,
-						     errbuf);
-	if (!pc) {
-		size_t n = strlen(path);
-		const char *msg = errbuf;
-
-		/* libpcap often starts with the path already. */
-		if (!strncmp(msg, path, n) && !strncmp(msg + n, ": ", 2))
-			msg += n + 2;
-		fprintf(stderr, "mosreplay: %s: %s\n", path, msg);
-		return NULL;
-	}
-	*dlt = pcap_datalink(pc);
-	switch (*dlt) {
-	case DLT_EN10MB:
-	case DLT_LINUX_SLL:
-	case DLT_LINUX_SLL2:
-	case DLT_RAW:
-	case DLT_IPV4:
-	case DLT_IPV6:
-		return pc;
-	}
-	name = pcap_datalink_val_to_name(*dlt);
-	fprintf(stderr,
-		"mosreplay: %s: unsupported link type %d (%s); supported: EN10MB, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6\n",
-		path, *dlt, name ? name : "unknown");
-	pcap_close(pc);
-	return NULL;
-}
-
-/**
- * csum_survey() - the first pass of --checksum auto
- * @path:	the capture
- * @bad:	set to the wrong checksums among @seen
- * @seen:	set to the TCP segments looked at, at most %CSUM_SAMPLE
- *
- * Return: 0, or -1 after an error message.
- */
-static int csum_survey(const char *path, unsigned int *bad,
-		       unsigned int *seen)
-{
-	struct pcap_pkthdr *h;
-	const u_char *data;
-	pcap_t *pc;
-	int dlt;
-
-	*bad = *seen = 0;
-	pc = open_capture(path, &dlt);
-	if (!pc)
-		return -1;
-	/* A read error ends the sample; the second pass reports it. */
-	while (*seen < CSUM_SAMPLE && pcap_next_ex(pc, &h, &data) == 1) {
-		struct tm_pkt p;
-		struct tm_flat fl;
-
-		if (classify(dlt, h, data, &fl) != REC_IP ||
-		    parse(&fl, &p) != TM_PKT_TCP || first_fragment(fl.data, &p))
-			continue;
-		(*seen)++;
-		if (!mr_tcp_csum_ok(fl.data, &p))
-			(*bad)++;
-	}
-	pcap_close(pc);
-	return 0;
 }
 
 static void on_event(void *priv, struct tm_flow *f, const struct tm_ev *ev,
@@ -412,123 +143,36 @@ static void on_data(void *priv, struct tm_flow *f, int side, u64 off,
 }
 
 /**
- * replay_record() - hand one capture record to the core
- * @r:		the run
- * @dlt:	link type
- * @h:		the record's header
- * @data:	its bytes
- */
-static void replay_record(struct replay *r, int dlt,
-			  const struct pcap_pkthdr *h, const u8 *data)
-{
-	struct tm_src src = { .read = tm_flat_read, .copy = tm_flat_copy };
-	unsigned int flags = 0;
-	enum tm_parse_res res;
-	struct tm_pkt p;
-	struct tm_flat fl;
-	u64 now;
-
-	r->n.packets++;
-	now = h->ts.tv_sec > 0 ? (u64)h->ts.tv_sec * NSEC_PER_SEC : 0;
-	now += h->ts.tv_usec;	/* nanoseconds: see open_capture() */
-	if (r->have_time && now < r->ctx.now)
-		now = r->ctx.now;
-	r->ctx.now = now;
-	if (!r->have_time) {
-		r->have_time = true;
-		r->last_expire = now;
-	} else if (now - r->last_expire >= NSEC_PER_SEC) {
-		r->ctx.pkt = 0;
-		mos_tm_expire(r->t, now, UINT_MAX);
-		r->last_expire = now;
-	}
-	r->ctx.pkt = r->n.packets;
-
-	switch (classify(dlt, h, data, &fl)) {
-	case REC_IP:
-		break;
-	case REC_NON_IP:
-		r->n.non_ip++;
-		return;
-	case REC_TRUNCATED:
-		r->n.truncated++;
-		return;
-	case REC_BAD:
-		r->n.parse_errors++;
-		return;
-	}
-
-	res = parse(&fl, &p);
-	switch (res) {
-	case TM_PKT_TCP:
-		r->n.tcp++;
-		if (r->csum == MR_CSUM_VERIFY &&
-		    !first_fragment(fl.data, &p) &&
-		    !mr_tcp_csum_ok(fl.data, &p)) {
-			flags |= TM_IN_CSUM_BAD;
-			r->n.csum_bad++;
-		}
-		break;
-	case TM_PKT_OTHER:
-		r->n.other++;
-		break;
-	default:
-		r->n.parse_errors++;
-		return;
-	}
-	src.pkt = &fl;
-	src.len = fl.len;
-	mos_tm_input(r->t, &src, res, &p, now, flags);
-}
-
-/**
  * replay() - replay the whole capture
- * @r:		the run
- * @pc:		the capture, open; closed on return
- * @dlt:	its link type
+ * @r:		the run, its capture open; closed on return
  *
  * Return: 0, or 1 after an error message (the records before the error
  * were replayed).
  */
-static int replay(struct replay *r, pcap_t *pc, int dlt)
+static int replay(struct replay *r)
 {
-	struct pcap_pkthdr *h;
-	const u_char *data;
+	struct tm_cap_rec rec;
 	int rc;
 
-	while ((rc = pcap_next_ex(pc, &h, &data)) == 1) {
-		replay_record(r, dlt, h, data);
+	while ((rc = tm_cap_next(&r->cap, &rec)) == 1) {
+		r->ctx.now = rec.now;
+		if (rec.expire) {
+			r->ctx.pkt = 0;
+			mos_tm_expire(r->t, rec.now, UINT_MAX);
+		}
+		r->ctx.pkt = r->cap.n.packets;
+		if (rec.input)
+			mos_tm_input(r->t, &rec.src, rec.res, &rec.p, rec.now,
+				     rec.flags);
 		if (r->ctx.dump && mr_dump_failed(r->ctx.dump))
 			break;
 	}
 	r->ctx.pkt = 0;
-	if (rc == PCAP_ERROR)
+	if (rc < 0)
 		fprintf(stderr, "mosreplay: %s: %s\n", r->path,
-			pcap_geterr(pc));
-	pcap_close(pc);
-	return rc == PCAP_ERROR || mr_dump_failed(r->ctx.dump);
-}
-
-/**
- * decide_csum() - settle --checksum auto with a first pass
- * @r:	the run; @r->csum becomes %MR_CSUM_VERIFY or %MR_CSUM_IGNORE
- *
- * Return: 0, or 1 after an error message.
- */
-static int decide_csum(struct replay *r)
-{
-	unsigned int bad, seen;
-
-	if (csum_survey(r->path, &bad, &seen))
-		return 1;
-	r->csum = MR_CSUM_VERIFY;
-	if (seen && bad * 10 > seen) {
-		fprintf(stderr,
-			"mosreplay: %u of %u TCP checksums in the first %u segments are wrong: checksum offload in the capture; not verifying (use --checksum verify to force)\n",
-			bad, seen, seen);
-		r->csum = MR_CSUM_IGNORE;
-	}
-	return 0;
+			pcap_geterr(r->cap.pc));
+	tm_cap_close(&r->cap);
+	return rc < 0 || mr_dump_failed(r->ctx.dump);
 }
 
 /**
@@ -560,11 +204,11 @@ static int finish(struct replay *r, bool flush)
 			rc = 1;
 		r->ctx.dump = NULL;
 	}
-	if (r->n.truncated)
+	if (r->cap.n.truncated)
 		fprintf(stderr,
 			"mosreplay: %llu truncated records (IP packet cut by the capture) were not tracked\n",
-			r->n.truncated);
-	mr_print_summary(&r->ctx, &r->n, stats, open);
+			r->cap.n.truncated);
+	mr_print_summary(&r->ctx, &r->cap.n, stats, open);
 	if (fflush(r->ctx.out)) {
 		fprintf(stderr, "mosreplay: output: %s\n", strerror(errno));
 		rc = 1;
@@ -591,12 +235,13 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tm_ops ops = { .event = on_event, .data = on_data };
-	struct replay r = { .ctx.out = stdout, .csum = MR_CSUM_AUTO };
+	struct replay r = { .ctx.out = stdout };
+	enum tm_cap_csum csum = TM_CAP_CSUM_AUTO;
+	char err[PCAP_ERRBUF_SIZE + PATH_MAX + 200];
 	struct tm_table_cfg cfg = { 0 };
 	const char *dump_dir = NULL;
 	bool flush = false;
-	int ch, rc, v, dlt;
-	pcap_t *pc;
+	int ch, rc, v;
 
 	while ((ch = getopt_long(argc, argv, "jqh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -623,11 +268,11 @@ int main(int argc, char **argv)
 			cfg.midstream = true;
 			break;
 		case OPT_CSUM:
-			v = choice("--checksum", optarg, csum_names,
-				   ARRAY_SIZE(csum_names));
+			v = choice("--checksum", optarg, tm_cap_csum_names,
+				   ARRAY_SIZE(tm_cap_csum_names));
 			if (v < 0)
 				return 2;
-			r.csum = v;
+			csum = v;
 			break;
 		case OPT_FLUSH:
 			flush = true;
@@ -645,24 +290,25 @@ int main(int argc, char **argv)
 	}
 	r.path = argv[optind];
 
-	if (r.csum == MR_CSUM_AUTO) {
-		if (!strcmp(r.path, "-")) {
-			fprintf(stderr,
-				"mosreplay: --checksum auto reads the capture twice: with standard input, use verify or ignore\n");
-			return 2;
-		}
-		if (decide_csum(&r))
-			return 1;
+	if (csum == TM_CAP_CSUM_AUTO && !strcmp(r.path, "-")) {
+		fprintf(stderr,
+			"mosreplay: --checksum auto reads the capture twice: with standard input, use verify or ignore\n");
+		return 2;
 	}
 
 	/* Nothing is printed, not even a summary, for a file not read. */
-	pc = open_capture(r.path, &dlt);
-	if (!pc)
+	if (tm_cap_open(&r.cap, r.path, csum, err, sizeof(err))) {
+		fprintf(stderr, "mosreplay: %s\n", err);
 		return 1;
+	}
+	if (csum == TM_CAP_CSUM_AUTO && r.cap.csum == TM_CAP_CSUM_IGNORE)
+		fprintf(stderr,
+			"mosreplay: %u of %u TCP checksums in the first %u segments are wrong: checksum offload in the capture; not verifying (use --checksum verify to force)\n",
+			r.cap.sample_bad, r.cap.sample_seen, r.cap.sample_seen);
 	if (dump_dir) {
 		r.ctx.dump = mr_dump_new(dump_dir);
 		if (!r.ctx.dump) {
-			pcap_close(pc);
+			tm_cap_close(&r.cap);
 			return 1;
 		}
 		cfg.priv_size = mr_dump_priv_size();
@@ -672,11 +318,11 @@ int main(int argc, char **argv)
 	if (!r.t) {
 		fprintf(stderr, "mosreplay: cannot create the flow table\n");
 		(void)mr_dump_free(r.ctx.dump);
-		pcap_close(pc);
+		tm_cap_close(&r.cap);
 		return 1;
 	}
 
-	rc = replay(&r, pc, dlt);
+	rc = replay(&r);
 	if (finish(&r, flush))
 		rc = 1;
 	return rc;

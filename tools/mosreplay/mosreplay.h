@@ -2,9 +2,9 @@
 /*
  * mosreplay.h - what the parts of mosreplay share
  *
- * mosreplay.c reads the capture and drives the core, print.c writes the
- * event lines and the summary, dump.c writes the reassembled streams,
- * csum.c checks TCP checksums.
+ * mosreplay.c drives the core over the capture (read by
+ * tools/tcpmon/capture.c), print.c writes the event lines and the summary,
+ * dump.c writes the reassembled streams.
  */
 #ifndef _MOSREPLAY_H
 #define _MOSREPLAY_H
@@ -12,40 +12,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "tcpmon.h"
+#include "tm_capture.h"
 
 struct mr_dump;
-
-/**
- * enum mr_csum_mode - what --checksum asked for
- * @MR_CSUM_AUTO: verify unless the capture looks checksum-offloaded
- * @MR_CSUM_VERIFY: verify every TCP segment
- * @MR_CSUM_IGNORE: never verify
- */
-enum mr_csum_mode {
-	MR_CSUM_AUTO,
-	MR_CSUM_VERIFY,
-	MR_CSUM_IGNORE,
-};
-
-/**
- * struct mr_counts - what mosreplay itself counts, by capture record
- * @packets: records read
- * @tcp: TCP segments handed to the core
- * @other: other IP packets handed to the core
- * @parse_errors: IP packets (or link headers) that do not parse
- * @truncated: records whose IP packet the capture cut short; not tracked
- * @non_ip: frames that carry neither IPv4 nor IPv6
- * @csum_bad: TCP segments handed to the core flagged %TM_IN_CSUM_BAD
- */
-struct mr_counts {
-	u64 packets;
-	u64 tcp;
-	u64 other;
-	u64 parse_errors;
-	u64 truncated;
-	u64 non_ip;
-	u64 csum_bad;
-};
 
 /**
  * struct mr_ctx - one replay: options and running state
@@ -66,13 +35,10 @@ struct mr_ctx {
 	u64 now;
 };
 
-/* csum.c */
-bool mr_tcp_csum_ok(const u8 *ip, const struct tm_pkt *p);
-
 /* print.c */
 void mr_print_event(struct mr_ctx *c, const struct tm_flow *f,
 		    const struct tm_ev *ev, const struct tm_pkt *p);
-void mr_print_summary(struct mr_ctx *c, const struct mr_counts *n,
+void mr_print_summary(struct mr_ctx *c, const struct tm_cap_counts *n,
 		      const u64 *stats, unsigned int open);
 
 /* dump.c */

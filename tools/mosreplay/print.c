@@ -296,7 +296,7 @@ void mr_print_event(struct mr_ctx *c, const struct tm_flow *f,
  * @stats:	the table's counters (mos_tm_stats())
  * @open:	flows still in the table
  */
-void mr_print_summary(struct mr_ctx *c, const struct mr_counts *n,
+void mr_print_summary(struct mr_ctx *c, const struct tm_cap_counts *n,
 		      const u64 *stats, unsigned int open)
 {
 	struct line l = { .c = c };

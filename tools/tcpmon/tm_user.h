@@ -48,6 +48,9 @@ typedef __s64 s64;
 #ifndef max_t
 #define max_t(t, a, b)	((t)(a) > (t)(b) ? (t)(a) : (t)(b))
 #endif
+#ifndef BIT_ULL
+#define BIT_ULL(n)	(1ULL << (n))
+#endif
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #endif

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rec.h - /dev/mos records made from the tracker's callbacks, and the
+ * checks of the ioctls that subscribe to them
+ *
+ * Shared by mos.ko (chardev.c) and libmosuser's offline backend
+ * (libmosuser/offline.c), which makes the same records from a capture:
+ * only tcpmon.h's types and the ABI header are used.
+ */
+#ifndef _MOS_REC_H
+#define _MOS_REC_H
+
+#include <linux/mos.h>
+#include "tcpmon/tcpmon.h"
+
+/* Bytes of the packet an event record carries at most */
+#define MOS_PKT_COPY_MAX	2048
+/* Stream bytes per data record at most */
+#define MOS_DATA_CHUNK		16384
+
+/**
+ * mos_hook_events() - the events a socket may subscribe to at a hook
+ * @hook: %MOS_HOOK_NULL, %MOS_HOOK_SND or %MOS_HOOK_RCV
+ * @type: the socket's, %MOS_MSOCK_STREAM or %MOS_MSOCK_RAW
+ *
+ * Stream sockets: the events the hook raises (see enum tm_event).  Raw
+ * sockets: PKT_IN at %MOS_HOOK_NULL, every packet.
+ *
+ * Return: their mOS event mask; 0 for another value.
+ */
+static inline u64 mos_hook_events(unsigned int hook, unsigned int type)
+{
+	const u64 sides = BIT_ULL(TM_EV_PKT_IN) | BIT_ULL(TM_EV_CONN_START) |
+			  BIT_ULL(TM_EV_CONN_SETUP) |
+			  BIT_ULL(TM_EV_STATE_CHANGE) | BIT_ULL(TM_EV_REXMIT) |
+			  BIT_ULL(TM_EV_CONN_END);
+
+	if (type == MOS_MSOCK_RAW)
+		return hook == MOS_HOOK_NULL ? BIT_ULL(TM_EV_PKT_IN) : 0;
+	switch (hook) {
+	case MOS_HOOK_NULL:
+		return BIT_ULL(TM_EV_NEW_DATA) | BIT_ULL(TM_EV_ERROR) |
+		       BIT_ULL(TM_EV_TIMEOUT) | BIT_ULL(TM_EV_ORPHAN);
+	case MOS_HOOK_SND:
+	case MOS_HOOK_RCV:
+		return sides;
+	}
+	return 0;
+}
+
+/**
+ * mos_ioc_socket_check() - the checks of %MOS_IOC_SOCKET
+ * @a: the argument, copied in
+ * @nsocks: sockets the consumer has
+ * @raw: raw sockets are possible (else -EOPNOTSUPP)
+ *
+ * Return: 0 or the negative errno the ioctl fails with.
+ */
+static inline int mos_ioc_socket_check(const struct mos_ioc_socket *a,
+				       u32 nsocks, bool raw)
+{
+	if (a->reserved || a->id)
+		return -EINVAL;
+	if (a->type == MOS_MSOCK_RAW && !raw)
+		return -EOPNOTSUPP;
+	if (a->type == MOS_MSOCK_RAW)
+		return nsocks == MOS_SOCKS_MAX ? -EMFILE : 0;
+	if (a->type != MOS_MSOCK_STREAM)
+		return -EINVAL;
+	if (nsocks == MOS_SOCKS_MAX)
+		return -EMFILE;
+	return 0;
+}
+
+/**
+ * mos_ioc_subscribe_check() - the checks of %MOS_IOC_SUBSCRIBE
+ * @a: the argument, copied in
+ * @nsocks: sockets the consumer has
+ * @type: the type of socket @a->sock, if it exists
+ *
+ * Return: 0 or the negative errno the ioctl fails with.
+ */
+static inline int mos_ioc_subscribe_check(const struct mos_ioc_subscribe *a,
+					  u32 nsocks, unsigned int type)
+{
+	if (a->flags)
+		return -EOPNOTSUPP;
+	if (a->reserved || !a->sock || a->sock > nsocks ||
+	    a->hook >= MOS_HOOKS ||
+	    (a->events & ~mos_hook_events(a->hook, type)))
+		return -EINVAL;
+	/* Raw sockets have no stream */
+	if (type == MOS_MSOCK_RAW && (a->buf[0] || a->buf[1]))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * mos_rec_flow_fill() - the body of a FLOW_OPEN or FLOW_CLOSE record
+ * @r: the body, filled
+ * @f: the flow
+ */
+static inline void mos_rec_flow_fill(struct mos_rec_flow *r,
+				     const struct tm_flow *f)
+{
+	unsigned int alen = f->family == 4 ? 4 : 16;
+
+	memset(r, 0, sizeof(*r));
+	r->flow = f->id;
+	r->family = f->family;
+	memcpy(r->cli_addr, &f->addr[TM_CLI], alen);
+	memcpy(r->svr_addr, &f->addr[TM_SVR], alen);
+	r->cli_port = f->port[TM_CLI];
+	r->svr_port = f->port[TM_SVR];
+}
+
+/**
+ * mos_rec_pkt_len() - packet bytes an event record carries
+ * @src: the packet, or NULL
+ *
+ * Return: how many of the packet's bytes follow the event's body.
+ */
+static inline u32 mos_rec_pkt_len(const struct tm_src *src)
+{
+	return src ? min_t(u32, src->len, MOS_PKT_COPY_MAX) : 0;
+}
+
+/**
+ * mos_rec_event_fill() - the body of an EVENT record, its packet copied
+ * @r: the body, followed by mos_rec_pkt_len() bytes of room
+ * @f: the flow, or NULL
+ * @ev: the event
+ * @src: the packet, or NULL
+ * @p: its headers, or NULL (a packet of no flow)
+ * @now: the event's time, ns
+ */
+static inline void mos_rec_event_fill(struct mos_rec_event *r,
+				      const struct tm_flow *f,
+				      const struct tm_ev *ev,
+				      const struct tm_src *src,
+				      const struct tm_pkt *p, u64 now)
+{
+	u32 plen = mos_rec_pkt_len(src), total = plen ? src->len : 0;
+
+	memset(r, 0, sizeof(*r));
+	r->flow = f ? f->id : 0;
+	r->ts_ns = now;
+	r->off = ev->off;
+	r->len = ev->len;
+	r->type = ev->type;
+	r->hook = ev->hook;
+	r->side = ev->side;
+	r->err = ev->err;
+	r->old_state = ev->old_state;
+	r->reason = ev->reason;
+	if (f) {
+		r->state[TM_CLI] = f->half[TM_CLI].state;
+		r->state[TM_SVR] = f->half[TM_SVR].state;
+	}
+	if (plen) {
+		if (src->copy(src->pkt, 0, r + 1, plen)) {
+			plen = 0;
+			total = 0;
+		}
+		r->pkt_from = f && p && p->sport == f->port[TM_SVR] &&
+			      !memcmp(&p->saddr, &f->addr[TM_SVR],
+				      sizeof(p->saddr));
+	}
+	r->pkt_len = plen;
+	r->pkt_total = total;
+}
+
+#endif /* _MOS_REC_H */

@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * capture.c - a capture file as the tcpmon core's input (tm_capture.h)
+ *
+ * DOC: Theory of Operation
+ *
+ * The capture (pcap or pcapng, through libpcap, with nanosecond
+ * timestamps) is read record by record.  Each record's link header is
+ * stripped (Ethernet with up to two VLAN tags, Linux cooked v1 and v2,
+ * raw IP) and the IP packet is parsed with mos_tm_parse() over the flat
+ * buffer; TCP segments and other IP packets are what the core gets.
+ *
+ * Time is the capture's, in nanoseconds.  It never goes backwards: a
+ * record older than the one before it gets the newer time.  Whenever the
+ * capture time has advanced by a second since the last sweep, the record
+ * says so (&tm_cap_rec.expire): its user sweeps the whole table for idle
+ * flows before handing the record to the core.
+ *
+ * IP fragments are not reassembled (mos.ko sees packets after defrag):
+ * a first fragment goes to the core as the TCP segment it starts,
+ * without a checksum check, and the other fragments as other IP packets.
+ *
+ * Records the capture cut short (caplen below the frame length) whose IP
+ * packet is incomplete are counted as truncated and kept away from the
+ * core: their payload is missing, and feeding their headers alone would
+ * make the core see bytes that are not there.  A record cut only in its
+ * link trailer is complete for IP and is replayed.
+ *
+ * Checksums (RFC 1071, RFC 9293 3.1, RFC 8200 8.1): the auto policy reads
+ * the capture twice.  The first pass checks the TCP checksums of the
+ * first %TM_CAP_CSUM_SAMPLE segments; if more than a tenth are wrong, the
+ * capture was taken where checksum offload leaves outgoing checksums
+ * unfinished, and nothing is verified.  Otherwise every segment is
+ * verified, and a bad one is handed to the core flagged %TM_IN_CSUM_BAD.
+ * Standard input cannot be read twice: auto is refused there.  The IPv6
+ * pseudo-header uses the destination of the IPv6 header; a routing header
+ * that names a different final destination is not followed (such
+ * segments count as bad).
+ */
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include "tm_capture.h"
+
+#define NSEC_PER_SEC	1000000000ULL
+#define ETH_HLEN	14
+#define SLL_HLEN	16
+#define SLL2_HLEN	20
+#define VLAN_HLEN	4
+#define MAX_VLAN_TAGS	2
+#define ETH_P_IP	0x0800
+#define ETH_P_IPV6	0x86dd
+#define ETH_P_8021Q	0x8100
+#define ETH_P_8021AD	0x88a8
+
+const char *const tm_cap_csum_names[TM_CAP_CSUM_MODES] = {
+	[TM_CAP_CSUM_AUTO] = "auto",
+	[TM_CAP_CSUM_VERIFY] = "verify",
+	[TM_CAP_CSUM_IGNORE] = "ignore",
+};
+
+/**
+ * enum rec_kind - what a capture record holds
+ * @REC_IP: an IP packet, complete as far as its IP length says
+ * @REC_NON_IP: a frame of another protocol
+ * @REC_TRUNCATED: the capture cut the IP packet (or the link header) short
+ * @REC_BAD: a link header longer than the whole frame
+ */
+enum rec_kind {
+	REC_IP,
+	REC_NON_IP,
+	REC_TRUNCATED,
+	REC_BAD,
+};
+
+static unsigned int be16_at(const u8 *b)
+{
+	return (unsigned int)b[0] << 8 | b[1];
+}
+
+/**
+ * csum_add() - add bytes to a one's complement sum
+ * @sum:	sum so far
+ * @b:		bytes
+ * @len:	their number; only the last piece of a sum may be odd
+ *
+ * Return: the new, unfolded sum.
+ */
+static u64 csum_add(u64 sum, const u8 *b, size_t len)
+{
+	while (len >= 2) {
+		sum += (u32)b[0] << 8 | b[1];
+		b += 2;
+		len -= 2;
+	}
+	if (len)
+		sum += (u32)b[0] << 8;
+	return sum;
+}
+
+/**
+ * csum_fold() - fold a 64-bit sum into 16 bits, end-around carry
+ * @sum:	unfolded sum
+ *
+ * Return: the 16-bit one's complement sum.
+ */
+static u16 csum_fold(u64 sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+/**
+ * tm_cap_tcp_csum_ok() - check the TCP checksum of a parsed segment
+ * @ip:	the packet from its IP header on, at least as long as its IP
+ *	length (mos_tm_parse() checked that)
+ * @p:	its headers, a %TM_PKT_TCP of family 4 or 6
+ *
+ * The sum is taken in 16-bit big-endian words into a 64-bit accumulator
+ * and folded at the end; a segment is intact when the one's complement
+ * sum over the pseudo-header, the TCP header (checksum field included)
+ * and the payload is 0xffff.
+ *
+ * Return: true if the checksum is right.
+ */
+bool tm_cap_tcp_csum_ok(const u8 *ip, const struct tm_pkt *p)
+{
+	u8 tail[8];
+	u64 sum;
+
+	if (p->family == 4) {
+		/* source and destination, then zero, protocol, TCP length */
+		sum = csum_add(0, ip + 12, 8);
+		tail[0] = 0;
+		tail[1] = IPPROTO_TCP;
+		tail[2] = p->l4len >> 8;
+		tail[3] = p->l4len;
+		sum = csum_add(sum, tail, 4);
+	} else {
+		/* source and destination, 32-bit length, zeros, next header */
+		sum = csum_add(0, ip + 8, 32);
+		tail[0] = p->l4len >> 24;
+		tail[1] = p->l4len >> 16;
+		tail[2] = p->l4len >> 8;
+		tail[3] = p->l4len;
+		tail[4] = 0;
+		tail[5] = 0;
+		tail[6] = 0;
+		tail[7] = IPPROTO_TCP;
+		sum = csum_add(sum, tail, 8);
+	}
+	sum = csum_add(sum, ip + p->l4off, p->l4len);
+	return csum_fold(sum) == 0xffff;
+}
+
+/**
+ * ip_cut() - whether an IP packet is shorter than its length field says
+ * @ip:		from the IP header on
+ * @len:	bytes captured from there
+ *
+ * Return: true when the capture cut the packet, or cut so much that its
+ * length cannot be read.
+ */
+static bool ip_cut(const u8 *ip, unsigned int len)
+{
+	if (!len)
+		return true;
+	switch (ip[0] >> 4) {
+	case 4:
+		return len < 20 || be16_at(ip + 2) > len;
+	case 6:
+		return len < 40 || 40 + be16_at(ip + 4) > len;
+	default:
+		return true;
+	}
+}
+
+/**
+ * classify() - find the IP packet in a capture record
+ * @dlt:	the capture's link type
+ * @h:		the record's header
+ * @data:	its bytes
+ * @fl:		set to the IP packet, for %REC_IP
+ *
+ * Return: &enum rec_kind.
+ */
+static enum rec_kind classify(int dlt, const struct pcap_pkthdr *h,
+			      const u8 *data, struct tm_flat *fl)
+{
+	unsigned int cap = h->caplen, off, proto, tags;
+	bool cut = h->caplen < h->len;
+
+	switch (dlt) {
+	case DLT_EN10MB:
+		off = ETH_HLEN;
+		if (cap < off)
+			return cut ? REC_TRUNCATED : REC_BAD;
+		proto = be16_at(data + 12);
+		break;
+	case DLT_LINUX_SLL:
+		off = SLL_HLEN;
+		if (cap < off)
+			return cut ? REC_TRUNCATED : REC_BAD;
+		proto = be16_at(data + 14);
+		break;
+	case DLT_LINUX_SLL2:
+		off = SLL2_HLEN;
+		if (cap < off)
+			return cut ? REC_TRUNCATED : REC_BAD;
+		proto = be16_at(data);
+		break;
+	default:	/* raw IP */
+		off = 0;
+		proto = 0;
+		break;
+	}
+
+	if (off) {
+		for (tags = 0; proto == ETH_P_8021Q || proto == ETH_P_8021AD;
+		     tags++) {
+			if (tags == MAX_VLAN_TAGS)
+				return REC_NON_IP;
+			if (cap - off < VLAN_HLEN)
+				return cut ? REC_TRUNCATED : REC_BAD;
+			proto = be16_at(data + off + 2);
+			off += VLAN_HLEN;
+		}
+		if (proto != ETH_P_IP && proto != ETH_P_IPV6)
+			return REC_NON_IP;
+	}
+
+	fl->data = data + off;
+	fl->len = cap - off;
+	if (cut && ip_cut(fl->data, fl->len))
+		return REC_TRUNCATED;
+	return REC_IP;
+}
+
+/**
+ * first_fragment() - whether a TCP packet is the first of IP fragments
+ * @ip:	the packet, from its IP header
+ * @p:	its headers, a %TM_PKT_TCP (so the extension headers up to
+ *	@p->l4off are known to be in the packet)
+ *
+ * Its checksum covers the whole datagram, which the capture holds in
+ * pieces: it cannot be verified.
+ *
+ * Return: true for a first fragment.
+ */
+static bool first_fragment(const u8 *ip, const struct tm_pkt *p)
+{
+	unsigned int off = 40, hlen;
+	u8 nh = ip[6];
+
+	if (p->family == 4)
+		return ip[6] & 0x20;	/* MF; later fragments are not TCP */
+	while (off < p->l4off) {
+		if (nh == IPPROTO_FRAGMENT)
+			return true;
+		if (nh == IPPROTO_AH)
+			hlen = (ip[off + 1] + 2) * 4;
+		else
+			hlen = (ip[off + 1] + 1) * 8;
+		nh = ip[off];
+		off += hlen;
+	}
+	return false;
+}
+
+/**
+ * parse() - parse the IP packet of a record
+ * @fl:	the packet
+ * @p:	its headers
+ *
+ * Return: &enum tm_parse_res; the family comes from the version nibble.
+ */
+static enum tm_parse_res parse(const struct tm_flat *fl, struct tm_pkt *p)
+{
+	u8 family = fl->len ? fl->data[0] >> 4 : 0;
+
+	return mos_tm_parse(fl, fl->len, family, 0, tm_flat_read, p);
+}
+
+/**
+ * open_file() - open a capture with nanosecond timestamps and check its
+ * link type
+ * @path:	the file ("-": standard input)
+ * @dlt:	set to its link type
+ * @err:	set to "PATH: message" on failure
+ * @errlen:	room in @err
+ * @ret:	set to -errno on failure
+ *
+ * Return: the handle, or NULL.
+ */
+static pcap_t *open_file(const char *path, int *dlt, char *err,
+			 size_t errlen, int *ret)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	const char *name, *msg = errbuf;
+	size_t n = strlen(path);
+	pcap_t *pc;
+
+	errno = 0;
+	pc = pcap_open_offline_with_tstamp_precision(path,
+						     PCAP_TSTAMP_PRECISION_NANO,
+						     errbuf);
+	if (!pc) {
+		/* A file that opened but is no capture leaves errno 0 */
+		*ret = errno ? -errno : -EINVAL;
+		/* libpcap often starts with the path already. */
+		if (!strncmp(msg, path, n) && !strncmp(msg + n, ": ", 2))
+			msg += n + 2;
+		snprintf(err, errlen, "%s: %s", path, msg);
+		return NULL;
+	}
+	*dlt = pcap_datalink(pc);
+	switch (*dlt) {
+	case DLT_EN10MB:
+	case DLT_LINUX_SLL:
+	case DLT_LINUX_SLL2:
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		return pc;
+	}
+	name = pcap_datalink_val_to_name(*dlt);
+	snprintf(err, errlen,
+		 "%s: unsupported link type %d (%s); supported: EN10MB, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6",
+		 path, *dlt, name ? name : "unknown");
+	pcap_close(pc);
+	*ret = -EINVAL;
+	return NULL;
+}
+
+/**
+ * csum_survey() - the first pass of the auto checksum policy
+ * @c:		the capture being opened: its sample counts are set
+ * @path:	its file
+ * @err:	as for tm_cap_open()
+ * @errlen:	room in @err
+ *
+ * Return: 0 or -errno.
+ */
+static int csum_survey(struct tm_cap *c, const char *path, char *err,
+		       size_t errlen)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int dlt, ret;
+	pcap_t *pc;
+
+	pc = open_file(path, &dlt, err, errlen, &ret);
+	if (!pc)
+		return ret;
+	/* A read error ends the sample; the second pass reports it. */
+	while (c->sample_seen < TM_CAP_CSUM_SAMPLE &&
+	       pcap_next_ex(pc, &h, &data) == 1) {
+		struct tm_pkt p;
+		struct tm_flat fl;
+
+		if (classify(dlt, h, data, &fl) != REC_IP ||
+		    parse(&fl, &p) != TM_PKT_TCP || first_fragment(fl.data, &p))
+			continue;
+		c->sample_seen++;
+		if (!tm_cap_tcp_csum_ok(fl.data, &p))
+			c->sample_bad++;
+	}
+	pcap_close(pc);
+	return 0;
+}
+
+/**
+ * tm_cap_open() - open a capture and settle its checksum policy
+ * @c:		filled
+ * @path:	the file ("-": standard input, not with the auto policy)
+ * @csum:	the policy asked for; with %TM_CAP_CSUM_AUTO, @c->csum says
+ *		what the first pass decided, from @c->sample_bad and
+ *		@c->sample_seen
+ * @err:	on failure, "PATH: message": libpcap's, or what is wrong
+ * @errlen:	room in @err
+ *
+ * Return: 0; -errno of the file (-ENOENT...), -EINVAL for a file libpcap
+ * cannot read or whose link type is not supported, -ESPIPE for the auto
+ * policy on standard input.
+ */
+int tm_cap_open(struct tm_cap *c, const char *path, enum tm_cap_csum csum,
+		char *err, size_t errlen)
+{
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->csum = csum;
+	if (csum == TM_CAP_CSUM_AUTO) {
+		if (!strcmp(path, "-")) {
+			snprintf(err, errlen,
+				 "%s: the auto checksum policy reads the capture twice: with standard input, use verify or ignore",
+				 path);
+			return -ESPIPE;
+		}
+		ret = csum_survey(c, path, err, errlen);
+		if (ret)
+			return ret;
+		c->csum = c->sample_seen && c->sample_bad * 10 > c->sample_seen ?
+			  TM_CAP_CSUM_IGNORE : TM_CAP_CSUM_VERIFY;
+	}
+	c->pc = open_file(path, &c->dlt, err, errlen, &ret);
+	return c->pc ? 0 : ret;
+}
+
+/**
+ * tm_cap_next() - read the next record
+ * @c:	the capture
+ * @r:	filled: its time, whether a sweep is due, and the packet for
+ *	mos_tm_input() when @r->input
+ *
+ * Return: 1, 0 at the end of the file, -EIO when it cannot be read
+ * further (pcap_geterr(@c->pc) says why).
+ */
+int tm_cap_next(struct tm_cap *c, struct tm_cap_rec *r)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	u64 now;
+	int rc;
+
+	rc = pcap_next_ex(c->pc, &h, &data);
+	if (rc != 1)
+		return rc == PCAP_ERROR_BREAK ? 0 : -EIO;
+	memset(r, 0, sizeof(*r));
+	c->n.packets++;
+	now = h->ts.tv_sec > 0 ? (u64)h->ts.tv_sec * NSEC_PER_SEC : 0;
+	now += h->ts.tv_usec;	/* nanoseconds: see open_file() */
+	if (c->have_time && now < c->now)
+		now = c->now;
+	c->now = now;
+	r->now = now;
+	if (!c->have_time) {
+		c->have_time = true;
+		c->last_expire = now;
+	} else if (now - c->last_expire >= NSEC_PER_SEC) {
+		r->expire = true;
+		c->last_expire = now;
+	}
+
+	switch (classify(c->dlt, h, data, &r->fl)) {
+	case REC_IP:
+		break;
+	case REC_NON_IP:
+		c->n.non_ip++;
+		return 1;
+	case REC_TRUNCATED:
+		c->n.truncated++;
+		return 1;
+	case REC_BAD:
+		c->n.parse_errors++;
+		return 1;
+	}
+
+	r->res = parse(&r->fl, &r->p);
+	switch (r->res) {
+	case TM_PKT_TCP:
+		c->n.tcp++;
+		if (c->csum == TM_CAP_CSUM_VERIFY &&
+		    !first_fragment(r->fl.data, &r->p) &&
+		    !tm_cap_tcp_csum_ok(r->fl.data, &r->p)) {
+			r->flags |= TM_IN_CSUM_BAD;
+			c->n.csum_bad++;
+		}
+		break;
+	case TM_PKT_OTHER:
+		c->n.other++;
+		break;
+	default:
+		c->n.parse_errors++;
+		return 1;
+	}
+	r->input = true;
+	r->src.pkt = &r->fl;
+	r->src.len = r->fl.len;
+	r->src.read = tm_flat_read;
+	r->src.copy = tm_flat_copy;
+	return 1;
+}
+
+/**
+ * tm_cap_close() - close a capture
+ * @c:	the capture, open or not
+ */
+void tm_cap_close(struct tm_cap *c)
+{
+	if (c->pc)
+		pcap_close(c->pc);
+	c->pc = NULL;
+}

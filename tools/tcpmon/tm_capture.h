@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tm_capture.h - a capture file as the tcpmon core's input
+ *
+ * Shared by mosreplay and libmosuser's offline backend: both read a pcap
+ * or pcapng file record by record, find the IP packet behind the link
+ * header, settle the checksum policy, keep the capture's clock and hand
+ * each packet to mos_tm_input() exactly the same way.  See
+ * Documentation/mosreplay.rst for what is replayed and how.
+ */
+#ifndef _MOS_TM_CAPTURE_H
+#define _MOS_TM_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <pcap/pcap.h>
+#include "tcpmon.h"
+
+/* TCP segments the auto checksum mode looks at */
+#define TM_CAP_CSUM_SAMPLE	1000
+
+/**
+ * enum tm_cap_csum - checksum policy
+ * @TM_CAP_CSUM_AUTO: verify unless the capture looks checksum-offloaded
+ * @TM_CAP_CSUM_VERIFY: verify every TCP segment
+ * @TM_CAP_CSUM_IGNORE: never verify
+ * @TM_CAP_CSUM_MODES: number of policies
+ */
+enum tm_cap_csum {
+	TM_CAP_CSUM_AUTO,
+	TM_CAP_CSUM_VERIFY,
+	TM_CAP_CSUM_IGNORE,
+	TM_CAP_CSUM_MODES,
+};
+
+/* The policies' names, as options and settings spell them */
+extern const char *const tm_cap_csum_names[TM_CAP_CSUM_MODES];
+
+/**
+ * struct tm_cap_counts - what the reader counts, by capture record
+ * @packets: records read
+ * @tcp: TCP segments handed to the core
+ * @other: other IP packets handed to the core
+ * @parse_errors: IP packets (or link headers) that do not parse
+ * @truncated: records whose IP packet the capture cut short; not tracked
+ * @non_ip: frames that carry neither IPv4 nor IPv6
+ * @csum_bad: TCP segments handed to the core flagged %TM_IN_CSUM_BAD
+ */
+struct tm_cap_counts {
+	u64 packets;
+	u64 tcp;
+	u64 other;
+	u64 parse_errors;
+	u64 truncated;
+	u64 non_ip;
+	u64 csum_bad;
+};
+
+/**
+ * struct tm_cap - an open capture
+ * @pc: libpcap's handle
+ * @dlt: its link type
+ * @csum: the checksum policy, after the auto decision (never
+ *	%TM_CAP_CSUM_AUTO)
+ * @sample_bad: auto mode: wrong checksums among @sample_seen
+ * @sample_seen: auto mode: TCP segments looked at
+ * @have_time: a record was read: @now and @last_expire are set
+ * @now: capture time of the last record read, ns
+ * @last_expire: capture time of the last sweep for idle flows, ns
+ * @n: the counts
+ */
+struct tm_cap {
+	pcap_t *pc;
+	int dlt;
+	enum tm_cap_csum csum;
+	unsigned int sample_bad;
+	unsigned int sample_seen;
+	bool have_time;
+	u64 now;
+	u64 last_expire;
+	struct tm_cap_counts n;
+};
+
+/**
+ * struct tm_cap_rec - one record, ready for the core
+ * @now: its time, ns; never before that of the record before
+ * @expire: a second of capture time has passed since the last sweep:
+ *	call mos_tm_expire() at @now over the whole table first
+ * @input: the record holds a packet for mos_tm_input()
+ * @res: its parse result
+ * @flags: its input flags (%TM_IN_CSUM_BAD)
+ * @p: its headers
+ * @fl: its bytes, from the IP header on
+ * @src: its source, over @fl (so the struct must not move while used)
+ */
+struct tm_cap_rec {
+	u64 now;
+	bool expire;
+	bool input;
+	enum tm_parse_res res;
+	unsigned int flags;
+	struct tm_pkt p;
+	struct tm_flat fl;
+	struct tm_src src;
+};
+
+int tm_cap_open(struct tm_cap *c, const char *path, enum tm_cap_csum csum,
+		char *err, size_t errlen);
+int tm_cap_next(struct tm_cap *c, struct tm_cap_rec *r);
+void tm_cap_close(struct tm_cap *c);
+bool tm_cap_tcp_csum_ok(const u8 *ip, const struct tm_pkt *p);
+
+#endif /* _MOS_TM_CAPTURE_H */
