@@ -11,6 +11,8 @@
 #   |  127.0.0.1 and ::1, port 9000:             |
 #   |   100000 bytes up, 5000 down; 1 and 1      |
 #   +--------------------------------------------+
+#
+# Then flowstats again, offline, on tcpdump's capture: the same lines.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -131,6 +133,15 @@ t_eq "IPv4 flow: packets and retransmissions as tcpdump saw them, exact bytes" \
 t_eq "IPv6 flow: the same" "$w6 bytes 1/1" "$p6"
 t_eq "two flows, nothing else" 2 "$(wc -l <"$work/out")"
 t_eq "nothing on stderr but the start" "flowstats: ready" "$(cat "$work/err")"
+
+# The same application on tcpdump's capture of that traffic, offline:
+# the same lines (flows end in the order the capture closes them)
+MOS_PCAP="$work/cap.pcap" "$PROJ/build/selftests/flowstats-san" \
+	>"$work/off.out" 2>"$work/off.err"
+t_eq "offline on the capture: exits 0 at its end" 0 "$?"
+log "offline: $(tr '\n' '|' <"$work/off.out")"
+t_eq "offline on the capture: the live lines" \
+	"$(sort "$work/out")" "$(sort "$work/off.out")"
 
 t_check "disable" "$MOSCTL" -n "$N" ns disable
 ns_cleanup
