@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <linux/filter.h>
 #include <arpa/inet.h>
@@ -963,6 +964,94 @@ TEST(reset_and_drop)
 		EXPECT_EQ(0, poll(&p, 1, 700));
 	}
 out:
+	close(c);
+	close(a);
+	close(l);
+	ring_close(&r);
+}
+
+/*
+ * A consumer killed in the middle of a stream, three times over: the
+ * module stays consistent and the next consumer sees a new connection
+ */
+TEST(consumer_killed)
+{
+	static char big[1 << 16];
+	struct seen s = { 0 };
+	uint16_t port;
+	struct ring r;
+	int l, c, a, k;
+
+	l = listener(&port);
+	ASSERT_LE(0, l);
+	memset(big, 'k', sizeof(big));
+	for (k = 0; k < 3; k++) {
+		int ready[2], status;
+		pid_t pid;
+		char x;
+
+		ASSERT_EQ(0, pipe(ready));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			struct ring cr;
+
+			if (ring_open(&cr, 1 << 20) ||
+			    add_socket(&cr, MOS_MSOCK_STREAM) != 1 ||
+			    subscribe(&cr, 1, MOS_HOOK_NULL, EV(NEW_DATA),
+				      1 << 16))
+				_exit(1);
+			if (write(ready[1], "r", 1) != 1)
+				_exit(1);
+			/* Reads, until killed */
+			for (;;) {
+				const struct mos_rec *rec;
+
+				while ((rec = ring_next(&cr)))
+					ring_advance(&cr, rec);
+				usleep(1000);
+			}
+		}
+		ASSERT_EQ(1, read(ready[0], &x, 1));
+		c = connect_to(port);
+		a = accept(l, NULL, NULL);
+		ASSERT_LE(0, a);
+		/* Records in flight into its ring as it dies */
+		for (int i = 0; i < 16; i++) {
+			char sink[1 << 16];
+
+			ASSERT_LT(0, send(c, big, sizeof(big), 0));
+			if (i == 8)
+				kill(pid, SIGKILL);
+			while (recv(a, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+				;
+		}
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_TRUE(WIFSIGNALED(status));
+		close(c);
+		close(a);
+		close(ready[0]);
+		close(ready[1]);
+	}
+	/* A new consumer: a new connection's bytes, exactly */
+	ASSERT_EQ(0, ring_open(&r, 1 << 20));
+	ASSERT_EQ(1, add_socket(&r, MOS_MSOCK_STREAM));
+	ASSERT_EQ(0, subscribe(&r, 1, MOS_HOOK_NULL, EV(NEW_DATA), 4096));
+	c = connect_to(port);
+	a = accept(l, NULL, NULL);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(5, send(c, "after", 5, 0));
+	{
+		char buf[5];
+
+		ASSERT_EQ(0, read_all(a, buf, 5));
+	}
+	usleep(100000);
+	drain(&r, &s);
+	EXPECT_EQ(1, s.open);
+	EXPECT_EQ(0, s.bad);
+	EXPECT_EQ(5, s.dlen[1]);
+	EXPECT_EQ(0, memcmp(s.data[1], "after", 5));
 	close(c);
 	close(a);
 	close(l);
