@@ -267,7 +267,7 @@ oracle_get() {
 # ctr_get TEXT NAME FIELD: FIELD (packets or bytes) of counter NAME in
 # TEXT, the output of nft list counter(s)
 ctr_get() {
-	local l name= f
+	local l name='' f
 	while read -r l; do
 		case $l in
 		"counter "*" {") name=${l#counter }; name=${name% \{} ;;
