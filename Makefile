@@ -168,6 +168,8 @@ $(B)/selftests/tm_track_test $(B)/selftests/tm_reasm_test: $(B)/selftests/%: sel
 # libFuzzer target: the core's sources compiled with it, by clang.
 FUZZ_CC	?= clang
 FUZZ_TIME ?= 600
+# The fuzzing in make check, after the regression inputs
+CHECK_FUZZ_TIME ?= 15
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	$(WARN) -std=gnu11 -D_GNU_SOURCE -I$(PROJ)/uapi -I$(PROJ)/kmod/tcpmon \
 	-I$(PROJ)/tools/tcpmon
@@ -226,10 +228,10 @@ deps:
 
 check: deps
 	@$(MAKE) --no-print-directory all
-	@selftests/check $(VM_KERNELS)
+	@CHECK_FUZZ_TIME=$(CHECK_FUZZ_TIME) selftests/check $(VM_KERNELS)
 
 check-user: user
-	@selftests/check --user-only
+	@CHECK_FUZZ_TIME=$(CHECK_FUZZ_TIME) selftests/check --user-only
 
 check-vm: all
 	@selftests/check --vm-only $(VM_KERNELS)

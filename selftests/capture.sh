@@ -106,7 +106,7 @@ cap_start() {
 	dump_pid=$!
 	for _ in $(seq 1 100); do
 		grep -q 'listening on' "$work/$name.tcpdump" && return 0
-		sleep 0.1
+		nap 0.1
 	done
 	t_fail "$name: tcpdump starts" "$(cat "$work/$name.tcpdump")"
 	kill "$dump_pid" 2>/dev/null
@@ -115,20 +115,22 @@ cap_start() {
 }
 
 # settle: wait until no connection is open in the client or the server
-# (TIME-WAIT is done: its last ACK has passed the router)
+# (TIME-WAIT is done: its last ACK has passed the router), 60 s at most
 settle() {
-	local ns busy
-	for _ in $(seq 1 200); do
+	local ns busy st _ end=$((SECONDS + 60))
+	while [ $SECONDS -lt $end ]; do
 		busy=
 		for ns in "$C" "$S"; do
-			ip netns exec "$ns" ss -Htan state connected state listening |
-				grep -qv TIME-WAIT && busy=1
+			# the first column is the state
+			while read -r st _; do
+				[ -n "$st" ] && [ "$st" != TIME-WAIT ] && busy=1
+			done <<<"$(ss -N "$ns" -Htan state connected state listening)"
 		done
 		[ -z "$busy" ] && return 0
-		sleep 0.1
+		nap 0.1
 	done
-	log "connections still open after 20 s:"
-	for ns in "$C" "$S"; do ip netns exec "$ns" ss -Htan | sed 's/^/#   /'; done
+	log "connections still open after 60 s:"
+	for ns in "$C" "$S"; do ss -N "$ns" -Htan | sed 's/^/#   /'; done
 	return 1
 }
 
@@ -142,7 +144,7 @@ cap_stop() {
 	# So let it retire first.  (--immediate-mode would avoid the wait but
 	# uses TPACKET_V2, whose frames are snaplen-sized: with -s 0 the ring
 	# holds a few dozen packets and drops most of a transfer.)
-	sleep 1.5
+	nap 1.5
 	kill -INT "$dump_pid"
 	wait "$dump_pid"
 	dump_pid=
@@ -175,7 +177,7 @@ netem_clear() {
 # wait for xfer_wait's go, so that concurrent transfers start together
 ready() {
 	touch "$b.ready"
-	while [ ! -e "$work/go" ]; do sleep 0.05; done
+	while [ ! -e "$work/go" ]; do nap 0.05; done
 }
 
 # xfer KIND K FAMILY CLIENT_PORT SERVER_PORT C2S_BYTES S2C_BYTES
@@ -237,12 +239,12 @@ xfer() {
 # xfer_wait: wait for the transfers, check every received byte
 xfer_wait() {
 	local p x kind k b d got
-	# Every server listens: start the clients.
+	# Every server listens (60 s at most): start the clients.
+	local end=$((SECONDS + 60))
 	for x in "${xfer_list[@]}"; do
 		b=$work/$name.${x#*:}
-		for _ in $(seq 1 200); do
-			[ -e "$b.ready" ] && break
-			sleep 0.05
+		while [ $SECONDS -lt $end ] && [ ! -e "$b.ready" ]; do
+			nap 0.05
 		done
 	done
 	touch "$work/go"

@@ -85,7 +85,7 @@ fs=$!
 pids+=("$fs")
 for _ in $(seq 1 100); do
 	grep -q ready "$work/err" && grep -q listening "$work/tcpdump.err" && break
-	sleep 0.1
+	nap 0.1
 done
 t_eq "flowstats started" "flowstats: ready" "$(cat "$work/err")"
 
@@ -95,7 +95,7 @@ t_eq "IPv6: 1 byte up, 1 down" "ok" \
 	"$(ip netns exec "$N" python3 "$work/xfer.py" ::1 1 1)"
 for _ in $(seq 1 100); do
 	[ "$(grep -c '^flow ' "$work/out")" -ge 2 ] && break
-	sleep 0.1
+	nap 0.1
 done
 kill -INT "$fs"
 wait_pid "$fs" 10

@@ -85,7 +85,7 @@ hl=$!
 pids+=("$hl")
 for _ in $(seq 1 100); do
 	grep -q ready "$work/err" && break
-	sleep 0.1
+	nap 0.1
 done
 t_eq "httplog started" "httplog: ready" "$(cat "$work/err")"
 wait_listen "$N" 8080
@@ -99,7 +99,7 @@ t_eq "two pipelined requests in one segment" ok \
 t_eq "IPv6, no Host header" ok "$(send ::1 'HEAD / HTTP/1.0\r\n\r\n')"
 for _ in $(seq 1 50); do
 	[ "$(wc -l <"$work/out")" -ge 5 ] && break
-	sleep 0.1
+	nap 0.1
 done
 kill -INT "$hl"
 wait_pid "$hl" 10

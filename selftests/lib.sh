@@ -105,14 +105,40 @@ scapy_python() {
 	exit "$KSFT_SKIP"
 }
 
+# nap SECONDS: sleep without starting a process.  Under TCG every
+# program started costs a tenth of a second or more of the guest's only
+# host thread, which polling loops would take from what they wait for:
+# this is a read that times out on a FIFO nobody writes.
+_nap_dir=$(mktemp -d) && mkfifo "$_nap_dir/fifo" && exec {_nap_fd}<>"$_nap_dir/fifo"
+rm -rf "$_nap_dir"
+nap() {
+	read -r -t "$1" -u "$_nap_fd" _
+	return 0
+}
+
+# kv TEXT KEY: the value of every "KEY VALUE" line of TEXT (the output of
+# mosctl stats), without starting awk
+kv() {
+	local k v _
+	while read -r k v _; do
+		[ "$k" = "$2" ] && echo "$v"
+	done <<<"$1"
+}
+
 # --- the module ------------------------------------------------------------
 
 mos_load() {
+	local m
 	[ -f "$MOS_KO" ] || { echo "# $MOS_KO missing (make)"; return 1; }
 	# The Debian kernels have nf_defrag_* as modules; the debug kernel
-	# has them built in and no /lib/modules tree.
+	# has them built in and no /lib/modules tree.  Once loaded they stay:
+	# modprobe runs only while one is missing.
 	if [ -d "/lib/modules/$(uname -r)" ]; then
-		modprobe -a nf_defrag_ipv4 nf_defrag_ipv6 nf_reject_ipv4 nf_reject_ipv6 || return 1
+		for m in nf_defrag_ipv4 nf_defrag_ipv6 nf_reject_ipv4 nf_reject_ipv6; do
+			[ -d "/sys/module/$m" ] && continue
+			modprobe -a nf_defrag_ipv4 nf_defrag_ipv6 nf_reject_ipv4 nf_reject_ipv6 || return 1
+			break
+		done
 	fi
 	insmod "$MOS_KO" "$@"
 }
@@ -129,7 +155,7 @@ mos_loaded() {
 mos_stat() {
 	local ns=${1:+-n $1}
 	# shellcheck disable=SC2086
-	"$MOSCTL" $ns stats | awk -v k="$2" '$1 == k { print $2 }'
+	kv "$("$MOSCTL" $ns stats)" "$2"
 }
 
 # --- namespaces ------------------------------------------------------------
@@ -138,25 +164,26 @@ _ns_list=()
 
 # ns_new NAME: a namespace with lo up and quiet: no DAD, no router
 # solicitations, no link-local addresses, MLD and IGMP reports sent once
-# at once.
+# at once.  The sysctls are written by the shell itself (/proc/sys in the
+# namespace), not by one sysctl process each.
 ns_new() {
 	ip netns add "$1" || return 1
 	_ns_list+=("$1")
 	ip -n "$1" link set lo up
 	ip netns exec "$1" sh -c '
+		w() { echo "$2" >"/proc/sys/$1"; }
 		for c in all default; do
-			sysctl -qw net.ipv6.conf.$c.accept_dad=0 \
-				net.ipv6.conf.$c.router_solicitations=0 \
-				net.ipv6.conf.$c.accept_ra=0 \
-				net.ipv6.conf.$c.addr_gen_mode=1 \
-				net.ipv6.conf.$c.mldv2_unsolicited_report_interval=1 \
-				net.ipv6.conf.$c.mldv1_unsolicited_report_interval=1
+			for k in accept_dad=0 router_solicitations=0 accept_ra=0 \
+				addr_gen_mode=1 mldv2_unsolicited_report_interval=1 \
+				mldv1_unsolicited_report_interval=1; do
+				w "net/ipv6/conf/$c/${k%%=*}" "${k#*=}"
+			done
 		done
-		sysctl -qw net.ipv6.mld_qrv=1 2>/dev/null
-		sysctl -qw net.ipv4.igmp_qrv=1 2>/dev/null
+		w net/ipv6/mld_qrv 1 2>/dev/null
+		w net/ipv4/igmp_qrv 1 2>/dev/null
 		for c in all default; do
-			sysctl -qw net.ipv4.conf.$c.igmpv3_unsolicited_report_interval=1 \
-				net.ipv4.conf.$c.igmpv2_unsolicited_report_interval=1
+			w "net/ipv4/conf/$c/igmpv3_unsolicited_report_interval" 1
+			w "net/ipv4/conf/$c/igmpv2_unsolicited_report_interval" 1
 		done
 		true'
 }
@@ -180,16 +207,22 @@ link() {
 	m2=$(printf '02:00:00:00:%02x:%02x' "$i" "$h2")
 	ip link add "$d1" netns "$ns1" address "$m1" type veth \
 		peer name "$d2" netns "$ns2" address "$m2" || return 1
-	ip -n "$ns1" addr add "10.0.$i.$h1/24" dev "$d1"
-	ip -n "$ns2" addr add "10.0.$i.$h2/24" dev "$d2"
-	ip -n "$ns1" addr add "fd00:$i::$h1/64" dev "$d1" nodad
-	ip -n "$ns2" addr add "fd00:$i::$h2/64" dev "$d2" nodad
-	ip -n "$ns1" neigh add "10.0.$i.$h2" lladdr "$m2" dev "$d1" nud permanent
-	ip -n "$ns2" neigh add "10.0.$i.$h1" lladdr "$m1" dev "$d2" nud permanent
-	ip -n "$ns1" neigh add "fd00:$i::$h2" lladdr "$m2" dev "$d1" nud permanent
-	ip -n "$ns2" neigh add "fd00:$i::$h1" lladdr "$m1" dev "$d2" nud permanent
-	ip -n "$ns1" link set "$d1" up
-	ip -n "$ns2" link set "$d2" up
+	# One ip process per namespace (-force: go on after an error, as
+	# separate commands would).
+	ip -force -n "$ns1" -batch - <<-EOF
+		addr add 10.0.$i.$h1/24 dev $d1
+		addr add fd00:$i::$h1/64 dev $d1 nodad
+		neigh add 10.0.$i.$h2 lladdr $m2 dev $d1 nud permanent
+		neigh add fd00:$i::$h2 lladdr $m2 dev $d1 nud permanent
+		link set $d1 up
+	EOF
+	ip -force -n "$ns2" -batch - <<-EOF
+		addr add 10.0.$i.$h2/24 dev $d2
+		addr add fd00:$i::$h2/64 dev $d2 nodad
+		neigh add 10.0.$i.$h1 lladdr $m1 dev $d2 nud permanent
+		neigh add fd00:$i::$h1 lladdr $m1 dev $d2 nud permanent
+		link set $d2 up
+	EOF
 }
 
 # router_topology C R S: client C and server S on both sides of router R
@@ -253,8 +286,25 @@ NFT
 
 # oracle_get NS NAME [bytes]: a counter's packets (or bytes)
 oracle_get() {
-	ip netns exec "$1" nft list counter inet mos_oracle "$2" |
-		awk -v f="${3:-packets}" '{ for (i = 1; i < NF; i++) if ($i == f) { print $(i + 1); exit } }'
+	ctr_get "$(ip netns exec "$1" nft list counter inet mos_oracle "$2")" "$2" "${3:-packets}"
+}
+
+# ctr_get TEXT NAME FIELD: FIELD (packets or bytes) of counter NAME in
+# TEXT, the output of nft list counter(s)
+ctr_get() {
+	local l name='' f
+	while read -r l; do
+		case $l in
+		"counter "*" {") name=${l#counter }; name=${name% \{} ;;
+		*" $3 "* | "$3 "*)
+			[ "$name" = "$2" ] || continue
+			f=" $l "
+			f=${f#* $3 }
+			echo "${f%% *}"
+			return
+			;;
+		esac
+	done <<<"$1"
 }
 
 # quiet NS: wait until nothing moves the oracle's counters for a second
@@ -262,10 +312,10 @@ quiet() {
 	local ns=$1 a b i
 	a=$(oracle_get "$ns" pkts)
 	for i in $(seq 1 40); do
-		sleep 0.5
+		nap 0.5
 		b=$(oracle_get "$ns" pkts)
 		if [ "$a" = "$b" ]; then
-			sleep 0.5
+			nap 0.5
 			[ "$(oracle_get "$ns" pkts)" = "$b" ] && return 0
 		fi
 		a=$b
@@ -282,9 +332,11 @@ make_blob() {
 	sha256sum <"$1" | cut -d' ' -f1
 }
 
-# http_server NS DIR PORT: a Python HTTP server on all addresses
+# http_server NS DIR PORT: an HTTP server on all addresses, IPv4 and
+# IPv6: busybox's httpd, static, which starts at once where Python's
+# http.server took seconds under TCG
 http_server() {
-	ip netns exec "$1" python3 -m http.server --bind :: --directory "$2" "$3" \
+	ip netns exec "$1" busybox httpd -f -c /dev/null -p "$3" -h "$2" \
 		>/dev/null 2>&1 &
 	wait_listen "$1" "$3"
 }
@@ -297,12 +349,13 @@ sink_server() {
 	wait_listen "$1" "$2"
 }
 
-# wait_listen NS PORT [u]: wait for a TCP listener (a UDP socket with u)
+# wait_listen NS PORT [u]: wait for a TCP listener (a UDP socket with u),
+# 60 s at most
 wait_listen() {
-	local i
-	for i in $(seq 1 100); do
-		ip netns exec "$1" ss -Hl"${3:-t}"n "sport = :$2" | grep -q . && return 0
-		sleep 0.1
+	local end=$((SECONDS + 60))
+	while [ $SECONDS -lt $end ]; do
+		[ -n "$(ss -N "$1" -Hl"${3:-t}"n "sport = :$2")" ] && return 0
+		nap 0.1
 	done
 	log "nothing listens on port $2 in $1"
 	return 1
@@ -322,10 +375,10 @@ upload() {
 
 # wait_pid PID SECONDS: wait for a background job, kill it past SECONDS
 wait_pid() {
-	local i
-	for i in $(seq 1 $(($2 * 10))); do
+	local end=$((SECONDS + $2))
+	while [ $SECONDS -lt $end ]; do
 		kill -0 "$1" 2>/dev/null || { wait "$1"; return; }
-		sleep 0.1
+		nap 0.05
 	done
 	log "process $1 still running after $2 s: killed"
 	kill "$1" 2>/dev/null
@@ -336,15 +389,18 @@ wait_pid() {
 # --- the counting check -------------------------------------------------------
 
 # compare NS LABEL: mos's counters of NS against the oracle's, exactly
+# (Both sides are frozen here: one reading of each serves every pair.)
 compare() {
-	local ns=$1 label=$2 m o
+	local ns=$1 label=$2 m o ms os
+	ms=$("$MOSCTL" -n "$ns" stats)
+	os=$(ip netns exec "$ns" nft list counters table inet mos_oracle)
 	for pair in packets:pkts bytes:pkts:bytes tcp4:tcp4 tcp6:tcp6 syn:syn nontcp:other; do
 		IFS=: read -r mk ok of <<<"$pair"
-		m=$(mos_stat "$ns" "$mk")
-		o=$(oracle_get "$ns" "$ok" "${of:-packets}")
+		m=$(kv "$ms" "$mk")
+		o=$(ctr_get "$os" "$ok" "${of:-packets}")
 		t_eq "$label: $mk as counted by nft" "$o" "$m"
 	done
-	t_eq "$label: parse_errors" 0 "$(mos_stat "$ns" parse_errors)"
+	t_eq "$label: parse_errors" 0 "$(kv "$ms" parse_errors)"
 }
 
 # oracle_reset NS: zero the oracle's counters

@@ -6,7 +6,7 @@
 #
 #   +---------------------------------------+
 #   |  host (mos on)                        |
-#   |   curl --lo--> python http.server     |
+#   |   curl --lo--> busybox httpd          |
 #   |   127.0.0.1, ::1                      |
 #   |                                       |
 #   |   socat --multicast--> m0 ===== m1    |

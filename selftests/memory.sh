@@ -48,9 +48,9 @@ flows_after() {
 	local i
 	for i in $(seq 1 100); do
 		grep -q sent "$work/syns.out" && break
-		sleep 0.1
+		nap 0.1
 	done
-	sleep 0.5
+	nap 0.5
 	echo "$(mos_stat "$N" flows_active) $(mos_stat "$N" nomem) $(mos_stat "$N" mem_limit)"
 }
 

@@ -9,7 +9,7 @@
 #   | fd00:1::2|          | fd00:1::1 fd00:2::1|          | fd00:2::2|
 #   +----------+          +--------------------+          +----------+
 #
-# Real TCP transfers (curl against a Python HTTP server, socat uploads),
+# Real TCP transfers (curl against busybox's HTTP server, socat uploads),
 # IPv4 and IPv6.  The router sees each packet once, at PRE_ROUTING; mos's
 # counters must equal nft counters at the neighbouring priority.
 

@@ -59,7 +59,7 @@ snap() {
 	_snap=$("$MOSCTL" -n "$1" stats)
 }
 sv() {
-	awk -v k="$1" '$1 == k { print $2 }' <<<"$_snap"
+	kv "$_snap" "$1"
 }
 
 # expect NS LABEL FLOWS C2S S2C: the tracker's counters after the transfers
@@ -146,8 +146,8 @@ for port in 9030 9031; do
 		>/dev/null 2>&1 </dev/null &
 done
 for i in $(seq 1 100); do
-	[ "$(ip netns exec "$C" ss -Htn state established | wc -l)" -ge 2 ] && break
-	sleep 0.1
+	[ "$(ss -N "$C" -Htn state established | wc -l)" -ge 2 ] && break
+	nap 0.1
 done
 t_check "limit: third upload, not tracked" xfer up "$C" "$S" 10.0.2.2 9032 "$b"
 snap "$R"
