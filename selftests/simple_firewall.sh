@@ -92,7 +92,7 @@ fw=$!
 pids+=("$fw")
 for _ in $(seq 1 100); do
 	grep -q ready "$work/err" && grep -q listening "$work/echo.out" && break
-	sleep 0.1
+	nap 0.1
 done
 t_eq "simple_firewall started" "simple_firewall: 3 rules, ready" "$(cat "$work/err")"
 
