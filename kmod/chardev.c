@@ -12,22 +12,32 @@
  * (&mos_net.consumers, RCU), and the tracker's callbacks (netns.c) write
  * to it:
  *
- * - %MOS_REC_FLOW_OPEN and %MOS_REC_FLOW_CLOSE for each monitored flow,
- *   when it has a stream socket;
+ * - %MOS_REC_FLOW_OPEN and %MOS_REC_FLOW_CLOSE for each flow that is for
+ *   it: its split takes the flow and a stream socket's SYN filter (or
+ *   the lack of one) accepts the flow's first packet; the flow's
+ *   &mos_flow_dev remembers it, per side, by the consumer's slot;
  * - one %MOS_REC_EVENT per socket subscribed to the event at its hook,
- *   with the packet's first bytes; nothing for events nobody subscribed;
+ *   with the packet's first bytes, for the sides it follows (orphans:
+ *   the sockets whose orphan filter accepts; raw sockets: every packet
+ *   their filter accepts); nothing for events nobody subscribed;
  * - %MOS_REC_DATA for the stream bytes of a side some socket wants.
+ *
+ * %MOS_IOC_FLOW stops a consumer's records about a side of a flow, or
+ * resets or drops the flow (inline mode).
  *
  * Losses (passive mode): a record the ring has no room for is counted,
  * with the flow it belonged to, and a %MOS_REC_LOST record goes before
  * the next record that fits.  Stream offsets in %MOS_REC_DATA tell the
- * consumer exactly which bytes it missed.
+ * consumer exactly which bytes it missed.  Inline mode holds room in the
+ * rings first (mos_dev_reserve()) and drops the packet instead.
  *
- * Locking: &mos_consumer.lock (a mutex) serialises the ioctls; the packet
- * path reads the subscriptions with READ_ONCE() and takes only the
- * ring's lock and &mos_consumer.lost_lock, with bottom halves disabled.
- * The consumer leaves the list on release, and is freed after an RCU
- * grace period.
+ * Locking: &mos_consumer.lock (a mutex) serialises the ioctls; mmap()
+ * does not take it (it holds the mmap lock, which the ioctls' user copies
+ * may take).  The packet path reads the subscriptions with READ_ONCE()
+ * and the filters under RCU, and takes only the ring's lock and
+ * &mos_consumer.lost_lock, with bottom halves disabled.  A filter
+ * replaced is freed after a grace period.  The consumer leaves the list
+ * on release, and is freed after an RCU grace period.
  *
  * Security: opening needs CAP_NET_ADMIN over the opener's network
  * namespace, the one the file will monitor; the file keeps a reference on
@@ -66,8 +76,9 @@ struct mos_msock {
 /**
  * struct mos_consumer - an open /dev/mos
  * @net: its namespace (referenced)
- * @lock: serialises the ioctls and mmap
- * @ring: the ring, once set up; then constant until release
+ * @lock: serialises the ioctls
+ * @ring: the ring, once set up (release store); then constant until
+ *	release
  * @wq: poll() waits here
  * @node: in &mos_net.consumers (RCU), from ring setup to release
  * @slot: its bit in the flows' &mos_flow_dev masks, from ring setup
@@ -86,7 +97,7 @@ struct mos_msock {
  */
 struct mos_consumer {
 	struct net *net;
-	struct mutex lock;	/* ioctls, mmap */
+	struct mutex lock;	/* ioctls */
 	struct mos_ring *ring;
 	wait_queue_head_t wq;
 	struct list_head node;
@@ -659,7 +670,8 @@ static int mos_ioc_ring_setup(struct mos_consumer *c, void __user *uarg)
 	mn->cons_slots |= BIT_ULL(slot);
 	mn->cons_next = slot + 1;
 	c->slot = slot;
-	c->ring = rb;
+	/* Set up before mmap() and poll() may see it */
+	smp_store_release(&c->ring, rb);
 	list_add_tail_rcu(&c->node, &mn->consumers);
 	mutex_unlock(&mn->lock);
 	return 0;
@@ -894,12 +906,14 @@ static long mos_dev_ioctl(struct file *file, unsigned int cmd,
 static int mos_dev_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct mos_consumer *c = file->private_data;
-	int ret;
+	/*
+	 * Not under &mos_consumer.lock: mmap() holds the mmap lock, which
+	 * the ioctls may take (faults in copy_from_user()) while they hold
+	 * theirs.  The ring, once set, stays until release.
+	 */
+	struct mos_ring *rb = smp_load_acquire(&c->ring);
 
-	mutex_lock(&c->lock);
-	ret = c->ring ? mos_ring_mmap(c->ring, vma) : -ENXIO;
-	mutex_unlock(&c->lock);
-	return ret;
+	return rb ? mos_ring_mmap(rb, vma) : -ENXIO;
 }
 
 static __poll_t mos_dev_poll(struct file *file, poll_table *wait)

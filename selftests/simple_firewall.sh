@@ -57,16 +57,19 @@ print("listening", flush=True)
 threading.Event().wait()
 PYEOF
 
-# try HOST PORT: connect, send "hi", read the echo within 3 s; prints ok,
-# reset (connection refused or reset) or timeout
+# try HOST PORT: connect, wait 1.5 s (the firewall acts on the
+# connection's start once it has seen it: after the handshake may have
+# passed), send "hi", read the echo within 3 s; prints ok, reset
+# (connection refused or reset) or timeout
 cat >"$work/try.py" <<'PYEOF'
-import socket, sys
+import socket, sys, time
 host, port = sys.argv[1], int(sys.argv[2])
 try:
     s = socket.create_connection((host, port), timeout=3)
+    time.sleep(1.5)
     s.sendall(b"hi")
     print("ok" if s.recv(10) == b"hi" else "short")
-except (ConnectionRefusedError, ConnectionResetError):
+except (ConnectionRefusedError, ConnectionResetError, BrokenPipeError):
     print("reset")
 except socket.timeout:
     print("timeout")
