@@ -54,7 +54,8 @@ MOSUSER_SAN_OBJS := $(patsubst %.c,$(O)/san/%.o,$(MOSUSER_SRC) $(TCPMON_SRC) $(C
 MOSREPLAY_SRC := $(wildcard tools/mosreplay/*.c)
 HDRS	:= $(wildcard uapi/linux/*.h kmod/rec.h kmod/tcpmon/*.h libmosuser/*.h tools/tcpmon/*.h)
 
-BINS	:= $(B)/bin/mosctl $(B)/bin/mosreplay $(B)/bin/flowstats $(B)/bin/httplog
+BINS	:= $(B)/bin/mosctl $(B)/bin/mosreplay $(B)/bin/flowstats $(B)/bin/httplog \
+	   $(B)/bin/midstat
 LIBS	:= $(B)/lib/libtcpmon.a $(B)/lib/libmosuser.a $(B)/lib/libmosuser.so
 TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/tm_track_test \
 	   $(B)/selftests/tm_reasm_test $(B)/selftests/dev_test $(B)/selftests/genl_test \
@@ -70,7 +71,7 @@ modules:
 	@for k in $(KDIRS); do tools/build-module $$k || exit 1; done
 
 user: $(BINS) $(LIBS) $(TESTS) $(B)/bin/mosreplay-san $(B)/fuzz/tm_fuzz \
-	$(B)/selftests/flowstats-san $(B)/selftests/httplog-san
+	$(B)/selftests/flowstats-san $(B)/selftests/httplog-san $(B)/selftests/midstat-san
 
 $(O)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
