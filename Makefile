@@ -12,7 +12,10 @@
 #   make style        checkpatch on kmod/ and uapi/
 #   make bench        instructions and time per packet: mosreplay, libnids, libpcap
 #   make fuzz         the tcpmon fuzzer for FUZZ_TIME seconds (600)
-#   make install      mos.ko for the running kernel, mosctl, libmosuser
+#   make install      install-module and install-user
+#   make install-module  mos.ko for the running kernel
+#   make install-user mosctl, libmosuser (headers, pkg-config, man pages)
+#   make uninstall    removes what install put in place
 
 PROJ	:= $(CURDIR)
 B	:= $(PROJ)/build
@@ -55,14 +58,15 @@ MOSREPLAY_SRC := $(wildcard tools/mosreplay/*.c)
 HDRS	:= $(wildcard uapi/linux/*.h kmod/rec.h kmod/tcpmon/*.h libmosuser/*.h tools/tcpmon/*.h)
 
 BINS	:= $(B)/bin/mosctl $(B)/bin/mosreplay $(B)/bin/flowstats $(B)/bin/httplog \
-	   $(B)/bin/simple_firewall
+	   $(B)/bin/simple_firewall $(B)/bin/midstat
 LIBS	:= $(B)/lib/libtcpmon.a $(B)/lib/libmosuser.a $(B)/lib/libmosuser.so
 TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/tm_track_test \
 	   $(B)/selftests/tm_reasm_test $(B)/selftests/dev_test $(B)/selftests/genl_test \
 	   $(B)/selftests/ring_test $(B)/selftests/offline_test
 
 .PHONY: all modules user deps check check-user check-vm check-debug demo \
-	style install clean bench bench-bins fuzz
+	style install install-module install-user uninstall man-check clean bench \
+	bench-bins fuzz
 
 all: modules user
 
@@ -72,7 +76,7 @@ modules:
 
 user: $(BINS) $(LIBS) $(TESTS) $(B)/bin/mosreplay-san $(B)/fuzz/tm_fuzz \
 	$(B)/selftests/flowstats-san $(B)/selftests/httplog-san \
-	$(B)/selftests/simple_firewall-san
+	$(B)/selftests/simple_firewall-san $(B)/selftests/midstat-san
 
 $(O)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -233,6 +237,9 @@ check: deps
 check-user: user
 	@CHECK_FUZZ_TIME=$(CHECK_FUZZ_TIME) selftests/check --user-only
 
+man-check:
+	@selftests/man_check.sh
+
 check-vm: all
 	@selftests/check --vm-only $(VM_KERNELS)
 
@@ -258,20 +265,62 @@ style: $(KSRC)/.stamp
 	 if [ -s $(B)/kernel-doc.log ]; then cat $(B)/kernel-doc.log; exit 1; fi; \
 	 echo "kernel-doc: clean"
 
+# Installation.  PREFIX, LIBDIR, INCLUDEDIR and MANDIR may be set on the
+# command line; DESTDIR stages everything under another root (packaging).
+# install-module builds mos.ko for the running kernel and needs its headers;
+# install-user needs no kernel at all.
 PREFIX	?= /usr/local
-install: $(BINS) $(LIBS)
-	@rel=$$(uname -r); kdir=/lib/modules/$$rel/build; \
-	 [ -d $$kdir ] || { echo "install: no headers for $$rel (apt-get install linux-headers-$$rel)"; exit 1; }; \
-	 tools/build-module $$kdir && \
-	 install -D -m 0644 $(B)/$$rel/mos.ko /lib/modules/$$rel/updates/mos.ko && depmod -a $$rel
+LIBDIR	?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR	?= $(PREFIX)/share/man
+VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+MAN3	:= $(wildcard Documentation/man/*.3)
+MAN7	:= $(wildcard Documentation/man/*.7)
+KREL	?= $(shell uname -r)
+MOSUSER_HDRS := libmosuser/libmosuser.h libmosuser/mos_api.h libmosuser/mtcp_api.h
+
+install: install-module install-user
+
+install-module:
+	@kdir=/lib/modules/$(KREL)/build; \
+	 [ -d $$kdir ] || { echo "install-module: no headers for $(KREL) (apt-get install linux-headers-$(KREL))"; exit 1; }; \
+	 tools/build-module $$kdir
+	install -D -m 0644 $(B)/$(KREL)/mos.ko $(DESTDIR)/lib/modules/$(KREL)/updates/mos.ko
+	[ -n "$(DESTDIR)" ] || depmod -a $(KREL)
+
+# libmosuser.pc: the static library needs libpcap (the offline backend's
+# capture reader, and the filters) beyond libc: Libs.private.
+install-user: $(BINS) $(LIBS)
 	install -D -m 0755 $(B)/bin/mosctl $(DESTDIR)$(PREFIX)/sbin/mosctl
 	install -D -m 0644 tools/mosctl/mosctl.bash \
 		$(DESTDIR)/usr/share/bash-completion/completions/mosctl
-	install -D -m 0644 $(B)/lib/libmosuser.so $(DESTDIR)$(PREFIX)/lib/libmosuser.so.0
-	ln -sf libmosuser.so.0 $(DESTDIR)$(PREFIX)/lib/libmosuser.so
-	install -D -m 0644 $(B)/lib/libmosuser.a $(DESTDIR)$(PREFIX)/lib/libmosuser.a
-	install -D -m 0644 libmosuser/libmosuser.h $(DESTDIR)$(PREFIX)/include/libmosuser.h
-	install -D -m 0644 uapi/linux/mos.h $(DESTDIR)$(PREFIX)/include/linux/mos.h
+	install -D -m 0644 $(B)/lib/libmosuser.so $(DESTDIR)$(LIBDIR)/libmosuser.so.0
+	ln -sf libmosuser.so.0 $(DESTDIR)$(LIBDIR)/libmosuser.so
+	install -D -m 0644 $(B)/lib/libmosuser.a $(DESTDIR)$(LIBDIR)/libmosuser.a
+	install -d $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 0644 $(MOSUSER_HDRS) $(DESTDIR)$(INCLUDEDIR)/
+	install -m 0644 uapi/linux/mos.h $(DESTDIR)$(INCLUDEDIR)/linux/mos.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' \
+	    -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|' \
+	    -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|' \
+	    -e 's|@VERSION@|$(VERSION)|' \
+	    libmosuser/libmosuser.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/libmosuser.pc
+	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
+	install -m 0644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
+	install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+	[ -n "$(DESTDIR)" ] || ldconfig
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/mosctl \
+	      $(DESTDIR)/usr/share/bash-completion/completions/mosctl \
+	      $(DESTDIR)$(LIBDIR)/libmosuser.so.0 $(DESTDIR)$(LIBDIR)/libmosuser.so \
+	      $(DESTDIR)$(LIBDIR)/libmosuser.a $(DESTDIR)$(LIBDIR)/pkgconfig/libmosuser.pc \
+	      $(addprefix $(DESTDIR)$(INCLUDEDIR)/,$(notdir $(MOSUSER_HDRS))) \
+	      $(DESTDIR)$(INCLUDEDIR)/linux/mos.h \
+	      $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3))) \
+	      $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7))) \
+	      $(DESTDIR)/lib/modules/$(KREL)/updates/mos.ko
+	[ -n "$(DESTDIR)" ] || { ldconfig; ! [ -d /lib/modules/$(KREL) ] || depmod -a $(KREL); }
 
 clean:
 	rm -rf $(O) $(B)/bin $(B)/lib $(B)/selftests $(B)/bench $(B)/[0-9]* $(B)/fuzz/tm_fuzz

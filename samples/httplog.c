@@ -12,6 +12,9 @@
  *   CLIENT:PORT METHOD HOST PATH
  */
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* memmem() */
+#endif
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
