@@ -11,6 +11,7 @@
 #   make demo         deps, build, boot a VM and show mos counting traffic
 #   make style        checkpatch on kmod/ and uapi/
 #   make bench        instructions and time per packet: mosreplay, libnids, libpcap
+#   make bench-ring   /dev/mos ring delivery in the VM: MB/s, events/s, baselines
 #   make fuzz         the tcpmon fuzzer for FUZZ_TIME seconds (600)
 #   make install      install-module and install-user
 #   make install-module  mos.ko for the running kernel
@@ -66,7 +67,7 @@ TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/tm_track_test \
 
 .PHONY: all modules user deps check check-user check-vm check-debug demo \
 	style install install-module install-user uninstall man-check clean bench \
-	bench-bins fuzz
+	bench-bins fuzz bench-ring ring-bench-bins
 
 all: modules user
 
@@ -226,6 +227,35 @@ bench-bins: $(BENCH_BINS) $(B)/bin/mosreplay $(B)/bench/mosreplay-nolto
 
 bench:
 	@bench/replay
+
+# bench/: the ring delivery benchmark (bench/ring, in the VM).  The BPF
+# ring buffer baseline is a BPF object built with clang and loaded by
+# libbpf (Debian's libbpf-dev).
+RING_BENCH_BINS := $(B)/bench/ring_bench $(B)/bench/ringbuf_bench \
+	$(B)/bench/ringbuf_bench.bpf.o
+BPF_CFLAGS := -target bpf -O2 -g $(WARN) -I/usr/include/$(shell $(CC) -dumpmachine)
+
+$(B)/bench/ring_bench: bench/ring_bench.c $(B)/lib/libmosuser.a $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) -pthread -o $@ $< $(B)/lib/libmosuser.a -lpcap
+
+$(B)/bench/ringbuf_bench: bench/ringbuf_bench.c
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) -pthread -o $@ $< -lbpf
+
+$(B)/bench/ringbuf_bench.bpf.o: bench/ringbuf_bench.bpf.c
+	@mkdir -p $(dir $@)
+	@echo "  CLANG   $@"
+	@clang $(BPF_CFLAGS) -c -o $@ $<
+
+ring-bench-bins: $(RING_BENCH_BINS) $(B)/bin/mosctl
+	@for k in $(KDIRS); do r=$$(basename $$(dirname $$k)); \
+		[ -f $(B)/$$r/mos.ko ] || { echo "$(B)/$$r/mos.ko missing (make modules)"; exit 1; }; done
+
+bench-ring:
+	@bench/ring
 
 deps:
 	@tools/deps
