@@ -13,7 +13,7 @@
  * - EVENT runs the callback, with the record's packet as the last packet
  *   (mtcp_getlastpkt()) and both sides' states as of the event;
  * - FLOW_CLOSE frees the flow and its id;
- * - LOST is counted (mos_ctx_lost()); the stream offsets of the DATA
+ * - LOST is counted in the context; the stream offsets of the DATA
  *   records that follow make mtcp_peek() report the bytes missed.
  *
  * Offline (MOS_PCAP, or pcap_file in the configuration file), a context
@@ -538,6 +538,8 @@ int mtcp_bind_monitor_filter(mctx_t mctx, int sock, monitor_filter_t ft)
 
 	if (!m)
 		return fail(EINVAL);
+	if (c->off)
+		return fail(EOPNOTSUPP);	/* offline: no filters */
 	c->errmsg[0] = '\0';
 	if (m->raw) {
 		n = 1;
@@ -1068,11 +1070,17 @@ int mtcp_getlastpkt(mctx_t mctx, int sock, int side, struct pkt_info *p)
 	pkt = c->pkt;
 	memcpy(pkt, e + 1, e->pkt_len);
 	memset(p, 0, sizeof(*p));
+	p->cur_ts = (uint32_t)(e->ts_ns / 1000000);
+	p->ip_len = e->pkt_total > 0xffff ? 0xffff : e->pkt_total;
 	if ((pkt[0] >> 4) == 4) {
 		l3 = (pkt[0] & 0xf) * 4;
 		p->iph = (struct iphdr *)pkt;
+		if (e->pkt_len >= 20 && pkt[9] != IPPROTO_TCP)
+			return 0;	/* a raw socket's packet: IP only */
 	} else {
 		l3 = 40;	/* extension headers: not walked here */
+		if (e->pkt_len >= 40 && pkt[6] != IPPROTO_TCP)
+			return 0;
 	}
 	if (l3 + sizeof(struct tcphdr) > e->pkt_len)
 		return fail(ENODATA);
@@ -1080,8 +1088,6 @@ int mtcp_getlastpkt(mctx_t mctx, int sock, int side, struct pkt_info *p)
 	doff = p->tcph->doff * 4;
 	if (l3 + doff > e->pkt_len)
 		return fail(ENODATA);
-	p->cur_ts = (uint32_t)(e->ts_ns / 1000000);
-	p->ip_len = e->pkt_total > 0xffff ? 0xffff : e->pkt_total;
 	p->seq = ntohl(p->tcph->seq);
 	p->ack_seq = ntohl(p->tcph->ack_seq);
 	p->window = ntohs(p->tcph->window);
