@@ -472,6 +472,9 @@ t_eq "idle connection: the client's socket fails with ECONNRESET" "cli ECONNRESE
 	"$(grep '^cli ' "$work/idle")"
 t_eq "idle connection: the server's socket fails with ECONNRESET" "srv ECONNRESET" \
 	"$(grep '^srv ' "$work/srv")"
+# Before it idles out (10 s after the reset)
+t_eq "the reset flow: both sides CLOSED" '["CLOSED","CLOSED"]' \
+	"$("$MOSCTL" -n "$R" -j flows | jget '[[f["client_state"], f["server_state"]] for f in d["flows"] if f["id"] == int(a[0])][0]' "$ifid")"
 b0=$(c2s "$pport")
 nap 1
 b1=$(c2s "$pport")
@@ -481,8 +484,6 @@ else
 	t_fail "the pinging connection carries on" "bytes_c2s $b0 then $b1"
 fi
 t_eq "the pinging connection: no error" "up $pport" "$(cat "$work/ping")"
-t_eq "the reset flow: both sides CLOSED" '["CLOSED","CLOSED"]' \
-	"$("$MOSCTL" -n "$R" -j flows | jget '[[f["client_state"], f["server_state"]] for f in d["flows"] if f["id"] == int(a[0])][0]' "$ifid")"
 
 # A connection that sends all the time: whatever the first resets miss,
 # its next packets are answered with exact ones.
