@@ -98,7 +98,7 @@ for _ in $(seq 1 100); do
 	nap 0.1
 done
 kill -INT "$fs"
-wait_pid "$fs" 10
+wait_pid "$fs" 60
 t_eq "flowstats exits 0 on SIGINT" 0 "$?"
 log "flowstats: $(tr '\n' '|' <"$work/out")"
 kill -INT "${pids[0]}"

@@ -102,7 +102,7 @@ for _ in $(seq 1 50); do
 	nap 0.1
 done
 kill -INT "$hl"
-wait_pid "$hl" 10
+wait_pid "$hl" 60
 t_eq "httplog exits 0 on SIGINT" 0 "$?"
 log "httplog: $(tr '\n' '|' <"$work/out")"
 t_eq "the five requests, in order, with their client" \

@@ -21,6 +21,15 @@ BLOB_SIZE=3000000
 
 _t_n=0
 _t_failed=0
+_t_last=$EPOCHREALTIME
+
+# _t_time: with MOS_CHECK_TIMES set, how long the check just reported took
+_t_time() {
+	[ -n "${MOS_CHECK_TIMES:-}" ] || return 0
+	local now=$EPOCHREALTIME
+	printf '# %.1fs\n' "$(echo "$now - $_t_last" | bc)"
+	_t_last=$now
+}
 
 ktap_begin() {
 	echo "TAP version 13"
@@ -30,6 +39,7 @@ ktap_begin() {
 t_ok() {
 	_t_n=$((_t_n + 1))
 	echo "ok $_t_n $1"
+	_t_time
 }
 
 # t_fail NAME [WHY...]: a failed check
@@ -37,6 +47,7 @@ t_fail() {
 	_t_n=$((_t_n + 1))
 	_t_failed=$((_t_failed + 1))
 	echo "not ok $_t_n $1"
+	_t_time
 	shift
 	[ $# -gt 0 ] && echo "# $*"
 	return 0
@@ -46,6 +57,7 @@ t_fail() {
 t_skip() {
 	_t_n=$((_t_n + 1))
 	echo "ok $_t_n $1 # SKIP $2"
+	_t_time
 }
 
 # t_check NAME COMMAND...: run COMMAND, ok if it succeeds

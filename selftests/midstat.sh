@@ -145,7 +145,7 @@ pids+=("$ms")
 wait_for "$work/err2" ready
 wait_for "$work/out2" "^midstat: "
 kill -INT "$ms"
-wait_pid "$ms" 10
+wait_pid "$ms" 60
 t_eq "midstat exits 0 on SIGINT" 0 "$?"
 t_eq "a new midstat sees no connection older than itself" \
 	"midstat: 0 connections" "$(head -n1 "$work/out2")"

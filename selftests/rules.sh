@@ -588,7 +588,7 @@ done
 t_eq "both flows ended" "[]" "$(listed "$R")"
 nap 0.5
 kill -INT "$mon_pid"
-wait_pid "$mon_pid" 5
+wait_pid "$mon_pid" 60
 log "monitor exit status $?, stderr: $(cat "$work/mon.err")"
 evs=$(python3 -c 'import json, sys; print(json.dumps([json.loads(l) for l in sys.stdin if l.strip()]))' <"$work/mon")
 log "events: $evs"
@@ -729,7 +729,7 @@ else
 fi
 t_check "churn: the monitor still runs" kill -0 "$mon_pid"
 kill -INT "$mon_pid" 2>/dev/null
-wait_pid "$mon_pid" 5
+wait_pid "$mon_pid" 60
 
 t_eq "after churn: ns show" '[true,"inline"]' \
 	"$("$MOSCTL" -n "$R" -j ns show | jget '[d["enabled"], d["mode"]]')"

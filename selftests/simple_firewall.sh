@@ -111,7 +111,7 @@ t_eq "rule 3: ::1 port 8004 is reset" reset "$(try ::1 8004)"
 t_eq "no rule: 127.0.0.1 port 8004 works" ok "$(try 127.0.0.1 8004)"
 
 kill -INT "$fw"
-wait_pid "$fw" 10
+wait_pid "$fw" 60
 t_eq "simple_firewall exits 0 on SIGINT" 0 "$?"
 log "simple_firewall: $(tr '\n' '|' <"$work/out")"
 # One line per matched connection, the client's port aside

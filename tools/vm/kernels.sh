@@ -42,7 +42,7 @@ mos_vm_kernel() {
 	# invpcid off: with them a 6.12 guest took a double fault in
 	# copy_process() while modules were loaded and unloaded under TCG
 	# (Documentation/testing.rst).
-	vm_cpu="max,la57=off,pcid=off,invpcid=off"
+	vm_cpu="${MOS_VM_CPU:-max,la57=off,pcid=off,invpcid=off}"
 	vm_extra_append=""
 	case "$1" in
 	6.1|6.12)
