@@ -63,7 +63,7 @@ BINS	:= $(B)/bin/mosctl $(B)/bin/mosreplay $(B)/bin/flowstats $(B)/bin/httplog \
 LIBS	:= $(B)/lib/libtcpmon.a $(B)/lib/libmosuser.a $(B)/lib/libmosuser.so
 TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/tm_track_test \
 	   $(B)/selftests/tm_reasm_test $(B)/selftests/dev_test $(B)/selftests/genl_test \
-	   $(B)/selftests/ring_test $(B)/selftests/offline_test
+	   $(B)/selftests/ring_test $(B)/selftests/offline_test $(B)/selftests/evtrace
 
 .PHONY: all modules user deps check check-user check-vm check-debug demo \
 	style install install-module install-user uninstall man-check clean bench \
@@ -193,6 +193,12 @@ $(B)/selftests/dev_test $(B)/selftests/ring_test $(B)/selftests/offline_test: \
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
+
+# The event tracer of events.sh, sanitized
+$(B)/selftests/evtrace: selftests/evtrace.c $(MOSUSER_SAN_OBJS) $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
 
 $(B)/selftests/genl_test: selftests/genl_test.c $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)

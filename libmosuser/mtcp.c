@@ -810,6 +810,45 @@ static void flow_close(struct mtcp_ctx *c, uint64_t id)
 	free(f);
 }
 
+static bool wanted(const struct mtcp_msock *m, int h, int bit);
+static void run_event(struct mtcp_ctx *c, struct mtcp_msock *m, int h,
+		      int bit, int sock, int side, int depth);
+
+/*
+ * NEW_DATA for what @f's @side holds, before bytes it has not peeked yet
+ * are overwritten: one record can carry more than the buffer holds (a
+ * filled hole releases what waited behind it).  No packet is at hand in
+ * such a callback: mtcp_getlastpkt() fails with ENODATA.
+ */
+static void flow_data_full(struct mtcp_ctx *c, struct mtcp_flow *f, int side)
+{
+	const int bit = 4;	/* MOS_ON_CONN_NEW_DATA */
+	struct mos_rec_event e = {
+		.flow = f->id, .ts_ns = f->last_ts_ns, .off = f->buf[side].read,
+		.len = (uint32_t)(f->buf[side].head - f->buf[side].read),
+		.type = bit, .hook = MOS_HOOK_NULL, .side = side,
+		.state = { f->state[0], f->state[1] },
+	};
+	int i;
+
+	for (i = 0; i < c->nmsock && !c->stop && !f->dead; i++) {
+		struct mtcp_msock *m = &c->msock[i];
+
+		if (!m->used || m->raw || !wanted(m, MOS_HOOK_NULL, bit))
+			continue;
+		if (m->kid <= 64 && !(f->addr.socks & (1ULL << (m->kid - 1))))
+			continue;
+		c->cur = &e;
+		c->cur_flow = f;
+		c->cur_msock = m;
+		c->cur_sock = f->sock;
+		run_event(c, m, MOS_HOOK_NULL, bit, f->sock, side, 0);
+		c->cur = NULL;
+		c->cur_flow = NULL;
+		c->cur_msock = NULL;
+	}
+}
+
 static void flow_data(struct mtcp_ctx *c, const struct mos_rec_data *d)
 {
 	struct mtcp_flow *f = flow_find(c, d->flow);
@@ -823,24 +862,32 @@ static void flow_data(struct mtcp_ctx *c, const struct mos_rec_data *d)
 	b = &f->buf[d->side];
 	if (off > b->head)
 		b->valid = off;	/* a hole: the bytes before are missed */
-	if (len > size) {
-		src += len - size;
-		off += len - size;
-		len = size;
-	}
 	while (len) {
 		uint32_t at = off % size, n = size - at;
 
+		/* Full of bytes not peeked yet: offer them first */
+		if (b->read >= b->valid && b->head - b->read >= size &&
+		    off == b->head) {
+			flow_data_full(c, f, d->side);
+			if (f->dead) {
+				flow_close(c, f->id);
+				return;
+			}
+		}
 		if (n > len)
 			n = len;
+		/* No further than the unread bytes allow, when there are */
+		if (b->read >= b->valid && off == b->head &&
+		    b->head - b->read < size && n > size - (b->head - b->read))
+			n = size - (uint32_t)(b->head - b->read);
 		memcpy(b->data + at, src, n);
 		src += n;
 		off += n;
 		len -= n;
+		b->head = off;
+		if (b->head - b->valid > size)
+			b->valid = b->head - size;
 	}
-	b->head = off;
-	if (b->head - b->valid > size)
-		b->valid = b->head - size;
 }
 
 /* --- the callbacks' calls ---------------------------------------------- */

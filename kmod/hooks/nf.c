@@ -119,6 +119,11 @@ static unsigned int mos_nf_count(struct sk_buff *skb, struct net *net,
 	    nf_checksum(skb, hook, p.l4off, IPPROTO_TCP,
 			family == 4 ? NFPROTO_IPV4 : NFPROTO_IPV6))
 		flags |= TM_IN_CSUM_BAD;
+	/* Inline, a segment the out-of-order store has no room for is
+	 * dropped for its sender to retransmit, rather than skipped.
+	 */
+	if (READ_ONCE(mn->mode) == MOS_MODE_INLINE)
+		flags |= TM_IN_LOSSLESS;
 
 	local_bh_disable();
 	t = rcu_dereference(mn->tm);

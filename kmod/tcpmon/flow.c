@@ -666,7 +666,9 @@ static int tm_midstream_client(const struct tm_pkt *p)
  * stream bytes go to the table's &struct tm_ops as they happen.  A packet
  * that would create a flow is first classified (&tm_ops.classify): the
  * flow may be tracked silently, kept only so that its packets are
- * dropped, or not created and the packet answered with a reset.
+ * dropped, or not created and the packet answered with a reset.  With
+ * %TM_IN_LOSSLESS, a segment whose bytes would not fit the out-of-order
+ * store is dropped untracked (tm_reasm_fits()).
  *
  * Context: bottom halves disabled; does not sleep; allocates with
  * GFP_NOWAIT only (flows, out-of-order pieces), bounded by the table's
@@ -782,6 +784,13 @@ enum tm_verdict mos_tm_input(struct tm_table *t, const struct tm_src *src,
 			tm_stat_inc(t, TM_STAT_DROPPED);
 			return TM_VERDICT_DROP;
 		}
+	}
+
+	if ((flags & TM_IN_LOSSLESS) && !tm_reasm_fits(t, f, !s, p)) {
+		/* Its sender sends it again once the hole is filled. */
+		spin_unlock(&f->lock);
+		tm_stat_inc(t, TM_STAT_STORE_FULL);
+		return TM_VERDICT_DROP;
 	}
 
 	tm_track(t, f, s, src, p, now);

@@ -35,7 +35,11 @@
  * passed over, the stored pieces and the segment are delivered, and the
  * store is empty again.  Nothing is dropped without a report, and stream
  * offsets stay those of the sequence space, so a consumer knows exactly
- * which bytes it never got.  A side that ends (FIN, RST, timeout) delivers
+ * which bytes it never got.  Where the packet itself may be dropped
+ * (%TM_IN_LOSSLESS, inline mode), a segment that would not fit the side's
+ * or the table's limit is dropped instead, before it changes anything
+ * (tm_reasm_fits(), %TM_STAT_STORE_FULL): its sender sends it again, and
+ * no hole is skipped for want of room.  A side that ends (FIN, RST, timeout) delivers
  * what it stores the same way.
  */
 
@@ -403,6 +407,40 @@ bool tm_reasm_seen(const struct tm_half *h, u32 seq, u32 len)
 		if (tm_after(seg->seq + seg->len, seq))
 			return true;
 	return false;
+}
+
+/**
+ * tm_reasm_fits() - would a packet's payload fit its receiver's store?
+ * @t: table
+ * @f: flow, locked
+ * @r: receiving side
+ * @p: the packet's headers
+ *
+ * For %TM_IN_LOSSLESS, before the packet changes anything: a segment that
+ * starts after the hole at &tm_half.rcv_nxt goes to the out-of-order
+ * store.  Charged as if none of its bytes were stored yet, a header per
+ * %TM_SEG_MAX bytes, it must fit both the side's and the table's limit.
+ * In-order segments always fit: they fill the hole and drain the store.
+ *
+ * Return: false when the packet is better dropped, for its sender to
+ * send again, than stored.
+ */
+bool tm_reasm_fits(struct tm_table *t, const struct tm_flow *f,
+		   unsigned int r, const struct tm_pkt *p)
+{
+	const struct tm_half *h = &f->half[r];
+	u32 len = p->l4len - p->doff;
+	u32 seq = p->seq + !!(p->tcp_flags & TM_TCPF_SYN);
+	u64 charge;
+
+	if (!len || !(h->flags & TM_HF_RCV_SYNCED) ||
+	    !tm_after(seq, h->rcv_nxt))
+		return true;
+	charge = len + (u64)((len + TM_SEG_MAX - 1) / TM_SEG_MAX) *
+		 sizeof(struct tm_seg);
+	return h->ooo_bytes + charge <= READ_ONCE(t->cfg.buf_side) &&
+	       atomic_long_read(&t->ooo_bytes) + charge <=
+	       READ_ONCE(t->cfg.buf_total);
 }
 
 /**

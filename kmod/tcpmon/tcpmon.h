@@ -435,8 +435,9 @@ enum tm_action {
 /**
  * enum tm_verdict - what mos_tm_input() asks of the packet's path
  * @TM_VERDICT_PASS: let it go
- * @TM_VERDICT_DROP: drop it (a %TM_ACT_DROP flow's packet, or one
- *	&tm_ops.reserve refused)
+ * @TM_VERDICT_DROP: drop it (a %TM_ACT_DROP flow's packet, one
+ *	&tm_ops.reserve refused, or with %TM_IN_LOSSLESS one whose bytes
+ *	do not fit the out-of-order store)
  * @TM_VERDICT_RESET: drop it and answer it with a reset (%TM_ACT_RESET)
  * @TM_VERDICT_KILL: drop it and reset both ends of its connection, which
  *	was reset with mos_tm_reset(): its sender with the packet's
@@ -509,6 +510,8 @@ static inline void *mos_tm_flow_priv(struct tm_flow *f)
  * @TM_STAT_FLOWS_RESET: flows reset with mos_tm_reset()
  * @TM_STAT_MEM_LIMIT: flows and out-of-order pieces the memory limit of
  *	all tables refused (%TM_ERR_MEM_LIMIT)
+ * @TM_STAT_STORE_FULL: packets given %TM_VERDICT_DROP because their
+ *	out-of-order bytes would not fit the store (%TM_IN_LOSSLESS)
  * @TM_STAT_EV: events raised, by type: %TM_STAT_EV + &enum tm_event
  * @TM_STAT_MAX: number of counters
  */
@@ -537,6 +540,7 @@ enum tm_stat {
 	TM_STAT_DROPPED,
 	TM_STAT_FLOWS_RESET,
 	TM_STAT_MEM_LIMIT,
+	TM_STAT_STORE_FULL,
 	TM_STAT_EV,
 	TM_STAT_MAX = TM_STAT_EV + TM_EV_MAX,
 };
@@ -619,6 +623,12 @@ struct tm_table_cfg {
 
 /* Input flags */
 #define TM_IN_CSUM_BAD		0x1	/* the TCP checksum is wrong */
+/*
+ * The packet may be dropped (inline): rather than skip a hole when a
+ * segment after it does not fit the out-of-order store, drop the segment
+ * so that its sender retransmits it once the hole is filled.
+ */
+#define TM_IN_LOSSLESS		0x2
 
 int mos_tm_init(u32 priv_size);
 void mos_tm_exit(void);

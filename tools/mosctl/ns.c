@@ -59,10 +59,11 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_MEM_LIMIT] = "mem_limit",
 	[MOS_STAT_RING_FULL] = "ring_full",
 	[MOS_STAT_RING_LOST] = "ring_lost",
+	[MOS_STAT_STORE_FULL] = "store_full",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_RING_LOST,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_STORE_FULL,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {

@@ -352,6 +352,8 @@ enum mos_flow_attr {
  *	again)
  * @MOS_STAT_RING_LOST: records a ring had no room for and that were
  *	counted in a %MOS_REC_LOST record instead, in any mode
+ * @MOS_STAT_STORE_FULL: packets dropped in inline mode because their
+ *	out-of-order bytes did not fit the store (TCP sends them again)
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -407,6 +409,7 @@ enum mos_stat {
 	MOS_STAT_MEM_LIMIT,
 	MOS_STAT_RING_FULL,
 	MOS_STAT_RING_LOST,
+	MOS_STAT_STORE_FULL,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * evtrace.c - every built-in event of every flow, one line each, through
+ * the mOS API: the VM tests compare these lines with the sequences the
+ * scripted connections of events.sh must produce
+ *
+ * Usage: evtrace [-d DIR]
+ *
+ * Each flow is named by its server's port; each line is
+ *
+ *	PORT HOOK SIDE EVENT[:ARG]
+ *
+ * HOOK is SND, RCV or NULL; SIDE cli or svr; ARG the new TCP state of a
+ * STATE_CHANGE and the byte count of a NEW_DATA.  An orphan packet is
+ * "PORT HOOK SIDE ORPHAN:FLAGS" with PORT its destination port.  With -d,
+ * the bytes each side receives are appended to DIR/PORT.cli and
+ * DIR/PORT.svr (a side's buffer holds what that side receives).  Ends on
+ * SIGINT or SIGTERM; "evtrace: ready" on stderr once monitoring.
+ */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "mos_api.h"
+
+static mctx_t g_mctx;
+static const char *g_dir;
+
+static const char *const state_names[] = {
+	"CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED",
+	"FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK",
+	"TIME_WAIT",
+};
+
+static const struct {
+	event_t ev;
+	const char *name;
+} events[] = {
+	{ MOS_ON_PKT_IN, "PKT_IN" },
+	{ MOS_ON_CONN_START, "CONN_START" },
+	{ MOS_ON_CONN_SETUP, "CONN_SETUP" },
+	{ MOS_ON_CONN_NEW_DATA, "NEW_DATA" },
+	{ MOS_ON_TCP_STATE_CHANGE, "STATE_CHANGE" },
+	{ MOS_ON_REXMIT, "REXMIT" },
+	{ MOS_ON_CONN_END, "CONN_END" },
+	{ MOS_ON_ORPHAN, "ORPHAN" },
+	{ MOS_ON_TIMEOUT, "TIMEOUT" },
+	{ MOS_ON_ERROR, "ERROR" },
+};
+
+static const struct {
+	int hook;
+	const char *name;
+} hooks[] = {
+	{ MOS_HK_SND, "SND" },
+	{ MOS_HK_RCV, "RCV" },
+	{ MOS_NULL, "NULL" },
+};
+
+static const char *event_name(event_t ev)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+		if (events[i].ev == ev)
+			return events[i].name;
+	return "?";
+}
+
+/* The server's port of @sock's flow, or -1 */
+static int svr_port(mctx_t mctx, int sock)
+{
+	struct sockaddr_in6 sa;
+	socklen_t len = sizeof(sa);
+
+	if (mtcp_getpeername(mctx, sock, (struct sockaddr *)&sa, &len,
+			     MOS_SIDE_SVR))
+		return -1;
+	if (sa.sin6_family == AF_INET6)
+		return ntohs(sa.sin6_port);
+	return ntohs(((struct sockaddr_in *)&sa)->sin_port);
+}
+
+/* Append what @side received to DIR/PORT.SIDE; the byte count */
+static long take_data(mctx_t mctx, int sock, int side, int port)
+{
+	char buf[65536], path[4096];
+	long total = 0;
+	FILE *f = NULL;
+	ssize_t n;
+
+	if (g_dir) {
+		snprintf(path, sizeof(path), "%s/%d.%s", g_dir, port,
+			 side == MOS_SIDE_CLI ? "cli" : "svr");
+		f = fopen(path, "a");
+	}
+	for (;;) {
+		n = mtcp_peek(mctx, sock, side, buf, sizeof(buf));
+		if (n > 0) {
+			total += n;
+			if (f && fwrite(buf, 1, n, f) != (size_t)n)
+				fprintf(stderr, "evtrace: %s: write failed\n", path);
+		} else if (n < 0 && errno == ENODATA) {
+			/* bytes missed: says so rather than counting them */
+			printf("%d NULL %s MISSED:%ld\n", port,
+			       side == MOS_SIDE_CLI ? "cli" : "svr", (long)-n);
+		} else {
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return total;
+}
+
+static void flags_str(const struct tcphdr *th, char *out)
+{
+	char *p = out;
+
+	if (th->syn)
+		*p++ = 'S';
+	if (th->fin)
+		*p++ = 'F';
+	if (th->rst)
+		*p++ = 'R';
+	if (th->psh)
+		*p++ = 'P';
+	if (th->ack)
+		*p++ = 'A';
+	*p = '\0';
+}
+
+static void on_event(mctx_t mctx, int sock, int side, event_t ev,
+		     filter_arg_t *arg, const char *hook)
+{
+	const char *sname = side == MOS_SIDE_CLI ? "cli" : "svr";
+	struct pkt_info p;
+	char flags[8];
+	socklen_t len;
+	int port, st;
+
+	(void)arg;
+	if (ev == MOS_ON_ORPHAN) {
+		if (mtcp_getlastpkt(mctx, sock, side, &p) || !p.tcph) {
+			printf("? %s %s ORPHAN\n", hook, sname);
+			return;
+		}
+		flags_str(p.tcph, flags);
+		printf("%u %s %s ORPHAN:%s\n", ntohs(p.tcph->dest), hook,
+		       sname, flags);
+		return;
+	}
+	port = svr_port(mctx, sock);
+	if (ev == MOS_ON_TCP_STATE_CHANGE) {
+		len = sizeof(st);
+		if (mtcp_getsockopt(mctx, sock, SOL_MONSOCKET,
+				    side == MOS_SIDE_CLI ? MOS_TCP_STATE_CLI :
+				    MOS_TCP_STATE_SVR, &st, &len) ||
+		    st < 0 || st > TCP_TIME_WAIT)
+			printf("%d %s %s STATE_CHANGE:?\n", port, hook, sname);
+		else
+			printf("%d %s %s STATE_CHANGE:%s\n", port, hook, sname,
+			       state_names[st]);
+		return;
+	}
+	if (ev == MOS_ON_CONN_NEW_DATA) {
+		printf("%d %s %s NEW_DATA:%ld\n", port, hook, sname,
+		       take_data(mctx, sock, side, port));
+		return;
+	}
+	printf("%d %s %s %s\n", port, hook, sname, event_name(ev));
+}
+
+static void on_snd(mctx_t mctx, int sock, int side, event_t ev,
+		   filter_arg_t *arg)
+{
+	on_event(mctx, sock, side, ev, arg, "SND");
+}
+
+static void on_rcv(mctx_t mctx, int sock, int side, event_t ev,
+		   filter_arg_t *arg)
+{
+	on_event(mctx, sock, side, ev, arg, "RCV");
+}
+
+static void on_null(mctx_t mctx, int sock, int side, event_t ev,
+		    filter_arg_t *arg)
+{
+	on_event(mctx, sock, side, ev, arg, "NULL");
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	mtcp_destroy_context(g_mctx);
+}
+
+int main(int argc, char **argv)
+{
+	static const callback_t cbs[] = { on_snd, on_rcv, on_null };
+	struct mtcp_conf conf;
+	size_t e, h;
+	int sock, n = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 3 && !strcmp(argv[1], "-d")) {
+		g_dir = argv[2];
+	} else if (argc != 1) {
+		fprintf(stderr, "usage: evtrace [-d DIR]\n");
+		return 2;
+	}
+	if (mtcp_init(NULL)) {
+		perror("evtrace: mtcp_init");
+		return 1;
+	}
+	mtcp_getconf(&conf);
+	conf.num_cores = 1;
+	mtcp_setconf(&conf);
+	g_mctx = mtcp_create_context(0);
+	if (!g_mctx) {
+		perror("evtrace: mtcp_create_context");
+		return 1;
+	}
+	sock = mtcp_socket(g_mctx, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+	if (sock < 0) {
+		perror("evtrace: mtcp_socket");
+		return 1;
+	}
+	/* Every event at every hook that takes it */
+	for (e = 0; e < sizeof(events) / sizeof(events[0]); e++)
+		for (h = 0; h < sizeof(hooks) / sizeof(hooks[0]); h++)
+			if (!mtcp_register_callback(g_mctx, sock, events[e].ev,
+						    hooks[h].hook, cbs[h]))
+				n++;
+	if (!n) {
+		perror("evtrace: mtcp_register_callback");
+		return 1;
+	}
+	mtcp_register_signal(SIGINT, on_signal);
+	mtcp_register_signal(SIGTERM, on_signal);
+	fprintf(stderr, "evtrace: ready\n");
+	mtcp_app_join(g_mctx);
+	mtcp_destroy();
+	return 0;
+}
