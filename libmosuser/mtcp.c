@@ -1101,6 +1101,43 @@ uint32_t mtcp_cb_get_ts(mctx_t mctx)
 	return (uint32_t)(ctx_now(ctx_of(mctx)) / 1000000);
 }
 
+/*
+ * The protocol after an IPv6 header and its extension headers (hop-by-hop,
+ * routing, destination options, fragment), its offset in @l3; -1 when
+ * the copy ends before it.
+ */
+static int ipv6_l4(const uint8_t *pkt, unsigned int len, unsigned int *l3)
+{
+	unsigned int at = 40;
+	int nh;
+
+	*l3 = 40;
+	if (len < 40)
+		return -1;
+	nh = pkt[6];
+	for (;;) {
+		switch (nh) {
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+			if (at + 2 > len)
+				return -1;
+			nh = pkt[at];
+			at += (pkt[at + 1] + 1) * 8;
+			break;
+		case IPPROTO_FRAGMENT:
+			if (at + 8 > len)
+				return -1;
+			nh = pkt[at];
+			at += 8;
+			break;
+		default:
+			*l3 = at;
+			return nh;
+		}
+	}
+}
+
 int mtcp_getlastpkt(mctx_t mctx, int sock, int side, struct pkt_info *p)
 {
 	struct mtcp_ctx *c = ctx_of(mctx);
@@ -1125,8 +1162,9 @@ int mtcp_getlastpkt(mctx_t mctx, int sock, int side, struct pkt_info *p)
 		if (e->pkt_len >= 20 && pkt[9] != IPPROTO_TCP)
 			return 0;	/* a raw socket's packet: IP only */
 	} else {
-		l3 = 40;	/* extension headers: not walked here */
-		if (e->pkt_len >= 40 && pkt[6] != IPPROTO_TCP)
+		int l4 = ipv6_l4(pkt, e->pkt_len, &l3);
+
+		if (l4 >= 0 && l4 != IPPROTO_TCP)
 			return 0;
 	}
 	if (l3 + sizeof(struct tcphdr) > e->pkt_len)

@@ -11,7 +11,8 @@
  *	PORT HOOK SIDE EVENT[:ARG]
  *
  * HOOK is SND, RCV or NULL; SIDE cli or svr; ARG the new TCP state of a
- * STATE_CHANGE and the byte count of a NEW_DATA.  An orphan packet is
+ * STATE_CHANGE, the byte count of a NEW_DATA, and the TCP flags and
+ * payload bytes of a PKT_IN's packet (mtcp_getlastpkt()), as "SA/0".  An orphan packet is
  * "PORT HOOK SIDE ORPHAN:FLAGS" with PORT its destination port.  With -d,
  * the bytes each side receives are appended to DIR/PORT.cli and
  * DIR/PORT.svr (a side's buffer holds what that side receives).  Ends on
@@ -154,6 +155,16 @@ static void on_event(mctx_t mctx, int sock, int side, event_t ev,
 		return;
 	}
 	port = svr_port(mctx, sock);
+	if (ev == MOS_ON_PKT_IN) {
+		if (mtcp_getlastpkt(mctx, sock, side, &p) || !p.tcph) {
+			printf("%d %s %s PKT_IN:?\n", port, hook, sname);
+			return;
+		}
+		flags_str(p.tcph, flags);
+		printf("%d %s %s PKT_IN:%s/%u\n", port, hook, sname, flags,
+		       p.payloadlen);
+		return;
+	}
 	if (ev == MOS_ON_TCP_STATE_CHANGE) {
 		len = sizeof(st);
 		if (mtcp_getsockopt(mctx, sock, SOL_MONSOCKET,

@@ -20,6 +20,7 @@
 FS=$PROJ/build/selftests/flowstats-san
 HL=$PROJ/build/selftests/httplog-san
 MR=$PROJ/build/bin/mosreplay-san
+EV=$PROJ/build/selftests/evtrace
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 unset MOS_PCAP MOS_PCAP_CHECKSUM
@@ -30,7 +31,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 ktap_begin
-for b in "$FS" "$HL" "$MR"; do
+for b in "$FS" "$HL" "$MR" "$EV"; do
 	if [ ! -x "$b" ]; then
 		t_fail "binaries" "$b missing (make user)"
 		ktap_end
@@ -167,6 +168,17 @@ for f in "$work"/craft/*.pcap; do
 	t_eq "$c: the bytes each way the case expects" "$sizes" "$got_sizes"
 done
 t_no_sanitizer "crafted captures" <(cat "$work"/craft-*.err)
+
+# mtcp_getlastpkt() past IPv6 extension headers: hop-by-hop and
+# destination options before TCP on every packet.  The packets each
+# side sends (at SND) and their payload: SYN, SYN-ACK, ACK, the data,
+# its ACKs, the FINs.
+run ext6 "$EV" MOS_PCAP="$work/craft/ipv6_ext.pcap"
+t_eq "ipv6_ext: mtcp_getlastpkt finds TCP after the extension headers" \
+	"S/0 SA/0 5000 0" \
+	"$(awk '$2 == "SND" && $4 ~ /^PKT_IN:/ { split(substr($4, 8), a, "/"); n++
+		if (n <= 2) printf "%s ", substr($4, 8); bytes += a[2]; if (a[1] == "?") bad++ }
+		END { print bytes, bad + 0 }' "$work/ext6.out")"
 
 # --- where the capture comes from ---------------------------------------------
 
