@@ -154,8 +154,16 @@ static inline void mos_rec_event_fill(struct mos_rec_event *r,
 	r->old_state = ev->old_state;
 	r->reason = ev->reason;
 	if (f) {
+		const struct tm_half *h = &f->half[ev->side & 1];
+
 		r->state[TM_CLI] = f->half[TM_CLI].state;
 		r->state[TM_SVR] = f->half[TM_SVR].state;
+		if (h->flags & TM_HF_RCV_SYNCED) {
+			/* rcv_nxt counts the peer's FIN once it is in */
+			r->seq0 = h->rcv_nxt - (u32)h->rcv_off -
+				  !!(h->flags & TM_HF_FIN_RCVD);
+			r->flags |= MOS_EVF_SEQ0;
+		}
 	}
 	if (plen) {
 		if (src->copy(src->pkt, 0, r + 1, plen)) {

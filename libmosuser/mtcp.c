@@ -94,6 +94,8 @@ struct mtcp_flow {
 	bool dead;		/* stopped inside a callback: freed after it */
 	struct mos_rec_flow addr;
 	uint8_t state[2];
+	uint8_t seq0_known;	/* bit per side: seq0[side] is set */
+	uint32_t seq0[2];	/* sequence number of each stream's offset 0 */
 	uint64_t last_ts_ns;
 	void *uctx;
 	struct mtcp_sbuf buf[2];
@@ -1004,6 +1006,54 @@ int mtcp_getpeername(mctx_t mctx, int sock, struct sockaddr *saddr,
 	return 0;
 }
 
+/*
+ * MOS_INFO_*BUF: a side's stream as sequence numbers, from the kernel's
+ * seq0 of its first event that knew it (ENODATA before)
+ */
+static int buf_info(const struct mtcp_flow *f, int side, void *optval,
+		    socklen_t *optlen)
+{
+	const struct mtcp_sbuf *b = &f->buf[side];
+	struct tcp_buf_info bi;
+
+	if (*optlen < sizeof(bi))
+		return fail(EINVAL);
+	if (!(f->seq0_known & (1 << side)))
+		return fail(ENODATA);
+	bi.tcpbi_init_seq = f->seq0[side];
+	bi.tcpbi_last_byte_read = f->seq0[side] + (uint32_t)b->read;
+	bi.tcpbi_next_byte_expected = f->seq0[side] + (uint32_t)b->head;
+	/* Out-of-order bytes stay in the kernel until they are in order */
+	bi.tcpbi_last_byte_received = bi.tcpbi_next_byte_expected;
+	memcpy(optval, &bi, sizeof(bi));
+	*optlen = sizeof(bi);
+	return 0;
+}
+
+/*
+ * MOS_FRAGINFO_*BUF: the stretches of a side's stream the buffer holds,
+ * as many struct tcp_ring_fragment as *optlen has room for; *optlen
+ * becomes the bytes filled.  The buffer holds one stretch at most.
+ */
+static int frag_info(const struct mtcp_flow *f, int side, void *optval,
+		     socklen_t *optlen)
+{
+	const struct mtcp_sbuf *b = &f->buf[side];
+	struct tcp_ring_fragment fr = { 0 };
+
+	if (b->head <= b->valid) {
+		*optlen = 0;
+		return 0;
+	}
+	if (*optlen < sizeof(fr))
+		return fail(EINVAL);
+	fr.offset = b->valid;
+	fr.len = (uint32_t)(b->head - b->valid);
+	memcpy(optval, &fr, sizeof(fr));
+	*optlen = sizeof(fr);
+	return 0;
+}
+
 int mtcp_getsockopt(mctx_t mctx, int sock, int level, int optname,
 		    void *optval, socklen_t *optlen)
 {
@@ -1037,6 +1087,13 @@ int mtcp_getsockopt(mctx_t mctx, int sock, int level, int optname,
 		*(uint64_t *)optval = f->last_ts_ns / 1000;
 		*optlen = sizeof(uint64_t);
 		return 0;
+	case MOS_INFO_CLIBUF:
+	case MOS_INFO_SVRBUF:
+		return buf_info(f, optname == MOS_INFO_SVRBUF, optval, optlen);
+	case MOS_FRAGINFO_CLIBUF:
+	case MOS_FRAGINFO_SVRBUF:
+		return frag_info(f, optname == MOS_FRAGINFO_SVRBUF, optval,
+				 optlen);
 	}
 	return fail(ENOPROTOOPT);
 }
@@ -1242,6 +1299,10 @@ static void dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
 		f->state[0] = e->state[0];
 		f->state[1] = e->state[1];
 		f->last_ts_ns = e->ts_ns;
+		if ((e->flags & MOS_EVF_SEQ0) && e->side < 2) {
+			f->seq0[e->side] = e->seq0;
+			f->seq0_known |= 1 << e->side;
+		}
 	}
 	if (!m || !wanted(m, e->hook, e->type))
 		return;

@@ -98,7 +98,7 @@ out = collections.defaultdict(list)
 for line in open(sys.argv[1]):
     port, hook, side, ev = line.split()
     name, _, arg = ev.partition(":")
-    if name == "PKT_IN" or (sys.argv[2] == "norexmit" and name == "REXMIT"):
+    if name in ("PKT_IN", "INFO") or (sys.argv[2] == "norexmit" and name == "REXMIT"):
         continue
     l = out[(port, hook, side)]
     if l and name in ("REXMIT", "NEW_DATA") and l[-1][0] == name:
@@ -172,6 +172,14 @@ for n in "${sizes[@]}"; do
 	done
 	i=$((i + 1))
 done
+
+# MOS_INFO_*BUF and MOS_FRAGINFO_*BUF after every NEW_DATA: the sequence
+# numbers from the SYNs' ISNs, the offsets from the bytes peeked
+bad=$(grep ' INFO:bad' "$work/ev" | head -n 5 | tr '\n' '|')
+t_eq "getsockopt MOS_INFO, MOS_FRAGINFO: as the ISNs and the bytes say, after every NEW_DATA" "" "$bad"
+t_eq "... checked on both sides of each of the $((6 + 2 * ${#sizes[@]})) connections" \
+	"$((2 * (6 + 2 * ${#sizes[@]}))) 0" \
+	"$(awk '$4 ~ /^INFO:[0-9]+$/ { n++; if (substr($4, 6) + 0 == 0) z++ } END { print n + 0, z + 0 }' "$work/ev")"
 
 log "router: $("$MOSCTL" -n "$R" stats | grep -E '^(gaps|gap_bytes|store_full|ring_full|ring_lost|rexmit) ' | tr '\n' ' ')"
 t_eq "inline: no hole skipped, no record lost" "0 0 0" \

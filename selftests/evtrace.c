@@ -15,8 +15,13 @@
  * payload bytes of a PKT_IN's packet (mtcp_getlastpkt()), as "SA/0".  An orphan packet is
  * "PORT HOOK SIDE ORPHAN:FLAGS" with PORT its destination port.  With -d,
  * the bytes each side receives are appended to DIR/PORT.cli and
- * DIR/PORT.svr (a side's buffer holds what that side receives).  Ends on
- * SIGINT or SIGTERM; "evtrace: ready" on stderr once monitoring.
+ * DIR/PORT.svr (a side's buffer holds what that side receives).
+ *
+ * After each NEW_DATA, MOS_INFO_*BUF and MOS_FRAGINFO_*BUF are checked
+ * against the ISN of the SYN its sender sent and the bytes peeked: a
+ * mismatch prints "PORT NULL SIDE INFO:bad:WHAT"; at CONN_END each side
+ * prints "PORT NULL SIDE INFO:N", the checks it passed.  Ends on SIGINT
+ * or SIGTERM; "evtrace: ready" on stderr once monitoring.
  */
 
 #include <errno.h>
@@ -29,6 +34,66 @@
 
 static mctx_t g_mctx;
 static const char *g_dir;
+
+/* A flow, as evtrace follows it */
+struct fstate {
+	uint32_t isn[2];	/* of the SYN each side sent */
+	unsigned int have_isn;	/* bit per side */
+	uint64_t got[2];	/* bytes each side received */
+	unsigned long checks[2];
+	int ends;
+};
+
+static struct fstate *fstate_of(mctx_t mctx, int sock)
+{
+	struct fstate *st = mtcp_get_uctx(mctx, sock);
+
+	if (!st) {
+		st = calloc(1, sizeof(*st));
+		mtcp_set_uctx(mctx, sock, st);
+	}
+	return st;
+}
+
+/*
+ * MOS_INFO and MOS_FRAGINFO of the side that just took @st->got bytes,
+ * all peeked: its stream starts after the ISN of its peer's SYN
+ */
+static void check_info(mctx_t mctx, int sock, int side, struct fstate *st,
+		       int port)
+{
+	const char *sname = side == MOS_SIDE_CLI ? "cli" : "svr";
+	struct tcp_ring_fragment fr[2];
+	struct tcp_buf_info bi;
+	socklen_t len = sizeof(bi);
+	const char *bad = NULL;
+
+	if (mtcp_getsockopt(mctx, sock, SOL_MONSOCKET, side == MOS_SIDE_CLI ?
+			    MOS_INFO_CLIBUF : MOS_INFO_SVRBUF, &bi, &len))
+		bad = "getsockopt";
+	else if ((st->have_isn & (1 << !side)) &&
+		 bi.tcpbi_init_seq != st->isn[!side] + 1)
+		bad = "init_seq";
+	else if (bi.tcpbi_next_byte_expected - bi.tcpbi_init_seq !=
+		 (uint32_t)st->got[side])
+		bad = "next_byte_expected";
+	else if (bi.tcpbi_last_byte_read != bi.tcpbi_next_byte_expected)
+		bad = "last_byte_read";
+	if (!bad) {
+		len = sizeof(fr);
+		if (mtcp_getsockopt(mctx, sock, SOL_MONSOCKET,
+				    side == MOS_SIDE_CLI ? MOS_FRAGINFO_CLIBUF :
+				    MOS_FRAGINFO_SVRBUF, fr, &len))
+			bad = "fraginfo";
+		else if (len != sizeof(fr[0]) ||
+			 fr[0].offset + fr[0].len != st->got[side])
+			bad = "fragment";
+	}
+	if (bad)
+		printf("%d NULL %s INFO:bad:%s\n", port, sname, bad);
+	else
+		st->checks[side]++;
+}
 
 static const char *const state_names[] = {
 	"CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED",
@@ -138,10 +203,11 @@ static void on_event(mctx_t mctx, int sock, int side, event_t ev,
 		     filter_arg_t *arg, const char *hook)
 {
 	const char *sname = side == MOS_SIDE_CLI ? "cli" : "svr";
+	struct fstate *st;
 	struct pkt_info p;
 	char flags[8];
 	socklen_t len;
-	int port, st;
+	int port, state;
 
 	(void)arg;
 	if (ev == MOS_ON_ORPHAN) {
@@ -155,10 +221,16 @@ static void on_event(mctx_t mctx, int sock, int side, event_t ev,
 		return;
 	}
 	port = svr_port(mctx, sock);
+	st = fstate_of(mctx, sock);
 	if (ev == MOS_ON_PKT_IN) {
 		if (mtcp_getlastpkt(mctx, sock, side, &p) || !p.tcph) {
 			printf("%d %s %s PKT_IN:?\n", port, hook, sname);
 			return;
+		}
+		/* At SND, side sent it */
+		if (st && p.tcph->syn && !strcmp(hook, "SND")) {
+			st->isn[side] = p.seq;
+			st->have_isn |= 1 << side;
 		}
 		flags_str(p.tcph, flags);
 		printf("%d %s %s PKT_IN:%s/%u\n", port, hook, sname, flags,
@@ -166,23 +238,35 @@ static void on_event(mctx_t mctx, int sock, int side, event_t ev,
 		return;
 	}
 	if (ev == MOS_ON_TCP_STATE_CHANGE) {
-		len = sizeof(st);
+		len = sizeof(state);
 		if (mtcp_getsockopt(mctx, sock, SOL_MONSOCKET,
 				    side == MOS_SIDE_CLI ? MOS_TCP_STATE_CLI :
-				    MOS_TCP_STATE_SVR, &st, &len) ||
-		    st < 0 || st > TCP_TIME_WAIT)
+				    MOS_TCP_STATE_SVR, &state, &len) ||
+		    state < 0 || state > TCP_TIME_WAIT)
 			printf("%d %s %s STATE_CHANGE:?\n", port, hook, sname);
 		else
 			printf("%d %s %s STATE_CHANGE:%s\n", port, hook, sname,
-			       state_names[st]);
+			       state_names[state]);
 		return;
 	}
 	if (ev == MOS_ON_CONN_NEW_DATA) {
-		printf("%d %s %s NEW_DATA:%ld\n", port, hook, sname,
-		       take_data(mctx, sock, side, port));
+		long n = take_data(mctx, sock, side, port);
+
+		printf("%d %s %s NEW_DATA:%ld\n", port, hook, sname, n);
+		if (st) {
+			st->got[side] += n;
+			check_info(mctx, sock, side, st, port);
+		}
 		return;
 	}
 	printf("%d %s %s %s\n", port, hook, sname, event_name(ev));
+	if (ev == MOS_ON_CONN_END && st) {
+		printf("%d NULL %s INFO:%lu\n", port, sname, st->checks[side]);
+		if (++st->ends == 2) {
+			free(st);
+			mtcp_set_uctx(mctx, sock, NULL);
+		}
+	}
 }
 
 static void on_snd(mctx_t mctx, int sock, int side, event_t ev,

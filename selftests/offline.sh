@@ -179,6 +179,8 @@ t_eq "ipv6_ext: mtcp_getlastpkt finds TCP after the extension headers" \
 	"$(awk '$2 == "SND" && $4 ~ /^PKT_IN:/ { split(substr($4, 8), a, "/"); n++
 		if (n <= 2) printf "%s ", substr($4, 8); bytes += a[2]; if (a[1] == "?") bad++ }
 		END { print bytes, bad + 0 }' "$work/ext6.out")"
+t_eq "ipv6_ext: MOS_INFO, MOS_FRAGINFO after each NEW_DATA as the ISNs and bytes say, both sides" \
+	"0 2" "$(grep -c 'INFO:bad' "$work/ext6.out") $(awk '$4 ~ /^INFO:[1-9][0-9]*$/' "$work/ext6.out" | wc -l)"
 
 # --- where the capture comes from ---------------------------------------------
 

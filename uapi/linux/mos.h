@@ -422,7 +422,7 @@ enum mos_stat {
 /* Incompatible changes of the /dev/mos ABI bump the major number. */
 #define MOS_ABI_MAJOR		0
 /* Compatible additions bump the minor number. */
-#define MOS_ABI_MINOR		2
+#define MOS_ABI_MINOR		3
 
 /**
  * struct mos_ioc_version - argument of %MOS_IOC_VERSION
@@ -593,12 +593,14 @@ struct mos_rec_flow {
  * @reason: for CONN_END: 0 FIN, 1 RST, 2 timeout, 3 reuse, 4 flush
  * @state: both sides' TCP states after the event (mOS numbering)
  * @pkt_from: the side that sent the packet (0 or 1)
- * @reserved: zero
+ * @flags: %MOS_EVF_SEQ0 when @seq0 is set
  * @pkt_len: bytes of the packet that follow this struct, from its IP
  *	header; 0: the event has no packet
  * @pkt_total: the packet's length from its IP header (a GSO aggregate's
  *	may exceed 65535; @pkt_len is less when the packet was cut)
- * @reserved2: zero
+ * @seq0: the TCP sequence number of offset 0 of the stream @side
+ *	receives (its peer's ISN + 1), once the tracker knows it
+ *	(%MOS_EVF_SEQ0); stream offsets map to sequence numbers through it
  */
 struct mos_rec_event {
 	__u64 flow;
@@ -613,11 +615,14 @@ struct mos_rec_event {
 	__u8 reason;
 	__u8 state[2];
 	__u8 pkt_from;
-	__u8 reserved;
+	__u8 flags;
 	__u16 pkt_len;
 	__u32 pkt_total;
-	__u32 reserved2;
+	__u32 seq0;
 };
+
+/* &mos_rec_event.flags */
+#define MOS_EVF_SEQ0	0x01
 
 /**
  * struct mos_rec_data - body of %MOS_REC_DATA
