@@ -31,6 +31,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 
 CLONE_NEWNET = 0x40000000
 libc = ctypes.CDLL(None, use_errno=True)
@@ -235,7 +236,7 @@ def size_client(fam, port, n, seed, hashes):
         s = socket.create_connection((addr(fam), port), timeout=60)
         up = {}
         t = threading.Thread(target=lambda: up.update(
-            h=send_pattern(s, seed, n)))
+            h=send_pattern(s, seed, n)), daemon=True)
         t.start()
         got = recv_hash(s, n)
         t.join()
@@ -281,6 +282,7 @@ def main():
         s.close()
 
     steps = [(osrv, orphan_client)]
+    names = ["orphan 7100"]
     for fam, base in ((socket.AF_INET, 7001), (socket.AF_INET6, 7004)):
         steps.append((Server(sns, fam, base, fin_server),
                       fin_client(fam, base)))
@@ -288,6 +290,8 @@ def main():
                       rst_client(fam, base + 1)))
         steps.append((Server(sns, fam, base + 2, loss_server),
                       loss_client(fam, base + 2, rns)))
+        names += ["fin %d" % base, "rst %d" % (base + 1),
+                  "loss %d" % (base + 2)]
     nfixed = len(steps)
     hashes = {}
     for i, n in enumerate(sizes):
@@ -296,6 +300,7 @@ def main():
             h = hashes[port] = {}
             steps.append((Server(sns, fam, port, size_server(n, port, h)),
                           size_client(fam, port, n, port, h)))
+            names.append("%d bytes %d" % (n, port))
     for i, (srv, cli) in enumerate(steps):
         if i == nfixed:
             # The transfers: lost, delayed and reordered segments on both
@@ -305,13 +310,16 @@ def main():
                                 "add", "dev", dev, "root", "netem", "delay",
                                 "2ms", "reorder", "90%", "50%", "loss", "1%"],
                                check=True)
+        t0 = time.monotonic()
         try:
             in_thread(cns, cli)
         except Exception as e:
-            print("client: %r" % (e,), flush=True)
+            print("%s: client: %r after %.1f s" %
+                  (names[i], e, time.monotonic() - t0), flush=True)
             return 1
         if not srv.done.wait(60) or srv.errors:
-            print("server: %s" % (srv.errors or "did not finish"), flush=True)
+            print("%s: server: %s" % (names[i], srv.errors or
+                                      "did not finish"), flush=True)
             return 1
     for port, h in sorted(hashes.items()):
         if h["up"] != h["up-rcvd"] or h["down"] != h["down-rcvd"]:
