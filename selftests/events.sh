@@ -69,7 +69,7 @@ done
 t_eq "evtrace started" "evtrace: ready" "$(cat "$work/ev.err")"
 
 echo go >&8
-wait_pid "$drv" 600
+wait_pid "$drv" 840
 rc=$?
 drv=
 t_eq "every connection ran as scripted" "0 done" "$rc $(tail -n1 "$work/drive")"

@@ -84,7 +84,7 @@ class Server:
             l.listen(4)
             ready.set()
             c, _ = l.accept()
-            c.settimeout(60)
+            c.settimeout(300)
             try:
                 handler(c)
             except Exception as e:  # reported by the client's side
@@ -95,7 +95,7 @@ class Server:
                 self.done.set()
 
         threading.Thread(target=run, daemon=True).start()
-        ready.wait(30)
+        ready.wait(300)
 
 
 def in_thread(ns, fn):
@@ -126,7 +126,7 @@ def fin_server(c):
 
 def fin_client(fam, port):
     def run():
-        s = socket.create_connection((addr(fam), port), timeout=60)
+        s = socket.create_connection((addr(fam), port), timeout=300)
         s.sendall(b"hello")
         assert recv_all(s, 6) == b"world!"
         s.shutdown(socket.SHUT_WR)
@@ -147,7 +147,7 @@ def rst_server(c):
 
 def rst_client(fam, port):
     def run():
-        s = socket.create_connection((addr(fam), port), timeout=60)
+        s = socket.create_connection((addr(fam), port), timeout=300)
         s.sendall(b"x")
         assert recv_all(s, 1) == b"x"
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
@@ -165,7 +165,7 @@ def loss_server(c):
 
 def loss_client(fam, port, router):
     def run():
-        s = socket.create_connection((addr(fam), port), timeout=60)
+        s = socket.create_connection((addr(fam), port), timeout=300)
         tc(router, "add")
         s.sendall(b"L" * 1000)
         threading.Event().wait(1.2)
@@ -233,7 +233,7 @@ def size_server(n, seed, hashes):
 
 def size_client(fam, port, n, seed, hashes):
     def run():
-        s = socket.create_connection((addr(fam), port), timeout=60)
+        s = socket.create_connection((addr(fam), port), timeout=300)
         up = {}
         t = threading.Thread(target=lambda: up.update(
             h=send_pattern(s, seed, n)), daemon=True)
@@ -268,7 +268,7 @@ def main():
 
     osrv = Server(sns, socket.AF_INET, 7100, orphan_server)
     orphan["s"] = in_thread(cns, lambda: socket.create_connection(
-        ("10.0.2.2", 7100), timeout=60))
+        ("10.0.2.2", 7100), timeout=300))
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":
         return 1
@@ -317,7 +317,7 @@ def main():
             print("%s: client: %r after %.1f s" %
                   (names[i], e, time.monotonic() - t0), flush=True)
             return 1
-        if not srv.done.wait(60) or srv.errors:
+        if not srv.done.wait(300) or srv.errors:
             print("%s: server: %s" % (names[i], srv.errors or
                                       "did not finish"), flush=True)
             return 1
