@@ -25,10 +25,16 @@ fi
 t_eq "mos.ko is not loaded" no "$(mos_loaded && echo yes || echo no)"
 for round in 1 2; do
 	router_topology "$C" "$R" "$S" || exit 1
-	ip netns exec "$R" nft -f - <<-'NFT'
-	table inet bl { chain fwd { type filter hook forward priority 0; counter; } }
+	ip netns exec "$R" nft -f - <<-'NFT' || t_fail "round $round: nft"
+	table inet bl {
+		chain seen {
+			type filter hook forward priority 0;
+			counter
+		}
+	}
 	NFT
-	ip netns exec "$S" tc qdisc add dev s0 root netem delay 1ms loss 1%
+	ip netns exec "$S" tc qdisc add dev s0 root netem delay 1ms loss 1% ||
+		t_fail "round $round: netem"
 	http_server "$S" "$www" 8080
 	for a in 10.0.2.2 '[fd00:2::2]'; do
 		ip netns exec "$C" curl -s --max-time 60 "http://$a:8080/blob" >/dev/null
