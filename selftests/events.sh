@@ -31,9 +31,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# 64 MiB each way on the release kernels, 4 MiB on the sanitizer kernel
+# 64 MiB each way on the release kernels, 1 MiB on the sanitizer kernel
 max=${EVENTS_MAX_SIZE:-67108864}
-[ -e /sys/kernel/debug/kmemleak ] && max=${EVENTS_MAX_SIZE:-4194304}
+[ -e /sys/kernel/debug/kmemleak ] && max=${EVENTS_MAX_SIZE:-1048576}
 sizes=(1 1000 100000 "$max")
 
 ktap_begin
