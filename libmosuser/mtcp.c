@@ -1161,7 +1161,9 @@ uint32_t mtcp_cb_get_ts(mctx_t mctx)
 /*
  * The protocol after an IPv6 header and its extension headers (hop-by-hop,
  * routing, destination options, fragment), its offset in @l3; -1 when
- * the copy ends before it.
+ * the copy ends before it.  Not mos_tm_parse(): the copy of a packet
+ * over 2048 bytes is cut, and the tracker's parser refuses a packet
+ * shorter than its IP length says.
  */
 static int ipv6_l4(const uint8_t *pkt, unsigned int len, unsigned int *l3)
 {
