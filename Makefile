@@ -63,7 +63,8 @@ BINS	:= $(B)/bin/mosctl $(B)/bin/mosreplay $(B)/bin/flowstats $(B)/bin/httplog \
 LIBS	:= $(B)/lib/libtcpmon.a $(B)/lib/libmosuser.a $(B)/lib/libmosuser.so
 TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/tm_track_test \
 	   $(B)/selftests/tm_reasm_test $(B)/selftests/dev_test $(B)/selftests/genl_test \
-	   $(B)/selftests/ring_test $(B)/selftests/offline_test $(B)/selftests/evtrace
+	   $(B)/selftests/ring_test $(B)/selftests/offline_test $(B)/selftests/evtrace \
+	   $(B)/selftests/pcap_send
 
 .PHONY: all modules user deps check check-user check-vm check-debug demo \
 	style install install-module install-user uninstall man-check clean bench \
@@ -73,7 +74,7 @@ all: modules user
 
 modules:
 	@[ -n "$(strip $(KDIRS))" ] || { echo "no kernel headers installed (make deps)"; exit 1; }
-	@for k in $(KDIRS); do tools/build-module $$k || exit 1; done
+	+@for k in $(KDIRS); do tools/build-module $$k || exit 1; done
 
 user: $(BINS) $(LIBS) $(TESTS) $(B)/bin/mosreplay-san $(B)/fuzz/tm_fuzz \
 	$(B)/selftests/flowstats-san $(B)/selftests/httplog-san \
@@ -199,6 +200,12 @@ $(B)/selftests/evtrace: selftests/evtrace.c $(MOSUSER_SAN_OBJS) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
+
+# Puts crafted packets on an interface (the VM tests)
+$(B)/selftests/pcap_send: selftests/pcap_send.c
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< -lpcap
 
 $(B)/selftests/genl_test: selftests/genl_test.c $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)

@@ -22,8 +22,9 @@
  *   their filter accepts); nothing for events nobody subscribed;
  * - %MOS_REC_DATA for the stream bytes of a side some socket wants.
  *
- * %MOS_IOC_FLOW stops a consumer's records about a side of a flow, or
- * resets or drops the flow (inline mode).
+ * %MOS_IOC_FLOW stops a consumer's records about a side of a flow, sets
+ * the overlap policy of its streams, or resets or drops the flow (inline
+ * mode).
  *
  * Losses (passive mode): a record the ring has no room for is counted,
  * with the flow it belonged to, and a %MOS_REC_LOST record goes before
@@ -578,6 +579,52 @@ static void mos_consumer_free_rcu(struct rcu_head *head)
 	kfree(container_of(head, struct mos_consumer, rcu));
 }
 
+/* Flows a walk of mos_dev_forget_slot() visits between reschedules */
+#define MOS_FORGET_BATCH	1024
+
+/**
+ * struct mos_forget_arg - what mos_flow_forget() clears
+ * @bit: the slot's bit
+ * @left: flows to visit before the walk stops to reschedule
+ */
+struct mos_forget_arg {
+	u64 bit;
+	u32 left;
+};
+
+static int mos_flow_forget(struct tm_flow *f, void *arg)
+{
+	struct mos_flow_dev *d = mos_tm_flow_priv(f);
+	struct mos_forget_arg *a = arg;
+
+	if (!a->left)
+		return 1;	/* resumes at this flow */
+	a->left--;
+	WRITE_ONCE(d->want[TM_CLI], d->want[TM_CLI] & ~a->bit);
+	WRITE_ONCE(d->want[TM_SVR], d->want[TM_SVR] & ~a->bit);
+	d->opened &= ~a->bit;
+	return 0;
+}
+
+/*
+ * Clear a consumer slot's bit from every flow of the namespace.
+ * Context: process, &mos_net.lock held (the table stays).
+ */
+static void mos_dev_forget_slot(struct mos_net *mn, unsigned int slot)
+{
+	struct mos_forget_arg a = { .bit = BIT_ULL(slot) };
+	struct tm_table *t;
+	u32 bucket = 0, skip = 0;
+
+	t = rcu_dereference_protected(mn->tm, lockdep_is_held(&mn->lock));
+	if (!t)
+		return;
+	do {
+		a.left = MOS_FORGET_BATCH;
+		cond_resched();
+	} while (mos_tm_walk(t, &bucket, &skip, mos_flow_forget, &a));
+}
+
 static int mos_dev_release(struct inode *inode, struct file *file)
 {
 	struct mos_consumer *c = file->private_data;
@@ -587,12 +634,20 @@ static int mos_dev_release(struct inode *inode, struct file *file)
 	if (c->ring) {
 		mutex_lock(&mn->lock);
 		list_del_rcu(&c->node);
-		mn->cons_slots &= ~BIT_ULL(c->slot);
 		atomic_sub(c->nraw, &mn->nraw);
 		mutex_unlock(&mn->lock);
 		/* The packet path may still write to the ring. */
 		synchronize_rcu();
 		mos_ring_free(c->ring);
+		/*
+		 * No packet path sets the slot's bit in a flow now: clear it
+		 * from the flows that have it, then free the slot, so that the
+		 * next consumer in it gets only the flows opened for it.
+		 */
+		mutex_lock(&mn->lock);
+		mos_dev_forget_slot(mn, c->slot);
+		mn->cons_slots &= ~BIT_ULL(c->slot);
+		mutex_unlock(&mn->lock);
 	}
 	/* No packet path runs the filters once the consumer is off the list */
 	for (i = 0; i < c->nsocks; i++) {
@@ -745,15 +800,12 @@ static int mos_ioc_filter(struct mos_consumer *c, void __user *uarg)
 	err = mos_arg_in(&a, sizeof(a), uarg);
 	if (err)
 		return err;
-	if (a.reserved || !a.sock || a.sock > c->nsocks ||
-	    a.which > MOS_FILTER_RAW || a.len > MOS_FILTER_MAX_INSNS ||
-	    (!a.len && a.insns))
-		return -EINVAL;
+	err = mos_ioc_filter_check(&a, c->nsocks,
+				   a.sock && a.sock <= c->nsocks ?
+				   c->socks[a.sock - 1].type : 0);
+	if (err)
+		return err;
 	m = &c->socks[a.sock - 1];
-	/* Raw sockets have only a raw filter, stream sockets none */
-	if (a.which == MOS_FILTER_RAW ? m->type != MOS_MSOCK_RAW :
-					m->type == MOS_MSOCK_RAW)
-		return -EINVAL;
 	if (a.len) {
 		fprog.len = a.len;
 		fprog.filter = memdup_user(u64_to_user_ptr(a.insns),
@@ -811,28 +863,16 @@ static int mos_ioc_flow(struct mos_consumer *c, void __user *uarg)
 	struct mos_ioc_flow a;
 	struct tm_table *t;
 	struct tm_key k;
-	unsigned int alen;
 	int err;
 
 	err = mos_arg_in(&a, sizeof(a), uarg);
+	if (!err)
+		err = mos_ioc_flow_check(&a, &k);
 	if (err)
 		return err;
-	if (a.reserved || (a.flow.family != 4 && a.flow.family != 6) ||
-	    !a.flow.flow)
-		return -EINVAL;
-	memset(&k, 0, sizeof(k));
-	k.family = a.flow.family;
-	alen = k.family == 4 ? 4 : 16;
-	memcpy(&k.addr[TM_CLI], a.flow.cli_addr, alen);
-	memcpy(&k.addr[TM_SVR], a.flow.svr_addr, alen);
-	k.port[TM_CLI] = a.flow.cli_port;
-	k.port[TM_SVR] = a.flow.svr_port;
 
 	switch (a.op) {
 	case MOS_FLOW_STOP:
-		if (!a.sides || (a.sides & ~(MOS_SIDE_BIT_CLI |
-					     MOS_SIDE_BIT_SVR)))
-			return -EINVAL;
 		stop.bit = BIT_ULL(c->slot);
 		stop.sides = a.sides;
 		rcu_read_lock();
@@ -843,8 +883,6 @@ static int mos_ioc_flow(struct mos_consumer *c, void __user *uarg)
 		return err;
 	case MOS_FLOW_RESET:
 	case MOS_FLOW_DROP:
-		if (a.sides)
-			return -EINVAL;
 		if (READ_ONCE(mn->mode) != MOS_MODE_INLINE)
 			return -EOPNOTSUPP;
 		if (a.op == MOS_FLOW_RESET)
@@ -855,8 +893,18 @@ static int mos_ioc_flow(struct mos_consumer *c, void __user *uarg)
 				      ktime_get_coarse_ns()) : -ENOENT;
 		rcu_read_unlock();
 		return err;
+	default:	/* MOS_FLOW_OVERLAP */
+		/* The side bits are the tracker's: bit TM_CLI, bit TM_SVR */
+		BUILD_BUG_ON(BIT(TM_CLI) != MOS_SIDE_BIT_CLI ||
+			     BIT(TM_SVR) != MOS_SIDE_BIT_SVR);
+		BUILD_BUG_ON((int)MOS_OVERLAP_LAST != (int)TM_OVERLAP_LAST);
+		rcu_read_lock();
+		t = rcu_dereference(mn->tm);
+		err = t ? mos_tm_overlap(t, a.flow.flow, &k, a.sides, a.arg) :
+			  -ENOENT;
+		rcu_read_unlock();
+		return err;
 	}
-	return -EOPNOTSUPP;
 }
 
 static long mos_dev_ioctl(struct file *file, unsigned int cmd,

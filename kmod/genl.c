@@ -87,6 +87,7 @@ static const struct nla_policy mos_limits_policy[MOS_LIMIT_MAX + 1] = {
 	[MOS_LIMIT_BUF_TOTAL] =
 		NLA_POLICY_FULL_RANGE(NLA_U64, &mos_buf_total_range),
 	[MOS_LIMIT_MIDSTREAM] = NLA_POLICY_MAX(NLA_U8, 1),
+	[MOS_LIMIT_OVERLAP] = NLA_POLICY_MAX(NLA_U8, MOS_OVERLAP_LAST),
 	[MOS_LIMIT_TIMEOUTS] = NLA_POLICY_NESTED(mos_timeouts_policy),
 };
 
@@ -246,7 +247,8 @@ static int mos_genl_put_limits(struct sk_buff *msg, struct net *net)
 	    nla_put_u32(msg, MOS_LIMIT_BUF_SIDE, cfg.buf_side) ||
 	    nla_put_u64_64bit(msg, MOS_LIMIT_BUF_TOTAL, cfg.buf_total,
 			      MOS_LIMIT_PAD) ||
-	    nla_put_u8(msg, MOS_LIMIT_MIDSTREAM, cfg.midstream))
+	    nla_put_u8(msg, MOS_LIMIT_MIDSTREAM, cfg.midstream) ||
+	    nla_put_u8(msg, MOS_LIMIT_OVERLAP, cfg.overlap))
 		goto cancel;
 	to = nla_nest_start(msg, MOS_LIMIT_TIMEOUTS);
 	if (!to)
@@ -341,6 +343,8 @@ static int mos_genl_ns_set(struct sk_buff *skb, struct genl_info *info)
 		cfg.buf_total = nla_get_u64(lim[MOS_LIMIT_BUF_TOTAL]);
 	cfg.midstream = lim[MOS_LIMIT_MIDSTREAM] ?
 			nla_get_u8(lim[MOS_LIMIT_MIDSTREAM]) : cur.midstream;
+	cfg.overlap = lim[MOS_LIMIT_OVERLAP] ?
+		      nla_get_u8(lim[MOS_LIMIT_OVERLAP]) : cur.overlap;
 	for (i = 0; i < TM_NSTATES; i++)
 		if (to[i + 1])
 			cfg.timeout[i] = nla_get_u32(to[i + 1]);

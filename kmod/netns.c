@@ -271,8 +271,12 @@ int mos_net_set_limits(struct net *net, const struct tm_table_cfg *cfg)
 	for (i = 0; i < TM_NSTATES; i++)
 		if (cfg->timeout[i])
 			mn->limits.timeout[i] = cfg->timeout[i];
-	/* midstream: 0 and 1 are both values; the caller passes the result */
+	/*
+	 * midstream and overlap: 0 is a value too; the caller passes the
+	 * result
+	 */
 	mn->limits.midstream = cfg->midstream;
+	mn->limits.overlap = cfg->overlap;
 	t = rcu_dereference_protected(mn->tm, lockdep_is_held(&mn->lock));
 	if (t) {
 		__mos_net_limits(mn, &eff);

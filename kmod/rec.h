@@ -96,6 +96,65 @@ static inline int mos_ioc_subscribe_check(const struct mos_ioc_subscribe *a,
 }
 
 /**
+ * mos_ioc_filter_check() - check a %MOS_IOC_FILTER argument
+ * @a: the argument, copied in
+ * @nsocks: sockets the consumer has
+ * @type: the type of socket @a->sock, if it exists
+ *
+ * Return: 0, or -EINVAL.  The program itself is checked where it is
+ * loaded.
+ */
+static inline int mos_ioc_filter_check(const struct mos_ioc_filter *a,
+				       u32 nsocks, unsigned int type)
+{
+	if (a->reserved || !a->sock || a->sock > nsocks ||
+	    a->which > MOS_FILTER_RAW || a->len > MOS_FILTER_MAX_INSNS ||
+	    (!a->len && a->insns))
+		return -EINVAL;
+	/* Raw sockets have only a raw filter, stream sockets none */
+	if (a->which == MOS_FILTER_RAW ? type != MOS_MSOCK_RAW :
+					 type == MOS_MSOCK_RAW)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * mos_ioc_flow_check() - check a %MOS_IOC_FLOW argument, and name its flow
+ * @a: the argument, copied in
+ * @k: filled with the flow's endpoints
+ *
+ * Return: 0; -EOPNOTSUPP for an unknown operation; -EINVAL for a bad
+ * flow name, side bits that do not suit the operation (one or both sides
+ * for %MOS_FLOW_STOP and %MOS_FLOW_OVERLAP, none for the others), or an
+ * @a->arg other than a policy for %MOS_FLOW_OVERLAP and zero otherwise.
+ */
+static inline int mos_ioc_flow_check(const struct mos_ioc_flow *a,
+				     struct tm_key *k)
+{
+	bool sided = a->op == MOS_FLOW_STOP || a->op == MOS_FLOW_OVERLAP;
+	unsigned int alen;
+
+	if ((a->arg && a->op != MOS_FLOW_OVERLAP) ||
+	    a->arg > MOS_OVERLAP_LAST ||
+	    (a->flow.family != 4 && a->flow.family != 6) || !a->flow.flow)
+		return -EINVAL;
+	if (a->op < MOS_FLOW_STOP || a->op > MOS_FLOW_OVERLAP)
+		return -EOPNOTSUPP;
+	if (sided ? !a->sides || (a->sides & ~(MOS_SIDE_BIT_CLI |
+					       MOS_SIDE_BIT_SVR)) :
+		    a->sides)
+		return -EINVAL;
+	memset(k, 0, sizeof(*k));
+	k->family = a->flow.family;
+	alen = k->family == 4 ? 4 : 16;
+	memcpy(&k->addr[TM_CLI], a->flow.cli_addr, alen);
+	memcpy(&k->addr[TM_SVR], a->flow.svr_addr, alen);
+	k->port[TM_CLI] = a->flow.cli_port;
+	k->port[TM_SVR] = a->flow.svr_port;
+	return 0;
+}
+
+/**
  * mos_rec_flow_fill() - the body of a FLOW_OPEN or FLOW_CLOSE record
  * @r: the body, filled
  * @f: the flow

@@ -13,8 +13,21 @@
 #include <pcap/pcap.h>
 #include "libmosuser.h"
 
+static int fd_ioctl(void *ctx, unsigned long cmd, void *arg)
+{
+	return ioctl(*(int *)ctx, cmd, arg) ? -errno : 0;
+}
+
 int mos_sock__filter(int fd, uint32_t sock, unsigned int which,
 		     const char *expr, char *err, size_t errlen)
+{
+	return mos_sock__filter_via(fd_ioctl, &fd, sock, which, expr, err,
+				    errlen);
+}
+
+int mos_sock__filter_via(mos_ioctl_fn ioc, void *ctx, uint32_t sock,
+			 unsigned int which, const char *expr, char *err,
+			 size_t errlen)
 {
 	struct mos_ioc_filter a = {
 		.size = sizeof(a), .sock = sock, .which = which,
@@ -41,11 +54,9 @@ int mos_sock__filter(int fd, uint32_t sock, unsigned int which,
 		a.len = prog.bf_len;
 		a.insns = (uintptr_t)prog.bf_insns;
 	}
-	if (ioctl(fd, MOS_IOC_FILTER, &a)) {
-		ret = -errno;
-		if (err && errlen)
-			snprintf(err, errlen, "%s", strerror(errno));
-	}
+	ret = ioc(ctx, MOS_IOC_FILTER, &a);
+	if (ret && err && errlen)
+		snprintf(err, errlen, "%s", strerror(-ret));
 	if (p) {
 		pcap_freecode(&prog);
 		pcap_close(p);

@@ -122,6 +122,32 @@ void mos_ring__advance(struct mos_ring_user *r, const struct mos_rec *rec);
  */
 int mos_sock__filter(int fd, uint32_t sock, unsigned int which,
 		     const char *expr, char *err, size_t errlen);
+
+/**
+ * typedef mos_ioctl_fn - an ioctl of /dev/mos, or what stands for it
+ * @ctx: the caller's
+ * @cmd: %MOS_IOC_*
+ * @arg: its argument
+ *
+ * Return: 0 or -errno.
+ */
+typedef int (*mos_ioctl_fn)(void *ctx, unsigned long cmd, void *arg);
+
+/**
+ * mos_sock__filter_via() - mos_sock__filter() through @ioc
+ * @ioc: makes the %MOS_IOC_FILTER call (the offline backend's, say)
+ * @ctx: its argument
+ * @sock: as mos_sock__filter()'s
+ * @which: as mos_sock__filter()'s
+ * @expr: as mos_sock__filter()'s
+ * @err: as mos_sock__filter()'s
+ * @errlen: as mos_sock__filter()'s
+ *
+ * Return: as mos_sock__filter().
+ */
+int mos_sock__filter_via(mos_ioctl_fn ioc, void *ctx, uint32_t sock,
+			 unsigned int which, const char *expr, char *err,
+			 size_t errlen);
 /*
  * The offline backend: the records of /dev/mos made from a capture file
  * by the userspace build of the tracker, into memory (offline.c,

@@ -115,6 +115,8 @@ struct mtcp_msock {
 	int raw;
 	uint32_t kid;			/* the kernel's socket id */
 	int buf[2];			/* stream bytes wanted per side */
+	int overlap[2];			/* policy for its new flows; -1: none */
+	unsigned int filtered;		/* filters set, bit MOS_FILTER_* */
 	callback_t cb[MOS_HOOKS][MTCP_NEVENTS];
 };
 
@@ -386,6 +388,12 @@ static int ctx_ioctl(struct mtcp_ctx *c, unsigned long cmd, void *arg)
 	return ioctl(c->fd, cmd, arg) ? -1 : 0;
 }
 
+/* ctx_ioctl() as a mos_ioctl_fn: 0 or -errno */
+static int ctx_ioc(void *ctx, unsigned long cmd, void *arg)
+{
+	return ctx_ioctl(ctx, cmd, arg) ? -errno : 0;
+}
+
 static struct mtcp_msock *msock_of(struct mtcp_ctx *c, int sock)
 {
 	int i = sock - c->conc;
@@ -399,7 +407,7 @@ int mtcp_socket(mctx_t mctx, int domain, int type, int protocol)
 {
 	struct mtcp_ctx *c = ctx_of(mctx);
 	struct mos_ioc_socket a = { .size = sizeof(a) };
-
+	int raw = type == MOS_SOCK_MONITOR_RAW, i;
 	struct mtcp_msock *m;
 
 	(void)domain;
@@ -408,18 +416,31 @@ int mtcp_socket(mctx_t mctx, int domain, int type, int protocol)
 		return fail(EINVAL);
 	if (type != MOS_SOCK_MONITOR_STREAM && type != MOS_SOCK_MONITOR_RAW)
 		return fail(EINVAL);
-	if (c->nmsock == MOS_SOCKS_MAX)
-		return fail(EMFILE);
-	a.type = type == MOS_SOCK_MONITOR_RAW ? MOS_MSOCK_RAW :
-						 MOS_MSOCK_STREAM;
-	if (ctx_ioctl(c, MOS_IOC_SOCKET, &a))
-		return -1;
-	m = &c->msock[c->nmsock];
+	/*
+	 * A closed socket of the same type is taken again: mtcp_close() left
+	 * the kernel's socket with no event, no filter and no flow.
+	 */
+	for (i = 0; i < c->nmsock; i++)
+		if (!c->msock[i].used && c->msock[i].raw == raw)
+			break;
+	if (i == c->nmsock) {
+		if (c->nmsock == MOS_SOCKS_MAX)
+			return fail(EMFILE);
+		a.type = raw ? MOS_MSOCK_RAW : MOS_MSOCK_STREAM;
+		if (ctx_ioctl(c, MOS_IOC_SOCKET, &a))
+			return -1;
+		c->nmsock++;
+	} else {
+		a.id = c->msock[i].kid;
+	}
+	m = &c->msock[i];
+	memset(m, 0, sizeof(*m));
 	m->used = 1;
-	m->raw = type == MOS_SOCK_MONITOR_RAW;
+	m->raw = raw;
 	m->kid = a.id;
 	m->buf[0] = m->buf[1] = m->raw ? 0 : c->rcvbuf;
-	return c->conc + c->nmsock++;
+	m->overlap[0] = m->overlap[1] = -1;
+	return c->conc + i;
 }
 
 static int hook_index(int hook)
@@ -518,14 +539,25 @@ int mtcp_close(mctx_t mctx, int sock)
 {
 	struct mtcp_ctx *c = ctx_of(mctx);
 	struct mtcp_msock *m = c ? msock_of(c, sock) : NULL;
-	int h;
+	int h, i;
 
 	if (!m)
 		return fail(EBADF);
+	/* No event and no stream byte for it from now on */
+	m->buf[0] = m->buf[1] = 0;
 	for (h = 0; h < MOS_HOOKS; h++) {
 		memset(m->cb[h], 0, sizeof(m->cb[h]));
 		msock_sync(c, m, h);
 	}
+	/* Its filters go, and the flows it had are no longer its */
+	for (i = 0; i <= MOS_FILTER_RAW; i++)
+		if (m->filtered & (1U << i))
+			mos_sock__filter_via(ctx_ioc, c, m->kid, i, NULL,
+					     NULL, 0);
+	m->filtered = 0;
+	for (i = 0; i < c->conc; i++)
+		if (c->bysock[i] && m->kid <= 64)
+			c->bysock[i]->addr.socks &= ~(1ULL << (m->kid - 1));
 	m->used = 0;
 	return 0;
 }
@@ -540,8 +572,6 @@ int mtcp_bind_monitor_filter(mctx_t mctx, int sock, monitor_filter_t ft)
 
 	if (!m)
 		return fail(EINVAL);
-	if (c->off)
-		return fail(EOPNOTSUPP);	/* offline: no filters */
 	c->errmsg[0] = '\0';
 	if (m->raw) {
 		n = 1;
@@ -555,10 +585,15 @@ int mtcp_bind_monitor_filter(mctx_t mctx, int sock, monitor_filter_t ft)
 		expr[1] = ft ? ft->stream_orphan_filter : NULL;
 	}
 	for (i = 0; i < n; i++) {
-		err = mos_sock__filter(c->fd, m->kid, which[i], expr[i],
-				       c->errmsg, sizeof(c->errmsg));
+		err = mos_sock__filter_via(ctx_ioc, c, m->kid, which[i],
+					   expr[i], c->errmsg,
+					   sizeof(c->errmsg));
 		if (err)
 			return fail(-err);
+		if (expr[i] && *expr[i])
+			m->filtered |= 1U << which[i];
+		else
+			m->filtered &= ~(1U << which[i]);
 	}
 	return 0;
 }
@@ -710,10 +745,13 @@ static int timer_wait_ms(struct mtcp_ctx *c, int max)
 static struct mtcp_flow *flow_of(struct mtcp_ctx *c, int sock);
 
 /* MOS_IOC_FLOW on a per-flow socket's flow */
-static int flow_op(struct mtcp_ctx *c, int sock, uint32_t op, uint32_t sides)
+static int flow_op(struct mtcp_ctx *c, int sock, uint32_t op, uint32_t sides,
+		   uint32_t arg)
 {
 	struct mtcp_flow *f = c ? flow_of(c, sock) : NULL;
-	struct mos_ioc_flow a = { .size = sizeof(a), .op = op, .sides = sides };
+	struct mos_ioc_flow a = {
+		.size = sizeof(a), .op = op, .sides = sides, .arg = arg,
+	};
 
 	if (!f)
 		return fail(EINVAL);
@@ -735,12 +773,12 @@ int mtcp_setlastpkt(mctx_t mctx, int sock, int side, off_t offset,
 	(void)datalen;
 	if (option != MOS_DROP)
 		return fail(EOPNOTSUPP);
-	return flow_op(ctx_of(mctx), sock, MOS_FLOW_DROP, 0);
+	return flow_op(ctx_of(mctx), sock, MOS_FLOW_DROP, 0, 0);
 }
 
 int mtcp_reset_conn(mctx_t mctx, int sock)
 {
-	return flow_op(ctx_of(mctx), sock, MOS_FLOW_RESET, 0);
+	return flow_op(ctx_of(mctx), sock, MOS_FLOW_RESET, 0, 0);
 }
 
 /* --- flows ------------------------------------------------------------- */
@@ -759,6 +797,29 @@ static struct mtcp_flow *flow_of(struct mtcp_ctx *c, int sock)
 	if (sock < 0 || sock >= c->conc)
 		return NULL;
 	return c->bysock[sock];
+}
+
+/*
+ * The overlap policies the flow's stream sockets asked for (the last
+ * socket's, when several did): the kernel applies them from the next
+ * segment.  A flow that ended meanwhile is not an error.
+ */
+static void flow_overlap(struct mtcp_ctx *c, struct mtcp_flow *f)
+{
+	int i, side;
+
+	for (i = 0; i < c->nmsock; i++) {
+		const struct mtcp_msock *m = &c->msock[i];
+
+		if (!m->used || m->raw || m->kid > 64 ||
+		    !(f->addr.socks & (1ULL << (m->kid - 1))))
+			continue;
+		for (side = 0; side < 2; side++)
+			if (m->overlap[side] >= 0)
+				flow_op(c, f->sock, MOS_FLOW_OVERLAP,
+					side ? MOS_SIDE_BIT_SVR : MOS_SIDE_BIT_CLI,
+					(uint32_t)m->overlap[side]);
+	}
 }
 
 static void flow_open(struct mtcp_ctx *c, const struct mos_rec_flow *r)
@@ -795,6 +856,7 @@ static void flow_open(struct mtcp_ctx *c, const struct mos_rec_flow *r)
 	c->hash[f->id & c->hmask] = f;
 	c->bysock[s] = f;
 	c->next_sock = s + 1 == c->conc ? 0 : s + 1;
+	flow_overlap(c, f);
 }
 
 static void flow_close(struct mtcp_ctx *c, uint64_t id)
@@ -1123,7 +1185,8 @@ int mtcp_setsockopt(mctx_t mctx, int sock, int level, int optname,
 			return fail(EINVAL);
 		if (flow_op(c, sock, MOS_FLOW_STOP,
 			    v == MOS_SIDE_BOTH ? MOS_SIDE_BIT_CLI | MOS_SIDE_BIT_SVR :
-			    v == MOS_SIDE_CLI ? MOS_SIDE_BIT_CLI : MOS_SIDE_BIT_SVR))
+			    v == MOS_SIDE_CLI ? MOS_SIDE_BIT_CLI : MOS_SIDE_BIT_SVR,
+			    0))
 			return -1;
 		if (v == MOS_SIDE_BOTH) {
 			/* No close record will come: the socket goes now */
@@ -1148,6 +1211,26 @@ int mtcp_setsockopt(mctx_t mctx, int sock, int level, int optname,
 		for (h = 0; h < MOS_HOOKS; h++)
 			if (msock_sync(c, m, h))
 				return -1;
+		return 0;
+	case MOS_CLIOVERLAP:
+	case MOS_SVROVERLAP:
+		/*
+		 * On a per-flow socket: that side's stream, from the next
+		 * segment the kernel sees.  On a stream monitor socket: each
+		 * flow of it, once its FLOW_OPEN record is read.
+		 */
+		if (v != MOS_OVERLAP_POLICY_FIRST &&
+		    v != MOS_OVERLAP_POLICY_LAST)
+			return fail(EINVAL);
+		h = optname == MOS_SVROVERLAP;
+		if (flow_of(c, sock))
+			return flow_op(c, sock, MOS_FLOW_OVERLAP,
+				       h ? MOS_SIDE_BIT_SVR : MOS_SIDE_BIT_CLI,
+				       v);
+		m = msock_of(c, sock);
+		if (!m || m->raw)
+			return fail(EBADF);
+		m->overlap[h] = v;
 		return 0;
 	}
 	return fail(ENOPROTOOPT);
@@ -1204,7 +1287,11 @@ int mtcp_getlastpkt(mctx_t mctx, int sock, int side, struct pkt_info *p)
 	unsigned int l3, doff;
 	uint8_t *pkt;
 
-	if (!c || !p || (side != MOS_SIDE_CLI && side != MOS_SIDE_SVR))
+	if (!c || !p)
+		return fail(EINVAL);
+	/* A raw socket's callback names no side: MOS_NULL, as in mOS */
+	if (side != MOS_SIDE_CLI && side != MOS_SIDE_SVR &&
+	    !(side == MOS_NULL && c->cur_msock && c->cur_msock->raw))
 		return fail(EINVAL);
 	if (c->cur_flow && sock != c->cur_flow->sock)
 		return fail(EINVAL);

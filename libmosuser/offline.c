@@ -8,7 +8,12 @@
  * would (kmod/chardev.c) under the same rules: FLOW_OPEN and FLOW_CLOSE
  * once the consumer has a socket, one EVENT per socket subscribed to the
  * event at its hook, DATA for the sides some socket wants bytes of, 16 KiB
- * a record at most, the packet's first 2048 bytes in an event.
+ * a record at most, the packet's first 2048 bytes in an event.  The
+ * sockets' filters run as the kernel's do, through libpcap's interpreter:
+ * on the packet that creates a flow, on orphans, on every packet for raw
+ * sockets.  %MOS_IOC_FLOW stops records about a side of a flow or sets
+ * its overlap policy; resetting and dropping need a live connection
+ * (-EOPNOTSUPP, as in passive mode).
  *
  * The records go to a plain buffer that the consumer reads as a ring
  * (struct mos_ring_user): positions are offsets into the buffer, which
@@ -27,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pcap/bpf.h>
 #include "tm_capture.h"
 #include "libmosuser.h"
 #include "../kmod/rec.h"	/* the kernel's record bodies and checks */
@@ -34,11 +40,31 @@
 /* The record buffer's first size */
 #define OFF_BUF_MIN		(64U << 10)
 
-/* A monitor socket: its events per hook, stream bytes wanted per side */
+/* A filter: classic BPF, run by libpcap's interpreter */
+struct off_filter {
+	struct bpf_insn *insns;
+	u32 len;
+};
+
+/*
+ * A monitor socket: its events per hook, stream bytes wanted per side, its
+ * filters by %MOS_FILTER_SYN etc. (no program: all pass)
+ */
 struct off_sock {
 	u8 type;
 	u64 events[MOS_HOOKS];
 	u32 buf[2];
+	struct off_filter filter[MOS_FILTER_RAW + 1];
+};
+
+/*
+ * What a flow is for the consumer (the table's per-flow area): the sides
+ * it gets records about (bit %TM_CLI, bit %TM_SVR), and whether it got
+ * the FLOW_OPEN
+ */
+struct off_flow {
+	u8 want;
+	bool opened;
 };
 
 enum off_state {
@@ -61,6 +87,7 @@ struct mos_offline {
 	struct off_sock socks[MOS_SOCKS_MAX];
 	u64 any[MOS_HOOKS];
 	u32 buf[2];
+	u32 nraw;
 	/* the record buffer, read as a ring */
 	u8 *data;
 	size_t size;
@@ -115,38 +142,76 @@ static void *off_reserve(struct mos_offline *o, u32 len, u16 type, u16 sock)
 	return rec + 1;
 }
 
+/* Run a socket's filter on a packet: true if it has none or it accepts */
+static bool off_filter_pass(const struct off_sock *s, unsigned int which,
+			    const struct tm_src *src)
+{
+	const struct off_filter *fl = &s->filter[which];
+	const struct tm_flat *pkt;
+
+	if (!fl->insns)
+		return true;
+	if (!src)
+		return false;
+	/* The capture's packet: its bytes from the IP header, contiguous */
+	pkt = src->pkt;
+	return bpf_filter(fl->insns, pkt->data, pkt->len, pkt->len) != 0;
+}
+
 static void off_flow(void *priv, struct tm_flow *f, const struct tm_src *src,
 		     const struct tm_pkt *p)
 {
+	struct off_flow *d = mos_tm_flow_priv(f);
 	struct mos_offline *o = priv;
 	struct mos_rec_flow *r;
+	u64 socks = 0;
+	u32 i;
 
 	(void)p;
-	if (!o->nsocks)
+	if (!src) {
+		if (!d->opened)
+			return;
+		r = off_reserve(o, sizeof(*r), MOS_REC_FLOW_CLOSE, 0);
+		if (r)
+			mos_rec_flow_fill(r, f);
 		return;
-	r = off_reserve(o, sizeof(*r),
-			src ? MOS_REC_FLOW_OPEN : MOS_REC_FLOW_CLOSE, 0);
+	}
+	/* The stream sockets whose SYN filter takes the first packet */
+	for (i = 0; i < o->nsocks; i++)
+		if (o->socks[i].type == MOS_MSOCK_STREAM &&
+		    off_filter_pass(&o->socks[i], MOS_FILTER_SYN, src))
+			socks |= 1ULL << i;
+	if (!socks)
+		return;
+	d->want = (1U << TM_CLI) | (1U << TM_SVR);
+	d->opened = true;
+	r = off_reserve(o, sizeof(*r), MOS_REC_FLOW_OPEN, 0);
 	if (!r)
 		return;
 	mos_rec_flow_fill(r, f);
-	/* No filters offline: the flow is for every socket */
-	if (src)
-		r->socks = o->nsocks == 64 ? ~0ULL : (1ULL << o->nsocks) - 1;
+	r->socks = socks;
 }
 
 static void off_event(void *priv, struct tm_flow *f, const struct tm_ev *ev,
 		      const struct tm_src *src, const struct tm_pkt *p)
 {
+	bool orphan = ev->type == TM_EV_ORPHAN;
 	struct mos_offline *o = priv;
 	u64 bit = 1ULL << ev->type;
 	u32 i;
 
 	if (ev->hook >= MOS_HOOKS || !(o->any[ev->hook] & bit))
 		return;
+	if (f && !(((struct off_flow *)mos_tm_flow_priv(f))->want &
+		   (1U << (ev->side & 1))))
+		return;
 	for (i = 0; i < o->nsocks; i++) {
 		struct mos_rec_event *r;
 
 		if (!(o->socks[i].events[ev->hook] & bit))
+			continue;
+		if (orphan && !off_filter_pass(&o->socks[i], MOS_FILTER_ORPHAN,
+					       src))
 			continue;
 		r = off_reserve(o, sizeof(*r) + mos_rec_pkt_len(src),
 				MOS_REC_EVENT, i + 1);
@@ -159,10 +224,11 @@ static void off_data(void *priv, struct tm_flow *f, int side, u64 off,
 		     tm_copy_t copy, const void *src, unsigned int off_in_src,
 		     unsigned int len)
 {
+	struct off_flow *d = mos_tm_flow_priv(f);
 	struct mos_offline *o = priv;
 	unsigned int done = 0;
 
-	if (!o->buf[side])
+	if (!o->buf[side] || !(d->want & (1U << side)))
 		return;
 	while (done < len) {
 		u32 n = min_t(u32, len - done, MOS_DATA_CHUNK);
@@ -217,10 +283,12 @@ static int off_ioc_socket(struct mos_offline *o, void *arg)
 
 	err = off_arg_in(&a, sizeof(a), arg);
 	if (!err)
-		err = mos_ioc_socket_check(&a, o->nsocks, false);
+		err = mos_ioc_socket_check(&a, o->nsocks, true);
 	if (err)
 		return err;
 	o->socks[o->nsocks].type = a.type;
+	if (a.type == MOS_MSOCK_RAW)
+		o->nraw++;
 	a.id = ++o->nsocks;
 	memcpy(arg, &a, sizeof(a));
 	return 0;
@@ -254,6 +322,81 @@ static int off_ioc_subscribe(struct mos_offline *o, const void *arg)
 	return 0;
 }
 
+static int off_ioc_filter(struct mos_offline *o, const void *arg)
+{
+	struct bpf_insn *insns = NULL;
+	struct mos_ioc_filter a;
+	struct off_filter *fl;
+	int err;
+
+	err = off_arg_in(&a, sizeof(a), arg);
+	if (!err)
+		err = mos_ioc_filter_check(&a, o->nsocks,
+					   a.sock && a.sock <= o->nsocks ?
+					   o->socks[a.sock - 1].type : 0);
+	if (err)
+		return err;
+	if (a.len) {
+		if (!a.insns)
+			return -EFAULT;
+		insns = malloc(a.len * sizeof(*insns));
+		if (!insns)
+			return -ENOMEM;
+		memcpy(insns, (const void *)(uintptr_t)a.insns,
+		       a.len * sizeof(*insns));
+		/* As the kernel's loader: not valid classic BPF, -EINVAL */
+		if (!bpf_validate(insns, (int)a.len)) {
+			free(insns);
+			return -EINVAL;
+		}
+	}
+	fl = &o->socks[a.sock - 1].filter[a.which];
+	free(fl->insns);
+	fl->insns = insns;
+	fl->len = a.len;
+	return 0;
+}
+
+static int off_stop_one(struct tm_flow *f, void *arg)
+{
+	struct off_flow *d = mos_tm_flow_priv(f);
+	u32 sides = *(u32 *)arg;
+
+	if (!d->opened)
+		return -ENOENT;
+	if (sides & MOS_SIDE_BIT_CLI)
+		d->want &= ~(1U << TM_CLI);
+	if (sides & MOS_SIDE_BIT_SVR)
+		d->want &= ~(1U << TM_SVR);
+	/* Monitoring neither side: not even the close is for it now */
+	if (!d->want)
+		d->opened = false;
+	return 0;
+}
+
+static int off_ioc_flow(struct mos_offline *o, const void *arg)
+{
+	struct mos_ioc_flow a;
+	struct tm_key k;
+	int err;
+
+	err = off_arg_in(&a, sizeof(a), arg);
+	if (!err)
+		err = mos_ioc_flow_check(&a, &k);
+	if (err)
+		return err;
+	switch (a.op) {
+	case MOS_FLOW_STOP:
+		return mos_tm_find(o->t, &k, a.flow.flow, off_stop_one,
+				   &a.sides);
+	case MOS_FLOW_OVERLAP:
+		return mos_tm_overlap(o->t, a.flow.flow, &k, a.sides, a.arg);
+	default:
+		/* Nothing to reset or drop in a capture: as passive mode */
+		return -EOPNOTSUPP;
+	}
+}
+
 int mos_offline__ioctl(struct mos_offline *o, unsigned long cmd, void *arg)
 {
 	switch (cmd) {
@@ -261,6 +404,10 @@ int mos_offline__ioctl(struct mos_offline *o, unsigned long cmd, void *arg)
 		return off_ioc_socket(o, arg);
 	case MOS_IOC_SUBSCRIBE:
 		return off_ioc_subscribe(o, arg);
+	case MOS_IOC_FILTER:
+		return off_ioc_filter(o, arg);
+	case MOS_IOC_FLOW:
+		return off_ioc_flow(o, arg);
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -299,7 +446,7 @@ static int off_csum_mode(const char *name)
 int mos_offline__open(struct mos_offline **op, const char *path,
 		      const char *checksum_mode, char *err, size_t errlen)
 {
-	struct tm_table_cfg cfg = { 0 };
+	struct tm_table_cfg cfg = { .priv_size = sizeof(struct off_flow) };
 	struct mos_offline *o;
 	int mode, ret;
 
@@ -380,14 +527,39 @@ static void off_compact(struct mos_offline *o)
 	o->prod.pos = n;
 }
 
+/* A packet to the raw sockets whose filter takes it, as mos_dev_raw() */
+static void off_raw(struct mos_offline *o, const struct tm_src *src)
+{
+	const struct tm_ev ev = { .type = TM_EV_PKT_IN, .hook = MOS_HOOK_NULL };
+	u32 i;
+
+	for (i = 0; i < o->nsocks; i++) {
+		const struct off_sock *s = &o->socks[i];
+		struct mos_rec_event *r;
+
+		if (s->type != MOS_MSOCK_RAW ||
+		    !(s->events[MOS_HOOK_NULL] & (1ULL << TM_EV_PKT_IN)) ||
+		    !off_filter_pass(s, MOS_FILTER_RAW, src))
+			continue;
+		r = off_reserve(o, sizeof(*r) + mos_rec_pkt_len(src),
+				MOS_REC_EVENT, i + 1);
+		if (r)
+			mos_rec_event_fill(r, NULL, &ev, src, NULL, o->now);
+	}
+}
+
 /* Hand one record to the tracker */
 static void off_process(struct mos_offline *o, struct tm_cap_rec *r)
 {
 	o->now = r->now;
 	if (r->expire)
 		mos_tm_expire(o->t, r->now, UINT_MAX);
-	if (r->input)
-		mos_tm_input(o->t, &r->src, r->res, &r->p, r->now, r->flags);
+	if (!r->input)
+		return;
+	/* The kernel's raw sockets see the packets the tracker passes */
+	if (mos_tm_input(o->t, &r->src, r->res, &r->p, r->now, r->flags) ==
+	    TM_VERDICT_PASS && o->nraw)
+		off_raw(o, &r->src);
 }
 
 int mos_offline__pump(struct mos_offline *o, uint64_t until)
@@ -426,10 +598,15 @@ const char *mos_offline__error(const struct mos_offline *o)
 
 void mos_offline__close(struct mos_offline *o)
 {
+	u32 i, j;
+
 	if (!o)
 		return;
 	if (o->t)
 		mos_tm_table_free(o->t);
+	for (i = 0; i < o->nsocks; i++)
+		for (j = 0; j <= MOS_FILTER_RAW; j++)
+			free(o->socks[i].filter[j].insns);
 	tm_cap_close(&o->cap);
 	free(o->data);
 	free(o);

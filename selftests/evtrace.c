@@ -4,7 +4,7 @@
  * the mOS API: the VM tests compare these lines with the sequences the
  * scripted connections of events.sh must produce
  *
- * Usage: evtrace [-d DIR]
+ * Usage: evtrace [-d DIR] [-o first|last] [-f first|last] [-F EXPR]
  *
  * Each flow is named by its server's port; each line is
  *
@@ -22,6 +22,11 @@
  * mismatch prints "PORT NULL SIDE INFO:bad:WHAT"; at CONN_END each side
  * prints "PORT NULL SIDE INFO:N", the checks it passed.  Ends on SIGINT
  * or SIGTERM; "evtrace: ready" on stderr once monitoring.
+ *
+ * -o sets the overlap policy of the monitor socket's flows
+ * (MOS_CLIOVERLAP and MOS_SVROVERLAP on the stream socket); -f sets it
+ * on each flow at its first event, printing "PORT NULL cli OVERLAP:POLICY";
+ * -F is the stream socket's SYN filter (mtcp_bind_monitor_filter()).
  */
 
 #include <errno.h>
@@ -34,6 +39,30 @@
 
 static mctx_t g_mctx;
 static const char *g_dir;
+static int g_flow_overlap = -1;	/* -f */
+
+static const char *const overlap_names[] = { "first", "last" };
+
+static int overlap_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (!strcmp(s, overlap_names[i]))
+			return i;
+	return -1;
+}
+
+/* Both sides' overlap policy on @sock; 0 or -1 */
+static int set_overlap(mctx_t mctx, int sock, int policy)
+{
+	if (mtcp_setsockopt(mctx, sock, SOL_MONSOCKET, MOS_CLIOVERLAP,
+			    &policy, sizeof(policy)) ||
+	    mtcp_setsockopt(mctx, sock, SOL_MONSOCKET, MOS_SVROVERLAP,
+			    &policy, sizeof(policy)))
+		return -1;
+	return 0;
+}
 
 /* A flow, as evtrace follows it */
 struct fstate {
@@ -221,6 +250,14 @@ static void on_event(mctx_t mctx, int sock, int side, event_t ev,
 		return;
 	}
 	port = svr_port(mctx, sock);
+	if (g_flow_overlap >= 0 && !mtcp_get_uctx(mctx, sock)) {
+		if (set_overlap(mctx, sock, g_flow_overlap))
+			printf("%d NULL cli OVERLAP:error:%s\n", port,
+			       strerror(errno));
+		else
+			printf("%d NULL cli OVERLAP:%s\n", port,
+			       overlap_names[g_flow_overlap]);
+	}
 	st = fstate_of(mctx, sock);
 	if (ev == MOS_ON_PKT_IN) {
 		if (mtcp_getlastpkt(mctx, sock, side, &p) || !p.tcph) {
@@ -296,17 +333,36 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
 	static const callback_t cbs[] = { on_snd, on_rcv, on_null };
+	const char *syn_filter = NULL;
 	struct mtcp_conf conf;
+	int sock, n = 0, opt, sock_overlap = -1;
 	size_t e, h;
-	int sock, n = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc == 3 && !strcmp(argv[1], "-d")) {
-		g_dir = argv[2];
-	} else if (argc != 1) {
-		fprintf(stderr, "usage: evtrace [-d DIR]\n");
-		return 2;
+	while ((opt = getopt(argc, argv, "d:o:f:F:")) != -1) {
+		switch (opt) {
+		case 'd':
+			g_dir = optarg;
+			break;
+		case 'o':
+			sock_overlap = overlap_parse(optarg);
+			if (sock_overlap < 0)
+				goto usage;
+			break;
+		case 'f':
+			g_flow_overlap = overlap_parse(optarg);
+			if (g_flow_overlap < 0)
+				goto usage;
+			break;
+		case 'F':
+			syn_filter = optarg;
+			break;
+		default:
+			goto usage;
+		}
 	}
+	if (optind != argc)
+		goto usage;
 	if (mtcp_init(NULL)) {
 		perror("evtrace: mtcp_init");
 		return 1;
@@ -324,6 +380,19 @@ int main(int argc, char **argv)
 		perror("evtrace: mtcp_socket");
 		return 1;
 	}
+	if (sock_overlap >= 0 && set_overlap(g_mctx, sock, sock_overlap)) {
+		perror("evtrace: MOS_CLIOVERLAP");
+		return 1;
+	}
+	if (syn_filter) {
+		union monitor_filter ft = { .stream_syn_filter = (char *)syn_filter };
+
+		if (mtcp_bind_monitor_filter(g_mctx, sock, &ft)) {
+			fprintf(stderr, "evtrace: filter: %s\n",
+				mtcp_errmsg(g_mctx));
+			return 1;
+		}
+	}
 	/* Every event at every hook that takes it */
 	for (e = 0; e < sizeof(events) / sizeof(events[0]); e++)
 		for (h = 0; h < sizeof(hooks) / sizeof(hooks[0]); h++)
@@ -340,4 +409,8 @@ int main(int argc, char **argv)
 	mtcp_app_join(g_mctx);
 	mtcp_destroy();
 	return 0;
+usage:
+	fprintf(stderr,
+		"usage: evtrace [-d DIR] [-o first|last] [-f first|last] [-F EXPR]\n");
+	return 2;
 }

@@ -182,6 +182,45 @@ t_eq "ipv6_ext: mtcp_getlastpkt finds TCP after the extension headers" \
 t_eq "ipv6_ext: MOS_INFO, MOS_FRAGINFO after each NEW_DATA as the ISNs and bytes say, both sides" \
 	"0 2" "$(grep -c 'INFO:bad' "$work/ext6.out") $(awk '$4 ~ /^INFO:[1-9][0-9]*$/' "$work/ext6.out" | wc -l)"
 
+# --- overlap policy and SYN filter, through the mOS API ------------------------
+
+# The crafted overlap cases' streams: FIRST by default; LAST when the
+# monitor socket asks for it (-o) or each flow does at its first event (-f)
+for c in overlap_fill overlap_ooo; do
+	for mode in first o-last f-last; do
+		d=$work/ov-$c-$mode
+		mkdir -p "$d"
+		case $mode in
+		first) args=() ;;
+		o-last) args=(-o last) ;;
+		f-last) args=(-f last) ;;
+		esac
+		run "ov-$c-$mode" "$EV" MOS_PCAP="$work/craft/$c.pcap" -- -d "$d" "${args[@]}"
+		sfx=${mode#?-}
+		[ "$sfx" = last ] && sfx=.last || sfx=
+		t_check "$c, $mode: what the server received" \
+			cmp "$d/80.svr" "$work/craft/$c.0$sfx.c2s"
+		t_check "$c, $mode: what the client received" \
+			cmp "$d/80.cli" "$work/craft/$c.0$sfx.s2c"
+	done
+	t_eq "$c, f-last: set once, on the flow's first event" \
+		"80 NULL cli OVERLAP:last" \
+		"$(grep OVERLAP "$work/ov-$c-f-last.out" | paste -sd'|')"
+done
+run ov-bad "$EV" MOS_PCAP="$work/craft/overlap_fill.pcap" -- -o sideways
+t_eq "evtrace -o sideways: usage error" 2 "$rc"
+
+# A SYN filter: only the IPv6 flow of xfer.pcap (1 byte each way)
+mkdir -p "$work/flt"
+run flt "$EV" MOS_PCAP="$cap/xfer.pcap" -- -d "$work/flt" -F ip6
+t_eq "SYN filter 'ip6': only the IPv6 flow's bytes" "c s" \
+	"$(cat "$work/flt/9000.svr") $(cat "$work/flt/9000.cli")"
+t_eq "SYN filter 'ip6': one CONN_START per side" 2 \
+	"$(grep -c ' CONN_START$' "$work/flt.out")"
+run flt-bad "$EV" MOS_PCAP="$cap/xfer.pcap" -- -F 'tcp port'
+t_eq "a filter that does not compile: exit 1 with libpcap's syntax error" \
+	"1 1" "$rc $(grep -c '^evtrace: filter: .*syntax error' "$work/flt-bad.err")"
+
 # --- where the capture comes from ---------------------------------------------
 
 run stdin "$FS" MOS_PCAP=- MOS_PCAP_CHECKSUM=verify <"$cap/xfer.pcap"

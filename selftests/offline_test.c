@@ -19,6 +19,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <unistd.h>
+#include <linux/filter.h>
 #include "kselftest_harness.h"
 #include "libmosuser.h"
 #include "mos_api.h"
@@ -459,12 +460,13 @@ TEST(ioctl_checks)
 	s.id = 3;
 	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_SOCKET, &s));
 	s.id = 0;
-	s.type = MOS_MSOCK_RAW;
-	EXPECT_EQ(-EOPNOTSUPP, mos_offline__ioctl(o, MOS_IOC_SOCKET, &s));
 	s.type = 1;
 	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_SOCKET, &s));
-	s.type = MOS_MSOCK_STREAM;
+	/* Socket 1 is raw, the others stream sockets */
+	s.type = MOS_MSOCK_RAW;
 	for (i = 1; i <= MOS_SOCKS_MAX; i++) {
+		if (i == 2)
+			s.type = MOS_MSOCK_STREAM;
 		s.id = 0;
 		ASSERT_EQ(0, mos_offline__ioctl(o, MOS_IOC_SOCKET, &s));
 		ASSERT_EQ(i, s.id);
@@ -504,7 +506,189 @@ TEST(ioctl_checks)
 	EXPECT_EQ(0, mos_offline__ioctl(o, MOS_IOC_SUBSCRIBE, &big));
 	big.more[7] = 1;
 	EXPECT_EQ(-E2BIG, mos_offline__ioctl(o, MOS_IOC_SUBSCRIBE, &big));
+	/* A raw socket takes no stream bytes */
+	a.sock = 1;
+	a.hook = MOS_HOOK_NULL;
+	a.events = 1;
+	a.buf[0] = 1;
+	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_SUBSCRIBE, &a));
+	a.buf[0] = 0;
+	EXPECT_EQ(0, mos_offline__ioctl(o, MOS_IOC_SUBSCRIBE, &a));
 	mos_offline__close(o);
+}
+
+/* MOS_IOC_FILTER and MOS_IOC_FLOW refuse what the kernel refuses */
+TEST(filter_and_flow_ioctl_checks)
+{
+	struct sock_filter ret1 = { .code = 0x06, .k = 1 };	/* ret #1 */
+	struct sock_filter bad = { .code = 0xff };
+	struct mos_ioc_socket s = { .size = sizeof(s), .type = MOS_MSOCK_STREAM };
+	struct mos_ioc_filter fl = {
+		.size = sizeof(fl), .sock = 1, .which = MOS_FILTER_SYN,
+		.len = 1, .insns = (uintptr_t)&ret1,
+	};
+	struct mos_ioc_flow fw = {
+		.size = sizeof(fw), .op = MOS_FLOW_STOP,
+		.sides = MOS_SIDE_BIT_CLI, .flow = { .flow = 1, .family = 4 },
+	};
+	struct mos_offline *o;
+	char *path = write_capture(1);
+
+	ASSERT_NE(NULL, path);
+	ASSERT_EQ(0, mos_offline__open(&o, path, "verify", NULL, 0));
+	unlink(path);
+	free(path);
+	/* No socket yet */
+	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_FILTER, &fl));
+	ASSERT_EQ(0, mos_offline__ioctl(o, MOS_IOC_SOCKET, &s));
+	EXPECT_EQ(0, mos_offline__ioctl(o, MOS_IOC_FILTER, &fl));
+	fl.which = MOS_FILTER_RAW;	/* not a stream socket's */
+	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_FILTER, &fl));
+	fl.which = MOS_FILTER_ORPHAN;
+	fl.insns = (uintptr_t)&bad;	/* not classic BPF */
+	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_FILTER, &fl));
+	fl.len = MOS_FILTER_MAX_INSNS + 1;
+	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_FILTER, &fl));
+	fl.len = 0;			/* removing, with a pointer */
+	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_FILTER, &fl));
+	fl.insns = 0;
+	EXPECT_EQ(0, mos_offline__ioctl(o, MOS_IOC_FILTER, &fl));
+	fl.reserved = 1;
+	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_FILTER, &fl));
+
+	EXPECT_EQ(-ENOENT, mos_offline__ioctl(o, MOS_IOC_FLOW, &fw));
+	fw.sides = 4;
+	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_FLOW, &fw));
+	fw.sides = MOS_SIDE_BIT_CLI;
+	fw.arg = 1;			/* only MOS_FLOW_OVERLAP's */
+	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_FLOW, &fw));
+	fw.op = MOS_FLOW_OVERLAP;
+	EXPECT_EQ(-ENOENT, mos_offline__ioctl(o, MOS_IOC_FLOW, &fw));
+	fw.arg = 2;
+	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_FLOW, &fw));
+	fw.arg = 0;
+	fw.sides = 0;
+	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_FLOW, &fw));
+	/* Nothing to reset or drop in a capture */
+	fw.op = MOS_FLOW_RESET;
+	EXPECT_EQ(-EOPNOTSUPP, mos_offline__ioctl(o, MOS_IOC_FLOW, &fw));
+	fw.op = MOS_FLOW_DROP;
+	EXPECT_EQ(-EOPNOTSUPP, mos_offline__ioctl(o, MOS_IOC_FLOW, &fw));
+	fw.op = 9;
+	EXPECT_EQ(-EOPNOTSUPP, mos_offline__ioctl(o, MOS_IOC_FLOW, &fw));
+	fw.op = MOS_FLOW_STOP;
+	fw.sides = MOS_SIDE_BIT_SVR;
+	fw.flow.family = 5;
+	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_FLOW, &fw));
+	mos_offline__close(o);
+}
+
+/* Lines of @out that start with @prefix */
+static unsigned int count_lines(const char *out, const char *prefix)
+{
+	unsigned int n = 0;
+	const char *l;
+
+	for (l = out; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (!strncmp(l, prefix, strlen(prefix)))
+			n++;
+	return n;
+}
+
+static int off_ioc(void *ctx, unsigned long cmd, void *arg)
+{
+	return mos_offline__ioctl(ctx, cmd, arg);
+}
+
+/*
+ * The records of the conversation for a stream socket with SYN filter
+ * @syn (NEW_DATA and CONN_END subscribed) and a raw socket with filter
+ * @raw (PKT_IN)
+ */
+static int replay_filtered(const char *syn, const char *raw, char *out,
+			   size_t len)
+{
+	struct mos_ioc_socket s = { .size = sizeof(s), .type = MOS_MSOCK_STREAM };
+	struct mos_ioc_subscribe a = {
+		.size = sizeof(a), .sock = 1, .hook = MOS_HOOK_NULL,
+		.events = 1 << 4, .buf = { 4096, 4096 },
+	};
+	uint8_t stream[2][4096];
+	struct mos_ring_user r;
+	const struct mos_rec *rec;
+	struct mos_offline *o;
+	char *path = write_capture(NSTEPS);
+	char err[256];
+	int rc;
+
+	out[0] = '\0';
+	if (!path)
+		return -EIO;
+	rc = mos_offline__open(&o, path, "verify", NULL, 0);
+	unlink(path);
+	free(path);
+	if (rc)
+		return rc;
+	rc = mos_offline__ioctl(o, MOS_IOC_SOCKET, &s);
+	s.id = 0;
+	s.type = MOS_MSOCK_RAW;
+	if (!rc)
+		rc = mos_offline__ioctl(o, MOS_IOC_SOCKET, &s);
+	if (!rc)
+		rc = mos_offline__ioctl(o, MOS_IOC_SUBSCRIBE, &a);
+	a.hook = MOS_HOOK_RCV;
+	a.events = 1 << 10;
+	if (!rc)
+		rc = mos_offline__ioctl(o, MOS_IOC_SUBSCRIBE, &a);
+	a.sock = 2;
+	a.hook = MOS_HOOK_NULL;
+	a.events = 1;
+	a.buf[0] = a.buf[1] = 0;
+	if (!rc)
+		rc = mos_offline__ioctl(o, MOS_IOC_SUBSCRIBE, &a);
+	if (!rc)
+		rc = mos_sock__filter_via(off_ioc, o, 1, MOS_FILTER_SYN, syn,
+					  err, sizeof(err));
+	if (!rc)
+		rc = mos_sock__filter_via(off_ioc, o, 2, MOS_FILTER_RAW, raw,
+					  err, sizeof(err));
+	mos_offline__ring(o, &r);
+	while (!rc && (rc = mos_offline__pump(o, UINT64_MAX)) == 1) {
+		rc = 0;
+		while ((rec = mos_ring__next(&r))) {
+			rec_text(rec, out, len, stream);
+			mos_ring__advance(&r, rec);
+		}
+	}
+	mos_offline__close(o);
+	return rc;
+}
+
+TEST(filters)
+{
+	static char out[16384];
+
+	/* The SYN filter takes the flow; the raw filter the server's data */
+	ASSERT_EQ(0, replay_filtered("tcp dst port 80",
+				     "src host 10.0.0.2 and greater 100", out,
+				     sizeof(out)));
+	EXPECT_STREQ("OPEN 1 4 10.0.0.1:40000>10.0.0.2:80\n"
+		     "DATA svr off=0 len=13\n"
+		     "1 NEW_DATA NULL svr +1000ms pkt=53/53 by=0 st=4/4 off=0 len=13\n"
+		     "DATA cli off=0 len=3000\n"
+		     "1 NEW_DATA NULL cli +2000ms pkt=2048/3040 by=1 st=4/4 off=0 len=3000\n"
+		     "2 PKT_IN NULL cli +2000ms pkt=2048/3040 by=0 st=0/0\n"
+		     "1 CONN_END RCV svr +3200ms pkt=40/40 by=0 st=10/0 reason=0\n"
+		     "1 CONN_END RCV cli +3200ms pkt=0/0 by=0 st=10/0 reason=4\n"
+		     "CLOSE 1 4 10.0.0.1:40000>10.0.0.2:80\n", out);
+	/* Neither takes anything: no record at all */
+	ASSERT_EQ(0, replay_filtered("tcp dst port 81", "udp", out,
+				     sizeof(out)));
+	EXPECT_STREQ("", out);
+	/* No filters: every packet for the raw socket */
+	ASSERT_EQ(0, replay_filtered(NULL, NULL, out, sizeof(out)));
+	EXPECT_EQ(NSTEPS, count_lines(out, "2 PKT_IN NULL cli "));
+	EXPECT_NE(NULL, strstr(out, "OPEN 1 4 10.0.0.1:40000>10.0.0.2:80\n"));
 }
 
 TEST(open_errors)
@@ -680,6 +864,79 @@ TEST(peek_and_clock)
 	EXPECT_EQ(0, memcmp(got[MOS_SIDE_SVR], up, UP_LEN));
 	EXPECT_EQ(DOWN_LEN, got_len[MOS_SIDE_CLI]);
 	EXPECT_EQ(0, memcmp(got[MOS_SIDE_CLI], down, DOWN_LEN));
+	mtcp_destroy();
+}
+
+static void on_raw(mctx_t m, int sock, int side, event_t ev,
+		   filter_arg_t *arg)
+{
+	struct pkt_info pi;
+
+	(void)side;
+	(void)ev;
+	(void)arg;
+	if (!mtcp_getlastpkt(m, sock, MOS_NULL, &pi))
+		logf_("raw %u %u|", pi.ip_len, cb_ms(m));
+}
+
+/*
+ * Sockets closed and created again take the closed one's place, without
+ * its filter; raw sockets and filters work on a capture
+ */
+TEST(sockets_closed_and_filters)
+{
+	union monitor_filter none = { .stream_syn_filter = "tcp port 81" };
+	union monitor_filter big = { .raw_pkt_filter = "greater 1000" };
+	union monitor_filter bad = { .raw_pkt_filter = "tcp port" };
+	char *path;
+	int sock = offline_context(NSTEPS, &path), first = sock, raw, i;
+
+	ASSERT_LE(0, sock);
+	log_buf[0] = '\0';
+	/* A hundred sockets opened and closed: past the kernel's 64 */
+	for (i = 0; i < 100; i++) {
+		ASSERT_EQ(0, mtcp_bind_monitor_filter(g_mctx, sock, &none));
+		ASSERT_EQ(0, mtcp_close(g_mctx, sock));
+		EXPECT_EQ(-1, mtcp_close(g_mctx, sock));
+		EXPECT_EQ(EBADF, errno);
+		sock = mtcp_socket(g_mctx, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+		ASSERT_EQ(first, sock);
+	}
+	/* The last one has no filter: the flow is its */
+	ASSERT_EQ(0, mtcp_register_callback(g_mctx, sock, MOS_ON_CONN_END,
+					    MOS_HK_RCV, on_event));
+	raw = mtcp_socket(g_mctx, AF_INET, MOS_SOCK_MONITOR_RAW, 0);
+	ASSERT_EQ(first + 1, raw);
+	EXPECT_EQ(-1, mtcp_bind_monitor_filter(g_mctx, raw, &bad));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_NE(0, strlen(mtcp_errmsg(g_mctx)));
+	ASSERT_EQ(0, mtcp_bind_monitor_filter(g_mctx, raw, &big));
+	ASSERT_EQ(0, mtcp_register_callback(g_mctx, raw, MOS_ON_PKT_IN,
+					    MOS_NULL, on_raw));
+	mtcp_app_join(g_mctx);
+	unlink(path);
+	free(path);
+	/* The server's 3000 bytes are the only packet over 1000 bytes */
+	EXPECT_STREQ("raw 3040 2000|end svr 3200|end cli 3200|", log_buf);
+	mtcp_destroy();
+}
+
+/* A SYN filter that refuses the flow: no callback of the flow */
+TEST(syn_filter_refuses)
+{
+	union monitor_filter ft = { .stream_syn_filter = "dst port 81" };
+	char *path;
+	int sock = offline_context(NSTEPS, &path);
+
+	ASSERT_LE(0, sock);
+	log_buf[0] = '\0';
+	ASSERT_EQ(0, mtcp_bind_monitor_filter(g_mctx, sock, &ft));
+	ASSERT_EQ(0, mtcp_register_callback(g_mctx, sock, MOS_ON_CONN_END,
+					    MOS_HK_RCV, on_event));
+	mtcp_app_join(g_mctx);
+	unlink(path);
+	free(path);
+	EXPECT_STREQ("", log_buf);
 	mtcp_destroy();
 }
 

@@ -326,6 +326,25 @@ TEST(bad_arguments)
 		fw.sides = 0;
 		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FLOW, &fw));
 		EXPECT_EQ(EINVAL, errno);
+		/* An argument only MOS_FLOW_OVERLAP takes */
+		fw.sides = MOS_SIDE_BIT_CLI;
+		fw.arg = MOS_OVERLAP_LAST;
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FLOW, &fw));
+		EXPECT_EQ(EINVAL, errno);
+		fw.op = MOS_FLOW_OVERLAP;
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FLOW, &fw));
+		EXPECT_EQ(ENOENT, errno);
+		fw.arg = 2;
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FLOW, &fw));
+		EXPECT_EQ(EINVAL, errno);
+		fw.arg = MOS_OVERLAP_FIRST;
+		fw.sides = 0;
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FLOW, &fw));
+		EXPECT_EQ(EINVAL, errno);
+		fw.sides = 8;
+		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FLOW, &fw));
+		EXPECT_EQ(EINVAL, errno);
+		fw.sides = 0;
 		fw.op = 9;
 		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FLOW, &fw));
 		EXPECT_EQ(EOPNOTSUPP, errno);
@@ -850,6 +869,55 @@ TEST(stop_monitoring)
 	/* A flow it no longer follows: ENOENT; another id: ENOENT */
 	EXPECT_EQ(-1, ioctl(r.fd, MOS_IOC_FLOW, &fw));
 	EXPECT_EQ(ENOENT, errno);
+	close(c);
+	close(a);
+	close(l);
+	ring_close(&r);
+}
+
+/*
+ * A consumer in the slot of one that closed gets nothing of the flows
+ * its predecessor followed: the slots go round (64), the flow stays
+ */
+TEST(slot_reused)
+{
+	struct seen s = { 0 }, t = { 0 };
+	struct ring r, q;
+	char buf[4];
+	uint16_t port;
+	int l, c, a, i;
+
+	ASSERT_EQ(0, ring_open(&r, 1 << 20));
+	ASSERT_EQ(1, add_socket(&r, MOS_MSOCK_STREAM));
+	ASSERT_EQ(0, subscribe(&r, 1, MOS_HOOK_SND, EV(PKT_IN), 4096));
+	l = listener(&port);
+	c = connect_to(port);
+	a = accept(l, NULL, NULL);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(1, send(c, "a", 1, 0));
+	ASSERT_EQ(0, read_all(a, buf, 1));
+	usleep(100000);
+	drain(&r, &s);
+	ASSERT_EQ(1, s.open);
+	ring_close(&r);
+	/* 63 consumers come and go; the 64th takes the first one's slot */
+	for (i = 0; i < MOS_CONSUMERS_MAX - 1; i++) {
+		ASSERT_EQ(0, ring_open(&q, MOS_RING_MIN));
+		ring_close(&q);
+	}
+	ASSERT_EQ(0, ring_open(&r, 1 << 20));
+	ASSERT_EQ(1, add_socket(&r, MOS_MSOCK_STREAM));
+	ASSERT_EQ(0, subscribe(&r, 1, MOS_HOOK_SND, EV(PKT_IN), 4096));
+	ASSERT_EQ(1, send(c, "b", 1, 0));
+	ASSERT_EQ(0, read_all(a, buf, 1));
+	ASSERT_EQ(1, send(a, "c", 1, 0));
+	ASSERT_EQ(0, read_all(c, buf, 1));
+	usleep(100000);
+	drain(&r, &t);
+	EXPECT_EQ(0, t.open);
+	EXPECT_EQ(0, t.bad);		/* no event of a flow it was not given */
+	EXPECT_EQ(0, t.dlen[0] + t.dlen[1]);
+	EXPECT_EQ(0, t.ev[PKT_IN][MOS_HOOK_SND]);
 	close(c);
 	close(a);
 	close(l);

@@ -305,6 +305,11 @@ t_eq "ns show: every other limit unchanged" \
 expect_rc "set max-flows abc: usage error (2)" 2 "$MOSCTL" -n "$R" set max-flows abc
 expect_rc "set timeout BOGUS 5: usage error (2)" 2 "$MOSCTL" -n "$R" set timeout BOGUS 5
 expect_rc "set midstream maybe: usage error (2)" 2 "$MOSCTL" -n "$R" set midstream maybe
+expect_rc "set overlap sideways: usage error (2)" 2 "$MOSCTL" -n "$R" set overlap sideways
+t_eq "ns show: overlap first by default" first "$(jget 'd["limits"]["overlap"]' <<<"$after")"
+t_check "set overlap last" "$MOSCTL" -n "$R" set overlap last
+t_eq "ns show, text: overlap last" "overlap last" "$("$MOSCTL" -n "$R" ns show | grep '^overlap ')"
+t_check "set overlap first" "$MOSCTL" -n "$R" set overlap first
 expect_rc "ns enable sideways: usage error (2)" 2 "$MOSCTL" -n "$R" ns enable sideways
 expect_err "set max-flows 1 (below 16): refused by the kernel" "set" \
 	"$MOSCTL" -n "$R" set max-flows 1

@@ -246,8 +246,8 @@ void mos_tm_cfg_defaults(struct tm_table_cfg *cfg)
  * mos_tm_set_limits() - change the limits of a live table
  * @t: table
  * @cfg: new limits; zero fields take their defaults.  Only @max_flows,
- *	@buf_side, @buf_total, @timeout, @timeout_rst and @midstream are
- *	taken.
+ *	@buf_side, @buf_total, @timeout, @timeout_rst, @midstream and
+ *	@overlap (for flows created from now on) are taken.
  *
  * The packet path reads each limit once where it applies (READ_ONCE()),
  * so a change takes effect with the next packet.  A lower @max_flows
@@ -268,6 +268,7 @@ void mos_tm_set_limits(struct tm_table *t, const struct tm_table_cfg *cfg)
 	for (i = 0; i < TM_NSTATES; i++)
 		WRITE_ONCE(t->cfg.timeout[i], c.timeout[i]);
 	WRITE_ONCE(t->cfg.midstream, c.midstream);
+	WRITE_ONCE(t->cfg.overlap, c.overlap);
 }
 
 /**
@@ -605,8 +606,10 @@ static struct tm_flow *tm_flow_new(struct tm_table *t, const struct tm_src *src,
 		f->port[TM_CLI] = p->dport;
 		f->port[TM_SVR] = p->sport;
 	}
-	if (t->cfg.overlap == TM_OVERLAP_LAST)
-		f->flags |= TM_FF_OVERLAP_LAST;
+	if (READ_ONCE(t->cfg.overlap) == TM_OVERLAP_LAST) {
+		f->half[TM_CLI].flags |= TM_HF_OVERLAP_LAST;
+		f->half[TM_SVR].flags |= TM_HF_OVERLAP_LAST;
+	}
 	f->flags |= act_flags[act];
 	f->rule = rule;
 	f->created = now;
@@ -1095,6 +1098,54 @@ static int tm_drop_one(struct tm_flow *f, void *arg)
 int mos_tm_drop(struct tm_table *t, u64 id, const struct tm_key *k, u64 now)
 {
 	return mos_tm_find(t, k, id, tm_drop_one, &now);
+}
+
+/* tm_overlap_one()'s argument: the sides' bits, and this for LAST */
+#define TM_OVL_SET_LAST		0x4
+
+static int tm_overlap_one(struct tm_flow *f, void *arg)
+{
+	unsigned int a = *(unsigned int *)arg, side;
+
+	if (f->flags & TM_FF_QUIET)
+		return -ENOENT;
+	for (side = TM_CLI; side <= TM_SVR; side++) {
+		if (!(a & (1U << side)))
+			continue;
+		if (a & TM_OVL_SET_LAST)
+			f->half[side].flags |= TM_HF_OVERLAP_LAST;
+		else
+			f->half[side].flags &= ~TM_HF_OVERLAP_LAST;
+	}
+	return 0;
+}
+
+/**
+ * mos_tm_overlap() - set the overlap policy of sides of a flow
+ * @t: table
+ * @id: the flow's id
+ * @k: its endpoints
+ * @sides: the receiving sides it applies to: bit %TM_CLI, bit %TM_SVR
+ * @policy: &enum tm_overlap
+ *
+ * Applies to the segments the flow sees from now on; bytes already in the
+ * stream stay as they are.
+ *
+ * Context: process or softirq.
+ * Return: 0, -EINVAL for a bad @sides or @policy, or -ENOENT if no such
+ * flow is monitored.
+ */
+int mos_tm_overlap(struct tm_table *t, u64 id, const struct tm_key *k,
+		   unsigned int sides, unsigned int policy)
+{
+	unsigned int a = sides;
+
+	if (!sides || sides & ~((1U << TM_CLI) | (1U << TM_SVR)) ||
+	    policy > TM_OVERLAP_LAST)
+		return -EINVAL;
+	if (policy == TM_OVERLAP_LAST)
+		a |= TM_OVL_SET_LAST;
+	return mos_tm_find(t, k, id, tm_overlap_one, &a);
 }
 
 /**

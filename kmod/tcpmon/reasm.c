@@ -278,7 +278,7 @@ static unsigned int tm_store(struct tm_table *t, struct tm_flow *f,
 			     unsigned int poff, u32 len, struct tm_rx *rx)
 {
 	struct tm_half *h = &f->half[side];
-	bool last = f->flags & TM_FF_OVERLAP_LAST;
+	bool last = h->flags & TM_HF_OVERLAP_LAST;
 	struct tm_seg **link = &h->ooo, *seg;
 	u32 cur = seq, end = seq + len;
 	bool diff = false;
@@ -344,7 +344,7 @@ static void tm_inorder(struct tm_table *t, struct tm_flow *f,
 		       u32 len, struct tm_rx *rx)
 {
 	struct tm_half *h = &f->half[side];
-	bool last = f->flags & TM_FF_OVERLAP_LAST;
+	bool last = h->flags & TM_HF_OVERLAP_LAST;
 	u32 cur = seq, end = seq + len;
 	u64 off0 = h->rcv_off;
 	struct tm_seg *seg;

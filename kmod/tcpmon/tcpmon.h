@@ -365,6 +365,8 @@ struct tm_half {
 #define TM_HF_FIN_RCVD		0x80	/* the peer's FIN entered the stream */
 #define TM_HF_SND_SYNCED	0x100	/* @snd_end is known */
 #define TM_HF_ENDED		0x200	/* CONN_END raised: no second start */
+/* Overlapping bytes of the stream this side receives: the last seen win */
+#define TM_HF_OVERLAP_LAST	0x400
 
 /**
  * struct tm_flow - one TCP connection, both sides
@@ -412,7 +414,6 @@ struct tm_flow {
 
 #define TM_FF_DEAD		0x01	/* unlinked or being unlinked */
 #define TM_FF_MIDSTREAM		0x02	/* picked up without a handshake */
-#define TM_FF_OVERLAP_LAST	0x04	/* overlap policy LAST */
 #define TM_FF_QUIET		0x08	/* no event, no byte: TM_ACT_IGNORE */
 /* Every packet dropped: TM_ACT_DROP, or mos_tm_drop() */
 #define TM_FF_DROP		0x10
@@ -675,6 +676,8 @@ int mos_tm_find(struct tm_table *t, const struct tm_key *k, u64 id,
 int mos_tm_reset(struct tm_table *t, u64 id, const struct tm_key *k,
 		 u64 now, struct tm_reset *r);
 int mos_tm_drop(struct tm_table *t, u64 id, const struct tm_key *k, u64 now);
+int mos_tm_overlap(struct tm_table *t, u64 id, const struct tm_key *k,
+		   unsigned int sides, unsigned int policy);
 
 const char *mos_tm_state_name(unsigned int state);
 const char *mos_tm_event_name(unsigned int ev);

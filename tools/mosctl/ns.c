@@ -74,10 +74,12 @@ static const char *const mode_names[] = {
 /* Limits, as NS_GET reports them and NS_SET takes them; has_*: present */
 struct limits {
 	bool has_max_flows, has_buf_side, has_buf_total, has_midstream;
+	bool has_overlap;
 	uint32_t max_flows;
 	uint32_t buf_side;
 	uint64_t buf_total;
 	bool midstream;
+	uint8_t overlap;
 	bool has_timeout[MOS_TCP_STATES];
 	uint32_t timeout[MOS_TCP_STATES];
 };
@@ -110,6 +112,12 @@ static struct nla_policy limit_policy[MOS_LIMIT_MAX + 1] = {
 	[MOS_LIMIT_BUF_TOTAL] = { .type = NLA_U64 },
 	[MOS_LIMIT_MIDSTREAM] = { .type = NLA_U8 },
 	[MOS_LIMIT_TIMEOUTS] = { .type = NLA_NESTED },
+	[MOS_LIMIT_OVERLAP] = { .type = NLA_U8 },
+};
+
+static const char *const overlap_names[] = {
+	[MOS_OVERLAP_FIRST] = "first",
+	[MOS_OVERLAP_LAST] = "last",
 };
 
 static struct nla_policy timeout_policy[MOS_TCP_STATES + 1] = {
@@ -138,6 +146,10 @@ static void limits_parse(struct nlattr *nest, struct limits *l)
 	if (tb[MOS_LIMIT_MIDSTREAM]) {
 		l->has_midstream = true;
 		l->midstream = nla_get_u8(tb[MOS_LIMIT_MIDSTREAM]);
+	}
+	if (tb[MOS_LIMIT_OVERLAP]) {
+		l->has_overlap = true;
+		l->overlap = nla_get_u8(tb[MOS_LIMIT_OVERLAP]);
 	}
 	if (tb[MOS_LIMIT_TIMEOUTS] &&
 	    !nla_parse_nested(to, MOS_TCP_STATES, tb[MOS_LIMIT_TIMEOUTS],
@@ -267,6 +279,11 @@ static void limits_print(const struct limits *l)
 	if (l->has_midstream)
 		out_bool("midstream", "midstream on\n", "midstream off\n",
 			 l->midstream);
+	if (l->has_overlap) {
+		snprintf(buf, sizeof(buf), "%u", l->overlap);
+		out_kv_str("overlap", l->overlap < ARRAY_SIZE(overlap_names) ?
+			   overlap_names[l->overlap] : buf);
+	}
 	out_obj_begin("timeouts");
 	for (i = 0; i < MOS_TCP_STATES; i++) {
 		const char *name = state_name(i, buf, sizeof(buf));
@@ -364,6 +381,19 @@ static int set_parse(const char *verb, int argc, char **argv,
 						   argv[i + 1]);
 			l->has_midstream = true;
 			i += 2;
+		} else if (!strcmp(w, "overlap")) {
+			if (i + 1 >= argc)
+				return usage_error(verb, "overlap needs first or last");
+			if (!strcmp(argv[i + 1], "first"))
+				l->overlap = MOS_OVERLAP_FIRST;
+			else if (!strcmp(argv[i + 1], "last"))
+				l->overlap = MOS_OVERLAP_LAST;
+			else
+				return usage_error(verb,
+						   "bad value \"%s\" for overlap (first or last)",
+						   argv[i + 1]);
+			l->has_overlap = true;
+			i += 2;
 		} else if (!strcmp(w, "timeout")) {
 			if (i + 2 >= argc)
 				return usage_error(verb, "timeout needs a TCP state and seconds");
@@ -398,7 +428,9 @@ static int limits_put(struct nl_msg *msg, const struct limits *l)
 	    (l->has_buf_total &&
 	     nla_put_u64(msg, MOS_LIMIT_BUF_TOTAL, l->buf_total)) ||
 	    (l->has_midstream &&
-	     nla_put_u8(msg, MOS_LIMIT_MIDSTREAM, l->midstream)))
+	     nla_put_u8(msg, MOS_LIMIT_MIDSTREAM, l->midstream)) ||
+	    (l->has_overlap &&
+	     nla_put_u8(msg, MOS_LIMIT_OVERLAP, l->overlap)))
 		return -1;
 	for (i = 0; i < MOS_TCP_STATES; i++) {
 		if (!l->has_timeout[i])

@@ -209,6 +209,8 @@ enum mos_attr {
  *	numbering of mOS: 0 CLOSED to 10 TIME_WAIT).  A flow expires when it
  *	has been idle for the larger of its two sides' timeouts.
  * @MOS_LIMIT_PAD: padding for 64-bit attributes
+ * @MOS_LIMIT_OVERLAP: u8, &enum mos_overlap: which bytes of overlapping
+ *	segments enter the stream, for flows created from now on
  * @__MOS_LIMIT_MAX: one past the last limit
  * @MOS_LIMIT_MAX: the last limit
  */
@@ -220,9 +222,25 @@ enum mos_limit {
 	MOS_LIMIT_MIDSTREAM,
 	MOS_LIMIT_TIMEOUTS,
 	MOS_LIMIT_PAD,
+	MOS_LIMIT_OVERLAP,
 
 	__MOS_LIMIT_MAX,
 	MOS_LIMIT_MAX = __MOS_LIMIT_MAX - 1
+};
+
+/**
+ * enum mos_overlap - where segments overlap, which bytes the stream takes
+ * @MOS_OVERLAP_FIRST: the bytes seen first (the default); later ones that
+ *	differ count in %MOS_STAT_OVERLAP_DIFF
+ * @MOS_OVERLAP_LAST: the bytes seen last, as long as they have not
+ *	entered the stream yet (out-of-order bytes waiting behind a hole);
+ *	bytes already delivered never change
+ *
+ * The values of mOS's MOS_OVERLAP_POLICY_FIRST and _LAST.
+ */
+enum mos_overlap {
+	MOS_OVERLAP_FIRST,
+	MOS_OVERLAP_LAST,
 };
 
 /* TCP states, as mOS numbers them (types of the timeout nest minus one) */
@@ -422,7 +440,7 @@ enum mos_stat {
 /* Incompatible changes of the /dev/mos ABI bump the major number. */
 #define MOS_ABI_MAJOR		0
 /* Compatible additions bump the minor number. */
-#define MOS_ABI_MINOR		3
+#define MOS_ABI_MINOR		4
 
 /**
  * struct mos_ioc_version - argument of %MOS_IOC_VERSION
@@ -783,6 +801,7 @@ struct mos_ioc_filter {
 #define MOS_FLOW_STOP		1
 #define MOS_FLOW_RESET		2
 #define MOS_FLOW_DROP		3
+#define MOS_FLOW_OVERLAP	4
 
 /* Sides, as bits, for %MOS_FLOW_STOP */
 #define MOS_SIDE_BIT_CLI	0x1
@@ -798,9 +817,13 @@ struct mos_ioc_filter {
  *	"flow reset" (inline mode only, else -EOPNOTSUPP).
  *	%MOS_FLOW_DROP: drop every later packet of the flow, untracked,
  *	until it idles out (inline mode only, else -EOPNOTSUPP).
- * @sides: %MOS_FLOW_STOP: %MOS_SIDE_BIT_CLI, %MOS_SIDE_BIT_SVR or both;
- *	otherwise zero
- * @reserved: zero
+ *	%MOS_FLOW_OVERLAP: set the overlap policy (&enum mos_overlap) of
+ *	the streams the @sides receive, for the segments seen from now on.
+ *	The flow has one stream per side for all consumers: the last
+ *	setting wins.
+ * @sides: %MOS_FLOW_STOP and %MOS_FLOW_OVERLAP: %MOS_SIDE_BIT_CLI,
+ *	%MOS_SIDE_BIT_SVR or both; otherwise zero
+ * @arg: %MOS_FLOW_OVERLAP: &enum mos_overlap; otherwise zero
  * @flow: the flow as its %MOS_REC_FLOW_OPEN record names it: @flow.flow,
  *	family, addresses and ports must match (-ENOENT if no such flow
  *	lives); its reserved fields and socks are ignored
@@ -809,7 +832,7 @@ struct mos_ioc_flow {
 	__u32 size;
 	__u32 op;
 	__u32 sides;
-	__u32 reserved;
+	__u32 arg;
 	struct mos_rec_flow flow;
 };
 
@@ -821,7 +844,7 @@ struct mos_ioc_flow {
 #define MOS_IOC_SUBSCRIBE	_IOW(MOS_IOC_TYPE, 0x03, struct mos_ioc_subscribe)
 /* MOS_IOC_FILTER - set or remove a filter of a monitor socket */
 #define MOS_IOC_FILTER		_IOW(MOS_IOC_TYPE, 0x04, struct mos_ioc_filter)
-/* MOS_IOC_FLOW - act on one flow: stop monitoring, reset, drop */
+/* MOS_IOC_FLOW - act on one flow: stop monitoring, reset, drop, overlap */
 #define MOS_IOC_FLOW		_IOW(MOS_IOC_TYPE, 0x05, struct mos_ioc_flow)
 
 #endif /* _UAPI_LINUX_MOS_H */

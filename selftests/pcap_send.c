@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcap_send.c - put a capture's packets on an interface, as they are
+ *
+ * Usage: pcap_send IFACE DSTMAC FILE [FIRST [END]]
+ *
+ * Sends packets FIRST (from 0) up to END (not included; default: all) of
+ * FILE through an AF_PACKET socket bound to IFACE, one after the other,
+ * each with its Ethernet destination replaced by DSTMAC (the address of
+ * the veth at the other end) so that the receiving stack takes it as
+ * its own.  Raw-IP captures (DLT_RAW)
+ * get an Ethernet header.  Nothing in the packets is checked or fixed:
+ * the VM tests use this for crafted and malformed packets, which real
+ * TCP stacks do not send.
+ *
+ * Prints "sent N" on success.  Exit status: 0, 1 on an error (said on
+ * standard error), 2 on a usage error.
+ */
+
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <pcap/pcap.h>
+#include <sys/socket.h>
+
+#define FRAME_MAX	(ETH_HLEN + 65535)
+
+static int parse_mac(const char *s, unsigned char *mac)
+{
+	unsigned int b[ETH_ALEN];
+	int i;
+	char c;
+
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3],
+		   &b[4], &b[5], &c) != ETH_ALEN)
+		return -1;
+	for (i = 0; i < ETH_ALEN; i++) {
+		if (b[i] > 0xff)
+			return -1;
+		mac[i] = b[i];
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static unsigned char frame[FRAME_MAX];
+	char errbuf[PCAP_ERRBUF_SIZE];
+	unsigned long first = 0, end = ~0UL, i, sent = 0;
+	const unsigned char *data;
+	unsigned char dst[ETH_ALEN];
+	struct sockaddr_ll sll;
+	struct pcap_pkthdr *h;
+	int fd, dlt, rc = 1, r;
+	pcap_t *p;
+
+	if (argc < 4 || argc > 6 || parse_mac(argv[2], dst)) {
+		fprintf(stderr,
+			"usage: pcap_send IFACE DSTMAC FILE [FIRST [END]]\n");
+		return 2;
+	}
+	if (argc > 4)
+		first = strtoul(argv[4], NULL, 10);
+	if (argc > 5)
+		end = strtoul(argv[5], NULL, 10);
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = if_nametoindex(argv[1]);
+	sll.sll_halen = ETH_ALEN;
+	if (!sll.sll_ifindex) {
+		fprintf(stderr, "pcap_send: %s: %s\n", argv[1], strerror(errno));
+		return 1;
+	}
+	p = pcap_open_offline(argv[3], errbuf);
+	if (!p) {
+		fprintf(stderr, "pcap_send: %s\n", errbuf);
+		return 1;
+	}
+	dlt = pcap_datalink(p);
+	if (dlt != DLT_EN10MB && dlt != DLT_RAW) {
+		fprintf(stderr, "pcap_send: %s: link type %d, not Ethernet or raw IP\n",
+			argv[3], dlt);
+		goto out;
+	}
+	fd = socket(AF_PACKET, SOCK_RAW, 0);
+	if (fd < 0) {
+		perror("pcap_send: AF_PACKET");
+		goto out;
+	}
+	for (i = 0; (r = pcap_next_ex(p, &h, &data)) == 1 && i < end; i++) {
+		size_t len = h->caplen;
+		unsigned char *f = frame;
+
+		if (i < first)
+			continue;
+		if (dlt == DLT_RAW) {
+			uint16_t type = len && (data[0] >> 4) == 6 ?
+					ETH_P_IPV6 : ETH_P_IP;
+
+			if (len > FRAME_MAX - ETH_HLEN)
+				len = FRAME_MAX - ETH_HLEN;
+			memset(frame + ETH_ALEN, 0, ETH_ALEN);
+			frame[12] = type >> 8;
+			frame[13] = type & 0xff;
+			memcpy(frame + ETH_HLEN, data, len);
+			len += ETH_HLEN;
+		} else {
+			if (len < ETH_HLEN)
+				continue;
+			memcpy(frame, data, len);
+		}
+		memcpy(f, dst, ETH_ALEN);
+		memcpy(sll.sll_addr, dst, ETH_ALEN);
+		if (sendto(fd, f, len, 0, (struct sockaddr *)&sll,
+			   sizeof(sll)) < 0) {
+			fprintf(stderr, "pcap_send: packet %lu: %s\n", i,
+				strerror(errno));
+			close(fd);
+			goto out;
+		}
+		sent++;
+	}
+	close(fd);
+	if (r == PCAP_ERROR) {
+		fprintf(stderr, "pcap_send: %s\n", pcap_geterr(p));
+		goto out;
+	}
+	printf("sent %lu\n", sent);
+	rc = 0;
+out:
+	pcap_close(p);
+	return rc;
+}
