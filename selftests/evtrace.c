@@ -4,7 +4,7 @@
  * the mOS API: the VM tests compare these lines with the sequences the
  * scripted connections of events.sh must produce
  *
- * Usage: evtrace [-d DIR] [-o first|last] [-f first|last] [-F EXPR]
+ * Usage: evtrace [-d DIR [-c]] [-o first|last] [-f first|last] [-F EXPR]
  *
  * Each flow is named by its server's port; each line is
  *
@@ -23,6 +23,9 @@
  * prints "PORT NULL SIDE INFO:N", the checks it passed.  Ends on SIGINT
  * or SIGTERM; "evtrace: ready" on stderr once monitoring.
  *
+ * With -c, the files are DIR/CPORT-PORT.cli and .svr, CPORT the
+ * client's port.
+ *
  * -o sets the overlap policy of the monitor socket's flows
  * (MOS_CLIOVERLAP and MOS_SVROVERLAP on the stream socket); -f sets it
  * on each flow at its first event, printing "PORT NULL cli OVERLAP:POLICY";
@@ -40,6 +43,7 @@
 static mctx_t g_mctx;
 static const char *g_dir;
 static int g_flow_overlap = -1;	/* -f */
+static int g_cport;			/* -c */
 
 static const char *const overlap_names[] = { "first", "last" };
 
@@ -179,16 +183,33 @@ static int svr_port(mctx_t mctx, int sock)
 	return ntohs(((struct sockaddr_in *)&sa)->sin_port);
 }
 
+/* The client's port of @sock's flow, or -1 */
+static int cli_port(mctx_t mctx, int sock)
+{
+	struct sockaddr_in6 sa;
+	socklen_t len = sizeof(sa);
+
+	if (mtcp_getpeername(mctx, sock, (struct sockaddr *)&sa, &len,
+			     MOS_SIDE_CLI))
+		return -1;
+	if (sa.sin6_family == AF_INET6)
+		return ntohs(sa.sin6_port);
+	return ntohs(((struct sockaddr_in *)&sa)->sin_port);
+}
+
 /* Append what @side received to DIR/PORT.SIDE; the byte count */
 static long take_data(mctx_t mctx, int sock, int side, int port)
 {
-	char buf[65536], path[4096];
+	char buf[65536], path[4096], name[32] = "";
 	long total = 0;
 	FILE *f = NULL;
 	ssize_t n;
 
 	if (g_dir) {
-		snprintf(path, sizeof(path), "%s/%d.%s", g_dir, port,
+		if (g_cport)
+			snprintf(name, sizeof(name), "%d-",
+				 cli_port(mctx, sock));
+		snprintf(path, sizeof(path), "%s/%s%d.%s", g_dir, name, port,
 			 side == MOS_SIDE_CLI ? "cli" : "svr");
 		f = fopen(path, "a");
 	}
@@ -264,8 +285,12 @@ static void on_event(mctx_t mctx, int sock, int side, event_t ev,
 			printf("%d %s %s PKT_IN:?\n", port, hook, sname);
 			return;
 		}
-		/* At SND, side sent it */
-		if (st && p.tcph->syn && !strcmp(hook, "SND")) {
+		/*
+		 * At SND, side sent it; the first SYN only (a later one, out
+		 * of the window, does not move the stream)
+		 */
+		if (st && p.tcph->syn && !strcmp(hook, "SND") &&
+		    !(st->have_isn & (1 << side))) {
 			st->isn[side] = p.seq;
 			st->have_isn |= 1 << side;
 		}
@@ -339,8 +364,11 @@ int main(int argc, char **argv)
 	size_t e, h;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "d:o:f:F:")) != -1) {
+	while ((opt = getopt(argc, argv, "cd:o:f:F:")) != -1) {
 		switch (opt) {
+		case 'c':
+			g_cport = 1;
+			break;
 		case 'd':
 			g_dir = optarg;
 			break;
@@ -411,6 +439,6 @@ int main(int argc, char **argv)
 	return 0;
 usage:
 	fprintf(stderr,
-		"usage: evtrace [-d DIR] [-o first|last] [-f first|last] [-F EXPR]\n");
+		"usage: evtrace [-d DIR [-c]] [-o first|last] [-f first|last] [-F EXPR]\n");
 	return 2;
 }

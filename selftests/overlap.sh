@@ -119,11 +119,16 @@ run_case() {
 }
 
 ktap_begin
-scapy_python
 for b in "$SEND" "$EV"; do
 	[ -x "$b" ] || { t_fail "binaries" "$b missing (make user)"; ktap_end; }
 done
-"$PY" "$SELFTESTS/craft_pcaps.py" "$work/craft" >/dev/null || exit 1
+# selftests/check made the captures on the host; by hand, make them here
+if [ -d "$PROJ/build/pcaps/craft" ]; then
+	ln -s "$PROJ/build/pcaps/craft" "$work/craft"
+else
+	scapy_python
+	"$PY" "$SELFTESTS/craft_pcaps.py" "$work/craft" >/dev/null || exit 1
+fi
 t_check "load mos.ko" mos_load
 ns_new "$A" && ns_new "$B" && link "$A" a0 1 "$B" b0 2 1 || exit 1
 t_check "enable the monitor, passive" "$MOSCTL" -n "$B" ns enable passive
