@@ -64,7 +64,7 @@ LIBS	:= $(B)/lib/libtcpmon.a $(B)/lib/libmosuser.a $(B)/lib/libmosuser.so
 TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/tm_track_test \
 	   $(B)/selftests/tm_reasm_test $(B)/selftests/dev_test $(B)/selftests/genl_test \
 	   $(B)/selftests/ring_test $(B)/selftests/offline_test $(B)/selftests/evtrace \
-	   $(B)/selftests/pcap_send
+	   $(B)/selftests/pcap_send $(B)/selftests/iface_fuzz
 
 .PHONY: all modules user deps check check-user check-vm check-debug demo \
 	style install install-module install-user uninstall man-check clean bench \
@@ -206,6 +206,12 @@ $(B)/selftests/pcap_send: selftests/pcap_send.c
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< -lpcap
+
+# Random and boundary arguments to /dev/mos and the netlink family
+$(B)/selftests/iface_fuzz: selftests/iface_fuzz.c $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) $(SAN) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
 
 $(B)/selftests/genl_test: selftests/genl_test.c $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)

@@ -214,6 +214,21 @@ void mos_offline__ring(struct mos_offline *o, struct mos_ring_user *r);
 int mos_offline__pump(struct mos_offline *o, uint64_t until);
 
 /**
+ * mos_offline__split() - take only some of the capture's flows
+ * @o: the backend, before its first pump
+ * @count: 0 or 1: every flow; N > 1: the flows whose hash modulo N is
+ *	@index (as &mos_ioc_ring.split_count), so N backends on the same
+ *	capture with indexes 0 to N - 1 share its flows; orphans go to
+ *	index 0
+ * @index: below @count
+ *
+ * The hash is of the flow's endpoints, the same in every process.
+ *
+ * Return: 0, or -EINVAL.
+ */
+int mos_offline__split(struct mos_offline *o, uint32_t count, uint32_t index);
+
+/**
  * mos_offline__now() - the capture's clock
  * @o: the backend
  *

@@ -334,6 +334,12 @@ mctx_t mtcp_create_context(int cpu)
 		err = -mos_offline__open(&c->off, pcap, csum, NULL, 0);
 		if (err)
 			goto err;
+		/* The contexts share the capture's flows as live (below) */
+		if (g_conf.num_cores > 1)
+			err = -mos_offline__split(c->off, g_conf.num_cores,
+						  cpu);
+		if (err)
+			goto err;
 		mos_offline__ring(c->off, &c->ring);
 		return &c->pub;
 	}

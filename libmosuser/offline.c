@@ -88,6 +88,8 @@ struct mos_offline {
 	u64 any[MOS_HOOKS];
 	u32 buf[2];
 	u32 nraw;
+	u32 split_count;	/* mos_offline__split(); 0: every flow */
+	u32 split_index;
 	/* the record buffer, read as a ring */
 	u8 *data;
 	size_t size;
@@ -158,6 +160,30 @@ static bool off_filter_pass(const struct off_sock *s, unsigned int which,
 	return bpf_filter(fl->insns, pkt->data, pkt->len, pkt->len) != 0;
 }
 
+/*
+ * The flow's hash for splitting: FNV-1a over its endpoints, the same in
+ * every context that reads the capture (the table's own hash is keyed
+ * per table)
+ */
+static u32 off_split_hash(const struct tm_flow *f)
+{
+	const u8 *parts[4] = {
+		(const u8 *)&f->addr[TM_CLI], (const u8 *)&f->addr[TM_SVR],
+		(const u8 *)&f->port[TM_CLI], (const u8 *)&f->port[TM_SVR],
+	};
+	const size_t lens[4] = {
+		sizeof(f->addr[0]), sizeof(f->addr[0]),
+		sizeof(f->port[0]), sizeof(f->port[0]),
+	};
+	u32 h = 2166136261U;
+	size_t i, j;
+
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < lens[i]; j++)
+			h = (h ^ parts[i][j]) * 16777619U;
+	return h;
+}
+
 static void off_flow(void *priv, struct tm_flow *f, const struct tm_src *src,
 		     const struct tm_pkt *p)
 {
@@ -176,6 +202,9 @@ static void off_flow(void *priv, struct tm_flow *f, const struct tm_src *src,
 			mos_rec_flow_fill(r, f);
 		return;
 	}
+	if (o->split_count > 1 &&
+	    off_split_hash(f) % o->split_count != o->split_index)
+		return;
 	/* The stream sockets whose SYN filter takes the first packet */
 	for (i = 0; i < o->nsocks; i++)
 		if (o->socks[i].type == MOS_MSOCK_STREAM &&
@@ -204,6 +233,9 @@ static void off_event(void *priv, struct tm_flow *f, const struct tm_ev *ev,
 		return;
 	if (f && !(((struct off_flow *)mos_tm_flow_priv(f))->want &
 		   (1U << (ev->side & 1))))
+		return;
+	/* With a split, orphans go to index 0 */
+	if (orphan && o->split_count > 1 && o->split_index)
 		return;
 	for (i = 0; i < o->nsocks; i++) {
 		struct mos_rec_event *r;
@@ -584,6 +616,15 @@ int mos_offline__pump(struct mos_offline *o, uint64_t until)
 		off_process(o, &o->next);
 	}
 	return o->err ? o->err : 1;
+}
+
+int mos_offline__split(struct mos_offline *o, uint32_t count, uint32_t index)
+{
+	if (count > MOS_SPLIT_MAX || (count > 1 && index >= count))
+		return -EINVAL;
+	o->split_count = count;
+	o->split_index = count > 1 ? index : 0;
+	return 0;
 }
 
 uint64_t mos_offline__now(const struct mos_offline *o)

@@ -5,6 +5,7 @@
  * scripted connections of events.sh must produce
  *
  * Usage: evtrace [-d DIR [-c]] [-o first|last] [-f first|last] [-F EXPR]
+ *	  [-s N/I]
  *
  * Each flow is named by its server's port; each line is
  *
@@ -30,6 +31,8 @@
  * (MOS_CLIOVERLAP and MOS_SVROVERLAP on the stream socket); -f sets it
  * on each flow at its first event, printing "PORT NULL cli OVERLAP:POLICY";
  * -F is the stream socket's SYN filter (mtcp_bind_monitor_filter()).
+ * -s N/I runs as the context of core I of N (num_cores N): it gets the
+ * flows of its share.
  */
 
 #include <errno.h>
@@ -169,28 +172,13 @@ static const char *event_name(event_t ev)
 	return "?";
 }
 
-/* The server's port of @sock's flow, or -1 */
-static int svr_port(mctx_t mctx, int sock)
+/* The port of @side (MOS_SIDE_CLI, MOS_SIDE_SVR) of @sock's flow, or -1 */
+static int side_port(mctx_t mctx, int sock, int side)
 {
 	struct sockaddr_in6 sa;
 	socklen_t len = sizeof(sa);
 
-	if (mtcp_getpeername(mctx, sock, (struct sockaddr *)&sa, &len,
-			     MOS_SIDE_SVR))
-		return -1;
-	if (sa.sin6_family == AF_INET6)
-		return ntohs(sa.sin6_port);
-	return ntohs(((struct sockaddr_in *)&sa)->sin_port);
-}
-
-/* The client's port of @sock's flow, or -1 */
-static int cli_port(mctx_t mctx, int sock)
-{
-	struct sockaddr_in6 sa;
-	socklen_t len = sizeof(sa);
-
-	if (mtcp_getpeername(mctx, sock, (struct sockaddr *)&sa, &len,
-			     MOS_SIDE_CLI))
+	if (mtcp_getpeername(mctx, sock, (struct sockaddr *)&sa, &len, side))
 		return -1;
 	if (sa.sin6_family == AF_INET6)
 		return ntohs(sa.sin6_port);
@@ -208,7 +196,7 @@ static long take_data(mctx_t mctx, int sock, int side, int port)
 	if (g_dir) {
 		if (g_cport)
 			snprintf(name, sizeof(name), "%d-",
-				 cli_port(mctx, sock));
+				 side_port(mctx, sock, MOS_SIDE_CLI));
 		snprintf(path, sizeof(path), "%s/%s%d.%s", g_dir, name, port,
 			 side == MOS_SIDE_CLI ? "cli" : "svr");
 		f = fopen(path, "a");
@@ -270,7 +258,7 @@ static void on_event(mctx_t mctx, int sock, int side, event_t ev,
 		       sname, flags);
 		return;
 	}
-	port = svr_port(mctx, sock);
+	port = side_port(mctx, sock, MOS_SIDE_SVR);
 	if (g_flow_overlap >= 0 && !mtcp_get_uctx(mctx, sock)) {
 		if (set_overlap(mctx, sock, g_flow_overlap))
 			printf("%d NULL cli OVERLAP:error:%s\n", port,
@@ -360,11 +348,11 @@ int main(int argc, char **argv)
 	static const callback_t cbs[] = { on_snd, on_rcv, on_null };
 	const char *syn_filter = NULL;
 	struct mtcp_conf conf;
-	int sock, n = 0, opt, sock_overlap = -1;
+	int sock, n = 0, opt, sock_overlap = -1, cores = 1, core = 0;
 	size_t e, h;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "cd:o:f:F:")) != -1) {
+	while ((opt = getopt(argc, argv, "cd:o:f:F:s:")) != -1) {
 		switch (opt) {
 		case 'c':
 			g_cport = 1;
@@ -385,6 +373,11 @@ int main(int argc, char **argv)
 		case 'F':
 			syn_filter = optarg;
 			break;
+		case 's':
+			if (sscanf(optarg, "%d/%d", &cores, &core) != 2 ||
+			    cores < 1 || core < 0 || core >= cores)
+				goto usage;
+			break;
 		default:
 			goto usage;
 		}
@@ -396,9 +389,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	mtcp_getconf(&conf);
-	conf.num_cores = 1;
+	conf.num_cores = cores;
 	mtcp_setconf(&conf);
-	g_mctx = mtcp_create_context(0);
+	g_mctx = mtcp_create_context(core);
 	if (!g_mctx) {
 		perror("evtrace: mtcp_create_context");
 		return 1;
@@ -439,6 +432,6 @@ int main(int argc, char **argv)
 	return 0;
 usage:
 	fprintf(stderr,
-		"usage: evtrace [-d DIR [-c]] [-o first|last] [-f first|last] [-F EXPR]\n");
+		"usage: evtrace [-d DIR [-c]] [-o first|last] [-f first|last] [-F EXPR] [-s N/I]\n");
 	return 2;
 }

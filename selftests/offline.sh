@@ -221,6 +221,29 @@ run flt-bad "$EV" MOS_PCAP="$cap/xfer.pcap" -- -F 'tcp port'
 t_eq "a filter that does not compile: exit 1 with libpcap's syntax error" \
 	"1 1" "$rc $(grep -c '^evtrace: filter: .*syntax error' "$work/flt-bad.err")"
 
+# Two contexts (num_cores 2) share the flows of http.pcap: each flow's
+# streams in exactly one of them, together those of one context alone
+for sp in all 2/0 2/1; do
+	mkdir -p "$work/split-${sp/\//-}"
+	args=()
+	[ "$sp" = all ] || args=(-s "$sp")
+	run "split-${sp/\//-}" "$EV" MOS_PCAP="$cap/http.pcap" -- -c -d "$work/split-${sp/\//-}" "${args[@]}"
+done
+files() {
+	(cd "$work/$1" && ls | sort)
+}
+t_eq "split: the two shares hold no flow in common" "" \
+	"$(comm -12 <(files split-2-0) <(files split-2-1))"
+t_eq "split: together, every flow's streams of one context" "$(files split-all)" \
+	"$(sort <(files split-2-0) <(files split-2-1))"
+t_eq "split: both shares have flows" "1 1" \
+	"$(files split-2-0 | grep -c . | sed 's/[1-9][0-9]*/1/') $(files split-2-1 | grep -c . | sed 's/[1-9][0-9]*/1/')"
+for f in $(files split-all); do
+	cmp -s "$work/split-all/$f" "$work/split-2-0/$f" ||
+		cmp -s "$work/split-all/$f" "$work/split-2-1/$f" || echo "$f"
+done >"$work/split-diff"
+t_eq "split: the same bytes in the share that has the flow" "" "$(cat "$work/split-diff")"
+
 # --- where the capture comes from ---------------------------------------------
 
 run stdin "$FS" MOS_PCAP=- MOS_PCAP_CHECKSUM=verify <"$cap/xfer.pcap"
