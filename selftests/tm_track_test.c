@@ -771,12 +771,18 @@ TEST(window_scale_one_side)
 
 TEST(flow_limit)
 {
-	struct tm_table_cfg cfg = { .max_flows = 2 };
+	/* One chain: the eviction scan sees every flow */
+	struct tm_table_cfg cfg = { .max_flows = 2, .buckets = 1 };
 	struct tu *u = tu_new(&cfg);
 
+	/* Two established flows: nothing to evict for a third */
 	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
 	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
 	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
 	tu_log(u);
 	tu_conn(u, 4, "10.0.0.1", 40002, "10.0.0.2", 80);
 	TX(u, .from = CLI, .flags = SYN, .seq = IC);
@@ -787,6 +793,7 @@ TEST(flow_limit)
 	LOG_EQ(u, "ORPHAN - NULL\n");
 	EXPECT_EQ(2, mos_tm_flows(u->t));
 	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOW_LIMIT));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_FLOWS_EVICTED));
 	EXPECT_EQ(2, tu_stat(u, TM_STAT_ORPHANS));
 	/* A flow that ends makes room. */
 	tu_conn(u, 4, "10.0.0.1", 40000, "10.0.0.2", 80);
@@ -797,6 +804,51 @@ TEST(flow_limit)
 	TX(u, .from = CLI, .flags = SYN, .seq = IC);
 	EXPECT_EQ(2, mos_tm_flows(u->t));
 	EXPECT_EQ(3, tu_last_id(u));
+	TU_DONE(u);
+}
+
+TEST(flow_limit_evicts_half_open)
+{
+	struct tm_table_cfg cfg = { .max_flows = 3, .buckets = 1 };
+	struct tu *u = tu_new(&cfg);
+
+	/* 40000 established; 40001 and 40002 never complete a handshake */
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	/* 40002 a second later: 40001 is the least recently active */
+	tu_expire(u, 1001 * TU_NS, 0);
+	tu_conn(u, 4, "10.0.0.1", 40002, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	tu_log(u);
+	/* A fourth SYN ends the least recently active half-open flow */
+	tu_conn(u, 4, "10.0.0.1", 40003, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	LOG_EQ(u, "CONN_END cli RCV evict\n"
+		  "CONN_END svr RCV evict\n"
+		  "STATE_CHANGE cli SND CLOSED>SYN_SENT\n"
+		  "CONN_START cli SND\n"
+		  "PKT_IN cli SND\n"
+		  "STATE_CHANGE svr RCV LISTEN>SYN_RCVD\n"
+		  "CONN_START svr RCV\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_EQ(3, mos_tm_flows(u->t));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS_EVICTED));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_FLOW_LIMIT));
+	EXPECT_EQ(4, tu_last_id(u));
+	/* The evicted connection's packets are orphans now */
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	LOG_EQ(u, "ORPHAN - NULL\n");
+	/* The established flow is still tracked, its bytes delivered */
+	tu_conn(u, 4, "10.0.0.1", 40000, "10.0.0.2", 80);
+	tu_log(u);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
+	   .data = "ok");
+	EXPECT_STREQ("ok", tu_rx(u, 1, SVR));
 	TU_DONE(u);
 }
 

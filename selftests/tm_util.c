@@ -16,7 +16,7 @@
 static const char * const tu_side_names[2] = { "cli", "svr" };
 static const char * const tu_hook_names[3] = { "NULL", "SND", "RCV" };
 static const char * const tu_end_names[] = {
-	"fin", "rst", "timeout", "reuse", "flush",
+	"fin", "rst", "timeout", "reuse", "flush", "evict",
 };
 
 void tu_viol(struct tu *u, const char *fmt, ...)

@@ -37,9 +37,14 @@
  * chains per call, resuming where the last call stopped, so a timer or a
  * worker sweeps the table in slices and nothing on the packet path scans.
  *
- * Limits: &tm_table_cfg.max_flows flows; a SYN that finds the table full is
- * counted (%TM_STAT_FLOW_LIMIT) and raises %TM_ERR_FLOW_LIMIT, and its
- * connection is not tracked: its packets are orphans.
+ * Limits: &tm_table_cfg.max_flows flows.  A SYN that finds the table full
+ * first evicts a flow that never completed its handshake (tm_evict(): the
+ * oldest such flow of the first of %TM_EVICT_CHAINS chains, from the
+ * SYN's own, that has one), so a SYN flood cannot keep established
+ * connections from being tracked, nor new ones for long.  When there is
+ * none, the SYN is counted (%TM_STAT_FLOW_LIMIT) and raises
+ * %TM_ERR_FLOW_LIMIT, and its connection is not tracked: its packets are
+ * orphans.
  *
  * In userspace (libtcpmon.a) the table is used by one thread: tm_port.h
  * makes the locks and RCU no-ops.
@@ -539,6 +544,89 @@ static struct tm_flow *tm_lookup(struct tm_table *t, const struct tm_pkt *p,
 	return NULL;
 }
 
+/* Chains a SYN at the flow limit looks through for a flow to evict */
+#define TM_EVICT_CHAINS	8
+
+/* A flow whose handshake never completed, and that nothing else holds */
+static bool tm_evictable(const struct tm_flow *f)
+{
+	return !(f->flags & (TM_FF_DEAD | TM_FF_MIDSTREAM | TM_FF_RESET)) &&
+	       f->half[TM_CLI].state <= TM_SYN_RCVD &&
+	       f->half[TM_SVR].state <= TM_SYN_RCVD;
+}
+
+/**
+ * tm_evict() - end a flow that never completed its handshake
+ * @t: table, at its flow limit
+ * @hash: the hash of the SYN that needs room
+ *
+ * Looks at the SYN's chain and the %TM_EVICT_CHAINS - 1 after it, and ends
+ * the least recently active evictable flow of the first chain that has
+ * one: its open sides get CONN_END with %TM_END_EVICT, its stores are
+ * delivered, and it is freed after a grace period.  Bounded: the chains
+ * hold two flows each on average, and their hash key is secret, so a
+ * sender cannot fill them at will.
+ *
+ * Context: bottom halves disabled; no flow lock and no stripe lock held.
+ * Return: true if a flow was ended (its place in &tm_table.nflows freed).
+ */
+static bool tm_evict(struct tm_table *t, u32 hash)
+{
+	u32 i, c, chains = min_t(u32, TM_EVICT_CHAINS, t->mask + 1);
+	struct tm_flow *f, *victim;
+	spinlock_t *lock;	/* the stripe lock of chain @c */
+
+	for (i = 0; i < chains; i++) {
+		c = (hash + i) & t->mask;
+		lock = &t->locks[c & t->lock_mask];
+		victim = NULL;
+		spin_lock(lock);
+		hlist_for_each_entry_rcu(f, &t->buckets[c], node) {
+			if (tm_evictable(f) &&
+			    (!victim || READ_ONCE(f->last) < READ_ONCE(victim->last)))
+				victim = f;
+		}
+		if (victim) {
+			spin_lock(&victim->lock);
+			/* The packet path may have moved it on meanwhile */
+			if (!tm_evictable(victim)) {
+				spin_unlock(&victim->lock);
+				spin_unlock(lock);
+				continue;
+			}
+			tm_track_end(t, victim, TM_END_EVICT);
+			tm_flow_kill(t, victim);
+			spin_unlock(&victim->lock);
+			hlist_del_init_rcu(&victim->node);
+			spin_unlock(lock);
+			atomic_dec(&t->nflows);
+			tm_stat_inc(t, TM_STAT_FLOWS_ENDED);
+			tm_stat_inc(t, TM_STAT_FLOWS_EVICTED);
+			call_rcu(&victim->rcu, tm_flow_free_rcu);
+			return true;
+		}
+		spin_unlock(lock);
+	}
+	return false;
+}
+
+/* Take a place in the table's flow count, evicting for it if full */
+static bool tm_flow_slot(struct tm_table *t, u32 hash)
+{
+	int max = (int)READ_ONCE(t->cfg.max_flows);
+
+	if (atomic_inc_return(&t->nflows) <= max)
+		return true;
+	atomic_dec(&t->nflows);
+	if (!tm_evict(t, hash))
+		return false;
+	/* Another CPU may have taken the place meanwhile */
+	if (atomic_inc_return(&t->nflows) <= max)
+		return true;
+	atomic_dec(&t->nflows);
+	return false;
+}
+
 /**
  * tm_flow_new() - create and insert the flow of a packet, locked
  * @t: table
@@ -570,8 +658,7 @@ static struct tm_flow *tm_flow_new(struct tm_table *t, const struct tm_src *src,
 	spinlock_t *lock = &t->locks[hash & t->lock_mask];
 	struct tm_flow *f, *o;
 
-	if (atomic_inc_return(&t->nflows) > (int)READ_ONCE(t->cfg.max_flows)) {
-		atomic_dec(&t->nflows);
+	if (!tm_flow_slot(t, hash)) {
 		tm_stat_inc(t, TM_STAT_FLOW_LIMIT);
 		tm_error(t, NULL, 0, TM_ERR_FLOW_LIMIT, 0, 0, src, p);
 		return NULL;

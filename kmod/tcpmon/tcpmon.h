@@ -269,6 +269,8 @@ enum tm_err {
  * @TM_END_TIMEOUT: the flow idled out
  * @TM_END_REUSE: a new SYN reused the 4-tuple of a closing flow
  * @TM_END_FLUSH: the table was flushed
+ * @TM_END_EVICT: the flow never completed its handshake and a new SYN
+ *	took its place in a full table
  */
 enum tm_end {
 	TM_END_FIN,
@@ -276,6 +278,7 @@ enum tm_end {
 	TM_END_TIMEOUT,
 	TM_END_REUSE,
 	TM_END_FLUSH,
+	TM_END_EVICT,
 };
 
 /**
@@ -511,6 +514,8 @@ static inline void *mos_tm_flow_priv(struct tm_flow *f)
  * @TM_STAT_FLOWS_RESET: flows reset with mos_tm_reset()
  * @TM_STAT_MEM_LIMIT: flows and out-of-order pieces the memory limit of
  *	all tables refused (%TM_ERR_MEM_LIMIT)
+ * @TM_STAT_FLOWS_EVICTED: flows that never completed their handshake,
+ *	ended to make room for a new SYN in a full table
  * @TM_STAT_STORE_FULL: packets given %TM_VERDICT_DROP because their
  *	out-of-order bytes would not fit the store (%TM_IN_LOSSLESS)
  * @TM_STAT_EV: events raised, by type: %TM_STAT_EV + &enum tm_event
@@ -542,6 +547,7 @@ enum tm_stat {
 	TM_STAT_FLOWS_RESET,
 	TM_STAT_MEM_LIMIT,
 	TM_STAT_STORE_FULL,
+	TM_STAT_FLOWS_EVICTED,
 	TM_STAT_EV,
 	TM_STAT_MAX = TM_STAT_EV + TM_EV_MAX,
 };

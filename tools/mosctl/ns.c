@@ -60,10 +60,11 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_RING_FULL] = "ring_full",
 	[MOS_STAT_RING_LOST] = "ring_lost",
 	[MOS_STAT_STORE_FULL] = "store_full",
+	[MOS_STAT_FLOWS_EVICTED] = "flows_evicted",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_STORE_FULL,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_FLOWS_EVICTED,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {

@@ -38,6 +38,7 @@ static const char *const end_names[] = {
 	[TM_END_TIMEOUT] = "timeout",
 	[TM_END_REUSE] = "reuse",
 	[TM_END_FLUSH] = "flush",
+	[TM_END_EVICT] = "evict",
 };
 
 /* Entry @i of a table of @n names, "?" outside it */

@@ -372,6 +372,9 @@ enum mos_flow_attr {
  *	counted in a %MOS_REC_LOST record instead, in any mode
  * @MOS_STAT_STORE_FULL: packets dropped in inline mode because their
  *	out-of-order bytes did not fit the store (TCP sends them again)
+ * @MOS_STAT_FLOWS_EVICTED: flows that never completed their handshake,
+ *	ended (CONN_END reason 5) so that a new SYN could be tracked in a
+ *	table at its flow limit
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -428,6 +431,7 @@ enum mos_stat {
 	MOS_STAT_RING_FULL,
 	MOS_STAT_RING_LOST,
 	MOS_STAT_STORE_FULL,
+	MOS_STAT_FLOWS_EVICTED,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
@@ -608,7 +612,8 @@ struct mos_rec_flow {
  * @side: the side the event is about: 0 client, 1 server
  * @err: for ERROR, what happened (Documentation/uapi.rst)
  * @old_state: for TCP_STATE_CHANGE, the side's previous state
- * @reason: for CONN_END: 0 FIN, 1 RST, 2 timeout, 3 reuse, 4 flush
+ * @reason: for CONN_END: 0 FIN, 1 RST, 2 timeout, 3 reuse, 4 flush,
+ *	5 evicted (a handshake never completed, a new SYN took its place)
  * @state: both sides' TCP states after the event (mOS numbering)
  * @pkt_from: the side that sent the packet (0 or 1)
  * @flags: %MOS_EVF_SEQ0 when @seq0 is set
