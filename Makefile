@@ -47,6 +47,7 @@ KDIRS	:= $(sort $(wildcard /lib/modules/6.1.0-*-amd64/build) \
 	   $(wildcard /lib/modules/6.12.*+deb12-amd64/build))
 endif
 VM_KERNELS ?= 6.1 6.12
+STRESS_KERNELS ?= 6.1 6.12
 
 TCPMON_SRC := $(wildcard kmod/tcpmon/*.c) tools/tcpmon/port_user.c
 # A capture file as the tracker's input: mosreplay and libmosuser (-lpcap)
@@ -64,9 +65,10 @@ LIBS	:= $(B)/lib/libtcpmon.a $(B)/lib/libmosuser.a $(B)/lib/libmosuser.so
 TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/tm_track_test \
 	   $(B)/selftests/tm_reasm_test $(B)/selftests/dev_test $(B)/selftests/genl_test \
 	   $(B)/selftests/ring_test $(B)/selftests/offline_test $(B)/selftests/evtrace \
-	   $(B)/selftests/pcap_send $(B)/selftests/iface_fuzz
+	   $(B)/selftests/pcap_send $(B)/selftests/iface_fuzz \
+	   $(B)/selftests/ringcount $(B)/selftests/connhold $(B)/selftests/synflood
 
-.PHONY: all modules user deps check check-user check-vm check-debug demo \
+.PHONY: all modules user deps check check-user check-vm check-debug check-stress demo \
 	style install install-module install-user uninstall man-check clean bench \
 	bench-bins fuzz bench-ring ring-bench-bins
 
@@ -207,6 +209,17 @@ $(B)/selftests/pcap_send: selftests/pcap_send.c
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< -lpcap
 
+# The stress tests' consumer, load and flood (make check-stress)
+$(B)/selftests/ringcount: selftests/ringcount.c $(MOSUSER_SAN_OBJS) $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
+
+$(B)/selftests/connhold $(B)/selftests/synflood: $(B)/selftests/%: selftests/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) -o $@ $<
+
 # Random and boundary arguments to /dev/mos and the netlink family
 $(B)/selftests/iface_fuzz: selftests/iface_fuzz.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -292,7 +305,18 @@ man-check:
 check-vm: all
 	@selftests/check --vm-only $(VM_KERNELS)
 
+# The stress suite, not part of check: 100000 connections, a SYN flood at
+# the flow limit, a slow consumer, faults (Documentation/testing.rst)
+check-stress: deps
+	@$(MAKE) --no-print-directory all
+	@if echo " $(STRESS_KERNELS) " | grep -q ' debug '; then \
+		tools/vm/kernels.sh kdir debug >/dev/null || tools/vm/build-debug-kernel; \
+		$(MAKE) --no-print-directory modules KDIR=$$(tools/vm/kernels.sh kdir debug); \
+	fi
+	@selftests/check --stress $(STRESS_KERNELS)
+
 check-debug: deps
+	@tools/vm/kernels.sh kdir debug >/dev/null || tools/vm/build-debug-kernel
 	@$(MAKE) --no-print-directory all KDIR=$$(tools/vm/kernels.sh kdir debug)
 	@selftests/check --vm-only debug
 

@@ -39,8 +39,8 @@
  *
  * Limits: &tm_table_cfg.max_flows flows.  A SYN that finds the table full
  * first evicts a flow that never completed its handshake (tm_evict(): the
- * oldest such flow of the first of %TM_EVICT_CHAINS chains, from the
- * SYN's own, that has one), so a SYN flood cannot keep established
+ * least recently active such flow of the first of %TM_EVICT_CHAINS
+ * non-empty chains, from the SYN's own, that has one), so a SYN flood cannot keep established
  * connections from being tracked, nor new ones for long.  When there is
  * none, the SYN is counted (%TM_STAT_FLOW_LIMIT) and raises
  * %TM_ERR_FLOW_LIMIT, and its connection is not tracked: its packets are
@@ -544,8 +544,14 @@ static struct tm_flow *tm_lookup(struct tm_table *t, const struct tm_pkt *p,
 	return NULL;
 }
 
-/* Chains a SYN at the flow limit looks through for a flow to evict */
+/*
+ * A SYN at the flow limit looks into this many non-empty chains for a flow
+ * to evict, among at most TM_EVICT_SCAN chains: a table sized for more
+ * flows than its limit (max-flows lowered) is sparse, and empty chains
+ * are passed over without their lock.
+ */
 #define TM_EVICT_CHAINS	8
+#define TM_EVICT_SCAN	4096
 
 /* A flow whose handshake never completed, and that nothing else holds */
 static bool tm_evictable(const struct tm_flow *f)
@@ -560,24 +566,27 @@ static bool tm_evictable(const struct tm_flow *f)
  * @t: table, at its flow limit
  * @hash: the hash of the SYN that needs room
  *
- * Looks at the SYN's chain and the %TM_EVICT_CHAINS - 1 after it, and ends
- * the least recently active evictable flow of the first chain that has
- * one: its open sides get CONN_END with %TM_END_EVICT, its stores are
- * delivered, and it is freed after a grace period.  Bounded: the chains
- * hold two flows each on average, and their hash key is secret, so a
- * sender cannot fill them at will.
+ * Looks into the SYN's chain and those after it, %TM_EVICT_CHAINS
+ * non-empty ones at most among %TM_EVICT_SCAN, and ends the least
+ * recently active evictable flow of the first that has one: its open
+ * sides get CONN_END with %TM_END_EVICT, its stores are delivered, and it
+ * is freed after a grace period.  Bounded, and not aimable: the hash key
+ * is secret.
  *
  * Context: bottom halves disabled; no flow lock and no stripe lock held.
  * Return: true if a flow was ended (its place in &tm_table.nflows freed).
  */
 static bool tm_evict(struct tm_table *t, u32 hash)
 {
-	u32 i, c, chains = min_t(u32, TM_EVICT_CHAINS, t->mask + 1);
+	u32 i, c, seen = 0, scan = min_t(u32, TM_EVICT_SCAN, t->mask + 1);
 	struct tm_flow *f, *victim;
 	spinlock_t *lock;	/* the stripe lock of chain @c */
 
-	for (i = 0; i < chains; i++) {
+	for (i = 0; i < scan && seen < TM_EVICT_CHAINS; i++) {
 		c = (hash + i) & t->mask;
+		if (hlist_empty(&t->buckets[c]))
+			continue;
+		seen++;
 		lock = &t->locks[c & t->lock_mask];
 		victim = NULL;
 		spin_lock(lock);

@@ -127,6 +127,11 @@ static inline int hlist_unhashed(const struct hlist_node *h)
 	return !h->pprev;
 }
 
+static inline int hlist_empty(const struct hlist_head *h)
+{
+	return !h->first;
+}
+
 static inline void hlist_add_head_rcu(struct hlist_node *n,
 				      struct hlist_head *h)
 {

@@ -1,0 +1,195 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# stress_faults.sh - consumers killed, namespaces deleted, the module
+# unloaded, all under traffic (make check-stress)
+#
+#   +-------------------------+        +------------------------------+
+#   | client                  | c0--s0 | server (monitored)           |
+#   |  iperf3 -c, paced       |        |  iperf3 -s                   |
+#   +-------------------------+        |  ringcount, killed and again |
+#                                      +------------------------------+
+#   doomed-N: monitored, traffic, a consumer attached, deleted
+#
+# 1. A consumer killed with SIGKILL mid-stream, 20 times, in passive and
+#    in inline mode: each next consumer sets up its ring and gets
+#    records; in inline mode the traffic goes on once no consumer holds
+#    it back.
+# 2. A consumer that closes /dev/mos with records in flight (SIGTERM
+#    while the ring is full and traffic flows), 10 times.
+# 3. Namespaces deleted while monitored with a consumer attached, the
+#    consumer killed before and after the deletion.
+# 4. The module unloaded while traffic flows and mosctl commands run,
+#    50 times (MOS_STRESS_UNLOADS): every load works, every unload ends
+#    with no reference left.
+# The console is watched for splats by tools/vm/run; on the sanitizer
+# kernel run_vm ends with a kmemleak scan.
+
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/stress_lib.sh"
+
+C=stxc-$$ S=stxs-$$
+work=$(mktemp -d)
+loop=''
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+	[ -n "$loop" ] && kill "$loop" 2>/dev/null
+	[ -n "${RC_PID:-}" ] && kill "$RC_PID" 2>/dev/null
+	ns_cleanup
+	mos_loaded && mos_unload
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+U=${MOS_STRESS_UNLOADS:-50}
+
+# traffic NS_C NS_S ADDR: a paced iperf3 from NS_C to NS_S for 10 minutes
+traffic() {
+	ip netns exec "$2" iperf3 -s -D
+	wait_listen "$2" 5201 || return 1
+	ip netns exec "$1" iperf3 -c "$3" -t 600 -b 20M -l 1400 --pacing-timer 50000 \
+		>/dev/null 2>&1 &
+	disown
+}
+
+# records OUT: the records ringcount counted (events + data bytes > 0)
+records() {
+	echo $((RC[events] + RC[data_bytes]))
+}
+
+ktap_begin
+stress_topology "$C" "$S" 1 || exit 1
+t_check "load mos.ko" mos_load
+traffic "$C" "$S" 10.0.9.2 || exit 1
+
+# 1. SIGKILL mid-stream
+for mode in passive inline; do
+	t_check "$mode: enable" "$MOSCTL" -n "$S" ns enable "$mode"
+	ok=1
+	for i in $(seq 1 20); do
+		ip netns exec "$S" "$RINGCOUNT" -r 65536 -d 5000 >/dev/null 2>&1 &
+		pid=$!
+		nap 0.5
+		kill -9 $pid
+		wait $pid 2>/dev/null
+	done
+	# The next consumer works, and in inline mode nothing holds the
+	# traffic back any more
+	b0=$(mos_stat "$S" bytes_c2s)
+	rc_start "$S" "$work/rc-$mode.out" -r $((1 << 22)) && nap 2 && rc_stop
+	b1=$(mos_stat "$S" bytes_c2s)
+	log "$mode: after 20 kills, a consumer got ${RC[events]:-?} events and ${RC[data_bytes]:-?} bytes; bytes_c2s +$((b1 - b0))"
+	[ "$(records)" -gt 0 ] || ok=0
+	[ $((b1 - b0)) -gt 0 ] || ok=0
+	[ $ok = 1 ] && t_ok "$mode: 20 consumers killed mid-stream; the next one gets records, traffic flows" ||
+		t_fail "$mode: 20 consumers killed mid-stream; the next one gets records, traffic flows"
+	t_check "$mode: disable" "$MOSCTL" -n "$S" ns disable
+done
+
+# 2. Close with records in flight
+t_check "enable" "$MOSCTL" -n "$S" ns enable
+for i in $(seq 1 10); do
+	ip netns exec "$S" "$RINGCOUNT" -r 65536 -d 100000 -n 1 >/dev/null 2>&1 &
+	pid=$!
+	nap 1
+	kill -TERM $pid
+	wait $pid 2>/dev/null
+done
+lost=$(mos_stat "$S" ring_lost)
+log "ring_lost $lost after 10 consumers that stopped with a full ring"
+if [ "${lost:-0}" -gt 0 ]; then
+	t_ok "10 consumers closed with their rings full (ring_lost $lost)"
+else
+	t_fail "10 consumers closed with their rings full" "ring_lost 0: the rings never filled"
+fi
+t_check "disable" "$MOSCTL" -n "$S" ns disable
+
+# 3. Namespaces deleted with a consumer attached
+ok=1
+for i in 1 2 3 4; do
+	D=doomed-$$-$i
+	ns_new "$D" || { ok=0; break; }
+	ip netns exec "$D" iperf3 -s -D
+	wait_listen "$D" 5201
+	ip netns exec "$D" iperf3 -c 127.0.0.1 -t 600 -b 5M -l 1400 --pacing-timer 50000 \
+		>/dev/null 2>&1 &
+	disown
+	"$MOSCTL" -n "$D" ns enable $([ $((i % 2)) = 0 ] && echo inline) || ok=0
+	ip netns exec "$D" "$RINGCOUNT" -r 65536 -d 1000 >/dev/null 2>&1 &
+	pid=$!
+	nap 1
+	if [ $i -le 2 ]; then
+		# The namespace's name goes first, its processes after
+		ip netns del "$D"
+		nap 0.5
+		kill -9 $pid
+		ip -all netns exec true 2>/dev/null
+		pkill -9 -f "iperf3 -c 127.0.0.1" 2>/dev/null
+		pkill -9 -f "iperf3 -s" -n 2>/dev/null
+	else
+		kill -9 $pid
+		ip netns pids "$D" | xargs -r kill -9
+		ip netns del "$D"
+	fi
+	wait $pid 2>/dev/null
+done
+# The deleted namespaces go away asynchronously
+for _ in $(seq 1 30); do
+	[ "$(cat /sys/module/mos/refcnt)" = 0 ] && break
+	nap 1
+done
+[ $ok = 1 ] && t_ok "4 monitored namespaces deleted with a consumer attached" ||
+	t_fail "4 monitored namespaces deleted with a consumer attached"
+t_eq "no reference left" 0 "$(cat /sys/module/mos/refcnt)"
+t_check "unload mos.ko" mos_unload
+# iperf3 servers of the deleted namespaces, if any survived
+pgrep -f "iperf3 -c 127.0.0.1" | xargs -r kill -9 2>/dev/null
+
+# 4. Unload under traffic and mosctl
+( while :; do
+	"$MOSCTL" -n "$S" stats >/dev/null 2>&1
+	"$MOSCTL" -n "$S" flows >/dev/null 2>&1
+	"$MOSCTL" -n "$S" ns show >/dev/null 2>&1
+	"$MOSCTL" -n "$S" set max-flows 5000 >/dev/null 2>&1
+done ) &
+loop=$!
+ok=1 busy=0
+start=$SECONDS
+for i in $(seq 1 "$U"); do
+	mos_load || { ok=0; log "load $i failed"; break; }
+	"$MOSCTL" -n "$S" ns enable $([ $((i % 2)) = 0 ] && echo inline) >/dev/null 2>&1
+	if [ $((i % 3)) = 0 ]; then
+		ip netns exec "$S" "$RINGCOUNT" -r 65536 >/dev/null 2>&1 &
+		pid=$!
+		nap 0.3
+		kill -9 $pid
+		wait $pid 2>/dev/null
+	fi
+	nap 0.3
+	# mosctl may hold the module for the length of one request
+	for _ in $(seq 1 50); do
+		rmmod mos 2>/dev/null && break
+		busy=$((busy + 1))
+		nap 0.1
+	done
+	if mos_loaded; then
+		ok=0
+		log "unload $i failed: refcnt $(cat /sys/module/mos/refcnt)"
+		break
+	fi
+done
+kill $loop
+wait $loop 2>/dev/null
+loop=''
+log "$U loads and unloads in $((SECONDS - start)) s ($busy unload attempts found it busy)"
+[ $ok = 1 ] && t_ok "$U loads and unloads under traffic and mosctl" ||
+	t_fail "$U loads and unloads under traffic and mosctl"
+t_check "load again" mos_load
+t_check "enable" "$MOSCTL" -n "$S" ns enable
+nap 1
+n=$(mos_stat "$S" packets)
+t_check "it counts packets ($n)" test "${n:-0}" -gt 0
+t_check "disable" "$MOSCTL" -n "$S" ns disable
+ns_cleanup
+t_check "unload mos.ko" mos_unload
+ktap_end
