@@ -48,6 +48,8 @@ run() {
 	local mode=$1 end maxooo=0 o a n=0 dir=$work/$1
 	mkdir "$dir"
 	t_check "$mode: enable" "$MOSCTL" -n "$S" ns enable "$mode"
+	t_check "$mode: short TIME_WAIT and CLOSED" "$MOSCTL" -n "$S" set \
+		timeout TIME_WAIT 1 timeout CLOSED 1
 	rc_start "$S" "$dir/rc.out" -r 65536 -b 65536 -d 2000 -n 16 &&
 		t_ok "$mode: slow ringcount starts" || t_fail "$mode: slow ringcount starts"
 	hold_start "$C" "$dir" 10.0.9.2 5001 $K 10.0.9.11
@@ -62,11 +64,11 @@ run() {
 			kill -0 "$HOLD_PID" 2>/dev/null || break 2
 			o=$(mos_stat "$S" ooo_bytes)
 			[ "${o:-0}" -gt $maxooo ] && maxooo=$o
-			a=$(mos_stat "$S" flows_active)
 			nap 0.5
 		done
 		SENT=$((SENT + $(grep '^sent ' "$dir/hold.out" | tail -n 1 | cut -d' ' -f2)))
 	done
+	a=$(mos_stat "$S" flows_active)
 	log "$mode: $n rounds, $SENT bytes sent in $T s; ooo_bytes at most $maxooo; flows_active $a"
 	t_eq "$mode: flows_active stayed at $K" $K "${a:-?}"
 	if [ $maxooo -le "$(kv "$("$MOSCTL" -n "$S" ns show)" buffer-total)" ]; then
@@ -82,7 +84,8 @@ run() {
 	kill -USR1 "$RC_PID"
 	nap 3
 	ip netns exec "$C" "$HOLD" client 10.0.9.2 5001 1 10.0.9.11 </dev/null >/dev/null
-	nap 3
+	t_eq "$mode: every flow ends" 0 "$(wait_stat "$S" flows_active -eq 0 300)"
+	nap 1
 	rc_stop
 	ST=$("$MOSCTL" -n "$S" stats)
 	t_check "$mode: disable" "$MOSCTL" -n "$S" ns disable

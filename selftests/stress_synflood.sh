@@ -89,6 +89,7 @@ fi
 log "flows +$(d flows) flow_limit +$(d flow_limit) flows_evicted +$(d flows_evicted) flows_ended +$(d flows_ended)"
 t_eq "each flood SYN made a flow or was counted in flow_limit" "$F" \
 	$(($(d flows) + $(d flow_limit)))
+t_eq "no flood SYN refused: there was always a half-open flow to evict" 0 "$(d flow_limit)"
 t_eq "the flows made room by eviction: evicted = created - room left" \
 	"$(d flows_evicted)" $(($(d flows) - (MAXF - E)))
 t_eq "no flow ended but by eviction" "$(d flows_evicted)" "$(d flows_ended)"
