@@ -129,6 +129,7 @@ line=$(hold_wait closed 600)
 t_eq "all closed" "closed $N" "$line"
 act=$(wait_stat "$S" flows_active -eq 0 1200)
 log "flows_active $act $((SECONDS - start)) s after close"
+[ "$act" = 0 ] || log "still tracked: $("$MOSCTL" -n "$S" flows | head -n 5)"
 t_eq "the table empties" 0 "$act"
 hold_end
 nap 1

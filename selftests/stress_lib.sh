@@ -34,6 +34,9 @@ stress_topology() {
 	ip netns exec "$s" sh -c '
 		echo 65535 >/proc/sys/net/core/somaxconn
 		echo 65535 >/proc/sys/net/ipv4/tcp_max_syn_backlog'
+	# The guest's kernel (global): 100000 sockets closed at once are
+	# orphans for a while; past this limit TCP kills them, some silently
+	echo 262144 >/proc/sys/net/ipv4/tcp_max_orphans
 }
 
 # client_addrs NSRC: the client's source addresses

@@ -550,7 +550,7 @@ static struct tm_flow *tm_lookup(struct tm_table *t, const struct tm_pkt *p,
  * flows than its limit (max-flows lowered) is sparse, and empty chains
  * are passed over without their lock.
  */
-#define TM_EVICT_CHAINS	8
+#define TM_EVICT_CHAINS	16
 #define TM_EVICT_SCAN	4096
 
 /* A flow whose handshake never completed, and that nothing else holds */
