@@ -18,7 +18,8 @@
 #     max-flows set to 110% of it;
 #   - per-flow memory: the mos_flow object size is the documented one (192
 #     bytes, plus the per-consumer part), and the memory charged to the
-#     enabling cgroup per flow is at most twice it;
+#     enabling cgroup per flow is one to two objects (give or take the
+#     cgroup's per-CPU charge stock, 5 bytes per flow at 100000);
 #   - bytes_c2s is exactly count x 16, and the consumer got all of them;
 #   - every side's CONN_START gets exactly one CONN_END (ringcount pairs
 #     them per flow id), no record lost, and the kernel's event counters
@@ -35,12 +36,8 @@ work=$(mktemp -d)
 cg=/sys/fs/cgroup/mos-stress-$$
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
-	hold_end 2>/dev/null
-	[ -n "${RC_PID:-}" ] && kill "$RC_PID" 2>/dev/null
-	ns_cleanup
-	mos_loaded && mos_unload
+	stress_cleanup
 	[ -d "$cg" ] && rmdir "$cg" 2>/dev/null
-	rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -105,11 +102,15 @@ fi
 if [ $charged = 1 ]; then
 	after=$(cat "$cg/memory.current")
 	per=$(((after - before) / N))
+	# The memory cgroup charges through a per-CPU stock of 64 pages:
+	# memory.current is that much off either way, per CPU
+	slack=$(($(nproc) * 64 * 4096))
 	log "cgroup memory.current $before -> $after: $per bytes per flow"
-	if [ "$per" -ge "$osz" ] && [ "$per" -le $((2 * osz)) ]; then
-		t_ok "charged per flow: $per bytes, between 1 and 2 objects"
+	if [ $((after - before + slack)) -ge $((N * osz)) ] &&
+	   [ $((after - before - slack)) -le $((2 * N * osz)) ]; then
+		t_ok "charged per flow: $per bytes, between 1 and 2 objects (+-$((slack / N)))"
 	else
-		t_fail "charged per flow between 1 and 2 objects ($osz bytes each)" "$per bytes"
+		t_fail "charged per flow between 1 and 2 objects ($osz bytes each, +-$((slack / N)))" "$per bytes"
 	fi
 else
 	t_skip "memory charged per flow" "no cgroup2 memory controller"
@@ -129,7 +130,14 @@ line=$(hold_wait closed 600)
 t_eq "all closed" "closed $N" "$line"
 act=$(wait_stat "$S" flows_active -eq 0 1200)
 log "flows_active $act $((SECONDS - start)) s after close"
-[ "$act" = 0 ] || log "still tracked: $("$MOSCTL" -n "$S" flows | head -n 5)"
+if [ "$act" != 0 ]; then
+	# What the two stacks say about the connections mos still tracks
+	log "still tracked: $("$MOSCTL" -n "$S" flows | head -n 3)"
+	log "client sockets: $(ip netns exec "$C" ss -s | grep '^TCP:')"
+	log "server sockets: $(ip netns exec "$S" ss -s | grep '^TCP:')"
+	log "client TcpExt aborts: $(ip netns exec "$C" nstat -az 'TcpExtTCPAbort*' | awk 'NR > 1 && $2 { printf "%s %s ", $1, $2 }')"
+	log "softnet dropped per CPU: $(while read -r _ d _; do printf '%d ' $((16#$d)); done </proc/net/softnet_stat)"
+fi
 t_eq "the table empties" 0 "$act"
 hold_end
 nap 1

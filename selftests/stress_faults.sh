@@ -35,10 +35,7 @@ loop=''
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	[ -n "$loop" ] && kill "$loop" 2>/dev/null
-	[ -n "${RC_PID:-}" ] && kill "$RC_PID" 2>/dev/null
-	ns_cleanup
-	mos_loaded && mos_unload
-	rm -rf "$work"
+	stress_cleanup
 }
 trap cleanup EXIT
 
@@ -54,8 +51,14 @@ traffic() {
 # burst: a 2-second iperf3 from C to S, in the background (BURST its pid):
 # new flows, so the consumers attached now get its records
 burst() {
+	BURST_FROM=$(mos_stat "$S" bytes_c2s)
 	ip netns exec "$C" iperf3 -c 10.0.9.2 -t 2 -l 1400 >/dev/null 2>&1 &
 	BURST=$!
+}
+
+# midstream: until the burst has sent 256 KiB (four 64 KiB rings' worth)
+midstream() {
+	wait_stat "$S" bytes_c2s -ge $((BURST_FROM + 262144)) 60 >/dev/null
 }
 
 ktap_begin
@@ -76,7 +79,7 @@ for mode in passive inline; do
 		pid=$!
 		nap 0.5
 		burst
-		nap 1
+		midstream
 		kill -9 $pid
 		wait $pid 2>/dev/null
 		# Once the consumer is gone, nothing holds the burst back
@@ -111,7 +114,7 @@ for i in $(seq 1 10); do
 	pid=$!
 	nap 0.5
 	burst
-	nap 1
+	midstream
 	kill -TERM $pid
 	wait $pid 2>/dev/null
 	wait_pid $BURST 60 || ok=0
@@ -208,7 +211,8 @@ log "$U loads and unloads in $((SECONDS - start)) s ($busy unload attempts found
 	t_fail "$U loads and unloads under traffic and mosctl"
 t_check "load again" mos_load
 t_check "enable" "$MOSCTL" -n "$S" ns enable
-nap 1
+burst
+wait_pid $BURST 60
 n=$(mos_stat "$S" packets)
 t_check "it counts packets ($n)" test "${n:-0}" -gt 0
 t_check "disable" "$MOSCTL" -n "$S" ns disable

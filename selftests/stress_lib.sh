@@ -13,6 +13,16 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}
 DEBUG_KERNEL=0
 [ -e /sys/kernel/debug/kmemleak ] && DEBUG_KERNEL=1
 
+# stress_cleanup: what a stress test leaves behind: connhold, ringcount,
+# the namespaces, the module, the work directory $work
+stress_cleanup() {
+	hold_end 2>/dev/null
+	[ -n "${RC_PID:-}" ] && kill "$RC_PID" 2>/dev/null
+	ns_cleanup
+	mos_loaded && mos_unload
+	rm -rf "${work:?}"
+}
+
 # stress_topology C S NSRC: client C and server S on a veth pair,
 #   C: 10.0.9.1 and 10.0.9.11 .. 10.0.9.(10 + NSRC) on c0
 #   S: 10.0.9.2 on s0, permanent neighbour entries for all of them

@@ -32,15 +32,7 @@
 
 C=stsc-$$ S=stss-$$
 work=$(mktemp -d)
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-	hold_end 2>/dev/null
-	[ -n "${RC_PID:-}" ] && kill "$RC_PID" 2>/dev/null
-	ns_cleanup
-	mos_loaded && mos_unload
-	rm -rf "$work"
-}
-trap cleanup EXIT
+trap stress_cleanup EXIT
 
 T=${MOS_STRESS_SLOW_TIME:-120}
 K=20 CHUNK=65536

@@ -33,15 +33,7 @@
 
 C=stfc-$$ S=stfs-$$
 work=$(mktemp -d)
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-	hold_end 2>/dev/null
-	[ -n "${RC_PID:-}" ] && kill "$RC_PID" 2>/dev/null
-	ns_cleanup
-	mos_loaded && mos_unload
-	rm -rf "$work"
-}
-trap cleanup EXIT
+trap stress_cleanup EXIT
 
 E=500 MAXF=2000 NEW=50
 F=${MOS_STRESS_FLOOD:-50000}
