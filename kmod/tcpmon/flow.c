@@ -40,11 +40,11 @@
  * Limits: &tm_table_cfg.max_flows flows.  A SYN that finds the table full
  * first evicts a flow that never completed its handshake (tm_evict(): the
  * least recently active such flow of the first of %TM_EVICT_CHAINS
- * non-empty chains, from the SYN's own, that has one), so a SYN flood cannot keep established
- * connections from being tracked, nor new ones for long.  When there is
- * none, the SYN is counted (%TM_STAT_FLOW_LIMIT) and raises
- * %TM_ERR_FLOW_LIMIT, and its connection is not tracked: its packets are
- * orphans.
+ * non-empty chains, from the SYN's own, that has one), so a SYN flood
+ * cannot keep established connections from being tracked, nor new ones
+ * for long.  When there is none, the SYN is counted (%TM_STAT_FLOW_LIMIT)
+ * and raises %TM_ERR_FLOW_LIMIT, and its connection is not tracked: its
+ * packets are orphans.
  *
  * In userspace (libtcpmon.a) the table is used by one thread: tm_port.h
  * makes the locks and RCU no-ops.
