@@ -348,6 +348,17 @@ static void tm_flow_free_rcu(struct rcu_head *head)
 	tm_uncharge(tm_flow_size(t));
 }
 
+/*
+ * Give back the place of a dead flow just taken out of its chain, count
+ * it ended and free it after a grace period (RCU readers may hold it).
+ */
+static void tm_flow_release(struct tm_table *t, struct tm_flow *f)
+{
+	atomic_dec(&t->nflows);
+	tm_stat_inc(t, TM_STAT_FLOWS_ENDED);
+	call_rcu(&f->rcu, tm_flow_free_rcu);
+}
+
 /**
  * tm_flow_unlink() - take a dead flow out of its chain and free it
  * @t: table
@@ -369,11 +380,8 @@ static void tm_flow_unlink(struct tm_table *t, struct tm_flow *f)
 		unlinked = true;
 	}
 	spin_unlock_bh(lock);
-	if (!unlinked)
-		return;
-	atomic_dec(&t->nflows);
-	tm_stat_inc(t, TM_STAT_FLOWS_ENDED);
-	call_rcu(&f->rcu, tm_flow_free_rcu);
+	if (unlinked)
+		tm_flow_release(t, f);
 }
 
 /**
@@ -608,10 +616,8 @@ static bool tm_evict(struct tm_table *t, u32 hash)
 			spin_unlock(&victim->lock);
 			hlist_del_init_rcu(&victim->node);
 			spin_unlock(lock);
-			atomic_dec(&t->nflows);
-			tm_stat_inc(t, TM_STAT_FLOWS_ENDED);
 			tm_stat_inc(t, TM_STAT_FLOWS_EVICTED);
-			call_rcu(&victim->rcu, tm_flow_free_rcu);
+			tm_flow_release(t, victim);
 			return true;
 		}
 		spin_unlock(lock);
@@ -935,9 +941,7 @@ static unsigned int tm_expire_chain(struct tm_table *t, u32 i, u64 now,
 		tm_flow_kill(t, f);
 		spin_unlock(&f->lock);
 		hlist_del_init_rcu(&f->node);
-		atomic_dec(&t->nflows);
-		tm_stat_inc(t, TM_STAT_FLOWS_ENDED);
-		call_rcu(&f->rcu, tm_flow_free_rcu);
+		tm_flow_release(t, f);
 		ended++;
 	}
 	spin_unlock_bh(lock);
