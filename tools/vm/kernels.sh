@@ -81,10 +81,13 @@ mos_vm_kdir() {
 		d=$(mos_debug_dir) || return 1
 		rel=$(cat "$d/release")
 		out="$_mos_proj/build/kdir-debug-$rel"
-		if [ ! -f "$out/.unpacked" ]; then
+		# .unpacked names the tarball: the prebuilt kernel and a
+		# built one have the same release, not the same tree
+		if [ "$(cat "$out/.unpacked" 2>/dev/null)" != "$d/build.tar.xz" ] ||
+		   [ "$d/build.tar.xz" -nt "$out/.unpacked" ]; then
 			rm -rf "$out" && mkdir -p "$out" &&
 				tar -xJf "$d/build.tar.xz" -C "$out" &&
-				touch "$out/.unpacked" || return 1
+				echo "$d/build.tar.xz" >"$out/.unpacked" || return 1
 		fi
 		echo "$out"
 		;;
