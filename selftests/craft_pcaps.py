@@ -137,8 +137,12 @@ class Conn:
         return (self.isn[side] + 1 + off) % M32
 
     def pkt(self, side, flags, off=0, data=b"", seq=None, ack=None,
-            win=None, opts=None, rawopts=b"", badsum=False):
-        """Append one segment from @side; returns it."""
+            win=None, opts=None, rawopts=b"", badsum=False, ffff=False):
+        """
+        Append one segment from @side; returns it.  With @ffff, the first
+        two bytes of @data change so that the checksum computes to 0x0000,
+        and the segment carries the other one's-complement zero, 0xffff.
+        """
         peer = 1 - side
         if seq is None:
             seq = self.isn[side] if "S" in flags else self.seq(side, off)
@@ -168,6 +172,17 @@ class Conn:
         if data:
             p = p / Raw(data)
         p = Ether(raw(p))
+        if ffff:
+            # A word at an even offset of the segment: adding the checksum
+            # to it brings the sum to 0xffff, which complements to 0.
+            assert len(data) >= 2 and not rawopts and not self.ext6
+            w = struct.unpack("!H", data[:2])[0] + p[TCP].chksum
+            w = (w & 0xFFFF) + (w >> 16)
+            data = struct.pack("!H", w) + data[2:]
+            p = Ether(raw(eth / l3 / tcp / Raw(data)))
+            assert p[TCP].chksum == 0
+            p[TCP].chksum = 0xFFFF
+            p = Ether(raw(p))
         if badsum:
             p[TCP].chksum ^= 0x5a5a
             p = Ether(raw(p))
@@ -694,6 +709,32 @@ def bad_csum(cap):
     c.stream(S, R)
     c.close()
     c.expect(D, R)
+
+
+@case
+def csum_ffff(cap):
+    """
+    A segment whose checksum field is 0xffff where 0x0000 is computed:
+    the same one's-complement zero (RFC 1624), which Linux sends and
+    receivers accept.  [1000,2000) from the client and [0,1000) from the
+    server carry it.  Expected: every byte, those segments' included.
+    """
+    c = cap.conn("10.1.0.1", 40020, "10.2.0.1", 80, 31337, 7331)
+    D, R = bytearray(blob(3000, 34)), bytearray(blob(2000, 35))
+    c.handshake()
+    c.send(C, 0, bytes(D[:1000]))
+    p = c.send(C, 1000, bytes(D[1000:2000]), ffff=True)
+    D[1000:2000] = p[Raw].load
+    c.send(C, 2000, bytes(D[2000:]))
+    c.set_end(C, 3000)
+    c.ack(S, 3000)
+    p = c.send(S, 0, bytes(R[:1000]), ffff=True)
+    R[:1000] = p[Raw].load
+    c.send(S, 1000, bytes(R[1000:]))
+    c.set_end(S, 2000)
+    c.ack(C, 2000)
+    c.close()
+    c.expect(bytes(D), bytes(R))
 
 
 @case

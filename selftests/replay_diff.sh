@@ -37,8 +37,11 @@
 # does not look at checksums, even with tcp.check_checksum on: it keeps
 # the first bytes seen at each sequence number, corrupted or not.  So
 # tshark reads the capture in two passes with a read filter that drops the
-# segments whose checksum it finds bad (-2 -R '!(tcp.checksum.status ==
-# 0)', 0 being "Bad"), and follows what is left.
+# segments whose checksum it finds bad (tcp.checksum.status 0), and
+# follows what is left.  A checksum of 0xffff where 0x0000 is computed is
+# the same one's-complement zero (RFC 1624): Linux sends it, the receiver
+# and mos accept it, tshark calls it bad (tcp.checksum.ffff).  The filter
+# keeps those segments.
 #
 # Where tshark differs by design (the tshark_differs table below), its
 # check is skipped with the reason, and mosreplay is held to the crafted
@@ -160,12 +163,15 @@ want() {
 
 # --- tshark -------------------------------------------------------------
 
+# The segments tshark follows: a good checksum, or 0xffff for 0x0000
+tshark_keep='!(tcp.checksum.status == 0) || tcp.checksum.ffff'
+
 # tshark_follow NAME: tshark's streams of NAME's connections into
 # $work/tshark/NAME.K.{c2s,s2c}
 tshark_follow() {
 	local name=$1 n idx z i
 	local pcap=$capdir/$name.pcap out=$work/tshark
-	local opts=(-o tcp.check_checksum:TRUE -2 -R '!(tcp.checksum.status == 0)')
+	local opts=(-o tcp.check_checksum:TRUE -2 -R "$tshark_keep")
 	mkdir -p "$out"
 	# Follow stream indexes 0 .. connections + 3 in one run: besides the
 	# real connections, a capture may hold a few streams tshark makes from
@@ -204,7 +210,7 @@ check_tshark() {
 		ok "$name: tshark"
 	else
 		not_ok "$name: tshark" "${diag[@]}" \
-			"tshark -r $capdir/$name.pcap -o tcp.check_checksum:TRUE -2 -R '!(tcp.checksum.status == 0)' -q -z follow,tcp,raw,<index> (indexes: $work/tshark/$name.map)"
+			"tshark -r $capdir/$name.pcap -o tcp.check_checksum:TRUE -2 -R '$tshark_keep' -q -z follow,tcp,raw,<index> (indexes: $work/tshark/$name.map)"
 	fi
 }
 
