@@ -209,6 +209,14 @@ ns_cleanup() {
 	_ns_list=()
 }
 
+# veth NS1 DEV1 ADDR1 NS2 DEV2 ADDR2 IDX: the veth pair of link(), down,
+# without addresses; the MACs are 02:00:00:00:IDX:ADDR.
+veth() {
+	ip link add "$2" netns "$1" address "$(printf '02:00:00:00:%02x:%02x' "$7" "$3")" \
+		type veth peer name "$5" netns "$4" \
+		address "$(printf '02:00:00:00:%02x:%02x' "$7" "$6")"
+}
+
 # link NS1 DEV1 ADDR1 NS2 DEV2 ADDR2 IDX: a veth pair with fixed MACs,
 # IPv4 10.0.IDX.{1,2}/24 on ADDR1/ADDR2 = 1|2, IPv6 fd00:IDX::{1,2}/64, and
 # permanent neighbour entries both ways, so no ARP or ND runs.
@@ -217,8 +225,7 @@ link() {
 	local m1 m2
 	m1=$(printf '02:00:00:00:%02x:%02x' "$i" "$h1")
 	m2=$(printf '02:00:00:00:%02x:%02x' "$i" "$h2")
-	ip link add "$d1" netns "$ns1" address "$m1" type veth \
-		peer name "$d2" netns "$ns2" address "$m2" || return 1
+	veth "$@" || return 1
 	# One ip process per namespace (-force: go on after an error, as
 	# separate commands would).
 	ip -force -n "$ns1" -batch - <<-EOF
@@ -235,6 +242,17 @@ link() {
 		neigh add fd00:$i::$h1 lladdr $m1 dev $d2 nud permanent
 		link set $d2 up
 	EOF
+}
+
+# link_bare NS1 DEV1 ADDR1 NS2 DEV2 ADDR2 IDX: the veth pair of link(), up,
+# without addresses, for packets sent over AF_PACKET.  Neither end then
+# sends anything of its own: with an IPv6 address, each end joins that
+# address's solicited-node group and reports it (MLDv2) once the link is
+# up, up to a second later, which a test counting the packets a monitor
+# sees would count.
+link_bare() {
+	veth "$@" || return 1
+	ip -n "$1" link set "$2" up && ip -n "$4" link set "$5" up
 }
 
 # router_topology C R S: client C and server S on both sides of router R

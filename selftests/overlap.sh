@@ -130,7 +130,7 @@ else
 	"$PY" "$SELFTESTS/craft_pcaps.py" "$work/craft" >/dev/null || exit 1
 fi
 t_check "load mos.ko" mos_load
-ns_new "$A" && ns_new "$B" && link "$A" a0 1 "$B" b0 2 1 || exit 1
+ns_new "$A" && ns_new "$B" && link_bare "$A" a0 1 "$B" b0 2 1 || exit 1
 t_check "enable the monitor, passive" "$MOSCTL" -n "$B" ns enable passive
 t_check "ended flows go at once" \
 	"$MOSCTL" -n "$B" set timeout TIME_WAIT 1 timeout CLOSED 1

@@ -13,11 +13,18 @@
  * the VM tests use this for crafted and malformed packets, which real
  * TCP stacks do not send.
  *
+ * The process first binds itself to the CPU it runs on.  A veth puts
+ * each frame on the receive backlog of the sending CPU; when that backlog
+ * is left to ksoftirqd (a budget ran out), a sender that moved to another
+ * CPU could have its next packet processed before the ones still queued.
+ * On one CPU, the receiver sees the capture's order.
+ *
  * Prints "sent N" on success.  Exit status: 0, 1 on an error (said on
  * standard error), 2 on a usage error.
  */
 
 #include <errno.h>
+#include <sched.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +55,25 @@ static int parse_mac(const char *s, unsigned char *mac)
 	return 0;
 }
 
+/* pin_cpu: bind the process to the CPU it runs on (see the top comment) */
+static int pin_cpu(void)
+{
+	cpu_set_t set;
+	int cpu = sched_getcpu();
+
+	if (cpu < 0) {
+		perror("pcap_send: sched_getcpu");
+		return -1;
+	}
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		perror("pcap_send: sched_setaffinity");
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static unsigned char frame[FRAME_MAX];
@@ -65,6 +91,8 @@ int main(int argc, char **argv)
 			"usage: pcap_send IFACE DSTMAC FILE [FIRST [END]]\n");
 		return 2;
 	}
+	if (pin_cpu())
+		return 1;
 	if (argc > 4)
 		first = strtoul(argv[4], NULL, 10);
 	if (argc > 5)
