@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * flow.c - the flow table: keys, hashing, lookup, creation, expiry
+ * table.c - the flow table: keys, hashing, lookup, creation, expiry
  *
  * DOC: Theory of Operation
  *
