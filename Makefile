@@ -28,7 +28,7 @@ CFLAGS	?= -O2 -g
 UCFLAGS	:= $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(PROJ)/uapi \
 	   -I$(PROJ)/libmosuser -I$(PROJ)/kmod/tcpmon -I$(PROJ)/tools/tcpmon
 # Release objects carry link-time optimisation: on every packet the core's
-# files call one another (flow.c -> track.c -> reasm.c), as mos.ko's do
+# files call one another (input.c -> track.c -> reasm.c), as mos.ko's do
 # inside one module. Fat objects keep libtcpmon.a usable without it.
 LTO	:= -flto=auto -ffat-lto-objects
 AR	:= gcc-ar
@@ -49,7 +49,7 @@ endif
 VM_KERNELS ?= 6.1 6.12
 STRESS_KERNELS ?= 6.1 6.12
 
-TCPMON_SRC := $(wildcard kmod/tcpmon/*.c) tools/tcpmon/port_user.c
+TCPMON_SRC := $(wildcard kmod/tcpmon/*.c) tools/tcpmon/port_user.c tools/tcpmon/names.c
 # A capture file as the tracker's input: mosreplay and libmosuser (-lpcap)
 CAPTURE_SRC := tools/tcpmon/capture.c
 MOSUSER_SRC := $(wildcard libmosuser/*.c)
@@ -112,10 +112,10 @@ $(B)/lib/libmosuser.so: $(MOSUSER_OBJS) libmosuser/libmosuser.map
 # mosctl: libnl-genl-3 for the netlink family, libpcap for rule and flow filters
 MOSCTL_SRC := $(wildcard tools/mosctl/*.c)
 
-$(B)/bin/mosctl: $(MOSCTL_SRC) tools/mosctl/mosctl.h $(HDRS)
+$(B)/bin/mosctl: $(MOSCTL_SRC) tools/mosctl/mosctl.h tools/tcpmon/names.c $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(UCFLAGS) $(NL_CFLAGS) -o $@ $(MOSCTL_SRC) $(NL_LIBS) -lpcap
+	@$(CC) $(UCFLAGS) $(NL_CFLAGS) -o $@ $(MOSCTL_SRC) tools/tcpmon/names.c $(NL_LIBS) -lpcap
 
 # Sample mOS applications, against libmosuser; -san for the tests.
 $(B)/bin/%: samples/%.c $(MOSUSER_OBJS) $(HDRS)

@@ -23,45 +23,25 @@
 #include "mos.h"
 
 static unsigned long mem_limit;
-module_param(mem_limit, ulong, 0644);
+
+/* A write takes effect at once: the core holds the limit it checks. */
+static int mos_mem_limit_set(const char *val, const struct kernel_param *kp)
+{
+	int err = param_set_ulong(val, kp);
+
+	if (!err)
+		mos_tm_set_mem_limit(mem_limit);
+	return err;
+}
+
+static const struct kernel_param_ops mos_mem_limit_ops = {
+	.set = mos_mem_limit_set,
+	.get = param_get_ulong,
+};
+
+module_param_cb(mem_limit, &mos_mem_limit_ops, &mem_limit, 0644);
 MODULE_PARM_DESC(mem_limit,
 		 "Bytes of flows and out-of-order data of all namespaces together at most (default 0: a quarter of RAM)");
-
-static atomic_long_t mos_mem_used = ATOMIC_LONG_INIT(0);
-
-/**
- * mos_mem_charge() - count memory against the limit of all namespaces
- * @bytes: a flow or an out-of-order piece about to be allocated
- *
- * Every namespace has its own limits (flows, buffered bytes); this one
- * bounds their sum, so that many namespaces cannot take the host's memory
- * between them.  The memory is also charged to the memory cgroup of
- * whoever enabled monitoring (netns.c), which may refuse it earlier.
- *
- * Context: any; lock-free.
- * Return: false, with nothing counted, if the limit would be passed.
- */
-bool mos_mem_charge(unsigned long bytes)
-{
-	unsigned long max = READ_ONCE(mem_limit);
-
-	if (atomic_long_add_return(bytes, &mos_mem_used) > max) {
-		atomic_long_sub(bytes, &mos_mem_used);
-		return false;
-	}
-	return true;
-}
-
-/**
- * mos_mem_uncharge() - give back what mos_mem_charge() counted
- * @bytes: the same size
- *
- * Context: any.
- */
-void mos_mem_uncharge(unsigned long bytes)
-{
-	atomic_long_sub(bytes, &mos_mem_used);
-}
 
 static int __init mos_init(void)
 {
@@ -69,6 +49,7 @@ static int __init mos_init(void)
 
 	if (!mem_limit)
 		mem_limit = totalram_pages() * PAGE_SIZE / 4;
+	mos_tm_set_mem_limit(mem_limit);
 	err = mos_tm_init(sizeof(struct mos_flow_dev));
 	if (err)
 		goto err_tm;
@@ -100,7 +81,6 @@ static void __exit mos_exit(void)
 	mos_genl_exit();
 	mos_net_exit();
 	mos_tm_exit();
-	WARN_ON(atomic_long_read(&mos_mem_used));
 }
 
 module_init(mos_init);

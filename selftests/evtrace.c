@@ -42,6 +42,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "mos_api.h"
+#include "tm_names.h"	/* mOS numbers its states as the core does */
 
 static mctx_t g_mctx;
 static const char *g_dir;
@@ -130,12 +131,6 @@ static void check_info(mctx_t mctx, int sock, int side, struct fstate *st,
 	else
 		st->checks[side]++;
 }
-
-static const char *const state_names[] = {
-	"CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED",
-	"FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK",
-	"TIME_WAIT",
-};
 
 static const struct {
 	event_t ev;
@@ -296,7 +291,7 @@ static void on_event(mctx_t mctx, int sock, int side, event_t ev,
 			printf("%d %s %s STATE_CHANGE:?\n", port, hook, sname);
 		else
 			printf("%d %s %s STATE_CHANGE:%s\n", port, hook, sname,
-			       state_names[state]);
+			       mos_tm_state_name(state));
 		return;
 	}
 	if (ev == MOS_ON_CONN_NEW_DATA) {

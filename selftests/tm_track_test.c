@@ -857,7 +857,8 @@ TEST(mem_limit)
 {
 	struct tu *u = tu_new(NULL);
 
-	tm_user_mem_limit = sizeof(struct tm_flow) + mos_tm_cfg(u->t)->priv_size + 8;
+	mos_tm_set_mem_limit(sizeof(struct tm_flow) +
+			     mos_tm_cfg(u->t)->priv_size + 8);
 	hs(u, IC, IS);
 	tu_log(u);
 	/* No room for a second flow */
@@ -880,7 +881,7 @@ TEST(mem_limit)
 	TX(u, .from = CLI, .flags = SYN, .seq = IC);
 	EXPECT_EQ(1, mos_tm_flows(u->t));
 	EXPECT_EQ(2, tu_stat(u, TM_STAT_FLOWS));
-	tm_user_mem_limit = 0;
+	mos_tm_set_mem_limit(ULONG_MAX);
 	TU_DONE(u);
 }
 

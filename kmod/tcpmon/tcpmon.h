@@ -2,10 +2,12 @@
 /*
  * tcpmon.h - interface of the flow-tracking core
  *
- * The core parses packets (parse.c), keeps a table of flows (flow.c),
- * tracks both sides of each TCP connection (track.c) and reassembles each
- * direction's byte stream (reasm.c).  It reports what it sees through two
- * callbacks of &struct tm_ops: events, and in-order stream bytes.
+ * The core parses packets (parse.c), keeps a table of flows (table.c),
+ * runs each packet through it (input.c), tracks both sides of each TCP
+ * connection (track.c) and reassembles each direction's byte stream
+ * (reasm.c); the control plane acts on live flows through ctl.c.  It
+ * reports what it sees through two callbacks of &struct tm_ops: events,
+ * and in-order stream bytes.
  *
  * The same files build into mos.ko and into build/lib/libtcpmon.a; they
  * include tm_port.h and nothing else.
@@ -400,7 +402,7 @@ struct tm_flow {
 	u8 family;
 	u8 flags;
 	u8 pad[2];
-	spinlock_t lock;	/* the flow's state; see flow.c */
+	spinlock_t lock;	/* the flow's state; see table.c */
 	u32 hash;
 	struct tm_table *table;
 	u64 id;
@@ -639,6 +641,7 @@ struct tm_table_cfg {
 
 int mos_tm_init(u32 priv_size);
 void mos_tm_exit(void);
+void mos_tm_set_mem_limit(unsigned long bytes);
 struct tm_table *mos_tm_table_new(const struct tm_table_cfg *cfg,
 				  const struct tm_ops *ops, void *priv);
 void mos_tm_table_free(struct tm_table *t);
@@ -684,9 +687,5 @@ int mos_tm_reset(struct tm_table *t, u64 id, const struct tm_key *k,
 int mos_tm_drop(struct tm_table *t, u64 id, const struct tm_key *k, u64 now);
 int mos_tm_overlap(struct tm_table *t, u64 id, const struct tm_key *k,
 		   unsigned int sides, unsigned int policy);
-
-const char *mos_tm_state_name(unsigned int state);
-const char *mos_tm_event_name(unsigned int ev);
-const char *mos_tm_err_name(unsigned int err);
 
 #endif /* _MOS_TCPMON_H */

@@ -79,11 +79,7 @@ static inline bool tm_after(u32 a, u32 b)
 
 static inline void tm_stat_add(struct tm_table *t, unsigned int i, u64 n)
 {
-#ifdef __KERNEL__
 	this_cpu_add(t->stats->c[i], n);
-#else
-	t->stats->c[i] += n;
-#endif
 }
 
 static inline void tm_stat_inc(struct tm_table *t, unsigned int i)
@@ -134,6 +130,143 @@ static inline void tm_emit(struct tm_table *t, struct tm_flow *f,
 	tm_emit_ev(t, f, &ev, src, p);
 }
 
+/*
+ * Lookup (table.c's chains, read by the packet path, the control
+ * operations and insertion): inline, as they were when one file held
+ * them all, so that the packet path pays no call it did not pay before.
+ */
+
+/**
+ * tm_hash() - symmetric hash of a packet's endpoints
+ * @t: table, for its key
+ * @p: TCP packet
+ *
+ * The two endpoints are put in a fixed order (the lower address, or port,
+ * first), so both directions hash alike.  IPv4 hashes 12 bytes, IPv6 36:
+ * the lengths differ, so the two families never share an input.
+ *
+ * Return: the same value for both directions of a connection.
+ */
+static inline u32 tm_hash(const struct tm_table *t, const struct tm_pkt *p)
+{
+	struct {
+		union tm_addr a[2];
+		u16 port[2];
+	} k;
+	const union tm_addr *lo = &p->saddr, *hi = &p->daddr;
+	u16 plo = (__force u16)p->sport, phi = (__force u16)p->dport;
+	int c;
+
+	if (p->family == 4) {
+		u32 a = (__force u32)p->saddr.a4, b = (__force u32)p->daddr.a4;
+
+		if (a > b || (a == b && plo > phi)) {
+			swap(a, b);
+			swap(plo, phi);
+		}
+		return (u32)siphash_3u32(a, b, (u32)plo << 16 | phi, &t->key);
+	}
+
+	c = memcmp(lo, hi, sizeof(*lo));
+	if (c > 0 || (c == 0 && plo > phi)) {
+		swap(lo, hi);
+		swap(plo, phi);
+	}
+	k.a[0] = *lo;
+	k.a[1] = *hi;
+	k.port[0] = plo;
+	k.port[1] = phi;
+	return (u32)siphash(&k, sizeof(k), &t->key);
+}
+
+static inline bool tm_addr_eq(const union tm_addr *a, const union tm_addr *b)
+{
+	return !((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) |
+		 (a->w[2] ^ b->w[2]) | (a->w[3] ^ b->w[3]));
+}
+
+/**
+ * tm_match() - does @f carry @p, and from which side?
+ * @f: flow
+ * @p: TCP packet
+ *
+ * Return: the sending side, or -1.
+ */
+static inline int tm_match(const struct tm_flow *f, const struct tm_pkt *p)
+{
+	if (f->family != p->family)
+		return -1;
+	if (p->family == 4) {
+		__be32 a = p->saddr.a4, b = p->daddr.a4;
+
+		if (f->port[TM_CLI] == p->sport && f->port[TM_SVR] == p->dport &&
+		    f->addr[TM_CLI].a4 == a && f->addr[TM_SVR].a4 == b)
+			return TM_CLI;
+		if (f->port[TM_SVR] == p->sport && f->port[TM_CLI] == p->dport &&
+		    f->addr[TM_SVR].a4 == a && f->addr[TM_CLI].a4 == b)
+			return TM_SVR;
+		return -1;
+	}
+	if (f->port[TM_CLI] == p->sport && f->port[TM_SVR] == p->dport &&
+	    tm_addr_eq(&f->addr[TM_CLI], &p->saddr) &&
+	    tm_addr_eq(&f->addr[TM_SVR], &p->daddr))
+		return TM_CLI;
+	if (f->port[TM_SVR] == p->sport && f->port[TM_CLI] == p->dport &&
+	    tm_addr_eq(&f->addr[TM_SVR], &p->saddr) &&
+	    tm_addr_eq(&f->addr[TM_CLI], &p->daddr))
+		return TM_SVR;
+	return -1;
+}
+
+/**
+ * tm_lookup() - find the live flow of a packet, locked
+ * @t: table
+ * @p: TCP packet
+ * @hash: tm_hash() of @p
+ * @side: set to the sending side
+ *
+ * Context: bottom halves disabled.
+ * Return: the flow with its lock held, or NULL.
+ */
+static inline struct tm_flow *tm_lookup(struct tm_table *t,
+					const struct tm_pkt *p, u32 hash,
+					int *side)
+{
+	struct tm_flow *f;
+
+	rcu_read_lock();
+	hlist_for_each_entry_rcu(f, &t->buckets[hash & t->mask], node) {
+		int s;
+
+		if (f->hash != hash)
+			continue;
+		s = tm_match(f, p);
+		if (s < 0)
+			continue;
+		spin_lock(&f->lock);
+		if (f->flags & TM_FF_DEAD) {
+			/* A closing flow: a newer one may follow it. */
+			spin_unlock(&f->lock);
+			continue;
+		}
+		rcu_read_unlock();
+		*side = s;
+		return f;
+	}
+	rcu_read_unlock();
+	return NULL;
+}
+
+/* table.c: flows in and out of the table */
+bool tm_charge(unsigned long bytes);
+void tm_uncharge(unsigned long bytes);
+struct tm_flow *tm_flow_new(struct tm_table *t, const struct tm_src *src,
+			    const struct tm_pkt *p, u32 hash, int client,
+			    u64 now, unsigned int act, u32 rule);
+void tm_flow_kill(struct tm_table *t, struct tm_flow *f);
+void tm_flow_unlink(struct tm_table *t, struct tm_flow *f);
+
+/* input.c */
 void tm_error(struct tm_table *t, struct tm_flow *f, unsigned int side,
 	      unsigned int err, u64 off, u32 len, const struct tm_src *src,
 	      const struct tm_pkt *p);

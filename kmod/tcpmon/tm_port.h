@@ -40,26 +40,8 @@
  */
 #define TM_GFP_PKT	(GFP_NOWAIT | __GFP_NOWARN | __GFP_ACCOUNT)
 
-/* The memory limit of all tables together: kmod/main.c */
-bool mos_mem_charge(unsigned long bytes);
-void mos_mem_uncharge(unsigned long bytes);
-
-/**
- * tm_charge() - count bytes of flows and out-of-order pieces against the
- * limit of all tables together
- * @bytes: what is about to be allocated
- *
- * Return: false, with nothing counted, if the limit would be passed.
- */
-static inline bool tm_charge(unsigned long bytes)
-{
-	return mos_mem_charge(bytes);
-}
-
-static inline void tm_uncharge(unsigned long bytes)
-{
-	mos_mem_uncharge(bytes);
-}
+/* All tables share one flow cache, made at module load (table.c) */
+#define TM_PORT_SHARED_CACHE	true
 
 static inline void *tm_alloc_pkt(size_t size)
 {

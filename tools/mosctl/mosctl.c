@@ -27,6 +27,7 @@
 #include <linux/netlink.h>
 #include <netlink/genl/ctrl.h>
 #include "mosctl.h"
+#include "tm_names.h"	/* the core's state numbers are uapi's */
 
 struct mosctl_opts opt;
 
@@ -160,12 +161,6 @@ int action_parse(const char *s)
 	return -1;
 }
 
-static const char *const state_names[MOS_TCP_STATES] = {
-	"CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED",
-	"FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK",
-	"TIME_WAIT",
-};
-
 /**
  * state_name() - the name of a TCP state, mOS numbering
  * @state: 0 (CLOSED) to 10 (TIME_WAIT)
@@ -177,7 +172,7 @@ static const char *const state_names[MOS_TCP_STATES] = {
 const char *state_name(unsigned int state, char *buf, size_t len)
 {
 	if (state < MOS_TCP_STATES)
-		return state_names[state];
+		return mos_tm_state_name(state);
 	snprintf(buf, len, "%u", state);
 	return buf;
 }
@@ -194,13 +189,15 @@ int state_parse(const char *s)
 	size_t j;
 
 	for (i = 0; i < MOS_TCP_STATES; i++) {
-		for (j = 0; s[j] && state_names[i][j]; j++) {
+		const char *name = mos_tm_state_name(i);
+
+		for (j = 0; s[j] && name[j]; j++) {
 			char ch = s[j] == '-' ? '_' : toupper((unsigned char)s[j]);
 
-			if (ch != state_names[i][j])
+			if (ch != name[j])
 				break;
 		}
-		if (!s[j] && !state_names[i][j])
+		if (!s[j] && !name[j])
 			return i;
 	}
 	return -1;

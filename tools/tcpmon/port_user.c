@@ -219,19 +219,3 @@ u64 siphash_3u32(u32 a, u32 b, u32 c, const siphash_key_t *key)
 	SIPROUND(v0, v1, v2, v3);
 	return v0 ^ v1 ^ v2 ^ v3;
 }
-
-unsigned long tm_user_mem_limit;
-static unsigned long tm_user_mem_used;
-
-bool tm_charge(unsigned long bytes)
-{
-	if (tm_user_mem_limit && tm_user_mem_used + bytes > tm_user_mem_limit)
-		return false;
-	tm_user_mem_used += bytes;
-	return true;
-}
-
-void tm_uncharge(unsigned long bytes)
-{
-	tm_user_mem_used -= bytes;
-}

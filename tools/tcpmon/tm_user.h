@@ -30,6 +30,7 @@ typedef __u64 u64;
 typedef __s32 s32;
 typedef __s64 s64;
 
+#include <limits.h>	/* ULONG_MAX */
 #include <stdlib.h>
 
 #define likely(x)	__builtin_expect(!!(x), 1)
@@ -81,6 +82,8 @@ typedef struct { int unused; } spinlock_t;
 #define rcu_read_lock()		((void)0)
 #define rcu_read_unlock()	((void)0)
 #define cond_resched()		((void)0)
+#define rcu_barrier()		((void)0)
+#define WARN_ON(c)		({ bool __w = !!(c); __w; })
 
 struct rcu_head {
 	void (*func)(struct rcu_head *head);
@@ -103,6 +106,7 @@ typedef struct { long long counter; } atomic64_t;
 #define atomic_long_set(v, i)		((v)->counter = (i))
 #define atomic_long_add_return(i, v)	((v)->counter += (i))
 #define atomic_long_sub(i, v)		((void)((v)->counter -= (i)))
+#define ATOMIC_LONG_INIT(i)		{ (i) }
 #define atomic64_inc_return(v)		(++(v)->counter)
 #define atomic64_set(v, i)		((v)->counter = (i))
 
@@ -111,6 +115,7 @@ typedef struct { long long counter; } atomic64_t;
 #define free_percpu(p)		free(p)
 #define per_cpu_ptr(p, cpu)	((void)(cpu), (p))
 #define this_cpu_ptr(p)		(p)
+#define this_cpu_add(pcp, n)	((pcp) += (n))
 #define for_each_possible_cpu(cpu)	for ((cpu) = 0; (cpu) < 1; (cpu)++)
 
 /* Hash lists, as the kernel's <linux/list.h> */
@@ -187,10 +192,8 @@ void *tm_alloc_pkt(size_t size);
 void *tm_alloc_flow(struct kmem_cache *c);
 #define tm_free(p)			free(p)
 
-/* The limit of all tables together; 0: none (tests set it) */
-extern unsigned long tm_user_mem_limit;
-bool tm_charge(unsigned long bytes);
-void tm_uncharge(unsigned long bytes);
+/* Each table makes its own flow cache: no mos_tm_init() needed */
+#define TM_PORT_SHARED_CACHE	false
 
 /* siphash-2-4, as <linux/siphash.h> */
 typedef struct {
@@ -224,5 +227,7 @@ u64 siphash_3u32(u32 a, u32 b, u32 c, const siphash_key_t *key);
 #endif
 void get_random_bytes(void *buf, size_t len);
 
+/* Userspace also names the core's enums (names.c) */
+#include "tm_names.h"
 
 #endif /* _MOS_TM_USER_H */
