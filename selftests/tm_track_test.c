@@ -308,6 +308,55 @@ TEST(rst_out_of_window)
 	TU_DONE(u);
 }
 
+/*
+ * RFC 5961 with the window the receiver granted, not a default: against
+ * a zero window only an RST at the edge is taken, none is "in window";
+ * against a window of 100, the in-window RSTs are those 1 to 99 bytes
+ * past the edge.
+ */
+TEST(rst_window_granted)
+{
+	struct tu *u = tu_new(NULL);
+
+	/* The server grants nothing: SYN-ACK and ACKs with a zero window */
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1,
+	   .win0 = true);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
+	tu_log(u);
+	TX(u, .from = CLI, .flags = RST, .seq = IC + 2);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL rst_oow 1+0\n"
+		  "PKT_IN svr RCV\n");
+	/* The client grants 65535: the server's RST is in its window. */
+	TX(u, .from = SVR, .flags = RST, .seq = IS + 2);
+	LOG_EQ(u, "PKT_IN svr SND\n"
+		  "ERROR cli NULL rst_inwin 1+0\n"
+		  "PKT_IN cli RCV\n");
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_RST_OOW));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_RST_INWIN));
+	TX(u, .from = CLI, .flags = RST, .seq = IC + 1);
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+
+	/* A window of 100 */
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1,
+	   .win = 100);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
+	tu_log(u);
+	TX(u, .from = CLI, .flags = RST, .seq = IC + 1 + 100);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL rst_oow 100+0\n"
+		  "PKT_IN svr RCV\n");
+	TX(u, .from = CLI, .flags = RST, .seq = IC + 1 + 99);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL rst_inwin 99+0\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("ESTABLISHED ESTABLISHED", tu_states(u));
+	TU_DONE(u);
+}
+
 TEST(rst_refused)
 {
 	struct tu *u = tu_new(NULL);
@@ -849,6 +898,78 @@ TEST(flow_limit_evicts_half_open)
 	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
 	   .data = "ok");
 	EXPECT_STREQ("ok", tu_rx(u, 1, SVR));
+	TU_DONE(u);
+}
+
+/*
+ * Three flows no eviction may end: 40000 picked up mid-stream (it never
+ * saw a handshake, but its sides are established), 40001 established,
+ * 40002 whose SYN was answered (its client is established).
+ */
+static void unevictable(struct tu *u)
+{
+	tu_conn(u, 4, "10.0.0.1", 40000, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
+	   .data = "mid");
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	hs(u, IC, IS);
+	tu_conn(u, 4, "10.0.0.1", 40002, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	tu_log(u);
+}
+
+/*
+ * At the flow limit only a flow whose handshake never completed makes
+ * room, the least recently active first.
+ */
+TEST(flow_limit_evicts_only_embryonic)
+{
+	struct tm_table_cfg cfg = { .max_flows = 5, .buckets = 1,
+				    .midstream = true };
+	struct tu *u = tu_new(&cfg);
+
+	/* With two SYNs only: 40003, then 40004 a second later */
+	unevictable(u);
+	tu_conn(u, 4, "10.0.0.1", 40003, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	tu_expire(u, u->now + TU_NS, 0);
+	tu_conn(u, 4, "10.0.0.1", 40004, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	tu_expire(u, u->now + TU_NS, 0);
+	EXPECT_EQ(5, mos_tm_flows(u->t));
+	/* 40005 takes the place of 40003, the older */
+	tu_conn(u, 4, "10.0.0.1", 40005, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS_EVICTED));
+	tu_conn(u, 4, "10.0.0.1", 40003, "10.0.0.2", 80);
+	tu_log(u);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	LOG_EQ(u, "ORPHAN - NULL\n");
+	tu_conn(u, 4, "10.0.0.1", 40004, "10.0.0.2", 80);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_ORPHANS));
+	tu_flush(u);
+
+	/* With none: a limit of three, and the three that may not go */
+	mos_tm_set_limits(u->t, &(struct tm_table_cfg){ .max_flows = 3,
+							.midstream = true });
+	unevictable(u);
+	tu_conn(u, 4, "10.0.0.1", 40009, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	LOG_EQ(u, "ERROR - NULL flow_limit 0+0\n"
+		  "ORPHAN - NULL\n");
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS_EVICTED));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOW_LIMIT));
+	EXPECT_EQ(3, mos_tm_flows(u->t));
+	/* all three still tracked */
+	tu_conn(u, 4, "10.0.0.1", 40000, "10.0.0.2", 80);
+	TX(u, .from = SVR, .flags = ACK, .seq = IS + 1, .ack = IC + 4,
+	   .data = "ok");
+	tu_conn(u, 4, "10.0.0.1", 40002, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
+	EXPECT_STREQ("ESTABLISHED ESTABLISHED", tu_states(u));
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_ORPHANS));
 	TU_DONE(u);
 }
 
