@@ -43,6 +43,14 @@ static void sdata(struct tu *u, u32 off, const void *data, unsigned int len)
 	   .ack = ic + 1, .data = data, .len = len);
 }
 
+/* Client bytes for a lossless caller (%TM_IN_LOSSLESS): the verdict */
+static enum tm_verdict ldata(struct tu *u, u32 off, const char *data)
+{
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = ic + 1 + off,
+	   .ack = is + 1, .data = data, .in_flags = TM_IN_LOSSLESS);
+	return u->verdict;
+}
+
 #define SEG	((unsigned int)sizeof(struct tm_seg))
 
 TEST(in_order_both_ways)
@@ -468,6 +476,78 @@ TEST(buf_total_across_flows)
 	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
 	EXPECT_EQ('0', tu_rx(u, 1, SVR)[0]);
 	EXPECT_EQ(101, strlen(tu_rx(u, 1, SVR)));
+	TU_DONE(u);
+}
+
+/*
+ * %TM_IN_LOSSLESS (inline): a segment the out-of-order store has no room
+ * for is dropped, untracked, for its sender to send again, where a
+ * monitor would skip its bytes as a gap.  The store's limits are
+ * inclusive: a piece that fills the side's store exactly fits.
+ */
+TEST(lossless_drops_what_does_not_fit)
+{
+	struct tm_table_cfg cfg = { .buf_side = SEG + 10 };
+	struct tu *u = tu_new(&cfg);
+
+	hs(u, IC, IS);
+	/* Exactly the room there is */
+	EXPECT_EQ(TM_VERDICT_PASS, ldata(u, 10, "0123456789"));
+	EXPECT_EQ(SEG + 10, mos_tm_ooo_bytes(u->t));
+	tu_log(u);
+	/* No room: dropped before the tracker sees it */
+	EXPECT_EQ(TM_VERDICT_DROP, ldata(u, 30, "abcdefghij"));
+	LOG_EQ(u, "");
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_STORE_FULL));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_BUF_SIDE));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_GAPS));
+	EXPECT_EQ(SEG + 10, mos_tm_ooo_bytes(u->t));
+	/* In order always fits: it fills the hole and drains the store */
+	EXPECT_EQ(TM_VERDICT_PASS, ldata(u, 0, "ABCDEFGHIJ"));
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 0+10\n"
+		  "data svr 10+10\n"
+		  "NEW_DATA svr NULL 0+20\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	/* Sent again, the dropped segment fits now, and so on: no gap */
+	EXPECT_EQ(TM_VERDICT_PASS, ldata(u, 30, "abcdefghij"));
+	EXPECT_EQ(TM_VERDICT_PASS, ldata(u, 20, "klmnopqrst"));
+	EXPECT_STREQ("ABCDEFGHIJ0123456789klmnopqrstabcdefghij",
+		     tu_rx(u, 1, SVR));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_GAPS));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_STORE_FULL));
+
+	/* The same segment from a monitor: a gap, not a drop */
+	cdata(u, 60, "0123456789", 0);
+	EXPECT_EQ(TM_VERDICT_PASS, u->verdict);
+	cdata(u, 80, "abcdefghij", 0);
+	EXPECT_EQ(TM_VERDICT_PASS, u->verdict);
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_BUF_SIDE));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_STORE_FULL));
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_GAPS));
+	EXPECT_STREQ("ABCDEFGHIJ0123456789klmnopqrstabcdefghij"
+		     "####################0123456789##########abcdefghij",
+		     tu_rx(u, 1, SVR));
+	TU_DONE(u);
+}
+
+/* The table's store is inclusive too, and lossless callers see it */
+TEST(lossless_buf_total)
+{
+	struct tm_table_cfg cfg = { .buf_total = SEG + 10 };
+	struct tu *u = tu_new(&cfg);
+
+	hs(u, IC, IS);
+	EXPECT_EQ(TM_VERDICT_PASS, ldata(u, 10, "0123456789"));
+	EXPECT_EQ(SEG + 10, mos_tm_ooo_bytes(u->t));
+	/* Another flow's piece does not fit the table's store */
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	hs(u, IC, IS);
+	EXPECT_EQ(TM_VERDICT_DROP, ldata(u, 1, "x"));
+	LOG_EQ(u, "");
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_STORE_FULL));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_BUF_TOTAL));
 	TU_DONE(u);
 }
 
