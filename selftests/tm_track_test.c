@@ -27,6 +27,16 @@ static void hs(struct tu *u, u32 ic, u32 is)
 	tu_log(u);
 }
 
+/* The same, the server granting a window of @win bytes (0: none) */
+static void hs_win(struct tu *u, u32 win)
+{
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1,
+	   .win = win, .win0 = !win);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
+	tu_log(u);
+}
+
 static void handshake(struct __test_metadata *_metadata, u8 family)
 {
 	struct tu *u = tu_new(NULL);
@@ -318,12 +328,8 @@ TEST(rst_window_granted)
 {
 	struct tu *u = tu_new(NULL);
 
-	/* The server grants nothing: SYN-ACK and ACKs with a zero window */
-	TX(u, .from = CLI, .flags = SYN, .seq = IC);
-	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1,
-	   .win0 = true);
-	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
-	tu_log(u);
+	/* The server grants nothing */
+	hs_win(u, 0);
 	TX(u, .from = CLI, .flags = RST, .seq = IC + 2);
 	LOG_EQ(u, "PKT_IN cli SND\n"
 		  "ERROR svr NULL rst_oow 1+0\n"
@@ -340,11 +346,7 @@ TEST(rst_window_granted)
 
 	/* A window of 100 */
 	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
-	TX(u, .from = CLI, .flags = SYN, .seq = IC);
-	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1,
-	   .win = 100);
-	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
-	tu_log(u);
+	hs_win(u, 100);
 	TX(u, .from = CLI, .flags = RST, .seq = IC + 1 + 100);
 	LOG_EQ(u, "PKT_IN cli SND\n"
 		  "ERROR svr NULL rst_oow 100+0\n"
@@ -731,11 +733,7 @@ TEST(window_zero_probe)
 {
 	struct tu *u = tu_new(NULL);
 
-	TX(u, .from = CLI, .flags = SYN, .seq = IC);
-	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1,
-	   .win0 = true);
-	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
-	tu_log(u);
+	hs_win(u, 0);
 	/* A one-byte probe at the edge of a zero window is taken. */
 	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
 	   .data = "p");
