@@ -15,36 +15,28 @@
 #
 # Needs `make user`.  KTAP output.
 
-proj=$(cd "$(dirname "$0")/.." && pwd)
-lib=$proj/build/lib
-map=$proj/libmosuser/libmosuser.map
+. "$(dirname "$0")/lib.sh"
+lib=$PROJ/build/lib
+map=$PROJ/libmosuser/libmosuser.map
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 CC=${CC:-cc}
-CFLAGS=(-Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -I"$proj/uapi" -I"$proj/libmosuser")
+CFLAGS=(-Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -I"$PROJ/uapi" -I"$PROJ/libmosuser")
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-not_ok() {
-	n=$((n + 1)); failed=$((failed + 1))
-	echo "not ok $n $1"
-	shift
-	[ $# -gt 0 ] && printf '%s\n' "$@" | sed 's/^/# /'
-}
-check() {
-	local name=$1 out
-	shift
-	if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$out"; fi
-}
 # same NAME A B: the lists in files A and B are the same
 same() {
 	local d
-	if d=$(diff "$2" "$3"); then ok "$1"; else not_ok "$1" "$d"; fi
+	if d=$(diff "$2" "$3"); then
+		t_ok "$1"
+	else
+		t_fail "$1"
+		echo "$d" | sed 's/^/# /'
+	fi
 }
 
-echo "TAP version 13"
+ktap_begin
 for f in libmosuser.a libmosuser.so; do
-	[ -f "$lib/$f" ] || { echo "1..0 # SKIP $lib/$f missing (make user)"; exit 4; }
+	[ -f "$lib/$f" ] || { echo "1..0 # SKIP $lib/$f missing (make user)"; exit "$KSFT_SKIP"; }
 done
 
 # The functions the public headers declare
@@ -61,9 +53,9 @@ awk '/^[[:space:]]*global:/ { g = 1; next }
      /}/ { g = 0 }
      g { gsub(/[[:space:];]/, ""); if ($0 != "") print }' "$map" | sort >"$tmp/map"
 if grep -q '[*?]' "$tmp/map"; then
-	not_ok "libmosuser.map names each export" "$(grep '[*?]' "$tmp/map")"
+	t_fail "libmosuser.map names each export" "$(grep '[*?]' "$tmp/map" | paste -sd' ')"
 else
-	ok "libmosuser.map names each export"
+	t_ok "libmosuser.map names each export"
 fi
 same "libmosuser.map exports the declared functions, and only those" "$tmp/declared" "$tmp/map"
 
@@ -79,12 +71,12 @@ same "libmosuser.map exports the declared functions, and only those" "$tmp/decla
 	printf '\treturn n == sizeof(fns) / sizeof(fns[0]) ? 0 : 1;\n}\n'
 } >"$tmp/link.c"
 
-check "every declared function links from libmosuser.a" \
+t_check "every declared function links from libmosuser.a" \
 	"$CC" "${CFLAGS[@]}" -o "$tmp/link-static" "$tmp/link.c" "$lib/libmosuser.a" -lpcap
-check "the program linked with libmosuser.a runs" "$tmp/link-static"
-check "every declared function links from libmosuser.so" \
+t_check "the program linked with libmosuser.a runs" "$tmp/link-static"
+t_check "every declared function links from libmosuser.so" \
 	"$CC" "${CFLAGS[@]}" -o "$tmp/link-shared" "$tmp/link.c" -L"$lib" -lmosuser
-check "the program linked with libmosuser.so runs with LD_LIBRARY_PATH=build/lib" \
+t_check "the program linked with libmosuser.so runs with LD_LIBRARY_PATH=build/lib" \
 	env LD_LIBRARY_PATH="$lib" LD_BIND_NOW=1 "$tmp/link-shared"
 
 # What the libraries export.  The .so's symbol table also holds its
@@ -99,5 +91,4 @@ same "nm -g --defined-only libmosuser.so: the map's list" "$tmp/map" "$tmp/nm-so
 nm -D --defined-only "$lib/libmosuser.so" 2>/dev/null | awk 'NF == 3 { print $3 }' |
 	sed 's/@.*//' | grep -vxE "${nodes:-^$}" | sort -u >"$tmp/nm-dyn"
 same "nm -D --defined-only libmosuser.so: the map's list" "$tmp/map" "$tmp/nm-dyn"
-echo "1..$n"
-[ $failed -eq 0 ]
+ktap_end
