@@ -57,11 +57,12 @@ MOSUSER_SRC := $(wildcard libmosuser/*.c)
 MOSUSER_OBJS := $(patsubst %.c,$(O)/%.o,$(MOSUSER_SRC) $(TCPMON_SRC) $(CAPTURE_SRC))
 MOSUSER_SAN_OBJS := $(patsubst %.c,$(O)/san/%.o,$(MOSUSER_SRC) $(TCPMON_SRC) $(CAPTURE_SRC))
 MOSREPLAY_SRC := $(wildcard tools/mosreplay/*.c)
-HDRS	:= $(wildcard uapi/linux/*.h kmod/rec.h kmod/tcpmon/*.h libmosuser/*.h tools/tcpmon/*.h)
+HDRS	:= $(wildcard uapi/linux/*.h kmod/rec.h kmod/abi.h kmod/tcpmon/*.h libmosuser/*.h tools/tcpmon/*.h)
 
 BINS	:= $(B)/bin/mosctl $(B)/bin/mosreplay $(B)/bin/flowstats $(B)/bin/httplog \
 	   $(B)/bin/simple_firewall $(B)/bin/midstat
-LIBS	:= $(B)/lib/libtcpmon.a $(B)/lib/libmosuser.a $(B)/lib/libmosuser.so
+LIBS	:= $(B)/lib/libtcpmon.a $(B)/lib/libmosuser.a $(B)/lib/libmosuser.so.0 \
+	   $(B)/lib/libmosuser.so
 TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/tm_track_test \
 	   $(B)/selftests/tm_reasm_test $(B)/selftests/dev_test $(B)/selftests/genl_test \
 	   $(B)/selftests/ring_test $(B)/selftests/offline_test $(B)/selftests/evtrace \
@@ -69,7 +70,7 @@ TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/tm_track_test \
 	   $(B)/selftests/ringcount $(B)/selftests/connhold $(B)/selftests/synflood
 
 .PHONY: all modules user deps check check-user check-vm check-debug check-stress demo \
-	style install install-module install-user uninstall man-check clean bench \
+	style install install-module install-user uninstall man-check abi-check clean bench \
 	bench-bins fuzz bench-ring ring-bench-bins
 
 all: modules user
@@ -97,17 +98,35 @@ $(B)/lib/libtcpmon.a: $(TCPMON_SRC:%.c=$(O)/%.o)
 	@echo "  AR      $@"
 	@rm -f $@ && $(AR) rcs $@ $^
 
-# Static users link -lpcap too.
-$(B)/lib/libmosuser.a: $(MOSUSER_OBJS)
+# libmosuser exports the functions libmosuser.map lists, from the .so as
+# from the .a: the .a holds one relocatable object, link-time optimised as
+# the .so is, in which every other symbol (the tracker it carries, siphash)
+# is made local.  Static users link -lpcap too.
+$(O)/libmosuser.syms: libmosuser/libmosuser.map
+	@mkdir -p $(dir $@)
+	@sed -n 's/^[[:space:]]*\([A-Za-z_][A-Za-z0-9_]*\);$$/\1/p' $< >$@
+
+$(O)/libmosuser.o: $(MOSUSER_OBJS) $(O)/libmosuser.syms
+	@echo "  LD -r   $@"
+	@$(CC) $(UCFLAGS) $(LTO) -fPIC -r -nostdlib -flinker-output=nolto-rel \
+		-o $@.tmp $(MOSUSER_OBJS)
+	@objcopy --keep-global-symbols=$(O)/libmosuser.syms $@.tmp $@ && rm -f $@.tmp
+
+$(B)/lib/libmosuser.a: $(O)/libmosuser.o
 	@mkdir -p $(dir $@)
 	@echo "  AR      $@"
 	@rm -f $@ && $(AR) rcs $@ $^
 
-$(B)/lib/libmosuser.so: $(MOSUSER_OBJS) libmosuser/libmosuser.map
+$(B)/lib/libmosuser.so.0: $(MOSUSER_OBJS) libmosuser/libmosuser.map
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(UCFLAGS) $(LTO) -shared -Wl,--version-script=libmosuser/libmosuser.map \
 		-Wl,-soname,libmosuser.so.0 -o $@ $(MOSUSER_OBJS) -lpcap
+
+# The link-time name, as installed: programs linked against build/lib
+# start with LD_LIBRARY_PATH=build/lib
+$(B)/lib/libmosuser.so: $(B)/lib/libmosuser.so.0
+	@ln -sf libmosuser.so.0 $@
 
 # mosctl: libnl-genl-3 for the netlink family, libpcap for rule and flow filters
 MOSCTL_SRC := $(wildcard tools/mosctl/*.c)
@@ -302,6 +321,10 @@ check-user: user
 man-check:
 	@selftests/man_check.sh
 
+# libmosuser's exports against its public headers (also in check-user)
+abi-check: $(LIBS)
+	@selftests/libmosuser_abi.sh
+
 check-vm: all
 	@selftests/check --vm-only $(VM_KERNELS)
 
@@ -367,7 +390,7 @@ install-user: $(BINS) $(LIBS)
 	install -D -m 0755 $(B)/bin/mosctl $(DESTDIR)$(PREFIX)/sbin/mosctl
 	install -D -m 0644 tools/mosctl/mosctl.bash \
 		$(DESTDIR)/usr/share/bash-completion/completions/mosctl
-	install -D -m 0644 $(B)/lib/libmosuser.so $(DESTDIR)$(LIBDIR)/libmosuser.so.0
+	install -D -m 0644 $(B)/lib/libmosuser.so.0 $(DESTDIR)$(LIBDIR)/libmosuser.so.0
 	ln -sf libmosuser.so.0 $(DESTDIR)$(LIBDIR)/libmosuser.so
 	install -D -m 0644 $(B)/lib/libmosuser.a $(DESTDIR)$(LIBDIR)/libmosuser.a
 	install -d $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(LIBDIR)/pkgconfig

@@ -12,6 +12,7 @@
 
 #include <linux/mos.h>
 #include "tcpmon/tcpmon.h"
+#include "abi.h"
 
 /* Bytes of the packet an event record carries at most */
 #define MOS_PKT_COPY_MAX	2048

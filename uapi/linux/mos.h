@@ -205,8 +205,8 @@ enum mos_attr {
  *	65536)
  * @MOS_LIMIT_MIDSTREAM: u8, 1: pick up flows whose handshake was not seen
  * @MOS_LIMIT_TIMEOUTS: nest: attribute type N + 1 (u32, seconds, 1 to
- *	2^22) is the idle timeout of a side in TCP state N (&enum tcpstate
- *	numbering of mOS: 0 CLOSED to 10 TIME_WAIT).  A flow expires when it
+ *	2^22) is the idle timeout of a side in TCP state N (&enum
+ *	mos_tcp_state).  A flow expires when it
  *	has been idle for the larger of its two sides' timeouts.
  * @MOS_LIMIT_PAD: padding for 64-bit attributes
  * @MOS_LIMIT_OVERLAP: u8, &enum mos_overlap: which bytes of overlapping
@@ -243,7 +243,40 @@ enum mos_overlap {
 	MOS_OVERLAP_LAST,
 };
 
-/* TCP states, as mOS numbers them (types of the timeout nest minus one) */
+/**
+ * enum mos_tcp_state - TCP state of one side, as the monitor infers it
+ * @MOS_TCP_CLOSED: no connection, or closed (FIN handshake done, or an RST)
+ * @MOS_TCP_LISTEN: the server side before the client's SYN reached it
+ * @MOS_TCP_SYN_SENT: sent a SYN
+ * @MOS_TCP_SYN_RCVD: received a SYN
+ * @MOS_TCP_ESTABLISHED: handshake complete
+ * @MOS_TCP_FIN_WAIT_1: sent a FIN
+ * @MOS_TCP_FIN_WAIT_2: its FIN was acknowledged
+ * @MOS_TCP_CLOSE_WAIT: received the peer's FIN
+ * @MOS_TCP_CLOSING: sent a FIN, then received the peer's before the ACK of
+ *	its own
+ * @MOS_TCP_LAST_ACK: sent its FIN after the peer's
+ * @MOS_TCP_TIME_WAIT: both FINs done, its own acknowledged
+ *
+ * The values of mOS's enum tcpstate: in &mos_rec_event.state and
+ * .old_state, %MOS_FLOW_A_CLI_STATE and %MOS_FLOW_A_SVR_STATE; the types
+ * of the %MOS_LIMIT_TIMEOUTS nest are these plus one.
+ */
+enum mos_tcp_state {
+	MOS_TCP_CLOSED,
+	MOS_TCP_LISTEN,
+	MOS_TCP_SYN_SENT,
+	MOS_TCP_SYN_RCVD,
+	MOS_TCP_ESTABLISHED,
+	MOS_TCP_FIN_WAIT_1,
+	MOS_TCP_FIN_WAIT_2,
+	MOS_TCP_CLOSE_WAIT,
+	MOS_TCP_CLOSING,
+	MOS_TCP_LAST_ACK,
+	MOS_TCP_TIME_WAIT,
+};
+
+/* The number of TCP states */
 #define MOS_TCP_STATES		11
 
 /**
@@ -255,7 +288,8 @@ enum mos_overlap {
  * @MOS_FLOW_A_SVR_ADDR: binary, 4 or 16 bytes, network order
  * @MOS_FLOW_A_CLI_PORT: u16, host order
  * @MOS_FLOW_A_SVR_PORT: u16, host order
- * @MOS_FLOW_A_CLI_STATE: u8, the client side's TCP state (mOS numbering)
+ * @MOS_FLOW_A_CLI_STATE: u8, the client side's TCP state (&enum
+ *	mos_tcp_state)
  * @MOS_FLOW_A_SVR_STATE: u8, the server side's TCP state
  * @MOS_FLOW_A_BYTES_C2S: u64, stream bytes delivered from the client
  * @MOS_FLOW_A_BYTES_S2C: u64, stream bytes delivered from the server
@@ -373,7 +407,7 @@ enum mos_flow_attr {
  * @MOS_STAT_STORE_FULL: packets dropped in inline mode because their
  *	out-of-order bytes did not fit the store (TCP sends them again)
  * @MOS_STAT_FLOWS_EVICTED: flows that never completed their handshake,
- *	ended (CONN_END reason 5) so that a new SYN could be tracked in a
+ *	ended (%MOS_END_EVICT) so that a new SYN could be tracked in a
  *	table at its flow limit
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
@@ -601,24 +635,149 @@ struct mos_rec_flow {
 };
 
 /**
+ * enum mos_ev_type - the event of an event record (&mos_rec_event.type)
+ * @MOS_EV_PKT_IN: a packet of a tracked flow (hooks SND and RCV); for a
+ *	raw socket, an IP packet its filter accepts (hook NULL, flow 0)
+ * @MOS_EV_PKT_OUT: reserved, never raised
+ * @MOS_EV_CONN_START: a side starts: the client on its SYN, the server on
+ *	the SYN it receives; once per side
+ * @MOS_EV_CONN_SETUP: a side completed the handshake
+ * @MOS_EV_NEW_DATA: in-order bytes entered the stream a side receives
+ *	(hook NULL)
+ * @MOS_EV_ERROR: &enum mos_err says what happened (hook NULL)
+ * @MOS_EV_TIMEOUT: the flow idled out; before its CONN_END events (hook
+ *	NULL)
+ * @MOS_EV_STATE_CHANGE: a side's TCP state changed
+ * @MOS_EV_ORPHAN: a packet of no tracked flow (hook NULL, flow 0)
+ * @MOS_EV_REXMIT: a retransmission: data, SYN, SYN-ACK or FIN sent again,
+ *	or bytes overlapping bytes already seen
+ * @MOS_EV_CONN_END: a side ended (&enum mos_end_reason); once per side
+ *	that had a CONN_START
+ * @__MOS_EV_MAX: one past the last: the number of event types
+ *
+ * Each value is the event's bit number in mOS's event mask (MOS_ON_PKT_IN
+ * is 1 << %MOS_EV_PKT_IN, and so on), the mask of
+ * &mos_ioc_subscribe.events.  The counters %MOS_STAT_EV_PKT_IN to
+ * %MOS_STAT_EV_CONN_END are in the same order.
+ */
+enum mos_ev_type {
+	MOS_EV_PKT_IN,
+	MOS_EV_PKT_OUT,
+	MOS_EV_CONN_START,
+	MOS_EV_CONN_SETUP,
+	MOS_EV_NEW_DATA,
+	MOS_EV_ERROR,
+	MOS_EV_TIMEOUT,
+	MOS_EV_STATE_CHANGE,
+	MOS_EV_ORPHAN,
+	MOS_EV_REXMIT,
+	MOS_EV_CONN_END,
+
+	__MOS_EV_MAX
+};
+
+/**
+ * enum mos_hook - where an event is raised, as mOS's hook points
+ * @MOS_HOOK_NULL: outside any side's update (mOS's MOS_NULL)
+ * @MOS_HOOK_SND: after the sending side's state was updated (MOS_HK_SND)
+ * @MOS_HOOK_RCV: after the receiving side's state was updated
+ *	(MOS_HK_RCV)
+ *
+ * Events are subscribed per hook (&mos_ioc_subscribe.hook); an event
+ * record says which it was raised at (&mos_rec_event.hook).
+ */
+enum mos_hook {
+	MOS_HOOK_NULL,
+	MOS_HOOK_SND,
+	MOS_HOOK_RCV,
+};
+
+/* The number of hooks */
+#define MOS_HOOKS		3
+
+/**
+ * enum mos_err - what a %MOS_EV_ERROR reports (&mos_rec_event.err)
+ * @MOS_ERR_NONE: not an error event
+ * @MOS_ERR_FLOW_LIMIT: a SYN found the flow table full; no flow was
+ *	created (flow 0)
+ * @MOS_ERR_NOMEM: an allocation failed (a flow or an out-of-order segment)
+ * @MOS_ERR_BUF_SIDE: the side's out-of-order store is full
+ *	(%MOS_LIMIT_BUF_SIDE)
+ * @MOS_ERR_BUF_TOTAL: the namespace's out-of-order bytes are at their
+ *	limit (%MOS_LIMIT_BUF_TOTAL)
+ * @MOS_ERR_GAP: bytes were skipped: &mos_rec_event.off and .len say which
+ * @MOS_ERR_OOW: a segment outside the receiver's window was ignored
+ * @MOS_ERR_CSUM: a segment with a bad TCP checksum was ignored
+ * @MOS_ERR_OVERLAP_DIFF: overlapping bytes differ from those seen first
+ * @MOS_ERR_RST_INWIN: an RST inside the window but not at its left edge
+ *	(the receiver answers with a challenge ACK and stays open)
+ * @MOS_ERR_RST_OOW: an RST outside the window, ignored
+ * @MOS_ERR_MEM_LIMIT: the module's mem_limit, over all namespaces,
+ *	refused a flow or an out-of-order segment
+ * @__MOS_ERR_MAX: one past the last
+ */
+enum mos_err {
+	MOS_ERR_NONE,
+	MOS_ERR_FLOW_LIMIT,
+	MOS_ERR_NOMEM,
+	MOS_ERR_BUF_SIDE,
+	MOS_ERR_BUF_TOTAL,
+	MOS_ERR_GAP,
+	MOS_ERR_OOW,
+	MOS_ERR_CSUM,
+	MOS_ERR_OVERLAP_DIFF,
+	MOS_ERR_RST_INWIN,
+	MOS_ERR_RST_OOW,
+	MOS_ERR_MEM_LIMIT,
+
+	__MOS_ERR_MAX
+};
+
+/**
+ * enum mos_end_reason - why a side ended (&mos_rec_event.reason of
+ * %MOS_EV_CONN_END)
+ * @MOS_END_FIN: the FIN handshake completed (or TIME_WAIT ran out)
+ * @MOS_END_RST: an RST the receiver accepts
+ * @MOS_END_TIMEOUT: the flow idled out
+ * @MOS_END_REUSE: a new SYN reused the 4-tuple of a closing flow
+ * @MOS_END_FLUSH: the flow table was flushed (monitoring disabled, the
+ *	end of a capture offline)
+ * @MOS_END_EVICT: the flow never completed its handshake, and a new SYN
+ *	took its place in a table at its flow limit
+ * @__MOS_END_MAX: one past the last
+ */
+enum mos_end_reason {
+	MOS_END_FIN,
+	MOS_END_RST,
+	MOS_END_TIMEOUT,
+	MOS_END_REUSE,
+	MOS_END_FLUSH,
+	MOS_END_EVICT,
+
+	__MOS_END_MAX
+};
+
+/* Packet bytes an event record carries at most (&mos_rec_event.pkt_len) */
+#define MOS_PKT_COPY_MAX	2048
+
+/**
  * struct mos_rec_event - body of %MOS_REC_EVENT
  * @flow: the flow's id; 0 for an orphan and flow-less errors
  * @ts_ns: when, CLOCK_MONOTONIC nanoseconds
  * @off: see @len
  * @len: NEW_DATA: bytes added at stream offset @off; ERROR GAP: bytes
  *	skipped at @off; REXMIT: payload length at @off
- * @type: the event: its bit number in the mOS event mask (MOS_ON_*)
- * @hook: MOS_NULL 0, MOS_HK_SND 1, MOS_HK_RCV 2
+ * @type: the event, &enum mos_ev_type
+ * @hook: where it was raised, &enum mos_hook
  * @side: the side the event is about: 0 client, 1 server
- * @err: for ERROR, what happened (Documentation/uapi.rst)
- * @old_state: for TCP_STATE_CHANGE, the side's previous state
- * @reason: for CONN_END: 0 FIN, 1 RST, 2 timeout, 3 reuse, 4 flush,
- *	5 evicted (a handshake never completed, a new SYN took its place)
- * @state: both sides' TCP states after the event (mOS numbering)
+ * @err: for %MOS_EV_ERROR, what happened: &enum mos_err
+ * @old_state: for %MOS_EV_STATE_CHANGE, the side's previous state
+ * @reason: for %MOS_EV_CONN_END, &enum mos_end_reason
+ * @state: both sides' TCP states after the event (&enum mos_tcp_state)
  * @pkt_from: the side that sent the packet (0 or 1)
  * @flags: %MOS_EVF_SEQ0 when @seq0 is set
  * @pkt_len: bytes of the packet that follow this struct, from its IP
- *	header; 0: the event has no packet
+ *	header (at most %MOS_PKT_COPY_MAX); 0: the event has no packet
  * @pkt_total: the packet's length from its IP header (a GSO aggregate's
  *	may exceed 65535; @pkt_len is less when the packet was cut)
  * @seq0: the TCP sequence number of offset 0 of the stream @side
@@ -738,12 +897,6 @@ struct mos_ioc_socket {
 	__u32 id;
 	__u32 reserved;
 };
-
-/* Hooks, as mOS's: events are subscribed per hook */
-#define MOS_HOOK_NULL		0
-#define MOS_HOOK_SND		1
-#define MOS_HOOK_RCV		2
-#define MOS_HOOKS		3
 
 /**
  * struct mos_ioc_subscribe - argument of %MOS_IOC_SUBSCRIBE

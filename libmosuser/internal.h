@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * internal.h - what the files of the mOS API (mos_api.h, mtcp_api.h) over
+ * a /dev/mos ring share; not installed
+ *
+ * A context is one consumer: an open /dev/mos with its ring.  Monitor
+ * sockets are the kernel's; callbacks are registered per socket, event
+ * and hook, and the kernel is asked for exactly the events that have a
+ * callback.  mtcp_app_join() reads the ring and runs the callbacks:
+ *
+ * - FLOW_OPEN gives a flow a per-flow socket id below max_concurrency
+ *   (the id callbacks get as sock) and a stream buffer per side;
+ * - DATA appends to the receiving side's buffer (mtcp_peek());
+ * - EVENT runs the callback, with the record's packet as the last packet
+ *   (mtcp_getlastpkt()) and both sides' states as of the event;
+ * - FLOW_CLOSE frees the flow and its id;
+ * - LOST is counted in the context; the stream offsets of the DATA
+ *   records that follow make mtcp_peek() report the bytes missed.
+ *
+ * Offline (MOS_PCAP, or pcap_file in the configuration file), a context
+ * reads no /dev/mos: offline.c makes the same records from a capture, and
+ * the clock (mu_ctx_now()) is the capture's.
+ *
+ * Not thread-safe: a context is used by one thread at a time (mOS's model:
+ * one thread per context); mtcp_destroy_context() may be called from a
+ * signal handler while mtcp_app_join() runs, and then only asks it to
+ * return.
+ *
+ * The files, one job each: conf.c (configuration), context.c (contexts
+ * and the loop), socket.c (monitor sockets, callbacks, UDEs), timer.c,
+ * flow.c (per-flow sockets), stream.c (stream buffers and peeking),
+ * sockopt.c (socket options), lastpkt.c (the last packet).  What they
+ * share is named mu_*: global in the objects, local in libmosuser.so and
+ * libmosuser.a, which export libmosuser.map's list only.
+ *
+ * The mOS values this library hands to the kernel unchanged (event bits,
+ * TCP states, socket types, overlap policies, sides) are tied to the
+ * uapi names below.
+ */
+#ifndef _MOSUSER_INTERNAL_H
+#define _MOSUSER_INTERNAL_H
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "libmosuser.h"
+#include "mos_api.h"
+
+#define MTCP_DEF_CORES		1
+#define MTCP_DEF_CONCURRENCY	65536
+#define MTCP_DEF_RCVBUF		65536
+#define MTCP_RING_SIZE		(4U << 20)
+/* The built-in events: the kernel's; user-defined ones take the next bits */
+#define MTCP_NBUILTIN		__MOS_EV_MAX
+/* Event bits: the built-in events, then user-defined ones */
+#define MTCP_NEVENTS		64
+/* UDEs raised inside one another at most (a chain of filters) */
+#define MTCP_UDE_DEPTH		16
+/* Pending timers per context at most */
+#define MTCP_TIMERS_MAX		65536
+
+/* mOS's value @mos is the ABI's @uapi (different enums: compared as such) */
+#define MU_SAME(mos, uapi) \
+	_Static_assert((long long)(mos) == (long long)(uapi), #mos " is " #uapi)
+
+MU_SAME(MOS_ON_PKT_IN, 1ULL << MOS_EV_PKT_IN);
+MU_SAME(MOS_ON_PKT_OUT, 1ULL << MOS_EV_PKT_OUT);
+MU_SAME(MOS_ON_CONN_START, 1ULL << MOS_EV_CONN_START);
+MU_SAME(MOS_ON_CONN_SETUP, 1ULL << MOS_EV_CONN_SETUP);
+MU_SAME(MOS_ON_CONN_NEW_DATA, 1ULL << MOS_EV_NEW_DATA);
+MU_SAME(MOS_ON_ERROR, 1ULL << MOS_EV_ERROR);
+MU_SAME(MOS_ON_TIMEOUT, 1ULL << MOS_EV_TIMEOUT);
+MU_SAME(MOS_ON_TCP_STATE_CHANGE, 1ULL << MOS_EV_STATE_CHANGE);
+MU_SAME(MOS_ON_ORPHAN, 1ULL << MOS_EV_ORPHAN);
+MU_SAME(MOS_ON_REXMIT, 1ULL << MOS_EV_REXMIT);
+MU_SAME(MOS_ON_CONN_END, 1ULL << MOS_EV_CONN_END);
+
+MU_SAME(TCP_CLOSED, MOS_TCP_CLOSED);
+MU_SAME(TCP_LISTEN, MOS_TCP_LISTEN);
+MU_SAME(TCP_SYN_SENT, MOS_TCP_SYN_SENT);
+MU_SAME(TCP_SYN_RCVD, MOS_TCP_SYN_RCVD);
+MU_SAME(TCP_ESTABLISHED, MOS_TCP_ESTABLISHED);
+MU_SAME(TCP_FIN_WAIT_1, MOS_TCP_FIN_WAIT_1);
+MU_SAME(TCP_FIN_WAIT_2, MOS_TCP_FIN_WAIT_2);
+MU_SAME(TCP_CLOSE_WAIT, MOS_TCP_CLOSE_WAIT);
+MU_SAME(TCP_CLOSING, MOS_TCP_CLOSING);
+MU_SAME(TCP_LAST_ACK, MOS_TCP_LAST_ACK);
+MU_SAME(TCP_TIME_WAIT, MOS_TCP_TIME_WAIT);
+
+MU_SAME(MOS_SOCK_MONITOR_STREAM, MOS_MSOCK_STREAM);
+MU_SAME(MOS_SOCK_MONITOR_RAW, MOS_MSOCK_RAW);
+MU_SAME(MOS_OVERLAP_POLICY_FIRST, MOS_OVERLAP_FIRST);
+MU_SAME(MOS_OVERLAP_POLICY_LAST, MOS_OVERLAP_LAST);
+MU_SAME(1 << MOS_SIDE_CLI, MOS_SIDE_BIT_CLI);
+MU_SAME(1 << MOS_SIDE_SVR, MOS_SIDE_BIT_SVR);
+
+/*
+ * A user-defined event: raised when its base event is and its filter says
+ * so (mtcp_define_event()), or only by mtcp_raise_event() (no filter,
+ * mtcp_alloc_event()).  @root is the built-in event at the bottom of the
+ * chain: the one the kernel must be asked for.
+ */
+struct mtcp_ude {
+	int base;		/* event bit */
+	int root;		/* built-in event bit */
+	filter_t filter;
+	struct filter_arg arg;
+	bool has_arg;
+};
+
+/* A side's stream buffer: the last rcvbuf_size bytes it received */
+struct mtcp_sbuf {
+	uint8_t *data;
+	uint64_t head;		/* stream offset after the last byte */
+	uint64_t valid;		/* first offset still held */
+	uint64_t read;		/* where mtcp_peek() goes on */
+};
+
+struct mtcp_flow {
+	uint64_t id;
+	int sock;
+	bool dead;		/* stopped inside a callback: freed after it */
+	struct mos_rec_flow addr;
+	uint8_t state[2];
+	uint8_t seq0_known;	/* bit per side: seq0[side] is set */
+	uint32_t seq0[2];	/* sequence number of each stream's offset 0 */
+	uint64_t last_ts_ns;
+	void *uctx;
+	struct mtcp_sbuf buf[2];
+	struct mtcp_flow *hnext;
+};
+
+/* A one-shot timer of mtcp_settimer(), in a list by expiry */
+struct mtcp_timer {
+	uint64_t expires_ns;
+	int id;
+	callback_t cb;
+	struct mtcp_timer *next;
+};
+
+struct mtcp_msock {
+	int used;
+	int raw;
+	uint32_t kid;			/* the kernel's socket id */
+	int buf[2];			/* stream bytes wanted per side */
+	int overlap[2];			/* policy for its new flows; -1: none */
+	unsigned int filtered;		/* filters set, bit MOS_FILTER_* */
+	callback_t cb[MOS_HOOKS][MTCP_NEVENTS];
+};
+
+struct mtcp_ctx {
+	struct mtcp_context pub;
+	int fd, efd;
+	struct mos_offline *off;	/* offline: the capture, no fd */
+	struct mos_ring_user ring;
+	int conc, rcvbuf;
+	struct mtcp_flow **hash;
+	uint32_t hmask;
+	struct mtcp_flow **bysock;	/* per-flow socket id -> flow */
+	int next_sock;			/* where the next id search starts */
+	int nmsock;
+	struct mtcp_msock msock[MOS_SOCKS_MAX];
+	/* the event being dispatched */
+	const struct mos_rec_event *cur;
+	struct mtcp_flow *cur_flow;
+	struct mtcp_msock *cur_msock;
+	int cur_sock, cur_depth;
+	uint8_t pkt[MOS_PKT_COPY_MAX];
+	struct mtcp_timer *timers;	/* soonest first */
+	int ntimers;
+	volatile sig_atomic_t stop, joining, destroyed;
+	uint64_t lost_events, lost_bytes, flows_over;
+	char errmsg[256];		/* mtcp_errmsg() */
+};
+
+static inline struct mtcp_ctx *ctx_of(mctx_t m)
+{
+	return (struct mtcp_ctx *)m;
+}
+
+static inline int fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+/* conf.c */
+extern struct mtcp_conf mu_conf;
+extern bool mu_init_done;
+/* Offline: the capture, and its checksum mode (the configuration file's) */
+extern char mu_pcap_file[4096];
+extern char mu_pcap_csum[16];
+
+/* context.c */
+int mu_ctx_ioctl(struct mtcp_ctx *c, unsigned long cmd, void *arg);
+uint64_t mu_ctx_now(struct mtcp_ctx *c);
+
+/* socket.c */
+extern struct mtcp_ude mu_ude[MTCP_NEVENTS];
+extern int mu_nude;
+struct mtcp_msock *mu_msock_of(struct mtcp_ctx *c, int sock);
+int mu_msock_sync(struct mtcp_ctx *c, struct mtcp_msock *m, int h);
+bool mu_wanted(const struct mtcp_msock *m, int h, int bit);
+void mu_run_event(struct mtcp_ctx *c, struct mtcp_msock *m, int h, int bit,
+		  int sock, int side, int depth);
+
+/* timer.c */
+void mu_run_timers(struct mtcp_ctx *c, uint64_t now);
+int mu_timer_wait_ms(struct mtcp_ctx *c, int max);
+
+/* flow.c */
+struct mtcp_flow *mu_flow_find(struct mtcp_ctx *c, uint64_t id);
+struct mtcp_flow *mu_flow_of(struct mtcp_ctx *c, int sock);
+int mu_flow_op(struct mtcp_ctx *c, int sock, uint32_t op, uint32_t sides,
+	       uint32_t arg);
+void mu_flow_open(struct mtcp_ctx *c, const struct mos_rec_flow *r);
+void mu_flow_close(struct mtcp_ctx *c, uint64_t id);
+
+/* stream.c */
+void mu_flow_data(struct mtcp_ctx *c, const struct mos_rec_data *d);
+
+#endif /* _MOSUSER_INTERNAL_H */

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * timer.c - mtcp_settimer(): one-shot timers per context, in a list by
+ * expiry, run by the loop (context.c) on the context's clock
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include "internal.h"
+
+int mtcp_settimer(mctx_t mctx, int id, struct timeval *timeout,
+		  callback_t cb)
+{
+	struct mtcp_ctx *c = ctx_of(mctx);
+	struct mtcp_timer *t, **pp;
+
+	if (!c || !timeout || !cb || timeout->tv_sec < 0 ||
+	    timeout->tv_usec < 0 || timeout->tv_usec >= 1000000)
+		return fail(EINVAL);
+	if (c->ntimers == MTCP_TIMERS_MAX)
+		return fail(ENOSPC);
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -1;
+	t->expires_ns = mu_ctx_now(c) + (uint64_t)timeout->tv_sec * 1000000000ULL +
+			(uint64_t)timeout->tv_usec * 1000;
+	t->id = id;
+	t->cb = cb;
+	/* After the timers that expire at the same time: they fire in the
+	 * order they were set. */
+	for (pp = &c->timers; *pp && (*pp)->expires_ns <= t->expires_ns;
+	     pp = &(*pp)->next)
+		;
+	t->next = *pp;
+	*pp = t;
+	c->ntimers++;
+	return 0;
+}
+
+/*
+ * Run the timers due by @now: each callback gets the timer's id as sock,
+ * side MOS_SIDE_CLI and event MOS_ON_TIMEOUT, as mOS's; a callback may set
+ * new timers (they run on a later pass if already due).
+ */
+void mu_run_timers(struct mtcp_ctx *c, uint64_t now)
+{
+	struct mtcp_timer *due = NULL, **tail = &due, *t;
+
+	while (c->timers && c->timers->expires_ns <= now) {
+		t = c->timers;
+		c->timers = t->next;
+		c->ntimers--;
+		t->next = NULL;
+		*tail = t;
+		tail = &t->next;
+	}
+	while (due) {
+		t = due;
+		due = t->next;
+		if (!c->stop)
+			t->cb(&c->pub, t->id, MOS_SIDE_CLI, MOS_ON_TIMEOUT, NULL);
+		free(t);
+	}
+}
+
+/* Milliseconds poll() may wait: until the next timer, at most @max */
+int mu_timer_wait_ms(struct mtcp_ctx *c, int max)
+{
+	uint64_t now, left;
+
+	if (!c->timers)
+		return max;
+	now = mu_ctx_now(c);
+	if (c->timers->expires_ns <= now)
+		return 0;
+	left = (c->timers->expires_ns - now + 999999) / 1000000;
+	return left < (uint64_t)max ? (int)left : max;
+}
