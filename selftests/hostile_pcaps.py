@@ -46,22 +46,14 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from craft_pcaps import C, S, T0, Capture, blob, csum16  # noqa: E402
+from pktlib import C, S, T0, MACS, Capture, blob, csum16, tcp_csum  # noqa: E402
 from scapy.all import IP, TCP, Ether, IPv6, Raw, fragment, raw, wrpcap  # noqa: E402
 
-MACS = ("02:00:00:00:00:01", "02:00:00:00:00:02")
 SVR4, SVR6 = "10.2.0.1", "fd02::1"
 
 
 def eth():
     return Ether(src=MACS[0], dst=MACS[1])
-
-
-def tcp_csum(src, dst, seg):
-    """the TCP checksum of @seg (its checksum field zero) over IPv4"""
-    ph = (bytes(map(int, src.split("."))) + bytes(map(int, dst.split("."))) +
-          struct.pack("!BBH", 0, 6, len(seg)))
-    return csum16(ph + seg)
 
 
 class Out:
