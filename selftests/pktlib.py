@@ -3,16 +3,17 @@
 """
 pktlib.py - the packet builder of the Python test scripts
 
-craft_pcaps.py, hostile_pcaps.py and offline_pcaps.py build their
-captures from these pieces:
+craft_pcaps.py, hostile_pcaps.py, offline_pcaps.py and the generator of
+mosreplay_test.sh build their captures from these pieces:
 
+  tcp_segment  one TCP segment over IPv4 or IPv6, as a scapy packet
   Capture      packets in order, 1 ms apart, with the connections they
                belong to and what each connection's streams must hold;
                write() checks every checksum and writes NAME.pcap,
                NAME.conns and the expected streams
-  Conn         one TCP connection over Ethernet (02:00:00:00:00:01 the
-               client, :02 the server), IPv4 (TTL 64, DF) or IPv6 (hop
-               limit 64, optionally with extension headers): handshake,
+  Conn         one TCP connection of such segments over Ethernet
+               (02:00:00:00:00:01 the client, :02 the server), IPv4 (DF)
+               or IPv6 (optionally with extension headers): handshake,
                streams in segments in any order, ACKs, FINs, and single
                segments with any flags, options (scapy's or raw bytes),
                a bad checksum, or 0xffff for a computed 0x0000
@@ -33,7 +34,7 @@ import random
 import socket
 import struct
 
-from scapy.all import (IP, TCP, Ether, IPv6, IPv6ExtHdrDestOpt,  # noqa: E402
+from scapy.all import (IP, TCP, Ether, IPv6, IPv6ExtHdrDestOpt,
                        IPv6ExtHdrHopByHop, PadN, Raw, RouterAlert, raw,
                        wrpcap, conf)
 
@@ -100,6 +101,43 @@ def tcp_csum_ok(frame):
     return csum16(pseudo_hdr(addrs, len(seg)) + seg) == 0
 
 
+def tcp_segment(src, dst, sport, dport, flags, seq=0, ack=0, window=65535,
+                data=b"", opts=None, rawopts=b"", df=False, ext6=False,
+                chksum=None):
+    """
+    One TCP segment as a scapy packet, from its IP header on: IPv4 (TTL
+    64, @df: don't fragment) or IPv6 (hop limit 64; @ext6: behind a
+    hop-by-hop header with a router alert and a destination options
+    header with PadN), by the form of @src.  @opts: options for scapy to
+    encode; @rawopts: option bytes as they are (scapy would "fix" bad
+    ones), put before @data with the data offset set by hand.  @chksum:
+    a TCP checksum field of the caller's instead of scapy's.
+    """
+    if ":" in src:
+        l3 = IPv6(src=src, dst=dst, hlim=64)
+        if ext6:
+            l3 = (l3 / IPv6ExtHdrHopByHop(options=[RouterAlert()]) /
+                  IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\0" * 4)]))
+    elif df:
+        l3 = IP(src=src, dst=dst, ttl=64, flags="DF")
+    else:
+        l3 = IP(src=src, dst=dst, ttl=64)
+    tcp = TCP(sport=sport, dport=dport, seq=seq, ack=ack, flags=flags,
+              window=window)
+    if opts:
+        tcp.options = opts
+    if rawopts:
+        assert len(rawopts) % 4 == 0
+        tcp.dataofs = 5 + len(rawopts) // 4
+        data = rawopts + data
+    if chksum is not None:
+        tcp.chksum = chksum
+    p = l3 / tcp
+    if data:
+        p = p / Raw(data)
+    return p
+
+
 class Conn:
     """
     One connection.  Stream offsets count from the byte after the SYN;
@@ -137,28 +175,12 @@ class Conn:
         if ack is None:
             ack = self.seq(peer, self.acked[side]) if "A" in flags else 0
         eth = Ether(src=MACS[side], dst=MACS[peer])
-        if self.v6:
-            l3 = IPv6(src=self.ip[side], dst=self.ip[peer], hlim=64)
-            if self.ext6:
-                l3 = (l3 / IPv6ExtHdrHopByHop(options=[RouterAlert()]) /
-                      IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\0" * 4)]))
-        else:
-            l3 = IP(src=self.ip[side], dst=self.ip[peer], ttl=64, flags="DF")
-        tcp = TCP(sport=self.port[side], dport=self.port[peer], seq=seq,
-                  ack=ack, flags=flags,
-                  window=self.win[side] if win is None else win)
-        if opts:
-            tcp.options = opts
-        if rawopts:
-            # Options scapy would "fix": put them in the payload and set
-            # the data offset by hand.
-            assert len(rawopts) % 4 == 0
-            tcp.dataofs = 5 + len(rawopts) // 4
-            data = rawopts + data
-        p = eth / l3 / tcp
-        if data:
-            p = p / Raw(data)
-        p = Ether(raw(p))
+        seg = dict(src=self.ip[side], dst=self.ip[peer],
+                   sport=self.port[side], dport=self.port[peer], flags=flags,
+                   seq=seq, ack=ack,
+                   window=self.win[side] if win is None else win,
+                   opts=opts, rawopts=rawopts, df=True, ext6=self.ext6)
+        p = Ether(raw(eth / tcp_segment(data=data, **seg)))
         if ffff:
             # A word at an even offset of the segment: adding the checksum
             # to it brings the sum to 0xffff, which complements to 0.
@@ -166,7 +188,7 @@ class Conn:
             w = struct.unpack("!H", data[:2])[0] + p[TCP].chksum
             w = (w & 0xFFFF) + (w >> 16)
             data = struct.pack("!H", w) + data[2:]
-            p = Ether(raw(eth / l3 / tcp / Raw(data)))
+            p = Ether(raw(eth / tcp_segment(data=data, **seg)))
             assert p[TCP].chksum == 0
             p[TCP].chksum = 0xFFFF
             p = Ether(raw(p))
