@@ -74,41 +74,26 @@ static size_t utf8_len(const unsigned char *s)
  */
 void json_string(FILE *f, const char *s)
 {
+	static const char *const esc[0x80] = {
+		['"'] = "\\\"", ['\\'] = "\\\\",
+		['\n'] = "\\n", ['\r'] = "\\r", ['\t'] = "\\t",
+	};
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n;
 
 	fputc('"', f);
-	while (*p) {
-		switch (*p) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f) {
-				fprintf(f, "\\u%04x", *p);
-				break;
-			}
-			n = utf8_len(p);
-			if (!n) {
-				fputs("\\ufffd", f);
-				break;
-			}
+	for (; *p; p += n) {
+		n = utf8_len(p);
+		if (!n) {
+			fputs("\\ufffd", f);
+			n = 1;
+		} else if (*p < 0x80 && esc[*p]) {
+			fputs(esc[*p], f);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fprintf(f, "\\u%04x", *p);
+		} else {
 			fwrite(p, 1, n, f);
-			p += n - 1;
 		}
-		p++;
 	}
 	fputc('"', f);
 }
