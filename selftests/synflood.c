@@ -98,8 +98,9 @@ int main(int argc, char **argv)
 		src = htonl(0xac100000U | host);
 		syn.sport = 1024 + rnd() % 64000;
 		syn.seq = rnd();
-		len = ETHER_HDR_LEN + pkt_tcp(frame + ETHER_HDR_LEN, sizeof(frame) - ETHER_HDR_LEN,
-					 &syn);
+		len = ETHER_HDR_LEN + pkt_tcp(frame + ETHER_HDR_LEN,
+					      sizeof(frame) - ETHER_HDR_LEN,
+					      &syn);
 		while (sendto(s, frame, len, 0, (void *)&ll,
 			      sizeof(ll)) < 0) {
 			if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR) {

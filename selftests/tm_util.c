@@ -390,7 +390,7 @@ void tu_input_raw(struct tu *u, const u8 *pkt, unsigned int len, u8 family,
 void tu_input(struct tu *u, const struct tu_pkt *pk)
 {
 	unsigned int len = pk->len ? pk->len : pk->data ? strlen(pk->data) : 0;
-	unsigned int size = 40 + 60 + len, n;
+	unsigned int size = PKT_HDR_MAX + len, n;
 	u8 *buf = malloc(size);
 
 	if (!buf)

@@ -22,7 +22,7 @@
 
 /* struct pkt_tcp.ip_flags */
 #define PKT_DF		0x1	/* IPv4: don't fragment */
-#define PKT_CSUM	0x2	/* fill in the IPv4 header and TCP checksums */
+#define PKT_CSUM	0x2	/* compute the IPv4 header and TCP checksums */
 
 /* The largest IP and TCP headers the builder writes */
 #define PKT_HDR_MAX	(40 + 60)
