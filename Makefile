@@ -26,7 +26,8 @@ CC	?= gcc
 WARN	:= -Wall -Wextra -Werror
 CFLAGS	?= -O2 -g
 UCFLAGS	:= $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(PROJ)/uapi \
-	   -I$(PROJ)/libmosuser -I$(PROJ)/kmod/tcpmon -I$(PROJ)/tools/tcpmon
+	   -I$(PROJ)/libmosuser -I$(PROJ)/kmod/tcpmon -I$(PROJ)/tools/tcpmon \
+	   -I$(PROJ)/tools/lib
 # Release objects carry link-time optimisation: on every packet the core's
 # files call one another (input.c -> track.c -> reasm.c), as mos.ko's do
 # inside one module. Fat objects keep libtcpmon.a usable without it.
@@ -56,8 +57,12 @@ MOSUSER_SRC := $(wildcard libmosuser/*.c)
 # libmosuser carries the tracker for its offline backend (hidden in the .so)
 MOSUSER_OBJS := $(patsubst %.c,$(O)/%.o,$(MOSUSER_SRC) $(TCPMON_SRC) $(CAPTURE_SRC))
 MOSUSER_SAN_OBJS := $(patsubst %.c,$(O)/san/%.o,$(MOSUSER_SRC) $(TCPMON_SRC) $(CAPTURE_SRC))
-MOSREPLAY_SRC := $(wildcard tools/mosreplay/*.c)
-HDRS	:= $(wildcard uapi/linux/*.h kmod/rec.h kmod/abi.h kmod/tcpmon/*.h libmosuser/*.h tools/tcpmon/*.h)
+MOSREPLAY_SRC := $(wildcard tools/mosreplay/*.c) tools/lib/json.c
+HDRS	:= $(wildcard uapi/linux/*.h kmod/rec.h kmod/abi.h kmod/tcpmon/*.h libmosuser/*.h \
+	   tools/tcpmon/*.h tools/lib/*.h)
+# tools/lib: what the tools, tests and benchmarks share: the Internet
+# checksum (csum.h, inline), the packet builder, the JSON writer
+PKT_SRC	:= tools/lib/pkt.c
 
 BINS	:= $(B)/bin/mosctl $(B)/bin/mosreplay $(B)/bin/flowstats $(B)/bin/httplog \
 	   $(B)/bin/simple_firewall $(B)/bin/midstat
@@ -129,7 +134,7 @@ $(B)/lib/libmosuser.so: $(B)/lib/libmosuser.so.0
 	@ln -sf libmosuser.so.0 $@
 
 # mosctl: libnl-genl-3 for the netlink family, libpcap for rule and flow filters
-MOSCTL_SRC := $(wildcard tools/mosctl/*.c)
+MOSCTL_SRC := $(wildcard tools/mosctl/*.c) tools/lib/json.c $(PKT_SRC)
 
 $(B)/bin/mosctl: $(MOSCTL_SRC) tools/mosctl/mosctl.h tools/tcpmon/names.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -186,10 +191,10 @@ $(B)/selftests/tm_parse_test: selftests/tm_parse_test.c $(TCPMON_SRC:%.c=$(O)/sa
 
 # Tracking and reassembly tests: packets built and events recorded by tm_util.c
 $(B)/selftests/tm_track_test $(B)/selftests/tm_reasm_test: $(B)/selftests/%: selftests/%.c \
-		selftests/tm_util.c selftests/tm_util.h $(TCPMON_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
+		selftests/tm_util.c selftests/tm_util.h $(PKT_SRC) $(TCPMON_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< selftests/tm_util.c \
+	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< selftests/tm_util.c $(PKT_SRC) \
 		$(TCPMON_SRC:%.c=$(O)/san/%.o)
 
 # libFuzzer target: the core's sources compiled with it, by clang.
@@ -199,22 +204,24 @@ FUZZ_TIME ?= 600
 CHECK_FUZZ_TIME ?= 15
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	$(WARN) -std=gnu11 -D_GNU_SOURCE -I$(PROJ)/uapi -I$(PROJ)/kmod/tcpmon \
-	-I$(PROJ)/tools/tcpmon
+	-I$(PROJ)/tools/tcpmon -I$(PROJ)/tools/lib
 
-$(B)/fuzz/tm_fuzz: selftests/fuzz/tm_fuzz.c $(TCPMON_SRC) $(HDRS)
+$(B)/fuzz/tm_fuzz: selftests/fuzz/tm_fuzz.c $(TCPMON_SRC) $(PKT_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(TCPMON_SRC)
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(TCPMON_SRC) $(PKT_SRC)
 
 fuzz: $(B)/fuzz/tm_fuzz
 	@selftests/fuzz/tm_fuzz --time $(FUZZ_TIME)
 
 # Tests of libmosuser: against its sanitized objects.
 $(B)/selftests/dev_test $(B)/selftests/ring_test $(B)/selftests/offline_test: \
-		$(B)/selftests/%: selftests/%.c $(MOSUSER_SAN_OBJS) $(KSRC)/.stamp $(HDRS)
+		$(B)/selftests/%: selftests/%.c $(MOSUSER_SAN_OBJS) $(PKT_SRC:%.c=$(O)/san/%.o) \
+		$(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
+	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< $(MOSUSER_SAN_OBJS) \
+		$(PKT_SRC:%.c=$(O)/san/%.o) -lpcap
 
 # The event tracer of events.sh, sanitized
 $(B)/selftests/evtrace: selftests/evtrace.c $(MOSUSER_SAN_OBJS) $(HDRS)
@@ -234,10 +241,11 @@ $(B)/selftests/ringcount: selftests/ringcount.c $(MOSUSER_SAN_OBJS) $(HDRS)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
 
+$(B)/selftests/synflood: $(PKT_SRC) $(HDRS)
 $(B)/selftests/connhold $(B)/selftests/synflood: $(B)/selftests/%: selftests/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(UCFLAGS) -o $@ $<
+	@$(CC) $(UCFLAGS) -o $@ $(filter %.c,$^)
 
 # Random and boundary arguments to /dev/mos and the netlink family
 $(B)/selftests/iface_fuzz: selftests/iface_fuzz.c $(HDRS)
@@ -253,10 +261,10 @@ $(B)/selftests/genl_test: selftests/genl_test.c $(KSRC)/.stamp $(HDRS)
 # bench/: the replay benchmark.  nids.h and pcap.h build clean with $(WARN).
 BENCH_BINS := $(B)/bench/gen_capture $(B)/bench/pcap_baseline $(B)/bench/nids_baseline
 
-$(B)/bench/gen_capture: bench/gen_capture.c
+$(B)/bench/gen_capture: bench/gen_capture.c $(PKT_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(UCFLAGS) -o $@ $<
+	@$(CC) $(UCFLAGS) -o $@ $< $(PKT_SRC)
 
 $(B)/bench/pcap_baseline: bench/pcap_baseline.c
 	@mkdir -p $(dir $@)

@@ -57,6 +57,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "pkt.h"
 
 #define MAX_FLOWS	1000000
 #define PATTERN_SIZE	65536		/* payload source, a power of two */
@@ -426,41 +427,6 @@ static void flow_init(struct flow *f, uint32_t n)
 	}
 }
 
-static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	while (len > 1) {
-		sum += (uint32_t)p[0] << 8 | p[1];
-		p += 2;
-		len -= 2;
-	}
-	if (len)
-		sum += (uint32_t)p[0] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = (uint8_t)v;
-}
-
 /* Little-endian, as the pcap header is written in host order on x86 */
 static void write_le32(uint8_t *p, uint32_t v)
 {
@@ -505,12 +471,19 @@ static void emit(struct flow *f)
 	static uint8_t frame[MAX_FRAME];
 	const struct pd *d = &f->pd[f->next++];
 	struct side *s = &f->side[d->side], *peer = &f->side[!d->side];
-	uint32_t iphl = f->v6 ? IP6_HLEN : IP4_HLEN;
-	uint32_t optlen = OPT_LEN, paylen = 0, seq, ack = 0, tsval, sum;
-	uint8_t flags = TH_ACK, *ip = frame + ETH_HLEN, *th, *o;
+	uint32_t optlen = OPT_LEN, paylen = 0, seq, ack = 0, tsval;
+	uint8_t flags = TH_ACK, *ip = frame + ETH_HLEN, opt[OPT_SYN_LEN], *o;
 	uint16_t win = WIN;
 	const struct seg *sg = NULL;
-	uint8_t hdr[8] = { 0 };
+	struct pkt_tcp pk = {
+		.family = f->v6 ? 6 : 4,
+		.src = s->addr,
+		.dst = peer->addr,
+		.sport = s->port,
+		.dport = peer->port,
+		.ip_flags = PKT_DF | PKT_CSUM,
+		.flowlabel = f->flowlabel,
+	};
 
 	seq = s->isn + 1 + s->snd_max + s->fin_sent;
 	switch (d->kind) {
@@ -549,25 +522,15 @@ static void emit(struct flow *f)
 	frame[5] = peer->mac;
 	frame[6] = 2;
 	frame[11] = s->mac;
-	put16(frame + 12, f->v6 ? 0x86dd : 0x0800);
+	pkt_put16(frame + 12, f->v6 ? 0x86dd : 0x0800);
 
-	/* TCP */
-	th = ip + iphl;
-	put16(th, s->port);
-	put16(th + 2, peer->port);
-	put32(th + 4, seq);
-	put32(th + 8, ack);
-	th[12] = (uint8_t)((TCP_HLEN + optlen) / 4) << 4;
-	th[13] = flags;
-	put16(th + 14, win);
-	put16(th + 16, 0);
-	put16(th + 18, 0);
-	o = th + TCP_HLEN;
+	/* TCP options */
+	o = opt;
 	tsval = s->ts_base + (uint32_t)(now_us / 1000);
 	if (optlen == OPT_SYN_LEN) {
 		o[0] = 2;
 		o[1] = 4;
-		put16(o + 2, f->v6 ? MSS6 : MSS4);
+		pkt_put16(o + 2, f->v6 ? MSS6 : MSS4);
 		o[4] = 4;
 		o[5] = 2;
 		o += 6;
@@ -578,56 +541,37 @@ static void emit(struct flow *f)
 	}
 	o[0] = 8;
 	o[1] = 10;
-	put32(o + 2, tsval);
-	put32(o + 6, d->kind == PD_SYN ? 0 : s->ts_recent);
+	pkt_put32(o + 2, tsval);
+	pkt_put32(o + 6, d->kind == PD_SYN ? 0 : s->ts_recent);
 	if (optlen == OPT_SYN_LEN) {
 		o[10] = 1;
 		o[11] = 3;
 		o[12] = 3;
 		o[13] = WSCALE;
 	}
+	pk.seq = seq;
+	pk.ack = ack;
+	pk.flags = flags;
+	pk.win = win;
+	pk.opt = opt;
+	pk.optlen = optlen;
+	pk.len = paylen;
+	if (!f->v6)
+		pk.ipid = s->ipid++;
 	if (sg) {
 		uint32_t at = (f->pat[d->side] + sg->off) & (PATTERN_SIZE - 1);
 		uint32_t n1 = PATTERN_SIZE - at < paylen ? PATTERN_SIZE - at : paylen;
-		uint8_t *pl = th + TCP_HLEN + optlen;
+		uint8_t *pl = ip + pkt_tcp_hlen(&pk);
 
 		memcpy(pl, pattern + at, n1);
 		memcpy(pl + n1, pattern, paylen - n1);
 	}
 
-	/* IP, and the pseudo-header for the TCP checksum */
-	if (f->v6) {
-		put32(ip, 0x60000000 | f->flowlabel);
-		put16(ip + 4, TCP_HLEN + optlen + paylen);
-		ip[6] = 6;
-		ip[7] = 64;
-		memcpy(ip + 8, s->addr, 16);
-		memcpy(ip + 24, peer->addr, 16);
-		sum = csum_add(0, ip + 8, 32);
-		put32(hdr, TCP_HLEN + optlen + paylen);
-		hdr[7] = 6;
-		sum = csum_add(sum, hdr, 8);
-	} else {
-		ip[0] = 0x45;
-		ip[1] = 0;
-		put16(ip + 2, IP4_HLEN + TCP_HLEN + optlen + paylen);
-		put16(ip + 4, s->ipid++);
-		put16(ip + 6, 0x4000);	/* DF */
-		ip[8] = 64;
-		ip[9] = 6;
-		put16(ip + 10, 0);
-		memcpy(ip + 12, s->addr, 4);
-		memcpy(ip + 16, peer->addr, 4);
-		put16(ip + 10, csum_fold(csum_add(0, ip, IP4_HLEN)));
-		sum = csum_add(0, ip + 12, 8);
-		hdr[1] = 6;
-		put16(hdr + 2, TCP_HLEN + optlen + paylen);
-		sum = csum_add(sum, hdr, 4);
-	}
-	put16(th + 16, csum_fold(csum_add(sum, th, TCP_HLEN + optlen + paylen)));
+	/* IP and TCP headers, checksums: the payload is in place */
+	pkt_tcp(ip, MAX_FRAME - ETH_HLEN, &pk);
 
 	{
-		uint32_t len = ETH_HLEN + iphl + TCP_HLEN + optlen + paylen;
+		uint32_t len = ETH_HLEN + pkt_tcp_hlen(&pk) + paylen;
 		uint8_t rec[16];
 
 		write_le32(rec, (uint32_t)(1700000000 + now_us / 1000000));

@@ -46,22 +46,15 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from craft_pcaps import C, S, T0, Capture, blob, csum16  # noqa: E402
+from pktlib import (C, S, T0, MACS, Capture, blob, csum16,  # noqa: E402
+                    tcp_csum, tcp_segment)
 from scapy.all import IP, TCP, Ether, IPv6, Raw, fragment, raw, wrpcap  # noqa: E402
 
-MACS = ("02:00:00:00:00:01", "02:00:00:00:00:02")
 SVR4, SVR6 = "10.2.0.1", "fd02::1"
 
 
 def eth():
     return Ether(src=MACS[0], dst=MACS[1])
-
-
-def tcp_csum(src, dst, seg):
-    """the TCP checksum of @seg (its checksum field zero) over IPv4"""
-    ph = (bytes(map(int, src.split("."))) + bytes(map(int, dst.split("."))) +
-          struct.pack("!BBH", 0, 6, len(seg)))
-    return csum16(ph + seg)
 
 
 class Out:
@@ -107,11 +100,11 @@ def truncated(out, sport=49000, dport=80):
 
 def flag_soup(out, rng, sport0=50000, dport=81, count=256):
     for f in range(count):
-        out.add(eth() / IP(src="10.1.0.20", dst=SVR4) /
-                TCP(sport=sport0 + f, dport=dport, flags=f,
-                    seq=rng.getrandbits(32), ack=rng.getrandbits(32),
-                    window=rng.getrandbits(16)) /
-                Raw(bytes(rng.getrandbits(8) for _ in range(f % 4))))
+        out.add(eth() / tcp_segment(
+            "10.1.0.20", SVR4, sport0 + f, dport, f,
+            seq=rng.getrandbits(32), ack=rng.getrandbits(32),
+            window=rng.getrandbits(16),
+            data=bytes(rng.getrandbits(8) for _ in range(f % 4))))
 
 
 def random_tcp(out, rng, count, sport0=51000, nports=100, dport=82):
@@ -149,11 +142,10 @@ def mixed(outdir):
                 bytes(TCP(sport=52000, dport=8001))[:rng.randrange(20)])
             cap.add(Ether(raw(p)), bad=True)
         elif kind == 3:     # flag soup elsewhere
-            cap.add(Ether(raw(eth() / IP(src="10.1.0.20", dst=SVR4) /
-                              TCP(sport=53000 + rng.randrange(100), dport=81,
-                                  flags=rng.randrange(256),
-                                  seq=rng.getrandbits(32),
-                                  ack=rng.getrandbits(32)))), bad=None)
+            cap.add(Ether(raw(eth() / tcp_segment(
+                "10.1.0.20", SVR4, 53000 + rng.randrange(100), 81,
+                rng.randrange(256), seq=rng.getrandbits(32),
+                ack=rng.getrandbits(32), window=8192))), bad=None)
         else:               # random bytes elsewhere
             junk.pkts = []
             random_tcp(junk, rng, 1, sport0=54000)

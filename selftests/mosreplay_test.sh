@@ -38,8 +38,9 @@ scapy_python
 
 cat > "$work/gen.py" <<'EOF'
 import struct, sys
-from scapy.all import Ether, ARP, IP, IPv6, TCP, UDP, Raw, Dot1Q, Dot1AD, \
-    CookedLinux, raw, wrpcapng, fragment
+from scapy.all import Ether, ARP, IP, UDP, Dot1Q, Dot1AD, CookedLinux, raw, \
+    wrpcapng, fragment
+from pktlib import tcp_segment
 
 out = sys.argv[1]
 C2S = [b"GET /index.html HTTP/1.1\r\n", b"Host: example\r\n", b"\r\n"]
@@ -62,7 +63,7 @@ def write_pcap(name, linktype, recs):
 
 
 class Conv:
-    """One TCP connection; pkt() returns the IP packet's bytes."""
+    """One TCP connection; pkt() returns the IP packet's bytes (pktlib.py)."""
 
     def __init__(self, v6=False, cport=40000, isn_c=1000, isn_s=900000,
                  cli=None, svr=None):
@@ -78,12 +79,8 @@ class Conv:
                   else (self.sport, self.cport))
         s = self.nxt[from_cli] if seq is None else seq
         a = self.nxt[not from_cli] if "A" in flags else 0
-        ip = IPv6(src=src, dst=dst) if self.v6 else IP(src=src, dst=dst)
-        tcp = TCP(sport=sp, dport=dp, flags=flags, seq=s, ack=a,
-                  window=65535)
-        if chksum is not None:
-            tcp.chksum = chksum
-        p = ip / tcp / Raw(data) if data else ip / tcp
+        p = tcp_segment(src, dst, sp, dp, flags, s, a, 65535, data,
+                        chksum=chksum)
         if seq is None:
             self.nxt[from_cli] = (s + len(data) + ("S" in flags)
                                   + ("F" in flags)) & 0xffffffff
@@ -245,7 +242,7 @@ write_pcap("frag.pcap", LT_EN10MB, timed([eth(p) for p in ps]))
 write_pcap("null.pcap", LT_NULL, [(1700000000.0, b"\x02\0\0\0" +
                                    Conv().pkt(True, "S"))])
 EOF
-if ! "$PY" "$work/gen.py" "$work" 2> "$work/gen.err"; then
+if ! PYTHONPATH=$SELFTESTS "$PY" "$work/gen.py" "$work" 2> "$work/gen.err"; then
 	t_fail "build the captures with scapy" "$(tail -3 "$work/gen.err")"
 	ktap_end
 fi

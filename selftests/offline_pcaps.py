@@ -27,7 +27,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from craft_pcaps import C, S, T0, Capture, blob  # noqa: E402
+from pktlib import C, S, T0, Capture, blob  # noqa: E402
 from scapy.all import TCP, Ether, wrpcap  # noqa: E402
 
 ANSWER = b"HTTP/1.0 200 OK\r\n\r\n"

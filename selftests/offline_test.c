@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <linux/filter.h>
 #include "kselftest_harness.h"
+#include "pkt.h"
 #include "libmosuser.h"
 #include "mos_api.h"
 
@@ -68,64 +69,26 @@ static const struct step conv[] = {
 
 #define NSTEPS	(sizeof(conv) / sizeof(conv[0]))
 
-static void put16(uint8_t *b, unsigned int v)
-{
-	b[0] = v >> 8;
-	b[1] = v;
-}
-
-static void put32(uint8_t *b, uint32_t v)
-{
-	put16(b, v >> 16);
-	put16(b + 2, v);
-}
-
-/* The Internet checksum of @len bytes, folded, added to @sum */
-static uint32_t sum16(uint32_t sum, const uint8_t *b, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)b[i] << 8 | b[i + 1];
-	if (len & 1)
-		sum += (uint32_t)b[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
-}
-
 /* 10.0.0.1:40000 (client) and 10.0.0.2:80; returns the packet's length */
 static size_t mk_pkt(uint8_t *p, const struct step *s)
 {
 	static const uint8_t cli[4] = { 10, 0, 0, 1 }, svr[4] = { 10, 0, 0, 2 };
-	size_t len = 40 + s->len;
-	uint8_t pseudo[12];
-	uint8_t *t = p + 20;
+	struct pkt_tcp pk = {
+		.family = 4,
+		.src = s->from_svr ? svr : cli,
+		.dst = s->from_svr ? cli : svr,
+		.sport = s->from_svr ? 80 : 40000,
+		.dport = s->from_svr ? 40000 : 80,
+		.seq = s->seq,
+		.ack = s->ack,
+		.flags = s->flags,
+		.win = 65535,
+		.data = s->data,
+		.len = s->len,
+		.ip_flags = PKT_DF | PKT_CSUM,
+	};
 
-	memset(p, 0, 40);
-	p[0] = 0x45;
-	put16(p + 2, len);
-	p[6] = 0x40;	/* DF */
-	p[8] = 64;
-	p[9] = IPPROTO_TCP;
-	memcpy(p + 12, s->from_svr ? svr : cli, 4);
-	memcpy(p + 16, s->from_svr ? cli : svr, 4);
-	put16(p + 10, ~sum16(0, p, 20));
-	put16(t, s->from_svr ? 80 : 40000);
-	put16(t + 2, s->from_svr ? 40000 : 80);
-	put32(t + 4, s->seq);
-	put32(t + 8, s->ack);
-	t[12] = 5 << 4;
-	t[13] = s->flags;
-	put16(t + 14, 65535);
-	if (s->len)
-		memcpy(t + 20, s->data, s->len);
-	memcpy(pseudo, p + 12, 8);
-	pseudo[8] = 0;
-	pseudo[9] = IPPROTO_TCP;
-	put16(pseudo + 10, len - 20);
-	put16(t + 16, ~sum16(sum16(0, pseudo, 12), t, len - 20));
-	return len;
+	return pkt_tcp(p, 40 + DOWN_LEN, &pk);
 }
 
 /*

@@ -16,7 +16,6 @@
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
-#include <netinet/ip.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "pkt.h"
 
 static uint32_t g_rnd = 2463534242U;
 
@@ -35,38 +35,15 @@ static uint32_t rnd(void)
 	return g_rnd;
 }
 
-static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	while (len > 1) {
-		sum += (uint32_t)p[0] << 8 | p[1];
-		p += 2;
-		len -= 2;
-	}
-	if (len)
-		sum += (uint32_t)p[0] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
-
 int main(int argc, char **argv)
 {
-	struct {
-		struct ether_header eth;
-		struct iphdr ip;
-		struct tcphdr tcp;
-	} __attribute__((packed)) pkt;
+	uint8_t frame[ETHER_HDR_LEN + 40];
 	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_halen = 6 };
 	unsigned long count, i, sent = 0;
 	unsigned int mac[6], port, k;
 	struct in_addr dst;
+	uint32_t src;
+	size_t len;
 	int s;
 
 	if (argc < 6 || argc > 7 ||
@@ -97,47 +74,34 @@ int main(int argc, char **argv)
 	for (k = 0; k < 6; k++)
 		ll.sll_addr[k] = mac[k];
 
-	memset(&pkt, 0, sizeof(pkt));
+	/* Ethernet from 02:00:00:00:00:00; the SYNs from the builder */
+	memset(frame, 0, ETHER_HDR_LEN);
 	for (k = 0; k < 6; k++)
-		pkt.eth.ether_dhost[k] = mac[k];
-	pkt.eth.ether_shost[0] = 0x02;
-	pkt.eth.ether_type = htons(ETHERTYPE_IP);
-	pkt.ip.version = 4;
-	pkt.ip.ihl = 5;
-	pkt.ip.tot_len = htons(sizeof(pkt.ip) + sizeof(pkt.tcp));
-	pkt.ip.ttl = 64;
-	pkt.ip.protocol = IPPROTO_TCP;
-	pkt.ip.daddr = dst.s_addr;
-	pkt.tcp.dest = htons(port);
-	pkt.tcp.doff = 5;
-	pkt.tcp.syn = 1;
-	pkt.tcp.window = htons(64240);
+		frame[k] = mac[k];
+	frame[6] = 0x02;
+	pkt_put16(frame + 12, ETHERTYPE_IP);
 
 	for (i = 0; i < count; i++) {
 		/* An odd multiplier permutes 0 .. 2^20 - 1 */
 		uint32_t host = (uint32_t)(i * 2654435761UL) & 0xfffff;
-		uint32_t sum;
-		struct {
-			uint32_t saddr, daddr;
-			uint8_t zero, proto;
-			uint16_t len;
-		} ph;
+		struct pkt_tcp syn = {
+			.family = 4,
+			.src = &src,
+			.dst = &dst,
+			.dport = port,
+			.flags = TH_SYN,
+			.win = 64240,
+			.ip_flags = PKT_CSUM,
+			.ipid = (uint16_t)i,
+		};
 
-		pkt.ip.saddr = htonl(0xac100000U | host);
-		pkt.ip.id = htons((uint16_t)i);
-		pkt.ip.check = 0;
-		pkt.ip.check = csum_fold(csum_add(0, &pkt.ip, sizeof(pkt.ip)));
-		pkt.tcp.source = htons(1024 + rnd() % 64000);
-		pkt.tcp.seq = htonl(rnd());
-		pkt.tcp.check = 0;
-		ph.saddr = pkt.ip.saddr;
-		ph.daddr = pkt.ip.daddr;
-		ph.zero = 0;
-		ph.proto = IPPROTO_TCP;
-		ph.len = htons(sizeof(pkt.tcp));
-		sum = csum_add(0, &ph, sizeof(ph));
-		pkt.tcp.check = csum_fold(csum_add(sum, &pkt.tcp, sizeof(pkt.tcp)));
-		while (sendto(s, &pkt, sizeof(pkt), 0, (void *)&ll,
+		src = htonl(0xac100000U | host);
+		syn.sport = 1024 + rnd() % 64000;
+		syn.seq = rnd();
+		len = ETHER_HDR_LEN + pkt_tcp(frame + ETHER_HDR_LEN,
+					      sizeof(frame) - ETHER_HDR_LEN,
+					      &syn);
+		while (sendto(s, frame, len, 0, (void *)&ll,
 			      sizeof(ll)) < 0) {
 			if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR) {
 				perror("synflood: sendto");

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <arpa/inet.h>
+#include "pkt.h"
 #include "tm_util.h"
 
 static const char * const tu_side_names[2] = { "cli", "svr" };
@@ -330,64 +331,34 @@ void tu_conn(struct tu *u, u8 family, const char *cli, u16 cport,
 	u->port[SVR] = sport;
 }
 
-static void put16(u8 *b, u16 v)
-{
-	b[0] = v >> 8;
-	b[1] = v;
-}
-
-static void put32(u8 *b, u32 v)
-{
-	b[0] = v >> 24;
-	b[1] = v >> 16;
-	b[2] = v >> 8;
-	b[3] = v;
-}
-
+/* @pk of the connection, built by tools/lib/pkt.c; aborts if it does not fit */
 unsigned int tu_build(u8 *buf, unsigned int size, const struct tu *u,
 		      const struct tu_pkt *pk)
 {
-	u8 family = pk->family ? pk->family : u->family;
-	unsigned int len = pk->len;
-	unsigned int ipl = family == 4 ? 20 : 40;
-	unsigned int thl = 20 + pk->optlen;
-	unsigned int n = ipl + thl;
 	int s = pk->from, r = !pk->from;
-	u8 *th;
+	struct pkt_tcp p = {
+		.family = pk->family ? pk->family : u->family,
+		.src = &u->addr[s],
+		.dst = &u->addr[r],
+		.sport = u->port[s],
+		.dport = u->port[r],
+		.seq = pk->seq,
+		.ack = pk->ack,
+		.flags = pk->flags,
+		.win = pk->win0 ? 0 : pk->win ? pk->win : 65535,
+		.opt = pk->opt,
+		.optlen = pk->optlen,
+		.data = pk->data,
+		.len = pk->len,
+	};
+	size_t n;
 
-	if (pk->data && !len)
-		len = strlen(pk->data);
-	if (pk->optlen % 4 || thl > 60 || n + len > size)
+	if (pk->data && !p.len)
+		p.len = strlen(pk->data);
+	n = pkt_tcp(buf, size, &p);
+	if (!n)
 		abort();
-	memset(buf, 0, n);
-	if (family == 4) {
-		buf[0] = 0x45;
-		put16(buf + 2, n + len);
-		buf[8] = 64;
-		buf[9] = IPPROTO_TCP;
-		memcpy(buf + 12, &u->addr[s].a4, 4);
-		memcpy(buf + 16, &u->addr[r].a4, 4);
-	} else {
-		buf[0] = 0x60;
-		put16(buf + 4, thl + len);
-		buf[6] = IPPROTO_TCP;
-		buf[7] = 64;
-		memcpy(buf + 8, u->addr[s].a6, 16);
-		memcpy(buf + 24, u->addr[r].a6, 16);
-	}
-	th = buf + ipl;
-	put16(th, u->port[s]);
-	put16(th + 2, u->port[r]);
-	put32(th + 4, pk->seq);
-	put32(th + 8, pk->ack);
-	th[12] = (thl / 4) << 4;
-	th[13] = pk->flags;
-	put16(th + 14, pk->win0 ? 0 : pk->win ? pk->win : 65535);
-	if (pk->optlen)
-		memcpy(th + 20, pk->opt, pk->optlen);
-	if (len)
-		memcpy(buf + n, pk->data, len);
-	return n + len;
+	return n;
 }
 
 void tu_input_raw(struct tu *u, const u8 *pkt, unsigned int len, u8 family,
@@ -419,7 +390,7 @@ void tu_input_raw(struct tu *u, const u8 *pkt, unsigned int len, u8 family,
 void tu_input(struct tu *u, const struct tu_pkt *pk)
 {
 	unsigned int len = pk->len ? pk->len : pk->data ? strlen(pk->data) : 0;
-	unsigned int size = 40 + 60 + len, n;
+	unsigned int size = PKT_HDR_MAX + len, n;
 	u8 *buf = malloc(size);
 
 	if (!buf)

@@ -49,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <arpa/inet.h>
+#include "pkt.h"
 #include "tcpmon.h"
 
 /* Per-flow state, in the flow's priv area */
@@ -278,20 +279,6 @@ static const struct {
 	{ 4, { 4, 2, 3, 3 } },
 };
 
-static void put16(u8 *b, u16 v)
-{
-	b[0] = v >> 8;
-	b[1] = v;
-}
-
-static void put32(u8 *b, u32 v)
-{
-	b[0] = v >> 24;
-	b[1] = v >> 16;
-	b[2] = v >> 8;
-	b[3] = v;
-}
-
 /* A segment record: @r has 9 bytes. */
 static void fz_segment(const u8 *r)
 {
@@ -300,45 +287,35 @@ static void fz_segment(const u8 *r)
 	u8 fl = r[1], ob = r[7];
 	u32 seq = c->nxt[s] + (__s16)(r[2] << 8 | r[3]);
 	u32 ack = c->nxt[d] + (__s16)(r[4] << 8 | r[5]);
-	unsigned int olen = fz_opts[ob & 15].len;
 	unsigned int len = r[8] * ((ob & 0x80) ? 16 : 1);
-	unsigned int ipl = c->family == 4 ? 20 : 40;
-	unsigned int thl = 20 + olen, n = ipl + thl + len, i;
 	u32 end = seq + !!(fl & TM_TCPF_SYN) + len + !!(fl & TM_TCPF_FIN);
-	u8 *b = calloc(1, n), *th;
+	struct pkt_tcp pk = {
+		.family = c->family,
+		.src = &c->addr[s],
+		.dst = &c->addr[d],
+		.sport = c->port[s],
+		.dport = c->port[d],
+		.seq = seq,
+		.ack = ack,
+		.flags = fl,
+		.win = r[6] << 8 | r[6],
+		.opt = fz_opts[ob & 15].b,
+		.optlen = fz_opts[ob & 15].len,
+		.len = len,	/* the payload is put in place first */
+	};
+	unsigned int n = pkt_tcp_hlen(&pk) + len, i;
+	u8 *b = calloc(1, n), *pl;
 
 	FZ_CHECK(b, "calloc");
-	if (c->family == 4) {
-		b[0] = 0x45;
-		put16(b + 2, n);
-		b[8] = 64;
-		b[9] = IPPROTO_TCP;
-		memcpy(b + 12, &c->addr[s].a4, 4);
-		memcpy(b + 16, &c->addr[d].a4, 4);
-	} else {
-		b[0] = 0x60;
-		put16(b + 4, thl + len);
-		b[6] = IPPROTO_TCP;
-		b[7] = 64;
-		memcpy(b + 8, c->addr[s].a6, 16);
-		memcpy(b + 24, c->addr[d].a6, 16);
-	}
-	th = b + ipl;
-	put16(th, c->port[s]);
-	put16(th + 2, c->port[d]);
-	put32(th + 4, seq);
-	put32(th + 8, ack);
-	th[12] = (thl / 4) << 4;
-	th[13] = fl;
-	put16(th + 14, r[6] << 8 | r[6]);
-	memcpy(th + 20, fz_opts[ob & 15].b, olen);
+	pl = b + pkt_tcp_hlen(&pk);
 	for (i = 0; i < len; i++) {
 		u32 q = seq + !!(fl & TM_TCPF_SYN) + i;
 
-		th[thl + i] = pat(q, c->port[s]);
+		pl[i] = pat(q, c->port[s]);
 		if ((r[0] & 0x10) && !fz.pattern)
-			th[thl + i] ^= 0xff;
+			pl[i] ^= 0xff;
 	}
+	FZ_CHECK(pkt_tcp(b, n, &pk) == n, "pkt_tcp");
 	if ((s32)(end - c->nxt[s]) > 0 || (fl & TM_TCPF_SYN))
 		c->nxt[s] = end;
 	fz_input(b, n, c->family, 0, (r[0] & 8) ? TM_IN_CSUM_BAD : 0);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include "mosctl.h"
+#include "pkt.h"
 
 /* libpcap's instructions are the kernel's struct sock_filter */
 _Static_assert(sizeof(struct bpf_insn) == 8, "struct bpf_insn is not 8 bytes");
@@ -47,30 +48,6 @@ int filter_compile(const char *verb, const char *expr,
 	return 0;
 }
 
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
 /**
  * flow_first_packet() - the packet that opened a flow, as its rules saw it
  * @f: the flow
@@ -85,47 +62,18 @@ static void put16(uint8_t *p, uint16_t v)
  */
 size_t flow_first_packet(const struct mos_flow *f, uint8_t *buf)
 {
-	size_t ip_len = f->family == 6 ? 40 : 20;
-	size_t alen = f->family == 6 ? 16 : 4;
-	uint8_t *tcp = buf + ip_len;
-	uint8_t pseudo[4];
-	uint32_t sum;
+	struct pkt_tcp p = {
+		.family = f->family == 6 ? 6 : 4,
+		.src = f->cli,
+		.dst = f->svr,
+		.sport = f->cli_port,
+		.dport = f->svr_port,
+		.flags = f->midstream ? 0x10 : 0x02,	/* ACK : SYN */
+		.win = 65535,
+		.ip_flags = PKT_DF | PKT_CSUM,
+	};
 
-	memset(buf, 0, ip_len + 20);
-	if (f->family == 6) {
-		buf[0] = 0x60;
-		put16(buf + 4, 20);		/* payload length */
-		buf[6] = IPPROTO_TCP;
-		buf[7] = 64;			/* hop limit */
-		memcpy(buf + 8, f->cli, 16);
-		memcpy(buf + 24, f->svr, 16);
-	} else {
-		buf[0] = 0x45;
-		put16(buf + 2, 40);		/* total length */
-		put16(buf + 6, 0x4000);		/* DF */
-		buf[8] = 64;			/* TTL */
-		buf[9] = IPPROTO_TCP;
-		memcpy(buf + 12, f->cli, 4);
-		memcpy(buf + 16, f->svr, 4);
-		put16(buf + 10, csum_fold(csum_add(0, buf, 20)));
-	}
-
-	put16(tcp, f->cli_port);
-	put16(tcp + 2, f->svr_port);
-	tcp[12] = 5 << 4;			/* data offset */
-	tcp[13] = f->midstream ? 0x10 : 0x02;	/* ACK : SYN */
-	put16(tcp + 14, 65535);			/* window */
-
-	/* pseudo-header: addresses, protocol, TCP length */
-	sum = csum_add(0, f->cli, alen);
-	sum = csum_add(sum, f->svr, alen);
-	pseudo[0] = 0;
-	pseudo[1] = IPPROTO_TCP;
-	put16(pseudo + 2, 20);
-	sum = csum_add(sum, pseudo, sizeof(pseudo));
-	sum = csum_add(sum, tcp, 20);
-	put16(tcp + 16, csum_fold(sum));
-	return ip_len + 20;
+	return pkt_tcp(buf, FLOW_PKT_MAX, &p);
 }
 
 /**

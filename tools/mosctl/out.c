@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * out.c - one print path for text and JSON, iproute2-style
+ * out.c - one print path for text and JSON, iproute2-style, over the JSON
+ * writer of tools/lib/json.c
  *
  * Each value is printed once, with its JSON key and its text format: the
  * JSON output uses the key and ignores the format, the text output uses
@@ -12,125 +13,11 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include "json.h"
 #include "mosctl.h"
 
-#define OUT_DEPTH_MAX	8
-
-static int depth;
-static bool first[OUT_DEPTH_MAX + 1];
-
-static void indent(void)
-{
-	int i;
-
-	putchar('\n');
-	for (i = 0; i < depth; i++)
-		fputs("  ", stdout);
-}
-
-/* Length of the valid UTF-8 sequence at @s, 0 if there is none. */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned int cp;
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* overlong, surrogates, past U+10FFFF */
-	if ((n == 3 && cp < 0x800) || (cp >= 0xd800 && cp <= 0xdfff) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
-}
-
-/* A JSON string: quotes, escapes; invalid UTF-8 becomes U+FFFD. */
-static void json_string(const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t n;
-
-	putchar('"');
-	while (*s) {
-		switch (*s) {
-		case '"':
-			fputs("\\\"", stdout);
-			break;
-		case '\\':
-			fputs("\\\\", stdout);
-			break;
-		case '\n':
-			fputs("\\n", stdout);
-			break;
-		case '\r':
-			fputs("\\r", stdout);
-			break;
-		case '\t':
-			fputs("\\t", stdout);
-			break;
-		default:
-			if (*s < 0x20 || *s == 0x7f) {
-				printf("\\u%04x", *s);
-				break;
-			}
-			n = utf8_len(s);
-			if (!n) {
-				fputs("\\ufffd", stdout);
-				break;
-			}
-			fwrite(s, 1, n, stdout);
-			s += n - 1;
-		}
-		s++;
-	}
-	putchar('"');
-}
-
-/* Before a member of an object (@key) or an element of an array (NULL) */
-static void json_member(const char *key)
-{
-	if (!first[depth])
-		putchar(',');
-	first[depth] = false;
-	if (opt.pretty)
-		indent();
-	if (key) {
-		json_string(key);
-		fputs(opt.pretty ? ": " : ":", stdout);
-	}
-}
-
-static void json_open(const char *key, char bracket)
-{
-	json_member(key);
-	putchar(bracket);
-	if (depth < OUT_DEPTH_MAX)
-		depth++;
-	first[depth] = true;
-}
-
-static void json_close(char bracket)
-{
-	bool empty = first[depth];
-
-	if (depth > 0)
-		depth--;
-	if (opt.pretty && !empty)
-		indent();
-	putchar(bracket);
-}
+/* The JSON writer of the command's output, on stdout */
+static struct json js;
 
 /**
  * out_begin() - start a command's output: the top-level JSON object
@@ -139,9 +26,8 @@ void out_begin(void)
 {
 	if (!opt.json)
 		return;
-	depth = 1;
-	first[1] = true;
-	putchar('{');
+	json_init(&js, stdout, opt.pretty);
+	json_obj_begin(&js, NULL);
 }
 
 /**
@@ -151,9 +37,8 @@ void out_end(void)
 {
 	if (!opt.json)
 		return;
-	json_close('}');
+	json_obj_end(&js);
 	putchar('\n');
-	depth = 0;
 }
 
 /**
@@ -163,7 +48,7 @@ void out_end(void)
 void out_obj_begin(const char *key)
 {
 	if (opt.json)
-		json_open(key, '{');
+		json_obj_begin(&js, key);
 }
 
 /**
@@ -172,7 +57,7 @@ void out_obj_begin(const char *key)
 void out_obj_end(void)
 {
 	if (opt.json)
-		json_close('}');
+		json_obj_end(&js);
 }
 
 /**
@@ -182,7 +67,7 @@ void out_obj_end(void)
 void out_arr_begin(const char *key)
 {
 	if (opt.json)
-		json_open(key, '[');
+		json_arr_begin(&js, key);
 }
 
 /**
@@ -191,7 +76,7 @@ void out_arr_begin(const char *key)
 void out_arr_end(void)
 {
 	if (opt.json)
-		json_close(']');
+		json_arr_end(&js);
 }
 
 /**
@@ -202,12 +87,10 @@ void out_arr_end(void)
  */
 void out_u64(const char *key, const char *fmt, unsigned long long v)
 {
-	if (opt.json) {
-		json_member(key);
-		printf("%llu", v);
-	} else if (fmt) {
+	if (opt.json)
+		json_u64(&js, key, v);
+	else if (fmt)
 		printf(fmt, v);
-	}
 }
 
 /**
@@ -218,12 +101,10 @@ void out_u64(const char *key, const char *fmt, unsigned long long v)
  */
 void out_str(const char *key, const char *fmt, const char *v)
 {
-	if (opt.json) {
-		json_member(key);
-		json_string(v);
-	} else if (fmt) {
+	if (opt.json)
+		json_str(&js, key, v);
+	else if (fmt)
 		printf(fmt, v);
-	}
 }
 
 /**
@@ -238,12 +119,10 @@ void out_bool(const char *key, const char *text_yes, const char *text_no,
 {
 	const char *text = v ? text_yes : text_no;
 
-	if (opt.json) {
-		json_member(key);
-		fputs(v ? "true" : "false", stdout);
-	} else if (text) {
+	if (opt.json)
+		json_bool(&js, key, v);
+	else if (text)
 		fputs(text, stdout);
-	}
 }
 
 /**

@@ -4,21 +4,25 @@
  *
  * Text and JSON come from the same calls: a field is either a column
  * (text: the value alone) or a key (text: key=value); in JSON both are
- * "key":value.  One line per event; strings are escaped for JSON.
+ * "key":value.  One line per event, a JSON object from the writer of
+ * tools/lib/json.c.
  */
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include "json.h"
 #include "mosreplay.h"
 
 /**
  * struct line - a line being printed
  * @c: the replay (output stream, format)
- * @n: fields printed so far
+ * @n: fields printed so far (text)
+ * @j: the line's JSON object (JSON)
  */
 struct line {
 	struct mr_ctx *c;
 	unsigned int n;
+	struct json j;
 };
 
 static const char *const hook_names[] = {
@@ -53,38 +57,15 @@ static const char *nz(const char *s)
 	return s ? s : "?";
 }
 
-/**
- * json_str() - print a JSON string literal
- * @f:	output
- * @s:	the string
- */
-static void json_str(FILE *f, const char *s)
+/* Start a line: in JSON, its object */
+static void line_start(struct line *l, struct mr_ctx *c)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = *s;
-
-		switch (ch) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			if (ch < 0x20 || ch == 0x7f)
-				fprintf(f, "\\u%04x", ch);
-			else
-				fputc(ch, f);
-		}
+	l->c = c;
+	l->n = 0;
+	if (c->json) {
+		json_init(&l->j, c->out, false);
+		json_obj_begin(&l->j, NULL);
 	}
-	fputc('"', f);
 }
 
 /**
@@ -98,15 +79,13 @@ static void field_as(struct line *l, const char *key, const char *tkey)
 	FILE *f = l->c->out;
 
 	if (l->c->json) {
-		fputs(l->n ? "," : "{", f);
-		json_str(f, key);
-		fputc(':', f);
-	} else {
-		if (l->n)
-			fputc(' ', f);
-		if (tkey)
-			fprintf(f, "%s=", tkey);
+		json_key(&l->j, key);
+		return;
 	}
+	if (l->n)
+		fputc(' ', f);
+	if (tkey)
+		fprintf(f, "%s=", tkey);
 	l->n++;
 }
 
@@ -126,7 +105,7 @@ static void field(struct line *l, const char *key, bool column)
 static void put_raw_str(struct line *l, const char *v)
 {
 	if (l->c->json)
-		json_str(l->c->out, v);
+		json_string(l->c->out, v);
 	else
 		fputs(v, l->c->out);
 }
@@ -163,7 +142,7 @@ static void put_ts(struct line *l, u64 ns)
 static void line_end(struct line *l)
 {
 	if (l->c->json)
-		fputc('}', l->c->out);
+		json_obj_end(&l->j);
 	fputc('\n', l->c->out);
 }
 
@@ -227,9 +206,10 @@ static void put_endpoints(struct line *l, const char *k1, const char *k2,
 void mr_print_event(struct mr_ctx *c, const struct tm_flow *f,
 		    const struct tm_ev *ev, const struct tm_pkt *p)
 {
-	struct line l = { .c = c };
+	struct line l;
 	char e1[64], e2[64];
 
+	line_start(&l, c);
 	if (c->pkt)
 		put_u64(&l, "pkt", c->pkt, true);
 	else
@@ -300,13 +280,12 @@ void mr_print_event(struct mr_ctx *c, const struct tm_flow *f,
 void mr_print_summary(struct mr_ctx *c, const struct tm_cap_counts *n,
 		      const u64 *stats, unsigned int open)
 {
-	struct line l = { .c = c };
-	struct line ev = { .c = c };
+	struct line l;
 	unsigned int i;
 
+	line_start(&l, c);
 	if (c->json) {
-		fputs("{\"summary\":true", c->out);
-		l.n = 1;
+		json_bool(&l.j, "summary", true);
 	} else {
 		fputs("summary", c->out);
 		l.n = 1;
@@ -321,17 +300,22 @@ void mr_print_summary(struct mr_ctx *c, const struct tm_cap_counts *n,
 	put_u64(&l, "open", open, false);
 
 	/* Text: "events: NAME=N ..."; JSON: "events":{"NAME":N,...} */
-	field(&l, "events", true);
-	fputs(c->json ? "" : "events:", c->out);
-	ev.n = c->json ? 0 : 1;
+	if (c->json)
+		json_obj_begin(&l.j, "events");
+	else
+		fputs(" events:", c->out);
 	for (i = 0; i < TM_EV_MAX; i++) {
 		if (i == TM_EV_PKT_OUT)
 			continue;
-		put_u64(&ev, nz(mos_tm_event_name(i)), stats[TM_STAT_EV + i],
-			false);
+		if (c->json)
+			json_u64(&l.j, nz(mos_tm_event_name(i)),
+				 stats[TM_STAT_EV + i]);
+		else
+			fprintf(c->out, " %s=%llu", nz(mos_tm_event_name(i)),
+				(unsigned long long)stats[TM_STAT_EV + i]);
 	}
 	if (c->json)
-		fputc('}', c->out);
+		json_obj_end(&l.j);
 
 	put_u64(&l, "bytes_c2s", stats[TM_STAT_BYTES_C2S], false);
 	put_u64(&l, "bytes_s2c", stats[TM_STAT_BYTES_S2C], false);
