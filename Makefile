@@ -52,12 +52,12 @@ STRESS_KERNELS ?= 6.1 6.12
 TCPMON_SRC := $(wildcard kmod/tcpmon/*.c) tools/tcpmon/port_user.c
 # A capture file as the tracker's input: mosreplay and libmosuser (-lpcap)
 CAPTURE_SRC := tools/tcpmon/capture.c
-MOSUSER_SRC := $(wildcard libmosuser/*.c)
+MOSUSER_SRC := $(wildcard libmosuser/*.c) kmod/deliver.c
 # libmosuser carries the tracker for its offline backend (hidden in the .so)
 MOSUSER_OBJS := $(patsubst %.c,$(O)/%.o,$(MOSUSER_SRC) $(TCPMON_SRC) $(CAPTURE_SRC))
 MOSUSER_SAN_OBJS := $(patsubst %.c,$(O)/san/%.o,$(MOSUSER_SRC) $(TCPMON_SRC) $(CAPTURE_SRC))
 MOSREPLAY_SRC := $(wildcard tools/mosreplay/*.c)
-HDRS	:= $(wildcard uapi/linux/*.h kmod/rec.h kmod/tcpmon/*.h libmosuser/*.h tools/tcpmon/*.h)
+HDRS	:= $(wildcard uapi/linux/*.h kmod/rec.h kmod/deliver.h kmod/tcpmon/*.h libmosuser/*.h tools/tcpmon/*.h)
 
 BINS	:= $(B)/bin/mosctl $(B)/bin/mosreplay $(B)/bin/flowstats $(B)/bin/httplog \
 	   $(B)/bin/simple_firewall $(B)/bin/midstat
