@@ -66,7 +66,8 @@ TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/tm_track_test \
 	   $(B)/selftests/tm_reasm_test $(B)/selftests/dev_test $(B)/selftests/genl_test \
 	   $(B)/selftests/ring_test $(B)/selftests/offline_test $(B)/selftests/evtrace \
 	   $(B)/selftests/pcap_send $(B)/selftests/iface_fuzz \
-	   $(B)/selftests/ringcount $(B)/selftests/connhold $(B)/selftests/synflood
+	   $(B)/selftests/ringcount $(B)/selftests/connhold $(B)/selftests/synflood \
+	   $(B)/selftests/recdump
 
 .PHONY: all modules user deps check check-user check-vm check-debug check-stress demo \
 	style install install-module install-user uninstall man-check clean bench \
@@ -199,6 +200,12 @@ $(B)/selftests/dev_test $(B)/selftests/ring_test $(B)/selftests/offline_test: \
 
 # The event tracer of events.sh, sanitized
 $(B)/selftests/evtrace: selftests/evtrace.c $(MOSUSER_SAN_OBJS) $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
+
+# The records of /dev/mos or of a capture, one line each (deliver.sh)
+$(B)/selftests/recdump: selftests/recdump.c $(MOSUSER_SAN_OBJS) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
