@@ -27,8 +27,8 @@
  * Security: opening needs CAP_NET_ADMIN over the opener's network
  * namespace, the one the file will monitor; the file keeps a reference on
  * that namespace.  Argument structs carry their size
- * (copy_struct_from_user()); reserved fields must be zero; unknown flags fail with -EOPNOTSUPP; unknown ioctls with
- * -ENOTTY.
+ * (copy_struct_from_user()); reserved fields must be zero; unknown flags
+ * fail with -EOPNOTSUPP; unknown ioctls with -ENOTTY.
  */
 
 #include <linux/capability.h>

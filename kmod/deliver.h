@@ -6,9 +6,22 @@
  * (deliver.c) builds into mos.ko, whose consumers are the open /dev/mos
  * files of a namespace, and into libmosuser's offline backend, whose one
  * consumer reads a capture: the same source, so the two cannot disagree.
- * What differs between them is the backend, below: in the kernel the
- * static inlines of deliver_kern.h, in userspace the functions
- * libmosuser/offline.c defines.
+ * What differs between them is the backend: in the kernel the static
+ * inlines of deliver_kern.h, in userspace the functions of
+ * libmosuser/offline.c (declared in libmosuser/deliver_user.h).  @priv
+ * is the tracker's table's user pointer (struct mos_net, struct
+ * mos_offline); a backend gives:
+ *
+ * - mos_dlv_next(), mos_dlv_any(): its consumers (under RCU);
+ * - mos_dlv_reserve(), mos_dlv_commit(): a record's room, then the record
+ *   published (or discarded);
+ * - mos_dlv_holds(), mos_dlv_inline(), mos_dlv_hold(), mos_dlv_unhold(),
+ *   mos_dlv_size(): inline mode's room held for a packet;
+ * - mos_dlv_filter(): a socket filter run on a packet;
+ * - mos_dlv_split_hash(): the hash that splits flows between consumers;
+ * - mos_dlv_now(): the clock of event records;
+ * - mos_dlv_stat(), mos_dlv_flow_note(), mos_dlv_classify(): the
+ *   namespace's counters, flow announcements and rules, where it has them.
  */
 #ifndef _MOS_DELIVER_H
 #define _MOS_DELIVER_H
@@ -109,33 +122,7 @@ int mos_dlv_flow_op(struct mos_dlv *d, struct tm_table *t,
 #ifdef __KERNEL__
 #include "deliver_kern.h"
 #else
-/*
- * The offline backend (libmosuser/offline.c): @priv is its struct
- * mos_offline, and its one consumer's &struct mos_dlv.
- */
-#define rcu_dereference(p)	(p)
-#define smp_store_release(p, v)	WRITE_ONCE(*(p), v)
-#define hweight64(w)		((unsigned int)__builtin_popcountll(w))
-#define ALIGN(x, a)		(((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
-#define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
-
-struct mos_dlv *mos_dlv_next(void *priv, struct mos_dlv *d);
-bool mos_dlv_any(void *priv);
-struct mos_hold *mos_dlv_holds(void *priv);
-bool mos_dlv_inline(void *priv);
-void *mos_dlv_reserve(struct mos_dlv *d, u32 len, u16 type, u16 sock,
-		      u32 *hold);
-void mos_dlv_commit(struct mos_dlv *d, void *body, bool discard);
-bool mos_dlv_hold(struct mos_dlv *d, u64 bytes);
-void mos_dlv_unhold(struct mos_dlv *d, u32 bytes);
-u64 mos_dlv_size(struct mos_dlv *d);
-bool mos_dlv_filter(struct bpf_prog *prog, const struct tm_src *src);
-u32 mos_dlv_split_hash(const struct tm_flow *f);
-u64 mos_dlv_now(void *priv);
-void mos_dlv_stat(void *priv, unsigned int stat);
-void mos_dlv_flow_note(void *priv, const struct tm_flow *f, bool end);
-unsigned int mos_dlv_classify(void *priv, const struct tm_src *src,
-			      u32 *rule);
+#include "deliver_user.h"	/* libmosuser/: the offline backend */
 #endif
 
 #endif /* _MOS_DELIVER_H */
