@@ -53,13 +53,13 @@ STRESS_KERNELS ?= 6.1 6.12
 TCPMON_SRC := $(wildcard kmod/tcpmon/*.c) tools/tcpmon/port_user.c tools/tcpmon/names.c
 # A capture file as the tracker's input: mosreplay and libmosuser (-lpcap)
 CAPTURE_SRC := tools/tcpmon/capture.c
-MOSUSER_SRC := $(wildcard libmosuser/*.c)
+MOSUSER_SRC := $(wildcard libmosuser/*.c) kmod/deliver.c
 # libmosuser carries the tracker for its offline backend (hidden in the .so)
 MOSUSER_OBJS := $(patsubst %.c,$(O)/%.o,$(MOSUSER_SRC) $(TCPMON_SRC) $(CAPTURE_SRC))
 MOSUSER_SAN_OBJS := $(patsubst %.c,$(O)/san/%.o,$(MOSUSER_SRC) $(TCPMON_SRC) $(CAPTURE_SRC))
 MOSREPLAY_SRC := $(wildcard tools/mosreplay/*.c) tools/lib/json.c
-HDRS	:= $(wildcard uapi/linux/*.h kmod/rec.h kmod/abi.h kmod/tcpmon/*.h libmosuser/*.h \
-	   tools/tcpmon/*.h tools/lib/*.h)
+HDRS	:= $(wildcard uapi/linux/*.h kmod/rec.h kmod/abi.h kmod/deliver.h kmod/tcpmon/*.h \
+	   libmosuser/*.h tools/tcpmon/*.h tools/lib/*.h)
 # tools/lib: what the tools, tests and benchmarks share: the Internet
 # checksum (csum.h, inline), the packet builder, the JSON writer
 PKT_SRC	:= tools/lib/pkt.c
@@ -72,7 +72,8 @@ TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/tm_track_test \
 	   $(B)/selftests/tm_reasm_test $(B)/selftests/dev_test $(B)/selftests/genl_test \
 	   $(B)/selftests/ring_test $(B)/selftests/offline_test $(B)/selftests/evtrace \
 	   $(B)/selftests/pcap_send $(B)/selftests/iface_fuzz \
-	   $(B)/selftests/ringcount $(B)/selftests/connhold $(B)/selftests/synflood
+	   $(B)/selftests/ringcount $(B)/selftests/connhold $(B)/selftests/synflood \
+	   $(B)/selftests/recdump
 
 .PHONY: all modules user deps check check-user check-vm check-debug check-stress demo \
 	style install install-module install-user uninstall man-check abi-check clean bench \
@@ -225,6 +226,12 @@ $(B)/selftests/dev_test $(B)/selftests/ring_test $(B)/selftests/offline_test: \
 
 # The event tracer of events.sh, sanitized
 $(B)/selftests/evtrace: selftests/evtrace.c $(MOSUSER_SAN_OBJS) $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
+
+# The records of /dev/mos or of a capture, one line each (deliver.sh)
+$(B)/selftests/recdump: selftests/recdump.c $(MOSUSER_SAN_OBJS) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap

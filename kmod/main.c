@@ -21,6 +21,7 @@
 #include <linux/module.h>
 #include <linux/mm.h>
 #include "mos.h"
+#include "deliver.h"	/* struct mos_flow_dev */
 
 static unsigned long mem_limit;
 

@@ -43,7 +43,7 @@
 #include <linux/netdevice.h>
 #include <linux/percpu.h>
 #include <linux/mm.h>
-#include "mos.h"
+#include "deliver.h"
 
 /* The expiry worker runs every second and sweeps the table in this many. */
 #define MOS_GC_INTERVAL		HZ
@@ -82,70 +82,11 @@ static void mos_net_stats_zero(struct mos_net *mn)
 	}
 }
 
-/*
- * The tracker's events and stream bytes go to the rings of the
- * namespace's /dev/mos consumers that subscribed to them (chardev.c); a
- * flow's start and end also to the "flows" multicast group.
- */
-static void mos_tm_event(void *priv, struct tm_flow *f, const struct tm_ev *ev,
-			 const struct tm_src *src, const struct tm_pkt *p)
-{
-	struct mos_net *mn = priv;
-
-	if (!list_empty(&mn->consumers))
-		mos_dev_event(mn, f, ev, src, p);
-}
-
-static void mos_tm_data(void *priv, struct tm_flow *f, int side, u64 off,
-			tm_copy_t copy, const void *src,
-			unsigned int off_in_src, unsigned int len)
-{
-	struct mos_net *mn = priv;
-
-	if (!list_empty(&mn->consumers))
-		mos_dev_data(mn, f, side, off, copy, src, off_in_src, len);
-}
-
-static unsigned int mos_tm_classify(void *priv, const struct tm_src *src,
-				    const struct tm_pkt *p, u32 *rule)
-{
-	/* The tracker's actions are numbered as the rules' */
-	return mos_rules_classify(priv, (struct sk_buff *)src->pkt, rule);
-}
-
-static void mos_tm_flow(void *priv, struct tm_flow *f,
-			const struct tm_src *src, const struct tm_pkt *p)
-{
-	struct mos_net *mn = priv;
-
-	mos_genl_flow_event(mn, f, !src);
-	if (!list_empty(&mn->consumers))
-		mos_dev_flow(mn, f, src);
-}
-
-static bool mos_tm_reserve(void *priv, struct tm_flow *f, int side,
-			   const struct tm_src *src, const struct tm_pkt *p)
-{
-	struct mos_net *mn = priv;
-
-	if (list_empty(&mn->consumers))
-		return true;
-	return mos_dev_reserve(mn, f, side, src, p);
-}
-
 static_assert((int)TM_ACT_MONITOR == (int)MOS_ACTION_MONITOR &&
 	      (int)TM_ACT_IGNORE == (int)MOS_ACTION_IGNORE &&
 	      (int)TM_ACT_DROP == (int)MOS_ACTION_DROP &&
 	      (int)TM_ACT_RESET == (int)MOS_ACTION_RESET);
 static_assert(TM_NSTATES == MOS_TCP_STATES);
-
-static const struct tm_ops mos_tm_ops = {
-	.event = mos_tm_event,
-	.data = mos_tm_data,
-	.classify = mos_tm_classify,
-	.flow = mos_tm_flow,
-	.reserve = mos_tm_reserve,
-};
 
 static void mos_net_gc(struct work_struct *work)
 {
@@ -322,7 +263,7 @@ int mos_net_enable(struct net *net, u8 mode, struct netlink_ext_ack *extack)
 	cfg.priv_size = sizeof(struct mos_flow_dev);
 	/* The table and, from the hooks, its flows and buffers */
 	mn->memcg = get_mem_cgroup_from_mm(current->mm);
-	t = mos_tm_table_new(&cfg, &mos_tm_ops, mn);
+	t = mos_tm_table_new(&cfg, &mos_deliver_ops, mn);
 	if (!t) {
 		mem_cgroup_put(mn->memcg);
 		mn->memcg = NULL;

@@ -14,8 +14,6 @@
 #include "tcpmon/tcpmon.h"
 #include "abi.h"
 
-/* Bytes of the packet an event record carries at most */
-#define MOS_PKT_COPY_MAX	2048
 /* Stream bytes per data record at most */
 #define MOS_DATA_CHUNK		16384
 

@@ -5,15 +5,13 @@
  * A capture (pcap or pcapng) goes through the userspace build of the
  * tracker (kmod/tcpmon/, read by tools/tcpmon/capture.c as mosreplay
  * reads it), and the tracker's callbacks write the records the kernel's
- * would (kmod/chardev.c) under the same rules: FLOW_OPEN and FLOW_CLOSE
- * once the consumer has a socket, one EVENT per socket subscribed to the
- * event at its hook, DATA for the sides some socket wants bytes of, 16 KiB
- * a record at most, the packet's first 2048 bytes in an event.  The
- * sockets' filters run as the kernel's do, through libpcap's interpreter:
- * on the packet that creates a flow, on orphans, on every packet for raw
- * sockets.  %MOS_IOC_FLOW stops records about a side of a flow or sets
- * its overlap policy; resetting and dropping need a live connection
- * (-EOPNOTSUPP, as in passive mode).
+ * would: the tracker's callbacks, the routing and the records are the
+ * kernel's own code (kmod/deliver.c, built here too), over the backend
+ * this file gives it: one consumer, a record buffer, the capture's clock,
+ * and the sockets' filters run through libpcap's interpreter, on the
+ * same packets as in the kernel.  %MOS_IOC_FLOW stops records about a
+ * side of a flow or sets its overlap policy (deliver.c); resetting and
+ * dropping need a live connection (-EOPNOTSUPP, as in passive mode).
  *
  * The records go to a plain buffer that the consumer reads as a ring
  * (struct mos_ring_user): positions are offsets into the buffer, which
@@ -35,36 +33,15 @@
 #include <pcap/bpf.h>
 #include "tm_capture.h"
 #include "libmosuser.h"
-#include "../kmod/rec.h"	/* the kernel's record bodies and checks */
+#include "../kmod/deliver.h"	/* the kernel's records and their routing */
 
 /* The record buffer's first size */
 #define OFF_BUF_MIN		(64U << 10)
 
-/* A filter: classic BPF, run by libpcap's interpreter */
-struct off_filter {
+/* A socket filter: classic BPF, run by libpcap's interpreter */
+struct bpf_prog {
 	struct bpf_insn *insns;
 	u32 len;
-};
-
-/*
- * A monitor socket: its events per hook, stream bytes wanted per side, its
- * filters by %MOS_FILTER_SYN etc. (no program: all pass)
- */
-struct off_sock {
-	u8 type;
-	u64 events[MOS_HOOKS];
-	u32 buf[2];
-	struct off_filter filter[MOS_FILTER_RAW + 1];
-};
-
-/*
- * What a flow is for the consumer (the table's per-flow area): the sides
- * it gets records about (bit %TM_CLI, bit %TM_SVR), and whether it got
- * the FLOW_OPEN
- */
-struct off_flow {
-	u8 want;
-	bool opened;
 };
 
 enum off_state {
@@ -82,14 +59,9 @@ struct mos_offline {
 	struct tm_cap_rec next;	/* read ahead, not yet processed */
 	bool have_next;
 	bool eof;		/* no record left to read */
-	/* the consumer's sockets, as struct mos_consumer's */
-	u32 nsocks;
-	struct off_sock socks[MOS_SOCKS_MAX];
-	u64 any[MOS_HOOKS];
-	u32 buf[2];
-	u32 nraw;
-	u32 split_count;	/* mos_offline__split(); 0: every flow */
-	u32 split_index;
+	/* the consumer: its sockets, split (mos_offline__split()), losses */
+	struct mos_dlv dlv;
+	struct mos_hold hold;	/* never on: no inline mode offline */
 	/* the record buffer, read as a ring */
 	u8 *data;
 	size_t size;
@@ -144,20 +116,77 @@ static void *off_reserve(struct mos_offline *o, u32 len, u16 type, u16 sock)
 	return rec + 1;
 }
 
-/* Run a socket's filter on a packet: true if it has none or it accepts */
-static bool off_filter_pass(const struct off_sock *s, unsigned int which,
-			    const struct tm_src *src)
-{
-	const struct off_filter *fl = &s->filter[which];
-	const struct tm_flat *pkt;
+/* --- the backend of kmod/deliver.c ------------------------------------- */
 
-	if (!fl->insns)
-		return true;
-	if (!src)
-		return false;
+static struct mos_offline *off_of(struct mos_dlv *d)
+{
+	return container_of(d, struct mos_offline, dlv);
+}
+
+/* The one consumer */
+struct mos_dlv *mos_dlv_next(void *priv, struct mos_dlv *d)
+{
+	return d ? NULL : &((struct mos_offline *)priv)->dlv;
+}
+
+bool mos_dlv_any(void *priv)
+{
+	(void)priv;
+	return true;
+}
+
+struct mos_hold *mos_dlv_holds(void *priv)
+{
+	return &((struct mos_offline *)priv)->hold;
+}
+
+/* A capture has no packet to hold back: no hold is ever taken */
+bool mos_dlv_inline(void *priv)
+{
+	(void)priv;
+	return false;
+}
+
+void *mos_dlv_reserve(struct mos_dlv *d, u32 len, u16 type, u16 sock,
+		      u32 *hold)
+{
+	(void)hold;
+	return off_reserve(off_of(d), len, type, sock);
+}
+
+void mos_dlv_commit(struct mos_dlv *d, void *body, bool discard)
+{
+	(void)d;
+	if (discard)
+		((struct mos_rec *)body - 1)->len |= MOS_REC_DISCARD;
+}
+
+bool mos_dlv_hold(struct mos_dlv *d, u64 bytes)
+{
+	(void)d;
+	(void)bytes;
+	return true;
+}
+
+void mos_dlv_unhold(struct mos_dlv *d, u32 bytes)
+{
+	(void)d;
+	(void)bytes;
+}
+
+/* The buffer grows: no packet's records are too big for it */
+u64 mos_dlv_size(struct mos_dlv *d)
+{
+	(void)d;
+	return UINT64_MAX;
+}
+
+bool mos_dlv_filter(struct bpf_prog *prog, const struct tm_src *src)
+{
 	/* The capture's packet: its bytes from the IP header, contiguous */
-	pkt = src->pkt;
-	return bpf_filter(fl->insns, pkt->data, pkt->len, pkt->len) != 0;
+	const struct tm_flat *pkt = src->pkt;
+
+	return bpf_filter(prog->insns, pkt->data, pkt->len, pkt->len) != 0;
 }
 
 /*
@@ -165,7 +194,7 @@ static bool off_filter_pass(const struct off_sock *s, unsigned int which,
  * every context that reads the capture (the table's own hash is keyed
  * per table)
  */
-static u32 off_split_hash(const struct tm_flow *f)
+u32 mos_dlv_split_hash(const struct tm_flow *f)
 {
 	const u8 *parts[4] = {
 		(const u8 *)&f->addr[TM_CLI], (const u8 *)&f->addr[TM_SVR],
@@ -184,106 +213,36 @@ static u32 off_split_hash(const struct tm_flow *f)
 	return h;
 }
 
-static void off_flow(void *priv, struct tm_flow *f, const struct tm_src *src,
-		     const struct tm_pkt *p)
+/* The time of the packet being processed */
+u64 mos_dlv_now(void *priv)
 {
-	struct off_flow *d = mos_tm_flow_priv(f);
-	struct mos_offline *o = priv;
-	struct mos_rec_flow *r;
-	u64 socks = 0;
-	u32 i;
-
-	(void)p;
-	if (!src) {
-		if (!d->opened)
-			return;
-		r = off_reserve(o, sizeof(*r), MOS_REC_FLOW_CLOSE, 0);
-		if (r)
-			mos_rec_flow_fill(r, f);
-		return;
-	}
-	if (o->split_count > 1 &&
-	    off_split_hash(f) % o->split_count != o->split_index)
-		return;
-	/* The stream sockets whose SYN filter takes the first packet */
-	for (i = 0; i < o->nsocks; i++)
-		if (o->socks[i].type == MOS_MSOCK_STREAM &&
-		    off_filter_pass(&o->socks[i], MOS_FILTER_SYN, src))
-			socks |= 1ULL << i;
-	if (!socks)
-		return;
-	d->want = (1U << TM_CLI) | (1U << TM_SVR);
-	d->opened = true;
-	r = off_reserve(o, sizeof(*r), MOS_REC_FLOW_OPEN, 0);
-	if (!r)
-		return;
-	mos_rec_flow_fill(r, f);
-	r->socks = socks;
+	return ((struct mos_offline *)priv)->now;
 }
 
-static void off_event(void *priv, struct tm_flow *f, const struct tm_ev *ev,
-		      const struct tm_src *src, const struct tm_pkt *p)
+/* No namespace counters offline */
+void mos_dlv_stat(void *priv, unsigned int stat)
 {
-	bool orphan = ev->type == TM_EV_ORPHAN;
-	struct mos_offline *o = priv;
-	u64 bit = 1ULL << ev->type;
-	u32 i;
-
-	if (ev->hook >= MOS_HOOKS || !(o->any[ev->hook] & bit))
-		return;
-	if (f && !(((struct off_flow *)mos_tm_flow_priv(f))->want &
-		   (1U << (ev->side & 1))))
-		return;
-	/* With a split, orphans go to index 0 */
-	if (orphan && o->split_count > 1 && o->split_index)
-		return;
-	for (i = 0; i < o->nsocks; i++) {
-		struct mos_rec_event *r;
-
-		if (!(o->socks[i].events[ev->hook] & bit))
-			continue;
-		if (orphan && !off_filter_pass(&o->socks[i], MOS_FILTER_ORPHAN,
-					       src))
-			continue;
-		r = off_reserve(o, sizeof(*r) + mos_rec_pkt_len(src),
-				MOS_REC_EVENT, i + 1);
-		if (r)
-			mos_rec_event_fill(r, f, ev, src, p, o->now);
-	}
+	(void)priv;
+	(void)stat;
 }
 
-static void off_data(void *priv, struct tm_flow *f, int side, u64 off,
-		     tm_copy_t copy, const void *src, unsigned int off_in_src,
-		     unsigned int len)
+/* No flow announcements offline */
+void mos_dlv_flow_note(void *priv, const struct tm_flow *f, bool end)
 {
-	struct off_flow *d = mos_tm_flow_priv(f);
-	struct mos_offline *o = priv;
-	unsigned int done = 0;
-
-	if (!o->buf[side] || !(d->want & (1U << side)))
-		return;
-	while (done < len) {
-		u32 n = min_t(u32, len - done, MOS_DATA_CHUNK);
-		struct mos_rec_data *r;
-
-		r = off_reserve(o, sizeof(*r) + n, MOS_REC_DATA, 0);
-		if (r) {
-			r->flow = f->id;
-			r->off = off + done;
-			r->side = side;
-			r->len = n;
-			if (copy(src, off_in_src + done, r + 1, n))
-				((struct mos_rec *)r - 1)->len |= MOS_REC_DISCARD;
-		}
-		done += n;
-	}
+	(void)priv;
+	(void)f;
+	(void)end;
 }
 
-static const struct tm_ops off_ops = {
-	.event = off_event,
-	.data = off_data,
-	.flow = off_flow,
-};
+/* No rules offline: every flow is monitored */
+unsigned int mos_dlv_classify(void *priv, const struct tm_src *src,
+			      u32 *rule)
+{
+	(void)priv;
+	(void)src;
+	(void)rule;
+	return TM_ACT_MONITOR;
+}
 
 /* --- ioctls ------------------------------------------------------------ */
 
@@ -291,6 +250,13 @@ static const struct tm_ops off_ops = {
  * An argument struct, as the kernel takes it in (mos_arg_in()): its size
  * field first, the bytes past what is known zero.
  */
+static void off_prog_free(struct bpf_prog *prog)
+{
+	if (prog)
+		free(prog->insns);
+	free(prog);
+}
+
 static int off_arg_in(void *a, size_t size, const void *arg)
 {
 	const u8 *b = arg;
@@ -315,94 +281,54 @@ static int off_ioc_socket(struct mos_offline *o, void *arg)
 
 	err = off_arg_in(&a, sizeof(a), arg);
 	if (!err)
-		err = mos_ioc_socket_check(&a, o->nsocks, true);
-	if (err)
-		return err;
-	o->socks[o->nsocks].type = a.type;
-	if (a.type == MOS_MSOCK_RAW)
-		o->nraw++;
-	a.id = ++o->nsocks;
-	memcpy(arg, &a, sizeof(a));
-	return 0;
+		err = mos_dlv_socket(&o->dlv, &a, true);
+	if (!err)
+		memcpy(arg, &a, sizeof(a));
+	return err;
 }
 
 static int off_ioc_subscribe(struct mos_offline *o, const void *arg)
 {
 	struct mos_ioc_subscribe a;
-	unsigned int i, h;
 	int err;
 
 	err = off_arg_in(&a, sizeof(a), arg);
-	if (!err)
-		err = mos_ioc_subscribe_check(&a, o->nsocks,
-					      a.sock && a.sock <= o->nsocks ?
-					      o->socks[a.sock - 1].type : 0);
-	if (err)
-		return err;
-	o->socks[a.sock - 1].events[a.hook] = a.events;
-	o->socks[a.sock - 1].buf[0] = a.buf[0];
-	o->socks[a.sock - 1].buf[1] = a.buf[1];
-	memset(o->any, 0, sizeof(o->any));
-	memset(o->buf, 0, sizeof(o->buf));
-	for (i = 0; i < o->nsocks; i++) {
-		for (h = 0; h < MOS_HOOKS; h++)
-			o->any[h] |= o->socks[i].events[h];
-		for (h = 0; h < 2; h++)
-			if (o->buf[h] < o->socks[i].buf[h])
-				o->buf[h] = o->socks[i].buf[h];
-	}
-	return 0;
+	return err ? err : mos_dlv_subscribe(&o->dlv, &a);
 }
 
 static int off_ioc_filter(struct mos_offline *o, const void *arg)
 {
-	struct bpf_insn *insns = NULL;
+	struct bpf_prog *prog = NULL, **slot;
 	struct mos_ioc_filter a;
-	struct off_filter *fl;
 	int err;
 
 	err = off_arg_in(&a, sizeof(a), arg);
 	if (!err)
-		err = mos_ioc_filter_check(&a, o->nsocks,
-					   a.sock && a.sock <= o->nsocks ?
-					   o->socks[a.sock - 1].type : 0);
+		err = mos_dlv_filter_check(&o->dlv, &a);
 	if (err)
 		return err;
 	if (a.len) {
 		if (!a.insns)
 			return -EFAULT;
-		insns = malloc(a.len * sizeof(*insns));
-		if (!insns)
+		prog = calloc(1, sizeof(*prog));
+		if (prog)
+			prog->insns = malloc(a.len * sizeof(*prog->insns));
+		if (!prog || !prog->insns) {
+			free(prog);
 			return -ENOMEM;
-		memcpy(insns, (const void *)(uintptr_t)a.insns,
-		       a.len * sizeof(*insns));
+		}
+		memcpy(prog->insns, (const void *)(uintptr_t)a.insns,
+		       a.len * sizeof(*prog->insns));
+		prog->len = a.len;
 		/* As the kernel's loader: not valid classic BPF, -EINVAL */
-		if (!bpf_validate(insns, (int)a.len)) {
-			free(insns);
+		if (!bpf_validate(prog->insns, (int)a.len)) {
+			off_prog_free(prog);
 			return -EINVAL;
 		}
 	}
-	fl = &o->socks[a.sock - 1].filter[a.which];
-	free(fl->insns);
-	fl->insns = insns;
-	fl->len = a.len;
-	return 0;
-}
-
-static int off_stop_one(struct tm_flow *f, void *arg)
-{
-	struct off_flow *d = mos_tm_flow_priv(f);
-	u32 sides = *(u32 *)arg;
-
-	if (!d->opened)
-		return -ENOENT;
-	if (sides & MOS_SIDE_BIT_CLI)
-		d->want &= ~(1U << TM_CLI);
-	if (sides & MOS_SIDE_BIT_SVR)
-		d->want &= ~(1U << TM_SVR);
-	/* Monitoring neither side: not even the close is for it now */
-	if (!d->want)
-		d->opened = false;
+	slot = &o->dlv.socks[a.sock - 1].filter[a.which];
+	off_prog_free(*slot);
+	*slot = prog;
 	return 0;
 }
 
@@ -417,16 +343,10 @@ static int off_ioc_flow(struct mos_offline *o, const void *arg)
 		err = mos_ioc_flow_check(&a, &k);
 	if (err)
 		return err;
-	switch (a.op) {
-	case MOS_FLOW_STOP:
-		return mos_tm_find(o->t, &k, a.flow.flow, off_stop_one,
-				   &a.sides);
-	case MOS_FLOW_OVERLAP:
-		return mos_tm_overlap(o->t, a.flow.flow, &k, a.sides, a.arg);
-	default:
-		/* Nothing to reset or drop in a capture: as passive mode */
-		return -EOPNOTSUPP;
-	}
+	if (a.op == MOS_FLOW_STOP || a.op == MOS_FLOW_OVERLAP)
+		return mos_dlv_flow_op(&o->dlv, o->t, &a, &k);
+	/* Nothing to reset or drop in a capture: as passive mode */
+	return -EOPNOTSUPP;
 }
 
 int mos_offline__ioctl(struct mos_offline *o, unsigned long cmd, void *arg)
@@ -478,7 +398,7 @@ static int off_csum_mode(const char *name)
 int mos_offline__open(struct mos_offline **op, const char *path,
 		      const char *checksum_mode, char *err, size_t errlen)
 {
-	struct tm_table_cfg cfg = { .priv_size = sizeof(struct off_flow) };
+	struct tm_table_cfg cfg = { .priv_size = sizeof(struct mos_flow_dev) };
 	struct mos_offline *o;
 	int mode, ret;
 
@@ -506,7 +426,7 @@ int mos_offline__open(struct mos_offline **op, const char *path,
 	ret = tm_cap_open(&o->cap, path, mode, off_open_msg,
 			  sizeof(off_open_msg));
 	if (!ret) {
-		o->t = mos_tm_table_new(&cfg, &off_ops, o);
+		o->t = mos_tm_table_new(&cfg, &mos_deliver_ops, o);
 		if (!o->t) {
 			ret = -ENOMEM;
 			snprintf(off_open_msg, sizeof(off_open_msg),
@@ -518,6 +438,7 @@ int mos_offline__open(struct mos_offline **op, const char *path,
 		free(o);
 		goto out;
 	}
+	mos_dlv_init(&o->dlv);
 	o->hdr.magic = MOS_RING_MAGIC;
 	o->hdr.abi_major = MOS_ABI_MAJOR;
 	o->hdr.abi_minor = MOS_ABI_MINOR;
@@ -559,27 +480,6 @@ static void off_compact(struct mos_offline *o)
 	o->prod.pos = n;
 }
 
-/* A packet to the raw sockets whose filter takes it, as mos_dev_raw() */
-static void off_raw(struct mos_offline *o, const struct tm_src *src)
-{
-	const struct tm_ev ev = { .type = TM_EV_PKT_IN, .hook = MOS_HOOK_NULL };
-	u32 i;
-
-	for (i = 0; i < o->nsocks; i++) {
-		const struct off_sock *s = &o->socks[i];
-		struct mos_rec_event *r;
-
-		if (s->type != MOS_MSOCK_RAW ||
-		    !(s->events[MOS_HOOK_NULL] & (1ULL << TM_EV_PKT_IN)) ||
-		    !off_filter_pass(s, MOS_FILTER_RAW, src))
-			continue;
-		r = off_reserve(o, sizeof(*r) + mos_rec_pkt_len(src),
-				MOS_REC_EVENT, i + 1);
-		if (r)
-			mos_rec_event_fill(r, NULL, &ev, src, NULL, o->now);
-	}
-}
-
 /* Hand one record to the tracker */
 static void off_process(struct mos_offline *o, struct tm_cap_rec *r)
 {
@@ -590,8 +490,8 @@ static void off_process(struct mos_offline *o, struct tm_cap_rec *r)
 		return;
 	/* The kernel's raw sockets see the packets the tracker passes */
 	if (mos_tm_input(o->t, &r->src, r->res, &r->p, r->now, r->flags) ==
-	    TM_VERDICT_PASS && o->nraw)
-		off_raw(o, &r->src);
+	    TM_VERDICT_PASS && o->dlv.nraw)
+		mos_dev_raw(o, &r->src);
 }
 
 int mos_offline__pump(struct mos_offline *o, uint64_t until)
@@ -622,8 +522,8 @@ int mos_offline__split(struct mos_offline *o, uint32_t count, uint32_t index)
 {
 	if (count > MOS_SPLIT_MAX || (count > 1 && index >= count))
 		return -EINVAL;
-	o->split_count = count;
-	o->split_index = count > 1 ? index : 0;
+	o->dlv.split_count = count;
+	o->dlv.split_index = count > 1 ? index : 0;
 	return 0;
 }
 
@@ -645,9 +545,9 @@ void mos_offline__close(struct mos_offline *o)
 		return;
 	if (o->t)
 		mos_tm_table_free(o->t);
-	for (i = 0; i < o->nsocks; i++)
+	for (i = 0; i < o->dlv.nsocks; i++)
 		for (j = 0; j <= MOS_FILTER_RAW; j++)
-			free(o->socks[i].filter[j].insns);
+			off_prog_free(o->dlv.socks[i].filter[j]);
 	tm_cap_close(&o->cap);
 	free(o->data);
 	free(o);

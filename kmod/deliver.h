@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * deliver.h - who gets which /dev/mos record, and the records written
+ *
+ * The routing of the tracker's callbacks to the consumers' records
+ * (deliver.c) builds into mos.ko, whose consumers are the open /dev/mos
+ * files of a namespace, and into libmosuser's offline backend, whose one
+ * consumer reads a capture: the same source, so the two cannot disagree.
+ * What differs between them is the backend: in the kernel the static
+ * inlines of deliver_kern.h, in userspace the functions of
+ * libmosuser/offline.c (declared in libmosuser/deliver_user.h).  @priv
+ * is the tracker's table's user pointer (struct mos_net, struct
+ * mos_offline); a backend gives:
+ *
+ * - mos_dlv_next(), mos_dlv_any(): its consumers (under RCU);
+ * - mos_dlv_reserve(), mos_dlv_commit(): a record's room, then the record
+ *   published (or discarded);
+ * - mos_dlv_holds(), mos_dlv_inline(), mos_dlv_hold(), mos_dlv_unhold(),
+ *   mos_dlv_size(): inline mode's room held for a packet;
+ * - mos_dlv_filter(): a socket filter run on a packet;
+ * - mos_dlv_split_hash(): the hash that splits flows between consumers;
+ * - mos_dlv_now(): the clock of event records;
+ * - mos_dlv_stat(), mos_dlv_flow_note(), mos_dlv_classify(): the
+ *   namespace's counters, flow announcements and rules, where it has them.
+ */
+#ifndef _MOS_DELIVER_H
+#define _MOS_DELIVER_H
+
+#include "rec.h"
+
+struct bpf_prog;
+
+/**
+ * struct mos_msock - a monitor socket of a consumer
+ * @type: %MOS_MSOCK_STREAM or %MOS_MSOCK_RAW
+ * @events: subscribed events per hook
+ * @buf: stream bytes wanted per receiving side
+ * @filter: its filters, by %MOS_FILTER_SYN etc.; NULL: all pass.  A
+ *	&struct bpf_prog is the backend's: the kernel's classic BPF program,
+ *	or offline the instructions libpcap's interpreter runs.
+ */
+struct mos_msock {
+	u8 type;
+	u64 events[MOS_HOOKS];
+	u32 buf[2];
+	struct bpf_prog __rcu *filter[MOS_FILTER_RAW + 1];
+};
+
+/**
+ * struct mos_dlv - what routes records to one consumer
+ * @slot: its bit in the flows' &mos_flow_dev masks (offline: 0)
+ * @split_count: &mos_ioc_ring.split_count; 0 or 1: every flow
+ * @split_index: &mos_ioc_ring.split_index
+ * @nsocks: sockets created
+ * @nraw: raw sockets among them
+ * @nev: (socket, hook, event) subscriptions, for the room a packet needs
+ * @socks: the sockets, by id - 1
+ * @any: events some socket subscribed to, per hook
+ * @buf: largest @mos_msock.buf per side
+ * @lost_lock: guards @lost
+ * @lost_owed: @lost holds losses to report (read without the lock)
+ * @lost: losses not yet reported
+ *
+ * The ioctls write it (serialised by the backend); the packet path reads
+ * the subscriptions with READ_ONCE() and the filters under RCU.
+ */
+struct mos_dlv {
+	u8 slot;
+	u32 split_count;
+	u32 split_index;
+	u32 nsocks;
+	u32 nraw;
+	u32 nev;
+	struct mos_msock socks[MOS_SOCKS_MAX];
+	u64 any[MOS_HOOKS];
+	u32 buf[2];
+	spinlock_t lost_lock;	/* @lost */
+	bool lost_owed;
+	struct mos_rec_lost lost;
+};
+
+/**
+ * struct mos_flow_dev - what a flow means to the consumers (the tracker's
+ * per-flow private area)
+ * @want: consumers, by &mos_dlv.slot bit, that get the records about
+ *	each side: events about it, the bytes it receives
+ * @opened: consumers that got %MOS_REC_FLOW_OPEN and are owed the close
+ *
+ * Written with the flow locked; @want also read without the lock.
+ */
+struct mos_flow_dev {
+	u64 want[2];
+	u64 opened;
+};
+
+/**
+ * struct mos_hold - the holds of the packet being processed (inline mode)
+ * @on: inside mos_dev_reserve() .. mos_dev_unhold()
+ * @left: what is left of each consumer's hold, by &mos_dlv.slot
+ *
+ * One per CPU in the kernel, one per capture offline.
+ */
+struct mos_hold {
+	bool on;
+	u32 left[MOS_CONSUMERS_MAX];
+};
+
+/* The callbacks the tracker's table calls: deliver.c */
+extern const struct tm_ops mos_deliver_ops;
+
+void mos_dev_raw(void *priv, const struct tm_src *src);
+void mos_dev_unhold(void *priv);
+
+void mos_dlv_init(struct mos_dlv *d);
+int mos_dlv_socket(struct mos_dlv *d, struct mos_ioc_socket *a, bool raw);
+int mos_dlv_subscribe(struct mos_dlv *d, const struct mos_ioc_subscribe *a);
+int mos_dlv_filter_check(const struct mos_dlv *d,
+			 const struct mos_ioc_filter *a);
+int mos_dlv_flow_op(struct mos_dlv *d, struct tm_table *t,
+		    const struct mos_ioc_flow *a, const struct tm_key *k);
+
+#ifdef __KERNEL__
+#include "deliver_kern.h"
+#else
+#include "deliver_user.h"	/* libmosuser/: the offline backend */
+#endif
+
+#endif /* _MOS_DELIVER_H */

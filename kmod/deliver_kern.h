@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * deliver_kern.h - the kernel's backend of deliver.c: the consumers are
+ * the open /dev/mos files of a namespace, their records go to their rings
+ *
+ * Included by deliver.h only.  @priv is the namespace's &struct mos_net
+ * (the tracker's table's user pointer).
+ */
+#ifndef _MOS_DELIVER_KERN_H
+#define _MOS_DELIVER_KERN_H
+
+#include <linux/ktime.h>
+#include <linux/rculist.h>
+#include <linux/wait.h>
+#include "mos.h"
+
+/**
+ * struct mos_consumer - an open /dev/mos
+ * @net: its namespace (referenced)
+ * @lock: serialises the ioctls
+ * @ring: the ring, once set up (release store); then constant until
+ *	release
+ * @wq: poll() waits here
+ * @node: in &mos_net.consumers (RCU), from ring setup to release
+ * @dlv: what routes records to it (deliver.c)
+ * @rcu: for freeing after the packet path is done with it
+ */
+struct mos_consumer {
+	struct net *net;
+	struct mutex lock;	/* ioctls */
+	struct mos_ring *ring;
+	wait_queue_head_t wq;
+	struct list_head node;
+	struct mos_dlv dlv;
+	struct rcu_head rcu;
+};
+
+/* This CPU's holds for the packet it is processing (chardev.c) */
+DECLARE_PER_CPU(struct mos_hold, mos_hold);
+
+/* The socket filters run on the packet (chardev.c for now; kmod/pkt.h) */
+bool mos_pkt_filter(const struct tm_src *src, struct bpf_prog *prog);
+
+static inline struct mos_consumer *mos_dlv_cons(struct mos_dlv *d)
+{
+	return container_of(d, struct mos_consumer, dlv);
+}
+
+/* The consumer after @d (NULL: the first), or NULL.  Under RCU. */
+static inline struct mos_dlv *mos_dlv_next(void *priv, struct mos_dlv *d)
+{
+	struct list_head *head = &((struct mos_net *)priv)->consumers;
+	struct list_head *n;
+
+	n = list_next_rcu(d ? &mos_dlv_cons(d)->node : head);
+	n = rcu_dereference(n);
+	return n == head ? NULL : &list_entry(n, struct mos_consumer, node)->dlv;
+}
+
+/* Has the namespace a consumer at all?  Skips the walks when not. */
+static inline bool mos_dlv_any(void *priv)
+{
+	return !list_empty(&((struct mos_net *)priv)->consumers);
+}
+
+static inline struct mos_hold *mos_dlv_holds(void *priv)
+{
+	return this_cpu_ptr(&mos_hold);
+}
+
+static inline bool mos_dlv_inline(void *priv)
+{
+	return READ_ONCE(((struct mos_net *)priv)->mode) == MOS_MODE_INLINE;
+}
+
+static inline void *mos_dlv_reserve(struct mos_dlv *d, u32 len, u16 type,
+				    u16 sock, u32 *hold)
+{
+	return mos_ring_reserve(mos_dlv_cons(d)->ring, len, type, sock, hold);
+}
+
+static inline void mos_dlv_commit(struct mos_dlv *d, void *body,
+				  bool discard)
+{
+	mos_ring_commit(mos_dlv_cons(d)->ring, body, discard);
+}
+
+static inline bool mos_dlv_hold(struct mos_dlv *d, u64 bytes)
+{
+	return mos_ring_hold(mos_dlv_cons(d)->ring, bytes);
+}
+
+static inline void mos_dlv_unhold(struct mos_dlv *d, u32 bytes)
+{
+	mos_ring_unhold(mos_dlv_cons(d)->ring, bytes);
+}
+
+static inline u64 mos_dlv_size(struct mos_dlv *d)
+{
+	return mos_ring_size(mos_dlv_cons(d)->ring);
+}
+
+static inline bool mos_dlv_filter(struct bpf_prog *prog,
+				  const struct tm_src *src)
+{
+	return mos_pkt_filter(src, prog);
+}
+
+/* The split takes the table's flow hash */
+static inline u32 mos_dlv_split_hash(const struct tm_flow *f)
+{
+	return f->hash;
+}
+
+static inline u64 mos_dlv_now(void *priv)
+{
+	return ktime_get_ns();
+}
+
+static inline void mos_dlv_stat(void *priv, unsigned int stat)
+{
+	mos_stat_inc(priv, stat);
+}
+
+/* A flow's start and end also go to the "flows" multicast group */
+static inline void mos_dlv_flow_note(void *priv, const struct tm_flow *f,
+				     bool end)
+{
+	mos_genl_flow_event(priv, f, end);
+}
+
+/* The tracker's actions are numbered as the rules' */
+static inline unsigned int mos_dlv_classify(void *priv,
+					    const struct tm_src *src,
+					    u32 *rule)
+{
+	return mos_rules_classify(priv, (struct sk_buff *)src->pkt, rule);
+}
+
+#endif /* _MOS_DELIVER_KERN_H */
