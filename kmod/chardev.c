@@ -55,7 +55,10 @@
 #include <linux/nsproxy.h>
 #include <linux/poll.h>
 #include <linux/uaccess.h>
-#include "mos.h"
+#include "chardev.h"
+#include "netns.h"
+#include "pkt.h"
+#include "ring.h"
 #include "rec.h"
 /* Times one subscribed event may be raised for one packet, at most */
 #define MOS_EV_PER_PKT		4
@@ -209,8 +212,7 @@ static bool mos_filter_pass(struct mos_msock *m, unsigned int which,
 		return true;
 	if (!src)
 		return false;
-	/* In the kernel, the tracker's packet is the skb, from its IP header */
-	return bpf_prog_run_save_cb(prog, (struct sk_buff *)src->pkt) != 0;
+	return mos_pkt_filter(src, prog);
 }
 
 /* Does consumer @c get records about @side of flow @f? */

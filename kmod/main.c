@@ -20,7 +20,10 @@
 
 #include <linux/module.h>
 #include <linux/mm.h>
-#include "mos.h"
+#include "chardev.h"
+#include "genl.h"
+#include "main.h"
+#include "netns.h"
 
 static unsigned long mem_limit;
 module_param(mem_limit, ulong, 0644);

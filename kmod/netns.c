@@ -43,7 +43,11 @@
 #include <linux/netdevice.h>
 #include <linux/percpu.h>
 #include <linux/mm.h>
-#include "mos.h"
+#include "chardev.h"
+#include "genl.h"
+#include "netns.h"
+#include "rules.h"
+#include "hooks/hooks.h"
 
 /* The expiry worker runs every second and sweeps the table in this many. */
 #define MOS_GC_INTERVAL		HZ
@@ -110,7 +114,7 @@ static unsigned int mos_tm_classify(void *priv, const struct tm_src *src,
 				    const struct tm_pkt *p, u32 *rule)
 {
 	/* The tracker's actions are numbered as the rules' */
-	return mos_rules_classify(priv, (struct sk_buff *)src->pkt, rule);
+	return mos_rules_classify(priv, src, rule);
 }
 
 static void mos_tm_flow(void *priv, struct tm_flow *f,
