@@ -38,10 +38,11 @@
  * returns, and the per-CPU flag mos_own_xmit marks them as mos's own, so
  * the hooks let them through untracked, before anything else.
  *
- * Checksums: nf_checksum(), which trusts what the device or the stack
- * already established (CHECKSUM_UNNECESSARY, and CHECKSUM_PARTIAL: locally
- * generated packets, whose checksum the device or the GSO code fills in)
- * and computes the rest, as conntrack does.
+ * Checksums (&mos_pkt.csum_bad) are verified with nf_checksum(), which
+ * trusts what the device or the stack already established
+ * (CHECKSUM_UNNECESSARY, and CHECKSUM_PARTIAL: locally generated packets,
+ * whose checksum the device or the GSO code fills in) and computes the
+ * rest, as conntrack does.
  *
  * Filters: classic BPF programs run on the skb with
  * bpf_prog_run_save_cb(), which sees the packet from its IP header.
