@@ -80,6 +80,7 @@ struct mos_nf_pkt {
 	unsigned int hook;
 };
 
+/* &tm_src.read and &tm_src.copy: an skb, linear or not */
 static const void *mos_skb_read(const void *pkt, unsigned int off,
 				unsigned int len, void *buf)
 {
@@ -92,6 +93,7 @@ static int mos_skb_copy(const void *pkt, unsigned int off, void *dst,
 	return skb_copy_bits(pkt, off, dst, len);
 }
 
+/* &mos_pkt.csum_bad: nf_checksum() at the packet's hook */
 static bool mos_skb_csum_bad(const struct mos_pkt *pkt, unsigned int l4off)
 {
 	const struct mos_nf_pkt *np = container_of(pkt, struct mos_nf_pkt, pkt);
@@ -101,6 +103,7 @@ static bool mos_skb_csum_bad(const struct mos_pkt *pkt, unsigned int l4off)
 			   pkt->family == 4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
 }
 
+/* &mos_pkt.filter: the program sees the skb from its IP header */
 static u32 mos_skb_filter(const struct mos_pkt *pkt, struct bpf_prog *prog)
 {
 	return bpf_prog_run_save_cb(prog, (struct sk_buff *)pkt->src.pkt);
