@@ -39,24 +39,12 @@
 #include <linux/nsproxy.h>
 #include <linux/poll.h>
 #include <linux/uaccess.h>
+#include "chardev.h"
 #include "deliver.h"
+#include "netns.h"
+#include "ring.h"
 
 DEFINE_PER_CPU(struct mos_hold, mos_hold);
-
-/**
- * mos_pkt_filter() - run a socket filter on a packet
- * @src: the packet
- * @prog: the filter
- *
- * Context: bottom halves disabled, under RCU.
- * Return: true if it accepts the packet.
- */
-/* replaced by kmod/pkt.c */
-bool mos_pkt_filter(const struct tm_src *src, struct bpf_prog *prog)
-{
-	/* In the kernel, the tracker's packet is the skb, from its IP header */
-	return bpf_prog_run_save_cb(prog, (struct sk_buff *)src->pkt) != 0;
-}
 
 /* --- the file ------------------------------------------------------------ */
 

@@ -12,7 +12,11 @@
 #include <linux/ktime.h>
 #include <linux/rculist.h>
 #include <linux/wait.h>
-#include "mos.h"
+#include "genl.h"
+#include "netns.h"
+#include "pkt.h"
+#include "ring.h"
+#include "rules.h"
 
 /**
  * struct mos_consumer - an open /dev/mos
@@ -37,9 +41,6 @@ struct mos_consumer {
 
 /* This CPU's holds for the packet it is processing (chardev.c) */
 DECLARE_PER_CPU(struct mos_hold, mos_hold);
-
-/* The socket filters run on the packet (chardev.c for now; kmod/pkt.h) */
-bool mos_pkt_filter(const struct tm_src *src, struct bpf_prog *prog);
 
 static inline struct mos_consumer *mos_dlv_cons(struct mos_dlv *d)
 {
@@ -134,7 +135,7 @@ static inline unsigned int mos_dlv_classify(void *priv,
 					    const struct tm_src *src,
 					    u32 *rule)
 {
-	return mos_rules_classify(priv, (struct sk_buff *)src->pkt, rule);
+	return mos_rules_classify(priv, src, rule);
 }
 
 #endif /* _MOS_DELIVER_KERN_H */

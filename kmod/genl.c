@@ -39,7 +39,11 @@
 #include <linux/filter.h>
 #include <linux/proc_ns.h>
 #include <net/genetlink.h>
-#include "mos.h"
+#include "genl.h"
+#include "main.h"
+#include "netns.h"
+#include "pkt.h"
+#include "rules.h"
 
 static bool allow_userns;
 module_param(allow_userns, bool, 0644);

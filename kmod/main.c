@@ -20,8 +20,11 @@
 
 #include <linux/module.h>
 #include <linux/mm.h>
-#include "mos.h"
+#include "chardev.h"
 #include "deliver.h"	/* struct mos_flow_dev */
+#include "genl.h"
+#include "main.h"
+#include "netns.h"
 
 static unsigned long mem_limit;
 

@@ -44,6 +44,10 @@
 #include <linux/percpu.h>
 #include <linux/mm.h>
 #include "deliver.h"
+#include "genl.h"
+#include "netns.h"
+#include "rules.h"
+#include "hooks/hooks.h"
 
 /* The expiry worker runs every second and sweeps the table in this many. */
 #define MOS_GC_INTERVAL		HZ

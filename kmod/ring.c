@@ -42,7 +42,8 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <linux/wait.h>
-#include "mos.h"
+#include <linux/mos.h>
+#include "ring.h"
 
 #define MOS_RING_META_PAGES	MOS_RING_PGOFF_DATA
 

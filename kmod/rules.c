@@ -22,7 +22,9 @@
 
 #include <linux/filter.h>
 #include <linux/slab.h>
-#include "mos.h"
+#include "netns.h"
+#include "pkt.h"
+#include "rules.h"
 
 static void mos_rule_free(struct mos_rule *r)
 {
@@ -259,14 +261,14 @@ void mos_rules_free(struct mos_net *mn)
 /**
  * mos_rules_classify() - the action of the rules for a flow's first packet
  * @mn: the namespace's state
- * @skb: the packet, from its IP header
+ * @src: the packet, as the tracker has it
  * @rule: set to the matching rule's id, 0 when none matches
  *
  * Context: softirq or process with bottom halves disabled, inside an RCU
  * read section.
  * Return: &enum mos_action; %MOS_ACTION_MONITOR when no rule matches.
  */
-unsigned int mos_rules_classify(struct mos_net *mn, struct sk_buff *skb,
+unsigned int mos_rules_classify(struct mos_net *mn, const struct tm_src *src,
 				u32 *rule)
 {
 	struct mos_rules *rs = rcu_dereference(mn->rules);
@@ -276,7 +278,7 @@ unsigned int mos_rules_classify(struct mos_net *mn, struct sk_buff *skb,
 	for (i = 0; rs && i < rs->n; i++) {
 		struct mos_rule *r = rs->r[i];
 
-		if (bpf_prog_run_save_cb(r->prog, skb)) {
+		if (mos_pkt_filter(src, r->prog)) {
 			atomic64_inc(&r->hits);
 			*rule = r->id;
 			return r->action;

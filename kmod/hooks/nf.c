@@ -25,44 +25,44 @@
  * so TCP inside IP fragments is seen reassembled, whether or not conntrack
  * is in use.
  *
+ * Each hook turns the skb into a &struct mos_pkt and hands it to
+ * mos_pkt_input() (pkt.c), which parses, tracks, delivers and counts it
+ * and returns a verdict; the hook applies it: %NF_ACCEPT for
+ * %TM_VERDICT_PASS, %NF_DROP for the others, after sending the resets
+ * %TM_VERDICT_RESET and %TM_VERDICT_KILL ask for (reset.c).
+ *
  * Context: PRE_ROUTING runs in softirq, LOCAL_OUT in process context with
- * bottom halves enabled.  The hooks disable bottom halves around their
- * work, so a softirq cannot interrupt it on the same CPU: this CPU's
- * counters need no lock, and the flow tracker (tcpmon) takes its
- * per-flow spinlocks without _bh.
+ * bottom halves enabled.  The hooks disable bottom halves around
+ * mos_pkt_input() and the resets, as both need.  The resets are sent from
+ * inside the hook; they pass LOCAL_OUT on this CPU before the send
+ * returns, and the per-CPU flag mos_own_xmit marks them as mos's own, so
+ * the hooks let them through untracked, before anything else.
  *
- * Verdicts: in passive mode every hook returns NF_ACCEPT.  In inline mode
- * the rules may drop a flow's packets or answer its first packet with a
- * reset (rules.c), and a flow reset with %MOS_CMD_FLOW_RESET has its
- * packets dropped and answered at both ends.  The resets are sent from
- * inside the hook with bottom halves disabled (reset.c); they pass
- * LOCAL_OUT on this CPU before the send returns, and the per-CPU flag
- * mos_own_xmit marks them as mos's own, so the hooks let them through
- * untracked.
+ * Checksums (&mos_pkt.csum_bad) are verified with nf_checksum(), which
+ * trusts what the device or the stack already established
+ * (CHECKSUM_UNNECESSARY, and CHECKSUM_PARTIAL: locally generated packets,
+ * whose checksum the device or the GSO code fills in) and computes the
+ * rest, as conntrack does.
  *
- * Checksums: a TCP segment whose checksum is wrong would be dropped by its
- * receiver, so it must not enter a stream the monitor reports.  The hooks
- * verify it with nf_checksum(), which trusts what the device or the stack
- * already established (CHECKSUM_UNNECESSARY, and CHECKSUM_PARTIAL: locally
- * generated packets, whose checksum the device or the GSO code fills in)
- * and computes the rest, as conntrack does.  A bad segment is passed to
- * the tracker flagged, which counts it and keeps it out of the stream.
+ * Filters: classic BPF programs run on the skb with
+ * bpf_prog_run_save_cb(), which sees the packet from its IP header.
  *
  * Packets are never modified: headers are read with skb_header_pointer(),
  * which copes with non-linear skbs and GSO aggregates.
  */
 
+#include <linux/filter.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/skbuff.h>
-#include <linux/sched/mm.h>
 #include <net/netfilter/ipv4/nf_defrag_ipv4.h>
 #include <net/netfilter/ipv6/nf_defrag_ipv6.h>
-#include "../mos.h"
-#include "../tcpmon/tcpmon.h"
+#include "../netns.h"
+#include "../pkt.h"
+#include "hooks.h"
 
 /* Between defrag (-400) and raw (-300); IPv4 and IPv6 use the same values. */
 #define MOS_NF_PRI	(NF_IP_PRI_CONNTRACK_DEFRAG + 50)
@@ -70,6 +70,17 @@
 static_assert((int)NF_IP_PRI_CONNTRACK_DEFRAG ==
 	      (int)NF_IP6_PRI_CONNTRACK_DEFRAG);
 
+/**
+ * struct mos_nf_pkt - an skb at a hook, as the packet path sees it
+ * @pkt: the descriptor; its &tm_src.pkt is the skb
+ * @hook: the netfilter hook
+ */
+struct mos_nf_pkt {
+	struct mos_pkt pkt;
+	unsigned int hook;
+};
+
+/* &tm_src.read and &tm_src.copy: an skb, linear or not */
 static const void *mos_skb_read(const void *pkt, unsigned int off,
 				unsigned int len, void *buf)
 {
@@ -82,85 +93,61 @@ static int mos_skb_copy(const void *pkt, unsigned int off, void *dst,
 	return skb_copy_bits(pkt, off, dst, len);
 }
 
+/* &mos_pkt.csum_bad: nf_checksum() at the packet's hook */
+static bool mos_skb_csum_bad(const struct mos_pkt *pkt, unsigned int l4off)
+{
+	const struct mos_nf_pkt *np = container_of(pkt, struct mos_nf_pkt, pkt);
+
+	return nf_checksum((struct sk_buff *)pkt->src.pkt, np->hook, l4off,
+			   IPPROTO_TCP,
+			   pkt->family == 4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+}
+
+/* &mos_pkt.filter: the program sees the skb from its IP header */
+static u32 mos_skb_filter(const struct mos_pkt *pkt, struct bpf_prog *prog)
+{
+	return bpf_prog_run_save_cb(prog, (struct sk_buff *)pkt->src.pkt);
+}
+
 /**
- * mos_nf_count() - account one packet to its namespace and track it
+ * mos_nf_input() - hand one packet to the packet path, apply its verdict
  * @skb: the packet, from its IP header
- * @net: its namespace
- * @hook: NF_INET_PRE_ROUTING or NF_INET_LOCAL_OUT
- * @family: 4 or 6
+ * @state: the hook it is at, and its namespace
  *
  * Context: an RCU read section (netfilter's).
  * Return: the netfilter verdict: NF_ACCEPT, or NF_DROP in inline mode.
  */
-static unsigned int mos_nf_count(struct sk_buff *skb, struct net *net,
-				 unsigned int hook, u8 family)
+static unsigned int mos_nf_input(struct sk_buff *skb,
+				 const struct nf_hook_state *state)
 {
-	struct mos_net *mn = mos_pernet(net);
-	struct mos_pcpu_stats *s;
-	const struct tm_src src = {
-		.pkt = skb,
-		.len = skb->len,
-		.read = mos_skb_read,
-		.copy = mos_skb_copy,
+	struct mos_net *mn = mos_pernet(state->net);
+	struct mos_nf_pkt np = {
+		.pkt = {
+			.src = {
+				.pkt = skb,
+				.len = skb->len,
+				.read = mos_skb_read,
+				.copy = mos_skb_copy,
+			},
+			.family = state->pf == NFPROTO_IPV4 ? 4 : 6,
+			.gso = skb_is_gso(skb),
+			.csum_bad = mos_skb_csum_bad,
+			.filter = mos_skb_filter,
+		},
+		.hook = state->hook,
 	};
-	enum tm_verdict v = TM_VERDICT_PASS;
-	unsigned int flags = 0;
-	struct tm_table *t;
-	enum tm_parse_res r;
+	enum tm_verdict v;
 	struct tm_pkt p;
 
 	if (this_cpu_read(mos_own_xmit))
 		return NF_ACCEPT;
 
-	r = mos_tm_parse(skb, skb->len, family,
-			 skb_is_gso(skb) ? TM_PARSE_F_GSO : 0, mos_skb_read,
-			 &p);
-	if (r == TM_PKT_TCP &&
-	    nf_checksum(skb, hook, p.l4off, IPPROTO_TCP,
-			family == 4 ? NFPROTO_IPV4 : NFPROTO_IPV6))
-		flags |= TM_IN_CSUM_BAD;
-	/* Inline, a segment the out-of-order store has no room for is
-	 * dropped for its sender to retransmit, rather than skipped.
-	 */
-	if (READ_ONCE(mn->mode) == MOS_MODE_INLINE)
-		flags |= TM_IN_LOSSLESS;
-
 	local_bh_disable();
-	t = rcu_dereference(mn->tm);
-	if (t && r != TM_PKT_BAD) {
-		struct mem_cgroup *old = set_active_memcg(mn->memcg);
-
-		v = mos_tm_input(t, &src, r, &p, ktime_get_coarse_ns(), flags);
-		set_active_memcg(old);
-		if (v == TM_VERDICT_PASS && atomic_read(&mn->nraw))
-			mos_dev_raw(mn, &src);
-		mos_dev_unhold(mn);
-	}
-	if (v != TM_VERDICT_PASS && READ_ONCE(mn->mode) != MOS_MODE_INLINE)
-		v = TM_VERDICT_PASS;
+	v = mos_pkt_input(mn, &np.pkt, &p);
 	if (v == TM_VERDICT_RESET)
-		mos_send_reset(mn, skb, hook, family);
+		mos_send_reset(mn, skb, state->hook, np.pkt.family);
 	else if (v == TM_VERDICT_KILL)
 		mos_reset_answer(mn, &p);
-	s = this_cpu_ptr(mn->stats);
-	u64_stats_update_begin(&s->syncp);
-	u64_stats_inc(&s->c[MOS_STAT_PACKETS]);
-	u64_stats_add(&s->c[MOS_STAT_BYTES], skb->len);
-	switch (r) {
-	case TM_PKT_TCP:
-		u64_stats_inc(&s->c[family == 4 ? MOS_STAT_TCP4 :
-				    MOS_STAT_TCP6]);
-		if (p.tcp_flags & TM_TCPF_SYN)
-			u64_stats_inc(&s->c[MOS_STAT_SYN]);
-		break;
-	case TM_PKT_OTHER:
-		u64_stats_inc(&s->c[MOS_STAT_NONTCP]);
-		break;
-	case TM_PKT_BAD:
-		u64_stats_inc(&s->c[MOS_STAT_PARSE_ERR]);
-		break;
-	}
-	u64_stats_update_end(&s->syncp);
 	local_bh_enable();
 	return v == TM_VERDICT_PASS ? NF_ACCEPT : NF_DROP;
 }
@@ -176,15 +163,13 @@ static unsigned int mos_nf_prerouting(void *priv, struct sk_buff *skb,
 	if (skb->pkt_type == PACKET_LOOPBACK ||
 	    (state->in && (state->in->flags & IFF_LOOPBACK)))
 		return NF_ACCEPT;
-	return mos_nf_count(skb, state->net, state->hook,
-			    state->pf == NFPROTO_IPV4 ? 4 : 6);
+	return mos_nf_input(skb, state);
 }
 
 static unsigned int mos_nf_local_out(void *priv, struct sk_buff *skb,
 				     const struct nf_hook_state *state)
 {
-	return mos_nf_count(skb, state->net, state->hook,
-			    state->pf == NFPROTO_IPV4 ? 4 : 6);
+	return mos_nf_input(skb, state);
 }
 
 static const struct nf_hook_ops mos_nf_ops[] = {

@@ -9,10 +9,11 @@
  * - A rule with %MOS_ACTION_RESET answers a flow's first packet (a SYN)
  *   with nf_send_reset() or nf_send_reset6(): the client sees
  *   ECONNREFUSED.  No flow is created.
- * - %MOS_CMD_FLOW_RESET resets an established flow at both ends.  The
- *   tracker (mos_tm_reset()) gives the highest sequence number each end
- *   has sent; a reset carrying it is exactly what the other end expects
- *   (RFC 5961 accepts nothing else) once what was sent has arrived, which
+ * - %MOS_CMD_FLOW_RESET (and %MOS_IOC_FLOW) resets an established flow
+ *   at both ends (mos_net_flow_reset(), pkt.c).  The tracker
+ *   (mos_tm_reset()) gives the highest sequence number each end has
+ *   sent; a reset carrying it is exactly what the other end expects (RFC
+ *   5961 accepts nothing else) once what was sent has arrived, which
  *   holds for a connection that is not sending at that moment.  If bytes
  *   were in flight, the end answers with a challenge ACK instead: the
  *   flow is marked reset, so that ACK, like any later packet of the flow,
@@ -49,7 +50,8 @@
 #include <net/tcp.h>
 #include <net/netfilter/ipv4/nf_reject.h>
 #include <net/netfilter/ipv6/nf_reject.h>
-#include "mos.h"
+#include "../netns.h"
+#include "hooks.h"
 
 DEFINE_PER_CPU(bool, mos_own_xmit);
 
@@ -277,62 +279,34 @@ void mos_reset_answer(struct mos_net *mn, const struct tm_pkt *p)
 }
 
 /**
- * mos_net_flow_reset() - reset one flow of a namespace at both ends
- * @net: the namespace
- * @id: the flow's id
- * @k: its endpoints, or NULL: look for @id in the whole table
- * @extack: for error messages, or NULL
+ * mos_reset_flow() - send the resets that end a flow at both ends
+ * @mn: the namespace's state
+ * @r: what the tracker gave for the flow (mos_tm_reset())
  *
- * See the DOC above.  The flow's sides end at once; the resets go to each
- * end whose expected sequence number is known.
+ * See the DOC above: one reset to each end whose expected sequence number
+ * is known.  Not rate-limited: a control operation asked for it.
  *
  * Context: process.
- * Return: 0, -ENOENT if monitoring is off or there is no such flow,
- * -EINVAL in passive mode.
  */
-int mos_net_flow_reset(struct net *net, u64 id, const struct tm_key *k,
-		       struct netlink_ext_ack *extack)
+void mos_reset_flow(struct mos_net *mn, const struct tm_reset *r)
 {
-	struct mos_net *mn = mos_pernet(net);
-	struct mos_rst rst = {};
-	struct tm_reset r;
-	struct tm_table *t;
+	struct mos_rst rst = { .family = r->family };
 	unsigned int s;
-	int err;
 
-	rcu_read_lock();
-	t = rcu_dereference(mn->tm);
-	if (!t) {
-		NL_SET_ERR_MSG(extack, "monitoring is not enabled in this namespace");
-		err = -ENOENT;
-	} else if (READ_ONCE(mn->mode) != MOS_MODE_INLINE) {
-		NL_SET_ERR_MSG(extack, "resetting a flow needs inline mode");
-		err = -EINVAL;
-	} else {
-		err = mos_tm_reset(t, id, k, ktime_get_coarse_ns(), &r);
-		if (err)
-			NL_SET_ERR_MSG(extack, "no such flow in this namespace");
-	}
-	rcu_read_unlock();
-	if (err)
-		return err;
-
-	rst.family = r.family;
 	local_bh_disable();
 	this_cpu_write(mos_own_xmit, true);
 	for (s = 0; s < 2; s++) {
-		if (!(r.valid & (TM_RST_SEQ(s) | TM_RST_ACK(s))))
+		if (!(r->valid & (TM_RST_SEQ(s) | TM_RST_ACK(s))))
 			continue;
-		rst.saddr = &r.addr[!s];
-		rst.daddr = &r.addr[s];
-		rst.sport = r.port[!s];
-		rst.dport = r.port[s];
-		rst.seq = r.seq[s];
-		rst.has_ack = r.valid & TM_RST_ACK(s);
-		rst.ack = r.ack[s];
+		rst.saddr = &r->addr[!s];
+		rst.daddr = &r->addr[s];
+		rst.sport = r->port[!s];
+		rst.dport = r->port[s];
+		rst.seq = r->seq[s];
+		rst.has_ack = r->valid & TM_RST_ACK(s);
+		rst.ack = r->ack[s];
 		mos_rst_xmit(mn, &rst);
 	}
 	this_cpu_write(mos_own_xmit, false);
 	local_bh_enable();
-	return 0;
 }

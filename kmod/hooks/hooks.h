@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hooks.h - the netfilter attachment of a namespace (nf.c) and the resets
+ * mos sends (reset.c)
+ */
+#ifndef _MOS_HOOKS_H
+#define _MOS_HOOKS_H
+
+#include <linux/percpu.h>
+#include <linux/types.h>
+
+struct mos_net;
+struct net;
+struct sk_buff;
+struct tm_pkt;
+struct tm_reset;
+
+/* Set while this CPU sends a reset of mos's own (reset.c) */
+DECLARE_PER_CPU(bool, mos_own_xmit);
+
+int mos_hooks_register(struct net *net);
+void mos_hooks_unregister(struct net *net);
+
+bool mos_send_reset(struct mos_net *mn, struct sk_buff *skb,
+		    unsigned int hook, u8 family);
+void mos_reset_answer(struct mos_net *mn, const struct tm_pkt *p);
+void mos_reset_flow(struct mos_net *mn, const struct tm_reset *r);
+
+#endif /* _MOS_HOOKS_H */

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pkt.c - the packet path of a namespace, independent of netfilter
+ *
+ * DOC: Theory of Operation
+ *
+ * The attachment (the netfilter hooks, hooks/nf.c) turns each packet of a
+ * monitored namespace into a &struct mos_pkt: its length and family, and
+ * callbacks that read and copy its bytes, verify its TCP checksum and run
+ * a classic BPF program on it.  mos_pkt_input() does the rest, knowing
+ * nothing of skbs or hooks:
+ *
+ * 1. it parses the IP and TCP headers (tcpmon/parse.c);
+ * 2. it has a TCP segment's checksum verified;
+ * 3. it hands the packet to the flow tracker (tcpmon) with the memory
+ *    cgroup of whoever enabled monitoring active (set_active_memcg(), see
+ *    netns.c), and the tracker calls back into netns.c for the rules and
+ *    the consumers' records;
+ * 4. it gives a packet that passes to the raw monitor sockets (deliver.c);
+ * 5. it gives back the ring room set aside for the packet's records;
+ * 6. it counts the packet in this CPU's counters of the namespace.
+ *
+ * It returns the tracker's verdict, and the attachment applies it:
+ * %TM_VERDICT_PASS lets the packet go, %TM_VERDICT_DROP drops it,
+ * %TM_VERDICT_RESET drops it and answers it with a reset, and
+ * %TM_VERDICT_KILL drops it and resets both ends of its connection
+ * (hooks/reset.c).  In passive mode the verdict is always
+ * %TM_VERDICT_PASS.  In inline mode the rules may drop a flow's packets
+ * or answer its first packet with a reset (rules.c), and a flow reset
+ * (mos_net_flow_reset()) has its packets dropped and answered at both
+ * ends.
+ *
+ * Checksums: a TCP segment whose checksum is wrong would be dropped by its
+ * receiver, so it must not enter a stream the monitor reports.  The
+ * attachment verifies it (&mos_pkt.csum_bad), trusting what the device or
+ * the stack already established; a bad segment is passed to the tracker
+ * flagged, which counts it and keeps it out of the stream.
+ *
+ * Context: the attachment calls with bottom halves disabled, so a softirq
+ * cannot interrupt the work on the same CPU: this CPU's counters need no
+ * lock, and the flow tracker takes its per-flow spinlocks without _bh.
+ * It also holds an RCU read section, in which the flow table and the
+ * rules are read.
+ *
+ * Filters: the classic BPF programs of the rules (rules.c) and of the
+ * monitor sockets (deliver.c) read the packet from its IP header on.
+ * They run through mos_pkt_filter(), which finds the packet's descriptor
+ * from the &struct tm_src the tracker passes around.
+ */
+
+#include <linux/module.h>
+#include <linux/netlink.h>
+#include <linux/sched/mm.h>
+#include "pkt.h"
+#include "netns.h"
+#include "deliver.h"
+#include "hooks/hooks.h"
+
+/* Count @pkt, parsed as @r into @p, in this CPU's counters of @mn */
+static void mos_pkt_count(struct mos_net *mn, const struct mos_pkt *pkt,
+			  enum tm_parse_res r, const struct tm_pkt *p)
+{
+	struct mos_pcpu_stats *s = this_cpu_ptr(mn->stats);
+
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_inc(&s->c[MOS_STAT_PACKETS]);
+	u64_stats_add(&s->c[MOS_STAT_BYTES], pkt->src.len);
+	switch (r) {
+	case TM_PKT_TCP:
+		u64_stats_inc(&s->c[pkt->family == 4 ? MOS_STAT_TCP4 :
+				    MOS_STAT_TCP6]);
+		if (p->tcp_flags & TM_TCPF_SYN)
+			u64_stats_inc(&s->c[MOS_STAT_SYN]);
+		break;
+	case TM_PKT_OTHER:
+		u64_stats_inc(&s->c[MOS_STAT_NONTCP]);
+		break;
+	case TM_PKT_BAD:
+		u64_stats_inc(&s->c[MOS_STAT_PARSE_ERR]);
+		break;
+	}
+	u64_stats_update_end(&s->syncp);
+}
+
+/**
+ * mos_pkt_input() - account one packet to its namespace and track it
+ * @mn: the namespace's state
+ * @pkt: the packet
+ * @p: filled with its parsed headers, for the reset of %TM_VERDICT_KILL
+ *
+ * Context: bottom halves disabled, inside an RCU read section.
+ * Return: the verdict: %TM_VERDICT_PASS, or in inline mode any other.
+ */
+enum tm_verdict mos_pkt_input(struct mos_net *mn, const struct mos_pkt *pkt,
+			      struct tm_pkt *p)
+{
+	const struct tm_src *src = &pkt->src;
+	enum tm_verdict v = TM_VERDICT_PASS;
+	unsigned int flags = 0;
+	struct tm_table *t;
+	enum tm_parse_res r;
+
+	r = mos_tm_parse(src->pkt, src->len, pkt->family,
+			 pkt->gso ? TM_PARSE_F_GSO : 0, src->read, p);
+	if (r == TM_PKT_TCP && pkt->csum_bad(pkt, p->l4off))
+		flags |= TM_IN_CSUM_BAD;
+	/* Inline, a segment the out-of-order store has no room for is
+	 * dropped for its sender to retransmit, rather than skipped.
+	 */
+	if (READ_ONCE(mn->mode) == MOS_MODE_INLINE)
+		flags |= TM_IN_LOSSLESS;
+
+	t = rcu_dereference(mn->tm);
+	if (t && r != TM_PKT_BAD) {
+		struct mem_cgroup *old = set_active_memcg(mn->memcg);
+
+		v = mos_tm_input(t, src, r, p, ktime_get_coarse_ns(), flags);
+		set_active_memcg(old);
+		if (v == TM_VERDICT_PASS && atomic_read(&mn->nraw))
+			mos_dev_raw(mn, src);
+		mos_dev_unhold(mn);
+	}
+	if (v != TM_VERDICT_PASS && READ_ONCE(mn->mode) != MOS_MODE_INLINE)
+		v = TM_VERDICT_PASS;
+	mos_pkt_count(mn, pkt, r, p);
+	return v;
+}
+
+/**
+ * mos_pkt_filter() - run a classic BPF program on the packet being tracked
+ * @src: the packet's bytes, as mos_pkt_input() gave them to the tracker
+ * @prog: the program
+ *
+ * Context: inside mos_pkt_input().
+ * Return: true if the program accepts the packet (returns non-zero).
+ */
+bool mos_pkt_filter(const struct tm_src *src, struct bpf_prog *prog)
+{
+	const struct mos_pkt *pkt = container_of(src, struct mos_pkt, src);
+
+	return pkt->filter(pkt, prog) != 0;
+}
+
+/**
+ * mos_net_flow_reset() - reset one flow of a namespace at both ends
+ * @net: the namespace
+ * @id: the flow's id
+ * @k: its endpoints, or NULL: look for @id in the whole table
+ * @extack: for error messages, or NULL
+ *
+ * The control side of %MOS_CMD_FLOW_RESET and of %MOS_IOC_FLOW: the
+ * tracker ends the flow's sides at once and marks it reset, and the
+ * resets go to each end whose expected sequence number is known
+ * (mos_reset_flow(), hooks/reset.c, whose DOC tells why they are
+ * accepted).
+ *
+ * Context: process.
+ * Return: 0, -ENOENT if monitoring is off or there is no such flow,
+ * -EINVAL in passive mode.
+ */
+int mos_net_flow_reset(struct net *net, u64 id, const struct tm_key *k,
+		       struct netlink_ext_ack *extack)
+{
+	struct mos_net *mn = mos_pernet(net);
+	struct tm_reset r;
+	struct tm_table *t;
+	int err;
+
+	rcu_read_lock();
+	t = rcu_dereference(mn->tm);
+	if (!t) {
+		NL_SET_ERR_MSG(extack, "monitoring is not enabled in this namespace");
+		err = -ENOENT;
+	} else if (READ_ONCE(mn->mode) != MOS_MODE_INLINE) {
+		NL_SET_ERR_MSG(extack, "resetting a flow needs inline mode");
+		err = -EINVAL;
+	} else {
+		err = mos_tm_reset(t, id, k, ktime_get_coarse_ns(), &r);
+		if (err)
+			NL_SET_ERR_MSG(extack, "no such flow in this namespace");
+	}
+	rcu_read_unlock();
+	if (err)
+		return err;
+	mos_reset_flow(mn, &r);
+	return 0;
+}
