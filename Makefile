@@ -160,17 +160,17 @@ $(KSRC)/.stamp:
 KSFT_CFLAGS = -isystem $(KSRC)/tools/testing/selftests -Wno-sign-compare -Wno-unused-parameter
 
 # Unit tests run with ASan and UBSan.
-$(B)/selftests/tm_parse_test: selftests/tm_parse_test.c $(TCPMON_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
+$(B)/selftests/tm_parse_test: selftests/unit/tm_parse_test.c $(TCPMON_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< $(TCPMON_SRC:%.c=$(O)/san/%.o)
 
 # Tracking and reassembly tests: packets built and events recorded by tm_util.c
-$(B)/selftests/tm_track_test $(B)/selftests/tm_reasm_test: $(B)/selftests/%: selftests/%.c \
-		selftests/tm_util.c selftests/tm_util.h $(TCPMON_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
+$(B)/selftests/tm_track_test $(B)/selftests/tm_reasm_test: $(B)/selftests/%: selftests/unit/%.c \
+		selftests/lib/tm_util.c selftests/lib/tm_util.h $(TCPMON_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< selftests/tm_util.c \
+	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -I$(PROJ)/selftests/lib -o $@ $< selftests/lib/tm_util.c \
 		$(TCPMON_SRC:%.c=$(O)/san/%.o)
 
 # libFuzzer target: the core's sources compiled with it, by clang.
@@ -182,51 +182,51 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 	$(WARN) -std=gnu11 -D_GNU_SOURCE -I$(PROJ)/uapi -I$(PROJ)/kmod/tcpmon \
 	-I$(PROJ)/tools/tcpmon
 
-$(B)/fuzz/tm_fuzz: selftests/fuzz/tm_fuzz.c $(TCPMON_SRC) $(HDRS)
+$(B)/fuzz/tm_fuzz: selftests/unit/fuzz/tm_fuzz.c $(TCPMON_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(TCPMON_SRC)
 
 fuzz: $(B)/fuzz/tm_fuzz
-	@selftests/fuzz/tm_fuzz --time $(FUZZ_TIME)
+	@selftests/unit/fuzz/tm_fuzz --time $(FUZZ_TIME)
 
 # Tests of libmosuser: against its sanitized objects.
 $(B)/selftests/dev_test $(B)/selftests/ring_test $(B)/selftests/offline_test: \
-		$(B)/selftests/%: selftests/%.c $(MOSUSER_SAN_OBJS) $(KSRC)/.stamp $(HDRS)
+		$(B)/selftests/%: selftests/unit/%.c $(MOSUSER_SAN_OBJS) $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
 
 # The event tracer of events.sh, sanitized
-$(B)/selftests/evtrace: selftests/evtrace.c $(MOSUSER_SAN_OBJS) $(HDRS)
+$(B)/selftests/evtrace: selftests/lib/evtrace.c $(MOSUSER_SAN_OBJS) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
 
 # Puts crafted packets on an interface (the VM tests)
-$(B)/selftests/pcap_send: selftests/pcap_send.c
+$(B)/selftests/pcap_send: selftests/lib/pcap_send.c
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< -lpcap
 
 # The stress tests' consumer, load and flood (make check-stress)
-$(B)/selftests/ringcount: selftests/ringcount.c $(MOSUSER_SAN_OBJS) $(HDRS)
+$(B)/selftests/ringcount: selftests/lib/ringcount.c $(MOSUSER_SAN_OBJS) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
 
-$(B)/selftests/connhold $(B)/selftests/synflood: $(B)/selftests/%: selftests/%.c
+$(B)/selftests/connhold $(B)/selftests/synflood: $(B)/selftests/%: selftests/lib/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) -o $@ $<
 
 # Random and boundary arguments to /dev/mos and the netlink family
-$(B)/selftests/iface_fuzz: selftests/iface_fuzz.c $(HDRS)
+$(B)/selftests/iface_fuzz: selftests/lib/iface_fuzz.c $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
 
-$(B)/selftests/genl_test: selftests/genl_test.c $(KSRC)/.stamp $(HDRS)
+$(B)/selftests/genl_test: selftests/unit/genl_test.c $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
@@ -300,7 +300,7 @@ check-user: user
 	@CHECK_FUZZ_TIME=$(CHECK_FUZZ_TIME) selftests/check --user-only
 
 man-check:
-	@selftests/man_check.sh
+	@selftests/unit/man_check.sh
 
 check-vm: all
 	@selftests/check --vm-only $(VM_KERNELS)
