@@ -62,10 +62,18 @@ HDRS	:= $(wildcard uapi/linux/*.h kmod/rec.h kmod/tcpmon/*.h libmosuser/*.h tool
 BINS	:= $(B)/bin/mosctl $(B)/bin/mosreplay $(B)/bin/flowstats $(B)/bin/httplog \
 	   $(B)/bin/simple_firewall $(B)/bin/midstat
 LIBS	:= $(B)/lib/libtcpmon.a $(B)/lib/libmosuser.a $(B)/lib/libmosuser.so
-TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/tm_track_test \
-	   $(B)/selftests/tm_reasm_test $(B)/selftests/dev_test $(B)/selftests/genl_test \
-	   $(B)/selftests/ring_test $(B)/selftests/offline_test $(B)/selftests/evtrace \
-	   $(B)/selftests/pcap_send $(B)/selftests/iface_fuzz \
+# The unit tests in C of the test manifest, by what they are built
+# against (link=): build/selftests/NAME for selftests/unit/NAME.c
+MANIFEST := selftests/TESTS
+manifest_c = $(patsubst unit/%.c,$(B)/selftests/%,$(shell awk '$$1 == "unit" && \
+	$$2 ~ /\.c$$/ { for (i = 3; i <= NF; i++) if ($$i == "link=$(1)") print $$2 }' $(MANIFEST)))
+UNIT_TCPMON := $(call manifest_c,tcpmon)
+UNIT_TM_UTIL := $(call manifest_c,tm_util)
+UNIT_MOSUSER := $(call manifest_c,libmosuser)
+UNIT_NETLINK := $(call manifest_c,netlink)
+# and the programs the tests run (selftests/lib/)
+TESTS	:= $(UNIT_TCPMON) $(UNIT_TM_UTIL) $(UNIT_MOSUSER) $(UNIT_NETLINK) \
+	   $(B)/selftests/evtrace $(B)/selftests/pcap_send $(B)/selftests/iface_fuzz \
 	   $(B)/selftests/ringcount $(B)/selftests/connhold $(B)/selftests/synflood
 
 .PHONY: all modules user deps check check-user check-vm check-debug check-stress demo \
@@ -160,13 +168,13 @@ $(KSRC)/.stamp:
 KSFT_CFLAGS = -isystem $(KSRC)/tools/testing/selftests -Wno-sign-compare -Wno-unused-parameter
 
 # Unit tests run with ASan and UBSan.
-$(B)/selftests/tm_parse_test: selftests/unit/tm_parse_test.c $(TCPMON_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
+$(UNIT_TCPMON): $(B)/selftests/%: selftests/unit/%.c $(TCPMON_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< $(TCPMON_SRC:%.c=$(O)/san/%.o)
 
 # Tracking and reassembly tests: packets built and events recorded by tm_util.c
-$(B)/selftests/tm_track_test $(B)/selftests/tm_reasm_test: $(B)/selftests/%: selftests/unit/%.c \
+$(UNIT_TM_UTIL): $(B)/selftests/%: selftests/unit/%.c \
 		selftests/lib/tm_util.c selftests/lib/tm_util.h $(TCPMON_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
@@ -191,8 +199,7 @@ fuzz: $(B)/fuzz/tm_fuzz
 	@selftests/unit/fuzz/tm_fuzz --time $(FUZZ_TIME)
 
 # Tests of libmosuser: against its sanitized objects.
-$(B)/selftests/dev_test $(B)/selftests/ring_test $(B)/selftests/offline_test: \
-		$(B)/selftests/%: selftests/unit/%.c $(MOSUSER_SAN_OBJS) $(KSRC)/.stamp $(HDRS)
+$(UNIT_MOSUSER): $(B)/selftests/%: selftests/unit/%.c $(MOSUSER_SAN_OBJS) $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
@@ -226,7 +233,7 @@ $(B)/selftests/iface_fuzz: selftests/lib/iface_fuzz.c $(HDRS)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
 
-$(B)/selftests/genl_test: selftests/unit/genl_test.c $(KSRC)/.stamp $(HDRS)
+$(UNIT_NETLINK): $(B)/selftests/%: selftests/unit/%.c $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)

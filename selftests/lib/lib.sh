@@ -17,6 +17,72 @@ KSFT_SKIP=4
 BLOB_SIZE=3000000
 [ -e /sys/kernel/debug/kmemleak ] && BLOB_SIZE=600000
 
+# --- clean-up ---------------------------------------------------------
+#
+# A test undoes what it set up through defer: right after a step that
+# leaves something behind (a directory, a namespace, a process, the
+# module), it defers the command that undoes it.  When the test exits,
+# however it exits (its end, exit after a failure, a signal, set -u), the
+# EXIT trap set here runs the deferred commands last in, first out: the
+# teardown is the setup in reverse, and a test that stops half-way undoes
+# only what it did.  A test sets no EXIT trap of its own.
+#
+#   work=$(mktemp -d)
+#   defer rm -rf "$work"
+#   ...
+#   ns_new "$N"
+#   defer ip netns del "$N"
+#
+# defer_teardown defers at once what most VM tests leave behind.
+# The arguments are taken when defer runs; for a value only known at
+# exit, defer a function, or "defer eval 'COMMAND LINE'".  defer works in
+# the test's own shell, not in a subshell or a pipeline.
+
+_defer_cmds=()
+
+# defer CMD [ARG...]: run CMD ARG... when the test exits
+defer() {
+	_defer_cmds+=("$(printf '%q ' "$@")")
+}
+
+# defer_run: the deferred commands, the newest first, each once; one that
+# fails does not stop the others
+defer_run() {
+	local i
+	for ((i = ${#_defer_cmds[@]} - 1; i >= 0; i--)); do
+		eval "${_defer_cmds[i]}"
+	done
+	_defer_cmds=()
+}
+trap defer_run EXIT
+
+# defer_teardown [NAME...]: defer the teardown of a VM test: when it
+# exits, kill the processes in the variables NAME... (kill_pids), remove
+# the namespaces of ns_new (ns_cleanup), unload mos.ko if it is loaded
+# (mos_cleanup), remove the directory $work if the test has one.  What is
+# deferred after it runs before it.
+defer_teardown() {
+	[ -n "${work:-}" ] && defer rm -rf "$work"
+	defer mos_cleanup
+	defer ns_cleanup
+	[ $# -eq 0 ] || defer kill_pids "$@"
+}
+
+# kill_pids NAME...: kill the processes whose ids the variables or arrays
+# NAME hold (now: "defer kill_pids pids" kills those in pids at exit);
+# unset or empty ones and processes already gone are no error
+kill_pids() {
+	local name ids p
+	for name in "$@"; do
+		declare -p "$name" >/dev/null 2>&1 || continue
+		ids="${name}[@]"
+		for p in "${!ids}"; do
+			[ -n "$p" ] && kill "$p" 2>/dev/null
+		done
+	done
+	return 0
+}
+
 # --- KTAP -------------------------------------------------------------
 
 _t_n=0
@@ -161,6 +227,11 @@ mos_unload() {
 
 mos_loaded() {
 	[ -d /sys/module/mos ]
+}
+
+# mos_cleanup: unload mos.ko if it is loaded (deferred by the tests)
+mos_cleanup() {
+	! mos_loaded || mos_unload
 }
 
 # mos_stat NS NAME: one counter of namespace NS ("" = this one)

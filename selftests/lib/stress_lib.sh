@@ -13,14 +13,11 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}
 DEBUG_KERNEL=0
 [ -e /sys/kernel/debug/kmemleak ] && DEBUG_KERNEL=1
 
-# stress_cleanup: what a stress test leaves behind: connhold, ringcount,
-# the namespaces, the module, the work directory $work
-stress_cleanup() {
-	hold_end 2>/dev/null
-	[ -n "${RC_PID:-}" ] && kill "$RC_PID" 2>/dev/null
-	ns_cleanup
-	mos_loaded && mos_unload
-	rm -rf "${work:?}"
+# stress_teardown: defer what a stress test leaves behind: connhold,
+# ringcount, the namespaces, the module, the work directory $work
+stress_teardown() {
+	defer_teardown RC_PID
+	defer eval 'hold_end 2>/dev/null'
 }
 
 # stress_topology C S NSRC: client C and server S on a veth pair,

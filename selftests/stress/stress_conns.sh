@@ -34,12 +34,8 @@
 C=stcc-$$ S=stcs-$$
 work=$(mktemp -d)
 cg=/sys/fs/cgroup/mos-stress-$$
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-	stress_cleanup
-	[ -d "$cg" ] && rmdir "$cg" 2>/dev/null
-}
-trap cleanup EXIT
+defer eval '[ ! -d "$cg" ] || rmdir "$cg" 2>/dev/null'
+stress_teardown
 
 N=${MOS_STRESS_CONNS:-100000}
 [ $DEBUG_KERNEL = 1 ] && N=${MOS_STRESS_CONNS:-20000}

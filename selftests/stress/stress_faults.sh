@@ -32,12 +32,8 @@
 C=stxc-$$ S=stxs-$$
 work=$(mktemp -d)
 loop=''
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-	[ -n "$loop" ] && kill "$loop" 2>/dev/null
-	stress_cleanup
-}
-trap cleanup EXIT
+stress_teardown
+defer kill_pids loop
 
 U=${MOS_STRESS_UNLOADS:-50}
 

@@ -32,7 +32,7 @@
 
 C=stsc-$$ S=stss-$$
 work=$(mktemp -d)
-trap stress_cleanup EXIT
+stress_teardown
 
 T=${MOS_STRESS_SLOW_TIME:-120}
 K=20 CHUNK=65536

@@ -33,7 +33,7 @@
 
 C=stfc-$$ S=stfs-$$
 work=$(mktemp -d)
-trap stress_cleanup EXIT
+stress_teardown
 
 E=500 MAXF=2000 NEW=50
 F=${MOS_STRESS_FLOOD:-50000}

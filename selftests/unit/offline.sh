@@ -28,7 +28,7 @@ unset MOS_PCAP MOS_PCAP_CHECKSUM
 export LC_ALL=C
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+defer rm -rf "$work"
 
 ktap_begin
 for b in "$FS" "$HL" "$MR" "$EV"; do

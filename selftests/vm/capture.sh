@@ -71,7 +71,9 @@ sfx=$$
 C=cli-$sfx R=rtr-$sfx S=srv-$sfx
 work=$(mktemp -d)
 dump_pid=
-trap '[ -n "$dump_pid" ] && kill "$dump_pid" 2>/dev/null; ns_cleanup; rm -rf "$work"' EXIT
+defer rm -rf "$work"
+defer ns_cleanup
+defer kill_pids dump_pid
 
 ktap_begin
 mkdir -p "$out" || exit 1

@@ -14,7 +14,7 @@
 . "$(dirname "$0")/../lib/lib.sh"
 
 M=mon-$$ O=other-$$
-trap 'ns_cleanup; mos_loaded && mos_unload' EXIT
+defer_teardown
 
 # mos_hooks NS: how many of mos's hooks nft lists in NS; "-" when the
 # kernel cannot list hooks (CONFIG_NETFILTER_NETLINK_HOOK: 6.12 has it)

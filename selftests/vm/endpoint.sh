@@ -19,7 +19,7 @@
 sfx=$$
 C=cli-$sfx S=srv-$sfx
 work=$(mktemp -d)
-trap 'ns_cleanup; mos_loaded && mos_unload; rm -rf "$work"' EXIT
+defer_teardown
 
 ktap_begin
 t_check "load mos.ko" mos_load

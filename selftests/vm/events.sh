@@ -20,16 +20,9 @@
 C=evc-$$ R=evr-$$ S=evs-$$
 work=$(mktemp -d)
 drv='' ev=''
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-	[ -n "$ev" ] && kill "$ev" 2>/dev/null
-	[ -n "$drv" ] && kill "$drv" 2>/dev/null
-	exec 8>&- 2>/dev/null
-	ns_cleanup
-	mos_loaded && mos_unload
-	rm -rf "$work"
-}
-trap cleanup EXIT
+defer_teardown
+defer eval 'exec 8>&- 2>/dev/null'
+defer kill_pids ev drv
 
 # 64 MiB each way on the release kernels, 1 MiB on the sanitizer kernel
 max=${EVENTS_MAX_SIZE:-67108864}

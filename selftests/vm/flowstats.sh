@@ -19,17 +19,7 @@
 N=fs-$$
 work=$(mktemp -d)
 pids=()
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	ns_cleanup
-	mos_loaded && mos_unload
-	rm -rf "$work"
-}
-trap cleanup EXIT
+defer_teardown pids
 
 # xfer HOST UP DOWN: one connection to HOST:9000 sending UP bytes, then
 # reading DOWN bytes back; prints "ok"

@@ -37,14 +37,7 @@
 A=hoa-$$ B=hob-$$
 work=$(mktemp -d)
 ev=''
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-	[ -n "$ev" ] && kill "$ev" 2>/dev/null
-	ns_cleanup
-	mos_loaded && mos_unload
-	rm -rf "$work"
-}
-trap cleanup EXIT
+defer_teardown ev
 
 SEND=$PROJ/build/selftests/pcap_send
 EV=$PROJ/build/selftests/evtrace

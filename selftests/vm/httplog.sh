@@ -16,17 +16,7 @@
 N=hl-$$
 work=$(mktemp -d)
 pids=()
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	ns_cleanup
-	mos_loaded && mos_unload
-	rm -rf "$work"
-}
-trap cleanup EXIT
+defer_teardown pids
 
 # sink.py: read each connection to its end, answer one line, close
 cat >"$work/sink.py" <<'PYEOF'

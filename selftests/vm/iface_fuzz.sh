@@ -20,7 +20,7 @@
 
 N=fz-$$ O=fzo-$$
 work=$(mktemp -d)
-trap 'ns_cleanup; mos_loaded && mos_unload; rm -rf "$work"' EXIT
+defer_teardown
 FZ=$PROJ/build/selftests/iface_fuzz
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 

@@ -14,7 +14,8 @@
 
 C=blc-$$ R=blr-$$ S=bls-$$
 www=$(mktemp -d)
-trap 'ns_cleanup; rm -rf "$www"' EXIT
+defer rm -rf "$www"
+defer ns_cleanup
 make_blob "$www/blob" 300000 >/dev/null
 
 ktap_begin

@@ -15,7 +15,7 @@
 . "$(dirname "$0")/../lib/lib.sh"
 
 B=busy-$$
-trap 'ns_cleanup; mos_loaded && mos_unload' EXIT
+defer_teardown
 
 ktap_begin
 ns_new "$B" || exit 1

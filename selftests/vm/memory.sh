@@ -16,15 +16,9 @@
 N=mem-$$
 cg=/sys/fs/cgroup/mos-enabler-$$
 work=$(mktemp -d)
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-	pkill -f "$work/syns.py" 2>/dev/null
-	ns_cleanup
-	mos_loaded && mos_unload
-	[ -d "$cg" ] && rmdir "$cg" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
+defer eval '[ ! -d "$cg" ] || rmdir "$cg" 2>/dev/null'
+defer_teardown
+defer pkill -f "$work/syns.py"
 
 # syns.py N: N connects to 127.0.0.1:7 that never complete; waits
 cat >"$work/syns.py" <<'PYEOF'

@@ -24,17 +24,7 @@ C=ms-c-$$ R=ms-r-$$ S=ms-s-$$
 TABLES=15
 work=$(mktemp -d)
 pids=()
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	ns_cleanup
-	mos_loaded && mos_unload
-	rm -rf "$work"
-}
-trap cleanup EXIT
+defer_teardown pids
 
 # hold.py: accept connections on port 9000, IPv4 and IPv6, and keep them,
 # never reading, never closing

@@ -16,7 +16,7 @@
 . "$(dirname "$0")/../lib/lib.sh"
 
 N=ring-$$
-trap 'ns_cleanup; mos_loaded && mos_unload' EXIT
+defer_teardown
 
 ktap_begin
 t_check "load mos.ko" mos_load

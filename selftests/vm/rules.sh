@@ -28,19 +28,17 @@ C=cli-$sfx R=rtr-$sfx S=srv-$sfx P=pas-$sfx O=oth-$sfx
 work=$(mktemp -d)
 bg_pids=()
 
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-	local p
-	for p in "${bg_pids[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	ns_cleanup
+# churn_cleanup: the namespaces the churn below may have left
+# shellcheck disable=SC2317 # deferred
+churn_cleanup() {
 	ip netns list 2>/dev/null | awk -v p="churn-$sfx-" 'index($1, p) == 1 { print $1 }' |
 		xargs -r -n1 ip netns del 2>/dev/null
-	mos_loaded && mos_unload
-	rm -rf "$work"
 }
-trap cleanup EXIT
+defer rm -rf "$work"
+defer mos_cleanup
+defer churn_cleanup
+defer ns_cleanup
+defer kill_pids bg_pids
 
 # jget EXPR [ARG...]: evaluate the Python expression EXPR on the JSON
 # document read from stdin (d; the ARGs are a[0], a[1]...); strings print

@@ -18,17 +18,7 @@
 N=fw-$$
 work=$(mktemp -d)
 pids=()
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	ns_cleanup
-	mos_loaded && mos_unload
-	rm -rf "$work"
-}
-trap cleanup EXIT
+defer_teardown pids
 
 # Echo servers on both loopback addresses, ports 8001 to 8004
 cat >"$work/echo.py" <<'PYEOF'

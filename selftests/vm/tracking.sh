@@ -27,7 +27,7 @@
 sfx=$$
 C=cli-$sfx R=rtr-$sfx S=srv-$sfx
 work=$(mktemp -d)
-trap 'ns_cleanup; mos_loaded && mos_unload; rm -rf "$work"' EXIT
+defer_teardown
 
 # xfer DIR CNS SNS ADDR PORT FILE: one transfer, up (client sends) or down
 # (server sends); checks the received bytes
