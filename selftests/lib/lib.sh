@@ -42,7 +42,9 @@ _defer_cmds=()
 
 # defer CMD [ARG...]: run CMD ARG... when the test exits
 defer() {
-	_defer_cmds+=("$(printf '%q ' "$@")")
+	local cmd
+	printf -v cmd '%q ' "$@"
+	_defer_cmds+=("$cmd")
 }
 
 # defer_run: the deferred commands, the newest first, each once; one that
