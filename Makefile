@@ -68,10 +68,18 @@ BINS	:= $(B)/bin/mosctl $(B)/bin/mosreplay $(B)/bin/flowstats $(B)/bin/httplog \
 	   $(B)/bin/simple_firewall $(B)/bin/midstat
 LIBS	:= $(B)/lib/libtcpmon.a $(B)/lib/libmosuser.a $(B)/lib/libmosuser.so.0 \
 	   $(B)/lib/libmosuser.so
-TESTS	:= $(B)/selftests/tm_parse_test $(B)/selftests/tm_track_test \
-	   $(B)/selftests/tm_reasm_test $(B)/selftests/dev_test $(B)/selftests/genl_test \
-	   $(B)/selftests/ring_test $(B)/selftests/offline_test $(B)/selftests/evtrace \
-	   $(B)/selftests/pcap_send $(B)/selftests/iface_fuzz \
+# The unit tests in C of the test manifest, by what they are built
+# against (link=): build/selftests/NAME for selftests/unit/NAME.c
+MANIFEST := selftests/TESTS
+manifest_c = $(patsubst unit/%.c,$(B)/selftests/%,$(shell awk '$$1 == "unit" && \
+	$$2 ~ /\.c$$/ { for (i = 3; i <= NF; i++) if ($$i == "link=$(1)") print $$2 }' $(MANIFEST)))
+UNIT_TCPMON := $(call manifest_c,tcpmon)
+UNIT_TM_UTIL := $(call manifest_c,tm_util)
+UNIT_MOSUSER := $(call manifest_c,libmosuser)
+UNIT_NETLINK := $(call manifest_c,netlink)
+# and the programs the tests run (selftests/lib/)
+TESTS	:= $(UNIT_TCPMON) $(UNIT_TM_UTIL) $(UNIT_MOSUSER) $(UNIT_NETLINK) \
+	   $(B)/selftests/evtrace $(B)/selftests/pcap_send $(B)/selftests/iface_fuzz \
 	   $(B)/selftests/ringcount $(B)/selftests/connhold $(B)/selftests/synflood \
 	   $(B)/selftests/recdump
 
@@ -185,17 +193,17 @@ $(KSRC)/.stamp:
 KSFT_CFLAGS = -isystem $(KSRC)/tools/testing/selftests -Wno-sign-compare -Wno-unused-parameter
 
 # Unit tests run with ASan and UBSan.
-$(B)/selftests/tm_parse_test: selftests/tm_parse_test.c $(TCPMON_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
+$(UNIT_TCPMON): $(B)/selftests/%: selftests/unit/%.c $(TCPMON_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< $(TCPMON_SRC:%.c=$(O)/san/%.o)
 
 # Tracking and reassembly tests: packets built and events recorded by tm_util.c
-$(B)/selftests/tm_track_test $(B)/selftests/tm_reasm_test: $(B)/selftests/%: selftests/%.c \
-		selftests/tm_util.c selftests/tm_util.h $(PKT_SRC) $(TCPMON_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
+$(UNIT_TM_UTIL): $(B)/selftests/%: selftests/unit/%.c \
+		selftests/lib/tm_util.c selftests/lib/tm_util.h $(PKT_SRC) $(TCPMON_SRC:%.c=$(O)/san/%.o) $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -o $@ $< selftests/tm_util.c $(PKT_SRC) \
+	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) -I$(PROJ)/selftests/lib -o $@ $< selftests/lib/tm_util.c $(PKT_SRC) \
 		$(TCPMON_SRC:%.c=$(O)/san/%.o)
 
 # libFuzzer target: the core's sources compiled with it, by clang.
@@ -207,17 +215,16 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 	$(WARN) -std=gnu11 -D_GNU_SOURCE -I$(PROJ)/uapi -I$(PROJ)/kmod/tcpmon \
 	-I$(PROJ)/tools/tcpmon -I$(PROJ)/tools/lib
 
-$(B)/fuzz/tm_fuzz: selftests/fuzz/tm_fuzz.c $(TCPMON_SRC) $(PKT_SRC) $(HDRS)
+$(B)/fuzz/tm_fuzz: selftests/unit/fuzz/tm_fuzz.c $(TCPMON_SRC) $(PKT_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(TCPMON_SRC) $(PKT_SRC)
 
 fuzz: $(B)/fuzz/tm_fuzz
-	@selftests/fuzz/tm_fuzz --time $(FUZZ_TIME)
+	@selftests/unit/fuzz/tm_fuzz --time $(FUZZ_TIME)
 
 # Tests of libmosuser: against its sanitized objects.
-$(B)/selftests/dev_test $(B)/selftests/ring_test $(B)/selftests/offline_test: \
-		$(B)/selftests/%: selftests/%.c $(MOSUSER_SAN_OBJS) $(PKT_SRC:%.c=$(O)/san/%.o) \
+$(UNIT_MOSUSER): $(B)/selftests/%: selftests/unit/%.c $(MOSUSER_SAN_OBJS) $(PKT_SRC:%.c=$(O)/san/%.o) \
 		$(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
@@ -225,42 +232,42 @@ $(B)/selftests/dev_test $(B)/selftests/ring_test $(B)/selftests/offline_test: \
 		$(PKT_SRC:%.c=$(O)/san/%.o) -lpcap
 
 # The event tracer of events.sh, sanitized
-$(B)/selftests/evtrace: selftests/evtrace.c $(MOSUSER_SAN_OBJS) $(HDRS)
+$(B)/selftests/evtrace: selftests/lib/evtrace.c $(MOSUSER_SAN_OBJS) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
 
 # The records of /dev/mos or of a capture, one line each (deliver.sh)
-$(B)/selftests/recdump: selftests/recdump.c $(MOSUSER_SAN_OBJS) $(HDRS)
+$(B)/selftests/recdump: selftests/lib/recdump.c $(MOSUSER_SAN_OBJS) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
 
 # Puts crafted packets on an interface (the VM tests)
-$(B)/selftests/pcap_send: selftests/pcap_send.c
+$(B)/selftests/pcap_send: selftests/lib/pcap_send.c
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< -lpcap
 
 # The stress tests' consumer, load and flood (make check-stress)
-$(B)/selftests/ringcount: selftests/ringcount.c $(MOSUSER_SAN_OBJS) $(HDRS)
+$(B)/selftests/ringcount: selftests/lib/ringcount.c $(MOSUSER_SAN_OBJS) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
 
 $(B)/selftests/synflood: $(PKT_SRC) $(HDRS)
-$(B)/selftests/connhold $(B)/selftests/synflood: $(B)/selftests/%: selftests/%.c
+$(B)/selftests/connhold $(B)/selftests/synflood: $(B)/selftests/%: selftests/lib/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) -o $@ $(filter %.c,$^)
 
 # Random and boundary arguments to /dev/mos and the netlink family
-$(B)/selftests/iface_fuzz: selftests/iface_fuzz.c $(HDRS)
+$(B)/selftests/iface_fuzz: selftests/lib/iface_fuzz.c $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
 
-$(B)/selftests/genl_test: selftests/genl_test.c $(KSRC)/.stamp $(HDRS)
+$(UNIT_NETLINK): $(B)/selftests/%: selftests/unit/%.c $(KSRC)/.stamp $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) $(KSFT_CFLAGS) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
@@ -334,11 +341,11 @@ check-user: user
 	@CHECK_FUZZ_TIME=$(CHECK_FUZZ_TIME) selftests/check --user-only
 
 man-check:
-	@selftests/man_check.sh
+	@selftests/unit/man_check.sh
 
 # libmosuser's exports against its public headers (also in check-user)
 abi-check: $(LIBS)
-	@selftests/libmosuser_abi.sh
+	@selftests/unit/libmosuser_abi.sh
 
 check-vm: all
 	@selftests/check --vm-only $(VM_KERNELS)
