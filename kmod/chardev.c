@@ -93,9 +93,7 @@ static int mos_flow_forget(struct tm_flow *f, void *arg)
 	if (!a->left)
 		return 1;	/* resumes at this flow */
 	a->left--;
-	WRITE_ONCE(d->want[TM_CLI], d->want[TM_CLI] & ~a->bit);
-	WRITE_ONCE(d->want[TM_SVR], d->want[TM_SVR] & ~a->bit);
-	d->opened &= ~a->bit;
+	mos_flow_dev_stop(d, a->bit, MOS_SIDE_BIT_CLI | MOS_SIDE_BIT_SVR);
 	return 0;
 }
 

@@ -574,6 +574,27 @@ struct mos_stop_arg {
 	u32 sides;
 };
 
+/**
+ * mos_flow_dev_stop() - a consumer stops following sides of a flow
+ * @fd: the flow's &struct mos_flow_dev
+ * @bit: the consumer's bit (&struct mos_dlv.slot)
+ * @sides: %MOS_SIDE_BIT_CLI, %MOS_SIDE_BIT_SVR
+ *
+ * Once it follows neither side, not even the flow's close is for it.
+ *
+ * Context: the flow locked, or no packet path can reach the flow for
+ * this consumer (its slot is being freed).
+ */
+void mos_flow_dev_stop(struct mos_flow_dev *fd, u64 bit, u32 sides)
+{
+	if (sides & MOS_SIDE_BIT_CLI)
+		WRITE_ONCE(fd->want[TM_CLI], fd->want[TM_CLI] & ~bit);
+	if (sides & MOS_SIDE_BIT_SVR)
+		WRITE_ONCE(fd->want[TM_SVR], fd->want[TM_SVR] & ~bit);
+	if (!((fd->want[TM_CLI] | fd->want[TM_SVR]) & bit))
+		fd->opened &= ~bit;
+}
+
 static int mos_flow_stop(struct tm_flow *f, void *arg)
 {
 	struct mos_flow_dev *fd = mos_tm_flow_priv(f);
@@ -581,13 +602,7 @@ static int mos_flow_stop(struct tm_flow *f, void *arg)
 
 	if (f->flags & TM_FF_QUIET || !(fd->opened & a->bit))
 		return -ENOENT;
-	if (a->sides & MOS_SIDE_BIT_CLI)
-		WRITE_ONCE(fd->want[TM_CLI], fd->want[TM_CLI] & ~a->bit);
-	if (a->sides & MOS_SIDE_BIT_SVR)
-		WRITE_ONCE(fd->want[TM_SVR], fd->want[TM_SVR] & ~a->bit);
-	/* Monitoring neither side: not even the close is for it now */
-	if (!((fd->want[TM_CLI] | fd->want[TM_SVR]) & a->bit))
-		fd->opened &= ~a->bit;
+	mos_flow_dev_stop(fd, a->bit, a->sides);
 	return 0;
 }
 

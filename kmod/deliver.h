@@ -116,6 +116,7 @@ int mos_dlv_socket(struct mos_dlv *d, struct mos_ioc_socket *a, bool raw);
 int mos_dlv_subscribe(struct mos_dlv *d, const struct mos_ioc_subscribe *a);
 int mos_dlv_filter_check(const struct mos_dlv *d,
 			 const struct mos_ioc_filter *a);
+void mos_flow_dev_stop(struct mos_flow_dev *fd, u64 bit, u32 sides);
 int mos_dlv_flow_op(struct mos_dlv *d, struct tm_table *t,
 		    const struct mos_ioc_flow *a, const struct tm_key *k);
 

@@ -31,12 +31,13 @@
  * holds for them.
  *
  * Memory: the table is charged to the memory cgroup of the task that
- * enables monitoring, and so are its flows and buffers: the hooks make
- * that cgroup the active one around the tracker (set_active_memcg()), and
- * the tracker allocates with __GFP_ACCOUNT.  A cgroup at its limit makes
- * allocations fail, which the tracker counts (%MOS_STAT_NOMEM).  All
+ * enables monitoring, and so are its flows and buffers: the packet path
+ * (pkt.c) makes that cgroup the active one around the tracker
+ * (set_active_memcg()), and the tracker allocates with __GFP_ACCOUNT.  A
+ * cgroup at its limit makes allocations fail, which the tracker counts
+ * (%MOS_STAT_NOMEM).  All
  * namespaces together are also bounded by the mem_limit parameter
- * (main.c, %MOS_STAT_MEM_LIMIT).
+ * (main.c; the tracker counts it, %MOS_STAT_MEM_LIMIT).
  */
 
 #include <linux/module.h>
@@ -85,12 +86,6 @@ static void mos_net_stats_zero(struct mos_net *mn)
 		u64_stats_update_end_irqrestore(&s->syncp, flags);
 	}
 }
-
-static_assert((int)TM_ACT_MONITOR == (int)MOS_ACTION_MONITOR &&
-	      (int)TM_ACT_IGNORE == (int)MOS_ACTION_IGNORE &&
-	      (int)TM_ACT_DROP == (int)MOS_ACTION_DROP &&
-	      (int)TM_ACT_RESET == (int)MOS_ACTION_RESET);
-static_assert(TM_NSTATES == MOS_TCP_STATES);
 
 static void mos_net_gc(struct work_struct *work)
 {
@@ -357,9 +352,6 @@ static const u8 mos_tm_stat_map[TM_STAT_MAX] = {
 	[TM_STAT_STORE_FULL]	= MOS_STAT_STORE_FULL,
 	[TM_STAT_FLOWS_EVICTED]	= MOS_STAT_FLOWS_EVICTED,
 };
-
-static_assert(MOS_STAT_EV_CONN_END - MOS_STAT_EV_PKT_IN ==
-	      TM_EV_CONN_END - TM_EV_PKT_IN);
 
 /**
  * mos_net_tm_stats() - add the flow tracker's counters

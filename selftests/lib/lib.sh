@@ -243,6 +243,42 @@ mos_stat() {
 	kv "$("$MOSCTL" $ns stats)" "$2"
 }
 
+# mos_settle NS: wait until the monitor's packet counter in NS stops
+# moving (15 s at most); false if it never does
+mos_settle() {
+	local a b
+	a=$(mos_stat "$1" packets)
+	for _ in $(seq 1 50); do
+		nap 0.3
+		b=$(mos_stat "$1" packets)
+		[ "$a" = "$b" ] && return 0
+		a=$b
+	done
+	return 1
+}
+
+# mos_no_expiry NS: no flow of NS's monitor times out during the test
+mos_no_expiry() {
+	local s set=()
+	for s in CLOSED LISTEN SYN_SENT SYN_RCVD ESTABLISHED FIN_WAIT_1 \
+		 FIN_WAIT_2 CLOSE_WAIT CLOSING LAST_ACK TIME_WAIT; do
+		set+=(timeout "$s" 100000)
+	done
+	"$MOSCTL" -n "$1" set "${set[@]}"
+}
+
+# replay_pcaps: set PCAPS to the directory of the crafted and hostile
+# captures: build/pcaps, which selftests/check makes on the host before
+# the VMs boot, or, when a test runs by hand, $work/pcaps, made now
+replay_pcaps() {
+	PCAPS=$PROJ/build/pcaps
+	[ -d "$PCAPS/hostile" ] && return 0
+	scapy_python || return 1
+	PCAPS=$work/pcaps
+	"$PY" "$SELFTESTS/lib/craft_pcaps.py" "$PCAPS/craft" >/dev/null &&
+		"$PY" "$SELFTESTS/lib/hostile_pcaps.py" "$PCAPS/hostile"
+}
+
 # --- namespaces ------------------------------------------------------------
 
 _ns_list=()

@@ -43,19 +43,6 @@ RD=$PROJ/build/selftests/recdump
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 DST=02:00:00:00:01:02		# b0 (link_bare() below)
 
-# settle: until the monitor's packet counter stops moving
-settle() {
-	local a b
-	a=$(mos_stat "$B" packets)
-	for _ in $(seq 1 50); do
-		nap 0.3
-		b=$(mos_stat "$B" packets)
-		[ "$a" = "$b" ] && return 0
-		a=$b
-	done
-	return 1
-}
-
 # upto_last_packet: the lines up to the last record that carries a packet
 upto_last_packet() {
 	tac | sed -n '/ pkt=1 /,$p' | tac
@@ -74,7 +61,7 @@ live() {
 	done
 	grep -q ready "$work/$name.err" &&
 		ip netns exec "$A" "$SEND" a0 "$DST" "$f" >/dev/null &&
-		settle
+		mos_settle "$B"
 	rc=$?
 	kill -INT "$rd"
 	wait_pid "$rd" 60 || rc=1
@@ -87,14 +74,8 @@ ktap_begin
 for b in "$SEND" "$RD"; do
 	[ -x "$b" ] || { t_fail "binaries" "$b missing (make user)"; ktap_end; }
 done
-pc=$PROJ/build/pcaps
-if [ ! -d "$pc/hostile" ]; then
-	# Run by hand, without selftests/check: make them here
-	scapy_python
-	pc=$work/pcaps
-	"$PY" "$SELFTESTS/lib/craft_pcaps.py" "$pc/craft" >/dev/null &&
-		"$PY" "$SELFTESTS/lib/hostile_pcaps.py" "$pc/hostile" || exit 1
-fi
+replay_pcaps || exit 1
+pc=$PCAPS
 caps=("$pc"/craft/*.pcap)
 for n in flags random mixed; do
 	caps+=("$pc/hostile/$n.pcap")
@@ -105,12 +86,7 @@ ns_new "$A" && ns_new "$B" && link_bare "$A" a0 1 "$B" b0 2 1 || exit 1
 # mos verifies TCP checksums only when the device did not; so does
 # recdump -r (checksum mode verify)
 t_check "b0 leaves checksums to the stack" ip netns exec "$B" ethtool -K b0 rx off
-long=()
-for s in CLOSED LISTEN SYN_SENT SYN_RCVD ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 \
-	 CLOSE_WAIT CLOSING LAST_ACK TIME_WAIT; do
-	long+=(timeout "$s" 100000)
-done
-t_check "nothing expires during the test" "$MOSCTL" -n "$B" set "${long[@]}"
+t_check "nothing expires during the test" mos_no_expiry "$B"
 
 for f in "${caps[@]}"; do
 	name=$(basename "$f" .pcap)

@@ -58,19 +58,6 @@ ipstats() {
 			for (i = 2; i <= NF; i++) print substr($1, 1, length($1) - 1) ":" name[$1, i], $i }'
 }
 
-# settle: until the monitor's packet counter stops moving
-settle() {
-	local a b
-	a=$("$MOSCTL" -n "$B" stats | awk '$1 == "packets" { print $2 }')
-	for _ in $(seq 1 50); do
-		nap 0.3
-		b=$("$MOSCTL" -n "$B" stats | awk '$1 == "packets" { print $2 }')
-		[ "$a" = "$b" ] && return 0
-		a=$b
-	done
-	return 1
-}
-
 # delta BEFORE AFTER: the counters that moved, as mosreplay names them
 # (awk, not python: the debug kernel's guest takes long to start python)
 delta() {
@@ -102,25 +89,14 @@ ktap_begin
 for b in "$SEND" "$EV" "$MR"; do
 	[ -x "$b" ] || { t_fail "binaries" "$b missing (make user)"; ktap_end; }
 done
-pc=$PROJ/build/pcaps
-if [ ! -d "$pc/hostile" ]; then
-	# Run by hand, without selftests/check: make them here
-	scapy_python
-	pc=$work/pcaps
-	"$PY" "$SELFTESTS/lib/craft_pcaps.py" "$pc/craft" >/dev/null &&
-		"$PY" "$SELFTESTS/lib/hostile_pcaps.py" "$pc/hostile" || exit 1
-fi
+replay_pcaps || exit 1
+pc=$PCAPS
 t_check "load mos.ko" mos_load
 ns_new "$A" && ns_new "$B" && link_bare "$A" a0 1 "$B" b0 2 1 || exit 1
 # mos verifies TCP checksums only when the device did not
 t_check "b0 leaves checksums to the stack" ip netns exec "$B" ethtool -K b0 rx off
 t_check "enable the monitor, passive" "$MOSCTL" -n "$B" ns enable passive
-long=()
-for s in CLOSED LISTEN SYN_SENT SYN_RCVD ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 \
-	 CLOSE_WAIT CLOSING LAST_ACK TIME_WAIT; do
-	long+=(timeout "$s" 100000)
-done
-t_check "nothing expires during the test" "$MOSCTL" -n "$B" set "${long[@]}"
+t_check "nothing expires during the test" mos_no_expiry "$B"
 mkdir "$work/s"
 ip netns exec "$B" "$EV" -c -d "$work/s" >"$work/ev.out" 2>"$work/ev.err" &
 ev=$!
@@ -147,7 +123,7 @@ for f in "${caps[@]}"; do
 		t_fail "$name: sent" "$out"
 		continue
 	fi
-	settle || t_fail "$name: the counters settle"
+	mos_settle "$B" || t_fail "$name: the counters settle"
 	after=$(stats)
 	got=$(delta "$before" "$after")
 	case $name in
