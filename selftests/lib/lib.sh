@@ -243,6 +243,17 @@ mos_stat() {
 	kv "$("$MOSCTL" $ns stats)" "$2"
 }
 
+# wait_ready FILE PID: wait until FILE (a program's stderr) says "ready",
+# 30 s at most, or until process PID has ended; false if it never did
+wait_ready() {
+	for _ in $(seq 1 300); do
+		grep -q ready "$1" && return 0
+		kill -0 "$2" 2>/dev/null || break
+		nap 0.1
+	done
+	grep -q ready "$1"
+}
+
 # mos_settle NS: wait until the monitor's packet counter in NS stops
 # moving (15 s at most); false if it never does
 mos_settle() {

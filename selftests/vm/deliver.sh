@@ -54,12 +54,7 @@ live() {
 	"$MOSCTL" -n "$B" ns enable passive || return 1
 	ip netns exec "$B" "$RD" >"$work/$name.live" 2>"$work/$name.err" &
 	rd=$!
-	for _ in $(seq 1 300); do
-		grep -q ready "$work/$name.err" && break
-		kill -0 "$rd" 2>/dev/null || break
-		nap 0.1
-	done
-	grep -q ready "$work/$name.err" &&
+	wait_ready "$work/$name.err" "$rd" &&
 		ip netns exec "$A" "$SEND" a0 "$DST" "$f" >/dev/null &&
 		mos_settle "$B"
 	rc=$?

@@ -38,11 +38,7 @@ python3 "$SELFTESTS/lib/events_drive.py" "$C" "$R" "$S" "${sizes[@]}" \
 	<"$work/go" >"$work/drive" 2>&1 &
 drv=$!
 exec 8>"$work/go"
-for _ in $(seq 1 300); do
-	grep -q ready "$work/drive" && break
-	kill -0 "$drv" 2>/dev/null || break
-	nap 0.1
-done
+wait_ready "$work/drive" "$drv"
 t_eq "the orphan connection is established, unmonitored" ready "$(head -n1 "$work/drive")"
 
 # Ended sides go at once: TIME_WAIT and CLOSED last 1 s.  A side's
@@ -54,11 +50,7 @@ t_check "TIME_WAIT and CLOSED last 1 s, 16 KiB out-of-order store per side" \
 ip netns exec "$R" "$PROJ/build/selftests/evtrace" -d "$work/data" \
 	>"$work/ev" 2>"$work/ev.err" &
 ev=$!
-for _ in $(seq 1 300); do
-	grep -q ready "$work/ev.err" && break
-	kill -0 "$ev" 2>/dev/null || break
-	nap 0.1
-done
+wait_ready "$work/ev.err" "$ev"
 t_eq "evtrace started" "evtrace: ready" "$(cat "$work/ev.err")"
 
 echo go >&8

@@ -100,11 +100,7 @@ t_check "nothing expires during the test" mos_no_expiry "$B"
 mkdir "$work/s"
 ip netns exec "$B" "$EV" -c -d "$work/s" >"$work/ev.out" 2>"$work/ev.err" &
 ev=$!
-for _ in $(seq 1 300); do
-	grep -q ready "$work/ev.err" && break
-	kill -0 "$ev" 2>/dev/null || break
-	nap 0.1
-done
+wait_ready "$work/ev.err" "$ev"
 t_eq "evtrace started" "evtrace: ready" "$(cat "$work/ev.err")"
 
 caps=()

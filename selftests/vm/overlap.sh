@@ -47,12 +47,7 @@ start_ev() {
 	ip netns exec "$B" "$EV" -d "$work/$name" "$@" \
 		>"$work/$name.out" 2>"$work/$name.err" &
 	ev=$!
-	for _ in $(seq 1 300); do
-		grep -q ready "$work/$name.err" && return 0
-		kill -0 "$ev" 2>/dev/null || break
-		nap 0.1
-	done
-	return 1
+	wait_ready "$work/$name.err" "$ev"
 }
 
 # stop_ev: SIGINT, and its exit status
