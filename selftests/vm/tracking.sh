@@ -65,7 +65,15 @@ sv() {
 # expect NS LABEL FLOWS C2S S2C: the tracker's counters after the transfers
 expect() {
 	local ns=$1 label=$2 flows=$3 c2s=$4 s2c=$5 ended
-	snap "$ns"
+	# The transfer is over when the applications have closed, not when
+	# the last ACK has passed the router: on an impaired link it may be
+	# lost, and the side in LAST_ACK ends only when its retransmitted FIN
+	# is acknowledged.  Wait for that (20 s at most; RTO backoff).
+	for _ in $(seq 1 40); do
+		snap "$ns"
+		[ "$(sv ev_conn_end)" = $((flows + $(sv flows_ended))) ] && break
+		nap 0.5
+	done
 	log "mos: $(tr '\n' ' ' <<<"$_snap")"
 	t_eq "$label: flows created" "$flows" "$(sv flows)"
 	t_eq "$label: CONN_START, two per flow" $((2 * flows)) "$(sv ev_conn_start)"
