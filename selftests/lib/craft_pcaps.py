@@ -3,7 +3,7 @@
 """
 craft_pcaps.py - crafted TCP captures whose reassembled streams are known
 
-Usage: selftests/craft_pcaps.py OUTDIR [CASE...]
+Usage: selftests/lib/craft_pcaps.py OUTDIR [CASE...]
        selftests/craft_pcaps.py --list
 
 Writes, for each case (all of them by default), into OUTDIR:

@@ -3,7 +3,7 @@
 """
 hostile_pcaps.py - malformed and hostile packets for the VM tests
 
-Usage: selftests/hostile_pcaps.py OUTDIR
+Usage: selftests/lib/hostile_pcaps.py OUTDIR
 
 Writes into OUTDIR (Ethernet frames, 1 ms apart, every packet to the
 server side 10.2.0.1 / fd02::1, so a monitor that routes nothing drops

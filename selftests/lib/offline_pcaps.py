@@ -3,7 +3,7 @@
 """
 offline_pcaps.py - captures for the samples on libmosuser's offline backend
 
-Usage: selftests/offline_pcaps.py OUTDIR
+Usage: selftests/lib/offline_pcaps.py OUTDIR
 
 Writes, with craft_pcaps.py's connections (Ethernet, 1 ms apart):
 
