@@ -11,7 +11,10 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <pcap/pcap.h>
 #include "internal.h"
 
 struct mtcp_conf mu_conf = {
@@ -23,6 +26,8 @@ bool mu_init_done;
 /* Offline: the capture, and its checksum mode (the configuration file's) */
 char mu_pcap_file[4096];
 char mu_pcap_csum[16];
+/* mtcp_errmsg(NULL): why the calling thread's last mtcp_init() failed */
+static __thread char init_msg[PCAP_ERRBUF_SIZE + 4096 + 64];
 
 static int conf_line(char *line)
 {
@@ -48,9 +53,43 @@ static int conf_line(char *line)
 		mu_conf.num_cores = v;
 	else if (!strcmp(key, "max_concurrency"))
 		mu_conf.max_concurrency = v;
-	else if (!strcmp(key, "rcvbuf"))
+	else if (!strcmp(key, "rcvbuf") || !strcmp(key, "rmem_size"))
 		mu_conf.rcvbuf_size = v;
 	return 0;
+}
+
+/*
+ * Offline: libpcap reads the whole capture, so that a file it cannot
+ * read (not a capture, a truncated header, a pcapng block it refuses, a
+ * record cut short) fails here, with its words, rather than ending the
+ * replay early.  Standard input cannot be read twice: it is not checked.
+ */
+static int check_capture(void)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	const char *path = getenv("MOS_PCAP");
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	pcap_t *pc;
+	int r;
+
+	if (!path || !*path)
+		path = mu_pcap_file;
+	if (!*path || !strcmp(path, "-"))
+		return 0;
+	pc = pcap_open_offline(path, errbuf);
+	if (!pc) {
+		snprintf(init_msg, sizeof(init_msg), "%s: %s", path, errbuf);
+		/* The file's own error (ENOENT...), or not a capture */
+		return fail(access(path, R_OK) ? errno : EINVAL);
+	}
+	while ((r = pcap_next_ex(pc, &h, &data)) == 1)
+		;
+	if (r != PCAP_ERROR_BREAK)
+		snprintf(init_msg, sizeof(init_msg), "%s: %s", path,
+			 pcap_geterr(pc));
+	pcap_close(pc);
+	return r == PCAP_ERROR_BREAK ? 0 : fail(EIO);
 }
 
 int mtcp_init(const char *config_file)
@@ -58,10 +97,14 @@ int mtcp_init(const char *config_file)
 	char line[512];
 	FILE *f;
 
+	init_msg[0] = '\0';
 	if (config_file) {
 		f = fopen(config_file, "r");
-		if (!f)
+		if (!f) {
+			snprintf(init_msg, sizeof(init_msg), "%s: %s",
+				 config_file, strerror(errno));
 			return -1;
+		}
 		while (fgets(line, sizeof(line), f))
 			conf_line(line);
 		fclose(f);
@@ -69,8 +112,22 @@ int mtcp_init(const char *config_file)
 	if (mu_conf.num_cores < 1 || mu_conf.max_concurrency < 1 ||
 	    mu_conf.rcvbuf_size < 0)
 		return fail(EINVAL);
+	if (check_capture())
+		return -1;
 	mu_init_done = true;
 	return 0;
+}
+
+const char *mu_thread_errmsg(void)
+{
+	return init_msg[0] ? init_msg : mos_offline__error(NULL);
+}
+
+void mu_offline_failed(struct mtcp_ctx *c, int err)
+{
+	snprintf(c->errmsg, sizeof(c->errmsg), "%s",
+		 mos_offline__error(c->off));
+	errno = -err;
 }
 
 int mtcp_destroy(void)

@@ -192,6 +192,7 @@ static void dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
 			f->seq0[e->side] = e->seq0;
 			f->seq0_known |= 1 << e->side;
 		}
+		mu_flow_seen(f, e);
 	}
 	if (!m || !mu_wanted(m, e->hook, e->type))
 		return;
@@ -262,6 +263,8 @@ void mtcp_app_join(mctx_t mctx)
 		int r = mos_offline__pump(c->off, c->timers ?
 					  c->timers->expires_ns : UINT64_MAX);
 
+		if (r < 0)
+			mu_offline_failed(c, r);
 		if (r <= 0) {
 			c->stop = 1;
 			c->destroyed = 1;

@@ -124,19 +124,33 @@ void mu_flow_close(struct mtcp_ctx *c, uint64_t id)
 	free(f);
 }
 
-void mtcp_set_uctx(mctx_t mctx, int sock, void *uctx)
+/* A per-flow socket's context, or a monitor socket's own (as in mOS) */
+static void **uctx_of(mctx_t mctx, int sock)
 {
 	struct mtcp_flow *f = mctx ? mu_flow_of(ctx_of(mctx), sock) : NULL;
+	struct mtcp_msock *m = mctx ? mu_msock_of(ctx_of(mctx), sock) : NULL;
 
 	if (f)
-		f->uctx = uctx;
+		return &f->uctx;
+	if (m)
+		return &m->uctx;
+	errno = EBADF;
+	return NULL;
+}
+
+void mtcp_set_uctx(mctx_t mctx, int sock, void *uctx)
+{
+	void **u = uctx_of(mctx, sock);
+
+	if (u)
+		*u = uctx;
 }
 
 void *mtcp_get_uctx(mctx_t mctx, int sock)
 {
-	struct mtcp_flow *f = mctx ? mu_flow_of(ctx_of(mctx), sock) : NULL;
+	void **u = uctx_of(mctx, sock);
 
-	return f ? f->uctx : NULL;
+	return u ? *u : NULL;
 }
 
 int mtcp_getpeername(mctx_t mctx, int sock, struct sockaddr *saddr,

@@ -57,6 +57,12 @@
 #define MTCP_NEVENTS		64
 /* UDEs raised inside one another at most (a chain of filters) */
 #define MTCP_UDE_DEPTH		16
+/*
+ * mtcp_getlastpkt()'s copy: an Ethernet header made up for the packet,
+ * then the packet, up to 65535 bytes from its IP header
+ */
+#define MU_ETH_HLEN		14
+#define MU_PKT_MAX		(MU_ETH_HLEN + 65535)
 /* Pending timers per context at most */
 #define MTCP_TIMERS_MAX		65536
 
@@ -115,6 +121,8 @@ struct mtcp_sbuf {
 	uint64_t head;		/* stream offset after the last byte */
 	uint64_t valid;		/* first offset still held */
 	uint64_t read;		/* where mtcp_peek() goes on */
+	uint64_t seen;		/* after the highest byte a packet carried */
+	bool off;		/* MOS_CLIBUF/SVRBUF 0 on the flow: no buffer */
 };
 
 struct mtcp_flow {
@@ -147,6 +155,7 @@ struct mtcp_msock {
 	int overlap[2];			/* policy for its new flows; -1: none */
 	unsigned int filtered;		/* filters set, bit MOS_FILTER_* */
 	callback_t cb[MOS_HOOKS][MTCP_NEVENTS];
+	void *uctx;			/* mtcp_set_uctx() on the socket */
 };
 
 struct mtcp_ctx {
@@ -166,7 +175,7 @@ struct mtcp_ctx {
 	struct mtcp_flow *cur_flow;
 	struct mtcp_msock *cur_msock;
 	int cur_sock, cur_depth;
-	uint8_t pkt[MOS_PKT_COPY_MAX];
+	uint8_t pkt[MU_PKT_MAX];
 	struct mtcp_timer *timers;	/* soonest first */
 	int ntimers;
 	volatile sig_atomic_t stop, joining, destroyed;
@@ -191,6 +200,12 @@ extern bool mu_init_done;
 /* Offline: the capture, and its checksum mode (the configuration file's) */
 extern char mu_pcap_file[4096];
 extern char mu_pcap_csum[16];
+/*
+ * Offline: the capture libpcap could not read to its end, in the join
+ * (@err: the pump's -errno); mtcp_errmsg(NULL)'s message
+ */
+void mu_offline_failed(struct mtcp_ctx *c, int err);
+const char *mu_thread_errmsg(void);
 
 /* context.c */
 int mu_ctx_ioctl(struct mtcp_ctx *c, unsigned long cmd, void *arg);
@@ -219,5 +234,10 @@ void mu_flow_close(struct mtcp_ctx *c, uint64_t id);
 
 /* stream.c */
 void mu_flow_data(struct mtcp_ctx *c, const struct mos_rec_data *d);
+uint64_t mu_stream_off(const struct mtcp_flow *f, int side, uint32_t seq);
+void mu_flow_seen(struct mtcp_flow *f, const struct mos_rec_event *e);
+
+/* lastpkt.c */
+int mu_pkt_tcp(const uint8_t *pkt, unsigned int len);
 
 #endif /* _MOSUSER_INTERNAL_H */
