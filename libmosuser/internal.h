@@ -59,10 +59,12 @@
 #define MTCP_UDE_DEPTH		16
 /*
  * mtcp_getlastpkt()'s copy: an Ethernet header made up for the packet,
- * then the packet, up to 65535 bytes from its IP header
+ * then the packet, up to 65535 bytes from its IP header; two bytes before
+ * them align the IP header on 4 bytes (the callbacks read its fields)
  */
 #define MU_ETH_HLEN		14
 #define MU_PKT_MAX		(MU_ETH_HLEN + 65535)
+#define MU_PKT_PAD		2
 /* Pending timers per context at most */
 #define MTCP_TIMERS_MAX		65536
 
@@ -175,7 +177,7 @@ struct mtcp_ctx {
 	struct mtcp_flow *cur_flow;
 	struct mtcp_msock *cur_msock;
 	int cur_sock, cur_depth;
-	uint8_t pkt[MU_PKT_MAX];
+	uint8_t pkt[MU_PKT_PAD + MU_PKT_MAX] __attribute__((aligned(8)));
 	struct mtcp_timer *timers;	/* soonest first */
 	int ntimers;
 	volatile sig_atomic_t stop, joining, destroyed;

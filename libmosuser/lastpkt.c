@@ -83,7 +83,7 @@ int mu_pkt_tcp(const uint8_t *pkt, unsigned int len)
 		return -1;
 	}
 	if (l3 + sizeof(struct tcphdr) > len ||
-	    l3 + ((const struct tcphdr *)(pkt + l3))->doff * 4 > len)
+	    l3 + (pkt[l3 + 12] >> 4) * 4 > len)
 		return -1;
 	return (int)l3;
 }
@@ -114,9 +114,9 @@ int mtcp_getlastpkt(mctx_t mctx, int sock, int side, struct pkt_info *p)
 		return fail(ENODATA);	/* not in a callback with a packet */
 	len = e->pkt_len < MU_PKT_MAX - MU_ETH_HLEN ?
 	      e->pkt_len : MU_PKT_MAX - MU_ETH_HLEN;
-	pkt = c->pkt + MU_ETH_HLEN;
+	eth = (struct ethhdr *)(c->pkt + MU_PKT_PAD);
+	pkt = c->pkt + MU_PKT_PAD + MU_ETH_HLEN;
 	memcpy(pkt, e + 1, len);
-	eth = (struct ethhdr *)c->pkt;
 	memset(eth, 0, sizeof(*eth));
 	eth->h_proto = htons((pkt[0] >> 4) == 4 ? ETH_P_IP : ETH_P_IPV6);
 	memset(p, 0, sizeof(*p));

@@ -111,7 +111,7 @@ uint64_t mu_stream_off(const struct mtcp_flow *f, int side, uint32_t seq)
 void mu_flow_seen(struct mtcp_flow *f, const struct mos_rec_event *e)
 {
 	const uint8_t *pkt = (const void *)(e + 1);
-	const struct tcphdr *th;
+	uint32_t seq;
 	uint64_t end;
 	int l4, side;
 
@@ -121,9 +121,9 @@ void mu_flow_seen(struct mtcp_flow *f, const struct mos_rec_event *e)
 	l4 = mu_pkt_tcp(pkt, e->pkt_len);
 	if (l4 < 0 || !(f->seq0_known & (1 << side)))
 		return;
-	th = (const void *)(pkt + l4);
-	end = mu_stream_off(f, side, ntohl(th->seq)) + e->pkt_total - l4 -
-	      th->doff * 4;
+	memcpy(&seq, pkt + l4 + 4, sizeof(seq));
+	end = mu_stream_off(f, side, ntohl(seq)) + e->pkt_total - l4 -
+	      (pkt[l4 + 12] >> 4) * 4;
 	if (end > f->buf[side].seen)
 		f->buf[side].seen = end;
 }

@@ -743,7 +743,7 @@ static unsigned int cb_ms(mctx_t m)
 static void on_data(mctx_t m, int sock, int side, event_t ev,
 		    filter_arg_t *arg)
 {
-	uint64_t ts = 0;
+	uint32_t ts = 0;	/* microseconds, as mOS's */
 	socklen_t len = sizeof(ts);
 	struct pkt_info pi;
 	ssize_t n;
@@ -756,8 +756,8 @@ static void on_data(mctx_t m, int sock, int side, event_t ev,
 		got_len[side] += n;
 	mtcp_getsockopt(m, sock, SOL_MONSOCKET, MOS_TIMESTAMP, &ts, &len);
 	mtcp_getlastpkt(m, sock, side, &pi);
-	logf_("data %s %zd at %u ts %llu cur_ts %u|", side ? "svr" : "cli", n,
-	      cb_ms(m), (unsigned long long)(ts - T0_NS / 1000),
+	logf_("data %s %zd at %u ts %u cur_ts %u|", side ? "svr" : "cli", n,
+	      cb_ms(m), ts - (uint32_t)(T0_NS / 1000),
 	      pi.cur_ts - (uint32_t)(T0_NS / MS));
 }
 
