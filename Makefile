@@ -148,24 +148,21 @@ $(B)/lib/libmosuser.so: $(B)/lib/libmosuser.so.0
 
 # mOS's layout, so that an mOS application's own Makefile builds with
 # MTCP_FLD (and UTIL_INC) pointing here: build/mtcp/include holds mOS's
-# four headers and util's cpu.h, build/mtcp/lib libmtcp.a and libmtcp.so,
-# linker scripts that name libmosuser (the static one with libpcap, which
-# it needs; the shared one as needed only, since mOS's rule puts
-# libmtcp.a on the line before -lmtcp).  Installed under $(MTCPDIR).
+# four headers and util's cpu.h, build/mtcp/lib libmtcp.a, a linker
+# script that names libmosuser.a and libpcap, which it needs.  mOS's rule
+# names libmtcp.a before the application's files and -lmtcp after them,
+# which finds it again (there is no libmtcp.so): applications link
+# libmosuser statically, as they linked mOS's libmtcp.a.  Installed under
+# $(MTCPDIR).
 
-# $(call mtcp_libs,DIR,LIBDIR): libmtcp.a and libmtcp.so in DIR, naming
-# libmosuser in LIBDIR
-define mtcp_libs
-	printf '/* mOS link name: libmosuser.a, and libpcap */\nGROUP ( %s/libmosuser.a -lpcap )\n' \
-		'$(2)' >$(1)/libmtcp.a
-	printf '/* mOS link name: libmosuser.so.0 */\nINPUT ( AS_NEEDED ( %s/libmosuser.so.0 ) )\n' \
-		'$(2)' >$(1)/libmtcp.so
-endef
+# $(call mtcp_lib,FILE,LIBDIR): libmtcp.a, naming LIBDIR's libmosuser.a
+mtcp_lib = printf '/* mOS link name: libmosuser.a, and libpcap */\nGROUP ( %s/libmosuser.a -lpcap )\n' \
+	'$(2)' >$(1)
 
-$(B)/mtcp/lib/libmtcp.a: $(B)/lib/libmosuser.a $(B)/lib/libmosuser.so.0
+$(B)/mtcp/lib/libmtcp.a: $(B)/lib/libmosuser.a
 	@mkdir -p $(dir $@)
-	@echo "  GEN     $(B)/mtcp/lib"
-	@$(call mtcp_libs,$(B)/mtcp/lib,$(B)/lib)
+	@echo "  GEN     $@"
+	@$(call mtcp_lib,$@,$(B)/lib)
 
 $(B)/mtcp/include/%.h: libmosuser/%.h
 	@mkdir -p $(dir $@)
@@ -451,7 +448,7 @@ install-user: $(BINS) $(LIBS)
 	install -m 0644 $(MOSUSER_HDRS) $(DESTDIR)$(INCLUDEDIR)/
 	install -d $(DESTDIR)$(MTCPDIR)/include $(DESTDIR)$(MTCPDIR)/lib
 	install -m 0644 $(MTCP_HDRS) $(DESTDIR)$(MTCPDIR)/include/
-	$(call mtcp_libs,$(DESTDIR)$(MTCPDIR)/lib,$(LIBDIR))
+	$(call mtcp_lib,$(DESTDIR)$(MTCPDIR)/lib/libmtcp.a,$(LIBDIR))
 	install -m 0644 uapi/linux/mos.h $(DESTDIR)$(INCLUDEDIR)/linux/mos.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' \
 	    -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|' \
@@ -471,7 +468,7 @@ uninstall:
 	      $(addprefix $(DESTDIR)$(INCLUDEDIR)/,$(notdir $(MOSUSER_HDRS))) \
 	      $(DESTDIR)$(INCLUDEDIR)/linux/mos.h \
 	      $(addprefix $(DESTDIR)$(MTCPDIR)/include/,$(notdir $(MTCP_HDRS))) \
-	      $(DESTDIR)$(MTCPDIR)/lib/libmtcp.a $(DESTDIR)$(MTCPDIR)/lib/libmtcp.so \
+	      $(DESTDIR)$(MTCPDIR)/lib/libmtcp.a \
 	      $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3))) \
 	      $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7))) \
 	      $(DESTDIR)/lib/modules/$(KREL)/updates/mos.ko

@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <sys/time.h>
 #include <linux/if_ether.h>
 #include <linux/tcp.h>
 #include "mtcp_api.h"
