@@ -9,7 +9,9 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +28,23 @@ bool mu_init_done;
 /* Offline: the capture, and its checksum mode (the configuration file's) */
 char mu_pcap_file[4096];
 char mu_pcap_csum[16];
-/* mtcp_errmsg(NULL): why the calling thread's last mtcp_init() failed */
-static __thread char init_msg[PCAP_ERRBUF_SIZE + 4096 + 64];
+/*
+ * mtcp_errmsg(NULL): why the last mtcp_init() failed, or the last capture
+ * that broke off in a context's loop (whichever thread ran it)
+ */
+static char init_msg[PCAP_ERRBUF_SIZE + 4096 + 64];
+static pthread_mutex_t init_msg_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void __attribute__((format(printf, 1, 2))) set_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&init_msg_lock);
+	va_start(ap, fmt);
+	vsnprintf(init_msg, sizeof(init_msg), fmt, ap);
+	va_end(ap);
+	pthread_mutex_unlock(&init_msg_lock);
+}
 
 static int conf_line(char *line)
 {
@@ -79,15 +96,14 @@ static int check_capture(void)
 		return 0;
 	pc = pcap_open_offline(path, errbuf);
 	if (!pc) {
-		snprintf(init_msg, sizeof(init_msg), "%s: %s", path, errbuf);
+		set_msg("%s: %s", path, errbuf);
 		/* The file's own error (ENOENT...), or not a capture */
 		return fail(access(path, R_OK) ? errno : EINVAL);
 	}
 	while ((r = pcap_next_ex(pc, &h, &data)) == 1)
 		;
 	if (r != PCAP_ERROR_BREAK)
-		snprintf(init_msg, sizeof(init_msg), "%s: %s", path,
-			 pcap_geterr(pc));
+		set_msg("%s: %s", path, pcap_geterr(pc));
 	pcap_close(pc);
 	return r == PCAP_ERROR_BREAK ? 0 : fail(EIO);
 }
@@ -97,13 +113,14 @@ int mtcp_init(const char *config_file)
 	char line[512];
 	FILE *f;
 
-	init_msg[0] = '\0';
+	set_msg("%s", "");
 	if (config_file) {
 		f = fopen(config_file, "r");
 		if (!f) {
-			snprintf(init_msg, sizeof(init_msg), "%s: %s",
-				 config_file, strerror(errno));
-			return -1;
+			int err = errno;
+
+			set_msg("%s: %s", config_file, strerror(err));
+			return fail(err);
 		}
 		while (fgets(line, sizeof(line), f))
 			conf_line(line);
@@ -118,7 +135,7 @@ int mtcp_init(const char *config_file)
 	return 0;
 }
 
-const char *mu_thread_errmsg(void)
+const char *mu_last_errmsg(void)
 {
 	return init_msg[0] ? init_msg : mos_offline__error(NULL);
 }
@@ -127,6 +144,7 @@ void mu_offline_failed(struct mtcp_ctx *c, int err)
 {
 	snprintf(c->errmsg, sizeof(c->errmsg), "%s",
 		 mos_offline__error(c->off));
+	set_msg("%s", c->errmsg);
 	errno = -err;
 }
 

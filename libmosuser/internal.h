@@ -203,11 +203,11 @@ extern bool mu_init_done;
 extern char mu_pcap_file[4096];
 extern char mu_pcap_csum[16];
 /*
- * Offline: the capture libpcap could not read to its end, in the join
- * (@err: the pump's -errno); mtcp_errmsg(NULL)'s message
+ * Offline: the capture libpcap could not read to its end, in the
+ * context's loop (@err: the pump's -errno); mtcp_errmsg(NULL)'s message
  */
 void mu_offline_failed(struct mtcp_ctx *c, int err);
-const char *mu_thread_errmsg(void);
+const char *mu_last_errmsg(void);
 
 /* context.c */
 int mu_ctx_ioctl(struct mtcp_ctx *c, unsigned long cmd, void *arg);

@@ -148,9 +148,10 @@ uint32_t mtcp_get_connection_cnt(mctx_t mctx);
 /*
  * libmosuser's own: the message of the context's last failure (libpcap's
  * words for a filter expression that does not compile, or for a capture
- * that could not be read to its end offline); with NULL, the message of
- * the calling thread's last failed mtcp_init() or mtcp_create_context()
- * (a capture file libpcap cannot open or read).  "" if none.
+ * that could not be read to its end offline); with NULL, that of the last
+ * failed mtcp_init() (a capture libpcap cannot read), of the last capture
+ * that broke off in a context's loop, or else of the calling thread's
+ * last failed mtcp_create_context().  "" if none.
  */
 const char *mtcp_errmsg(mctx_t mctx);
 

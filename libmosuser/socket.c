@@ -230,7 +230,7 @@ const char *mtcp_errmsg(mctx_t mctx)
 {
 	struct mtcp_ctx *c = ctx_of(mctx);
 
-	return c ? c->errmsg : mu_thread_errmsg();
+	return c ? c->errmsg : mu_last_errmsg();
 }
 
 static event_t ude_new(event_t event, filter_t filter, struct filter_arg *arg)
