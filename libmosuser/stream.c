@@ -58,9 +58,15 @@ void mu_flow_data(struct mtcp_ctx *c, const struct mos_rec_data *d)
 	uint64_t off = d->off;
 	uint32_t len = d->len, size = c->rcvbuf;
 
-	if (!f || d->side > 1 || !size || f->buf[d->side].off)
+	if (!f || d->side > 1 || !size)
 		return;
 	b = &f->buf[d->side];
+	if (b->off) {
+		/* Nothing kept; the offsets go on (mu_stream_off()) */
+		if (off + len > b->head)
+			b->read = b->valid = b->head = off + len;
+		return;
+	}
 	if (off > b->head)
 		b->valid = off;	/* a hole: the bytes before are missed */
 	while (len) {
@@ -111,7 +117,7 @@ uint64_t mu_stream_off(const struct mtcp_flow *f, int side, uint32_t seq)
 void mu_flow_seen(struct mtcp_flow *f, const struct mos_rec_event *e)
 {
 	const uint8_t *pkt = (const void *)(e + 1);
-	uint32_t seq;
+	uint32_t seq, hdrs;
 	uint64_t end;
 	int l4, side;
 
@@ -121,9 +127,11 @@ void mu_flow_seen(struct mtcp_flow *f, const struct mos_rec_event *e)
 	l4 = mu_pkt_tcp(pkt, e->pkt_len);
 	if (l4 < 0 || !(f->seq0_known & (1 << side)))
 		return;
+	hdrs = l4 + (pkt[l4 + 12] >> 4) * 4;
+	if (e->pkt_total < hdrs)
+		return;
 	memcpy(&seq, pkt + l4 + 4, sizeof(seq));
-	end = mu_stream_off(f, side, ntohl(seq)) + e->pkt_total - l4 -
-	      (pkt[l4 + 12] >> 4) * 4;
+	end = mu_stream_off(f, side, ntohl(seq)) + e->pkt_total - hdrs;
 	if (end > f->buf[side].seen)
 		f->buf[side].seen = end;
 }

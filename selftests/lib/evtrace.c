@@ -94,7 +94,9 @@ static struct fstate *fstate_of(mctx_t mctx, int sock)
 
 /*
  * MOS_INFO and MOS_FRAGINFO of the side that just took @st->got bytes,
- * all peeked: its stream starts after the ISN of its peer's SYN
+ * all peeked, as mOS defines them: its stream starts after the ISN of
+ * its peer's SYN; read and expected bytes are stream offsets, and the
+ * buffer holds one fragment, which ends there
  */
 static void check_info(mctx_t mctx, int sock, int side, struct fstate *st,
 		       int port)
@@ -111,8 +113,7 @@ static void check_info(mctx_t mctx, int sock, int side, struct fstate *st,
 	else if ((st->have_isn & (1 << !side)) &&
 		 bi.tcpbi_init_seq != st->isn[!side] + 1)
 		bad = "init_seq";
-	else if (bi.tcpbi_next_byte_expected - bi.tcpbi_init_seq !=
-		 (uint32_t)st->got[side])
+	else if (bi.tcpbi_next_byte_expected != (uint32_t)st->got[side])
 		bad = "next_byte_expected";
 	else if (bi.tcpbi_last_byte_read != bi.tcpbi_next_byte_expected)
 		bad = "last_byte_read";
@@ -122,8 +123,8 @@ static void check_info(mctx_t mctx, int sock, int side, struct fstate *st,
 				    side == MOS_SIDE_CLI ? MOS_FRAGINFO_CLIBUF :
 				    MOS_FRAGINFO_SVRBUF, fr, &len))
 			bad = "fraginfo";
-		else if (len != sizeof(fr[0]) ||
-			 fr[0].offset + fr[0].len != st->got[side])
+		else if (len != 1 || fr[0].offset + fr[0].len != st->got[side] ||
+			 fr[1].offset || fr[1].len)
 			bad = "fragment";
 	}
 	if (bad)
