@@ -296,6 +296,25 @@ static int register_ends(int sock)
 				      MOS_NULL, on_null);
 }
 
+/*
+ * register_ends() on capture @path (mos.conf lines @conf), timers 1, 2...
+ * at @ms (0 ends the list), then the join: 0, or -1 if a call failed
+ */
+static int run_ends(char *path, const char *conf, const unsigned int *ms)
+{
+	int sock = context(path, conf), i;
+
+	if (sock < 0 || register_ends(sock))
+		return -1;
+	for (i = 0; ms && ms[i]; i++)
+		if (timer_at(ms[i], i + 1))
+			return -1;
+	join();
+	return 0;
+}
+
+#define TIMERS(...)	((const unsigned int[]){ __VA_ARGS__, 0 })
+
 /* The states of the handshake and of the FIN close up to the last ACK */
 #define OPEN_STATES							\
 	"SC SND cli SYN_SENT|SC RCV svr SYN_RCVD|"			\
@@ -315,13 +334,7 @@ static int register_ends(int sock)
  */
 TEST(fin_close_ends_both_sides_at_both_hooks)
 {
-	int sock = context(CAPTURE(fin_conv), NULL);
-
-	ASSERT_LE(0, sock);
-	ASSERT_EQ(0, register_ends(sock));
-	ASSERT_EQ(0, timer_at(3150, 1));
-	ASSERT_EQ(0, timer_at(3250, 2));
-	join();
+	ASSERT_EQ(0, run_ends(CAPTURE(fin_conv), NULL, TIMERS(3150, 3250)));
 	EXPECT_STREQ(OPEN_STATES CLOSING_STATES "timer 1|"
 		     "SC RCV svr CLOSED|" DESTROY("svr", "cli") "timer 2|",
 		     log_buf);
@@ -333,13 +346,7 @@ TEST(fin_close_ends_both_sides_at_both_hooks)
  */
 TEST(rst_ends_both_sides_at_both_hooks)
 {
-	int sock = context(CAPTURE(rst_conv), NULL);
-
-	ASSERT_LE(0, sock);
-	ASSERT_EQ(0, register_ends(sock));
-	ASSERT_EQ(0, timer_at(1950, 1));
-	ASSERT_EQ(0, timer_at(2050, 2));
-	join();
+	ASSERT_EQ(0, run_ends(CAPTURE(rst_conv), NULL, TIMERS(1950, 2050)));
 	EXPECT_STREQ(OPEN_STATES "timer 1|SC SND cli CLOSED|SC RCV svr CLOSED|"
 		     DESTROY("svr", "cli") "timer 2|", log_buf);
 }
@@ -350,14 +357,8 @@ TEST(rst_ends_both_sides_at_both_hooks)
  */
 TEST(tcp_tw_interval_holds_the_flow)
 {
-	int sock = context(CAPTURE(fin_conv), "[mos]\ntcp_tw_interval = 1\n");
-
-	ASSERT_LE(0, sock);
-	ASSERT_EQ(0, register_ends(sock));
-	ASSERT_EQ(0, timer_at(3250, 1));
-	ASSERT_EQ(0, timer_at(4050, 2));
-	ASSERT_EQ(0, timer_at(4150, 3));
-	join();
+	ASSERT_EQ(0, run_ends(CAPTURE(fin_conv), "tcp_tw_interval = 1\n",
+			      TIMERS(3250, 4050, 4150)));
 	EXPECT_STREQ(OPEN_STATES CLOSING_STATES "SC RCV svr CLOSED|timer 1|"
 		     "timer 2|" DESTROY("cli", "svr") "timer 3|", log_buf);
 }
@@ -368,13 +369,8 @@ TEST(tcp_tw_interval_holds_the_flow)
  */
 TEST(tcp_timeout_idles_the_flow_out)
 {
-	int sock = context(CAPTURE(idle_conv), "tcp_timeout = 2\n");
-
-	ASSERT_LE(0, sock);
-	ASSERT_EQ(0, register_ends(sock));
-	ASSERT_EQ(0, timer_at(3050, 1));
-	ASSERT_EQ(0, timer_at(3150, 2));
-	join();
+	ASSERT_EQ(0, run_ends(CAPTURE(idle_conv), "tcp_timeout = 2\n",
+			      TIMERS(3050, 3150)));
 	EXPECT_STREQ(OPEN_STATES "timer 1|TIMEOUT NULL cli|"
 		     DESTROY("cli", "svr") "timer 2|", log_buf);
 }
@@ -382,23 +378,14 @@ TEST(tcp_timeout_idles_the_flow_out)
 /* Without tcp_timeout, the flow idles until the capture's end (flush) */
 TEST(no_tcp_timeout_the_capture_end)
 {
-	int sock = context(CAPTURE(idle_conv), NULL);
-
-	ASSERT_LE(0, sock);
-	ASSERT_EQ(0, register_ends(sock));
-	ASSERT_EQ(0, timer_at(3150, 1));
-	join();
+	ASSERT_EQ(0, run_ends(CAPTURE(idle_conv), NULL, TIMERS(3150)));
 	EXPECT_STREQ(OPEN_STATES "timer 1|" DESTROY("cli", "svr"), log_buf);
 }
 
 /* The tracker's own timeout (SYN_SENT, 120 s): TIMEOUT, the destruction */
 TEST(tracker_timeout)
 {
-	int sock = context(CAPTURE(syn_conv), NULL);
-
-	ASSERT_LE(0, sock);
-	ASSERT_EQ(0, register_ends(sock));
-	join();
+	ASSERT_EQ(0, run_ends(CAPTURE(syn_conv), NULL, NULL));
 	EXPECT_STREQ("SC SND cli SYN_SENT|SC RCV svr SYN_RCVD|TIMEOUT NULL cli|"
 		     DESTROY("cli", "svr"), log_buf);
 }
