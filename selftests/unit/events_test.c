@@ -12,7 +12,8 @@
  *   its TIME_WAIT interval or its idle timeout runs out (timer.c); then,
  *   for the side that received the packet first, the other next, at
  *   MOS_HK_RCV then MOS_HK_SND, TCP_STATE_CHANGE (CLOSED) then CONN_END
- *   (tcp_stream.c, DestroySingleTCPStream(): events in bit order);
+ *   (tcp_stream.c, DestroySingleTCPStream(): events in bit order), and
+ *   nothing of the flow after that;
  * - the event/hook pairs mtcp_register_callback() takes and refuses
  *   (MOS_NULL: not CONN_START, REXMIT, TCP_STATE_CHANGE, CONN_END; the
  *   sides' hooks: not CONN_NEW_DATA, ORPHAN, ERROR), a NULL callback
@@ -78,6 +79,13 @@ struct step {
 static const struct step fin_conv[] = {
 	HANDSHAKE(0, 40000), FIN_CLOSE(0, 40000),
 	/* A packet of no flow, later: the clock reaches 6 s */
+	{ 6000, 0, 0, F_ACK, 1, 1, 0 },
+};
+
+/* The last ACK sent again after the end */
+static const struct step again_conv[] = {
+	HANDSHAKE(0, 40000), FIN_CLOSE(0, 40000),
+	{ 3300, 40000, 0, F_ACK, CISN + 7, SISN + 2, 0 },
 	{ 6000, 0, 0, F_ACK, 1, 1, 0 },
 };
 
@@ -401,6 +409,23 @@ TEST(conn_end_at_snd_only)
 	ASSERT_EQ(0, timer_at(3250, 1));
 	join();
 	EXPECT_STREQ("END SND svr|END SND cli|timer 1|", log_buf);
+}
+
+/* Nothing of a flow after its end: the ACK sent again raises nothing */
+TEST(nothing_after_the_end)
+{
+	int sock = context(CAPTURE(again_conv), NULL);
+
+	ASSERT_LE(0, sock);
+	ASSERT_EQ(0, mtcp_register_callback(g_mctx, sock, MOS_ON_PKT_IN,
+					    MOS_HK_SND, on_snd));
+	ASSERT_EQ(0, mtcp_register_callback(g_mctx, sock, MOS_ON_CONN_END,
+					    MOS_HK_SND, on_snd));
+	ASSERT_EQ(0, timer_at(3400, 1));
+	join();
+	EXPECT_STREQ("ev1 SND cli|ev1 SND svr|ev1 SND cli|ev1 SND cli|"
+		     "ev1 SND svr|ev1 SND cli|ev1 SND svr|ev1 SND cli|"
+		     "END SND svr|END SND cli|timer 1|", log_buf);
 }
 
 static void noop(mctx_t m, int sock, int side, event_t ev, filter_arg_t *a)
