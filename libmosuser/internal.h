@@ -210,6 +210,7 @@ struct mtcp_ctx {
 	uint8_t pkt[MOS_PKT_COPY_MAX];
 	struct mtcp_timer *timers;	/* soonest first */
 	struct mtcp_flow *doomed;	/* flows destroyed at a packet's end */
+	uint64_t sweep_ns;		/* the sweep timer's expiry; 0: none */
 	int ntimers;
 	volatile sig_atomic_t stop, joining, destroyed;
 	uint64_t lost_events, lost_bytes, flows_over;

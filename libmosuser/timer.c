@@ -54,6 +54,8 @@ void mu_sweep_at(struct mtcp_ctx *c, uint64_t when)
 {
 	struct mtcp_timer **pp, *t;
 
+	if (c->sweep_ns && c->sweep_ns <= when)
+		return;
 	for (pp = &c->timers; (t = *pp); pp = &t->next) {
 		if (t->cb)
 			continue;
@@ -69,6 +71,7 @@ void mu_sweep_at(struct mtcp_ctx *c, uint64_t when)
 			return;	/* the next record tries again */
 	}
 	t->expires_ns = when;
+	c->sweep_ns = when;
 	timer_insert(c, t);
 }
 
@@ -85,6 +88,8 @@ void mu_run_timers(struct mtcp_ctx *c, uint64_t now)
 		t = c->timers;
 		c->timers = t->next;
 		c->ntimers--;
+		if (!t->cb)
+			c->sweep_ns = 0;
 		t->next = NULL;
 		*tail = t;
 		tail = &t->next;
