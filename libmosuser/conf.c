@@ -2,7 +2,8 @@
 /*
  * conf.c - the mOS API's configuration: mtcp_init() reads the
  * configuration file's keys that apply (num_cores, max_concurrency,
- * rcvbuf, pcap_file, pcap_checksum), mtcp_getconf() and mtcp_setconf();
+ * rcvbuf, pcap_file, pcap_checksum, tcp_tw_interval and tcp_timeout in
+ * seconds: dispatch.c), mtcp_getconf() and mtcp_setconf();
  * and the process-wide calls: mtcp_core_affinitize(),
  * mtcp_register_signal()
  */
@@ -72,6 +73,10 @@ static int conf_line(char *line)
 		mu_conf.max_concurrency = v;
 	else if (!strcmp(key, "rcvbuf") || !strcmp(key, "rmem_size"))
 		mu_conf.rcvbuf_size = v;
+	else if (!strcmp(key, "tcp_tw_interval"))
+		mu_conf.tcp_timewait = v;
+	else if (!strcmp(key, "tcp_timeout"))
+		mu_conf.tcp_timeout = v;
 	return 0;
 }
 
@@ -170,6 +175,8 @@ int mtcp_setconf(const struct mtcp_conf *conf)
 	mu_conf.num_cores = conf->num_cores;
 	mu_conf.max_concurrency = conf->max_concurrency;
 	mu_conf.rcvbuf_size = conf->rcvbuf_size;
+	mu_conf.tcp_timewait = conf->tcp_timewait;
+	mu_conf.tcp_timeout = conf->tcp_timeout;
 	return 0;
 }
 

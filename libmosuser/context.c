@@ -3,7 +3,7 @@
  * context.c - contexts and the loop: a context is one consumer (an open
  * /dev/mos with its ring, or offline a capture); mtcp_app_join() reads
  * its records and hands each to the flows (flow.c), the stream buffers
- * (stream.c) or the callbacks (socket.c), and runs the timers (timer.c)
+ * (stream.c) or the callbacks (dispatch.c), and runs the timers (timer.c)
  */
 
 #include <errno.h>
@@ -20,6 +20,7 @@ static void ctx_free(struct mtcp_ctx *c)
 {
 	uint32_t i;
 
+	mu_events_free(c);
 	if (c->hash) {
 		for (i = 0; i <= c->hmask; i++) {
 			struct mtcp_flow *f = c->hash[i], *n;
@@ -169,49 +170,6 @@ uint32_t mtcp_cb_get_ts(mctx_t mctx)
 	return (uint32_t)(mu_ctx_now(ctx_of(mctx)) / 1000000);
 }
 
-static void dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
-{
-	const struct mos_rec_event *e = (const void *)(rec + 1);
-	struct mtcp_msock *m;
-	struct mtcp_flow *f = NULL;
-	int i;
-
-	if (e->type >= MTCP_NBUILTIN || e->hook >= MOS_HOOKS)
-		return;
-	for (i = 0, m = NULL; i < c->nmsock; i++)
-		if (c->msock[i].used && c->msock[i].kid == rec->sock)
-			m = &c->msock[i];
-	if (e->flow) {
-		f = mu_flow_find(c, e->flow);
-		if (!f)
-			return;	/* a flow over max_concurrency */
-		f->state[0] = e->state[0];
-		f->state[1] = e->state[1];
-		f->last_ts_ns = e->ts_ns;
-		if ((e->flags & MOS_EVF_SEQ0) && e->side < 2) {
-			f->seq0[e->side] = e->seq0;
-			f->seq0_known |= 1 << e->side;
-		}
-		mu_flow_seen(f, e);
-	}
-	if (!m || !mu_wanted(m, e->hook, e->type))
-		return;
-	/* The flow is not for this socket: its SYN filter said no */
-	if (f && rec->sock <= MOS_SOCKS_MAX &&
-	    !(f->addr.socks & (1ULL << (rec->sock - 1))))
-		return;
-	c->cur = e;
-	c->cur_flow = f;
-	c->cur_msock = m;
-	c->cur_sock = f ? f->sock : c->conc + (int)(m - c->msock);
-	mu_run_event(c, m, e->hook, e->type, c->cur_sock, e->side, 0);
-	c->cur = NULL;
-	c->cur_flow = NULL;
-	c->cur_msock = NULL;
-	if (f && f->dead)
-		mu_flow_close(c, f->id);
-}
-
 static void drain(struct mtcp_ctx *c)
 {
 	const struct mos_rec *rec;
@@ -225,13 +183,13 @@ static void drain(struct mtcp_ctx *c)
 				mu_flow_open(c, b);
 				break;
 			case MOS_REC_FLOW_CLOSE:
-				mu_flow_close(c, ((const struct mos_rec_flow *)b)->flow);
+				mu_dispatch_close(c, b);
 				break;
 			case MOS_REC_DATA:
 				mu_flow_data(c, b);
 				break;
 			case MOS_REC_EVENT:
-				dispatch_event(c, rec);
+				mu_dispatch_event(c, rec);
 				break;
 			case MOS_REC_LOST: {
 				const struct mos_rec_lost *l = b;
@@ -244,6 +202,8 @@ static void drain(struct mtcp_ctx *c)
 		}
 		mos_ring__advance(&c->ring, rec);
 	}
+	if (!c->stop)
+		mu_dispatch_idle(c);
 }
 
 void mtcp_app_join(mctx_t mctx)

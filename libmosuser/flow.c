@@ -118,6 +118,7 @@ void mu_flow_close(struct mtcp_ctx *c, uint64_t id)
 	if (!f)
 		return;
 	*pp = f->hnext;
+	mu_flow_forget(c, f);
 	c->bysock[f->sock] = NULL;
 	free(f->buf[0].data);
 	free(f->buf[1].data);

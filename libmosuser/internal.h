@@ -13,7 +13,8 @@
  * - DATA appends to the receiving side's buffer (mtcp_peek());
  * - EVENT runs the callback, with the record's packet as the last packet
  *   (mtcp_getlastpkt()) and both sides' states as of the event;
- * - FLOW_CLOSE frees the flow and its id;
+ * - FLOW_CLOSE frees the flow and its id (dispatch.c: mOS's destruction
+ *   of the flow's streams, if it did not come earlier);
  * - LOST is counted in the context; the stream offsets of the DATA
  *   records that follow make mtcp_peek() report the bytes missed.
  *
@@ -27,7 +28,8 @@
  * return.
  *
  * The files, one job each: conf.c (configuration), context.c (contexts
- * and the loop), socket.c (monitor sockets, callbacks, UDEs), timer.c,
+ * and the loop), socket.c (monitor sockets, callbacks, UDEs), dispatch.c
+ * (events to callbacks, UDE filters, the end of flows as mOS's), timer.c,
  * flow.c (per-flow sockets), stream.c (stream buffers and peeking),
  * sockopt.c (socket options), lastpkt.c (the last packet).  What they
  * share is named mu_*: global in the objects, local in libmosuser.so and
@@ -51,12 +53,16 @@
 #define MTCP_DEF_CONCURRENCY	65536
 #define MTCP_DEF_RCVBUF		65536
 #define MTCP_RING_SIZE		(4U << 20)
-/* The built-in events: the kernel's; user-defined ones take the next bits */
+/* The built-in events the kernel raises */
 #define MTCP_NBUILTIN		__MOS_EV_MAX
-/* Event bits: the built-in events, then user-defined ones */
-#define MTCP_NEVENTS		64
-/* UDEs raised inside one another at most (a chain of filters) */
-#define MTCP_UDE_DEPTH		16
+/* mOS's built-in events: the kernel's, then MOS_ON_DEBUG_MESSAGE */
+#define MTCP_NBEV		12
+/* User-defined events' ids: from the first bit past the built-in ones,
+ * one by one (mOS's); an event index (dispatch.c) is a built-in event's
+ * bit, or MTCP_NBEV + the UDE's place in mu_ude[] */
+#define MTCP_UDE_BASE		(1ULL << MTCP_NBEV)
+/* UDEs per process at most */
+#define MTCP_UDE_MAX		1024
 /*
  * mtcp_getlastpkt()'s copy: an Ethernet header made up for the packet,
  * then the packet, up to 65535 bytes from its IP header; two bytes before
@@ -83,6 +89,8 @@ MU_SAME(MOS_ON_TCP_STATE_CHANGE, 1ULL << MOS_EV_STATE_CHANGE);
 MU_SAME(MOS_ON_ORPHAN, 1ULL << MOS_EV_ORPHAN);
 MU_SAME(MOS_ON_REXMIT, 1ULL << MOS_EV_REXMIT);
 MU_SAME(MOS_ON_CONN_END, 1ULL << MOS_EV_CONN_END);
+_Static_assert(MOS_ON_DEBUG_MESSAGE == 1 << (MTCP_NBEV - 1),
+	       "mOS's last built-in event is MOS_ON_DEBUG_MESSAGE");
 
 MU_SAME(TCP_CLOSED, MOS_TCP_CLOSED);
 MU_SAME(TCP_LISTEN, MOS_TCP_LISTEN);
@@ -104,17 +112,50 @@ MU_SAME(1 << MOS_SIDE_CLI, MOS_SIDE_BIT_CLI);
 MU_SAME(1 << MOS_SIDE_SVR, MOS_SIDE_BIT_SVR);
 
 /*
- * A user-defined event: raised when its base event is and its filter says
- * so (mtcp_define_event()), or only by mtcp_raise_event() (no filter,
- * mtcp_alloc_event()).  @root is the built-in event at the bottom of the
- * chain: the one the kernel must be asked for.
+ * A user-defined event: raised when its parent event is and its filter
+ * says so (mtcp_define_event()), or only by mtcp_raise_event() (no
+ * filter, mtcp_alloc_event()).  @root is the built-in event at the bottom
+ * of the chain: the one the kernel must be asked for.
  */
 struct mtcp_ude {
-	int base;		/* event bit */
+	int parent;		/* event index */
 	int root;		/* built-in event bit */
 	filter_t filter;
-	struct filter_arg arg;
-	bool has_arg;
+	struct filter_arg arg;	/* the caller's bytes, copied */
+};
+
+/* A socket's callbacks: built-in events' by hook and bit, UDEs' in a list */
+struct mtcp_cbent {
+	int ev;			/* event index */
+	int hook;
+	callback_t cb;
+};
+
+struct mtcp_cbtab {
+	callback_t bev[MOS_HOOKS][MTCP_NBEV];
+	struct mtcp_cbent *ude;
+	int nude, cap;
+};
+
+/* A flow's own callbacks on one monitor socket (registered on its sock) */
+struct mtcp_flowcb {
+	int msock;		/* index in mtcp_ctx.msock[] */
+	struct mtcp_cbtab tab;
+	struct mtcp_flowcb *next;
+};
+
+/* What dispatch.c keeps of a flow's life (mOS's stream destruction) */
+struct mtcp_life {
+	uint8_t opened;		/* bit per side: seen in a state but CLOSED */
+	uint8_t ended;		/* bit per side: the kernel ended it */
+	uint8_t doomed;		/* destroyed at the end of its packet */
+	uint8_t hook;		/* hook of its last event record */
+	uint8_t from;		/* sender of the packet of that record */
+	uint8_t tw_side;	/* the side whose TIME_WAIT runs out first */
+	uint64_t active_ns;	/* its last event record */
+	uint64_t tw_ns;		/* when that TIME_WAIT runs out; 0: none */
+	struct mtcp_flowcb *cbs;
+	struct mtcp_flow *dnext; /* list of doomed flows */
 };
 
 /* A side's stream buffer: the last rcvbuf_size bytes it received */
@@ -137,6 +178,7 @@ struct mtcp_flow {
 	uint32_t seq0[2];	/* sequence number of each stream's offset 0 */
 	uint64_t last_ts_ns;
 	void *uctx;
+	struct mtcp_life life;
 	struct mtcp_sbuf buf[2];
 	struct mtcp_flow *hnext;
 };
@@ -156,7 +198,8 @@ struct mtcp_msock {
 	int buf[2];			/* stream bytes wanted per side */
 	int overlap[2];			/* policy for its new flows; -1: none */
 	unsigned int filtered;		/* filters set, bit MOS_FILTER_* */
-	callback_t cb[MOS_HOOKS][MTCP_NEVENTS];
+	struct mtcp_cbtab cbs;
+	uint64_t flowev[MOS_HOOKS];	/* asked for by per-flow callbacks */
 	void *uctx;			/* mtcp_set_uctx() on the socket */
 };
 
@@ -179,6 +222,8 @@ struct mtcp_ctx {
 	int cur_sock, cur_depth;
 	uint8_t pkt[MU_PKT_PAD + MU_PKT_MAX] __attribute__((aligned(8)));
 	struct mtcp_timer *timers;	/* soonest first */
+	struct mtcp_flow *doomed;	/* flows destroyed at a packet's end */
+	uint64_t sweep_ns;		/* the sweep timer's expiry; 0: none */
 	int ntimers;
 	volatile sig_atomic_t stop, joining, destroyed;
 	uint64_t lost_events, lost_bytes, flows_over;
@@ -214,17 +259,30 @@ int mu_ctx_ioctl(struct mtcp_ctx *c, unsigned long cmd, void *arg);
 uint64_t mu_ctx_now(struct mtcp_ctx *c);
 
 /* socket.c */
-extern struct mtcp_ude mu_ude[MTCP_NEVENTS];
+extern struct mtcp_ude mu_ude[MTCP_UDE_MAX];
 extern int mu_nude;
 struct mtcp_msock *mu_msock_of(struct mtcp_ctx *c, int sock);
 int mu_msock_sync(struct mtcp_ctx *c, struct mtcp_msock *m, int h);
+void mu_cbtab_free(struct mtcp_cbtab *t);
+
+/* dispatch.c */
+callback_t mu_cb_of(const struct mtcp_cbtab *t, int h, int ev);
+bool mu_tab_wants(const struct mtcp_cbtab *t, int h, int ev);
 bool mu_wanted(const struct mtcp_msock *m, int h, int bit);
 void mu_run_event(struct mtcp_ctx *c, struct mtcp_msock *m, int h, int bit,
 		  int sock, int side, int depth);
+int mu_raise(struct mtcp_ctx *c, int ev);
+void mu_dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec);
+void mu_dispatch_close(struct mtcp_ctx *c, const struct mos_rec_flow *r);
+void mu_dispatch_idle(struct mtcp_ctx *c);
+void mu_flows_sweep(struct mtcp_ctx *c, uint64_t now);
+void mu_flow_forget(struct mtcp_ctx *c, struct mtcp_flow *f);
+void mu_events_free(struct mtcp_ctx *c);
 
 /* timer.c */
 void mu_run_timers(struct mtcp_ctx *c, uint64_t now);
 int mu_timer_wait_ms(struct mtcp_ctx *c, int max);
+void mu_sweep_at(struct mtcp_ctx *c, uint64_t when);
 
 /* flow.c */
 struct mtcp_flow *mu_flow_find(struct mtcp_ctx *c, uint64_t id);

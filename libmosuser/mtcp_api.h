@@ -66,8 +66,10 @@ enum socket_type {
  * @max_num_buffers: unused
  * @rcvbuf_size: bytes each side's stream buffer holds (mtcp_peek())
  * @sndbuf_size: unused
- * @tcp_timewait: unused (the kernel's timeouts apply: mosctl set timeout)
- * @tcp_timeout: unused
+ * @tcp_timewait: seconds a side stays in TIME_WAIT before its flow ends
+ *	for the application (mos.conf's tcp_tw_interval); 0: none (mOS's)
+ * @tcp_timeout: seconds without a packet before a flow ends for the
+ *	application, with MOS_ON_TIMEOUT; 0 or less: none
  * @app_cpu_mask: unused
  * @app_argv: unused
  * @app_argc: unused

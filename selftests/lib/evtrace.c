@@ -20,8 +20,8 @@
  *
  * After each NEW_DATA, MOS_INFO_*BUF and MOS_FRAGINFO_*BUF are checked
  * against the ISN of the SYN its sender sent and the bytes peeked: a
- * mismatch prints "PORT NULL SIDE INFO:bad:WHAT"; at CONN_END each side
- * prints "PORT NULL SIDE INFO:N", the checks it passed.  Ends on SIGINT
+ * mismatch prints "PORT NULL SIDE INFO:bad:WHAT"; at its CONN_END at hook
+ * RCV each side prints "PORT NULL SIDE INFO:N", the checks it passed.  Ends on SIGINT
  * or SIGTERM; "evtrace: ready" on stderr once monitoring.
  *
  * With -c, the files are DIR/CPORT-PORT.cli and .svr, CPORT the
@@ -306,9 +306,12 @@ static void on_event(mctx_t mctx, int sock, int side, event_t ev,
 		return;
 	}
 	printf("%d %s %s %s\n", port, hook, sname, event_name(ev));
+	/* A flow ends with CONN_END at both hooks for each side (mOS) */
 	if (ev == MOS_ON_CONN_END && st) {
-		printf("%d NULL %s INFO:%lu\n", port, sname, st->checks[side]);
-		if (++st->ends == 2) {
+		if (!strcmp(hook, "RCV"))
+			printf("%d NULL %s INFO:%lu\n", port, sname,
+			       st->checks[side]);
+		if (++st->ends == 4) {
 			free(st);
 			mtcp_set_uctx(mctx, sock, NULL);
 		}
