@@ -96,9 +96,12 @@ mctx_t mtcp_create_context(int cpu)
 		if (err)
 			goto err;
 		/* The contexts share the capture's flows as live (below) */
-		if (mu_conf.num_cores > 1)
-			err = -mos_offline__split(c->off, mu_conf.num_cores,
-						  cpu);
+		err = -mos_offline__ioctl(c->off, MOS_IOC_RING_SETUP,
+					  &(struct mos_ioc_ring){
+			.size = sizeof(struct mos_ioc_ring),
+			.split_count = mu_conf.num_cores > 1 ? mu_conf.num_cores : 0,
+			.split_index = mu_conf.num_cores > 1 ? cpu : 0,
+			.pkt_max = MOS_PKT_COPY_LIMIT });
 		if (err)
 			goto err;
 		mos_offline__ring(c->off, &c->ring);
@@ -110,9 +113,11 @@ mctx_t mtcp_create_context(int cpu)
 		goto err;
 	}
 	/* Several contexts share the flows by hash, one per core (mOS) */
-	err = -mos_ring__open_split(&c->ring, c->fd, MTCP_RING_SIZE,
-				    mu_conf.num_cores > 1 ? mu_conf.num_cores : 0,
-				    mu_conf.num_cores > 1 ? cpu : 0);
+	err = -mos_ring__open_opts(&c->ring, c->fd, &(struct mos_ring_opts){
+		.sz = sizeof(struct mos_ring_opts), .data_size = MTCP_RING_SIZE,
+		.split_count = mu_conf.num_cores > 1 ? mu_conf.num_cores : 0,
+		.split_index = mu_conf.num_cores > 1 ? cpu : 0,
+		.pkt_max = MOS_PKT_COPY_LIMIT });
 	if (err)
 		goto err;
 	return &c->pub;
