@@ -53,6 +53,13 @@ static void ctx_free(struct mtcp_ctx *c)
 	free(c);
 }
 
+/*
+ * Whole packets (mtcp_getlastpkt()), as far as the context's copy of the
+ * packet holds them
+ */
+#define CTX_PKT_MAX(c)	(sizeof((c)->pkt) < MOS_PKT_COPY_LIMIT ? \
+			 (uint32_t)sizeof((c)->pkt) : MOS_PKT_COPY_LIMIT)
+
 mctx_t mtcp_create_context(int cpu)
 {
 	const char *pcap = getenv("MOS_PCAP"), *csum;
@@ -101,7 +108,7 @@ mctx_t mtcp_create_context(int cpu)
 			.size = sizeof(struct mos_ioc_ring),
 			.split_count = mu_conf.num_cores > 1 ? mu_conf.num_cores : 0,
 			.split_index = mu_conf.num_cores > 1 ? cpu : 0,
-			.pkt_max = MOS_PKT_COPY_LIMIT });
+			.pkt_max = CTX_PKT_MAX(c) });
 		if (err)
 			goto err;
 		mos_offline__ring(c->off, &c->ring);
@@ -117,7 +124,7 @@ mctx_t mtcp_create_context(int cpu)
 		.sz = sizeof(struct mos_ring_opts), .data_size = MTCP_RING_SIZE,
 		.split_count = mu_conf.num_cores > 1 ? mu_conf.num_cores : 0,
 		.split_index = mu_conf.num_cores > 1 ? cpu : 0,
-		.pkt_max = MOS_PKT_COPY_LIMIT });
+		.pkt_max = CTX_PKT_MAX(c) });
 	if (err)
 		goto err;
 	return &c->pub;
