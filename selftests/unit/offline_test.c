@@ -969,12 +969,25 @@ TEST(config_file_and_errors)
 	mtcp_destroy();
 }
 
+/* The backend of a capture of the whole conversation */
+static int open_conv(struct mos_offline **o)
+{
+	char *path = write_capture(NSTEPS);
+	int rc;
+
+	if (!path)
+		return -EIO;
+	rc = mos_offline__open(o, path, "verify", NULL, 0);
+	unlink(path);
+	free(path);
+	return rc;
+}
+
 /* The records of the whole conversation, PKT_IN at SND only, after @ring */
 static int replay_ring(const struct mos_ioc_ring *ring, char *out, size_t len,
 		       uint8_t *pkt, uint32_t *pkt_len)
 {
 	static const uint64_t snd[3] = { 0, 1, 0 };
-	char *path = write_capture(NSTEPS);
 	uint8_t stream[2][4096];
 	struct mos_ring_user r;
 	const struct mos_rec *rec;
@@ -983,11 +996,7 @@ static int replay_ring(const struct mos_ioc_ring *ring, char *out, size_t len,
 
 	out[0] = '\0';
 	*pkt_len = 0;
-	if (!path)
-		return -EIO;
-	rc = mos_offline__open(&o, path, "verify", NULL, 0);
-	unlink(path);
-	free(path);
+	rc = open_conv(&o);
 	if (rc)
 		return rc;
 	rc = mos_offline__ioctl(o, MOS_IOC_RING_SETUP, (void *)ring);
@@ -1021,7 +1030,7 @@ TEST(offline_pkt_max)
 	struct mos_ioc_ring a = { .size = sizeof(a), .pkt_max = 65535 };
 	static uint8_t pkt[65536];
 	struct mos_offline *o;
-	char out[8192], *path;
+	char out[8192];
 	uint32_t n;
 
 	ASSERT_EQ(0, replay_ring(&a, out, sizeof(out), pkt, &n));
@@ -1042,11 +1051,7 @@ TEST(offline_pkt_max)
 	ASSERT_EQ(0, replay_ring(&a, out, sizeof(out), pkt, &n));
 	EXPECT_EQ(MOS_PKT_COPY_MAX, n);
 
-	path = write_capture(NSTEPS);
-	ASSERT_NE(NULL, path);
-	ASSERT_EQ(0, mos_offline__open(&o, path, "verify", NULL, 0));
-	unlink(path);
-	free(path);
+	ASSERT_EQ(0, open_conv(&o));
 	a.size = sizeof(a);
 	a.pkt_max = 65536;
 	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &a));

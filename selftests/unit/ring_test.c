@@ -722,27 +722,74 @@ static void stream_no_loss(struct __test_metadata *_metadata)
 	ring_close(&r);
 }
 
-/* Collect FLOW_OPEN records: id, server port, sockets */
-struct opens {
+/* @call fails with errno @err */
+#define EXPECT_ERRNO(err, call) do {		\
+	EXPECT_EQ(-1, (call));			\
+	EXPECT_EQ((err), errno);		\
+} while (0)
+
+/* A listener on ::1 (@v6) or 127.0.0.1, its port in *port */
+static int listener_on(int v6, uint16_t *port)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	socklen_t alen = sizeof(a6);
+	int s;
+
+	if (!v6)
+		return listener(port);
+	s = socket(AF_INET6, SOCK_STREAM, 0);
+	if (s < 0 || bind(s, (void *)&a6, sizeof(a6)) || listen(s, 16) ||
+	    getsockname(s, (void *)&a6, &alen))
+		return -1;
+	*port = ntohs(a6.sin6_port);
+	return s;
+}
+
+static int connect_on(int v6, uint16_t port)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT,
+				   .sin6_port = htons(port) };
+	int s;
+
+	if (!v6)
+		return connect_to(port);
+	s = socket(AF_INET6, SOCK_STREAM, 0);
+	if (s < 0 || connect(s, (void *)&a6, sizeof(a6)))
+		return -1;
+	return s;
+}
+
+/* @n connections to @port, listener @l, each closed at both ends */
+static int conns(int v6, uint16_t port, int l, int n)
+{
+	while (n-- > 0) {
+		int c = connect_on(v6, port);
+		int a = c < 0 ? -1 : accept(l, NULL, NULL);
+
+		if (c >= 0)
+			close(c);
+		if (a < 0)
+			return -1;
+		close(a);
+	}
+	return 0;
+}
+
+/* Every FLOW_OPEN record of @r, whole */
+struct flows {
 	unsigned int n;
-	uint64_t flow[64];
-	uint16_t port[64];
-	uint64_t socks[64];
+	struct mos_rec_flow f[64];
 };
 
-static void drain_opens(struct ring *r, struct opens *o)
+static void drain_flows(struct ring *r, struct flows *o)
 {
 	const struct mos_rec *rec;
 
 	while ((rec = ring_next(r))) {
-		const struct mos_rec_flow *f = (const void *)(rec + 1);
-
-		if (rec->type == MOS_REC_FLOW_OPEN && o->n < 64) {
-			o->flow[o->n] = f->flow;
-			o->port[o->n] = ntohs(f->svr_port);
-			o->socks[o->n] = f->socks;
-			o->n++;
-		}
+		if (rec->type == MOS_REC_FLOW_OPEN && o->n < 64)
+			memcpy(&o->f[o->n++], rec + 1, sizeof(o->f[0]));
 		ring_advance(r, rec);
 	}
 }
@@ -753,7 +800,7 @@ static void drain_opens(struct ring *r, struct opens *o)
  */
 TEST(filters_and_split)
 {
-	struct opens oa = { 0 }, ob = { 0 };
+	struct flows oa = { 0 }, ob = { 0 };
 	struct ring A = { 0 }, B = { 0 };
 	char err[256], expr[64];
 	uint16_t p1, p2;
@@ -784,31 +831,24 @@ TEST(filters_and_split)
 	EXPECT_NE(0, err[0]);
 	TH_LOG("libpcap: %s", err);
 
-	for (i = 0; i < 16; i++) {
-		for (j = 0; j < 2; j++) {
-			int c = connect_to(j ? p2 : p1);
-			int a = accept(j ? l2 : l1, NULL, NULL);
-
-			ASSERT_LE(0, c);
-			ASSERT_LE(0, a);
-			close(c);
-			close(a);
-		}
-	}
+	for (i = 0; i < 16; i++)
+		for (j = 0; j < 2; j++)
+			ASSERT_EQ(0, conns(0, j ? p2 : p1, j ? l2 : l1, 1));
 	usleep(200000);
-	drain_opens(&A, &oa);
-	drain_opens(&B, &ob);
+	drain_flows(&A, &oa);
+	drain_flows(&B, &ob);
 	/* 32 flows, each in one ring: both got some */
 	EXPECT_EQ(32, oa.n + ob.n);
 	EXPECT_LT(0, oa.n);
 	EXPECT_LT(0, ob.n);
 	for (i = 0; i < (int)oa.n; i++) {
-		EXPECT_EQ(oa.port[i] == p1 ? 3 : 2, oa.socks[i]);
+		EXPECT_EQ(ntohs(oa.f[i].svr_port) == p1 ? 3 : 2,
+			  oa.f[i].socks);
 		for (j = 0; j < (int)ob.n; j++)
-			EXPECT_NE(oa.flow[i], ob.flow[j]);
+			EXPECT_NE(oa.f[i].flow, ob.f[j].flow);
 	}
 	for (j = 0; j < (int)ob.n; j++)
-		EXPECT_EQ(1, ob.socks[j]);
+		EXPECT_EQ(1, ob.f[j].socks);
 	close(l1);
 	close(l2);
 	ring_close(&A);
@@ -1128,56 +1168,6 @@ TEST(consumer_killed)
 	ring_close(&r);
 }
 
-/* A listener on ::1 (@v6) or 127.0.0.1, its port in *port */
-static int listener_on(int v6, uint16_t *port)
-{
-	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
-				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	socklen_t alen = sizeof(a6);
-	int s;
-
-	if (!v6)
-		return listener(port);
-	s = socket(AF_INET6, SOCK_STREAM, 0);
-	if (s < 0 || bind(s, (void *)&a6, sizeof(a6)) || listen(s, 16) ||
-	    getsockname(s, (void *)&a6, &alen))
-		return -1;
-	*port = ntohs(a6.sin6_port);
-	return s;
-}
-
-static int connect_on(int v6, uint16_t port)
-{
-	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
-				   .sin6_addr = IN6ADDR_LOOPBACK_INIT,
-				   .sin6_port = htons(port) };
-	int s;
-
-	if (!v6)
-		return connect_to(port);
-	s = socket(AF_INET6, SOCK_STREAM, 0);
-	if (s < 0 || connect(s, (void *)&a6, sizeof(a6)))
-		return -1;
-	return s;
-}
-
-/* Every FLOW_OPEN record of @r, whole */
-struct flows {
-	unsigned int n;
-	struct mos_rec_flow f[64];
-};
-
-static void drain_flows(struct ring *r, struct flows *o)
-{
-	const struct mos_rec *rec;
-
-	while ((rec = ring_next(r))) {
-		if (rec->type == MOS_REC_FLOW_OPEN && o->n < 64)
-			memcpy(&o->f[o->n++], rec + 1, sizeof(o->f[0]));
-		ring_advance(r, rec);
-	}
-}
-
 /* The split index of a flow of a FLOW_OPEN, asked on @fd, one way */
 static int split_of(int fd, const struct mos_rec_flow *f, int reverse,
 		    uint32_t count)
@@ -1220,15 +1210,7 @@ TEST(split_query)
 		int l = listener_on(v6, &port);
 
 		ASSERT_LE(0, l);
-		for (i = 0; i < 12; i++) {
-			int c = connect_on(v6, port);
-			int a = accept(l, NULL, NULL);
-
-			ASSERT_LE(0, c);
-			ASSERT_LE(0, a);
-			close(c);
-			close(a);
-		}
+		ASSERT_EQ(0, conns(v6, port, l, 12));
 		close(l);
 	}
 	usleep(200000);
@@ -1281,37 +1263,29 @@ TEST(split_query_bad_arguments)
 	ASSERT_EQ(0, ioctl(fd, MOS_IOC_SPLIT, &a));
 	EXPECT_GT(2, a.index);
 	a.count = 0;
-	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_SPLIT, &a));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_ERRNO(EINVAL, ioctl(fd, MOS_IOC_SPLIT, &a));
 	a.count = MOS_SPLIT_MAX + 1;
-	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_SPLIT, &a));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_ERRNO(EINVAL, ioctl(fd, MOS_IOC_SPLIT, &a));
 	a.count = 2;
 	a.family = 5;
-	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_SPLIT, &a));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_ERRNO(EINVAL, ioctl(fd, MOS_IOC_SPLIT, &a));
 	a.family = 4;
 	a.saddr[4] = 1;		/* past an IPv4 address */
-	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_SPLIT, &a));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_ERRNO(EINVAL, ioctl(fd, MOS_IOC_SPLIT, &a));
 	a.saddr[4] = 0;
 	a.reserved[1] = 1;
-	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_SPLIT, &a));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_ERRNO(EINVAL, ioctl(fd, MOS_IOC_SPLIT, &a));
 	a.reserved[1] = 0;
 	a.reserved2 = 1;
-	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_SPLIT, &a));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_ERRNO(EINVAL, ioctl(fd, MOS_IOC_SPLIT, &a));
 	a.reserved2 = 0;
 	a.size = 8;
-	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_SPLIT, &a));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_ERRNO(EINVAL, ioctl(fd, MOS_IOC_SPLIT, &a));
 	/* A larger struct: its bytes past ours must be zero */
 	a.size = sizeof(big);
 	big.a = a;
 	big.more = 1;
-	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_SPLIT, &big));
-	EXPECT_EQ(E2BIG, errno);
+	EXPECT_ERRNO(E2BIG, ioctl(fd, MOS_IOC_SPLIT, &big));
 	big.more = 0;
 	EXPECT_EQ(0, ioctl(fd, MOS_IOC_SPLIT, &big));
 	/* The library's checks, live and offline */
@@ -1499,12 +1473,10 @@ TEST(pkt_max_arguments)
 
 	ASSERT_LE(0, fd);
 	a.pkt_max = MOS_PKT_COPY_LIMIT + 1;
-	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_RING_SETUP, &a));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_ERRNO(EINVAL, ioctl(fd, MOS_IOC_RING_SETUP, &a));
 	a.pkt_max = 0;
 	a.reserved2 = 1;
-	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_RING_SETUP, &a));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_ERRNO(EINVAL, ioctl(fd, MOS_IOC_RING_SETUP, &a));
 	a.reserved2 = 0;
 	o.sz = sizeof(o) - 1;
 	EXPECT_EQ(-EINVAL, mos_ring__open_opts(&u, fd, &o));
@@ -1514,8 +1486,7 @@ TEST(pkt_max_arguments)
 	a.pkt_max = 7;		/* past its size: not read */
 	ASSERT_NE(MOS_IOC_RING_SETUP, old);
 	EXPECT_EQ(0, ioctl(fd, old, &a));
-	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_RING_SETUP, &a));
-	EXPECT_EQ(EBUSY, errno);
+	EXPECT_ERRNO(EBUSY, ioctl(fd, MOS_IOC_RING_SETUP, &a));
 	close(fd);
 }
 
