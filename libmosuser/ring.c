@@ -12,6 +12,11 @@
 #include <unistd.h>
 #include "libmosuser.h"
 
+/* %MOS_IOC_RING_SETUP as ABI 0.4 numbered it, for its smaller struct */
+#define RING_SETUP_VER0	((MOS_IOC_RING_SETUP & \
+			  ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)) | \
+			 MOS_IOC_RING_SIZE_VER0 << _IOC_SIZESHIFT)
+
 int mos_ring__open(struct mos_ring_user *r, int fd, uint64_t data_size)
 {
 	return mos_ring__open_split(r, fd, data_size, 0, 0);
@@ -62,7 +67,13 @@ int mos_ring__open_opts(struct mos_ring_user *r, int fd,
 	a.split_count = opts->split_count;
 	a.split_index = opts->split_index;
 	a.pkt_max = opts->pkt_max;
-	if (ioctl(fd, MOS_IOC_RING_SETUP, &a))
+	/*
+	 * Without a packet copy limit, ABI 0.4's struct and number: a module
+	 * that predates the limit sets the ring up too
+	 */
+	if (!a.pkt_max)
+		a.size = MOS_IOC_RING_SIZE_VER0;
+	if (ioctl(fd, a.pkt_max ? MOS_IOC_RING_SETUP : RING_SETUP_VER0, &a))
 		return -errno;
 	cons = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 		    MOS_RING_PGOFF_CONS * pg);
