@@ -332,7 +332,7 @@ static long mos_dev_ioctl(struct file *file, unsigned int cmd,
 	void __user *uarg = (void __user *)arg;
 	long ret;
 
-	/* The struct's size field versions it, not the number's size bits */
+	/* A struct that grew: its older number too */
 	cmd = mos_ioc_canon(cmd);
 	switch (cmd) {
 	case MOS_IOC_VERSION: {

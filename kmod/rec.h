@@ -154,29 +154,18 @@ static inline int mos_ioc_flow_check(const struct mos_ioc_flow *a,
 }
 
 /**
- * mos_ioc_canon() - an ioctl number of /dev/mos, whatever size it encodes
+ * mos_ioc_canon() - an ioctl number of /dev/mos as this module numbers it
  * @cmd: the number a caller passed
  *
- * Argument structs carry their size (and grow at their end), so a
- * number that differs from a known one only in its size bits is that
- * one: a program built with an older header still works.
+ * An ioctl number encodes its argument's size: a struct that grew got a
+ * new number, and its old one still names it (the struct's own size field
+ * says which version it is).
  *
- * Return: the known number, or @cmd if none matches.
+ * Return: %MOS_IOC_RING_SETUP for %MOS_IOC_RING_SETUP_VER0, else @cmd.
  */
 static inline unsigned int mos_ioc_canon(unsigned int cmd)
 {
-	static const unsigned int known[] = {
-		MOS_IOC_VERSION, MOS_IOC_RING_SETUP, MOS_IOC_SOCKET,
-		MOS_IOC_SUBSCRIBE, MOS_IOC_FILTER, MOS_IOC_FLOW,
-		MOS_IOC_SPLIT,
-	};
-	const unsigned int mask = ~(_IOC_SIZEMASK << _IOC_SIZESHIFT);
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(known); i++)
-		if ((cmd & mask) == (known[i] & mask))
-			return known[i];
-	return cmd;
+	return cmd == MOS_IOC_RING_SETUP_VER0 ? MOS_IOC_RING_SETUP : cmd;
 }
 
 /**

@@ -12,11 +12,6 @@
 #include <unistd.h>
 #include "libmosuser.h"
 
-/* %MOS_IOC_RING_SETUP as ABI 0.4 numbered it, for its smaller struct */
-#define RING_SETUP_VER0	((MOS_IOC_RING_SETUP & \
-			  ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)) | \
-			 MOS_IOC_RING_SIZE_VER0 << _IOC_SIZESHIFT)
-
 int mos_ring__open(struct mos_ring_user *r, int fd, uint64_t data_size)
 {
 	return mos_ring__open_split(r, fd, data_size, 0, 0);
@@ -73,7 +68,8 @@ int mos_ring__open_opts(struct mos_ring_user *r, int fd,
 	 */
 	if (!a.pkt_max)
 		a.size = MOS_IOC_RING_SIZE_VER0;
-	if (ioctl(fd, a.pkt_max ? MOS_IOC_RING_SETUP : RING_SETUP_VER0, &a))
+	if (ioctl(fd, a.pkt_max ? MOS_IOC_RING_SETUP :
+		  MOS_IOC_RING_SETUP_VER0, &a))
 		return -errno;
 	cons = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 		    MOS_RING_PGOFF_CONS * pg);

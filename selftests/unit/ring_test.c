@@ -1464,9 +1464,8 @@ TEST(whole_packets)
 TEST(pkt_max_arguments)
 {
 	struct mos_ioc_ring a = { .size = sizeof(a), .data_size = 1 << 16 };
-	unsigned long old = (MOS_IOC_RING_SETUP &
-			     ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)) |
-			    (MOS_IOC_RING_SIZE_VER0 << _IOC_SIZESHIFT);
+	unsigned long old = _IOC(_IOC_WRITE, MOS_IOC_TYPE, 0x01,
+				 MOS_IOC_RING_SIZE_VER0);
 	struct mos_ring_opts o = { .sz = sizeof(o), .data_size = 1 << 16 };
 	struct mos_ring_user u;
 	int fd = mos_dev__open();
@@ -1485,6 +1484,10 @@ TEST(pkt_max_arguments)
 	a.size = MOS_IOC_RING_SIZE_VER0;
 	a.pkt_max = 7;		/* past its size: not read */
 	ASSERT_NE(MOS_IOC_RING_SETUP, old);
+	ASSERT_EQ(MOS_IOC_RING_SETUP_VER0, old);
+	/* Another size under that number is no ioctl of ours */
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, _IOC(_IOC_WRITE, MOS_IOC_TYPE, 0x01,
+					    24), &a));
 	EXPECT_EQ(0, ioctl(fd, old, &a));
 	EXPECT_ERRNO(EBUSY, ioctl(fd, MOS_IOC_RING_SETUP, &a));
 	close(fd);

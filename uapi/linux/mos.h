@@ -1064,11 +1064,12 @@ struct mos_ioc_flow {
  * (its flow table, and the table's hash key, do not exist).
  */
 #define MOS_IOC_SPLIT		_IOWR(MOS_IOC_TYPE, 0x06, struct mos_ioc_split)
-
 /*
- * The size an ioctl number encodes is not checked: each argument struct
- * says its own size (its first field), and structs grow at their end
- * (%MOS_IOC_RING_SETUP of ABI 0.4 encodes %MOS_IOC_RING_SIZE_VER0).
+ * MOS_IOC_RING_SETUP_VER0 - %MOS_IOC_RING_SETUP as ABI 0.4 numbered it
+ * (the number encodes the struct's size, which grew); still taken, with
+ * an argument of any size the ring's takes
  */
+#define MOS_IOC_RING_SETUP_VER0	_IOC(_IOC_WRITE, MOS_IOC_TYPE, 0x01, \
+				     MOS_IOC_RING_SIZE_VER0)
 
 #endif /* _UAPI_LINUX_MOS_H */
