@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "internal.h"
-#include "compat.h"
 #include "cpu.h"
 #include "mtcp_epoll.h"
 #include "mtcp_util.h"
@@ -192,8 +191,6 @@ int GetRSSCPUCore(in_addr_t sip, in_addr_t dip, in_port_t sp, in_port_t dp,
 
 	if (num_queues < 1)
 		return fail(EINVAL);
-	if (!mos_flow__split_index)
-		return fail(ENOSYS);
 	if (!offline()) {
 		fd = mos_dev__open();
 		if (fd < 0)

@@ -54,6 +54,13 @@ static void ctx_free(struct mtcp_ctx *c)
 	free(c);
 }
 
+/*
+ * Whole packets (mtcp_getlastpkt()), as far as the context's copy of the
+ * packet holds them
+ */
+#define CTX_PKT_MAX(c)	(sizeof((c)->pkt) < MOS_PKT_COPY_LIMIT ? \
+			 (uint32_t)sizeof((c)->pkt) : MOS_PKT_COPY_LIMIT)
+
 mctx_t mtcp_create_context(int cpu)
 {
 	const char *pcap = getenv("MOS_PCAP"), *csum;
@@ -97,9 +104,12 @@ mctx_t mtcp_create_context(int cpu)
 		if (err)
 			goto err;
 		/* The contexts share the capture's flows as live (below) */
-		if (mu_conf.num_cores > 1)
-			err = -mos_offline__split(c->off, mu_conf.num_cores,
-						  cpu);
+		err = -mos_offline__ioctl(c->off, MOS_IOC_RING_SETUP,
+					  &(struct mos_ioc_ring){
+			.size = sizeof(struct mos_ioc_ring),
+			.split_count = mu_conf.num_cores > 1 ? mu_conf.num_cores : 0,
+			.split_index = mu_conf.num_cores > 1 ? cpu : 0,
+			.pkt_max = CTX_PKT_MAX(c) });
 		if (err)
 			goto err;
 		mos_offline__ring(c->off, &c->ring);
@@ -111,9 +121,11 @@ mctx_t mtcp_create_context(int cpu)
 		goto err;
 	}
 	/* Several contexts share the flows by hash, one per core (mOS) */
-	err = -mos_ring__open_split(&c->ring, c->fd, MTCP_RING_SIZE,
-				    mu_conf.num_cores > 1 ? mu_conf.num_cores : 0,
-				    mu_conf.num_cores > 1 ? cpu : 0);
+	err = -mos_ring__open_opts(&c->ring, c->fd, &(struct mos_ring_opts){
+		.sz = sizeof(struct mos_ring_opts), .data_size = MTCP_RING_SIZE,
+		.split_count = mu_conf.num_cores > 1 ? mu_conf.num_cores : 0,
+		.split_index = mu_conf.num_cores > 1 ? cpu : 0,
+		.pkt_max = CTX_PKT_MAX(c) });
 	if (err)
 		goto err;
 	return &c->pub;

@@ -441,12 +441,6 @@ TEST(rss_core_names_the_context)
 	memcpy(&cli, cli_ip, 4);
 	memcpy(&svr, svr_ip, 4);
 	core = GetRSSCPUCore(cli, svr, htons(40000), htons(80), 2);
-	if (core < 0 && errno == ENOSYS) {
-		c.num_cores = 1;
-		mtcp_setconf(&c);
-		mtcp_destroy();
-		SKIP(return, "the flow split query is not in this build");
-	}
 	EXPECT_EQ(seen_by, core);
 	/* Either direction */
 	EXPECT_EQ(seen_by, GetRSSCPUCore(svr, cli, htons(80), htons(40000), 2));
