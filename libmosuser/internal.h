@@ -6,7 +6,7 @@
  * A context is one consumer: an open /dev/mos with its ring.  Monitor
  * sockets are the kernel's; callbacks are registered per socket, event
  * and hook, and the kernel is asked for exactly the events that have a
- * callback.  mtcp_app_join() reads the ring and runs the callbacks:
+ * callback.  The context's thread reads the ring and runs the callbacks:
  *
  * - FLOW_OPEN gives a flow a per-flow socket id below max_concurrency
  *   (the id callbacks get as sock) and a stream buffer per side;
