@@ -118,8 +118,11 @@ t_eq "each connection seen exactly once, all of them" \
 for ((i = 0; i < ncpu; i++)); do
 	n=$(awk -v c="$i" '$1 == c' "$work/all.out" | wc -l)
 	log "context $i: $n flows"
-	[ "$n" -gt 0 ] && t_ok "context $i has flows" ||
+	if [ "$n" -gt 0 ]; then
+		t_ok "context $i has flows"
+	else
 		t_fail "context $i has flows" "none of 16"
+	fi
 done
 t_eq "no context outside 0..$((ncpu - 1))" "" \
 	"$(awk -v n="$ncpu" '$1 < 0 || $1 >= n' "$work/all.out")"
