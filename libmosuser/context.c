@@ -80,7 +80,7 @@ static bool ctx_known(const struct mtcp_ctx *c)
 }
 
 /* Wake @c's thread to look at its flags.  Async-signal-safe. */
-static void ctx_wake(struct mtcp_ctx *c)
+void mu_ctx_wake(struct mtcp_ctx *c)
 {
 	uint64_t one = 1;
 	int saved = errno;
@@ -106,7 +106,7 @@ static void ctx_free(struct mtcp_ctx *c)
 
 	if (c->has_thread) {
 		c->stop = 1;
-		ctx_wake(c);
+		mu_ctx_wake(c);
 		pthread_join(c->thread, NULL);
 	}
 	if (c->hash) {
@@ -282,7 +282,7 @@ int mtcp_destroy_context(mctx_t mctx)
 		return fail(EINVAL);
 	c->destroyed = 1;
 	c->stop = 1;
-	ctx_wake(c);
+	mu_ctx_wake(c);
 	return 0;
 }
 
@@ -512,7 +512,7 @@ void mtcp_app_join(mctx_t mctx)
 	if (!__atomic_exchange_n(&ctx_started, 1, __ATOMIC_ACQ_REL)) {
 		pthread_mutex_lock(&ctx_all_lock);
 		for (i = ctx_all; i; i = i->next_ctx)
-			ctx_wake(i);
+			mu_ctx_wake(i);
 		pthread_mutex_unlock(&ctx_all_lock);
 	}
 	if (pthread_equal(c->thread, pthread_self()))

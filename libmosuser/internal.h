@@ -209,6 +209,7 @@ int mu_ctx_ioctl(struct mtcp_ctx *c, unsigned long cmd, void *arg);
 uint64_t mu_ctx_now(struct mtcp_ctx *c);
 void mu_ctx_lock(struct mtcp_ctx *c);
 void mu_ctx_unlock(struct mtcp_ctx *c);
+void mu_ctx_wake(struct mtcp_ctx *c);
 int mu_ctx_destroy_all(void);
 
 /* cpu.c (mOS's core/src/cpu.c; declared for mOS apps by mtcp_util.h) */
