@@ -85,7 +85,7 @@ UNIT_NETLINK := $(call manifest_c,netlink)
 TESTS	:= $(UNIT_TCPMON) $(UNIT_TM_UTIL) $(UNIT_MOSUSER) $(UNIT_NETLINK) \
 	   $(B)/selftests/evtrace $(B)/selftests/pcap_send $(B)/selftests/iface_fuzz \
 	   $(B)/selftests/ringcount $(B)/selftests/connhold $(B)/selftests/synflood \
-	   $(B)/selftests/recdump
+	   $(B)/selftests/recdump $(B)/selftests/ctxflows
 
 .PHONY: all modules user deps check check-user check-vm check-debug check-stress demo \
 	style install install-module install-user uninstall man-check abi-check clean bench \
@@ -259,6 +259,11 @@ $(UNIT_MOSUSER): $(B)/selftests/%: selftests/unit/%.c $(MOSUSER_SAN_OBJS) $(PKT_
 
 # The event tracer of events.sh, sanitized
 $(B)/selftests/evtrace: selftests/lib/evtrace.c $(MOSUSER_SAN_OBJS) $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
+
+$(B)/selftests/ctxflows: selftests/lib/ctxflows.c $(MOSUSER_SAN_OBJS) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap

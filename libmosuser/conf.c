@@ -155,6 +155,8 @@ void mu_offline_failed(struct mtcp_ctx *c, int err)
 
 int mtcp_destroy(void)
 {
+	if (mu_ctx_destroy_all())
+		return -1;
 	mu_init_done = false;
 	return 0;
 }
@@ -180,17 +182,24 @@ int mtcp_setconf(const struct mtcp_conf *conf)
 	return 0;
 }
 
+/* The calling thread to @cpu; as mOS, a cpu from 0 to GetNumCPUs() - 1 */
 int mtcp_core_affinitize(int cpu)
 {
 	cpu_set_t set;
 
 	CPU_ZERO(&set);
-	if (cpu < 0 || cpu >= CPU_SETSIZE)
+	if (cpu < 0 || cpu >= GetNumCPUs() || cpu >= CPU_SETSIZE)
 		return fail(EINVAL);
 	CPU_SET(cpu, &set);
 	return sched_setaffinity(0, sizeof(set), &set) ? -1 : 0;
 }
 
+/*
+ * @handler for @signum (sigaction(), no flags), for every thread: mOS's
+ * own SIGINT handler, which stops the contexts unless the application
+ * registered one, is not installed; an application's handler runs as in
+ * mOS, and may call mtcp_destroy_context() on every context.
+ */
 mtcp_sighandler_t mtcp_register_signal(int signum, mtcp_sighandler_t handler)
 {
 	struct sigaction sa = { .sa_handler = handler }, old;

@@ -154,15 +154,25 @@ void *mtcp_get_uctx(mctx_t mctx, int sock)
 	return u ? *u : NULL;
 }
 
-int mtcp_getpeername(mctx_t mctx, int sock, struct sockaddr *saddr,
-		     socklen_t *addrlen, int side)
+/*
+ * As mOS: IPv4 flows as struct sockaddr_in, one (MOS_SIDE_CLI, _SVR) or
+ * two (MOS_SIDE_BOTH, client first); IPv6 flows as struct sockaddr_in6.
+ * *addrlen at least that size (EINVAL), and set to it.  A sock out of
+ * range is EBADF, one without a flow ENOTCONN.
+ */
+static int peername(struct mtcp_ctx *c, int sock, struct sockaddr *saddr,
+		    socklen_t *addrlen, int side)
 {
-	struct mtcp_flow *f = mctx ? mu_flow_of(ctx_of(mctx), sock) : NULL;
 	int six, n = side == MOS_SIDE_BOTH ? 2 : 1, i;
+	struct mtcp_flow *f;
 	size_t one;
 
-	if (!f || !saddr || !addrlen || side < MOS_SIDE_CLI ||
-	    side > MOS_SIDE_BOTH)
+	if (sock < 0 || sock >= c->conc)
+		return fail(EBADF);
+	f = mu_flow_of(c, sock);
+	if (!f)
+		return fail(ENOTCONN);
+	if (!saddr || !addrlen || side < MOS_SIDE_CLI || side > MOS_SIDE_BOTH)
 		return fail(EINVAL);
 	six = f->addr.family == 6;
 	one = six ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
@@ -193,4 +203,18 @@ int mtcp_getpeername(mctx_t mctx, int sock, struct sockaddr *saddr,
 	}
 	*addrlen = one * n;
 	return 0;
+}
+
+int mtcp_getpeername(mctx_t mctx, int sock, struct sockaddr *saddr,
+		     socklen_t *addrlen, int side)
+{
+	struct mtcp_ctx *c = ctx_of(mctx);
+	int ret;
+
+	if (!c)
+		return fail(EINVAL);
+	mu_ctx_lock(c);
+	ret = peername(c, sock, saddr, addrlen, side);
+	mu_ctx_unlock(c);
+	return ret;
 }

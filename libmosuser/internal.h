@@ -6,7 +6,7 @@
  * A context is one consumer: an open /dev/mos with its ring.  Monitor
  * sockets are the kernel's; callbacks are registered per socket, event
  * and hook, and the kernel is asked for exactly the events that have a
- * callback.  mtcp_app_join() reads the ring and runs the callbacks:
+ * callback.  The context's thread reads the ring and runs the callbacks:
  *
  * - FLOW_OPEN gives a flow a per-flow socket id below max_concurrency
  *   (the id callbacks get as sock) and a stream buffer per side;
@@ -22,10 +22,14 @@
  * reads no /dev/mos: offline.c makes the same records from a capture, and
  * the clock (mu_ctx_now()) is the capture's.
  *
- * Not thread-safe: a context is used by one thread at a time (mOS's model:
- * one thread per context); mtcp_destroy_context() may be called from a
- * signal handler while mtcp_app_join() runs, and then only asks it to
- * return.
+ * Threads (mOS's model): each context has a thread of its own, pinned to
+ * its cpu, that reads its records and runs its callbacks and timers
+ * (context.c).  It holds the context's lock (recursive, mu_ctx_lock())
+ * while it does, and releases it only while it waits for records; a call
+ * from another thread takes the lock, a callback's call on its own
+ * context takes it again.  mtcp_destroy_context() takes no lock: it sets
+ * a flag and writes an eventfd, as a signal handler may.  A context's
+ * memory lives until mtcp_destroy().
  *
  * The files, one job each: conf.c (configuration), context.c (contexts
  * and the loop), socket.c (monitor sockets, callbacks, UDEs), dispatch.c
@@ -43,6 +47,7 @@
 #define _MOSUSER_INTERNAL_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -194,6 +199,7 @@ struct mtcp_timer {
 struct mtcp_msock {
 	int used;
 	int raw;
+	int ipver;			/* 4, 6: the family's flows only; 0: both */
 	uint32_t kid;			/* the kernel's socket id */
 	int buf[2];			/* stream bytes wanted per side */
 	int overlap[2];			/* policy for its new flows; -1: none */
@@ -225,7 +231,13 @@ struct mtcp_ctx {
 	struct mtcp_flow *doomed;	/* flows destroyed at a packet's end */
 	uint64_t sweep_ns;		/* the sweep timer's expiry; 0: none */
 	int ntimers;
-	volatile sig_atomic_t stop, joining, destroyed;
+	volatile sig_atomic_t stop, destroyed;
+	/* the context's thread (context.c) */
+	pthread_t thread;
+	pthread_mutex_t lock;		/* recursive: mu_ctx_lock() */
+	pthread_cond_t ended_cond;	/* ended, under lock */
+	bool has_thread, ended, pinned;
+	struct mtcp_ctx *next_ctx;	/* every context, until mtcp_destroy() */
 	uint64_t lost_events, lost_bytes, flows_over;
 	char errmsg[256];		/* mtcp_errmsg() */
 };
@@ -257,6 +269,13 @@ const char *mu_last_errmsg(void);
 /* context.c */
 int mu_ctx_ioctl(struct mtcp_ctx *c, unsigned long cmd, void *arg);
 uint64_t mu_ctx_now(struct mtcp_ctx *c);
+void mu_ctx_lock(struct mtcp_ctx *c);
+void mu_ctx_unlock(struct mtcp_ctx *c);
+void mu_ctx_wake(struct mtcp_ctx *c);
+int mu_ctx_destroy_all(void);
+
+/* cpu.c (mOS's core/src/cpu.c; declared for mOS apps by mtcp_util.h) */
+int GetNumCPUs(void);
 
 /* socket.c */
 extern struct mtcp_ude mu_ude[MTCP_UDE_MAX];
@@ -278,6 +297,11 @@ void mu_dispatch_idle(struct mtcp_ctx *c);
 void mu_flows_sweep(struct mtcp_ctx *c, uint64_t now);
 void mu_flow_forget(struct mtcp_ctx *c, struct mtcp_flow *f);
 void mu_events_free(struct mtcp_ctx *c);
+
+/* filter.c */
+int mu_sock_filter(mos_ioctl_fn ioc, void *ctx, uint32_t sock,
+		   unsigned int which, int ipver, const char *expr,
+		   char *err, size_t errlen);
 
 /* timer.c */
 void mu_run_timers(struct mtcp_ctx *c, uint64_t now);

@@ -70,19 +70,49 @@ struct mtcp_msock *mu_msock_of(struct mtcp_ctx *c, int sock)
 	return &c->msock[i];
 }
 
-int mtcp_socket(mctx_t mctx, int domain, int type, int protocol)
+/* The filters of a stream socket (SYN, orphan) or a raw one (raw) */
+static int msock_filters(const struct mtcp_msock *m, unsigned int which[2])
 {
-	struct mtcp_ctx *c = ctx_of(mctx);
+	if (m->raw) {
+		which[0] = MOS_FILTER_RAW;
+		return 1;
+	}
+	which[0] = MOS_FILTER_SYN;
+	which[1] = MOS_FILTER_ORPHAN;
+	return 2;
+}
+
+/*
+ * Set @m's filters to @expr[i] each, with its family's version check: 0,
+ * or -errno with the message in c->errmsg
+ */
+static int msock_filter(struct mtcp_ctx *c, struct mtcp_msock *m,
+			const char *const expr[2])
+{
+	unsigned int which[2];
+	int i, n = msock_filters(m, which), err;
+
+	c->errmsg[0] = '\0';
+	for (i = 0; i < n; i++) {
+		err = mu_sock_filter(ctx_ioc, c, m->kid, which[i], m->ipver,
+				     expr[i], c->errmsg, sizeof(c->errmsg));
+		if (err)
+			return err;
+		if (m->ipver || (expr[i] && *expr[i]))
+			m->filtered |= 1U << which[i];
+		else
+			m->filtered &= ~(1U << which[i]);
+	}
+	return 0;
+}
+
+static int msock_new(struct mtcp_ctx *c, int ipver, int type)
+{
+	static const char *const none[2];
 	struct mos_ioc_socket a = { .size = sizeof(a) };
-	int raw = type == MOS_SOCK_MONITOR_RAW, i;
+	int raw = type == MOS_SOCK_MONITOR_RAW, i, err;
 	struct mtcp_msock *m;
 
-	(void)domain;
-	(void)protocol;
-	if (!c)
-		return fail(EINVAL);
-	if (type != MOS_SOCK_MONITOR_STREAM && type != MOS_SOCK_MONITOR_RAW)
-		return fail(EINVAL);
 	/*
 	 * A closed socket of the same type is taken again: mtcp_close() left
 	 * the kernel's socket with no event, no filter and no flow.
@@ -107,7 +137,51 @@ int mtcp_socket(mctx_t mctx, int domain, int type, int protocol)
 	m->kid = a.id;
 	m->buf[0] = m->buf[1] = m->raw ? 0 : c->rcvbuf;
 	m->overlap[0] = m->overlap[1] = -1;
+	m->ipver = ipver;
+	/* One family: the kernel writes nothing about the other's flows */
+	if (ipver) {
+		err = msock_filter(c, m, none);
+		if (err) {
+			m->ipver = 0;
+			msock_filter(c, m, none);
+			m->used = 0;
+			return fail(-err);
+		}
+	}
 	return c->conc + i;
+}
+
+/*
+ * AF_INET: IPv4 flows only (mOS's only family), AF_INET6: IPv6 only,
+ * AF_UNSPEC: both
+ */
+int mtcp_socket(mctx_t mctx, int domain, int type, int protocol)
+{
+	struct mtcp_ctx *c = ctx_of(mctx);
+	int ipver, ret;
+
+	(void)protocol;
+	if (!c)
+		return fail(EINVAL);
+	if (type != MOS_SOCK_MONITOR_STREAM && type != MOS_SOCK_MONITOR_RAW)
+		return fail(EINVAL);
+	switch (domain) {
+	case AF_INET:
+		ipver = 4;
+		break;
+	case AF_INET6:
+		ipver = 6;
+		break;
+	case AF_UNSPEC:
+		ipver = 0;
+		break;
+	default:
+		return fail(EINVAL);
+	}
+	mu_ctx_lock(c);
+	ret = msock_new(c, ipver, type);
+	mu_ctx_unlock(c);
+	return ret;
 }
 
 static int hook_index(int hook)
@@ -300,10 +374,9 @@ static int flow_register(struct mtcp_ctx *c, struct mtcp_flow *f, int h,
 	return done ? 0 : fail(err ? err : EINVAL);
 }
 
-int mtcp_register_callback(mctx_t mctx, int sock, event_t event,
-			   int hook_point, callback_t cb)
+static int register_cb(struct mtcp_ctx *c, int sock, event_t event,
+		       int hook_point, callback_t cb)
 {
-	struct mtcp_ctx *c = ctx_of(mctx);
 	struct mtcp_msock *m = c ? mu_msock_of(c, sock) : NULL;
 	struct mtcp_flow *f = c && !m ? mu_flow_of(c, sock) : NULL;
 	int h = hook_index(hook_point), ev = event_index(event), i, err;
@@ -328,15 +401,29 @@ int mtcp_register_callback(mctx_t mctx, int sock, event_t event,
 	return 0;
 }
 
+/* Under the context's lock: its thread may be running (context.c) */
+int mtcp_register_callback(mctx_t mctx, int sock, event_t event,
+			   int hook_point, callback_t cb)
+{
+	struct mtcp_ctx *c = ctx_of(mctx);
+	int ret;
+
+	if (!c)
+		return fail(EINVAL);
+	mu_ctx_lock(c);
+	ret = register_cb(c, sock, event, hook_point, cb);
+	mu_ctx_unlock(c);
+	return ret;
+}
+
 int mtcp_unregister_callback(mctx_t mctx, int sock, event_t event,
 			     int hook_point)
 {
 	return mtcp_register_callback(mctx, sock, event, hook_point, NULL);
 }
 
-int mtcp_close(mctx_t mctx, int sock)
+static int msock_close(struct mtcp_ctx *c, int sock)
 {
-	struct mtcp_ctx *c = ctx_of(mctx);
 	struct mtcp_msock *m = c ? mu_msock_of(c, sock) : NULL;
 	int h, i;
 
@@ -376,40 +463,40 @@ int mtcp_close(mctx_t mctx, int sock)
 	return 0;
 }
 
+int mtcp_close(mctx_t mctx, int sock)
+{
+	struct mtcp_ctx *c = ctx_of(mctx);
+	int ret;
+
+	if (!c)
+		return fail(EBADF);
+	mu_ctx_lock(c);
+	ret = msock_close(c, sock);
+	mu_ctx_unlock(c);
+	return ret;
+}
+
 int mtcp_bind_monitor_filter(mctx_t mctx, int sock, monitor_filter_t ft)
 {
 	struct mtcp_ctx *c = ctx_of(mctx);
-	struct mtcp_msock *m = c ? mu_msock_of(c, sock) : NULL;
+	struct mtcp_msock *m;
 	const char *expr[2] = { NULL, NULL };
-	unsigned int which[2];
-	int i, n, err;
+	int err = -EINVAL;
 
-	if (!m)
+	if (!c)
 		return fail(EINVAL);
-	c->errmsg[0] = '\0';
-	if (m->raw) {
-		n = 1;
-		which[0] = MOS_FILTER_RAW;
+	mu_ctx_lock(c);
+	m = mu_msock_of(c, sock);
+	if (m && m->raw) {
 		expr[0] = ft ? ft->raw_pkt_filter : NULL;
-	} else {
-		n = 2;
-		which[0] = MOS_FILTER_SYN;
-		which[1] = MOS_FILTER_ORPHAN;
+	} else if (m) {
 		expr[0] = ft ? ft->stream_syn_filter : NULL;
 		expr[1] = ft ? ft->stream_orphan_filter : NULL;
 	}
-	for (i = 0; i < n; i++) {
-		err = mos_sock__filter_via(ctx_ioc, c, m->kid, which[i],
-					   expr[i], c->errmsg,
-					   sizeof(c->errmsg));
-		if (err)
-			return fail(-err);
-		if (expr[i] && *expr[i])
-			m->filtered |= 1U << which[i];
-		else
-			m->filtered &= ~(1U << which[i]);
-	}
-	return 0;
+	if (m)
+		err = msock_filter(c, m, expr);
+	mu_ctx_unlock(c);
+	return err ? fail(-err) : 0;
 }
 
 const char *mtcp_errmsg(mctx_t mctx)

@@ -24,15 +24,11 @@ static void timer_insert(struct mtcp_ctx *c, struct mtcp_timer *t)
 	c->ntimers++;
 }
 
-int mtcp_settimer(mctx_t mctx, int id, struct timeval *timeout,
-		  callback_t cb)
+static int settimer(struct mtcp_ctx *c, int id, struct timeval *timeout,
+		    callback_t cb)
 {
-	struct mtcp_ctx *c = ctx_of(mctx);
 	struct mtcp_timer *t;
 
-	if (!c || !timeout || !cb || timeout->tv_sec < 0 ||
-	    timeout->tv_usec < 0 || timeout->tv_usec >= 1000000)
-		return fail(EINVAL);
 	if (c->ntimers == MTCP_TIMERS_MAX)
 		return fail(ENOSPC);
 	t = calloc(1, sizeof(*t));
@@ -73,6 +69,27 @@ void mu_sweep_at(struct mtcp_ctx *c, uint64_t when)
 	t->expires_ns = when;
 	c->sweep_ns = when;
 	timer_insert(c, t);
+}
+
+/*
+ * Under the context's lock: its thread may be running.  The thread is
+ * woken to wait again until the soonest timer.
+ */
+int mtcp_settimer(mctx_t mctx, int id, struct timeval *timeout,
+		  callback_t cb)
+{
+	struct mtcp_ctx *c = ctx_of(mctx);
+	int ret;
+
+	if (!c || !timeout || !cb || timeout->tv_sec < 0 ||
+	    timeout->tv_usec < 0 || timeout->tv_usec >= 1000000)
+		return fail(EINVAL);
+	mu_ctx_lock(c);
+	ret = settimer(c, id, timeout, cb);
+	mu_ctx_unlock(c);
+	if (!ret)
+		mu_ctx_wake(c);
+	return ret;
 }
 
 /*

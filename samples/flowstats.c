@@ -157,7 +157,7 @@ int main(int argc, char **argv)
 		perror("flowstats: mtcp_create_context");
 		return 1;
 	}
-	sock = mtcp_socket(g_mctx, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+	sock = mtcp_socket(g_mctx, AF_UNSPEC, MOS_SOCK_MONITOR_STREAM, 0);
 	if (sock < 0 ||
 	    mtcp_register_callback(g_mctx, sock, MOS_ON_PKT_IN, MOS_HK_SND,
 				   on_pkt) ||

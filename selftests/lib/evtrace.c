@@ -395,7 +395,7 @@ int main(int argc, char **argv)
 		perror("evtrace: mtcp_create_context");
 		return 1;
 	}
-	sock = mtcp_socket(g_mctx, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+	sock = mtcp_socket(g_mctx, AF_UNSPEC, MOS_SOCK_MONITOR_STREAM, 0);
 	if (sock < 0) {
 		perror("evtrace: mtcp_socket");
 		return 1;

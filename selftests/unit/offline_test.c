@@ -735,10 +735,11 @@ static void logf_(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Milliseconds of capture time since T0, as the callbacks see it */
+/* Milliseconds of capture time since T0, from mtcp_cb_get_ts()'s
+ * microseconds */
 static unsigned int cb_ms(mctx_t m)
 {
-	return mtcp_cb_get_ts(m) - (uint32_t)(T0_NS / MS);
+	return (mtcp_cb_get_ts(m) - (uint32_t)(T0_NS / 1000)) / 1000;
 }
 
 static void on_data(mctx_t m, int sock, int side, event_t ev,
