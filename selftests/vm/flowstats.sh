@@ -66,7 +66,7 @@ t_check "enable, passive" "$MOSCTL" -n "$N" ns enable
 t_check "set timeout TIME_WAIT 1 timeout CLOSED 1" \
 	"$MOSCTL" -n "$N" set timeout TIME_WAIT 1 timeout CLOSED 1
 
-ip netns exec "$N" tcpdump -i lo -U -w "$work/cap.pcap" 'tcp port 9000' \
+ip netns exec "$N" tcpdump -i lo -U --immediate-mode -w "$work/cap.pcap" 'tcp port 9000' \
 	>/dev/null 2>"$work/tcpdump.err" &
 pids+=($!)
 ip netns exec "$N" "$PROJ/build/selftests/flowstats-san" >"$work/out" \
@@ -91,6 +91,16 @@ kill -INT "$fs"
 wait_pid "$fs" 60
 t_eq "flowstats exits 0 on SIGINT" 0 "$?"
 log "flowstats: $(tr '\n' '|' <"$work/out")"
+# flowstats prints a flow when both its sides have ended, at the last
+# ACK: tcpdump may not have written that ACK yet.  Stop it once its
+# capture has stopped growing.
+n=-1
+for _ in $(seq 1 30); do
+	m=$(tcpdump -nr "$work/cap.pcap" 2>/dev/null | wc -l)
+	[ "$m" = "$n" ] && break
+	n=$m
+	nap 0.5
+done
 kill -INT "${pids[0]}"
 wait "${pids[0]}" 2>/dev/null
 
