@@ -5,10 +5,11 @@
  * and offline
  *
  * Usage: mosapi_conf [-c CORES] [-f CONFIG] [-d inet|inet6|unspec]
- *		      [-e EVENT,...] [-p] [-t MS] [-u] [-r]
+ *		      [-e EVENT,...] [-F EXPR] [-p] [-t MS] [-u] [-r] [-z]
+ *		      [-s] [-R]
  *
  * As an mOS application runs: mtcp_init(CONFIG), num_cores CORES (1 by
- * default), a context per core, each with one monitor stream socket of
+ * default; 0: GetNumCPUs()), a context per core, each with one monitor stream socket of
  * the domain -d (AF_INET by default), the callbacks registered on each,
  * every context joined in turn, then each socket closed and each context
  * destroyed; SIGINT or SIGTERM destroys every context.
@@ -29,11 +30,20 @@
  * callback (mtcp_cb_get_ts()); mts the flow's last activity
  * (MOS_TIMESTAMP, microseconds) since that callback.  [more] is, for NEW_DATA, "data=N:HASH
  * bi=READ/EXPECTED/RECEIVED frag=N": the bytes mtcp_peek() returned
- * (FNV-1a, 32 bits), then the side's tcp_buf_info (stream offsets, as
- * mOS gives them) and MOS_FRAGINFO's fragment count; with -p, for
+ * (FNV-1a, 32 bits), "pp=N:HASH" what mtcp_ppeek() reads again at the
+ * stream offset those bytes started at, then the side's tcp_buf_info
+ * (stream offsets, as mOS gives them) and MOS_FRAGINFO's fragment count; with -p, for
  * every event with a packet, "pkt=ETH/IP/PAYLOAD/OFFSET/FLAGS"
  * (mtcp_getlastpkt()), "pkt=none" without one.  A failed call prints its
  * errno's name in place of the value.
+ *
+ * -F EXPR: the monitor socket's SYN filter (mtcp_bind_monitor_filter()).
+ * -z: at a flow's first callback, MOS_CLIBUF 0 on its socket: no stream
+ * buffer, hence no MOS_ON_CONN_NEW_DATA, for its client side.
+ * -s: the server side's MOS_ON_CONN_SETUP stops the monitoring of the
+ * client side (MOS_STOP_MON, MOS_SIDE_CLI), "stop=RC" on its line.
+ * -R: the server side's MOS_ON_CONN_SETUP resets the connection
+ * (mtcp_reset_conn()), "reset=RC|ERRNO" on its line.
  *
  * -t MS: at a flow's first callback, mtcp_settimer(MS ms, id = the flow's
  * socket); the timer prints "C<cpu> TIMER - - FLOW dt=US".
@@ -67,6 +77,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <mos_api.h>
+#if __has_include(<cpu.h>)
+#include <cpu.h>
+#else
+#define GetNumCPUs() ((int)sysconf(_SC_NPROCESSORS_ONLN))
+#endif
 
 #define MAX_CORES	16
 #define MAX_FLOWS	4096	/* per context, for the uctx list */
@@ -78,6 +93,7 @@ struct flow {
 	unsigned int magic;
 	int cpu;
 	uint32_t t0;
+	uint64_t peeked[2];	/* by side: what mtcp_peek() returned */
 };
 
 struct core {
@@ -90,6 +106,9 @@ struct core {
 static struct core g_cores[MAX_CORES];
 static int g_ncores = 1;
 static bool g_pkt;		/* -p */
+static bool g_noclibuf;		/* -z */
+static bool g_stop;		/* -s */
+static bool g_reset;		/* -R */
 static long g_timer_ms;		/* -t */
 static event_t g_u1, g_u2;	/* -u */
 
@@ -135,7 +154,7 @@ static const char *errname(int err)
 	case EBADF: return "EBADF";
 	case ENOENT: return "ENOENT";
 	case ENODATA: return "ENODATA";
-	case ENOTSUP: return "ENOTSUP";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case EPERM: return "EPERM";
 	case ENOTSOCK: return "ENOTSOCK";
 	case ENOSPC: return "ENOSPC";
@@ -247,20 +266,33 @@ static uint32_t fnv1a(const unsigned char *p, size_t n)
 	return h;
 }
 
-/* NEW_DATA: the bytes peeked, the buffer's offsets, its fragments */
-static void add_data(struct line *l, mctx_t mctx, int sock, int side)
+/*
+ * NEW_DATA: the bytes peeked, the same read again at their offset, the
+ * buffer's offsets, its fragments
+ */
+static void add_data(struct line *l, mctx_t mctx, int sock, int side,
+		     struct flow *f)
 {
-	static __thread unsigned char buf[1 << 20];
+	static __thread unsigned char buf[1 << 20], again[1 << 20];
 	struct tcp_ring_fragment fr[8];
 	struct tcp_buf_info bi;
 	socklen_t len;
-	ssize_t n;
+	ssize_t n, m;
 
 	n = mtcp_peek(mctx, sock, side, (char *)buf, sizeof(buf));
-	if (n < 0)
+	if (n < 0) {
 		add(l, " data=%s", errname(errno));
-	else
+	} else {
 		add(l, " data=%zd:%08x", n, fnv1a(buf, (size_t)n));
+		m = f ? mtcp_ppeek(mctx, sock, side, (char *)again, (size_t)n,
+				   f->peeked[side]) : -1;
+		if (m < 0)
+			add(l, " pp=%s", f ? errname(errno) : "-");
+		else
+			add(l, " pp=%zd:%08x", m, fnv1a(again, (size_t)m));
+		if (f)
+			f->peeked[side] += (uint64_t)n;
+	}
 	len = sizeof(bi);
 	if (mtcp_getsockopt(mctx, sock, SOL_MONSOCKET, side == MOS_SIDE_CLI ?
 			    MOS_INFO_CLIBUF : MOS_INFO_SVRBUF, &bi, &len))
@@ -319,6 +351,13 @@ static struct flow *flow_of(mctx_t mctx, int sock, const char **u)
 	f->t0 = mtcp_cb_get_ts(mctx);
 	core->flows[core->nflows++] = f;
 	mtcp_set_uctx(mctx, sock, f);
+	if (g_noclibuf) {
+		int zero = 0;
+
+		if (mtcp_setsockopt(mctx, sock, SOL_MONSOCKET, MOS_CLIBUF,
+				    &zero, sizeof(zero)))
+			*u = errname(errno);
+	}
 	if (g_timer_ms) {
 		tv.tv_sec = g_timer_ms / 1000;
 		tv.tv_usec = g_timer_ms % 1000 * 1000;
@@ -328,9 +367,9 @@ static struct flow *flow_of(mctx_t mctx, int sock, const char **u)
 	return f;
 }
 
-/* The fields every callback line starts with */
-static void add_common(struct line *l, mctx_t mctx, int sock, int side,
-		       event_t ev, int at)
+/* The fields every callback line starts with; the flow's uctx */
+static struct flow *add_common(struct line *l, mctx_t mctx, int sock,
+			       int side, event_t ev, int at)
 {
 	const char *u = "?";
 	struct flow *f;
@@ -354,19 +393,33 @@ static void add_common(struct line *l, mctx_t mctx, int sock, int side,
 		add(l, " mts=%s", errname(errno));
 	else
 		add(l, " mts=%lld", f ? (long long)(int32_t)(ts - f->t0) : -1LL);
+	return f;
 }
 
 static void on_event(mctx_t mctx, int sock, int side, event_t ev, int at)
 {
 	struct line l = { .len = 0 };
+	bool svr_setup = ev == MOS_ON_CONN_SETUP && side == MOS_SIDE_SVR;
+	struct flow *f;
+	int opt;
 
-	add_common(&l, mctx, sock, side, ev, at);
+	f = add_common(&l, mctx, sock, side, ev, at);
 	if (ev == MOS_ON_CONN_NEW_DATA)
-		add_data(&l, mctx, sock, side);
+		add_data(&l, mctx, sock, side, f);
 	if (g_pkt)
 		add_pkt(&l, mctx, sock, side);
 	if (g_u2 && ev == MOS_ON_CONN_SETUP && at == AT_RCV)
 		add(&l, " raise=%d", mtcp_raise_event(mctx, g_u2));
+	if (g_stop && svr_setup) {
+		opt = MOS_SIDE_CLI;
+		add(&l, " stop=%s", mtcp_setsockopt(mctx, sock, SOL_MONSOCKET,
+						    MOS_STOP_MON, &opt,
+						    sizeof(opt)) ?
+		    errname(errno) : "0");
+	}
+	if (g_reset && svr_setup)
+		add(&l, " reset=%s", mtcp_reset_conn(mctx, sock) ?
+		    errname(errno) : "0");
 	emit(&l);
 }
 
@@ -536,8 +589,9 @@ static event_t event_by_name(const char *s)
 }
 
 static int init_context(struct core *core, int cpu, int domain,
-			event_t events)
+			event_t events, char *syn_filter)
 {
+	union monitor_filter ft;
 	int e, h;
 
 	core->mctx = mtcp_create_context(cpu);
@@ -550,6 +604,14 @@ static int init_context(struct core *core, int cpu, int domain,
 	if (core->sock < 0) {
 		perror("mosapi_conf: mtcp_socket");
 		return -1;
+	}
+	if (syn_filter) {
+		memset(&ft, 0, sizeof(ft));
+		ft.stream_syn_filter = syn_filter;
+		if (mtcp_bind_monitor_filter(core->mctx, core->sock, &ft)) {
+			perror("mosapi_conf: mtcp_bind_monitor_filter");
+			return -1;
+		}
 	}
 	for (e = 0; e < NEVENTS; e++) {
 		if (!(events & g_events[e].ev))
@@ -579,7 +641,8 @@ static int init_context(struct core *core, int cpu, int domain,
 static void usage(void)
 {
 	fprintf(stderr, "usage: mosapi_conf [-c CORES] [-f CONFIG] [-d inet|inet6|unspec]\n"
-		"                   [-e EVENT,...] [-p] [-t MS] [-u] [-r]\n");
+		"                   [-e EVENT,...] [-F EXPR] [-p] [-t MS] [-u] [-r] [-z]\n"
+		"                   [-s] [-R]\n");
 	exit(2);
 }
 
@@ -589,18 +652,33 @@ int main(int argc, char **argv)
 			 MOS_ON_CONN_NEW_DATA | MOS_ON_TCP_STATE_CHANGE |
 			 MOS_ON_REXMIT | MOS_ON_TIMEOUT | MOS_ON_CONN_END;
 	const char *config = NULL;
+	char *syn_filter = NULL;
 	bool ude = false, regs = false;
 	int domain = AF_INET, opt, i, status = 0;
 	struct mtcp_conf mcfg;
 	char *tok, *save, *end;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "c:f:d:e:pt:urh")) != -1) {
+	while ((opt = getopt(argc, argv, "c:f:d:e:F:pt:urzsRh")) != -1) {
 		switch (opt) {
 		case 'c':
 			g_ncores = (int)strtol(optarg, &end, 10);
+			if (!*end && !g_ncores)
+				g_ncores = GetNumCPUs();
 			if (*end || g_ncores < 1 || g_ncores > MAX_CORES)
 				usage();
+			break;
+		case 'F':
+			syn_filter = optarg;
+			break;
+		case 'z':
+			g_noclibuf = true;
+			break;
+		case 's':
+			g_stop = true;
+			break;
+		case 'R':
+			g_reset = true;
 			break;
 		case 'f':
 			config = optarg;
@@ -662,7 +740,8 @@ int main(int argc, char **argv)
 	mtcp_register_signal(SIGINT, on_signal);
 	mtcp_register_signal(SIGTERM, on_signal);
 	for (i = 0; i < g_ncores && !status; i++) {
-		status = init_context(&g_cores[i], i, domain, events);
+		status = init_context(&g_cores[i], i, domain, events,
+				      syn_filter);
 		if (!status && !i && regs)
 			status = check_registration(g_cores[0].mctx, domain);
 	}

@@ -174,6 +174,7 @@ t_eq "live: each flow's both sides end at both hooks" \
 per_flow "$work/live.out" >"$work/live.flows"
 per_flow "$work/off.out" >"$work/off.flows"
 log "live: $(wc -l <"$work/live.flows") callbacks; offline: $(wc -l <"$work/off.flows")"
+t_check "live: callbacks for every flow, seen by both runs" test -s "$work/live.flows"
 t_eq "live and offline: the same callbacks for each flow" "" \
 	"$(diff "$work/live.flows" "$work/off.flows" | head -n 20)"
 
