@@ -159,17 +159,26 @@ t_eq "uctx: set at the flow's first callback, the same at every later one" \
 	"u=new $(printf 'u=ok %.0s' $(seq 2 "$(grep -c " $A " "$work/seq.out")"))" \
 	"$(awk -v f="$A" '$5 == f { for (i = 6; i <= NF; i++) if ($i ~ /^u=/) printf "%s ", $i }' "$work/seq.out")"
 
-# CONN_END alone: at once (tcp_tw_interval 0), at the last ACK or the RST
-conf end fin.pcap -e CONN_END
+# CONN_END: at once (tcp_tw_interval 0), at the last ACK or the RST; the
+# times from the flow's CONN_START at its SYN
+conf end fin.pcap -e CONN_START,CONN_END
+ends_of() {
+	cbseq end "$1" "${@:2}" | tr '|' '\n' | grep '^CONN_END' | paste -sd'|'
+}
 fourends='CONN_END RCV svr|CONN_END SND svr|CONN_END RCV cli|CONN_END SND cli'
-t_eq "CONN_END only, normal close: each side at both hooks" "$fourends" "$(cbseq end "$A")"
-t_eq "CONN_END only, reset: each side at both hooks" "$fourends" "$(cbseq end "$Cf")"
+t_eq "CONN_END, normal close: each side at both hooks" "$fourends" "$(ends_of "$A")"
+t_eq "CONN_END, reset: each side at both hooks" "$fourends" "$(ends_of "$Cf")"
 # A is packets 0-10 of the capture: SYN, SYN-ACK, ACK, data, ACK, data,
-# ACK, FIN, ACK, FIN, last ACK
-last=$(pkt_us fin.pcap 10)
-got=$(awk -v f="$A" '$5 == f { for (i = 6; i <= NF; i++) if ($i ~ /^dt=/) print substr($i, 4) }' "$work/end.out" | sort -u | tr '\n' ' ')
-t_check "CONN_END at the last ACK (${last} us after the SYN), not later: dt $got" \
-	near "${got%% *}" "$last"
+# ACK, FIN, ACK, FIN, last ACK; C packets 22-27, its RST the last
+read -r lastA rstC <<<"$(pkt_us fin.pcap 10 27)"
+read -r synC <<<"$(pkt_us fin.pcap 22)"
+rstC=$((rstC - synC))
+dtA=$(ends_of "$A" dt | tr '|' '\n' | sed 's/.*dt=//' | sort -u | paste -sd' ')
+dtC=$(ends_of "$Cf" dt | tr '|' '\n' | sed 's/.*dt=//' | sort -u | paste -sd' ')
+t_check "CONN_END at the last ACK ($lastA us after the SYN), all four: dt $dtA" \
+	eval '[ "${dtA//[0-9]/}" = "" ] && near "$dtA" "$lastA"'
+t_check "CONN_END at the RST ($rstC us after the SYN), all four: dt $dtC" \
+	eval '[ "${dtC//[0-9]/}" = "" ] && near "$dtC" "$rstC"'
 
 # --- idle timeout (tcp_timeout 30 s): ended before the next flow -------
 
