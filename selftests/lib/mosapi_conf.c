@@ -16,8 +16,9 @@
  *
  * -e names the built-in events to register (default
  * CONN_START,CONN_SETUP,NEW_DATA,STATE_CHANGE,REXMIT,TIMEOUT,CONN_END),
- * each at every hook mOS accepts it at: MOS_NULL for NEW_DATA and ERROR,
- * MOS_HK_SND and MOS_HK_RCV for the others.  Each callback prints
+ * each at every hook mOS accepts it at: MOS_NULL for all but CONN_START,
+ * REXMIT, STATE_CHANGE and CONN_END; MOS_HK_SND and MOS_HK_RCV for all
+ * but NEW_DATA, ORPHAN and ERROR.  Each callback prints
  *
  *   C<cpu> EVENT HOOK SIDE FLOW st=CLI/SVR u=UCTX dt=US mts=US [more]
  *
@@ -502,12 +503,13 @@ static void on_signal(int sig)
 			mtcp_destroy_context(g_cores[i].mctx);
 }
 
+/* mOS's event/hook pairs: no side at MOS_NULL, no side-less event at a side's */
 static bool hook_ok(event_t ev, int hook)
 {
-	if (ev == MOS_ON_CONN_NEW_DATA || ev == MOS_ON_ERROR ||
-	    ev == MOS_ON_ORPHAN)
-		return hook == MOS_NULL;
-	return hook != MOS_NULL;
+	if (hook == MOS_NULL)
+		return !(ev & (MOS_ON_CONN_START | MOS_ON_REXMIT |
+			       MOS_ON_TCP_STATE_CHANGE | MOS_ON_CONN_END));
+	return !(ev & (MOS_ON_CONN_NEW_DATA | MOS_ON_ORPHAN | MOS_ON_ERROR));
 }
 
 static callback_t cb_at(int hook)
