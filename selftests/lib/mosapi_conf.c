@@ -6,7 +6,7 @@
  *
  * Usage: mosapi_conf [-c CORES] [-f CONFIG] [-d inet|inet6|unspec]
  *		      [-e EVENT,...] [-F EXPR] [-p] [-t MS] [-u] [-r] [-z]
- *		      [-s] [-R]
+ *		      [-s] [-R] [-D]
  *
  * As an mOS application runs: mtcp_init(CONFIG), num_cores CORES (1 by
  * default; 0: GetNumCPUs()), a context per core, each with one monitor stream socket of
@@ -44,7 +44,9 @@
  * -s: the server side's MOS_ON_CONN_SETUP stops the monitoring of the
  * client side (MOS_STOP_MON, MOS_SIDE_CLI), "stop=RC" on its line.
  * -R: the server side's MOS_ON_CONN_SETUP resets the connection
- * (mtcp_reset_conn()), "reset=RC|ERRNO" on its line.
+ * (mtcp_reset_conn()), "reset=0|ERRNO" on its line.
+ * -D: the server side's MOS_ON_CONN_SETUP drops the flow's packets
+ * (mtcp_setlastpkt(MOS_DROP)), "drop=0|ERRNO" on its line.
  *
  * -t MS: at a flow's first callback, mtcp_settimer(MS ms, id = the flow's
  * socket); the timer prints "C<cpu> TIMER - - FLOW dt=US".
@@ -110,6 +112,7 @@ static bool g_pkt;		/* -p */
 static bool g_noclibuf;		/* -z */
 static bool g_stop;		/* -s */
 static bool g_reset;		/* -R */
+static bool g_drop;		/* -D */
 static long g_timer_ms;		/* -t */
 static event_t g_u1, g_u2;	/* -u */
 
@@ -421,6 +424,10 @@ static void on_event(mctx_t mctx, int sock, int side, event_t ev, int at)
 	if (g_reset && svr_setup)
 		add(&l, " reset=%s", mtcp_reset_conn(mctx, sock) ?
 		    errname(errno) : "0");
+	if (g_drop && svr_setup)
+		add(&l, " drop=%s", mtcp_setlastpkt(mctx, sock, side, 0, NULL, 0,
+						    MOS_DROP) ?
+		    errname(errno) : "0");
 	emit(&l);
 }
 
@@ -644,7 +651,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: mosapi_conf [-c CORES] [-f CONFIG] [-d inet|inet6|unspec]\n"
 		"                   [-e EVENT,...] [-F EXPR] [-p] [-t MS] [-u] [-r] [-z]\n"
-		"                   [-s] [-R]\n");
+		"                   [-s] [-R] [-D]\n");
 	exit(2);
 }
 
@@ -661,7 +668,7 @@ int main(int argc, char **argv)
 	char *tok, *save, *end;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "c:f:d:e:F:pt:urzsRh")) != -1) {
+	while ((opt = getopt(argc, argv, "c:f:d:e:F:pt:urzsRDh")) != -1) {
 		switch (opt) {
 		case 'c':
 			g_ncores = (int)strtol(optarg, &end, 10);
@@ -681,6 +688,9 @@ int main(int argc, char **argv)
 			break;
 		case 'R':
 			g_reset = true;
+			break;
+		case 'D':
+			g_drop = true;
 			break;
 		case 'f':
 			config = optarg;

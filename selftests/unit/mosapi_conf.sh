@@ -239,9 +239,10 @@ t_eq "MOS_STOP_MON of the client side at the server's CONN_SETUP: nothing more o
 	"$(cbseq stop "$A" stop | sed 's/ stop=-//g')"
 conf filter fin.pcap -d unspec -F "tcp port 42003" -e CONN_START
 t_eq "mtcp_bind_monitor_filter: the SYN filter chooses the flows" "$Cf" "$(flows filter)"
-conf reset fin.pcap -R -e CONN_SETUP
-t_eq "mtcp_reset_conn offline: EOPNOTSUPP (a capture has no connection to act on)" \
-	"CONN_SETUP RCV cli reset=-|CONN_SETUP RCV svr reset=EOPNOTSUPP" "$(cbseq reset "$A" reset)"
+conf reset fin.pcap -R -D -e CONN_SETUP
+t_eq "mtcp_reset_conn and MOS_DROP offline: EOPNOTSUPP (a capture has no connection to act on)" \
+	"CONN_SETUP RCV cli reset=- drop=-|CONN_SETUP RCV svr reset=EOPNOTSUPP drop=EOPNOTSUPP" \
+	"$(cbseq reset "$A" reset drop)"
 
 # --- user-defined events -------------------------------------------------
 
