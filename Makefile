@@ -68,6 +68,10 @@ BINS	:= $(B)/bin/mosctl $(B)/bin/mosreplay $(B)/bin/flowstats $(B)/bin/httplog \
 	   $(B)/bin/simple_firewall $(B)/bin/midstat
 LIBS	:= $(B)/lib/libtcpmon.a $(B)/lib/libmosuser.a $(B)/lib/libmosuser.so.0 \
 	   $(B)/lib/libmosuser.so
+# mOS's layout for mOS's Makefiles (below)
+MTCP_HDRS := libmosuser/mos_api.h libmosuser/mtcp_api.h libmosuser/mtcp_epoll.h \
+	libmosuser/mtcp_util.h libmosuser/cpu.h
+MTCP_LAYOUT := $(B)/mtcp/lib/libmtcp.a $(addprefix $(B)/mtcp/include/,$(notdir $(MTCP_HDRS)))
 # The unit tests in C of the test manifest, by what they are built
 # against (link=): build/selftests/NAME for selftests/unit/NAME.c
 MANIFEST := selftests/TESTS
@@ -81,7 +85,8 @@ UNIT_NETLINK := $(call manifest_c,netlink)
 TESTS	:= $(UNIT_TCPMON) $(UNIT_TM_UTIL) $(UNIT_MOSUSER) $(UNIT_NETLINK) \
 	   $(B)/selftests/evtrace $(B)/selftests/pcap_send $(B)/selftests/iface_fuzz \
 	   $(B)/selftests/ringcount $(B)/selftests/connhold $(B)/selftests/synflood \
-	   $(B)/selftests/recdump $(B)/selftests/mosapi_conf
+	   $(B)/selftests/recdump $(B)/selftests/ctxflows \
+	   $(B)/selftests/mosapi_conf
 
 .PHONY: all modules user deps check check-user check-vm check-debug check-stress demo \
 	style install install-module install-user uninstall man-check abi-check clean bench \
@@ -93,7 +98,7 @@ modules:
 	@[ -n "$(strip $(KDIRS))" ] || { echo "no kernel headers installed (make deps)"; exit 1; }
 	+@for k in $(KDIRS); do tools/build-module $$k || exit 1; done
 
-user: $(BINS) $(LIBS) $(TESTS) $(B)/bin/mosreplay-san $(B)/fuzz/tm_fuzz \
+user: $(BINS) $(LIBS) $(MTCP_LAYOUT) $(TESTS) $(B)/bin/mosreplay-san $(B)/fuzz/tm_fuzz \
 	$(B)/selftests/flowstats-san $(B)/selftests/httplog-san \
 	$(B)/selftests/simple_firewall-san $(B)/selftests/midstat-san
 
@@ -141,6 +146,28 @@ $(B)/lib/libmosuser.so.0: $(MOSUSER_OBJS) libmosuser/libmosuser.map
 # start with LD_LIBRARY_PATH=build/lib
 $(B)/lib/libmosuser.so: $(B)/lib/libmosuser.so.0
 	@ln -sf libmosuser.so.0 $@
+
+# mOS's layout, so that an mOS application's own Makefile builds with
+# MTCP_FLD (and UTIL_INC) pointing here: build/mtcp/include holds mOS's
+# four headers and util's cpu.h, build/mtcp/lib libmtcp.a, a linker
+# script that names libmosuser.a and libpcap, which it needs.  mOS's rule
+# names libmtcp.a before the application's files and -lmtcp after them,
+# which finds it again (there is no libmtcp.so): applications link
+# libmosuser statically, as they linked mOS's libmtcp.a.  Installed under
+# $(MTCPDIR).
+
+# $(call mtcp_lib,FILE,LIBDIR): libmtcp.a, naming LIBDIR's libmosuser.a
+mtcp_lib = printf '/* mOS link name: libmosuser.a, and libpcap */\nGROUP ( %s/libmosuser.a -lpcap )\n' \
+	'$(2)' >$(1)
+
+$(B)/mtcp/lib/libmtcp.a: $(B)/lib/libmosuser.a
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	@$(call mtcp_lib,$@,$(B)/lib)
+
+$(B)/mtcp/include/%.h: libmosuser/%.h
+	@mkdir -p $(dir $@)
+	@cp $< $@
 
 # mosctl: libnl-genl-3 for the netlink family, libpcap for rule and flow filters
 MOSCTL_SRC := $(wildcard tools/mosctl/*.c) tools/lib/json.c $(PKT_SRC)
@@ -233,6 +260,11 @@ $(UNIT_MOSUSER): $(B)/selftests/%: selftests/unit/%.c $(MOSUSER_SAN_OBJS) $(PKT_
 
 # The event tracer of events.sh, sanitized
 $(B)/selftests/evtrace: selftests/lib/evtrace.c $(MOSUSER_SAN_OBJS) $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
+
+$(B)/selftests/ctxflows: selftests/lib/ctxflows.c $(MOSUSER_SAN_OBJS) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
@@ -402,7 +434,10 @@ VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 MAN3	:= $(wildcard Documentation/man/*.3)
 MAN7	:= $(wildcard Documentation/man/*.7)
 KREL	?= $(shell uname -r)
-MOSUSER_HDRS := libmosuser/libmosuser.h libmosuser/mos_api.h libmosuser/mtcp_api.h
+MOSUSER_HDRS := libmosuser/libmosuser.h libmosuser/mos_api.h libmosuser/mtcp_api.h \
+	libmosuser/mtcp_epoll.h libmosuser/mtcp_util.h
+# mOS's layout (MTCP_FLD of mOS's Makefiles)
+MTCPDIR	?= $(LIBDIR)/mos/mtcp
 
 install: install-module install-user
 
@@ -424,6 +459,9 @@ install-user: $(BINS) $(LIBS)
 	install -D -m 0644 $(B)/lib/libmosuser.a $(DESTDIR)$(LIBDIR)/libmosuser.a
 	install -d $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 0644 $(MOSUSER_HDRS) $(DESTDIR)$(INCLUDEDIR)/
+	install -d $(DESTDIR)$(MTCPDIR)/include $(DESTDIR)$(MTCPDIR)/lib
+	install -m 0644 $(MTCP_HDRS) $(DESTDIR)$(MTCPDIR)/include/
+	$(call mtcp_lib,$(DESTDIR)$(MTCPDIR)/lib/libmtcp.a,$(LIBDIR))
 	install -m 0644 uapi/linux/mos.h $(DESTDIR)$(INCLUDEDIR)/linux/mos.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' \
 	    -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|' \
@@ -442,10 +480,12 @@ uninstall:
 	      $(DESTDIR)$(LIBDIR)/libmosuser.a $(DESTDIR)$(LIBDIR)/pkgconfig/libmosuser.pc \
 	      $(addprefix $(DESTDIR)$(INCLUDEDIR)/,$(notdir $(MOSUSER_HDRS))) \
 	      $(DESTDIR)$(INCLUDEDIR)/linux/mos.h \
+	      $(addprefix $(DESTDIR)$(MTCPDIR)/include/,$(notdir $(MTCP_HDRS))) \
+	      $(DESTDIR)$(MTCPDIR)/lib/libmtcp.a \
 	      $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3))) \
 	      $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7))) \
 	      $(DESTDIR)/lib/modules/$(KREL)/updates/mos.ko
 	[ -n "$(DESTDIR)" ] || { ldconfig; ! [ -d /lib/modules/$(KREL) ] || depmod -a $(KREL); }
 
 clean:
-	rm -rf $(O) $(B)/bin $(B)/lib $(B)/selftests $(B)/bench $(B)/[0-9]* $(B)/fuzz/tm_fuzz
+	rm -rf $(O) $(B)/bin $(B)/lib $(B)/mtcp $(B)/selftests $(B)/bench $(B)/[0-9]* $(B)/fuzz/tm_fuzz

@@ -90,7 +90,21 @@ MOS_ABI_SAME(TM_ACT_RESET, MOS_ACTION_RESET);
 MOS_ABI_SAME(TM_OVERLAP_FIRST, MOS_OVERLAP_FIRST);
 MOS_ABI_SAME(TM_OVERLAP_LAST, MOS_OVERLAP_LAST);
 
-/* &mos_rec_event.pkt_len is 16 bits */
-static_assert(MOS_PKT_COPY_MAX <= 0xffff, "packet copy limit");
+/* &mos_rec_event.pkt_len is 16 bits; a record's length has room */
+static_assert(MOS_PKT_COPY_MAX <= MOS_PKT_COPY_LIMIT, "packet copy default");
+static_assert(MOS_PKT_COPY_LIMIT <= 0xffff, "packet copy limit");
+static_assert(sizeof(struct mos_rec_event) + MOS_PKT_COPY_LIMIT <=
+	      MOS_REC_LEN_MASK, "an event record's length");
+
+/* Argument structs: sizes and offsets are the ABI; they grow at the end */
+static_assert(sizeof(struct mos_ioc_ring) == 40, "mos_ioc_ring");
+static_assert(offsetof(struct mos_ioc_ring, pkt_max) ==
+	      MOS_IOC_RING_SIZE_VER0, "mos_ioc_ring grew at its end");
+static_assert(sizeof(struct mos_ioc_split) == 56, "mos_ioc_split");
+static_assert(offsetof(struct mos_ioc_split, family) == 12 &&
+	      offsetof(struct mos_ioc_split, saddr) == 16 &&
+	      offsetof(struct mos_ioc_split, daddr) == 32 &&
+	      offsetof(struct mos_ioc_split, sport) == 48 &&
+	      offsetof(struct mos_ioc_split, reserved2) == 52, "mos_ioc_split");
 
 #endif /* _MOS_ABI_H */

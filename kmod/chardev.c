@@ -15,6 +15,8 @@
  * %MOS_IOC_FLOW stops a consumer's records about a side of a flow, sets
  * the overlap policy of its streams (both in deliver.c, shared with the
  * offline backend), or resets or drops the flow (inline mode).
+ * %MOS_IOC_SPLIT, with or without a ring, says which consumer of a split
+ * a 4-tuple's flow goes to (deliver.c, from the flow table's hash).
  *
  * Locking: &mos_consumer.lock (a mutex) serialises the ioctls; mmap()
  * does not take it (it holds the mmap lock, which the ioctls' user copies
@@ -158,16 +160,18 @@ static int mos_dev_release(struct inode *inode, struct file *file)
 
 /*
  * Copy an argument struct in: its size field first, never smaller than
- * this module's struct; a larger one's bytes past it must be zero
+ * @min, the struct's first size (a smaller one's missing fields are
+ * zero); a larger one's bytes past this module's struct must be zero
  * (-E2BIG otherwise).
  */
-static int mos_arg_in(void *arg, size_t size, const void __user *uarg)
+static int mos_arg_in(void *arg, size_t size, size_t min,
+		      const void __user *uarg)
 {
 	u32 usize;
 
 	if (get_user(usize, (const u32 __user *)uarg))
 		return -EFAULT;
-	if (usize < size)
+	if (usize < min)
 		return -EINVAL;
 	return copy_struct_from_user(arg, size, uarg, usize);
 }
@@ -180,22 +184,17 @@ static int mos_ioc_ring_setup(struct mos_consumer *c, void __user *uarg)
 	unsigned int i, slot;
 	int err;
 
-	err = mos_arg_in(&a, sizeof(a), uarg);
+	err = mos_arg_in(&a, sizeof(a), MOS_IOC_RING_SIZE_VER0, uarg);
+	if (!err)
+		err = mos_ioc_ring_check(&a);
 	if (err)
 		return err;
-	if (a.flags)
-		return -EOPNOTSUPP;
-	if (a.reserved || a.split_count > MOS_SPLIT_MAX ||
-	    (a.split_count > 1 && a.split_index >= a.split_count) ||
-	    (a.split_count <= 1 && a.split_index))
-		return -EINVAL;
 	if (c->ring)
 		return -EBUSY;
 	rb = mos_ring_new(a.data_size, &c->wq);
 	if (IS_ERR(rb))
 		return PTR_ERR(rb);
-	c->dlv.split_count = max(a.split_count, 1U);
-	c->dlv.split_index = a.split_index;
+	mos_dlv_ring(&c->dlv, &a);
 	mutex_lock(&mn->lock);
 	/* The next free slot after the last one given */
 	for (i = 0; i < MOS_CONSUMERS_MAX; i++) {
@@ -223,7 +222,7 @@ static int mos_ioc_socket(struct mos_consumer *c, void __user *uarg)
 	struct mos_ioc_socket a;
 	int err;
 
-	err = mos_arg_in(&a, sizeof(a), uarg);
+	err = mos_arg_in(&a, sizeof(a), sizeof(a), uarg);
 	if (!err)
 		err = mos_dlv_socket(&c->dlv, &a, true);
 	if (err)
@@ -238,7 +237,7 @@ static int mos_ioc_subscribe(struct mos_consumer *c, void __user *uarg)
 	struct mos_ioc_subscribe a;
 	int err;
 
-	err = mos_arg_in(&a, sizeof(a), uarg);
+	err = mos_arg_in(&a, sizeof(a), sizeof(a), uarg);
 	return err ? err : mos_dlv_subscribe(&c->dlv, &a);
 }
 
@@ -249,7 +248,7 @@ static int mos_ioc_filter(struct mos_consumer *c, void __user *uarg)
 	struct mos_ioc_filter a;
 	int err;
 
-	err = mos_arg_in(&a, sizeof(a), uarg);
+	err = mos_arg_in(&a, sizeof(a), sizeof(a), uarg);
 	if (!err)
 		err = mos_dlv_filter_check(&c->dlv, &a);
 	if (err)
@@ -285,7 +284,7 @@ static int mos_ioc_flow(struct mos_consumer *c, void __user *uarg)
 	struct tm_key k;
 	int err;
 
-	err = mos_arg_in(&a, sizeof(a), uarg);
+	err = mos_arg_in(&a, sizeof(a), sizeof(a), uarg);
 	if (!err)
 		err = mos_ioc_flow_check(&a, &k);
 	if (err)
@@ -308,6 +307,24 @@ static int mos_ioc_flow(struct mos_consumer *c, void __user *uarg)
 	return err;
 }
 
+/*
+ * %MOS_IOC_SPLIT: no consumer state, so no lock and no ring needed.  The
+ * answer is only as good as the table's key: callers know that it
+ * changes when monitoring is enabled again.
+ */
+static int mos_ioc_split(struct mos_consumer *c, void __user *uarg)
+{
+	struct mos_ioc_split a;
+	int err;
+
+	err = mos_arg_in(&a, sizeof(a), sizeof(a), uarg);
+	if (!err)
+		err = mos_dlv_split_query(mos_pernet(c->net), &a);
+	if (err)
+		return err;
+	return copy_to_user(uarg, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
 static long mos_dev_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -315,6 +332,8 @@ static long mos_dev_ioctl(struct file *file, unsigned int cmd,
 	void __user *uarg = (void __user *)arg;
 	long ret;
 
+	/* A struct that grew: its older number too */
+	cmd = mos_ioc_canon(cmd);
 	switch (cmd) {
 	case MOS_IOC_VERSION: {
 		struct mos_ioc_version v = {
@@ -325,6 +344,8 @@ static long mos_dev_ioctl(struct file *file, unsigned int cmd,
 
 		return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
 	}
+	case MOS_IOC_SPLIT:
+		return mos_ioc_split(c, uarg);
 	case MOS_IOC_RING_SETUP:
 	case MOS_IOC_SOCKET:
 	case MOS_IOC_SUBSCRIBE:

@@ -159,7 +159,8 @@ static u64 mos_flow_socks(struct mos_dlv *d, const struct tm_flow *f,
 	u64 socks = 0;
 
 	if (d->split_count > 1 &&
-	    mos_dlv_split_hash(f) % d->split_count != d->split_index)
+	    mos_split_index(mos_dlv_split_hash(f), d->split_count) !=
+	    d->split_index)
 		return 0;
 	for (i = 0; i < n; i++)
 		if (READ_ONCE(d->socks[i].type) == MOS_MSOCK_STREAM &&
@@ -212,13 +213,14 @@ static void mos_rec_event(void *priv, struct mos_dlv *d, unsigned int sock,
 			  const struct tm_src *src, const struct tm_pkt *p,
 			  u64 now)
 {
+	u32 max = READ_ONCE(d->pkt_max);
 	struct mos_rec_event *r;
 
-	r = mos_rec_reserve(priv, d, sizeof(*r) + mos_rec_pkt_len(src),
+	r = mos_rec_reserve(priv, d, sizeof(*r) + mos_rec_pkt_len(src, max),
 			    MOS_REC_EVENT, sock, f ? f->id : 0, 0);
 	if (!r)
 		return;
-	mos_rec_event_fill(r, f, ev, src, p, now);
+	mos_rec_event_fill(r, f, ev, src, p, now, max);
 	mos_dlv_commit(d, r, false);
 }
 
@@ -355,7 +357,7 @@ static u64 mos_dev_bound(struct mos_dlv *d, const struct tm_flow *f,
 			 int side, const struct tm_src *src,
 			 const struct tm_pkt *p)
 {
-	u32 plen = min_t(u32, src->len, MOS_PKT_COPY_MAX);
+	u32 plen = mos_rec_pkt_len(src, READ_ONCE(d->pkt_max));
 	u32 payload = p->l4len > p->doff ? p->l4len - p->doff : 0;
 	u64 need, bytes = 0;
 	int s;
@@ -475,6 +477,51 @@ const struct tm_ops mos_deliver_ops = {
 void mos_dlv_init(struct mos_dlv *d)
 {
 	spin_lock_init(&d->lost_lock);
+	d->pkt_max = MOS_PKT_COPY_MAX;
+}
+
+/**
+ * mos_dlv_ring() - %MOS_IOC_RING_SETUP: a consumer's split and packet
+ * copy limit
+ * @d: the consumer
+ * @a: the argument, checked (mos_ioc_ring_check())
+ *
+ * Context: the consumer's ioctls serialised, before the packet path can
+ * reach @d (the kernel publishes it on its namespace's list after).
+ */
+void mos_dlv_ring(struct mos_dlv *d, const struct mos_ioc_ring *a)
+{
+	d->split_count = max_t(u32, a->split_count, 1);
+	d->split_index = a->split_index;
+	d->pkt_max = a->pkt_max ? a->pkt_max : MOS_PKT_COPY_MAX;
+}
+
+/**
+ * mos_dlv_split_query() - %MOS_IOC_SPLIT: the consumer a split gives a
+ * flow
+ * @priv: the backend's (the kernel: the namespace's &struct mos_net)
+ * @a: the argument, copied in; @a->index is set on success
+ *
+ * The index is the one mos_flow_socks() compares with a consumer's
+ * &mos_dlv.split_index, from the same hash of the same endpoints.
+ *
+ * Context: process.
+ * Return: 0, -EINVAL (mos_ioc_split_check()), or the backend's error
+ * (the kernel: -ENOENT while the namespace is not monitored).
+ */
+int mos_dlv_split_query(void *priv, struct mos_ioc_split *a)
+{
+	struct tm_key k;
+	u32 hash;
+	int err;
+
+	err = mos_ioc_split_check(a, &k);
+	if (!err)
+		err = mos_dlv_key_hash(priv, &k, &hash);
+	if (err)
+		return err;
+	a->index = mos_split_index(hash, a->count);
+	return 0;
 }
 
 /**

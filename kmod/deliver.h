@@ -18,7 +18,8 @@
  * - mos_dlv_holds(), mos_dlv_inline(), mos_dlv_hold(), mos_dlv_unhold(),
  *   mos_dlv_size(): inline mode's room held for a packet;
  * - mos_dlv_filter(): a socket filter run on a packet;
- * - mos_dlv_split_hash(): the hash that splits flows between consumers;
+ * - mos_dlv_split_hash(), mos_dlv_key_hash(): the hash that splits flows
+ *   between consumers, of a flow and of a flow's endpoints;
  * - mos_dlv_now(): the clock of event records;
  * - mos_dlv_stat(), mos_dlv_flow_note(), mos_dlv_classify(): the
  *   namespace's counters, flow announcements and rules, where it has them.
@@ -51,6 +52,8 @@ struct mos_msock {
  * @slot: its bit in the flows' &mos_flow_dev masks (offline: 0)
  * @split_count: &mos_ioc_ring.split_count; 0 or 1: every flow
  * @split_index: &mos_ioc_ring.split_index
+ * @pkt_max: packet bytes an event record carries at most
+ *	(&mos_ioc_ring.pkt_max, %MOS_PKT_COPY_MAX for 0)
  * @nsocks: sockets created
  * @nraw: raw sockets among them
  * @nev: (socket, hook, event) subscriptions, for the room a packet needs
@@ -68,6 +71,7 @@ struct mos_dlv {
 	u8 slot;
 	u32 split_count;
 	u32 split_index;
+	u32 pkt_max;
 	u32 nsocks;
 	u32 nraw;
 	u32 nev;
@@ -112,6 +116,8 @@ void mos_dev_raw(void *priv, const struct tm_src *src);
 void mos_dev_unhold(void *priv);
 
 void mos_dlv_init(struct mos_dlv *d);
+void mos_dlv_ring(struct mos_dlv *d, const struct mos_ioc_ring *a);
+int mos_dlv_split_query(void *priv, struct mos_ioc_split *a);
 int mos_dlv_socket(struct mos_dlv *d, struct mos_ioc_socket *a, bool raw);
 int mos_dlv_subscribe(struct mos_dlv *d, const struct mos_ioc_subscribe *a);
 int mos_dlv_filter_check(const struct mos_dlv *d,

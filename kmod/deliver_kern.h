@@ -113,6 +113,23 @@ static inline u32 mos_dlv_split_hash(const struct tm_flow *f)
 	return f->hash;
 }
 
+/* The table's hash of a flow's endpoints: -ENOENT if there is no table */
+static inline int mos_dlv_key_hash(void *priv, const struct tm_key *k,
+				   u32 *hash)
+{
+	struct tm_table *t;
+	int err = -ENOENT;
+
+	rcu_read_lock();
+	t = rcu_dereference(((struct mos_net *)priv)->tm);
+	if (t) {
+		*hash = mos_tm_key_hash(t, k);
+		err = 0;
+	}
+	rcu_read_unlock();
+	return err;
+}
+
 static inline u64 mos_dlv_now(void *priv)
 {
 	return ktime_get_ns();

@@ -154,6 +154,85 @@ static inline int mos_ioc_flow_check(const struct mos_ioc_flow *a,
 }
 
 /**
+ * mos_ioc_canon() - an ioctl number of /dev/mos as this module numbers it
+ * @cmd: the number a caller passed
+ *
+ * An ioctl number encodes its argument's size: a struct that grew got a
+ * new number, and its old one still names it (the struct's own size field
+ * says which version it is).
+ *
+ * Return: %MOS_IOC_RING_SETUP for %MOS_IOC_RING_SETUP_VER0, else @cmd.
+ */
+static inline unsigned int mos_ioc_canon(unsigned int cmd)
+{
+	return cmd == MOS_IOC_RING_SETUP_VER0 ? MOS_IOC_RING_SETUP : cmd;
+}
+
+/**
+ * mos_ioc_ring_check() - the checks of %MOS_IOC_RING_SETUP but the data
+ * area's size (the backend's: the kernel's ring, or offline none)
+ * @a: the argument, copied in
+ *
+ * Return: 0, -EOPNOTSUPP for flags, -EINVAL for a bad split, a packet
+ * copy limit above %MOS_PKT_COPY_LIMIT or non-zero reserved fields.
+ */
+static inline int mos_ioc_ring_check(const struct mos_ioc_ring *a)
+{
+	if (a->flags)
+		return -EOPNOTSUPP;
+	if (a->reserved || a->reserved2 || a->split_count > MOS_SPLIT_MAX ||
+	    (a->split_count > 1 && a->split_index >= a->split_count) ||
+	    (a->split_count <= 1 && a->split_index) ||
+	    a->pkt_max > MOS_PKT_COPY_LIMIT)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * mos_split_index() - the consumer of a split that a flow goes to
+ * @hash: the flow's split hash (mos_dlv_split_hash(), mos_dlv_key_hash())
+ * @count: consumers in the split, at least 1
+ *
+ * Return: its index, below @count.
+ */
+static inline u32 mos_split_index(u32 hash, u32 count)
+{
+	return hash % count;
+}
+
+/**
+ * mos_ioc_split_check() - check a %MOS_IOC_SPLIT argument, and name its
+ * flow
+ * @a: the argument, copied in
+ * @k: filled with the endpoints: @a's source as the client
+ *
+ * Return: 0, or -EINVAL: a count of 0 or above %MOS_SPLIT_MAX, a family
+ * other than 4 and 6, bytes past an IPv4 address or a reserved field that
+ * is not zero.  @a->index is not read.
+ */
+static inline int mos_ioc_split_check(const struct mos_ioc_split *a,
+				      struct tm_key *k)
+{
+	static const u8 zero[12];
+	unsigned int alen = a->family == 4 ? 4 : 16;
+
+	if (!a->count || a->count > MOS_SPLIT_MAX ||
+	    (a->family != 4 && a->family != 6) || a->reserved[0] ||
+	    a->reserved[1] || a->reserved[2] || a->reserved2)
+		return -EINVAL;
+	if (a->family == 4 && (memcmp(a->saddr + 4, zero, sizeof(zero)) ||
+			       memcmp(a->daddr + 4, zero, sizeof(zero))))
+		return -EINVAL;
+	memset(k, 0, sizeof(*k));
+	k->family = a->family;
+	memcpy(&k->addr[TM_CLI], a->saddr, alen);
+	memcpy(&k->addr[TM_SVR], a->daddr, alen);
+	k->port[TM_CLI] = a->sport;
+	k->port[TM_SVR] = a->dport;
+	return 0;
+}
+
+/**
  * mos_rec_flow_fill() - the body of a FLOW_OPEN or FLOW_CLOSE record
  * @r: the body, filled
  * @f: the flow
@@ -175,12 +254,13 @@ static inline void mos_rec_flow_fill(struct mos_rec_flow *r,
 /**
  * mos_rec_pkt_len() - packet bytes an event record carries
  * @src: the packet, or NULL
+ * @max: the consumer's limit (&mos_dlv.pkt_max)
  *
  * Return: how many of the packet's bytes follow the event's body.
  */
-static inline u32 mos_rec_pkt_len(const struct tm_src *src)
+static inline u32 mos_rec_pkt_len(const struct tm_src *src, u32 max)
 {
-	return src ? min_t(u32, src->len, MOS_PKT_COPY_MAX) : 0;
+	return src ? min_t(u32, src->len, max) : 0;
 }
 
 /**
@@ -191,14 +271,16 @@ static inline u32 mos_rec_pkt_len(const struct tm_src *src)
  * @src: the packet, or NULL
  * @p: its headers, or NULL (a packet of no flow)
  * @now: the event's time, ns
+ * @max: the consumer's packet copy limit, as given to mos_rec_pkt_len()
  */
 static inline void mos_rec_event_fill(struct mos_rec_event *r,
 				      const struct tm_flow *f,
 				      const struct tm_ev *ev,
 				      const struct tm_src *src,
-				      const struct tm_pkt *p, u64 now)
+				      const struct tm_pkt *p, u64 now,
+				      u32 max)
 {
-	u32 plen = mos_rec_pkt_len(src), total = plen ? src->len : 0;
+	u32 plen = mos_rec_pkt_len(src, max), total = plen ? src->len : 0;
 
 	memset(r, 0, sizeof(*r));
 	r->flow = f ? f->id : 0;

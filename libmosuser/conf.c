@@ -2,16 +2,22 @@
 /*
  * conf.c - the mOS API's configuration: mtcp_init() reads the
  * configuration file's keys that apply (num_cores, max_concurrency,
- * rcvbuf, pcap_file, pcap_checksum), mtcp_getconf() and mtcp_setconf();
+ * rcvbuf, pcap_file, pcap_checksum, tcp_tw_interval and tcp_timeout in
+ * seconds: dispatch.c), mtcp_getconf() and mtcp_setconf();
  * and the process-wide calls: mtcp_core_affinitize(),
  * mtcp_register_signal()
  */
 
 #include <errno.h>
 #include <sched.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <pcap/pcap.h>
 #include "internal.h"
 
 struct mtcp_conf mu_conf = {
@@ -23,6 +29,23 @@ bool mu_init_done;
 /* Offline: the capture, and its checksum mode (the configuration file's) */
 char mu_pcap_file[4096];
 char mu_pcap_csum[16];
+/*
+ * mtcp_errmsg(NULL): why the last mtcp_init() failed, or the last capture
+ * that broke off in a context's loop (whichever thread ran it)
+ */
+static char init_msg[PCAP_ERRBUF_SIZE + 4096 + 64];
+static pthread_mutex_t init_msg_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void __attribute__((format(printf, 1, 2))) set_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&init_msg_lock);
+	va_start(ap, fmt);
+	vsnprintf(init_msg, sizeof(init_msg), fmt, ap);
+	va_end(ap);
+	pthread_mutex_unlock(&init_msg_lock);
+}
 
 static int conf_line(char *line)
 {
@@ -48,9 +71,46 @@ static int conf_line(char *line)
 		mu_conf.num_cores = v;
 	else if (!strcmp(key, "max_concurrency"))
 		mu_conf.max_concurrency = v;
-	else if (!strcmp(key, "rcvbuf"))
+	else if (!strcmp(key, "rcvbuf") || !strcmp(key, "rmem_size"))
 		mu_conf.rcvbuf_size = v;
+	else if (!strcmp(key, "tcp_tw_interval"))
+		mu_conf.tcp_timewait = v;
+	else if (!strcmp(key, "tcp_timeout"))
+		mu_conf.tcp_timeout = v;
 	return 0;
+}
+
+/*
+ * Offline: libpcap reads the whole capture, so that a file it cannot
+ * read (not a capture, a truncated header, a pcapng block it refuses, a
+ * record cut short) fails here, with its words, rather than ending the
+ * replay early.  Standard input cannot be read twice: it is not checked.
+ */
+static int check_capture(void)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	const char *path = getenv("MOS_PCAP");
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	pcap_t *pc;
+	int r;
+
+	if (!path || !*path)
+		path = mu_pcap_file;
+	if (!*path || !strcmp(path, "-"))
+		return 0;
+	pc = pcap_open_offline(path, errbuf);
+	if (!pc) {
+		set_msg("%s: %s", path, errbuf);
+		/* The file's own error (ENOENT...), or not a capture */
+		return fail(access(path, R_OK) ? errno : EINVAL);
+	}
+	while ((r = pcap_next_ex(pc, &h, &data)) == 1)
+		;
+	if (r != PCAP_ERROR_BREAK)
+		set_msg("%s: %s", path, pcap_geterr(pc));
+	pcap_close(pc);
+	return r == PCAP_ERROR_BREAK ? 0 : fail(EIO);
 }
 
 int mtcp_init(const char *config_file)
@@ -58,10 +118,15 @@ int mtcp_init(const char *config_file)
 	char line[512];
 	FILE *f;
 
+	set_msg("%s", "");
 	if (config_file) {
 		f = fopen(config_file, "r");
-		if (!f)
-			return -1;
+		if (!f) {
+			int err = errno;
+
+			set_msg("%s: %s", config_file, strerror(err));
+			return fail(err);
+		}
 		while (fgets(line, sizeof(line), f))
 			conf_line(line);
 		fclose(f);
@@ -69,12 +134,29 @@ int mtcp_init(const char *config_file)
 	if (mu_conf.num_cores < 1 || mu_conf.max_concurrency < 1 ||
 	    mu_conf.rcvbuf_size < 0)
 		return fail(EINVAL);
+	if (check_capture())
+		return -1;
 	mu_init_done = true;
 	return 0;
 }
 
+const char *mu_last_errmsg(void)
+{
+	return init_msg[0] ? init_msg : mos_offline__error(NULL);
+}
+
+void mu_offline_failed(struct mtcp_ctx *c, int err)
+{
+	snprintf(c->errmsg, sizeof(c->errmsg), "%s",
+		 mos_offline__error(c->off));
+	set_msg("%s", c->errmsg);
+	errno = -err;
+}
+
 int mtcp_destroy(void)
 {
+	if (mu_ctx_destroy_all())
+		return -1;
 	mu_init_done = false;
 	return 0;
 }
@@ -95,20 +177,29 @@ int mtcp_setconf(const struct mtcp_conf *conf)
 	mu_conf.num_cores = conf->num_cores;
 	mu_conf.max_concurrency = conf->max_concurrency;
 	mu_conf.rcvbuf_size = conf->rcvbuf_size;
+	mu_conf.tcp_timewait = conf->tcp_timewait;
+	mu_conf.tcp_timeout = conf->tcp_timeout;
 	return 0;
 }
 
+/* The calling thread to @cpu; as mOS, a cpu from 0 to GetNumCPUs() - 1 */
 int mtcp_core_affinitize(int cpu)
 {
 	cpu_set_t set;
 
 	CPU_ZERO(&set);
-	if (cpu < 0 || cpu >= CPU_SETSIZE)
+	if (cpu < 0 || cpu >= GetNumCPUs() || cpu >= CPU_SETSIZE)
 		return fail(EINVAL);
 	CPU_SET(cpu, &set);
 	return sched_setaffinity(0, sizeof(set), &set) ? -1 : 0;
 }
 
+/*
+ * @handler for @signum (sigaction(), no flags), for every thread: mOS's
+ * own SIGINT handler, which stops the contexts unless the application
+ * registered one, is not installed; an application's handler runs as in
+ * mOS, and may call mtcp_destroy_context() on every context.
+ */
 mtcp_sighandler_t mtcp_register_signal(int signum, mtcp_sighandler_t handler)
 {
 	struct sigaction sa = { .sa_handler = handler }, old;

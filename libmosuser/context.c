@@ -1,13 +1,48 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * context.c - contexts and the loop: a context is one consumer (an open
- * /dev/mos with its ring, or offline a capture); mtcp_app_join() reads
- * its records and hands each to the flows (flow.c), the stream buffers
- * (stream.c) or the callbacks (socket.c), and runs the timers (timer.c)
+ * context.c - contexts and their threads: a context is one consumer (an
+ * open /dev/mos with its ring, or offline a capture) and a thread that
+ * reads its records and hands each to the flows (flow.c), the stream
+ * buffers (stream.c) or the callbacks (dispatch.c), and runs the timers
+ * (timer.c)
+ *
+ * DOC: Theory of Operation
+ *
+ * mOS's execution model: mtcp_create_context(cpu) starts a thread pinned
+ * to @cpu (if the cpu does not exist or the pinning is refused, the
+ * thread runs unpinned, as mOS's does); callbacks run on it.  With
+ * num_cores > 1 the contexts share the flows by the hash split of the
+ * kernel (live) or of the offline backend, so each flow is seen by one
+ * context.  mtcp_app_join() waits for the context's thread to end: at the
+ * capture's end offline, at mtcp_destroy_context() live.
+ *
+ * States: a thread waits, reading nothing, until the process's first
+ * mtcp_app_join() (of any context): the callbacks an application
+ * registers between create and join miss no record (live, the records
+ * wait in the ring; offline, the capture is not read yet).  Then it runs
+ * until its context is destroyed or, offline, its capture ends; then it
+ * has ended, and the joins return.
+ *
+ * Locking: the thread holds the context's lock (recursive) while it runs
+ * records, callbacks and timers, and lets go of it only while it waits
+ * for records (live) or between packets (offline).  The calls that
+ * change a context from another thread take it (mu_ctx_lock()); a
+ * callback's calls on its own context take it again.  A callback that
+ * calls into another context may deadlock with that context's callbacks
+ * doing the same.  mtcp_destroy_context() takes no lock and calls
+ * nothing but write(): a flag and an eventfd, safe in a signal handler.
+ *
+ * Storage: every context is on a list until mtcp_destroy(), which stops
+ * and joins the threads and frees them: mtcp_close(),
+ * mtcp_destroy_context() (again) and mtcp_app_join() stay valid after a
+ * join or a destroy.  mtcp_destroy_context() of a context that is not on
+ * the list (freed by mtcp_destroy()) is -1/EINVAL.
  */
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,10 +51,65 @@
 #include <sys/ioctl.h>
 #include "internal.h"
 
+/* Every context until mtcp_destroy(), newest first (read lock-free) */
+static struct mtcp_ctx *ctx_all;
+static pthread_mutex_t ctx_all_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Set at the first mtcp_app_join(): the threads read records */
+static int ctx_started;
+
+void mu_ctx_lock(struct mtcp_ctx *c)
+{
+	pthread_mutex_lock(&c->lock);
+}
+
+void mu_ctx_unlock(struct mtcp_ctx *c)
+{
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Is @c a context of the list?  Async-signal-safe. */
+static bool ctx_known(const struct mtcp_ctx *c)
+{
+	struct mtcp_ctx *i;
+
+	for (i = __atomic_load_n(&ctx_all, __ATOMIC_ACQUIRE); i;
+	     i = __atomic_load_n(&i->next_ctx, __ATOMIC_ACQUIRE))
+		if (i == c)
+			return true;
+	return false;
+}
+
+/* Wake @c's thread to look at its flags.  Async-signal-safe. */
+void mu_ctx_wake(struct mtcp_ctx *c)
+{
+	uint64_t one = 1;
+	int saved = errno;
+	/* Fails only if the counter is full: the thread has a wake-up */
+	ssize_t n = write(c->efd, &one, sizeof(one));
+
+	(void)n;
+	errno = saved;
+}
+
+static void ctx_unwake(struct mtcp_ctx *c)
+{
+	uint64_t v;
+	/* EAGAIN if nothing was written */
+	ssize_t n = read(c->efd, &v, sizeof(v));
+
+	(void)n;
+}
+
 static void ctx_free(struct mtcp_ctx *c)
 {
 	uint32_t i;
 
+	if (c->has_thread) {
+		c->stop = 1;
+		mu_ctx_wake(c);
+		pthread_join(c->thread, NULL);
+	}
+	mu_events_free(c);
 	if (c->hash) {
 		for (i = 0; i <= c->hmask; i++) {
 			struct mtcp_flow *f = c->hash[i], *n;
@@ -50,7 +140,62 @@ static void ctx_free(struct mtcp_ctx *c)
 		close(c->fd);
 	if (c->efd >= 0)
 		close(c->efd);
+	pthread_cond_destroy(&c->ended_cond);
+	pthread_mutex_destroy(&c->lock);
 	free(c);
+}
+
+/*
+ * Whole packets (mtcp_getlastpkt()), as far as the context's copy of the
+ * packet holds them
+ */
+#define CTX_PKT_MAX(c)	(sizeof((c)->pkt) < MOS_PKT_COPY_LIMIT ? \
+			 (uint32_t)sizeof((c)->pkt) : MOS_PKT_COPY_LIMIT)
+
+static void *ctx_thread(void *arg);
+
+/* Start @c's thread and put @c on the list: 0 or an errno */
+static int ctx_start(struct mtcp_ctx *c)
+{
+	int err;
+
+	/*
+	 * Under the list's lock: a join's start either comes before the
+	 * thread looks at ctx_started or finds @c on the list to wake
+	 */
+	pthread_mutex_lock(&ctx_all_lock);
+	err = pthread_create(&c->thread, NULL, ctx_thread, c);
+	if (!err) {
+		c->has_thread = true;
+		c->next_ctx = ctx_all;
+		__atomic_store_n(&ctx_all, c, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&ctx_all_lock);
+	return err;
+}
+
+/*
+ * The lock and the condition of a context (c->efd < 0 for ctx_free() until
+ * the eventfd is made): 0 or an errno
+ */
+static int ctx_sync_init(struct mtcp_ctx *c)
+{
+	pthread_mutexattr_t a;
+	int err;
+
+	err = pthread_mutexattr_init(&a);
+	if (err)
+		return err;
+	err = pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	if (!err)
+		err = pthread_mutex_init(&c->lock, &a);
+	pthread_mutexattr_destroy(&a);
+	if (err)
+		return err;
+	err = pthread_cond_init(&c->ended_cond, NULL);
+	if (err)
+		pthread_mutex_destroy(&c->lock);
+	return err;
 }
 
 mctx_t mtcp_create_context(int cpu)
@@ -71,6 +216,12 @@ mctx_t mtcp_create_context(int cpu)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
+	err = ctx_sync_init(c);
+	if (err) {
+		free(c);
+		errno = err;
+		return NULL;
+	}
 	c->pub.cpu = cpu;
 	c->fd = -1;
 	c->conc = mu_conf.max_concurrency;
@@ -96,13 +247,16 @@ mctx_t mtcp_create_context(int cpu)
 		if (err)
 			goto err;
 		/* The contexts share the capture's flows as live (below) */
-		if (mu_conf.num_cores > 1)
-			err = -mos_offline__split(c->off, mu_conf.num_cores,
-						  cpu);
+		err = -mos_offline__ioctl(c->off, MOS_IOC_RING_SETUP,
+					  &(struct mos_ioc_ring){
+			.size = sizeof(struct mos_ioc_ring),
+			.split_count = mu_conf.num_cores > 1 ? mu_conf.num_cores : 0,
+			.split_index = mu_conf.num_cores > 1 ? cpu : 0,
+			.pkt_max = CTX_PKT_MAX(c) });
 		if (err)
 			goto err;
 		mos_offline__ring(c->off, &c->ring);
-		return &c->pub;
+		goto start;
 	}
 	c->fd = mos_dev__open();
 	if (c->fd < 0) {
@@ -110,9 +264,15 @@ mctx_t mtcp_create_context(int cpu)
 		goto err;
 	}
 	/* Several contexts share the flows by hash, one per core (mOS) */
-	err = -mos_ring__open_split(&c->ring, c->fd, MTCP_RING_SIZE,
-				    mu_conf.num_cores > 1 ? mu_conf.num_cores : 0,
-				    mu_conf.num_cores > 1 ? cpu : 0);
+	err = -mos_ring__open_opts(&c->ring, c->fd, &(struct mos_ring_opts){
+		.sz = sizeof(struct mos_ring_opts), .data_size = MTCP_RING_SIZE,
+		.split_count = mu_conf.num_cores > 1 ? mu_conf.num_cores : 0,
+		.split_index = mu_conf.num_cores > 1 ? cpu : 0,
+		.pkt_max = CTX_PKT_MAX(c) });
+	if (err)
+		goto err;
+start:
+	err = ctx_start(c);
 	if (err)
 		goto err;
 	return &c->pub;
@@ -123,22 +283,45 @@ err:
 	return NULL;
 }
 
+/*
+ * Async-signal-safe: a flag and a wake-up; the thread ends on its own, and
+ * the memory is mtcp_destroy()'s to free
+ */
 int mtcp_destroy_context(mctx_t mctx)
 {
 	struct mtcp_ctx *c = ctx_of(mctx);
-	uint64_t one = 1;
 
-	if (!c)
+	if (!c || !ctx_known(c))
 		return fail(EINVAL);
-	if (c->joining) {
-		/* From a signal handler, or another thread: join frees it. */
-		c->destroyed = 1;
-		c->stop = 1;
-		if (write(c->efd, &one, sizeof(one)) < 0)
-			return -1;
-		return 0;
+	c->destroyed = 1;
+	c->stop = 1;
+	mu_ctx_wake(c);
+	return 0;
+}
+
+/*
+ * mtcp_destroy(): stop every context, wait for its thread and free it.
+ * From a context's own thread (a callback) it cannot wait: -1/EDEADLK.
+ */
+int mu_ctx_destroy_all(void)
+{
+	struct mtcp_ctx *c, *n;
+
+	pthread_mutex_lock(&ctx_all_lock);
+	for (c = ctx_all; c; c = c->next_ctx) {
+		if (pthread_equal(c->thread, pthread_self())) {
+			pthread_mutex_unlock(&ctx_all_lock);
+			return fail(EDEADLK);
+		}
 	}
-	ctx_free(c);
+	c = ctx_all;
+	__atomic_store_n(&ctx_all, NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&ctx_started, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&ctx_all_lock);
+	for (; c; c = n) {
+		n = c->next_ctx;
+		ctx_free(c);
+	}
 	return 0;
 }
 
@@ -164,51 +347,10 @@ uint64_t mu_ctx_now(struct mtcp_ctx *c)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* Microseconds, modulo 2^32, as mOS's (its ticks times TIME_TICK) */
 uint32_t mtcp_cb_get_ts(mctx_t mctx)
 {
-	return (uint32_t)(mu_ctx_now(ctx_of(mctx)) / 1000000);
-}
-
-static void dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
-{
-	const struct mos_rec_event *e = (const void *)(rec + 1);
-	struct mtcp_msock *m;
-	struct mtcp_flow *f = NULL;
-	int i;
-
-	if (e->type >= MTCP_NBUILTIN || e->hook >= MOS_HOOKS)
-		return;
-	for (i = 0, m = NULL; i < c->nmsock; i++)
-		if (c->msock[i].used && c->msock[i].kid == rec->sock)
-			m = &c->msock[i];
-	if (e->flow) {
-		f = mu_flow_find(c, e->flow);
-		if (!f)
-			return;	/* a flow over max_concurrency */
-		f->state[0] = e->state[0];
-		f->state[1] = e->state[1];
-		f->last_ts_ns = e->ts_ns;
-		if ((e->flags & MOS_EVF_SEQ0) && e->side < 2) {
-			f->seq0[e->side] = e->seq0;
-			f->seq0_known |= 1 << e->side;
-		}
-	}
-	if (!m || !mu_wanted(m, e->hook, e->type))
-		return;
-	/* The flow is not for this socket: its SYN filter said no */
-	if (f && rec->sock <= MOS_SOCKS_MAX &&
-	    !(f->addr.socks & (1ULL << (rec->sock - 1))))
-		return;
-	c->cur = e;
-	c->cur_flow = f;
-	c->cur_msock = m;
-	c->cur_sock = f ? f->sock : c->conc + (int)(m - c->msock);
-	mu_run_event(c, m, e->hook, e->type, c->cur_sock, e->side, 0);
-	c->cur = NULL;
-	c->cur_flow = NULL;
-	c->cur_msock = NULL;
-	if (f && f->dead)
-		mu_flow_close(c, f->id);
+	return (uint32_t)(mu_ctx_now(ctx_of(mctx)) / 1000);
 }
 
 static void drain(struct mtcp_ctx *c)
@@ -224,13 +366,13 @@ static void drain(struct mtcp_ctx *c)
 				mu_flow_open(c, b);
 				break;
 			case MOS_REC_FLOW_CLOSE:
-				mu_flow_close(c, ((const struct mos_rec_flow *)b)->flow);
+				mu_dispatch_close(c, b);
 				break;
 			case MOS_REC_DATA:
 				mu_flow_data(c, b);
 				break;
 			case MOS_REC_EVENT:
-				dispatch_event(c, rec);
+				mu_dispatch_event(c, rec);
 				break;
 			case MOS_REC_LOST: {
 				const struct mos_rec_lost *l = b;
@@ -243,46 +385,116 @@ static void drain(struct mtcp_ctx *c)
 		}
 		mos_ring__advance(&c->ring, rec);
 	}
+	if (!c->stop)
+		mu_dispatch_idle(c);
 }
 
-void mtcp_app_join(mctx_t mctx)
+/* Until the first mtcp_app_join() or a destroy: wait, reading nothing */
+static void ctx_wait_start(struct mtcp_ctx *c)
 {
-	struct mtcp_ctx *c = ctx_of(mctx);
-	struct pollfd pfd[2];
+	struct pollfd pfd = { .fd = c->efd, .events = POLLIN };
 
-	if (!c)
-		return;
-	c->joining = 1;
-	/*
-	 * Offline: the capture's packets, and the timers as its clock
-	 * passes them; at its end the join returns, and the context is freed
-	 * as mtcp_destroy_context() would.
-	 */
-	while (c->off && !c->stop) {
+	while (!c->stop && !__atomic_load_n(&ctx_started, __ATOMIC_ACQUIRE)) {
+		if (poll(&pfd, 1, -1) > 0)
+			ctx_unwake(c);
+	}
+}
+
+/*
+ * Offline: the capture's packets, and the timers as its clock passes
+ * them, to the capture's end
+ */
+static void ctx_run_offline(struct mtcp_ctx *c)
+{
+	mu_ctx_lock(c);
+	while (!c->stop) {
 		int r = mos_offline__pump(c->off, c->timers ?
 					  c->timers->expires_ns : UINT64_MAX);
 
-		if (r <= 0) {
-			c->stop = 1;
-			c->destroyed = 1;
+		if (r < 0)
+			mu_offline_failed(c, r);
+		if (r <= 0)
 			break;
-		}
 		drain(c);
 		mu_run_timers(c, mu_ctx_now(c));
+		/* Between packets, other threads' calls */
+		mu_ctx_unlock(c);
+		mu_ctx_lock(c);
 	}
-	pfd[0].fd = c->fd;
-	pfd[0].events = POLLIN;
-	pfd[1].fd = c->efd;
-	pfd[1].events = POLLIN;
+	mu_ctx_unlock(c);
+}
+
+/* Live: the ring's records and the timers, until a destroy */
+static void ctx_run_live(struct mtcp_ctx *c)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = c->fd, .events = POLLIN },
+		{ .fd = c->efd, .events = POLLIN },
+	};
+	int r, wait;
+
+	mu_ctx_lock(c);
 	while (!c->stop) {
 		drain(c);
 		mu_run_timers(c, mu_ctx_now(c));
 		if (c->stop)
 			break;
-		if (poll(pfd, 2, mu_timer_wait_ms(c, 100)) < 0 && errno != EINTR)
+		wait = mu_timer_wait_ms(c, 100);
+		mu_ctx_unlock(c);
+		r = poll(pfd, 2, wait);
+		if (r > 0 && (pfd[1].revents & POLLIN))
+			ctx_unwake(c);
+		mu_ctx_lock(c);
+		if (r < 0 && errno != EINTR)
 			break;
 	}
-	c->joining = 0;
-	if (c->destroyed)
-		ctx_free(c);
+	mu_ctx_unlock(c);
+}
+
+static void *ctx_thread(void *arg)
+{
+	struct mtcp_ctx *c = arg;
+	cpu_set_t set;
+
+	/* As mOS: a cpu that cannot be had leaves the thread unpinned */
+	if (c->pub.cpu < CPU_SETSIZE) {
+		CPU_ZERO(&set);
+		CPU_SET(c->pub.cpu, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	ctx_wait_start(c);
+	if (c->off)
+		ctx_run_offline(c);
+	else
+		ctx_run_live(c);
+	pthread_mutex_lock(&c->lock);
+	c->ended = true;
+	pthread_cond_broadcast(&c->ended_cond);
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+/*
+ * Start every context's thread (the first join does), then wait for this
+ * one's to end.  From a callback of the context itself: nothing to wait
+ * for, it returns.
+ */
+void mtcp_app_join(mctx_t mctx)
+{
+	struct mtcp_ctx *c = ctx_of(mctx), *i;
+
+	if (!c || !ctx_known(c))
+		return;
+	if (!__atomic_exchange_n(&ctx_started, 1, __ATOMIC_ACQ_REL)) {
+		pthread_mutex_lock(&ctx_all_lock);
+		for (i = ctx_all; i; i = i->next_ctx)
+			mu_ctx_wake(i);
+		pthread_mutex_unlock(&ctx_all_lock);
+	}
+	if (pthread_equal(c->thread, pthread_self()))
+		return;
+	pthread_mutex_lock(&c->lock);
+	while (!c->ended)
+		pthread_cond_wait(&c->ended_cond, &c->lock);
+	pthread_mutex_unlock(&c->lock);
 }

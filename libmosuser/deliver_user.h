@@ -29,6 +29,7 @@ void mos_dlv_unhold(struct mos_dlv *d, u32 bytes);
 u64 mos_dlv_size(struct mos_dlv *d);
 bool mos_dlv_filter(struct bpf_prog *prog, const struct tm_src *src);
 u32 mos_dlv_split_hash(const struct tm_flow *f);
+int mos_dlv_key_hash(void *priv, const struct tm_key *k, u32 *hash);
 u64 mos_dlv_now(void *priv);
 void mos_dlv_stat(void *priv, unsigned int stat);
 void mos_dlv_flow_note(void *priv, const struct tm_flow *f, bool end);

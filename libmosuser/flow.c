@@ -118,36 +118,61 @@ void mu_flow_close(struct mtcp_ctx *c, uint64_t id)
 	if (!f)
 		return;
 	*pp = f->hnext;
+	mu_flow_forget(c, f);
 	c->bysock[f->sock] = NULL;
 	free(f->buf[0].data);
 	free(f->buf[1].data);
 	free(f);
 }
 
-void mtcp_set_uctx(mctx_t mctx, int sock, void *uctx)
+/* A per-flow socket's context, or a monitor socket's own (as in mOS) */
+static void **uctx_of(mctx_t mctx, int sock)
 {
 	struct mtcp_flow *f = mctx ? mu_flow_of(ctx_of(mctx), sock) : NULL;
+	struct mtcp_msock *m = mctx ? mu_msock_of(ctx_of(mctx), sock) : NULL;
 
 	if (f)
-		f->uctx = uctx;
+		return &f->uctx;
+	if (m)
+		return &m->uctx;
+	errno = EBADF;
+	return NULL;
+}
+
+void mtcp_set_uctx(mctx_t mctx, int sock, void *uctx)
+{
+	void **u = uctx_of(mctx, sock);
+
+	if (u)
+		*u = uctx;
 }
 
 void *mtcp_get_uctx(mctx_t mctx, int sock)
 {
-	struct mtcp_flow *f = mctx ? mu_flow_of(ctx_of(mctx), sock) : NULL;
+	void **u = uctx_of(mctx, sock);
 
-	return f ? f->uctx : NULL;
+	return u ? *u : NULL;
 }
 
-int mtcp_getpeername(mctx_t mctx, int sock, struct sockaddr *saddr,
-		     socklen_t *addrlen, int side)
+/*
+ * As mOS: IPv4 flows as struct sockaddr_in, one (MOS_SIDE_CLI, _SVR) or
+ * two (MOS_SIDE_BOTH, client first); IPv6 flows as struct sockaddr_in6.
+ * *addrlen at least that size (EINVAL), and set to it.  A sock out of
+ * range is EBADF, one without a flow ENOTCONN.
+ */
+static int peername(struct mtcp_ctx *c, int sock, struct sockaddr *saddr,
+		    socklen_t *addrlen, int side)
 {
-	struct mtcp_flow *f = mctx ? mu_flow_of(ctx_of(mctx), sock) : NULL;
 	int six, n = side == MOS_SIDE_BOTH ? 2 : 1, i;
+	struct mtcp_flow *f;
 	size_t one;
 
-	if (!f || !saddr || !addrlen || side < MOS_SIDE_CLI ||
-	    side > MOS_SIDE_BOTH)
+	if (sock < 0 || sock >= c->conc)
+		return fail(EBADF);
+	f = mu_flow_of(c, sock);
+	if (!f)
+		return fail(ENOTCONN);
+	if (!saddr || !addrlen || side < MOS_SIDE_CLI || side > MOS_SIDE_BOTH)
 		return fail(EINVAL);
 	six = f->addr.family == 6;
 	one = six ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
@@ -178,4 +203,18 @@ int mtcp_getpeername(mctx_t mctx, int sock, struct sockaddr *saddr,
 	}
 	*addrlen = one * n;
 	return 0;
+}
+
+int mtcp_getpeername(mctx_t mctx, int sock, struct sockaddr *saddr,
+		     socklen_t *addrlen, int side)
+{
+	struct mtcp_ctx *c = ctx_of(mctx);
+	int ret;
+
+	if (!c)
+		return fail(EINVAL);
+	mu_ctx_lock(c);
+	ret = peername(c, sock, saddr, addrlen, side);
+	mu_ctx_unlock(c);
+	return ret;
 }

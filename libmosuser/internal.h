@@ -6,14 +6,15 @@
  * A context is one consumer: an open /dev/mos with its ring.  Monitor
  * sockets are the kernel's; callbacks are registered per socket, event
  * and hook, and the kernel is asked for exactly the events that have a
- * callback.  mtcp_app_join() reads the ring and runs the callbacks:
+ * callback.  The context's thread reads the ring and runs the callbacks:
  *
  * - FLOW_OPEN gives a flow a per-flow socket id below max_concurrency
  *   (the id callbacks get as sock) and a stream buffer per side;
  * - DATA appends to the receiving side's buffer (mtcp_peek());
  * - EVENT runs the callback, with the record's packet as the last packet
  *   (mtcp_getlastpkt()) and both sides' states as of the event;
- * - FLOW_CLOSE frees the flow and its id;
+ * - FLOW_CLOSE frees the flow and its id (dispatch.c: mOS's destruction
+ *   of the flow's streams, if it did not come earlier);
  * - LOST is counted in the context; the stream offsets of the DATA
  *   records that follow make mtcp_peek() report the bytes missed.
  *
@@ -21,13 +22,18 @@
  * reads no /dev/mos: offline.c makes the same records from a capture, and
  * the clock (mu_ctx_now()) is the capture's.
  *
- * Not thread-safe: a context is used by one thread at a time (mOS's model:
- * one thread per context); mtcp_destroy_context() may be called from a
- * signal handler while mtcp_app_join() runs, and then only asks it to
- * return.
+ * Threads (mOS's model): each context has a thread of its own, pinned to
+ * its cpu, that reads its records and runs its callbacks and timers
+ * (context.c).  It holds the context's lock (recursive, mu_ctx_lock())
+ * while it does, and releases it only while it waits for records; a call
+ * from another thread takes the lock, a callback's call on its own
+ * context takes it again.  mtcp_destroy_context() takes no lock: it sets
+ * a flag and writes an eventfd, as a signal handler may.  A context's
+ * memory lives until mtcp_destroy().
  *
  * The files, one job each: conf.c (configuration), context.c (contexts
- * and the loop), socket.c (monitor sockets, callbacks, UDEs), timer.c,
+ * and the loop), socket.c (monitor sockets, callbacks, UDEs), dispatch.c
+ * (events to callbacks, UDE filters, the end of flows as mOS's), timer.c,
  * flow.c (per-flow sockets), stream.c (stream buffers and peeking),
  * sockopt.c (socket options), lastpkt.c (the last packet).  What they
  * share is named mu_*: global in the objects, local in libmosuser.so and
@@ -41,6 +47,7 @@
 #define _MOSUSER_INTERNAL_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -51,12 +58,24 @@
 #define MTCP_DEF_CONCURRENCY	65536
 #define MTCP_DEF_RCVBUF		65536
 #define MTCP_RING_SIZE		(4U << 20)
-/* The built-in events: the kernel's; user-defined ones take the next bits */
+/* The built-in events the kernel raises */
 #define MTCP_NBUILTIN		__MOS_EV_MAX
-/* Event bits: the built-in events, then user-defined ones */
-#define MTCP_NEVENTS		64
-/* UDEs raised inside one another at most (a chain of filters) */
-#define MTCP_UDE_DEPTH		16
+/* mOS's built-in events: the kernel's, then MOS_ON_DEBUG_MESSAGE */
+#define MTCP_NBEV		12
+/* User-defined events' ids: from the first bit past the built-in ones,
+ * one by one (mOS's); an event index (dispatch.c) is a built-in event's
+ * bit, or MTCP_NBEV + the UDE's place in mu_ude[] */
+#define MTCP_UDE_BASE		(1ULL << MTCP_NBEV)
+/* UDEs per process at most */
+#define MTCP_UDE_MAX		1024
+/*
+ * mtcp_getlastpkt()'s copy: an Ethernet header made up for the packet,
+ * then the packet, up to 65535 bytes from its IP header; two bytes before
+ * them align the IP header on 4 bytes (the callbacks read its fields)
+ */
+#define MU_ETH_HLEN		14
+#define MU_PKT_MAX		(MU_ETH_HLEN + 65535)
+#define MU_PKT_PAD		2
 /* Pending timers per context at most */
 #define MTCP_TIMERS_MAX		65536
 
@@ -75,6 +94,8 @@ MU_SAME(MOS_ON_TCP_STATE_CHANGE, 1ULL << MOS_EV_STATE_CHANGE);
 MU_SAME(MOS_ON_ORPHAN, 1ULL << MOS_EV_ORPHAN);
 MU_SAME(MOS_ON_REXMIT, 1ULL << MOS_EV_REXMIT);
 MU_SAME(MOS_ON_CONN_END, 1ULL << MOS_EV_CONN_END);
+_Static_assert(MOS_ON_DEBUG_MESSAGE == 1 << (MTCP_NBEV - 1),
+	       "mOS's last built-in event is MOS_ON_DEBUG_MESSAGE");
 
 MU_SAME(TCP_CLOSED, MOS_TCP_CLOSED);
 MU_SAME(TCP_LISTEN, MOS_TCP_LISTEN);
@@ -96,17 +117,50 @@ MU_SAME(1 << MOS_SIDE_CLI, MOS_SIDE_BIT_CLI);
 MU_SAME(1 << MOS_SIDE_SVR, MOS_SIDE_BIT_SVR);
 
 /*
- * A user-defined event: raised when its base event is and its filter says
- * so (mtcp_define_event()), or only by mtcp_raise_event() (no filter,
- * mtcp_alloc_event()).  @root is the built-in event at the bottom of the
- * chain: the one the kernel must be asked for.
+ * A user-defined event: raised when its parent event is and its filter
+ * says so (mtcp_define_event()), or only by mtcp_raise_event() (no
+ * filter, mtcp_alloc_event()).  @root is the built-in event at the bottom
+ * of the chain: the one the kernel must be asked for.
  */
 struct mtcp_ude {
-	int base;		/* event bit */
+	int parent;		/* event index */
 	int root;		/* built-in event bit */
 	filter_t filter;
-	struct filter_arg arg;
-	bool has_arg;
+	struct filter_arg arg;	/* the caller's bytes, copied */
+};
+
+/* A socket's callbacks: built-in events' by hook and bit, UDEs' in a list */
+struct mtcp_cbent {
+	int ev;			/* event index */
+	int hook;
+	callback_t cb;
+};
+
+struct mtcp_cbtab {
+	callback_t bev[MOS_HOOKS][MTCP_NBEV];
+	struct mtcp_cbent *ude;
+	int nude, cap;
+};
+
+/* A flow's own callbacks on one monitor socket (registered on its sock) */
+struct mtcp_flowcb {
+	int msock;		/* index in mtcp_ctx.msock[] */
+	struct mtcp_cbtab tab;
+	struct mtcp_flowcb *next;
+};
+
+/* What dispatch.c keeps of a flow's life (mOS's stream destruction) */
+struct mtcp_life {
+	uint8_t opened;		/* bit per side: seen in a state but CLOSED */
+	uint8_t ended;		/* bit per side: the kernel ended it */
+	uint8_t doomed;		/* destroyed at the end of its packet */
+	uint8_t hook;		/* hook of its last event record */
+	uint8_t from;		/* sender of the packet of that record */
+	uint8_t tw_side;	/* the side whose TIME_WAIT runs out first */
+	uint64_t active_ns;	/* its last event record */
+	uint64_t tw_ns;		/* when that TIME_WAIT runs out; 0: none */
+	struct mtcp_flowcb *cbs;
+	struct mtcp_flow *dnext; /* list of doomed flows */
 };
 
 /* A side's stream buffer: the last rcvbuf_size bytes it received */
@@ -115,6 +169,8 @@ struct mtcp_sbuf {
 	uint64_t head;		/* stream offset after the last byte */
 	uint64_t valid;		/* first offset still held */
 	uint64_t read;		/* where mtcp_peek() goes on */
+	uint64_t seen;		/* after the highest byte a packet carried */
+	bool off;		/* MOS_CLIBUF/SVRBUF 0 on the flow: no buffer */
 };
 
 struct mtcp_flow {
@@ -127,6 +183,7 @@ struct mtcp_flow {
 	uint32_t seq0[2];	/* sequence number of each stream's offset 0 */
 	uint64_t last_ts_ns;
 	void *uctx;
+	struct mtcp_life life;
 	struct mtcp_sbuf buf[2];
 	struct mtcp_flow *hnext;
 };
@@ -142,11 +199,14 @@ struct mtcp_timer {
 struct mtcp_msock {
 	int used;
 	int raw;
+	int ipver;			/* 4, 6: the family's flows only; 0: both */
 	uint32_t kid;			/* the kernel's socket id */
 	int buf[2];			/* stream bytes wanted per side */
 	int overlap[2];			/* policy for its new flows; -1: none */
 	unsigned int filtered;		/* filters set, bit MOS_FILTER_* */
-	callback_t cb[MOS_HOOKS][MTCP_NEVENTS];
+	struct mtcp_cbtab cbs;
+	uint64_t flowev[MOS_HOOKS];	/* asked for by per-flow callbacks */
+	void *uctx;			/* mtcp_set_uctx() on the socket */
 };
 
 struct mtcp_ctx {
@@ -166,10 +226,18 @@ struct mtcp_ctx {
 	struct mtcp_flow *cur_flow;
 	struct mtcp_msock *cur_msock;
 	int cur_sock, cur_depth;
-	uint8_t pkt[MOS_PKT_COPY_MAX];
+	uint8_t pkt[MU_PKT_PAD + MU_PKT_MAX] __attribute__((aligned(8)));
 	struct mtcp_timer *timers;	/* soonest first */
+	struct mtcp_flow *doomed;	/* flows destroyed at a packet's end */
+	uint64_t sweep_ns;		/* the sweep timer's expiry; 0: none */
 	int ntimers;
-	volatile sig_atomic_t stop, joining, destroyed;
+	volatile sig_atomic_t stop, destroyed;
+	/* the context's thread (context.c) */
+	pthread_t thread;
+	pthread_mutex_t lock;		/* recursive: mu_ctx_lock() */
+	pthread_cond_t ended_cond;	/* ended, under lock */
+	bool has_thread, ended, pinned;
+	struct mtcp_ctx *next_ctx;	/* every context, until mtcp_destroy() */
 	uint64_t lost_events, lost_bytes, flows_over;
 	char errmsg[256];		/* mtcp_errmsg() */
 };
@@ -191,23 +259,54 @@ extern bool mu_init_done;
 /* Offline: the capture, and its checksum mode (the configuration file's) */
 extern char mu_pcap_file[4096];
 extern char mu_pcap_csum[16];
+/*
+ * Offline: the capture libpcap could not read to its end, in the
+ * context's loop (@err: the pump's -errno); mtcp_errmsg(NULL)'s message
+ */
+void mu_offline_failed(struct mtcp_ctx *c, int err);
+const char *mu_last_errmsg(void);
 
 /* context.c */
 int mu_ctx_ioctl(struct mtcp_ctx *c, unsigned long cmd, void *arg);
 uint64_t mu_ctx_now(struct mtcp_ctx *c);
+void mu_ctx_lock(struct mtcp_ctx *c);
+void mu_ctx_unlock(struct mtcp_ctx *c);
+void mu_ctx_wake(struct mtcp_ctx *c);
+int mu_ctx_destroy_all(void);
+
+/* cpu.c (mOS's core/src/cpu.c; declared for mOS apps by mtcp_util.h) */
+int GetNumCPUs(void);
 
 /* socket.c */
-extern struct mtcp_ude mu_ude[MTCP_NEVENTS];
+extern struct mtcp_ude mu_ude[MTCP_UDE_MAX];
 extern int mu_nude;
 struct mtcp_msock *mu_msock_of(struct mtcp_ctx *c, int sock);
 int mu_msock_sync(struct mtcp_ctx *c, struct mtcp_msock *m, int h);
+void mu_cbtab_free(struct mtcp_cbtab *t);
+
+/* dispatch.c */
+callback_t mu_cb_of(const struct mtcp_cbtab *t, int h, int ev);
+bool mu_tab_wants(const struct mtcp_cbtab *t, int h, int ev);
 bool mu_wanted(const struct mtcp_msock *m, int h, int bit);
 void mu_run_event(struct mtcp_ctx *c, struct mtcp_msock *m, int h, int bit,
 		  int sock, int side, int depth);
+int mu_raise(struct mtcp_ctx *c, int ev);
+void mu_dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec);
+void mu_dispatch_close(struct mtcp_ctx *c, const struct mos_rec_flow *r);
+void mu_dispatch_idle(struct mtcp_ctx *c);
+void mu_flows_sweep(struct mtcp_ctx *c, uint64_t now);
+void mu_flow_forget(struct mtcp_ctx *c, struct mtcp_flow *f);
+void mu_events_free(struct mtcp_ctx *c);
+
+/* filter.c */
+int mu_sock_filter(mos_ioctl_fn ioc, void *ctx, uint32_t sock,
+		   unsigned int which, int ipver, const char *expr,
+		   char *err, size_t errlen);
 
 /* timer.c */
 void mu_run_timers(struct mtcp_ctx *c, uint64_t now);
 int mu_timer_wait_ms(struct mtcp_ctx *c, int max);
+void mu_sweep_at(struct mtcp_ctx *c, uint64_t when);
 
 /* flow.c */
 struct mtcp_flow *mu_flow_find(struct mtcp_ctx *c, uint64_t id);
@@ -219,5 +318,10 @@ void mu_flow_close(struct mtcp_ctx *c, uint64_t id);
 
 /* stream.c */
 void mu_flow_data(struct mtcp_ctx *c, const struct mos_rec_data *d);
+uint64_t mu_stream_off(const struct mtcp_flow *f, int side, uint32_t seq);
+void mu_flow_seen(struct mtcp_flow *f, const struct mos_rec_event *e);
+
+/* lastpkt.c */
+int mu_pkt_tcp(const uint8_t *pkt, unsigned int len);
 
 #endif /* _MOSUSER_INTERNAL_H */

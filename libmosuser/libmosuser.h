@@ -85,6 +85,61 @@ int mos_ring__open_split(struct mos_ring_user *r, int fd, uint64_t data_size,
 			 uint32_t split_count, uint32_t split_index);
 
 /**
+ * struct mos_ring_opts - how mos_ring__open_opts() sets up a ring
+ * @sz: sizeof(struct mos_ring_opts), so that the struct can grow
+ * @data_size: as for mos_ring__open()
+ * @split_count: as for mos_ring__open_split() (0: every flow)
+ * @split_index: as for mos_ring__open_split()
+ * @pkt_max: packet bytes an event record carries at most
+ *	(&mos_ioc_ring.pkt_max): 0 for %MOS_PKT_COPY_MAX (2048), up to
+ *	%MOS_PKT_COPY_LIMIT (65535) for whole packets
+ */
+struct mos_ring_opts {
+	size_t sz;
+	uint64_t data_size;
+	uint32_t split_count;
+	uint32_t split_index;
+	uint32_t pkt_max;
+};
+
+/**
+ * mos_ring__open_opts() - mos_ring__open() with options
+ * @r: filled
+ * @fd: from mos_dev__open()
+ * @opts: the options; @opts->sz at least sizeof(struct mos_ring_opts),
+ *	the bytes past it zero
+ *
+ * Return: 0 or -errno (-EINVAL: a bad size or option, -E2BIG: unknown
+ * options set, -EPROTO as mos_ring__open()).
+ */
+int mos_ring__open_opts(struct mos_ring_user *r, int fd,
+			const struct mos_ring_opts *opts);
+
+/**
+ * mos_flow__split_index() - the context (consumer of a split) a flow
+ * goes to
+ * @fd: an open /dev/mos (with or without a ring: %MOS_IOC_SPLIT), or a
+ *	negative number for the offline backend's split
+ *	(mos_offline__split())
+ * @family: AF_INET or AF_INET6 (4 and 6 are taken too)
+ * @saddr: one endpoint's address (struct in_addr, struct in6_addr)
+ * @daddr: the other's
+ * @sport: @saddr's port, network order
+ * @dport: @daddr's port, network order
+ * @count: consumers in the split, 1 to %MOS_SPLIT_MAX
+ *
+ * Either direction of the 4-tuple gives the same answer.  Live, the
+ * answer is the namespace's flow table's keyed hash: it holds until
+ * monitoring is enabled again.
+ *
+ * Return: the index, below @count, or -errno (-EINVAL: bad arguments;
+ * -ENOENT: the namespace is not monitored).
+ */
+int mos_flow__split_index(int fd, int family, const void *saddr,
+			  const void *daddr, uint16_t sport, uint16_t dport,
+			  uint32_t count);
+
+/**
  * mos_ring__close() - unmap a ring (the file stays open)
  * @r: the ring
  */
@@ -178,8 +233,11 @@ int mos_offline__open(struct mos_offline **o, const char *path,
 /**
  * mos_offline__ioctl() - what an ioctl of /dev/mos does, offline
  * @o: the backend
- * @cmd: %MOS_IOC_SOCKET or %MOS_IOC_SUBSCRIBE, with the kernel's checks
- *	and errors (Documentation/uapi.rst); the ring needs no setup
+ * @cmd: %MOS_IOC_SOCKET, %MOS_IOC_SUBSCRIBE, %MOS_IOC_FILTER,
+ *	%MOS_IOC_FLOW, %MOS_IOC_SPLIT (offline hash; @o may be NULL), or
+ *	%MOS_IOC_RING_SETUP (split and packet copy limit, before the first
+ *	pump, once; &mos_ioc_ring.data_size is not read), with the kernel's
+ *	checks and errors (Documentation/uapi.rst); the ring needs no setup
  * @arg: the argument struct
  *
  * Return: 0, -errno as the kernel's, -EOPNOTSUPP for other commands.

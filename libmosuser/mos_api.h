@@ -17,9 +17,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <sys/time.h>
 #include <linux/if_ether.h>
 #include <linux/tcp.h>
 #include "mtcp_api.h"
+#include "mtcp_epoll.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -63,22 +65,29 @@ enum mos_event_type {
 
 /**
  * struct pkt_info - the packet of the current event (mtcp_getlastpkt())
- * @cur_ts: when it was seen, milliseconds (CLOCK_MONOTONIC)
- * @eth_len: 0: the hooks see packets from their IP header on
- * @ip_len: bytes from the IP header (the copy may be shorter: at most
- *	2048 bytes are carried; a GSO aggregate's length is cut to 65535)
- * @offset: stream offset of the payload's first byte
+ * @cur_ts: when it was seen, milliseconds (CLOCK_MONOTONIC; offline, the
+ *	capture's time)
+ * @in_ifidx: the interface it came in on, or -1: not known (-1 always:
+ *	the hooks do not say)
+ * @eth_len: the packet's length from its Ethernet header: @ip_len + 14
+ * @ip_len: its length from the IP header (a GSO aggregate's is cut to
+ *	65535)
+ * @offset: stream offset of the payload's first byte in the stream it
+ *	carries (its sequence number less the stream's first; 0 before that
+ *	is known)
  * @payloadlen: TCP payload bytes in the copy
  * @seq: TCP sequence number, host order
  * @ack_seq: TCP acknowledgment number, host order
  * @window: TCP window, host order, unscaled
- * @ethh: NULL
+ * @ethh: an Ethernet header made up for the packet (the hooks see it from
+ *	its IP header on): zero addresses, the IP version's ethertype
  * @iph: the IPv4 header, or NULL for IPv6
- * @tcph: the TCP header
+ * @tcph: the TCP header, or NULL (not TCP: a raw socket's packet)
  * @payload: the payload
  */
 struct pkt_info {
 	uint32_t cur_ts;
+	int8_t in_ifidx;
 	uint16_t eth_len;
 	uint16_t ip_len;
 	uint64_t offset;
@@ -97,7 +106,6 @@ struct pkt_info {
  * @p: the packet
  * @direction: side that sent it
  * @forward: unused
- * @in_ifidx: unused
  * @out_ifidx: unused
  * @batch_index: unused
  */
@@ -105,11 +113,20 @@ struct pkt_ctx {
 	struct pkt_info p;
 	int8_t direction;
 	uint8_t forward;
-	int8_t in_ifidx;
 	int8_t out_ifidx;
 	int8_t batch_index;
 };
 #define PKT_INFO_LEN offsetof(struct pkt_info, ethh)
+
+/*
+ * MOS_SEQ_REMAP's argument in mOS (not supported: ENOPROTOOPT); named
+ * both as mOS's typedef and as a struct
+ */
+typedef struct seq_remap_info {
+	int64_t seq_off;
+	int side;
+	uint32_t base_seq;
+} seq_remap_info;
 
 typedef struct filter_arg {
 	void *arg;
@@ -149,14 +166,17 @@ enum {
 };
 
 /**
- * struct tcp_buf_info - a side's stream buffer (MOS_INFO_CLIBUF/SVRBUF)
- * @tcpbi_init_seq: sequence number of stream offset 0
- * @tcpbi_last_byte_read: sequence number after the last byte mtcp_peek()
- *	returned
- * @tcpbi_next_byte_expected: sequence number after the last byte that
- *	entered the stream
- * @tcpbi_last_byte_received: the same (out-of-order bytes stay in the
- *	kernel)
+ * struct tcp_buf_info - a side's stream buffer (MOS_INFO_CLIBUF/SVRBUF),
+ * as mOS fills it: a sequence number, then three stream offsets (the
+ * low 32 bits)
+ * @tcpbi_init_seq: sequence number of stream offset 0 (the peer's ISN + 1)
+ * @tcpbi_last_byte_read: offset after the last byte mtcp_peek() returned
+ * @tcpbi_next_byte_expected: offset after the last byte that entered the
+ *	stream in order
+ * @tcpbi_last_byte_received: offset after the highest byte seen for the
+ *	stream: beyond @tcpbi_next_byte_expected while a segment that came
+ *	out of order waits for a hole to fill (as far as the packets of this
+ *	context's events show it)
  */
 struct tcp_buf_info {
 	uint32_t tcpbi_init_seq;
@@ -226,6 +246,9 @@ void *mtcp_get_uctx(mctx_t mctx, int sock);
 ssize_t mtcp_peek(mctx_t mctx, int sock, int side, char *buf, size_t len);
 ssize_t mtcp_ppeek(mctx_t mctx, int sock, int side, char *buf, size_t count,
 		   uint64_t off);
+/* mtcp_getlastpkt() copies the packet (always, here) */
+#define MTCP_CB_GETCURPKT_CREATE_COPY
+
 int mtcp_getlastpkt(mctx_t mctx, int sock, int side, struct pkt_info *p);
 int mtcp_setlastpkt(mctx_t mctx, int sock, int side, off_t offset,
 		    byte *data, uint16_t datalen, int option);
@@ -236,6 +259,8 @@ uint32_t mtcp_cb_get_ts(mctx_t mctx);
 void mtcp_app_join(mctx_t mctx);
 int mtcp_getpeername(mctx_t mctx, int sock, struct sockaddr *saddr,
 		     socklen_t *addrlen, int side);
+/* Sending a packet: not supported (ENOTSUP) */
+int mtcp_sendpkt(mctx_t mctx, int sock, const struct pkt_info *pkt);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,9 @@
  * same packets as in the kernel.  %MOS_IOC_FLOW stops records about a
  * side of a flow or sets its overlap policy (deliver.c); resetting and
  * dropping need a live connection (-EOPNOTSUPP, as in passive mode).
+ * %MOS_IOC_RING_SETUP sets the split and the packet copy limit (the
+ * buffer has no fixed size); %MOS_IOC_SPLIT answers from the offline
+ * split hash (mos_dlv_key_hash()), which needs no capture.
  *
  * The records go to a plain buffer that the consumer reads as a ring
  * (struct mos_ring_user): positions are offsets into the buffer, which
@@ -59,6 +62,8 @@ struct mos_offline {
 	struct tm_cap_rec next;	/* read ahead, not yet processed */
 	bool have_next;
 	bool eof;		/* no record left to read */
+	bool started;		/* the first pump ran */
+	bool ring_set;		/* %MOS_IOC_RING_SETUP done */
 	/* the consumer: its sockets, split (mos_offline__split()), losses */
 	struct mos_dlv dlv;
 	struct mos_hold hold;	/* never on: no inline mode offline */
@@ -189,27 +194,54 @@ bool mos_dlv_filter(struct bpf_prog *prog, const struct tm_src *src)
 	return bpf_filter(prog->insns, pkt->data, pkt->len, pkt->len) != 0;
 }
 
+/* FNV-1a of @len bytes at @p, from @h */
+static u32 off_fnv(u32 h, const void *p, size_t len)
+{
+	const u8 *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ b[i]) * 16777619U;
+	return h;
+}
+
 /*
- * The flow's hash for splitting: FNV-1a over its endpoints, the same in
- * every context that reads the capture (the table's own hash is keyed
- * per table)
+ * The hash of a flow's endpoints for splitting, offline: FNV-1a over the
+ * two endpoints (address, then port) in a fixed order, the lower first,
+ * so both directions hash alike.  Unkeyed, unlike the table's, so that
+ * every context that reads the capture, and mos_flow__split_index()
+ * without a /dev/mos, agree.
  */
+int mos_dlv_key_hash(void *priv, const struct tm_key *k, u32 *hash)
+{
+	size_t alen = k->family == 4 ? 4 : 16;
+	int lo = TM_CLI, c;
+	u32 h = 2166136261U;
+
+	(void)priv;
+	c = memcmp(&k->addr[TM_CLI], &k->addr[TM_SVR], alen);
+	if (c > 0 || (c == 0 && memcmp(&k->port[TM_CLI], &k->port[TM_SVR],
+				       sizeof(k->port[0])) > 0))
+		lo = TM_SVR;
+	h = off_fnv(h, &k->addr[lo], alen);
+	h = off_fnv(h, &k->port[lo], sizeof(k->port[0]));
+	h = off_fnv(h, &k->addr[!lo], alen);
+	h = off_fnv(h, &k->port[!lo], sizeof(k->port[0]));
+	*hash = h;
+	return 0;
+}
+
+/* A flow's split hash: its endpoints' (mos_dlv_key_hash()) */
 u32 mos_dlv_split_hash(const struct tm_flow *f)
 {
-	const u8 *parts[4] = {
-		(const u8 *)&f->addr[TM_CLI], (const u8 *)&f->addr[TM_SVR],
-		(const u8 *)&f->port[TM_CLI], (const u8 *)&f->port[TM_SVR],
-	};
-	const size_t lens[4] = {
-		sizeof(f->addr[0]), sizeof(f->addr[0]),
-		sizeof(f->port[0]), sizeof(f->port[0]),
-	};
-	u32 h = 2166136261U;
-	size_t i, j;
+	struct tm_key k = { .family = f->family };
+	u32 h;
 
-	for (i = 0; i < 4; i++)
-		for (j = 0; j < lens[i]; j++)
-			h = (h ^ parts[i][j]) * 16777619U;
+	k.addr[TM_CLI] = f->addr[TM_CLI];
+	k.addr[TM_SVR] = f->addr[TM_SVR];
+	k.port[TM_CLI] = f->port[TM_CLI];
+	k.port[TM_SVR] = f->port[TM_SVR];
+	mos_dlv_key_hash(NULL, &k, &h);
 	return h;
 }
 
@@ -246,10 +278,6 @@ unsigned int mos_dlv_classify(void *priv, const struct tm_src *src,
 
 /* --- ioctls ------------------------------------------------------------ */
 
-/*
- * An argument struct, as the kernel takes it in (mos_arg_in()): its size
- * field first, the bytes past what is known zero.
- */
 static void off_prog_free(struct bpf_prog *prog)
 {
 	if (prog)
@@ -257,7 +285,12 @@ static void off_prog_free(struct bpf_prog *prog)
 	free(prog);
 }
 
-static int off_arg_in(void *a, size_t size, const void *arg)
+/*
+ * An argument struct, as the kernel takes it in (mos_arg_in()): its size
+ * field first, at least @min (the struct's first size: the fields a
+ * smaller one lacks are zero), the bytes past what is known zero.
+ */
+static int off_arg_in(void *a, size_t size, size_t min, const void *arg)
 {
 	const u8 *b = arg;
 	u32 usize, i;
@@ -265,12 +298,13 @@ static int off_arg_in(void *a, size_t size, const void *arg)
 	if (!arg)
 		return -EFAULT;
 	memcpy(&usize, arg, sizeof(usize));
-	if (usize < size)
+	if (usize < min)
 		return -EINVAL;
 	for (i = size; i < usize; i++)
 		if (b[i])
 			return -E2BIG;
-	memcpy(a, arg, size);
+	memset(a, 0, size);
+	memcpy(a, arg, usize < size ? usize : size);
 	return 0;
 }
 
@@ -279,7 +313,7 @@ static int off_ioc_socket(struct mos_offline *o, void *arg)
 	struct mos_ioc_socket a;
 	int err;
 
-	err = off_arg_in(&a, sizeof(a), arg);
+	err = off_arg_in(&a, sizeof(a), sizeof(a), arg);
 	if (!err)
 		err = mos_dlv_socket(&o->dlv, &a, true);
 	if (!err)
@@ -292,7 +326,7 @@ static int off_ioc_subscribe(struct mos_offline *o, const void *arg)
 	struct mos_ioc_subscribe a;
 	int err;
 
-	err = off_arg_in(&a, sizeof(a), arg);
+	err = off_arg_in(&a, sizeof(a), sizeof(a), arg);
 	return err ? err : mos_dlv_subscribe(&o->dlv, &a);
 }
 
@@ -302,7 +336,7 @@ static int off_ioc_filter(struct mos_offline *o, const void *arg)
 	struct mos_ioc_filter a;
 	int err;
 
-	err = off_arg_in(&a, sizeof(a), arg);
+	err = off_arg_in(&a, sizeof(a), sizeof(a), arg);
 	if (!err)
 		err = mos_dlv_filter_check(&o->dlv, &a);
 	if (err)
@@ -338,7 +372,7 @@ static int off_ioc_flow(struct mos_offline *o, const void *arg)
 	struct tm_key k;
 	int err;
 
-	err = off_arg_in(&a, sizeof(a), arg);
+	err = off_arg_in(&a, sizeof(a), sizeof(a), arg);
 	if (!err)
 		err = mos_ioc_flow_check(&a, &k);
 	if (err)
@@ -349,9 +383,50 @@ static int off_ioc_flow(struct mos_offline *o, const void *arg)
 	return -EOPNOTSUPP;
 }
 
+/*
+ * The split and the packet copy limit; the record buffer grows, so the
+ * data area's size is not read.  Before the first packet, once.
+ */
+static int off_ioc_ring(struct mos_offline *o, const void *arg)
+{
+	struct mos_ioc_ring a;
+	int err;
+
+	err = off_arg_in(&a, sizeof(a), MOS_IOC_RING_SIZE_VER0, arg);
+	if (!err)
+		err = mos_ioc_ring_check(&a);
+	if (err)
+		return err;
+	if (o->ring_set || o->started)
+		return -EBUSY;
+	mos_dlv_ring(&o->dlv, &a);
+	o->ring_set = true;
+	return 0;
+}
+
+static int off_ioc_split(void *arg)
+{
+	struct mos_ioc_split a;
+	int err;
+
+	err = off_arg_in(&a, sizeof(a), sizeof(a), arg);
+	if (!err)
+		err = mos_dlv_split_query(NULL, &a);
+	if (!err)
+		memcpy(arg, &a, sizeof(a));
+	return err;
+}
+
 int mos_offline__ioctl(struct mos_offline *o, unsigned long cmd, void *arg)
 {
+	cmd = mos_ioc_canon(cmd);
+	if (cmd == MOS_IOC_SPLIT)
+		return off_ioc_split(arg);
+	if (!o)
+		return -EINVAL;
 	switch (cmd) {
+	case MOS_IOC_RING_SETUP:
+		return off_ioc_ring(o, arg);
 	case MOS_IOC_SOCKET:
 		return off_ioc_socket(o, arg);
 	case MOS_IOC_SUBSCRIBE:
@@ -496,6 +571,7 @@ static void off_process(struct mos_offline *o, struct tm_cap_rec *r)
 
 int mos_offline__pump(struct mos_offline *o, uint64_t until)
 {
+	o->started = true;
 	off_compact(o);
 	while (!o->err && o->prod.pos == o->cons.pos) {
 		if (o->state == OFF_FLUSHED)
@@ -520,10 +596,15 @@ int mos_offline__pump(struct mos_offline *o, uint64_t until)
 
 int mos_offline__split(struct mos_offline *o, uint32_t count, uint32_t index)
 {
+	struct mos_ioc_ring a = {
+		.size = sizeof(a), .split_count = count,
+		.split_index = count > 1 ? index : 0,
+		.pkt_max = o->dlv.pkt_max,
+	};
+
 	if (count > MOS_SPLIT_MAX || (count > 1 && index >= count))
 		return -EINVAL;
-	o->dlv.split_count = count;
-	o->dlv.split_index = count > 1 ? index : 0;
+	mos_dlv_ring(&o->dlv, &a);
 	return 0;
 }
 

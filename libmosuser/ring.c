@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * ring.c - the consumer side of a /dev/mos ring (Documentation/uapi.rst)
+ * ring.c - the consumer side of a /dev/mos ring (Documentation/uapi.rst),
+ * and the split query of its file
  */
 
 #include <errno.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -18,15 +20,56 @@ int mos_ring__open(struct mos_ring_user *r, int fd, uint64_t data_size)
 int mos_ring__open_split(struct mos_ring_user *r, int fd, uint64_t data_size,
 			 uint32_t split_count, uint32_t split_index)
 {
-	struct mos_ioc_ring a = {
-		.size = sizeof(a), .data_size = data_size,
+	struct mos_ring_opts o = {
+		.sz = sizeof(o), .data_size = data_size,
 		.split_count = split_count, .split_index = split_index,
 	};
+
+	return mos_ring__open_opts(r, fd, &o);
+}
+
+/* The bytes of @opts past what this library knows are zero */
+static int opts_known(const struct mos_ring_opts *opts)
+{
+	const uint8_t *b = (const uint8_t *)opts;
+	size_t i;
+
+	if (opts->sz < sizeof(*opts))
+		return -EINVAL;
+	for (i = sizeof(*opts); i < opts->sz; i++)
+		if (b[i])
+			return -E2BIG;
+	return 0;
+}
+
+int mos_ring__open_opts(struct mos_ring_user *r, int fd,
+			const struct mos_ring_opts *opts)
+{
+	struct mos_ioc_ring a = { .size = sizeof(a) };
 	long pg = sysconf(_SC_PAGESIZE);
+	uint64_t data_size;
 	void *cons, *ro;
+	int err;
 
 	memset(r, 0, sizeof(*r));
-	if (ioctl(fd, MOS_IOC_RING_SETUP, &a))
+	if (!opts)
+		return -EINVAL;
+	err = opts_known(opts);
+	if (err)
+		return err;
+	data_size = opts->data_size;
+	a.data_size = data_size;
+	a.split_count = opts->split_count;
+	a.split_index = opts->split_index;
+	a.pkt_max = opts->pkt_max;
+	/*
+	 * Without a packet copy limit, ABI 0.4's struct and number: a module
+	 * that predates the limit sets the ring up too
+	 */
+	if (!a.pkt_max)
+		a.size = MOS_IOC_RING_SIZE_VER0;
+	if (ioctl(fd, a.pkt_max ? MOS_IOC_RING_SETUP :
+		  MOS_IOC_RING_SETUP_VER0, &a))
 		return -errno;
 	cons = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 		    MOS_RING_PGOFF_CONS * pg);
@@ -85,4 +128,31 @@ void mos_ring__advance(struct mos_ring_user *r, const struct mos_rec *rec)
 
 	n = (n + MOS_REC_ALIGN - 1) & ~(uint64_t)(MOS_REC_ALIGN - 1);
 	__atomic_store_n(&r->cons->pos, r->cons->pos + n, __ATOMIC_RELEASE);
+}
+
+int mos_flow__split_index(int fd, int family, const void *saddr,
+			  const void *daddr, uint16_t sport, uint16_t dport,
+			  uint32_t count)
+{
+	struct mos_ioc_split a = {
+		.size = sizeof(a), .count = count,
+		.sport = sport, .dport = dport,
+	};
+	size_t alen;
+	int err;
+
+	if (family == AF_INET || family == 4)
+		a.family = 4;
+	else if (family == AF_INET6 || family == 6)
+		a.family = 6;
+	if (!a.family || !saddr || !daddr)
+		return -EINVAL;
+	alen = a.family == 4 ? 4 : 16;
+	memcpy(a.saddr, saddr, alen);
+	memcpy(a.daddr, daddr, alen);
+	if (fd < 0)
+		err = mos_offline__ioctl(NULL, MOS_IOC_SPLIT, &a);
+	else
+		err = ioctl(fd, MOS_IOC_SPLIT, &a) ? -errno : 0;
+	return err ? err : (int)a.index;
 }

@@ -6,12 +6,14 @@
  */
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "internal.h"
 
 /*
- * MOS_INFO_*BUF: a side's stream as sequence numbers, from the kernel's
- * seq0 of its first event that knew it (ENODATA before)
+ * MOS_INFO_*BUF: as mOS fills it, a sequence number (the stream's first)
+ * and three stream offsets (ENODATA while the first sequence number is
+ * not known, or with the side's buffer off)
  */
 static int buf_info(const struct mtcp_flow *f, int side, void *optval,
 		    socklen_t *optlen)
@@ -21,13 +23,13 @@ static int buf_info(const struct mtcp_flow *f, int side, void *optval,
 
 	if (*optlen < sizeof(bi))
 		return fail(EINVAL);
-	if (!(f->seq0_known & (1 << side)))
+	if (!(f->seq0_known & (1 << side)) || b->off)
 		return fail(ENODATA);
 	bi.tcpbi_init_seq = f->seq0[side];
-	bi.tcpbi_last_byte_read = f->seq0[side] + (uint32_t)b->read;
-	bi.tcpbi_next_byte_expected = f->seq0[side] + (uint32_t)b->head;
-	/* Out-of-order bytes stay in the kernel until they are in order */
-	bi.tcpbi_last_byte_received = bi.tcpbi_next_byte_expected;
+	bi.tcpbi_last_byte_read = (uint32_t)b->read;
+	bi.tcpbi_next_byte_expected = (uint32_t)b->head;
+	bi.tcpbi_last_byte_received = (uint32_t)(b->seen > b->head ?
+						 b->seen : b->head);
 	memcpy(optval, &bi, sizeof(bi));
 	*optlen = sizeof(bi);
 	return 0;
@@ -35,25 +37,29 @@ static int buf_info(const struct mtcp_flow *f, int side, void *optval,
 
 /*
  * MOS_FRAGINFO_*BUF: the stretches of a side's stream the buffer holds,
- * as many struct tcp_ring_fragment as *optlen has room for; *optlen
- * becomes the bytes filled.  The buffer holds one stretch at most.
+ * as many struct tcp_ring_fragment as *optlen bytes have room for, then a
+ * zeroed one if there is room left (mOS's end mark); *optlen becomes the
+ * number of stretches filled, as in mOS.  The buffer holds one stretch at
+ * most: out-of-order bytes stay in the kernel.
  */
 static int frag_info(const struct mtcp_flow *f, int side, void *optval,
 		     socklen_t *optlen)
 {
 	const struct mtcp_sbuf *b = &f->buf[side];
-	struct tcp_ring_fragment fr = { 0 };
+	struct tcp_ring_fragment fr[2] = { { 0 } };
+	socklen_t room = *optlen / sizeof(fr[0]), n = 0;
 
-	if (b->head <= b->valid) {
-		*optlen = 0;
-		return 0;
-	}
-	if (*optlen < sizeof(fr))
+	if (!room)
 		return fail(EINVAL);
-	fr.offset = b->valid;
-	fr.len = (uint32_t)(b->head - b->valid);
-	memcpy(optval, &fr, sizeof(fr));
-	*optlen = sizeof(fr);
+	if (b->off)
+		return fail(ENODATA);
+	if (b->head > b->valid) {
+		fr[0].offset = b->valid;
+		fr[0].len = (uint32_t)(b->head - b->valid);
+		n = 1;
+	}
+	memcpy(optval, fr, (n < room ? n + 1 : n) * sizeof(fr[0]));
+	*optlen = n;
 	return 0;
 }
 
@@ -81,14 +87,17 @@ int mtcp_getsockopt(mctx_t mctx, int sock, int level, int optname,
 	case MOS_SVRBUF:
 		if (*optlen < sizeof(int))
 			return fail(EINVAL);
-		*(int *)optval = c->rcvbuf;	/* the flow's buffer */
+		/* the flow's buffer: its size, or 0 when turned off */
+		*(int *)optval = f->buf[optname == MOS_SVRBUF].off ? 0 :
+				 c->rcvbuf;
 		*optlen = sizeof(int);
 		return 0;
 	case MOS_TIMESTAMP:
-		if (*optlen < sizeof(uint64_t))
+		/* The flow's last packet, microseconds, as mOS: a uint32_t */
+		if (*optlen < sizeof(uint32_t))
 			return fail(EINVAL);
-		*(uint64_t *)optval = f->last_ts_ns / 1000;
-		*optlen = sizeof(uint64_t);
+		*(uint32_t *)optval = (uint32_t)(f->last_ts_ns / 1000);
+		*optlen = sizeof(uint32_t);
 		return 0;
 	case MOS_INFO_CLIBUF:
 	case MOS_INFO_SVRBUF:
@@ -137,6 +146,23 @@ int mtcp_setsockopt(mctx_t mctx, int sock, int level, int optname,
 		return 0;
 	case MOS_CLIBUF:
 	case MOS_SVRBUF:
+		/*
+		 * On a per-flow socket: 0 turns that side's buffer off (mOS
+		 * resizes no flow's buffer, and neither does mos); the
+		 * kernel still delivers its bytes, which are dropped here
+		 */
+		f = mu_flow_of(c, sock);
+		if (f) {
+			struct mtcp_sbuf *b = &f->buf[optname == MOS_SVRBUF];
+
+			if (v)
+				return fail(EINVAL);
+			b->off = true;
+			free(b->data);
+			b->data = NULL;
+			b->read = b->valid = b->head;
+			return 0;
+		}
 		/*
 		 * On a monitor socket: what the side's buffer holds, at most
 		 * rcvbuf_size; 0: no stream bytes for that side

@@ -3,7 +3,12 @@
  * stream.c - the stream buffers: DATA records append to the receiving
  * side's buffer, which holds its last rcvbuf_size bytes; mtcp_peek() and
  * mtcp_ppeek() read them.  The stream offsets of the DATA records that
- * follow a loss make mtcp_peek() report the bytes missed.
+ * follow a loss make mtcp_peek() report the bytes missed.  A side whose
+ * buffer a per-flow MOS_CLIBUF/SVRBUF of 0 turned off keeps nothing.
+ *
+ * The packets of the events say how far each stream's bytes have been
+ * seen, in order or not (tcp_buf_info's tcpbi_last_byte_received): the
+ * kernel keeps out-of-order bytes until they are in order.
  */
 
 #include <errno.h>
@@ -56,6 +61,12 @@ void mu_flow_data(struct mtcp_ctx *c, const struct mos_rec_data *d)
 	if (!f || d->side > 1 || !size)
 		return;
 	b = &f->buf[d->side];
+	if (b->off) {
+		/* Nothing kept; the offsets go on (mu_stream_off()) */
+		if (off + len > b->head)
+			b->read = b->valid = b->head = off + len;
+		return;
+	}
 	if (off > b->head)
 		b->valid = off;	/* a hole: the bytes before are missed */
 	while (len) {
@@ -86,6 +97,45 @@ void mu_flow_data(struct mtcp_ctx *c, const struct mos_rec_data *d)
 	}
 }
 
+/*
+ * The stream offset of sequence number @seq in the stream @side of @f
+ * receives: the one nearest the bytes already there; 0 while the
+ * stream's first sequence number is not known, or before it.
+ */
+uint64_t mu_stream_off(const struct mtcp_flow *f, int side, uint32_t seq)
+{
+	uint64_t head = f->buf[side].head;
+	int32_t d;
+
+	if (!(f->seq0_known & (1 << side)))
+		return 0;
+	d = (int32_t)(seq - f->seq0[side] - (uint32_t)head);
+	return d < 0 && (uint64_t)-(int64_t)d > head ? 0 : head + d;
+}
+
+/* The event's packet: how far the stream it carries has been seen */
+void mu_flow_seen(struct mtcp_flow *f, const struct mos_rec_event *e)
+{
+	const uint8_t *pkt = (const void *)(e + 1);
+	uint32_t seq, hdrs;
+	uint64_t end;
+	int l4, side;
+
+	if (!e->pkt_len || e->pkt_from > 1)
+		return;
+	side = !e->pkt_from;
+	l4 = mu_pkt_tcp(pkt, e->pkt_len);
+	if (l4 < 0 || !(f->seq0_known & (1 << side)))
+		return;
+	hdrs = l4 + (pkt[l4 + 12] >> 4) * 4;
+	if (e->pkt_total < hdrs)
+		return;
+	memcpy(&seq, pkt + l4 + 4, sizeof(seq));
+	end = mu_stream_off(f, side, ntohl(seq)) + e->pkt_total - hdrs;
+	if (end > f->buf[side].seen)
+		f->buf[side].seen = end;
+}
+
 static ssize_t sbuf_copy(struct mtcp_ctx *c, struct mtcp_sbuf *b,
 			 uint64_t off, char *buf, size_t len)
 {
@@ -114,6 +164,8 @@ ssize_t mtcp_peek(mctx_t mctx, int sock, int side, char *buf, size_t len)
 	    (!buf && len))
 		return fail(EINVAL);
 	b = &f->buf[side];
+	if (b->off)
+		return fail(ENODATA);
 	if (b->read < b->valid) {
 		/* Overrun or a hole: say how much, and skip it (as mOS) */
 		uint64_t missed = b->valid - b->read;
@@ -137,7 +189,7 @@ ssize_t mtcp_ppeek(mctx_t mctx, int sock, int side, char *buf, size_t count,
 	    (!buf && count))
 		return fail(EINVAL);
 	b = &f->buf[side];
-	if (off < b->valid || off >= b->head)
+	if (b->off || off < b->valid || off >= b->head)
 		return fail(ENODATA);
 	return sbuf_copy(ctx_of(mctx), b, off, buf, count);
 }

@@ -1,22 +1,34 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
  * timer.c - mtcp_settimer(): one-shot timers per context, in a list by
- * expiry, run by the loop (context.c) on the context's clock
+ * expiry, run by the loop (context.c) on the context's clock; and in the
+ * same list the library's sweep timer (no callback), which ends flows
+ * (dispatch.c: tcp_tw_interval, tcp_timeout)
  */
 
 #include <errno.h>
 #include <stdlib.h>
 #include "internal.h"
 
-int mtcp_settimer(mctx_t mctx, int id, struct timeval *timeout,
-		  callback_t cb)
+/* Put @t in the list: after the timers that expire at the same time, so
+ * that they fire in the order they were set */
+static void timer_insert(struct mtcp_ctx *c, struct mtcp_timer *t)
 {
-	struct mtcp_ctx *c = ctx_of(mctx);
-	struct mtcp_timer *t, **pp;
+	struct mtcp_timer **pp;
 
-	if (!c || !timeout || !cb || timeout->tv_sec < 0 ||
-	    timeout->tv_usec < 0 || timeout->tv_usec >= 1000000)
-		return fail(EINVAL);
+	for (pp = &c->timers; *pp && (*pp)->expires_ns <= t->expires_ns;
+	     pp = &(*pp)->next)
+		;
+	t->next = *pp;
+	*pp = t;
+	c->ntimers++;
+}
+
+static int settimer(struct mtcp_ctx *c, int id, struct timeval *timeout,
+		    callback_t cb)
+{
+	struct mtcp_timer *t;
+
 	if (c->ntimers == MTCP_TIMERS_MAX)
 		return fail(ENOSPC);
 	t = calloc(1, sizeof(*t));
@@ -26,15 +38,58 @@ int mtcp_settimer(mctx_t mctx, int id, struct timeval *timeout,
 			(uint64_t)timeout->tv_usec * 1000;
 	t->id = id;
 	t->cb = cb;
-	/* After the timers that expire at the same time: they fire in the
-	 * order they were set. */
-	for (pp = &c->timers; *pp && (*pp)->expires_ns <= t->expires_ns;
-	     pp = &(*pp)->next)
-		;
-	t->next = *pp;
-	*pp = t;
-	c->ntimers++;
+	timer_insert(c, t);
 	return 0;
+}
+
+/*
+ * The sweep timer at @when at the latest: moved there if it was later,
+ * left if it was sooner (the sweep sets it again)
+ */
+void mu_sweep_at(struct mtcp_ctx *c, uint64_t when)
+{
+	struct mtcp_timer **pp, *t;
+
+	if (c->sweep_ns && c->sweep_ns <= when)
+		return;
+	for (pp = &c->timers; (t = *pp); pp = &t->next) {
+		if (t->cb)
+			continue;
+		if (t->expires_ns <= when)
+			return;
+		*pp = t->next;
+		c->ntimers--;
+		break;
+	}
+	if (!t) {
+		t = calloc(1, sizeof(*t));
+		if (!t)
+			return;	/* the next record tries again */
+	}
+	t->expires_ns = when;
+	c->sweep_ns = when;
+	timer_insert(c, t);
+}
+
+/*
+ * Under the context's lock: its thread may be running.  The thread is
+ * woken to wait again until the soonest timer.
+ */
+int mtcp_settimer(mctx_t mctx, int id, struct timeval *timeout,
+		  callback_t cb)
+{
+	struct mtcp_ctx *c = ctx_of(mctx);
+	int ret;
+
+	if (!c || !timeout || !cb || timeout->tv_sec < 0 ||
+	    timeout->tv_usec < 0 || timeout->tv_usec >= 1000000)
+		return fail(EINVAL);
+	mu_ctx_lock(c);
+	ret = settimer(c, id, timeout, cb);
+	mu_ctx_unlock(c);
+	if (!ret)
+		mu_ctx_wake(c);
+	return ret;
 }
 
 /*
@@ -50,6 +105,8 @@ void mu_run_timers(struct mtcp_ctx *c, uint64_t now)
 		t = c->timers;
 		c->timers = t->next;
 		c->ntimers--;
+		if (!t->cb)
+			c->sweep_ns = 0;
 		t->next = NULL;
 		*tail = t;
 		tail = &t->next;
@@ -57,8 +114,10 @@ void mu_run_timers(struct mtcp_ctx *c, uint64_t now)
 	while (due) {
 		t = due;
 		due = t->next;
-		if (!c->stop)
+		if (!c->stop && t->cb)
 			t->cb(&c->pub, t->id, MOS_SIDE_CLI, MOS_ON_TIMEOUT, NULL);
+		else if (!c->stop)
+			mu_flows_sweep(c, now);
 		free(t);
 	}
 }

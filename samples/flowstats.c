@@ -19,7 +19,7 @@
 
 struct flow_stats {
 	unsigned long pkts[2], rexmit[2], bytes[2], missed[2];
-	int ended;
+	int ended;		/* bit per side */
 };
 
 static mctx_t g_mctx;
@@ -100,15 +100,18 @@ static void addr_str(const struct sockaddr *sa, char *buf, size_t len)
 static void on_end(mctx_t mctx, int sock, int side, event_t ev,
 		   filter_arg_t *arg)
 {
-	struct flow_stats *st = stats_of(mctx, sock);
+	struct flow_stats *st = mtcp_get_uctx(mctx, sock);
 	struct sockaddr_in6 sa[2];
 	socklen_t len = sizeof(sa);
 	char cli[64] = "?", svr[64] = "?";
 
-	(void)side;
 	(void)ev;
 	(void)arg;
-	if (!st || ++st->ended < 2)
+	/* Each side's CONN_END comes at both hooks (mOS) */
+	if (!st || (side != MOS_SIDE_CLI && side != MOS_SIDE_SVR))
+		return;
+	st->ended |= 1 << side;
+	if (st->ended != 3)
 		return;
 	if (mtcp_getpeername(mctx, sock, (struct sockaddr *)sa, &len,
 			     MOS_SIDE_BOTH) == 0) {
@@ -154,7 +157,7 @@ int main(int argc, char **argv)
 		perror("flowstats: mtcp_create_context");
 		return 1;
 	}
-	sock = mtcp_socket(g_mctx, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+	sock = mtcp_socket(g_mctx, AF_UNSPEC, MOS_SOCK_MONITOR_STREAM, 0);
 	if (sock < 0 ||
 	    mtcp_register_callback(g_mctx, sock, MOS_ON_PKT_IN, MOS_HK_SND,
 				   on_pkt) ||

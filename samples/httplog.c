@@ -176,7 +176,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	http_req = mtcp_define_event(MOS_ON_CONN_NEW_DATA, request_done, NULL);
-	sock = mtcp_socket(g_mctx, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+	sock = mtcp_socket(g_mctx, AF_UNSPEC, MOS_SOCK_MONITOR_STREAM, 0);
 	if (!http_req || sock < 0 ||
 	    mtcp_register_callback(g_mctx, sock, http_req, MOS_NULL,
 				   on_request) ||

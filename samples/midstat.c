@@ -45,11 +45,7 @@
 #include <unistd.h>
 #include <sys/queue.h>
 #include <mos_api.h>
-#if __has_include(<cpu.h>)
-#include <cpu.h>
-#else
-#define GetNumCPUs() ((int)sysconf(_SC_NPROCESSORS_ONLN))
-#endif
+#include "cpu.h"
 
 #define MAX_CORES	16
 #define ROW_FMT		"%-5s %-3s %-21s %-12s %-21s %s\n"

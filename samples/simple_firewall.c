@@ -42,11 +42,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <mos_api.h>
-#if __has_include(<cpu.h>)
-#include <cpu.h>
-#else
-#define GetNumCPUs() ((int)sysconf(_SC_NPROCESSORS_ONLN))
-#endif
+#include "cpu.h"
 
 #define MAX_CORES	16
 #define MAX_RULES	1024

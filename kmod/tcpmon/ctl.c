@@ -195,6 +195,36 @@ static int tm_reset_one(struct tm_flow *f, void *arg)
 	return 1;
 }
 
+/* The headers of a packet from @k's client to its server */
+static void tm_key_pkt(const struct tm_key *k, struct tm_pkt *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = k->family;
+	p->saddr = k->addr[TM_CLI];
+	p->daddr = k->addr[TM_SVR];
+	p->sport = k->port[TM_CLI];
+	p->dport = k->port[TM_SVR];
+}
+
+/**
+ * mos_tm_key_hash() - the hash the table gives the flow of some endpoints
+ * @t: table
+ * @k: the endpoints, in either order
+ *
+ * The flow's &tm_flow.hash, were it tracked: the table's keyed symmetric
+ * hash (tm_hash()), so both orders of @k give the same value.
+ *
+ * Context: any.
+ * Return: the hash.
+ */
+u32 mos_tm_key_hash(const struct tm_table *t, const struct tm_key *k)
+{
+	struct tm_pkt p;
+
+	tm_key_pkt(k, &p);
+	return tm_hash(t, &p);
+}
+
 /**
  * mos_tm_find() - call @fn for one live flow, found by its endpoints
  * @t: table
@@ -211,18 +241,13 @@ static int tm_reset_one(struct tm_flow *f, void *arg)
 int mos_tm_find(struct tm_table *t, const struct tm_key *k, u64 id,
 		tm_walk_fn fn, void *arg)
 {
-	struct tm_pkt p = {
-		.family = k->family,
-		.saddr = k->addr[TM_CLI],
-		.daddr = k->addr[TM_SVR],
-		.sport = k->port[TM_CLI],
-		.dport = k->port[TM_SVR],
-	};
+	struct tm_pkt p;
 	struct tm_flow *f;
 	int ret = -ENOENT, side;
 
 	if (k->family != 4 && k->family != 6)
 		return -ENOENT;
+	tm_key_pkt(k, &p);
 	local_bh_disable();
 	f = tm_lookup(t, &p, tm_hash(t, &p), &side);
 	if (f) {

@@ -680,6 +680,7 @@ struct tm_key {
 	__be16 port[2];
 };
 
+u32 mos_tm_key_hash(const struct tm_table *t, const struct tm_key *k);
 int mos_tm_find(struct tm_table *t, const struct tm_key *k, u64 id,
 		tm_walk_fn fn, void *arg);
 int mos_tm_reset(struct tm_table *t, u64 id, const struct tm_key *k,

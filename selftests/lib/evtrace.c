@@ -20,8 +20,8 @@
  *
  * After each NEW_DATA, MOS_INFO_*BUF and MOS_FRAGINFO_*BUF are checked
  * against the ISN of the SYN its sender sent and the bytes peeked: a
- * mismatch prints "PORT NULL SIDE INFO:bad:WHAT"; at CONN_END each side
- * prints "PORT NULL SIDE INFO:N", the checks it passed.  Ends on SIGINT
+ * mismatch prints "PORT NULL SIDE INFO:bad:WHAT"; at its CONN_END at hook
+ * RCV each side prints "PORT NULL SIDE INFO:N", the checks it passed.  Ends on SIGINT
  * or SIGTERM; "evtrace: ready" on stderr once monitoring.
  *
  * With -c, the files are DIR/CPORT-PORT.cli and .svr, CPORT the
@@ -94,7 +94,9 @@ static struct fstate *fstate_of(mctx_t mctx, int sock)
 
 /*
  * MOS_INFO and MOS_FRAGINFO of the side that just took @st->got bytes,
- * all peeked: its stream starts after the ISN of its peer's SYN
+ * all peeked, as mOS defines them: its stream starts after the ISN of
+ * its peer's SYN; read and expected bytes are stream offsets, and the
+ * buffer holds one fragment, which ends there
  */
 static void check_info(mctx_t mctx, int sock, int side, struct fstate *st,
 		       int port)
@@ -111,8 +113,7 @@ static void check_info(mctx_t mctx, int sock, int side, struct fstate *st,
 	else if ((st->have_isn & (1 << !side)) &&
 		 bi.tcpbi_init_seq != st->isn[!side] + 1)
 		bad = "init_seq";
-	else if (bi.tcpbi_next_byte_expected - bi.tcpbi_init_seq !=
-		 (uint32_t)st->got[side])
+	else if (bi.tcpbi_next_byte_expected != (uint32_t)st->got[side])
 		bad = "next_byte_expected";
 	else if (bi.tcpbi_last_byte_read != bi.tcpbi_next_byte_expected)
 		bad = "last_byte_read";
@@ -122,8 +123,8 @@ static void check_info(mctx_t mctx, int sock, int side, struct fstate *st,
 				    side == MOS_SIDE_CLI ? MOS_FRAGINFO_CLIBUF :
 				    MOS_FRAGINFO_SVRBUF, fr, &len))
 			bad = "fraginfo";
-		else if (len != sizeof(fr[0]) ||
-			 fr[0].offset + fr[0].len != st->got[side])
+		else if (len != 1 || fr[0].offset + fr[0].len != st->got[side] ||
+			 fr[1].offset || fr[1].len)
 			bad = "fragment";
 	}
 	if (bad)
@@ -305,9 +306,12 @@ static void on_event(mctx_t mctx, int sock, int side, event_t ev,
 		return;
 	}
 	printf("%d %s %s %s\n", port, hook, sname, event_name(ev));
+	/* A flow ends with CONN_END at both hooks for each side (mOS) */
 	if (ev == MOS_ON_CONN_END && st) {
-		printf("%d NULL %s INFO:%lu\n", port, sname, st->checks[side]);
-		if (++st->ends == 2) {
+		if (!strcmp(hook, "RCV"))
+			printf("%d NULL %s INFO:%lu\n", port, sname,
+			       st->checks[side]);
+		if (++st->ends == 4) {
 			free(st);
 			mtcp_set_uctx(mctx, sock, NULL);
 		}
@@ -391,7 +395,7 @@ int main(int argc, char **argv)
 		perror("evtrace: mtcp_create_context");
 		return 1;
 	}
-	sock = mtcp_socket(g_mctx, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+	sock = mtcp_socket(g_mctx, AF_UNSPEC, MOS_SOCK_MONITOR_STREAM, 0);
 	if (sock < 0) {
 		perror("evtrace: mtcp_socket");
 		return 1;

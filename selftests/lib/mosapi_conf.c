@@ -80,11 +80,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <mos_api.h>
-#if __has_include(<cpu.h>)
-#include <cpu.h>
-#else
-#define GetNumCPUs() ((int)sysconf(_SC_NPROCESSORS_ONLN))
-#endif
+#include "cpu.h"
 
 #define MAX_CORES	16
 #define MAX_FLOWS	4096	/* per context, for the uctx list */

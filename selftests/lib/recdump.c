@@ -11,6 +11,7 @@
  * the offline backend makes from capture FILE (TCP checksums verified,
  * as the kernel does where the device does not).
  *
+ * Event records carry %PKT_MAX bytes of each packet (not the default).
  * The consumer subscribes as broadly as the interface allows, so that
  * every routing rule of kmod/deliver.c writes something:
  *   socket 1, stream: every event at every hook (each bit the kernel
@@ -45,6 +46,12 @@
 #include "libmosuser.h"
 
 #define RING_SIZE	(16U << 20)
+/*
+ * Packet bytes per event record: not the default, so that the limit a
+ * consumer sets is compared too; below a full-sized Ethernet frame, so
+ * that both backends cut packets there
+ */
+#define PKT_MAX		1000
 
 static volatile sig_atomic_t stop;
 
@@ -193,7 +200,10 @@ static int run_offline(const char *path)
 		fprintf(stderr, "recdump: %s\n", msg);
 		return 1;
 	}
-	rc = setup(off_ioctl, o);
+	rc = mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &(struct mos_ioc_ring){
+		.size = sizeof(struct mos_ioc_ring), .pkt_max = PKT_MAX });
+	if (!rc)
+		rc = setup(off_ioctl, o);
 	mos_offline__ring(o, &r);
 	while (!rc && (rc = mos_offline__pump(o, UINT64_MAX)) == 1) {
 		drain(&r);
@@ -220,7 +230,9 @@ static int run_live(void)
 		fprintf(stderr, "recdump: /dev/mos: %s\n", strerror(-fd));
 		return 1;
 	}
-	err = mos_ring__open(&r, fd, RING_SIZE);
+	err = mos_ring__open_opts(&r, fd, &(struct mos_ring_opts){
+		.sz = sizeof(struct mos_ring_opts), .data_size = RING_SIZE,
+		.pkt_max = PKT_MAX });
 	if (!err)
 		err = setup(dev_ioctl, &fd);
 	if (err) {

@@ -55,6 +55,11 @@ for s in "$proj"/samples/*.c; do
 	eq "$b: libmosuser linked in" 0 \
 		"$(readelf -d "$bin/$b-static" 2>/dev/null | grep -c 'NEEDED.*libmosuser')"
 done
+# mOS's layout, for mOS's Makefiles (MTCP_FLD=/usr/lib/mos/mtcp)
+eq "mOS's layout: include/" "cpu.h mos_api.h mtcp_api.h mtcp_epoll.h mtcp_util.h" \
+	"$(ls "$root/usr/lib/mos/mtcp/include" | paste -sd' ')"
+eq "mOS's layout: lib/libmtcp.a names the installed libmosuser.a" \
+	"GROUP ( /usr/lib/libmosuser.a -lpcap )" "$(grep GROUP "$root/usr/lib/mos/mtcp/lib/libmtcp.a")"
 for p in mtcp_init mtcp_getconf mtcp_peek mtcp_settimer; do
 	eq "man 3 $p: installed, .so links followed" 1 \
 		"$(MANPATH=$root/usr/share/man MANWIDTH=80 man 3 "$p" 2>/dev/null | grep -c "^SYNOPSIS")"

@@ -4,9 +4,10 @@
 # libmosuser_abi.sh - libmosuser's exports are its public headers'
 # functions, no more, no less:
 #
-# - every function libmosuser.h, mos_api.h and mtcp_api.h declare (as
-#   GCC's -aux-info lists them) is in libmosuser.map, which names each
-#   export (no wildcard) and nothing else;
+# - every function the installed headers (libmosuser.h and mOS's
+#   mos_api.h, mtcp_api.h, mtcp_epoll.h, mtcp_util.h, cpu.h) declare (as GCC's
+#   -aux-info lists them) is in libmosuser.map, which names each export
+#   (no wildcard) and nothing else;
 # - a program that takes the address of each links against
 #   build/lib/libmosuser.a (with -lpcap) and against build/lib's .so, and
 #   both start, the second with LD_LIBRARY_PATH=build/lib alone;
@@ -40,9 +41,10 @@ for f in libmosuser.a libmosuser.so; do
 done
 
 # The functions the public headers declare
-printf '#include "%s"\n' libmosuser.h mos_api.h mtcp_api.h >"$tmp/hdrs.c"
+hdrs=(libmosuser.h mos_api.h mtcp_api.h mtcp_epoll.h mtcp_util.h cpu.h)
+printf '#include "%s"\n' "${hdrs[@]}" >"$tmp/hdrs.c"
 "$CC" "${CFLAGS[@]}" -aux-info "$tmp/aux" -c -o "$tmp/hdrs.o" "$tmp/hdrs.c" || exit 1
-grep -E '^/\* [^ ]*libmosuser/(libmosuser|mos_api|mtcp_api)\.h:' "$tmp/aux" |
+grep -E "^/\* [^ ]*libmosuser/($(printf '%s\n' "${hdrs[@]%.h}" | paste -sd'|'))\.h:" "$tmp/aux" |
 	sed -E 's|^/\* [^*]*\*/ extern ||; s/ \(.*$//; s/.*[ *]//' | sort -u >"$tmp/declared"
 [ -s "$tmp/declared" ] || { echo "no declaration found in the public headers"; exit 1; }
 echo "# $(wc -l <"$tmp/declared") functions declared"
@@ -61,7 +63,9 @@ same "libmosuser.map exports the declared functions, and only those" "$tmp/decla
 
 # A program that takes the address of each declared function
 {
-	printf '#include <stdio.h>\n#include "libmosuser.h"\n#include "mos_api.h"\n#include "mtcp_api.h"\n\n'
+	printf '#include <stdio.h>\n'
+	cat "$tmp/hdrs.c"
+	printf '\n'
 	printf 'static void *const fns[] = {\n'
 	sed 's/.*/\t(void *)&,/' "$tmp/declared"
 	printf '};\n\nint main(void)\n{\n\tunsigned int i, n = 0;\n\n'

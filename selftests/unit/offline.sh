@@ -256,13 +256,14 @@ t_eq "MOS_PCAP wins over the configuration file" "$XFER4|$XFER6" "$(sorted conf-
 
 # --- errors -----------------------------------------------------------------
 
+# mtcp_init() reads the capture through libpcap: its errors come first
 run missing "$FS" MOS_PCAP="$work/nonexistent.pcap"
 t_eq "missing capture: exit 1, ENOENT" \
-	"1 flowstats: mtcp_create_context: No such file or directory" \
+	"1 flowstats: mtcp_init: No such file or directory" \
 	"$rc $(cat "$work/missing.err")"
 run notcap "$FS" MOS_PCAP="$work/conf"
 t_eq "not a capture: EINVAL" \
-	"1 flowstats: mtcp_create_context: Invalid argument" \
+	"1 flowstats: mtcp_init: Invalid argument" \
 	"$rc $(cat "$work/notcap.err")"
 run badmode "$FS" MOS_PCAP="$cap/xfer.pcap" MOS_PCAP_CHECKSUM=sometimes
 t_eq "MOS_PCAP_CHECKSUM=sometimes: EINVAL" \

@@ -409,7 +409,8 @@ TEST(ioctl_checks)
 	ASSERT_EQ(0, mos_offline__open(&o, path, "verify", NULL, 0));
 	unlink(path);
 	free(path);
-	EXPECT_EQ(-EOPNOTSUPP, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &s));
+	/* A struct smaller than the ring's first one */
+	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &s));
 	EXPECT_EQ(-EOPNOTSUPP, mos_offline__ioctl(o, MOS_IOC_VERSION, &s));
 	EXPECT_EQ(-EFAULT, mos_offline__ioctl(o, MOS_IOC_SOCKET, NULL));
 	/* no socket yet */
@@ -734,16 +735,17 @@ static void logf_(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Milliseconds of capture time since T0, as the callbacks see it */
+/* Milliseconds of capture time since T0, from mtcp_cb_get_ts()'s
+ * microseconds */
 static unsigned int cb_ms(mctx_t m)
 {
-	return mtcp_cb_get_ts(m) - (uint32_t)(T0_NS / MS);
+	return (mtcp_cb_get_ts(m) - (uint32_t)(T0_NS / 1000)) / 1000;
 }
 
 static void on_data(mctx_t m, int sock, int side, event_t ev,
 		    filter_arg_t *arg)
 {
-	uint64_t ts = 0;
+	uint32_t ts = 0;	/* microseconds, as mOS's */
 	socklen_t len = sizeof(ts);
 	struct pkt_info pi;
 	ssize_t n;
@@ -756,8 +758,8 @@ static void on_data(mctx_t m, int sock, int side, event_t ev,
 		got_len[side] += n;
 	mtcp_getsockopt(m, sock, SOL_MONSOCKET, MOS_TIMESTAMP, &ts, &len);
 	mtcp_getlastpkt(m, sock, side, &pi);
-	logf_("data %s %zd at %u ts %llu cur_ts %u|", side ? "svr" : "cli", n,
-	      cb_ms(m), (unsigned long long)(ts - T0_NS / 1000),
+	logf_("data %s %zd at %u ts %u cur_ts %u|", side ? "svr" : "cli", n,
+	      cb_ms(m), ts - (uint32_t)(T0_NS / 1000),
 	      pi.cur_ts - (uint32_t)(T0_NS / MS));
 }
 
@@ -966,6 +968,163 @@ TEST(config_file_and_errors)
 	unlink(path);
 	free(path);
 	mtcp_destroy();
+}
+
+/* The backend of a capture of the whole conversation */
+static int open_conv(struct mos_offline **o)
+{
+	char *path = write_capture(NSTEPS);
+	int rc;
+
+	if (!path)
+		return -EIO;
+	rc = mos_offline__open(o, path, "verify", NULL, 0);
+	unlink(path);
+	free(path);
+	return rc;
+}
+
+/* The records of the whole conversation, PKT_IN at SND only, after @ring */
+static int replay_ring(const struct mos_ioc_ring *ring, char *out, size_t len,
+		       uint8_t *pkt, uint32_t *pkt_len)
+{
+	static const uint64_t snd[3] = { 0, 1, 0 };
+	uint8_t stream[2][4096];
+	struct mos_ring_user r;
+	const struct mos_rec *rec;
+	struct mos_offline *o;
+	int rc;
+
+	out[0] = '\0';
+	*pkt_len = 0;
+	rc = open_conv(&o);
+	if (rc)
+		return rc;
+	rc = mos_offline__ioctl(o, MOS_IOC_RING_SETUP, (void *)ring);
+	if (!rc)
+		rc = subscribe_all(o, snd);
+	mos_offline__ring(o, &r);
+	while (!rc && (rc = mos_offline__pump(o, UINT64_MAX)) == 1) {
+		rc = 0;
+		while ((rec = mos_ring__next(&r))) {
+			const struct mos_rec_event *e = (const void *)(rec + 1);
+
+			rec_text(rec, out, len, stream);
+			/* The server's data segment */
+			if (rec->type == MOS_REC_EVENT && e->pkt_total > 1000) {
+				memcpy(pkt, e + 1, e->pkt_len);
+				*pkt_len = e->pkt_len;
+			}
+			mos_ring__advance(&r, rec);
+		}
+	}
+	mos_offline__close(o);
+	return rc;
+}
+
+/*
+ * The packet copy limit offline: the 3000-byte segment whole with 65535,
+ * cut at 2048 by default and at the limit given; bad limits refused.
+ */
+TEST(offline_pkt_max)
+{
+	struct mos_ioc_ring a = { .size = sizeof(a), .pkt_max = 65535 };
+	static uint8_t pkt[65536];
+	struct mos_offline *o;
+	char out[8192];
+	uint32_t n;
+
+	ASSERT_EQ(0, replay_ring(&a, out, sizeof(out), pkt, &n));
+	EXPECT_EQ(40 + DOWN_LEN, n);
+	EXPECT_EQ(0, memcmp(pkt + 40, down, DOWN_LEN));
+	EXPECT_NE(NULL, strstr(out, "1 PKT_IN SND svr +2000ms pkt=3040/3040 "));
+	a.pkt_max = 0;
+	ASSERT_EQ(0, replay_ring(&a, out, sizeof(out), pkt, &n));
+	EXPECT_EQ(MOS_PKT_COPY_MAX, n);
+	EXPECT_NE(NULL, strstr(out, "1 PKT_IN SND svr +2000ms pkt=2048/3040 "));
+	a.pkt_max = 2501;
+	ASSERT_EQ(0, replay_ring(&a, out, sizeof(out), pkt, &n));
+	EXPECT_EQ(2501, n);
+	EXPECT_EQ(0, memcmp(pkt + 40, down, 2501 - 40));
+	/* ABI 0.4's struct: the default */
+	a.size = MOS_IOC_RING_SIZE_VER0;
+	a.pkt_max = 65535;	/* past its size: not read */
+	ASSERT_EQ(0, replay_ring(&a, out, sizeof(out), pkt, &n));
+	EXPECT_EQ(MOS_PKT_COPY_MAX, n);
+
+	ASSERT_EQ(0, open_conv(&o));
+	a.size = sizeof(a);
+	a.pkt_max = 65536;
+	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &a));
+	a.pkt_max = 0;
+	a.reserved2 = 1;
+	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &a));
+	a.reserved2 = 0;
+	a.split_count = 2;
+	a.split_index = 2;
+	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &a));
+	a.split_index = 1;
+	a.flags = 1;
+	EXPECT_EQ(-EOPNOTSUPP, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &a));
+	a.flags = 0;
+	EXPECT_EQ(0, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &a));
+	EXPECT_EQ(-EBUSY, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &a));
+	mos_offline__close(o);
+}
+
+/*
+ * The offline split: the index mos_flow__split_index() gives the
+ * capture's flow, either way round, is the one backend of the split that
+ * gets it, for splits in 2 to 9.
+ */
+TEST(offline_split_query)
+{
+	static const uint8_t cli[4] = { 10, 0, 0, 1 }, svr[4] = { 10, 0, 0, 2 };
+	struct mos_ioc_ring a = { .size = sizeof(a) };
+	uint32_t count, i, n, got[2] = { 0 };
+	static uint8_t pkt[65536];
+	char out[8192];
+
+	for (count = 2; count <= 9; count++) {
+		int q = mos_flow__split_index(-1, AF_INET, cli, svr,
+					      htons(40000), htons(80), count);
+		int owner = -1;
+
+		EXPECT_EQ(q, mos_flow__split_index(-1, AF_INET, svr, cli,
+						   htons(80), htons(40000),
+						   count));
+		a.split_count = count;
+		for (i = 0; i < count; i++) {
+			a.split_index = i;
+			ASSERT_EQ(0, replay_ring(&a, out, sizeof(out), pkt,
+						 &n));
+			if (strstr(out, "OPEN 1 4 10.0.0.1:40000>10.0.0.2:80")) {
+				EXPECT_EQ(-1, owner);
+				owner = i;
+			} else {
+				EXPECT_EQ(0, n);
+			}
+		}
+		EXPECT_EQ(q, owner);
+		got[q == 0]++;
+	}
+	/* The hash is not always 0 mod the count: the test can fail */
+	EXPECT_LT(0, got[0]);
+	/* IPv6 and bad arguments, no capture needed */
+	{
+		uint8_t c6[16] = { 0xfd, 1, [15] = 1 }, s6[16] = { 0xfd, 1, [15] = 2 };
+		int q = mos_flow__split_index(-1, AF_INET6, c6, s6, htons(1),
+					      htons(2), 64);
+
+		EXPECT_LE(0, q);
+		EXPECT_GT(64, q);
+		EXPECT_EQ(q, mos_flow__split_index(-1, AF_INET6, s6, c6,
+						   htons(2), htons(1), 64));
+		EXPECT_EQ(-EINVAL, mos_flow__split_index(-1, AF_INET6, c6, s6,
+							 1, 2, 0));
+		EXPECT_EQ(-EINVAL, mos_flow__split_index(-1, 99, c6, s6, 1, 2,
+							 2));
+	}
 }
 
 TEST_HARNESS_MAIN

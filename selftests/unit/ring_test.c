@@ -15,11 +15,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <linux/filter.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -720,27 +722,74 @@ static void stream_no_loss(struct __test_metadata *_metadata)
 	ring_close(&r);
 }
 
-/* Collect FLOW_OPEN records: id, server port, sockets */
-struct opens {
+/* @call fails with errno @err */
+#define EXPECT_ERRNO(err, call) do {		\
+	EXPECT_EQ(-1, (call));			\
+	EXPECT_EQ((err), errno);		\
+} while (0)
+
+/* A listener on ::1 (@v6) or 127.0.0.1, its port in *port */
+static int listener_on(int v6, uint16_t *port)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	socklen_t alen = sizeof(a6);
+	int s;
+
+	if (!v6)
+		return listener(port);
+	s = socket(AF_INET6, SOCK_STREAM, 0);
+	if (s < 0 || bind(s, (void *)&a6, sizeof(a6)) || listen(s, 16) ||
+	    getsockname(s, (void *)&a6, &alen))
+		return -1;
+	*port = ntohs(a6.sin6_port);
+	return s;
+}
+
+static int connect_on(int v6, uint16_t port)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT,
+				   .sin6_port = htons(port) };
+	int s;
+
+	if (!v6)
+		return connect_to(port);
+	s = socket(AF_INET6, SOCK_STREAM, 0);
+	if (s < 0 || connect(s, (void *)&a6, sizeof(a6)))
+		return -1;
+	return s;
+}
+
+/* @n connections to @port, listener @l, each closed at both ends */
+static int conns(int v6, uint16_t port, int l, int n)
+{
+	while (n-- > 0) {
+		int c = connect_on(v6, port);
+		int a = c < 0 ? -1 : accept(l, NULL, NULL);
+
+		if (c >= 0)
+			close(c);
+		if (a < 0)
+			return -1;
+		close(a);
+	}
+	return 0;
+}
+
+/* Every FLOW_OPEN record of @r, whole */
+struct flows {
 	unsigned int n;
-	uint64_t flow[64];
-	uint16_t port[64];
-	uint64_t socks[64];
+	struct mos_rec_flow f[64];
 };
 
-static void drain_opens(struct ring *r, struct opens *o)
+static void drain_flows(struct ring *r, struct flows *o)
 {
 	const struct mos_rec *rec;
 
 	while ((rec = ring_next(r))) {
-		const struct mos_rec_flow *f = (const void *)(rec + 1);
-
-		if (rec->type == MOS_REC_FLOW_OPEN && o->n < 64) {
-			o->flow[o->n] = f->flow;
-			o->port[o->n] = ntohs(f->svr_port);
-			o->socks[o->n] = f->socks;
-			o->n++;
-		}
+		if (rec->type == MOS_REC_FLOW_OPEN && o->n < 64)
+			memcpy(&o->f[o->n++], rec + 1, sizeof(o->f[0]));
 		ring_advance(r, rec);
 	}
 }
@@ -751,7 +800,7 @@ static void drain_opens(struct ring *r, struct opens *o)
  */
 TEST(filters_and_split)
 {
-	struct opens oa = { 0 }, ob = { 0 };
+	struct flows oa = { 0 }, ob = { 0 };
 	struct ring A = { 0 }, B = { 0 };
 	char err[256], expr[64];
 	uint16_t p1, p2;
@@ -782,31 +831,24 @@ TEST(filters_and_split)
 	EXPECT_NE(0, err[0]);
 	TH_LOG("libpcap: %s", err);
 
-	for (i = 0; i < 16; i++) {
-		for (j = 0; j < 2; j++) {
-			int c = connect_to(j ? p2 : p1);
-			int a = accept(j ? l2 : l1, NULL, NULL);
-
-			ASSERT_LE(0, c);
-			ASSERT_LE(0, a);
-			close(c);
-			close(a);
-		}
-	}
+	for (i = 0; i < 16; i++)
+		for (j = 0; j < 2; j++)
+			ASSERT_EQ(0, conns(0, j ? p2 : p1, j ? l2 : l1, 1));
 	usleep(200000);
-	drain_opens(&A, &oa);
-	drain_opens(&B, &ob);
+	drain_flows(&A, &oa);
+	drain_flows(&B, &ob);
 	/* 32 flows, each in one ring: both got some */
 	EXPECT_EQ(32, oa.n + ob.n);
 	EXPECT_LT(0, oa.n);
 	EXPECT_LT(0, ob.n);
 	for (i = 0; i < (int)oa.n; i++) {
-		EXPECT_EQ(oa.port[i] == p1 ? 3 : 2, oa.socks[i]);
+		EXPECT_EQ(ntohs(oa.f[i].svr_port) == p1 ? 3 : 2,
+			  oa.f[i].socks);
 		for (j = 0; j < (int)ob.n; j++)
-			EXPECT_NE(oa.flow[i], ob.flow[j]);
+			EXPECT_NE(oa.f[i].flow, ob.f[j].flow);
 	}
 	for (j = 0; j < (int)ob.n; j++)
-		EXPECT_EQ(1, ob.socks[j]);
+		EXPECT_EQ(1, ob.f[j].socks);
 	close(l1);
 	close(l2);
 	ring_close(&A);
@@ -1124,6 +1166,331 @@ TEST(consumer_killed)
 	close(a);
 	close(l);
 	ring_close(&r);
+}
+
+/* The split index of a flow of a FLOW_OPEN, asked on @fd, one way */
+static int split_of(int fd, const struct mos_rec_flow *f, int reverse,
+		    uint32_t count)
+{
+	int family = f->family == 4 ? AF_INET : AF_INET6;
+
+	if (reverse)
+		return mos_flow__split_index(fd, family, f->svr_addr,
+					     f->cli_addr, f->svr_port,
+					     f->cli_port, count);
+	return mos_flow__split_index(fd, family, f->cli_addr, f->svr_addr,
+				     f->cli_port, f->svr_port, count);
+}
+
+/*
+ * MOS_IOC_SPLIT names, for each real flow, the consumer of a split in 2
+ * that got it, asked either way round, on either consumer's file and on
+ * a file with no ring; IPv4 and IPv6.
+ */
+TEST(split_query)
+{
+	struct flows fa = { 0 }, fb = { 0 };
+	struct ring A = { 0 }, B = { 0 };
+	unsigned int fam[2] = { 0 };
+	int nofd, i, v6, dir;
+
+	A.fd = mos_dev__open();
+	B.fd = mos_dev__open();
+	nofd = mos_dev__open();
+	ASSERT_LE(0, A.fd);
+	ASSERT_LE(0, B.fd);
+	ASSERT_LE(0, nofd);
+	ASSERT_EQ(0, mos_ring__open_split(&A.u, A.fd, 1 << 20, 2, 0));
+	ASSERT_EQ(0, mos_ring__open_split(&B.u, B.fd, 1 << 20, 2, 1));
+	ASSERT_EQ(1, add_socket(&A, MOS_MSOCK_STREAM));
+	ASSERT_EQ(1, add_socket(&B, MOS_MSOCK_STREAM));
+
+	for (v6 = 0; v6 < 2; v6++) {
+		uint16_t port;
+		int l = listener_on(v6, &port);
+
+		ASSERT_LE(0, l);
+		ASSERT_EQ(0, conns(v6, port, l, 12));
+		close(l);
+	}
+	usleep(200000);
+	drain_flows(&A, &fa);
+	drain_flows(&B, &fb);
+	ASSERT_EQ(24, fa.n + fb.n);
+	EXPECT_LT(0, fa.n);
+	EXPECT_LT(0, fb.n);
+	for (i = 0; i < (int)(fa.n + fb.n); i++) {
+		int in_b = i >= (int)fa.n;
+		const struct mos_rec_flow *f = in_b ? &fb.f[i - fa.n] :
+						      &fa.f[i];
+
+		fam[f->family == 6]++;
+		for (dir = 0; dir < 2; dir++) {
+			EXPECT_EQ(in_b, split_of(A.fd, f, dir, 2));
+			EXPECT_EQ(in_b, split_of(B.fd, f, dir, 2));
+			EXPECT_EQ(in_b, split_of(nofd, f, dir, 2));
+			EXPECT_EQ(0, split_of(nofd, f, dir, 1));
+			/* The same hash for every count: both ways agree */
+			EXPECT_EQ(split_of(nofd, f, 0, MOS_SPLIT_MAX),
+				  split_of(nofd, f, dir, MOS_SPLIT_MAX));
+			/* The offline hash is direction-blind too */
+			EXPECT_EQ(split_of(-1, f, 0, 7), split_of(-1, f, dir, 7));
+		}
+	}
+	EXPECT_EQ(12, fam[0]);
+	EXPECT_EQ(12, fam[1]);
+	close(nofd);
+	ring_close(&A);
+	ring_close(&B);
+}
+
+/* MOS_IOC_SPLIT refuses what it cannot answer */
+TEST(split_query_bad_arguments)
+{
+	struct mos_ioc_split a = {
+		.size = sizeof(a), .count = 2, .family = 4,
+		.saddr = { 127, 0, 0, 1 }, .daddr = { 127, 0, 0, 1 },
+		.sport = htons(1000), .dport = htons(2000),
+	};
+	struct { struct mos_ioc_split a; uint32_t more; } big;
+	uint8_t lo4[4] = { 127, 0, 0, 1 };
+	int fd = mos_dev__open(), st;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	/* No ring needed; the answer is below the count */
+	a.index = 99;
+	ASSERT_EQ(0, ioctl(fd, MOS_IOC_SPLIT, &a));
+	EXPECT_GT(2, a.index);
+	a.count = 0;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, MOS_IOC_SPLIT, &a));
+	a.count = MOS_SPLIT_MAX + 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, MOS_IOC_SPLIT, &a));
+	a.count = 2;
+	a.family = 5;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, MOS_IOC_SPLIT, &a));
+	a.family = 4;
+	a.saddr[4] = 1;		/* past an IPv4 address */
+	EXPECT_ERRNO(EINVAL, ioctl(fd, MOS_IOC_SPLIT, &a));
+	a.saddr[4] = 0;
+	a.reserved[1] = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, MOS_IOC_SPLIT, &a));
+	a.reserved[1] = 0;
+	a.reserved2 = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, MOS_IOC_SPLIT, &a));
+	a.reserved2 = 0;
+	a.size = 8;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, MOS_IOC_SPLIT, &a));
+	/* A larger struct: its bytes past ours must be zero */
+	a.size = sizeof(big);
+	big.a = a;
+	big.more = 1;
+	EXPECT_ERRNO(E2BIG, ioctl(fd, MOS_IOC_SPLIT, &big));
+	big.more = 0;
+	EXPECT_EQ(0, ioctl(fd, MOS_IOC_SPLIT, &big));
+	/* The library's checks, live and offline */
+	EXPECT_EQ(-EINVAL, mos_flow__split_index(fd, AF_UNIX, lo4, lo4, 1, 2,
+						 2));
+	EXPECT_EQ(-EINVAL, mos_flow__split_index(fd, AF_INET, NULL, lo4, 1, 2,
+						 2));
+	EXPECT_EQ(-EINVAL, mos_flow__split_index(fd, AF_INET, lo4, lo4, 1, 2,
+						 0));
+	EXPECT_EQ(-EINVAL, mos_flow__split_index(-1, AF_INET, lo4, lo4, 1, 2,
+						 MOS_SPLIT_MAX + 1));
+	close(fd);
+
+	/* A namespace that is not monitored has no table to ask: -ENOENT */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNET))
+			_exit(10);
+		fd = mos_dev__open();
+		if (fd < 0)
+			_exit(11);
+		_exit(-mos_flow__split_index(fd, AF_INET, lo4, lo4, 1, 2, 2));
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(ENOENT, WEXITSTATUS(st));
+}
+
+/* The payload bytes of the event records of one direction */
+struct pkts {
+	unsigned int n, big, cut, bad;
+	uint32_t max_total;
+	uint64_t total;		/* payload bytes the packets carried */
+	uint8_t got[32768];	/* the payloads the records carry, in order */
+	uint32_t ngot;
+};
+
+static void drain_pkts(struct ring *r, struct pkts *k, uint16_t dport)
+{
+	const struct mos_rec *rec;
+
+	while ((rec = ring_next(r))) {
+		const struct mos_rec_event *e = (const void *)(rec + 1);
+		const uint8_t *pkt = (const uint8_t *)(e + 1);
+		uint32_t ihl, doff, pay, carried;
+
+		if (rec->type != MOS_REC_EVENT || e->type != MOS_EV_PKT_IN ||
+		    e->hook != MOS_HOOK_SND || e->pkt_len < 40 ||
+		    (pkt[0] >> 4) != 4) {
+			ring_advance(r, rec);
+			continue;
+		}
+		ihl = (pkt[0] & 0xf) * 4;
+		doff = (pkt[ihl + 12] >> 4) * 4;
+		if (ntohs(*(const uint16_t *)(pkt + ihl + 2)) != dport ||
+		    e->pkt_total < ihl + doff) {
+			ring_advance(r, rec);
+			continue;
+		}
+		pay = e->pkt_total - ihl - doff;
+		if ((rec->len & MOS_REC_LEN_MASK) != sizeof(*e) + e->pkt_len)
+			k->bad++;
+		if (pay) {
+			k->n++;
+			k->total += pay;
+			if (e->pkt_total > MOS_PKT_COPY_MAX)
+				k->big++;
+			if (e->pkt_len < e->pkt_total)
+				k->cut++;
+			if (e->pkt_total > k->max_total)
+				k->max_total = e->pkt_total;
+			carried = e->pkt_len > ihl + doff ?
+				  e->pkt_len - ihl - doff : 0;
+			if (k->ngot + carried <= sizeof(k->got)) {
+				memcpy(k->got + k->ngot, pkt + ihl + doff,
+				       carried);
+				k->ngot += carried;
+			}
+		}
+		ring_advance(r, rec);
+	}
+}
+
+/*
+ * One connection's client sends 3000 then 20000 bytes, each in one
+ * segment over loopback; the ring's packet copy limit @pkt_max (0: the
+ * default) says how much of each segment the PKT_IN records carry.
+ */
+static void send_big(struct __test_metadata *_metadata, uint32_t pkt_max,
+		     struct pkts *k, uint8_t *sent, uint32_t nsent)
+{
+	struct mos_ring_opts o = {
+		.sz = sizeof(o), .data_size = 1 << 20, .pkt_max = pkt_max,
+	};
+	const uint32_t part = 3000;
+	uint16_t port;
+	struct ring r = { 0 };
+	int l, c, a, one = 1;
+	uint32_t got = 0, i;
+	char sink[4096];
+
+	r.fd = mos_dev__open();
+	ASSERT_LE(0, r.fd);
+	ASSERT_EQ(0, mos_ring__open_opts(&r.u, r.fd, &o));
+	ASSERT_EQ(1, add_socket(&r, MOS_MSOCK_STREAM));
+	ASSERT_EQ(0, subscribe(&r, 1, MOS_HOOK_SND, EV(PKT_IN), 0));
+	for (i = 0; i < nsent; i++)
+		sent[i] = pattern(i);
+	l = listener(&port);
+	ASSERT_LE(0, l);
+	c = connect_to(port);
+	ASSERT_LE(0, c);
+	a = accept(l, NULL, NULL);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(0, setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one,
+				sizeof(one)));
+	ASSERT_EQ(part, send(c, sent, part, 0));
+	while (got < part) {
+		ssize_t n = recv(a, sink, sizeof(sink), 0);
+
+		ASSERT_LT(0, n);
+		got += n;
+	}
+	ASSERT_EQ(nsent - part, send(c, sent + part, nsent - part, 0));
+	while (got < nsent) {
+		ssize_t n = recv(a, sink, sizeof(sink), 0);
+
+		ASSERT_LT(0, n);
+		got += n;
+	}
+	usleep(100000);
+	drain_pkts(&r, k, port);
+	close(c);
+	close(a);
+	close(l);
+	ring_close(&r);
+}
+
+/*
+ * Whole packets: with pkt_max 65535 the records carry every byte the
+ * sender wrote; with the default they are cut at 2048 bytes, and
+ * pkt_total still says how long each packet was.
+ */
+TEST(whole_packets)
+{
+	static uint8_t sent[23000];
+	static struct pkts whole, dflt, mid;
+
+	send_big(_metadata, MOS_PKT_COPY_LIMIT, &whole, sent, sizeof(sent));
+	EXPECT_EQ(0, whole.bad);
+	EXPECT_EQ(sizeof(sent), whole.total);
+	EXPECT_LE(1, whole.big);
+	EXPECT_EQ(0, whole.cut);
+	EXPECT_EQ(sizeof(sent), whole.ngot);
+	EXPECT_EQ(0, memcmp(sent, whole.got, sizeof(sent)));
+	TH_LOG("pkt_max 65535: %u segments with payload, largest %u bytes",
+	       whole.n, whole.max_total);
+
+	send_big(_metadata, 0, &dflt, sent, sizeof(sent));
+	EXPECT_EQ(0, dflt.bad);
+	EXPECT_EQ(sizeof(sent), dflt.total);
+	EXPECT_LE(1, dflt.big);
+	EXPECT_EQ(dflt.big, dflt.cut);
+	EXPECT_GT(sizeof(sent), dflt.ngot);
+
+	/* A limit between: 2500 bytes of each packet, from its IP header */
+	send_big(_metadata, 2500, &mid, sent, sizeof(sent));
+	EXPECT_EQ(0, mid.bad);
+	EXPECT_EQ(sizeof(sent), mid.total);
+	EXPECT_LE(1, mid.cut);
+	EXPECT_LT(dflt.ngot, mid.ngot);
+}
+
+/* The packet copy limit's bounds; a caller of the struct's first size */
+TEST(pkt_max_arguments)
+{
+	struct mos_ioc_ring a = { .size = sizeof(a), .data_size = 1 << 16 };
+	unsigned long old = _IOC(_IOC_WRITE, MOS_IOC_TYPE, 0x01,
+				 MOS_IOC_RING_SIZE_VER0);
+	struct mos_ring_opts o = { .sz = sizeof(o), .data_size = 1 << 16 };
+	struct mos_ring_user u;
+	int fd = mos_dev__open();
+
+	ASSERT_LE(0, fd);
+	a.pkt_max = MOS_PKT_COPY_LIMIT + 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, MOS_IOC_RING_SETUP, &a));
+	a.pkt_max = 0;
+	a.reserved2 = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, MOS_IOC_RING_SETUP, &a));
+	a.reserved2 = 0;
+	o.sz = sizeof(o) - 1;
+	EXPECT_EQ(-EINVAL, mos_ring__open_opts(&u, fd, &o));
+	o.sz = sizeof(o);
+	/* ABI 0.4's struct, under its own ioctl number: set up */
+	a.size = MOS_IOC_RING_SIZE_VER0;
+	a.pkt_max = 7;		/* past its size: not read */
+	ASSERT_NE(MOS_IOC_RING_SETUP, old);
+	ASSERT_EQ(MOS_IOC_RING_SETUP_VER0, old);
+	/* Another size under that number is no ioctl of ours */
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, _IOC(_IOC_WRITE, MOS_IOC_TYPE, 0x01,
+					    24), &a));
+	EXPECT_EQ(0, ioctl(fd, old, &a));
+	EXPECT_ERRNO(EBUSY, ioctl(fd, MOS_IOC_RING_SETUP, &a));
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

@@ -13,16 +13,17 @@
 # The connections are events_drive.py's: FIN close, RST close, loss of
 # everything to the server for 1.2 s (retransmissions), over IPv4 and
 # IPv6; a connection established before monitoring (orphans); transfers
-# of 1 byte to EVENTS_MAX_SIZE bytes each way.
+# of 1 byte to EVENTS_MAX_SIZE bytes each way; a FIN close whose end the
+# application sees at once, the tracker's TIME_WAIT at 120 s.
 
 . "$(dirname "$0")/../lib/lib.sh"
 
 C=evc-$$ R=evr-$$ S=evs-$$
 work=$(mktemp -d)
-drv='' ev=''
+drv='' ev='' srv=''
 defer_teardown
 defer eval 'exec 8>&- 2>/dev/null'
-defer kill_pids ev drv
+defer kill_pids ev drv srv
 
 # 64 MiB each way on the release kernels, 1 MiB on the sanitizer kernel
 max=${EVENTS_MAX_SIZE:-67108864}
@@ -102,16 +103,21 @@ PYEOF
 seqs >"$work/seqs"
 seqs norexmit >"$work/seqs-norexmit"
 
+# The end of a flow is mOS's: once both sides are in TIME_WAIT or CLOSED,
+# after the last ACK (or the RST), each side (the one that received that
+# packet first) gets STATE_CHANGE to CLOSED and CONN_END at hook RCV,
+# then at hook SND.
+#
 # fin PORT UP DOWN [REXMIT]: the events of a connection where the client
 # sends UP bytes, the server DOWN, and the client closes first; with
 # REXMIT, the client's first data was retransmitted
 fin() {
 	local r=${4:+ REXMIT}
 	cat <<-EOF
-	$1 SND cli STATE_CHANGE:SYN_SENT CONN_START$r STATE_CHANGE:FIN_WAIT_1
-	$1 RCV cli STATE_CHANGE:ESTABLISHED CONN_SETUP STATE_CHANGE:FIN_WAIT_2 STATE_CHANGE:TIME_WAIT CONN_END
-	$1 SND svr STATE_CHANGE:LAST_ACK
-	$1 RCV svr STATE_CHANGE:SYN_RCVD CONN_START STATE_CHANGE:ESTABLISHED CONN_SETUP$r STATE_CHANGE:CLOSE_WAIT STATE_CHANGE:CLOSED CONN_END
+	$1 SND cli STATE_CHANGE:SYN_SENT CONN_START$r STATE_CHANGE:FIN_WAIT_1 STATE_CHANGE:CLOSED CONN_END
+	$1 RCV cli STATE_CHANGE:ESTABLISHED CONN_SETUP STATE_CHANGE:FIN_WAIT_2 STATE_CHANGE:TIME_WAIT STATE_CHANGE:CLOSED CONN_END
+	$1 SND svr STATE_CHANGE:LAST_ACK STATE_CHANGE:CLOSED CONN_END
+	$1 RCV svr STATE_CHANGE:SYN_RCVD CONN_START STATE_CHANGE:ESTABLISHED CONN_SETUP$r STATE_CHANGE:CLOSE_WAIT STATE_CHANGE:CLOSED STATE_CHANGE:CLOSED CONN_END
 	$1 NULL cli NEW_DATA:$3
 	$1 NULL svr NEW_DATA:$2
 	EOF
@@ -120,9 +126,10 @@ fin() {
 # rst PORT: one byte each way, then the client aborts
 rst() {
 	cat <<-EOF
-	$1 SND cli STATE_CHANGE:SYN_SENT CONN_START STATE_CHANGE:CLOSED CONN_END
-	$1 RCV cli STATE_CHANGE:ESTABLISHED CONN_SETUP
-	$1 RCV svr STATE_CHANGE:SYN_RCVD CONN_START STATE_CHANGE:ESTABLISHED CONN_SETUP STATE_CHANGE:CLOSED CONN_END
+	$1 SND cli STATE_CHANGE:SYN_SENT CONN_START STATE_CHANGE:CLOSED STATE_CHANGE:CLOSED CONN_END
+	$1 RCV cli STATE_CHANGE:ESTABLISHED CONN_SETUP STATE_CHANGE:CLOSED CONN_END
+	$1 SND svr STATE_CHANGE:CLOSED CONN_END
+	$1 RCV svr STATE_CHANGE:SYN_RCVD CONN_START STATE_CHANGE:ESTABLISHED CONN_SETUP STATE_CHANGE:CLOSED STATE_CHANGE:CLOSED CONN_END
 	$1 NULL cli NEW_DATA:1
 	$1 NULL svr NEW_DATA:1
 	EOF
@@ -184,6 +191,55 @@ both=no
 t_eq "orphans: the data and the FIN of both ends" yes "$both"
 t_eq "orphans: one event per packet the orphan counter counted" \
 	"$(mos_stat "$R" orphans)" "$(grep -c ' ORPHAN:' "$work/ev")"
+
+# A FIN close with the tracker's TIME_WAIT at 120 s: the flow ends for
+# the application at the last ACK (mOS's tcp_tw_interval 0), CONN_END at
+# both hooks for both sides, while the tracker still holds the client's
+# TIME_WAIT
+t_check "TIME_WAIT and CLOSED last 120 s" \
+	"$MOSCTL" -n "$R" set timeout TIME_WAIT 120 timeout CLOSED 120
+ip netns exec "$R" "$PROJ/build/selftests/evtrace" >"$work/ev2" 2>"$work/ev2.err" &
+ev=$!
+wait_ready "$work/ev2.err" "$ev"
+ip netns exec "$S" python3 -c '
+import socket
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("10.0.2.2", 7200))
+l.listen(1)
+c = l.accept()[0]
+while c.recv(100):
+    pass
+c.close()
+' &
+srv=$!
+wait_listen "$S" 7200
+ip netns exec "$C" python3 -c '
+import socket, time
+s = socket.create_connection(("10.0.2.2", 7200))
+s.sendall(b"bye")
+s.shutdown(socket.SHUT_WR)
+s.recv(100)
+s.close()
+'
+wait_pid "$srv" 30
+srv=
+ends=''
+for _ in $(seq 1 50); do
+	ends=$(grep '^7200 [A-Z]* [a-z]* CONN_END$' "$work/ev2" | tr '\n' '|')
+	[ "$(tr -cd '|' <<<"$ends")" = '||||' ] && break
+	nap 0.1
+done
+t_eq "FIN close: CONN_END at both hooks for both sides within 5 s, the server first" \
+	"7200 RCV svr CONN_END|7200 SND svr CONN_END|7200 RCV cli CONN_END|7200 SND cli CONN_END|" \
+	"$ends"
+t_eq "... while the tracker holds the flow in TIME_WAIT" 1 \
+	"$("$MOSCTL" -n "$R" -j flows | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["flows"]))')"
+kill -INT "$ev"
+wait_pid "$ev" 60
+t_eq "evtrace exits 0" 0 "$?"
+ev=
+t_eq "nothing on evtrace's stderr but the start" "evtrace: ready" "$(cat "$work/ev2.err")"
 
 t_check "disable" "$MOSCTL" -n "$R" ns disable
 ns_cleanup

@@ -98,17 +98,22 @@ static inline void call_rcu(struct rcu_head *head,
 typedef struct { int counter; } atomic_t;
 typedef struct { long counter; } atomic_long_t;
 typedef struct { long long counter; } atomic64_t;
-#define atomic_read(v)			((v)->counter)
-#define atomic_set(v, i)		((v)->counter = (i))
-#define atomic_inc_return(v)		(++(v)->counter)
-#define atomic_dec(v)			((void)--(v)->counter)
-#define atomic_long_read(v)		((v)->counter)
-#define atomic_long_set(v, i)		((v)->counter = (i))
-#define atomic_long_add_return(i, v)	((v)->counter += (i))
-#define atomic_long_sub(i, v)		((void)((v)->counter -= (i)))
+/*
+ * Atomic as in the kernel: the tables of libmosuser's contexts run on
+ * their threads at once and share tm_mem_used (table.c)
+ */
+#define TM_RLX				__ATOMIC_RELAXED
+#define atomic_read(v)			__atomic_load_n(&(v)->counter, TM_RLX)
+#define atomic_set(v, i)		__atomic_store_n(&(v)->counter, (i), TM_RLX)
+#define atomic_inc_return(v)		__atomic_add_fetch(&(v)->counter, 1, TM_RLX)
+#define atomic_dec(v)			((void)__atomic_sub_fetch(&(v)->counter, 1, TM_RLX))
+#define atomic_long_read(v)		__atomic_load_n(&(v)->counter, TM_RLX)
+#define atomic_long_set(v, i)		__atomic_store_n(&(v)->counter, (i), TM_RLX)
+#define atomic_long_add_return(i, v)	__atomic_add_fetch(&(v)->counter, (i), TM_RLX)
+#define atomic_long_sub(i, v)		((void)__atomic_sub_fetch(&(v)->counter, (i), TM_RLX))
 #define ATOMIC_LONG_INIT(i)		{ (i) }
-#define atomic64_inc_return(v)		(++(v)->counter)
-#define atomic64_set(v, i)		((v)->counter = (i))
+#define atomic64_inc_return(v)		__atomic_add_fetch(&(v)->counter, 1, TM_RLX)
+#define atomic64_set(v, i)		__atomic_store_n(&(v)->counter, (i), TM_RLX)
 
 /* Per-CPU data: one CPU. */
 #define alloc_percpu(t)		((t *)calloc(1, sizeof(t)))

@@ -478,7 +478,7 @@ enum mos_stat {
 /* Incompatible changes of the /dev/mos ABI bump the major number. */
 #define MOS_ABI_MAJOR		0
 /* Compatible additions bump the minor number. */
-#define MOS_ABI_MINOR		4
+#define MOS_ABI_MINOR		5
 
 /**
  * struct mos_ioc_version - argument of %MOS_IOC_VERSION
@@ -757,8 +757,13 @@ enum mos_end_reason {
 	__MOS_END_MAX
 };
 
-/* Packet bytes an event record carries at most (&mos_rec_event.pkt_len) */
+/*
+ * Packet bytes an event record carries at most (&mos_rec_event.pkt_len)
+ * by default: when &mos_ioc_ring.pkt_max is 0
+ */
 #define MOS_PKT_COPY_MAX	2048
+/* The largest &mos_ioc_ring.pkt_max: what &mos_rec_event.pkt_len holds */
+#define MOS_PKT_COPY_LIMIT	65535
 
 /**
  * struct mos_rec_event - body of %MOS_REC_EVENT
@@ -777,7 +782,8 @@ enum mos_end_reason {
  * @pkt_from: the side that sent the packet (0 or 1)
  * @flags: %MOS_EVF_SEQ0 when @seq0 is set
  * @pkt_len: bytes of the packet that follow this struct, from its IP
- *	header (at most %MOS_PKT_COPY_MAX); 0: the event has no packet
+ *	header (at most the consumer's &mos_ioc_ring.pkt_max, by default
+ *	%MOS_PKT_COPY_MAX); 0: the event has no packet
  * @pkt_total: the packet's length from its IP header (a GSO aggregate's
  *	may exceed 65535; @pkt_len is less when the packet was cut)
  * @seq0: the TCP sequence number of offset 0 of the stream @side
@@ -858,6 +864,15 @@ struct mos_rec_lost {
  *	namespace's flows, each flow's records in one ring
  * @split_index: see @split_count; below it
  * @reserved: zero
+ * @pkt_max: packet bytes each event record carries at most (the packet
+ *	is cut there; &mos_rec_event.pkt_total says how long it was): 0 for
+ *	%MOS_PKT_COPY_MAX, else at most %MOS_PKT_COPY_LIMIT.  A record never
+ *	takes more than half the data area: make it at least four times the
+ *	largest record wanted (for whole 64 KiB packets, 256 KiB).
+ * @reserved2: zero
+ *
+ * The struct grew: a caller whose @size is %MOS_IOC_RING_SIZE_VER0 (it
+ * ends at @reserved) gets @pkt_max 0.
  */
 struct mos_ioc_ring {
 	__u32 size;
@@ -866,7 +881,12 @@ struct mos_ioc_ring {
 	__u32 split_count;
 	__u32 split_index;
 	__u64 reserved;
+	__u32 pkt_max;
+	__u32 reserved2;
 };
+
+/* The first &mos_ioc_ring.size: ABI 0.4, without @pkt_max */
+#define MOS_IOC_RING_SIZE_VER0	32
 
 /* Consumers (opens of /dev/mos with a ring) per namespace at most */
 #define MOS_CONSUMERS_MAX	64
@@ -955,6 +975,40 @@ struct mos_ioc_filter {
 	__u64 reserved;
 };
 
+/**
+ * struct mos_ioc_split - argument of %MOS_IOC_SPLIT
+ * @size: sizeof(struct mos_ioc_split)
+ * @count: consumers that share the flows (&mos_ioc_ring.split_count), 1
+ *	to %MOS_SPLIT_MAX
+ * @index: out (not read): the index (&mos_ioc_ring.split_index) of the consumer a
+ *	split in @count gives the flow of these endpoints, below @count
+ * @family: 4 or 6
+ * @reserved: zero
+ * @saddr: one endpoint's address, network order (IPv4: 4 bytes, the
+ *	other 12 zero)
+ * @daddr: the other endpoint's address
+ * @sport: @saddr's port, network order
+ * @dport: @daddr's port, network order
+ * @reserved2: zero
+ *
+ * The flow's key does not depend on the direction: swapping (@saddr,
+ * @sport) with (@daddr, @dport) gives the same @index.  The answer is the
+ * namespace's flow table's own keyed hash, so it holds while monitoring
+ * stays enabled; enabling it again draws a new key.
+ */
+struct mos_ioc_split {
+	__u32 size;
+	__u32 count;
+	__u32 index;
+	__u8 family;
+	__u8 reserved[3];
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__be16 sport;
+	__be16 dport;
+	__u32 reserved2;
+};
+
 /* Operations of %MOS_IOC_FLOW */
 #define MOS_FLOW_STOP		1
 #define MOS_FLOW_RESET		2
@@ -1004,5 +1058,18 @@ struct mos_ioc_flow {
 #define MOS_IOC_FILTER		_IOW(MOS_IOC_TYPE, 0x04, struct mos_ioc_filter)
 /* MOS_IOC_FLOW - act on one flow: stop monitoring, reset, drop, overlap */
 #define MOS_IOC_FLOW		_IOW(MOS_IOC_TYPE, 0x05, struct mos_ioc_flow)
+/*
+ * MOS_IOC_SPLIT - which consumer of a split a 4-tuple's flow goes to;
+ * with or without a ring.  -ENOENT while the namespace is not monitored
+ * (its flow table, and the table's hash key, do not exist).
+ */
+#define MOS_IOC_SPLIT		_IOWR(MOS_IOC_TYPE, 0x06, struct mos_ioc_split)
+/*
+ * MOS_IOC_RING_SETUP_VER0 - %MOS_IOC_RING_SETUP as ABI 0.4 numbered it
+ * (the number encodes the struct's size, which grew); still taken, with
+ * an argument of any size the ring's takes
+ */
+#define MOS_IOC_RING_SETUP_VER0	_IOC(_IOC_WRITE, MOS_IOC_TYPE, 0x01, \
+				     MOS_IOC_RING_SIZE_VER0)
 
 #endif /* _UAPI_LINUX_MOS_H */

@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * dispatch.c - events to callbacks, with mOS's semantics: UDE filters and
+ * raised events, per-flow callbacks, and the end of a flow
+ *
+ * DOC: Theory of Operation
+ *
+ * An event record of the kernel runs, for its monitor socket, the
+ * callback of the event at its hook and then the UDEs built on it, depth
+ * first (mOS's HandleCb()): a UDE whose filter returns true runs its
+ * callback, then the UDEs built on it, then the events its callbacks
+ * raised (mtcp_raise_event(): after the raising callback returned, as
+ * mOS's raise queue).  Filters and callbacks get the UDE's own id and its
+ * argument; a built-in event's callback gets an empty argument.  A UDE is
+ * raised at most once per event record.  The callbacks are the flow's
+ * own (registered on its per-flow socket, socket.c) or else the monitor
+ * socket's.
+ *
+ * The end of a flow is mOS's, not the kernel's: mOS destroys a flow's two
+ * streams when, after a packet, each side is in TIME_WAIT
+ * (tcp_tw_interval 0, the default) or CLOSED; and raises then, for each
+ * side (the one that received the packet first), at MOS_HK_RCV and then
+ * MOS_HK_SND, TCP_STATE_CHANGE (to CLOSED) and CONN_END.  The kernel keeps
+ * a side in TIME_WAIT for its own timeout (120 s) and raises a side's
+ * CONN_END once, at one hook: its CONN_END records are not the
+ * application's, they only tell that a side ended.  So every stream
+ * socket asks for TCP_STATE_CHANGE and CONN_END at both hooks; a flow
+ * whose sides are both done is doomed and destroyed at the end of its
+ * packet: at the receiver's CONN_END (always the last record of its
+ * packet), at the next record that starts a packet (a hook SND record
+ * after hook RCV ones), or when the ring is empty (mu_dispatch_idle()).
+ * Destroyed, the flow is dropped in the kernel (MOS_FLOW_STOP, for this
+ * consumer only) and freed with its per-flow socket id; records of it
+ * still in the ring find no flow and are ignored.
+ *
+ * tcp_tw_interval > 0: a side in TIME_WAIT is done that many seconds
+ * later (a sweep timer, timer.c), when the flow is destroyed, the TIME_WAIT
+ * side first.  tcp_timeout > 0: a flow with no record for that many
+ * seconds (every packet makes one: PKT_IN is asked for at hook SND) idles
+ * out: TIMEOUT at MOS_NULL, as the kernel's own idle timeout raises it,
+ * then the destruction.  A flow the kernel ends (its idle timeout, a new
+ * SYN on its 4-tuple, the end of a capture) is destroyed at its last
+ * CONN_END or its FLOW_CLOSE record.
+ *
+ * Limits: a flow's packet is told from the next one by the hooks of
+ * their records; a doomed flow whose next packet raises only hook RCV
+ * records before the ring empties has them dispatched first.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+/* UDEs raised by one callback at most, before they run */
+#define RAISE_MAX	64
+
+/* The dispatch under way on this thread (callbacks run on the context's) */
+struct dispatch {
+	struct mtcp_ctx *c;
+	const struct mtcp_cbtab *tab;
+	int hook, sock, side;
+	int *queue, nqueue;	/* what the running callback raised */
+	uint8_t raised[MTCP_UDE_MAX / 8];
+};
+
+static __thread struct dispatch *cur;
+
+callback_t mu_cb_of(const struct mtcp_cbtab *t, int h, int ev)
+{
+	int i;
+
+	if (ev < MTCP_NBEV)
+		return t->bev[h][ev];
+	for (i = 0; i < t->nude; i++)
+		if (t->ude[i].ev == ev && t->ude[i].hook == h)
+			return t->ude[i].cb;
+	return NULL;
+}
+
+/* Is @anc @ev or an event @ev is built on? */
+static bool built_on(int ev, int anc)
+{
+	while (ev != anc && ev >= MTCP_NBEV)
+		ev = mu_ude[ev - MTCP_NBEV].parent;
+	return ev == anc;
+}
+
+/* Does @ev, or a UDE built on it, have a callback in @t at hook @h? */
+bool mu_tab_wants(const struct mtcp_cbtab *t, int h, int ev)
+{
+	int i;
+
+	if (ev < MTCP_NBEV && t->bev[h][ev])
+		return true;
+	for (i = 0; i < t->nude; i++)
+		if (t->ude[i].hook == h && built_on(t->ude[i].ev, ev))
+			return true;
+	return false;
+}
+
+/* Could built-in event @bit at hook @h run a callback of @m or its flows? */
+bool mu_wanted(const struct mtcp_msock *m, int h, int bit)
+{
+	return (m->flowev[h] & (1ULL << bit)) || mu_tab_wants(&m->cbs, h, bit);
+}
+
+static event_t event_id(int ev)
+{
+	return ev < MTCP_NBEV ? 1ULL << ev : MTCP_UDE_BASE + (ev - MTCP_NBEV);
+}
+
+/* Event @ev's callback, then its UDEs', then what they raised */
+static void run_node(struct dispatch *d, int ev, bool root)
+{
+	struct mtcp_ctx *c = d->c;
+	const struct mtcp_ude *u = ev >= MTCP_NBEV ? &mu_ude[ev - MTCP_NBEV] :
+						     NULL;
+	int queue[RAISE_MAX], *saved_q = d->queue, saved_n = d->nqueue;
+	int i, n, nraised;
+	struct filter_arg arg = { 0 };
+	callback_t cb;
+
+	if (c->stop || (c->cur_flow && c->cur_flow->dead))
+		return;
+	d->queue = queue;
+	d->nqueue = 0;
+	if (u)
+		arg = u->arg;
+	if (!root && u && u->filter &&
+	    !u->filter(&c->pub, d->sock, d->side, event_id(ev), &arg)) {
+		d->queue = saved_q;
+		d->nqueue = saved_n;
+		return;
+	}
+	cb = mu_cb_of(d->tab, d->hook, ev);
+	if (cb) {
+		if (u)
+			arg = u->arg;
+		cb(&c->pub, d->sock, d->side, event_id(ev), &arg);
+	}
+	nraised = d->nqueue;
+	d->queue = saved_q;
+	d->nqueue = saved_n;
+	n = __atomic_load_n(&mu_nude, __ATOMIC_ACQUIRE);
+	for (i = 0; i < n; i++)
+		if (mu_ude[i].parent == ev && mu_ude[i].filter &&
+		    mu_tab_wants(d->tab, d->hook, MTCP_NBEV + i))
+			run_node(d, MTCP_NBEV + i, false);
+	for (i = 0; i < nraised; i++)
+		run_node(d, queue[i], false);
+}
+
+/*
+ * mtcp_raise_event() of UDE @ev (of mtcp_alloc_event()): queued to run
+ * when the running callback (or filter) has returned, if the socket has
+ * a callback for it at this hook; once per event record.
+ */
+int mu_raise(struct mtcp_ctx *c, int ev)
+{
+	struct dispatch *d = cur;
+	int i = ev - MTCP_NBEV;
+
+	if (!d || d->c != c || !d->queue)
+		return fail(EINVAL);	/* only inside a callback */
+	if (!mu_tab_wants(d->tab, d->hook, ev))
+		return fail(EINVAL);	/* nothing of it at this hook */
+	if (d->raised[i / 8] & (1U << (i % 8)))
+		return 0;
+	if (d->nqueue == RAISE_MAX)
+		return fail(ENOSPC);
+	d->raised[i / 8] |= 1U << (i % 8);
+	d->queue[d->nqueue++] = ev;
+	return 0;
+}
+
+/* @f's own callbacks on monitor socket @m, or @m's */
+static const struct mtcp_cbtab *tab_for(struct mtcp_ctx *c,
+					const struct mtcp_flow *f,
+					const struct mtcp_msock *m)
+{
+	const struct mtcp_flowcb *fc;
+
+	for (fc = f ? f->life.cbs : NULL; fc; fc = fc->next)
+		if (fc->msock == m - c->msock)
+			return &fc->tab;
+	return &m->cbs;
+}
+
+/*
+ * Raise built-in event @bit at hook @h for socket @sock of monitor socket
+ * @m (c->cur_flow, c->cur: the flow and the record, set by the caller)
+ */
+void mu_run_event(struct mtcp_ctx *c, struct mtcp_msock *m, int h,
+		  int bit, int sock, int side, int depth)
+{
+	struct dispatch d = {
+		.c = c, .hook = h, .sock = sock, .side = side,
+	}, *saved = cur;
+
+	(void)depth;
+	d.tab = tab_for(c, c->cur_flow, m);
+	if (!mu_tab_wants(d.tab, h, bit))
+		return;
+	cur = &d;
+	run_node(&d, bit, true);
+	cur = saved;
+}
+
+/* Run @e of @f (NULL: no flow) for monitor socket @m */
+static void run_record(struct mtcp_ctx *c, struct mtcp_msock *m,
+		       struct mtcp_flow *f, const struct mos_rec_event *e)
+{
+	c->cur = e;
+	c->cur_flow = f;
+	c->cur_msock = m;
+	c->cur_sock = f ? f->sock : c->conc + (int)(m - c->msock);
+	mu_run_event(c, m, e->hook, e->type, c->cur_sock, e->side, 0);
+	c->cur = NULL;
+	c->cur_flow = NULL;
+	c->cur_msock = NULL;
+}
+
+/* Is the flow for stream socket @m (its SYN filter took it)? */
+static bool flow_for(const struct mtcp_flow *f, const struct mtcp_msock *m)
+{
+	return m->kid > MOS_SOCKS_MAX || (f->addr.socks & (1ULL << (m->kid - 1)));
+}
+
+/* --- the end of a flow ------------------------------------------------- */
+
+static void doomed_unlink(struct mtcp_ctx *c, struct mtcp_flow *f)
+{
+	struct mtcp_flow **pp;
+
+	if (!f->life.doomed)
+		return;
+	for (pp = &c->doomed; *pp; pp = &(*pp)->life.dnext)
+		if (*pp == f) {
+			*pp = f->life.dnext;
+			break;
+		}
+	f->life.doomed = 0;
+	f->life.dnext = NULL;
+}
+
+/* mOS's DestroySingleTCPStream() callbacks for side @s of @f */
+static void destroy_side(struct mtcp_ctx *c, struct mtcp_flow *f, int s)
+{
+	static const int hooks[2] = { MOS_HOOK_RCV, MOS_HOOK_SND };
+	static const int evs[2] = { MOS_EV_STATE_CHANGE, MOS_EV_CONN_END };
+	int i, k, j;
+
+	f->state[s] = TCP_CLOSED;
+	for (i = 0; i < c->nmsock; i++) {
+		struct mtcp_msock *m = &c->msock[i];
+
+		if (!m->used || m->raw || !flow_for(f, m))
+			continue;
+		for (k = 0; k < 2; k++) {
+			for (j = 0; j < 2 && !c->stop && !f->dead; j++) {
+				struct mos_rec_event e = {
+					.flow = f->id, .ts_ns = f->last_ts_ns,
+					.type = evs[j], .hook = hooks[k],
+					.side = s, .old_state = TCP_CLOSED,
+					.reason = MOS_END_FIN,
+					.state = { f->state[0], f->state[1] },
+				};
+
+				run_record(c, m, f, &e);
+			}
+		}
+	}
+}
+
+/*
+ * Destroy @f as mOS does: each side's callbacks, side @first first, then
+ * the flow goes (dropped in the kernel for this consumer, freed)
+ */
+static void flow_destroy(struct mtcp_ctx *c, struct mtcp_flow *f, int first)
+{
+	doomed_unlink(c, f);
+	destroy_side(c, f, first);
+	destroy_side(c, f, !first);
+	mu_flow_op(c, f->sock, MOS_FLOW_STOP, MOS_SIDE_BIT_CLI | MOS_SIDE_BIT_SVR,
+		   0);
+	mu_flow_close(c, f->id);
+}
+
+/* Is side @s of @f done, for mOS: CLOSED, or in TIME_WAIT (interval 0)? */
+static bool side_done(const struct mtcp_flow *f, int s)
+{
+	if (f->life.ended & (1 << s))
+		return true;
+	if (f->state[s] == TCP_CLOSED)
+		return f->life.opened & (1 << s);
+	return f->state[s] == TCP_TIME_WAIT && mu_conf.tcp_timewait <= 0;
+}
+
+/* What record @e tells of @f's life; false: @f was destroyed first */
+static bool life_update(struct mtcp_ctx *c, struct mtcp_flow *f,
+			const struct mos_rec_event *e)
+{
+	struct mtcp_life *l = &f->life;
+	int s;
+
+	/* A doomed flow's next packet starts: the flow ended before it */
+	if (l->doomed && e->hook == MOS_HOOK_SND && l->hook != MOS_HOOK_SND) {
+		flow_destroy(c, f, !l->from);
+		return false;
+	}
+	for (s = 0; s < 2; s++) {
+		if (e->state[s] != TCP_CLOSED)
+			l->opened |= 1 << s;
+		if (e->state[s] == TCP_TIME_WAIT && mu_conf.tcp_timewait > 0 &&
+		    !l->tw_ns) {
+			l->tw_ns = e->ts_ns + mu_conf.tcp_timewait * 1000000000ULL;
+			l->tw_side = s;
+			mu_sweep_at(c, l->tw_ns);
+		}
+	}
+	if (e->type == MOS_EV_CONN_END && e->side < 2)
+		l->ended |= 1 << e->side;
+	l->hook = e->hook;
+	if (e->pkt_len)
+		l->from = e->pkt_from & 1;
+	l->active_ns = e->ts_ns;
+	return true;
+}
+
+void mu_dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
+{
+	const struct mos_rec_event *e = (const void *)(rec + 1);
+	struct mtcp_msock *m;
+	struct mtcp_flow *f = NULL;
+	int i;
+
+	if (e->type >= MTCP_NBUILTIN || e->hook >= MOS_HOOKS)
+		return;
+	for (i = 0, m = NULL; i < c->nmsock; i++)
+		if (c->msock[i].used && c->msock[i].kid == rec->sock)
+			m = &c->msock[i];
+	if (e->flow) {
+		f = mu_flow_find(c, e->flow);
+		if (!f)
+			return;	/* destroyed, or over max_concurrency */
+		if (!life_update(c, f, e))
+			return;
+		f->state[0] = e->state[0];
+		f->state[1] = e->state[1];
+		f->last_ts_ns = e->ts_ns;
+		if ((e->flags & MOS_EVF_SEQ0) && e->side < 2) {
+			f->seq0[e->side] = e->seq0;
+			f->seq0_known |= 1 << e->side;
+		}
+		mu_flow_seen(f, e);
+		if (mu_conf.tcp_timeout > 0)
+			mu_sweep_at(c, e->ts_ns + mu_conf.tcp_timeout *
+					       1000000000ULL);
+	}
+	/* The kernel's CONN_END only says that a side ended (above) */
+	if (m && e->type != MOS_EV_CONN_END && mu_wanted(m, e->hook, e->type) &&
+	    (!f || (!m->raw && flow_for(f, m))))
+		run_record(c, m, f, e);
+	if (!f)
+		return;
+	if (f->dead) {
+		mu_flow_close(c, f->id);
+		return;
+	}
+	if (!f->life.doomed && side_done(f, 0) && side_done(f, 1)) {
+		f->life.doomed = 1;
+		f->life.dnext = c->doomed;
+		c->doomed = f;
+	}
+	/* The receiver's CONN_END is the last record of its packet */
+	if (f->life.doomed && e->type == MOS_EV_CONN_END &&
+	    e->hook == MOS_HOOK_RCV)
+		flow_destroy(c, f, e->pkt_len ? !e->pkt_from : MOS_SIDE_CLI);
+}
+
+/* FLOW_CLOSE: the kernel ended the flow; mOS's end first, if not yet */
+void mu_dispatch_close(struct mtcp_ctx *c, const struct mos_rec_flow *r)
+{
+	struct mtcp_flow *f = mu_flow_find(c, r->flow);
+
+	if (f)
+		flow_destroy(c, f, MOS_SIDE_CLI);
+}
+
+/* The ring is empty: the doomed flows' packets are over */
+void mu_dispatch_idle(struct mtcp_ctx *c)
+{
+	while (c->doomed && !c->stop)
+		flow_destroy(c, c->doomed, !c->doomed->life.from);
+}
+
+/*
+ * The sweep timer (timer.c): flows whose TIME_WAIT ran out
+ * (tcp_tw_interval), flows idle for tcp_timeout; then the timer again at
+ * the next such moment
+ */
+void mu_flows_sweep(struct mtcp_ctx *c, uint64_t now)
+{
+	const uint64_t idle = mu_conf.tcp_timeout > 0 ?
+			      mu_conf.tcp_timeout * 1000000000ULL : 0;
+	uint64_t next = UINT64_MAX;
+	uint32_t b;
+
+	mu_dispatch_idle(c);
+	for (b = 0; b <= c->hmask && !c->stop; b++) {
+		struct mtcp_flow *f = c->hash[b], *n;
+
+		for (; f && !c->stop; f = n) {
+			n = f->hnext;
+			if (f->life.tw_ns && f->life.tw_ns <= now) {
+				flow_destroy(c, f, f->life.tw_side);
+				continue;
+			}
+			if (idle && f->life.active_ns + idle <= now) {
+				struct mos_rec_event e = {
+					.flow = f->id, .ts_ns = now,
+					.type = MOS_EV_TIMEOUT,
+					.hook = MOS_HOOK_NULL,
+					.state = { f->state[0], f->state[1] },
+				};
+				int i;
+
+				for (i = 0; i < c->nmsock; i++) {
+					struct mtcp_msock *m = &c->msock[i];
+
+					if (m->used && !m->raw && flow_for(f, m) &&
+					    !f->dead)
+						run_record(c, m, f, &e);
+				}
+				flow_destroy(c, f, MOS_SIDE_CLI);
+				continue;
+			}
+			if (f->life.tw_ns && f->life.tw_ns < next)
+				next = f->life.tw_ns;
+			if (idle && f->life.active_ns + idle < next)
+				next = f->life.active_ns + idle;
+		}
+	}
+	if (next != UINT64_MAX && !c->stop)
+		mu_sweep_at(c, next);
+}
+
+/* A flow is freed (flow.c): what this file holds of it goes */
+void mu_flow_forget(struct mtcp_ctx *c, struct mtcp_flow *f)
+{
+	struct mtcp_flowcb *fc;
+
+	doomed_unlink(c, f);
+	while ((fc = f->life.cbs)) {
+		f->life.cbs = fc->next;
+		mu_cbtab_free(&fc->tab);
+		free(fc);
+	}
+}
+
+/* The context is freed: its sockets' and flows' callbacks */
+void mu_events_free(struct mtcp_ctx *c)
+{
+	uint32_t b;
+	int i;
+
+	for (i = 0; i < c->nmsock; i++)
+		mu_cbtab_free(&c->msock[i].cbs);
+	for (b = 0; c->hash && b <= c->hmask; b++) {
+		struct mtcp_flow *f;
+
+		for (f = c->hash[b]; f; f = f->hnext)
+			mu_flow_forget(c, f);
+	}
+}
