@@ -35,8 +35,9 @@
  * stream offset those bytes started at, then the side's tcp_buf_info
  * (stream offsets, as mOS gives them) and MOS_FRAGINFO's fragment count; with -p, for
  * every event with a packet, "pkt=ETH/IP/PAYLOAD/OFFSET/FLAGS"
- * (mtcp_getlastpkt()), "pkt=none" without one.  A failed call prints its
- * errno's name in place of the value.
+ * (mtcp_getlastpkt(): eth_len, the frame's length in mOS; ip_len;
+ * payloadlen; offset; the TCP flags), "pkt=none" without one.  A failed
+ * call prints its errno's name in place of the value.
  *
  * -F EXPR: the monitor socket's SYN filter (mtcp_bind_monitor_filter()).
  * -z: at a flow's first callback, MOS_CLIBUF 0 on its socket: no stream

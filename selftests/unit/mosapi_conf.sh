@@ -142,7 +142,7 @@ t_eq "registration: a NULL callback deregisters" \
 
 # --- the callbacks of a normal close, a reset, per hook and side -------
 
-conf seq fin.pcap -e CONN_START,CONN_SETUP,STATE_CHANGE,CONN_END
+conf seq fin.pcap -d unspec -e CONN_START,CONN_SETUP,STATE_CHANGE,CONN_END
 t_eq "sequence: exits 0" 0 "$rc"
 t_no_sanitizer "sequence" "$work/seq.err"
 open='CONN_START SND cli|STATE_CHANGE SND cli:SYN_SENT|CONN_START RCV svr|STATE_CHANGE RCV svr:SYN_RCVD|CONN_SETUP RCV cli|STATE_CHANGE RCV cli:ESTABLISHED|CONN_SETUP RCV svr|STATE_CHANGE RCV svr:ESTABLISHED'
@@ -212,12 +212,14 @@ t_check "mtcp_cb_get_ts in microseconds: the packets' times from the SYN ($d3 $d
 t_check "MOS_TIMESTAMP (the last activity) in microseconds ($m3 $m5)" \
 	eval 'near "$m3" "$t3" && near "$m5" "$t5"'
 
-conf pkt fin.pcap -p -e PKT_IN
-t_eq "getlastpkt, IPv4: a 14-byte Ethernet header, the IP length, the payload and its offset" \
-	"PKT_IN SND cli pkt=14/44/0/0/S|PKT_IN RCV svr pkt=14/44/0/0/S|PKT_IN SND svr pkt=14/44/0/0/SA|PKT_IN RCV cli pkt=14/44/0/0/SA|PKT_IN SND cli pkt=14/40/0/0/A|PKT_IN RCV svr pkt=14/40/0/0/A|PKT_IN SND cli pkt=14/45/5/0/PA|PKT_IN RCV svr pkt=14/45/5/0/PA" \
+conf pkt fin.pcap -d unspec -p -e PKT_IN
+# pkt=ETH/IP/PAYLOAD/OFFSET/FLAGS: mOS's eth_len is the frame's length,
+# its Ethernet header (14 bytes, synthesised here) and the IP packet
+t_eq "getlastpkt, IPv4: the frame's and the IP packet's lengths, the payload and its offset" \
+	"PKT_IN SND cli pkt=58/44/0/0/S|PKT_IN RCV svr pkt=58/44/0/0/S|PKT_IN SND svr pkt=58/44/0/0/SA|PKT_IN RCV cli pkt=58/44/0/0/SA|PKT_IN SND cli pkt=54/40/0/0/A|PKT_IN RCV svr pkt=54/40/0/0/A|PKT_IN SND cli pkt=59/45/5/0/PA|PKT_IN RCV svr pkt=59/45/5/0/PA" \
 	"$(cbseq pkt "$A" pkt | cut -d'|' -f1-8)"
-t_eq "getlastpkt, IPv6: the same lengths from the IPv6 header" \
-	"PKT_IN SND cli pkt=14/64/0/0/S|PKT_IN RCV svr pkt=14/64/0/0/S|PKT_IN SND svr pkt=14/64/0/0/SA|PKT_IN RCV cli pkt=14/64/0/0/SA|PKT_IN SND cli pkt=14/60/0/0/A|PKT_IN RCV svr pkt=14/60/0/0/A|PKT_IN SND cli pkt=14/65/5/0/PA|PKT_IN RCV svr pkt=14/65/5/0/PA" \
+t_eq "getlastpkt, IPv6: the same from the IPv6 header" \
+	"PKT_IN SND cli pkt=78/64/0/0/S|PKT_IN RCV svr pkt=78/64/0/0/S|PKT_IN SND svr pkt=78/64/0/0/SA|PKT_IN RCV cli pkt=78/64/0/0/SA|PKT_IN SND cli pkt=74/60/0/0/A|PKT_IN RCV svr pkt=74/60/0/0/A|PKT_IN SND cli pkt=79/65/5/0/PA|PKT_IN RCV svr pkt=79/65/5/0/PA" \
 	"$(cbseq pkt "$B" pkt | cut -d'|' -f1-8)"
 
 conf timer timer.pcap -t 1500 -e CONN_SETUP,NEW_DATA
