@@ -85,7 +85,8 @@ UNIT_NETLINK := $(call manifest_c,netlink)
 TESTS	:= $(UNIT_TCPMON) $(UNIT_TM_UTIL) $(UNIT_MOSUSER) $(UNIT_NETLINK) \
 	   $(B)/selftests/evtrace $(B)/selftests/pcap_send $(B)/selftests/iface_fuzz \
 	   $(B)/selftests/ringcount $(B)/selftests/connhold $(B)/selftests/synflood \
-	   $(B)/selftests/recdump $(B)/selftests/ctxflows
+	   $(B)/selftests/recdump $(B)/selftests/ctxflows \
+	   $(B)/selftests/mosapi_conf
 
 .PHONY: all modules user deps check check-user check-vm check-debug check-stress demo \
 	style install install-module install-user uninstall man-check abi-check clean bench \
@@ -270,6 +271,13 @@ $(B)/selftests/ctxflows: selftests/lib/ctxflows.c $(MOSUSER_SAN_OBJS) $(HDRS)
 
 # The records of /dev/mos or of a capture, one line each (deliver.sh)
 $(B)/selftests/recdump: selftests/lib/recdump.c $(MOSUSER_SAN_OBJS) $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
+
+# An mOS application against mOS's headers only: a line per callback
+# (selftests/unit/mosapi_conf.sh, selftests/vm/mosapi_conf.sh)
+$(B)/selftests/mosapi_conf: selftests/lib/mosapi_conf.c $(MOSUSER_SAN_OBJS) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap

@@ -2,21 +2,27 @@
 /*
  * midstat - a live table of the TCP connections a middlebox monitors
  *
- * One line per connection: the client's and the server's address and
- * port, and both sides' TCP states as the monitor infers them, refreshed
- * every second.  A connection enters the table at its first
- * MOS_ON_CONN_START and leaves it once every side that started has raised
- * MOS_ON_CONN_END.  The table is indexed by the per-flow socket ids that
- * callbacks get, which are below max_concurrency.  The refresh is a
- * one-shot timer (mtcp_settimer()) that its callback sets again.
+ * mOS's midstat, shaped as mOS runs it: one context per core
+ * (GetNumCPUs(), or -c N), each with an IPv4 monitor socket and its own
+ * list of connections, every context joined in turn; a SIGINT handler
+ * destroys every context.  Each context's thread sees its share of the
+ * flows, so each connection is in exactly one list.
  *
- * The states are those of the flow's latest event, so midstat asks for
- * MOS_ON_TCP_STATE_CHANGE at both hooks: every transition then reaches
- * it.  It never reads stream bytes and sets rcvbuf_size to 0, so the
- * kernel sends none.
+ * A connection enters its context's list at MOS_ON_CONN_START at
+ * MOS_HK_SND (the client's SYN), with both ends' addresses
+ * (mtcp_getpeername()) and both sides' states; MOS_ON_TCP_STATE_CHANGE
+ * at both hooks keeps the states current; the first MOS_ON_CONN_END at
+ * MOS_HK_SND (the flow's streams are destroyed: a normal close, a reset,
+ * a timeout) takes it out.  Stream buffers are turned off (MOS_CLIBUF and
+ * MOS_SVRBUF 0 on the monitor socket): midstat reads no bytes.
  *
- * Usage: midstat [-f CONFIG] [-i] [-n COUNT]
+ * Context 0 prints the table every second from a timer that re-arms
+ * itself.  The lists are written by their own context's thread and read
+ * by context 0's: a mutex per list.
+ *
+ * Usage: midstat [-f CONFIG] [-c CORES] [-i] [-n COUNT]
  *   -f CONFIG  the mtcp_init() configuration file
+ *   -c CORES   contexts to run, at most GetNumCPUs() (the default)
  *   -i         append each table to the output; without it, and when
  *              stdout is a terminal, each table replaces the last
  *   -n COUNT   print COUNT tables, then exit
@@ -24,28 +30,38 @@
  *
  * Output, each table:
  *   midstat: N connection(s)
- *   Proto Client   Client state Server   Server state
- *   tcp   CLIENT:PORT  STATE     SERVER:PORT  STATE
- * then a blank line when tables are appended.  IPv6 rows are "tcp6",
- * their addresses in brackets.
+ *   Proto CPU Client Address        Client State Server Address        Server State
+ *   tcp   0   10.0.1.2:40001        ESTABLISHED  10.0.2.2:9000         ESTABLISHED
+ * then a blank line when tables are appended.
  */
 
 #include <assert.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/queue.h>
 #include <mos_api.h>
+#include "cpu.h"
 
-#define ROW_FMT	"%-5s %-23s %-12s %-23s %s\n"
+#define MAX_CORES	16
+#define ROW_FMT		"%-5s %-3s %-21s %-12s %-21s %s\n"
 
-/* What midstat knows of a per-flow socket id: the sides that started
- * and the sides that ended, one bit per side; empty when unused. */
-struct conn {
-	uint8_t started;
-	uint8_t ended;
+struct connection {
+	int sock;
+	struct sockaddr_in addrs[2];	/* client, server */
+	int state[2];			/* by side */
+	TAILQ_ENTRY(connection) link;
+};
+
+/* A context and the connections of its share */
+struct core {
+	mctx_t mctx;
+	pthread_mutex_t lock;
+	TAILQ_HEAD(, connection) conns;
 };
 
 static const char *const state_name[] = {
@@ -64,193 +80,262 @@ static const char *const state_name[] = {
 static_assert(sizeof(state_name) / sizeof(state_name[0]) == TCP_TIME_WAIT + 1,
 	      "a name for each state of enum tcpstate");
 
-static mctx_t g_mctx;
-static struct conn *g_conns;	/* indexed by per-flow socket id */
-static int g_nconns;		/* max_concurrency */
-static int g_rows;		/* entries in use */
+static struct core g_cores[MAX_CORES];
+static int g_max_cores;
 static long g_count, g_printed;	/* -n, and tables printed */
 static bool g_clear;		/* replace the table on the terminal */
-static int g_status;
+static volatile sig_atomic_t g_status;
 
-static struct conn *conn_of(int sock)
+static void destroy_all(void)
 {
-	return sock >= 0 && sock < g_nconns ? &g_conns[sock] : NULL;
-}
+	int i;
 
-static void conn_drop(struct conn *c)
-{
-	memset(c, 0, sizeof(*c));
-	g_rows--;
-}
-
-static void on_start(mctx_t mctx, int sock, int side, event_t ev,
-		     filter_arg_t *arg)
-{
-	struct conn *c = conn_of(sock);
-
-	(void)mctx;
-	(void)ev;
-	(void)arg;
-	if (!c || (side != MOS_SIDE_CLI && side != MOS_SIDE_SVR))
-		return;
-	/* The same side starting again: a new flow took the id of one
-	 * whose end never arrived (records lost) */
-	if (c->started & (1U << side))
-		conn_drop(c);
-	if (!c->started)
-		g_rows++;
-	c->started |= 1U << side;
-}
-
-static void on_end(mctx_t mctx, int sock, int side, event_t ev,
-		   filter_arg_t *arg)
-{
-	struct conn *c = conn_of(sock);
-
-	(void)mctx;
-	(void)ev;
-	(void)arg;
-	if (!c || !c->started || (side != MOS_SIDE_CLI && side != MOS_SIDE_SVR))
-		return;
-	c->ended |= 1U << side;
-	if ((c->ended & c->started) == c->started)
-		conn_drop(c);
-}
-
-/* Nothing to do: the library keeps the states of the latest event */
-static void on_state(mctx_t mctx, int sock, int side, event_t ev,
-		     filter_arg_t *arg)
-{
-	(void)mctx;
-	(void)sock;
-	(void)side;
-	(void)ev;
-	(void)arg;
-}
-
-static void addr_str(const struct sockaddr *sa, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-		snprintf(buf, len, "[%s]:%u", a, ntohs(s6->sin6_port));
-	} else {
-		const struct sockaddr_in *s4 = (const void *)sa;
-
-		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-		snprintf(buf, len, "%s:%u", a, ntohs(s4->sin_port));
-	}
-}
-
-static const char *state_str(int state, char *buf, size_t len)
-{
-	if (state >= 0 && state <= TCP_TIME_WAIT)
-		return state_name[state];
-	snprintf(buf, len, "%d", state);
-	return buf;
-}
-
-/* One row: 0, or -1 when the library no longer knows the flow */
-static int print_row(mctx_t mctx, int sock)
-{
-	struct sockaddr_in6 sa[2];
-	socklen_t len = sizeof(sa), olen;
-	char cli[64], svr[64], b0[16], b1[16];
-	int st[2];
-
-	olen = sizeof(st[0]);
-	if (mtcp_getsockopt(mctx, sock, SOL_MONSOCKET, MOS_TCP_STATE_CLI,
-			    &st[0], &olen))
-		return -1;
-	olen = sizeof(st[1]);
-	if (mtcp_getsockopt(mctx, sock, SOL_MONSOCKET, MOS_TCP_STATE_SVR,
-			    &st[1], &olen))
-		return -1;
-	if (mtcp_getpeername(mctx, sock, (struct sockaddr *)sa, &len,
-			     MOS_SIDE_BOTH))
-		return -1;
-	/* Two addresses of the flow's family, one after the other */
-	addr_str((struct sockaddr *)sa, cli, sizeof(cli));
-	addr_str((struct sockaddr *)((char *)sa + len / 2), svr, sizeof(svr));
-	printf(ROW_FMT, sa[0].sin6_family == AF_INET6 ? "tcp6" : "tcp", cli,
-	       state_str(st[0], b0, sizeof(b0)), svr,
-	       state_str(st[1], b1, sizeof(b1)));
-	return 0;
-}
-
-static void print_table(mctx_t mctx)
-{
-	int sock, state;
-	socklen_t olen;
-
-	/* Entries whose flow is gone without its ends (records lost) */
-	for (sock = 0; sock < g_nconns; sock++) {
-		olen = sizeof(state);
-		if (g_conns[sock].started &&
-		    mtcp_getsockopt(mctx, sock, SOL_MONSOCKET,
-				    MOS_TCP_STATE_CLI, &state, &olen))
-			conn_drop(&g_conns[sock]);
-	}
-	if (g_clear)
-		fputs("\033[H\033[2J", stdout);
-	printf("midstat: %d connection%s\n", g_rows, g_rows == 1 ? "" : "s");
-	printf(ROW_FMT, "Proto", "Client", "Client state", "Server",
-	       "Server state");
-	for (sock = 0; sock < g_nconns; sock++)
-		if (g_conns[sock].started)
-			print_row(mctx, sock);
-	if (!g_clear)
-		printf("\n");
-	fflush(stdout);
-}
-
-static void on_tick(mctx_t mctx, int sock, int side, event_t ev,
-		    filter_arg_t *arg)
-{
-	struct timeval one = { .tv_sec = 1 };
-
-	(void)sock;
-	(void)side;
-	(void)ev;
-	(void)arg;
-	print_table(mctx);
-	if (g_count && ++g_printed >= g_count) {
-		mtcp_destroy_context(mctx);
-		return;
-	}
-	if (mtcp_settimer(mctx, 0, &one, on_tick)) {
-		perror("midstat: mtcp_settimer");
-		g_status = 1;
-		mtcp_destroy_context(mctx);
-	}
+	for (i = 0; i < g_max_cores; i++)
+		if (g_cores[i].mctx)
+			mtcp_destroy_context(g_cores[i].mctx);
 }
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	mtcp_destroy_context(g_mctx);
+	destroy_all();
+}
+
+static struct core *core_of(mctx_t mctx)
+{
+	return &g_cores[mctx->cpu];
+}
+
+/* Under the core's lock */
+static struct connection *find_connection(struct core *core, int sock)
+{
+	struct connection *c;
+
+	TAILQ_FOREACH(c, &core->conns, link)
+		if (c->sock == sock)
+			return c;
+	return NULL;
+}
+
+static int get_state(mctx_t mctx, int sock, int side, int *state)
+{
+	socklen_t len = sizeof(*state);
+
+	return mtcp_getsockopt(mctx, sock, SOL_MONSOCKET,
+			       side == MOS_SIDE_CLI ? MOS_TCP_STATE_CLI :
+			       MOS_TCP_STATE_SVR, state, &len);
+}
+
+static void cb_creation(mctx_t mctx, int sock, int side, event_t ev,
+			filter_arg_t *arg)
+{
+	socklen_t len = sizeof(struct sockaddr_in) * 2;
+	struct core *core = core_of(mctx);
+	struct connection *c;
+
+	(void)side;
+	(void)ev;
+	(void)arg;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return;
+	c->sock = sock;
+	if (mtcp_getpeername(mctx, sock, (struct sockaddr *)c->addrs, &len,
+			     MOS_SIDE_BOTH) ||
+	    get_state(mctx, sock, MOS_SIDE_CLI, &c->state[MOS_SIDE_CLI]) ||
+	    get_state(mctx, sock, MOS_SIDE_SVR, &c->state[MOS_SIDE_SVR])) {
+		perror("midstat: a new connection");
+		free(c);
+		g_status = 1;
+		return;
+	}
+	pthread_mutex_lock(&core->lock);
+	TAILQ_INSERT_TAIL(&core->conns, c, link);
+	pthread_mutex_unlock(&core->lock);
+}
+
+static void cb_destroy(mctx_t mctx, int sock, int side, event_t ev,
+		       filter_arg_t *arg)
+{
+	struct core *core = core_of(mctx);
+	struct connection *c;
+
+	(void)side;
+	(void)ev;
+	(void)arg;
+	pthread_mutex_lock(&core->lock);
+	c = find_connection(core, sock);
+	if (c)
+		TAILQ_REMOVE(&core->conns, c, link);
+	pthread_mutex_unlock(&core->lock);
+	free(c);
+}
+
+static void cb_st_chg(mctx_t mctx, int sock, int side, event_t ev,
+		      filter_arg_t *arg)
+{
+	struct core *core = core_of(mctx);
+	struct connection *c;
+	int state;
+
+	(void)ev;
+	(void)arg;
+	if ((side != MOS_SIDE_CLI && side != MOS_SIDE_SVR) ||
+	    get_state(mctx, sock, side, &state))
+		return;
+	pthread_mutex_lock(&core->lock);
+	c = find_connection(core, sock);
+	if (c)
+		c->state[side] = state;
+	pthread_mutex_unlock(&core->lock);
+}
+
+static const char *strstate(int state)
+{
+	if (state >= 0 && state <= TCP_TIME_WAIT)
+		return state_name[state];
+	return "-";
+}
+
+static void addr_str(const struct sockaddr_in *sa, char *buf, size_t len)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &sa->sin_addr, a, sizeof(a));
+	snprintf(buf, len, "%s:%u", a, ntohs(sa->sin_port));
+}
+
+static void print_table(void)
+{
+	char cpu[12], cli[32], svr[32];
+	struct connection *c;
+	int i, n = 0;
+
+	for (i = 0; i < g_max_cores; i++) {
+		pthread_mutex_lock(&g_cores[i].lock);
+		TAILQ_FOREACH(c, &g_cores[i].conns, link)
+			n++;
+		pthread_mutex_unlock(&g_cores[i].lock);
+	}
+	if (g_clear)
+		fputs("\033[H\033[2J", stdout);
+	printf("midstat: %d connection%s\n", n, n == 1 ? "" : "s");
+	printf(ROW_FMT, "Proto", "CPU", "Client Address", "Client State",
+	       "Server Address", "Server State");
+	for (i = 0; i < g_max_cores; i++) {
+		snprintf(cpu, sizeof(cpu), "%d", i);
+		pthread_mutex_lock(&g_cores[i].lock);
+		TAILQ_FOREACH(c, &g_cores[i].conns, link) {
+			addr_str(&c->addrs[MOS_SIDE_CLI], cli, sizeof(cli));
+			addr_str(&c->addrs[MOS_SIDE_SVR], svr, sizeof(svr));
+			printf(ROW_FMT, "tcp", cpu, cli,
+			       strstate(c->state[MOS_SIDE_CLI]), svr,
+			       strstate(c->state[MOS_SIDE_SVR]));
+		}
+		pthread_mutex_unlock(&g_cores[i].lock);
+	}
+	if (!g_clear)
+		printf("\n");
+	fflush(stdout);
+}
+
+/* Context 0's timer: the table, then the next second */
+static void cb_printstat(mctx_t mctx, int sock, int side, event_t ev,
+			 filter_arg_t *arg)
+{
+	struct timeval one = { .tv_sec = 1 };
+
+	(void)side;
+	(void)ev;
+	(void)arg;
+	print_table();
+	if (g_count && ++g_printed >= g_count) {
+		destroy_all();
+		return;
+	}
+	if (mtcp_settimer(mctx, sock, &one, cb_printstat)) {
+		perror("midstat: mtcp_settimer");
+		g_status = 1;
+		destroy_all();
+	}
+}
+
+/* The monitor socket of a context, its buffers off, its callbacks */
+static int init_monitor(mctx_t mctx)
+{
+	struct timeval one = { .tv_sec = 1 };
+	int sock, zero = 0;
+
+	sock = mtcp_socket(mctx, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+	if (sock < 0) {
+		perror("midstat: mtcp_socket");
+		return -1;
+	}
+	if (mtcp_setsockopt(mctx, sock, SOL_MONSOCKET, MOS_CLIBUF, &zero,
+			    sizeof(zero)) ||
+	    mtcp_setsockopt(mctx, sock, SOL_MONSOCKET, MOS_SVRBUF, &zero,
+			    sizeof(zero)))
+		perror("midstat: turning the stream buffers off");
+	if (mtcp_register_callback(mctx, sock, MOS_ON_CONN_START, MOS_HK_SND,
+				   cb_creation) ||
+	    mtcp_register_callback(mctx, sock, MOS_ON_CONN_END, MOS_HK_SND,
+				   cb_destroy) ||
+	    mtcp_register_callback(mctx, sock, MOS_ON_TCP_STATE_CHANGE,
+				   MOS_HK_SND, cb_st_chg) ||
+	    mtcp_register_callback(mctx, sock, MOS_ON_TCP_STATE_CHANGE,
+				   MOS_HK_RCV, cb_st_chg)) {
+		perror("midstat: mtcp_register_callback");
+		return -1;
+	}
+	/* Context 0 prints the table */
+	if (mctx->cpu == 0 && mtcp_settimer(mctx, sock, &one, cb_printstat)) {
+		perror("midstat: mtcp_settimer");
+		return -1;
+	}
+	return 0;
 }
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: midstat [-f CONFIG] [-i] [-n COUNT]\n");
+	fprintf(stderr,
+		"usage: midstat [-f CONFIG] [-c CORES] [-i] [-n COUNT]\n");
 	exit(2);
+}
+
+static long number(const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < min || v > max)
+		usage();
+	return v;
 }
 
 int main(int argc, char **argv)
 {
-	struct timeval one = { .tv_sec = 1 };
 	const char *config = NULL;
+	struct mtcp_conf mcfg;
 	bool append = false;
-	struct mtcp_conf conf;
-	char *end;
-	int sock, opt;
+	int i, opt, ncpus;
 
-	while ((opt = getopt(argc, argv, "f:in:h")) != -1) {
+	ncpus = GetNumCPUs();
+	if (ncpus < 1)
+		ncpus = 1;
+	g_max_cores = ncpus < MAX_CORES ? ncpus : MAX_CORES;
+	while ((opt = getopt(argc, argv, "c:f:in:h")) != -1) {
 		switch (opt) {
+		case 'c':
+			g_max_cores = (int)number(optarg, 1, MAX_CORES);
+			if (g_max_cores > ncpus) {
+				fprintf(stderr,
+					"midstat: %d CPU cores available\n",
+					ncpus);
+				return 2;
+			}
+			break;
 		case 'f':
 			config = optarg;
 			break;
@@ -258,10 +343,7 @@ int main(int argc, char **argv)
 			append = true;
 			break;
 		case 'n':
-			errno = 0;
-			g_count = strtol(optarg, &end, 10);
-			if (errno || *end || g_count < 1)
-				usage();
+			g_count = number(optarg, 1, 1L << 30);
 			break;
 		default:
 			usage();
@@ -275,50 +357,52 @@ int main(int argc, char **argv)
 		perror("midstat: mtcp_init");
 		return 1;
 	}
-	mtcp_getconf(&conf);
-	conf.num_cores = 1;
-	conf.rcvbuf_size = 0;	/* no stream bytes */
-	if (mtcp_setconf(&conf)) {
+	mtcp_getconf(&mcfg);
+	mcfg.num_cores = g_max_cores;
+	if (mtcp_setconf(&mcfg)) {
 		perror("midstat: mtcp_setconf");
-		return 1;
-	}
-	g_nconns = conf.max_concurrency;
-	g_conns = calloc(g_nconns, sizeof(*g_conns));
-	if (!g_conns) {
-		perror("midstat: table");
-		return 1;
-	}
-	g_mctx = mtcp_create_context(0);
-	if (!g_mctx) {
-		perror("midstat: mtcp_create_context");
-		return 1;
-	}
-	sock = mtcp_socket(g_mctx, AF_UNSPEC, MOS_SOCK_MONITOR_STREAM, 0);
-	if (sock < 0 ||
-	    mtcp_register_callback(g_mctx, sock, MOS_ON_CONN_START, MOS_HK_SND,
-				   on_start) ||
-	    mtcp_register_callback(g_mctx, sock, MOS_ON_CONN_START, MOS_HK_RCV,
-				   on_start) ||
-	    mtcp_register_callback(g_mctx, sock, MOS_ON_TCP_STATE_CHANGE,
-				   MOS_HK_SND, on_state) ||
-	    mtcp_register_callback(g_mctx, sock, MOS_ON_TCP_STATE_CHANGE,
-				   MOS_HK_RCV, on_state) ||
-	    mtcp_register_callback(g_mctx, sock, MOS_ON_CONN_END, MOS_HK_SND,
-				   on_end) ||
-	    mtcp_register_callback(g_mctx, sock, MOS_ON_CONN_END, MOS_HK_RCV,
-				   on_end)) {
-		perror("midstat: callbacks");
-		return 1;
-	}
-	if (mtcp_settimer(g_mctx, 0, &one, on_tick)) {
-		perror("midstat: mtcp_settimer");
 		return 1;
 	}
 	mtcp_register_signal(SIGINT, on_signal);
 	mtcp_register_signal(SIGTERM, on_signal);
-	fprintf(stderr, "midstat: ready\n");
-	mtcp_app_join(g_mctx);
+
+	for (i = 0; i < g_max_cores; i++) {
+		pthread_mutex_init(&g_cores[i].lock, NULL);
+		TAILQ_INIT(&g_cores[i].conns);
+	}
+	for (i = 0; i < g_max_cores; i++) {
+		mctx_t mctx = mtcp_create_context(i);
+
+		if (!mctx) {
+			perror("midstat: mtcp_create_context");
+			destroy_all();
+			g_status = 1;
+			break;
+		}
+		g_cores[i].mctx = mctx;
+		if (init_monitor(mctx)) {
+			destroy_all();
+			g_status = 1;
+			break;
+		}
+	}
+	if (!g_status)
+		fprintf(stderr, "midstat: %d contexts, ready\n", g_max_cores);
+
+	/* Wait until every context ends */
+	for (i = 0; i < g_max_cores; i++)
+		if (g_cores[i].mctx)
+			mtcp_app_join(g_cores[i].mctx);
 	mtcp_destroy();
-	free(g_conns);
+
+	for (i = 0; i < g_max_cores; i++) {
+		struct connection *c;
+
+		while ((c = TAILQ_FIRST(&g_cores[i].conns))) {
+			TAILQ_REMOVE(&g_cores[i].conns, c, link);
+			free(c);
+		}
+		pthread_mutex_destroy(&g_cores[i].lock);
+	}
 	return g_status;
 }

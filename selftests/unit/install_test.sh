@@ -4,8 +4,9 @@
 # install_test.sh - make install-user into a staging root, then build the
 # samples against what it installed, as an application would: headers
 # and flags from pkg-config, linked with the shared and with the static
-# library (libpcap, which the static one needs, stays shared).  KTAP
-# output.
+# library (libpcap, which the static one needs, stays shared); mOS's
+# cpu.h, which midstat and simple_firewall include as mOS's samples do,
+# from mOS's layout (UTIL_INC in an mOS Makefile).  KTAP output.
 
 proj=$(cd "$(dirname "$0")/../.." && pwd)
 root=$(mktemp -d) bin=$(mktemp -d)
@@ -40,16 +41,18 @@ eq "pkg-config: flags" "-I$root/usr/include -L$root/usr/lib -lmosuser" \
 eq "pkg-config: static flags" "-L$root/usr/lib -lmosuser -lpcap" \
 	"$(pkg-config --static --libs libmosuser | sed 's/ *$//')"
 eq "pkg-config: libdir" /usr/lib "$(PKG_CONFIG_SYSROOT_DIR='' pkg-config --variable=libdir libmosuser)"
+util_inc=-I$root/usr/lib/mos/mtcp/include
 for s in "$proj"/samples/*.c; do
 	b=$(basename "$s" .c)
 	# shellcheck disable=SC2046 # pkg-config's flags are words
 	check "$b: builds with the installed headers and shared library" \
-		cc -Wall -Wextra -Werror -o "$bin/$b" "$s" $(pkg-config --cflags --libs libmosuser)
+		cc -Wall -Wextra -Werror -o "$bin/$b" "$s" $(pkg-config --cflags --libs libmosuser) \
+		"$util_inc"
 	eq "$b: needs libmosuser.so.0" 1 \
 		"$(readelf -d "$bin/$b" 2>/dev/null | grep -c 'NEEDED.*\[libmosuser\.so\.0\]')"
 	# shellcheck disable=SC2046
 	check "$b: links with libmosuser.a and pkg-config --static's flags" \
-		cc -Wall -Wextra -Werror -o "$bin/$b-static" "$s" \
+		cc -Wall -Wextra -Werror -o "$bin/$b-static" "$s" "$util_inc" \
 		$(pkg-config --static --cflags --libs libmosuser |
 		  sed 's/-lmosuser/-Wl,-Bstatic -lmosuser -Wl,-Bdynamic/')
 	eq "$b: libmosuser linked in" 0 \

@@ -1,28 +1,32 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# simple_firewall.sh - samples/simple_firewall in an inline namespace:
-# the connections its rules name are reset or dropped, the others work
+# simple_firewall.sh - samples/simple_firewall as mOS runs it (a context
+# per vCPU) on a router in inline mode, with a rule file in mOS's syntax:
+# the connections a DROP rule names never connect, a RESET rule's are
+# reset, the others work
 #
-#   +----------------------------------------------------+
-#   | fw (mos inline)                                    |
-#   |  simple_firewall (ASan build), rules:              |
-#   |   reset 127.0.0.1 any 8001                         |
-#   |   drop  any 127.0.0.0/8 8002                       |
-#   |   reset ::1/128 ::1 8004                           |
-#   |  echo servers on 127.0.0.1 and ::1, 8001 to 8004   |
-#   +----------------------------------------------------+
+#   +-----------+        +----------------------------+        +-----------+
+#   | fw-c      |  veth  | fw-r (mos inline)          |  veth  | fw-s      |
+#   | 10.0.1.2  |--------| simple_firewall (ASan)     |--------| 10.0.2.2  |
+#   | fd00:1::2 |        |                            |        | fd00:2::2 |
+#   +-----------+        +----------------------------+        +-----------+
+#                          echo servers on 10.0.2.2 and fd00:2::2, 8001-8004
+#
+# What a connection became is the client's view (it connects and gets its
+# echo, is reset, or times out) and the router's counters (mosctl stats),
+# never the sample's own output, which is checked on its own.
 
 . "$(dirname "$0")/../lib/lib.sh"
 
-N=fw-$$
+C=fw-c-$$ R=fw-r-$$ S=fw-s-$$
 work=$(mktemp -d)
 pids=()
 defer_teardown pids
 
-# Echo servers on both loopback addresses, ports 8001 to 8004
+# Echo servers on both addresses, ports 8001 to 8004
 cat >"$work/echo.py" <<'PYEOF'
-import socket, threading, sys
+import socket, threading
 
 def serve(l):
     while True:
@@ -36,7 +40,7 @@ def serve(l):
             pass
         c.close()
 
-for host, fam in (("127.0.0.1", socket.AF_INET), ("::1", socket.AF_INET6)):
+for host, fam in (("10.0.2.2", socket.AF_INET), ("fd00:2::2", socket.AF_INET6)):
     for port in range(8001, 8005):
         l = socket.socket(fam)
         l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -47,15 +51,16 @@ print("listening", flush=True)
 threading.Event().wait()
 PYEOF
 
-# try HOST PORT: connect, wait 1.5 s (the firewall acts on the
-# connection's start once it has seen it: after the handshake may have
-# passed), send "hi", read the echo within 3 s; prints ok, reset
-# (connection refused or reset) or timeout
+# try HOST PORT [SPORT]: connect (from SPORT), wait 1.5 s (the firewall
+# acts once it has seen the SYN: the handshake may have passed), send
+# "hi", read the echo within 3 s; prints ok, reset (connection refused or
+# reset) or timeout
 cat >"$work/try.py" <<'PYEOF'
 import socket, sys, time
 host, port = sys.argv[1], int(sys.argv[2])
+src = ("", int(sys.argv[3])) if len(sys.argv) > 3 else None
 try:
-    s = socket.create_connection((host, port), timeout=3)
+    s = socket.create_connection((host, port), timeout=3, source_address=src)
     time.sleep(1.5)
     s.sendall(b"hi")
     print("ok" if s.recv(10) == b"hi" else "short")
@@ -65,54 +70,78 @@ except socket.timeout:
     print("timeout")
 PYEOF
 
+# mOS's syntax: ACTION SRC[/BITS] DST[/BITS] [sport:N] [dport:N]; 0.0.0.0
+# is any.  RESET is simple_firewall's beyond mOS.
 cat >"$work/rules" <<'EOF2'
-# action source destination port
-reset 127.0.0.1 any 8001
-drop  any 127.0.0.0/8 8002   # the SYN-ACK never comes back
-reset ::1/128 ::1 8004
+# Simple firewall rules
+#(act)  (src)        (dst)        (port)
+DROP    10.0.1.0/24  10.0.2.0/24  dport:8002
+RESET   10.0.1.2     10.0.2.2     dport:8001
+ACCEPT  10.0.1.2     0.0.0.0      sport:40010   # before the next rule
+DROP    0.0.0.0      10.0.2.2     dport:8003
 EOF2
 
+ncpu=$(nproc)
 ktap_begin
 t_check "load mos.ko" mos_load
-ns_new "$N" || exit 1
-t_check "enable, inline" "$MOSCTL" -n "$N" ns enable inline
+router_topology "$C" "$R" "$S" || exit 1
+t_check "enable the router, inline" "$MOSCTL" -n "$R" ns enable inline
 
-ip netns exec "$N" python3 "$work/echo.py" >"$work/echo.out" 2>&1 &
+ip netns exec "$S" python3 "$work/echo.py" >"$work/echo.out" 2>&1 &
 pids+=($!)
-ip netns exec "$N" "$PROJ/build/selftests/simple_firewall-san" "$work/rules" \
-	>"$work/out" 2>"$work/err" &
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+ip netns exec "$R" "$PROJ/build/selftests/simple_firewall-san" \
+	-f "$work/rules" >"$work/out" 2>"$work/err" &
 fw=$!
 pids+=("$fw")
 for _ in $(seq 1 100); do
 	grep -q ready "$work/err" && grep -q listening "$work/echo.out" && break
 	nap 0.1
 done
-t_eq "simple_firewall started" "simple_firewall: 3 rules, ready" "$(cat "$work/err")"
+t_eq "simple_firewall started, a context per CPU" \
+	"simple_firewall: 4 rules, $ncpu contexts, ready" "$(cat "$work/err")"
 
 try() {
-	ip netns exec "$N" python3 "$work/try.py" "$1" "$2"
+	ip netns exec "$C" python3 "$work/try.py" "$@"
 }
-t_eq "rule 1: 127.0.0.1 port 8001 is reset" reset "$(try 127.0.0.1 8001)"
-t_eq "rule 2: 127.0.0.1 port 8002 is dropped" timeout "$(try 127.0.0.1 8002)"
-t_eq "no rule: 127.0.0.1 port 8003 works" ok "$(try 127.0.0.1 8003)"
-t_eq "no rule: ::1 port 8001 works (rule 1 is IPv4)" ok "$(try ::1 8001)"
-t_eq "no rule: ::1 port 8002 works (rule 2 is IPv4)" ok "$(try ::1 8002)"
-t_eq "rule 3: ::1 port 8004 is reset" reset "$(try ::1 8004)"
-t_eq "no rule: 127.0.0.1 port 8004 works" ok "$(try 127.0.0.1 8004)"
+drop0=$(mos_stat "$R" dropped)
+t_eq "rule 1, DROP 10.0.1.0/24 10.0.2.0/24 dport:8002: never connects" \
+	timeout "$(try 10.0.2.2 8002)"
+drop1=$(mos_stat "$R" dropped)
+t_check "... the router dropped its packets" test "$drop1" -gt "$drop0"
+t_eq "rule 2, RESET: 10.0.2.2 port 8001 is reset" reset "$(try 10.0.2.2 8001)"
+t_eq "rule 3, ACCEPT sport:40010: port 8003 from 40010 works" ok \
+	"$(try 10.0.2.2 8003 40010)"
+t_eq "rule 4, DROP 0.0.0.0 10.0.2.2 dport:8003: from another port, never connects" \
+	timeout "$(try 10.0.2.2 8003 40011)"
+drop2=$(mos_stat "$R" dropped)
+t_check "... the router dropped its packets" test "$drop2" -gt "$drop1"
+t_eq "no rule: port 8004 works" ok "$(try 10.0.2.2 8004)"
+t_eq "IPv6, which the AF_INET sockets never see: port 8002 works" ok \
+	"$(try fd00:2::2 8002)"
+t_eq "IPv6: port 8001 works" ok "$(try fd00:2::2 8001)"
+t_check "resets were sent" test "$(mos_stat "$R" resets)" -gt 0
 
 kill -INT "$fw"
 wait_pid "$fw" 60
 t_eq "simple_firewall exits 0 on SIGINT" 0 "$?"
-log "simple_firewall: $(tr '\n' '|' <"$work/out")"
-# One line per matched connection, the client's port aside
-t_eq "the three matched connections, in order" \
-	"reset 127.0.0.1 > 127.0.0.1:8001 (rule 1)|drop 127.0.0.1 > 127.0.0.1:8002 (rule 2)|reset [::1] > [::1]:8004 (rule 3)|" \
-	"$(sed -E 's/:[0-9]+ >/ >/' "$work/out" | tr '\n' '|')"
-t_check "resets were sent" test "$(mos_stat "$N" resets)" -gt 0
-t_check "dropped packets counted" test "$(mos_stat "$N" dropped)" -gt 0
-t_eq "nothing on stderr but the start" "simple_firewall: 3 rules, ready" "$(cat "$work/err")"
+t_no_sanitizer "simple_firewall on SIGINT" "$work/err"
+log "simple_firewall: $(grep -v -e '^----' -e '^idx' -e '^[0-9]' "$work/out" | tr '\n' '|')"
+# One line per flow a rule matched, the client's port aside
+t_eq "the flows the rules matched, in order" \
+	"drop 10.0.1.2 > 10.0.2.2:8002 (rule 1)|reset 10.0.1.2 > 10.0.2.2:8001 (rule 2)|accept 10.0.1.2 > 10.0.2.2:8003 (rule 3)|drop 10.0.1.2 > 10.0.2.2:8003 (rule 4)|" \
+	"$(grep -E '^(drop|reset|accept) ' "$work/out" |
+		sed -E 's/^([a-z]+ [0-9.]+):[0-9]+ >/\1 >/' |
+		tr '\n' '|')"
+last=$(awk '/^---- firewall rules/{ t = "" } { t = t $0 "|" } END { printf "%s", t }' "$work/out")
+log "last rule table: $last"
+t_eq "the rule table, with the flows each rule matched" \
+	"---- firewall rules|idx   flows   target   client             server             port|1     1       DROP     10.0.1.0/24        10.0.2.0/24        dport:8002  |2     1       RESET    10.0.1.2           10.0.2.2           dport:8001  |3     1       ACCEPT   10.0.1.2           0.0.0.0            sport:40010 |4     1       DROP     0.0.0.0            10.0.2.2           dport:8003  |----|" \
+	"$last"
+t_eq "nothing on stderr but the start" \
+	"simple_firewall: 4 rules, $ncpu contexts, ready" "$(cat "$work/err")"
 
-t_check "disable" "$MOSCTL" -n "$N" ns disable
+t_check "disable" "$MOSCTL" -n "$R" ns disable
 ns_cleanup
 t_check "unload mos.ko" mos_unload
 ktap_end
