@@ -3,7 +3,8 @@
 #
 # man_check.sh - the manual pages of Documentation/man: each formats with
 # no groff warning, each .so link names a page that exists, and every
-# mtcp_* call the public headers declare has a page.  KTAP output.
+# mtcp_* call the public headers declare has a page; and each
+# Documentation/*.rst parses with no docutils warning.  KTAP output.
 
 proj=$(cd "$(dirname "$0")/../.." && pwd)
 man=$proj/Documentation/man
@@ -43,6 +44,24 @@ for fn in $(grep -ho '\bmtcp_[a-z_]*(' "$proj/libmosuser/mos_api.h" \
 		ok "$fn: a page, whose synopsis declares it"
 	else
 		not_ok "$fn: a page, whose synopsis declares it"
+	fi
+done
+# reStructuredText: titles, tables and literals as docutils reads them
+for f in "$proj"/Documentation/*.rst; do
+	out=$(/usr/bin/python3 - "$f" 2>&1 <<'PYEOF'
+import io, sys
+import docutils.core
+err = io.StringIO()
+docutils.core.publish_doctree(open(sys.argv[1]).read(), source_path=sys.argv[1],
+                              settings_overrides={"warning_stream": err,
+                                                  "report_level": 2})
+sys.stdout.write(err.getvalue())
+PYEOF
+)
+	if [ -z "$out" ]; then
+		ok "${f##*/}: parses without warnings"
+	else
+		not_ok "${f##*/}: parses without warnings" "$out"
 	fi
 done
 echo "1..$n"
