@@ -201,6 +201,7 @@ static int ctx_sync_init(struct mtcp_ctx *c)
 mctx_t mtcp_create_context(int cpu)
 {
 	const char *pcap = getenv("MOS_PCAP"), *csum;
+	struct mos_ring_opts ro;
 	struct mtcp_ctx *c;
 	uint32_t n;
 	int err;
@@ -264,11 +265,18 @@ mctx_t mtcp_create_context(int cpu)
 		goto err;
 	}
 	/* Several contexts share the flows by hash, one per core (mOS) */
-	err = -mos_ring__open_opts(&c->ring, c->fd, &(struct mos_ring_opts){
-		.sz = sizeof(struct mos_ring_opts), .data_size = MTCP_RING_SIZE,
+	ro = (struct mos_ring_opts){
+		.sz = sizeof(ro), .data_size = MTCP_RING_SIZE,
 		.split_count = mu_conf.num_cores > 1 ? mu_conf.num_cores : 0,
 		.split_index = mu_conf.num_cores > 1 ? cpu : 0,
-		.pkt_max = CTX_PKT_MAX(c) });
+		.pkt_max = CTX_PKT_MAX(c),
+	};
+	err = -mos_ring__open_opts(&c->ring, c->fd, &ro);
+	if (err == ENOTTY) {
+		/* A module of ABI 0.4: packets cut at MOS_PKT_COPY_MAX */
+		ro.pkt_max = 0;
+		err = -mos_ring__open_opts(&c->ring, c->fd, &ro);
+	}
 	if (err)
 		goto err;
 start:

@@ -57,7 +57,12 @@
 #define MTCP_DEF_CORES		1
 #define MTCP_DEF_CONCURRENCY	65536
 #define MTCP_DEF_RCVBUF		65536
-#define MTCP_RING_SIZE		(4U << 20)
+/*
+ * A context's ring: each event record carries its packet, whole (up to
+ * 64 KiB for a GSO aggregate), and inline mode holds a packet until the
+ * room for all its records is there
+ */
+#define MTCP_RING_SIZE		(16U << 20)
 /* The built-in events the kernel raises */
 #define MTCP_NBUILTIN		__MOS_EV_MAX
 /* mOS's built-in events: the kernel's, then MOS_ON_DEBUG_MESSAGE */
