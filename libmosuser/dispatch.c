@@ -16,6 +16,14 @@
  * own (registered on its per-flow socket, socket.c) or else the monitor
  * socket's.
  *
+ * One packet's event records at hook SND or RCV are held (a copy, a
+ * bounded number) and run in mOS's order: per monitor socket, the events
+ * from the lowest bit up, as mOS's HandleCallback() walks a hook's
+ * events.  They run when a record of another packet, hook or kind comes
+ * (a DATA record: before its bytes are applied) or the ring is empty.
+ * A side that MOS_STOP_MON stopped has no callback any more; a side whose
+ * buffer is off no NEW_DATA.
+ *
  * The end of a flow is mOS's, not the kernel's: mOS destroys a flow's two
  * streams when, after a packet, each side is in TIME_WAIT
  * (tcp_tw_interval 0, the default) or CLOSED; and raises then, for each
