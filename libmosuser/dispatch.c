@@ -408,14 +408,29 @@ static bool pend_kind(const struct mos_rec *rec)
 	       (e->hook == MOS_HOOK_SND || e->hook == MOS_HOOK_RCV);
 }
 
-/* Are @a and @b of the same packet, at the same hook? */
-static bool pend_same(const struct mos_rec *a, const struct mos_rec *b)
+/* Packet bytes compared to tell a packet from the next: its headers */
+#define PEND_CMP	128
+
+/*
+ * Are @a and @b of the same packet, at the same hook?  The same bytes
+ * (their headers: IP id, sequence numbers, TCP options); offline, and
+ * without a packet copy, also the same time (live, the kernel stamps each
+ * record as it writes it).
+ */
+static bool pend_same(const struct mtcp_ctx *c, const struct mos_rec *a,
+		      const struct mos_rec *b)
 {
 	const struct mos_rec_event *x = (const void *)(a + 1),
 				   *y = (const void *)(b + 1);
 
-	return x->flow == y->flow && x->ts_ns == y->ts_ns &&
-	       x->hook == y->hook && x->pkt_from == y->pkt_from;
+	if (x->flow != y->flow || x->hook != y->hook ||
+	    x->pkt_from != y->pkt_from || x->pkt_len != y->pkt_len ||
+	    x->pkt_total != y->pkt_total)
+		return false;
+	if ((!x->pkt_len || c->off) && x->ts_ns != y->ts_ns)
+		return false;
+	return !memcmp(x + 1, y + 1,
+		       x->pkt_len < PEND_CMP ? x->pkt_len : PEND_CMP);
 }
 
 /* Where monitor socket @sock's records of the held packet start */
@@ -488,7 +503,7 @@ void mu_dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
 	}
 	if (!p)
 		p = c->pend = calloc(1, sizeof(*p));
-	if (p && p->n && (p->n == MU_PEND_MAX || !pend_same(p->rec[0], rec)))
+	if (p && p->n && (p->n == MU_PEND_MAX || !pend_same(c, p->rec[0], rec)))
 		mu_dispatch_flush(c);
 	if (p && p->cap[p->n] < len) {
 		void *n = realloc(p->rec[p->n], len);
