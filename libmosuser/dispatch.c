@@ -16,6 +16,14 @@
  * own (registered on its per-flow socket, socket.c) or else the monitor
  * socket's.
  *
+ * One packet's event records at hook SND or RCV are held (a copy, a
+ * bounded number) and run in mOS's order: per monitor socket, the events
+ * from the lowest bit up, as mOS's HandleCallback() walks a hook's
+ * events.  They run when a record of another packet, hook or kind comes
+ * (a DATA record: before its bytes are applied) or the ring is empty.
+ * A side that MOS_STOP_MON stopped has no callback any more; a side whose
+ * buffer is off no NEW_DATA.
+ *
  * The end of a flow is mOS's, not the kernel's: mOS destroys a flow's two
  * streams when, after a packet, each side is in TIME_WAIT
  * (tcp_tw_interval 0, the default) or CLOSED; and raises then, for each
@@ -199,6 +207,10 @@ void mu_run_event(struct mtcp_ctx *c, struct mtcp_msock *m, int h,
 	}, *saved = cur;
 
 	(void)depth;
+	/* A side whose monitoring stopped has no callback (mOS's) */
+	if (c->cur_flow && side >= 0 && side < 2 &&
+	    (c->cur_flow->life.stopped & (1 << side)))
+		return;
 	d.tab = tab_for(c, c->cur_flow, m);
 	if (!mu_tab_wants(d.tab, h, bit))
 		return;
@@ -328,7 +340,7 @@ static bool life_update(struct mtcp_ctx *c, struct mtcp_flow *f,
 	return true;
 }
 
-void mu_dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
+static void dispatch_one(struct mtcp_ctx *c, const struct mos_rec *rec)
 {
 	const struct mos_rec_event *e = (const void *)(rec + 1);
 	struct mtcp_msock *m;
@@ -358,8 +370,14 @@ void mu_dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
 			mu_sweep_at(c, e->ts_ns + mu_conf.tcp_timeout *
 					       1000000000ULL);
 	}
-	/* The kernel's CONN_END only says that a side ended (above) */
+	/*
+	 * The kernel's CONN_END only says that a side ended (above); a side
+	 * whose buffer the flow turned off has no NEW_DATA (mOS raises it
+	 * only for a stream it buffers)
+	 */
 	if (m && e->type != MOS_EV_CONN_END && mu_wanted(m, e->hook, e->type) &&
+	    !(f && e->type == MOS_EV_NEW_DATA && e->side < 2 &&
+	      f->buf[e->side].off) &&
 	    (!f || (!m->raw && flow_for(f, m))))
 		run_record(c, m, f, e);
 	if (!f)
@@ -379,10 +397,138 @@ void mu_dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
 		flow_destroy(c, f, e->pkt_len ? !e->pkt_from : MOS_SIDE_CLI);
 }
 
+/* --- one packet's events at one hook, in mOS's order ------------------ */
+
+/* Is @rec one of a flow's packet's events at hook SND or RCV? */
+static bool pend_kind(const struct mos_rec *rec)
+{
+	const struct mos_rec_event *e = (const void *)(rec + 1);
+
+	return e->flow && e->type < MTCP_NBUILTIN &&
+	       (e->hook == MOS_HOOK_SND || e->hook == MOS_HOOK_RCV);
+}
+
+/* Packet bytes compared to tell a packet from the next: its headers */
+#define PEND_CMP	128
+
+/*
+ * Are @a and @b of the same packet, at the same hook?  The same bytes
+ * (their headers: IP id, sequence numbers, TCP options); offline, and
+ * without a packet copy, also the same time (live, the kernel stamps each
+ * record as it writes it).
+ */
+static bool pend_same(const struct mtcp_ctx *c, const struct mos_rec *a,
+		      const struct mos_rec *b)
+{
+	const struct mos_rec_event *x = (const void *)(a + 1),
+				   *y = (const void *)(b + 1);
+
+	if (x->flow != y->flow || x->hook != y->hook ||
+	    x->pkt_from != y->pkt_from || x->pkt_len != y->pkt_len ||
+	    x->pkt_total != y->pkt_total)
+		return false;
+	if ((!x->pkt_len || c->off) && x->ts_ns != y->ts_ns)
+		return false;
+	return !memcmp(x + 1, y + 1,
+		       x->pkt_len < PEND_CMP ? x->pkt_len : PEND_CMP);
+}
+
+/* Where monitor socket @sock's records of the held packet start */
+static int pend_rank(const struct mu_pend *p, uint32_t sock)
+{
+	int i;
+
+	for (i = 0; i < p->n && p->rec[i]->sock != sock; i++)
+		;
+	return i;
+}
+
+/*
+ * Run the held records: per monitor socket, in the order of their first
+ * record, the events in the order of their bits (mOS's HandleCallback()
+ * walks a hook's events from the lowest bit up); stable
+ */
+void mu_dispatch_flush(struct mtcp_ctx *c)
+{
+	struct mu_pend *p = c->pend;
+	struct mos_rec *t;
+	size_t tc;
+	int i, j, n;
+
+	if (!p || !p->n || p->running)
+		return;
+	n = p->n;
+	for (i = 1; i < n; i++) {
+		const struct mos_rec_event *e = (const void *)(p->rec[i] + 1);
+		int ri = pend_rank(p, p->rec[i]->sock);
+
+		for (j = i; j > 0; j--) {
+			const struct mos_rec_event *d =
+				(const void *)(p->rec[j - 1] + 1);
+			int rj = pend_rank(p, p->rec[j - 1]->sock);
+
+			if (rj < ri || (rj == ri && d->type <= e->type))
+				break;
+		}
+		if (j == i)
+			continue;
+		t = p->rec[i];
+		tc = p->cap[i];
+		memmove(&p->rec[j + 1], &p->rec[j], (i - j) * sizeof(p->rec[0]));
+		memmove(&p->cap[j + 1], &p->cap[j], (i - j) * sizeof(p->cap[0]));
+		p->rec[j] = t;
+		p->cap[j] = tc;
+	}
+	p->running = true;
+	for (i = 0; i < n; i++)
+		dispatch_one(c, p->rec[i]);
+	p->running = false;
+	p->n = 0;
+}
+
+/*
+ * An event record: one packet's events at hook SND or RCV are held (a
+ * copy, MU_PEND_MAX at most) until a record of another packet, hook or
+ * kind comes, or the ring is empty, then run in mOS's order
+ */
+void mu_dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
+{
+	size_t len = sizeof(*rec) + (rec->len & MOS_REC_LEN_MASK);
+	struct mu_pend *p = c->pend;
+
+	if (!pend_kind(rec) || (p && p->running)) {
+		mu_dispatch_flush(c);
+		dispatch_one(c, rec);
+		return;
+	}
+	if (!p)
+		p = c->pend = calloc(1, sizeof(*p));
+	if (p && p->n && (p->n == MU_PEND_MAX || !pend_same(c, p->rec[0], rec)))
+		mu_dispatch_flush(c);
+	if (p && p->cap[p->n] < len) {
+		void *n = realloc(p->rec[p->n], len);
+
+		if (n) {
+			p->rec[p->n] = n;
+			p->cap[p->n] = len;
+		}
+	}
+	if (!p || p->cap[p->n] < len) {
+		/* No room to hold it: run it now, in the kernel's order */
+		mu_dispatch_flush(c);
+		dispatch_one(c, rec);
+		return;
+	}
+	memcpy(p->rec[p->n++], rec, len);
+}
+
 /* FLOW_CLOSE: the kernel ended the flow; mOS's end first, if not yet */
 void mu_dispatch_close(struct mtcp_ctx *c, const struct mos_rec_flow *r)
 {
-	struct mtcp_flow *f = mu_flow_find(c, r->flow);
+	struct mtcp_flow *f;
+
+	mu_dispatch_flush(c);
+	f = mu_flow_find(c, r->flow);
 
 	if (f)
 		flow_destroy(c, f, MOS_SIDE_CLI);
@@ -391,6 +537,7 @@ void mu_dispatch_close(struct mtcp_ctx *c, const struct mos_rec_flow *r)
 /* The ring is empty: the doomed flows' packets are over */
 void mu_dispatch_idle(struct mtcp_ctx *c)
 {
+	mu_dispatch_flush(c);
 	while (c->doomed && !c->stop)
 		flow_destroy(c, c->doomed, !c->doomed->life.from);
 }
@@ -465,6 +612,12 @@ void mu_events_free(struct mtcp_ctx *c)
 	uint32_t b;
 	int i;
 
+	if (c->pend) {
+		for (i = 0; i < MU_PEND_MAX; i++)
+			free(c->pend->rec[i]);
+		free(c->pend);
+		c->pend = NULL;
+	}
 	for (i = 0; i < c->nmsock; i++)
 		mu_cbtab_free(&c->msock[i].cbs);
 	for (b = 0; c->hash && b <= c->hmask; b++) {

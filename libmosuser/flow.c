@@ -77,6 +77,7 @@ void mu_flow_open(struct mtcp_ctx *c, const struct mos_rec_flow *r)
 	struct mtcp_flow *f;
 	int s, i;
 
+	mu_dispatch_flush(c);	/* the packet before: it may free a flow */
 	if (mu_flow_find(c, r->flow))
 		return;
 	/* The next free id after the last one given: a new flow's id is not

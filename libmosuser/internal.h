@@ -162,10 +162,20 @@ struct mtcp_life {
 	uint8_t hook;		/* hook of its last event record */
 	uint8_t from;		/* sender of the packet of that record */
 	uint8_t tw_side;	/* the side whose TIME_WAIT runs out first */
+	uint8_t stopped;	/* bit per side: MOS_STOP_MON, no callbacks */
 	uint64_t active_ns;	/* its last event record */
 	uint64_t tw_ns;		/* when that TIME_WAIT runs out; 0: none */
 	struct mtcp_flowcb *cbs;
 	struct mtcp_flow *dnext; /* list of doomed flows */
+};
+
+/* One packet's event records at one hook, held to run in mOS's order */
+#define MU_PEND_MAX	16
+struct mu_pend {
+	int n;
+	bool running;
+	struct mos_rec *rec[MU_PEND_MAX];
+	size_t cap[MU_PEND_MAX];
 };
 
 /* A side's stream buffer: the last rcvbuf_size bytes it received */
@@ -234,6 +244,7 @@ struct mtcp_ctx {
 	uint8_t pkt[MU_PKT_PAD + MU_PKT_MAX] __attribute__((aligned(8)));
 	struct mtcp_timer *timers;	/* soonest first */
 	struct mtcp_flow *doomed;	/* flows destroyed at a packet's end */
+	struct mu_pend *pend;		/* records held (dispatch.c) */
 	uint64_t sweep_ns;		/* the sweep timer's expiry; 0: none */
 	int ntimers;
 	volatile sig_atomic_t stop, destroyed;
@@ -299,6 +310,7 @@ int mu_raise(struct mtcp_ctx *c, int ev);
 void mu_dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec);
 void mu_dispatch_close(struct mtcp_ctx *c, const struct mos_rec_flow *r);
 void mu_dispatch_idle(struct mtcp_ctx *c);
+void mu_dispatch_flush(struct mtcp_ctx *c);
 void mu_flows_sweep(struct mtcp_ctx *c, uint64_t now);
 void mu_flow_forget(struct mtcp_ctx *c, struct mtcp_flow *f);
 void mu_events_free(struct mtcp_ctx *c);

@@ -136,6 +136,8 @@ int mtcp_setsockopt(mctx_t mctx, int sock, int level, int optname,
 			       v == MOS_SIDE_CLI ? MOS_SIDE_BIT_CLI : MOS_SIDE_BIT_SVR,
 			       0))
 			return -1;
+		/* That side's callbacks end now, its end's too (mOS's) */
+		f->life.stopped |= v == MOS_SIDE_BOTH ? 3 : 1 << (v == MOS_SIDE_SVR);
 		if (v == MOS_SIDE_BOTH) {
 			/* No close record will come: the socket goes now */
 			if (c->cur_flow == f)

@@ -52,12 +52,15 @@ static void flow_data_full(struct mtcp_ctx *c, struct mtcp_flow *f, int side)
 
 void mu_flow_data(struct mtcp_ctx *c, const struct mos_rec_data *d)
 {
-	struct mtcp_flow *f = mu_flow_find(c, d->flow);
+	struct mtcp_flow *f;
 	const uint8_t *src = (const void *)(d + 1);
 	struct mtcp_sbuf *b;
 	uint64_t off = d->off;
 	uint32_t len = d->len, size = c->rcvbuf;
 
+	/* The events of the packet before these bytes run first */
+	mu_dispatch_flush(c);
+	f = mu_flow_find(c, d->flow);
 	if (!f || d->side > 1 || !size)
 		return;
 	b = &f->buf[d->side];
