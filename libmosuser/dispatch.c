@@ -560,8 +560,14 @@ void mu_flows_sweep(struct mtcp_ctx *c, uint64_t now)
 
 		for (; f && !c->stop; f = n) {
 			n = f->hnext;
+			/*
+			 * A flow's end runs callbacks, which may end other
+			 * flows (MOS_STOP_MON): the chain is read again from
+			 * its head after each end
+			 */
 			if (f->life.tw_ns && f->life.tw_ns <= now) {
 				flow_destroy(c, f, f->life.tw_side);
+				n = c->hash[b];
 				continue;
 			}
 			if (idle && f->life.active_ns + idle <= now) {
@@ -581,6 +587,7 @@ void mu_flows_sweep(struct mtcp_ctx *c, uint64_t now)
 						run_record(c, m, f, &e);
 				}
 				flow_destroy(c, f, MOS_SIDE_CLI);
+				n = c->hash[b];
 				continue;
 			}
 			if (f->life.tw_ns && f->life.tw_ns < next)

@@ -455,8 +455,18 @@ static int msock_close(struct mtcp_ctx *c, int sock)
 				pp = &fc->next;
 				continue;
 			}
-			*pp = fc->next;
 			mu_cbtab_free(&fc->tab);
+			/*
+			 * The flow being dispatched may be reading this
+			 * table: emptied, it stays on the flow's list, of no
+			 * socket, until the flow is freed
+			 */
+			if (f == c->cur_flow) {
+				fc->msock = -1;
+				pp = &fc->next;
+				continue;
+			}
+			*pp = fc->next;
 			free(fc);
 		}
 	}

@@ -63,13 +63,13 @@ static int frag_info(const struct mtcp_flow *f, int side, void *optval,
 	return 0;
 }
 
-int mtcp_getsockopt(mctx_t mctx, int sock, int level, int optname,
-		    void *optval, socklen_t *optlen)
+/* Under the context's lock: its thread may be running (context.c) */
+static int getsockopt_locked(struct mtcp_ctx *c, int sock, int level,
+			     int optname, void *optval, socklen_t *optlen)
 {
-	struct mtcp_ctx *c = ctx_of(mctx);
-	struct mtcp_flow *f = c ? mu_flow_of(c, sock) : NULL;
+	struct mtcp_flow *f = mu_flow_of(c, sock);
 
-	if (!c || !optval || !optlen)
+	if (!optval || !optlen)
 		return fail(EINVAL);
 	if (level != SOL_MONSOCKET)
 		return fail(ENOPROTOOPT);
@@ -110,15 +110,14 @@ int mtcp_getsockopt(mctx_t mctx, int sock, int level, int optname,
 	return fail(ENOPROTOOPT);
 }
 
-int mtcp_setsockopt(mctx_t mctx, int sock, int level, int optname,
-		    const void *optval, socklen_t optlen)
+static int setsockopt_locked(struct mtcp_ctx *c, int sock, int level,
+			     int optname, const void *optval, socklen_t optlen)
 {
-	struct mtcp_ctx *c = ctx_of(mctx);
 	struct mtcp_msock *m;
 	struct mtcp_flow *f;
 	int v, h;
 
-	if (!c || !optval || optlen < sizeof(int))
+	if (!optval || optlen < sizeof(int))
 		return fail(EINVAL);
 	if (level != SOL_MONSOCKET)
 		return fail(ENOPROTOOPT);
@@ -201,4 +200,32 @@ int mtcp_setsockopt(mctx_t mctx, int sock, int level, int optname,
 		return 0;
 	}
 	return fail(ENOPROTOOPT);
+}
+
+int mtcp_getsockopt(mctx_t mctx, int sock, int level, int optname,
+		    void *optval, socklen_t *optlen)
+{
+	struct mtcp_ctx *c = ctx_of(mctx);
+	int ret;
+
+	if (!c)
+		return fail(EINVAL);
+	mu_ctx_lock(c);
+	ret = getsockopt_locked(c, sock, level, optname, optval, optlen);
+	mu_ctx_unlock(c);
+	return ret;
+}
+
+int mtcp_setsockopt(mctx_t mctx, int sock, int level, int optname,
+		    const void *optval, socklen_t optlen)
+{
+	struct mtcp_ctx *c = ctx_of(mctx);
+	int ret;
+
+	if (!c)
+		return fail(EINVAL);
+	mu_ctx_lock(c);
+	ret = setsockopt_locked(c, sock, level, optname, optval, optlen);
+	mu_ctx_unlock(c);
+	return ret;
 }

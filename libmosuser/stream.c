@@ -64,12 +64,8 @@ void mu_flow_data(struct mtcp_ctx *c, const struct mos_rec_data *d)
 	if (!f || d->side > 1 || !size)
 		return;
 	b = &f->buf[d->side];
-	if (b->off) {
-		/* Nothing kept; the offsets go on (mu_stream_off()) */
-		if (off + len > b->head)
-			b->read = b->valid = b->head = off + len;
-		return;
-	}
+	if (b->off)
+		goto off;
 	if (off > b->head)
 		b->valid = off;	/* a hole: the bytes before are missed */
 	while (len) {
@@ -83,6 +79,9 @@ void mu_flow_data(struct mtcp_ctx *c, const struct mos_rec_data *d)
 				mu_flow_close(c, f->id);
 				return;
 			}
+			/* A callback turned the buffer off (MOS_CLIBUF 0) */
+			if (b->off)
+				goto off;
 		}
 		if (n > len)
 			n = len;
@@ -98,6 +97,11 @@ void mu_flow_data(struct mtcp_ctx *c, const struct mos_rec_data *d)
 		if (b->head - b->valid > size)
 			b->valid = b->head - size;
 	}
+	return;
+off:
+	/* Nothing kept; the offsets go on (mu_stream_off()) */
+	if (off + len > b->head)
+		b->read = b->valid = b->head = off + len;
 }
 
 /*
