@@ -342,6 +342,57 @@ TEST(flow_buffer_off)
 	mtcp_destroy();
 }
 
+/*
+ * A full buffer offers its bytes (NEW_DATA) before it takes more; the
+ * callback turns the server's buffer off there: the rest of the record
+ * is not kept, and that side raises no NEW_DATA after it
+ */
+static void on_data_off(mctx_t m, int sock, int side, event_t ev,
+			filter_arg_t *arg)
+{
+	char buf[16] = "";
+	int zero = 0;
+	ssize_t n;
+
+	(void)ev;
+	(void)arg;
+	if (side != MOS_SIDE_SVR)
+		return;
+	n = mtcp_peek(m, sock, side, buf, sizeof(buf) - 1);
+	logf_("svr %zd %s", n, n > 0 ? buf : "");
+	logf_(" off %d|", mtcp_setsockopt(m, sock, SOL_MONSOCKET, MOS_SVRBUF,
+					  &zero, sizeof(zero)));
+}
+
+TEST(buffer_off_when_full)
+{
+	char *path = use_capture();
+	struct mtcp_conf c;
+	mctx_t mctx;
+	int s;
+
+	ASSERT_NE(NULL, path);
+	log_buf[0] = '\0';
+	ASSERT_EQ(0, mtcp_init(NULL));
+	ASSERT_EQ(0, mtcp_getconf(&c));
+	c.rcvbuf_size = 4;
+	ASSERT_EQ(0, mtcp_setconf(&c));
+	mctx = mtcp_create_context(0);
+	ASSERT_NE(NULL, mctx);
+	s = mtcp_socket(mctx, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, mtcp_register_callback(mctx, s, MOS_ON_CONN_NEW_DATA,
+					    MOS_NULL, on_data_off));
+	mtcp_app_join(mctx);
+	/* "hello": four bytes fill the buffer, then it is turned off */
+	EXPECT_STREQ("svr 4 hell off 0|", log_buf);
+	unlink(path);
+	free(path);
+	c.rcvbuf_size = 65536;
+	mtcp_setconf(&c);
+	mtcp_destroy();
+}
+
 /* rmem_size of mOS's configuration file: each side's buffer, bytes */
 static void on_start_size(mctx_t m, int sock, int side, event_t ev,
 			  filter_arg_t *arg)
