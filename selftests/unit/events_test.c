@@ -138,27 +138,17 @@ static size_t mk_pkt(uint8_t *p, const struct step *s)
 /* @n steps as a nanosecond pcap of raw IP, in a file of its own */
 static char *write_capture(const struct step *st, unsigned int n)
 {
-	static const uint32_t hdr[6] = { 0xa1b23c4d, 2 | 4 << 16, 0, 0,
-					 262144, 101 };
 	uint8_t pkt[PKT_HDR_MAX + 8];
 	char *path = strdup("/tmp/events_test.XXXXXX");
 	unsigned int i;
-	FILE *f;
-	int fd;
+	FILE *f = path ? pkt_pcap_create(path, 262144) : NULL;
 
-	fd = mkstemp(path);
-	if (fd < 0)
+	if (!f) {
+		free(path);
 		return NULL;
-	f = fdopen(fd, "w");
-	fwrite(hdr, sizeof(hdr), 1, f);
-	for (i = 0; i < n; i++) {
-		uint64_t ts = T0_NS + st[i].ms * MS;
-		uint32_t rec[4] = { ts / 1000000000ULL, ts % 1000000000ULL };
-
-		rec[2] = rec[3] = mk_pkt(pkt, &st[i]);
-		fwrite(rec, sizeof(rec), 1, f);
-		fwrite(pkt, rec[2], 1, f);
 	}
+	for (i = 0; i < n; i++)
+		pkt_pcap_add(f, T0_NS + st[i].ms * MS, pkt, mk_pkt(pkt, &st[i]));
 	fclose(f);
 	return path;
 }

@@ -75,19 +75,15 @@ static const uint8_t cli_ip[4] = { 10, 0, 0, 1 }, svr_ip[4] = { 10, 0, 0, 2 };
 /* The conversation as a nanosecond pcap of raw IP; its path */
 static char *write_capture(void)
 {
-	static const uint32_t hdr[6] = { 0xa1b23c4d, 2 | 4 << 16, 0, 0,
-					 65535, 101 };
 	char *path = strdup("/tmp/mtcp_compat_test.XXXXXX");
 	uint8_t pkt[128];
 	unsigned int i;
-	FILE *f;
-	int fd;
+	FILE *f = path ? pkt_pcap_create(path, 65535) : NULL;
 
-	fd = mkstemp(path);
-	if (fd < 0)
+	if (!f) {
+		free(path);
 		return NULL;
-	f = fdopen(fd, "w");
-	fwrite(hdr, sizeof(hdr), 1, f);
+	}
 	for (i = 0; i < NSTEPS; i++) {
 		const struct step *s = &conv[i];
 		struct pkt_tcp pk = {
@@ -101,12 +97,9 @@ static char *write_capture(void)
 			.len = s->data ? strlen(s->data) : 0,
 			.ip_flags = PKT_DF | PKT_CSUM,
 		};
-		uint64_t ts = T0_NS + s->ms * MS;
-		uint32_t rec[4] = { ts / 1000000000ULL, ts % 1000000000ULL };
 
-		rec[2] = rec[3] = pkt_tcp(pkt, sizeof(pkt), &pk);
-		fwrite(rec, sizeof(rec), 1, f);
-		fwrite(pkt, rec[2], 1, f);
+		pkt_pcap_add(f, T0_NS + s->ms * MS, pkt,
+			     pkt_tcp(pkt, sizeof(pkt), &pk));
 	}
 	fclose(f);
 	return path;

@@ -97,29 +97,21 @@ static size_t mk_pkt(uint8_t *p, const struct step *s)
  */
 static char *write_capture(unsigned int n)
 {
-	static const uint32_t hdr[6] = { 0xa1b23c4d, 2 | 4 << 16, 0, 0,
-					 262144, 101 };
 	static uint8_t pkt[40 + DOWN_LEN];
 	char *path = strdup("/tmp/offline_test.XXXXXX");
 	unsigned int i;
 	FILE *f;
-	int fd;
 
 	for (i = 0; i < DOWN_LEN; i++)
 		down[i] = (uint8_t)(i * 7 + i / 256);
-	fd = mkstemp(path);
-	if (fd < 0)
+	f = path ? pkt_pcap_create(path, 262144) : NULL;
+	if (!f) {
+		free(path);
 		return NULL;
-	f = fdopen(fd, "w");
-	fwrite(hdr, sizeof(hdr), 1, f);
-	for (i = 0; i < n && i < NSTEPS; i++) {
-		uint64_t ts = T0_NS + conv[i].ms * MS;
-		uint32_t rec[4] = { ts / 1000000000ULL, ts % 1000000000ULL };
-
-		rec[2] = rec[3] = mk_pkt(pkt, &conv[i]);
-		fwrite(rec, sizeof(rec), 1, f);
-		fwrite(pkt, rec[2], 1, f);
 	}
+	for (i = 0; i < n && i < NSTEPS; i++)
+		pkt_pcap_add(f, T0_NS + conv[i].ms * MS, pkt,
+			     mk_pkt(pkt, &conv[i]));
 	fclose(f);
 	return path;
 }

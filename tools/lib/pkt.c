@@ -6,7 +6,9 @@
  * keeps nothing of its last packet) and nothing past the packet.
  */
 
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include "csum.h"
 #include "pkt.h"
@@ -100,4 +102,39 @@ size_t pkt_tcp(uint8_t *buf, size_t size, const struct pkt_tcp *p)
 	if (p->ip_flags & PKT_CSUM)
 		pkt_tcp_csum(buf, len);
 	return len;
+}
+
+FILE *pkt_pcap_create(char *tmpl, uint32_t snaplen)
+{
+	/* magic (nanoseconds), version 2.4, zone, accuracy, snaplen, link */
+	const uint32_t hdr[6] = { 0xa1b23c4d, 2 | 4 << 16, 0, 0, snaplen, 101 };
+	FILE *f;
+	int fd;
+
+	fd = mkstemp(tmpl);
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return NULL;
+	}
+	if (fwrite(hdr, sizeof(hdr), 1, f) != 1) {
+		fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
+int pkt_pcap_add(FILE *f, uint64_t ts_ns, const void *pkt, uint32_t len)
+{
+	const uint32_t rec[4] = {
+		(uint32_t)(ts_ns / 1000000000ULL),
+		(uint32_t)(ts_ns % 1000000000ULL), len, len,
+	};
+
+	if (fwrite(rec, sizeof(rec), 1, f) != 1 ||
+	    (len && fwrite(pkt, len, 1, f) != 1))
+		return -1;
+	return 0;
 }

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* struct pkt_tcp.ip_flags */
 #define PKT_DF		0x1	/* IPv4: don't fragment */
@@ -71,6 +72,15 @@ struct pkt_tcp {
 unsigned int pkt_tcp_hlen(const struct pkt_tcp *p);
 size_t pkt_tcp(uint8_t *buf, size_t size, const struct pkt_tcp *p);
 void pkt_tcp_csum(uint8_t *buf, size_t len);
+
+/*
+ * A capture of the packets built here: a pcap file of raw IP (link type
+ * 101) with nanosecond times, in host byte order, in a new file made from
+ * the mkstemp() template @tmpl.  NULL on failure, with errno set.
+ */
+FILE *pkt_pcap_create(char *tmpl, uint32_t snaplen);
+/* One packet of @len bytes at @ts_ns; 0, or -1 with errno set */
+int pkt_pcap_add(FILE *f, uint64_t ts_ns, const void *pkt, uint32_t len);
 
 static inline void pkt_put16(uint8_t *b, uint16_t v)
 {
