@@ -240,7 +240,7 @@ struct mtcp_ctx {
 	const struct mos_rec_event *cur;
 	struct mtcp_flow *cur_flow;
 	struct mtcp_msock *cur_msock;
-	int cur_sock, cur_depth;
+	int cur_sock;
 	uint8_t pkt[MU_PKT_PAD + MU_PKT_MAX] __attribute__((aligned(8)));
 	struct mtcp_timer *timers;	/* soonest first */
 	struct mtcp_flow *doomed;	/* flows destroyed at a packet's end */
