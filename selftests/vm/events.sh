@@ -92,6 +92,17 @@ for line in open(sys.argv[1]):
             l[-1][1] = str(int(l[-1][1]) + int(arg))
         continue
     l.append([name, arg])
+# Live, a read of the ring in the middle of a packet's records runs the
+# packet's events in two parts (Documentation/libmosuser.rst): its state
+# change can then come before its CONN_START or CONN_SETUP.  Put those
+# pairs back in mOS's order; the order itself is checked offline.
+for l in out.values():
+    for i in range(len(l) - 1):
+        if (l[i][0] == "STATE_CHANGE" and
+                (l[i][1], l[i + 1][0]) in (("SYN_SENT", "CONN_START"),
+                                           ("SYN_RCVD", "CONN_START"),
+                                           ("ESTABLISHED", "CONN_SETUP"))):
+            l[i], l[i + 1] = l[i + 1], l[i]
 for port in sorted({k[0] for k in out}):
     for hook, side in (("SND", "cli"), ("RCV", "cli"), ("SND", "svr"),
                        ("RCV", "svr"), ("NULL", "cli"), ("NULL", "svr")):
