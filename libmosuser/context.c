@@ -2,9 +2,8 @@
 /*
  * context.c - contexts and their threads: a context is one consumer (an
  * open /dev/mos with its ring, or offline a capture) and a thread that
- * reads its records and hands each to the flows (flow.c), the stream
- * buffers (stream.c) or the callbacks (dispatch.c), and runs the timers
- * (timer.c)
+ * waits for records, has dispatch.c run them (to the flows, the stream
+ * buffers and the callbacks), and runs the timers (timer.c)
  *
  * DOC: Theory of Operation
  *
@@ -361,42 +360,6 @@ uint32_t mtcp_cb_get_ts(mctx_t mctx)
 	return (uint32_t)(mu_ctx_now(ctx_of(mctx)) / 1000);
 }
 
-static void drain(struct mtcp_ctx *c)
-{
-	const struct mos_rec *rec;
-
-	while (!c->stop && (rec = mos_ring__next(&c->ring))) {
-		const void *b = rec + 1;
-
-		if (!(rec->len & MOS_REC_DISCARD)) {
-			switch (rec->type) {
-			case MOS_REC_FLOW_OPEN:
-				mu_flow_open(c, b);
-				break;
-			case MOS_REC_FLOW_CLOSE:
-				mu_dispatch_close(c, b);
-				break;
-			case MOS_REC_DATA:
-				mu_flow_data(c, b);
-				break;
-			case MOS_REC_EVENT:
-				mu_dispatch_event(c, rec);
-				break;
-			case MOS_REC_LOST: {
-				const struct mos_rec_lost *l = b;
-
-				c->lost_events += l->events;
-				c->lost_bytes += l->bytes;
-				break;
-			}
-			}
-		}
-		mos_ring__advance(&c->ring, rec);
-	}
-	if (!c->stop)
-		mu_dispatch_idle(c);
-}
-
 /* Until the first mtcp_app_join() or a destroy: wait, reading nothing */
 static void ctx_wait_start(struct mtcp_ctx *c)
 {
@@ -423,7 +386,7 @@ static void ctx_run_offline(struct mtcp_ctx *c)
 			mu_offline_failed(c, r);
 		if (r <= 0)
 			break;
-		drain(c);
+		mu_dispatch_ring(c);
 		mu_run_timers(c, mu_ctx_now(c));
 		/* Between packets, other threads' calls */
 		mu_ctx_unlock(c);
@@ -443,7 +406,7 @@ static void ctx_run_live(struct mtcp_ctx *c)
 
 	mu_ctx_lock(c);
 	while (!c->stop) {
-		drain(c);
+		mu_dispatch_ring(c);
 		mu_run_timers(c, mu_ctx_now(c));
 		if (c->stop)
 			break;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * dispatch.c - events to callbacks, with mOS's semantics: UDE filters and
- * raised events, per-flow callbacks, and the end of a flow
+ * dispatch.c - a context's records to its flows, stream buffers and
+ * callbacks, with mOS's semantics: UDE filters and raised events,
+ * per-flow callbacks, and the end of a flow
  *
  * DOC: Theory of Operation
  *
@@ -36,7 +37,7 @@
  * whose sides are both done is doomed and destroyed at the end of its
  * packet: at the receiver's CONN_END (always the last record of its
  * packet), at the next record that starts a packet (a hook SND record
- * after hook RCV ones), or when the ring is empty (mu_dispatch_idle()).
+ * after hook RCV ones), or when the ring is empty (dispatch_idle()).
  * Destroyed, the flow is dropped in the kernel (MOS_FLOW_STOP, for this
  * consumer only) and freed with its per-flow socket id; records of it
  * still in the ring find no flow and are ignored.
@@ -491,7 +492,7 @@ void mu_dispatch_flush(struct mtcp_ctx *c)
  * copy, MU_PEND_MAX at most) until a record of another packet, hook or
  * kind comes, or the ring is empty, then run in mOS's order
  */
-void mu_dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
+static void dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
 {
 	size_t len = sizeof(*rec) + (rec->len & MOS_REC_LEN_MASK);
 	struct mu_pend *p = c->pend;
@@ -523,7 +524,7 @@ void mu_dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
 }
 
 /* FLOW_CLOSE: the kernel ended the flow; mOS's end first, if not yet */
-void mu_dispatch_close(struct mtcp_ctx *c, const struct mos_rec_flow *r)
+static void dispatch_close(struct mtcp_ctx *c, const struct mos_rec_flow *r)
 {
 	struct mtcp_flow *f;
 
@@ -535,11 +536,52 @@ void mu_dispatch_close(struct mtcp_ctx *c, const struct mos_rec_flow *r)
 }
 
 /* The ring is empty: the doomed flows' packets are over */
-void mu_dispatch_idle(struct mtcp_ctx *c)
+static void dispatch_idle(struct mtcp_ctx *c)
 {
 	mu_dispatch_flush(c);
 	while (c->doomed && !c->stop)
 		flow_destroy(c, c->doomed, !c->doomed->life.from);
+}
+
+/**
+ * mu_dispatch_ring() - the context's ring to its callbacks: every record
+ * the ring holds now, in order, then dispatch_idle()'s work
+ * @c: the context, its lock held
+ */
+void mu_dispatch_ring(struct mtcp_ctx *c)
+{
+	const struct mos_rec *rec;
+
+	while (!c->stop && (rec = mos_ring__next(&c->ring))) {
+		const void *b = rec + 1;
+
+		if (!(rec->len & MOS_REC_DISCARD)) {
+			switch (rec->type) {
+			case MOS_REC_FLOW_OPEN:
+				mu_flow_open(c, b);
+				break;
+			case MOS_REC_FLOW_CLOSE:
+				dispatch_close(c, b);
+				break;
+			case MOS_REC_DATA:
+				mu_flow_data(c, b);
+				break;
+			case MOS_REC_EVENT:
+				dispatch_event(c, rec);
+				break;
+			case MOS_REC_LOST: {
+				const struct mos_rec_lost *l = b;
+
+				c->lost_events += l->events;
+				c->lost_bytes += l->bytes;
+				break;
+			}
+			}
+		}
+		mos_ring__advance(&c->ring, rec);
+	}
+	if (!c->stop)
+		dispatch_idle(c);
 }
 
 /*
@@ -554,7 +596,7 @@ void mu_flows_sweep(struct mtcp_ctx *c, uint64_t now)
 	uint64_t next = UINT64_MAX;
 	uint32_t b;
 
-	mu_dispatch_idle(c);
+	dispatch_idle(c);
 	for (b = 0; b <= c->hmask && !c->stop; b++) {
 		struct mtcp_flow *f = c->hash[b], *n;
 

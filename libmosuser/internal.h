@@ -307,9 +307,7 @@ bool mu_wanted(const struct mtcp_msock *m, int h, int bit);
 void mu_run_event(struct mtcp_ctx *c, struct mtcp_msock *m, int h, int bit,
 		  int sock, int side, int depth);
 int mu_raise(struct mtcp_ctx *c, int ev);
-void mu_dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec);
-void mu_dispatch_close(struct mtcp_ctx *c, const struct mos_rec_flow *r);
-void mu_dispatch_idle(struct mtcp_ctx *c);
+void mu_dispatch_ring(struct mtcp_ctx *c);
 void mu_dispatch_flush(struct mtcp_ctx *c);
 void mu_flows_sweep(struct mtcp_ctx *c, uint64_t now);
 void mu_flow_forget(struct mtcp_ctx *c, struct mtcp_flow *f);
