@@ -20,13 +20,15 @@
  *
  * Permissions: every command needs CAP_NET_ADMIN over the user namespace
  * that owns its socket's network namespace (GENL_UNS_ADMIN_PERM) and,
- * with %MOS_A_NETNS_FD, over the one that owns the target.  Enabling a
- * namespace owned by a user namespace other than the initial one also
- * needs the allow_userns module parameter, unless the caller has
- * CAP_NET_ADMIN in the initial user namespace: on Debian any user may
- * create user and network namespaces, and hooks are kernel work done on
- * their behalf.  Joining the multicast group needs CAP_NET_ADMIN over the
- * namespace (GENL_MCAST_CAP_NET_ADMIN).
+ * with %MOS_A_NETNS_FD, over the one that owns the target: enough to read.
+ * Enabling a namespace owned by a user namespace other than the initial
+ * one also needs the allow_userns module parameter, unless the caller has
+ * CAP_NET_ADMIN in the initial user namespace (the host): on Debian any
+ * user may create user and network namespaces, and hooks are kernel work
+ * done on their behalf.  A namespace the host set up is the host's: only
+ * the host changes it (mos_net_may_change()); a container raises no limit
+ * above its default.  Joining the multicast group needs CAP_NET_ADMIN
+ * over the namespace (GENL_MCAST_CAP_NET_ADMIN).
  *
  * Locking: the handlers call into netns.c and rules.c, which take the
  * namespace's mutex.  A target namespace is held by reference while a
@@ -167,6 +169,15 @@ static struct net *mos_genl_target(struct sk_buff *skb, struct nlattr **attrs,
 	return net;
 }
 
+/*
+ * Whether the sender has CAP_NET_ADMIN in the initial user namespace: the
+ * host, as opposed to root in a container (mos_net_may_change())
+ */
+static bool mos_genl_host(struct sk_buff *skb)
+{
+	return netlink_capable(skb, CAP_NET_ADMIN);
+}
+
 /* --- namespaces ------------------------------------------------------ */
 
 static int mos_genl_ns_enable(struct sk_buff *skb, struct genl_info *info)
@@ -179,7 +190,7 @@ static int mos_genl_ns_enable(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(net))
 		return PTR_ERR(net);
 	if (net->user_ns != &init_user_ns &&
-	    !netlink_capable(skb, CAP_NET_ADMIN) && !READ_ONCE(allow_userns)) {
+	    !mos_genl_host(skb) && !READ_ONCE(allow_userns)) {
 		NL_SET_ERR_MSG(info->extack,
 			       "this namespace belongs to a user namespace: enabling needs the allow_userns module parameter");
 		err = -EPERM;
@@ -187,7 +198,7 @@ static int mos_genl_ns_enable(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (info->attrs[MOS_A_MODE])
 		mode = nla_get_u8(info->attrs[MOS_A_MODE]);
-	err = mos_net_enable(net, mode, info->extack);
+	err = mos_net_enable(net, mode, mos_genl_host(skb), info->extack);
 out:
 	put_net(net);
 	return err;
@@ -201,10 +212,7 @@ static int mos_genl_ns_disable(struct sk_buff *skb, struct genl_info *info)
 	net = mos_genl_target(skb, info->attrs, info->extack);
 	if (IS_ERR(net))
 		return PTR_ERR(net);
-	err = mos_net_disable(net);
-	if (err == -ENOENT)
-		NL_SET_ERR_MSG(info->extack,
-			       "monitoring is not enabled in this namespace");
+	err = mos_net_disable(net, mos_genl_host(skb), info->extack);
 	put_net(net);
 	return err;
 }
@@ -352,7 +360,7 @@ static int mos_genl_ns_set(struct sk_buff *skb, struct genl_info *info)
 	for (i = 0; i < TM_NSTATES; i++)
 		if (to[i + 1])
 			cfg.timeout[i] = nla_get_u32(to[i + 1]);
-	err = mos_net_set_limits(net, &cfg);
+	err = mos_net_set_limits(net, &cfg, mos_genl_host(skb), info->extack);
 	put_net(net);
 	return err;
 }
@@ -394,7 +402,7 @@ static int mos_genl_rule_add(struct sk_buff *skb, struct genl_info *info)
 			   nla_get_u8(info->attrs[MOS_A_RULE_ACTION]),
 			   nla_data(bpf),
 			   nla_len(bpf) / sizeof(struct sock_filter), expr,
-			   &id, info->extack);
+			   &id, mos_genl_host(skb), info->extack);
 	put_net(net);
 	if (err) {
 		nlmsg_free(msg);
@@ -421,7 +429,8 @@ static int mos_genl_rule_del(struct sk_buff *skb, struct genl_info *info)
 	net = mos_genl_target(skb, info->attrs, info->extack);
 	if (IS_ERR(net))
 		return PTR_ERR(net);
-	err = mos_rule_del(net, nla_get_u32(info->attrs[MOS_A_RULE_ID]));
+	err = mos_rule_del(net, nla_get_u32(info->attrs[MOS_A_RULE_ID]),
+			   mos_genl_host(skb), info->extack);
 	if (err == -ENOENT)
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MOS_A_RULE_ID],
 				    "no such rule in this namespace");
@@ -439,8 +448,11 @@ static int mos_genl_flow_reset(struct sk_buff *skb, struct genl_info *info)
 	net = mos_genl_target(skb, info->attrs, info->extack);
 	if (IS_ERR(net))
 		return PTR_ERR(net);
-	err = mos_net_flow_reset(net, nla_get_u64(info->attrs[MOS_A_FLOW_ID]),
-				 NULL, info->extack);
+	err = mos_net_check_change(net, mos_genl_host(skb), info->extack);
+	if (!err)
+		err = mos_net_flow_reset(net,
+					 nla_get_u64(info->attrs[MOS_A_FLOW_ID]),
+					 NULL, info->extack);
 	put_net(net);
 	return err;
 }
@@ -448,13 +460,14 @@ static int mos_genl_flow_reset(struct sk_buff *skb, struct genl_info *info)
 static int mos_genl_rule_flush(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net;
+	int err;
 
 	net = mos_genl_target(skb, info->attrs, info->extack);
 	if (IS_ERR(net))
 		return PTR_ERR(net);
-	mos_rules_flush(net);
+	err = mos_rules_flush(net, mos_genl_host(skb), info->extack);
 	put_net(net);
-	return 0;
+	return err;
 }
 
 /* --- dumps ----------------------------------------------------------- */

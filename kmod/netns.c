@@ -156,16 +156,110 @@ static void __mos_net_disable(struct net *net)
 	WRITE_ONCE(mn->enabled, false);
 }
 
-/* The limits of @mn with every default filled in; &mos_net.lock held */
+/*
+ * The limits of @mn with every default filled in; &mos_net.lock held.
+ * With @mn NULL: the defaults alone.
+ */
 static void __mos_net_limits(struct mos_net *mn, struct tm_table_cfg *cfg)
 {
-	*cfg = mn->limits;
+	if (mn)
+		*cfg = mn->limits;
+	else
+		memset(cfg, 0, sizeof(*cfg));
 	if (!cfg->max_flows) {
 		cfg->max_flows = READ_ONCE(max_flows);
 		if (!cfg->max_flows || cfg->max_flows > (1U << 24))
 			cfg->max_flows = mos_net_default_flows();
 	}
 	mos_tm_cfg_defaults(cfg);
+}
+
+/**
+ * mos_net_may_change() - whether a caller may change a namespace's state
+ * @mn: the namespace's state, &mos_net.lock held
+ * @host: the caller has CAP_NET_ADMIN in the initial user namespace
+ * @extack: for error messages, or NULL
+ *
+ * A namespace a host caller enabled, changed while enabled, or added a
+ * rule to is the host's: a caller with CAP_NET_ADMIN only over the
+ * namespace's own user namespace (root in a container) may read it but
+ * not change it, until a host caller has disabled it and deleted its
+ * rules.
+ *
+ * Return: 0, or -EPERM.
+ */
+int mos_net_may_change(struct mos_net *mn, bool host,
+		       struct netlink_ext_ack *extack)
+{
+	lockdep_assert_held(&mn->lock);
+	if (host || !mn->host_held)
+		return 0;
+	NL_SET_ERR_MSG(extack,
+		       "this namespace's monitoring was set up from the initial user namespace: only CAP_NET_ADMIN there may change it");
+	return -EPERM;
+}
+
+/**
+ * mos_net_changed() - note who changed a namespace's state
+ * @mn: the namespace's state, &mos_net.lock held
+ * @host: as for mos_net_may_change()
+ *
+ * After a host caller's change, the host holds the namespace as long as
+ * it is enabled or has rules.
+ */
+void mos_net_changed(struct mos_net *mn, bool host)
+{
+	lockdep_assert_held(&mn->lock);
+	if (host)
+		mn->host_held = mn->enabled || rcu_access_pointer(mn->rules);
+}
+
+/**
+ * mos_net_check_change() - mos_net_may_change() for a one-off action
+ * @net: the namespace
+ * @host: as for mos_net_may_change()
+ * @extack: for error messages, or NULL
+ *
+ * Context: process, may sleep.
+ * Return: 0, or -EPERM.
+ */
+int mos_net_check_change(struct net *net, bool host,
+			 struct netlink_ext_ack *extack)
+{
+	struct mos_net *mn = mos_pernet(net);
+	int err;
+
+	mutex_lock(&mn->lock);
+	err = mos_net_may_change(mn, host, extack);
+	mutex_unlock(&mn->lock);
+	return err;
+}
+
+/*
+ * A caller that is not the host may not raise a limit above the module's
+ * default: the memory of a namespace a container enabled is the host's to
+ * give.
+ */
+static int mos_net_limits_capped(const struct tm_table_cfg *cfg, bool host,
+				 struct netlink_ext_ack *extack)
+{
+	struct tm_table_cfg def;
+	unsigned int i;
+
+	if (host)
+		return 0;
+	__mos_net_limits(NULL, &def);
+	if (cfg->max_flows > def.max_flows || cfg->buf_side > def.buf_side ||
+	    cfg->buf_total > def.buf_total)
+		goto above;
+	for (i = 0; i < TM_NSTATES; i++)
+		if (cfg->timeout[i] > def.timeout[i])
+			goto above;
+	return 0;
+above:
+	NL_SET_ERR_MSG(extack,
+		       "only CAP_NET_ADMIN in the initial user namespace may set a limit above its default");
+	return -EPERM;
 }
 
 /**
@@ -188,20 +282,31 @@ void mos_net_limits(struct net *net, struct tm_table_cfg *cfg)
  * mos_net_set_limits() - change a namespace's limits
  * @net: the namespace
  * @cfg: the new limits; zero fields keep their value
+ * @host: as for mos_net_may_change()
+ * @extack: for error messages, or NULL
  *
  * Applied at once to the live table, if any, and kept for the next enable.
  *
  * Context: process, may sleep.
- * Return: 0.
+ * Return: 0, or -EPERM (mos_net_may_change(), or a limit above its
+ * default from a caller that is not the host).
  */
-int mos_net_set_limits(struct net *net, const struct tm_table_cfg *cfg)
+int mos_net_set_limits(struct net *net, const struct tm_table_cfg *cfg,
+		       bool host, struct netlink_ext_ack *extack)
 {
 	struct mos_net *mn = mos_pernet(net);
 	struct tm_table_cfg eff;
 	struct tm_table *t;
 	unsigned int i;
+	int err;
 
+	err = mos_net_limits_capped(cfg, host, extack);
+	if (err)
+		return err;
 	mutex_lock(&mn->lock);
+	err = mos_net_may_change(mn, host, extack);
+	if (err)
+		goto out;
 	if (cfg->max_flows)
 		mn->limits.max_flows = cfg->max_flows;
 	if (cfg->buf_side)
@@ -222,21 +327,26 @@ int mos_net_set_limits(struct net *net, const struct tm_table_cfg *cfg)
 		__mos_net_limits(mn, &eff);
 		mos_tm_set_limits(t, &eff);
 	}
+	mos_net_changed(mn, host);
+out:
 	mutex_unlock(&mn->lock);
-	return 0;
+	return err;
 }
 
 /**
  * mos_net_enable() - start monitoring a namespace
  * @net: the namespace; the caller holds a reference
  * @mode: &enum mos_mode
+ * @host: as for mos_net_may_change()
  * @extack: for error messages, or NULL
  *
  * Context: process, may sleep.
- * Return: 0, -EEXIST if already enabled, -EINVAL for passive mode with
- * rules that drop or reset, or the error of the hook registration.
+ * Return: 0, -EEXIST if already enabled, -EPERM (mos_net_may_change()),
+ * -EINVAL for passive mode with rules that drop or reset, or the error of
+ * the hook registration.
  */
-int mos_net_enable(struct net *net, u8 mode, struct netlink_ext_ack *extack)
+int mos_net_enable(struct net *net, u8 mode, bool host,
+		   struct netlink_ext_ack *extack)
 {
 	struct mos_net *mn = mos_pernet(net);
 	struct tm_table_cfg cfg;
@@ -250,6 +360,9 @@ int mos_net_enable(struct net *net, u8 mode, struct netlink_ext_ack *extack)
 		err = -EEXIST;
 		goto out;
 	}
+	err = mos_net_may_change(mn, host, extack);
+	if (err)
+		goto out;
 	if (mode == MOS_MODE_PASSIVE && mos_rules_need_inline(mn)) {
 		NL_SET_ERR_MSG(extack,
 			       "a rule drops or resets: enable inline mode, or delete it");
@@ -280,6 +393,7 @@ int mos_net_enable(struct net *net, u8 mode, struct netlink_ext_ack *extack)
 	}
 	WRITE_ONCE(mn->enabled, true);
 	schedule_delayed_work(&mn->gc, MOS_GC_INTERVAL);
+	mos_net_changed(mn, host);
 out:
 	mutex_unlock(&mn->lock);
 	return err;
@@ -288,25 +402,36 @@ out:
 /**
  * mos_net_disable() - stop monitoring a namespace
  * @net: the namespace; the caller holds a reference
+ * @host: as for mos_net_may_change()
+ * @extack: for error messages, or NULL
  *
  * On return no hook of mos runs in @net and its counters are final.
  *
  * Context: process, may sleep.
- * Return: 0, or -ENOENT if monitoring was not enabled.
+ * Return: 0, -EPERM (mos_net_may_change()), or -ENOENT if monitoring was
+ * not enabled.
  */
-int mos_net_disable(struct net *net)
+int mos_net_disable(struct net *net, bool host,
+		    struct netlink_ext_ack *extack)
 {
 	struct mos_net *mn = mos_pernet(net);
-	int err = 0;
+	int err;
 
 	mutex_lock(&mn->lock);
+	err = mos_net_may_change(mn, host, extack);
+	if (err)
+		goto out;
 	if (mn->enabled) {
 		__mos_net_disable(net);
 		synchronize_net();
 		mos_net_table_free(mn);
+		mos_net_changed(mn, host);
 	} else {
+		NL_SET_ERR_MSG(extack,
+			       "monitoring is not enabled in this namespace");
 		err = -ENOENT;
 	}
+out:
 	mutex_unlock(&mn->lock);
 	return err;
 }
@@ -436,7 +561,7 @@ static int __net_init mos_pernet_init(struct net *net)
 		u64_stats_init(&per_cpu_ptr(mn->stats, cpu)->syncp);
 
 	if (enable_init_net && net_eq(net, &init_net)) {
-		err = mos_net_enable(net, MOS_MODE_PASSIVE, NULL);
+		err = mos_net_enable(net, MOS_MODE_PASSIVE, true, NULL);
 		if (err) {
 			/*
 			 * A partly registered hook may still run elsewhere:

@@ -46,6 +46,8 @@ struct mos_pcpu_stats {
  * @tm_final: the last table's counters, from when it was freed
  * @net: the namespace, for @gc
  * @mode: &enum mos_mode while enabled; written under @lock
+ * @host_held: a caller with CAP_NET_ADMIN in the initial user namespace
+ *	set this namespace's state up (mos_net_changed()); under @lock
  * @limits: limits for the flow table (zero fields: defaults); under @lock
  * @rules: filter rules; RCU, written under @lock
  * @next_rule_id: last rule id given out; under @lock
@@ -70,6 +72,7 @@ struct mos_net {
 	u64 tm_final[TM_STAT_MAX];
 	struct net *net;
 	u8 mode;
+	bool host_held;
 	struct tm_table_cfg limits;
 	struct mos_rules __rcu *rules;
 	u32 next_rule_id;
@@ -107,11 +110,19 @@ static inline void mos_stat_inc(struct mos_net *mn, unsigned int i)
 
 int mos_net_init(void);
 void mos_net_exit(void);
-int mos_net_enable(struct net *net, u8 mode, struct netlink_ext_ack *extack);
-int mos_net_disable(struct net *net);
+int mos_net_enable(struct net *net, u8 mode, bool host,
+		   struct netlink_ext_ack *extack);
+int mos_net_disable(struct net *net, bool host,
+		    struct netlink_ext_ack *extack);
+int mos_net_may_change(struct mos_net *mn, bool host,
+		       struct netlink_ext_ack *extack);
+void mos_net_changed(struct mos_net *mn, bool host);
+int mos_net_check_change(struct net *net, bool host,
+			 struct netlink_ext_ack *extack);
 bool mos_net_enabled(struct net *net);
 void mos_net_stats(struct net *net, u64 *sum);
 void mos_net_limits(struct net *net, struct tm_table_cfg *cfg);
-int mos_net_set_limits(struct net *net, const struct tm_table_cfg *cfg);
+int mos_net_set_limits(struct net *net, const struct tm_table_cfg *cfg,
+		       bool host, struct netlink_ext_ack *extack);
 
 #endif /* _MOS_NETNS_H */

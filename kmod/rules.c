@@ -82,16 +82,20 @@ bool mos_rules_need_inline(struct mos_net *mn)
  * @n: its instructions, 1 to %MOS_RULE_INSNS_MAX
  * @expr: its source text, or NULL
  * @id: set to the new rule's id
+ * @host: the caller has CAP_NET_ADMIN in the initial user namespace
  * @extack: for error messages
+ *
+ * The rule's memory is charged to the caller's memory cgroup.
  *
  * Context: process, may sleep.
  * Return: 0; -EINVAL for a program the kernel refuses, or for a drop or
  * reset rule in a namespace monitored in passive mode; -ENOSPC past
- * %MOS_RULES_MAX rules; -ENOMEM.
+ * %MOS_RULES_MAX rules; -EPERM (mos_net_may_change()); -ENOMEM.
  */
 int mos_rule_add(struct net *net, u32 prio, u8 action,
 		 const struct sock_filter *insns, unsigned int n,
-		 const char *expr, u32 *id, struct netlink_ext_ack *extack)
+		 const char *expr, u32 *id, bool host,
+		 struct netlink_ext_ack *extack)
 {
 	struct mos_net *mn = mos_pernet(net);
 	struct sock_fprog_kern fprog = {
@@ -103,14 +107,14 @@ int mos_rule_add(struct net *net, u32 prio, u8 action,
 	unsigned int i, at;
 	int err;
 
-	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
 		return -ENOMEM;
 	r->prio = prio;
 	r->action = action;
 	atomic64_set(&r->hits, 0);
 	if (expr) {
-		r->expr = kstrdup(expr, GFP_KERNEL);
+		r->expr = kstrdup(expr, GFP_KERNEL_ACCOUNT);
 		if (!r->expr) {
 			kfree(r);
 			return -ENOMEM;
@@ -125,6 +129,9 @@ int mos_rule_add(struct net *net, u32 prio, u8 action,
 	}
 
 	mutex_lock(&mn->lock);
+	err = mos_net_may_change(mn, host, extack);
+	if (err)
+		goto err_unlock;
 	if (mn->enabled && mn->mode == MOS_MODE_PASSIVE &&
 	    (action == MOS_ACTION_DROP || action == MOS_ACTION_RESET)) {
 		NL_SET_ERR_MSG(extack,
@@ -139,7 +146,7 @@ int mos_rule_add(struct net *net, u32 prio, u8 action,
 		err = -ENOSPC;
 		goto err_unlock;
 	}
-	new = kzalloc(struct_size(new, r, n + 1), GFP_KERNEL);
+	new = kzalloc(struct_size(new, r, n + 1), GFP_KERNEL_ACCOUNT);
 	if (!new) {
 		err = -ENOMEM;
 		goto err_unlock;
@@ -158,6 +165,7 @@ int mos_rule_add(struct net *net, u32 prio, u8 action,
 	} while (!r->id);
 	*id = r->id;
 	mos_rules_publish(mn, new);
+	mos_net_changed(mn, host);
 	mutex_unlock(&mn->lock);
 	return 0;
 
@@ -171,21 +179,28 @@ err_unlock:
  * mos_rule_del() - delete a rule
  * @net: the namespace
  * @id: the rule
+ * @host: as for mos_rule_add()
+ * @extack: for error messages
  *
  * Flows it matched keep their action.
  *
  * Context: process, may sleep.
- * Return: 0, -ENOENT if the namespace has no such rule, or -ENOMEM.
+ * Return: 0, -EPERM (mos_net_may_change()), -ENOENT if the namespace has
+ * no such rule, or -ENOMEM.
  */
-int mos_rule_del(struct net *net, u32 id)
+int mos_rule_del(struct net *net, u32 id, bool host,
+		 struct netlink_ext_ack *extack)
 {
 	struct mos_net *mn = mos_pernet(net);
 	struct mos_rule *gone = NULL;
 	struct mos_rules *old, *new = NULL;
 	unsigned int i, j;
-	int err = 0;
+	int err;
 
 	mutex_lock(&mn->lock);
+	err = mos_net_may_change(mn, host, extack);
+	if (err)
+		goto out;
 	old = mos_rules_get(mn);
 	for (i = 0; old && i < old->n; i++)
 		if (old->r[i]->id == id)
@@ -195,7 +210,8 @@ int mos_rule_del(struct net *net, u32 id)
 		goto out;
 	}
 	if (old->n > 1) {
-		new = kzalloc(struct_size(new, r, old->n - 1), GFP_KERNEL);
+		new = kzalloc(struct_size(new, r, old->n - 1),
+			      GFP_KERNEL_ACCOUNT);
 		if (!new) {
 			err = -ENOMEM;
 			goto out;
@@ -207,6 +223,7 @@ int mos_rule_del(struct net *net, u32 id)
 	}
 	mos_rules_publish(mn, new);
 	mos_rule_free(gone);
+	mos_net_changed(mn, host);
 out:
 	mutex_unlock(&mn->lock);
 	return err;
@@ -230,20 +247,30 @@ static void __mos_rules_flush(struct mos_net *mn, struct mos_rules *old)
 /**
  * mos_rules_flush() - delete every rule of a namespace
  * @net: the namespace
+ * @host: as for mos_rule_add()
+ * @extack: for error messages
  *
  * Context: process, may sleep.
+ * Return: 0, or -EPERM (mos_net_may_change()).
  */
-void mos_rules_flush(struct net *net)
+int mos_rules_flush(struct net *net, bool host,
+		    struct netlink_ext_ack *extack)
 {
 	struct mos_net *mn = mos_pernet(net);
 	struct mos_rules *old;
+	int err;
 
 	mutex_lock(&mn->lock);
-	old = mos_rules_get(mn);
-	RCU_INIT_POINTER(mn->rules, NULL);
-	synchronize_net();
-	__mos_rules_flush(mn, old);
+	err = mos_net_may_change(mn, host, extack);
+	if (!err) {
+		old = mos_rules_get(mn);
+		RCU_INIT_POINTER(mn->rules, NULL);
+		synchronize_net();
+		__mos_rules_flush(mn, old);
+		mos_net_changed(mn, host);
+	}
 	mutex_unlock(&mn->lock);
+	return err;
 }
 
 /**

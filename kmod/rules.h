@@ -50,9 +50,12 @@ struct mos_rules {
 
 int mos_rule_add(struct net *net, u32 prio, u8 action,
 		 const struct sock_filter *insns, unsigned int n,
-		 const char *expr, u32 *id, struct netlink_ext_ack *extack);
-int mos_rule_del(struct net *net, u32 id);
-void mos_rules_flush(struct net *net);
+		 const char *expr, u32 *id, bool host,
+		 struct netlink_ext_ack *extack);
+int mos_rule_del(struct net *net, u32 id, bool host,
+		 struct netlink_ext_ack *extack);
+int mos_rules_flush(struct net *net, bool host,
+		    struct netlink_ext_ack *extack);
 void mos_rules_free(struct mos_net *mn);
 bool mos_rules_need_inline(struct mos_net *mn);
 unsigned int mos_rules_classify(struct mos_net *mn, const struct tm_src *src,
