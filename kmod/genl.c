@@ -547,6 +547,17 @@ static int mos_genl_rule_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
+/* The room mos_genl_fill_flow() takes */
+static size_t mos_genl_flow_size(void)
+{
+	return nla_total_size(0) +			/* the nest */
+	       5 * nla_total_size_64bit(sizeof(u64)) +	/* id, bytes, ms */
+	       5 * nla_total_size(sizeof(u8)) +		/* family...midstream */
+	       2 * nla_total_size(sizeof(struct in6_addr)) +
+	       2 * nla_total_size(sizeof(u16)) +	/* ports */
+	       nla_total_size(sizeof(u32));		/* rule */
+}
+
 /**
  * mos_genl_fill_flow() - add a %MOS_A_FLOW nest
  * @msg: message being built
@@ -656,36 +667,49 @@ static int mos_genl_flow_dump(struct sk_buff *skb, struct netlink_callback *cb)
  * @end: false at its start, true at its end
  *
  * Nothing is built unless the "flows" group has listeners in the
- * namespace.  A message that cannot be allocated or sent is lost, and the
- * gap in %MOS_A_EVENT_SEQ tells the listeners.
+ * namespace.  The message is allocated at its exact size, without
+ * dipping into the atomic reserves (GFP_NOWAIT): one that cannot be
+ * allocated or delivered to every listener is lost, counted in
+ * %MOS_STAT_ANNOUNCE_LOST, and the gap in %MOS_A_EVENT_SEQ tells the
+ * listeners.
  *
- * Context: any, the flow's lock held; allocates with GFP_ATOMIC.
+ * Context: any, the flow's lock held; does not sleep.
  */
 void mos_genl_flow_event(struct mos_net *mn, const struct tm_flow *f,
 			 bool end)
 {
 	struct sk_buff *msg;
 	void *hdr;
+	int err;
 	u64 seq;
 
 	if (!genl_has_listeners(&mos_genl_family, mn->net,
 				MOS_GENL_MCGRP_FLOWS_ID))
 		return;
 	seq = atomic64_inc_return(&mn->ev_seq);
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	msg = genlmsg_new(nla_total_size_64bit(sizeof(u64)) +
+			  mos_genl_flow_size(),
+			  GFP_NOWAIT | __GFP_NOWARN);
 	if (!msg)
-		return;
+		goto lost;
 	hdr = genlmsg_put(msg, 0, 0, &mos_genl_family, 0,
 			  end ? MOS_CMD_FLOW_END : MOS_CMD_FLOW_NEW);
 	if (!hdr ||
 	    nla_put_u64_64bit(msg, MOS_A_EVENT_SEQ, seq, MOS_A_PAD) ||
 	    mos_genl_fill_flow(msg, f, ktime_get_coarse_ns())) {
 		nlmsg_free(msg);
-		return;
+		goto lost;
 	}
 	genlmsg_end(msg, hdr);
-	genlmsg_multicast_netns(&mos_genl_family, mn->net, msg, 0,
-				MOS_GENL_MCGRP_FLOWS_ID, GFP_ATOMIC);
+	err = genlmsg_multicast_netns(&mos_genl_family, mn->net, msg, 0,
+				      MOS_GENL_MCGRP_FLOWS_ID,
+				      GFP_NOWAIT | __GFP_NOWARN);
+	/* -ESRCH: the listeners left meanwhile */
+	if (err && err != -ESRCH)
+		goto lost;
+	return;
+lost:
+	mos_stat_inc(mn, MOS_STAT_ANNOUNCE_LOST);
 }
 
 /* --- the family ------------------------------------------------------ */

@@ -221,9 +221,18 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/*
+ * Announcements of a namespace are numbered from 1, but those built on
+ * different CPUs may arrive out of order: a number is given up as lost
+ * only when it falls out of the window of the SEQ_WINDOW numbers below
+ * the highest seen (or when monitoring ends).
+ */
+#define SEQ_WINDOW 64
+
 struct monitor {
-	bool have_seq;		/* @seq holds the last announcement's */
+	bool have_seq;		/* @seq holds the highest number seen */
 	uint64_t seq;
+	uint64_t missing;	/* bit i: @seq - 1 - i not seen yet */
 	bool overrun;		/* the socket overflowed: announcements lost */
 	unsigned long malformed;
 };
@@ -236,6 +245,41 @@ static void report_lost(uint64_t n)
 			(unsigned long long)n);
 	else
 		fprintf(stderr, "mosctl: monitor: events lost\n");
+}
+
+/* Report what is missing in the window, and the overflow; forget both */
+static void monitor_flush(struct monitor *m)
+{
+	if (m->missing)
+		report_lost(__builtin_popcountll(m->missing));
+	else if (m->overrun)
+		report_lost(0);
+	m->missing = 0;
+	m->overrun = false;
+}
+
+/* A higher number @seq: the window moves up, what falls out was lost */
+static void monitor_advance(struct monitor *m, uint64_t seq)
+{
+	uint64_t d = seq - m->seq, lost = 0, out;
+
+	/* The numbers the window's move pushes out of it, and the jump's own */
+	if (d >= SEQ_WINDOW) {
+		lost = __builtin_popcountll(m->missing);
+		if (d - 1 > SEQ_WINDOW)
+			lost += d - 1 - SEQ_WINDOW;
+		m->missing = d - 1 >= SEQ_WINDOW ? ~0ULL :
+			     ((1ULL << (d - 1)) - 1);
+	} else {
+		out = m->missing >> (SEQ_WINDOW - d);
+		lost = __builtin_popcountll(out);
+		m->missing = (m->missing << d) | ((1ULL << (d - 1)) - 1);
+	}
+	m->seq = seq;
+	if (lost) {
+		report_lost(lost);
+		m->overrun = false;
+	}
 }
 
 static int monitor_cb(struct nl_msg *msg, void *arg)
@@ -258,20 +302,22 @@ static int monitor_cb(struct nl_msg *msg, void *arg)
 	}
 
 	/*
-	 * The namespace numbers its announcements from 1: a jump counts
-	 * those lost, an overflowed socket's among them.  A number that goes
-	 * back (monitoring enabled again) starts a new count.
+	 * A jump counts those lost, an overflowed socket's among them, once
+	 * they leave the window.  A number that goes back further than the
+	 * window (monitoring enabled again) starts a new count.
 	 */
 	seq = nla_get_u64(tb[MOS_A_EVENT_SEQ]);
-	if (m->have_seq && seq > m->seq + 1) {
-		report_lost(seq - m->seq - 1);
-		m->overrun = false;
-	} else if (m->overrun) {
-		report_lost(0);
-		m->overrun = false;
+	if (m->have_seq && seq == m->seq) {
+		/* a duplicate: nothing to learn */
+	} else if (m->have_seq && seq < m->seq && m->seq - seq <= SEQ_WINDOW) {
+		m->missing &= ~(1ULL << (m->seq - 1 - seq));
+	} else if (m->have_seq && seq > m->seq) {
+		monitor_advance(m, seq);
+	} else {
+		monitor_flush(m);
+		m->have_seq = true;
+		m->seq = seq;
 	}
-	m->have_seq = true;
-	m->seq = seq;
 
 	out_begin();
 	out_str("event", NULL, end ? "end" : "new");
@@ -311,7 +357,7 @@ int do_monitor(struct mosctl *c, int argc, char **argv)
 	struct sigaction sa;
 	sigset_t block, orig;
 	struct nl_cb *cb;
-	int grp, err, rc = EXIT_OK;
+	int grp, err, one, rc = EXIT_OK;
 
 	if (no_more_args("monitor", argc, argv))
 		return EXIT_USAGE;
@@ -351,6 +397,13 @@ int do_monitor(struct mosctl *c, int argc, char **argv)
 	}
 	/* Room for bursts; the kernel caps it at net.core.rmem_max. */
 	nl_socket_set_buffer_size(c->sk, 4 << 20, 0);
+	/*
+	 * An announcement this socket has no room for is counted by the
+	 * kernel too (announce_lost), not only seen here as a gap
+	 */
+	one = 1;
+	setsockopt(nl_socket_get_fd(c->sk), SOL_NETLINK,
+		   NETLINK_BROADCAST_ERROR, &one, sizeof(one));
 	nl_socket_set_nonblocking(c->sk);
 
 	cb = nl_cb_alloc(NL_CB_DEFAULT);
@@ -386,8 +439,7 @@ int do_monitor(struct mosctl *c, int argc, char **argv)
 			break;
 		}
 	}
-	if (m.overrun)
-		report_lost(0);
+	monitor_flush(&m);
 	if (m.malformed)
 		fprintf(stderr, "mosctl: monitor: %lu malformed announcements skipped\n",
 			m.malformed);

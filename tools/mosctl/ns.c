@@ -61,10 +61,11 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_RING_LOST] = "ring_lost",
 	[MOS_STAT_STORE_FULL] = "store_full",
 	[MOS_STAT_FLOWS_EVICTED] = "flows_evicted",
+	[MOS_STAT_ANNOUNCE_LOST] = "announce_lost",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_FLOWS_EVICTED,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_ANNOUNCE_LOST,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {

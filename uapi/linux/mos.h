@@ -409,6 +409,9 @@ enum mos_flow_attr {
  * @MOS_STAT_FLOWS_EVICTED: flows that never completed their handshake,
  *	ended (%MOS_END_EVICT) so that a new SYN could be tracked in a
  *	table at its flow limit
+ * @MOS_STAT_ANNOUNCE_LOST: flow announcements (%MOS_CMD_FLOW_NEW,
+ *	%MOS_CMD_FLOW_END) that could not be allocated or delivered to every
+ *	listener of the "flows" group; %MOS_A_EVENT_SEQ shows the gap
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -466,6 +469,7 @@ enum mos_stat {
 	MOS_STAT_RING_LOST,
 	MOS_STAT_STORE_FULL,
 	MOS_STAT_FLOWS_EVICTED,
+	MOS_STAT_ANNOUNCE_LOST,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
