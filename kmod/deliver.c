@@ -407,9 +407,12 @@ void mos_dev_unhold(void *priv)
  *
  * Inline mode only: a packet that might not fit is dropped before it
  * changes anything, and its sender sends it again later, so no record of
- * it is lost.  A packet whose records could never fit in a ring (the ring
- * is too small for it) is not held back: what does not fit is counted as
- * lost.  mos_dev_unhold() gives back the rest after the packet.
+ * it is lost.  A consumer that left its full ring unread for the
+ * namespace's stall timeout is passed over instead: it loses the records
+ * (%MOS_REC_LOST tells it), the namespace's traffic goes on.  A packet
+ * whose records could never fit in a ring (the ring is too small for it)
+ * is not held back: what does not fit is counted as lost.
+ * mos_dev_unhold() gives back the rest after the packet.
  *
  * Context: bottom halves disabled.
  * Return: false if the packet must be dropped (counted in
@@ -439,6 +442,9 @@ static bool mos_dev_reserve(void *priv, struct tm_flow *f, int side,
 		if (need > mos_dlv_size(d))
 			continue;
 		if (!mos_dlv_hold(d, need)) {
+			/* A stalled consumer holds no one hostage: it loses */
+			if (mos_dlv_stalled(priv, d))
+				continue;
 			ok = false;
 			break;
 		}

@@ -91,6 +91,20 @@ static inline bool mos_dlv_hold(struct mos_dlv *d, u64 bytes)
 	return mos_ring_hold(mos_dlv_cons(d)->ring, bytes);
 }
 
+/* After a failed hold: whether the consumer stalled (counted once) */
+static inline bool mos_dlv_stalled(void *priv, struct mos_dlv *d)
+{
+	struct mos_net *mn = priv;
+	bool newly, stalled;
+
+	stalled = mos_ring_stalled(mos_dlv_cons(d)->ring,
+				   (u64)READ_ONCE(mn->stall_ms) * NSEC_PER_MSEC,
+				   ktime_get_ns(), &newly);
+	if (newly)
+		mos_stat_inc(mn, MOS_STAT_CONS_STALLED);
+	return stalled;
+}
+
 static inline void mos_dlv_unhold(struct mos_dlv *d, u32 bytes)
 {
 	mos_ring_unhold(mos_dlv_cons(d)->ring, bytes);

@@ -334,6 +334,32 @@ out:
 }
 
 /**
+ * mos_net_set_stall() - set how long a consumer may stall inline traffic
+ * @net: the namespace
+ * @ms: %MOS_LIMIT_STALL_MS
+ * @host: as for mos_net_may_change()
+ * @extack: for error messages, or NULL
+ *
+ * Context: process, may sleep.
+ * Return: 0, or -EPERM (mos_net_may_change()).
+ */
+int mos_net_set_stall(struct net *net, u32 ms, bool host,
+		      struct netlink_ext_ack *extack)
+{
+	struct mos_net *mn = mos_pernet(net);
+	int err;
+
+	mutex_lock(&mn->lock);
+	err = mos_net_may_change(mn, host, extack);
+	if (!err) {
+		WRITE_ONCE(mn->stall_ms, ms);
+		mos_net_changed(mn, host);
+	}
+	mutex_unlock(&mn->lock);
+	return err;
+}
+
+/**
  * mos_net_enable() - start monitoring a namespace
  * @net: the namespace; the caller holds a reference
  * @mode: &enum mos_mode
@@ -553,6 +579,7 @@ static int __net_init mos_pernet_init(struct net *net)
 	ratelimit_state_init(&mn->rst_rl, HZ, 1000);
 	ratelimit_set_flags(&mn->rst_rl, RATELIMIT_MSG_ON_RELEASE);
 	atomic64_set(&mn->ev_seq, 0);
+	mn->stall_ms = MOS_STALL_MS_DEFAULT;
 	INIT_DELAYED_WORK(&mn->gc, mos_net_gc);
 	mn->stats = alloc_percpu(struct mos_pcpu_stats);
 	if (!mn->stats)

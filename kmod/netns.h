@@ -46,6 +46,7 @@ struct mos_pcpu_stats {
  * @tm_final: the last table's counters, from when it was freed
  * @net: the namespace, for @gc
  * @mode: &enum mos_mode while enabled; written under @lock
+ * @stall_ms: %MOS_LIMIT_STALL_MS; written under @lock, read anywhere
  * @host_held: a caller with CAP_NET_ADMIN in the initial user namespace
  *	set this namespace's state up (mos_net_changed()); under @lock
  * @limits: limits for the flow table (zero fields: defaults); under @lock
@@ -73,6 +74,7 @@ struct mos_net {
 	struct net *net;
 	u8 mode;
 	bool host_held;
+	u32 stall_ms;
 	struct tm_table_cfg limits;
 	struct mos_rules __rcu *rules;
 	u32 next_rule_id;
@@ -124,5 +126,7 @@ void mos_net_stats(struct net *net, u64 *sum);
 void mos_net_limits(struct net *net, struct tm_table_cfg *cfg);
 int mos_net_set_limits(struct net *net, const struct tm_table_cfg *cfg,
 		       bool host, struct netlink_ext_ack *extack);
+int mos_net_set_stall(struct net *net, u32 ms, bool host,
+		      struct netlink_ext_ack *extack);
 
 #endif /* _MOS_NETNS_H */

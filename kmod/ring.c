@@ -59,10 +59,16 @@
  * @pages: the pages: meta pages, then data pages
  * @nr_data: data pages
  * @held: bytes set aside for packets being processed (mos_ring_hold())
+ * @full_cons: the consumer's position when holds started failing
+ * @full_since: since when (ns); 0 while holds succeed
+ * @stalled: the consumer stalled (mos_ring_stalled())
  */
 struct mos_ring {
-	spinlock_t lock;	/* reservations, @held */
+	spinlock_t lock;	/* reservations, @held, the stall fields */
 	u64 held;
+	u64 full_cons;
+	u64 full_since;
+	bool stalled;
 	struct mos_ring_pos *cons;
 	struct mos_ring_hdr *hdr;
 	struct mos_ring_pos *prod;
@@ -220,10 +226,48 @@ bool mos_ring_hold(struct mos_ring *rb, u32 bytes)
 	spin_lock(&rb->lock);
 	prod = rb->prod->pos;
 	ok = prod - mos_ring_cons(rb, prod) + rb->held + bytes <= size;
-	if (ok)
+	if (ok) {
 		rb->held += bytes;
+		/* A stall ends only when the consumer moves */
+		if (!rb->stalled)
+			rb->full_since = 0;
+	}
 	spin_unlock(&rb->lock);
 	return ok;
+}
+
+/**
+ * mos_ring_stalled() - after a failed hold: has the consumer stalled?
+ * @rb: the ring
+ * @stall_ns: how long a consumer may leave a full ring unread (0: for
+ *	ever)
+ * @now: the time, ns
+ * @newly: set when this call declares the stall
+ *
+ * A consumer stalls when its ring has refused holds for @stall_ns while
+ * its position did not move.  A move ends the stall or starts the count
+ * again, as does a hold that succeeds before the stall.
+ *
+ * Context: bottom halves disabled; does not sleep.
+ * Return: true if the consumer has stalled.
+ */
+bool mos_ring_stalled(struct mos_ring *rb, u64 stall_ns, u64 now, bool *newly)
+{
+	u64 cons;
+	bool was;
+
+	spin_lock(&rb->lock);
+	cons = mos_ring_cons(rb, rb->prod->pos);
+	if (!rb->full_since || cons != rb->full_cons) {
+		rb->full_cons = cons;
+		rb->full_since = now ?: 1;
+		rb->stalled = false;
+	}
+	was = rb->stalled;
+	rb->stalled = stall_ns && now - rb->full_since >= stall_ns;
+	*newly = rb->stalled && !was;
+	spin_unlock(&rb->lock);
+	return rb->stalled;
 }
 
 /**

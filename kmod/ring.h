@@ -17,6 +17,7 @@ int mos_ring_mmap(struct mos_ring *rb, struct vm_area_struct *vma);
 void *mos_ring_reserve(struct mos_ring *rb, u32 len, u16 type, u16 sock,
 		       u32 *hold);
 bool mos_ring_hold(struct mos_ring *rb, u32 bytes);
+bool mos_ring_stalled(struct mos_ring *rb, u64 stall_ns, u64 now, bool *newly);
 u64 mos_ring_size(const struct mos_ring *rb);
 void mos_ring_unhold(struct mos_ring *rb, u32 bytes);
 void mos_ring_commit(struct mos_ring *rb, void *body, bool discard);

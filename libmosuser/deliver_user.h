@@ -25,6 +25,7 @@ void *mos_dlv_reserve(struct mos_dlv *d, u32 len, u16 type, u16 sock,
 		      u32 *hold);
 void mos_dlv_commit(struct mos_dlv *d, void *body, bool discard);
 bool mos_dlv_hold(struct mos_dlv *d, u64 bytes);
+bool mos_dlv_stalled(void *priv, struct mos_dlv *d);
 void mos_dlv_unhold(struct mos_dlv *d, u32 bytes);
 u64 mos_dlv_size(struct mos_dlv *d);
 bool mos_dlv_filter(struct bpf_prog *prog, const struct tm_src *src);

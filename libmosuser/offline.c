@@ -173,6 +173,14 @@ bool mos_dlv_hold(struct mos_dlv *d, u64 bytes)
 	return true;
 }
 
+/* Never asked: holds never fail offline */
+bool mos_dlv_stalled(void *priv, struct mos_dlv *d)
+{
+	(void)priv;
+	(void)d;
+	return false;
+}
+
 void mos_dlv_unhold(struct mos_dlv *d, u32 bytes)
 {
 	(void)d;

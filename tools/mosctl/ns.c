@@ -62,10 +62,11 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_STORE_FULL] = "store_full",
 	[MOS_STAT_FLOWS_EVICTED] = "flows_evicted",
 	[MOS_STAT_ANNOUNCE_LOST] = "announce_lost",
+	[MOS_STAT_CONS_STALLED] = "cons_stalled",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_ANNOUNCE_LOST,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_CONS_STALLED,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {
@@ -76,12 +77,13 @@ static const char *const mode_names[] = {
 /* Limits, as NS_GET reports them and NS_SET takes them; has_*: present */
 struct limits {
 	bool has_max_flows, has_buf_side, has_buf_total, has_midstream;
-	bool has_overlap;
+	bool has_overlap, has_stall;
 	uint32_t max_flows;
 	uint32_t buf_side;
 	uint64_t buf_total;
 	bool midstream;
 	uint8_t overlap;
+	uint32_t stall_ms;
 	bool has_timeout[MOS_TCP_STATES];
 	uint32_t timeout[MOS_TCP_STATES];
 };
@@ -115,6 +117,7 @@ static struct nla_policy limit_policy[MOS_LIMIT_MAX + 1] = {
 	[MOS_LIMIT_MIDSTREAM] = { .type = NLA_U8 },
 	[MOS_LIMIT_TIMEOUTS] = { .type = NLA_NESTED },
 	[MOS_LIMIT_OVERLAP] = { .type = NLA_U8 },
+	[MOS_LIMIT_STALL_MS] = { .type = NLA_U32 },
 };
 
 static const char *const overlap_names[] = {
@@ -152,6 +155,10 @@ static void limits_parse(struct nlattr *nest, struct limits *l)
 	if (tb[MOS_LIMIT_OVERLAP]) {
 		l->has_overlap = true;
 		l->overlap = nla_get_u8(tb[MOS_LIMIT_OVERLAP]);
+	}
+	if (tb[MOS_LIMIT_STALL_MS]) {
+		l->has_stall = true;
+		l->stall_ms = nla_get_u32(tb[MOS_LIMIT_STALL_MS]);
 	}
 	if (tb[MOS_LIMIT_TIMEOUTS] &&
 	    !nla_parse_nested(to, MOS_TCP_STATES, tb[MOS_LIMIT_TIMEOUTS],
@@ -286,6 +293,10 @@ static void limits_print(const struct limits *l)
 		out_kv_str("overlap", l->overlap < ARRAY_SIZE(overlap_names) ?
 			   overlap_names[l->overlap] : buf);
 	}
+	if (l->has_stall) {
+		out_text("stall-timeout ");
+		out_u64("stall_timeout_ms", "%llu\n", l->stall_ms);
+	}
 	out_obj_begin("timeouts");
 	for (i = 0; i < MOS_TCP_STATES; i++) {
 		const char *name = state_name(i, buf, sizeof(buf));
@@ -396,6 +407,11 @@ static int set_parse(const char *verb, int argc, char **argv,
 						   argv[i + 1]);
 			l->has_overlap = true;
 			i += 2;
+		} else if (!strcmp(w, "stall-timeout")) {
+			if (set_number(verb, argc, argv, &i, UINT32_MAX, &v))
+				return EXIT_USAGE;
+			l->has_stall = true;
+			l->stall_ms = v;
 		} else if (!strcmp(w, "timeout")) {
 			if (i + 2 >= argc)
 				return usage_error(verb, "timeout needs a TCP state and seconds");
@@ -432,7 +448,9 @@ static int limits_put(struct nl_msg *msg, const struct limits *l)
 	    (l->has_midstream &&
 	     nla_put_u8(msg, MOS_LIMIT_MIDSTREAM, l->midstream)) ||
 	    (l->has_overlap &&
-	     nla_put_u8(msg, MOS_LIMIT_OVERLAP, l->overlap)))
+	     nla_put_u8(msg, MOS_LIMIT_OVERLAP, l->overlap)) ||
+	    (l->has_stall &&
+	     nla_put_u32(msg, MOS_LIMIT_STALL_MS, l->stall_ms)))
 		return -1;
 	for (i = 0; i < MOS_TCP_STATES; i++) {
 		if (!l->has_timeout[i])

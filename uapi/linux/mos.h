@@ -211,6 +211,12 @@ enum mos_attr {
  * @MOS_LIMIT_PAD: padding for 64-bit attributes
  * @MOS_LIMIT_OVERLAP: u8, &enum mos_overlap: which bytes of overlapping
  *	segments enter the stream, for flows created from now on
+ * @MOS_LIMIT_STALL_MS: u32, inline mode: how long (ms) a consumer may
+ *	leave its full ring unread before it stalls: the namespace's packets
+ *	stop waiting for room in it, and it loses records instead
+ *	(%MOS_STAT_CONS_STALLED).  0: never (fail closed: packets are
+ *	dropped while any consumer's ring is full).  Default
+ *	%MOS_STALL_MS_DEFAULT.
  * @__MOS_LIMIT_MAX: one past the last limit
  * @MOS_LIMIT_MAX: the last limit
  */
@@ -223,10 +229,14 @@ enum mos_limit {
 	MOS_LIMIT_TIMEOUTS,
 	MOS_LIMIT_PAD,
 	MOS_LIMIT_OVERLAP,
+	MOS_LIMIT_STALL_MS,
 
 	__MOS_LIMIT_MAX,
 	MOS_LIMIT_MAX = __MOS_LIMIT_MAX - 1
 };
+
+/* The default of %MOS_LIMIT_STALL_MS */
+#define MOS_STALL_MS_DEFAULT	2000
 
 /**
  * enum mos_overlap - where segments overlap, which bytes the stream takes
@@ -412,6 +422,9 @@ enum mos_flow_attr {
  * @MOS_STAT_ANNOUNCE_LOST: flow announcements (%MOS_CMD_FLOW_NEW,
  *	%MOS_CMD_FLOW_END) that could not be allocated or delivered to every
  *	listener of the "flows" group; %MOS_A_EVENT_SEQ shows the gap
+ * @MOS_STAT_CONS_STALLED: consumers declared stalled in inline mode
+ *	(%MOS_LIMIT_STALL_MS): each time one was passed over after leaving
+ *	its full ring unread that long
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -470,6 +483,7 @@ enum mos_stat {
 	MOS_STAT_STORE_FULL,
 	MOS_STAT_FLOWS_EVICTED,
 	MOS_STAT_ANNOUNCE_LOST,
+	MOS_STAT_CONS_STALLED,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
