@@ -1,0 +1,135 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# receiver.sh - stream integrity against a real Linux receiver: the bytes
+# mos reports are the bytes the server's read() returned, and the end mos
+# reports is the server's
+#
+#   +----------------+       +---------------------+       +----------------+
+#   | client C       |       | router R            |       | server S       |
+#   |  receiver.py:  | c0-r0 |  mos (passive)      | r1-s0 |  mos (passive) |
+#   |  crafted       |       |  evtrace -c: router |       |  evtrace -c:   |
+#   |  sender, from  |       |                     |       |   endpoint     |
+#   |  10.0.1.3 and  |       |                     |       |  receiver.py:  |
+#   |  fd00:1::3     |       |                     |       |  the receiver  |
+#   |  (AF_PACKET)   |       |                     |       |  10.0.2.2:5000 |
+#   +----------------+       +---------------------+       +----------------+
+#
+# The sender's addresses are not C's: R reaches them through permanent
+# neighbour entries (c0's MAC), C drops them in prerouting after its
+# AF_PACKET socket has seen them, so C's kernel never answers the
+# server's segments.  One run of the cases serves both placements of the
+# monitor: R forwarding (router) and S, the receiver's own namespace
+# (endpoint).  Checksums are left to the stack on r0 and s0 (rx offload
+# off), so a bad checksum is the receiver's to find.
+#
+# receiver.py (selftests/lib) drives the cases, records what the server
+# read and how each connection ended, then compares each case with the
+# streams and lines of both evtraces: one check per case and placement,
+# then "N/M cases: mos == receiver".  MOS_RECEIVER_CASES=REGEX selects the
+# cases, MOS_RECEIVER_TIME=S (default 60) runs random connections for S
+# seconds after them, from seed MOS_RECEIVER_SEED (default: the time).
+
+. "$(dirname "$0")/../lib/lib.sh"
+
+C=rxc-$$ R=rxr-$$ S=rxs-$$
+work=$(mktemp -d)
+evr='' eve=''
+defer_teardown evr eve
+
+EV=$PROJ/build/selftests/evtrace
+RX=$SELFTESTS/lib/receiver.py
+PY=/usr/bin/python3
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}
+export MOS_RECEIVER_TIME=${MOS_RECEIVER_TIME:-60}
+
+# start_ev NS NAME: evtrace -c in NS, its streams in $work/NAME/, its
+# lines in $work/NAME.out; its pid in $pid
+start_ev() {
+	mkdir -p "$work/$2"
+	ip netns exec "$1" "$EV" -c -d "$work/$2" \
+		>"$work/$2.out" 2>"$work/$2.err" &
+	pid=$!
+	wait_ready "$work/$2.err" "$pid"
+}
+
+# stop_ev PID: SIGINT, and its exit status
+stop_ev() {
+	kill -INT "$1"
+	wait_pid "$1" 60
+}
+
+# settle NAME...: until the evtraces' lines stop growing for a second
+settle() {
+	local a b n
+	a=$(cat "${@/#/$work/}" | wc -c)
+	for n in $(seq 1 60); do
+		nap 1
+		b=$(cat "${@/#/$work/}" | wc -c)
+		[ "$a" = "$b" ] && return 0
+		a=$b
+	done
+	log "evtrace still writing after $n s"
+	return 1
+}
+
+ktap_begin
+[ -x "$EV" ] || { t_fail "binaries" "$EV missing (make user)"; ktap_end; }
+t_check "load mos.ko" mos_load
+router_topology "$C" "$R" "$S" || exit 1
+ip -force -n "$R" -batch - <<-EOF
+	neigh add 10.0.1.3 lladdr 02:00:00:00:01:02 dev r0 nud permanent
+	neigh add fd00:1::3 lladdr 02:00:00:00:01:02 dev r0 nud permanent
+EOF
+t_check "the client's kernel leaves the sender's addresses alone" \
+	ip netns exec "$C" nft -f - <<-EOF
+	table inet rx {
+		chain pre {
+			type filter hook prerouting priority -500; policy accept;
+			ip daddr 10.0.1.3 drop
+			ip6 daddr fd00:1::3 drop
+		}
+	}
+EOF
+ip netns exec "$R" ethtool -K r0 rx off >/dev/null 2>&1
+ip netns exec "$S" ethtool -K s0 rx off >/dev/null 2>&1
+for ns in "$R" "$S"; do
+	t_check "enable the monitor in $ns, passive" "$MOSCTL" -n "$ns" ns enable passive
+	t_check "nothing expires in $ns" mos_no_expiry "$ns"
+done
+start_ev "$R" router || t_fail "evtrace in the router" "$(cat "$work/router.err")"
+evr=$pid
+start_ev "$S" endpoint || t_fail "evtrace in the server" "$(cat "$work/endpoint.err")"
+eve=$pid
+
+start=$SECONDS
+"$PY" "$RX" run "$work/rx" "$C" "$S"
+t_eq "the cases ran" 0 $?
+settle router.out endpoint.out
+log "cases and settling: $((SECONDS - start)) s"
+stop_ev "$evr"
+t_eq "evtrace in the router exits 0" 0 $?
+evr=
+stop_ev "$eve"
+t_eq "evtrace in the server exits 0" 0 $?
+eve=
+
+"$PY" "$RX" compare "$work/rx" router="$work/router" \
+	endpoint="$work/endpoint" >"$work/compare"
+summary=
+while IFS= read -r l; do
+	case $l in
+	"ok "*) t_ok "${l#ok }" ;;
+	"not ok "*)
+		w=${l#not ok }
+		t_fail "${w%%: *}" "${w#*: }"
+		;;
+	*" cases: mos == receiver") summary=$l ;;
+	*) echo "$l" ;;
+	esac
+done <"$work/compare"
+echo "$summary"
+t_eq "every case: mos == receiver" yes \
+	"$([ -n "$summary" ] && [ "${summary%%/*}" = "$(echo "${summary#*/}" | cut -d' ' -f1)" ] && echo yes || echo no)"
+t_no_sanitizer "evtrace" <(cat "$work"/router.err "$work"/endpoint.err)
+ktap_end
