@@ -1035,10 +1035,18 @@ class Harness:
 
 
 def cmd_run(d, cns, sns):
+    # One CPU for every thread: a veth hands a frame to the backlog of the
+    # CPU that sent it, and frames sent from two CPUs can pass each other
+    # on the way to the router and on to the server: the receiver would
+    # see another order than the router's monitor.
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     os.makedirs(d + "/srv", exist_ok=True)
     pat = re.compile(os.environ.get("MOS_RECEIVER_CASES") or ".")
     rtime = float(os.environ.get("MOS_RECEIVER_TIME") or 0)
     seed0 = int(os.environ.get("MOS_RECEIVER_SEED") or int(time.time()))
+    # receiver.sh's later rounds: no fixed cases, random ports from here
+    fixed = os.environ.get("RX_FIXED", "1") == "1"
+    port0 = int(os.environ.get("RX_PORT") or 30000)
     srv = Server(sns)
     srv.start()
     srv.ready.wait(60)
@@ -1055,7 +1063,7 @@ def cmd_run(d, cns, sns):
         for fam in fams:
             n = "%s-v%d" % (name, fam)
             cport += 1
-            if not pat.search(n):
+            if not fixed or not pat.search(n):
                 continue
             c = Conn(h, n, fam, cport, **kw)
             cases.append((n, cport, c.sport))
@@ -1071,28 +1079,31 @@ def cmd_run(d, cns, sns):
         cases.append((c.name, port, c.sport))
         return c, random_case(c, rng)
 
-    for i, s in enumerate(SEEDS):
-        if pat.search("random-%d" % s):
-            tasks.append(rand_conn(s, 29000 + i))
+    if fixed:
+        for i, s in enumerate(SEEDS):
+            if pat.search("random-%d" % s):
+                tasks.append(rand_conn(s, 29000 + i))
     t0 = time.monotonic()
     h.run(tasks)
     log("fixed cases: %d connections, %d frames, %.1f s" %
         (len(cases), h.sent, time.monotonic() - t0))
+    nxt = [seed0, port0]
     if rtime > 0 and pat.search("random-%d" % seed0):
         t1 = time.monotonic()
-        nxt = [seed0, 30000]
 
         def more():
-            if time.monotonic() - t1 >= rtime or nxt[1] >= 60000:
+            if time.monotonic() - t1 >= rtime:
                 return None
             t = rand_conn(nxt[0], nxt[1])
             nxt[0] += 1
-            nxt[1] += 1
+            nxt[1] = nxt[1] + 1 if nxt[1] < 59999 else 30000
             return t
         n0 = len(cases)
         h.run([], more, width=8)
         log("random: seeds %d..%d, %d connections, %.1f s" %
             (seed0, nxt[0] - 1, len(cases) - n0, time.monotonic() - t1))
+    with open(d + "/next", "w") as f:
+        f.write("%d %d\n" % tuple(nxt))
     # what is in flight lands, the zero-window reads catch up
     time.sleep(1.0)
     srv.stop.set()
@@ -1130,7 +1141,8 @@ def mos_ends(path):
         return ends
     for l in lines:
         w = l.split()
-        if len(w) < 4 or w[2] != "svr":
+        # what the client's segments did to the server's side: hook RCV
+        if len(w) < 4 or w[1] != "RCV" or w[2] != "svr":
             continue
         k = w[0]
         e = ends.setdefault(k, [False, False])
@@ -1140,8 +1152,6 @@ def mos_ends(path):
                 e[0] = True
             elif st == "CLOSED":
                 e[1] = True
-        elif w[3] == "CONN_END":
-            e[1] = True
     return {k: ("fin+reset" if f and r else "fin" if f else
                 "reset" if r else "open") for k, (f, r) in ends.items()}
 

@@ -28,7 +28,10 @@
 # streams and lines of both evtraces: one check per case and placement,
 # then "N/M cases: mos == receiver".  MOS_RECEIVER_CASES=REGEX selects the
 # cases, MOS_RECEIVER_TIME=S (default 60) runs random connections for S
-# seconds after them, from seed MOS_RECEIVER_SEED (default: the time).
+# seconds after them, from seed MOS_RECEIVER_SEED (default: the time), in
+# rounds of MOS_RECEIVER_ROUND seconds (default 300): each round its own
+# evtraces, compared, then its flows expire, so a long run (make
+# check-receiver) holds one round's flows at a time.
 
 . "$(dirname "$0")/../lib/lib.sh"
 
@@ -97,39 +100,79 @@ for ns in "$R" "$S"; do
 	t_check "enable the monitor in $ns, passive" "$MOSCTL" -n "$ns" ns enable passive
 	t_check "nothing expires in $ns" mos_no_expiry "$ns"
 done
-start_ev "$R" router || t_fail "evtrace in the router" "$(cat "$work/router.err")"
-evr=$pid
-start_ev "$S" endpoint || t_fail "evtrace in the server" "$(cat "$work/endpoint.err")"
-eve=$pid
+# round R SECONDS FIXED: one run of receiver.py (the fixed cases with
+# FIXED=1, then SECONDS of random connections) between two fresh
+# evtraces, compared; every flow of both monitors gone after it
+round() {
+	local r=$1 l w
+	local d=$work/rx.$r
+	start_ev "$R" "router.$r" ||
+		t_fail "evtrace in the router" "$(cat "$work/router.$r.err")"
+	evr=$pid
+	start_ev "$S" "endpoint.$r" ||
+		t_fail "evtrace in the server" "$(cat "$work/endpoint.$r.err")"
+	eve=$pid
+	RX_FIXED=$3 RX_PORT=$port MOS_RECEIVER_SEED=$seed MOS_RECEIVER_TIME=$2 \
+		"$PY" "$RX" run "$d" "$C" "$S"
+	t_eq "round $r: the cases ran" 0 $?
+	settle "router.$r.out" "endpoint.$r.out"
+	stop_ev "$evr"
+	t_eq "round $r: evtrace in the router exits 0" 0 $?
+	evr=
+	stop_ev "$eve"
+	t_eq "round $r: evtrace in the server exits 0" 0 $?
+	eve=
+	cat "$work/router.$r.err" "$work/endpoint.$r.err" >>"$work/ev.err"
+	"$PY" "$RX" compare "$d" router="$work/router.$r" \
+		endpoint="$work/endpoint.$r" >"$work/compare.$r"
+	while IFS= read -r l; do
+		case $l in
+		"ok "*) t_ok "${l#ok }" ;;
+		"not ok "*)
+			w=${l#not ok }
+			t_fail "${w%%: *}" "${w#*: }"
+			;;
+		*" cases: mos == receiver")
+			w=${l%% *}
+			same=$((same + ${w%/*}))
+			all=$((all + ${w#*/}))
+			;;
+		*) echo "$l" ;;
+		esac
+	done <"$work/compare.$r"
+	read -r seed port <"$d/next"
+	# The flows of the round expire, then monitoring goes on without
+	# expiry; the server's sockets closed with receiver.py
+	for ns in "$R" "$S"; do
+		"$MOSCTL" -n "$ns" set timeout ESTABLISHED 1 timeout CLOSE_WAIT 1 \
+			timeout CLOSED 1 timeout SYN_RCVD 1 timeout SYN_SENT 1 \
+			timeout FIN_WAIT_1 1 timeout FIN_WAIT_2 1 timeout LAST_ACK 1 \
+			timeout CLOSING 1 timeout TIME_WAIT 1
+	done
+	for _ in $(seq 1 60); do
+		[ -z "$("$MOSCTL" -n "$R" flows)$("$MOSCTL" -n "$S" flows)" ] && break
+		nap 1
+	done
+	mos_no_expiry "$R" && mos_no_expiry "$S"
+	rm -rf "$d" "$work/router.$r" "$work/endpoint.$r"
+}
 
+same=0 all=0
+seed=${MOS_RECEIVER_SEED:-$(date +%s)}
+port=30000
+left=$MOS_RECEIVER_TIME
+per=${MOS_RECEIVER_ROUND:-300}
+r=0
 start=$SECONDS
-"$PY" "$RX" run "$work/rx" "$C" "$S"
-t_eq "the cases ran" 0 $?
-settle router.out endpoint.out
-log "cases and settling: $((SECONDS - start)) s"
-stop_ev "$evr"
-t_eq "evtrace in the router exits 0" 0 $?
-evr=
-stop_ev "$eve"
-t_eq "evtrace in the server exits 0" 0 $?
-eve=
-
-"$PY" "$RX" compare "$work/rx" router="$work/router" \
-	endpoint="$work/endpoint" >"$work/compare"
-summary=
-while IFS= read -r l; do
-	case $l in
-	"ok "*) t_ok "${l#ok }" ;;
-	"not ok "*)
-		w=${l#not ok }
-		t_fail "${w%%: *}" "${w#*: }"
-		;;
-	*" cases: mos == receiver") summary=$l ;;
-	*) echo "$l" ;;
-	esac
-done <"$work/compare"
-echo "$summary"
-t_eq "every case: mos == receiver" yes \
-	"$([ -n "$summary" ] && [ "${summary%%/*}" = "$(echo "${summary#*/}" | cut -d' ' -f1)" ] && echo yes || echo no)"
-t_no_sanitizer "evtrace" <(cat "$work"/router.err "$work"/endpoint.err)
+while :; do
+	t=$((left < per ? left : per))
+	round $r $t $((r == 0))
+	left=$((left - t))
+	[ $left -gt 0 ] || break
+	r=$((r + 1))
+done
+log "$((r + 1)) round(s), $((SECONDS - start)) s"
+echo "$same/$all cases: mos == receiver"
+t_eq "every case: mos == receiver" "$all/$all" "$same/$all"
+t_no_sanitizer "evtrace" "$work/ev.err"
 ktap_end
