@@ -100,9 +100,27 @@ for ns in "$R" "$S"; do
 	t_check "enable the monitor in $ns, passive" "$MOSCTL" -n "$ns" ns enable passive
 	t_check "nothing expires in $ns" mos_no_expiry "$ns"
 done
-# round R SECONDS FIXED: one run of receiver.py (the fixed cases with
+# negative RXDIR EVDIR: the comparison finds a difference: baseline-v4
+# with its 4th byte read as another and reset, against EVDIR
+negative() {
+	local n=$work/neg cp out
+	cp=$(grep '^baseline-v4 ' "$1/cases" | cut -d' ' -f2)
+	[ -n "$cp" ] || return 0
+	mkdir -p "$n/srv"
+	grep '^baseline-v4 ' "$1/cases" >"$n/cases"
+	cp "$1/srv/$cp.data" "$1/srv/$cp.end" "$n/srv/"
+	printf '#' | dd of="$n/srv/$cp.data" bs=1 seek=3 conv=notrunc 2>/dev/null
+	echo reset >"$n/srv/$cp.end"
+	out=$("$PY" "$RX" compare "$n" router="$2")
+	t_eq "a byte and an end changed in what the receiver read: found" yes \
+		"$(grep -q '^not ok baseline-v4@router: stream differs at offset 3: .*; end: mos fin, receiver reset' <<<"$out" &&
+			grep -qx '0/1 cases: mos == receiver' <<<"$out" && echo yes)"
+}
+
+# round R SECONDS FIXED [last]: one run of receiver.py (the fixed cases with
 # FIXED=1, then SECONDS of random connections) between two fresh
-# evtraces, compared; every flow of both monitors gone after it
+# evtraces, compared; every flow of both monitors gone after it unless
+# it is the last
 round() {
 	local r=$1 l w
 	local d=$work/rx.$r
@@ -115,7 +133,9 @@ round() {
 	RX_FIXED=$3 RX_PORT=$port MOS_RECEIVER_SEED=$seed MOS_RECEIVER_TIME=$2 \
 		"$PY" "$RX" run "$d" "$C" "$S"
 	t_eq "round $r: the cases ran" 0 $?
+	t0=$SECONDS
 	settle "router.$r.out" "endpoint.$r.out"
+	log "round $r: the monitors settled in $((SECONDS - t0)) s"
 	stop_ev "$evr"
 	t_eq "round $r: evtrace in the router exits 0" 0 $?
 	evr=
@@ -140,7 +160,9 @@ round() {
 		*) echo "$l" ;;
 		esac
 	done <"$work/compare.$r"
+	[ "$r" = 0 ] && negative "$d" "$work/router.$r"
 	read -r seed port <"$d/next"
+	[ "$4" = last ] && return
 	# The flows of the round expire, then monitoring goes on without
 	# expiry; the server's sockets closed with receiver.py
 	for ns in "$R" "$S"; do
@@ -166,9 +188,11 @@ r=0
 start=$SECONDS
 while :; do
 	t=$((left < per ? left : per))
-	round $r $t $((r == 0))
+	last=
+	[ $((left - t)) -gt 0 ] || last=last
+	round $r $t $((r == 0)) $last
 	left=$((left - t))
-	[ $left -gt 0 ] || break
+	[ -z "$last" ] || break
 	r=$((r + 1))
 done
 log "$((r + 1)) round(s), $((SECONDS - start)) s"
