@@ -7,6 +7,7 @@ the bytes mos reports are the bytes a real Linux receiver read()
 Usage:
   receiver.py run DIR CLIENT_NS SERVER_NS
   receiver.py compare DIR PLACEMENT=EVDIR...
+  receiver.py script SEED
 
 run: a crafted sender in CLIENT_NS talks TCP to a real Linux server in
 SERVER_NS, one scripted connection per case, all at once, from one
@@ -50,6 +51,10 @@ CLOSED, or its CONN_END, "reset"; the server never closes) must be the
 server's.  Prints "ok NAME@PLACEMENT" or "not ok NAME@PLACEMENT: WHY"
 per case, then "N/M cases: mos == receiver"; exits 1 unless N == M.
 Expected values come only from the server's recv().
+
+script: what random connection SEED sends, one line per segment (stream
+offset, payload length, flags, what is special about it), without
+sending anything: to read a failing seed.
 """
 
 import ctypes
@@ -80,7 +85,19 @@ TCP_INFO = 11
 TCP_CLOSE, TCP_CLOSE_WAIT = 7, 8
 
 # Seeds of random connections that once failed: fixed cases from then on.
-SEEDS = []
+# What mos did then, against the receiver:
+SEEDS = [
+    1796453649,     # other bytes at 1032 (overlaps), same length
+    1796453683,     # a shorter stream, open where the receiver had a FIN
+    1796453647,     # the same bytes, open where the receiver had a FIN
+    1796453705,     # a shorter stream
+    1796453704,     # a longer stream
+    1796453757,     # 774 bytes where the receiver read none
+    1796453667,     # a shorter stream, reset where the receiver is open
+    1796453856,     # a longer stream, open where the receiver was reset
+    1796453690,     # a shorter stream, reset where the receiver had a FIN
+    1796453849,     # the same bytes, reset where the receiver is open
+]
 
 
 def enter(ns):
@@ -287,6 +304,15 @@ class Conn:
         frags: IP fragments of the segment, [(START, END or BYTES)], in
         sending order (END: the segment's own bytes [START, END), None
         for its end)"""
+        if self.h.trace:
+            extra = {"ack": ack, "opts": opts, "seq": seq, "ttl": ttl if ttl != 64 else None, "bad": bad,
+                     "ext": ext, "urp": urp, "tsval": tsval, "frags": frags}
+            print("%s off %d len %d %s%s" % (
+                self.name, off if seq is None else
+                (seq - self.isn - 1 + M32 // 2) % M32 - M32 // 2,
+                len(data), flags or "-", "".join(
+                    " %s=%r" % (k, v) for k, v in extra.items()
+                    if v not in (None, False, 0))))
         if seq is None:
             seq = self.seq(off)
         if ack is None:
@@ -343,10 +369,10 @@ class Conn:
         yield Wait(timeout, lambda: self.acked() >= off and
                    self.acked() < M32 // 2)
 
-    def reliable(self, off, end, data, timeout=15.0):
+    def reliable(self, off, end, data, timeout=15.0, probe=None):
         """@data (the stream's bytes [off, end)) from where the server
-        has acked, within its window, with zero-window probes, until all
-        is acked or @timeout"""
+        has acked, within its window, with zero-window probes (a byte of
+        @probe, other bytes, if given), until all is acked or @timeout"""
         t_end = time.monotonic() + timeout
         while time.monotonic() < t_end:
             a = max(self.acked(), off)
@@ -354,7 +380,10 @@ class Conn:
                 return
             w = self.swin
             n = min(end - a, max(w, 1), 500)
-            self.send(a, data[a - off:a - off + n])
+            if not w and probe:
+                self.send(a, probe[a - off:a - off + 1])
+            else:
+                self.send(a, data[a - off:a - off + n])
             yield Wait(0.4 if w else 0.5, lambda a=a: self.acked() > a)
 
 
@@ -587,6 +616,15 @@ def c_wrapooo(c):
         return
     c.send(12, b"CCCCCCCC")
     c.send(4, b"BBBBBBBB")
+    c.send(0, b"AAAA")
+    c.send(20, b"", "FA")
+
+
+def c_wrapovl(c):
+    if not (yield from c.handshake()):
+        return
+    c.send(12, b"CCCCCCCC")
+    c.send(4, b"BBBBBBBB")
     c.send(8, b"xxxxxxxx")
     c.send(0, b"AAAA")
     c.send(20, b"", "FA")
@@ -595,17 +633,20 @@ def c_wrapooo(c):
 def c_zerowin(c):
     if not (yield from c.handshake()):
         return
-    a = bytes(random.Random(1).randbytes(6000))
-    b = bytes(random.Random(2).randbytes(6000))
+    a = random.Random(1).randbytes(6000)
+    b = random.Random(2).randbytes(6000)
+    p = random.Random(3).randbytes(6000)
+    # a burst past the window, then probes while the server does not read
     for off in range(0, 6000, 500):
         c.send(off, a[off:off + 500])
     yield Wait(0.5)
-    # window probes while the server does not read
     for _ in range(4):
         k = max(c.acked(), 0)
         c.send(k, b[k:k + 1])
         yield Wait(0.3)
-    yield from c.reliable(0, 6000, b, 20.0)
+    # the rest within the window; the probes of a zero window with other
+    # bytes than the data sent once it opens
+    yield from c.reliable(0, 6000, b, 20.0, probe=p)
     c.send(6000, b"", "FA")
 
 
@@ -738,6 +779,7 @@ CASES = [
     ("finrstlate", c_finrstlate, {}),
     ("wrap", c_wrap, {"isn": M32 - 10}),
     ("wrapooo", c_wrapooo, {"isn": M32 - 7}),
+    ("wrapovl", c_wrapovl, {"isn": M32 - 7}),
     ("zerowin", c_zerowin, {"sport": PORT_ZW}),
     ("sack", c_sack, {"sack": True, "ts": True, "wscale": 7}),
     ("ttl1", c_ttl1, {}),
@@ -973,6 +1015,7 @@ class Harness:
         self.sock.setblocking(False)
         self.conns = {}
         self.sent = 0
+        self.trace = False
 
     def xmit(self, l3):
         et, pkt = l3
@@ -1206,9 +1249,36 @@ def cmd_compare(d, specs):
     return 0 if n == m else 1
 
 
+class Dry:
+    """a harness that sends nothing: receiver.py script SEED"""
+    trace = True
+
+    def xmit(self, l3):
+        pass
+
+
+def cmd_script(seed):
+    """print what random connection @seed sends, without sending it (the
+    server's ISN taken as 0, its ACKs as never coming)"""
+    rng = random.Random(seed)
+    fam = rng.choice((4, 6))
+    c = Conn(Dry(), "random-%d" % seed, fam, 0,
+             isn=rng.choice([rng.randrange(M32), M32 - rng.randint(1, 3000)]),
+             ts=rng.random() < 0.5, sack=rng.random() < 0.5,
+             wscale=rng.choice([None, 0, 7]), seed=seed)
+    print("# IPv%d isn %d ts %s sack %s wscale %s" %
+          (fam, c.isn, c.ts, c.sack, c.wscale))
+    c.sisn = 0
+    for _ in random_case(c, rng):
+        pass
+    return 0
+
+
 def main(argv):
     if len(argv) == 5 and argv[1] == "run":
         return cmd_run(*argv[2:])
+    if len(argv) == 3 and argv[1] == "script":
+        return cmd_script(int(argv[2]))
     if len(argv) >= 4 and argv[1] == "compare":
         return cmd_compare(argv[2], argv[3:])
     sys.stderr.write(__doc__)
