@@ -1147,6 +1147,13 @@ def cmd_run(d, cns, sns):
             (seed0, nxt[0] - 1, len(cases) - n0, time.monotonic() - t1))
     with open(d + "/next", "w") as f:
         f.write("%d %d\n" % tuple(nxt))
+    # The last connection, a baseline: once a monitor has reported its
+    # FIN, it has reported everything the sender sent before it
+    c = Conn(h, "marker-v4", 4, 29999)
+    cases.append((c.name, c.cport, c.sport))
+    h.run([(c, c_baseline(c))])
+    with open(d + "/marker", "w") as f:
+        f.write("%d-%d\n" % (c.cport, c.sport))
     # what is in flight lands, the zero-window reads catch up
     time.sleep(1.0)
     srv.stop.set()

@@ -62,6 +62,21 @@ stop_ev() {
 	wait_pid "$1" 60
 }
 
+# marker RXDIR NAME...: until each evtrace's lines have the FIN of the
+# driver's last connection, 120 s at most: all the sender sent before is
+# in them
+marker() {
+	local key n
+	key=$(cat "$1/marker" 2>/dev/null) || return 1
+	shift
+	for n in "$@"; do
+		for _ in $(seq 1 120); do
+			grep -q "^$key RCV svr STATE_CHANGE:CLOSE_WAIT" "$work/$n" && break
+			nap 1
+		done
+	done
+}
+
 # settle NAME...: until the evtraces' lines stop growing for a second
 settle() {
 	local a b n
@@ -134,6 +149,7 @@ round() {
 		"$PY" "$RX" run "$d" "$C" "$S"
 	t_eq "round $r: the cases ran" 0 $?
 	t0=$SECONDS
+	marker "$d" "router.$r.out" "endpoint.$r.out"
 	settle "router.$r.out" "endpoint.$r.out"
 	log "round $r: the monitors settled in $((SECONDS - t0)) s"
 	stop_ev "$evr"
