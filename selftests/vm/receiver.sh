@@ -178,7 +178,7 @@ round() {
 	done <"$work/compare.$r"
 	[ "$r" = 0 ] && negative "$d" "$work/router.$r"
 	read -r seed port <"$d/next"
-	[ "$4" = last ] && return
+	[ "${4:-}" = last ] && return
 	# The flows of the round expire, then monitoring goes on without
 	# expiry; the server's sockets closed with receiver.py
 	for ns in "$R" "$S"; do
