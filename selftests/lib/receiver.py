@@ -1145,15 +1145,18 @@ def cmd_run(d, cns, sns):
         h.run([], more, width=8)
         log("random: seeds %d..%d, %d connections, %.1f s" %
             (seed0, nxt[0] - 1, len(cases) - n0, time.monotonic() - t1))
-    with open(d + "/next", "w") as f:
-        f.write("%d %d\n" % tuple(nxt))
     # The last connection, a baseline: once a monitor has reported its
-    # FIN, it has reported everything the sender sent before it
-    c = Conn(h, "marker-v4", 4, 29999)
+    # FIN, it has reported everything the sender sent before it.  Its
+    # port is the next random one: a port of an earlier round may still
+    # have the server's socket of then (FIN_WAIT_1, its FIN unanswered).
+    c = Conn(h, "marker-v4", 4, nxt[1])
+    nxt[1] = nxt[1] + 1 if nxt[1] < 59999 else 30000
     cases.append((c.name, c.cport, c.sport))
     h.run([(c, c_baseline(c))])
     with open(d + "/marker", "w") as f:
         f.write("%d-%d\n" % (c.cport, c.sport))
+    with open(d + "/next", "w") as f:
+        f.write("%d %d\n" % tuple(nxt))
     # what is in flight lands, the zero-window reads catch up
     time.sleep(1.0)
     srv.stop.set()
