@@ -239,14 +239,13 @@ class Conn:
     """one crafted client connection; offsets are stream offsets of the
     client's bytes (0 = the byte after its SYN)"""
 
-    def __init__(self, h, name, fam, cport, sport=PORT, isn=None, ts=False,
-                 sack=False, wscale=None, seed=None):
+    def __init__(self, h, name, fam, port, sport=PORT, isn=None, ts=False,
+                 sack=False, wscale=None):
         self.h, self.name, self.fam = h, name, fam
-        self.cport, self.sport = cport, sport
+        self.cport, self.sport = port, sport
         self.isn = isn if isn is not None else \
-            random.Random(cport).randrange(M32)
+            random.Random(port).randrange(M32)
         self.ts, self.sack, self.wscale = ts, sack, wscale
-        self.seed = seed
         self.src, self.dst = (CLI4, SRV4) if fam == 4 else (CLI6, SRV6)
         self.sisn = None        # the server's ISN, from its SYN-ACK
         self.sack_seen = None   # the highest ACK the server sent
@@ -305,7 +304,8 @@ class Conn:
         sending order (END: the segment's own bytes [START, END), None
         for its end)"""
         if self.h.trace:
-            extra = {"ack": ack, "opts": opts, "seq": seq, "ttl": ttl if ttl != 64 else None, "bad": bad,
+            extra = {"ack": ack, "opts": opts, "seq": seq,
+                     "ttl": ttl if ttl != 64 else None, "bad": bad,
                      "ext": ext, "urp": urp, "tsval": tsval, "frags": frags}
             print("%s off %d len %d %s%s" % (
                 self.name, off if seq is None else
@@ -387,7 +387,7 @@ class Conn:
             yield Wait(0.4 if w else 0.5, lambda a=a: self.acked() > a)
 
 
-# --- the fixed cases ----------------------------------------------------------
+# --- the fixed cases ---------------------------------------------------------
 #
 # Each is a generator function of a connection (made by the harness with
 # the keyword arguments of its table entry), run after nothing: it does
@@ -793,7 +793,7 @@ for _g in GEOMS:
     CASES.append(("ovl-ooo-" + _g, lambda c, g=_g: overlap(c, 16, g), {}))
 
 
-# --- random connections -------------------------------------------------------
+# --- random connections ------------------------------------------------------
 
 def bad_options(rng):
     return rng.choice([
@@ -804,6 +804,14 @@ def bad_options(rng):
         b"\x1e\x28",                    # longer than the header
         b"\xfe\x02\x00\x00",            # experimental, empty
     ])
+
+
+def random_conn(rng):
+    """a random connection's family and options"""
+    fam = rng.choice((4, 6))
+    isn = rng.choice([rng.randrange(M32), M32 - rng.randint(1, 3000)])
+    return {"fam": fam, "isn": isn, "ts": rng.random() < 0.5,
+            "sack": rng.random() < 0.5, "wscale": rng.choice([None, 0, 7])}
 
 
 def random_case(c, rng):
@@ -836,13 +844,17 @@ def random_case(c, rng):
         if r < 0.03:
             acts.append(("seg", o2, other, {"bad": True}))
         elif r < 0.06:
-            acts.append(("seg", o2, other, {"opts": c.opts() + bad_options(rng)}))
+            # the options as sent then (a TSval of then), and bad ones
+            acts.append(("seg", o2, other, {"badopts": bad_options(rng)}))
         elif r < 0.08:
-            acts.append(("seg", o2, other, {"flags": rng.choice(["P", "", "F"])}))
+            acts.append(("seg", o2, other,
+                         {"flags": rng.choice(["P", "", "F"])}))
         elif r < 0.10:
-            acts.append(("seg", o2, other, {"ack": c.sisn + 1 + rng.randint(1, 1 << 20)}))
+            acts.append(("seg", o2, other,
+                         {"ack": c.sisn + 1 + rng.randint(1, 1 << 20)}))
         elif r < 0.12 and c.ts:
-            acts.append(("seg", o2, other, {"tsval": c.tsval - rng.randint(2, 1 << 30)}))
+            acts.append(("seg", o2, other,
+                         {"tsval": c.tsval - rng.randint(2, 1 << 30)}))
         elif r < 0.14:
             acts.append(("rst", rng.choice(["inwin", "oow", "old", "exact"])))
         elif r < 0.16:
@@ -865,6 +877,8 @@ def random_case(c, rng):
     for a in acts:
         if a[0] == "seg":
             _, o, d, kw = a
+            if "badopts" in kw:
+                kw = {"opts": c.opts() + kw["badopts"]}
             c.send(o, d, **kw)
             if o <= sent and not kw:
                 sent = max(sent, o + len(d))
@@ -942,14 +956,14 @@ class Server(threading.Thread):
                     self.read(r, ep, now)
             if last:
                 for ls in self.ls:
-                    self.accept(ls, ep, socks, now, force=True)
+                    self.accept(ls, ep, socks, now)
                 for r in socks.values():
                     r["delayed"] = False
-                    self.read(r, ep, now, force=True)
+                    self.read(r, ep, now)
                     self.finish(r)
                 return
 
-    def accept(self, ls, ep, socks, now, force=False):
+    def accept(self, ls, ep, socks, now):
         while True:
             try:
                 s, peer = ls.accept()
@@ -957,7 +971,8 @@ class Server(threading.Thread):
                 return
             s.setblocking(False)
             r = {"s": s, "cport": peer[1], "data": bytearray(), "eof": False,
-                 "err": None, "t": now, "delayed": ls.getsockname()[1] == PORT_ZW,
+                 "err": None, "t": now,
+                 "delayed": ls.getsockname()[1] == PORT_ZW,
                  "end": None}
             self.conns[peer[1]] = r
             socks[s.fileno()] = r
@@ -965,7 +980,7 @@ class Server(threading.Thread):
                 ep.register(s.fileno(), select.EPOLLIN)
                 self.read(r, ep, now)
 
-    def read(self, r, ep, now, force=False):
+    def read(self, r, ep, now):
         if r["delayed"] or r["eof"] or r["err"]:
             return
         while True:
@@ -1003,7 +1018,7 @@ class Server(threading.Thread):
         r["state"] = st
 
 
-# --- the harness ----------------------------------------------------------------
+# --- the harness -------------------------------------------------------------
 
 class Harness:
     def __init__(self, cns):
@@ -1114,11 +1129,7 @@ def cmd_run(d, cns, sns):
 
     def rand_conn(seed, port):
         rng = random.Random(seed)
-        fam = rng.choice((4, 6))
-        c = Conn(h, "random-%d" % seed, fam, port,
-                 isn=rng.choice([rng.randrange(M32), M32 - rng.randint(1, 3000)]),
-                 ts=rng.random() < 0.5, sack=rng.random() < 0.5,
-                 wscale=rng.choice([None, 0, 7]), seed=seed)
+        c = Conn(h, "random-%d" % seed, port=port, **random_conn(rng))
         cases.append((c.name, port, c.sport))
         return c, random_case(c, rng)
 
@@ -1180,7 +1191,7 @@ def log(s):
     sys.stdout.flush()
 
 
-# --- the comparison -------------------------------------------------------------
+# --- the comparison ----------------------------------------------------------
 
 FIN_STATES = ("CLOSE_WAIT", "LAST_ACK", "CLOSING", "TIME_WAIT")
 
@@ -1252,7 +1263,8 @@ def cmd_compare(d, specs):
                     failed_seeds.add(name[7:])
             else:
                 n += 1
-                print("ok %s@%s (%d bytes, %s)" % (name, place, len(want), wend))
+                print("ok %s@%s (%d bytes, %s)" %
+                      (name, place, len(want), wend))
     if failed_seeds:
         print("# failing seeds: " + " ".join(sorted(failed_seeds, key=int)))
     print("%d/%d cases: mos == receiver" % (n, m))
@@ -1271,13 +1283,9 @@ def cmd_script(seed):
     """print what random connection @seed sends, without sending it (the
     server's ISN taken as 0, its ACKs as never coming)"""
     rng = random.Random(seed)
-    fam = rng.choice((4, 6))
-    c = Conn(Dry(), "random-%d" % seed, fam, 0,
-             isn=rng.choice([rng.randrange(M32), M32 - rng.randint(1, 3000)]),
-             ts=rng.random() < 0.5, sack=rng.random() < 0.5,
-             wscale=rng.choice([None, 0, 7]), seed=seed)
+    c = Conn(Dry(), "random-%d" % seed, port=0, **random_conn(rng))
     print("# IPv%d isn %d ts %s sack %s wscale %s" %
-          (fam, c.isn, c.ts, c.sack, c.wscale))
+          (c.fam, c.isn, c.ts, c.sack, c.wscale))
     c.sisn = 0
     for _ in random_case(c, rng):
         pass
