@@ -182,19 +182,19 @@ static int side_port(mctx_t mctx, int sock, int side)
 	return ntohs(((struct sockaddr_in *)&sa)->sin_port);
 }
 
-/* Append what @side received to DIR/PORT.SIDE; the byte count */
-static long take_data(mctx_t mctx, int sock, int side, int port)
+/*
+ * Append what @side received to DIR/KEY.SIDE, @key the flow's name in
+ * the lines (PORT, or CPORT-PORT with -c); the byte count
+ */
+static long take_data(mctx_t mctx, int sock, int side, const char *key)
 {
-	char buf[65536], path[4096], name[32] = "";
+	char buf[65536], path[4096];
 	long total = 0;
 	FILE *f = NULL;
 	ssize_t n;
 
 	if (g_dir) {
-		if (g_cport)
-			snprintf(name, sizeof(name), "%d-",
-				 side_port(mctx, sock, MOS_SIDE_CLI));
-		snprintf(path, sizeof(path), "%s/%s%d.%s", g_dir, name, port,
+		snprintf(path, sizeof(path), "%s/%s.%s", g_dir, key,
 			 side == MOS_SIDE_CLI ? "cli" : "svr");
 		f = fopen(path, "a");
 	}
@@ -206,7 +206,7 @@ static long take_data(mctx_t mctx, int sock, int side, int port)
 				fprintf(stderr, "evtrace: %s: write failed\n", path);
 		} else if (n < 0 && errno == ENODATA) {
 			/* bytes missed: says so rather than counting them */
-			printf("%d NULL %s MISSED:%ld\n", port,
+			printf("%s NULL %s MISSED:%ld\n", key,
 			       side == MOS_SIDE_CLI ? "cli" : "svr", (long)-n);
 		} else {
 			break;
@@ -303,7 +303,7 @@ static void on_event(mctx_t mctx, int sock, int side, event_t ev,
 		return;
 	}
 	if (ev == MOS_ON_CONN_NEW_DATA) {
-		long n = take_data(mctx, sock, side, port);
+		long n = take_data(mctx, sock, side, key);
 
 		printf("%s %s %s NEW_DATA:%ld\n", key, hook, sname, n);
 		if (st) {

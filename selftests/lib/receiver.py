@@ -87,16 +87,24 @@ TCP_CLOSE, TCP_CLOSE_WAIT = 7, 8
 # Seeds of random connections that once failed: fixed cases from then on.
 # What mos did then, against the receiver:
 SEEDS = [
-    1796453649,     # other bytes at 1032 (overlaps), same length
-    1796453683,     # a shorter stream, open where the receiver had a FIN
-    1796453647,     # the same bytes, open where the receiver had a FIN
-    1796453705,     # a shorter stream
-    1796453704,     # a longer stream
-    1796453757,     # 774 bytes where the receiver read none
-    1796453667,     # a shorter stream, reset where the receiver is open
-    1796453856,     # a longer stream, open where the receiver was reset
-    1796453690,     # a shorter stream, reset where the receiver had a FIN
-    1796453849,     # the same bytes, reset where the receiver is open
+    1796453649,     # other bytes at 1032, where a segment has bad options
+    1796453683,     # stops at 645: a FIN at 792 behind a hole, then data
+                    # over it; open where the receiver had a FIN
+    1796453647,     # open where the receiver had a FIN: a FIN at 970 out
+                    # of order, then one at 853
+    1796453705,     # stops at 829 after an old FIN at 0
+    1796453704,     # 523 bytes past a hole after an exact RST
+    1796453757,     # 774 bytes past a hole where the receiver read none
+                    # (ISN just below 2^32, an exact RST at 0)
+    1796453667,     # other bytes at 372 (no-ACK data), reset where the
+                    # receiver is open
+    1796453856,     # no-ACK data taken, so an exact RST missed: open
+                    # where the receiver was reset
+    1796453690,     # other bytes at 191, reset where the receiver had a
+                    # FIN (a SYN far out of the window)
+    1796453849,     # reset where the receiver is open: an RST below the
+                    # receiver's next byte, taken when the server's ACK
+                    # of the bytes before it had not passed yet (timing)
 ]
 
 
@@ -1197,18 +1205,25 @@ FIN_STATES = ("CLOSE_WAIT", "LAST_ACK", "CLOSING", "TIME_WAIT")
 
 
 def mos_ends(path):
-    """{"CPORT-SPORT": end} from evtrace's lines"""
+    """{"CPORT-SPORT": (end, missed)} from evtrace's lines: the server
+    side's end, and the bytes mos said it missed before the server"""
     ends = {}
+    missed = {}
     try:
         lines = open(path).read().split("\n")
     except OSError:
         return ends
     for l in lines:
         w = l.split()
-        # what the client's segments did to the server's side: hook RCV
-        if len(w) < 4 or w[1] != "RCV" or w[2] != "svr":
+        if len(w) < 4 or w[2] != "svr":
             continue
         k = w[0]
+        if w[3].startswith("MISSED:"):
+            missed[k] = missed.get(k, 0) + int(w[3][7:])
+            continue
+        # what the client's segments did to the server's side: hook RCV
+        if w[1] != "RCV":
+            continue
         e = ends.setdefault(k, [False, False])
         if w[3].startswith("STATE_CHANGE:"):
             st = w[3].split(":", 1)[1]
@@ -1217,7 +1232,8 @@ def mos_ends(path):
             elif st == "CLOSED":
                 e[1] = True
     return {k: ("fin+reset" if f and r else "fin" if f else
-                "reset" if r else "open") for k, (f, r) in ends.items()}
+                "reset" if r else "open", missed.get(k, 0))
+            for k, (f, r) in ends.items()}
 
 
 def show(b):
@@ -1240,7 +1256,7 @@ def cmd_compare(d, specs):
                 got = open("%s/%s.svr" % (ev, key), "rb").read()
             except OSError:
                 got = b""
-            gend = ends.get(key, "none")
+            gend, gmiss = ends.get(key, ("none", 0))
             # a connection the server never accepted: mos may follow a
             # flow, but with no bytes to the server and no end
             if wend == "none" and gend == "open":
@@ -1256,6 +1272,8 @@ def cmd_compare(d, specs):
                               i, show(want[i:])))
             if gend != wend:
                 why.append("end: mos %s, receiver %s" % (gend, wend))
+            if gmiss and why:
+                why.append("mos reported %d bytes missed" % gmiss)
             if why:
                 print("not ok %s@%s: %s (%d bytes read)" %
                       (name, place, "; ".join(why), len(want)))
