@@ -88,7 +88,7 @@ TESTS	:= $(UNIT_TCPMON) $(UNIT_TM_UTIL) $(UNIT_MOSUSER) $(UNIT_NETLINK) \
 	   $(B)/selftests/recdump $(B)/selftests/ctxflows \
 	   $(B)/selftests/mosapi_conf
 
-.PHONY: all modules user deps check check-user check-vm check-debug check-stress demo \
+.PHONY: all modules user deps check check-user check-vm check-receiver check-debug check-stress demo \
 	style install install-module install-user uninstall man-check abi-check clean bench \
 	bench-bins fuzz bench-ring ring-bench-bins
 
@@ -388,6 +388,19 @@ abi-check: $(LIBS)
 
 check-vm: all
 	@selftests/check --vm-only $(VM_KERNELS)
+
+# receiver.sh alone, MOS_RECEIVER_TIME seconds of random connections per
+# kernel after its fixed cases (Documentation/testing.rst)
+MOS_RECEIVER_TIME ?= 1800
+check-receiver: all
+	@for k in $(VM_KERNELS); do \
+		MOS_RECEIVER_TIME=$(MOS_RECEIVER_TIME) \
+		MOS_TEST_FILTER='^(receiver)\.sh$$' \
+		MOS_TEST_TIMEOUT=$$(($(MOS_RECEIVER_TIME) * 2 + 600)) \
+		tools/vm/run --kernel $$k \
+			--timeout $$(($(MOS_RECEIVER_TIME) * 2 + 900)) -- \
+			selftests/vm/run_vm || exit 1; \
+	done
 
 # The stress suite, not part of check: 100000 connections, a SYN flood at
 # the flow limit, a slow consumer, faults (Documentation/testing.rst)

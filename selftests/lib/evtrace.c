@@ -25,7 +25,8 @@
  * or SIGTERM; "evtrace: ready" on stderr once monitoring.
  *
  * With -c, the files are DIR/CPORT-PORT.cli and .svr, CPORT the
- * client's port.
+ * client's port, and the lines of a flow's events begin with CPORT-PORT
+ * instead of PORT (flows to one server port told apart).
  *
  * -o sets the overlap policy of the monitor socket's flows
  * (MOS_CLIOVERLAP and MOS_SVROVERLAP on the stream socket); -f sets it
@@ -99,7 +100,7 @@ static struct fstate *fstate_of(mctx_t mctx, int sock)
  * buffer holds one fragment, which ends there
  */
 static void check_info(mctx_t mctx, int sock, int side, struct fstate *st,
-		       int port)
+		       const char *key)
 {
 	const char *sname = side == MOS_SIDE_CLI ? "cli" : "svr";
 	struct tcp_ring_fragment fr[2];
@@ -128,7 +129,7 @@ static void check_info(mctx_t mctx, int sock, int side, struct fstate *st,
 			bad = "fragment";
 	}
 	if (bad)
-		printf("%d NULL %s INFO:bad:%s\n", port, sname, bad);
+		printf("%s NULL %s INFO:bad:%s\n", key, sname, bad);
 	else
 		st->checks[side]++;
 }
@@ -181,19 +182,19 @@ static int side_port(mctx_t mctx, int sock, int side)
 	return ntohs(((struct sockaddr_in *)&sa)->sin_port);
 }
 
-/* Append what @side received to DIR/PORT.SIDE; the byte count */
-static long take_data(mctx_t mctx, int sock, int side, int port)
+/*
+ * Append what @side received to DIR/KEY.SIDE, @key the flow's name in
+ * the lines (PORT, or CPORT-PORT with -c); the byte count
+ */
+static long take_data(mctx_t mctx, int sock, int side, const char *key)
 {
-	char buf[65536], path[4096], name[32] = "";
+	char buf[65536], path[4096];
 	long total = 0;
 	FILE *f = NULL;
 	ssize_t n;
 
 	if (g_dir) {
-		if (g_cport)
-			snprintf(name, sizeof(name), "%d-",
-				 side_port(mctx, sock, MOS_SIDE_CLI));
-		snprintf(path, sizeof(path), "%s/%s%d.%s", g_dir, name, port,
+		snprintf(path, sizeof(path), "%s/%s.%s", g_dir, key,
 			 side == MOS_SIDE_CLI ? "cli" : "svr");
 		f = fopen(path, "a");
 	}
@@ -205,7 +206,7 @@ static long take_data(mctx_t mctx, int sock, int side, int port)
 				fprintf(stderr, "evtrace: %s: write failed\n", path);
 		} else if (n < 0 && errno == ENODATA) {
 			/* bytes missed: says so rather than counting them */
-			printf("%d NULL %s MISSED:%ld\n", port,
+			printf("%s NULL %s MISSED:%ld\n", key,
 			       side == MOS_SIDE_CLI ? "cli" : "svr", (long)-n);
 		} else {
 			break;
@@ -241,6 +242,7 @@ static void on_event(mctx_t mctx, int sock, int side, event_t ev,
 	struct pkt_info p;
 	char flags[8];
 	socklen_t len;
+	char key[32];
 	int port, state;
 
 	(void)arg;
@@ -255,18 +257,23 @@ static void on_event(mctx_t mctx, int sock, int side, event_t ev,
 		return;
 	}
 	port = side_port(mctx, sock, MOS_SIDE_SVR);
+	if (g_cport)
+		snprintf(key, sizeof(key), "%d-%d",
+			 side_port(mctx, sock, MOS_SIDE_CLI), port);
+	else
+		snprintf(key, sizeof(key), "%d", port);
 	if (g_flow_overlap >= 0 && !mtcp_get_uctx(mctx, sock)) {
 		if (set_overlap(mctx, sock, g_flow_overlap))
-			printf("%d NULL cli OVERLAP:error:%s\n", port,
+			printf("%s NULL cli OVERLAP:error:%s\n", key,
 			       strerror(errno));
 		else
-			printf("%d NULL cli OVERLAP:%s\n", port,
+			printf("%s NULL cli OVERLAP:%s\n", key,
 			       overlap_names[g_flow_overlap]);
 	}
 	st = fstate_of(mctx, sock);
 	if (ev == MOS_ON_PKT_IN) {
 		if (mtcp_getlastpkt(mctx, sock, side, &p) || !p.tcph) {
-			printf("%d %s %s PKT_IN:?\n", port, hook, sname);
+			printf("%s %s %s PKT_IN:?\n", key, hook, sname);
 			return;
 		}
 		/*
@@ -279,7 +286,7 @@ static void on_event(mctx_t mctx, int sock, int side, event_t ev,
 			st->have_isn |= 1 << side;
 		}
 		flags_str(p.tcph, flags);
-		printf("%d %s %s PKT_IN:%s/%u\n", port, hook, sname, flags,
+		printf("%s %s %s PKT_IN:%s/%u\n", key, hook, sname, flags,
 		       p.payloadlen);
 		return;
 	}
@@ -289,27 +296,27 @@ static void on_event(mctx_t mctx, int sock, int side, event_t ev,
 				    side == MOS_SIDE_CLI ? MOS_TCP_STATE_CLI :
 				    MOS_TCP_STATE_SVR, &state, &len) ||
 		    state < 0 || state > TCP_TIME_WAIT)
-			printf("%d %s %s STATE_CHANGE:?\n", port, hook, sname);
+			printf("%s %s %s STATE_CHANGE:?\n", key, hook, sname);
 		else
-			printf("%d %s %s STATE_CHANGE:%s\n", port, hook, sname,
+			printf("%s %s %s STATE_CHANGE:%s\n", key, hook, sname,
 			       mos_tm_state_name(state));
 		return;
 	}
 	if (ev == MOS_ON_CONN_NEW_DATA) {
-		long n = take_data(mctx, sock, side, port);
+		long n = take_data(mctx, sock, side, key);
 
-		printf("%d %s %s NEW_DATA:%ld\n", port, hook, sname, n);
+		printf("%s %s %s NEW_DATA:%ld\n", key, hook, sname, n);
 		if (st) {
 			st->got[side] += n;
-			check_info(mctx, sock, side, st, port);
+			check_info(mctx, sock, side, st, key);
 		}
 		return;
 	}
-	printf("%d %s %s %s\n", port, hook, sname, event_name(ev));
+	printf("%s %s %s %s\n", key, hook, sname, event_name(ev));
 	/* A flow ends with CONN_END at both hooks for each side (mOS) */
 	if (ev == MOS_ON_CONN_END && st) {
 		if (!strcmp(hook, "RCV"))
-			printf("%d NULL %s INFO:%lu\n", port, sname,
+			printf("%s NULL %s INFO:%lu\n", key, sname,
 			       st->checks[side]);
 		if (++st->ends == 4) {
 			free(st);

@@ -1,0 +1,218 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# receiver.sh - stream integrity against a real Linux receiver: the bytes
+# mos reports are the bytes the server's read() returned, and the end mos
+# reports is the server's
+#
+#   +----------------+       +---------------------+       +----------------+
+#   | client C       |       | router R            |       | server S       |
+#   |  receiver.py:  | c0-r0 |  mos (passive)      | r1-s0 |  mos (passive) |
+#   |  crafted       |       |  evtrace -c: router |       |  evtrace -c:   |
+#   |  sender, from  |       |                     |       |   endpoint     |
+#   |  10.0.1.3 and  |       |                     |       |  receiver.py:  |
+#   |  fd00:1::3     |       |                     |       |  the receiver  |
+#   |  (AF_PACKET)   |       |                     |       |  10.0.2.2:5000 |
+#   +----------------+       +---------------------+       +----------------+
+#
+# The sender's addresses are not C's: R reaches them through permanent
+# neighbour entries (c0's MAC), C drops them in prerouting after its
+# AF_PACKET socket has seen them, so C's kernel never answers the
+# server's segments.  One run of the cases serves both placements of the
+# monitor: R forwarding (router) and S, the receiver's own namespace
+# (endpoint).  Checksums are left to the stack on r0 and s0 (rx offload
+# off), so a bad checksum is the receiver's to find.
+#
+# receiver.py (selftests/lib) drives the cases, records what the server
+# read and how each connection ended, then compares each case with the
+# streams and lines of both evtraces: one check per case and placement,
+# then "N/M cases: mos == receiver".  MOS_RECEIVER_CASES=REGEX selects the
+# cases, MOS_RECEIVER_TIME=S (default 60) runs random connections for S
+# seconds after them, from seed MOS_RECEIVER_SEED (default: the time), in
+# rounds of MOS_RECEIVER_ROUND seconds (default 300): each round its own
+# evtraces, compared, then its flows expire, so a long run (make
+# check-receiver) holds one round's flows at a time.
+
+. "$(dirname "$0")/../lib/lib.sh"
+
+C=rxc-$$ R=rxr-$$ S=rxs-$$
+work=$(mktemp -d)
+evr='' eve=''
+defer_teardown evr eve
+
+EV=$PROJ/build/selftests/evtrace
+RX=$SELFTESTS/lib/receiver.py
+PY=/usr/bin/python3
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}
+export MOS_RECEIVER_TIME=${MOS_RECEIVER_TIME:-60}
+
+# start_ev NS NAME: evtrace -c in NS, its streams in $work/NAME/, its
+# lines in $work/NAME.out; its pid in $pid
+start_ev() {
+	mkdir -p "$work/$2"
+	ip netns exec "$1" "$EV" -c -d "$work/$2" \
+		>"$work/$2.out" 2>"$work/$2.err" &
+	pid=$!
+	wait_ready "$work/$2.err" "$pid"
+}
+
+# stop_ev PID: SIGINT, and its exit status
+stop_ev() {
+	kill -INT "$1"
+	wait_pid "$1" 60
+}
+
+# marker RXDIR NAME...: until each evtrace's lines have the FIN of the
+# driver's last connection, 120 s at most: all the sender sent before is
+# in them
+marker() {
+	local key n
+	key=$(cat "$1/marker" 2>/dev/null) || return 1
+	shift
+	for n in "$@"; do
+		for _ in $(seq 1 120); do
+			grep -q "^$key RCV svr STATE_CHANGE:CLOSE_WAIT" "$work/$n" && break
+			nap 1
+		done
+	done
+}
+
+# settle NAME...: until the evtraces' lines stop growing for a second
+settle() {
+	local a b n
+	a=$(cat "${@/#/$work/}" | wc -c)
+	for n in $(seq 1 60); do
+		nap 1
+		b=$(cat "${@/#/$work/}" | wc -c)
+		[ "$a" = "$b" ] && return 0
+		a=$b
+	done
+	log "evtrace still writing after $n s"
+	return 1
+}
+
+ktap_begin
+[ -x "$EV" ] || { t_fail "binaries" "$EV missing (make user)"; ktap_end; }
+t_check "load mos.ko" mos_load
+router_topology "$C" "$R" "$S" || exit 1
+ip -force -n "$R" -batch - <<-EOF
+	neigh add 10.0.1.3 lladdr 02:00:00:00:01:02 dev r0 nud permanent
+	neigh add fd00:1::3 lladdr 02:00:00:00:01:02 dev r0 nud permanent
+EOF
+t_check "the client's kernel leaves the sender's addresses alone" \
+	ip netns exec "$C" nft -f - <<-EOF
+	table inet rx {
+		chain pre {
+			type filter hook prerouting priority -500; policy accept;
+			ip daddr 10.0.1.3 drop
+			ip6 daddr fd00:1::3 drop
+		}
+	}
+EOF
+ip netns exec "$R" ethtool -K r0 rx off >/dev/null 2>&1
+ip netns exec "$S" ethtool -K s0 rx off >/dev/null 2>&1
+for ns in "$R" "$S"; do
+	t_check "enable the monitor in $ns, passive" "$MOSCTL" -n "$ns" ns enable passive
+	t_check "nothing expires in $ns" mos_no_expiry "$ns"
+done
+# negative RXDIR EVDIR: the comparison finds a difference: baseline-v4
+# with its 4th byte read as another and reset, against EVDIR
+negative() {
+	local n=$work/neg cp out
+	cp=$(grep '^baseline-v4 ' "$1/cases" | cut -d' ' -f2)
+	[ -n "$cp" ] || return 0
+	mkdir -p "$n/srv"
+	grep '^baseline-v4 ' "$1/cases" >"$n/cases"
+	cp "$1/srv/$cp.data" "$1/srv/$cp.end" "$n/srv/"
+	printf '#' | dd of="$n/srv/$cp.data" bs=1 seek=3 conv=notrunc 2>/dev/null
+	echo reset >"$n/srv/$cp.end"
+	out=$("$PY" "$RX" compare "$n" router="$2")
+	t_eq "a byte and an end changed in what the receiver read: found" yes \
+		"$(grep -q '^not ok baseline-v4@router: stream differs at offset 3: .*; end: mos fin, receiver reset' <<<"$out" &&
+			grep -qx '0/1 cases: mos == receiver' <<<"$out" && echo yes)"
+}
+
+# round R SECONDS FIXED [last]: one run of receiver.py (the fixed cases with
+# FIXED=1, then SECONDS of random connections) between two fresh
+# evtraces, compared; every flow of both monitors gone after it unless
+# it is the last
+round() {
+	local r=$1 l w
+	local d=$work/rx.$r
+	start_ev "$R" "router.$r" ||
+		t_fail "evtrace in the router" "$(cat "$work/router.$r.err")"
+	evr=$pid
+	start_ev "$S" "endpoint.$r" ||
+		t_fail "evtrace in the server" "$(cat "$work/endpoint.$r.err")"
+	eve=$pid
+	RX_FIXED=$3 RX_PORT=$port MOS_RECEIVER_SEED=$seed MOS_RECEIVER_TIME=$2 \
+		"$PY" "$RX" run "$d" "$C" "$S"
+	t_eq "round $r: the cases ran" 0 $?
+	t0=$SECONDS
+	marker "$d" "router.$r.out" "endpoint.$r.out"
+	settle "router.$r.out" "endpoint.$r.out"
+	log "round $r: the monitors settled in $((SECONDS - t0)) s"
+	stop_ev "$evr"
+	t_eq "round $r: evtrace in the router exits 0" 0 $?
+	evr=
+	stop_ev "$eve"
+	t_eq "round $r: evtrace in the server exits 0" 0 $?
+	eve=
+	cat "$work/router.$r.err" "$work/endpoint.$r.err" >>"$work/ev.err"
+	"$PY" "$RX" compare "$d" router="$work/router.$r" \
+		endpoint="$work/endpoint.$r" >"$work/compare.$r"
+	while IFS= read -r l; do
+		case $l in
+		"ok "*) t_ok "${l#ok }" ;;
+		"not ok "*)
+			w=${l#not ok }
+			t_fail "${w%%: *}" "${w#*: }"
+			;;
+		*" cases: mos == receiver")
+			w=${l%% *}
+			same=$((same + ${w%/*}))
+			all=$((all + ${w#*/}))
+			;;
+		*) echo "$l" ;;
+		esac
+	done <"$work/compare.$r"
+	[ "$r" = 0 ] && negative "$d" "$work/router.$r"
+	read -r seed port <"$d/next"
+	[ "${4:-}" = last ] && return
+	# The flows of the round expire, then monitoring goes on without
+	# expiry; the server's sockets closed with receiver.py
+	for ns in "$R" "$S"; do
+		"$MOSCTL" -n "$ns" set timeout ESTABLISHED 1 timeout CLOSE_WAIT 1 \
+			timeout CLOSED 1 timeout SYN_RCVD 1 timeout SYN_SENT 1 \
+			timeout FIN_WAIT_1 1 timeout FIN_WAIT_2 1 timeout LAST_ACK 1 \
+			timeout CLOSING 1 timeout TIME_WAIT 1
+	done
+	for _ in $(seq 1 60); do
+		[ -z "$("$MOSCTL" -n "$R" flows)$("$MOSCTL" -n "$S" flows)" ] && break
+		nap 1
+	done
+	mos_no_expiry "$R" && mos_no_expiry "$S"
+	rm -rf "$d" "$work/router.$r" "$work/endpoint.$r"
+}
+
+same=0 all=0
+seed=${MOS_RECEIVER_SEED:-$(date +%s)}
+port=30000
+left=$MOS_RECEIVER_TIME
+per=${MOS_RECEIVER_ROUND:-300}
+r=0
+start=$SECONDS
+while :; do
+	t=$((left < per ? left : per))
+	last=
+	[ $((left - t)) -gt 0 ] || last=last
+	round $r $t $((r == 0)) $last
+	left=$((left - t))
+	[ -z "$last" ] || break
+	r=$((r + 1))
+done
+log "$((r + 1)) round(s), $((SECONDS - start)) s"
+echo "$same/$all cases: mos == receiver"
+t_eq "every case: mos == receiver" "$all/$all" "$same/$all"
+t_no_sanitizer "evtrace" "$work/ev.err"
+ktap_end
