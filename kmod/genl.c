@@ -92,6 +92,7 @@ static const struct nla_policy mos_limits_policy[MOS_LIMIT_MAX + 1] = {
 		NLA_POLICY_FULL_RANGE(NLA_U64, &mos_buf_total_range),
 	[MOS_LIMIT_MIDSTREAM] = NLA_POLICY_MAX(NLA_U8, 1),
 	[MOS_LIMIT_OVERLAP] = NLA_POLICY_MAX(NLA_U8, MOS_OVERLAP_LAST),
+	[MOS_LIMIT_UNPARSED] = NLA_POLICY_MAX(NLA_U8, MOS_UNPARSED_PASS),
 	[MOS_LIMIT_TIMEOUTS] = NLA_POLICY_NESTED(mos_timeouts_policy),
 };
 
@@ -252,7 +253,8 @@ static int mos_genl_put_limits(struct sk_buff *msg, struct net *net)
 	    nla_put_u64_64bit(msg, MOS_LIMIT_BUF_TOTAL, cfg.buf_total,
 			      MOS_LIMIT_PAD) ||
 	    nla_put_u8(msg, MOS_LIMIT_MIDSTREAM, cfg.midstream) ||
-	    nla_put_u8(msg, MOS_LIMIT_OVERLAP, cfg.overlap))
+	    nla_put_u8(msg, MOS_LIMIT_OVERLAP, cfg.overlap) ||
+	    nla_put_u8(msg, MOS_LIMIT_UNPARSED, mos_net_unparsed(net)))
 		goto cancel;
 	to = nla_nest_start(msg, MOS_LIMIT_TIMEOUTS);
 	if (!to)
@@ -352,6 +354,9 @@ static int mos_genl_ns_set(struct sk_buff *skb, struct genl_info *info)
 	for (i = 0; i < TM_NSTATES; i++)
 		if (to[i + 1])
 			cfg.timeout[i] = nla_get_u32(to[i + 1]);
+	if (lim[MOS_LIMIT_UNPARSED])
+		mos_net_set_unparsed(net,
+				     nla_get_u8(lim[MOS_LIMIT_UNPARSED]));
 	err = mos_net_set_limits(net, &cfg);
 	put_net(net);
 	return err;

@@ -227,6 +227,37 @@ int mos_net_set_limits(struct net *net, const struct tm_table_cfg *cfg)
 }
 
 /**
+ * mos_net_unparsed() - a namespace's policy for packets that do not parse
+ * @net: the namespace
+ *
+ * Context: any.
+ * Return: &enum mos_unparsed.
+ */
+u8 mos_net_unparsed(struct net *net)
+{
+	return READ_ONCE(mos_pernet(net)->unparsed);
+}
+
+/**
+ * mos_net_set_unparsed() - set a namespace's policy for packets that do
+ * not parse
+ * @net: the namespace
+ * @policy: &enum mos_unparsed
+ *
+ * Applies in inline mode, at once, and is kept for the next enable.
+ *
+ * Context: process, may sleep.
+ */
+void mos_net_set_unparsed(struct net *net, u8 policy)
+{
+	struct mos_net *mn = mos_pernet(net);
+
+	mutex_lock(&mn->lock);
+	WRITE_ONCE(mn->unparsed, policy);
+	mutex_unlock(&mn->lock);
+}
+
+/**
  * mos_net_enable() - start monitoring a namespace
  * @net: the namespace; the caller holds a reference
  * @mode: &enum mos_mode
@@ -351,6 +382,7 @@ static const u8 mos_tm_stat_map[TM_STAT_MAX] = {
 	[TM_STAT_MEM_LIMIT]	= MOS_STAT_MEM_LIMIT,
 	[TM_STAT_STORE_FULL]	= MOS_STAT_STORE_FULL,
 	[TM_STAT_FLOWS_EVICTED]	= MOS_STAT_FLOWS_EVICTED,
+	[TM_STAT_DROPPED_NOFLOW] = MOS_STAT_DROPPED_NOFLOW,
 };
 
 /**

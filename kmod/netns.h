@@ -47,6 +47,8 @@ struct mos_pcpu_stats {
  * @net: the namespace, for @gc
  * @mode: &enum mos_mode while enabled; written under @lock
  * @limits: limits for the flow table (zero fields: defaults); under @lock
+ * @unparsed: &enum mos_unparsed, inline mode's policy for packets that do
+ *	not parse; kept across enables, written under @lock
  * @rules: filter rules; RCU, written under @lock
  * @next_rule_id: last rule id given out; under @lock
  * @rst_rl: rate limit of the resets mos sends
@@ -71,6 +73,7 @@ struct mos_net {
 	struct net *net;
 	u8 mode;
 	struct tm_table_cfg limits;
+	u8 unparsed;
 	struct mos_rules __rcu *rules;
 	u32 next_rule_id;
 	struct ratelimit_state rst_rl;
@@ -113,5 +116,7 @@ bool mos_net_enabled(struct net *net);
 void mos_net_stats(struct net *net, u64 *sum);
 void mos_net_limits(struct net *net, struct tm_table_cfg *cfg);
 int mos_net_set_limits(struct net *net, const struct tm_table_cfg *cfg);
+u8 mos_net_unparsed(struct net *net);
+void mos_net_set_unparsed(struct net *net, u8 policy);
 
 #endif /* _MOS_NETNS_H */
