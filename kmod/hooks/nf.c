@@ -22,10 +22,10 @@
  * Seen but not tracked: received packets the stack drops after the hook
  * for reasons known at PRE_ROUTING (mos_nf_host_drops(), &mos_pkt.host_drops):
  *
- * - a packet not for a local address whose IPv4 TTL or IPv6 hop limit is
- *   1 or less: it would be forwarded, and ip_forward() / ip6_forward()
- *   drop it (and send ICMP time exceeded); a local address takes it
- *   whatever its TTL;
+ * - a unicast packet not for a local address whose IPv4 TTL or IPv6 hop
+ *   limit is 1 or less: it would be forwarded, and ip_forward() /
+ *   ip6_forward() drop it (and send ICMP time exceeded); a local address
+ *   takes it whatever its TTL, and so do multicast and broadcast;
  * - an IPv4 packet with a loose or strict source route option (LSRR,
  *   SSRR) received on a device where accept_source_route is off (for the
  *   device and "all"): ip_rcv_options() drops it.
@@ -179,9 +179,10 @@ static bool mos_nf_host_drops(struct sk_buff *skb,
 		iph = skb_header_pointer(skb, 0, sizeof(_iph), &_iph);
 		if (!iph || iph->ihl < 5)
 			return false;
+		/* Forwarded: unicast, not to a local address */
 		if (iph->ttl <= 1 &&
 		    inet_addr_type_dev_table(state->net, state->in,
-					     iph->daddr) != RTN_LOCAL)
+					     iph->daddr) == RTN_UNICAST)
 			return true;
 		olen = iph->ihl * 4 - sizeof(*iph);
 		if (!olen)
@@ -199,6 +200,7 @@ static bool mos_nf_host_drops(struct sk_buff *skb,
 
 		ip6 = skb_header_pointer(skb, 0, sizeof(_ip6), &_ip6);
 		return ip6 && ip6->hop_limit <= 1 &&
+		       !ipv6_addr_is_multicast(&ip6->daddr) &&
 		       !ipv6_chk_addr(state->net, &ip6->daddr, NULL, 0);
 	}
 	return false;
