@@ -68,8 +68,8 @@ static void tm_orphan(struct tm_table *t, const struct tm_src *src,
  *
  * With %TM_IN_FAILCLOSED the rules are asked again (&tm_ops.classify,
  * %TM_RULE_NOFLOW): a drop or reset rule drops the segment, and a reset
- * rule answers it too unless its checksum is bad (its receiver would not
- * have answered it).  Anything else passes.
+ * rule answers it too unless it is an RST or its checksum is bad (its
+ * receiver would not have answered it).  Anything else passes.
  *
  * Return: %TM_VERDICT_PASS, %TM_VERDICT_DROP or %TM_VERDICT_RESET.
  */
@@ -85,7 +85,8 @@ static enum tm_verdict tm_noflow(struct tm_table *t, const struct tm_src *src,
 	if (act != TM_ACT_DROP && act != TM_ACT_RESET)
 		return TM_VERDICT_PASS;
 	tm_stat_inc(t, TM_STAT_DROPPED_NOFLOW);
-	if (act == TM_ACT_RESET && !(flags & TM_IN_CSUM_BAD))
+	if (act == TM_ACT_RESET && !(flags & TM_IN_CSUM_BAD) &&
+	    !(p->tcp_flags & TM_TCPF_RST))
 		return TM_VERDICT_RESET;
 	return TM_VERDICT_DROP;
 }

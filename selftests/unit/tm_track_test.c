@@ -1123,7 +1123,12 @@ TEST(failclosed_flow_limit)
 	LOG_EQ(u, "CLASSIFY reset rule 3\n"
 		  "ERROR - NULL csum 0+0\n"
 		  "CLASSIFY reset rule 3\n");
-	EXPECT_EQ(4, tu_stat(u, TM_STAT_DROPPED_NOFLOW));
+	/* nor an RST */
+	TX(u, .from = SVR, .flags = RST, .seq = IS + 1,
+	   .in_flags = TM_IN_FAILCLOSED);
+	EXPECT_EQ(TM_VERDICT_DROP, u->verdict);
+	LOG_EQ(u, "CLASSIFY reset rule 3\n");
+	EXPECT_EQ(5, tu_stat(u, TM_STAT_DROPPED_NOFLOW));
 	EXPECT_EQ(2, tu_stat(u, TM_STAT_ORPHANS));
 	EXPECT_EQ(1, mos_tm_flows(u->t));
 	TU_DONE(u);
