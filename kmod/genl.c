@@ -95,6 +95,7 @@ static const struct nla_policy mos_limits_policy[MOS_LIMIT_MAX + 1] = {
 	[MOS_LIMIT_MIDSTREAM] = NLA_POLICY_MAX(NLA_U8, 1),
 	[MOS_LIMIT_OVERLAP] = NLA_POLICY_MAX(NLA_U8, MOS_OVERLAP_LAST),
 	[MOS_LIMIT_STALL_MS] = { .type = NLA_U32 },
+	[MOS_LIMIT_UNPARSED] = NLA_POLICY_MAX(NLA_U8, MOS_UNPARSED_PASS),
 	[MOS_LIMIT_TIMEOUTS] = NLA_POLICY_NESTED(mos_timeouts_policy),
 };
 
@@ -263,7 +264,8 @@ static int mos_genl_put_limits(struct sk_buff *msg, struct net *net)
 	    nla_put_u8(msg, MOS_LIMIT_MIDSTREAM, cfg.midstream) ||
 	    nla_put_u8(msg, MOS_LIMIT_OVERLAP, cfg.overlap) ||
 	    nla_put_u32(msg, MOS_LIMIT_STALL_MS,
-			READ_ONCE(mos_pernet(net)->stall_ms)))
+			READ_ONCE(mos_pernet(net)->stall_ms)) ||
+	    nla_put_u8(msg, MOS_LIMIT_UNPARSED, mos_net_unparsed(net)))
 		goto cancel;
 	to = nla_nest_start(msg, MOS_LIMIT_TIMEOUTS);
 	if (!to)
@@ -364,10 +366,14 @@ static int mos_genl_ns_set(struct sk_buff *skb, struct genl_info *info)
 		if (to[i + 1])
 			cfg.timeout[i] = nla_get_u32(to[i + 1]);
 	err = mos_net_set_limits(net, &cfg, mos_genl_host(skb), info->extack);
-	if (!err && lim[MOS_LIMIT_STALL_MS])
-		err = mos_net_set_stall(net,
-					nla_get_u32(lim[MOS_LIMIT_STALL_MS]),
-					mos_genl_host(skb), info->extack);
+	if (!err && (lim[MOS_LIMIT_STALL_MS] || lim[MOS_LIMIT_UNPARSED]))
+		err = mos_net_set_inline(net, lim[MOS_LIMIT_STALL_MS] ?
+					 nla_get_u32(lim[MOS_LIMIT_STALL_MS]) :
+					 -1,
+					 lim[MOS_LIMIT_UNPARSED] ?
+					 nla_get_u8(lim[MOS_LIMIT_UNPARSED]) :
+					 -1,
+					 mos_genl_host(skb), info->extack);
 	put_net(net);
 	return err;
 }

@@ -334,17 +334,32 @@ out:
 }
 
 /**
- * mos_net_set_stall() - set how long a consumer may stall inline traffic
+ * mos_net_unparsed() - a namespace's policy for packets that do not parse
  * @net: the namespace
- * @ms: %MOS_LIMIT_STALL_MS
+ *
+ * Context: any.
+ * Return: &enum mos_unparsed.
+ */
+u8 mos_net_unparsed(struct net *net)
+{
+	return READ_ONCE(mos_pernet(net)->unparsed);
+}
+
+/**
+ * mos_net_set_inline() - set a namespace's inline-mode policies
+ * @net: the namespace
+ * @stall_ms: %MOS_LIMIT_STALL_MS, or negative to keep it
+ * @unparsed: &enum mos_unparsed, or negative to keep it
  * @host: as for mos_net_may_change()
  * @extack: for error messages, or NULL
+ *
+ * Both apply at once and are kept for the next enable.
  *
  * Context: process, may sleep.
  * Return: 0, or -EPERM (mos_net_may_change()).
  */
-int mos_net_set_stall(struct net *net, u32 ms, bool host,
-		      struct netlink_ext_ack *extack)
+int mos_net_set_inline(struct net *net, s64 stall_ms, int unparsed,
+		       bool host, struct netlink_ext_ack *extack)
 {
 	struct mos_net *mn = mos_pernet(net);
 	int err;
@@ -352,7 +367,10 @@ int mos_net_set_stall(struct net *net, u32 ms, bool host,
 	mutex_lock(&mn->lock);
 	err = mos_net_may_change(mn, host, extack);
 	if (!err) {
-		WRITE_ONCE(mn->stall_ms, ms);
+		if (stall_ms >= 0)
+			WRITE_ONCE(mn->stall_ms, stall_ms);
+		if (unparsed >= 0)
+			WRITE_ONCE(mn->unparsed, unparsed);
 		mos_net_changed(mn, host);
 	}
 	mutex_unlock(&mn->lock);
@@ -502,6 +520,7 @@ static const u8 mos_tm_stat_map[TM_STAT_MAX] = {
 	[TM_STAT_MEM_LIMIT]	= MOS_STAT_MEM_LIMIT,
 	[TM_STAT_STORE_FULL]	= MOS_STAT_STORE_FULL,
 	[TM_STAT_FLOWS_EVICTED]	= MOS_STAT_FLOWS_EVICTED,
+	[TM_STAT_DROPPED_NOFLOW] = MOS_STAT_DROPPED_NOFLOW,
 };
 
 /**

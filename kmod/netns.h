@@ -50,6 +50,8 @@ struct mos_pcpu_stats {
  * @host_held: a caller with CAP_NET_ADMIN in the initial user namespace
  *	set this namespace's state up (mos_net_changed()); under @lock
  * @limits: limits for the flow table (zero fields: defaults); under @lock
+ * @unparsed: &enum mos_unparsed, inline mode's policy for packets that do
+ *	not parse; kept across enables, written under @lock
  * @rules: filter rules; RCU, written under @lock
  * @next_rule_id: last rule id given out; under @lock
  * @rst_rl: rate limit of the resets mos sends
@@ -76,6 +78,7 @@ struct mos_net {
 	bool host_held;
 	u32 stall_ms;
 	struct tm_table_cfg limits;
+	u8 unparsed;
 	struct mos_rules __rcu *rules;
 	u32 next_rule_id;
 	struct ratelimit_state rst_rl;
@@ -126,7 +129,8 @@ void mos_net_stats(struct net *net, u64 *sum);
 void mos_net_limits(struct net *net, struct tm_table_cfg *cfg);
 int mos_net_set_limits(struct net *net, const struct tm_table_cfg *cfg,
 		       bool host, struct netlink_ext_ack *extack);
-int mos_net_set_stall(struct net *net, u32 ms, bool host,
-		      struct netlink_ext_ack *extack);
+int mos_net_set_inline(struct net *net, s64 stall_ms, int unparsed,
+		       bool host, struct netlink_ext_ack *extack);
+u8 mos_net_unparsed(struct net *net);
 
 #endif /* _MOS_NETNS_H */

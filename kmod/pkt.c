@@ -10,7 +10,9 @@
  * a classic BPF program on it.  mos_pkt_input() does the rest, knowing
  * nothing of skbs or hooks:
  *
- * 1. it parses the IP and TCP headers (tcpmon/parse.c);
+ * 1. it parses the IP and TCP headers (tcpmon/parse.c); in inline mode a
+ *    packet that does not parse is dropped, unless the namespace's
+ *    policy says pass (below);
  * 2. it has a TCP segment's checksum verified;
  * 3. it hands the packet to the flow tracker (tcpmon) with the memory
  *    cgroup of whoever enabled monitoring active (set_active_memcg(), see
@@ -34,7 +36,26 @@
  * receiver, so it must not enter a stream the monitor reports.  The
  * attachment verifies it (&mos_pkt.csum_bad), trusting what the device or
  * the stack already established; a bad segment is passed to the tracker
- * flagged, which counts it and keeps it out of the stream.
+ * flagged, which counts it and keeps it out of the stream.  With no flow,
+ * it is classified by the rules like any segment of no flow (below).
+ *
+ * Fail closed (inline mode): nothing lets a packet past a drop or reset
+ * rule.  In a namespace with such a rule (mos_rules_drop_any()) the
+ * tracker gets %TM_IN_FAILCLOSED: a SYN a drop rule matches is dropped
+ * even when its flow cannot be created (flow limit, memory limit, failed
+ * allocation), and every TCP segment of no tracked flow (the rest of such
+ * a connection, a segment with a bad checksum) runs the rules again and
+ * is dropped if a drop or reset rule matches it
+ * (%MOS_STAT_DROPPED_NOFLOW).  A packet that does not parse runs no rule:
+ * it is dropped (%MOS_STAT_UNPARSED_DROP) unless the namespace's policy
+ * (%MOS_LIMIT_UNPARSED, mosctl set unparsed) says %MOS_UNPARSED_PASS.
+ * Passive mode passes everything.
+ *
+ * Packets the host drops itself: the attachment flags them
+ * (&mos_pkt.host_drops: a forwarded packet whose TTL or hop limit runs
+ * out, an IPv4 source route the device refuses); they are counted
+ * (%MOS_STAT_HOST_DROPS) and passed untracked, so that a segment no
+ * receiver gets never enters a stream.
  *
  * Context: the attachment calls with bottom halves disabled, so a softirq
  * cannot interrupt the work on the same CPU: this CPU's counters need no
@@ -54,6 +75,7 @@
 #include "pkt.h"
 #include "netns.h"
 #include "deliver.h"
+#include "rules.h"
 #include "hooks/hooks.h"
 
 /* Count @pkt, parsed as @r into @p, in this CPU's counters of @mn */
@@ -95,6 +117,7 @@ enum tm_verdict mos_pkt_input(struct mos_net *mn, const struct mos_pkt *pkt,
 			      struct tm_pkt *p)
 {
 	const struct tm_src *src = &pkt->src;
+	bool inl = READ_ONCE(mn->mode) == MOS_MODE_INLINE;
 	enum tm_verdict v = TM_VERDICT_PASS;
 	unsigned int flags = 0;
 	struct tm_table *t;
@@ -102,16 +125,28 @@ enum tm_verdict mos_pkt_input(struct mos_net *mn, const struct mos_pkt *pkt,
 
 	r = mos_tm_parse(src->pkt, src->len, pkt->family,
 			 pkt->gso ? TM_PARSE_F_GSO : 0, src->read, p);
-	if (r == TM_PKT_TCP && pkt->csum_bad(pkt, p->l4off))
+	if (r == TM_PKT_TCP && !pkt->host_drops &&
+	    pkt->csum_bad(pkt, p->l4off))
 		flags |= TM_IN_CSUM_BAD;
 	/* Inline, a segment the out-of-order store has no room for is
 	 * dropped for its sender to retransmit, rather than skipped.
 	 */
-	if (READ_ONCE(mn->mode) == MOS_MODE_INLINE)
+	if (inl)
 		flags |= TM_IN_LOSSLESS;
+	if (inl && mos_rules_drop_any(mn))
+		flags |= TM_IN_FAILCLOSED;
 
 	t = rcu_dereference(mn->tm);
-	if (t && r != TM_PKT_BAD) {
+	if (pkt->host_drops) {
+		/* No receiver gets it: it stays out of every stream. */
+		mos_stat_inc(mn, MOS_STAT_HOST_DROPS);
+	} else if (r == TM_PKT_BAD) {
+		/* No rule can run on it: inline, it passes only if allowed. */
+		if (inl && READ_ONCE(mn->unparsed) == MOS_UNPARSED_DROP) {
+			mos_stat_inc(mn, MOS_STAT_UNPARSED_DROP);
+			v = TM_VERDICT_DROP;
+		}
+	} else if (t) {
 		struct mem_cgroup *old = set_active_memcg(mn->memcg);
 
 		v = mos_tm_input(t, src, r, p, ktime_get_coarse_ns(), flags);

@@ -20,6 +20,8 @@ struct netlink_ext_ack;
  *	tracker and the consumers' filters get a pointer to this member
  * @family: 4 or 6
  * @gso: a GSO aggregate (several segments' worth, %TM_PARSE_F_GSO)
+ * @host_drops: the host drops it itself after the hook (a forwarded
+ *	packet whose TTL runs out, ...): it is counted, never tracked
  * @csum_bad: whether the TCP checksum is wrong; the TCP header is at
  *	@l4off from the IP header
  * @filter: run a classic BPF program on the packet; its return value
@@ -32,6 +34,7 @@ struct mos_pkt {
 	struct tm_src src;
 	u8 family;
 	bool gso;
+	bool host_drops;
 	bool (*csum_bad)(const struct mos_pkt *pkt, unsigned int l4off);
 	u32 (*filter)(const struct mos_pkt *pkt, struct bpf_prog *prog);
 };

@@ -13,6 +13,19 @@
  * that returns non-zero decides, and no match means monitor.  Later
  * packets of the flow are not filtered again: the flow keeps its action.
  *
+ * Fail closed: in inline mode, a namespace with a drop or reset rule
+ * (&mos_rules.drops) also runs its rules on every TCP segment of no
+ * tracked flow (%TM_IN_FAILCLOSED, %TM_RULE_NOFLOW): a connection whose
+ * flow could not be created (flow limit, memory limit, failed allocation),
+ * a segment with a bad checksum, and any other orphan segment.  If the
+ * first rule that matches drops or resets, the segment is dropped
+ * (%MOS_STAT_DROPPED_NOFLOW); otherwise it passes as an orphan.  The cost
+ * is one run of the programs per orphan TCP segment, in such namespaces
+ * only (Documentation/tcpmon.rst gives a measure).
+ *
+ * Hits count when the action is applied: a flow created with it, a first
+ * packet answered with a reset, a segment of no flow dropped.
+ *
  * Locking: a namespace's rules are an array published with RCU.  Writers
  * (add, delete, flush; process context) hold &mos_net.lock, build a new
  * array, publish it, wait for readers (synchronize_net()) and free what
@@ -71,6 +84,33 @@ bool mos_rules_need_inline(struct mos_net *mn)
 		    rs->r[i]->action == MOS_ACTION_RESET)
 			return true;
 	return false;
+}
+
+/* Whether a rule of @rs drops or resets */
+static bool mos_rules_drops(const struct mos_rules *rs)
+{
+	unsigned int i;
+
+	for (i = 0; i < rs->n; i++)
+		if (rs->r[i]->action == MOS_ACTION_DROP ||
+		    rs->r[i]->action == MOS_ACTION_RESET)
+			return true;
+	return false;
+}
+
+/**
+ * mos_rules_drop_any() - whether the packet path must run the rules on
+ * segments of no flow
+ * @mn: the namespace's state
+ *
+ * Context: inside an RCU read section.
+ * Return: true if some rule of @mn drops or resets.
+ */
+bool mos_rules_drop_any(struct mos_net *mn)
+{
+	struct mos_rules *rs = rcu_dereference(mn->rules);
+
+	return rs && rs->drops;
 }
 
 /**
@@ -160,6 +200,7 @@ int mos_rule_add(struct net *net, u32 prio, u8 action,
 	for (i = at; i < n; i++)
 		new->r[i + 1] = old->r[i];
 	new->n = n + 1;
+	new->drops = mos_rules_drops(new);
 	do {
 		r->id = ++mn->next_rule_id;
 	} while (!r->id);
@@ -220,6 +261,7 @@ int mos_rule_del(struct net *net, u32 id, bool host,
 			if (old->r[i] != gone)
 				new->r[j++] = old->r[i];
 		new->n = j;
+		new->drops = mos_rules_drops(new);
 	}
 	mos_rules_publish(mn, new);
 	mos_rule_free(gone);
@@ -289,7 +331,12 @@ void mos_rules_free(struct mos_net *mn)
  * mos_rules_classify() - the action of the rules for a flow's first packet
  * @mn: the namespace's state
  * @src: the packet, as the tracker has it
- * @rule: set to the matching rule's id, 0 when none matches
+ * @rule: set to the matching rule's id, 0 when none matches.  On entry,
+ *	%TM_RULE_NOFLOW says that @src is a segment of no flow, which only a
+ *	drop or reset applies to
+ *
+ * Counts a hit of the matching rule, for a segment of no flow only when
+ * the rule drops or resets (the tracker then drops it).
  *
  * Context: softirq or process with bottom halves disabled, inside an RCU
  * read section.
@@ -299,17 +346,22 @@ unsigned int mos_rules_classify(struct mos_net *mn, const struct tm_src *src,
 				u32 *rule)
 {
 	struct mos_rules *rs = rcu_dereference(mn->rules);
+	bool noflow = *rule == TM_RULE_NOFLOW;
 	unsigned int i;
 
 	*rule = 0;
+	if (noflow && !(rs && rs->drops))
+		return MOS_ACTION_MONITOR;
 	for (i = 0; rs && i < rs->n; i++) {
 		struct mos_rule *r = rs->r[i];
 
-		if (mos_pkt_filter(src, r->prog)) {
+		if (!mos_pkt_filter(src, r->prog))
+			continue;
+		*rule = r->id;
+		if (!noflow || r->action == MOS_ACTION_DROP ||
+		    r->action == MOS_ACTION_RESET)
 			atomic64_inc(&r->hits);
-			*rule = r->id;
-			return r->action;
-		}
+		return r->action;
 	}
 	return MOS_ACTION_MONITOR;
 }

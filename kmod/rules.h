@@ -23,7 +23,7 @@ struct tm_src;
  * @action: &enum mos_action
  * @prog: the classic BPF program, run on a flow's first packet
  * @expr: its source text, or NULL
- * @hits: flows it matched
+ * @hits: times its action was applied (&MOS_A_RULE_HITS)
  */
 struct mos_rule {
 	u32 id;
@@ -37,6 +37,8 @@ struct mos_rule {
 /**
  * struct mos_rules - the rules of a namespace, in evaluation order
  * @n: how many
+ * @drops: some rule drops or resets: inline, the rules also run on the
+ *	TCP segments of no tracked flow (mos_pkt_input())
  * @rcu: for freeing the array after readers
  * @r: the rules
  *
@@ -44,6 +46,7 @@ struct mos_rule {
  */
 struct mos_rules {
 	unsigned int n;
+	bool drops;
 	struct rcu_head rcu;
 	struct mos_rule *r[];
 };
@@ -58,6 +61,7 @@ int mos_rules_flush(struct net *net, bool host,
 		    struct netlink_ext_ack *extack);
 void mos_rules_free(struct mos_net *mn);
 bool mos_rules_need_inline(struct mos_net *mn);
+bool mos_rules_drop_any(struct mos_net *mn);
 unsigned int mos_rules_classify(struct mos_net *mn, const struct tm_src *src,
 				u32 *rule);
 

@@ -19,6 +19,25 @@
  * straight to the device) and bridged traffic (it never reaches the IP
  * hooks of the bridging namespace).
  *
+ * Seen but not tracked: received packets the stack drops after the hook
+ * for reasons known at PRE_ROUTING (mos_nf_host_drops(), &mos_pkt.host_drops):
+ *
+ * - a unicast packet not for a local address whose IPv4 TTL or IPv6 hop
+ *   limit is 1 or less: it would be forwarded, and ip_forward() /
+ *   ip6_forward() drop it (and send ICMP time exceeded); a local address
+ *   takes it whatever its TTL, and so do multicast and broadcast;
+ * - an IPv4 packet with a loose or strict source route option (LSRR,
+ *   SSRR) received on a device where accept_source_route is off (for the
+ *   device and "all"): ip_rcv_options() drops it.
+ *
+ * They are counted and passed: the stack drops them.  The verdict stays
+ * at PRE_ROUTING, before the stack, so that the rules drop before
+ * anything else sees the packet; drops decided later (an nftables or
+ * iptables drop in INPUT or FORWARD, reverse path filtering, martians, a
+ * DNAT after the hook that changes where the packet goes) are not known
+ * there, and such packets are tracked (Documentation/tcpmon.rst, "What the
+ * receiver accepts").
+ *
  * Placement: priority %MOS_NF_PRI, just after defragmentation
  * (NF_IP_PRI_CONNTRACK_DEFRAG, -400) and before raw (-300) and conntrack
  * (-200).  nf_defrag_ipv4/ipv6 are enabled for each monitored namespace,
@@ -52,12 +71,17 @@
  */
 
 #include <linux/filter.h>
+#include <linux/inetdevice.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/skbuff.h>
+#include <net/addrconf.h>
+#include <net/route.h>
 #include <net/netfilter/ipv4/nf_defrag_ipv4.h>
 #include <net/netfilter/ipv6/nf_defrag_ipv6.h>
 #include "../netns.h"
@@ -109,16 +133,91 @@ static u32 mos_skb_filter(const struct mos_pkt *pkt, struct bpf_prog *prog)
 	return bpf_prog_run_save_cb(prog, (struct sk_buff *)pkt->src.pkt);
 }
 
+/* Whether IPv4 options @opt (@len bytes) carry a loose or strict source route */
+static bool mos_ip_srr(const u8 *opt, unsigned int len)
+{
+	unsigned int i = 0;
+
+	while (i < len) {
+		if (opt[i] == IPOPT_END)
+			break;
+		if (opt[i] == IPOPT_NOOP) {
+			i++;
+			continue;
+		}
+		if (opt[i] == IPOPT_LSRR || opt[i] == IPOPT_SSRR)
+			return true;
+		/* A bad length: malformed, for the parser to judge */
+		if (i + 1 >= len || opt[i + 1] < 2)
+			break;
+		i += opt[i + 1];
+	}
+	return false;
+}
+
+/**
+ * mos_nf_host_drops() - whether the stack drops a received packet itself
+ * @skb: the packet, at PRE_ROUTING, from its IP header
+ * @state: the hook's state
+ *
+ * See the DOC above: a forwarded packet whose TTL or hop limit runs out,
+ * an IPv4 source route the receiving device refuses.
+ *
+ * Context: softirq, inside an RCU read section.
+ * Return: true if the packet will not get past the stack.
+ */
+static bool mos_nf_host_drops(struct sk_buff *skb,
+			      const struct nf_hook_state *state)
+{
+	if (state->pf == NFPROTO_IPV4) {
+		u8 buf[MAX_IPOPTLEN];
+		const struct iphdr *iph;
+		struct iphdr _iph;
+		const u8 *opt;
+		unsigned int olen;
+
+		iph = skb_header_pointer(skb, 0, sizeof(_iph), &_iph);
+		if (!iph || iph->ihl < 5)
+			return false;
+		/* Forwarded: unicast, not to a local address */
+		if (iph->ttl <= 1 &&
+		    inet_addr_type_dev_table(state->net, state->in,
+					     iph->daddr) == RTN_UNICAST)
+			return true;
+		olen = iph->ihl * 4 - sizeof(*iph);
+		if (!olen)
+			return false;
+		opt = skb_header_pointer(skb, sizeof(*iph), olen, buf);
+		if (!opt || !mos_ip_srr(opt, olen))
+			return false;
+		/* ip_rcv_options(): no device, no check */
+		return state->in && __in_dev_get_rcu(state->in) &&
+		       !IN_DEV_SOURCE_ROUTE(__in_dev_get_rcu(state->in));
+	}
+	if (state->pf == NFPROTO_IPV6) {
+		const struct ipv6hdr *ip6;
+		struct ipv6hdr _ip6;
+
+		ip6 = skb_header_pointer(skb, 0, sizeof(_ip6), &_ip6);
+		return ip6 && ip6->hop_limit <= 1 &&
+		       !ipv6_addr_is_multicast(&ip6->daddr) &&
+		       !ipv6_chk_addr(state->net, &ip6->daddr, NULL, 0);
+	}
+	return false;
+}
+
 /**
  * mos_nf_input() - hand one packet to the packet path, apply its verdict
  * @skb: the packet, from its IP header
  * @state: the hook it is at, and its namespace
+ * @host_drops: the stack drops it after the hook (mos_nf_host_drops())
  *
  * Context: an RCU read section (netfilter's).
  * Return: the netfilter verdict: NF_ACCEPT, or NF_DROP in inline mode.
  */
 static unsigned int mos_nf_input(struct sk_buff *skb,
-				 const struct nf_hook_state *state)
+				 const struct nf_hook_state *state,
+				 bool host_drops)
 {
 	struct mos_net *mn = mos_pernet(state->net);
 	struct mos_nf_pkt np = {
@@ -131,6 +230,7 @@ static unsigned int mos_nf_input(struct sk_buff *skb,
 			},
 			.family = state->pf == NFPROTO_IPV4 ? 4 : 6,
 			.gso = skb_is_gso(skb),
+			.host_drops = host_drops,
 			.csum_bad = mos_skb_csum_bad,
 			.filter = mos_skb_filter,
 		},
@@ -163,13 +263,13 @@ static unsigned int mos_nf_prerouting(void *priv, struct sk_buff *skb,
 	if (skb->pkt_type == PACKET_LOOPBACK ||
 	    (state->in && (state->in->flags & IFF_LOOPBACK)))
 		return NF_ACCEPT;
-	return mos_nf_input(skb, state);
+	return mos_nf_input(skb, state, mos_nf_host_drops(skb, state));
 }
 
 static unsigned int mos_nf_local_out(void *priv, struct sk_buff *skb,
 				     const struct nf_hook_state *state)
 {
-	return mos_nf_input(skb, state);
+	return mos_nf_input(skb, state, false);
 }
 
 static const struct nf_hook_ops mos_nf_ops[] = {

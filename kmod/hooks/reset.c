@@ -8,7 +8,9 @@
  *
  * - A rule with %MOS_ACTION_RESET answers a flow's first packet (a SYN)
  *   with nf_send_reset() or nf_send_reset6(): the client sees
- *   ECONNREFUSED.  No flow is created.
+ *   ECONNREFUSED.  No flow is created.  In a namespace whose rules fail
+ *   closed (pkt.c), the same answers a segment of no flow that such a
+ *   rule matches.
  * - %MOS_CMD_FLOW_RESET (and %MOS_IOC_FLOW) resets an established flow
  *   at both ends (mos_net_flow_reset(), pkt.c).  The tracker
  *   (mos_tm_reset()) gives the highest sequence number each end has

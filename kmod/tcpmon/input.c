@@ -14,7 +14,9 @@
  * segment with mid-stream pickup), after the user's classification;
  * a lossless caller's segment that the out-of-order store could not take
  * is dropped; then both sides are tracked (track.c, reasm.c) and a flow
- * that closed is unlinked (table.c).  Anything else is an orphan.
+ * that closed is unlinked (table.c).  Anything else is an orphan, but
+ * for a caller whose rules must fail closed (%TM_IN_FAILCLOSED): a segment
+ * of no flow that a drop or reset rule matches is dropped (tm_noflow()).
  *
  * Locking: the flow's lock is held from the lookup to the end of its
  * tracking, and dropped before a closed flow is unlinked (table.c gives
@@ -58,6 +60,38 @@ static void tm_orphan(struct tm_table *t, const struct tm_src *src,
 }
 
 /**
+ * tm_noflow() - the verdict on a TCP segment that has no flow
+ * @t: table
+ * @src: the segment
+ * @p: its headers
+ * @flags: %TM_IN_*
+ *
+ * With %TM_IN_FAILCLOSED the rules are asked again (&tm_ops.classify,
+ * %TM_RULE_NOFLOW): a drop or reset rule drops the segment, and a reset
+ * rule answers it too unless it is an RST or its checksum is bad (its
+ * receiver would not have answered it).  Anything else passes.
+ *
+ * Return: %TM_VERDICT_PASS, %TM_VERDICT_DROP or %TM_VERDICT_RESET.
+ */
+static enum tm_verdict tm_noflow(struct tm_table *t, const struct tm_src *src,
+				 const struct tm_pkt *p, unsigned int flags)
+{
+	u32 rule = TM_RULE_NOFLOW;
+	unsigned int act;
+
+	if (!(flags & TM_IN_FAILCLOSED) || !t->ops->classify)
+		return TM_VERDICT_PASS;
+	act = t->ops->classify(t->priv, src, p, &rule);
+	if (act != TM_ACT_DROP && act != TM_ACT_RESET)
+		return TM_VERDICT_PASS;
+	tm_stat_inc(t, TM_STAT_DROPPED_NOFLOW);
+	if (act == TM_ACT_RESET && !(flags & TM_IN_CSUM_BAD) &&
+	    !(p->tcp_flags & TM_TCPF_RST))
+		return TM_VERDICT_RESET;
+	return TM_VERDICT_DROP;
+}
+
+/**
  * tm_midstream_client() - guess the client of a connection seen mid-stream
  * @p: its first packet seen
  *
@@ -87,7 +121,10 @@ static int tm_midstream_client(const struct tm_pkt *p)
  * flow may be tracked silently, kept only so that its packets are
  * dropped, or not created and the packet answered with a reset.  With
  * %TM_IN_LOSSLESS, a segment whose bytes would not fit the out-of-order
- * store is dropped untracked (tm_reasm_fits()).
+ * store is dropped untracked (tm_reasm_fits()).  A flow for a drop that
+ * cannot be created still has its packet dropped; with
+ * %TM_IN_FAILCLOSED, a segment of no flow is classified too
+ * (tm_noflow()).
  *
  * Context: bottom halves disabled; does not sleep; allocates with
  * GFP_NOWAIT only (flows, out-of-order pieces), bounded by the table's
@@ -133,9 +170,12 @@ enum tm_verdict mos_tm_input(struct tm_table *t, const struct tm_src *src,
 		/* The receiver discards it: so does the monitor. */
 		tm_stat_inc(t, TM_STAT_CSUM);
 		tm_error(t, f, f ? s : 0, TM_ERR_CSUM, 0, 0, src, p);
-		if (f)
+		if (f) {
 			spin_unlock(&f->lock);
-		return TM_VERDICT_PASS;
+			return TM_VERDICT_PASS;
+		}
+		/* The rules see it as they see any segment of no flow */
+		return tm_noflow(t, src, p, flags);
 	}
 
 	if (f && (p->tcp_flags & (TM_TCPF_SYN | TM_TCPF_ACK)) == TM_TCPF_SYN &&
@@ -170,8 +210,11 @@ enum tm_verdict mos_tm_input(struct tm_table *t, const struct tm_src *src,
 			s = tm_midstream_client(p);
 			mid = true;
 		} else {
-			tm_orphan(t, src, p);
-			return TM_VERDICT_PASS;
+			enum tm_verdict v = tm_noflow(t, src, p, flags);
+
+			if (v == TM_VERDICT_PASS)
+				tm_orphan(t, src, p);
+			return v;
 		}
 		if (t->ops->classify) {
 			act = t->ops->classify(t->priv, src, p, &rule);
@@ -184,6 +227,11 @@ enum tm_verdict mos_tm_input(struct tm_table *t, const struct tm_src *src,
 		if (!f) {
 			/* Lost a race to another CPU: take its flow. */
 			f = tm_lookup(t, p, hash, &s);
+			if (!f && act == TM_ACT_DROP) {
+				/* Not tracked (limit, memory): still dropped */
+				tm_stat_inc(t, TM_STAT_DROPPED_NOFLOW);
+				return TM_VERDICT_DROP;
+			}
 			if (!f) {
 				tm_orphan(t, src, p);
 				return TM_VERDICT_PASS;

@@ -520,6 +520,9 @@ static inline void *mos_tm_flow_priv(struct tm_flow *f)
  *	ended to make room for a new SYN in a full table
  * @TM_STAT_STORE_FULL: packets given %TM_VERDICT_DROP because their
  *	out-of-order bytes would not fit the store (%TM_IN_LOSSLESS)
+ * @TM_STAT_DROPPED_NOFLOW: segments of no flow given %TM_VERDICT_DROP or
+ *	%TM_VERDICT_RESET because a %TM_ACT_DROP or %TM_ACT_RESET applies to
+ *	them (a flow that could not be created, %TM_IN_FAILCLOSED)
  * @TM_STAT_EV: events raised, by type: %TM_STAT_EV + &enum tm_event
  * @TM_STAT_MAX: number of counters
  */
@@ -550,6 +553,7 @@ enum tm_stat {
 	TM_STAT_MEM_LIMIT,
 	TM_STAT_STORE_FULL,
 	TM_STAT_FLOWS_EVICTED,
+	TM_STAT_DROPPED_NOFLOW,
 	TM_STAT_EV,
 	TM_STAT_MAX = TM_STAT_EV + TM_EV_MAX,
 };
@@ -568,6 +572,10 @@ struct tm_table;
  * @classify: optional: the &enum tm_action for the packet @p that would
  *	create a flow, and in @rule the rule that chose it.  Called with no
  *	lock held, once per flow (and per packet answered with a reset).
+ *	With %TM_IN_FAILCLOSED also for a segment that has no flow and
+ *	creates none: then *@rule is %TM_RULE_NOFLOW on entry, and only
+ *	%TM_ACT_DROP and %TM_ACT_RESET are applied (the segment is dropped),
+ *	anything else lets it go as an orphan.
  * @flow: optional: flow @f was created by packet @src, @p, or is being
  *	removed (@src and @p NULL).  Called with the flow locked; not for
  *	flows freed with their table.
@@ -638,6 +646,18 @@ struct tm_table_cfg {
  * so that its sender retransmits it once the hole is filled.
  */
 #define TM_IN_LOSSLESS		0x2
+/*
+ * The caller drops what the rules drop (inline, with drop or reset rules):
+ * a TCP segment that ends up in no flow (an orphan, a segment with a bad
+ * checksum and no flow) is classified all the same (&tm_ops.classify with
+ * %TM_RULE_NOFLOW), and a drop or reset applies to it; a flow a drop
+ * applies to that cannot be created (limit, memory) still has its packet
+ * dropped.  The rules fail closed.
+ */
+#define TM_IN_FAILCLOSED	0x4
+
+/* *rule on entry to &tm_ops.classify for a segment of no flow */
+#define TM_RULE_NOFLOW		0xffffffffU
 
 int mos_tm_init(u32 priv_size);
 void mos_tm_exit(void);

@@ -1073,6 +1073,108 @@ TEST(action_reset)
 	TU_DONE(u);
 }
 
+/*
+ * Fail closed: a drop rule's SYN is dropped when its flow cannot be
+ * created, and with TM_IN_FAILCLOSED every segment of no flow is
+ * classified again; a drop or reset drops it.
+ */
+TEST(failclosed_flow_limit)
+{
+	struct tm_table_cfg cfg = { .max_flows = 1, .buckets = 1 };
+	struct tu *u = tu_new(&cfg);
+
+	hs(u, IC, IS);
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	u->action = TM_ACT_DROP;
+	u->rule = 3;
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	LOG_EQ(u, "CLASSIFY drop rule 3\n"
+		  "ERROR - NULL flow_limit 0+0\n");
+	EXPECT_EQ(TM_VERDICT_DROP, u->verdict);
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOW_LIMIT));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_DROPPED_NOFLOW));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_FLOWS_DROPPED));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_ORPHANS));
+	/* The rest of the connection: classified again, dropped */
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 1, .ack = IS + 1,
+	   .data = "hello", .in_flags = TM_IN_FAILCLOSED);
+	LOG_EQ(u, "CLASSIFY drop rule 3\n");
+	EXPECT_EQ(TM_VERDICT_DROP, u->verdict);
+	/* Without the flag (passive mode, no drop rule): an orphan */
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 1, .ack = IS + 1,
+	   .data = "hello");
+	LOG_EQ(u, "ORPHAN - NULL\n");
+	EXPECT_EQ(TM_VERDICT_PASS, u->verdict);
+	/* A rule that neither drops nor resets: an orphan */
+	u->action = TM_ACT_IGNORE;
+	TX(u, .from = SVR, .flags = ACK, .seq = IS + 1, .ack = IC + 1,
+	   .in_flags = TM_IN_FAILCLOSED);
+	LOG_EQ(u, "CLASSIFY ignore rule 3\n"
+		  "ORPHAN - NULL\n");
+	EXPECT_EQ(TM_VERDICT_PASS, u->verdict);
+	/* A reset rule answers, but not a segment with a bad checksum */
+	u->action = TM_ACT_RESET;
+	TX(u, .from = SVR, .flags = ACK, .seq = IS + 1, .ack = IC + 1,
+	   .in_flags = TM_IN_FAILCLOSED);
+	EXPECT_EQ(TM_VERDICT_RESET, u->verdict);
+	TX(u, .from = SVR, .flags = ACK, .seq = IS + 1, .ack = IC + 1,
+	   .in_flags = TM_IN_FAILCLOSED | TM_IN_CSUM_BAD);
+	EXPECT_EQ(TM_VERDICT_DROP, u->verdict);
+	LOG_EQ(u, "CLASSIFY reset rule 3\n"
+		  "ERROR - NULL csum 0+0\n"
+		  "CLASSIFY reset rule 3\n");
+	/* nor an RST */
+	TX(u, .from = SVR, .flags = RST, .seq = IS + 1,
+	   .in_flags = TM_IN_FAILCLOSED);
+	EXPECT_EQ(TM_VERDICT_DROP, u->verdict);
+	LOG_EQ(u, "CLASSIFY reset rule 3\n");
+	EXPECT_EQ(5, tu_stat(u, TM_STAT_DROPPED_NOFLOW));
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_ORPHANS));
+	EXPECT_EQ(1, mos_tm_flows(u->t));
+	TU_DONE(u);
+}
+
+TEST(failclosed_mem_limit)
+{
+	struct tu *u = tu_new(NULL);
+
+	mos_tm_set_mem_limit(1);
+	u->action = TM_ACT_DROP;
+	u->rule = 5;
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	LOG_EQ(u, "CLASSIFY drop rule 5\n"
+		  "ERROR - NULL mem_limit 0+0\n");
+	EXPECT_EQ(TM_VERDICT_DROP, u->verdict);
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_MEM_LIMIT));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_DROPPED_NOFLOW));
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+	/* A monitored SYN that finds no room is an orphan, as before */
+	u->action = TM_ACT_MONITOR;
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	EXPECT_EQ(TM_VERDICT_PASS, u->verdict);
+	mos_tm_set_mem_limit(ULONG_MAX);
+	TU_DONE(u);
+}
+
+/* A bad checksum and no flow: the rules see it; it creates nothing */
+TEST(failclosed_csum_bad_syn)
+{
+	struct tu *u = tu_new(NULL);
+
+	u->action = TM_ACT_DROP;
+	u->rule = 4;
+	TX(u, .from = CLI, .flags = SYN, .seq = IC,
+	   .in_flags = TM_IN_CSUM_BAD | TM_IN_FAILCLOSED);
+	LOG_EQ(u, "ERROR - NULL csum 0+0\n"
+		  "CLASSIFY drop rule 4\n");
+	EXPECT_EQ(TM_VERDICT_DROP, u->verdict);
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_FLOWS_DROPPED));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_DROPPED_NOFLOW));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_CSUM));
+	TU_DONE(u);
+}
+
 /* mos_tm_reset(): an established flow is ended at both ends */
 TEST(flow_reset)
 {

@@ -63,10 +63,13 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_FLOWS_EVICTED] = "flows_evicted",
 	[MOS_STAT_ANNOUNCE_LOST] = "announce_lost",
 	[MOS_STAT_CONS_STALLED] = "cons_stalled",
+	[MOS_STAT_DROPPED_NOFLOW] = "dropped_noflow",
+	[MOS_STAT_UNPARSED_DROP] = "unparsed_drop",
+	[MOS_STAT_HOST_DROPS] = "host_drops",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_CONS_STALLED,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_HOST_DROPS,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {
@@ -77,13 +80,14 @@ static const char *const mode_names[] = {
 /* Limits, as NS_GET reports them and NS_SET takes them; has_*: present */
 struct limits {
 	bool has_max_flows, has_buf_side, has_buf_total, has_midstream;
-	bool has_overlap, has_stall;
+	bool has_overlap, has_stall, has_unparsed;
 	uint32_t max_flows;
 	uint32_t buf_side;
 	uint64_t buf_total;
 	bool midstream;
 	uint8_t overlap;
 	uint32_t stall_ms;
+	uint8_t unparsed;
 	bool has_timeout[MOS_TCP_STATES];
 	uint32_t timeout[MOS_TCP_STATES];
 };
@@ -118,11 +122,17 @@ static struct nla_policy limit_policy[MOS_LIMIT_MAX + 1] = {
 	[MOS_LIMIT_TIMEOUTS] = { .type = NLA_NESTED },
 	[MOS_LIMIT_OVERLAP] = { .type = NLA_U8 },
 	[MOS_LIMIT_STALL_MS] = { .type = NLA_U32 },
+	[MOS_LIMIT_UNPARSED] = { .type = NLA_U8 },
 };
 
 static const char *const overlap_names[] = {
 	[MOS_OVERLAP_FIRST] = "first",
 	[MOS_OVERLAP_LAST] = "last",
+};
+
+static const char *const unparsed_names[] = {
+	[MOS_UNPARSED_DROP] = "drop",
+	[MOS_UNPARSED_PASS] = "pass",
 };
 
 static struct nla_policy timeout_policy[MOS_TCP_STATES + 1] = {
@@ -159,6 +169,10 @@ static void limits_parse(struct nlattr *nest, struct limits *l)
 	if (tb[MOS_LIMIT_STALL_MS]) {
 		l->has_stall = true;
 		l->stall_ms = nla_get_u32(tb[MOS_LIMIT_STALL_MS]);
+	}
+	if (tb[MOS_LIMIT_UNPARSED]) {
+		l->has_unparsed = true;
+		l->unparsed = nla_get_u8(tb[MOS_LIMIT_UNPARSED]);
 	}
 	if (tb[MOS_LIMIT_TIMEOUTS] &&
 	    !nla_parse_nested(to, MOS_TCP_STATES, tb[MOS_LIMIT_TIMEOUTS],
@@ -297,6 +311,11 @@ static void limits_print(const struct limits *l)
 		out_text("stall-timeout ");
 		out_u64("stall_timeout_ms", "%llu\n", l->stall_ms);
 	}
+	if (l->has_unparsed) {
+		snprintf(buf, sizeof(buf), "%u", l->unparsed);
+		out_kv_str("unparsed", l->unparsed < ARRAY_SIZE(unparsed_names) ?
+			   unparsed_names[l->unparsed] : buf);
+	}
 	out_obj_begin("timeouts");
 	for (i = 0; i < MOS_TCP_STATES; i++) {
 		const char *name = state_name(i, buf, sizeof(buf));
@@ -412,6 +431,19 @@ static int set_parse(const char *verb, int argc, char **argv,
 				return EXIT_USAGE;
 			l->has_stall = true;
 			l->stall_ms = v;
+		} else if (!strcmp(w, "unparsed")) {
+			if (i + 1 >= argc)
+				return usage_error(verb, "unparsed needs drop or pass");
+			if (!strcmp(argv[i + 1], "drop"))
+				l->unparsed = MOS_UNPARSED_DROP;
+			else if (!strcmp(argv[i + 1], "pass"))
+				l->unparsed = MOS_UNPARSED_PASS;
+			else
+				return usage_error(verb,
+						   "bad value \"%s\" for unparsed (drop or pass)",
+						   argv[i + 1]);
+			l->has_unparsed = true;
+			i += 2;
 		} else if (!strcmp(w, "timeout")) {
 			if (i + 2 >= argc)
 				return usage_error(verb, "timeout needs a TCP state and seconds");
@@ -450,7 +482,9 @@ static int limits_put(struct nl_msg *msg, const struct limits *l)
 	    (l->has_overlap &&
 	     nla_put_u8(msg, MOS_LIMIT_OVERLAP, l->overlap)) ||
 	    (l->has_stall &&
-	     nla_put_u32(msg, MOS_LIMIT_STALL_MS, l->stall_ms)))
+	     nla_put_u32(msg, MOS_LIMIT_STALL_MS, l->stall_ms)) ||
+	    (l->has_unparsed &&
+	     nla_put_u8(msg, MOS_LIMIT_UNPARSED, l->unparsed)))
 		return -1;
 	for (i = 0; i < MOS_TCP_STATES; i++) {
 		if (!l->has_timeout[i])

@@ -160,8 +160,10 @@ enum mos_action {
  *	from its IP header on (libpcap's DLT_RAW); it matches when it returns
  *	non-zero
  * @MOS_A_RULE_EXPR: string, the rule's source text, for listings
- * @MOS_A_RULE_HITS: u64, flows the rule matched (for %MOS_ACTION_RESET:
- *	first packets answered)
+ * @MOS_A_RULE_HITS: u64, times the rule's action was applied: flows it
+ *	matched (for %MOS_ACTION_RESET: first packets answered), and for
+ *	%MOS_ACTION_DROP and %MOS_ACTION_RESET also the segments of no
+ *	tracked flow it dropped (%MOS_STAT_DROPPED_NOFLOW)
  * @MOS_A_FLOW: nest of &enum mos_flow_attr
  * @MOS_A_PAD: padding for 64-bit attributes
  * @MOS_A_EVENT_SEQ: u64, in %MOS_CMD_FLOW_NEW and %MOS_CMD_FLOW_END: the
@@ -217,6 +219,8 @@ enum mos_attr {
  *	(%MOS_STAT_CONS_STALLED).  0: never (fail closed: packets are
  *	dropped while any consumer's ring is full).  Default
  *	%MOS_STALL_MS_DEFAULT.
+ * @MOS_LIMIT_UNPARSED: u8, &enum mos_unparsed: inline mode, what becomes
+ *	of a packet whose headers do not parse (%MOS_STAT_PARSE_ERR)
  * @__MOS_LIMIT_MAX: one past the last limit
  * @MOS_LIMIT_MAX: the last limit
  */
@@ -230,6 +234,7 @@ enum mos_limit {
 	MOS_LIMIT_PAD,
 	MOS_LIMIT_OVERLAP,
 	MOS_LIMIT_STALL_MS,
+	MOS_LIMIT_UNPARSED,
 
 	__MOS_LIMIT_MAX,
 	MOS_LIMIT_MAX = __MOS_LIMIT_MAX - 1
@@ -251,6 +256,20 @@ enum mos_limit {
 enum mos_overlap {
 	MOS_OVERLAP_FIRST,
 	MOS_OVERLAP_LAST,
+};
+
+/**
+ * enum mos_unparsed - inline mode: the fate of a packet that does not parse
+ * @MOS_UNPARSED_DROP: drop it (the default: no rule can run on it, so a
+ *	drop or reset rule must not be bypassed by a malformed header);
+ *	counted in %MOS_STAT_UNPARSED_DROP
+ * @MOS_UNPARSED_PASS: let it go, untracked
+ *
+ * Passive mode passes every packet whatever this says.
+ */
+enum mos_unparsed {
+	MOS_UNPARSED_DROP,
+	MOS_UNPARSED_PASS,
 };
 
 /**
@@ -425,6 +444,19 @@ enum mos_flow_attr {
  * @MOS_STAT_CONS_STALLED: consumers declared stalled in inline mode
  *	(%MOS_LIMIT_STALL_MS): each time one was passed over after leaving
  *	its full ring unread that long
+ * @MOS_STAT_DROPPED_NOFLOW: inline mode: TCP segments of no tracked flow
+ *	that a %MOS_ACTION_DROP or %MOS_ACTION_RESET rule matched, dropped
+ *	(and for a reset rule answered, unless the checksum is bad): a
+ *	connection whose flow could not be created (@MOS_STAT_FLOW_LIMIT,
+ *	@MOS_STAT_MEM_LIMIT, @MOS_STAT_NOMEM), a segment with a bad checksum
+ *	and no flow, or any other segment of no flow.  The rules fail closed.
+ * @MOS_STAT_UNPARSED_DROP: inline mode: packets that did not parse
+ *	(@MOS_STAT_PARSE_ERR) dropped by the %MOS_UNPARSED_DROP policy
+ * @MOS_STAT_HOST_DROPS: packets not tracked because the host drops them
+ *	itself after the hook: forwarded (not for a local address) with an
+ *	IPv4 TTL or IPv6 hop limit of 1 or less, or IPv4 with a loose or
+ *	strict source route option on a device that does not accept source
+ *	routes (accept_source_route)
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -484,6 +516,9 @@ enum mos_stat {
 	MOS_STAT_FLOWS_EVICTED,
 	MOS_STAT_ANNOUNCE_LOST,
 	MOS_STAT_CONS_STALLED,
+	MOS_STAT_DROPPED_NOFLOW,
+	MOS_STAT_UNPARSED_DROP,
+	MOS_STAT_HOST_DROPS,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
