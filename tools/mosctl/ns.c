@@ -61,10 +61,13 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_RING_LOST] = "ring_lost",
 	[MOS_STAT_STORE_FULL] = "store_full",
 	[MOS_STAT_FLOWS_EVICTED] = "flows_evicted",
+	[MOS_STAT_IP_FRAG] = "ip_fragments",
+	[MOS_STAT_IP6_OPT_DISCARD] = "ip6_opt_discard",
+	[MOS_STAT_IP6_HBH_NOT_FIRST] = "ip6_hbh_not_first",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_FLOWS_EVICTED,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_IP6_HBH_NOT_FIRST,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {

@@ -409,6 +409,22 @@ enum mos_flow_attr {
  * @MOS_STAT_FLOWS_EVICTED: flows that never completed their handshake,
  *	ended (%MOS_END_EVICT) so that a new SYN could be tracked in a
  *	table at its flow limit
+ *
+ * Packets parsed but not tracked, because the receiver's TCP does not
+ * get them as they are (Documentation/tcpmon.rst, "What the receiver
+ * accepts"); each is passed, and is in neither @MOS_STAT_NONTCP nor
+ * @MOS_STAT_PARSE_ERR:
+ *
+ * @MOS_STAT_IP_FRAG: IPv4 and IPv6 fragments (more fragments set, or an
+ *	offset other than 0): only where defragmentation did not run
+ * @MOS_STAT_IP6_OPT_DISCARD: IPv6 packets whose hop-by-hop or
+ *	destination options Linux discards (ip6_parse_tlv() with the
+ *	default sysctls: an unrecognised option of a "discard" type, over
+ *	7 bytes of padding in a row, over 8 options, a known option that
+ *	fails its checks)
+ * @MOS_STAT_IP6_HBH_NOT_FIRST: IPv6 packets with a hop-by-hop options
+ *	header that does not follow the IPv6 header directly; Linux drops
+ *	them
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -466,6 +482,9 @@ enum mos_stat {
 	MOS_STAT_RING_LOST,
 	MOS_STAT_STORE_FULL,
 	MOS_STAT_FLOWS_EVICTED,
+	MOS_STAT_IP_FRAG,
+	MOS_STAT_IP6_OPT_DISCARD,
+	MOS_STAT_IP6_HBH_NOT_FIRST,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
