@@ -342,7 +342,7 @@ enum mos_flow_attr {
  * @MOS_STAT_TCP6: well-formed TCP segments over IPv6
  * @MOS_STAT_SYN: TCP segments with SYN set (SYN-ACKs included)
  * @MOS_STAT_NONTCP: well-formed IP packets that carry no TCP header
- *	(other protocols, non-first fragments, ESP)
+ *	(other protocols, ESP, no next header)
  * @MOS_STAT_PARSE_ERR: packets whose IP or TCP header does not parse
  *	(truncated, bad header or data offset, bad length)
  *
