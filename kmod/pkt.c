@@ -87,6 +87,9 @@ static void mos_pkt_count(struct mos_net *mn, const struct mos_pkt *pkt,
 	case TM_PKT_IP6_HBH_DROP:
 		u64_stats_inc(&s->c[MOS_STAT_IP6_HBH_NOT_FIRST]);
 		break;
+	case TM_PKT_IP6_RH_DROP:
+		u64_stats_inc(&s->c[MOS_STAT_IP6_RH_DISCARD]);
+		break;
 	}
 	u64_stats_update_end(&s->syncp);
 }

@@ -19,7 +19,7 @@
  *   datagram, not a whole TCP segment: the receiver's TCP gets the
  *   reassembled datagram, which mos.ko sees after nf_defrag;
  * - well formed, but dropped by the receiver's IPv6 layer
- *   (%TM_PKT_IP6_OPT_DROP, %TM_PKT_IP6_HBH_DROP).
+ *   (%TM_PKT_IP6_OPT_DROP, %TM_PKT_IP6_HBH_DROP, %TM_PKT_IP6_RH_DROP).
  *
  * IPv6 extension headers are walked as ipv6_skip_exthdr() does: hop-by-hop,
  * routing, destination options, fragment (atomic ones only: see above)
@@ -29,7 +29,8 @@
  * ip6_parse_tlv() does with the default sysctls (tm_parse_ip6_opts()); a
  * hop-by-hop header anywhere but first is dropped by Linux
  * (ip6_protocol_deliver_rcu() has no handler for it: ICMP Parameter
- * Problem, unknown next header).
+ * Problem, unknown next header).  A routing header is checked as
+ * ipv6_rthdr_rcv() does with the default sysctls (tm_ip6_rh_drop()).
  *
  * Limits: none on the number of extension headers, as in Linux; each is
  * at least 8 bytes, so the walk is linear in the packet's length and ends
@@ -71,6 +72,11 @@
 #define TM_IP6_OPT_IOAM		0x31
 #define TM_IP6_OPT_JUMBO	0xc2
 #define TM_IP6_OPT_HAO		0xc9
+
+/* Routing header types (IANA "Routing Types") */
+#define TM_IP6_RH_MIP6		2	/* RFC 6275 */
+#define TM_IP6_RH_RPL		3	/* RFC 6554 */
+#define TM_IP6_RH_SRH		4	/* RFC 8754 */
 
 /* Linux's limits on options (ip6_parse_tlv() and the default sysctls) */
 #define TM_IP6_PAD_MAX		7	/* padding bytes in a row */
@@ -351,6 +357,36 @@ static int tm_parse_ip6_opts(const void *pkt, tm_read_t read, bool hbh,
 }
 
 /**
+ * tm_ip6_rh_drop() - whether Linux's ipv6_rthdr_rcv() drops a packet for
+ * its routing header, with the default sysctls
+ * @type:	the routing type
+ * @left:	segments left
+ * @mcast:	the IPv6 destination is a multicast address
+ *
+ * To a multicast destination, a routing header is refused.  Segment
+ * routing (4) and RPL (3) are refused unless seg6_enabled or
+ * rpl_seg_enabled is set (both 0 by default).  A Mobile IPv6 type 2
+ * header is refused unless it was processed on the way, which takes a
+ * Mobile IPv6 state.  Any other type with segments left sends the packet
+ * on to the next address (type 0 is no longer implemented: an ICMP
+ * Parameter Problem); with none left the packet is this host's.
+ *
+ * Return: true if the packet does not reach TCP here.
+ */
+static bool tm_ip6_rh_drop(u8 type, u8 left, bool mcast)
+{
+	if (mcast)
+		return true;
+	switch (type) {
+	case TM_IP6_RH_MIP6:
+	case TM_IP6_RH_RPL:
+	case TM_IP6_RH_SRH:
+		return true;
+	}
+	return left != 0;
+}
+
+/**
  * tm_parse_ipv6() - parse an IPv6 header and walk its extension headers
  * @pkt:	packet, for @read
  * @len:	packet length from the IP header on
@@ -366,7 +402,7 @@ static int tm_parse_ip6_opts(const void *pkt, tm_read_t read, bool hbh,
  *
  * Return: %TM_PKT_TCP when the chain ends in TCP (its header still to be
  * checked), %TM_PKT_OTHER, %TM_PKT_FRAG, %TM_PKT_IP6_OPT_DROP,
- * %TM_PKT_IP6_HBH_DROP, or %TM_PKT_BAD.
+ * %TM_PKT_IP6_HBH_DROP, %TM_PKT_IP6_RH_DROP, or %TM_PKT_BAD.
  */
 static enum tm_parse_res tm_parse_ipv6(const void *pkt, unsigned int len,
 				       unsigned int flags, tm_read_t read,
@@ -399,7 +435,7 @@ static enum tm_parse_res tm_parse_ipv6(const void *pkt, unsigned int len,
 		struct tm_frag_hdr fbuf;
 		const struct tm_frag_hdr *fh;
 		unsigned int hlen;
-		u8 hbuf[2];
+		u8 hbuf[4];
 		const u8 *h;
 		int r;
 
@@ -429,6 +465,9 @@ static enum tm_parse_res tm_parse_ipv6(const void *pkt, unsigned int len,
 				hlen = (h[1] + 1) * 8;
 			if (hlen > end - off)
 				return TM_PKT_BAD;
+			if (nexthdr == IPPROTO_ROUTING &&
+			    tm_ip6_rh_drop(h[2], h[3], p->daddr.a6[0] == 0xff))
+				return TM_PKT_IP6_RH_DROP;
 			nexthdr = h[0];
 			if (p->l4proto == IPPROTO_HOPOPTS ||
 			    p->l4proto == IPPROTO_DSTOPTS) {

@@ -62,6 +62,9 @@ typedef int (*tm_copy_t)(const void *src, unsigned int off, void *dst,
  * @TM_PKT_IP6_HBH_DROP: a hop-by-hop options header that is not the
  *	first header after the IPv6 header: Linux treats it as an unknown
  *	next header (ip6_protocol_deliver_rcu()) and drops the packet
+ * @TM_PKT_IP6_RH_DROP: a routing header that Linux's ipv6_rthdr_rcv()
+ *	refuses with the default sysctls, or that sends the packet on to
+ *	another address (segments left)
  *
  * %TM_PKT_BAD is "mos could not parse this".  %TM_PKT_FRAG and the
  * %TM_PKT_IP6_* results parsed: the packet is well formed, but it is not
@@ -76,6 +79,7 @@ enum tm_parse_res {
 	TM_PKT_FRAG,
 	TM_PKT_IP6_OPT_DROP,
 	TM_PKT_IP6_HBH_DROP,
+	TM_PKT_IP6_RH_DROP,
 };
 
 /**

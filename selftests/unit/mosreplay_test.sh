@@ -267,8 +267,9 @@ write_pcap("tso4cut.pcap", LT_EN10MB, tso(False, True))
 
 # (16) IPv6 packets the receiver's IPv6 layer drops: a segment behind a
 # destination options header with an option of type 0x5e (01: discard
-# if unrecognised), one whose hop-by-hop header comes second; each with
-# other bytes than the segment that follows at the same sequence number
+# if unrecognised), one whose hop-by-hop header comes second, one behind
+# a segment routing header (type 4, seg6_enabled off); each with other
+# bytes than the segment that follows at the same sequence number
 def ext6(ip, hdrs):
     """insert extension headers (nexthdr, bytes after it) after the
     IPv6 header: the TCP checksum does not change"""
@@ -290,6 +291,8 @@ ps += [ext6(P(True, "PA", b"EVIL", seq=s),
             [(60, b"\0\x5e\x04\0\0\0\0")])]
 ps += [ext6(P(True, "PA", b"BAD!", seq=s),
             [(60, b"\0\x01\x04\0\0\0\0"), (0, b"\0\x01\x04\0\0\0\0")])]
+ps += [ext6(P(True, "PA", b"SRH!", seq=s),
+            [(43, b"\x02\x04\0\0\0\0\0" + bytes(16))])]
 ps += [ext6(P(True, "PA", b"GOOD"),
             [(0, b"\0\x01\x04\0\0\0\0"), (60, b"\0\x1e\x04\0\0\0\0")])]
 ps += [P(False, "A")]
@@ -343,10 +346,10 @@ same_file() {
 packets_add_up() {
 	local s=0 k
 	for k in tcp other parse_errors truncated non_ip ip_fragments \
-		 ip6_opt_discard ip6_hbh_not_first; do
+		 ip6_opt_discard ip6_hbh_not_first ip6_rh_discard; do
 		s=$((s + $(sum_field "$1" $k)))
 	done
-	t_eq "$1: packets = tcp + other + parse_errors + truncated + non_ip + ip_fragments + ip6_opt_discard + ip6_hbh_not_first" \
+	t_eq "$1: packets = tcp + other + parse_errors + truncated + non_ip + ip_fragments + ip6_opt_discard + ip6_hbh_not_first + ip6_rh_discard" \
 		"$(sum_field "$1" packets)" "$s"
 }
 
@@ -604,9 +607,9 @@ packets_add_up tso4cut
 
 run opt6 --checksum verify --flush --dump-streams "$work/d-opt6" "$work/opt6.pcap"
 sanitizer opt6
-t_eq "opt6: the discard option and the misplaced hop-by-hop header are counted, not tracked (tcp ip6_opt_discard ip6_hbh_not_first parse_errors)" \
-	"5 1 1 0" \
-	"$(sum_field opt6 tcp) $(sum_field opt6 ip6_opt_discard) $(sum_field opt6 ip6_hbh_not_first) $(sum_field opt6 parse_errors)"
+t_eq "opt6: the discard option, the misplaced hop-by-hop header and the routing header are counted, not tracked (tcp ip6_opt_discard ip6_hbh_not_first ip6_rh_discard parse_errors)" \
+	"5 1 1 1 0" \
+	"$(sum_field opt6 tcp) $(sum_field opt6 ip6_opt_discard) $(sum_field opt6 ip6_hbh_not_first) $(sum_field opt6 ip6_rh_discard) $(sum_field opt6 parse_errors)"
 same_file "opt6: the stream holds the bytes the receiver takes" \
 	"$work/d-opt6/fd00:1::1.40000-fd00:2::2.80.c2s" "GOOD"
 packets_add_up opt6

@@ -573,6 +573,52 @@ TEST(ipv6_hbh_not_first)
 }
 
 /*
+ * Routing headers as ipv6_rthdr_rcv() takes them with the default
+ * sysctls (seg6_enabled 0, rpl_seg_enabled 0, CONFIG_IPV6_MIP6): with no
+ * segment left the packet is this host's, but for segment routing (4),
+ * RPL (3) and Mobile IPv6 (2); with segments left it goes on to the
+ * next address (type 0 and unknown types: ICMP Parameter Problem).  A
+ * multicast destination refuses any routing header.
+ */
+TEST(ipv6_routing)
+{
+	static const struct {
+		u8 type, left;
+		enum tm_parse_res want;
+	} c[] = {
+		{ 0, 0, TM_PKT_TCP },
+		{ 0, 1, TM_PKT_IP6_RH_DROP },
+		{ 2, 0, TM_PKT_IP6_RH_DROP },
+		{ 2, 1, TM_PKT_IP6_RH_DROP },
+		{ 3, 0, TM_PKT_IP6_RH_DROP },
+		{ 4, 0, TM_PKT_IP6_RH_DROP },
+		{ 4, 2, TM_PKT_IP6_RH_DROP },
+		{ 5, 0, TM_PKT_TCP },
+		{ 253, 0, TM_PKT_TCP },
+		{ 253, 3, TM_PKT_IP6_RH_DROP },
+	};
+	unsigned char pkt[128];
+	struct tm_pkt p;
+	unsigned int i, n;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		n = put_ipv6(pkt, IPPROTO_ROUTING, 24 + 20);
+		memset(pkt + n, 0, 24);
+		pkt[n] = IPPROTO_TCP; pkt[n + 1] = 2;
+		pkt[n + 2] = c[i].type; pkt[n + 3] = c[i].left;
+		put_tcp(pkt + n + 24, 5, TM_TCPF_ACK, 1, 2);
+		EXPECT_EQ(c[i].want, parse(pkt, n + 44, 6, 0, &p)) {
+			TH_LOG("routing type %u, segments left %u", c[i].type,
+			       c[i].left);
+		}
+		/* to a multicast address: refused */
+		pkt[24] = 0xff;
+		EXPECT_EQ(TM_PKT_IP6_RH_DROP, parse(pkt, n + 44, 6, 0, &p));
+	}
+	EXPECT_TRUE(tm_parse_undelivered(TM_PKT_IP6_RH_DROP));
+}
+
+/*
  * There is no limit on the number of extension headers in Linux
  * (ipv6_skip_exthdr(), ip6_protocol_deliver_rcu()): the whole chain is
  * walked, up to the packet's length.

@@ -425,6 +425,10 @@ enum mos_flow_attr {
  * @MOS_STAT_IP6_HBH_NOT_FIRST: IPv6 packets with a hop-by-hop options
  *	header that does not follow the IPv6 header directly; Linux drops
  *	them
+ * @MOS_STAT_IP6_RH_DISCARD: IPv6 packets whose routing header Linux
+ *	refuses with the default sysctls (segment routing, RPL, Mobile
+ *	IPv6 type 2, a multicast destination) or that it sends on to
+ *	another address (segments left)
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -485,6 +489,7 @@ enum mos_stat {
 	MOS_STAT_IP_FRAG,
 	MOS_STAT_IP6_OPT_DISCARD,
 	MOS_STAT_IP6_HBH_NOT_FIRST,
+	MOS_STAT_IP6_RH_DISCARD,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
