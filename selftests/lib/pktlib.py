@@ -94,7 +94,10 @@ def tcp_csum_ok(frame):
     else:
         plen = struct.unpack("!H", p[4:6])[0]
         nh, off = p[6], 40
-        while nh in (0, 60):            # hop-by-hop, destination options
+        # hop-by-hop, routing, destination options; the cases' routing
+        # headers have no segment left, so the IPv6 destination is the
+        # final one that the pseudo-header takes (RFC 8200 8.1)
+        while nh in (0, 43, 60):
             nh, off = p[off], off + (p[off + 1] + 1) * 8
         seg = p[off:40 + plen]
         addrs = p[8:40]
