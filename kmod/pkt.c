@@ -100,6 +100,18 @@ static void mos_pkt_count(struct mos_net *mn, const struct mos_pkt *pkt,
 	case TM_PKT_BAD:
 		u64_stats_inc(&s->c[MOS_STAT_PARSE_ERR]);
 		break;
+	case TM_PKT_FRAG:
+		u64_stats_inc(&s->c[MOS_STAT_IP_FRAG]);
+		break;
+	case TM_PKT_IP6_OPT_DROP:
+		u64_stats_inc(&s->c[MOS_STAT_IP6_OPT_DISCARD]);
+		break;
+	case TM_PKT_IP6_HBH_DROP:
+		u64_stats_inc(&s->c[MOS_STAT_IP6_HBH_NOT_FIRST]);
+		break;
+	case TM_PKT_IP6_RH_DROP:
+		u64_stats_inc(&s->c[MOS_STAT_IP6_RH_DISCARD]);
+		break;
 	}
 	u64_stats_update_end(&s->syncp);
 }

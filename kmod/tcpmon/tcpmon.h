@@ -48,13 +48,52 @@ typedef int (*tm_copy_t)(const void *src, unsigned int off, void *dst,
  * enum tm_parse_res - what a packet turned out to be
  * @TM_PKT_TCP: a TCP segment with a well-formed header
  * @TM_PKT_OTHER: a well-formed IP packet with no TCP header to look at
- * @TM_PKT_BAD: the IP or TCP header does not parse
+ *	(another protocol, ESP, "no next header")
+ * @TM_PKT_BAD: malformed: the IP or TCP header does not parse, so mos
+ *	cannot tell what the receiver makes of the packet
+ * @TM_PKT_FRAG: an IPv4 or IPv6 fragment (more fragments, or an offset
+ *	other than 0): part of a datagram, not a whole segment; only seen
+ *	where defragmentation did not run (raw LOCAL_OUT, captures)
+ * @TM_PKT_IP6_OPT_DROP: an IPv6 hop-by-hop or destination options header
+ *	that Linux's ip6_parse_tlv() refuses with the default sysctls: an
+ *	unrecognised option whose type says "discard", more than 7 bytes
+ *	of padding in a row, non-zero PadN bytes, more than 8 options, an
+ *	option past its header, or a known option that fails its checks
+ * @TM_PKT_IP6_HBH_DROP: a hop-by-hop options header that is not the
+ *	first header after the IPv6 header: Linux treats it as an unknown
+ *	next header (ip6_protocol_deliver_rcu()) and drops the packet
+ * @TM_PKT_IP6_RH_DROP: a routing header that Linux's ipv6_rthdr_rcv()
+ *	refuses with the default sysctls, or that sends the packet on to
+ *	another address (segments left)
+ *
+ * %TM_PKT_BAD is "mos could not parse this".  %TM_PKT_FRAG and the
+ * %TM_PKT_IP6_* results parsed: the packet is well formed, but it is not
+ * a TCP segment the receiver's TCP gets as it is (tm_parse_undelivered()).
+ * None of them is tracked: each is counted and passed, and for the
+ * %TM_PKT_IP6_* ones the receiver's own IPv6 layer drops the packet.
  */
 enum tm_parse_res {
 	TM_PKT_TCP,
 	TM_PKT_OTHER,
 	TM_PKT_BAD,
+	TM_PKT_FRAG,
+	TM_PKT_IP6_OPT_DROP,
+	TM_PKT_IP6_HBH_DROP,
+	TM_PKT_IP6_RH_DROP,
 };
+
+/**
+ * tm_parse_undelivered() - whether a parse result is a packet that parsed
+ * but that the receiver's TCP does not get as it is
+ * @r: the result
+ *
+ * Return: true for %TM_PKT_FRAG and the %TM_PKT_IP6_* drops: not
+ * malformed, not tracked.
+ */
+static inline bool tm_parse_undelivered(enum tm_parse_res r)
+{
+	return r >= TM_PKT_FRAG;
+}
 
 /* The packet is a GSO aggregate: a zero IP length means "all of it". */
 #define TM_PARSE_F_GSO		0x1

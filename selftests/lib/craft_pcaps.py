@@ -39,7 +39,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pktlib import M32, C, S, T0, Capture, blob  # noqa: E402
-from scapy.all import Raw  # noqa: E402
+from scapy.all import (HBHOptUnknown, IPv6ExtHdrDestOpt,  # noqa: E402
+                       IPv6ExtHdrHopByHop, IPv6ExtHdrSegmentRouting, Raw)
 
 # ---------------------------------------------------------------------------
 # the overlap model
@@ -516,6 +517,50 @@ def csum_ffff(cap):
     c.ack(C, 2000)
     c.close()
     c.expect(bytes(D), bytes(R))
+
+
+@case
+def ipv6_opt_drop(cap):
+    """
+    IPv6 segments the receiver's IPv6 layer drops before TCP sees them,
+    each carrying other bytes than the segment that follows at the same
+    offset: [0,1000) 'E' behind a destination options header whose option
+    type 0x5e says "discard if unrecognised" (RFC 8200 4.2,
+    ip6_tlvopt_unknown()); [0,1000) 'H' behind a hop-by-hop header that
+    comes after a destination options header (ip6_protocol_deliver_rcu():
+    unknown next header); [1000,2000) 'P' behind destination options with
+    8 bytes of padding in a row (ip6_parse_tlv()); [2000,3000) 'S'
+    behind a segment routing header with no segment left (refused while
+    seg6_enabled is 0, ipv6_srh_rcv()).  The real segments follow, one
+    behind an option of type 0x1e (00: skipped).  Expected: the real
+    bytes, under both policies.
+    """
+    c = cap.conn("fd01::1", 40022, "fd02::1", 80, 31, 3100)
+    D, R = blob(3000, 36), blob(500, 37)
+    discard = IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=0x5E,
+                                                       optdata=b"\0" * 4)])
+    skip = IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=0x1E,
+                                                    optdata=b"\0" * 4)])
+    pad8 = IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=1,
+                                                    optdata=b"\0" * 6),
+                                      HBHOptUnknown(otype=0x1E,
+                                                    optdata=b"\0" * 4)])
+    c.handshake()
+    c.send(C, 0, b"E" * 1000, exthdrs=[discard])
+    c.send(C, 0, b"H" * 1000,
+           exthdrs=[IPv6ExtHdrDestOpt(), IPv6ExtHdrHopByHop()])
+    c.send(C, 1000, b"P" * 1000, exthdrs=[pad8])
+    c.send(C, 2000, b"S" * 1000,
+           exthdrs=[IPv6ExtHdrSegmentRouting(addresses=["fd02::1"],
+                                             segleft=0)])
+    c.send(C, 0, D[:1000], exthdrs=[skip])
+    c.send(C, 1000, D[1000:2000])
+    c.send(C, 2000, D[2000:])
+    c.set_end(C, 3000)
+    c.ack(S, 3000)
+    c.stream(S, R)
+    c.close()
+    c.expect(D, R)
 
 
 @case

@@ -94,7 +94,10 @@ def tcp_csum_ok(frame):
     else:
         plen = struct.unpack("!H", p[4:6])[0]
         nh, off = p[6], 40
-        while nh in (0, 60):            # hop-by-hop, destination options
+        # hop-by-hop, routing, destination options; the cases' routing
+        # headers have no segment left, so the IPv6 destination is the
+        # final one that the pseudo-header takes (RFC 8200 8.1)
+        while nh in (0, 43, 60):
             nh, off = p[off], off + (p[off + 1] + 1) * 8
         seg = p[off:40 + plen]
         addrs = p[8:40]
@@ -103,7 +106,7 @@ def tcp_csum_ok(frame):
 
 def tcp_segment(src, dst, sport, dport, flags, seq=0, ack=0, window=65535,
                 data=b"", opts=None, rawopts=b"", df=False, ext6=False,
-                chksum=None):
+                chksum=None, exthdrs=None):
     """
     One TCP segment as a scapy packet, from its IP header on: IPv4 (TTL
     64, @df: don't fragment) or IPv6 (hop limit 64; @ext6: behind a
@@ -111,11 +114,15 @@ def tcp_segment(src, dst, sport, dport, flags, seq=0, ack=0, window=65535,
     header with PadN), by the form of @src.  @opts: options for scapy to
     encode; @rawopts: option bytes as they are (scapy would "fix" bad
     ones), put before @data with the data offset set by hand.  @chksum:
-    a TCP checksum field of the caller's instead of scapy's.
+    a TCP checksum field of the caller's instead of scapy's.  @exthdrs:
+    IPv6 extension headers (scapy layers) before TCP, instead of @ext6's.
     """
     if ":" in src:
         l3 = IPv6(src=src, dst=dst, hlim=64)
-        if ext6:
+        if exthdrs:
+            for h in exthdrs:
+                l3 = l3 / h
+        elif ext6:
             l3 = (l3 / IPv6ExtHdrHopByHop(options=[RouterAlert()]) /
                   IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\0" * 4)]))
     elif df:
@@ -163,11 +170,13 @@ class Conn:
         return (self.isn[side] + 1 + off) % M32
 
     def pkt(self, side, flags, off=0, data=b"", seq=None, ack=None,
-            win=None, opts=None, rawopts=b"", badsum=False, ffff=False):
+            win=None, opts=None, rawopts=b"", badsum=False, ffff=False,
+            exthdrs=None):
         """
         Append one segment from @side; returns it.  With @ffff, the first
         two bytes of @data change so that the checksum computes to 0x0000,
         and the segment carries the other one's-complement zero, 0xffff.
+        @exthdrs: IPv6 extension headers for this segment (tcp_segment()).
         """
         peer = 1 - side
         if seq is None:
@@ -179,7 +188,8 @@ class Conn:
                    sport=self.port[side], dport=self.port[peer], flags=flags,
                    seq=seq, ack=ack,
                    window=self.win[side] if win is None else win,
-                   opts=opts, rawopts=rawopts, df=True, ext6=self.ext6)
+                   opts=opts, rawopts=rawopts, df=True, ext6=self.ext6,
+                   exthdrs=exthdrs)
         p = Ether(raw(eth / tcp_segment(data=data, **seg)))
         if ffff:
             # A word at an even offset of the segment: adding the checksum

@@ -40,7 +40,7 @@ cat > "$work/gen.py" <<'EOF'
 import struct, sys
 from scapy.all import Ether, ARP, IP, UDP, Dot1Q, Dot1AD, CookedLinux, raw, \
     wrpcapng, fragment
-from pktlib import tcp_segment
+from pktlib import tcp_segment, csum16
 
 out = sys.argv[1]
 C2S = [b"GET /index.html HTTP/1.1\r\n", b"Host: example\r\n", b"\r\n"]
@@ -238,6 +238,66 @@ ps = [P(True, "S"), P(False, "SA"), P(True, "A")]
 ps += [raw(f) for f in fragment(IP(P(True, "PA", b"x" * 3000)), fragsize=1000)]
 write_pcap("frag.pcap", LT_EN10MB, timed([eth(p) for p in ps]))
 
+# (15) TSO super-frames, as a host capture holds them: a 3000-byte
+# segment in one frame whose IPv4 total length is 0, then the same in
+# IPv6 with a payload length of 0; then the IPv4 one cut by the capture
+def tso(v6, cut=False):
+    conv = Conv(v6=v6)
+    P = conv.pkt
+    ps = [P(True, "S"), P(False, "SA"), P(True, "A")]
+    big = bytearray(P(True, "PA", b"y" * 3000))
+    if v6:
+        big[4:6] = b"\0\0"
+    else:
+        big[2:4] = b"\0\0"
+        big[10:12] = b"\0\0"
+        big[10:12] = struct.pack("!H", csum16(bytes(big[:20])))
+    ps += [bytes(big), P(False, "A")]
+    recs = timed([eth(p) for p in ps])
+    if cut:
+        t, data = recs[3]
+        recs[3] = (t, data[:200], len(data))
+    return recs
+
+
+write_pcap("tso4.pcap", LT_EN10MB, tso(False))
+write_pcap("tso6.pcap", LT_EN10MB, tso(True))
+write_pcap("tso4cut.pcap", LT_EN10MB, tso(False, True))
+
+
+# (16) IPv6 packets the receiver's IPv6 layer drops: a segment behind a
+# destination options header with an option of type 0x5e (01: discard
+# if unrecognised), one whose hop-by-hop header comes second, one behind
+# a segment routing header (type 4, seg6_enabled off); each with other
+# bytes than the segment that follows at the same sequence number
+def ext6(ip, hdrs):
+    """insert extension headers (nexthdr, bytes after it) after the
+    IPv6 header: the TCP checksum does not change"""
+    ip = bytearray(ip)
+    nh, chain = ip[6], b""
+    for t, body in reversed(hdrs):
+        chain = bytes([nh]) + body + chain
+        nh = t
+    ip[6] = nh
+    ip[4:6] = struct.pack("!H", len(ip) - 40 + len(chain))
+    return bytes(ip[:40]) + chain + bytes(ip[40:])
+
+
+conv = Conv(v6=True)
+P = conv.pkt
+ps = [P(True, "S"), P(False, "SA"), P(True, "A")]
+s = conv.nxt[True]
+ps += [ext6(P(True, "PA", b"EVIL", seq=s),
+            [(60, b"\0\x5e\x04\0\0\0\0")])]
+ps += [ext6(P(True, "PA", b"BAD!", seq=s),
+            [(60, b"\0\x01\x04\0\0\0\0"), (0, b"\0\x01\x04\0\0\0\0")])]
+ps += [ext6(P(True, "PA", b"SRH!", seq=s),
+            [(43, b"\x02\x04\0\0\0\0\0" + bytes(16))])]
+ps += [ext6(P(True, "PA", b"GOOD"),
+            [(0, b"\0\x01\x04\0\0\0\0"), (60, b"\0\x1e\x04\0\0\0\0")])]
+ps += [P(False, "A")]
+write_pcap("opt6.pcap", LT_EN10MB, timed([eth(p) for p in ps]))
+
 # an unsupported link type (BSD loopback)
 write_pcap("null.pcap", LT_NULL, [(1700000000.0, b"\x02\0\0\0" +
                                    Conv().pkt(True, "S"))])
@@ -285,10 +345,11 @@ same_file() {
 # packets_add_up NAME: the summary's record counts add up to packets
 packets_add_up() {
 	local s=0 k
-	for k in tcp other parse_errors truncated non_ip; do
+	for k in tcp other parse_errors truncated non_ip ip_fragments \
+		 ip6_opt_discard ip6_hbh_not_first ip6_rh_discard; do
 		s=$((s + $(sum_field "$1" $k)))
 	done
-	t_eq "$1: packets = tcp + other + parse_errors + truncated + non_ip" \
+	t_eq "$1: packets = tcp + other + parse_errors + truncated + non_ip + ip_fragments + ip6_opt_discard + ip6_hbh_not_first + ip6_rh_discard" \
 		"$(sum_field "$1" packets)" "$s"
 }
 
@@ -519,8 +580,39 @@ t_eq "hole: the writer and the core agree" "" "$(cat "$work/gap.err")"
 # --- (14) IP fragments -------------------------------------------------------
 
 run frag --checksum verify --quiet "$work/frag.pcap"
-t_eq "fragments: the first is TCP, unchecked; the others are other IP" \
-	"4 3 0" "$(sum_field frag tcp) $(sum_field frag other) $(sum_field frag csum_bad)"
+t_eq "fragments: none is a TCP segment, the first included (tcp other ip_fragments csum_bad)" \
+	"3 0 4 0" "$(sum_field frag tcp) $(sum_field frag other) $(sum_field frag ip_fragments) $(sum_field frag csum_bad)"
+t_eq "fragments: no byte of the fragmented segment in the stream" \
+	"0" "$(sum_field frag bytes_c2s)"
+packets_add_up frag
+
+# --- (15) TSO super-frames --------------------------------------------------
+
+for v in 4 6; do
+	run tso$v --checksum verify --flush --dump-streams "$work/d-tso$v" "$work/tso$v.pcap"
+	sanitizer tso$v
+	t_eq "tso$v: the zero-length frame is a 3000-byte segment (tcp parse_errors bytes_c2s gaps csum_bad)" \
+		"5 0 3000 0 0" \
+		"$(sum_field tso$v tcp) $(sum_field tso$v parse_errors) $(sum_field tso$v bytes_c2s) $(sum_field tso$v gaps) $(sum_field tso$v csum_bad)"
+done
+same_file "tso4: the stream holds the frame's payload" \
+	"$work/d-tso4/10.0.1.1.40000-10.0.2.2.80.c2s" "$(printf 'y%.0s' $(seq 3000))"
+run tso4cut --checksum verify --quiet "$work/tso4cut.pcap"
+t_eq "tso4cut: a cut zero-length frame is truncated, not a segment (tcp truncated parse_errors bytes_c2s)" \
+	"4 1 0 0" \
+	"$(sum_field tso4cut tcp) $(sum_field tso4cut truncated) $(sum_field tso4cut parse_errors) $(sum_field tso4cut bytes_c2s)"
+packets_add_up tso4cut
+
+# --- (16) IPv6 packets the receiver drops ----------------------------------
+
+run opt6 --checksum verify --flush --dump-streams "$work/d-opt6" "$work/opt6.pcap"
+sanitizer opt6
+t_eq "opt6: the discard option, the misplaced hop-by-hop header and the routing header are counted, not tracked (tcp ip6_opt_discard ip6_hbh_not_first ip6_rh_discard parse_errors)" \
+	"5 1 1 1 0" \
+	"$(sum_field opt6 tcp) $(sum_field opt6 ip6_opt_discard) $(sum_field opt6 ip6_hbh_not_first) $(sum_field opt6 ip6_rh_discard) $(sum_field opt6 parse_errors)"
+same_file "opt6: the stream holds the bytes the receiver takes" \
+	"$work/d-opt6/fd00:1::1.40000-fd00:2::2.80.c2s" "GOOD"
+packets_add_up opt6
 
 # --- (6) exit codes ---------------------------------------------------------
 

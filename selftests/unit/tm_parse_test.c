@@ -165,23 +165,49 @@ TEST(tcp_bad_headers)
 	EXPECT_EQ(TM_PKT_BAD, parse(pkt, 44, 4, 0, &p));
 }
 
-TEST(ipv4_other_and_fragments)
+TEST(ipv4_other)
+{
+	unsigned char pkt[64];
+	struct tm_pkt p;
+
+	put_ipv4(pkt, 5, IPPROTO_UDP, 28, 0);
+	EXPECT_EQ(TM_PKT_OTHER, parse(pkt, 28, 4, 0, &p));
+	EXPECT_EQ(IPPROTO_UDP, p.l4proto);
+}
+
+/*
+ * A fragment is part of a datagram: ip_local_deliver() hands TCP the
+ * reassembled datagram only (ip_is_fragment(): MF or an offset).  DF
+ * alone is a whole datagram.
+ */
+TEST(ipv4_fragments)
 {
 	unsigned char pkt[64];
 	struct tm_pkt p;
 	unsigned int n;
 
-	n = put_ipv4(pkt, 5, IPPROTO_UDP, 28, 0);
-	EXPECT_EQ(TM_PKT_OTHER, parse(pkt, 28, 4, 0, &p));
-	EXPECT_EQ(IPPROTO_UDP, p.l4proto);
-	/* non-first fragment of TCP: no header to look at */
+	/* non-first fragment of TCP (offset 185 * 8) */
 	n = put_ipv4(pkt, 5, IPPROTO_TCP, 40, 185);
 	put_tcp(pkt + n, 5, 0xff, 0, 0);
-	EXPECT_EQ(TM_PKT_OTHER, parse(pkt, 40, 4, 0, &p));
-	/* first fragment (MF set, offset 0) carries the TCP header */
+	EXPECT_EQ(TM_PKT_FRAG, parse(pkt, 40, 4, 0, &p));
+	EXPECT_EQ(IPPROTO_TCP, p.l4proto);
+	/* last fragment: offset, no MF */
+	put_ipv4(pkt, 5, IPPROTO_TCP, 40, 0x0001);
+	EXPECT_EQ(TM_PKT_FRAG, parse(pkt, 40, 4, 0, &p));
+	/* first fragment: MF set, offset 0, a TCP header that parses */
 	n = put_ipv4(pkt, 5, IPPROTO_TCP, 40, 0x2000);
 	put_tcp(pkt + n, 5, TM_TCPF_SYN, 0, 0);
+	EXPECT_EQ(TM_PKT_FRAG, parse(pkt, 40, 4, 0, &p));
+	EXPECT_TRUE(tm_parse_undelivered(TM_PKT_FRAG));
+	/* the same with DF instead of MF: a whole segment */
+	put_ipv4(pkt, 5, IPPROTO_TCP, 40, 0x4000);
 	EXPECT_EQ(TM_PKT_TCP, parse(pkt, 40, 4, 0, &p));
+	/* a fragment of another protocol */
+	put_ipv4(pkt, 5, IPPROTO_UDP, 28, 0x2000);
+	EXPECT_EQ(TM_PKT_FRAG, parse(pkt, 28, 4, 0, &p));
+	/* a fragment that is cut is malformed first */
+	put_ipv4(pkt, 5, IPPROTO_TCP, 41, 0x2000);
+	EXPECT_EQ(TM_PKT_BAD, parse(pkt, 40, 4, 0, &p));
 }
 
 TEST(ipv6_plain_and_exthdrs)
@@ -205,6 +231,9 @@ TEST(ipv6_plain_and_exthdrs)
 	memset(pkt + n, 0, ext);
 	pkt[n] = IPPROTO_DSTOPTS; pkt[n + 1] = 0;
 	pkt[n + 8] = IPPROTO_AH; pkt[n + 9] = 1;
+	/* an option to skip (type 0x1e: 00 high bits), 10 bytes; PadN 0 */
+	pkt[n + 10] = 0x1e; pkt[n + 11] = 8;
+	pkt[n + 20] = 1; pkt[n + 21] = 0;
 	pkt[n + 24] = IPPROTO_FRAGMENT; pkt[n + 25] = 1;
 	pkt[n + 36] = IPPROTO_TCP;
 	n += ext;
@@ -229,7 +258,7 @@ TEST(ipv6_other_fragment_esp_nonext)
 	memset(pkt + n, 0, 8);
 	pkt[n] = IPPROTO_TCP;
 	pkt[n + 3] = 0x08;	/* offset 1 (8 bytes) */
-	EXPECT_EQ(TM_PKT_OTHER, parse(pkt, n + 28, 6, 0, &p));
+	EXPECT_EQ(TM_PKT_FRAG, parse(pkt, n + 28, 6, 0, &p));
 	EXPECT_EQ(IPPROTO_TCP, p.l4proto);
 
 	n = put_ipv6(pkt, 50 /* ESP */, 16);
@@ -260,15 +289,407 @@ TEST(ipv6_bad)
 	memset(pkt + n, 0, 16);
 	pkt[n] = IPPROTO_TCP; pkt[n + 1] = 2;	/* 24 bytes */
 	EXPECT_EQ(TM_PKT_BAD, parse(pkt, n + 16, 6, 0, &p));
-	/* a chain longer than the walk allows */
-	n = put_ipv6(pkt, IPPROTO_DSTOPTS, 10 * 8 + 20);
-	for (i = 0; i < 10; i++) {
+	/* an extension header cut by the packet's end, not the length */
+	n = put_ipv6(pkt, IPPROTO_DSTOPTS, 16 + 20);
+	memset(pkt + n, 0, 16);
+	pkt[n] = IPPROTO_TCP; pkt[n + 1] = 1;
+	for (i = 0; i < 16 + 20 + 40; i++)
+		EXPECT_EQ(TM_PKT_BAD, parse(pkt, i, 6, 0, &p));
+}
+
+/*
+ * IPv6 packets through their extension headers: ipv6_skip_exthdr() and
+ * the receive path (ip6_rcv_core(), ip6_protocol_deliver_rcu(),
+ * ip6_parse_tlv() in net/ipv6/exthdrs.c, Linux 6.1 and 6.12) say what
+ * is expected.
+ */
+
+/* Put an IPv6 header, then one options header (@type) holding @opt, then
+ * a 20-byte TCP header; @opt's length + 2 must be a multiple of 8.
+ */
+static unsigned int put_v6_opts(unsigned char *b, u8 type, const u8 *opt,
+				unsigned int optlen, bool mcast)
+{
+	unsigned int n = put_ipv6(b, type, 2 + optlen + 20);
+
+	if (mcast)
+		b[24] = 0xff;	/* destination ff00::/8 */
+	b[n] = IPPROTO_TCP;
+	b[n + 1] = (2 + optlen) / 8 - 1;
+	memcpy(b + n + 2, opt, optlen);
+	n += 2 + optlen;
+	return n + put_tcp(b + n, 5, TM_TCPF_ACK, 1, 2);
+}
+
+/* The result of a packet with one options header of @type holding @opt */
+static enum tm_parse_res opts6(u8 type, const u8 *opt, unsigned int optlen)
+{
+	unsigned char pkt[512];
+	struct tm_pkt p;
+
+	return parse(pkt, put_v6_opts(pkt, type, opt, optlen, false), 6, 0,
+		     &p);
+}
+
+/*
+ * An option Linux does not know: the two high bits of its type say what
+ * to do (RFC 8200 4.2, ip6_tlvopt_unknown()): 00 skip, 01 discard, 10 and
+ * 11 discard (and send ICMP, to a multicast destination too for 10).
+ */
+TEST(ipv6_opt_unknown_action)
+{
+	static const u8 types[] = { 0x1e, 0x5e, 0x9e, 0xde };
+	unsigned char pkt[128];
+	struct tm_pkt p;
+	unsigned int i, n;
+	u8 opt[6];
+
+	for (i = 0; i < 4; i++) {
+		enum tm_parse_res want = i ? TM_PKT_IP6_OPT_DROP : TM_PKT_TCP;
+
+		opt[0] = types[i]; opt[1] = 4;
+		memset(opt + 2, 0xab, 4);
+		EXPECT_EQ(want, opts6(IPPROTO_DSTOPTS, opt, 6));
+		EXPECT_EQ(want, opts6(IPPROTO_HOPOPTS, opt, 6));
+		n = put_v6_opts(pkt, IPPROTO_DSTOPTS, opt, 6, true);
+		EXPECT_EQ(want, parse(pkt, n, 6, 0, &p));
+	}
+	/* the drop is not a parse error: the caller tells them apart */
+	EXPECT_TRUE(tm_parse_undelivered(TM_PKT_IP6_OPT_DROP));
+	EXPECT_FALSE(tm_parse_undelivered(TM_PKT_BAD));
+	EXPECT_FALSE(tm_parse_undelivered(TM_PKT_TCP));
+	EXPECT_FALSE(tm_parse_undelivered(TM_PKT_OTHER));
+}
+
+/* Pad1 and PadN: at most 7 bytes of padding in a row, PadN all zeros */
+TEST(ipv6_opt_padding)
+{
+	/* PadN of 7, skip option of 5, Pad1 x2: 7 in a row */
+	static const u8 ok1[14] = { 1, 5, 0, 0, 0, 0, 0, 0x1e, 3, 9, 9, 9,
+				    0, 0 };
+	/* Pad1 x7, skip option of 5, Pad1 x2: the option ends the run */
+	static const u8 ok2[14] = { 0, 0, 0, 0, 0, 0, 0, 0x1e, 3, 9, 9, 9,
+				    0, 0 };
+	/* Pad1 x8 */
+	static const u8 pad1x8[14] = { 0, 0, 0, 0, 0, 0, 0, 0, 0x1e, 4, 9,
+				       9, 9, 9 };
+	/* PadN of 8 */
+	static const u8 padn8[14] = { 1, 6, 0, 0, 0, 0, 0, 0, 0x1e, 2, 9, 9,
+				      1, 0 };
+	/* Pad1 x3 and a PadN of 5: 8 in a row */
+	static const u8 mixed8[14] = { 0, 0, 0, 1, 3, 0, 0, 0, 0x1e, 2, 9, 9,
+				       1, 0 };
+	/* PadN with a non-zero byte (RFC 4942 2.1.9.5) */
+	static const u8 padn_data[14] = { 1, 2, 0, 7, 0x1e, 6, 9, 9, 9, 9, 9,
+					  9, 1, 0 };
+	/* an all-padding header of 16 bytes: 14 bytes of padding */
+	static const u8 allpad[14] = { 0 };
+	/* the 6 padding bytes of an 8-byte header */
+	static const u8 pad6[6] = { 1, 4, 0, 0, 0, 0 };
+
+	EXPECT_EQ(TM_PKT_TCP, opts6(IPPROTO_DSTOPTS, ok1, 14));
+	EXPECT_EQ(TM_PKT_TCP, opts6(IPPROTO_DSTOPTS, ok2, 14));
+	EXPECT_EQ(TM_PKT_TCP, opts6(IPPROTO_HOPOPTS, ok2, 14));
+	EXPECT_EQ(TM_PKT_TCP, opts6(IPPROTO_DSTOPTS, pad6, 6));
+	EXPECT_EQ(TM_PKT_TCP, opts6(IPPROTO_HOPOPTS, pad6, 6));
+	EXPECT_EQ(TM_PKT_IP6_OPT_DROP, opts6(IPPROTO_DSTOPTS, pad1x8, 14));
+	EXPECT_EQ(TM_PKT_IP6_OPT_DROP, opts6(IPPROTO_HOPOPTS, pad1x8, 14));
+	EXPECT_EQ(TM_PKT_IP6_OPT_DROP, opts6(IPPROTO_DSTOPTS, padn8, 14));
+	EXPECT_EQ(TM_PKT_IP6_OPT_DROP, opts6(IPPROTO_DSTOPTS, mixed8, 14));
+	EXPECT_EQ(TM_PKT_IP6_OPT_DROP, opts6(IPPROTO_DSTOPTS, padn_data, 14));
+	EXPECT_EQ(TM_PKT_IP6_OPT_DROP, opts6(IPPROTO_DSTOPTS, allpad, 14));
+}
+
+/* At most 8 options that are not padding (max_*_opts_number = 8) */
+TEST(ipv6_opt_count)
+{
+	u8 opt[22];
+	unsigned int i;
+
+	/* 8 empty skip options (16 bytes) and a PadN of 6 */
+	memset(opt, 0, sizeof(opt));
+	for (i = 0; i < 8; i++)
+		opt[2 * i] = 0x1e;
+	opt[16] = 1; opt[17] = 4;
+	EXPECT_EQ(TM_PKT_TCP, opts6(IPPROTO_DSTOPTS, opt, 22));
+	EXPECT_EQ(TM_PKT_TCP, opts6(IPPROTO_HOPOPTS, opt, 22));
+	/* 9 of them (18 bytes) and a PadN of 4 */
+	memset(opt, 0, sizeof(opt));
+	for (i = 0; i < 9; i++)
+		opt[2 * i] = 0x1e;
+	opt[18] = 1; opt[19] = 2;
+	EXPECT_EQ(TM_PKT_IP6_OPT_DROP, opts6(IPPROTO_DSTOPTS, opt, 22));
+	EXPECT_EQ(TM_PKT_IP6_OPT_DROP, opts6(IPPROTO_HOPOPTS, opt, 22));
+}
+
+/* An option past the end of its header, or a lone type byte at its end */
+TEST(ipv6_opt_overrun)
+{
+	static const u8 past[6] = { 0x1e, 5, 0, 0, 0, 0 };
+	static const u8 lone[6] = { 1, 2, 0, 0, 0, 0x1e };
+	static const u8 padn_past[6] = { 1, 5, 0, 0, 0, 0 };
+
+	EXPECT_EQ(TM_PKT_IP6_OPT_DROP, opts6(IPPROTO_DSTOPTS, past, 6));
+	EXPECT_EQ(TM_PKT_IP6_OPT_DROP, opts6(IPPROTO_DSTOPTS, lone, 6));
+	EXPECT_EQ(TM_PKT_IP6_OPT_DROP, opts6(IPPROTO_HOPOPTS, padn_past, 6));
+}
+
+/*
+ * The options Linux knows: Router Alert, IOAM, CALIPSO (hop-by-hop),
+ * Home Address (destination); the tunnel encapsulation limit is left to
+ * ip6_tnl and skipped like an unknown 00 option.
+ */
+TEST(ipv6_opt_known)
+{
+	/* Router Alert, 2 bytes of data (ipv6_hop_ra()), PadN of 2 */
+	static const u8 ra[6] = { 0x05, 2, 0, 0, 1, 0 };
+	static const u8 ra_long[6] = { 0x05, 4, 0, 0, 0, 0 };
+	/* IOAM at offset 40 + 2 + 2 = 44 (4n) after a PadN of 2, then at
+	 * offset 42 (ipv6_hop_ioam(): 4n-aligned, ioam6_enabled off)
+	 */
+	static const u8 ioam[14] = { 1, 0, 0x31, 8, 0, 0, 0, 0, 0, 0, 0, 0,
+				     1, 0 };
+	static const u8 ioam_odd[14] = { 0x31, 8, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+					 2, 0, 0 };
+	/* CALIPSO, 8 bytes of data, no DOI configured (calipso_validate()) */
+	static const u8 calipso[14] = { 0x07, 8, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2,
+					0, 0 };
+	/* Home Address, 16 bytes (ipv6_dest_hao(): no Mobile IPv6 state) */
+	static const u8 hao[22] = { 1, 2, 0, 0, 0xc9, 16, 0x20, 0x01, 0x0d,
+				    0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+				    1 };
+	/* tunnel encapsulation limit (RFC 2473), PadN of 3 */
+	static const u8 tel[6] = { 0x04, 1, 4, 1, 1, 0 };
+
+	EXPECT_EQ(TM_PKT_TCP, opts6(IPPROTO_HOPOPTS, ra, 6));
+	EXPECT_EQ(TM_PKT_IP6_OPT_DROP, opts6(IPPROTO_HOPOPTS, ra_long, 6));
+	/* in destination options, type 5 is unknown, 00: skipped */
+	EXPECT_EQ(TM_PKT_TCP, opts6(IPPROTO_DSTOPTS, ra_long, 6));
+	EXPECT_EQ(TM_PKT_TCP, opts6(IPPROTO_HOPOPTS, ioam, 14));
+	EXPECT_EQ(TM_PKT_IP6_OPT_DROP, opts6(IPPROTO_HOPOPTS, ioam_odd, 14));
+	EXPECT_EQ(TM_PKT_TCP, opts6(IPPROTO_DSTOPTS, ioam_odd, 14));
+	EXPECT_EQ(TM_PKT_IP6_OPT_DROP, opts6(IPPROTO_HOPOPTS, calipso, 14));
+	EXPECT_EQ(TM_PKT_TCP, opts6(IPPROTO_DSTOPTS, calipso, 14));
+	EXPECT_EQ(TM_PKT_IP6_OPT_DROP, opts6(IPPROTO_DSTOPTS, hao, 22));
+	EXPECT_EQ(TM_PKT_IP6_OPT_DROP, opts6(IPPROTO_HOPOPTS, hao, 22));
+	EXPECT_EQ(TM_PKT_TCP, opts6(IPPROTO_DSTOPTS, tel, 6));
+	EXPECT_EQ(TM_PKT_TCP, opts6(IPPROTO_HOPOPTS, tel, 6));
+}
+
+/*
+ * Jumbo Payload (RFC 2675, ipv6_hop_jumbo()): a payload length of 0 and a
+ * hop-by-hop header; the option, 4 bytes at 4n + 2, says how long the
+ * packet is, above 65535.  A payload length of 0 with no Jumbo option
+ * leaves the packet as long as it is (ip6_rcv_core() trims only when the
+ * length is not 0 or the next header is not hop-by-hop).
+ */
+TEST(ipv6_jumbo)
+{
+	unsigned int len = 40 + 8 + 20 + 70000, jumbo = 8 + 20 + 70000;
+	unsigned char *pkt = calloc(1, len + 100);
+	struct tm_pkt p;
+	unsigned int n;
+
+	ASSERT_NE(NULL, pkt);
+	n = put_ipv6(pkt, IPPROTO_HOPOPTS, 0);
+	pkt[n] = IPPROTO_TCP;
+	pkt[n + 2] = 0xc2; pkt[n + 3] = 4;
+	pkt[n + 4] = jumbo >> 24; pkt[n + 5] = jumbo >> 16;
+	pkt[n + 6] = jumbo >> 8; pkt[n + 7] = jumbo;
+	put_tcp(pkt + n + 8, 5, TM_TCPF_ACK, 1, 2);
+	ASSERT_EQ(TM_PKT_TCP, parse(pkt, len, 6, 0, &p));
+	EXPECT_EQ(48, p.l4off);
+	EXPECT_EQ(20 + 70000, p.l4len);
+	/* bytes past the jumbo length are not the packet's */
+	ASSERT_EQ(TM_PKT_TCP, parse(pkt, len + 100, 6, 0, &p));
+	EXPECT_EQ(20 + 70000, p.l4len);
+	/* a jumbo length past the packet */
+	EXPECT_EQ(TM_PKT_IP6_OPT_DROP, parse(pkt, len - 1, 6, 0, &p));
+	/* a jumbo length of 65535 or less */
+	pkt[n + 4] = 0; pkt[n + 5] = 0; pkt[n + 6] = 0xff; pkt[n + 7] = 0xff;
+	EXPECT_EQ(TM_PKT_IP6_OPT_DROP, parse(pkt, len, 6, 0, &p));
+	pkt[n + 4] = jumbo >> 24; pkt[n + 5] = jumbo >> 16;
+	pkt[n + 6] = jumbo >> 8; pkt[n + 7] = jumbo;
+	/* with a payload length that is not 0 */
+	pkt[5] = 28;
+	EXPECT_EQ(TM_PKT_IP6_OPT_DROP, parse(pkt, len, 6, 0, &p));
+	pkt[5] = 0;
+	/* not at 4n + 2: after a Pad1, in a 16-byte header */
+	memmove(pkt + n + 16, pkt + n + 8, 20);
+	pkt[n + 1] = 1;
+	pkt[n + 2] = 0; pkt[n + 3] = 0xc2; pkt[n + 4] = 4;
+	pkt[n + 5] = jumbo >> 24; pkt[n + 6] = jumbo >> 16;
+	pkt[n + 7] = jumbo >> 8; pkt[n + 8] = jumbo;
+	pkt[n + 9] = 1; pkt[n + 10] = 3;
+	memset(pkt + n + 11, 0, 5);
+	EXPECT_EQ(TM_PKT_IP6_OPT_DROP, parse(pkt, len, 6, 0, &p));
+	/* a Jumbo option in destination options is unknown, 11: dropped */
+	n = put_ipv6(pkt, IPPROTO_DSTOPTS, 28);
+	pkt[n] = IPPROTO_TCP; pkt[n + 1] = 0;
+	pkt[n + 2] = 0xc2; pkt[n + 3] = 4;
+	pkt[n + 4] = 0; pkt[n + 5] = 1; pkt[n + 6] = 0; pkt[n + 7] = 0;
+	put_tcp(pkt + n + 8, 5, TM_TCPF_ACK, 1, 2);
+	EXPECT_EQ(TM_PKT_IP6_OPT_DROP, parse(pkt, n + 28, 6, 0, &p));
+
+	/* payload length 0, hop-by-hop without Jumbo: the packet's length */
+	n = put_ipv6(pkt, IPPROTO_HOPOPTS, 0);
+	memset(pkt + n, 0, 8);
+	pkt[n] = IPPROTO_TCP; pkt[n + 2] = 1; pkt[n + 3] = 4;
+	put_tcp(pkt + n + 8, 5, TM_TCPF_ACK, 1, 2);
+	ASSERT_EQ(TM_PKT_TCP, parse(pkt, n + 8 + 20 + 10, 6, 0, &p));
+	EXPECT_EQ(30, p.l4len);
+	/* payload length 0 and TCP next: no payload, no TCP header */
+	n = put_ipv6(pkt, IPPROTO_TCP, 0);
+	put_tcp(pkt + n, 5, TM_TCPF_ACK, 1, 2);
+	EXPECT_EQ(TM_PKT_BAD, parse(pkt, n + 20, 6, 0, &p));
+	free(pkt);
+}
+
+/*
+ * A hop-by-hop header anywhere but right after the IPv6 header: no
+ * protocol handler takes NEXTHDR_HOP (ip6_protocol_deliver_rcu()), the
+ * packet is dropped with an ICMP "unknown next header".
+ */
+TEST(ipv6_hbh_not_first)
+{
+	unsigned char pkt[128];
+	struct tm_pkt p;
+	unsigned int n;
+
+	n = put_ipv6(pkt, IPPROTO_DSTOPTS, 8 + 8 + 20);
+	memset(pkt + n, 0, 16);
+	pkt[n] = IPPROTO_HOPOPTS; pkt[n + 2] = 1; pkt[n + 3] = 4;
+	pkt[n + 8] = IPPROTO_TCP; pkt[n + 10] = 1; pkt[n + 11] = 4;
+	put_tcp(pkt + n + 16, 5, TM_TCPF_ACK, 1, 2);
+	EXPECT_EQ(TM_PKT_IP6_HBH_DROP, parse(pkt, n + 36, 6, 0, &p));
+	EXPECT_TRUE(tm_parse_undelivered(TM_PKT_IP6_HBH_DROP));
+	/* two hop-by-hop headers: the second is not first */
+	pkt[6] = IPPROTO_HOPOPTS;
+	EXPECT_EQ(TM_PKT_IP6_HBH_DROP, parse(pkt, n + 36, 6, 0, &p));
+	/* first, it is fine */
+	pkt[n] = IPPROTO_DSTOPTS;
+	ASSERT_EQ(TM_PKT_TCP, parse(pkt, n + 36, 6, 0, &p));
+	EXPECT_EQ(56, p.l4off);
+}
+
+/*
+ * Routing headers as ipv6_rthdr_rcv() takes them with the default
+ * sysctls (seg6_enabled 0, rpl_seg_enabled 0, CONFIG_IPV6_MIP6): with no
+ * segment left the packet is this host's, but for segment routing (4),
+ * RPL (3) and Mobile IPv6 (2); with segments left it goes on to the
+ * next address (type 0 and unknown types: ICMP Parameter Problem).  A
+ * multicast destination refuses any routing header.
+ */
+TEST(ipv6_routing)
+{
+	static const struct {
+		u8 type, left;
+		enum tm_parse_res want;
+	} c[] = {
+		{ 0, 0, TM_PKT_TCP },
+		{ 0, 1, TM_PKT_IP6_RH_DROP },
+		{ 2, 0, TM_PKT_IP6_RH_DROP },
+		{ 2, 1, TM_PKT_IP6_RH_DROP },
+		{ 3, 0, TM_PKT_IP6_RH_DROP },
+		{ 4, 0, TM_PKT_IP6_RH_DROP },
+		{ 4, 2, TM_PKT_IP6_RH_DROP },
+		{ 5, 0, TM_PKT_TCP },
+		{ 253, 0, TM_PKT_TCP },
+		{ 253, 3, TM_PKT_IP6_RH_DROP },
+	};
+	unsigned char pkt[128];
+	struct tm_pkt p;
+	unsigned int i, n;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		n = put_ipv6(pkt, IPPROTO_ROUTING, 24 + 20);
+		memset(pkt + n, 0, 24);
+		pkt[n] = IPPROTO_TCP; pkt[n + 1] = 2;
+		pkt[n + 2] = c[i].type; pkt[n + 3] = c[i].left;
+		put_tcp(pkt + n + 24, 5, TM_TCPF_ACK, 1, 2);
+		EXPECT_EQ(c[i].want, parse(pkt, n + 44, 6, 0, &p)) {
+			TH_LOG("routing type %u, segments left %u", c[i].type,
+			       c[i].left);
+		}
+		/* to a multicast address: refused */
+		pkt[24] = 0xff;
+		EXPECT_EQ(TM_PKT_IP6_RH_DROP, parse(pkt, n + 44, 6, 0, &p));
+	}
+	EXPECT_TRUE(tm_parse_undelivered(TM_PKT_IP6_RH_DROP));
+}
+
+/*
+ * There is no limit on the number of extension headers in Linux
+ * (ipv6_skip_exthdr(), ip6_protocol_deliver_rcu()): the whole chain is
+ * walked, up to the packet's length.
+ */
+TEST(ipv6_long_chain)
+{
+	unsigned int count[] = { 9, 10, 100, 1000 };
+	unsigned char *pkt = malloc(40 + 1000 * 8 + 20);
+	struct tm_pkt p;
+	unsigned int i, j, n;
+
+	ASSERT_NE(NULL, pkt);
+	for (j = 0; j < 4; j++) {
+		n = put_ipv6(pkt, IPPROTO_DSTOPTS, count[j] * 8 + 20);
+		for (i = 0; i < count[j]; i++) {
+			memset(pkt + n, 0, 8);
+			pkt[n] = i < count[j] - 1 ? IPPROTO_DSTOPTS :
+						    IPPROTO_TCP;
+			/* a PadN of 6 */
+			pkt[n + 2] = 1; pkt[n + 3] = 4;
+			n += 8;
+		}
+		n += put_tcp(pkt + n, 5, TM_TCPF_ACK, 0, 0);
+		ASSERT_EQ(TM_PKT_TCP, parse(pkt, n, 6, 0, &p));
+		EXPECT_EQ(40 + count[j] * 8, p.l4off);
+		EXPECT_EQ(20, p.l4len);
+		/* the chain cut one byte short */
+		EXPECT_EQ(TM_PKT_BAD, parse(pkt, n - 1, 6, 0, &p));
+	}
+	/* routing (8) and AH (16: length 2 -> (2 + 2) * 4) in a long chain */
+	n = put_ipv6(pkt, IPPROTO_ROUTING, 9 * 8 + 16 + 20);
+	for (i = 0; i < 9; i++) {
 		memset(pkt + n, 0, 8);
-		pkt[n] = i < 9 ? IPPROTO_DSTOPTS : IPPROTO_TCP;
+		pkt[n] = i < 8 ? IPPROTO_ROUTING : IPPROTO_AH;
 		n += 8;
 	}
+	memset(pkt + n, 0, 16);
+	pkt[n] = IPPROTO_TCP; pkt[n + 1] = 2;
+	n += 16;
 	n += put_tcp(pkt + n, 5, TM_TCPF_ACK, 0, 0);
-	EXPECT_EQ(TM_PKT_BAD, parse(pkt, n, 6, 0, &p));
+	ASSERT_EQ(TM_PKT_TCP, parse(pkt, n, 6, 0, &p));
+	EXPECT_EQ(40 + 9 * 8 + 16, p.l4off);
+	free(pkt);
+}
+
+/*
+ * The fragment header (RFC 8200 4.5): an offset or M set is a piece of a
+ * datagram; offset 0 without M is an atomic fragment, processed whole
+ * (ipv6_frag_rcv()).
+ */
+TEST(ipv6_fragments)
+{
+	unsigned char pkt[128];
+	struct tm_pkt p;
+	unsigned int n;
+
+	n = put_ipv6(pkt, IPPROTO_FRAGMENT, 8 + 20);
+	memset(pkt + n, 0, 8);
+	pkt[n] = IPPROTO_TCP;
+	put_tcp(pkt + n + 8, 5, TM_TCPF_SYN, 0, 0);
+	/* first fragment: offset 0, M */
+	pkt[n + 3] = 0x01;
+	EXPECT_EQ(TM_PKT_FRAG, parse(pkt, n + 28, 6, 0, &p));
+	EXPECT_EQ(IPPROTO_TCP, p.l4proto);
+	/* last fragment: an offset, no M */
+	pkt[n + 2] = 0x01; pkt[n + 3] = 0x00;
+	EXPECT_EQ(TM_PKT_FRAG, parse(pkt, n + 28, 6, 0, &p));
+	/* atomic: a whole segment; the reserved bits do not matter */
+	pkt[n + 2] = 0; pkt[n + 3] = 0x06;
+	ASSERT_EQ(TM_PKT_TCP, parse(pkt, n + 28, 6, 0, &p));
+	EXPECT_EQ(48, p.l4off);
 }
 
 /* Every prefix of a valid packet parses as BAD or, past the headers, as

@@ -66,10 +66,14 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_DROPPED_NOFLOW] = "dropped_noflow",
 	[MOS_STAT_UNPARSED_DROP] = "unparsed_drop",
 	[MOS_STAT_HOST_DROPS] = "host_drops",
+	[MOS_STAT_IP_FRAG] = "ip_fragments",
+	[MOS_STAT_IP6_OPT_DISCARD] = "ip6_opt_discard",
+	[MOS_STAT_IP6_HBH_NOT_FIRST] = "ip6_hbh_not_first",
+	[MOS_STAT_IP6_RH_DISCARD] = "ip6_rh_discard",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_HOST_DROPS,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_IP6_RH_DISCARD,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {

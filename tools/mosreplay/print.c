@@ -296,6 +296,10 @@ void mr_print_summary(struct mr_ctx *c, const struct tm_cap_counts *n,
 	put_u64(&l, "parse_errors", n->parse_errors, false);
 	put_u64(&l, "truncated", n->truncated, false);
 	put_u64(&l, "non_ip", n->non_ip, false);
+	put_u64(&l, "ip_fragments", n->ip_fragments, false);
+	put_u64(&l, "ip6_opt_discard", n->ip6_opt_discard, false);
+	put_u64(&l, "ip6_hbh_not_first", n->ip6_hbh_not_first, false);
+	put_u64(&l, "ip6_rh_discard", n->ip6_rh_discard, false);
 	put_u64(&l, "flows", stats[TM_STAT_FLOWS], false);
 	put_u64(&l, "open", open, false);
 

@@ -17,8 +17,20 @@
  * flows before handing the record to the core.
  *
  * IP fragments are not reassembled (mos.ko sees packets after defrag):
- * a first fragment goes to the core as the TCP segment it starts,
- * without a checksum check, and the other fragments as other IP packets.
+ * a fragment is not a whole segment (%TM_PKT_FRAG), so none goes to the
+ * core, the first one included; they are counted as @ip_fragments.  The
+ * same holds for the packets the receiver's IPv6 layer drops
+ * (%TM_PKT_IP6_OPT_DROP, %TM_PKT_IP6_HBH_DROP, %TM_PKT_IP6_RH_DROP):
+ * counted, never tracked.
+ *
+ * TSO and GSO aggregates: a capture taken on a host whose NIC segments
+ * (or after GRO) holds frames larger than the MTU whose IPv4 total
+ * length is 0 (BIG TCP, and capture tools that write the length as they
+ * get it), or whose IPv6 payload length is 0.  As the kernel path does
+ * for a GSO skb (%TM_PARSE_F_GSO), a zero length then means that the
+ * packet runs to the end of the frame; only for a frame captured whole
+ * (caplen equal to its length): in a frame the capture cut, the length
+ * is unknown and the record is truncated.
  *
  * Records the capture cut short (caplen below the frame length) whose IP
  * packet is incomplete are counted as truncated and kept away from the
@@ -114,11 +126,13 @@ static bool ip_cut(const u8 *ip, unsigned int len)
 {
 	if (!len)
 		return true;
+	/* A zero length (an aggregate, a jumbogram) is not known. */
 	switch (ip[0] >> 4) {
 	case 4:
-		return len < 20 || be16_at(ip + 2) > len;
+		return len < 20 || !be16_at(ip + 2) || be16_at(ip + 2) > len;
 	case 6:
-		return len < 40 || 40 + be16_at(ip + 4) > len;
+		return len < 40 || !be16_at(ip + 4) ||
+		       40 + be16_at(ip + 4) > len;
 	default:
 		return true;
 	}
@@ -186,48 +200,23 @@ static enum rec_kind classify(int dlt, const struct pcap_pkthdr *h,
 }
 
 /**
- * first_fragment() - whether a TCP packet is the first of IP fragments
- * @ip:	the packet, from its IP header
- * @p:	its headers, a %TM_PKT_TCP (so the extension headers up to
- *	@p->l4off are known to be in the packet)
- *
- * Its checksum covers the whole datagram, which the capture holds in
- * pieces: it cannot be verified.
- *
- * Return: true for a first fragment.
- */
-static bool first_fragment(const u8 *ip, const struct tm_pkt *p)
-{
-	unsigned int off = 40, hlen;
-	u8 nh = ip[6];
-
-	if (p->family == 4)
-		return ip[6] & 0x20;	/* MF; later fragments are not TCP */
-	while (off < p->l4off) {
-		if (nh == IPPROTO_FRAGMENT)
-			return true;
-		if (nh == IPPROTO_AH)
-			hlen = (ip[off + 1] + 2) * 4;
-		else
-			hlen = (ip[off + 1] + 1) * 8;
-		nh = ip[off];
-		off += hlen;
-	}
-	return false;
-}
-
-/**
  * parse() - parse the IP packet of a record
+ * @h:	the record's header
  * @fl:	the packet
  * @p:	its headers
  *
+ * A frame captured whole may be a TSO/GSO aggregate: parsed as the
+ * kernel path parses a GSO skb (%TM_PARSE_F_GSO).
+ *
  * Return: &enum tm_parse_res; the family comes from the version nibble.
  */
-static enum tm_parse_res parse(const struct tm_flat *fl, struct tm_pkt *p)
+static enum tm_parse_res parse(const struct pcap_pkthdr *h,
+			       const struct tm_flat *fl, struct tm_pkt *p)
 {
 	u8 family = fl->len ? fl->data[0] >> 4 : 0;
+	unsigned int flags = h->caplen == h->len ? TM_PARSE_F_GSO : 0;
 
-	return mos_tm_parse(fl, fl->len, family, 0, tm_flat_read, p);
+	return mos_tm_parse(fl, fl->len, family, flags, tm_flat_read, p);
 }
 
 /**
@@ -308,7 +297,7 @@ static int csum_survey(struct tm_cap *c, const char *path, char *err,
 		struct tm_flat fl;
 
 		if (classify(dlt, h, data, &fl) != REC_IP ||
-		    parse(&fl, &p) != TM_PKT_TCP || first_fragment(fl.data, &p))
+		    parse(h, &fl, &p) != TM_PKT_TCP)
 			continue;
 		c->sample_seen++;
 		if (!tm_cap_tcp_csum_ok(fl.data, &p))
@@ -405,12 +394,11 @@ int tm_cap_next(struct tm_cap *c, struct tm_cap_rec *r)
 		return 1;
 	}
 
-	r->res = parse(&r->fl, &r->p);
+	r->res = parse(h, &r->fl, &r->p);
 	switch (r->res) {
 	case TM_PKT_TCP:
 		c->n.tcp++;
 		if (c->csum == TM_CAP_CSUM_VERIFY &&
-		    !first_fragment(r->fl.data, &r->p) &&
 		    !tm_cap_tcp_csum_ok(r->fl.data, &r->p)) {
 			r->flags |= TM_IN_CSUM_BAD;
 			c->n.csum_bad++;
@@ -419,8 +407,20 @@ int tm_cap_next(struct tm_cap *c, struct tm_cap_rec *r)
 	case TM_PKT_OTHER:
 		c->n.other++;
 		break;
-	default:
+	case TM_PKT_BAD:
 		c->n.parse_errors++;
+		return 1;
+	case TM_PKT_FRAG:
+		c->n.ip_fragments++;
+		return 1;
+	case TM_PKT_IP6_OPT_DROP:
+		c->n.ip6_opt_discard++;
+		return 1;
+	case TM_PKT_IP6_HBH_DROP:
+		c->n.ip6_hbh_not_first++;
+		return 1;
+	case TM_PKT_IP6_RH_DROP:
+		c->n.ip6_rh_discard++;
 		return 1;
 	}
 	r->input = true;

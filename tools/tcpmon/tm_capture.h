@@ -44,6 +44,13 @@ extern const char *const tm_cap_csum_names[TM_CAP_CSUM_MODES];
  * @parse_errors: IP packets (or link headers) that do not parse
  * @truncated: records whose IP packet the capture cut short; not tracked
  * @non_ip: frames that carry neither IPv4 nor IPv6
+ * @ip_fragments: IP fragments (%TM_PKT_FRAG); not tracked
+ * @ip6_opt_discard: IPv6 packets whose options the receiver discards
+ *	(%TM_PKT_IP6_OPT_DROP); not tracked
+ * @ip6_hbh_not_first: IPv6 packets with a hop-by-hop header that is not
+ *	first (%TM_PKT_IP6_HBH_DROP); not tracked
+ * @ip6_rh_discard: IPv6 packets whose routing header the receiver
+ *	refuses or acts on (%TM_PKT_IP6_RH_DROP); not tracked
  * @csum_bad: TCP segments handed to the core flagged %TM_IN_CSUM_BAD
  */
 struct tm_cap_counts {
@@ -53,6 +60,10 @@ struct tm_cap_counts {
 	u64 parse_errors;
 	u64 truncated;
 	u64 non_ip;
+	u64 ip_fragments;
+	u64 ip6_opt_discard;
+	u64 ip6_hbh_not_first;
+	u64 ip6_rh_discard;
 	u64 csum_bad;
 };
 

@@ -371,7 +371,7 @@ enum mos_flow_attr {
  * @MOS_STAT_TCP6: well-formed TCP segments over IPv6
  * @MOS_STAT_SYN: TCP segments with SYN set (SYN-ACKs included)
  * @MOS_STAT_NONTCP: well-formed IP packets that carry no TCP header
- *	(other protocols, non-first fragments, ESP)
+ *	(other protocols, ESP, no next header)
  * @MOS_STAT_PARSE_ERR: packets whose IP or TCP header does not parse
  *	(truncated, bad header or data offset, bad length)
  *
@@ -457,6 +457,26 @@ enum mos_flow_attr {
  *	IPv4 TTL or IPv6 hop limit of 1 or less, or IPv4 with a loose or
  *	strict source route option on a device that does not accept source
  *	routes (accept_source_route)
+ *
+ * Packets parsed but not tracked, because the receiver's TCP does not
+ * get them as they are (Documentation/tcpmon.rst, "What the receiver
+ * accepts"); each is passed, and is in neither @MOS_STAT_NONTCP nor
+ * @MOS_STAT_PARSE_ERR:
+ *
+ * @MOS_STAT_IP_FRAG: IPv4 and IPv6 fragments (more fragments set, or an
+ *	offset other than 0): only where defragmentation did not run
+ * @MOS_STAT_IP6_OPT_DISCARD: IPv6 packets whose hop-by-hop or
+ *	destination options Linux discards (ip6_parse_tlv() with the
+ *	default sysctls: an unrecognised option of a "discard" type, over
+ *	7 bytes of padding in a row, over 8 options, a known option that
+ *	fails its checks)
+ * @MOS_STAT_IP6_HBH_NOT_FIRST: IPv6 packets with a hop-by-hop options
+ *	header that does not follow the IPv6 header directly; Linux drops
+ *	them
+ * @MOS_STAT_IP6_RH_DISCARD: IPv6 packets whose routing header Linux
+ *	refuses with the default sysctls (segment routing, RPL, Mobile
+ *	IPv6 type 2, a multicast destination) or that it sends on to
+ *	another address (segments left)
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -519,6 +539,10 @@ enum mos_stat {
 	MOS_STAT_DROPPED_NOFLOW,
 	MOS_STAT_UNPARSED_DROP,
 	MOS_STAT_HOST_DROPS,
+	MOS_STAT_IP_FRAG,
+	MOS_STAT_IP6_OPT_DISCARD,
+	MOS_STAT_IP6_HBH_NOT_FIRST,
+	MOS_STAT_IP6_RH_DISCARD,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
