@@ -61,10 +61,17 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_RING_LOST] = "ring_lost",
 	[MOS_STAT_STORE_FULL] = "store_full",
 	[MOS_STAT_FLOWS_EVICTED] = "flows_evicted",
+	[MOS_STAT_NACC_NOACK] = "nacc_noack",
+	[MOS_STAT_NACC_ACK_UNSENT] = "nacc_ack_unsent",
+	[MOS_STAT_NACC_ACK_OLD] = "nacc_ack_old",
+	[MOS_STAT_NACC_PAWS] = "nacc_paws",
+	[MOS_STAT_NACC_SYN_DATA] = "nacc_syn_data",
+	[MOS_STAT_NACC_FIN] = "nacc_fin",
+	[MOS_STAT_NACC_URG] = "nacc_urg",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_FLOWS_EVICTED,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_NACC_URG,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {
