@@ -408,7 +408,7 @@ struct tm_half {
 #define TM_HF_WIN_KNOWN		0x04	/* @snd_maxend and peer's window known */
 #define TM_HF_WSCALE		0x08	/* sent a window scale option */
 #define TM_HF_STARTED		0x10	/* CONN_START raised, CONN_END owed */
-#define TM_HF_RST_PENDING	0x20	/* in-window RST seen, not at the edge */
+#define TM_HF_RST_PENDING	0x20	/* reset with mos_tm_reset() */
 #define TM_HF_RCV_SYNCED	0x40	/* @rcv_nxt is known */
 #define TM_HF_FIN_RCVD		0x80	/* the peer's FIN entered the stream */
 #define TM_HF_SND_SYNCED	0x100	/* @snd_end is known */
@@ -676,7 +676,8 @@ enum tm_overlap {
  * @buf_side: out-of-order bytes per side at most; 0: %TM_DEF_BUF_SIDE
  * @buf_total: out-of-order bytes per table at most; 0: %TM_DEF_BUF_TOTAL
  * @timeout: idle timeout per state, seconds; 0: the default
- * @timeout_rst: idle timeout after an in-window RST, seconds; 0: default
+ * @timeout_rst: idle timeout of a flow reset with mos_tm_reset(), seconds;
+ *	0: default
  * @midstream: create flows from packets of unknown connections
  * @overlap: &enum tm_overlap
  * @priv_size: bytes after each &struct tm_flow for the user

@@ -47,10 +47,25 @@
  * sequence number closes both sides, as the receiver would accept it; in
  * SYN_SENT, one that acknowledges the SYN.  An RST inside the window but
  * not at its left edge is reported (%TM_ERR_RST_INWIN): the receiver
- * answers it with a challenge ACK and stays open, so the flow stays, on a
- * short timeout (&tm_table_cfg.timeout_rst) that any later packet from the
- * RST's sender cancels.  An RST outside the window is reported
+ * answers it with a challenge ACK and stays open, and so does the flow,
+ * both sides untouched; a peer that really reset answers the challenge
+ * ACK with an exact RST.  An RST outside the window is reported
  * (%TM_ERR_RST_OOW) and ignored.
+ *
+ * What the receiver accepts (tm_accept(), Documentation/tcpmon.rst): a
+ * segment its receiving Linux TCP would discard changes nothing and is
+ * reported with the reason (%TM_ERR_NOACK, %TM_ERR_ACK_UNSENT,
+ * %TM_ERR_ACK_OLD, %TM_ERR_PAWS) and counted (%TM_STAT_NACC_*): no ACK;
+ * an ACK of what the receiver never sent or from before its window (RFC
+ * 5961 5.2); a TSval older than the receiver's ts_recent (PAWS, RFC 7323)
+ * when both SYNs had timestamps.  A SYN's payload enters the stream only
+ * with a Fast Open cookie and a SYN-ACK that acknowledges it (held in the
+ * store until then; %TM_ERR_SYN_DATA otherwise).  A FIN takes effect when
+ * the stream reaches it, and is forgotten if in-order bytes go past it
+ * first (%TM_ERR_FIN).  The urgent byte is noted here (tm_urg()) and
+ * stepped over when the stream reaches it (reasm.c, %TM_ERR_URG).  A flow
+ * picked up mid-stream has its ACKs and timestamps unchecked: it never
+ * saw what they are checked against.
  *
  * Retransmissions (%TM_EV_REXMIT): a SYN or SYN-ACK with the side's known
  * initial sequence number, a FIN sent again, and a segment with bytes the
@@ -61,7 +76,7 @@
  *
  * Timeouts: a flow expires when it has been idle longer than the longer
  * of its two sides' state timeouts (a side that is still open keeps it),
- * or than &tm_table_cfg.timeout_rst after an in-window RST.
+ * or than &tm_table_cfg.timeout_rst after mos_tm_reset().
  */
 
 #include "tm_int.h"
