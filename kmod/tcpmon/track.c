@@ -490,6 +490,32 @@ static void tm_syn_held(struct tm_table *t, struct tm_flow *f, unsigned int s,
 }
 
 /**
+ * tm_syn_unheld() - drop a SYN's payload still held when its side ends
+ * @t: table
+ * @f: flow, locked
+ * @side: the side whose stream holds it
+ * @src: the packet that ends it, or NULL
+ * @p: its headers, or NULL
+ *
+ * No SYN-ACK said the receiver took it: it never entered the stream.
+ */
+static void tm_syn_unheld(struct tm_table *t, struct tm_flow *f,
+			  unsigned int side, const struct tm_src *src,
+			  const struct tm_pkt *p)
+{
+	struct tm_half *h = &f->half[side];
+	const struct tm_half *peer = &f->half[!side];
+
+	if (!(h->aflags & TM_HA_SYN_HELD))
+		return;
+	h->aflags &= ~TM_HA_SYN_HELD;
+	tm_stat_inc(t, TM_STAT_NACC_SYN_DATA);
+	tm_error(t, f, side, TM_ERR_SYN_DATA, h->rcv_off,
+		 peer->snd_end - peer->isn - 1, src, p);
+	tm_reasm_free(t, h);
+}
+
+/**
  * tm_track_init() - set up the sides of a new flow
  * @f: flow, locked, just created from @p
  * @s: side that sent @p
@@ -592,6 +618,7 @@ void tm_track_end(struct tm_table *t, struct tm_flow *f, unsigned int reason)
 	for (i = 0; i < 2; i++) {
 		u64 off0 = f->half[i].rcv_off;
 
+		tm_syn_unheld(t, f, i, NULL, NULL);
 		tm_reasm_flush(t, f, i, NULL, NULL);
 		tm_new_data(t, f, i, off0, NULL, NULL);
 	}
@@ -906,6 +933,7 @@ void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
 	/* The receiver */
 	if (fl & TM_TCPF_RST) {
 		if (rst_err == TM_ERR_NONE) {
+			tm_syn_unheld(t, f, r, src, p);
 			tm_reasm_flush(t, f, r, src, p);
 			tm_set_state(t, f, r, TM_HK_RCV, TM_CLOSED, src, p);
 		} else {

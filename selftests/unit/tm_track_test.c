@@ -556,6 +556,10 @@ TEST(syn_payload_fastopen)
 	   .opt = tfo_cookie, .optlen = sizeof(tfo_cookie));
 	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 7);
 	EXPECT_STREQ("SYN_SENT SYN_RCVD", tu_states(u));
+	/* Still held when the flow ends: never in the stream */
+	tu_flush(u);
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_NACC_SYN_DATA));
+	EXPECT_EQ(15, tu_stat(u, TM_STAT_BYTES_C2S));
 	TU_DONE(u);
 }
 
