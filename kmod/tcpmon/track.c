@@ -898,7 +898,7 @@ void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
 	u32 plen = p->l4len - p->doff;
 	u32 dseq = p->seq + !!(fl & TM_TCPF_SYN);
 	struct tm_rx rx = { 0 };
-	bool rexmit = false, ok, r_closed = false;
+	bool rexmit = false, ok, r_closed = false, dup = false;
 	struct tm_opts o = { 0 };
 	u64 off0 = R->rcv_off;
 	u64 roff;
@@ -915,6 +915,19 @@ void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
 	/* The sender; a segment its receiver discards changes nothing. */
 	ok = !nacc && tm_sender(t, f, s, src, p, &o, rst_err == TM_ERR_NONE,
 				&rexmit);
+	/*
+	 * A discarded segment with nothing the stream lacks (a late
+	 * duplicate, PAWS's usual catch) is counted, and is a retransmission
+	 * as before, not an error: the stream is the same either way.
+	 */
+	if (nacc && (R->flags & TM_HF_RCV_SYNCED) &&
+	    !tm_after(dseq + plen + !!(fl & TM_TCPF_FIN), R->rcv_nxt)) {
+		tm_stat_inc(t, tm_nacc_stat(nacc));
+		nacc = TM_ERR_NONE;
+		ok = false;
+		rexmit = plen && tm_reasm_seen(R, dseq, plen);
+		dup = true;
+	}
 	if (ok && (fl & (TM_TCPF_SYN | TM_TCPF_ACK)) ==
 	    (TM_TCPF_SYN | TM_TCPF_ACK) && (S->aflags & TM_HA_SYN_HELD)) {
 		u64 s_off0 = S->rcv_off;
@@ -950,8 +963,10 @@ void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
 		tm_error(t, f, r, nacc, roff, plen, src, p);
 	} else if (!ok || (plen && (R->flags & TM_HF_ENDED))) {
 		/* Outside the window, or bytes for a side that has ended */
-		tm_stat_inc(t, TM_STAT_OOW);
-		tm_error(t, f, r, TM_ERR_OOW, roff, plen, src, p);
+		if (!dup) {
+			tm_stat_inc(t, TM_STAT_OOW);
+			tm_error(t, f, r, TM_ERR_OOW, roff, plen, src, p);
+		}
 	} else {
 		tm_ts_update(f, r, p, &o, now);
 		tm_receiver(t, f, r, src, p, &o, &rx, &r_closed);

@@ -1661,6 +1661,14 @@ TEST(nacc_paws)
 		  "data svr 3+3\n"
 		  "NEW_DATA svr NULL 3+3\n"
 		  "PKT_IN svr RCV\n");
+	/* A late duplicate PAWS discards: counted, a retransmission still */
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 1, .ack = IS + 1,
+	   .data = "abc", TS(50, 5000));
+	LOG_EQ(u, "REXMIT cli SND 0+3\n"
+		  "PKT_IN cli SND\n"
+		  "REXMIT svr RCV 0+3\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_NACC_PAWS));
 	/*
 	 * The server has acknowledged nothing since IC + 1: TSval 300 at
 	 * IC + 7 leaves ts_recent at 110, and 200 passes after it.
@@ -1681,13 +1689,13 @@ TEST(nacc_paws)
 	LOG_EQ(u, "PKT_IN cli SND\n"
 		  "ERROR svr NULL paws 15+3\n"
 		  "PKT_IN svr RCV\n");
-	EXPECT_EQ(2, tu_stat(u, TM_STAT_NACC_PAWS));
+	EXPECT_EQ(3, tu_stat(u, TM_STAT_NACC_PAWS));
 	/* 24 days on, ts_recent no longer counts. */
 	u->now += (24ULL * 24 * 3600 + 1) * TU_NS;
 	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 16, .ack = IS + 1,
 	   .data = "mno", TS(350, 5001));
 	EXPECT_STREQ("abcxyzdefghijklmno", tu_rx(u, 1, SVR));
-	EXPECT_EQ(2, tu_stat(u, TM_STAT_NACC_PAWS));
+	EXPECT_EQ(3, tu_stat(u, TM_STAT_NACC_PAWS));
 
 	/* An RST at rcv_nxt is taken whatever its timestamp. */
 	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
@@ -1708,7 +1716,7 @@ TEST(nacc_paws)
 	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 4, .ack = IS + 1,
 	   .data = "xyz", TS(50, 0));
 	EXPECT_STREQ("abcxyz", tu_rx(u, 3, SVR));
-	EXPECT_EQ(2, tu_stat(u, TM_STAT_NACC_PAWS));
+	EXPECT_EQ(3, tu_stat(u, TM_STAT_NACC_PAWS));
 	TU_DONE(u);
 }
 
