@@ -65,7 +65,9 @@
  * first (%TM_ERR_FIN).  The urgent byte is noted here (tm_urg()) and
  * stepped over when the stream reaches it (reasm.c, %TM_ERR_URG).  A flow
  * picked up mid-stream has its ACKs and timestamps unchecked: it never
- * saw what they are checked against.
+ * saw what they are checked against.  A refused segment with nothing the
+ * stream lacks (a late duplicate) is counted and stays a retransmission,
+ * without an error.
  *
  * Retransmissions (%TM_EV_REXMIT): a SYN or SYN-ACK with the side's known
  * initial sequence number, a FIN sent again, and a segment with bytes the
