@@ -94,6 +94,9 @@
 #define TM_OLEN_WINDOW		3
 #define TM_OLEN_SACK_PERM	2
 #define TM_OLEN_TIMESTAMP	10
+#define TM_OPT_FASTOPEN		34	/* RFC 7413 */
+#define TM_OPT_EXP		254	/* RFC 6994, TCP Fast Open's first kind */
+#define TM_EXP_FASTOPEN_MAGIC	0xf989
 
 /* Fragment header (RFC 8200 section 4.5) */
 struct tm_frag_hdr {
@@ -535,6 +538,12 @@ enum tm_parse_res mos_tm_parse(const void *pkt, unsigned int len, u8 family,
 	return tm_parse_tcp(pkt, read, p);
 }
 
+/* A big-endian 32-bit option field, at any alignment */
+static u32 tm_opt_be32(const u8 *b)
+{
+	return (u32)b[0] << 24 | (u32)b[1] << 16 | (u32)b[2] << 8 | b[3];
+}
+
 /**
  * mos_tm_parse_opts() - read the TCP options the tracker uses
  * @pkt:	the packet, handed to @read
@@ -595,8 +604,21 @@ void mos_tm_parse_opts(const void *pkt, tm_read_t read,
 				o->sack_ok = true;
 			break;
 		case TM_OPT_TIMESTAMP:
-			if (olen == TM_OLEN_TIMESTAMP)
+			if (olen == TM_OLEN_TIMESTAMP) {
 				o->has_ts = true;
+				o->tsval = tm_opt_be32(op + i + 2);
+				o->tsecr = tm_opt_be32(op + i + 6);
+			}
+			break;
+		case TM_OPT_FASTOPEN:
+			/* Length 2 asks for a cookie; a cookie is 4 to 16 bytes. */
+			if (olen > 2)
+				o->tfo_cookie = true;
+			break;
+		case TM_OPT_EXP:
+			if (olen > 4 &&
+			    ((op[i + 2] << 8) | op[i + 3]) == TM_EXP_FASTOPEN_MAGIC)
+				o->tfo_cookie = true;
 			break;
 		}
 		i += olen;

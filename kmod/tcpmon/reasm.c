@@ -53,7 +53,7 @@ static int tm_mem_copy(const void *src, unsigned int off, void *dst,
 }
 
 /**
- * tm_deliver() - hand in-order bytes to the user and advance the stream
+ * tm_hand() - hand in-order bytes to the user and advance the stream
  * @t: table
  * @f: flow, locked
  * @side: receiving side
@@ -62,9 +62,8 @@ static int tm_mem_copy(const void *src, unsigned int off, void *dst,
  * @off: offset in @src
  * @len: bytes
  */
-static void tm_deliver(struct tm_table *t, struct tm_flow *f,
-		       unsigned int side, tm_copy_t copy, const void *src,
-		       unsigned int off, u32 len)
+static void tm_hand(struct tm_table *t, struct tm_flow *f, unsigned int side,
+		    tm_copy_t copy, const void *src, unsigned int off, u32 len)
 {
 	struct tm_half *h = &f->half[side];
 
@@ -78,6 +77,44 @@ static void tm_deliver(struct tm_table *t, struct tm_flow *f,
 	}
 	h->rcv_nxt += len;
 	h->rcv_off += len;
+}
+
+/**
+ * tm_deliver() - hand in-order bytes to the user, but the urgent byte
+ * @t: table
+ * @f: flow, locked
+ * @side: receiving side
+ * @copy: how to read the bytes
+ * @src: where they are
+ * @off: offset in @src
+ * @len: bytes
+ *
+ * The urgent byte (&tm_half.urg_seq, track.c) takes a sequence number and
+ * no stream offset: a reader without SO_OOBINLINE never gets it from
+ * read() (tcp_recvmsg() steps over it).  It is reported, at the stream
+ * offset where it would have been (%TM_ERR_URG).
+ */
+static void tm_deliver(struct tm_table *t, struct tm_flow *f,
+		       unsigned int side, tm_copy_t copy, const void *src,
+		       unsigned int off, u32 len)
+{
+	struct tm_half *h = &f->half[side];
+	u32 n;
+
+	/* Skipped in a gap: nothing to step over any more */
+	if ((h->aflags & TM_HA_URG) && tm_before(h->urg_seq, h->rcv_nxt))
+		h->aflags &= ~TM_HA_URG;
+	if ((h->aflags & TM_HA_URG) && h->urg_seq - h->rcv_nxt < len) {
+		n = h->urg_seq - h->rcv_nxt;
+		tm_hand(t, f, side, copy, src, off, n);
+		h->aflags &= ~TM_HA_URG;
+		h->rcv_nxt++;
+		tm_stat_inc(t, TM_STAT_NACC_URG);
+		tm_error(t, f, side, TM_ERR_URG, h->rcv_off, 1, NULL, NULL);
+		off += n + 1;
+		len -= n + 1;
+	}
+	tm_hand(t, f, side, copy, src, off, len);
 }
 
 static void tm_seg_drop(struct tm_table *t, struct tm_half *h,
@@ -501,4 +538,42 @@ void tm_reasm_data(struct tm_table *t, struct tm_flow *f, unsigned int side,
 	tm_drain(t, f, side);
 out:
 	rx->delivered = h->rcv_off - off0;
+}
+
+/**
+ * tm_reasm_hold() - keep a SYN's payload until the SYN-ACK says whether
+ * the receiver took it (TCP Fast Open)
+ * @t: table
+ * @f: flow, locked
+ * @side: receiving side, whose @rcv_nxt is @seq
+ * @src: the SYN
+ * @p: its headers
+ * @seq: sequence number of the first payload byte
+ * @poff: offset of that byte in the packet
+ * @len: payload bytes, not zero
+ * @rx: what it did, filled in
+ *
+ * The bytes go to the out-of-order store at the stream's edge: the next
+ * in-order bytes or tm_reasm_flush() deliver them, tm_reasm_free() drops
+ * them.
+ *
+ * Return: true when they are held.
+ */
+bool tm_reasm_hold(struct tm_table *t, struct tm_flow *f, unsigned int side,
+		   const struct tm_src *src, const struct tm_pkt *p, u32 seq,
+		   unsigned int poff, u32 len, struct tm_rx *rx)
+{
+	struct tm_half *h = &f->half[side];
+	unsigned int err;
+
+	err = tm_store(t, f, side, src, p, seq, poff, len, rx);
+	if (err == TM_ERR_NONE)
+		return true;
+	tm_stat_inc(t, err == TM_ERR_BUF_SIDE ? TM_STAT_BUF_SIDE :
+		    err == TM_ERR_BUF_TOTAL ? TM_STAT_BUF_TOTAL :
+		    err == TM_ERR_MEM_LIMIT ? TM_STAT_MEM_LIMIT :
+		    TM_STAT_NOMEM);
+	tm_error(t, f, side, err, h->rcv_off, len, src, p);
+	tm_reasm_free(t, h);
+	return false;
 }

@@ -164,7 +164,11 @@ enum tm_parse_res mos_tm_parse(const void *pkt, unsigned int len, u8 family,
  * @has_wscale: a window scale option was present
  * @sack_ok: SACK permitted
  * @has_ts: a timestamps option was present
+ * @tfo_cookie: a TCP Fast Open option with a cookie (kind 34, or the
+ *	experimental kind 254 with magic 0xf989; RFC 7413 4.1.1)
  * @bad: an option length overruns the header or is below 2
+ * @tsval: the timestamps option's TSval, when @has_ts
+ * @tsecr: its TSecr
  */
 struct tm_opts {
 	u16 mss;
@@ -172,7 +176,10 @@ struct tm_opts {
 	bool has_wscale;
 	bool sack_ok;
 	bool has_ts;
+	bool tfo_cookie;
 	bool bad;
+	u32 tsval;
+	u32 tsecr;
 };
 
 void mos_tm_parse_opts(const void *pkt, tm_read_t read,
@@ -285,6 +292,21 @@ enum tm_event {
  * @TM_ERR_RST_OOW: an RST outside the window, ignored
  * @TM_ERR_MEM_LIMIT: the memory limit of all tables together refused a
  *	flow or an out-of-order piece (tm_charge())
+ * @TM_ERR_NOACK: a segment without ACK (nor SYN, RST), which the receiver
+ *	discards; ignored
+ * @TM_ERR_ACK_UNSENT: a segment acknowledging bytes the receiver never
+ *	sent (RFC 5961 5.2), which it discards; ignored
+ * @TM_ERR_ACK_OLD: a segment acknowledging bytes older than the
+ *	receiver's window (RFC 5961 5.2), which it discards; ignored
+ * @TM_ERR_PAWS: a segment whose timestamp is older than the last one the
+ *	receiver took (RFC 7323 5, PAWS), which it discards; ignored
+ * @TM_ERR_SYN_DATA: a SYN's payload the receiver did not take (no TCP
+ *	Fast Open cookie, or the SYN-ACK did not acknowledge it); left out
+ *	of the stream
+ * @TM_ERR_FIN: a FIN the receiver never processed: the stream went past
+ *	its sequence number before reaching it; the FIN is forgotten
+ * @TM_ERR_URG: the urgent byte, at @off, left out of the stream as a
+ *	reader without SO_OOBINLINE never gets it in the stream (@len 1)
  * @TM_ERR_MAX: number of codes
  */
 enum tm_err {
@@ -300,6 +322,13 @@ enum tm_err {
 	TM_ERR_RST_INWIN,
 	TM_ERR_RST_OOW,
 	TM_ERR_MEM_LIMIT,
+	TM_ERR_NOACK,
+	TM_ERR_ACK_UNSENT,
+	TM_ERR_ACK_OLD,
+	TM_ERR_PAWS,
+	TM_ERR_SYN_DATA,
+	TM_ERR_FIN,
+	TM_ERR_URG,
 	TM_ERR_MAX,
 };
 
@@ -380,9 +409,18 @@ struct tm_src {
  * @ooo: out-of-order store: pieces of the peer's stream after @rcv_nxt,
  *	sorted, not overlapping
  * @ooo_bytes: bytes charged for @ooo
+ * @ack_max: highest acknowledgment number this side sent, when
+ *	%TM_HA_ACKED: its peer's snd_una and its own rcv_wup, as far as the
+ *	packets show them
+ * @ts_recent: the peer's TSval this side holds for PAWS (RFC 7323 5.3),
+ *	when %TM_HA_TS_RECENT
+ * @ts_stamp: when @ts_recent was taken, seconds of the packets' clock
+ * @urg_seq: sequence number of the urgent byte this side's stream waits
+ *	for, when %TM_HA_URG
  * @state: &enum tm_state
  * @wscale: window scale of what this side advertises
  * @flags: %TM_HF_*
+ * @aflags: %TM_HA_*: what the receiver acceptance checks know
  */
 struct tm_half {
 	u32 isn;
@@ -394,9 +432,14 @@ struct tm_half {
 	u64 rcv_off;
 	struct tm_seg *ooo;
 	u32 ooo_bytes;
+	u32 ack_max;
+	u32 ts_recent;
+	u32 ts_stamp;
+	u32 urg_seq;
 	u8 state;
 	u8 wscale;
 	u16 flags;
+	u16 aflags;
 };
 
 #define TM_HF_SYN_SENT		0x01	/* @isn is known */
@@ -404,13 +447,20 @@ struct tm_half {
 #define TM_HF_WIN_KNOWN		0x04	/* @snd_maxend and peer's window known */
 #define TM_HF_WSCALE		0x08	/* sent a window scale option */
 #define TM_HF_STARTED		0x10	/* CONN_START raised, CONN_END owed */
-#define TM_HF_RST_PENDING	0x20	/* in-window RST seen, not at the edge */
+#define TM_HF_RST_PENDING	0x20	/* reset with mos_tm_reset() */
 #define TM_HF_RCV_SYNCED	0x40	/* @rcv_nxt is known */
 #define TM_HF_FIN_RCVD		0x80	/* the peer's FIN entered the stream */
 #define TM_HF_SND_SYNCED	0x100	/* @snd_end is known */
 #define TM_HF_ENDED		0x200	/* CONN_END raised: no second start */
 /* Overlapping bytes of the stream this side receives: the last seen win */
 #define TM_HF_OVERLAP_LAST	0x400
+
+#define TM_HA_TS		0x01	/* its SYN carried timestamps */
+#define TM_HA_TS_RECENT		0x02	/* @ts_recent is known */
+#define TM_HA_ACKED		0x04	/* @ack_max is known */
+#define TM_HA_URG		0x08	/* @urg_seq is an urgent byte to skip */
+/* The stream's first bytes, a SYN's, wait for the SYN-ACK (TCP Fast Open) */
+#define TM_HA_SYN_HELD		0x10
 
 /**
  * struct tm_flow - one TCP connection, both sides
@@ -562,6 +612,17 @@ static inline void *mos_tm_flow_priv(struct tm_flow *f)
  * @TM_STAT_DROPPED_NOFLOW: segments of no flow given %TM_VERDICT_DROP or
  *	%TM_VERDICT_RESET because a %TM_ACT_DROP or %TM_ACT_RESET applies to
  *	them (a flow that could not be created, %TM_IN_FAILCLOSED)
+ * @TM_STAT_NACC_NOACK: segments without ACK the receiver discards
+ *	(%TM_ERR_NOACK)
+ * @TM_STAT_NACC_ACK_UNSENT: segments acknowledging what the receiver
+ *	never sent (%TM_ERR_ACK_UNSENT)
+ * @TM_STAT_NACC_ACK_OLD: segments acknowledging bytes before the
+ *	receiver's window (%TM_ERR_ACK_OLD)
+ * @TM_STAT_NACC_PAWS: segments PAWS discards (%TM_ERR_PAWS)
+ * @TM_STAT_NACC_SYN_DATA: SYNs whose payload the receiver did not take
+ *	(%TM_ERR_SYN_DATA)
+ * @TM_STAT_NACC_FIN: FINs the stream went past (%TM_ERR_FIN)
+ * @TM_STAT_NACC_URG: urgent bytes left out of streams (%TM_ERR_URG)
  * @TM_STAT_EV: events raised, by type: %TM_STAT_EV + &enum tm_event
  * @TM_STAT_MAX: number of counters
  */
@@ -593,6 +654,13 @@ enum tm_stat {
 	TM_STAT_STORE_FULL,
 	TM_STAT_FLOWS_EVICTED,
 	TM_STAT_DROPPED_NOFLOW,
+	TM_STAT_NACC_NOACK,
+	TM_STAT_NACC_ACK_UNSENT,
+	TM_STAT_NACC_ACK_OLD,
+	TM_STAT_NACC_PAWS,
+	TM_STAT_NACC_SYN_DATA,
+	TM_STAT_NACC_FIN,
+	TM_STAT_NACC_URG,
 	TM_STAT_EV,
 	TM_STAT_MAX = TM_STAT_EV + TM_EV_MAX,
 };
@@ -655,7 +723,8 @@ enum tm_overlap {
  * @buf_side: out-of-order bytes per side at most; 0: %TM_DEF_BUF_SIDE
  * @buf_total: out-of-order bytes per table at most; 0: %TM_DEF_BUF_TOTAL
  * @timeout: idle timeout per state, seconds; 0: the default
- * @timeout_rst: idle timeout after an in-window RST, seconds; 0: default
+ * @timeout_rst: idle timeout of a flow reset with mos_tm_reset(), seconds;
+ *	0: default
  * @midstream: create flows from packets of unknown connections
  * @overlap: &enum tm_overlap
  * @priv_size: bytes after each &struct tm_flow for the user

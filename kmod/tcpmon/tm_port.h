@@ -14,6 +14,7 @@
 
 #include <linux/types.h>
 #include <linux/kernel.h>
+#include <linux/math64.h>
 #include <linux/build_bug.h>
 #include <linux/string.h>
 #include <linux/ip.h>

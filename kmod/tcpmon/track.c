@@ -47,10 +47,27 @@
  * sequence number closes both sides, as the receiver would accept it; in
  * SYN_SENT, one that acknowledges the SYN.  An RST inside the window but
  * not at its left edge is reported (%TM_ERR_RST_INWIN): the receiver
- * answers it with a challenge ACK and stays open, so the flow stays, on a
- * short timeout (&tm_table_cfg.timeout_rst) that any later packet from the
- * RST's sender cancels.  An RST outside the window is reported
+ * answers it with a challenge ACK and stays open, and so does the flow,
+ * both sides untouched; a peer that really reset answers the challenge
+ * ACK with an exact RST.  An RST outside the window is reported
  * (%TM_ERR_RST_OOW) and ignored.
+ *
+ * What the receiver accepts (tm_accept(), Documentation/tcpmon.rst): a
+ * segment its receiving Linux TCP would discard changes nothing and is
+ * reported with the reason (%TM_ERR_NOACK, %TM_ERR_ACK_UNSENT,
+ * %TM_ERR_ACK_OLD, %TM_ERR_PAWS) and counted (%TM_STAT_NACC_*): no ACK;
+ * an ACK of what the receiver never sent or from before its window (RFC
+ * 5961 5.2); a TSval older than the receiver's ts_recent (PAWS, RFC 7323)
+ * when both SYNs had timestamps.  A SYN's payload enters the stream only
+ * with a Fast Open cookie and a SYN-ACK that acknowledges it (held in the
+ * store until then; %TM_ERR_SYN_DATA otherwise).  A FIN takes effect when
+ * the stream reaches it, and is forgotten if in-order bytes go past it
+ * first (%TM_ERR_FIN).  The urgent byte is noted here (tm_urg()) and
+ * stepped over when the stream reaches it (reasm.c, %TM_ERR_URG).  A flow
+ * picked up mid-stream has its ACKs and timestamps unchecked: it never
+ * saw what they are checked against.  A refused segment with nothing the
+ * stream lacks (a late duplicate) is counted and stays a retransmission,
+ * without an error.
  *
  * Retransmissions (%TM_EV_REXMIT): a SYN or SYN-ACK with the side's known
  * initial sequence number, a FIN sent again, and a segment with bytes the
@@ -61,7 +78,7 @@
  *
  * Timeouts: a flow expires when it has been idle longer than the longer
  * of its two sides' state timeouts (a side that is still open keeps it),
- * or than &tm_table_cfg.timeout_rst after an in-window RST.
+ * or than &tm_table_cfg.timeout_rst after mos_tm_reset().
  */
 
 #include "tm_int.h"
@@ -248,8 +265,13 @@ static bool tm_in_window(const struct tm_flow *f, unsigned int s,
 {
 	const struct tm_half *S = &f->half[s], *R = &f->half[!s];
 
-	/* Nothing follows a FIN: the receiver drops bytes past it. */
-	if ((S->flags & TM_HF_FIN_SENT) && tm_after(end, S->fin_seq + 1))
+	/*
+	 * Nothing follows a FIN the receiver processed: it drops bytes past
+	 * it (tcp_rcv_state_process(), step 7).  A FIN still behind a hole
+	 * has not taken effect: the receiver queues what comes after it.
+	 */
+	if ((S->flags & TM_HF_FIN_SENT) && (R->flags & TM_HF_FIN_RCVD) &&
+	    tm_after(end, S->fin_seq + 1))
 		return false;
 	if (f->flags & TM_FF_MIDSTREAM)
 		return true;
@@ -259,6 +281,240 @@ static bool tm_in_window(const struct tm_flow *f, unsigned int s,
 	    !tm_after(end, S->snd_end - R->snd_maxwin - 1))
 		return false;
 	return true;
+}
+
+/* RFC 7323 5.5: a timestamp is valid for 24 days (TCP_PAWS_24DAYS) */
+#define TM_PAWS_24DAYS		(60 * 60 * 24 * 24)
+/* tcp_paws_check(): a TSval one below ts_recent still passes */
+#define TM_PAWS_WINDOW		1
+
+static u32 tm_secs(u64 now)
+{
+	return (u32)div_u64(now, TM_NSEC_PER_SEC);
+}
+
+/* Did both SYNs carry timestamps (tcp_parse_options()'s tstamp_ok)? */
+static bool tm_ts_on(const struct tm_flow *f)
+{
+	return f->half[TM_CLI].aflags & f->half[TM_SVR].aflags & TM_HA_TS;
+}
+
+/**
+ * tm_paws_ok() - does a timestamp pass a receiver's PAWS test?
+ * @r: the receiver
+ * @tsval: the segment's TSval
+ * @win: how far before &tm_half.ts_recent it may be
+ * @now: time, ns
+ *
+ * As tcp_paws_check(): within @win of ts_recent, or ts_recent older than
+ * 24 days, or ts_recent zero (some stacks send 0 on SYNs).
+ *
+ * Return: true when it passes.
+ */
+static bool tm_paws_ok(const struct tm_half *r, u32 tsval, int win, u64 now)
+{
+	if (!(r->aflags & TM_HA_TS_RECENT))
+		return true;
+	if ((s32)(r->ts_recent - tsval) <= win)
+		return true;
+	if (tm_secs(now) - r->ts_stamp >= TM_PAWS_24DAYS)
+		return true;
+	return !r->ts_recent;
+}
+
+/**
+ * tm_accept() - would the receiver of a segment take it at all?
+ * @f: flow
+ * @s: sending side
+ * @p: the segment, neither SYN nor RST
+ * @o: its options, when timestamps are on
+ * @now: time, ns
+ *
+ * The checks Linux makes before a segment's payload, FIN or ACK count,
+ * in its order; only what the flow knows is checked (a flow picked up
+ * mid-stream never saw the ISNs nor the timestamps negotiated).
+ *
+ * Return: %TM_ERR_NONE, or why the receiver discards the segment.
+ */
+static unsigned int tm_accept(const struct tm_flow *f, unsigned int s,
+			      const struct tm_pkt *p, const struct tm_opts *o,
+			      u64 now)
+{
+	const struct tm_half *S = &f->half[s], *R = &f->half[!s];
+	u32 plen = p->l4len - p->doff;
+	u32 una, win;
+
+	/* tcp_rcv_established(), tcp_rcv_state_process(): no ACK, dropped */
+	if (!(p->tcp_flags & TM_TCPF_ACK))
+		return TM_ERR_NOACK;
+
+	/*
+	 * tcp_validate_incoming(): PAWS, when both SYNs had timestamps.  A
+	 * pure ACK at rcv_nxt passes, as tcp_disordered_ack() lets a
+	 * duplicate ACK through.
+	 */
+	if (o->has_ts && tm_ts_on(f) &&
+	    !tm_paws_ok(R, o->tsval, TM_PAWS_WINDOW, now) &&
+	    (plen || (p->tcp_flags & TM_TCPF_FIN) || p->seq != R->rcv_nxt))
+		return TM_ERR_PAWS;
+
+	/*
+	 * tcp_ack(): an ACK of what the receiver never sent (after its
+	 * snd_nxt), or from before its snd_una minus the largest window it
+	 * was granted (RFC 5961 5.2; Linux bounds that window by the bytes
+	 * acknowledged so far).  Known when the receiver's SYN was seen.
+	 */
+	if (R->state < TM_SYN_RCVD || !(R->flags & TM_HF_SYN_SENT) ||
+	    (f->flags & TM_FF_MIDSTREAM))
+		return TM_ERR_NONE;
+	if (tm_after(p->ack_seq, R->snd_end))
+		return TM_ERR_ACK_UNSENT;
+	if (!(S->aflags & TM_HA_ACKED) || !tm_after(S->ack_max, R->isn))
+		return TM_ERR_NONE;
+	una = S->ack_max;
+	win = min_t(u32, S->snd_maxwin, una - (R->isn + 1));
+	if (tm_before(p->ack_seq, una - win))
+		return TM_ERR_ACK_OLD;
+	return TM_ERR_NONE;
+}
+
+/* The counter of each reason tm_accept() gives */
+static unsigned int tm_nacc_stat(unsigned int err)
+{
+	switch (err) {
+	case TM_ERR_NOACK:
+		return TM_STAT_NACC_NOACK;
+	case TM_ERR_ACK_UNSENT:
+		return TM_STAT_NACC_ACK_UNSENT;
+	case TM_ERR_ACK_OLD:
+		return TM_STAT_NACC_ACK_OLD;
+	default:
+		return TM_STAT_NACC_PAWS;
+	}
+}
+
+/**
+ * tm_ts_update() - the receiver's ts_recent after a segment it took
+ * @f: flow
+ * @r: receiving side
+ * @p: the segment
+ * @o: its options
+ * @now: time, ns
+ *
+ * A SYN's TSval is taken as it is.  Later, as tcp_replace_ts_recent():
+ * only from a segment that starts at or before rcv_wup, the receiver's
+ * last acknowledgment (its rcv_nxt when it has sent none), and does not
+ * move ts_recent back.
+ */
+static void tm_ts_update(struct tm_flow *f, unsigned int r,
+			 const struct tm_pkt *p, const struct tm_opts *o,
+			 u64 now)
+{
+	struct tm_half *R = &f->half[r];
+	u32 wup = (R->aflags & TM_HA_ACKED) ? R->ack_max : R->rcv_nxt;
+
+	if (!o->has_ts)
+		return;
+	if (!(p->tcp_flags & TM_TCPF_SYN)) {
+		if (!tm_ts_on(f) || !(R->flags & TM_HF_RCV_SYNCED) ||
+		    tm_after(p->seq, wup) || !tm_paws_ok(R, o->tsval, 0, now))
+			return;
+	}
+	R->ts_recent = o->tsval;
+	R->ts_stamp = tm_secs(now);
+	R->aflags |= TM_HA_TS_RECENT;
+}
+
+/**
+ * tm_urg() - note the urgent byte a segment points to
+ * @f: flow
+ * @r: receiving side
+ * @src: the segment, with URG set
+ * @p: its headers
+ *
+ * As tcp_check_urg(): the byte at seq + urgent pointer - 1 (the BSD
+ * reading Linux keeps by default, tcp_stdurg off), unless it is already
+ * in the stream; one urgent byte at a time, a later pointer replacing an
+ * earlier one whose byte has not arrived.
+ */
+static void tm_urg(struct tm_flow *f, unsigned int r, const struct tm_src *src,
+		   const struct tm_pkt *p)
+{
+	struct tm_half *R = &f->half[r];
+	const u8 *b;
+	u8 buf[2];
+	u32 ptr;
+
+	b = src->read(src->pkt, p->l4off + offsetof(struct tcphdr, urg_ptr),
+		      2, buf);
+	if (!b || !(R->flags & TM_HF_RCV_SYNCED))
+		return;
+	ptr = (b[0] << 8) | b[1];
+	ptr = p->seq + ptr - !!ptr;
+	if (tm_before(ptr, R->rcv_nxt))
+		return;
+	if ((R->aflags & TM_HA_URG) && !tm_after(ptr, R->urg_seq))
+		return;
+	R->urg_seq = ptr;
+	R->aflags |= TM_HA_URG;
+}
+
+/**
+ * tm_syn_held() - a SYN-ACK says what became of the SYN's payload
+ * @t: table
+ * @f: flow, locked
+ * @s: the side that sent the SYN-ACK, whose stream holds the payload
+ * @src: the SYN-ACK
+ * @p: its headers
+ *
+ * tcp_conn_request() takes a SYN's payload with a valid Fast Open cookie
+ * only, and its SYN-ACK then acknowledges it (RFC 7413 3): an ACK of the
+ * SYN alone means the bytes were dropped (the client sends them again);
+ * an ACK of the SYN and bytes, that they entered the stream.
+ */
+static void tm_syn_held(struct tm_table *t, struct tm_flow *f, unsigned int s,
+			const struct tm_src *src, const struct tm_pkt *p)
+{
+	struct tm_half *h = &f->half[s];
+	const struct tm_half *peer = &f->half[!s];
+
+	if (p->ack_seq == peer->isn + 1) {
+		tm_stat_inc(t, TM_STAT_NACC_SYN_DATA);
+		tm_error(t, f, s, TM_ERR_SYN_DATA, h->rcv_off,
+			 peer->snd_end - peer->isn - 1, src, p);
+		tm_reasm_free(t, h);
+	} else if (tm_acks_syn(peer, p->ack_seq)) {
+		tm_reasm_flush(t, f, s, src, p);
+	} else {
+		return;
+	}
+	h->aflags &= ~TM_HA_SYN_HELD;
+}
+
+/**
+ * tm_syn_unheld() - drop a SYN's payload still held when its side ends
+ * @t: table
+ * @f: flow, locked
+ * @side: the side whose stream holds it
+ * @src: the packet that ends it, or NULL
+ * @p: its headers, or NULL
+ *
+ * No SYN-ACK said the receiver took it: it never entered the stream.
+ */
+static void tm_syn_unheld(struct tm_table *t, struct tm_flow *f,
+			  unsigned int side, const struct tm_src *src,
+			  const struct tm_pkt *p)
+{
+	struct tm_half *h = &f->half[side];
+	const struct tm_half *peer = &f->half[!side];
+
+	if (!(h->aflags & TM_HA_SYN_HELD))
+		return;
+	h->aflags &= ~TM_HA_SYN_HELD;
+	tm_stat_inc(t, TM_STAT_NACC_SYN_DATA);
+	tm_error(t, f, side, TM_ERR_SYN_DATA, h->rcv_off,
+		 peer->snd_end - peer->isn - 1, src, p);
+	tm_reasm_free(t, h);
 }
 
 /**
@@ -364,6 +620,7 @@ void tm_track_end(struct tm_table *t, struct tm_flow *f, unsigned int reason)
 	for (i = 0; i < 2; i++) {
 		u64 off0 = f->half[i].rcv_off;
 
+		tm_syn_unheld(t, f, i, NULL, NULL);
 		tm_reasm_flush(t, f, i, NULL, NULL);
 		tm_new_data(t, f, i, off0, NULL, NULL);
 	}
@@ -419,6 +676,8 @@ static bool tm_sender(struct tm_table *t, struct tm_flow *f, unsigned int s,
 				S->flags |= TM_HF_WSCALE;
 				S->wscale = o->wscale;
 			}
+			if (o->has_ts)
+				S->aflags |= TM_HA_TS;
 			if (!(fl & TM_TCPF_ACK) && S->state == TM_CLOSED) {
 				tm_set_state(t, f, s, TM_HK_SND, TM_SYN_SENT,
 					     src, p);
@@ -460,6 +719,13 @@ static bool tm_sender(struct tm_table *t, struct tm_flow *f, unsigned int s,
 		S->snd_end = end;
 	}
 
+	/*
+	 * A FIN behind a hole waits there (tcp_data_queue_ofo()): of two
+	 * waiting, the first the stream reaches counts.
+	 */
+	if ((fl & TM_TCPF_FIN) && (S->flags & TM_HF_FIN_SENT) &&
+	    !(R->flags & TM_HF_FIN_RCVD) && tm_before(dseq + plen, S->fin_seq))
+		S->fin_seq = dseq + plen;
 	if ((fl & TM_TCPF_FIN) && !(S->flags & TM_HF_FIN_SENT)) {
 		S->fin_seq = dseq + plen;
 		S->flags |= TM_HF_FIN_SENT;
@@ -479,11 +745,12 @@ static bool tm_sender(struct tm_table *t, struct tm_flow *f, unsigned int s,
 		    tm_after(edge, R->snd_maxend))
 			R->snd_maxend = edge;
 		R->flags |= TM_HF_WIN_KNOWN;
+		if (!(S->aflags & TM_HA_ACKED) ||
+		    tm_after(p->ack_seq, S->ack_max))
+			S->ack_max = p->ack_seq;
+		S->aflags |= TM_HA_ACKED;
 	}
 	S->snd_maxwin = max_t(u32, S->snd_maxwin, max_t(u32, win, 1));
-
-	/* The sender lives: an RST claimed in its name was not its own. */
-	R->flags &= ~TM_HF_RST_PENDING;
 	return true;
 }
 
@@ -494,12 +761,14 @@ static bool tm_sender(struct tm_table *t, struct tm_flow *f, unsigned int s,
  * @r: receiving side
  * @src: the packet
  * @p: its headers
+ * @o: its options, for a SYN
  * @rx: what its payload did to the stream
  * @closed: set when @r closed
  */
 static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
 			const struct tm_src *src, const struct tm_pkt *p,
-			struct tm_rx *rx, bool *closed)
+			const struct tm_opts *o, struct tm_rx *rx,
+			bool *closed)
 {
 	struct tm_half *R = &f->half[r], *S = &f->half[!r];
 	u8 fl = p->tcp_flags;
@@ -564,13 +833,44 @@ static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
 		R->rcv_nxt = dseq;
 		R->flags |= TM_HF_RCV_SYNCED;
 	}
-	if (plen)
+	if ((fl & TM_TCPF_URG) && !(fl & TM_TCPF_SYN))
+		tm_urg(f, r, src, p);
+	if (plen && (fl & (TM_TCPF_SYN | TM_TCPF_ACK)) == TM_TCPF_SYN) {
+		/*
+		 * A SYN's payload: tcp_conn_request() takes it only with a
+		 * Fast Open cookie (tcp_try_fastopen()), and its SYN-ACK
+		 * tells; without one it is dropped and sent again later.
+		 */
+		if (o->tfo_cookie && R->rcv_nxt == dseq && !R->rcv_off &&
+		    !R->ooo) {
+			if (tm_reasm_hold(t, f, r, src, p, dseq,
+					  p->l4off + p->doff, plen, rx))
+				R->aflags |= TM_HA_SYN_HELD;
+		} else if (!(R->aflags & TM_HA_SYN_HELD)) {
+			tm_stat_inc(t, TM_STAT_NACC_SYN_DATA);
+			tm_error(t, f, r, TM_ERR_SYN_DATA, R->rcv_off, plen,
+				 src, p);
+		}
+	} else if (plen) {
 		tm_reasm_data(t, f, r, src, p, dseq, p->l4off + p->doff, plen,
 			      rx);
+	}
 
-	/* The sender's FIN, once the stream has reached it */
+	/* A waiting FIN the stream went past never takes effect. */
+	if ((S->flags & TM_HF_FIN_SENT) && !(R->flags & TM_HF_FIN_RCVD) &&
+	    (R->flags & TM_HF_RCV_SYNCED) && tm_after(R->rcv_nxt, S->fin_seq)) {
+		S->flags &= ~TM_HF_FIN_SENT;
+		tm_stat_inc(t, TM_STAT_NACC_FIN);
+		tm_error(t, f, r, TM_ERR_FIN, R->rcv_off, 0, src, p);
+	}
+
+	/*
+	 * The sender's FIN, once the stream has reached it (tcp_fin():
+	 * what waits after it is dropped)
+	 */
 	if ((S->flags & TM_HF_FIN_SENT) && !(R->flags & TM_HF_FIN_RCVD) &&
 	    (R->flags & TM_HF_RCV_SYNCED) && R->rcv_nxt == S->fin_seq) {
+		tm_reasm_free(t, R);
 		R->rcv_nxt++;
 		R->flags |= TM_HF_FIN_RCVD;
 		if (R->state == TM_ESTABLISHED || R->state == TM_SYN_RCVD)
@@ -594,26 +894,49 @@ static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
 void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
 	      const struct tm_src *src, const struct tm_pkt *p, u64 now)
 {
-	unsigned int r = !s, rst_err = TM_ERR_NONE;
-	struct tm_half *R = &f->half[r];
+	unsigned int r = !s, rst_err = TM_ERR_NONE, nacc = TM_ERR_NONE;
+	struct tm_half *S = &f->half[s], *R = &f->half[r];
 	u8 fl = p->tcp_flags;
 	u32 plen = p->l4len - p->doff;
 	u32 dseq = p->seq + !!(fl & TM_TCPF_SYN);
 	struct tm_rx rx = { 0 };
-	bool rexmit = false, ok, r_closed = false;
+	bool rexmit = false, ok, r_closed = false, dup = false;
 	struct tm_opts o = { 0 };
 	u64 off0 = R->rcv_off;
 	u64 roff;
 
 	f->last = now;
-	if (fl & TM_TCPF_SYN)
+	if ((fl & TM_TCPF_SYN) || tm_ts_on(f))
 		mos_tm_parse_opts(src->pkt, src->read, p, &o);
 	if (fl & TM_TCPF_RST)
 		rst_err = tm_rst_check(f, s, p);
+	else if (!(fl & TM_TCPF_SYN))
+		nacc = tm_accept(f, s, p, &o, now);
 	roff = tm_stream_off(R, dseq);
 
-	/* The sender */
-	ok = tm_sender(t, f, s, src, p, &o, rst_err == TM_ERR_NONE, &rexmit);
+	/* The sender; a segment its receiver discards changes nothing. */
+	ok = !nacc && tm_sender(t, f, s, src, p, &o, rst_err == TM_ERR_NONE,
+				&rexmit);
+	/*
+	 * A discarded segment with nothing the stream lacks (a late
+	 * duplicate, PAWS's usual catch) is counted, and is a retransmission
+	 * as before, not an error: the stream is the same either way.
+	 */
+	if (nacc && (R->flags & TM_HF_RCV_SYNCED) &&
+	    !tm_after(dseq + plen + !!(fl & TM_TCPF_FIN), R->rcv_nxt)) {
+		tm_stat_inc(t, tm_nacc_stat(nacc));
+		nacc = TM_ERR_NONE;
+		ok = false;
+		rexmit = plen && tm_reasm_seen(R, dseq, plen);
+		dup = true;
+	}
+	if (ok && (fl & (TM_TCPF_SYN | TM_TCPF_ACK)) ==
+	    (TM_TCPF_SYN | TM_TCPF_ACK) && (S->aflags & TM_HA_SYN_HELD)) {
+		u64 s_off0 = S->rcv_off;
+
+		tm_syn_held(t, f, s, src, p);
+		tm_new_data(t, f, s, s_off0, src, p);
+	}
 	if (rexmit) {
 		tm_stat_inc(t, TM_STAT_REXMIT);
 		tm_rexmit(t, f, TM_HK_SND, s, roff, plen, src, p);
@@ -625,21 +948,30 @@ void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
 	/* The receiver */
 	if (fl & TM_TCPF_RST) {
 		if (rst_err == TM_ERR_NONE) {
+			tm_syn_unheld(t, f, r, src, p);
 			tm_reasm_flush(t, f, r, src, p);
 			tm_set_state(t, f, r, TM_HK_RCV, TM_CLOSED, src, p);
 		} else {
+			/*
+			 * The receiver answers with a challenge ACK, or not
+			 * at all, and stays as it was: so do both sides.
+			 */
 			tm_stat_inc(t, rst_err == TM_ERR_RST_INWIN ?
 				    TM_STAT_RST_INWIN : TM_STAT_RST_OOW);
-			if (rst_err == TM_ERR_RST_INWIN)
-				R->flags |= TM_HF_RST_PENDING;
 			tm_error(t, f, r, rst_err, roff, 0, src, p);
 		}
+	} else if (nacc) {
+		tm_stat_inc(t, tm_nacc_stat(nacc));
+		tm_error(t, f, r, nacc, roff, plen, src, p);
 	} else if (!ok || (plen && (R->flags & TM_HF_ENDED))) {
 		/* Outside the window, or bytes for a side that has ended */
-		tm_stat_inc(t, TM_STAT_OOW);
-		tm_error(t, f, r, TM_ERR_OOW, roff, plen, src, p);
+		if (!dup) {
+			tm_stat_inc(t, TM_STAT_OOW);
+			tm_error(t, f, r, TM_ERR_OOW, roff, plen, src, p);
+		}
 	} else {
-		tm_receiver(t, f, r, src, p, &rx, &r_closed);
+		tm_ts_update(f, r, p, &o, now);
+		tm_receiver(t, f, r, src, p, &o, &rx, &r_closed);
 	}
 	if (r_closed)
 		tm_reasm_flush(t, f, r, src, p);

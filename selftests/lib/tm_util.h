@@ -33,6 +33,7 @@
 #define FIN	TM_TCPF_FIN
 #define RST	TM_TCPF_RST
 #define PSH	TM_TCPF_PSH
+#define URG	TM_TCPF_URG
 
 #define TU_NS	1000000000ULL
 #define TU_IDS	8		/* flows whose streams are kept, by id */
@@ -55,6 +56,7 @@ struct tu_flow {
  * @ack: acknowledgment number
  * @win: window field; 0 means 65535, see @win0
  * @win0: send a zero window
+ * @urg: urgent pointer field
  * @opt: TCP option bytes, a multiple of 4
  * @optlen: their length
  * @data: payload; a string when @len is 0
@@ -69,6 +71,7 @@ struct tu_pkt {
 	u32 ack;
 	u32 win;
 	bool win0;
+	u16 urg;
 	const u8 *opt;
 	unsigned int optlen;
 	const void *data;

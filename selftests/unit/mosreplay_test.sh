@@ -155,6 +155,16 @@ ps += [P(True, "PA", C2S[2]), P(False, "A"), P(False, "PA", S2C[0]),
        P(True, "FA"), P(False, "FA"), P(True, "A")]
 write_pcap("csum.pcap", LT_EN10MB, timed([eth(p) for p in ps]))
 
+# (4b) a data segment without ACK, which the receiving TCP discards, then
+# the real bytes at its sequence number
+conv = Conv()
+P = conv.pkt
+ps = [P(True, "S"), P(False, "SA"), P(True, "A"), P(True, "PA", C2S[0])]
+ps += [P(True, "P", b"X" * len(C2S[1]), seq=conv.nxt[True]),
+       P(True, "PA", C2S[1]), P(True, "PA", C2S[2]), P(False, "A"),
+       P(False, "PA", S2C[0]), P(True, "FA"), P(False, "FA"), P(True, "A")]
+write_pcap("noack.pcap", LT_EN10MB, timed([eth(p) for p in ps]))
+
 # (5) every TCP checksum zero, as on a host with checksum offload
 write_pcap("zero.pcap", LT_EN10MB,
            timed([eth(p) for p in Conv().session(chksum=0)]))
@@ -482,6 +492,18 @@ t_eq "csum verify: the bad segment is an ERROR" "5" \
 
 run csum-ignore --checksum ignore --quiet "$work/csum.pcap"
 t_eq "csum ignore: csum_bad=0" 0 "$(sum_field csum-ignore csum_bad)"
+
+# --- (4b) a segment without ACK: kept out of the stream, counted ------------
+
+run noack --dump-streams "$work/d-noack" "$work/noack.pcap"
+t_eq "noack: exit 0" 0 "$rc"
+sanitizer noack
+base=$work/d-noack/10.0.1.1.40000-10.0.2.2.80
+same_file "noack: client-to-server bytes, the real ones only" "$base.c2s" "$C2S"
+t_eq "noack: summary: nacc_noack=1, no retransmission" "1 0" \
+	"$(sum_field noack nacc_noack) $(sum_field noack REXMIT)"
+t_eq "noack: the segment is an ERROR" "5" \
+	"$(awk '$5 == "ERROR" && $0 ~ /err=noack/ { print $1 }' "$work/noack.out")"
 
 # --- (5) --checksum auto on a capture of zero checksums ---------------------
 

@@ -259,11 +259,16 @@ TEST(rst_exact)
 	TU_DONE(u);
 }
 
+/*
+ * RFC 5961 3.2: an RST in the window but not at rcv_nxt gets a challenge
+ * ACK and changes nothing (tcp_validate_incoming() ->
+ * tcp_send_challenge_ack()): no short timeout, no side disturbed, from
+ * either end; the RST at rcv_nxt that follows a real reset ends the flow.
+ */
 TEST(rst_in_window)
 {
 	struct tm_table_cfg cfg = { .timeout_rst = 5 };
 	struct tu *u = tu_new(&cfg);
-	u64 t0;
 
 	hs(u, IC, IS);
 	TX(u, .from = CLI, .flags = RST, .seq = IC + 101);
@@ -274,26 +279,44 @@ TEST(rst_in_window)
 	EXPECT_EQ(1, mos_tm_flows(u->t));
 	EXPECT_EQ(1, tu_stat(u, TM_STAT_RST_INWIN));
 
-	/* The server's challenge ACK does not cancel the short timeout... */
+	/* The server's challenge ACK, then a minute of silence */
 	TX(u, .from = SVR, .flags = ACK, .seq = IS + 1, .ack = IC + 1);
 	tu_log(u);
-	t0 = u->now;
-	EXPECT_EQ(0, tu_expire(u, t0 + 4 * TU_NS, ~0U));
-	/* ...silence from the RST's sender does not either. */
-	EXPECT_EQ(1, tu_expire(u, t0 + 5 * TU_NS, ~0U));
-	LOG_EQ(u, "TIMEOUT cli NULL\n"
-		  "CONN_END cli RCV timeout\n"
-		  "CONN_END svr RCV timeout\n");
-	EXPECT_EQ(1, tu_stat(u, TM_STAT_TIMEOUTS));
-
-	/* A packet from the RST's sender cancels the short timeout. */
-	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
-	hs(u, IC, IS);
-	TX(u, .from = CLI, .flags = RST, .seq = IC + 101);
-	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
-	tu_log(u);
-	EXPECT_EQ(0, tu_expire(u, u->now + 3600 * TU_NS, ~0U));
+	EXPECT_EQ(0, tu_expire(u, u->now + 60 * TU_NS, ~0U));
+	LOG_EQ(u, "");
 	EXPECT_EQ(1, mos_tm_flows(u->t));
+	/* Both sides go on: their bytes are the flow's, not orphans. */
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 1, .ack = IS + 1,
+	   .data = "abc");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 0+3\n"
+		  "NEW_DATA svr NULL 0+3\n"
+		  "PKT_IN svr RCV\n");
+	/* The server's in-window RST leaves the client as it is too. */
+	TX(u, .from = SVR, .flags = RST, .seq = IS + 51);
+	LOG_EQ(u, "PKT_IN svr SND\n"
+		  "ERROR cli NULL rst_inwin 50+0\n"
+		  "PKT_IN cli RCV\n");
+	EXPECT_EQ(0, tu_expire(u, u->now + 60 * TU_NS, ~0U));
+	TX(u, .from = SVR, .flags = ACK | PSH, .seq = IS + 1, .ack = IC + 4,
+	   .data = "xy");
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 4, .ack = IS + 3,
+	   .data = "de");
+	EXPECT_STREQ("abcde", tu_rx(u, 1, SVR));
+	EXPECT_STREQ("xy", tu_rx(u, 1, CLI));
+	EXPECT_STREQ("ESTABLISHED ESTABLISHED", tu_states(u));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_ORPHANS));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_TIMEOUTS));
+	tu_log(u);
+	/* An RST at rcv_nxt ends it. */
+	TX(u, .from = CLI, .flags = RST, .seq = IC + 6);
+	LOG_EQ(u, "STATE_CHANGE cli SND ESTABLISHED>CLOSED\n"
+		  "PKT_IN cli SND\n"
+		  "CONN_END cli SND rst\n"
+		  "STATE_CHANGE svr RCV ESTABLISHED>CLOSED\n"
+		  "PKT_IN svr RCV\n"
+		  "CONN_END svr RCV rst\n");
+	EXPECT_EQ(0, mos_tm_flows(u->t));
 	TU_DONE(u);
 }
 
@@ -424,6 +447,16 @@ TEST(syn_rexmit)
 	TU_DONE(u);
 }
 
+/* TCP Fast Open option (RFC 7413 4.1.1), kind 34 with an 8-byte cookie */
+static const u8 tfo_cookie[12] = { 34, 10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 1 };
+/* A cookie request: kind 34 alone */
+static const u8 tfo_request[4] = { 34, 2, 1, 1 };
+
+/*
+ * A SYN's payload without a Fast Open cookie: tcp_conn_request() does
+ * not take it (tcp_try_fastopen() needs a valid cookie), the SYN-ACK
+ * acknowledges the SYN alone and the client sends the bytes again.
+ */
 TEST(syn_payload)
 {
 	struct tu *u = tu_new(NULL);
@@ -434,38 +467,58 @@ TEST(syn_payload)
 		  "PKT_IN cli SND\n"
 		  "STATE_CHANGE svr RCV LISTEN>SYN_RCVD\n"
 		  "CONN_START svr RCV\n"
-		  "data svr 0+5\n"
-		  "NEW_DATA svr NULL 0+5\n"
+		  "ERROR svr NULL syn_data 0+5\n"
 		  "PKT_IN svr RCV\n");
-	/* The server ignores SYN data: it acks the SYN only. */
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_NACC_SYN_DATA));
 	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
 	LOG_EQ(u, "PKT_IN svr SND\n"
 		  "STATE_CHANGE cli RCV SYN_SENT>ESTABLISHED\n"
 		  "CONN_SETUP cli RCV\n"
 		  "PKT_IN cli RCV\n");
-	/* The client sends the bytes again: nothing new in the stream. */
+	/* The client sends the bytes again: they are new to the stream. */
 	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
-	   .data = "hello");
-	LOG_EQ(u, "REXMIT cli SND 0+5\n"
-		  "PKT_IN cli SND\n"
+	   .data = "HELLO");
+	LOG_EQ(u, "PKT_IN cli SND\n"
 		  "STATE_CHANGE svr RCV SYN_RCVD>ESTABLISHED\n"
 		  "CONN_SETUP svr RCV\n"
-		  "REXMIT svr RCV 0+5\n"
+		  "data svr 0+5\n"
+		  "NEW_DATA svr NULL 0+5\n"
 		  "PKT_IN svr RCV\n");
-	EXPECT_STREQ("hello", tu_rx(u, 1, SVR));
+	EXPECT_STREQ("HELLO", tu_rx(u, 1, SVR));
 	EXPECT_EQ(5, tu_stat(u, TM_STAT_BYTES_C2S));
+
+	/* A cookie request is no cookie: the same */
+	tu_conn(u, 6, "2001:db8::1", 40001, "2001:db8::2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC, .data = "hello",
+	   .opt = tfo_request, .optlen = sizeof(tfo_request));
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
+	   .data = "HELLO");
+	EXPECT_STREQ("HELLO", tu_rx(u, 2, SVR));
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_NACC_SYN_DATA));
 	TU_DONE(u);
 }
 
+/*
+ * With a cookie, the SYN-ACK tells: an ACK of the SYN and its bytes, they
+ * entered the stream (RFC 7413 3); of the SYN alone, they did not.
+ */
 TEST(syn_payload_fastopen)
 {
 	struct tu *u = tu_new(NULL);
 
-	/* TCP Fast Open: the SYN-ACK acknowledges the SYN and its data. */
-	TX(u, .from = CLI, .flags = SYN, .seq = IC, .data = "hello");
-	tu_log(u);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC, .data = "hello",
+	   .opt = tfo_cookie, .optlen = sizeof(tfo_cookie));
+	LOG_EQ(u, "STATE_CHANGE cli SND CLOSED>SYN_SENT\n"
+		  "CONN_START cli SND\n"
+		  "PKT_IN cli SND\n"
+		  "STATE_CHANGE svr RCV LISTEN>SYN_RCVD\n"
+		  "CONN_START svr RCV\n"
+		  "PKT_IN svr RCV\n");
 	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 6);
-	LOG_EQ(u, "PKT_IN svr SND\n"
+	LOG_EQ(u, "data svr 0+5\n"
+		  "NEW_DATA svr NULL 0+5\n"
+		  "PKT_IN svr SND\n"
 		  "STATE_CHANGE cli RCV SYN_SENT>ESTABLISHED\n"
 		  "CONN_SETUP cli RCV\n"
 		  "PKT_IN cli RCV\n");
@@ -478,11 +531,35 @@ TEST(syn_payload_fastopen)
 		  "NEW_DATA svr NULL 5+5\n"
 		  "PKT_IN svr RCV\n");
 	EXPECT_STREQ("helloworld", tu_rx(u, 1, SVR));
-	/* An ACK past what the client sent does not establish it. */
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_NACC_SYN_DATA));
+
+	/* The cookie refused: the SYN-ACK acknowledges the SYN only. */
 	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
-	TX(u, .from = CLI, .flags = SYN, .seq = IC, .data = "hello");
+	TX(u, .from = CLI, .flags = SYN, .seq = IC, .data = "hello",
+	   .opt = tfo_cookie, .optlen = sizeof(tfo_cookie));
+	tu_log(u);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	LOG_EQ(u, "ERROR svr NULL syn_data 0+5\n"
+		  "PKT_IN svr SND\n"
+		  "STATE_CHANGE cli RCV SYN_SENT>ESTABLISHED\n"
+		  "CONN_SETUP cli RCV\n"
+		  "PKT_IN cli RCV\n");
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
+	   .data = "HELLO");
+	EXPECT_STREQ("HELLO", tu_rx(u, 2, SVR));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_NACC_SYN_DATA));
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+
+	/* An ACK past what the client sent does not establish it. */
+	tu_conn(u, 4, "10.0.0.1", 40002, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC, .data = "hello",
+	   .opt = tfo_cookie, .optlen = sizeof(tfo_cookie));
 	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 7);
 	EXPECT_STREQ("SYN_SENT SYN_RCVD", tu_states(u));
+	/* Still held when the flow ends: never in the stream */
+	tu_flush(u);
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_NACC_SYN_DATA));
+	EXPECT_EQ(15, tu_stat(u, TM_STAT_BYTES_C2S));
 	TU_DONE(u);
 }
 
@@ -1493,6 +1570,362 @@ TEST(flow_size)
 	/* As in a non-debug kernel, where spinlock_t is 4 bytes */
 	ASSERT_EQ(4, sizeof(spinlock_t));
 	ASSERT_LE(sizeof(struct tm_flow), 256);
+}
+
+/*
+ * What the receiver accepts (tcpmon.rst): segments the receiving Linux
+ * TCP discards stay out of its stream, and are counted.
+ */
+
+/* Segments without ACK: tcp_rcv_established() and tcp_rcv_state_process()
+ * discard them (a FIN without ACK too); the real bytes that follow are new.
+ */
+static void noack(struct __test_metadata *_metadata, u8 family)
+{
+	struct tu *u = tu_new(NULL);
+
+	if (family == 6)
+		tu_conn(u, 6, "2001:db8::1", 40000, "2001:db8::2", 80);
+	hs(u, IC, IS);
+	TX(u, .from = CLI, .flags = PSH, .seq = IC + 1, .data = "evil");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL noack 0+4\n"
+		  "PKT_IN svr RCV\n");
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 1, .ack = IS + 1,
+	   .data = "good");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 0+4\n"
+		  "NEW_DATA svr NULL 0+4\n"
+		  "PKT_IN svr RCV\n");
+	/* A FIN without ACK closes nothing. */
+	TX(u, .from = CLI, .flags = FIN, .seq = IC + 5);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL noack 4+0\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("ESTABLISHED ESTABLISHED", tu_states(u));
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 5, .ack = IS + 1,
+	   .data = "more");
+	TX(u, .from = CLI, .flags = FIN | ACK, .seq = IC + 9, .ack = IS + 1);
+	EXPECT_STREQ("FIN_WAIT_1 CLOSE_WAIT", tu_states(u));
+	EXPECT_STREQ("goodmore", tu_rx(u, 1, SVR));
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_NACC_NOACK));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_REXMIT));
+	TU_DONE(u);
+}
+
+TEST(nacc_noack_ipv4)
+{
+	noack(_metadata, 4);
+}
+
+TEST(nacc_noack_ipv6)
+{
+	noack(_metadata, 6);
+}
+
+/*
+ * tcp_ack(): an ACK after the receiver's snd_nxt ("ack of unsent data",
+ * RFC 5961 5.2) makes it discard the segment.  Not checked mid-stream,
+ * where the receiver's snd_nxt is not known.
+ */
+TEST(nacc_ack_unsent)
+{
+	struct tm_table_cfg cfg = { .midstream = true };
+	struct tu *u = tu_new(&cfg);
+
+	hs(u, IC, IS);
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 1,
+	   .ack = IS + 1 + 1000, .data = "evil");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL ack_unsent 0+4\n"
+		  "PKT_IN svr RCV\n");
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 1, .ack = IS + 1,
+	   .data = "good");
+	TX(u, .from = SVR, .flags = ACK | PSH, .seq = IS + 1, .ack = IC + 5,
+	   .data = "srv");
+	tu_log(u);
+	/* One past the server's snd_nxt (IS + 4) */
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 5, .ack = IS + 5,
+	   .data = "bad");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL ack_unsent 4+3\n"
+		  "PKT_IN svr RCV\n");
+	/* At it */
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 5, .ack = IS + 4,
+	   .data = "yes");
+	EXPECT_STREQ("goodyes", tu_rx(u, 1, SVR));
+	/* The server's FIN takes a sequence number: its ACK is no more. */
+	TX(u, .from = SVR, .flags = FIN | ACK, .seq = IS + 4, .ack = IC + 8);
+	TX(u, .from = CLI, .flags = FIN | ACK, .seq = IC + 8, .ack = IS + 5);
+	EXPECT_STREQ("LAST_ACK TIME_WAIT", tu_states(u));
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_NACC_ACK_UNSENT));
+
+	/* Mid-stream, the receiver's snd_nxt is unknown: nothing is checked */
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC, .ack = IS,
+	   .data = "mid");
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 3,
+	   .ack = IS + 100000, .data = "way");
+	EXPECT_STREQ("midway", tu_rx(u, 2, SVR));
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_NACC_ACK_UNSENT));
+	TU_DONE(u);
+}
+
+/*
+ * tcp_ack(): an ACK before snd_una minus the largest window the receiver
+ * was granted, that window bounded by the bytes acknowledged so far
+ * (RFC 5961 5.2, "too old ack"), makes it discard the segment; an older
+ * ACK within that bound is only a duplicate.
+ */
+TEST(nacc_ack_old)
+{
+	static u8 blob[1000];
+	struct tu *u = tu_new(NULL);
+
+	memset(blob, 's', sizeof(blob));
+	hs(u, IC, IS);
+	TX(u, .from = SVR, .flags = ACK, .seq = IS + 1, .ack = IC + 1,
+	   .data = blob, .len = sizeof(blob));
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1001);
+	tu_log(u);
+	/* snd_una IS + 1001, 1000 bytes acked: IS + 1 is the oldest taken */
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 1, .ack = IS,
+	   .data = "old");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL ack_old 0+3\n"
+		  "PKT_IN svr RCV\n");
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 1, .ack = IS + 1,
+	   .data = "dup");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 0+3\n"
+		  "NEW_DATA svr NULL 0+3\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("dup", tu_rx(u, 1, SVR));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_NACC_ACK_OLD));
+	TU_DONE(u);
+}
+
+/* NOP, NOP, timestamps (RFC 7323 3) */
+static const u8 *ts(u8 *o, u32 val, u32 ecr)
+{
+	o[0] = 1;
+	o[1] = 1;
+	o[2] = 8;
+	o[3] = 10;
+	o[4] = val >> 24;
+	o[5] = val >> 16;
+	o[6] = val >> 8;
+	o[7] = val;
+	o[8] = ecr >> 24;
+	o[9] = ecr >> 16;
+	o[10] = ecr >> 8;
+	o[11] = ecr;
+	return o;
+}
+
+#define TS(val, ecr)	.opt = ts((u8[12]){ 0 }, (val), (ecr)), .optlen = 12
+
+/* The handshake with timestamps on both SYNs */
+static void hs_ts(struct tu *u)
+{
+	TX(u, .from = CLI, .flags = SYN, .seq = IC, TS(100, 0));
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1,
+	   TS(5000, 100));
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
+	   TS(101, 5000));
+	tu_log(u);
+}
+
+/*
+ * PAWS (RFC 7323 5, tcp_validate_incoming() -> tcp_paws_discard()): a
+ * segment whose TSval is more than one below ts_recent is discarded.
+ * ts_recent moves only for a segment that starts at or before rcv_wup,
+ * the receiver's last ACK (tcp_replace_ts_recent()); one older than 24
+ * days no longer counts (tcp_paws_check()); an RST passes.
+ */
+TEST(nacc_paws)
+{
+	struct tu *u = tu_new(NULL);
+
+	hs_ts(u);
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 1, .ack = IS + 1,
+	   .data = "abc", TS(110, 5000));
+	tu_log(u);
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 4, .ack = IS + 1,
+	   .data = "XYZ", TS(50, 5000));
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL paws 3+3\n"
+		  "PKT_IN svr RCV\n");
+	/* One below ts_recent passes (TCP_PAWS_WINDOW). */
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 4, .ack = IS + 1,
+	   .data = "xyz", TS(109, 5000));
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 3+3\n"
+		  "NEW_DATA svr NULL 3+3\n"
+		  "PKT_IN svr RCV\n");
+	/* A late duplicate PAWS discards: counted, a retransmission still */
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 1, .ack = IS + 1,
+	   .data = "abc", TS(50, 5000));
+	LOG_EQ(u, "REXMIT cli SND 0+3\n"
+		  "PKT_IN cli SND\n"
+		  "REXMIT svr RCV 0+3\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_NACC_PAWS));
+	/*
+	 * The server has acknowledged nothing since IC + 1: TSval 300 at
+	 * IC + 7 leaves ts_recent at 110, and 200 passes after it.
+	 */
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 7, .ack = IS + 1,
+	   .data = "def", TS(300, 5000));
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 10, .ack = IS + 1,
+	   .data = "ghi", TS(200, 5000));
+	EXPECT_STREQ("abcxyzdefghi", tu_rx(u, 1, SVR));
+	/* Acknowledged: the next segment at rcv_wup sets ts_recent to 400. */
+	TX(u, .from = SVR, .flags = ACK, .seq = IS + 1, .ack = IC + 13,
+	   TS(5001, 300));
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 13, .ack = IS + 1,
+	   .data = "jkl", TS(400, 5001));
+	tu_log(u);
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 16, .ack = IS + 1,
+	   .data = "MNO", TS(350, 5001));
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL paws 15+3\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_EQ(3, tu_stat(u, TM_STAT_NACC_PAWS));
+	/* 24 days on, ts_recent no longer counts. */
+	u->now += (24ULL * 24 * 3600 + 1) * TU_NS;
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 16, .ack = IS + 1,
+	   .data = "mno", TS(350, 5001));
+	EXPECT_STREQ("abcxyzdefghijklmno", tu_rx(u, 1, SVR));
+	EXPECT_EQ(3, tu_stat(u, TM_STAT_NACC_PAWS));
+
+	/* An RST at rcv_nxt is taken whatever its timestamp. */
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	hs_ts(u);
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 1, .ack = IS + 1,
+	   .data = "abc", TS(110, 5000));
+	EXPECT_EQ(2, mos_tm_flows(u->t));
+	TX(u, .from = CLI, .flags = RST, .seq = IC + 4, TS(1, 0));
+	EXPECT_STREQ("CLOSED CLOSED", tu_states(u));
+	EXPECT_EQ(1, mos_tm_flows(u->t));
+
+	/* Timestamps on one SYN only: not in use, no PAWS */
+	tu_conn(u, 4, "10.0.0.1", 40002, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC, TS(100, 0));
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 1, .ack = IS + 1,
+	   .data = "abc", TS(110, 0));
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 4, .ack = IS + 1,
+	   .data = "xyz", TS(50, 0));
+	EXPECT_STREQ("abcxyz", tu_rx(u, 3, SVR));
+	EXPECT_EQ(3, tu_stat(u, TM_STAT_NACC_PAWS));
+	TU_DONE(u);
+}
+
+/*
+ * A FIN behind a hole waits (tcp_data_queue_ofo()); it takes effect when
+ * the stream reaches it (tcp_ofo_queue() -> tcp_fin(), which drops what
+ * waits after it), and never if in-order bytes go past it first
+ * (tcp_ofo_queue() drops a queued segment that ends before rcv_nxt).
+ */
+TEST(nacc_fin_behind_hole)
+{
+	struct tu *u = tu_new(NULL);
+
+	hs(u, IC, IS);
+	TX(u, .from = CLI, .flags = FIN | ACK, .seq = IC + 11, .ack = IS + 1);
+	LOG_EQ(u, "STATE_CHANGE cli SND ESTABLISHED>FIN_WAIT_1\n"
+		  "PKT_IN cli SND\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("FIN_WAIT_1 ESTABLISHED", tu_states(u));
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 1, .ack = IS + 1,
+	   .data = "0123456789ABCDEF");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 0+16\n"
+		  "ERROR svr NULL fin 16+0\n"
+		  "NEW_DATA svr NULL 0+16\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_NACC_FIN));
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 17, .ack = IS + 1,
+	   .data = "GH");
+	TX(u, .from = CLI, .flags = FIN | ACK, .seq = IC + 19, .ack = IS + 1);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 16+2\n"
+		  "NEW_DATA svr NULL 16+2\n"
+		  "PKT_IN svr RCV\n"
+		  "PKT_IN cli SND\n"
+		  "STATE_CHANGE svr RCV ESTABLISHED>CLOSE_WAIT\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("0123456789ABCDEFGH", tu_rx(u, 1, SVR));
+
+	/* The FIN the stream reaches: bytes stored after it are dropped. */
+	tu_conn(u, 6, "2001:db8::1", 40001, "2001:db8::2", 80);
+	hs(u, IC, IS);
+	TX(u, .from = CLI, .flags = FIN | ACK, .seq = IC + 6, .ack = IS + 1);
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 8, .ack = IS + 1,
+	   .data = "zz");
+	tu_log(u);
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 1, .ack = IS + 1,
+	   .data = "hello");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 0+5\n"
+		  "STATE_CHANGE svr RCV ESTABLISHED>CLOSE_WAIT\n"
+		  "NEW_DATA svr NULL 0+5\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("hello", tu_rx(u, 2, SVR));
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_NACC_FIN));
+	TU_DONE(u);
+}
+
+/*
+ * The urgent byte: tcp_check_urg() takes seq + urgent pointer - 1 (BSD),
+ * and tcp_recvmsg() without SO_OOBINLINE steps over it: read() never
+ * returns it.  One urgent byte at a time; a later pointer replaces one
+ * whose byte has not arrived.
+ */
+static void urg(struct __test_metadata *_metadata, u8 family)
+{
+	struct tu *u = tu_new(NULL);
+
+	if (family == 6)
+		tu_conn(u, 6, "2001:db8::1", 40000, "2001:db8::2", 80);
+	hs(u, IC, IS);
+	TX(u, .from = CLI, .flags = ACK | PSH | URG, .seq = IC + 1,
+	   .ack = IS + 1, .urg = 4, .data = "abc!");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 0+3\n"
+		  "ERROR svr NULL urg 3+1\n"
+		  "NEW_DATA svr NULL 0+3\n"
+		  "PKT_IN svr RCV\n");
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 5, .ack = IS + 1,
+	   .data = "def");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 3+3\n"
+		  "NEW_DATA svr NULL 3+3\n"
+		  "PKT_IN svr RCV\n");
+	/* A pointer past the segment (to IC + 13), then a later one */
+	TX(u, .from = CLI, .flags = ACK | URG, .seq = IC + 8, .ack = IS + 1,
+	   .urg = 6, .data = "0123");
+	TX(u, .from = CLI, .flags = ACK | URG, .seq = IC + 12, .ack = IS + 1,
+	   .urg = 5, .data = "456789");
+	EXPECT_STREQ("abcdef012345679", tu_rx(u, 1, SVR));
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_NACC_URG));
+	/* The server's side is not touched. */
+	TX(u, .from = SVR, .flags = ACK | PSH, .seq = IS + 1, .ack = IC + 18,
+	   .data = "ok!");
+	EXPECT_STREQ("ok!", tu_rx(u, 1, CLI));
+	TU_DONE(u);
+}
+
+TEST(nacc_urg_ipv4)
+{
+	urg(_metadata, 4);
+}
+
+TEST(nacc_urg_ipv6)
+{
+	urg(_metadata, 6);
 }
 
 TEST_HARNESS_MAIN

@@ -95,6 +95,7 @@ size_t pkt_tcp(uint8_t *buf, size_t size, const struct pkt_tcp *p)
 	th[12] = (uint8_t)((thl / 4) << 4);
 	th[13] = p->flags;
 	pkt_put16(th + 14, p->win);
+	pkt_put16(th + 18, p->urg);
 	if (p->optlen)
 		memcpy(th + 20, p->opt, p->optlen);
 	if (p->data && p->len)

@@ -10,8 +10,7 @@
  * the caller.
  *
  * What a field of the result holds when the description leaves it out:
- * IPv4 TOS, ID, fragment offset 0; IPv6 traffic class 0; TCP urgent
- * pointer 0; TTL or hop limit 64; checksums 0 unless %PKT_CSUM (see
+ * IPv4 TOS, ID, fragment offset 0; IPv6 traffic class 0; TTL or hop limit 64; checksums 0 unless %PKT_CSUM (see
  * csum.h for their convention).
  */
 #ifndef _TOOLS_PKT_H
@@ -39,6 +38,7 @@
  * @ack:	acknowledgment number
  * @flags:	TCP flags byte
  * @win:	window field
+ * @urg:	urgent pointer field
  * @opt:	TCP option bytes, a multiple of 4, at most 40
  * @optlen:	their number
  * @data:	payload; NULL: the caller has put @len bytes at
@@ -59,6 +59,7 @@ struct pkt_tcp {
 	uint32_t ack;
 	uint8_t flags;
 	uint16_t win;
+	uint16_t urg;
 	const void *opt;
 	unsigned int optlen;
 	const void *data;

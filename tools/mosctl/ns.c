@@ -70,10 +70,17 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_IP6_OPT_DISCARD] = "ip6_opt_discard",
 	[MOS_STAT_IP6_HBH_NOT_FIRST] = "ip6_hbh_not_first",
 	[MOS_STAT_IP6_RH_DISCARD] = "ip6_rh_discard",
+	[MOS_STAT_NACC_NOACK] = "nacc_noack",
+	[MOS_STAT_NACC_ACK_UNSENT] = "nacc_ack_unsent",
+	[MOS_STAT_NACC_ACK_OLD] = "nacc_ack_old",
+	[MOS_STAT_NACC_PAWS] = "nacc_paws",
+	[MOS_STAT_NACC_SYN_DATA] = "nacc_syn_data",
+	[MOS_STAT_NACC_FIN] = "nacc_fin",
+	[MOS_STAT_NACC_URG] = "nacc_urg",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_IP6_RH_DISCARD,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_NACC_URG,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {

@@ -45,6 +45,20 @@ static const char *const end_names[] = {
 	[TM_END_EVICT] = "evict",
 };
 
+/* The "not accepted by the receiver" counters, as mosctl names them */
+static const struct {
+	unsigned int stat;
+	const char *name;
+} nacc_stats[] = {
+	{ TM_STAT_NACC_NOACK, "nacc_noack" },
+	{ TM_STAT_NACC_ACK_UNSENT, "nacc_ack_unsent" },
+	{ TM_STAT_NACC_ACK_OLD, "nacc_ack_old" },
+	{ TM_STAT_NACC_PAWS, "nacc_paws" },
+	{ TM_STAT_NACC_SYN_DATA, "nacc_syn_data" },
+	{ TM_STAT_NACC_FIN, "nacc_fin" },
+	{ TM_STAT_NACC_URG, "nacc_urg" },
+};
+
 /* Entry @i of a table of @n names, "?" outside it */
 static const char *name_in(const char *const *tab, size_t n, unsigned int i)
 {
@@ -326,5 +340,9 @@ void mr_print_summary(struct mr_ctx *c, const struct tm_cap_counts *n,
 	put_u64(&l, "gaps", stats[TM_STAT_GAPS], false);
 	put_u64(&l, "gap_bytes", stats[TM_STAT_GAP_BYTES], false);
 	put_u64(&l, "csum_bad", n->csum_bad, false);
+	/* What the receivers did not accept (tcpmon.rst) */
+	for (i = 0; i < ARRAY_SIZE(nacc_stats); i++)
+		put_u64(&l, nacc_stats[i].name, stats[nacc_stats[i].stat],
+			false);
 	line_end(&l);
 }

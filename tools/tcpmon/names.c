@@ -26,6 +26,7 @@ static const char * const tm_event_names[TM_EV_MAX] = {
 static const char * const tm_err_names[TM_ERR_MAX] = {
 	"none", "flow_limit", "nomem", "buf_side", "buf_total", "gap", "oow",
 	"csum", "overlap_diff", "rst_inwin", "rst_oow", "mem_limit",
+	"noack", "ack_unsent", "ack_old", "paws", "syn_data", "fin", "urg",
 };
 
 static_assert(ARRAY_SIZE(tm_state_names) == TM_NSTATES, "state names");

@@ -232,6 +232,11 @@ u64 siphash_3u32(u32 a, u32 b, u32 c, const siphash_key_t *key);
 #endif
 void get_random_bytes(void *buf, size_t len);
 
+static inline u64 div_u64(u64 dividend, u32 divisor)
+{
+	return dividend / divisor;
+}
+
 /* Userspace also names the core's enums (names.c) */
 #include "tm_names.h"
 

@@ -477,6 +477,22 @@ enum mos_flow_attr {
  *	refuses with the default sysctls (segment routing, RPL, Mobile
  *	IPv6 type 2, a multicast destination) or that it sends on to
  *	another address (segments left)
+ *
+ * Segments, or parts of them, that the receiving TCP does not accept and
+ * that are kept out of its stream (Documentation/tcpmon.rst, "What the
+ * receiver accepts"):
+ *
+ * @MOS_STAT_NACC_NOACK: segments without ACK, which the receiver discards
+ *	(%MOS_ERR_NOACK)
+ * @MOS_STAT_NACC_ACK_UNSENT: segments acknowledging bytes the receiver never
+ *	sent (%MOS_ERR_ACK_UNSENT)
+ * @MOS_STAT_NACC_ACK_OLD: segments acknowledging bytes before the receiver's
+ *	window (%MOS_ERR_ACK_OLD)
+ * @MOS_STAT_NACC_PAWS: segments PAWS discards (%MOS_ERR_PAWS)
+ * @MOS_STAT_NACC_SYN_DATA: SYNs whose payload the receiver did not take
+ *	(%MOS_ERR_SYN_DATA)
+ * @MOS_STAT_NACC_FIN: FINs the stream went past (%MOS_ERR_FIN)
+ * @MOS_STAT_NACC_URG: urgent bytes left out of streams (%MOS_ERR_URG)
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -543,6 +559,13 @@ enum mos_stat {
 	MOS_STAT_IP6_OPT_DISCARD,
 	MOS_STAT_IP6_HBH_NOT_FIRST,
 	MOS_STAT_IP6_RH_DISCARD,
+	MOS_STAT_NACC_NOACK,
+	MOS_STAT_NACC_ACK_UNSENT,
+	MOS_STAT_NACC_ACK_OLD,
+	MOS_STAT_NACC_PAWS,
+	MOS_STAT_NACC_SYN_DATA,
+	MOS_STAT_NACC_FIN,
+	MOS_STAT_NACC_URG,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
@@ -791,6 +814,22 @@ enum mos_hook {
  * @MOS_ERR_RST_OOW: an RST outside the window, ignored
  * @MOS_ERR_MEM_LIMIT: the module's mem_limit, over all namespaces,
  *	refused a flow or an out-of-order segment
+ * @MOS_ERR_NOACK: a segment without ACK (nor SYN, RST): the receiver
+ *	discards it; ignored
+ * @MOS_ERR_ACK_UNSENT: a segment acknowledging bytes the receiver never
+ *	sent (RFC 5961 5.2): the receiver discards it; ignored
+ * @MOS_ERR_ACK_OLD: a segment acknowledging bytes before the receiver's
+ *	window (RFC 5961 5.2): the receiver discards it; ignored
+ * @MOS_ERR_PAWS: a segment with a timestamp older than the last one the
+ *	receiver took (RFC 7323 5): the receiver discards it; ignored
+ * @MOS_ERR_SYN_DATA: a SYN's payload the receiver did not take (no TCP
+ *	Fast Open cookie, or the SYN-ACK did not acknowledge it): not in the
+ *	stream
+ * @MOS_ERR_FIN: a FIN the receiver never processed: its stream went past the
+ *	FIN's sequence number before reaching it
+ * @MOS_ERR_URG: the urgent byte, left out of the stream as a reader without
+ *	SO_OOBINLINE never reads it there; .off is where it would have been,
+ *	.len 1
  * @__MOS_ERR_MAX: one past the last
  */
 enum mos_err {
@@ -806,6 +845,13 @@ enum mos_err {
 	MOS_ERR_RST_INWIN,
 	MOS_ERR_RST_OOW,
 	MOS_ERR_MEM_LIMIT,
+	MOS_ERR_NOACK,
+	MOS_ERR_ACK_UNSENT,
+	MOS_ERR_ACK_OLD,
+	MOS_ERR_PAWS,
+	MOS_ERR_SYN_DATA,
+	MOS_ERR_FIN,
+	MOS_ERR_URG,
 
 	__MOS_ERR_MAX
 };
