@@ -429,6 +429,8 @@ static int __net_init mos_pernet_init(struct net *net)
 	ratelimit_set_flags(&mn->rst_rl, RATELIMIT_MSG_ON_RELEASE);
 	atomic64_set(&mn->ev_seq, 0);
 	INIT_DELAYED_WORK(&mn->gc, mos_net_gc);
+	/* Streams as the namespace's own receivers read them */
+	mn->limits.overlap = MOS_OVERLAP_LINUX;
 	mn->stats = alloc_percpu(struct mos_pcpu_stats);
 	if (!mn->stats)
 		return -ENOMEM;

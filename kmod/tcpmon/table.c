@@ -214,8 +214,8 @@ void mos_tm_cfg_defaults(struct tm_table_cfg *cfg)
 	for (i = 0; i < TM_NSTATES; i++)
 		if (!cfg->timeout[i])
 			cfg->timeout[i] = tm_def_timeout[i];
-	if (cfg->overlap > TM_OVERLAP_LAST)
-		cfg->overlap = TM_OVERLAP_FIRST;
+	if (cfg->overlap > TM_OVERLAP_LINUX)
+		cfg->overlap = TM_OVERLAP_LINUX;
 }
 
 /**
@@ -528,10 +528,8 @@ struct tm_flow *tm_flow_new(struct tm_table *t, const struct tm_src *src,
 		f->port[TM_CLI] = p->dport;
 		f->port[TM_SVR] = p->sport;
 	}
-	if (READ_ONCE(t->cfg.overlap) == TM_OVERLAP_LAST) {
-		f->half[TM_CLI].flags |= TM_HF_OVERLAP_LAST;
-		f->half[TM_SVR].flags |= TM_HF_OVERLAP_LAST;
-	}
+	f->half[TM_CLI].flags |= tm_overlap_flags(READ_ONCE(t->cfg.overlap));
+	f->half[TM_SVR].flags |= f->half[TM_CLI].flags;
 	f->flags |= act_flags[act];
 	f->rule = rule;
 	f->created = now;

@@ -372,6 +372,8 @@ struct tm_half {
 #define TM_HF_ENDED		0x200	/* CONN_END raised: no second start */
 /* Overlapping bytes of the stream this side receives: the last seen win */
 #define TM_HF_OVERLAP_LAST	0x400
+/* Overlapping bytes of the stream this side receives: as Linux reads them */
+#define TM_HF_OVERLAP_LINUX	0x800
 
 /**
  * struct tm_flow - one TCP connection, both sides
@@ -593,12 +595,18 @@ struct tm_ops {
 
 /**
  * enum tm_overlap - which bytes win where segments overlap
- * @TM_OVERLAP_FIRST: the bytes seen first (the default)
+ * @TM_OVERLAP_FIRST: the bytes seen first (a zero &tm_table_cfg.overlap)
  * @TM_OVERLAP_LAST: the bytes seen last, while not yet delivered
+ * @TM_OVERLAP_LINUX: the bytes a Linux receiver's read() returns
+ *	(tcp_data_queue() and tcp_data_queue_ofo() in net/ipv4/tcp_input.c):
+ *	a segment at the stream's edge wins over stored bytes; of stored
+ *	segments, the one that starts first wins, and one that starts where
+ *	a stored one starts and ends after it replaces it
  */
 enum tm_overlap {
 	TM_OVERLAP_FIRST,
 	TM_OVERLAP_LAST,
+	TM_OVERLAP_LINUX,
 };
 
 /**

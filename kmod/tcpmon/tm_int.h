@@ -54,12 +54,16 @@ struct tm_table {
  * @next: the next piece, at a higher sequence number
  * @seq: sequence number of @data[0]
  * @len: bytes in @data
+ * @org: under %TM_OVERLAP_LINUX, the sequence number where the segment
+ *	the receiver keeps these bytes in starts (its out-of-order queue
+ *	delivers, of overlapping segments, the one that starts first)
  * @data: the bytes
  */
 struct tm_seg {
 	struct tm_seg *next;
 	u32 seq;
 	u32 len;
+	u32 org;
 	u8 data[];
 };
 
@@ -256,6 +260,9 @@ static inline struct tm_flow *tm_lookup(struct tm_table *t,
 	rcu_read_unlock();
 	return NULL;
 }
+
+/* ctl.c */
+u16 tm_overlap_flags(unsigned int policy);
 
 /* table.c: flows in and out of the table */
 bool tm_charge(unsigned long bytes);
