@@ -342,8 +342,12 @@ void tm_flow_kill(struct tm_table *t, struct tm_flow *f)
 }
 
 /**
- * mos_tm_table_free() - free a table and every flow in it, silently
+ * mos_tm_table_free() - free a table and every flow in it
  * @t: table; no packet may be in mos_tm_input() on it any more
+ *
+ * A flow's stores are delivered first, their holes reported as gaps,
+ * with NEW_DATA (tm_track_drain()): no other event.  After mos_tm_flush()
+ * they are empty.
  *
  * Context: process, may sleep.
  */
@@ -358,6 +362,9 @@ void mos_tm_table_free(struct tm_table *t)
 	for (i = 0; i <= t->mask; i++) {
 		hlist_for_each_entry_safe(f, n, &t->buckets[i], node) {
 			hlist_del_init_rcu(&f->node);
+			spin_lock_bh(&f->lock);
+			tm_track_drain(t, f);
+			spin_unlock_bh(&f->lock);
 			tm_reasm_free(t, &f->half[TM_CLI]);
 			tm_reasm_free(t, &f->half[TM_SVR]);
 			call_rcu(&f->rcu, tm_flow_free_rcu);

@@ -301,6 +301,7 @@ bool tm_reasm_fits(struct tm_table *t, const struct tm_flow *f,
 void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
 	      const struct tm_src *src, const struct tm_pkt *p, u64 now);
 void tm_track_end(struct tm_table *t, struct tm_flow *f, unsigned int reason);
+void tm_track_drain(struct tm_table *t, struct tm_flow *f);
 void tm_track_init(struct tm_flow *f, unsigned int s,
 		   const struct tm_pkt *p, bool midstream);
 bool tm_track_closed(const struct tm_flow *f);

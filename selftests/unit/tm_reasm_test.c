@@ -718,6 +718,137 @@ TEST(rst_delivers_store)
 	TU_DONE(u);
 }
 
+/*
+ * Whatever ends a flow, every byte a side stored enters its stream or is
+ * reported as a gap: the server stores "world" at 5, the client "b" at 1.
+ */
+static void store_both(struct tu *u)
+{
+	hs(u, IC, IS);
+	cdata(u, 5, "world", 0);
+	sdata(u, 1, "b", 0);
+	tu_log(u);
+}
+
+static void stored_all_reported(struct __test_metadata *_metadata,
+				struct tu *u)
+{
+	EXPECT_STREQ("#####world", tu_rx(u, 1, SVR));
+	EXPECT_STREQ("#b", tu_rx(u, 1, CLI));
+	/* stored = delivered + gap bytes, each way */
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_GAPS));
+	EXPECT_EQ(5 + 1, tu_stat(u, TM_STAT_GAP_BYTES));
+	EXPECT_EQ(5, tu_stat(u, TM_STAT_BYTES_C2S));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_BYTES_S2C));
+}
+
+TEST(end_rst_from_the_side_that_stores)
+{
+	struct tu *u = tu_new(NULL);
+
+	store_both(u);
+	/* The client stores the server's "b", and resets */
+	TX(u, .from = CLI, .flags = RST, .seq = ic + 1);
+	LOG_EQ(u, "STATE_CHANGE cli SND ESTABLISHED>CLOSED\n"
+		  "PKT_IN cli SND\n"
+		  "ERROR cli NULL gap 0+1\n"
+		  "data cli 1+1\n"
+		  "NEW_DATA cli NULL 0+2\n"
+		  "CONN_END cli SND rst\n"
+		  "ERROR svr NULL gap 0+5\n"
+		  "data svr 5+5\n"
+		  "STATE_CHANGE svr RCV ESTABLISHED>CLOSED\n"
+		  "NEW_DATA svr NULL 0+10\n"
+		  "PKT_IN svr RCV\n"
+		  "CONN_END svr RCV rst\n");
+	stored_all_reported(_metadata, u);
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+	TU_DONE(u);
+}
+
+TEST(end_rst_from_the_other_side)
+{
+	struct tu *u = tu_new(NULL);
+
+	store_both(u);
+	TX(u, .from = SVR, .flags = RST, .seq = is + 1);
+	stored_all_reported(_metadata, u);
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+	TU_DONE(u);
+}
+
+TEST(end_flush)
+{
+	struct tu *u = tu_new(NULL);
+
+	store_both(u);
+	tu_flush(u);
+	stored_all_reported(_metadata, u);
+	TU_DONE(u);
+}
+
+TEST(end_reset)
+{
+	struct tu *u = tu_new(NULL);
+	struct tm_reset r;
+
+	store_both(u);
+	ASSERT_EQ(0, mos_tm_reset(u->t, tu_last_id(u), NULL, u->now, &r));
+	stored_all_reported(_metadata, u);
+	TU_DONE(u);
+}
+
+TEST(end_reuse)
+{
+	struct tu *u = tu_new(NULL);
+
+	store_both(u);
+	/* The client's FIN after its bytes, then a new connection */
+	TX(u, .from = CLI, .flags = FIN | ACK, .seq = ic + 11, .ack = is + 1);
+	TX(u, .from = CLI, .flags = SYN, .seq = 90000);
+	stored_all_reported(_metadata, u);
+	EXPECT_EQ(2, tu_last_id(u));
+	TU_DONE(u);
+}
+
+TEST(end_evict)
+{
+	struct tm_table_cfg cfg = { .max_flows = 1, .buckets = 1 };
+	struct tu *u = tu_new(&cfg);
+
+	/* Half open, the client's bytes after a hole: evictable */
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	TX(u, .from = CLI, .flags = PSH, .seq = IC + 6, .data = "world");
+	EXPECT_STREQ("SYN_SENT SYN_RCVD", tu_states(u));
+	tu_log(u);
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS_EVICTED));
+	EXPECT_STREQ("#####world", tu_rx(u, 1, SVR));
+	EXPECT_EQ(5, tu_stat(u, TM_STAT_GAP_BYTES));
+	EXPECT_EQ(5, tu_stat(u, TM_STAT_BYTES_C2S));
+	TU_DONE(u);
+}
+
+TEST(end_table_free)
+{
+	struct tu *u = tu_new(NULL);
+
+	/* Monitoring disabled: the table goes with its flows */
+	store_both(u);
+	mos_tm_table_free(u->t);
+	u->t = NULL;
+	LOG_EQ(u, "ERROR cli NULL gap 0+1\n"
+		  "data cli 1+1\n"
+		  "NEW_DATA cli NULL 0+2\n"
+		  "ERROR svr NULL gap 0+5\n"
+		  "data svr 5+5\n"
+		  "NEW_DATA svr NULL 0+10\n");
+	EXPECT_STREQ("#####world", tu_rx(u, 1, SVR));
+	EXPECT_STREQ("#b", tu_rx(u, 1, CLI));
+	tu_free(u);
+}
+
 TEST(data_after_fin)
 {
 	struct tu *u = tu_new(NULL);
