@@ -553,7 +553,8 @@ static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
 	u32 dseq = p->seq + !!(fl & TM_TCPF_SYN);
 	bool setup = false;
 
-	if (f->flags & TM_FF_MIDSTREAM)
+	/* (A client picked up at a SYN-ACK starts once established.) */
+	if ((f->flags & TM_FF_MIDSTREAM) && R->state != TM_SYN_SENT)
 		tm_start(t, f, r, TM_HK_RCV, src, p);
 
 	if ((fl & (TM_TCPF_SYN | TM_TCPF_ACK)) == TM_TCPF_SYN) {
@@ -581,6 +582,8 @@ static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
 		if ((R->state == TM_SYN_SENT || R->state == TM_SYN_RCVD) &&
 		    tm_acks_syn(R, p->ack_seq)) {
 			tm_set_state(t, f, r, TM_HK_RCV, TM_ESTABLISHED, src, p);
+			if (f->flags & TM_FF_MIDSTREAM)
+				tm_start(t, f, r, TM_HK_RCV, src, p);
 			setup = true;
 		}
 	} else if ((fl & TM_TCPF_ACK) && R->state == TM_SYN_RCVD &&
