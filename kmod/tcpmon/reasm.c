@@ -52,6 +52,82 @@ static int tm_mem_copy(const void *src, unsigned int off, void *dst,
 	return 0;
 }
 
+/* &tm_half.hist_len counts up to TM_HIST */
+static_assert(TM_HIST <= 255, "hist_len is a u8");
+
+/**
+ * tm_hist_add() - keep the last of the bytes a side delivers
+ * @h: receiving side
+ * @copy: how to read the bytes
+ * @src: where they are
+ * @off: offset in @src
+ * @len: bytes, about to enter the stream at &tm_half.rcv_off
+ */
+static void tm_hist_add(struct tm_half *h, tm_copy_t copy, const void *src,
+			unsigned int off, u32 len)
+{
+	u64 o = h->rcv_off;
+	u32 n = len;
+
+	if (n > TM_HIST) {
+		off += n - TM_HIST;
+		o += n - TM_HIST;
+		n = TM_HIST;
+	}
+	while (n) {
+		u32 pos = (u32)(o % TM_HIST), k = min_t(u32, n, TM_HIST - pos);
+
+		if (copy(src, off, h->hist + pos, k)) {
+			h->hist_len = 0;
+			return;
+		}
+		off += k;
+		o += k;
+		n -= k;
+	}
+	h->hist_len = min_t(u32, TM_HIST, h->hist_len + len);
+}
+
+/**
+ * tm_hist_diff() - do a segment's bytes differ from those delivered?
+ * @h: receiving side
+ * @src: the packet
+ * @poff: offset of the segment's first byte in it
+ * @seq: its sequence number
+ * @len: bytes
+ *
+ * Only the bytes of &tm_half.hist are compared: the last %TM_HIST
+ * delivered, none before a gap.
+ *
+ * Return: true if some differ.
+ */
+static bool tm_hist_diff(const struct tm_half *h, const struct tm_src *src,
+			 unsigned int poff, u32 seq, u32 len)
+{
+	/* The peer's FIN took a sequence number, and no stream offset. */
+	u32 nxt = h->rcv_nxt - !!(h->flags & TM_HF_FIN_RCVD);
+	u32 lo = nxt - h->hist_len, end = seq + len, n, i;
+	u8 buf[TM_HIST];
+	u64 o;
+
+	if (tm_after(end, nxt))
+		end = nxt;
+	if (tm_before(seq, lo)) {
+		poff += lo - seq;
+		seq = lo;
+	}
+	if (!tm_before(seq, end))
+		return false;
+	n = end - seq;
+	if (src->copy(src->pkt, poff, buf, n))
+		return false;
+	o = h->rcv_off - (nxt - seq);
+	for (i = 0; i < n; i++)
+		if (buf[i] != h->hist[(o + i) % TM_HIST])
+			return true;
+	return false;
+}
+
 /**
  * tm_deliver() - hand in-order bytes to the user and advance the stream
  * @t: table
@@ -75,6 +151,7 @@ static void tm_deliver(struct tm_table *t, struct tm_flow *f,
 			     len);
 		tm_stat_add(t, side == TM_SVR ? TM_STAT_BYTES_C2S :
 			    TM_STAT_BYTES_S2C, len);
+		tm_hist_add(h, copy, src, off, len);
 	}
 	h->rcv_nxt += len;
 	h->rcv_off += len;
@@ -113,6 +190,7 @@ static void tm_skip(struct tm_table *t, struct tm_flow *f, unsigned int side,
 	tm_error(t, f, side, TM_ERR_GAP, h->rcv_off, n, src, p);
 	h->rcv_nxt = to;
 	h->rcv_off += n;
+	h->hist_len = 0;
 }
 
 /**
@@ -672,6 +750,16 @@ void tm_reasm_data(struct tm_table *t, struct tm_flow *f, unsigned int side,
 	unsigned int err;
 	int pass;
 
+	if (tm_before(seq, h->rcv_nxt) && !(f->flags & TM_FF_QUIET) &&
+	    tm_hist_diff(h, src, poff, seq, len)) {
+		/* Bytes the stream has differ from those sent again */
+		u32 back = h->rcv_nxt - seq;
+
+		tm_stat_inc(t, TM_STAT_OVERLAP_DIFF);
+		tm_error(t, f, side, TM_ERR_OVERLAP_DIFF,
+			 h->rcv_off - min_t(u64, back, h->rcv_off), len, src,
+			 p);
+	}
 	for (pass = 0; pass < 2; pass++) {
 		if (!tm_after(end, h->rcv_nxt)) {
 			/* Nothing new: all of it was delivered (or skipped). */

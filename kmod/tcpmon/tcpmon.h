@@ -325,6 +325,12 @@ struct tm_src {
 	tm_copy_t copy;
 };
 
+/*
+ * Delivered bytes a side keeps to compare retransmissions with: with
+ * &tm_half.hist_len, what fills the flow's 256-byte budget (table.c)
+ */
+#define TM_HIST		23
+
 /**
  * struct tm_half - one side of a connection
  * @isn: initial sequence number of what this side sends
@@ -344,6 +350,10 @@ struct tm_src {
  * @state: &enum tm_state
  * @wscale: window scale of what this side advertises
  * @flags: %TM_HF_*
+ * @hist_len: bytes of @hist that hold the stream's last bytes, up to
+ *	@rcv_off (0 after a gap)
+ * @hist: the last %TM_HIST bytes delivered, byte at stream offset o in
+ *	@hist[o % %TM_HIST]: a retransmission of them is compared
  */
 struct tm_half {
 	u32 isn;
@@ -358,6 +368,8 @@ struct tm_half {
 	u8 state;
 	u8 wscale;
 	u16 flags;
+	u8 hist_len;
+	u8 hist[TM_HIST];
 };
 
 #define TM_HF_SYN_SENT		0x01	/* @isn is known */

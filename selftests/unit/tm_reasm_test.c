@@ -323,14 +323,15 @@ TEST(rexmit_delivered)
 		  "PKT_IN cli SND\n"
 		  "REXMIT svr RCV 0+5\n"
 		  "PKT_IN svr RCV\n");
-	/* Delivered bytes are final and not compared. */
+	/* Delivered bytes are final; other bytes sent again are reported */
 	cdata(u, 0, "HELLO", 0);
 	LOG_EQ(u, "REXMIT cli SND 0+5\n"
 		  "PKT_IN cli SND\n"
+		  "ERROR svr NULL overlap_diff 0+5\n"
 		  "REXMIT svr RCV 0+5\n"
 		  "PKT_IN svr RCV\n");
 	/* Partly new: the new part enters the stream. */
-	cdata(u, 2, "LLOworld", 0);
+	cdata(u, 2, "lloworld", 0);
 	LOG_EQ(u, "REXMIT cli SND 2+8\n"
 		  "PKT_IN cli SND\n"
 		  "data svr 5+5\n"
@@ -340,7 +341,45 @@ TEST(rexmit_delivered)
 	EXPECT_STREQ("helloworld", tu_rx(u, 1, SVR));
 	EXPECT_EQ(3 * 2, u->count[TM_EV_REXMIT]);
 	EXPECT_EQ(3, tu_stat(u, TM_STAT_REXMIT));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_OVERLAP_DIFF));
+	TU_DONE(u);
+}
+
+/*
+ * A side compares a retransmission with the last TM_HIST bytes it
+ * delivered: older bytes are not kept.
+ */
+TEST(rexmit_delivered_window)
+{
+	struct tu *u = tu_new(NULL);
+	char a[41], b[41];
+
+	memset(a, 'a', 40);
+	a[40] = 0;
+	memset(b, 'b', 40);
+	b[40] = 0;
+	hs(u, IC, IS);
+	cdata(u, 0, a, 0);
+	ASSERT_EQ(23, TM_HIST);
+	/* 0..17: before the window */
+	cdata(u, 0, b, 40 - TM_HIST);
 	EXPECT_EQ(0, tu_stat(u, TM_STAT_OVERLAP_DIFF));
+	/* byte 17, the window's first, differs */
+	tu_log(u);
+	cdata(u, 40 - TM_HIST, b, 1);
+	LOG_EQ(u, "REXMIT cli SND 17+1\n"
+		  "PKT_IN cli SND\n"
+		  "ERROR svr NULL overlap_diff 17+1\n"
+		  "REXMIT svr RCV 17+1\n"
+		  "PKT_IN svr RCV\n");
+	/* the same bytes, partly new: the new ones enter the stream */
+	cdata(u, 30, "aaaaaaaaaaXY", 0);
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_OVERLAP_DIFF));
+	/* last byte differs, with new bytes after it */
+	cdata(u, 41, "zW", 0);
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_OVERLAP_DIFF));
+	EXPECT_STREQ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaXYW",
+		     tu_rx(u, 1, SVR));
 	TU_DONE(u);
 }
 
