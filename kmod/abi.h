@@ -96,6 +96,7 @@ MOS_ABI_SAME(TM_ACT_RESET, MOS_ACTION_RESET);
 
 MOS_ABI_SAME(TM_OVERLAP_FIRST, MOS_OVERLAP_FIRST);
 MOS_ABI_SAME(TM_OVERLAP_LAST, MOS_OVERLAP_LAST);
+MOS_ABI_SAME(TM_OVERLAP_LINUX, MOS_OVERLAP_LINUX);
 
 /* &mos_rec_event.pkt_len is 16 bits; a record's length has room */
 static_assert(MOS_PKT_COPY_MAX <= MOS_PKT_COPY_LIMIT, "packet copy default");

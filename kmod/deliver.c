@@ -662,7 +662,8 @@ static int mos_flow_stop(struct tm_flow *f, void *arg)
 /* The side bits are the tracker's: bit TM_CLI, bit TM_SVR */
 static_assert(BIT_ULL(TM_CLI) == MOS_SIDE_BIT_CLI &&
 	      BIT_ULL(TM_SVR) == MOS_SIDE_BIT_SVR);
-static_assert((int)MOS_OVERLAP_LAST == (int)TM_OVERLAP_LAST);
+static_assert((int)MOS_OVERLAP_LAST == (int)TM_OVERLAP_LAST &&
+	      (int)MOS_OVERLAP_LINUX == (int)TM_OVERLAP_LINUX);
 
 /**
  * mos_dlv_flow_op() - %MOS_IOC_FLOW's %MOS_FLOW_STOP and %MOS_FLOW_OVERLAP

@@ -607,6 +607,8 @@ static int __net_init mos_pernet_init(struct net *net)
 	atomic64_set(&mn->ev_seq, 0);
 	mn->stall_ms = MOS_STALL_MS_DEFAULT;
 	INIT_DELAYED_WORK(&mn->gc, mos_net_gc);
+	/* Streams as the namespace's own receivers read them */
+	mn->limits.overlap = MOS_OVERLAP_LINUX;
 	mn->stats = alloc_percpu(struct mos_pcpu_stats);
 	if (!mn->stats)
 		return -ENOMEM;

@@ -134,7 +134,7 @@ static inline int mos_ioc_flow_check(const struct mos_ioc_flow *a,
 	unsigned int alen;
 
 	if ((a->arg && a->op != MOS_FLOW_OVERLAP) ||
-	    a->arg > MOS_OVERLAP_LAST ||
+	    a->arg > MOS_OVERLAP_LINUX ||
 	    (a->flow.family != 4 && a->flow.family != 6) || !a->flow.flow)
 		return -EINVAL;
 	if (a->op < MOS_FLOW_STOP || a->op > MOS_FLOW_OVERLAP)

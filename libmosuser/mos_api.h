@@ -162,6 +162,7 @@ enum mos_socket_opts {
 enum {
 	MOS_OVERLAP_POLICY_FIRST = 0,
 	MOS_OVERLAP_POLICY_LAST,
+	MOS_OVERLAP_POLICY_LINUX,	/* as Linux reads them: the default */
 	MOS_OVERLAP_CNT
 };
 

@@ -481,7 +481,10 @@ static int off_csum_mode(const char *name)
 int mos_offline__open(struct mos_offline **op, const char *path,
 		      const char *checksum_mode, char *err, size_t errlen)
 {
-	struct tm_table_cfg cfg = { .priv_size = sizeof(struct mos_flow_dev) };
+	struct tm_table_cfg cfg = {
+		.overlap = TM_OVERLAP_LINUX,
+		.priv_size = sizeof(struct mos_flow_dev),
+	};
 	struct mos_offline *o;
 	int mode, ret;
 

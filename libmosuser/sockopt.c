@@ -186,7 +186,8 @@ static int setsockopt_locked(struct mtcp_ctx *c, int sock, int level,
 		 * flow of it, once its FLOW_OPEN record is read.
 		 */
 		if (v != MOS_OVERLAP_POLICY_FIRST &&
-		    v != MOS_OVERLAP_POLICY_LAST)
+		    v != MOS_OVERLAP_POLICY_LAST &&
+		    v != MOS_OVERLAP_POLICY_LINUX)
 			return fail(EINVAL);
 		h = optname == MOS_SVROVERLAP;
 		if (mu_flow_of(c, sock))

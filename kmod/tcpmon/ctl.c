@@ -286,8 +286,8 @@ int mos_tm_drop(struct tm_table *t, u64 id, const struct tm_key *k, u64 now)
 	return mos_tm_find(t, k, id, tm_drop_one, &now);
 }
 
-/* tm_overlap_one()'s argument: the sides' bits, and this for LAST */
-#define TM_OVL_SET_LAST		0x4
+/* tm_overlap_one()'s argument: the sides' bits, and the policy's flag */
+#define TM_OVL_SIDES		0x3
 
 static int tm_overlap_one(struct tm_flow *f, void *arg)
 {
@@ -298,11 +298,25 @@ static int tm_overlap_one(struct tm_flow *f, void *arg)
 	for (side = TM_CLI; side <= TM_SVR; side++) {
 		if (!(a & (1U << side)))
 			continue;
-		if (a & TM_OVL_SET_LAST)
-			f->half[side].flags |= TM_HF_OVERLAP_LAST;
-		else
-			f->half[side].flags &= ~TM_HF_OVERLAP_LAST;
+		f->half[side].flags &= ~(TM_HF_OVERLAP_LAST |
+					 TM_HF_OVERLAP_LINUX);
+		f->half[side].flags |= a & ~TM_OVL_SIDES;
 	}
+	return 0;
+}
+
+/**
+ * tm_overlap_flags() - the side flags of an overlap policy
+ * @policy: &enum tm_overlap, valid
+ *
+ * Return: %TM_HF_OVERLAP_LAST, %TM_HF_OVERLAP_LINUX or 0 (FIRST).
+ */
+u16 tm_overlap_flags(unsigned int policy)
+{
+	if (policy == TM_OVERLAP_LAST)
+		return TM_HF_OVERLAP_LAST;
+	if (policy == TM_OVERLAP_LINUX)
+		return TM_HF_OVERLAP_LINUX;
 	return 0;
 }
 
@@ -326,11 +340,9 @@ int mos_tm_overlap(struct tm_table *t, u64 id, const struct tm_key *k,
 {
 	unsigned int a = sides;
 
-	if (!sides || sides & ~((1U << TM_CLI) | (1U << TM_SVR)) ||
-	    policy > TM_OVERLAP_LAST)
+	if (!sides || sides & ~TM_OVL_SIDES || policy > TM_OVERLAP_LINUX)
 		return -EINVAL;
-	if (policy == TM_OVERLAP_LAST)
-		a |= TM_OVL_SET_LAST;
+	a |= tm_overlap_flags(policy);
 	return mos_tm_find(t, k, id, tm_overlap_one, &a);
 }
 

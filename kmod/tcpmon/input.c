@@ -205,6 +205,11 @@ enum tm_verdict mos_tm_input(struct tm_table *t, const struct tm_src *src,
 		if (fl == TM_TCPF_SYN) {
 			s = TM_CLI;
 		} else if (READ_ONCE(t->cfg.midstream) &&
+			   fl == (TM_TCPF_SYN | TM_TCPF_ACK)) {
+			/* A SYN-ACK names its sender: the server */
+			s = TM_SVR;
+			mid = true;
+		} else if (READ_ONCE(t->cfg.midstream) &&
 			   !(fl & (TM_TCPF_RST | TM_TCPF_SYN)) &&
 			   (fl & TM_TCPF_ACK)) {
 			s = tm_midstream_client(p);
@@ -262,8 +267,10 @@ enum tm_verdict mos_tm_input(struct tm_table *t, const struct tm_src *src,
 
 	tm_track(t, f, s, src, p, now);
 	dead = tm_track_closed(f);
-	if (dead)
+	if (dead) {
+		tm_track_drain(t, f);
 		tm_flow_kill(t, f);
+	}
 	spin_unlock(&f->lock);
 	if (dead)
 		tm_flow_unlink(t, f);

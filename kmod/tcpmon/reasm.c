@@ -52,6 +52,82 @@ static int tm_mem_copy(const void *src, unsigned int off, void *dst,
 	return 0;
 }
 
+/* &tm_half.hist_len counts up to TM_HIST */
+static_assert(TM_HIST <= 255, "hist_len is a u8");
+
+/**
+ * tm_hist_add() - keep the last of the bytes a side delivers
+ * @h: receiving side
+ * @copy: how to read the bytes
+ * @src: where they are
+ * @off: offset in @src
+ * @len: bytes, about to enter the stream at &tm_half.rcv_off
+ */
+static void tm_hist_add(struct tm_half *h, tm_copy_t copy, const void *src,
+			unsigned int off, u32 len)
+{
+	u64 o = h->rcv_off;
+	u32 n = len;
+
+	if (n > TM_HIST) {
+		off += n - TM_HIST;
+		o += n - TM_HIST;
+		n = TM_HIST;
+	}
+	while (n) {
+		u32 pos = (u32)(o % TM_HIST), k = min_t(u32, n, TM_HIST - pos);
+
+		if (copy(src, off, h->hist + pos, k)) {
+			h->hist_len = 0;
+			return;
+		}
+		off += k;
+		o += k;
+		n -= k;
+	}
+	h->hist_len = min_t(u32, TM_HIST, h->hist_len + len);
+}
+
+/**
+ * tm_hist_diff() - do a segment's bytes differ from those delivered?
+ * @h: receiving side
+ * @src: the packet
+ * @poff: offset of the segment's first byte in it
+ * @seq: its sequence number
+ * @len: bytes
+ *
+ * Only the bytes of &tm_half.hist are compared: the last %TM_HIST
+ * delivered, none before a gap.
+ *
+ * Return: true if some differ.
+ */
+static bool tm_hist_diff(const struct tm_half *h, const struct tm_src *src,
+			 unsigned int poff, u32 seq, u32 len)
+{
+	/* The peer's FIN took a sequence number, and no stream offset. */
+	u32 nxt = h->rcv_nxt - !!(h->flags & TM_HF_FIN_RCVD);
+	u32 lo = nxt - h->hist_len, end = seq + len, n, i;
+	u8 buf[TM_HIST];
+	u64 o;
+
+	if (tm_after(end, nxt))
+		end = nxt;
+	if (tm_before(seq, lo)) {
+		poff += lo - seq;
+		seq = lo;
+	}
+	if (!tm_before(seq, end))
+		return false;
+	n = end - seq;
+	if (src->copy(src->pkt, poff, buf, n))
+		return false;
+	o = h->rcv_off - (nxt - seq);
+	for (i = 0; i < n; i++)
+		if (buf[i] != h->hist[(o + i) % TM_HIST])
+			return true;
+	return false;
+}
+
 /**
  * tm_hand() - hand in-order bytes to the user and advance the stream
  * @t: table
@@ -74,6 +150,7 @@ static void tm_hand(struct tm_table *t, struct tm_flow *f, unsigned int side,
 			     len);
 		tm_stat_add(t, side == TM_SVR ? TM_STAT_BYTES_C2S :
 			    TM_STAT_BYTES_S2C, len);
+		tm_hist_add(h, copy, src, off, len);
 	}
 	h->rcv_nxt += len;
 	h->rcv_off += len;
@@ -150,6 +227,7 @@ static void tm_skip(struct tm_table *t, struct tm_flow *f, unsigned int side,
 	tm_error(t, f, side, TM_ERR_GAP, h->rcv_off, n, src, p);
 	h->rcv_nxt = to;
 	h->rcv_off += n;
+	h->hist_len = 0;
 }
 
 /**
@@ -242,11 +320,38 @@ static bool tm_overlap(const struct tm_src *src, unsigned int poff, u8 *mem,
 }
 
 /**
+ * tm_seg_charge() - count a new piece against the store's limits
+ * @t: table
+ * @h: receiving side
+ * @charge: the piece's size, header included
+ *
+ * Return: %TM_ERR_NONE, the piece counted in the table's and the global
+ * charge (not yet in the side's), or the limit it would exceed.
+ */
+static unsigned int tm_seg_charge(struct tm_table *t, struct tm_half *h,
+				  u32 charge)
+{
+	if (h->ooo_bytes + charge > READ_ONCE(t->cfg.buf_side))
+		return TM_ERR_BUF_SIDE;
+	if (atomic_long_add_return(charge, &t->ooo_bytes) >
+	    (long)READ_ONCE(t->cfg.buf_total)) {
+		atomic_long_sub(charge, &t->ooo_bytes);
+		return TM_ERR_BUF_TOTAL;
+	}
+	if (!tm_charge(charge)) {
+		atomic_long_sub(charge, &t->ooo_bytes);
+		return TM_ERR_MEM_LIMIT;
+	}
+	return TM_ERR_NONE;
+}
+
+/**
  * tm_store_piece() - store bytes of a segment where no piece has them
  * @t: table
  * @h: receiving side
  * @link: where in the list; advanced past the new pieces
  * @seq: sequence number of the first byte
+ * @org: &tm_seg.org of the new pieces
  * @src: the packet
  * @poff: offset of the bytes in it
  * @len: bytes
@@ -255,7 +360,7 @@ static bool tm_overlap(const struct tm_src *src, unsigned int poff, u8 *mem,
  * already stored stay).
  */
 static unsigned int tm_store_piece(struct tm_table *t, struct tm_half *h,
-				   struct tm_seg ***link, u32 seq,
+				   struct tm_seg ***link, u32 seq, u32 org,
 				   const struct tm_src *src, unsigned int poff,
 				   u32 len)
 {
@@ -263,18 +368,11 @@ static unsigned int tm_store_piece(struct tm_table *t, struct tm_half *h,
 		u32 n = min_t(u32, len, TM_SEG_MAX);
 		u32 charge = sizeof(struct tm_seg) + n;
 		struct tm_seg *seg;
+		unsigned int err;
 
-		if (h->ooo_bytes + charge > READ_ONCE(t->cfg.buf_side))
-			return TM_ERR_BUF_SIDE;
-		if (atomic_long_add_return(charge, &t->ooo_bytes) >
-		    (long)READ_ONCE(t->cfg.buf_total)) {
-			atomic_long_sub(charge, &t->ooo_bytes);
-			return TM_ERR_BUF_TOTAL;
-		}
-		if (!tm_charge(charge)) {
-			atomic_long_sub(charge, &t->ooo_bytes);
-			return TM_ERR_MEM_LIMIT;
-		}
+		err = tm_seg_charge(t, h, charge);
+		if (err)
+			return err;
 		seg = tm_alloc_pkt(charge);
 		if (!seg || src->copy(src->pkt, poff, seg->data, n)) {
 			atomic_long_sub(charge, &t->ooo_bytes);
@@ -284,6 +382,7 @@ static unsigned int tm_store_piece(struct tm_table *t, struct tm_half *h,
 		}
 		seg->seq = seq;
 		seg->len = n;
+		seg->org = org;
 		seg->next = **link;
 		**link = seg;
 		*link = &seg->next;
@@ -332,7 +431,7 @@ static unsigned int tm_store(struct tm_table *t, struct tm_flow *f,
 		if (tm_before(cur, seg->seq)) {
 			u32 n = (tm_before(end, seg->seq) ? end : seg->seq) - cur;
 
-			err = tm_store_piece(t, h, &link, cur, src,
+			err = tm_store_piece(t, h, &link, cur, cur, src,
 					     poff + (cur - seq), n);
 			if (err)
 				goto out;
@@ -349,8 +448,175 @@ static unsigned int tm_store(struct tm_table *t, struct tm_flow *f,
 	}
 	err = TM_ERR_NONE;
 	if (tm_before(cur, end))
-		err = tm_store_piece(t, h, &link, cur, src, poff + (cur - seq),
-				     end - cur);
+		err = tm_store_piece(t, h, &link, cur, cur, src,
+				     poff + (cur - seq), end - cur);
+out:
+	if (diff) {
+		tm_stat_inc(t, TM_STAT_OVERLAP_DIFF);
+		tm_error(t, f, side, TM_ERR_OVERLAP_DIFF,
+			 h->rcv_off + (seq - h->rcv_nxt), len, src, p);
+	}
+	return err;
+}
+
+/**
+ * tm_seg_at() - the stored piece that holds a sequence number
+ * @h: receiving side
+ * @seq: the sequence number
+ *
+ * Return: the piece, or NULL.
+ */
+static struct tm_seg *tm_seg_at(const struct tm_half *h, u32 seq)
+{
+	struct tm_seg *seg;
+
+	for (seg = h->ooo; seg && !tm_after(seg->seq, seq); seg = seg->next)
+		if (tm_after(seg->seq + seg->len, seq))
+			return seg;
+	return NULL;
+}
+
+/**
+ * tm_seg_split() - cut a stored piece in two
+ * @t: table
+ * @h: receiving side
+ * @seg: the piece
+ * @at: sequence number of the second piece's first byte, inside @seg
+ *
+ * The second piece keeps &tm_seg.org; both are charged.
+ *
+ * Return: %TM_ERR_NONE, or the limit or failure that stopped it (@seg
+ * unchanged).
+ */
+static unsigned int tm_seg_split(struct tm_table *t, struct tm_half *h,
+				 struct tm_seg *seg, u32 at)
+{
+	u32 head = at - seg->seq, n = seg->len - head;
+	u32 charge = sizeof(struct tm_seg) + n;
+	struct tm_seg *tail;
+	unsigned int err;
+
+	err = tm_seg_charge(t, h, charge);
+	if (err)
+		return err;
+	tail = tm_alloc_pkt(charge);
+	if (!tail) {
+		atomic_long_sub(charge, &t->ooo_bytes);
+		tm_uncharge(charge);
+		return TM_ERR_NOMEM;
+	}
+	memcpy(tail->data, seg->data + head, n);
+	tail->seq = at;
+	tail->len = n;
+	tail->org = seg->org;
+	tail->next = seg->next;
+	seg->next = tail;
+	h->ooo_bytes += charge;
+	/* The first piece keeps its allocation, and is charged for less. */
+	seg->len = head;
+	h->ooo_bytes -= n;
+	atomic_long_sub(n, &t->ooo_bytes);
+	tm_uncharge(n);
+	return TM_ERR_NONE;
+}
+
+/**
+ * tm_store_linux() - put a segment after a hole into the store, as Linux
+ * queues it out of order
+ * @t: table
+ * @f: flow, locked
+ * @side: receiving side
+ * @src: the packet
+ * @p: its headers
+ * @seq: sequence number of its first byte, after @rcv_nxt
+ * @poff: offset of that byte in the packet
+ * @len: bytes
+ * @rx: what it did
+ *
+ * Linux keeps the segments themselves (tcp_data_queue_ofo()), overlapping
+ * or not, and reads them in the order they start (tcp_ofo_queue()): of
+ * two that hold a byte, the one that starts first gives it.  A segment
+ * that a stored one contains is dropped; one that starts where a stored
+ * one starts and ends after it replaces it; one that starts right where
+ * a stored one ends is appended to it (tcp_try_coalesce()), and starts
+ * where it starts.  The store keeps, per byte, the start of the segment
+ * that gives it (&tm_seg.org), which is all these rules need: the
+ * segment is contained when the byte before its end comes from a segment
+ * that starts at or before it; otherwise it gives every byte of its range
+ * that no earlier-starting segment gives.
+ *
+ * Return: %TM_ERR_NONE, or why not all of it could be stored.
+ */
+static unsigned int tm_store_linux(struct tm_table *t, struct tm_flow *f,
+				   unsigned int side, const struct tm_src *src,
+				   const struct tm_pkt *p, u32 seq,
+				   unsigned int poff, u32 len,
+				   struct tm_rx *rx)
+{
+	struct tm_half *h = &f->half[side];
+	struct tm_seg **link = &h->ooo, *seg;
+	u32 cur = seq, end = seq + len, org = seq;
+	unsigned int err = TM_ERR_NONE;
+	bool diff = false, keep;
+
+	seg = tm_seg_at(h, end - 1);
+	keep = seg && !tm_after(seg->org, seq);
+	if (!keep && !tm_seg_at(h, seq)) {
+		seg = tm_seg_at(h, seq - 1);
+		if (seg)
+			org = seg->org;
+	}
+	while ((seg = *link) && tm_before(cur, end)) {
+		u32 send = seg->seq + seg->len;
+		u32 oend;
+
+		if (!tm_after(send, cur)) {
+			link = &seg->next;
+			continue;
+		}
+		if (tm_before(cur, seg->seq)) {
+			u32 n = (tm_before(end, seg->seq) ? end : seg->seq) - cur;
+
+			/* A contained segment's bytes are all stored. */
+			if (!keep) {
+				err = tm_store_piece(t, h, &link, cur, org,
+						     src, poff + (cur - seq),
+						     n);
+				if (err)
+					goto out;
+			}
+			cur += n;
+			continue;
+		}
+		oend = tm_before(end, send) ? end : send;
+		rx->rexmit = true;
+		if (keep || tm_before(seg->org, org)) {
+			/* Bytes of a segment that starts earlier */
+			if (tm_overlap(src, poff + (cur - seq),
+				       seg->data + (cur - seg->seq), oend - cur,
+				       false))
+				diff = true;
+		} else {
+			/* A piece that does not start before @cur, since
+			 * those that do hold bytes of earlier segments.
+			 */
+			if (tm_before(end, send)) {
+				err = tm_seg_split(t, h, seg, end);
+				if (err)
+					goto out;
+			}
+			if (tm_overlap(src, poff + (cur - seq),
+				       seg->data + (cur - seg->seq), oend - cur,
+				       true))
+				diff = true;
+			seg->org = org;
+		}
+		cur = oend;
+		link = &seg->next;
+	}
+	if (!keep && tm_before(cur, end))
+		err = tm_store_piece(t, h, &link, cur, org, src,
+				     poff + (cur - seq), end - cur);
 out:
 	if (diff) {
 		tm_stat_inc(t, TM_STAT_OVERLAP_DIFF);
@@ -373,7 +639,9 @@ out:
  * @rx: what it did
  *
  * Stored pieces the segment overlaps are delivered in its place under the
- * FIRST policy (their bytes were seen first), replaced under LAST.
+ * FIRST policy (their bytes were seen first), replaced under LAST; under
+ * LINUX the segment's bytes are delivered, and tm_drain() passes over
+ * what the pieces hold of them.
  */
 static void tm_inorder(struct tm_table *t, struct tm_flow *f,
 		       unsigned int side, const struct tm_src *src,
@@ -387,6 +655,23 @@ static void tm_inorder(struct tm_table *t, struct tm_flow *f,
 	struct tm_seg *seg;
 	bool diff = false;
 
+	if (h->flags & TM_HF_OVERLAP_LINUX) {
+		/* Linux queues the segment whole, then reads from its
+		 * out-of-order queue only what follows it (tcp_ofo_queue()).
+		 */
+		for (seg = h->ooo; seg && tm_before(seg->seq, end);
+		     seg = seg->next) {
+			u32 send = seg->seq + seg->len;
+			u32 oend = tm_before(end, send) ? end : send;
+
+			rx->rexmit = true;
+			if (tm_overlap(src, poff + (seg->seq - seq), seg->data,
+				       oend - seg->seq, false))
+				diff = true;
+		}
+		tm_deliver(t, f, side, src->copy, src->pkt, poff, len);
+		cur = end;
+	}
 	while (tm_before(cur, end)) {
 		u32 send, oend, skip;
 
@@ -502,6 +787,16 @@ void tm_reasm_data(struct tm_table *t, struct tm_flow *f, unsigned int side,
 	unsigned int err;
 	int pass;
 
+	if (tm_before(seq, h->rcv_nxt) && !(f->flags & TM_FF_QUIET) &&
+	    tm_hist_diff(h, src, poff, seq, len)) {
+		/* Bytes the stream has differ from those sent again */
+		u32 back = h->rcv_nxt - seq;
+
+		tm_stat_inc(t, TM_STAT_OVERLAP_DIFF);
+		tm_error(t, f, side, TM_ERR_OVERLAP_DIFF,
+			 h->rcv_off - min_t(u64, back, h->rcv_off), len, src,
+			 p);
+	}
 	for (pass = 0; pass < 2; pass++) {
 		if (!tm_after(end, h->rcv_nxt)) {
 			/* Nothing new: all of it was delivered (or skipped). */
@@ -523,7 +818,11 @@ void tm_reasm_data(struct tm_table *t, struct tm_flow *f, unsigned int side,
 			tm_skip(t, f, side, seq, src, p);
 			break;
 		}
-		err = tm_store(t, f, side, src, p, seq, poff, len, rx);
+		if (h->flags & TM_HF_OVERLAP_LINUX)
+			err = tm_store_linux(t, f, side, src, p, seq, poff,
+					     len, rx);
+		else
+			err = tm_store(t, f, side, src, p, seq, poff, len, rx);
 		if (err == TM_ERR_NONE)
 			goto out;
 		tm_stat_inc(t, err == TM_ERR_BUF_SIDE ? TM_STAT_BUF_SIDE :

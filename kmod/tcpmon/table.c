@@ -61,12 +61,11 @@
 
 /*
  * Per-flow memory, both sides included, buffered bytes excluded: at most
- * 256 bytes (192 on x86_64) where spinlock_t is four bytes, that is
- * without lock debugging (the kernel's production configuration) and in
- * userspace.
+ * 320 bytes where spinlock_t is four bytes, that is without lock
+ * debugging (the kernel's production configuration) and in userspace.
  */
 #if !defined(CONFIG_DEBUG_SPINLOCK) && !defined(CONFIG_DEBUG_LOCK_ALLOC)
-static_assert(sizeof(struct tm_flow) <= 256, "per-flow memory budget");
+static_assert(sizeof(struct tm_flow) <= 320, "per-flow memory budget");
 #endif
 
 static const u32 tm_def_timeout[TM_NSTATES] = {
@@ -214,8 +213,8 @@ void mos_tm_cfg_defaults(struct tm_table_cfg *cfg)
 	for (i = 0; i < TM_NSTATES; i++)
 		if (!cfg->timeout[i])
 			cfg->timeout[i] = tm_def_timeout[i];
-	if (cfg->overlap > TM_OVERLAP_LAST)
-		cfg->overlap = TM_OVERLAP_FIRST;
+	if (cfg->overlap > TM_OVERLAP_LINUX)
+		cfg->overlap = TM_OVERLAP_LINUX;
 }
 
 /**
@@ -342,8 +341,12 @@ void tm_flow_kill(struct tm_table *t, struct tm_flow *f)
 }
 
 /**
- * mos_tm_table_free() - free a table and every flow in it, silently
+ * mos_tm_table_free() - free a table and every flow in it
  * @t: table; no packet may be in mos_tm_input() on it any more
+ *
+ * A flow's stores are delivered first, their holes reported as gaps,
+ * with NEW_DATA (tm_track_drain()): no other event.  After mos_tm_flush()
+ * they are empty.
  *
  * Context: process, may sleep.
  */
@@ -358,6 +361,9 @@ void mos_tm_table_free(struct tm_table *t)
 	for (i = 0; i <= t->mask; i++) {
 		hlist_for_each_entry_safe(f, n, &t->buckets[i], node) {
 			hlist_del_init_rcu(&f->node);
+			spin_lock_bh(&f->lock);
+			tm_track_drain(t, f);
+			spin_unlock_bh(&f->lock);
 			tm_reasm_free(t, &f->half[TM_CLI]);
 			tm_reasm_free(t, &f->half[TM_SVR]);
 			call_rcu(&f->rcu, tm_flow_free_rcu);
@@ -528,10 +534,8 @@ struct tm_flow *tm_flow_new(struct tm_table *t, const struct tm_src *src,
 		f->port[TM_CLI] = p->dport;
 		f->port[TM_SVR] = p->sport;
 	}
-	if (READ_ONCE(t->cfg.overlap) == TM_OVERLAP_LAST) {
-		f->half[TM_CLI].flags |= TM_HF_OVERLAP_LAST;
-		f->half[TM_SVR].flags |= TM_HF_OVERLAP_LAST;
-	}
+	f->half[TM_CLI].flags |= tm_overlap_flags(READ_ONCE(t->cfg.overlap));
+	f->half[TM_SVR].flags |= f->half[TM_CLI].flags;
 	f->flags |= act_flags[act];
 	f->rule = rule;
 	f->created = now;

@@ -393,6 +393,12 @@ struct tm_src {
 	tm_copy_t copy;
 };
 
+/*
+ * Delivered bytes a side keeps to compare retransmissions with: with
+ * &tm_half.hist_len, what fills &struct tm_half to a multiple of 8 bytes
+ */
+#define TM_HIST		29
+
 /**
  * struct tm_half - one side of a connection
  * @isn: initial sequence number of what this side sends
@@ -421,6 +427,10 @@ struct tm_src {
  * @wscale: window scale of what this side advertises
  * @flags: %TM_HF_*
  * @aflags: %TM_HA_*: what the receiver acceptance checks know
+ * @hist_len: bytes of @hist that hold the stream's last bytes, up to
+ *	@rcv_off (0 after a gap)
+ * @hist: the last %TM_HIST bytes delivered, byte at stream offset o in
+ *	@hist[o % %TM_HIST]: a retransmission of them is compared
  */
 struct tm_half {
 	u32 isn;
@@ -440,6 +450,8 @@ struct tm_half {
 	u8 wscale;
 	u16 flags;
 	u16 aflags;
+	u8 hist_len;
+	u8 hist[TM_HIST];
 };
 
 #define TM_HF_SYN_SENT		0x01	/* @isn is known */
@@ -454,6 +466,8 @@ struct tm_half {
 #define TM_HF_ENDED		0x200	/* CONN_END raised: no second start */
 /* Overlapping bytes of the stream this side receives: the last seen win */
 #define TM_HF_OVERLAP_LAST	0x400
+/* Overlapping bytes of the stream this side receives: as Linux reads them */
+#define TM_HF_OVERLAP_LINUX	0x800
 
 #define TM_HA_TS		0x01	/* its SYN carried timestamps */
 #define TM_HA_TS_RECENT		0x02	/* @ts_recent is known */
@@ -708,12 +722,18 @@ struct tm_ops {
 
 /**
  * enum tm_overlap - which bytes win where segments overlap
- * @TM_OVERLAP_FIRST: the bytes seen first (the default)
+ * @TM_OVERLAP_FIRST: the bytes seen first (a zero &tm_table_cfg.overlap)
  * @TM_OVERLAP_LAST: the bytes seen last, while not yet delivered
+ * @TM_OVERLAP_LINUX: the bytes a Linux receiver's read() returns
+ *	(tcp_data_queue() and tcp_data_queue_ofo() in net/ipv4/tcp_input.c):
+ *	a segment at the stream's edge wins over stored bytes; of stored
+ *	segments, the one that starts first wins, and one that starts where
+ *	a stored one starts and ends after it replaces it
  */
 enum tm_overlap {
 	TM_OVERLAP_FIRST,
 	TM_OVERLAP_LAST,
+	TM_OVERLAP_LINUX,
 };
 
 /**

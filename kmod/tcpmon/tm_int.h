@@ -54,12 +54,16 @@ struct tm_table {
  * @next: the next piece, at a higher sequence number
  * @seq: sequence number of @data[0]
  * @len: bytes in @data
+ * @org: under %TM_OVERLAP_LINUX, the sequence number where the segment
+ *	the receiver keeps these bytes in starts (its out-of-order queue
+ *	delivers, of overlapping segments, the one that starts first)
  * @data: the bytes
  */
 struct tm_seg {
 	struct tm_seg *next;
 	u32 seq;
 	u32 len;
+	u32 org;
 	u8 data[];
 };
 
@@ -257,6 +261,9 @@ static inline struct tm_flow *tm_lookup(struct tm_table *t,
 	return NULL;
 }
 
+/* ctl.c */
+u16 tm_overlap_flags(unsigned int policy);
+
 /* table.c: flows in and out of the table */
 bool tm_charge(unsigned long bytes);
 void tm_uncharge(unsigned long bytes);
@@ -297,6 +304,7 @@ bool tm_reasm_fits(struct tm_table *t, const struct tm_flow *f,
 void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
 	      const struct tm_src *src, const struct tm_pkt *p, u64 now);
 void tm_track_end(struct tm_table *t, struct tm_flow *f, unsigned int reason);
+void tm_track_drain(struct tm_table *t, struct tm_flow *f);
 void tm_track_init(struct tm_flow *f, unsigned int s,
 		   const struct tm_pkt *p, bool midstream);
 bool tm_track_closed(const struct tm_flow *f);

@@ -523,7 +523,8 @@ static void tm_syn_unheld(struct tm_table *t, struct tm_flow *f,
  * @s: side that sent @p
  * @p: the flow's first packet
  * @midstream: picked up without a handshake: both sides are taken as
- *	established, @s's stream position from @p
+ *	established, @s's stream position from @p; or, from a SYN-ACK, the
+ *	handshake goes on from there (the client in SYN_SENT)
  */
 void tm_track_init(struct tm_flow *f, unsigned int s,
 		   const struct tm_pkt *p, bool midstream)
@@ -533,6 +534,20 @@ void tm_track_init(struct tm_flow *f, unsigned int s,
 	if (!midstream) {
 		f->half[TM_CLI].state = TM_CLOSED;
 		f->half[TM_SVR].state = TM_LISTEN;
+		return;
+	}
+	if (p->tcp_flags & TM_TCPF_SYN) {
+		/* A SYN-ACK: the server answers the SYN its ACK names, which
+		 * the client sent.  The packet itself then opens the server's
+		 * side and syncs the client's stream at the server's ISN + 1.
+		 */
+		S->state = TM_LISTEN;
+		R->state = TM_SYN_SENT;
+		R->isn = p->ack_seq - 1;
+		R->snd_end = p->ack_seq;
+		R->flags |= TM_HF_SYN_SENT | TM_HF_SND_SYNCED;
+		S->rcv_nxt = p->ack_seq;
+		S->flags |= TM_HF_RCV_SYNCED;
 		return;
 	}
 	S->state = TM_ESTABLISHED;
@@ -594,6 +609,43 @@ u64 tm_track_deadline(const struct tm_table *t, const struct tm_flow *f)
 }
 
 /**
+ * tm_drain_side() - deliver what a side stores, holes reported, and its
+ * NEW_DATA
+ * @t: table
+ * @f: flow, locked
+ * @side: receiving side
+ * @src: the current packet, or NULL
+ * @p: its headers, or NULL
+ */
+static void tm_drain_side(struct tm_table *t, struct tm_flow *f,
+			  unsigned int side, const struct tm_src *src,
+			  const struct tm_pkt *p)
+{
+	u64 off0 = f->half[side].rcv_off;
+
+	tm_syn_unheld(t, f, side, src, p);
+	tm_reasm_flush(t, f, side, src, p);
+	tm_new_data(t, f, side, off0, src, p);
+}
+
+/**
+ * tm_track_drain() - deliver what both sides store before a flow goes
+ * @t: table
+ * @f: flow, locked
+ *
+ * Every byte a side stored enters its stream or is reported as a gap
+ * (%TM_ERR_GAP), then NEW_DATA: whatever ends the flow, nothing it holds
+ * is freed unreported.  Nothing happens for empty stores.
+ */
+void tm_track_drain(struct tm_table *t, struct tm_flow *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < 2; i++)
+		tm_drain_side(t, f, i, NULL, NULL);
+}
+
+/**
  * tm_track_end() - end a flow without a packet
  * @t: table
  * @f: flow, locked
@@ -617,13 +669,7 @@ void tm_track_end(struct tm_table *t, struct tm_flow *f, unsigned int reason)
 		tm_stat_inc(t, TM_STAT_TIMEOUTS);
 		tm_emit(t, f, TM_EV_TIMEOUT, TM_HK_NULL, TM_CLI, NULL, NULL);
 	}
-	for (i = 0; i < 2; i++) {
-		u64 off0 = f->half[i].rcv_off;
-
-		tm_syn_unheld(t, f, i, NULL, NULL);
-		tm_reasm_flush(t, f, i, NULL, NULL);
-		tm_new_data(t, f, i, off0, NULL, NULL);
-	}
+	tm_track_drain(t, f);
 	/* A side whose TIME_WAIT ran out ended with its FIN handshake. */
 	for (i = 0; i < 2; i++)
 		tm_end(t, f, i, TM_HK_RCV,
@@ -776,7 +822,8 @@ static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
 	u32 dseq = p->seq + !!(fl & TM_TCPF_SYN);
 	bool setup = false;
 
-	if (f->flags & TM_FF_MIDSTREAM)
+	/* (A client picked up at a SYN-ACK starts once established.) */
+	if ((f->flags & TM_FF_MIDSTREAM) && R->state != TM_SYN_SENT)
 		tm_start(t, f, r, TM_HK_RCV, src, p);
 
 	if ((fl & (TM_TCPF_SYN | TM_TCPF_ACK)) == TM_TCPF_SYN) {
@@ -804,6 +851,8 @@ static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
 		if ((R->state == TM_SYN_SENT || R->state == TM_SYN_RCVD) &&
 		    tm_acks_syn(R, p->ack_seq)) {
 			tm_set_state(t, f, r, TM_HK_RCV, TM_ESTABLISHED, src, p);
+			if (f->flags & TM_FF_MIDSTREAM)
+				tm_start(t, f, r, TM_HK_RCV, src, p);
 			setup = true;
 		}
 	} else if ((fl & TM_TCPF_ACK) && R->state == TM_SYN_RCVD &&
@@ -942,8 +991,11 @@ void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
 		tm_rexmit(t, f, TM_HK_SND, s, roff, plen, src, p);
 	}
 	tm_emit(t, f, TM_EV_PKT_IN, TM_HK_SND, s, src, p);
-	if ((fl & TM_TCPF_RST) && rst_err == TM_ERR_NONE)
+	if ((fl & TM_TCPF_RST) && rst_err == TM_ERR_NONE) {
+		/* The RST's sender closes too: what it stores is its last */
+		tm_drain_side(t, f, s, src, p);
 		tm_end(t, f, s, TM_HK_SND, TM_END_RST, src, p);
+	}
 
 	/* The receiver */
 	if (fl & TM_TCPF_RST) {

@@ -4,7 +4,7 @@
  * the mOS API: the VM tests compare these lines with the sequences the
  * scripted connections of events.sh must produce
  *
- * Usage: evtrace [-d DIR [-c]] [-o first|last] [-f first|last] [-F EXPR]
+ * Usage: evtrace [-d DIR [-c]] [-o first|last|linux] [-f first|last|linux] [-F EXPR]
  *	  [-s N/I]
  *
  * Each flow is named by its server's port; each line is
@@ -50,13 +50,13 @@ static const char *g_dir;
 static int g_flow_overlap = -1;	/* -f */
 static int g_cport;			/* -c */
 
-static const char *const overlap_names[] = { "first", "last" };
+static const char *const overlap_names[] = { "first", "last", "linux" };
 
 static int overlap_parse(const char *s)
 {
 	int i;
 
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 3; i++)
 		if (!strcmp(s, overlap_names[i]))
 			return i;
 	return -1;
@@ -438,6 +438,6 @@ int main(int argc, char **argv)
 	return 0;
 usage:
 	fprintf(stderr,
-		"usage: evtrace [-d DIR [-c]] [-o first|last] [-f first|last] [-F EXPR] [-s N/I]\n");
+		"usage: evtrace [-d DIR [-c]] [-o first|last|linux] [-f first|last|linux] [-F EXPR] [-s N/I]\n");
 	return 2;
 }

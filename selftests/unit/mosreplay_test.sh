@@ -545,9 +545,13 @@ t_eq "40 flows with 24 file descriptors: every stream exact" 0 "$bad"
 
 # --- (9) overlap policy ------------------------------------------------------
 
-run overlap-first --flush --dump-streams "$work/d-ovf" "$work/overlap.pcap"
-same_file "--overlap first (default): the bytes seen first win" \
+run overlap-first --overlap first --flush --dump-streams "$work/d-ovf" "$work/overlap.pcap"
+same_file "--overlap first: the bytes seen first win" \
 	"$work/d-ovf/10.0.1.1.40000-10.0.2.2.80.c2s" "BBBBAAAA"
+# Linux queues a segment at the stream's edge whole (tcp_data_queue())
+run overlap-linux --flush --dump-streams "$work/d-ovx" "$work/overlap.pcap"
+same_file "--overlap linux (default): the in-order segment's bytes" \
+	"$work/d-ovx/10.0.1.1.40000-10.0.2.2.80.c2s" "BBBBBBBB"
 run overlap-last --overlap last --flush --dump-streams "$work/d-ovl" "$work/overlap.pcap"
 same_file "--overlap last: the bytes seen last win" \
 	"$work/d-ovl/10.0.1.1.40000-10.0.2.2.80.c2s" "BBBBBBBB"

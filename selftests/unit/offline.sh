@@ -184,14 +184,14 @@ t_eq "ipv6_ext: MOS_INFO, MOS_FRAGINFO after each NEW_DATA as the ISNs and bytes
 
 # --- overlap policy and SYN filter, through the mOS API ------------------------
 
-# The crafted overlap cases' streams: FIRST by default; LAST when the
-# monitor socket asks for it (-o) or each flow does at its first event (-f)
+# The crafted overlap cases' streams: FIRST or LAST when the monitor
+# socket asks for it (-o) or each flow does at its first event (-f)
 for c in overlap_fill overlap_ooo; do
 	for mode in first o-last f-last; do
 		d=$work/ov-$c-$mode
 		mkdir -p "$d"
 		case $mode in
-		first) args=() ;;
+		first) args=(-o first) ;;
 		o-last) args=(-o last) ;;
 		f-last) args=(-f last) ;;
 		esac

@@ -520,7 +520,9 @@ TEST(filter_and_flow_ioctl_checks)
 	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_FLOW, &fw));
 	fw.op = MOS_FLOW_OVERLAP;
 	EXPECT_EQ(-ENOENT, mos_offline__ioctl(o, MOS_IOC_FLOW, &fw));
-	fw.arg = 2;
+	fw.arg = MOS_OVERLAP_LINUX;
+	EXPECT_EQ(-ENOENT, mos_offline__ioctl(o, MOS_IOC_FLOW, &fw));
+	fw.arg = MOS_OVERLAP_LINUX + 1;
 	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_FLOW, &fw));
 	fw.arg = 0;
 	fw.sides = 0;

@@ -188,6 +188,129 @@ TEST(overlap_last)
 	overlap(_metadata, TM_OVERLAP_LAST);
 }
 
+/*
+ * LINUX: the bytes a Linux receiver reads, by tcp_data_queue_ofo()'s rules
+ * (net/ipv4/tcp_input.c): an out-of-order segment that a queued one
+ * contains is dropped; one that starts where a queued one starts and ends
+ * after it replaces it; otherwise it is queued and the queued ones it
+ * covers are dropped; one that starts where the last queued one ends is
+ * appended to it.  tcp_ofo_queue() then reads them in the order they
+ * start, each from where the stream is.  Bytes 0..10 are the hole.
+ */
+struct ovl_case {
+	const char *name;
+	struct {
+		u32 off;
+		const char *data;
+	} seg[3];
+	const char *want;	/* after "0123456789" */
+	u64 diffs;
+};
+
+static const struct ovl_case ovl_cases[] = {
+	{ "same start, new longer: replaced",
+	  { { 10, "AAAA" }, { 10, "BBBBBB" } }, "BBBBBB", 1 },
+	{ "same start, new shorter: dropped",
+	  { { 10, "AAAAAA" }, { 10, "BBBB" } }, "AAAAAA", 1 },
+	{ "exact duplicate, other bytes: dropped",
+	  { { 10, "AAAA" }, { 10, "BBBB" } }, "AAAA", 1 },
+	{ "new inside old: dropped",
+	  { { 10, "AAAAAA" }, { 12, "BB" } }, "AAAAAA", 1 },
+	{ "new inside old, same end: dropped",
+	  { { 10, "AAAAAA" }, { 12, "BBBB" } }, "AAAAAA", 1 },
+	{ "new covers old from before: old dropped",
+	  { { 12, "AAAA" }, { 10, "BBBBBBBB" } }, "BBBBBBBB", 1 },
+	{ "new covers old from before, same end: old dropped",
+	  { { 12, "AAAA" }, { 10, "BBBBBB" } }, "BBBBBB", 1 },
+	{ "partial overlap at old's end: old's bytes",
+	  { { 10, "AAAA" }, { 12, "BBBB" } }, "AAAABB", 1 },
+	{ "partial overlap at old's start: new's bytes",
+	  { { 12, "AAAA" }, { 10, "BBBB" } }, "BBBBAA", 1 },
+	{ "appended to the last segment, then contained in both",
+	  { { 10, "AAAA" }, { 14, "NNNN" }, { 12, "XXXX" } }, "AAAANNNN", 1 },
+	{ "new covers two, and the gap between them",
+	  { { 12, "AA" }, { 16, "CC" }, { 10, "BBBBBBBB" } }, "BBBBBBBB", 1 },
+	{ "same bytes: nothing to report",
+	  { { 10, "AAAA" }, { 12, "AAXX" } }, "AAAAXX", 0 },
+};
+
+TEST(overlap_linux_geometries)
+{
+	struct tm_table_cfg cfg = { .overlap = TM_OVERLAP_LINUX };
+	unsigned int i, j;
+	char want[64];
+
+	for (i = 0; i < ARRAY_SIZE(ovl_cases); i++) {
+		const struct ovl_case *c = &ovl_cases[i];
+		struct tu *u = tu_new(&cfg);
+
+		TH_LOG("%s", c->name);
+		hs(u, IC, IS);
+		for (j = 0; j < ARRAY_SIZE(c->seg) && c->seg[j].data; j++)
+			cdata(u, c->seg[j].off, c->seg[j].data, 0);
+		cdata(u, 0, "0123456789", 0);
+		snprintf(want, sizeof(want), "0123456789%s", c->want);
+		EXPECT_STREQ(want, tu_rx(u, 1, SVR));
+		EXPECT_EQ(c->diffs, tu_stat(u, TM_STAT_OVERLAP_DIFF));
+		EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+		TU_DONE(u);
+	}
+}
+
+TEST(overlap_linux_split_then_cover)
+{
+	struct tm_table_cfg cfg = { .overlap = TM_OVERLAP_LINUX };
+	struct tu *u = tu_new(&cfg);
+
+	hs(u, IC, IS);
+	/* B [10,14) starts before A [12,18): B gives 12..14, A 14..18 */
+	cdata(u, 12, "AAAAAA", 0);
+	cdata(u, 10, "BBBB", 0);
+	EXPECT_EQ(3 * SEG + 8, mos_tm_ooo_bytes(u->t));
+	tu_log(u);
+	/* C [11,19) covers A, partly B: B 10..14, C 14..19 */
+	cdata(u, 11, "CCCCCCCC", 0);
+	LOG_EQ(u, "REXMIT cli SND 11+8\n"
+		  "PKT_IN cli SND\n"
+		  "ERROR svr NULL overlap_diff 11+8\n"
+		  "REXMIT svr RCV 11+8\n"
+		  "PKT_IN svr RCV\n");
+	cdata(u, 0, "0123456789", 0);
+	EXPECT_STREQ("0123456789BBBBCCCCC", tu_rx(u, 1, SVR));
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	TU_DONE(u);
+}
+
+TEST(overlap_linux_in_order_wins)
+{
+	struct tm_table_cfg cfg = { .overlap = TM_OVERLAP_LINUX };
+	struct tu *u = tu_new(&cfg);
+
+	hs(u, IC, IS);
+	/* tcp_data_queue() queues an in-order segment whole, then reads
+	 * the out-of-order queue from its end on.
+	 */
+	cdata(u, 12, "AAAA", 0);
+	tu_log(u);
+	cdata(u, 0, "0123456789BBBB", 0);
+	LOG_EQ(u, "REXMIT cli SND 0+14\n"
+		  "PKT_IN cli SND\n"
+		  "data svr 0+14\n"
+		  "ERROR svr NULL overlap_diff 0+14\n"
+		  "data svr 14+2\n"
+		  "NEW_DATA svr NULL 0+16\n"
+		  "REXMIT svr RCV 0+14\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("0123456789BBBBAA", tu_rx(u, 1, SVR));
+	/* and a segment that starts before the edge, the same way */
+	cdata(u, 20, "CCCC", 0);
+	cdata(u, 14, "AADDDDDD", 0);
+	EXPECT_STREQ("0123456789BBBBAADDDDDDCC", tu_rx(u, 1, SVR));
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_OVERLAP_DIFF));
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	TU_DONE(u);
+}
+
 TEST(rexmit_delivered)
 {
 	struct tu *u = tu_new(NULL);
@@ -200,14 +323,15 @@ TEST(rexmit_delivered)
 		  "PKT_IN cli SND\n"
 		  "REXMIT svr RCV 0+5\n"
 		  "PKT_IN svr RCV\n");
-	/* Delivered bytes are final and not compared. */
+	/* Delivered bytes are final; other bytes sent again are reported */
 	cdata(u, 0, "HELLO", 0);
 	LOG_EQ(u, "REXMIT cli SND 0+5\n"
 		  "PKT_IN cli SND\n"
+		  "ERROR svr NULL overlap_diff 0+5\n"
 		  "REXMIT svr RCV 0+5\n"
 		  "PKT_IN svr RCV\n");
 	/* Partly new: the new part enters the stream. */
-	cdata(u, 2, "LLOworld", 0);
+	cdata(u, 2, "lloworld", 0);
 	LOG_EQ(u, "REXMIT cli SND 2+8\n"
 		  "PKT_IN cli SND\n"
 		  "data svr 5+5\n"
@@ -217,7 +341,45 @@ TEST(rexmit_delivered)
 	EXPECT_STREQ("helloworld", tu_rx(u, 1, SVR));
 	EXPECT_EQ(3 * 2, u->count[TM_EV_REXMIT]);
 	EXPECT_EQ(3, tu_stat(u, TM_STAT_REXMIT));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_OVERLAP_DIFF));
+	TU_DONE(u);
+}
+
+/*
+ * A side compares a retransmission with the last TM_HIST bytes it
+ * delivered: older bytes are not kept.
+ */
+TEST(rexmit_delivered_window)
+{
+	struct tu *u = tu_new(NULL);
+	char a[41], b[41];
+
+	memset(a, 'a', 40);
+	a[40] = 0;
+	memset(b, 'b', 40);
+	b[40] = 0;
+	hs(u, IC, IS);
+	cdata(u, 0, a, 0);
+	ASSERT_EQ(29, TM_HIST);
+	/* 0..17: before the window */
+	cdata(u, 0, b, 40 - TM_HIST);
 	EXPECT_EQ(0, tu_stat(u, TM_STAT_OVERLAP_DIFF));
+	/* byte 17, the window's first, differs */
+	tu_log(u);
+	cdata(u, 40 - TM_HIST, b, 1);
+	LOG_EQ(u, "REXMIT cli SND 17+1\n"
+		  "PKT_IN cli SND\n"
+		  "ERROR svr NULL overlap_diff 17+1\n"
+		  "REXMIT svr RCV 17+1\n"
+		  "PKT_IN svr RCV\n");
+	/* the same bytes, partly new: the new ones enter the stream */
+	cdata(u, 30, "aaaaaaaaaaXY", 0);
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_OVERLAP_DIFF));
+	/* last byte differs, with new bytes after it */
+	cdata(u, 41, "zW", 0);
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_OVERLAP_DIFF));
+	EXPECT_STREQ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaXYW",
+		     tu_rx(u, 1, SVR));
 	TU_DONE(u);
 }
 
@@ -275,9 +437,9 @@ TEST(big_segments_split)
 	cdata(u, 0, all, 100);
 	LOG_EQ(u, "PKT_IN cli SND\n"
 		  "data svr 0+100\n"
-		  "data svr 100+2032\n"
-		  "data svr 2132+2032\n"
-		  "data svr 4164+936\n"
+		  "data svr 100+2024\n"
+		  "data svr 2124+2024\n"
+		  "data svr 4148+952\n"
 		  "NEW_DATA svr NULL 0+5100\n"
 		  "PKT_IN svr RCV\n");
 	memcpy(all + 100, big, sizeof(big));
@@ -378,9 +540,9 @@ TEST(buf_side_partial)
 	LOG_EQ(u, "PKT_IN cli SND\n"
 		  "ERROR svr NULL buf_side 1+5000\n"
 		  "ERROR svr NULL gap 0+1\n"
-		  "data svr 1+2032\n"
-		  "data svr 2033+2032\n"
-		  "data svr 4065+936\n"
+		  "data svr 1+2024\n"
+		  "data svr 2025+2024\n"
+		  "data svr 4049+952\n"
 		  "NEW_DATA svr NULL 0+5001\n"
 		  "PKT_IN svr RCV\n");
 	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
@@ -402,8 +564,8 @@ TEST(nomem_gap)
 	LOG_EQ(u, "PKT_IN cli SND\n"
 		  "ERROR svr NULL nomem 10+3000\n"
 		  "ERROR svr NULL gap 0+10\n"
-		  "data svr 10+2032\n"
-		  "data svr 2042+968\n"
+		  "data svr 10+2024\n"
+		  "data svr 2034+976\n"
 		  "NEW_DATA svr NULL 0+3010\n"
 		  "PKT_IN svr RCV\n");
 	/* Every allocation fails. */
@@ -593,6 +755,137 @@ TEST(rst_delivers_store)
 		  "PKT_IN svr RCV\n"
 		  "CONN_END svr RCV rst\n");
 	TU_DONE(u);
+}
+
+/*
+ * Whatever ends a flow, every byte a side stored enters its stream or is
+ * reported as a gap: the server stores "world" at 5, the client "b" at 1.
+ */
+static void store_both(struct tu *u)
+{
+	hs(u, IC, IS);
+	cdata(u, 5, "world", 0);
+	sdata(u, 1, "b", 0);
+	tu_log(u);
+}
+
+static void stored_all_reported(struct __test_metadata *_metadata,
+				struct tu *u)
+{
+	EXPECT_STREQ("#####world", tu_rx(u, 1, SVR));
+	EXPECT_STREQ("#b", tu_rx(u, 1, CLI));
+	/* stored = delivered + gap bytes, each way */
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_GAPS));
+	EXPECT_EQ(5 + 1, tu_stat(u, TM_STAT_GAP_BYTES));
+	EXPECT_EQ(5, tu_stat(u, TM_STAT_BYTES_C2S));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_BYTES_S2C));
+}
+
+TEST(end_rst_from_the_side_that_stores)
+{
+	struct tu *u = tu_new(NULL);
+
+	store_both(u);
+	/* The client stores the server's "b", and resets */
+	TX(u, .from = CLI, .flags = RST, .seq = ic + 1);
+	LOG_EQ(u, "STATE_CHANGE cli SND ESTABLISHED>CLOSED\n"
+		  "PKT_IN cli SND\n"
+		  "ERROR cli NULL gap 0+1\n"
+		  "data cli 1+1\n"
+		  "NEW_DATA cli NULL 0+2\n"
+		  "CONN_END cli SND rst\n"
+		  "ERROR svr NULL gap 0+5\n"
+		  "data svr 5+5\n"
+		  "STATE_CHANGE svr RCV ESTABLISHED>CLOSED\n"
+		  "NEW_DATA svr NULL 0+10\n"
+		  "PKT_IN svr RCV\n"
+		  "CONN_END svr RCV rst\n");
+	stored_all_reported(_metadata, u);
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+	TU_DONE(u);
+}
+
+TEST(end_rst_from_the_other_side)
+{
+	struct tu *u = tu_new(NULL);
+
+	store_both(u);
+	TX(u, .from = SVR, .flags = RST, .seq = is + 1);
+	stored_all_reported(_metadata, u);
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+	TU_DONE(u);
+}
+
+TEST(end_flush)
+{
+	struct tu *u = tu_new(NULL);
+
+	store_both(u);
+	tu_flush(u);
+	stored_all_reported(_metadata, u);
+	TU_DONE(u);
+}
+
+TEST(end_reset)
+{
+	struct tu *u = tu_new(NULL);
+	struct tm_reset r;
+
+	store_both(u);
+	ASSERT_EQ(0, mos_tm_reset(u->t, tu_last_id(u), NULL, u->now, &r));
+	stored_all_reported(_metadata, u);
+	TU_DONE(u);
+}
+
+TEST(end_reuse)
+{
+	struct tu *u = tu_new(NULL);
+
+	store_both(u);
+	/* The client's FIN after its bytes, then a new connection */
+	TX(u, .from = CLI, .flags = FIN | ACK, .seq = ic + 11, .ack = is + 1);
+	TX(u, .from = CLI, .flags = SYN, .seq = 90000);
+	stored_all_reported(_metadata, u);
+	EXPECT_EQ(2, tu_last_id(u));
+	TU_DONE(u);
+}
+
+TEST(end_evict)
+{
+	struct tm_table_cfg cfg = { .max_flows = 1, .buckets = 1 };
+	struct tu *u = tu_new(&cfg);
+
+	/* Half open, the client's bytes after a hole: evictable */
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	TX(u, .from = CLI, .flags = PSH, .seq = IC + 6, .data = "world");
+	EXPECT_STREQ("SYN_SENT SYN_RCVD", tu_states(u));
+	tu_log(u);
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS_EVICTED));
+	EXPECT_STREQ("#####world", tu_rx(u, 1, SVR));
+	EXPECT_EQ(5, tu_stat(u, TM_STAT_GAP_BYTES));
+	EXPECT_EQ(5, tu_stat(u, TM_STAT_BYTES_C2S));
+	TU_DONE(u);
+}
+
+TEST(end_table_free)
+{
+	struct tu *u = tu_new(NULL);
+
+	/* Monitoring disabled: the table goes with its flows */
+	store_both(u);
+	mos_tm_table_free(u->t);
+	u->t = NULL;
+	LOG_EQ(u, "ERROR cli NULL gap 0+1\n"
+		  "data cli 1+1\n"
+		  "NEW_DATA cli NULL 0+2\n"
+		  "ERROR svr NULL gap 0+5\n"
+		  "data svr 5+5\n"
+		  "NEW_DATA svr NULL 0+10\n");
+	EXPECT_STREQ("#####world", tu_rx(u, 1, SVR));
+	EXPECT_STREQ("#b", tu_rx(u, 1, CLI));
+	tu_free(u);
 }
 
 TEST(data_after_fin)

@@ -663,6 +663,46 @@ TEST(midstream_off)
 	TU_DONE(u);
 }
 
+/*
+ * Picked up from a SYN-ACK: its sender is the server (whatever the ports)
+ * and its sequence number the server's ISN, so the server's stream starts
+ * at ISN + 1 exactly (RFC 9293 3.4), even when its first bytes arrive
+ * after later ones; the client's starts at the SYN-ACK's ACK.
+ */
+TEST(midstream_syn_ack)
+{
+	struct tm_table_cfg cfg = { .midstream = true };
+	struct tu *u = tu_new(&cfg);
+
+	tu_conn(u, 4, "10.0.0.1", 80, "10.0.0.2", 40000);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	LOG_EQ(u, "STATE_CHANGE svr SND LISTEN>SYN_RCVD\n"
+		  "CONN_START svr SND\n"
+		  "PKT_IN svr SND\n"
+		  "STATE_CHANGE cli RCV SYN_SENT>ESTABLISHED\n"
+		  "CONN_START cli RCV\n"
+		  "CONN_SETUP cli RCV\n"
+		  "PKT_IN cli RCV\n");
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS_MIDSTREAM));
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
+	EXPECT_STREQ("ESTABLISHED ESTABLISHED", tu_states(u));
+	/* The server's second segment first, then its first */
+	TX(u, .from = SVR, .flags = ACK | PSH, .seq = IS + 6, .ack = IC + 1,
+	   .data = "world");
+	TX(u, .from = SVR, .flags = ACK | PSH, .seq = IS + 1, .ack = IC + 1,
+	   .data = "hello");
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 1, .ack = IS + 11,
+	   .data = "req");
+	EXPECT_STREQ("helloworld", tu_rx(u, 1, CLI));
+	EXPECT_STREQ("req", tu_rx(u, 1, SVR));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_GAPS));
+	/* A SYN-ACK sent again is a retransmission */
+	tu_log(u);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_REXMIT));
+	TU_DONE(u);
+}
+
 TEST(midstream_on)
 {
 	struct tm_table_cfg cfg = { .midstream = true };
@@ -686,10 +726,9 @@ TEST(midstream_on)
 	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS_MIDSTREAM));
 	EXPECT_STREQ("hello", tu_rx(u, 1, SVR));
 	EXPECT_STREQ("world", tu_rx(u, 1, CLI));
-	/* RSTs, SYN-ACKs and bare SYN-less non-ACKs open nothing. */
+	/* RSTs and bare SYN-less non-ACKs open nothing. */
 	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
 	TX(u, .from = CLI, .flags = RST | ACK, .seq = 1, .ack = 1);
-	TX(u, .from = SVR, .flags = SYN | ACK, .seq = 1, .ack = 1);
 	TX(u, .from = CLI, .flags = PSH, .seq = 1, .data = "x");
 	EXPECT_EQ(1, mos_tm_flows(u->t));
 
@@ -1017,6 +1056,10 @@ TEST(flow_limit_evicts_only_embryonic)
 	tu_conn(u, 4, "10.0.0.1", 40005, "10.0.0.2", 80);
 	TX(u, .from = CLI, .flags = SYN, .seq = IC);
 	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS_EVICTED));
+	/* Without pickup, a SYN-ACK of a connection not tracked is an
+	 * orphan (with it, it would be picked up)
+	 */
+	mos_tm_set_limits(u->t, &(struct tm_table_cfg){ .max_flows = 5 });
 	tu_conn(u, 4, "10.0.0.1", 40003, "10.0.0.2", 80);
 	tu_log(u);
 	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);

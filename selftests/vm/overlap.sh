@@ -14,9 +14,10 @@
 # selftests/lib/pcap_send.c, addressed to b0: the monitor's stack drops them
 # after the hooks (they are for 10.2.0.1, which it does not route), so
 # mos sees each packet once and nothing answers.  The streams evtrace
-# writes must be the bytes FIRST or LAST gives, whichever is in force:
+# writes must be the bytes FIRST or LAST gives, whichever is in force
+# (the default, LINUX, is overlap_linux.sh's, against a real receiver):
 #
-#   - the namespace's default (mosctl set overlap first|last);
+#   - the namespace's (mosctl set overlap first|last);
 #   - the monitor socket's (evtrace -o: MOS_CLIOVERLAP, MOS_SVROVERLAP on
 #     the stream socket, applied as its flows open);
 #   - the flow's own (evtrace -f: set on the flow's first event).
@@ -122,11 +123,12 @@ ns_new "$A" && ns_new "$B" && link_bare "$A" a0 1 "$B" b0 2 1 || exit 1
 t_check "enable the monitor, passive" "$MOSCTL" -n "$B" ns enable passive
 t_check "ended flows go at once" \
 	"$MOSCTL" -n "$B" set timeout TIME_WAIT 1 timeout CLOSED 1
+t_check "namespace: overlap first" "$MOSCTL" -n "$B" set overlap first
 
 diff0=$(mos_stat "$B" overlap_diff)
 run_case first-fill overlap_fill first
 t_eq "the overlaps that differ are counted, as mosreplay counts them" \
-	"$("$PROJ/build/bin/mosreplay" "$work/craft/overlap_fill.pcap" | grep -c err=overlap_diff)" \
+	"$("$PROJ/build/bin/mosreplay" --overlap first "$work/craft/overlap_fill.pcap" | grep -c err=overlap_diff)" \
 	$(($(mos_stat "$B" overlap_diff) - diff0))
 run_case first-ooo overlap_ooo first
 t_check "namespace default: overlap last" "$MOSCTL" -n "$B" set overlap last

@@ -44,7 +44,7 @@ static void usage(FILE *f)
 		"  set SETTING [SETTING...]     change limits, SETTING one of:\n"
 		"        max-flows N | buffer-bytes N | buffer-total N |\n"
 		"        timeout STATE SECONDS | midstream on|off |\n"
-		"        overlap first|last | stall-timeout MS |\n"
+		"        overlap linux|first|last | stall-timeout MS |\n"
 		"        unparsed drop|pass\n"
 		"  rule add [prio N] 'PCAP EXPR' action monitor|ignore|drop|reset\n"
 		"  rule del ID\n"

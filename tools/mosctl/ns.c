@@ -139,6 +139,7 @@ static struct nla_policy limit_policy[MOS_LIMIT_MAX + 1] = {
 static const char *const overlap_names[] = {
 	[MOS_OVERLAP_FIRST] = "first",
 	[MOS_OVERLAP_LAST] = "last",
+	[MOS_OVERLAP_LINUX] = "linux",
 };
 
 static const char *const unparsed_names[] = {
@@ -426,14 +427,16 @@ static int set_parse(const char *verb, int argc, char **argv,
 			i += 2;
 		} else if (!strcmp(w, "overlap")) {
 			if (i + 1 >= argc)
-				return usage_error(verb, "overlap needs first or last");
+				return usage_error(verb, "overlap needs linux, first or last");
 			if (!strcmp(argv[i + 1], "first"))
 				l->overlap = MOS_OVERLAP_FIRST;
 			else if (!strcmp(argv[i + 1], "last"))
 				l->overlap = MOS_OVERLAP_LAST;
+			else if (!strcmp(argv[i + 1], "linux"))
+				l->overlap = MOS_OVERLAP_LINUX;
 			else
 				return usage_error(verb,
-						   "bad value \"%s\" for overlap (first or last)",
+						   "bad value \"%s\" for overlap (linux, first or last)",
 						   argv[i + 1]);
 			l->has_overlap = true;
 			i += 2;

@@ -2,7 +2,7 @@
 /*
  * mosreplay.c - replay a capture through the tcpmon core
  *
- * mosreplay [--json] [--quiet] [--dump-streams DIR] [--overlap first|last]
+ * mosreplay [--json] [--quiet] [--dump-streams DIR] [--overlap linux|first|last]
  *           [--midstream] [--checksum auto|verify|ignore] [--flush] FILE
  *
  * DOC: Theory of Operation
@@ -72,7 +72,7 @@ static void usage(FILE *f)
 		"                             a 4-tuple seen again in the capture gets\n"
 		"                             DIR/CLIENT.CPORT-SERVER.SPORT.N.c2s and\n"
 		"                             .N.s2c (N = 1, 2, ...)\n"
-		"  --overlap first|last       which bytes win where segments overlap\n"
+		"  --overlap linux|first|last which bytes win where segments overlap\n"
 		"                             (default first)\n"
 		"  --midstream                track connections whose handshake is not\n"
 		"                             in the capture\n"
@@ -90,6 +90,7 @@ static void usage(FILE *f)
 static const char *const overlap_names[] = {
 	[TM_OVERLAP_FIRST] = "first",
 	[TM_OVERLAP_LAST] = "last",
+	[TM_OVERLAP_LINUX] = "linux",
 };
 
 /**
@@ -238,7 +239,7 @@ int main(int argc, char **argv)
 	struct replay r = { .ctx.out = stdout };
 	enum tm_cap_csum csum = TM_CAP_CSUM_AUTO;
 	char err[PCAP_ERRBUF_SIZE + PATH_MAX + 200];
-	struct tm_table_cfg cfg = { 0 };
+	struct tm_table_cfg cfg = { .overlap = TM_OVERLAP_LINUX };
 	const char *dump_dir = NULL;
 	bool flush = false;
 	int ch, rc, v;

@@ -245,17 +245,24 @@ enum mos_limit {
 
 /**
  * enum mos_overlap - where segments overlap, which bytes the stream takes
- * @MOS_OVERLAP_FIRST: the bytes seen first (the default); later ones that
- *	differ count in %MOS_STAT_OVERLAP_DIFF
+ * @MOS_OVERLAP_FIRST: the bytes seen first
  * @MOS_OVERLAP_LAST: the bytes seen last, as long as they have not
  *	entered the stream yet (out-of-order bytes waiting behind a hole);
  *	bytes already delivered never change
+ * @MOS_OVERLAP_LINUX: the bytes a Linux receiver's read() returns (the
+ *	default): a segment at the stream's edge enters it whole; of
+ *	segments waiting behind a hole, the one that starts first gives the
+ *	bytes they share, and one that starts where a waiting one starts and
+ *	ends after it replaces it (tcp_data_queue_ofo())
  *
- * The values of mOS's MOS_OVERLAP_POLICY_FIRST and _LAST.
+ * Under every policy, overlapping bytes that differ count in
+ * %MOS_STAT_OVERLAP_DIFF.  FIRST and LAST are the values of mOS's
+ * MOS_OVERLAP_POLICY_FIRST and _LAST.
  */
 enum mos_overlap {
 	MOS_OVERLAP_FIRST,
 	MOS_OVERLAP_LAST,
+	MOS_OVERLAP_LINUX,
 };
 
 /**

@@ -8,7 +8,7 @@
  *   config, 5 bytes:
  *     c0  bit 0 overlap LAST, bit 1 mid-stream pickup, bit 2 pattern
  *         check (see below), bit 3 max_flows 4 (else 64), bit 4 two
- *         hash chains
+ *         hash chains, bit 5 overlap LINUX (over bit 0)
  *     c1  >= 224: every (c1 - 222)th packet-path allocation fails
  *     c2  buf_side = 32 * c2 bytes (0: default)
  *     c3  buf_total = 64 * c3 bytes (0: default)
@@ -351,7 +351,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	fz.verbose = getenv("TM_FUZZ_VERBOSE") != NULL;
 	fz.now = 1000000000000ULL;
 	fz.pattern = data[0] & 4;
-	cfg.overlap = (data[0] & 1) ? TM_OVERLAP_LAST : TM_OVERLAP_FIRST;
+	cfg.overlap = (data[0] & 32) ? TM_OVERLAP_LINUX :
+		      (data[0] & 1) ? TM_OVERLAP_LAST : TM_OVERLAP_FIRST;
 	cfg.midstream = data[0] & 2;
 	cfg.max_flows = (data[0] & 8) ? 4 : 64;
 	cfg.buckets = (data[0] & 16) ? 2 : 0;
