@@ -62,6 +62,7 @@ import errno
 import os
 import random
 import re
+import resource
 import select
 import socket
 import struct
@@ -940,6 +941,10 @@ class Server(threading.Thread):
 
     def serve(self):
         enter(self.ns)
+        # One descriptor per connection still open: random rounds leave
+        # many open until the round's flows expire
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         self.ls = [self.listener(PORT), self.listener(PORT_ZW, 1)]
         by_fd = {ls.fileno(): ls for ls in self.ls}
         ep = select.epoll()

@@ -361,16 +361,16 @@ TEST(rexmit_delivered_window)
 	hs(u, IC, IS);
 	cdata(u, 0, a, 0);
 	ASSERT_EQ(29, TM_HIST);
-	/* 0..17: before the window */
+	/* 0..10: before the window */
 	cdata(u, 0, b, 40 - TM_HIST);
 	EXPECT_EQ(0, tu_stat(u, TM_STAT_OVERLAP_DIFF));
-	/* byte 17, the window's first, differs */
+	/* byte 11, the window's first, differs */
 	tu_log(u);
 	cdata(u, 40 - TM_HIST, b, 1);
-	LOG_EQ(u, "REXMIT cli SND 17+1\n"
+	LOG_EQ(u, "REXMIT cli SND 11+1\n"
 		  "PKT_IN cli SND\n"
-		  "ERROR svr NULL overlap_diff 17+1\n"
-		  "REXMIT svr RCV 17+1\n"
+		  "ERROR svr NULL overlap_diff 11+1\n"
+		  "REXMIT svr RCV 11+1\n"
 		  "PKT_IN svr RCV\n");
 	/* the same bytes, partly new: the new ones enter the stream */
 	cdata(u, 30, "aaaaaaaaaaXY", 0);
@@ -855,17 +855,22 @@ TEST(end_evict)
 	struct tm_table_cfg cfg = { .max_flows = 1, .buckets = 1 };
 	struct tu *u = tu_new(&cfg);
 
-	/* Half open, the client's bytes after a hole: evictable */
+	/*
+	 * Half open, the client's bytes after a hole, without ACK: Linux's
+	 * SYN_RCVD server discards them (tcp_rcv_state_process()), so they
+	 * are never stored, and the eviction has nothing to report
+	 */
 	TX(u, .from = CLI, .flags = SYN, .seq = IC);
 	TX(u, .from = CLI, .flags = PSH, .seq = IC + 6, .data = "world");
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_NACC_NOACK));
 	EXPECT_STREQ("SYN_SENT SYN_RCVD", tu_states(u));
 	tu_log(u);
 	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
 	TX(u, .from = CLI, .flags = SYN, .seq = IC);
 	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS_EVICTED));
-	EXPECT_STREQ("#####world", tu_rx(u, 1, SVR));
-	EXPECT_EQ(5, tu_stat(u, TM_STAT_GAP_BYTES));
-	EXPECT_EQ(5, tu_stat(u, TM_STAT_BYTES_C2S));
+	EXPECT_STREQ("", tu_rx(u, 1, SVR));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_GAP_BYTES));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_BYTES_C2S));
 	TU_DONE(u);
 }
 
