@@ -27,7 +27,7 @@
 # read and how each connection ended, then compares each case with the
 # streams and lines of both evtraces: one check per case and placement,
 # then "N/M cases: mos == receiver".  MOS_RECEIVER_CASES=REGEX selects the
-# cases, MOS_RECEIVER_TIME=S (default 60) runs random connections for S
+# cases, MOS_RECEIVER_TIME=S (default 0) runs random connections for S
 # seconds after them, from seed MOS_RECEIVER_SEED (default: the time), in
 # rounds of MOS_RECEIVER_ROUND seconds (default 300): each round its own
 # evtraces, compared, then its flows expire, so a long run (make
@@ -44,7 +44,7 @@ EV=$PROJ/build/selftests/evtrace
 RX=$SELFTESTS/lib/receiver.py
 PY=/usr/bin/python3
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}
-export MOS_RECEIVER_TIME=${MOS_RECEIVER_TIME:-60}
+export MOS_RECEIVER_TIME=${MOS_RECEIVER_TIME:-0}
 
 # start_ev NS NAME: evtrace -c in NS, its streams in $work/NAME/, its
 # lines in $work/NAME.out; its pid in $pid
