@@ -58,35 +58,6 @@ defer stop_ev_at_exit
 EV=$PROJ/build/selftests/evtrace
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 
-cat >"$work/echo.py" <<'EOF'
-import socket, sys, threading
-
-def serve(c):
-    with c:
-        while True:
-            try:
-                b = c.recv(65536)
-            except OSError:
-                break
-            if not b:
-                break
-            c.sendall(b)
-
-def listen(port):
-    s = socket.socket(socket.AF_INET6)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-    s.bind(("::", port))
-    s.listen(64)
-    while True:
-        c, _ = s.accept()
-        threading.Thread(target=serve, args=(c,), daemon=True).start()
-
-for p in sys.argv[1:]:
-    threading.Thread(target=listen, args=(int(p),), daemon=True).start()
-threading.Event().wait()
-EOF
-
 # The insertion server: every connection's bytes, as read(), go to
 # DIR/CPORT once its peer closes
 cat >"$work/sink.py" <<'EOF'
@@ -269,7 +240,7 @@ router_topology "$C" "$R" "$S" || exit 1
 ip netns exec "$R" sysctl -qw net.ipv4.conf.all.accept_source_route=0 \
 	net.ipv4.conf.r0.accept_source_route=0
 mkdir "$work/srv"
-ip netns exec "$S" python3 "$work/echo.py" 9000 9001 9003 &
+ip netns exec "$S" python3 "$SELFTESTS/lib/echo_server.py" 9000 9001 9003 &
 bg_pids+=($!)
 ip netns exec "$S" python3 "$work/sink.py" "$work/srv" 9002 &
 bg_pids+=($!)

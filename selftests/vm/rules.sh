@@ -203,32 +203,6 @@ client() {
 	ip netns exec "$C" python3 "$work/client.py" "$@"
 }
 
-# An echo server on every given port, IPv4 and IPv6
-cat >"$work/echo.py" <<'EOF'
-import socket, sys, threading
-
-def serve(c):
-    with c:
-        while True:
-            b = c.recv(65536)
-            if not b:
-                break
-            c.sendall(b)
-
-def listen(port):
-    s = socket.socket(socket.AF_INET6)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-    s.bind(("::", port))
-    s.listen(64)
-    while True:
-        c, _ = s.accept()
-        threading.Thread(target=serve, args=(c,), daemon=True).start()
-
-for p in sys.argv[1:]:
-    threading.Thread(target=listen, args=(int(p),), daemon=True).start()
-threading.Event().wait()
-EOF
 
 # rst_peer.py srv PORT: an echo server that prints "srv ERRNO" (or
 # "srv eof") when a connection fails.  rst_peer.py cli HOST PORT idle|ping:
@@ -316,7 +290,7 @@ t_eq "limits unchanged by the failed sets" "$(jget 'd["limits"]' <<<"$after")" \
 
 # --- 2. Servers and rules --------------------------------------------------
 
-ip netns exec "$S" python3 "$work/echo.py" 8001 8002 8003 8004 >/dev/null 2>&1 &
+ip netns exec "$S" python3 "$SELFTESTS/lib/echo_server.py" 8001 8002 8003 8004 >/dev/null 2>&1 &
 for p in 8001 8002 8003 8004; do
 	wait_listen "$S" $p || exit 1
 done
