@@ -336,7 +336,7 @@ TEST(bad_arguments)
 		fw.op = MOS_FLOW_OVERLAP;
 		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FLOW, &fw));
 		EXPECT_EQ(ENOENT, errno);
-		fw.arg = 2;
+		fw.arg = MOS_OVERLAP_LINUX + 1;
 		EXPECT_EQ(-1, ioctl(fd, MOS_IOC_FLOW, &fw));
 		EXPECT_EQ(EINVAL, errno);
 		fw.arg = MOS_OVERLAP_FIRST;
