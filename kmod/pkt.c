@@ -163,7 +163,9 @@ enum tm_verdict mos_pkt_input(struct mos_net *mn, const struct mos_pkt *pkt,
 
 		v = mos_tm_input(t, src, r, p, ktime_get_coarse_ns(), flags);
 		set_active_memcg(old);
-		if (v == TM_VERDICT_PASS && atomic_read(&mn->nraw))
+		/* As offline: raw sockets see what a receiver may take */
+		if (v == TM_VERDICT_PASS && atomic_read(&mn->nraw) &&
+		    !tm_parse_undelivered(r))
 			mos_dev_raw(mn, src);
 		mos_dev_unhold(mn);
 	}
