@@ -746,6 +746,8 @@ enum tm_overlap {
  * @timeout_rst: idle timeout of a flow reset with mos_tm_reset(), seconds;
  *	0: default
  * @midstream: create flows from packets of unknown connections
+ * @paws: refuse segments PAWS discards (off by default: see tm_accept()
+ *	callers in track.c)
  * @overlap: &enum tm_overlap
  * @priv_size: bytes after each &struct tm_flow for the user
  */
@@ -757,6 +759,7 @@ struct tm_table_cfg {
 	u32 timeout[TM_NSTATES];
 	u32 timeout_rst;
 	bool midstream;
+	bool paws;
 	u8 overlap;
 	u32 priv_size;
 };

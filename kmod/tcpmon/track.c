@@ -961,6 +961,13 @@ void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
 		rst_err = tm_rst_check(f, s, p);
 	else if (!(fl & TM_TCPF_SYN))
 		nacc = tm_accept(f, s, p, &o, now);
+	/*
+	 * PAWS only where asked (&tm_table_cfg.paws): a monitor that does not
+	 * sit at the receiver may see segments in another order, and take
+	 * ts_recent from one the receiver has not had yet
+	 */
+	if (nacc == TM_ERR_PAWS && !READ_ONCE(t->cfg.paws))
+		nacc = TM_ERR_NONE;
 	roff = tm_stream_off(R, dseq);
 
 	/* The sender; a segment its receiver discards changes nothing. */

@@ -1788,7 +1788,8 @@ static void hs_ts(struct tu *u)
  */
 TEST(nacc_paws)
 {
-	struct tu *u = tu_new(NULL);
+	struct tm_table_cfg cfg = { .paws = true };
+	struct tu *u = tu_new(&cfg);
 
 	hs_ts(u);
 	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 1, .ack = IS + 1,
