@@ -80,14 +80,22 @@ t_eq "nothing on evtrace's stderr but the start" "evtrace: ready" "$(cat "$work/
 # an old ACK), reported as an ERROR, its bytes taken from the
 # retransmission (the streams' sha256 and the gap counters are checked
 # apart).  Orphans: "PORT NULL cli
-# ORPHAN:FLAGS ...", PORT the packets' destination.
+# ORPHAN:FLAGS ...", PORT the packets' destination.  A packet that comes
+# after its flow's CONN_END (the peer's ACK of a FIN or RST crossing it)
+# is an orphan, which the orphan checks below count; a flow's lines
+# leave it out.
 seqs() {
 	python3 - "$work/ev" "${1:-}" <<'PYEOF'
 import sys, collections
 out = collections.defaultdict(list)
+ended = set()
 for line in open(sys.argv[1]):
     port, hook, side, ev = line.split()
     name, _, arg = ev.partition(":")
+    if name == "CONN_END":
+        ended.add(port)
+    if name == "ORPHAN" and port in ended:
+        continue
     if name in ("PKT_IN", "INFO") or (sys.argv[2] == "norexmit" and
                                        name in ("REXMIT", "ERROR")):
         continue
