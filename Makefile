@@ -50,7 +50,8 @@ endif
 VM_KERNELS ?= 6.1 6.12
 STRESS_KERNELS ?= 6.1 6.12
 
-TCPMON_SRC := $(wildcard kmod/tcpmon/*.c) tools/tcpmon/port_user.c tools/tcpmon/names.c
+TCPMON_SRC := $(wildcard kmod/tcpmon/*.c) tools/tcpmon/port_user.c tools/tcpmon/names.c \
+	tools/tcpmon/rbtree_user.c
 # A capture file as the tracker's input: mosreplay and libmosuser (-lpcap)
 CAPTURE_SRC := tools/tcpmon/capture.c
 MOSUSER_SRC := $(wildcard libmosuser/*.c) kmod/deliver.c

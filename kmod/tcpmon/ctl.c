@@ -25,7 +25,7 @@
  * mos_tm_set_limits() - change the limits of a live table
  * @t: table
  * @cfg: new limits; zero fields take their defaults.  Only @max_flows,
- *	@buf_side, @buf_total, @timeout, @timeout_rst, @midstream and
+ *	@buf_side, @buf_total, @seg_side, @timeout, @timeout_rst, @midstream and
  *	@overlap (for flows created from now on) are taken.
  *
  * The packet path reads each limit once where it applies (READ_ONCE()),
@@ -43,6 +43,7 @@ void mos_tm_set_limits(struct tm_table *t, const struct tm_table_cfg *cfg)
 	WRITE_ONCE(t->cfg.max_flows, c.max_flows);
 	WRITE_ONCE(t->cfg.buf_side, c.buf_side);
 	WRITE_ONCE(t->cfg.buf_total, c.buf_total);
+	WRITE_ONCE(t->cfg.seg_side, c.seg_side);
 	WRITE_ONCE(t->cfg.timeout_rst, c.timeout_rst);
 	for (i = 0; i < TM_NSTATES; i++)
 		WRITE_ONCE(t->cfg.timeout[i], c.timeout[i]);

@@ -10,10 +10,19 @@
  *
  * In-order bytes go straight to the user (&tm_ops.data), read from the
  * packet itself: nothing is copied for them here.  Bytes after a hole wait
- * in the side's out-of-order store, a sorted list of non-overlapping
- * pieces (&struct tm_seg, at most %TM_SEG_MAX bytes each, so that every
- * allocation fits the 2 KiB kmalloc cache).  When a segment fills the
- * hole, its bytes and then the stored pieces that follow are delivered.
+ * in the side's out-of-order store: non-overlapping pieces (&struct
+ * tm_seg, at most %TM_SEG_MAX bytes each, so that every allocation fits
+ * the 2 KiB kmalloc cache) in a red-black tree keyed by sequence number,
+ * as Linux keeps its out-of-order queue since CVE-2018-5390 (a list
+ * walked from its head for every segment costs quadratic time to a
+ * sender of many small segments behind a hole).  Finding where a segment
+ * goes, and whether bytes were seen (tm_reasm_seen()), is one descent of
+ * the tree; a segment costs O(log n) plus the pieces it overlaps.  Bytes
+ * that follow a piece contiguously go into it while it has room, and
+ * contiguous pieces are joined up to %TM_SEG_MAX bytes (tm_coalesce()),
+ * so that a flow's segments that arrive in order behind a hole make few
+ * pieces.  When a segment fills the hole, its bytes and then the stored
+ * pieces that follow are delivered, in order (rb_next()).
  *
  * Overlaps: where a segment covers bytes already stored, the flow's
  * policy decides which bytes win: the first seen (%TM_OVERLAP_FIRST, the
@@ -24,10 +33,10 @@
  * as such (%TM_EV_REXMIT), and its bytes are not compared, since the
  * core keeps no copy of delivered bytes.
  *
- * Limits: a side stores at most &tm_table_cfg.buf_side bytes and a table
- * at most &tm_table_cfg.buf_total, pieces' headers included, and all tables
- * together what tm_charge() allows; allocations are GFP_NOWAIT and may
- * fail.  When a segment cannot be stored, the error is raised
+ * Limits: a side stores at most &tm_table_cfg.buf_side bytes and
+ * &tm_table_cfg.seg_side pieces, a table at most &tm_table_cfg.buf_total
+ * bytes, pieces' headers included, and all tables together what
+ * tm_charge() allows; allocations are GFP_NOWAIT and may fail.  When a segment cannot be stored, the error is raised
  * (%TM_ERR_BUF_SIDE, %TM_ERR_BUF_TOTAL, %TM_ERR_MEM_LIMIT, %TM_ERR_NOMEM),
  * and the
  * side's stream skips ahead: every hole up to and including the segment's
@@ -194,11 +203,92 @@ static void tm_deliver(struct tm_table *t, struct tm_flow *f,
 	tm_hand(t, f, side, copy, src, off, len);
 }
 
+/* The store's tree, in sequence order */
+static struct tm_seg *tm_seg_of(struct rb_node *n)
+{
+	return n ? rb_entry(n, struct tm_seg, node) : NULL;
+}
+
+static struct tm_seg *tm_seg_first(const struct tm_half *h)
+{
+	return tm_seg_of(rb_first(&h->ooo));
+}
+
+static struct tm_seg *tm_seg_next(struct tm_seg *seg)
+{
+	return tm_seg_of(rb_next(&seg->node));
+}
+
+/**
+ * tm_seg_from() - the first stored piece that ends after a sequence number
+ * @h: receiving side
+ * @seq: the sequence number
+ *
+ * Pieces do not overlap, so their ends are in the order of their starts:
+ * one descent of the tree, O(log n).  Sequence numbers compare as Linux's
+ * before() and after() do: every piece is within the window after
+ * &tm_half.rcv_nxt, so no two are 2^31 apart.
+ *
+ * Return: the piece that holds @seq, else the first after it, or NULL.
+ */
+static struct tm_seg *tm_seg_from(const struct tm_half *h, u32 seq)
+{
+	struct rb_node *n = h->ooo.rb_node;
+	struct tm_seg *best = NULL;
+
+	while (n) {
+		struct tm_seg *seg = rb_entry(n, struct tm_seg, node);
+
+		if (tm_after(seg->seq + seg->len, seq)) {
+			best = seg;
+			n = n->rb_left;
+		} else {
+			n = n->rb_right;
+		}
+	}
+	return best;
+}
+
+/**
+ * tm_seg_at() - the stored piece that holds a sequence number
+ * @h: receiving side
+ * @seq: the sequence number
+ *
+ * Return: the piece, or NULL.
+ */
+static struct tm_seg *tm_seg_at(const struct tm_half *h, u32 seq)
+{
+	struct tm_seg *seg = tm_seg_from(h, seq);
+
+	return seg && !tm_after(seg->seq, seq) ? seg : NULL;
+}
+
+/* Put a new piece, which overlaps none, into the tree */
+static void tm_seg_link(struct tm_half *h, struct tm_seg *seg)
+{
+	struct rb_node **link = &h->ooo.rb_node, *parent = NULL;
+
+	while (*link) {
+		parent = *link;
+		if (tm_before(seg->seq, rb_entry(parent, struct tm_seg,
+						 node)->seq))
+			link = &parent->rb_left;
+		else
+			link = &parent->rb_right;
+	}
+	rb_link_node(&seg->node, parent, link);
+	rb_insert_color(&seg->node, &h->ooo);
+	h->ooo_segs++;
+}
+
+/* Uncharge and free a piece, out of the tree */
 static void tm_seg_drop(struct tm_table *t, struct tm_half *h,
 			struct tm_seg *seg)
 {
 	u32 charge = sizeof(*seg) + seg->len;
 
+	rb_erase(&seg->node, &h->ooo);
+	h->ooo_segs--;
 	h->ooo_bytes -= charge;
 	atomic_long_sub(charge, &t->ooo_bytes);
 	tm_uncharge(charge);
@@ -239,15 +329,16 @@ static void tm_skip(struct tm_table *t, struct tm_flow *f, unsigned int side,
 static void tm_drain(struct tm_table *t, struct tm_flow *f, unsigned int side)
 {
 	struct tm_half *h = &f->half[side];
-	struct tm_seg *seg;
+	struct tm_seg *seg, *next;
 
-	while ((seg = h->ooo) && !tm_after(seg->seq, h->rcv_nxt)) {
+	for (seg = tm_seg_first(h); seg && !tm_after(seg->seq, h->rcv_nxt);
+	     seg = next) {
 		u32 skip = h->rcv_nxt - seg->seq;
 
 		if (skip < seg->len)
 			tm_deliver(t, f, side, tm_mem_copy, seg->data, skip,
 				   seg->len - skip);
-		h->ooo = seg->next;
+		next = tm_seg_next(seg);
 		tm_seg_drop(t, h, seg);
 	}
 }
@@ -264,9 +355,10 @@ void tm_reasm_flush(struct tm_table *t, struct tm_flow *f, unsigned int side,
 		    const struct tm_src *src, const struct tm_pkt *p)
 {
 	struct tm_half *h = &f->half[side];
+	struct tm_seg *seg;
 
-	while (h->ooo) {
-		tm_skip(t, f, side, h->ooo->seq, src, p);
+	while ((seg = tm_seg_first(h))) {
+		tm_skip(t, f, side, seg->seq, src, p);
 		tm_drain(t, f, side);
 	}
 }
@@ -280,10 +372,8 @@ void tm_reasm_free(struct tm_table *t, struct tm_half *h)
 {
 	struct tm_seg *seg;
 
-	while ((seg = h->ooo)) {
-		h->ooo = seg->next;
+	while ((seg = tm_seg_first(h)))
 		tm_seg_drop(t, h, seg);
-	}
 }
 
 /**
@@ -320,17 +410,24 @@ static bool tm_overlap(const struct tm_src *src, unsigned int poff, u8 *mem,
 }
 
 /**
- * tm_seg_charge() - count a new piece against the store's limits
+ * tm_seg_charge() - count bytes against the store's limits
  * @t: table
  * @h: receiving side
- * @charge: the piece's size, header included
+ * @charge: bytes, a new piece's header included
+ * @piece: they make a new piece, which &tm_table_cfg.seg_side counts
  *
- * Return: %TM_ERR_NONE, the piece counted in the table's and the global
- * charge (not yet in the side's), or the limit it would exceed.
+ * Return: %TM_ERR_NONE, the bytes counted in the table's and the global
+ * charge (not yet in the side's), or the limit they would exceed (the
+ * piece limit is the side's: %TM_ERR_BUF_SIDE, counted in
+ * %TM_STAT_SEG_SIDE).
  */
 static unsigned int tm_seg_charge(struct tm_table *t, struct tm_half *h,
-				  u32 charge)
+				  u32 charge, bool piece)
 {
+	if (piece && h->ooo_segs >= READ_ONCE(t->cfg.seg_side)) {
+		tm_stat_inc(t, TM_STAT_SEG_SIDE);
+		return TM_ERR_BUF_SIDE;
+	}
 	if (h->ooo_bytes + charge > READ_ONCE(t->cfg.buf_side))
 		return TM_ERR_BUF_SIDE;
 	if (atomic_long_add_return(charge, &t->ooo_bytes) >
@@ -345,135 +442,106 @@ static unsigned int tm_seg_charge(struct tm_table *t, struct tm_half *h,
 	return TM_ERR_NONE;
 }
 
+/* Undo tm_seg_charge() */
+static void tm_seg_uncharge(struct tm_table *t, u32 charge)
+{
+	atomic_long_sub(charge, &t->ooo_bytes);
+	tm_uncharge(charge);
+}
+
+/*
+ * Room for bytes in a piece that holds @len: its allocation is a power of
+ * two from 64 bytes to 2 KiB, as the kmalloc caches its size would come
+ * from anyway, so that the bytes that follow it can be appended.
+ */
+static u32 tm_seg_cap(u32 len)
+{
+	u32 size = 64;
+
+	while (size < sizeof(struct tm_seg) + len)
+		size <<= 1;
+	return size - sizeof(struct tm_seg);
+}
+
+/*
+ * May bytes of the segment that starts at @org follow @seg's in one
+ * piece?  Under LINUX, only bytes of the same segment (&tm_seg.org).
+ */
+static bool tm_seg_joins(const struct tm_half *h, const struct tm_seg *seg,
+			 u32 org)
+{
+	return !(h->flags & TM_HF_OVERLAP_LINUX) || seg->org == org;
+}
+
 /**
- * tm_store_piece() - store bytes of a segment where no piece has them
+ * tm_store_new() - store bytes of a segment where no piece has them
  * @t: table
  * @h: receiving side
- * @link: where in the list; advanced past the new pieces
+ * @prev: the piece before them, or NULL; set to the last piece that holds
+ *	them
  * @seq: sequence number of the first byte
- * @org: &tm_seg.org of the new pieces
+ * @org: &tm_seg.org of the bytes
  * @src: the packet
  * @poff: offset of the bytes in it
  * @len: bytes
  *
- * Return: %TM_ERR_NONE, or the limit or failure that stopped it (pieces
+ * Bytes that follow @prev go into its room; the others into new pieces,
+ * at most %TM_SEG_MAX bytes each.
+ *
+ * Return: %TM_ERR_NONE, or the limit or failure that stopped it (bytes
  * already stored stay).
  */
-static unsigned int tm_store_piece(struct tm_table *t, struct tm_half *h,
-				   struct tm_seg ***link, u32 seq, u32 org,
-				   const struct tm_src *src, unsigned int poff,
-				   u32 len)
+static unsigned int tm_store_new(struct tm_table *t, struct tm_half *h,
+				 struct tm_seg **prev, u32 seq, u32 org,
+				 const struct tm_src *src, unsigned int poff,
+				 u32 len)
 {
-	while (len) {
-		u32 n = min_t(u32, len, TM_SEG_MAX);
-		u32 charge = sizeof(struct tm_seg) + n;
-		struct tm_seg *seg;
-		unsigned int err;
+	struct tm_seg *seg = *prev;
+	unsigned int err;
 
-		err = tm_seg_charge(t, h, charge);
-		if (err)
-			return err;
-		seg = tm_alloc_pkt(charge);
-		if (!seg || src->copy(src->pkt, poff, seg->data, n)) {
-			atomic_long_sub(charge, &t->ooo_bytes);
-			tm_uncharge(charge);
-			tm_free(seg);
-			return TM_ERR_NOMEM;
+	while (len) {
+		u32 n, charge;
+
+		if (seg && seg->seq + seg->len == seq && seg->len < seg->cap &&
+		    tm_seg_joins(h, seg, org)) {
+			n = min_t(u32, len, seg->cap - seg->len);
+			charge = n;
+			err = tm_seg_charge(t, h, charge, false);
+			if (err)
+				return err;
+			if (src->copy(src->pkt, poff, seg->data + seg->len, n)) {
+				tm_seg_uncharge(t, charge);
+				return TM_ERR_NOMEM;
+			}
+			seg->len += n;
+		} else {
+			u32 cap;
+
+			n = min_t(u32, len, TM_SEG_MAX);
+			charge = sizeof(*seg) + n;
+			err = tm_seg_charge(t, h, charge, true);
+			if (err)
+				return err;
+			cap = tm_seg_cap(n);
+			seg = tm_alloc_pkt(sizeof(*seg) + cap);
+			if (!seg || src->copy(src->pkt, poff, seg->data, n)) {
+				tm_seg_uncharge(t, charge);
+				tm_free(seg);
+				return TM_ERR_NOMEM;
+			}
+			seg->seq = seq;
+			seg->len = n;
+			seg->org = org;
+			seg->cap = cap;
+			tm_seg_link(h, seg);
+			*prev = seg;
 		}
-		seg->seq = seq;
-		seg->len = n;
-		seg->org = org;
-		seg->next = **link;
-		**link = seg;
-		*link = &seg->next;
 		h->ooo_bytes += charge;
 		seq += n;
 		poff += n;
 		len -= n;
 	}
 	return TM_ERR_NONE;
-}
-
-/**
- * tm_store() - put a segment after a hole into the store
- * @t: table
- * @f: flow, locked
- * @side: receiving side
- * @src: the packet
- * @p: its headers
- * @seq: sequence number of its first byte, after @rcv_nxt
- * @poff: offset of that byte in the packet
- * @len: bytes
- * @rx: what it did
- *
- * Return: %TM_ERR_NONE, or why not all of it could be stored.
- */
-static unsigned int tm_store(struct tm_table *t, struct tm_flow *f,
-			     unsigned int side, const struct tm_src *src,
-			     const struct tm_pkt *p, u32 seq,
-			     unsigned int poff, u32 len, struct tm_rx *rx)
-{
-	struct tm_half *h = &f->half[side];
-	bool last = h->flags & TM_HF_OVERLAP_LAST;
-	struct tm_seg **link = &h->ooo, *seg;
-	u32 cur = seq, end = seq + len;
-	bool diff = false;
-	unsigned int err;
-
-	while ((seg = *link) && tm_before(cur, end)) {
-		u32 send = seg->seq + seg->len;
-		u32 oend;
-
-		if (!tm_after(send, cur)) {
-			link = &seg->next;
-			continue;
-		}
-		if (tm_before(cur, seg->seq)) {
-			u32 n = (tm_before(end, seg->seq) ? end : seg->seq) - cur;
-
-			err = tm_store_piece(t, h, &link, cur, cur, src,
-					     poff + (cur - seq), n);
-			if (err)
-				goto out;
-			cur += n;
-			continue;
-		}
-		oend = tm_before(end, send) ? end : send;
-		rx->rexmit = true;
-		if (tm_overlap(src, poff + (cur - seq),
-			       seg->data + (cur - seg->seq), oend - cur, last))
-			diff = true;
-		cur = oend;
-		link = &seg->next;
-	}
-	err = TM_ERR_NONE;
-	if (tm_before(cur, end))
-		err = tm_store_piece(t, h, &link, cur, cur, src,
-				     poff + (cur - seq), end - cur);
-out:
-	if (diff) {
-		tm_stat_inc(t, TM_STAT_OVERLAP_DIFF);
-		tm_error(t, f, side, TM_ERR_OVERLAP_DIFF,
-			 h->rcv_off + (seq - h->rcv_nxt), len, src, p);
-	}
-	return err;
-}
-
-/**
- * tm_seg_at() - the stored piece that holds a sequence number
- * @h: receiving side
- * @seq: the sequence number
- *
- * Return: the piece, or NULL.
- */
-static struct tm_seg *tm_seg_at(const struct tm_half *h, u32 seq)
-{
-	struct tm_seg *seg;
-
-	for (seg = h->ooo; seg && !tm_after(seg->seq, seq); seg = seg->next)
-		if (tm_after(seg->seq + seg->len, seq))
-			return seg;
-	return NULL;
 }
 
 /**
@@ -492,37 +560,104 @@ static unsigned int tm_seg_split(struct tm_table *t, struct tm_half *h,
 				 struct tm_seg *seg, u32 at)
 {
 	u32 head = at - seg->seq, n = seg->len - head;
-	u32 charge = sizeof(struct tm_seg) + n;
+	u32 charge = sizeof(struct tm_seg) + n, cap;
 	struct tm_seg *tail;
 	unsigned int err;
 
-	err = tm_seg_charge(t, h, charge);
+	err = tm_seg_charge(t, h, charge, true);
 	if (err)
 		return err;
-	tail = tm_alloc_pkt(charge);
+	cap = tm_seg_cap(n);
+	tail = tm_alloc_pkt(sizeof(*tail) + cap);
 	if (!tail) {
-		atomic_long_sub(charge, &t->ooo_bytes);
-		tm_uncharge(charge);
+		tm_seg_uncharge(t, charge);
 		return TM_ERR_NOMEM;
 	}
 	memcpy(tail->data, seg->data + head, n);
 	tail->seq = at;
 	tail->len = n;
 	tail->org = seg->org;
-	tail->next = seg->next;
-	seg->next = tail;
-	h->ooo_bytes += charge;
+	tail->cap = cap;
 	/* The first piece keeps its allocation, and is charged for less. */
 	seg->len = head;
-	h->ooo_bytes -= n;
-	atomic_long_sub(n, &t->ooo_bytes);
-	tm_uncharge(n);
+	tm_seg_link(h, tail);
+	h->ooo_bytes += charge - n;
+	tm_seg_uncharge(t, n);
 	return TM_ERR_NONE;
 }
 
 /**
- * tm_store_linux() - put a segment after a hole into the store, as Linux
- * queues it out of order
+ * tm_seg_join() - make two contiguous pieces one
+ * @t: table
+ * @h: receiving side
+ * @a: the first piece
+ * @b: the piece that starts where @a ends, no more than %TM_SEG_MAX bytes
+ *	with it
+ *
+ * @b's bytes go into @a's room, or both into a larger allocation; @b's
+ * header is no longer charged.
+ *
+ * Return: the piece, or NULL if there was no memory for it (both stay).
+ */
+static struct tm_seg *tm_seg_join(struct tm_table *t, struct tm_half *h,
+				  struct tm_seg *a, struct tm_seg *b)
+{
+	u32 len = a->len + b->len;
+
+	if (len > a->cap) {
+		u32 cap = tm_seg_cap(len);
+		struct tm_seg *n = tm_alloc_pkt(sizeof(*n) + cap);
+
+		if (!n)
+			return NULL;
+		memcpy(n->data, a->data, a->len);
+		n->seq = a->seq;
+		n->len = a->len;
+		n->org = a->org;
+		n->cap = cap;
+		rb_replace_node(&a->node, &n->node, &h->ooo);
+		tm_free(a);
+		a = n;
+	}
+	memcpy(a->data + a->len, b->data, b->len);
+	a->len = len;
+	rb_erase(&b->node, &h->ooo);
+	h->ooo_segs--;
+	h->ooo_bytes -= sizeof(*b);
+	tm_seg_uncharge(t, sizeof(*b));
+	tm_free(b);
+	return a;
+}
+
+/**
+ * tm_coalesce() - join contiguous pieces around a stored range
+ * @t: table
+ * @h: receiving side
+ * @seq: first sequence number of the range
+ * @end: one past its last
+ *
+ * Each piece from the one before @seq to the one at @end takes the
+ * pieces that follow it contiguously while they fit %TM_SEG_MAX bytes
+ * (and, under LINUX, hold bytes of the same segment): a flow whose
+ * segments arrive in order behind a hole keeps a few large pieces.
+ */
+static void tm_coalesce(struct tm_table *t, struct tm_half *h, u32 seq,
+			u32 end)
+{
+	struct tm_seg *seg = tm_seg_from(h, seq - 1), *next, *j;
+
+	while (seg && !tm_after(seg->seq, end) && (next = tm_seg_next(seg))) {
+		j = NULL;
+		if (next->seq == seg->seq + seg->len &&
+		    seg->len + next->len <= TM_SEG_MAX &&
+		    tm_seg_joins(h, seg, next->org))
+			j = tm_seg_join(t, h, seg, next);
+		seg = j ? j : next;
+	}
+}
+
+/**
+ * tm_store() - put a segment after a hole into the store
  * @t: table
  * @f: flow, locked
  * @side: receiving side
@@ -532,6 +667,13 @@ static unsigned int tm_seg_split(struct tm_table *t, struct tm_half *h,
  * @poff: offset of that byte in the packet
  * @len: bytes
  * @rx: what it did
+ *
+ * One walk over the pieces the segment overlaps, from the one that holds
+ * or follows @seq (tm_seg_from(), O(log n)): the segment's bytes that no
+ * piece holds are stored, and where a piece holds some, the overlap
+ * policy decides which bytes win: the stored ones (%TM_OVERLAP_FIRST),
+ * the segment's (%TM_OVERLAP_LAST), or as Linux queues segments out of
+ * order (%TM_OVERLAP_LINUX).
  *
  * Linux keeps the segments themselves (tcp_data_queue_ofo()), overlapping
  * or not, and reads them in the order they start (tcp_ofo_queue()): of
@@ -547,41 +689,41 @@ static unsigned int tm_seg_split(struct tm_table *t, struct tm_half *h,
  *
  * Return: %TM_ERR_NONE, or why not all of it could be stored.
  */
-static unsigned int tm_store_linux(struct tm_table *t, struct tm_flow *f,
-				   unsigned int side, const struct tm_src *src,
-				   const struct tm_pkt *p, u32 seq,
-				   unsigned int poff, u32 len,
-				   struct tm_rx *rx)
+static unsigned int tm_store(struct tm_table *t, struct tm_flow *f,
+			     unsigned int side, const struct tm_src *src,
+			     const struct tm_pkt *p, u32 seq,
+			     unsigned int poff, u32 len, struct tm_rx *rx)
 {
 	struct tm_half *h = &f->half[side];
-	struct tm_seg **link = &h->ooo, *seg;
+	bool lnx = h->flags & TM_HF_OVERLAP_LINUX;
+	bool last = !lnx && (h->flags & TM_HF_OVERLAP_LAST);
 	u32 cur = seq, end = seq + len, org = seq;
 	unsigned int err = TM_ERR_NONE;
-	bool diff = false, keep;
+	struct tm_seg *seg, *prev;
+	bool diff = false, keep = false;
 
-	seg = tm_seg_at(h, end - 1);
-	keep = seg && !tm_after(seg->org, seq);
-	if (!keep && !tm_seg_at(h, seq)) {
-		seg = tm_seg_at(h, seq - 1);
-		if (seg)
-			org = seg->org;
+	if (lnx) {
+		seg = tm_seg_at(h, end - 1);
+		keep = seg && !tm_after(seg->org, seq);
+		if (!keep && !tm_seg_at(h, seq)) {
+			seg = tm_seg_at(h, seq - 1);
+			if (seg)
+				org = seg->org;
+		}
 	}
-	while ((seg = *link) && tm_before(cur, end)) {
+	seg = tm_seg_from(h, seq);
+	prev = tm_seg_of(seg ? rb_prev(&seg->node) : rb_last(&h->ooo));
+	while (seg && tm_before(cur, end)) {
 		u32 send = seg->seq + seg->len;
 		u32 oend;
 
-		if (!tm_after(send, cur)) {
-			link = &seg->next;
-			continue;
-		}
 		if (tm_before(cur, seg->seq)) {
 			u32 n = (tm_before(end, seg->seq) ? end : seg->seq) - cur;
 
 			/* A contained segment's bytes are all stored. */
 			if (!keep) {
-				err = tm_store_piece(t, h, &link, cur, org,
-						     src, poff + (cur - seq),
-						     n);
+				err = tm_store_new(t, h, &prev, cur, org, src,
+						   poff + (cur - seq), n);
 				if (err)
 					goto out;
 			}
@@ -590,11 +732,13 @@ static unsigned int tm_store_linux(struct tm_table *t, struct tm_flow *f,
 		}
 		oend = tm_before(end, send) ? end : send;
 		rx->rexmit = true;
-		if (keep || tm_before(seg->org, org)) {
-			/* Bytes of a segment that starts earlier */
+		if (!lnx || keep || tm_before(seg->org, org)) {
+			/* FIRST, LAST, or bytes of a segment that starts
+			 * earlier
+			 */
 			if (tm_overlap(src, poff + (cur - seq),
 				       seg->data + (cur - seg->seq), oend - cur,
-				       false))
+				       last))
 				diff = true;
 		} else {
 			/* A piece that does not start before @cur, since
@@ -612,11 +756,14 @@ static unsigned int tm_store_linux(struct tm_table *t, struct tm_flow *f,
 			seg->org = org;
 		}
 		cur = oend;
-		link = &seg->next;
+		prev = seg;
+		seg = tm_seg_next(seg);
 	}
 	if (!keep && tm_before(cur, end))
-		err = tm_store_piece(t, h, &link, cur, org, src,
-				     poff + (cur - seq), end - cur);
+		err = tm_store_new(t, h, &prev, cur, org, src,
+				   poff + (cur - seq), end - cur);
+	if (!err)
+		tm_coalesce(t, h, seq, end);
 out:
 	if (diff) {
 		tm_stat_inc(t, TM_STAT_OVERLAP_DIFF);
@@ -659,8 +806,8 @@ static void tm_inorder(struct tm_table *t, struct tm_flow *f,
 		/* Linux queues the segment whole, then reads from its
 		 * out-of-order queue only what follows it (tcp_ofo_queue()).
 		 */
-		for (seg = h->ooo; seg && tm_before(seg->seq, end);
-		     seg = seg->next) {
+		for (seg = tm_seg_first(h); seg && tm_before(seg->seq, end);
+		     seg = tm_seg_next(seg)) {
 			u32 send = seg->seq + seg->len;
 			u32 oend = tm_before(end, send) ? end : send;
 
@@ -675,7 +822,7 @@ static void tm_inorder(struct tm_table *t, struct tm_flow *f,
 	while (tm_before(cur, end)) {
 		u32 send, oend, skip;
 
-		seg = h->ooo;
+		seg = tm_seg_first(h);
 		if (!seg || !tm_before(seg->seq, end)) {
 			tm_deliver(t, f, side, src->copy, src->pkt,
 				   poff + (cur - seq), end - cur);
@@ -699,7 +846,6 @@ static void tm_inorder(struct tm_table *t, struct tm_flow *f,
 				   seg->len - skip);
 			cur = send;
 		}
-		h->ooo = seg->next;
 		tm_seg_drop(t, h, seg);
 	}
 	if (diff) {
@@ -719,16 +865,13 @@ static void tm_inorder(struct tm_table *t, struct tm_flow *f,
 bool tm_reasm_seen(const struct tm_half *h, u32 seq, u32 len)
 {
 	const struct tm_seg *seg;
-	u32 end = seq + len;
 
 	if (!(h->flags & TM_HF_RCV_SYNCED))
 		return false;
 	if (tm_before(seq, h->rcv_nxt))
 		return true;
-	for (seg = h->ooo; seg && tm_before(seg->seq, end); seg = seg->next)
-		if (tm_after(seg->seq + seg->len, seq))
-			return true;
-	return false;
+	seg = tm_seg_from(h, seq);
+	return seg && tm_before(seg->seq, seq + len);
 }
 
 /**
@@ -740,8 +883,13 @@ bool tm_reasm_seen(const struct tm_half *h, u32 seq, u32 len)
  *
  * For %TM_IN_LOSSLESS, before the packet changes anything: a segment that
  * starts after the hole at &tm_half.rcv_nxt goes to the out-of-order
- * store.  Charged as if none of its bytes were stored yet, a header per
- * %TM_SEG_MAX bytes, it must fit both the side's and the table's limit.
+ * store.  The walk tm_store() would make, over the pieces the segment
+ * overlaps only, finds the bytes no piece holds: each run of them may
+ * take a new piece per %TM_SEG_MAX bytes, and under %TM_OVERLAP_LINUX a
+ * piece that the segment's end cuts one more.  Those bytes and headers
+ * must fit both the side's and the table's byte limits, and those pieces
+ * the side's piece limit (%TM_STAT_SEG_SIDE counts a refusal for it): a
+ * bound tm_store() never exceeds, so a segment that fits is stored whole.
  * In-order segments always fit: they fill the hole and drain the store.
  *
  * Return: false when the packet is better dropped, for its sender to
@@ -753,13 +901,39 @@ bool tm_reasm_fits(struct tm_table *t, const struct tm_flow *f,
 	const struct tm_half *h = &f->half[r];
 	u32 len = p->l4len - p->doff;
 	u32 seq = p->seq + !!(p->tcp_flags & TM_TCPF_SYN);
-	u64 charge;
+	u32 cur = seq, end = seq + len, pieces = 0, n;
+	struct tm_seg *seg;
+	u64 bytes = 0, charge;
 
 	if (!len || !(h->flags & TM_HF_RCV_SYNCED) ||
 	    !tm_after(seq, h->rcv_nxt))
 		return true;
-	charge = len + (u64)((len + TM_SEG_MAX - 1) / TM_SEG_MAX) *
-		 sizeof(struct tm_seg);
+	for (seg = tm_seg_from(h, seq); seg && tm_before(cur, end);
+	     seg = tm_seg_next(seg)) {
+		u32 send = seg->seq + seg->len;
+
+		if (tm_before(cur, seg->seq)) {
+			n = (tm_before(end, seg->seq) ? end : seg->seq) - cur;
+			bytes += n;
+			pieces += (n + TM_SEG_MAX - 1) / TM_SEG_MAX;
+			cur += n;
+			if (cur == end)
+				break;
+		}
+		if (tm_after(send, end) && (h->flags & TM_HF_OVERLAP_LINUX))
+			pieces++;
+		cur = tm_before(end, send) ? end : send;
+	}
+	if (tm_before(cur, end)) {
+		n = end - cur;
+		bytes += n;
+		pieces += (n + TM_SEG_MAX - 1) / TM_SEG_MAX;
+	}
+	if (h->ooo_segs + pieces > READ_ONCE(t->cfg.seg_side)) {
+		tm_stat_inc(t, TM_STAT_SEG_SIDE);
+		return false;
+	}
+	charge = bytes + (u64)pieces * sizeof(struct tm_seg);
 	return h->ooo_bytes + charge <= READ_ONCE(t->cfg.buf_side) &&
 	       atomic_long_read(&t->ooo_bytes) + charge <=
 	       READ_ONCE(t->cfg.buf_total);
@@ -818,11 +992,7 @@ void tm_reasm_data(struct tm_table *t, struct tm_flow *f, unsigned int side,
 			tm_skip(t, f, side, seq, src, p);
 			break;
 		}
-		if (h->flags & TM_HF_OVERLAP_LINUX)
-			err = tm_store_linux(t, f, side, src, p, seq, poff,
-					     len, rx);
-		else
-			err = tm_store(t, f, side, src, p, seq, poff, len, rx);
+		err = tm_store(t, f, side, src, p, seq, poff, len, rx);
 		if (err == TM_ERR_NONE)
 			goto out;
 		tm_stat_inc(t, err == TM_ERR_BUF_SIDE ? TM_STAT_BUF_SIDE :

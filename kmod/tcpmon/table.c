@@ -208,6 +208,8 @@ void mos_tm_cfg_defaults(struct tm_table_cfg *cfg)
 		cfg->buf_side = TM_DEF_BUF_SIDE;
 	if (!cfg->buf_total)
 		cfg->buf_total = TM_DEF_BUF_TOTAL;
+	if (!cfg->seg_side)
+		cfg->seg_side = TM_DEF_SEG_SIDE;
 	if (!cfg->timeout_rst)
 		cfg->timeout_rst = TM_DEF_TIMEOUT_RST;
 	for (i = 0; i < TM_NSTATES; i++)

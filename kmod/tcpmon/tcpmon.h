@@ -413,8 +413,9 @@ struct tm_src {
  * @rcv_off: stream offset of @rcv_nxt: bytes that entered the stream
  *	(delivered or skipped)
  * @ooo: out-of-order store: pieces of the peer's stream after @rcv_nxt,
- *	sorted, not overlapping
+ *	not overlapping, in a red-black tree keyed by sequence number
  * @ooo_bytes: bytes charged for @ooo
+ * @ooo_segs: pieces in @ooo
  * @ack_max: highest acknowledgment number this side sent, when
  *	%TM_HA_ACKED: its peer's snd_una and its own rcv_wup, as far as the
  *	packets show them
@@ -440,8 +441,9 @@ struct tm_half {
 	u32 fin_seq;
 	u32 rcv_nxt;
 	u64 rcv_off;
-	struct tm_seg *ooo;
+	struct rb_root ooo;
 	u32 ooo_bytes;
+	u32 ooo_segs;
 	u32 ack_max;
 	u32 ts_recent;
 	u32 ts_stamp;
@@ -637,6 +639,9 @@ static inline void *mos_tm_flow_priv(struct tm_flow *f)
  *	(%TM_ERR_SYN_DATA)
  * @TM_STAT_NACC_FIN: FINs the stream went past (%TM_ERR_FIN)
  * @TM_STAT_NACC_URG: urgent bytes left out of streams (%TM_ERR_URG)
+ * @TM_STAT_SEG_SIDE: segments that found their side's store holding
+ *	&tm_table_cfg.seg_side pieces (also counted in %TM_STAT_BUF_SIDE, or
+ *	refused by tm_reasm_fits() in %TM_IN_LOSSLESS mode)
  * @TM_STAT_EV: events raised, by type: %TM_STAT_EV + &enum tm_event
  * @TM_STAT_MAX: number of counters
  */
@@ -675,6 +680,7 @@ enum tm_stat {
 	TM_STAT_NACC_SYN_DATA,
 	TM_STAT_NACC_FIN,
 	TM_STAT_NACC_URG,
+	TM_STAT_SEG_SIDE,
 	TM_STAT_EV,
 	TM_STAT_MAX = TM_STAT_EV + TM_EV_MAX,
 };
@@ -742,6 +748,7 @@ enum tm_overlap {
  * @buckets: hash buckets, a power of two; 0: from @max_flows
  * @buf_side: out-of-order bytes per side at most; 0: %TM_DEF_BUF_SIDE
  * @buf_total: out-of-order bytes per table at most; 0: %TM_DEF_BUF_TOTAL
+ * @seg_side: out-of-order pieces per side at most; 0: %TM_DEF_SEG_SIDE
  * @timeout: idle timeout per state, seconds; 0: the default
  * @timeout_rst: idle timeout of a flow reset with mos_tm_reset(), seconds;
  *	0: default
@@ -756,6 +763,7 @@ struct tm_table_cfg {
 	u32 buckets;
 	u32 buf_side;
 	u64 buf_total;
+	u32 seg_side;
 	u32 timeout[TM_NSTATES];
 	u32 timeout_rst;
 	bool midstream;
@@ -767,6 +775,12 @@ struct tm_table_cfg {
 #define TM_DEF_MAX_FLOWS	65536
 #define TM_DEF_BUF_SIDE		(256 * 1024)
 #define TM_DEF_BUF_TOTAL	(64ULL * 1024 * 1024)
+/*
+ * 4096 pieces: 64 bytes each on average fill %TM_DEF_BUF_SIDE; a side's
+ * tree is then at most 24 levels deep, and a flush hands over at most
+ * that many pieces under the flow's lock.
+ */
+#define TM_DEF_SEG_SIDE		4096
 #define TM_DEF_TIMEOUT_RST	10
 
 /* Input flags */

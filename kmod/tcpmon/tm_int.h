@@ -51,19 +51,23 @@ struct tm_table {
 
 /**
  * struct tm_seg - a piece of the out-of-order store
- * @next: the next piece, at a higher sequence number
+ * @node: in &tm_half.ooo, keyed by @seq
  * @seq: sequence number of @data[0]
  * @len: bytes in @data
  * @org: under %TM_OVERLAP_LINUX, the sequence number where the segment
  *	the receiver keeps these bytes in starts (its out-of-order queue
  *	delivers, of overlapping segments, the one that starts first)
+ * @cap: room for bytes in @data (the allocation, a power of two, less
+ *	the header): bytes that follow @data[@len - 1] in the stream are
+ *	appended here while they fit
  * @data: the bytes
  */
 struct tm_seg {
-	struct tm_seg *next;
+	struct rb_node node;
 	u32 seq;
 	u32 len;
 	u32 org;
+	u32 cap;
 	u8 data[];
 };
 

@@ -23,6 +23,7 @@
 #include <linux/in.h>
 #include <linux/atomic.h>
 #include <linux/percpu.h>
+#include <linux/rbtree.h>
 #include <linux/rculist.h>
 #include <linux/siphash.h>
 #include <linux/slab.h>

@@ -891,7 +891,7 @@ static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
 		 * tells; without one it is dropped and sent again later.
 		 */
 		if (o->tfo_cookie && R->rcv_nxt == dseq && !R->rcv_off &&
-		    !R->ooo) {
+		    RB_EMPTY_ROOT(&R->ooo)) {
 			if (tm_reasm_hold(t, f, r, src, p, dseq,
 					  p->l4off + p->doff, plen, rx))
 				R->aflags |= TM_HA_SYN_HELD;

@@ -105,12 +105,12 @@ TEST(out_of_order_fill)
 	cdata(u, 11, "b", 0);
 	cdata(u, 14, "e", 0);
 	tu_log(u);
-	EXPECT_EQ(3 * SEG + 3, mos_tm_ooo_bytes(u->t));
+	/* "b" and "c" are contiguous: one piece */
+	EXPECT_EQ(2 * SEG + 3, mos_tm_ooo_bytes(u->t));
 	cdata(u, 10, "a", 0);
 	LOG_EQ(u, "PKT_IN cli SND\n"
 		  "data svr 10+1\n"
-		  "data svr 11+1\n"
-		  "data svr 12+1\n"
+		  "data svr 11+2\n"
 		  "NEW_DATA svr NULL 10+3\n"
 		  "PKT_IN svr RCV\n");
 	cdata(u, 13, "d", 0);
@@ -155,7 +155,8 @@ static void overlap(struct __test_metadata *_metadata, u8 policy)
 		  "ERROR svr NULL overlap_diff 18+12\n"
 		  "REXMIT svr RCV 18+12\n"
 		  "PKT_IN svr RCV\n");
-	EXPECT_EQ(4 * SEG + 12, mos_tm_ooo_bytes(u->t));
+	/* 18..30 are contiguous: one piece */
+	EXPECT_EQ(SEG + 12, mos_tm_ooo_bytes(u->t));
 	/* the same bytes again: no difference to report */
 	cdata(u, 20, last ? "BBBB" : "AAAA", 0);
 	LOG_EQ(u, "REXMIT cli SND 20+4\n"
@@ -165,10 +166,7 @@ static void overlap(struct __test_metadata *_metadata, u8 policy)
 	cdata(u, 10, "01234567", 0);
 	LOG_EQ(u, "PKT_IN cli SND\n"
 		  "data svr 10+8\n"
-		  "data svr 18+2\n"
-		  "data svr 20+4\n"
-		  "data svr 24+2\n"
-		  "data svr 26+4\n"
+		  "data svr 18+12\n"
 		  "NEW_DATA svr NULL 10+20\n"
 		  "PKT_IN svr RCV\n");
 	EXPECT_STREQ(last ? "hello-----01234567BBBBBBBBBBBB" :
@@ -266,7 +264,8 @@ TEST(overlap_linux_split_then_cover)
 	/* B [10,14) starts before A [12,18): B gives 12..14, A 14..18 */
 	cdata(u, 12, "AAAAAA", 0);
 	cdata(u, 10, "BBBB", 0);
-	EXPECT_EQ(3 * SEG + 8, mos_tm_ooo_bytes(u->t));
+	/* B's bytes 10..14 are one piece, A's 14..18 another */
+	EXPECT_EQ(2 * SEG + 8, mos_tm_ooo_bytes(u->t));
 	tu_log(u);
 	/* C [11,19) covers A, partly B: B 10..14, C 14..19 */
 	cdata(u, 11, "CCCCCCCC", 0);
@@ -431,15 +430,17 @@ TEST(big_segments_split)
 	cdata(u, 100, big, sizeof(big));
 	/* pieces of at most 2 KiB with their headers */
 	EXPECT_EQ(3 * SEG + 5000, mos_tm_ooo_bytes(u->t));
+	/* a header: the tree node (three words) and four u32 */
+	EXPECT_EQ(40, SEG);
 	EXPECT_EQ(2048 - SEG, TM_SEG_MAX);
 	tu_log(u);
 	memset(all, '.', 100);
 	cdata(u, 0, all, 100);
 	LOG_EQ(u, "PKT_IN cli SND\n"
 		  "data svr 0+100\n"
-		  "data svr 100+2024\n"
-		  "data svr 2124+2024\n"
-		  "data svr 4148+952\n"
+		  "data svr 100+2008\n"
+		  "data svr 2108+2008\n"
+		  "data svr 4116+984\n"
 		  "NEW_DATA svr NULL 0+5100\n"
 		  "PKT_IN svr RCV\n");
 	memcpy(all + 100, big, sizeof(big));
@@ -540,9 +541,9 @@ TEST(buf_side_partial)
 	LOG_EQ(u, "PKT_IN cli SND\n"
 		  "ERROR svr NULL buf_side 1+5000\n"
 		  "ERROR svr NULL gap 0+1\n"
-		  "data svr 1+2024\n"
-		  "data svr 2025+2024\n"
-		  "data svr 4049+952\n"
+		  "data svr 1+2008\n"
+		  "data svr 2009+2008\n"
+		  "data svr 4017+984\n"
 		  "NEW_DATA svr NULL 0+5001\n"
 		  "PKT_IN svr RCV\n");
 	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
@@ -564,8 +565,8 @@ TEST(nomem_gap)
 	LOG_EQ(u, "PKT_IN cli SND\n"
 		  "ERROR svr NULL nomem 10+3000\n"
 		  "ERROR svr NULL gap 0+10\n"
-		  "data svr 10+2024\n"
-		  "data svr 2034+976\n"
+		  "data svr 10+2008\n"
+		  "data svr 2018+992\n"
 		  "NEW_DATA svr NULL 0+3010\n"
 		  "PKT_IN svr RCV\n");
 	/* Every allocation fails. */
@@ -943,7 +944,8 @@ TEST(stored_pieces_overlap_chain)
 	cdata(u, 20, "klmn", 0);
 	/* covers the end of one, the gap, the start of the other */
 	cdata(u, 12, "cdefghijkl", 0);
-	EXPECT_EQ(3 * SEG + 14, mos_tm_ooo_bytes(u->t));
+	/* 10..24 are contiguous: one piece */
+	EXPECT_EQ(SEG + 14, mos_tm_ooo_bytes(u->t));
 	/* covers everything, with the same bytes */
 	cdata(u, 0, "0123456789abcdefghijklmn", 0);
 	EXPECT_STREQ("0123456789abcdefghijklmn", tu_rx(u, 1, SVR));

@@ -73,6 +73,7 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_NACC_NOACK] = "nacc_noack",
 	[MOS_STAT_NACC_ACK_UNSENT] = "nacc_ack_unsent",
 	[MOS_STAT_NACC_ACK_OLD] = "nacc_ack_old",
+	[MOS_STAT_SEG_SIDE] = "seg_side_limit",
 	[MOS_STAT_NACC_PAWS] = "nacc_paws",
 	[MOS_STAT_NACC_SYN_DATA] = "nacc_syn_data",
 	[MOS_STAT_NACC_FIN] = "nacc_fin",

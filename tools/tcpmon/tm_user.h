@@ -59,6 +59,9 @@ typedef __s64 s64;
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
 #endif
+/* Red-black trees, as <linux/rbtree.h> */
+#include "rbtree_user.h"
+
 #define __percpu
 #define __rcu
 #define GFP_KERNEL	0

@@ -500,6 +500,9 @@ enum mos_flow_attr {
  *	(%MOS_ERR_SYN_DATA)
  * @MOS_STAT_NACC_FIN: FINs the stream went past (%MOS_ERR_FIN)
  * @MOS_STAT_NACC_URG: urgent bytes left out of streams (%MOS_ERR_URG)
+ * @MOS_STAT_SEG_SIDE: segments a side's out-of-order store refused because
+ *	it held as many pieces as %MOS_LIMIT_SEG_SIDE allows (also counted
+ *	in @MOS_STAT_BUF_SIDE, or in inline mode in @MOS_STAT_STORE_FULL)
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -573,6 +576,7 @@ enum mos_stat {
 	MOS_STAT_NACC_SYN_DATA,
 	MOS_STAT_NACC_FIN,
 	MOS_STAT_NACC_URG,
+	MOS_STAT_SEG_SIDE,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
