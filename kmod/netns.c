@@ -250,7 +250,7 @@ static int mos_net_limits_capped(const struct tm_table_cfg *cfg, bool host,
 		return 0;
 	__mos_net_limits(NULL, &def);
 	if (cfg->max_flows > def.max_flows || cfg->buf_side > def.buf_side ||
-	    cfg->buf_total > def.buf_total)
+	    cfg->buf_total > def.buf_total || cfg->seg_side > def.seg_side)
 		goto above;
 	for (i = 0; i < TM_NSTATES; i++)
 		if (cfg->timeout[i] > def.timeout[i])
@@ -313,6 +313,8 @@ int mos_net_set_limits(struct net *net, const struct tm_table_cfg *cfg,
 		mn->limits.buf_side = cfg->buf_side;
 	if (cfg->buf_total)
 		mn->limits.buf_total = cfg->buf_total;
+	if (cfg->seg_side)
+		mn->limits.seg_side = cfg->seg_side;
 	for (i = 0; i < TM_NSTATES; i++)
 		if (cfg->timeout[i])
 			mn->limits.timeout[i] = cfg->timeout[i];

@@ -954,4 +954,194 @@ TEST(stored_pieces_overlap_chain)
 	TU_DONE(u);
 }
 
+/* A small deterministic generator for the tests below */
+static u32 rnd_state;
+
+static u32 rnd(u32 n)
+{
+	rnd_state = rnd_state * 1103515245 + 12345;
+	return (rnd_state >> 8) % n;
+}
+
+/*
+ * Thousands of segments, overlapping or not, in random order behind a
+ * hole, against a model of the stream: per byte, the first (or last)
+ * segment that held it.  The holes left are filled, then the first byte:
+ * the store must hand over the model's bytes in order.
+ */
+static void store_random(struct __test_metadata *_metadata, u8 policy,
+			 u32 isn, u32 seed)
+{
+	struct tm_table_cfg cfg = { .overlap = policy, .seg_side = 1 << 20,
+				    .buf_side = 1 << 24 };
+	enum { M = 30000, NSEG = 4000 };
+	static char model[M + 1], seg[16];
+	static bool set[M];
+	struct tu *u = tu_new(&cfg);
+	u32 i, k, off, len;
+
+	rnd_state = seed;
+	memset(set, 0, sizeof(set));
+	hs(u, isn, IS);
+	for (i = 0; i < NSEG; i++) {
+		off = 1 + rnd(M - 9);
+		len = 1 + rnd(8);
+		for (k = 0; k < len; k++) {
+			seg[k] = 'a' + rnd(26);
+			if (!set[off + k] || policy == TM_OVERLAP_LAST)
+				model[off + k] = seg[k];
+			set[off + k] = true;
+		}
+		cdata(u, off, seg, len);
+	}
+	/* the holes, last first, then the first byte */
+	for (off = M; off > 1; off = k) {
+		for (k = off; k > 1 && set[k - 1]; k--)
+			;
+		for (len = 0; k > 1 && !set[k - 1]; k--)
+			len++;
+		if (len) {
+			memset(model + k, 'Z', len);
+			memset(seg, 'Z', sizeof(seg));
+			for (i = 0; i < len; i += 16)
+				cdata(u, k + i, seg, len - i < 16 ? len - i : 16);
+		}
+	}
+	model[0] = '@';
+	model[M] = 0;
+	cdata(u, 0, "@", 1);
+	EXPECT_STREQ(model, tu_rx(u, 1, SVR));
+	EXPECT_EQ(M, tu_stat(u, TM_STAT_BYTES_C2S));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_OOW));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_GAPS));
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	TU_DONE(u);
+}
+
+TEST(store_random_first)
+{
+	store_random(_metadata, TM_OVERLAP_FIRST, IC, 1);
+	store_random(_metadata, TM_OVERLAP_FIRST, IC, 2);
+}
+
+TEST(store_random_last)
+{
+	store_random(_metadata, TM_OVERLAP_LAST, IC, 3);
+}
+
+/* The same with the client's sequence numbers crossing 2^32 midway */
+TEST(store_random_wraparound)
+{
+	store_random(_metadata, TM_OVERLAP_FIRST, 0xffffffffu - 15000, 4);
+	store_random(_metadata, TM_OVERLAP_LAST, 0xffffffffu - 15000, 5);
+}
+
+/* Bytes that arrive in order behind a hole share pieces of TM_SEG_MAX */
+TEST(store_coalesce)
+{
+	enum { N = 3000 };
+	static char want[N + 2];
+	struct tu *u = tu_new(NULL);
+	u32 i;
+
+	hs(u, IC, IS);
+	for (i = 1; i <= N; i++) {
+		want[i] = 'a' + i % 26;
+		cdata(u, i, want + i, 1);
+	}
+	/* 3000 bytes: a full piece of 2008 and one of 992 */
+	EXPECT_EQ(2 * SEG + N, mos_tm_ooo_bytes(u->t));
+	/* and in reverse order behind the next hole */
+	for (i = 2 * N + 1; i > N + 1; i--)
+		cdata(u, i, "x", 1);
+	EXPECT_EQ(4 * SEG + 2 * N, mos_tm_ooo_bytes(u->t));
+	tu_log(u);
+	cdata(u, 0, "@", 1);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 0+1\n"
+		  "data svr 1+2008\n"
+		  "data svr 2009+992\n"
+		  "NEW_DATA svr NULL 0+3001\n"
+		  "PKT_IN svr RCV\n");
+	want[0] = '@';
+	EXPECT_STREQ(want, tu_rx(u, 1, SVR));
+	cdata(u, N + 1, "-", 1);
+	EXPECT_EQ(2 * N + 2, tu_stat(u, TM_STAT_BYTES_C2S));
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	TU_DONE(u);
+}
+
+/* The piece limit: a segment that needs one more piece is refused */
+TEST(store_piece_limit)
+{
+	struct tm_table_cfg cfg = { .seg_side = 16 };
+	struct tu *u = tu_new(&cfg);
+	u32 i;
+
+	hs(u, IC, IS);
+	/* 16 pieces of one byte at 2, 4, .. 32, each behind a hole */
+	for (i = 1; i <= 16; i++)
+		cdata(u, 2 * i, "x", 1);
+	EXPECT_EQ(16 * SEG + 16, mos_tm_ooo_bytes(u->t));
+	/* bytes that follow a piece go into it: no new piece */
+	cdata(u, 33, "y", 1);
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_SEG_SIDE));
+	EXPECT_EQ(16 * SEG + 17, mos_tm_ooo_bytes(u->t));
+	tu_log(u);
+	/* the 17th piece: the side's store is full, its holes are gaps */
+	cdata(u, 40, "z", 1);
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_SEG_SIDE));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_BUF_SIDE));
+	EXPECT_EQ(17, tu_stat(u, TM_STAT_GAPS));
+	EXPECT_STREQ("##x#x#x#x#x#x#x#x#x#x#x#x#x#x#x#xy######z",
+		     tu_rx(u, 1, SVR));
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+
+	/* inline: the segment is dropped, for its sender to send again */
+	for (i = 1; i <= 16; i++)
+		EXPECT_EQ(TM_VERDICT_PASS, ldata(u, 41 + 2 * i, "x"));
+	EXPECT_EQ(TM_VERDICT_DROP, ldata(u, 41 + 34, "z"));
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_SEG_SIDE));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_BUF_SIDE));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_STORE_FULL));
+	EXPECT_EQ(17, tu_stat(u, TM_STAT_GAPS));
+	EXPECT_EQ(16 * SEG + 16, mos_tm_ooo_bytes(u->t));
+	TU_DONE(u);
+}
+
+/*
+ * Lossless: a segment over many stored pieces, whose bytes between them
+ * need more room than the segment's length and one header.  Either it
+ * is dropped whole, or stored whole: never cut short with a gap.
+ */
+TEST(lossless_split_around_pieces)
+{
+	enum { K = 100 };
+	struct tm_table_cfg cfg = {
+		/* the pieces, and the segment's bytes with one header */
+		.buf_side = K * (SEG + 1) + 2 * K + SEG,
+	};
+	static char all[2 * K + 1];
+	struct tu *u = tu_new(&cfg);
+	u32 i;
+
+	hs(u, IC, IS);
+	for (i = 1; i <= K; i++)
+		EXPECT_EQ(TM_VERDICT_PASS, ldata(u, 2 * i, "x"));
+	EXPECT_EQ(K * (SEG + 1), mos_tm_ooo_bytes(u->t));
+	/* [1, 2K + 1): K runs of one byte between and before the pieces */
+	memset(all, 'x', 2 * K);
+	EXPECT_EQ(TM_VERDICT_DROP, ldata(u, 1, all));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_BUF_SIDE));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_GAPS));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_STORE_FULL));
+	EXPECT_EQ(K * (SEG + 1), mos_tm_ooo_bytes(u->t));
+	/* sent again once the hole before it is filled: in order */
+	EXPECT_EQ(TM_VERDICT_PASS, ldata(u, 0, "@"));
+	EXPECT_EQ(TM_VERDICT_PASS, ldata(u, 1, all));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_GAPS));
+	EXPECT_EQ(2 * K + 1, tu_stat(u, TM_STAT_BYTES_C2S));
+	TU_DONE(u);
+}
+
 TEST_HARNESS_MAIN

@@ -85,7 +85,7 @@ _mosctl()
 		midstream)
 			mapfile -t COMPREPLY < <(compgen -W "on off" -- "$cur")
 			;;
-		max-flows | buffer-bytes | buffer-total)
+		max-flows | buffer-bytes | buffer-total | buffer-pieces)
 			;;
 		*)
 			# after "timeout STATE": the seconds
@@ -93,7 +93,7 @@ _mosctl()
 				return
 			fi
 			mapfile -t COMPREPLY < <(compgen -W "max-flows buffer-bytes
-				buffer-total timeout midstream" -- "$cur")
+				buffer-total buffer-pieces timeout midstream" -- "$cur")
 			;;
 		esac
 		;;

@@ -43,6 +43,7 @@ static void usage(FILE *f)
 		"  ns show                      whether it is monitored, its mode and limits\n"
 		"  set SETTING [SETTING...]     change limits, SETTING one of:\n"
 		"        max-flows N | buffer-bytes N | buffer-total N |\n"
+		"        buffer-pieces N |\n"
 		"        timeout STATE SECONDS | midstream on|off |\n"
 		"        overlap linux|first|last | stall-timeout MS |\n"
 		"        unparsed drop|pass\n"

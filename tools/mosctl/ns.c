@@ -73,15 +73,15 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_NACC_NOACK] = "nacc_noack",
 	[MOS_STAT_NACC_ACK_UNSENT] = "nacc_ack_unsent",
 	[MOS_STAT_NACC_ACK_OLD] = "nacc_ack_old",
-	[MOS_STAT_SEG_SIDE] = "seg_side_limit",
 	[MOS_STAT_NACC_PAWS] = "nacc_paws",
 	[MOS_STAT_NACC_SYN_DATA] = "nacc_syn_data",
 	[MOS_STAT_NACC_FIN] = "nacc_fin",
 	[MOS_STAT_NACC_URG] = "nacc_urg",
+	[MOS_STAT_SEG_SIDE] = "seg_side_limit",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_NACC_URG,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_SEG_SIDE,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {
@@ -92,8 +92,9 @@ static const char *const mode_names[] = {
 /* Limits, as NS_GET reports them and NS_SET takes them; has_*: present */
 struct limits {
 	bool has_max_flows, has_buf_side, has_buf_total, has_midstream;
-	bool has_overlap, has_stall, has_unparsed;
+	bool has_overlap, has_stall, has_unparsed, has_seg_side;
 	uint32_t max_flows;
+	uint32_t seg_side;
 	uint32_t buf_side;
 	uint64_t buf_total;
 	bool midstream;
@@ -135,6 +136,7 @@ static struct nla_policy limit_policy[MOS_LIMIT_MAX + 1] = {
 	[MOS_LIMIT_OVERLAP] = { .type = NLA_U8 },
 	[MOS_LIMIT_STALL_MS] = { .type = NLA_U32 },
 	[MOS_LIMIT_UNPARSED] = { .type = NLA_U8 },
+	[MOS_LIMIT_SEG_SIDE] = { .type = NLA_U32 },
 };
 
 static const char *const overlap_names[] = {
@@ -170,6 +172,10 @@ static void limits_parse(struct nlattr *nest, struct limits *l)
 	if (tb[MOS_LIMIT_BUF_TOTAL]) {
 		l->has_buf_total = true;
 		l->buf_total = nla_get_u64(tb[MOS_LIMIT_BUF_TOTAL]);
+	}
+	if (tb[MOS_LIMIT_SEG_SIDE]) {
+		l->has_seg_side = true;
+		l->seg_side = nla_get_u32(tb[MOS_LIMIT_SEG_SIDE]);
 	}
 	if (tb[MOS_LIMIT_MIDSTREAM]) {
 		l->has_midstream = true;
@@ -312,6 +318,10 @@ static void limits_print(const struct limits *l)
 		out_text("buffer-total ");
 		out_u64("buffer_total", "%llu\n", l->buf_total);
 	}
+	if (l->has_seg_side) {
+		out_text("buffer-pieces ");
+		out_u64("buffer_pieces", "%llu\n", l->seg_side);
+	}
 	if (l->has_midstream)
 		out_bool("midstream", "midstream on\n", "midstream off\n",
 			 l->midstream);
@@ -413,6 +423,11 @@ static int set_parse(const char *verb, int argc, char **argv,
 				return EXIT_USAGE;
 			l->has_buf_total = true;
 			l->buf_total = v;
+		} else if (!strcmp(w, "buffer-pieces")) {
+			if (set_number(verb, argc, argv, &i, UINT32_MAX, &v))
+				return EXIT_USAGE;
+			l->has_seg_side = true;
+			l->seg_side = v;
 		} else if (!strcmp(w, "midstream")) {
 			if (i + 1 >= argc)
 				return usage_error(verb, "midstream needs on or off");
@@ -499,7 +514,9 @@ static int limits_put(struct nl_msg *msg, const struct limits *l)
 	    (l->has_stall &&
 	     nla_put_u32(msg, MOS_LIMIT_STALL_MS, l->stall_ms)) ||
 	    (l->has_unparsed &&
-	     nla_put_u8(msg, MOS_LIMIT_UNPARSED, l->unparsed)))
+	     nla_put_u8(msg, MOS_LIMIT_UNPARSED, l->unparsed)) ||
+	    (l->has_seg_side &&
+	     nla_put_u32(msg, MOS_LIMIT_SEG_SIDE, l->seg_side)))
 		return -1;
 	for (i = 0; i < MOS_TCP_STATES; i++) {
 		if (!l->has_timeout[i])

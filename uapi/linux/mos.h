@@ -221,6 +221,9 @@ enum mos_attr {
  *	%MOS_STALL_MS_DEFAULT.
  * @MOS_LIMIT_UNPARSED: u8, &enum mos_unparsed: inline mode, what becomes
  *	of a packet whose headers do not parse (%MOS_STAT_PARSE_ERR)
+ * @MOS_LIMIT_SEG_SIDE: u32, out-of-order pieces one side may hold (16 to
+ *	2^20; default 4096): contiguous bytes share a piece of up to 2 KiB,
+ *	each run of bytes after a hole takes one (%MOS_STAT_SEG_SIDE)
  * @__MOS_LIMIT_MAX: one past the last limit
  * @MOS_LIMIT_MAX: the last limit
  */
@@ -235,6 +238,7 @@ enum mos_limit {
 	MOS_LIMIT_OVERLAP,
 	MOS_LIMIT_STALL_MS,
 	MOS_LIMIT_UNPARSED,
+	MOS_LIMIT_SEG_SIDE,
 
 	__MOS_LIMIT_MAX,
 	MOS_LIMIT_MAX = __MOS_LIMIT_MAX - 1
