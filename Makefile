@@ -12,6 +12,8 @@
 #   make style        checkpatch on kmod/ and uapi/
 #   make bench        instructions and time per packet: mosreplay, libnids, libpcap
 #   make bench-ring   /dev/mos ring delivery in the VM: MB/s, events/s, baselines
+#   make bench-ooo    instructions per segment of the out-of-order store
+#                     (BEFORE=REV: also against revision REV's tracker)
 #   make fuzz         the tcpmon fuzzer for FUZZ_TIME seconds (600)
 #   make install      install-module and install-user
 #   make install-module  mos.ko for the running kernel
@@ -91,7 +93,7 @@ TESTS	:= $(UNIT_TCPMON) $(UNIT_TM_UTIL) $(UNIT_MOSUSER) $(UNIT_NETLINK) \
 
 .PHONY: all modules user deps check check-user check-vm check-receiver check-debug check-stress demo \
 	style install install-module install-user uninstall man-check abi-check clean bench \
-	bench-bins fuzz bench-ring ring-bench-bins
+	bench-bins fuzz bench-ring ring-bench-bins bench-ooo
 
 all: modules user
 
@@ -369,6 +371,10 @@ ring-bench-bins: $(RING_BENCH_BINS) $(B)/bin/mosctl
 
 bench-ring:
 	@bench/ring
+
+# bench/ooo: the out-of-order store's cost per segment (callgrind)
+bench-ooo:
+	@bench/ooo $(if $(BEFORE),--before $(BEFORE))
 
 deps:
 	@tools/deps
