@@ -36,10 +36,10 @@
  * Limits: a side stores at most &tm_table_cfg.buf_side bytes and
  * &tm_table_cfg.seg_side pieces, a table at most &tm_table_cfg.buf_total
  * bytes, pieces' headers included, and all tables together what
- * tm_charge() allows; allocations are GFP_NOWAIT and may fail.  When a segment cannot be stored, the error is raised
- * (%TM_ERR_BUF_SIDE, %TM_ERR_BUF_TOTAL, %TM_ERR_MEM_LIMIT, %TM_ERR_NOMEM),
- * and the
- * side's stream skips ahead: every hole up to and including the segment's
+ * tm_charge() allows; allocations are GFP_NOWAIT and may fail.  When a
+ * segment cannot be stored, the error is raised (%TM_ERR_BUF_SIDE, also
+ * for the piece limit, %TM_ERR_BUF_TOTAL, %TM_ERR_MEM_LIMIT,
+ * %TM_ERR_NOMEM), and the side's stream skips ahead: every hole up to and including the segment's
  * is reported as a gap (%TM_ERR_GAP, with its offset and length) and
  * passed over, the stored pieces and the segment are delivered, and the
  * store is empty again.  Nothing is dropped without a report, and stream
@@ -209,9 +209,10 @@ static struct tm_seg *tm_seg_of(struct rb_node *n)
 	return n ? rb_entry(n, struct tm_seg, node) : NULL;
 }
 
+/* The first piece; the common case, an empty store, without a call */
 static struct tm_seg *tm_seg_first(const struct tm_half *h)
 {
-	return tm_seg_of(rb_first(&h->ooo));
+	return RB_EMPTY_ROOT(&h->ooo) ? NULL : tm_seg_of(rb_first(&h->ooo));
 }
 
 static struct tm_seg *tm_seg_next(struct tm_seg *seg)
