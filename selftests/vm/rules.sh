@@ -266,13 +266,18 @@ show=$("$MOSCTL" -n "$R" ns show)
 t_eq "ns show, text: enabled yes, mode inline" "enabled yes|inline" \
 	"$(head -n1 <<<"$show")|$(awk '$1 == "mode" { print $2 }' <<<"$show")"
 before=$("$MOSCTL" -n "$R" -j ns show)
-t_check "set max-flows, buffer-bytes, midstream, timeout in one command" \
-	"$MOSCTL" -n "$R" set max-flows 1000 buffer-bytes 65536 midstream off timeout ESTABLISHED 600
+t_eq "ns show: 4096 out-of-order pieces per side by default" 4096 \
+	"$(jget 'd["limits"]["buffer_pieces"]' <<<"$before")"
+t_check "set max-flows, buffer-bytes, buffer-pieces, midstream, timeout in one command" \
+	"$MOSCTL" -n "$R" set max-flows 1000 buffer-bytes 65536 buffer-pieces 1000 midstream off \
+	timeout ESTABLISHED 600
 after=$("$MOSCTL" -n "$R" -j ns show)
-t_eq "ns show: the limits set" "[1000,65536,false,600]" \
-	"$(jget '[d["limits"][k] for k in ("max_flows", "buffer_bytes", "midstream")] + [d["limits"]["timeouts"]["ESTABLISHED"]]' <<<"$after")"
+t_eq "ns show: the limits set" "[1000,65536,1000,false,600]" \
+	"$(jget '[d["limits"][k] for k in ("max_flows", "buffer_bytes", "buffer_pieces", "midstream")] + [d["limits"]["timeouts"]["ESTABLISHED"]]' <<<"$after")"
+t_eq "ns show, text: buffer-pieces 1000" 1000 \
+	"$("$MOSCTL" -n "$R" ns show | awk '$1 == "buffer-pieces" { print $2 }')"
 t_eq "ns show: every other limit unchanged" \
-	"$(jget 'dict(d["limits"], max_flows=1000, buffer_bytes=65536, midstream=False, timeouts=dict(d["limits"]["timeouts"], ESTABLISHED=600))' <<<"$before")" \
+	"$(jget 'dict(d["limits"], max_flows=1000, buffer_bytes=65536, buffer_pieces=1000, midstream=False, timeouts=dict(d["limits"]["timeouts"], ESTABLISHED=600))' <<<"$before")" \
 	"$(jget 'd["limits"]' <<<"$after")"
 expect_rc "set max-flows abc: usage error (2)" 2 "$MOSCTL" -n "$R" set max-flows abc
 expect_rc "set timeout BOGUS 5: usage error (2)" 2 "$MOSCTL" -n "$R" set timeout BOGUS 5
