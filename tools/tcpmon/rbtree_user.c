@@ -52,73 +52,51 @@ static void rbu_change_child(struct rb_root *root, struct rb_node *parent,
 		parent->rb_right = new;
 }
 
-static void rbu_rotate_left(struct rb_root *root, struct rb_node *x)
+/* @n's child on side @dir: 0 left, 1 right */
+static struct rb_node **rbu_child(struct rb_node *n, int dir)
 {
-	struct rb_node *y = x->rb_right, *p = rbu_parent(x);
-
-	x->rb_right = y->rb_left;
-	if (y->rb_left)
-		rbu_set_parent(y->rb_left, x);
-	rbu_set_parent(y, p);
-	rbu_change_child(root, p, x, y);
-	y->rb_left = x;
-	rbu_set_parent(x, y);
+	return dir ? &n->rb_right : &n->rb_left;
 }
 
-static void rbu_rotate_right(struct rb_root *root, struct rb_node *x)
+/* Turn @x down towards @dir: its child on the other side takes its place */
+static void rbu_rotate(struct rb_root *root, struct rb_node *x, int dir)
 {
-	struct rb_node *y = x->rb_left, *p = rbu_parent(x);
+	struct rb_node *y = *rbu_child(x, !dir), *p = rbu_parent(x);
+	struct rb_node *m = *rbu_child(y, dir);
 
-	x->rb_left = y->rb_right;
-	if (y->rb_right)
-		rbu_set_parent(y->rb_right, x);
+	*rbu_child(x, !dir) = m;
+	if (m)
+		rbu_set_parent(m, x);
 	rbu_set_parent(y, p);
 	rbu_change_child(root, p, x, y);
-	y->rb_right = x;
+	*rbu_child(y, dir) = x;
 	rbu_set_parent(x, y);
 }
 
 void rb_insert_color(struct rb_node *z, struct rb_root *root)
 {
 	struct rb_node *p, *g, *u;
+	int dir;
 
 	while ((p = rbu_parent(z)) && !rbu_black(p)) {
 		g = rbu_parent(p);	/* a red node is not the root */
-		if (p == g->rb_left) {
-			u = g->rb_right;
-			if (!rbu_black(u)) {
-				rbu_set_black(p);
-				rbu_set_black(u);
-				rbu_set_red(g);
-				z = g;
-				continue;
-			}
-			if (z == p->rb_right) {
-				rbu_rotate_left(root, p);
-				z = p;
-				p = rbu_parent(z);
-			}
+		dir = p == g->rb_right;
+		u = *rbu_child(g, !dir);
+		if (!rbu_black(u)) {
 			rbu_set_black(p);
+			rbu_set_black(u);
 			rbu_set_red(g);
-			rbu_rotate_right(root, g);
-		} else {
-			u = g->rb_left;
-			if (!rbu_black(u)) {
-				rbu_set_black(p);
-				rbu_set_black(u);
-				rbu_set_red(g);
-				z = g;
-				continue;
-			}
-			if (z == p->rb_left) {
-				rbu_rotate_right(root, p);
-				z = p;
-				p = rbu_parent(z);
-			}
-			rbu_set_black(p);
-			rbu_set_red(g);
-			rbu_rotate_left(root, g);
+			z = g;
+			continue;
 		}
+		if (z == *rbu_child(p, !dir)) {
+			rbu_rotate(root, p, dir);
+			z = p;
+			p = rbu_parent(z);
+		}
+		rbu_set_black(p);
+		rbu_set_red(g);
+		rbu_rotate(root, g, !dir);
 	}
 	rbu_set_black(root->rb_node);
 }
@@ -128,59 +106,35 @@ static void rbu_erase_fixup(struct rb_root *root, struct rb_node *x,
 			    struct rb_node *xp)
 {
 	struct rb_node *w;
+	int dir;
 
 	while (x != root->rb_node && rbu_black(x)) {
-		if (x == xp->rb_left) {
-			w = xp->rb_right;
-			if (!rbu_black(w)) {
-				rbu_set_black(w);
-				rbu_set_red(xp);
-				rbu_rotate_left(root, xp);
-				w = xp->rb_right;
-			}
-			if (rbu_black(w->rb_left) && rbu_black(w->rb_right)) {
-				rbu_set_red(w);
-				x = xp;
-				xp = rbu_parent(x);
-				continue;
-			}
-			if (rbu_black(w->rb_right)) {
-				rbu_set_black(w->rb_left);
-				rbu_set_red(w);
-				rbu_rotate_right(root, w);
-				w = xp->rb_right;
-			}
-			w->__rb_parent_color = (w->__rb_parent_color & ~RB_BLACK) |
-					       (xp->__rb_parent_color & RB_BLACK);
-			rbu_set_black(xp);
-			rbu_set_black(w->rb_right);
-			rbu_rotate_left(root, xp);
-		} else {
-			w = xp->rb_left;
-			if (!rbu_black(w)) {
-				rbu_set_black(w);
-				rbu_set_red(xp);
-				rbu_rotate_right(root, xp);
-				w = xp->rb_left;
-			}
-			if (rbu_black(w->rb_left) && rbu_black(w->rb_right)) {
-				rbu_set_red(w);
-				x = xp;
-				xp = rbu_parent(x);
-				continue;
-			}
-			if (rbu_black(w->rb_left)) {
-				rbu_set_black(w->rb_right);
-				rbu_set_red(w);
-				rbu_rotate_left(root, w);
-				w = xp->rb_left;
-			}
-			w->__rb_parent_color = (w->__rb_parent_color & ~RB_BLACK) |
-					       (xp->__rb_parent_color & RB_BLACK);
-			rbu_set_black(xp);
-			rbu_set_black(w->rb_left);
-			rbu_rotate_right(root, xp);
+		/* x's sibling is not NULL: its side is a black node short */
+		dir = x != xp->rb_left;
+		w = *rbu_child(xp, !dir);
+		if (!rbu_black(w)) {
+			rbu_set_black(w);
+			rbu_set_red(xp);
+			rbu_rotate(root, xp, dir);
+			w = *rbu_child(xp, !dir);
 		}
+		if (rbu_black(w->rb_left) && rbu_black(w->rb_right)) {
+			rbu_set_red(w);
+			x = xp;
+			xp = rbu_parent(x);
+			continue;
+		}
+		if (rbu_black(*rbu_child(w, !dir))) {
+			rbu_set_black(*rbu_child(w, dir));
+			rbu_set_red(w);
+			rbu_rotate(root, w, !dir);
+			w = *rbu_child(xp, !dir);
+		}
+		w->__rb_parent_color = (w->__rb_parent_color & ~RB_BLACK) |
+				       (xp->__rb_parent_color & RB_BLACK);
+		rbu_set_black(xp);
+		rbu_set_black(*rbu_child(w, !dir));
+		rbu_rotate(root, xp, dir);
 		x = root->rb_node;
 	}
 	if (x)
