@@ -637,6 +637,9 @@ static inline void *mos_tm_flow_priv(struct tm_flow *f)
  *	(%TM_ERR_SYN_DATA)
  * @TM_STAT_NACC_FIN: FINs the stream went past (%TM_ERR_FIN)
  * @TM_STAT_NACC_URG: urgent bytes left out of streams (%TM_ERR_URG)
+ * @TM_STAT_END_UNREAD: bytes a side stored past its receiver's last
+ *	acknowledgment when it ended: never read by the receiver, reported
+ *	in a gap (%TM_ERR_GAP) and not delivered
  * @TM_STAT_EV: events raised, by type: %TM_STAT_EV + &enum tm_event
  * @TM_STAT_MAX: number of counters
  */
@@ -675,6 +678,7 @@ enum tm_stat {
 	TM_STAT_NACC_SYN_DATA,
 	TM_STAT_NACC_FIN,
 	TM_STAT_NACC_URG,
+	TM_STAT_END_UNREAD,
 	TM_STAT_EV,
 	TM_STAT_MAX = TM_STAT_EV + TM_EV_MAX,
 };

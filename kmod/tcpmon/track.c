@@ -228,6 +228,10 @@ static bool tm_acks_syn(const struct tm_half *h, u32 ack)
  * @s: sending side
  * @p: the RST
  *
+ * The receiver's rcv_nxt is the stream's, or its last acknowledgment when
+ * that is later: it acknowledged bytes the monitor did not see (capture
+ * loss), and an RST at its acknowledgment is the exact one.
+ *
  * Return: %TM_ERR_NONE if it would, %TM_ERR_RST_INWIN if it would answer
  * with a challenge ACK, %TM_ERR_RST_OOW if it would ignore it.
  */
@@ -235,18 +239,20 @@ static unsigned int tm_rst_check(const struct tm_flow *f, unsigned int s,
 				 const struct tm_pkt *p)
 {
 	const struct tm_half *S = &f->half[s], *R = &f->half[!s];
-	u32 win;
+	u32 nxt = R->rcv_nxt, win;
 
 	if (R->state == TM_SYN_SENT)
 		return (p->tcp_flags & TM_TCPF_ACK) &&
 		       tm_acks_syn(R, p->ack_seq) ? TM_ERR_NONE : TM_ERR_RST_OOW;
-	if (!(R->flags & TM_HF_RCV_SYNCED) || p->seq == R->rcv_nxt)
+	if ((R->aflags & TM_HA_ACKED) && tm_after(R->ack_max, nxt))
+		nxt = R->ack_max;
+	if (!(R->flags & TM_HF_RCV_SYNCED) || p->seq == nxt)
 		return TM_ERR_NONE;
 	win = 65535;
 	if (S->flags & TM_HF_WIN_KNOWN)
-		win = S->snd_maxend - R->rcv_nxt;
-	if (tm_after(p->seq, R->rcv_nxt) &&
-	    tm_before(p->seq, R->rcv_nxt + max_t(u32, win, 1)))
+		win = S->snd_maxend - nxt;
+	if (tm_after(p->seq, nxt) &&
+	    tm_before(p->seq, nxt + max_t(u32, win, 1)))
 		return TM_ERR_RST_INWIN;
 	return TM_ERR_RST_OOW;
 }
@@ -484,7 +490,7 @@ static void tm_syn_held(struct tm_table *t, struct tm_flow *f, unsigned int s,
 			 peer->snd_end - peer->isn - 1, src, p);
 		tm_reasm_free(t, h);
 	} else if (tm_acks_syn(peer, p->ack_seq)) {
-		tm_reasm_flush(t, f, s, src, p);
+		tm_reasm_flush(t, f, s, NULL, src, p);
 	} else {
 		return;
 	}
@@ -609,8 +615,29 @@ u64 tm_track_deadline(const struct tm_table *t, const struct tm_flow *f)
 }
 
 /**
- * tm_drain_side() - deliver what a side stores, holes reported, and its
- * NEW_DATA
+ * tm_read_lim() - how far a side's receiver is known to have taken its
+ * stream
+ * @f: flow
+ * @side: receiving side
+ *
+ * Its highest acknowledgment: bytes the monitor stored before it reached
+ * the receiver (what filled the hole passed the receiver, not the
+ * monitor), bytes stored after it never left the receiver's out-of-order
+ * queue for read().  A side whose acknowledgments the monitor never saw
+ * (one direction of the traffic only) gives no limit: nothing tells.
+ *
+ * Return: the limit for tm_reasm_flush(), or NULL.
+ */
+static const u32 *tm_read_lim(const struct tm_flow *f, unsigned int side)
+{
+	const struct tm_half *h = &f->half[side];
+
+	return (h->aflags & TM_HA_ACKED) ? &h->ack_max : NULL;
+}
+
+/**
+ * tm_drain_side() - deliver what a side's receiver took of what it stores,
+ * holes and the rest reported, and its NEW_DATA
  * @t: table
  * @f: flow, locked
  * @side: receiving side
@@ -624,7 +651,7 @@ static void tm_drain_side(struct tm_table *t, struct tm_flow *f,
 	u64 off0 = f->half[side].rcv_off;
 
 	tm_syn_unheld(t, f, side, src, p);
-	tm_reasm_flush(t, f, side, src, p);
+	tm_reasm_flush(t, f, side, tm_read_lim(f, side), src, p);
 	tm_new_data(t, f, side, off0, src, p);
 }
 
@@ -633,9 +660,10 @@ static void tm_drain_side(struct tm_table *t, struct tm_flow *f,
  * @t: table
  * @f: flow, locked
  *
- * Every byte a side stored enters its stream or is reported as a gap
- * (%TM_ERR_GAP), then NEW_DATA: whatever ends the flow, nothing it holds
- * is freed unreported.  Nothing happens for empty stores.
+ * Every byte a side stored enters its stream, when its receiver
+ * acknowledged it, or is reported as a gap (%TM_ERR_GAP), then NEW_DATA:
+ * whatever ends the flow, nothing it holds is freed unreported.  Nothing
+ * happens for empty stores.
  */
 void tm_track_drain(struct tm_table *t, struct tm_flow *f)
 {
@@ -1008,7 +1036,7 @@ void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
 	if (fl & TM_TCPF_RST) {
 		if (rst_err == TM_ERR_NONE) {
 			tm_syn_unheld(t, f, r, src, p);
-			tm_reasm_flush(t, f, r, src, p);
+			tm_reasm_flush(t, f, r, tm_read_lim(f, r), src, p);
 			tm_set_state(t, f, r, TM_HK_RCV, TM_CLOSED, src, p);
 		} else {
 			/*
@@ -1033,7 +1061,7 @@ void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
 		tm_receiver(t, f, r, src, p, &o, &rx, &r_closed);
 	}
 	if (r_closed)
-		tm_reasm_flush(t, f, r, src, p);
+		tm_reasm_flush(t, f, r, tm_read_lim(f, r), src, p);
 	tm_new_data(t, f, r, off0, src, p);
 	if (rexmit)
 		tm_rexmit(t, f, TM_HK_RCV, r, roff, plen, src, p);

@@ -900,12 +900,14 @@ TEST(window_scale_capped)
 	   .data = "a");
 	LOG_EQ(u, "PKT_IN cli SND\n"
 		  "PKT_IN svr RCV\n");
+	/* Stored, in the window; never read (the server did not ack it) */
 	tu_flush(u);
-	LOG_EQ(u, "ERROR svr NULL gap 0+1073725440\n"
-		  "data svr 1073725440+1\n"
+	LOG_EQ(u, "ERROR svr NULL gap 0+1073725441\n"
 		  "NEW_DATA svr NULL 0+1073725441\n"
 		  "CONN_END cli RCV flush\n"
 		  "CONN_END svr RCV flush\n");
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_END_UNREAD));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_OOW));
 	TU_DONE(u);
 }
 

@@ -393,7 +393,8 @@ enum mos_flow_attr {
  * @MOS_STAT_REXMIT: retransmitted segments
  * @MOS_STAT_BYTES_C2S: stream bytes from clients to servers, in order
  * @MOS_STAT_BYTES_S2C: stream bytes from servers to clients, in order
- * @MOS_STAT_GAPS: holes a stream had to skip (a limit was hit)
+ * @MOS_STAT_GAPS: holes a stream had to skip (a limit was hit, or the
+ *	flow ended with bytes stored behind them)
  * @MOS_STAT_GAP_BYTES: bytes in those holes
  * @MOS_STAT_FLOW_LIMIT: SYNs not tracked: the flow limit was reached
  * @MOS_STAT_BUF_SIDE: segments a side's out-of-order store refused
@@ -500,6 +501,11 @@ enum mos_flow_attr {
  *	(%MOS_ERR_SYN_DATA)
  * @MOS_STAT_NACC_FIN: FINs the stream went past (%MOS_ERR_FIN)
  * @MOS_STAT_NACC_URG: urgent bytes left out of streams (%MOS_ERR_URG)
+ * @MOS_STAT_END_UNREAD: bytes a side stored behind a hole past the last
+ *	acknowledgment its receiver sent, when the flow ended (FIN, RST,
+ *	timeout, eviction, flush, disable): the receiver's read() never
+ *	returned them; reported in a gap (%MOS_ERR_GAP), not delivered, also
+ *	in @MOS_STAT_GAP_BYTES
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -573,6 +579,7 @@ enum mos_stat {
 	MOS_STAT_NACC_SYN_DATA,
 	MOS_STAT_NACC_FIN,
 	MOS_STAT_NACC_URG,
+	MOS_STAT_END_UNREAD,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
