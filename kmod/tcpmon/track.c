@@ -85,11 +85,6 @@
 
 #define TM_NSEC_PER_SEC		1000000000ULL
 
-static bool tm_closing(const struct tm_half *h)
-{
-	return h->state == TM_CLOSED || h->state >= TM_FIN_WAIT_1;
-}
-
 /**
  * tm_wscale() - window scale that applies to a side's advertised windows
  * @f: flow
@@ -583,17 +578,24 @@ bool tm_track_closed(const struct tm_flow *f)
  * @s: side that sent the SYN
  * @p: the SYN (without ACK)
  *
- * Return: true when the old connection is closing and the SYN is not a
- * retransmission of one it saw.
+ * Only the SYN's receiver decides: Linux opens a new connection for a SYN
+ * when the 4-tuple has no socket (CLOSED) or a TIME_WAIT one
+ * (tcp_timewait_state_process(), TCP_TW_SYN); a socket in any other state
+ * takes the SYN as a segment of its connection (tcp_validate_incoming():
+ * a challenge ACK or a duplicate ACK), whatever FIN its peer sent that it
+ * has not processed yet.
+ *
+ * Return: true when the SYN's receiver is in TIME_WAIT or CLOSED and the
+ * SYN is not a retransmission of one the flow saw.
  */
 bool tm_track_reusable(const struct tm_flow *f, unsigned int s,
 		       const struct tm_pkt *p)
 {
-	const struct tm_half *S = &f->half[s];
+	const struct tm_half *S = &f->half[s], *R = &f->half[!s];
 
 	if ((S->flags & TM_HF_SYN_SENT) && p->seq == S->isn)
 		return false;
-	return tm_closing(&f->half[TM_CLI]) || tm_closing(&f->half[TM_SVR]);
+	return R->state == TM_TIME_WAIT || R->state == TM_CLOSED;
 }
 
 /**

@@ -996,14 +996,43 @@ TEST(end_reset_acked)
 	end_reset_case(_metadata, true);
 }
 
+/*
+ * The client's FIN waits behind the server's hole, then a SYN on the
+ * 4-tuple: the server's socket is still ESTABLISHED (its stream never
+ * reached the FIN), and Linux opens a new connection only from CLOSED or
+ * TIME_WAIT (tcp_timewait_state_process()): the SYN is a segment of the
+ * old connection, refused, and the flow goes on.
+ */
+TEST(syn_behind_fin_hole_is_no_reuse)
+{
+	struct tu *u = tu_new(NULL);
+
+	store_both(u, false);
+	TX(u, .from = CLI, .flags = FIN | ACK, .seq = ic + 11, .ack = is + 1);
+	tu_log(u);
+	TX(u, .from = CLI, .flags = SYN, .seq = 90000);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL oow 89000+0\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_EQ(1, tu_last_id(u));
+	EXPECT_EQ(1, mos_tm_flows(u->t));
+	EXPECT_STREQ("FIN_WAIT_1 ESTABLISHED", tu_states(u));
+	/* The hole filled: the server reads all, and the FIN */
+	cdata(u, 0, "hello", 0);
+	EXPECT_STREQ("helloworld", tu_rx(u, 1, SVR));
+	EXPECT_STREQ("FIN_WAIT_1 CLOSE_WAIT", tu_states(u));
+	TU_DONE(u);
+}
+
 static void end_reuse_case(struct __test_metadata *_metadata, bool acked)
 {
 	struct tu *u = tu_new(NULL);
 
 	store_both(u, acked);
-	/* The client's FIN after its bytes, then a new connection */
-	TX(u, .from = CLI, .flags = FIN | ACK, .seq = ic + 11,
-	   .ack = is + 1 + 2 * acked);
+	/* The server resets (the client's stream was acked up to is + 1 +
+	 * 2 * acked), and a new connection follows
+	 */
+	TX(u, .from = SVR, .flags = RST, .seq = is + 1 + 2 * acked);
 	TX(u, .from = CLI, .flags = SYN, .seq = 90000);
 	stored_all_reported(_metadata, u, acked);
 	EXPECT_EQ(2, tu_last_id(u));
