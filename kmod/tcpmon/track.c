@@ -324,6 +324,31 @@ static bool tm_paws_ok(const struct tm_half *r, u32 tsval, int win, u64 now)
 }
 
 /**
+ * tm_paws_applies() - does the tracker refuse what PAWS discards for a
+ * receiver?
+ * @t: table
+ * @r: the receiving side
+ *
+ * As &tm_table_cfg.paws says (&enum tm_paws): a monitor that does not sit
+ * at the receiver may see segments in another order, and take ts_recent
+ * from one the receiver has not had yet; at the receiver's own host it
+ * sees them as the receiver does.
+ *
+ * Return: true when it does.
+ */
+static bool tm_paws_applies(const struct tm_table *t, const struct tm_half *r)
+{
+	switch (READ_ONCE(t->cfg.paws)) {
+	case TM_PAWS_ON:
+		return true;
+	case TM_PAWS_AUTO:
+		return r->aflags & TM_HA_LOCAL;
+	default:
+		return false;
+	}
+}
+
+/**
  * tm_accept() - would the receiver of a segment take it at all?
  * @f: flow
  * @s: sending side
@@ -991,12 +1016,7 @@ void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
 		rst_err = tm_rst_check(f, s, p);
 	else if (!(fl & TM_TCPF_SYN))
 		nacc = tm_accept(f, s, p, &o, now);
-	/*
-	 * PAWS only where asked (&tm_table_cfg.paws): a monitor that does not
-	 * sit at the receiver may see segments in another order, and take
-	 * ts_recent from one the receiver has not had yet
-	 */
-	if (nacc == TM_ERR_PAWS && !READ_ONCE(t->cfg.paws))
+	if (nacc == TM_ERR_PAWS && !tm_paws_applies(t, R))
 		nacc = TM_ERR_NONE;
 	roff = tm_stream_off(R, dseq);
 

@@ -42,7 +42,8 @@ random.Random(SEED); MOS_RECEIVER_SEED sets the first seed (the time by
 default).  SEEDS lists the seeds that once failed: they run every time,
 as fixed cases.
 
-compare: for each case and each PLACEMENT (router, endpoint), the
+compare: for each case and each PLACEMENT (router, endpoint; as
+PLACEMENT:PAWS, the placement's PAWS mode, printed with PAWS_CASES), the
 client-to-server stream that evtrace -c wrote (EVDIR/CPORT-SPORT.svr)
 must be exactly the server's DIR/srv/CPORT.data, and the server side's
 end as mos reports it (evtrace's lines in EVDIR.out: STATE_CHANGE of
@@ -112,11 +113,16 @@ SEEDS = [
 ]
 
 # Cases mos does not pass by default: run with the random connections
-# only (make check-receiver).  paws: mos refuses segments PAWS discards
-# only when the table asks (tm_table_cfg.paws): a monitor away from the
-# receiver can see another order of segments and refuse bytes the
-# receiver took, which a replayed capture of a reordering link showed.
-OPEN_CASES = {"paws"}
+# only (make check-receiver).
+OPEN_CASES = set()
+
+# Cases whose result depends on the placement's PAWS setting (mosctl set
+# paws): each placement's mode is printed with them.  mos refuses what
+# PAWS discards where it sees the receiver's order: at the server's own
+# namespace (auto: the receiver is local), and at the router only with
+# "paws on", which receiver.sh sets there: all frames leave from one CPU
+# (cmd_run), so the router forwards them in the order it saw them.
+PAWS_CASES = {"paws"}
 
 # Seeds that still fail: run with the random connections only (make
 # check-receiver), until mos reads them as the receiver does.
@@ -146,12 +152,15 @@ def csum16(data):
     return ~s & 0xFFFF
 
 
-def ip4(src, dst, payload, ttl=64, ident=1, off=0, mf=False, proto=6):
-    """an IPv4 header (DF unless a fragment) and @payload"""
+def ip4(src, dst, payload, ttl=64, ident=1, off=0, mf=False, proto=6,
+        opts=b""):
+    """an IPv4 header (DF unless a fragment) with options @opts (a
+    multiple of 4 bytes) and @payload"""
     flags = (0x2000 if mf else 0) | (0x4000 if not mf and not off else 0)
-    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident,
-                    flags | off, ttl, proto, 0,
-                    socket.inet_aton(src), socket.inet_aton(dst))
+    hl = 20 + len(opts)
+    h = struct.pack("!BBHHHBBH4s4s", 0x40 | hl // 4, 0, hl + len(payload),
+                    ident, flags | off, ttl, proto, 0,
+                    socket.inet_aton(src), socket.inet_aton(dst)) + opts
     h = h[:10] + struct.pack("!H", csum16(h)) + h[12:]
     return h + payload
 
@@ -321,16 +330,18 @@ class Conn:
 
     def send(self, off=0, data=b"", flags="A", ack=None, win=65535,
              opts=None, seq=None, ttl=64, bad=False, ext=None, urp=0,
-             tsval=None, frags=None):
+             tsval=None, frags=None, ipopts=None):
         """one segment at stream offset @off (or sequence number @seq):
         ext: IPv6 extension headers, [(TYPE, BODY)] (BODY from opt_hdr);
+        ipopts: IPv4 options (4n bytes);
         frags: IP fragments of the segment, [(START, END or BYTES)], in
         sending order (END: the segment's own bytes [START, END), None
         for its end)"""
         if self.h.trace:
             extra = {"ack": ack, "opts": opts, "seq": seq,
                      "ttl": ttl if ttl != 64 else None, "bad": bad,
-                     "ext": ext, "urp": urp, "tsval": tsval, "frags": frags}
+                     "ext": ext, "urp": urp, "tsval": tsval, "frags": frags,
+                     "ipopts": ipopts}
             print("%s off %d len %d %s%s" % (
                 self.name, off if seq is None else
                 (seq - self.isn - 1 + M32 // 2) % M32 - M32 // 2,
@@ -353,16 +364,17 @@ class Conn:
                     b = seg[start:b]
                 self.h.xmit(self.ip(b"", ttl, ext, frag=(start, b, len(seg))))
         else:
-            self.h.xmit(self.ip(seg, ttl, ext))
+            self.h.xmit(self.ip(seg, ttl, ext, ipopts=ipopts or b""))
 
-    def ip(self, seg, ttl, ext, frag=None):
+    def ip(self, seg, ttl, ext, frag=None, ipopts=b""):
         if self.fam == 4:
             if frag:
                 start, b, total = frag
                 return b"\x08\x00", ip4(self.src, self.dst, b, ttl,
                                          self.ident, start // 8,
                                          start + len(b) < total)
-            return b"\x08\x00", ip4(self.src, self.dst, seg, ttl, self.ident)
+            return b"\x08\x00", ip4(self.src, self.dst, seg, ttl, self.ident,
+                                     opts=ipopts)
         chain = list(ext or [])
         if frag:
             start, b, total = frag
@@ -705,6 +717,18 @@ def c_sack(c):
     c.send(500, b"", "FA")
 
 
+# IPv4 options ip_options_compile() refuses (the router's and the
+# server's ip_rcv_options() drop the packet), and one it takes
+IP4OPTS = {
+    "badlen": b"\x9e\x01\x00\x00",                # length 1
+    "pastend": b"\x9e\x08\x00\x00",               # past the options
+    "rrdup": b"\x07\x03\x08\x07\x03\x08\x00\x00",  # record route twice
+    "tsover": b"\x44\x04\x05\xf0",                # full, overflow 15
+    "cipso": b"\x86\x08\x00\x00\x00\x01\x00\x00",  # no DOI configured
+    "unknown": b"\x9e\x04\x00\x00",               # taken
+}
+
+
 def c_ttl1(c):
     yield from probe(c, ttl=1)
 
@@ -836,6 +860,9 @@ CASES = [
     ("fragovl", c_fragovl, {}),
     ("fragdup", c_fragdup, {}),
 ]
+for _k, _o in IP4OPTS.items():
+    CASES.append(("ip4opt-" + _k, lambda c, o=_o: probe(c, ipopts=o),
+                  {"fams": (4,)}))
 for _g in GEOMS:
     CASES.append(("ovl-in-" + _g, lambda c, g=_g: overlap(c, 0, g), {}))
     CASES.append(("ovl-ooo-" + _g, lambda c, g=_g: overlap(c, 16, g), {}))
@@ -1293,6 +1320,7 @@ def cmd_compare(d, specs):
     failed_seeds = set()
     for spec in specs:
         place, ev = spec.split("=", 1)
+        place, _, paws = place.partition(":")
         ends = mos_ends(ev + ".out")
         for name, cport, sport in cases:
             m += 1
@@ -1328,8 +1356,10 @@ def cmd_compare(d, specs):
                     failed_seeds.add(name[7:])
             else:
                 n += 1
-                print("ok %s@%s (%d bytes, %s)" %
-                      (name, place, len(want), wend))
+                print("ok %s@%s (%d bytes, %s%s)" %
+                      (name, place, len(want), wend,
+                       ", paws " + paws if paws and
+                       name.rsplit("-", 1)[0] in PAWS_CASES else ""))
     if failed_seeds:
         print("# failing seeds: " + " ".join(sorted(failed_seeds, key=int)))
     print("%d/%d cases: mos == receiver" % (n, m))

@@ -221,6 +221,8 @@ enum mos_attr {
  *	%MOS_STALL_MS_DEFAULT.
  * @MOS_LIMIT_UNPARSED: u8, &enum mos_unparsed: inline mode, what becomes
  *	of a packet whose headers do not parse (%MOS_STAT_PARSE_ERR)
+ * @MOS_LIMIT_PAWS: u8, &enum mos_paws: for which receivers segments that
+ *	PAWS discards are refused (%MOS_STAT_NACC_PAWS)
  * @__MOS_LIMIT_MAX: one past the last limit
  * @MOS_LIMIT_MAX: the last limit
  */
@@ -235,6 +237,7 @@ enum mos_limit {
 	MOS_LIMIT_OVERLAP,
 	MOS_LIMIT_STALL_MS,
 	MOS_LIMIT_UNPARSED,
+	MOS_LIMIT_PAWS,
 
 	__MOS_LIMIT_MAX,
 	MOS_LIMIT_MAX = __MOS_LIMIT_MAX - 1
@@ -263,6 +266,22 @@ enum mos_overlap {
 	MOS_OVERLAP_FIRST,
 	MOS_OVERLAP_LAST,
 	MOS_OVERLAP_LINUX,
+};
+
+/**
+ * enum mos_paws - for which receivers mos refuses what PAWS discards
+ * @MOS_PAWS_AUTO: receivers on this host (the default): the destination
+ *	address of the flow's SYN is local, or the SYN's sender is (sent
+ *	from here); there the monitor sees segments in the receiver's order
+ * @MOS_PAWS_ON: every receiver: for a monitor that sees the receivers'
+ *	order, such as a router that forwards in order
+ * @MOS_PAWS_OFF: none: away from a receiver the monitor may see another
+ *	order than it, and refuse bytes it took
+ */
+enum mos_paws {
+	MOS_PAWS_AUTO,
+	MOS_PAWS_ON,
+	MOS_PAWS_OFF,
 };
 
 /**
@@ -506,6 +525,9 @@ enum mos_flow_attr {
  *	timeout, eviction, flush, disable): the receiver's read() never
  *	returned them; reported in a gap (%MOS_ERR_GAP), not delivered, also
  *	in @MOS_STAT_GAP_BYTES
+ * @MOS_STAT_IP4_OPT_DISCARD: IPv4 packets whose options Linux refuses
+ *	(ip_options_compile(): bad lengths or pointers, a repeated option,
+ *	CIPSO with no DOI configured); parsed, not tracked, passed
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -580,6 +602,7 @@ enum mos_stat {
 	MOS_STAT_NACC_FIN,
 	MOS_STAT_NACC_URG,
 	MOS_STAT_END_UNREAD,
+	MOS_STAT_IP4_OPT_DISCARD,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
