@@ -113,32 +113,24 @@ SEEDS = [
     # a 60 s run from 1800000000 (mos then delivered stored bytes at a
     # flow's end, took a SYN behind a FIN for a new connection, and
     # refused no PAWS-old segment), all but those in OPEN_SEEDS now pass:
-    1800000007,
     1800000044,
     1800000056,
-    1800000059,
     1800000071,
     1800000123,
-    1800000149,
-    1800000157,
     1800000167,
     1800000175,
     1800000184,
     1800000197,
-    1800000209,
     1800000228,
     1800000244,
     1800000255,
     1800000282,
     1800000311,
-    1800000314,
     1800000329,
     1800000436,
     1800000464,
-    1800000481,
     1800000507,
     1800000516,
-    1800000533,
     1800000572,
     1800000578,
     1800000584,
@@ -167,6 +159,26 @@ PAWS_CASES = {"paws"}
 # Seeds that still fail: run with the random connections only (make
 # check-receiver), until mos reads them as the receiver does.
 OPEN_SEEDS = [
+    # Other bytes where a stored segment is continued by one that starts
+    # exactly at its end and overlapped, across that junction, by one
+    # with other bytes that starts inside the first.  Linux appends the
+    # continuation to the stored segment (tcp_ooo_try_coalesce()) only
+    # when skb_try_coalesce() can: the bytes fit the stored skb's tailroom,
+    # or its head can be taken as a page fragment.  The harness's frames
+    # (AF_PACKET, linear, kmalloc'd heads) coalesce when small and not
+    # otherwise; a NIC's page-fragment skbs coalesce.  Which bytes read()
+    # returns depends on the receiver's memory layout, not on the wire;
+    # mos reports the differing bytes (overlap_diff), and its store takes
+    # a continuation as appended where nothing is stored at its start
+    # (Documentation/tcpmon.rst, LINUX policy).
+    1800000007,
+    1800000059,
+    1800000149,
+    1800000157,
+    1800000209,
+    1800000314,
+    1800000481,
+    1800000533,
 ]
 
 
