@@ -103,6 +103,7 @@ static const struct nla_policy mos_limits_policy[MOS_LIMIT_MAX + 1] = {
 	[MOS_LIMIT_UNPARSED] = NLA_POLICY_MAX(NLA_U8, MOS_UNPARSED_PASS),
 	[MOS_LIMIT_SEG_SIDE] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &mos_seg_side_range),
+	[MOS_LIMIT_PAWS] = NLA_POLICY_MAX(NLA_U8, MOS_PAWS_OFF),
 	[MOS_LIMIT_TIMEOUTS] = NLA_POLICY_NESTED(mos_timeouts_policy),
 };
 
@@ -270,6 +271,7 @@ static int mos_genl_put_limits(struct sk_buff *msg, struct net *net)
 			      MOS_LIMIT_PAD) ||
 	    nla_put_u8(msg, MOS_LIMIT_MIDSTREAM, cfg.midstream) ||
 	    nla_put_u8(msg, MOS_LIMIT_OVERLAP, cfg.overlap) ||
+	    nla_put_u8(msg, MOS_LIMIT_PAWS, cfg.paws) ||
 	    nla_put_u32(msg, MOS_LIMIT_STALL_MS,
 			READ_ONCE(mos_pernet(net)->stall_ms)) ||
 	    nla_put_u8(msg, MOS_LIMIT_UNPARSED, mos_net_unparsed(net)) ||
@@ -372,6 +374,8 @@ static int mos_genl_ns_set(struct sk_buff *skb, struct genl_info *info)
 			nla_get_u8(lim[MOS_LIMIT_MIDSTREAM]) : cur.midstream;
 	cfg.overlap = lim[MOS_LIMIT_OVERLAP] ?
 		      nla_get_u8(lim[MOS_LIMIT_OVERLAP]) : cur.overlap;
+	cfg.paws = lim[MOS_LIMIT_PAWS] ?
+		   nla_get_u8(lim[MOS_LIMIT_PAWS]) : cur.paws;
 	for (i = 0; i < TM_NSTATES; i++)
 		if (to[i + 1])
 			cfg.timeout[i] = nla_get_u32(to[i + 1]);

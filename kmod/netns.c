@@ -319,11 +319,12 @@ int mos_net_set_limits(struct net *net, const struct tm_table_cfg *cfg,
 		if (cfg->timeout[i])
 			mn->limits.timeout[i] = cfg->timeout[i];
 	/*
-	 * midstream and overlap: 0 is a value too; the caller passes the
+	 * midstream, overlap and paws: 0 is a value too; the caller passes the
 	 * result
 	 */
 	mn->limits.midstream = cfg->midstream;
 	mn->limits.overlap = cfg->overlap;
+	mn->limits.paws = cfg->paws;
 	t = rcu_dereference_protected(mn->tm, lockdep_is_held(&mn->lock));
 	if (t) {
 		__mos_net_limits(mn, &eff);
@@ -531,6 +532,7 @@ static const u8 mos_tm_stat_map[TM_STAT_MAX] = {
 	[TM_STAT_NACC_FIN]	= MOS_STAT_NACC_FIN,
 	[TM_STAT_NACC_URG]	= MOS_STAT_NACC_URG,
 	[TM_STAT_SEG_SIDE]	= MOS_STAT_SEG_SIDE,
+	[TM_STAT_END_UNREAD]	= MOS_STAT_END_UNREAD,
 };
 
 /**

@@ -112,6 +112,9 @@ static void mos_pkt_count(struct mos_net *mn, const struct mos_pkt *pkt,
 	case TM_PKT_IP6_RH_DROP:
 		u64_stats_inc(&s->c[MOS_STAT_IP6_RH_DISCARD]);
 		break;
+	case TM_PKT_IP4_OPT_DROP:
+		u64_stats_inc(&s->c[MOS_STAT_IP4_OPT_DISCARD]);
+		break;
 	}
 	u64_stats_update_end(&s->syncp);
 }
@@ -147,6 +150,9 @@ enum tm_verdict mos_pkt_input(struct mos_net *mn, const struct mos_pkt *pkt,
 		flags |= TM_IN_LOSSLESS;
 	if (inl && mos_rules_drop_any(mn))
 		flags |= TM_IN_FAILCLOSED;
+	/* Where the ends are, once per flow: only a SYN creates one */
+	if (r == TM_PKT_TCP && (p->tcp_flags & TM_TCPF_SYN) && pkt->local)
+		flags |= pkt->local(pkt, p);
 
 	t = rcu_dereference(mn->tm);
 	if (pkt->host_drops) {

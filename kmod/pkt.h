@@ -25,6 +25,8 @@ struct netlink_ext_ack;
  * @csum_bad: whether the TCP checksum is wrong; the TCP header is at
  *	@l4off from the IP header
  * @filter: run a classic BPF program on the packet; its return value
+ * @local: optional: for a SYN, which of its ends are this namespace's own
+ *	(%TM_IN_SRC_LOCAL, %TM_IN_DST_LOCAL); @p holds its parsed headers
  *
  * Filled by the attachment on its stack for one call of mos_pkt_input();
  * the callbacks get the descriptor back, and may find their own wider
@@ -37,6 +39,7 @@ struct mos_pkt {
 	bool host_drops;
 	bool (*csum_bad)(const struct mos_pkt *pkt, unsigned int l4off);
 	u32 (*filter)(const struct mos_pkt *pkt, struct bpf_prog *prog);
+	unsigned int (*local)(const struct mos_pkt *pkt, const struct tm_pkt *p);
 };
 
 enum tm_verdict mos_pkt_input(struct mos_net *mn, const struct mos_pkt *pkt,

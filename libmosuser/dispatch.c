@@ -367,6 +367,8 @@ static void dispatch_one(struct mtcp_ctx *c, const struct mos_rec *rec)
 			f->seq0_known |= 1 << e->side;
 		}
 		mu_flow_seen(f, e);
+		if (e->type == MOS_EV_NEW_DATA && e->side < 2)
+			mu_flow_skipped(f, e->side, e->off + e->len);
 		if (mu_conf.tcp_timeout > 0)
 			mu_sweep_at(c, e->ts_ns + mu_conf.tcp_timeout *
 					       1000000000ULL);

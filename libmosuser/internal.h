@@ -334,6 +334,7 @@ void mu_flow_close(struct mtcp_ctx *c, uint64_t id);
 
 /* stream.c */
 void mu_flow_data(struct mtcp_ctx *c, const struct mos_rec_data *d);
+void mu_flow_skipped(struct mtcp_flow *f, int side, uint64_t end);
 uint64_t mu_stream_off(const struct mtcp_flow *f, int side, uint32_t seq);
 void mu_flow_seen(struct mtcp_flow *f, const struct mos_rec_event *e);
 

@@ -105,6 +105,23 @@ off:
 }
 
 /*
+ * NEW_DATA says the stream @side of @f reached @end: bytes past what the
+ * data records brought were skipped (a gap with no bytes after it, as
+ * when a flow ends with bytes its receiver never read): they are missed,
+ * and mtcp_peek() says so.
+ */
+void mu_flow_skipped(struct mtcp_flow *f, int side, uint64_t end)
+{
+	struct mtcp_sbuf *b = &f->buf[side];
+
+	if (end <= b->head)
+		return;
+	if (b->off)
+		b->read = end;
+	b->valid = b->head = end;
+}
+
+/*
  * The stream offset of sequence number @seq in the stream @side of @f
  * receives: the one nearest the bytes already there; 0 while the
  * stream's first sequence number is not known, or before it.

@@ -98,10 +98,14 @@ static_assert((int)NF_IP_PRI_CONNTRACK_DEFRAG ==
  * struct mos_nf_pkt - an skb at a hook, as the packet path sees it
  * @pkt: the descriptor; its &tm_src.pkt is the skb
  * @hook: the netfilter hook
+ * @net: its namespace
+ * @in: the device it came in on, at PRE_ROUTING
  */
 struct mos_nf_pkt {
 	struct mos_pkt pkt;
 	unsigned int hook;
+	struct net *net;
+	const struct net_device *in;
 };
 
 /* &tm_src.read and &tm_src.copy: an skb, linear or not */
@@ -131,6 +135,29 @@ static bool mos_skb_csum_bad(const struct mos_pkt *pkt, unsigned int l4off)
 static u32 mos_skb_filter(const struct mos_pkt *pkt, struct bpf_prog *prog)
 {
 	return bpf_prog_run_save_cb(prog, (struct sk_buff *)pkt->src.pkt);
+}
+
+/*
+ * &mos_pkt.local, for a SYN: its sender is this host at LOCAL_OUT; its
+ * destination is when the address is one of the namespace's, as the
+ * stack's own input route will find (the local table, RTN_LOCAL;
+ * ipv6_chk_addr()).  One lookup per SYN, none for other segments.
+ */
+static unsigned int mos_skb_local(const struct mos_pkt *pkt,
+				  const struct tm_pkt *p)
+{
+	const struct mos_nf_pkt *np = container_of(pkt, struct mos_nf_pkt, pkt);
+	unsigned int fl = np->hook == NF_INET_LOCAL_OUT ? TM_IN_SRC_LOCAL : 0;
+
+	if (p->family == 4) {
+		if (inet_addr_type_dev_table(np->net, np->in, p->daddr.a4) ==
+		    RTN_LOCAL)
+			fl |= TM_IN_DST_LOCAL;
+	} else if (ipv6_chk_addr(np->net,
+				 (const struct in6_addr *)p->daddr.a6, NULL, 0)) {
+		fl |= TM_IN_DST_LOCAL;
+	}
+	return fl;
 }
 
 /* Whether IPv4 options @opt (@len bytes) carry a loose or strict source route */
@@ -233,8 +260,11 @@ static unsigned int mos_nf_input(struct sk_buff *skb,
 			.host_drops = host_drops,
 			.csum_bad = mos_skb_csum_bad,
 			.filter = mos_skb_filter,
+			.local = mos_skb_local,
 		},
 		.hook = state->hook,
+		.net = state->net,
+		.in = state->in,
 	};
 	enum tm_verdict v;
 	struct tm_pkt p;

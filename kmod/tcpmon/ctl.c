@@ -49,6 +49,7 @@ void mos_tm_set_limits(struct tm_table *t, const struct tm_table_cfg *cfg)
 		WRITE_ONCE(t->cfg.timeout[i], c.timeout[i]);
 	WRITE_ONCE(t->cfg.midstream, c.midstream);
 	WRITE_ONCE(t->cfg.overlap, c.overlap);
+	WRITE_ONCE(t->cfg.paws, c.paws);
 }
 
 /**

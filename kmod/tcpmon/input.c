@@ -248,6 +248,10 @@ enum tm_verdict mos_tm_input(struct tm_table *t, const struct tm_src *src,
 				tm_stat_inc(t, TM_STAT_FLOWS_MIDSTREAM);
 			}
 			tm_track_init(f, s, p, mid);
+			if (flags & TM_IN_SRC_LOCAL)
+				f->half[s].aflags |= TM_HA_LOCAL;
+			if (flags & TM_IN_DST_LOCAL)
+				f->half[!s].aflags |= TM_HA_LOCAL;
 			if (t->ops->flow && !(f->flags & TM_FF_QUIET))
 				t->ops->flow(t->priv, f, src, p);
 		}

@@ -18,8 +18,10 @@
  *   IPv6 with a fragment header that is not atomic.  It is part of a
  *   datagram, not a whole TCP segment: the receiver's TCP gets the
  *   reassembled datagram, which mos.ko sees after nf_defrag;
- * - well formed, but dropped by the receiver's IPv6 layer
- *   (%TM_PKT_IP6_OPT_DROP, %TM_PKT_IP6_HBH_DROP, %TM_PKT_IP6_RH_DROP).
+ * - well formed, but dropped by the receiver's IP layer: IPv4 options
+ *   that ip_options_compile() refuses (%TM_PKT_IP4_OPT_DROP, see
+ *   tm_ip4_opts_ok()); IPv6 (%TM_PKT_IP6_OPT_DROP, %TM_PKT_IP6_HBH_DROP,
+ *   %TM_PKT_IP6_RH_DROP).
  *
  * IPv6 extension headers are walked as ipv6_skip_exthdr() does: hop-by-hop,
  * routing, destination options, fragment (atomic ones only: see above)
@@ -55,6 +57,20 @@
 /* IPv4 fragment bits (RFC 791), host order */
 #define TM_IP_MF		0x2000
 #define TM_IP_OFFSET		0x1fff
+
+/* IPv4 options (RFC 791, RFC 1108, RFC 2113) */
+#define TM_IPOPT_END		0
+#define TM_IPOPT_NOOP		1
+#define TM_IPOPT_RR		7
+#define TM_IPOPT_TS		68
+#define TM_IPOPT_LSRR		131
+#define TM_IPOPT_CIPSO		134
+#define TM_IPOPT_SSRR		137
+#define TM_IPOPT_RA		148
+/* Timestamp option flags (RFC 791): with addresses, prespecified */
+#define TM_IPOPT_TS_TSANDADDR	1
+#define TM_IPOPT_TS_PRESPEC	3
+#define TM_IP4_OPTS_MAX		40
 
 /* IPv6 fragment header bits (RFC 8200 section 4.5), host order */
 #define TM_IP6_OFFSET		0xfff8
@@ -145,6 +161,89 @@ static enum tm_parse_res tm_parse_tcp(const void *pkt, tm_read_t read,
 }
 
 /**
+ * tm_ip4_opts_ok() - would Linux take a received packet's IPv4 options?
+ * @o:		the options (after the 20-byte header)
+ * @len:	their length, at most %TM_IP4_OPTS_MAX
+ *
+ * As ip_options_compile() checks them on receive (ip_rcv_options(), for
+ * forwarded and local packets alike, before any routing by them): End of
+ * Options List ends the walk, No Operation is one byte; any other option
+ * needs a length byte of at least 2 that stays inside the options.  Loose
+ * and strict source routes need a length of 3 and a pointer of 4 or more,
+ * and at most one of them; record route too, once, and a pointer that is
+ * either past the option (full) or leaves room for an address; the
+ * timestamp option a length of 4, a pointer of 5 or more, once, and when
+ * the pointer is inside the option room for a timestamp (and an address,
+ * for the flags 1 and 3), else an overflow count below 15; router alert a
+ * length of 4.  CIPSO (RFC 1108 successor, type 134) is refused with no
+ * CIPSO DOI configured (cipso_v4_validate(), the default; Debian's
+ * kernels have CONFIG_NETLABEL).  Other options, known or not, pass.
+ *
+ * Return: true when it would.
+ */
+static bool tm_ip4_opts_ok(const u8 *o, unsigned int len)
+{
+	bool srr = false, rr = false, ts = false;
+	unsigned int i = 0, n, ptr;
+	const u8 *x;
+
+	while (i < len) {
+		if (o[i] == TM_IPOPT_END)
+			return true;
+		if (o[i] == TM_IPOPT_NOOP) {
+			i++;
+			continue;
+		}
+		if (len - i < 2)
+			return false;
+		x = o + i;
+		n = x[1];
+		if (n < 2 || n > len - i)
+			return false;
+		ptr = n > 2 ? x[2] : 0;
+		switch (x[0]) {
+		case TM_IPOPT_LSRR:
+		case TM_IPOPT_SSRR:
+			if (n < 3 || ptr < 4 || srr)
+				return false;
+			srr = true;
+			break;
+		case TM_IPOPT_RR:
+			if (rr || n < 3 || ptr < 4 || (ptr <= n && ptr + 3 > n))
+				return false;
+			rr = true;
+			break;
+		case TM_IPOPT_TS:
+			if (ts || n < 4 || ptr < 5)
+				return false;
+			if (ptr <= n) {
+				unsigned int fl = x[3] & 0xf;
+
+				if (ptr + 3 > n)
+					return false;
+				if ((fl == TM_IPOPT_TS_TSANDADDR ||
+				     fl == TM_IPOPT_TS_PRESPEC) && ptr + 7 > n)
+					return false;
+			} else if ((x[3] >> 4) == 15) {
+				return false;
+			}
+			ts = true;
+			break;
+		case TM_IPOPT_RA:
+			if (n < 4)
+				return false;
+			break;
+		case TM_IPOPT_CIPSO:
+			return false;
+		default:
+			break;
+		}
+		i += n;
+	}
+	return true;
+}
+
+/**
  * tm_parse_ipv4() - parse an IPv4 header
  * @pkt:	packet, for @read
  * @len:	packet length from the IP header on
@@ -153,8 +252,8 @@ static enum tm_parse_res tm_parse_tcp(const void *pkt, tm_read_t read,
  * @p:		filled with the network-layer view
  *
  * Return: %TM_PKT_TCP for a whole datagram that carries TCP (its header
- * still to be checked), %TM_PKT_FRAG for a fragment, %TM_PKT_OTHER, or
- * %TM_PKT_BAD.
+ * still to be checked), %TM_PKT_IP4_OPT_DROP for options Linux refuses,
+ * %TM_PKT_FRAG for a fragment, %TM_PKT_OTHER, or %TM_PKT_BAD.
  */
 static enum tm_parse_res tm_parse_ipv4(const void *pkt, unsigned int len,
 				       unsigned int flags, tm_read_t read,
@@ -182,6 +281,18 @@ static enum tm_parse_res tm_parse_ipv4(const void *pkt, unsigned int len,
 	p->l4proto = iph->protocol;
 	p->l4off = ihl;
 	p->l4len = tot - ihl;
+
+	/* ip_rcv_options() drops what ip_options_compile() refuses */
+	if (ihl > sizeof(*iph)) {
+		u8 obuf[TM_IP4_OPTS_MAX];
+		const u8 *o;
+
+		o = read(pkt, sizeof(*iph), ihl - sizeof(*iph), obuf);
+		if (!o)
+			return TM_PKT_BAD;
+		if (!tm_ip4_opts_ok(o, ihl - sizeof(*iph)))
+			return TM_PKT_IP4_OPT_DROP;
+	}
 
 	/*
 	 * A fragment, the first one too, is a piece of a datagram: only

@@ -48,8 +48,15 @@
  * (%TM_IN_LOSSLESS, inline mode), a segment that would not fit the side's
  * or the table's limit is dropped instead, before it changes anything
  * (tm_reasm_fits(), %TM_STAT_STORE_FULL): its sender sends it again, and
- * no hole is skipped for want of room.  A side that ends (FIN, RST, timeout) delivers
- * what it stores the same way.
+ * no hole is skipped for want of room.
+ *
+ * A side that ends (FIN, RST from either side, timeout, eviction, reuse,
+ * flush, the table freed) empties its store with tm_reasm_flush(), up to
+ * the last acknowledgment its receiver sent: stored bytes before it were
+ * read by the receiver (the monitor missed what filled the hole: capture
+ * loss) and are delivered after a gap for the hole; stored bytes after it
+ * never were, since the receiver's read() stops at the hole: they are
+ * reported as a gap, counted (%TM_STAT_END_UNREAD), and not delivered.
  */
 
 #include "tm_int.h"
@@ -345,23 +352,65 @@ static void tm_drain(struct tm_table *t, struct tm_flow *f, unsigned int side)
 }
 
 /**
- * tm_reasm_flush() - deliver everything stored, reporting the holes
+ * tm_reasm_flush() - empty a side's store: deliver what its receiver took,
+ * report the rest
  * @t: table
  * @f: flow, locked
  * @side: receiving side
+ * @lim: NULL to deliver every stored byte; else the sequence number the
+ *	receiver acknowledged last (&tm_half.ack_max): stored bytes before it
+ *	are delivered, those at or after it are reported lost
  * @src: current packet, or NULL
  * @p: its headers, or NULL
+ *
+ * Holes before a delivered piece are reported as gaps (%TM_ERR_GAP): the
+ * receiver got them, the monitor did not see them.  Stored bytes at or
+ * after @lim never reached the receiver's read(): one gap covers them and
+ * the hole before them, they are counted (%TM_STAT_END_UNREAD) and freed.
+ * Every stored byte is either delivered or inside a reported gap, and the
+ * stream's offset moves past them all (NEW_DATA covers gaps too).
  */
 void tm_reasm_flush(struct tm_table *t, struct tm_flow *f, unsigned int side,
-		    const struct tm_src *src, const struct tm_pkt *p)
+		    const u32 *lim, const struct tm_src *src,
+		    const struct tm_pkt *p)
 {
 	struct tm_half *h = &f->half[side];
 	struct tm_seg *seg;
+	u32 end, lost = 0;
 
 	while ((seg = tm_seg_first(h))) {
+		u32 send = seg->seq + seg->len, to = send;
+
+		if (lim && !tm_before(seg->seq, *lim))
+			break;
 		tm_skip(t, f, side, seg->seq, src, p);
-		tm_drain(t, f, side);
+		/* The receiver's ACK may end inside the piece: its head */
+		if (lim && tm_after(send, *lim))
+			to = *lim;
+		if (tm_after(to, h->rcv_nxt))
+			tm_deliver(t, f, side, tm_mem_copy, seg->data,
+				   h->rcv_nxt - seg->seq, to - h->rcv_nxt);
+		if (to != send)
+			break;
+		tm_seg_drop(t, h, seg);
 	}
+	seg = tm_seg_first(h);
+	if (!seg)
+		return;
+	end = h->rcv_nxt;
+	for (; seg; seg = tm_seg_next(seg)) {
+		u32 send = seg->seq + seg->len;
+
+		if (!tm_after(send, h->rcv_nxt))
+			continue;
+		lost += tm_before(seg->seq, h->rcv_nxt) ?
+			send - h->rcv_nxt : seg->len;
+		if (tm_after(send, end))
+			end = send;
+	}
+	tm_stat_add(t, TM_STAT_END_UNREAD, lost);
+	tm_skip(t, f, side, end, src, p);
+	tm_reasm_free(t, h);
 }
 
 /**
@@ -1002,7 +1051,7 @@ void tm_reasm_data(struct tm_table *t, struct tm_flow *f, unsigned int side,
 			    TM_STAT_NOMEM);
 		tm_error(t, f, side, err, h->rcv_off + (seq - h->rcv_nxt), len,
 			 src, p);
-		tm_reasm_flush(t, f, side, src, p);
+		tm_reasm_flush(t, f, side, NULL, src, p);
 	}
 	tm_inorder(t, f, side, src, p, seq, poff, len, rx);
 	tm_drain(t, f, side);

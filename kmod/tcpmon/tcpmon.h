@@ -65,12 +65,17 @@ typedef int (*tm_copy_t)(const void *src, unsigned int off, void *dst,
  * @TM_PKT_IP6_RH_DROP: a routing header that Linux's ipv6_rthdr_rcv()
  *	refuses with the default sysctls, or that sends the packet on to
  *	another address (segments left)
+ * @TM_PKT_IP4_OPT_DROP: IPv4 options that Linux's ip_options_compile()
+ *	refuses (bad lengths or pointers, a repeated source route, record
+ *	route or timestamp option, a full timestamp's overflow at 15, CIPSO
+ *	with no DOI configured): ip_rcv_options() drops the packet
  *
  * %TM_PKT_BAD is "mos could not parse this".  %TM_PKT_FRAG and the
  * %TM_PKT_IP6_* results parsed: the packet is well formed, but it is not
  * a TCP segment the receiver's TCP gets as it is (tm_parse_undelivered()).
  * None of them is tracked: each is counted and passed, and for the
- * %TM_PKT_IP6_* ones the receiver's own IPv6 layer drops the packet.
+ * %TM_PKT_IP6_* and %TM_PKT_IP4_OPT_DROP ones the receiver's own IP layer
+ * drops the packet.
  */
 enum tm_parse_res {
 	TM_PKT_TCP,
@@ -80,6 +85,7 @@ enum tm_parse_res {
 	TM_PKT_IP6_OPT_DROP,
 	TM_PKT_IP6_HBH_DROP,
 	TM_PKT_IP6_RH_DROP,
+	TM_PKT_IP4_OPT_DROP,
 };
 
 /**
@@ -477,6 +483,8 @@ struct tm_half {
 #define TM_HA_URG		0x08	/* @urg_seq is an urgent byte to skip */
 /* The stream's first bytes, a SYN's, wait for the SYN-ACK (TCP Fast Open) */
 #define TM_HA_SYN_HELD		0x10
+/* This side's end is this host: %TM_IN_SRC_LOCAL, %TM_IN_DST_LOCAL */
+#define TM_HA_LOCAL		0x20
 
 /**
  * struct tm_flow - one TCP connection, both sides
@@ -642,6 +650,9 @@ static inline void *mos_tm_flow_priv(struct tm_flow *f)
  * @TM_STAT_SEG_SIDE: segments that found their side's store holding
  *	&tm_table_cfg.seg_side pieces (also counted in %TM_STAT_BUF_SIDE, or
  *	refused by tm_reasm_fits() in %TM_IN_LOSSLESS mode)
+ * @TM_STAT_END_UNREAD: bytes a side stored past its receiver's last
+ *	acknowledgment when it ended: never read by the receiver, reported
+ *	in a gap (%TM_ERR_GAP) and not delivered
  * @TM_STAT_EV: events raised, by type: %TM_STAT_EV + &enum tm_event
  * @TM_STAT_MAX: number of counters
  */
@@ -681,6 +692,7 @@ enum tm_stat {
 	TM_STAT_NACC_FIN,
 	TM_STAT_NACC_URG,
 	TM_STAT_SEG_SIDE,
+	TM_STAT_END_UNREAD,
 	TM_STAT_EV,
 	TM_STAT_MAX = TM_STAT_EV + TM_EV_MAX,
 };
@@ -753,8 +765,7 @@ enum tm_overlap {
  * @timeout_rst: idle timeout of a flow reset with mos_tm_reset(), seconds;
  *	0: default
  * @midstream: create flows from packets of unknown connections
- * @paws: refuse segments PAWS discards (off by default: see tm_accept()
- *	callers in track.c)
+ * @paws: &enum tm_paws: where segments PAWS discards are refused
  * @overlap: &enum tm_overlap
  * @priv_size: bytes after each &struct tm_flow for the user
  */
@@ -767,7 +778,7 @@ struct tm_table_cfg {
 	u32 timeout[TM_NSTATES];
 	u32 timeout_rst;
 	bool midstream;
-	bool paws;
+	u8 paws;
 	u8 overlap;
 	u32 priv_size;
 };
@@ -782,6 +793,26 @@ struct tm_table_cfg {
  */
 #define TM_DEF_SEG_SIDE		4096
 #define TM_DEF_TIMEOUT_RST	10
+
+/**
+ * enum tm_paws - where the tracker refuses what PAWS discards
+ * @TM_PAWS_AUTO: for a side whose receiver is this host (%TM_HA_LOCAL):
+ *	the monitor sees its segments in the order it takes them.  The
+ *	default, and a zero &tm_table_cfg.paws.
+ * @TM_PAWS_ON: for every side: a monitor that sees the receiver's order
+ *	(one in its path that forwards in order)
+ * @TM_PAWS_OFF: for no side
+ *
+ * A monitor away from the receiver may see segments in another order than
+ * the receiver does, take ts_recent from a segment the receiver has not
+ * had yet, and refuse bytes the receiver took.  The values are those of
+ * &enum mos_paws.
+ */
+enum tm_paws {
+	TM_PAWS_AUTO,
+	TM_PAWS_ON,
+	TM_PAWS_OFF,
+};
 
 /* Input flags */
 #define TM_IN_CSUM_BAD		0x1	/* the TCP checksum is wrong */
@@ -800,6 +831,14 @@ struct tm_table_cfg {
  * dropped.  The rules fail closed.
  */
 #define TM_IN_FAILCLOSED	0x4
+/*
+ * Where the ends of a flow are, told by the caller for the packets that
+ * may create one (SYNs), and kept by the flow it creates (%TM_HA_LOCAL):
+ * the packet's sender is this host (it was sent from here), its
+ * destination address is one of this host's.
+ */
+#define TM_IN_SRC_LOCAL		0x8
+#define TM_IN_DST_LOCAL		0x10
 
 /* *rule on entry to &tm_ops.classify for a segment of no flow */
 #define TM_RULE_NOFLOW		0xffffffffU

@@ -296,7 +296,8 @@ void tm_reasm_data(struct tm_table *t, struct tm_flow *f, unsigned int side,
 		   const struct tm_src *src, const struct tm_pkt *p, u32 seq,
 		   unsigned int payload_off, u32 len, struct tm_rx *rx);
 void tm_reasm_flush(struct tm_table *t, struct tm_flow *f, unsigned int side,
-		    const struct tm_src *src, const struct tm_pkt *p);
+		    const u32 *lim, const struct tm_src *src,
+		    const struct tm_pkt *p);
 void tm_reasm_free(struct tm_table *t, struct tm_half *h);
 bool tm_reasm_seen(const struct tm_half *h, u32 seq, u32 len);
 bool tm_reasm_hold(struct tm_table *t, struct tm_flow *f, unsigned int side,

@@ -85,11 +85,6 @@
 
 #define TM_NSEC_PER_SEC		1000000000ULL
 
-static bool tm_closing(const struct tm_half *h)
-{
-	return h->state == TM_CLOSED || h->state >= TM_FIN_WAIT_1;
-}
-
 /**
  * tm_wscale() - window scale that applies to a side's advertised windows
  * @f: flow
@@ -228,6 +223,10 @@ static bool tm_acks_syn(const struct tm_half *h, u32 ack)
  * @s: sending side
  * @p: the RST
  *
+ * The receiver's rcv_nxt is the stream's, or its last acknowledgment when
+ * that is later: it acknowledged bytes the monitor did not see (capture
+ * loss), and an RST at its acknowledgment is the exact one.
+ *
  * Return: %TM_ERR_NONE if it would, %TM_ERR_RST_INWIN if it would answer
  * with a challenge ACK, %TM_ERR_RST_OOW if it would ignore it.
  */
@@ -235,18 +234,20 @@ static unsigned int tm_rst_check(const struct tm_flow *f, unsigned int s,
 				 const struct tm_pkt *p)
 {
 	const struct tm_half *S = &f->half[s], *R = &f->half[!s];
-	u32 win;
+	u32 nxt = R->rcv_nxt, win;
 
 	if (R->state == TM_SYN_SENT)
 		return (p->tcp_flags & TM_TCPF_ACK) &&
 		       tm_acks_syn(R, p->ack_seq) ? TM_ERR_NONE : TM_ERR_RST_OOW;
-	if (!(R->flags & TM_HF_RCV_SYNCED) || p->seq == R->rcv_nxt)
+	if ((R->aflags & TM_HA_ACKED) && tm_after(R->ack_max, nxt))
+		nxt = R->ack_max;
+	if (!(R->flags & TM_HF_RCV_SYNCED) || p->seq == nxt)
 		return TM_ERR_NONE;
 	win = 65535;
 	if (S->flags & TM_HF_WIN_KNOWN)
-		win = S->snd_maxend - R->rcv_nxt;
-	if (tm_after(p->seq, R->rcv_nxt) &&
-	    tm_before(p->seq, R->rcv_nxt + max_t(u32, win, 1)))
+		win = S->snd_maxend - nxt;
+	if (tm_after(p->seq, nxt) &&
+	    tm_before(p->seq, nxt + max_t(u32, win, 1)))
 		return TM_ERR_RST_INWIN;
 	return TM_ERR_RST_OOW;
 }
@@ -320,6 +321,31 @@ static bool tm_paws_ok(const struct tm_half *r, u32 tsval, int win, u64 now)
 	if (tm_secs(now) - r->ts_stamp >= TM_PAWS_24DAYS)
 		return true;
 	return !r->ts_recent;
+}
+
+/**
+ * tm_paws_applies() - does the tracker refuse what PAWS discards for a
+ * receiver?
+ * @t: table
+ * @r: the receiving side
+ *
+ * As &tm_table_cfg.paws says (&enum tm_paws): a monitor that does not sit
+ * at the receiver may see segments in another order, and take ts_recent
+ * from one the receiver has not had yet; at the receiver's own host it
+ * sees them as the receiver does.
+ *
+ * Return: true when it does.
+ */
+static bool tm_paws_applies(const struct tm_table *t, const struct tm_half *r)
+{
+	switch (READ_ONCE(t->cfg.paws)) {
+	case TM_PAWS_ON:
+		return true;
+	case TM_PAWS_AUTO:
+		return r->aflags & TM_HA_LOCAL;
+	default:
+		return false;
+	}
 }
 
 /**
@@ -484,7 +510,7 @@ static void tm_syn_held(struct tm_table *t, struct tm_flow *f, unsigned int s,
 			 peer->snd_end - peer->isn - 1, src, p);
 		tm_reasm_free(t, h);
 	} else if (tm_acks_syn(peer, p->ack_seq)) {
-		tm_reasm_flush(t, f, s, src, p);
+		tm_reasm_flush(t, f, s, NULL, src, p);
 	} else {
 		return;
 	}
@@ -577,17 +603,24 @@ bool tm_track_closed(const struct tm_flow *f)
  * @s: side that sent the SYN
  * @p: the SYN (without ACK)
  *
- * Return: true when the old connection is closing and the SYN is not a
- * retransmission of one it saw.
+ * Only the SYN's receiver decides: Linux opens a new connection for a SYN
+ * when the 4-tuple has no socket (CLOSED) or a TIME_WAIT one
+ * (tcp_timewait_state_process(), TCP_TW_SYN); a socket in any other state
+ * takes the SYN as a segment of its connection (tcp_validate_incoming():
+ * a challenge ACK or a duplicate ACK), whatever FIN its peer sent that it
+ * has not processed yet.
+ *
+ * Return: true when the SYN's receiver is in TIME_WAIT or CLOSED and the
+ * SYN is not a retransmission of one the flow saw.
  */
 bool tm_track_reusable(const struct tm_flow *f, unsigned int s,
 		       const struct tm_pkt *p)
 {
-	const struct tm_half *S = &f->half[s];
+	const struct tm_half *S = &f->half[s], *R = &f->half[!s];
 
 	if ((S->flags & TM_HF_SYN_SENT) && p->seq == S->isn)
 		return false;
-	return tm_closing(&f->half[TM_CLI]) || tm_closing(&f->half[TM_SVR]);
+	return R->state == TM_TIME_WAIT || R->state == TM_CLOSED;
 }
 
 /**
@@ -609,8 +642,29 @@ u64 tm_track_deadline(const struct tm_table *t, const struct tm_flow *f)
 }
 
 /**
- * tm_drain_side() - deliver what a side stores, holes reported, and its
- * NEW_DATA
+ * tm_read_lim() - how far a side's receiver is known to have taken its
+ * stream
+ * @f: flow
+ * @side: receiving side
+ *
+ * Its highest acknowledgment: bytes the monitor stored before it reached
+ * the receiver (what filled the hole passed the receiver, not the
+ * monitor), bytes stored after it never left the receiver's out-of-order
+ * queue for read().  A side whose acknowledgments the monitor never saw
+ * (one direction of the traffic only) gives no limit: nothing tells.
+ *
+ * Return: the limit for tm_reasm_flush(), or NULL.
+ */
+static const u32 *tm_read_lim(const struct tm_flow *f, unsigned int side)
+{
+	const struct tm_half *h = &f->half[side];
+
+	return (h->aflags & TM_HA_ACKED) ? &h->ack_max : NULL;
+}
+
+/**
+ * tm_drain_side() - deliver what a side's receiver took of what it stores,
+ * holes and the rest reported, and its NEW_DATA
  * @t: table
  * @f: flow, locked
  * @side: receiving side
@@ -624,7 +678,7 @@ static void tm_drain_side(struct tm_table *t, struct tm_flow *f,
 	u64 off0 = f->half[side].rcv_off;
 
 	tm_syn_unheld(t, f, side, src, p);
-	tm_reasm_flush(t, f, side, src, p);
+	tm_reasm_flush(t, f, side, tm_read_lim(f, side), src, p);
 	tm_new_data(t, f, side, off0, src, p);
 }
 
@@ -633,9 +687,10 @@ static void tm_drain_side(struct tm_table *t, struct tm_flow *f,
  * @t: table
  * @f: flow, locked
  *
- * Every byte a side stored enters its stream or is reported as a gap
- * (%TM_ERR_GAP), then NEW_DATA: whatever ends the flow, nothing it holds
- * is freed unreported.  Nothing happens for empty stores.
+ * Every byte a side stored enters its stream, when its receiver
+ * acknowledged it, or is reported as a gap (%TM_ERR_GAP), then NEW_DATA:
+ * whatever ends the flow, nothing it holds is freed unreported.  Nothing
+ * happens for empty stores.
  */
 void tm_track_drain(struct tm_table *t, struct tm_flow *f)
 {
@@ -961,12 +1016,7 @@ void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
 		rst_err = tm_rst_check(f, s, p);
 	else if (!(fl & TM_TCPF_SYN))
 		nacc = tm_accept(f, s, p, &o, now);
-	/*
-	 * PAWS only where asked (&tm_table_cfg.paws): a monitor that does not
-	 * sit at the receiver may see segments in another order, and take
-	 * ts_recent from one the receiver has not had yet
-	 */
-	if (nacc == TM_ERR_PAWS && !READ_ONCE(t->cfg.paws))
+	if (nacc == TM_ERR_PAWS && !tm_paws_applies(t, R))
 		nacc = TM_ERR_NONE;
 	roff = tm_stream_off(R, dseq);
 
@@ -1008,7 +1058,7 @@ void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
 	if (fl & TM_TCPF_RST) {
 		if (rst_err == TM_ERR_NONE) {
 			tm_syn_unheld(t, f, r, src, p);
-			tm_reasm_flush(t, f, r, src, p);
+			tm_reasm_flush(t, f, r, tm_read_lim(f, r), src, p);
 			tm_set_state(t, f, r, TM_HK_RCV, TM_CLOSED, src, p);
 		} else {
 			/*
@@ -1033,7 +1083,7 @@ void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
 		tm_receiver(t, f, r, src, p, &o, &rx, &r_closed);
 	}
 	if (r_closed)
-		tm_reasm_flush(t, f, r, src, p);
+		tm_reasm_flush(t, f, r, tm_read_lim(f, r), src, p);
 	tm_new_data(t, f, r, off0, src, p);
 	if (rexmit)
 		tm_rexmit(t, f, TM_HK_RCV, r, roff, plen, src, p);

@@ -295,6 +295,35 @@ def rst_exact(cap):
 
 
 @case
+def hole_end(cap):
+    """
+    Bytes behind a hole nobody fills: the client's [0,1000) in order,
+    then [2000,3000); the server acknowledges 1000 only (Linux's read()
+    stops at the hole and its ACK says rcv_nxt).  Connection 0 ends with
+    an exact RST at 1000, connection 1 with the capture, after a FIN at
+    3000 that waits behind the hole.  Expected: [0,1000) each; the stored
+    bytes are one gap per connection (hole and unread bytes), counted in
+    end_unread.  tshark 4.0's follow writes the same: held out-of-order
+    data is dropped at the end of the capture.
+    """
+    D = blob(3000, 40)
+    for k, port in enumerate((40030, 40031)):
+        c = cap.conn("10.1.0.1", port, "10.2.0.1", 80, 5000 + k, 9000 + k)
+        c.handshake()
+        c.send(C, 0, D[:1000])
+        c.ack(S, 1000)
+        if k == 0:
+            c.send(C, 2000, D[2000:3000])
+            c.ack(S, 1000)
+            c.pkt(C, "RA", 1000)
+        else:
+            c.send(C, 2000, D[2000:3000], flags="FPA")
+            c.ack(S, 1000)
+        c.expect(D[:1000], b"")
+    cap.gaps = 2
+
+
+@case
 def seq_wrap(cap):
     """
     Sequence numbers wrap: the client's ISN is 2^32 - 1500, so its data

@@ -266,6 +266,7 @@ class Capture:
         self.pkts = []
         self.bad = []
         self.conns = []
+        self.gaps = 0       # gaps mos reports over the whole capture
 
     def add(self, p, bad=False):
         p.time = self.t
@@ -283,6 +284,9 @@ class Capture:
                                  (self.name, p.summary(),
                                   "good, wanted bad" if bad else "bad"))
         wrpcap(os.path.join(outdir, self.name + ".pcap"), self.pkts)
+        if self.gaps:
+            with open(os.path.join(outdir, self.name + ".gaps"), "w") as f:
+                f.write("%d\n" % self.gaps)
         with open(os.path.join(outdir, self.name + ".conns"), "w") as f:
             for line in self.doc.strip().splitlines():
                 f.write("# " + line.strip() + "\n")

@@ -103,6 +103,83 @@ TEST(ipv4_options_and_payload)
 	EXPECT_EQ(30, p.l4len);
 }
 
+/*
+ * IPv4 options as Linux's ip_options_compile() takes them on receive
+ * (net/ipv4/ip_options.c, called by ip_rcv_options() for every received
+ * packet with options): what it refuses is dropped by the receiver's IP
+ * layer, and not tracked.
+ */
+TEST(ipv4_options_linux)
+{
+	static const struct {
+		const char *opts;
+		unsigned int len;
+		enum tm_parse_res want;
+	} c[] = {
+		{ "\x01\x01\x01\x00", 4, TM_PKT_TCP },
+		/* End of list: what follows is not looked at */
+		{ "\x00\x9e\x00\x00", 4, TM_PKT_TCP },
+		/* unknown options pass, with a valid length */
+		{ "\x9e\x04\x00\x00", 4, TM_PKT_TCP },
+		{ "\x9e\x00\x00\x00", 4, TM_PKT_IP4_OPT_DROP },
+		{ "\x9e\x01\x00\x00", 4, TM_PKT_IP4_OPT_DROP },
+		{ "\x9e\x08\x00\x00", 4, TM_PKT_IP4_OPT_DROP },
+		/* a type byte alone at the end */
+		{ "\x01\x01\x01\x9e", 4, TM_PKT_IP4_OPT_DROP },
+		/* record route: length 3 at least, pointer 4 at least, room
+		 * for an address when the pointer is inside, once
+		 */
+		{ "\x07\x07\x04\0\0\0\0\x00", 8, TM_PKT_TCP },
+		{ "\x07\x07\x08\0\0\0\0\x00", 8, TM_PKT_TCP },
+		{ "\x07\x07\x05\0\0\0\0\x00", 8, TM_PKT_IP4_OPT_DROP },
+		{ "\x07\x07\x03\0\0\0\0\x00", 8, TM_PKT_IP4_OPT_DROP },
+		{ "\x07\x02\x01\x00", 4, TM_PKT_IP4_OPT_DROP },
+		{ "\x07\x03\x08\x07\x03\x08\x00\x00", 8, TM_PKT_IP4_OPT_DROP },
+		/* timestamps: length 4, pointer 5 at least; a full one counts
+		 * its overflow, 15 is refused
+		 */
+		{ "\x44\x04\x05\x00", 4, TM_PKT_TCP },
+		{ "\x44\x04\x05\xe0", 4, TM_PKT_TCP },
+		{ "\x44\x04\x05\xf0", 4, TM_PKT_IP4_OPT_DROP },
+		{ "\x44\x08\x05\x00\0\0\0\0", 8, TM_PKT_TCP },
+		{ "\x44\x08\x04\x00\0\0\0\0", 8, TM_PKT_IP4_OPT_DROP },
+		{ "\x44\x08\x06\x00\0\0\0\0", 8, TM_PKT_IP4_OPT_DROP },
+		/* with addresses (flag 1) or prespecified (3): 8 bytes each */
+		{ "\x44\x08\x05\x01\0\0\0\0", 8, TM_PKT_IP4_OPT_DROP },
+		{ "\x44\x0c\x05\x01\0\0\0\0\0\0\0\0", 12, TM_PKT_TCP },
+		{ "\x44\x08\x05\x03\0\0\0\0", 8, TM_PKT_IP4_OPT_DROP },
+		{ "\x44\x08\x05\x02\0\0\0\0", 8, TM_PKT_TCP },
+		{ "\x44\x04\x05\x00\x44\x04\x05\x00", 8, TM_PKT_IP4_OPT_DROP },
+		/* router alert: length 4 */
+		{ "\x94\x04\x00\x00", 4, TM_PKT_TCP },
+		{ "\x94\x02\x00\x00", 4, TM_PKT_IP4_OPT_DROP },
+		/* CIPSO: no DOI configured */
+		{ "\x86\x08\x00\x00\x00\x01\x00\x00", 8, TM_PKT_IP4_OPT_DROP },
+		/* source routes parse (the hook checks accept_source_route);
+		 * a bad pointer, or two, are refused
+		 */
+		{ "\x83\x07\x04\0\0\0\0\x00", 8, TM_PKT_TCP },
+		{ "\x89\x07\x04\0\0\0\0\x00", 8, TM_PKT_TCP },
+		{ "\x83\x07\x03\0\0\0\0\x00", 8, TM_PKT_IP4_OPT_DROP },
+		{ "\x83\x03\x04\x89\x03\x04\x00\x00", 8, TM_PKT_IP4_OPT_DROP },
+	};
+	unsigned char pkt[128];
+	struct tm_pkt p;
+	unsigned int i, n;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		n = put_ipv4(pkt, 5 + c[i].len / 4, IPPROTO_TCP,
+			     20 + c[i].len + 20, 0);
+		memcpy(pkt + 20, c[i].opts, c[i].len);
+		n += put_tcp(pkt + n, 5, TM_TCPF_ACK, 1, 2);
+		EXPECT_EQ(c[i].want, parse(pkt, n, 4, 0, &p)) {
+			TH_LOG("options %u: %02x %02x %02x %02x", i,
+			       pkt[20], pkt[21], pkt[22], pkt[23]);
+		}
+	}
+	EXPECT_TRUE(tm_parse_undelivered(TM_PKT_IP4_OPT_DROP));
+}
+
 TEST(ipv4_bad_headers)
 {
 	unsigned char pkt[64];

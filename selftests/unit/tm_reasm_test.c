@@ -714,7 +714,15 @@ TEST(lossless_buf_total)
 	TU_DONE(u);
 }
 
-TEST(timeout_delivers_store)
+/*
+ * A flow's end empties its stores.  Linux's read() stops at a hole: the
+ * receiver acknowledges (tcp_send_ack(), rcv_nxt) exactly the bytes it
+ * can read.  Bytes stored past its last acknowledgment were never read:
+ * they are one gap, counted in end_unread, not delivered.  Bytes stored
+ * before it were read (what filled the hole passed the receiver and not
+ * the monitor): they are delivered after a gap for the hole.
+ */
+TEST(timeout_reports_unread_store)
 {
 	struct tm_table_cfg cfg = { .timeout[TM_ESTABLISHED] = 10 };
 	struct tu *u = tu_new(&cfg);
@@ -722,6 +730,34 @@ TEST(timeout_delivers_store)
 	hs(u, IC, IS);
 	cdata(u, 5, "world", 0);
 	sdata(u, 1, "b", 0);
+	tu_log(u);
+	EXPECT_EQ(1, tu_expire(u, u->now + 10 * TU_NS, ~0U));
+	LOG_EQ(u, "TIMEOUT cli NULL\n"
+		  "ERROR cli NULL gap 0+2\n"
+		  "NEW_DATA cli NULL 0+2\n"
+		  "ERROR svr NULL gap 0+10\n"
+		  "NEW_DATA svr NULL 0+10\n"
+		  "CONN_END cli RCV timeout\n"
+		  "CONN_END svr RCV timeout\n");
+	EXPECT_STREQ("##########", tu_rx(u, 1, SVR));
+	EXPECT_STREQ("##", tu_rx(u, 1, CLI));
+	EXPECT_EQ(5 + 1, tu_stat(u, TM_STAT_END_UNREAD));
+	EXPECT_EQ(10 + 2, tu_stat(u, TM_STAT_GAP_BYTES));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_BYTES_C2S));
+	TU_DONE(u);
+}
+
+TEST(timeout_delivers_acked_store)
+{
+	struct tm_table_cfg cfg = { .timeout[TM_ESTABLISHED] = 10 };
+	struct tu *u = tu_new(&cfg);
+
+	hs(u, IC, IS);
+	cdata(u, 5, "world", 0);
+	sdata(u, 1, "b", 0);
+	/* Each receiver acknowledges all: it had the bytes the monitor missed */
+	TX(u, .from = SVR, .flags = ACK, .seq = is + 3, .ack = ic + 11);
+	TX(u, .from = CLI, .flags = ACK, .seq = ic + 11, .ack = is + 3);
 	tu_log(u);
 	EXPECT_EQ(1, tu_expire(u, u->now + 10 * TU_NS, ~0U));
 	LOG_EQ(u, "TIMEOUT cli NULL\n"
@@ -735,10 +771,39 @@ TEST(timeout_delivers_store)
 		  "CONN_END svr RCV timeout\n");
 	EXPECT_STREQ("#####world", tu_rx(u, 1, SVR));
 	EXPECT_STREQ("#b", tu_rx(u, 1, CLI));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_END_UNREAD));
 	TU_DONE(u);
 }
 
-TEST(rst_delivers_store)
+/* The receiver's acknowledgment ends inside a stored piece, and a second
+ * piece waits after another hole
+ */
+TEST(flush_up_to_the_ack)
+{
+	struct tu *u = tu_new(NULL);
+
+	hs(u, IC, IS);
+	cdata(u, 5, "world", 0);
+	cdata(u, 15, "again", 0);
+	TX(u, .from = SVR, .flags = ACK, .seq = is + 1, .ack = ic + 1 + 7);
+	tu_log(u);
+	tu_flush(u);
+	LOG_EQ(u, "ERROR svr NULL gap 0+5\n"
+		  "data svr 5+2\n"
+		  "ERROR svr NULL gap 7+13\n"
+		  "NEW_DATA svr NULL 0+20\n"
+		  "CONN_END cli RCV flush\n"
+		  "CONN_END svr RCV flush\n");
+	EXPECT_STREQ("#####wo#############", tu_rx(u, 1, SVR));
+	EXPECT_EQ(3 + 5, tu_stat(u, TM_STAT_END_UNREAD));
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_BYTES_C2S));
+	EXPECT_EQ(5 + 13, tu_stat(u, TM_STAT_GAP_BYTES));
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	TU_DONE(u);
+}
+
+/* An exact RST: the server read up to its hole, nothing after it */
+TEST(rst_reports_unread_store)
 {
 	struct tu *u = tu_new(NULL);
 
@@ -749,106 +814,240 @@ TEST(rst_delivers_store)
 	LOG_EQ(u, "STATE_CHANGE cli SND ESTABLISHED>CLOSED\n"
 		  "PKT_IN cli SND\n"
 		  "CONN_END cli SND rst\n"
+		  "ERROR svr NULL gap 0+10\n"
+		  "STATE_CHANGE svr RCV ESTABLISHED>CLOSED\n"
+		  "NEW_DATA svr NULL 0+10\n"
+		  "PKT_IN svr RCV\n"
+		  "CONN_END svr RCV rst\n");
+	EXPECT_EQ(5, tu_stat(u, TM_STAT_END_UNREAD));
+	TU_DONE(u);
+}
+
+/* The RST at the server's acknowledgment, past the bytes the monitor
+ * missed: what the server acknowledged is delivered
+ */
+TEST(rst_delivers_acked_store)
+{
+	struct tu *u = tu_new(NULL);
+
+	hs(u, IC, IS);
+	cdata(u, 5, "world", 0);
+	TX(u, .from = SVR, .flags = ACK, .seq = is + 1, .ack = ic + 11);
+	tu_log(u);
+	TX(u, .from = CLI, .flags = RST, .seq = ic + 11);
+	LOG_EQ(u, "STATE_CHANGE cli SND ESTABLISHED>CLOSED\n"
+		  "PKT_IN cli SND\n"
+		  "CONN_END cli SND rst\n"
 		  "ERROR svr NULL gap 0+5\n"
 		  "data svr 5+5\n"
 		  "STATE_CHANGE svr RCV ESTABLISHED>CLOSED\n"
 		  "NEW_DATA svr NULL 0+10\n"
 		  "PKT_IN svr RCV\n"
 		  "CONN_END svr RCV rst\n");
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_END_UNREAD));
 	TU_DONE(u);
 }
 
 /*
  * Whatever ends a flow, every byte a side stored enters its stream or is
- * reported as a gap: the server stores "world" at 5, the client "b" at 1.
+ * reported as a gap: the server stores "world" at 5, the client "b" at 1;
+ * with @acked each receiver acknowledged them (it had the bytes the
+ * monitor missed), else neither did.
  */
-static void store_both(struct tu *u)
+static void store_both(struct tu *u, bool acked)
 {
 	hs(u, IC, IS);
 	cdata(u, 5, "world", 0);
 	sdata(u, 1, "b", 0);
+	if (acked) {
+		TX(u, .from = SVR, .flags = ACK, .seq = is + 3, .ack = ic + 11);
+		TX(u, .from = CLI, .flags = ACK, .seq = ic + 11, .ack = is + 3);
+	}
 	tu_log(u);
 }
 
 static void stored_all_reported(struct __test_metadata *_metadata,
-				struct tu *u)
+				struct tu *u, bool acked)
 {
-	EXPECT_STREQ("#####world", tu_rx(u, 1, SVR));
-	EXPECT_STREQ("#b", tu_rx(u, 1, CLI));
-	/* stored = delivered + gap bytes, each way */
+	/* stored = delivered + unread, each way; holes are gaps */
 	EXPECT_EQ(2, tu_stat(u, TM_STAT_GAPS));
-	EXPECT_EQ(5 + 1, tu_stat(u, TM_STAT_GAP_BYTES));
-	EXPECT_EQ(5, tu_stat(u, TM_STAT_BYTES_C2S));
-	EXPECT_EQ(1, tu_stat(u, TM_STAT_BYTES_S2C));
+	if (acked) {
+		EXPECT_STREQ("#####world", tu_rx(u, 1, SVR));
+		EXPECT_STREQ("#b", tu_rx(u, 1, CLI));
+		EXPECT_EQ(5 + 1, tu_stat(u, TM_STAT_GAP_BYTES));
+		EXPECT_EQ(5, tu_stat(u, TM_STAT_BYTES_C2S));
+		EXPECT_EQ(1, tu_stat(u, TM_STAT_BYTES_S2C));
+		EXPECT_EQ(0, tu_stat(u, TM_STAT_END_UNREAD));
+	} else {
+		EXPECT_STREQ("##########", tu_rx(u, 1, SVR));
+		EXPECT_STREQ("##", tu_rx(u, 1, CLI));
+		EXPECT_EQ(10 + 2, tu_stat(u, TM_STAT_GAP_BYTES));
+		EXPECT_EQ(0, tu_stat(u, TM_STAT_BYTES_C2S));
+		EXPECT_EQ(0, tu_stat(u, TM_STAT_BYTES_S2C));
+		EXPECT_EQ(5 + 1, tu_stat(u, TM_STAT_END_UNREAD));
+	}
+}
+
+static void end_rst_own_case(struct __test_metadata *_metadata, bool acked)
+{
+	struct tu *u = tu_new(NULL);
+
+	store_both(u, acked);
+	/* The client stores the server's "b", and resets */
+	TX(u, .from = CLI, .flags = RST, .seq = ic + 1 + 10 * acked);
+	if (acked) {
+		LOG_EQ(u, "STATE_CHANGE cli SND ESTABLISHED>CLOSED\n"
+			  "PKT_IN cli SND\n"
+			  "ERROR cli NULL gap 0+1\n"
+			  "data cli 1+1\n"
+			  "NEW_DATA cli NULL 0+2\n"
+			  "CONN_END cli SND rst\n"
+			  "ERROR svr NULL gap 0+5\n"
+			  "data svr 5+5\n"
+			  "STATE_CHANGE svr RCV ESTABLISHED>CLOSED\n"
+			  "NEW_DATA svr NULL 0+10\n"
+			  "PKT_IN svr RCV\n"
+			  "CONN_END svr RCV rst\n");
+	} else {
+		LOG_EQ(u, "STATE_CHANGE cli SND ESTABLISHED>CLOSED\n"
+			  "PKT_IN cli SND\n"
+			  "ERROR cli NULL gap 0+2\n"
+			  "NEW_DATA cli NULL 0+2\n"
+			  "CONN_END cli SND rst\n"
+			  "ERROR svr NULL gap 0+10\n"
+			  "STATE_CHANGE svr RCV ESTABLISHED>CLOSED\n"
+			  "NEW_DATA svr NULL 0+10\n"
+			  "PKT_IN svr RCV\n"
+			  "CONN_END svr RCV rst\n");
+	}
+	stored_all_reported(_metadata, u, acked);
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+	TU_DONE(u);
 }
 
 TEST(end_rst_from_the_side_that_stores)
 {
+	end_rst_own_case(_metadata, false);
+}
+
+TEST(end_rst_from_the_side_that_stores_acked)
+{
+	end_rst_own_case(_metadata, true);
+}
+
+static void end_rst_other_case(struct __test_metadata *_metadata, bool acked)
+{
 	struct tu *u = tu_new(NULL);
 
-	store_both(u);
-	/* The client stores the server's "b", and resets */
-	TX(u, .from = CLI, .flags = RST, .seq = ic + 1);
-	LOG_EQ(u, "STATE_CHANGE cli SND ESTABLISHED>CLOSED\n"
-		  "PKT_IN cli SND\n"
-		  "ERROR cli NULL gap 0+1\n"
-		  "data cli 1+1\n"
-		  "NEW_DATA cli NULL 0+2\n"
-		  "CONN_END cli SND rst\n"
-		  "ERROR svr NULL gap 0+5\n"
-		  "data svr 5+5\n"
-		  "STATE_CHANGE svr RCV ESTABLISHED>CLOSED\n"
-		  "NEW_DATA svr NULL 0+10\n"
-		  "PKT_IN svr RCV\n"
-		  "CONN_END svr RCV rst\n");
-	stored_all_reported(_metadata, u);
+	store_both(u, acked);
+	TX(u, .from = SVR, .flags = RST, .seq = is + 1 + 2 * acked);
+	stored_all_reported(_metadata, u, acked);
 	EXPECT_EQ(0, mos_tm_flows(u->t));
 	TU_DONE(u);
 }
 
 TEST(end_rst_from_the_other_side)
 {
+	end_rst_other_case(_metadata, false);
+}
+
+TEST(end_rst_from_the_other_side_acked)
+{
+	end_rst_other_case(_metadata, true);
+}
+
+static void end_flush_case(struct __test_metadata *_metadata, bool acked)
+{
 	struct tu *u = tu_new(NULL);
 
-	store_both(u);
-	TX(u, .from = SVR, .flags = RST, .seq = is + 1);
-	stored_all_reported(_metadata, u);
-	EXPECT_EQ(0, mos_tm_flows(u->t));
+	store_both(u, acked);
+	tu_flush(u);
+	stored_all_reported(_metadata, u, acked);
 	TU_DONE(u);
 }
 
 TEST(end_flush)
 {
-	struct tu *u = tu_new(NULL);
+	end_flush_case(_metadata, false);
+}
 
-	store_both(u);
-	tu_flush(u);
-	stored_all_reported(_metadata, u);
+TEST(end_flush_acked)
+{
+	end_flush_case(_metadata, true);
+}
+
+static void end_reset_case(struct __test_metadata *_metadata, bool acked)
+{
+	struct tu *u = tu_new(NULL);
+	struct tm_reset r;
+
+	store_both(u, acked);
+	ASSERT_EQ(0, mos_tm_reset(u->t, tu_last_id(u), NULL, u->now, &r));
+	stored_all_reported(_metadata, u, acked);
 	TU_DONE(u);
 }
 
 TEST(end_reset)
 {
-	struct tu *u = tu_new(NULL);
-	struct tm_reset r;
+	end_reset_case(_metadata, false);
+}
 
-	store_both(u);
-	ASSERT_EQ(0, mos_tm_reset(u->t, tu_last_id(u), NULL, u->now, &r));
-	stored_all_reported(_metadata, u);
+TEST(end_reset_acked)
+{
+	end_reset_case(_metadata, true);
+}
+
+/*
+ * The client's FIN waits behind the server's hole, then a SYN on the
+ * 4-tuple: the server's socket is still ESTABLISHED (its stream never
+ * reached the FIN), and Linux opens a new connection only from CLOSED or
+ * TIME_WAIT (tcp_timewait_state_process()): the SYN is a segment of the
+ * old connection, refused, and the flow goes on.
+ */
+TEST(syn_behind_fin_hole_is_no_reuse)
+{
+	struct tu *u = tu_new(NULL);
+
+	store_both(u, false);
+	TX(u, .from = CLI, .flags = FIN | ACK, .seq = ic + 11, .ack = is + 1);
+	tu_log(u);
+	TX(u, .from = CLI, .flags = SYN, .seq = 90000);
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "ERROR svr NULL oow 89000+0\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_EQ(1, tu_last_id(u));
+	EXPECT_EQ(1, mos_tm_flows(u->t));
+	EXPECT_STREQ("FIN_WAIT_1 ESTABLISHED", tu_states(u));
+	/* The hole filled: the server reads all, and the FIN */
+	cdata(u, 0, "hello", 0);
+	EXPECT_STREQ("helloworld", tu_rx(u, 1, SVR));
+	EXPECT_STREQ("FIN_WAIT_1 CLOSE_WAIT", tu_states(u));
+	TU_DONE(u);
+}
+
+static void end_reuse_case(struct __test_metadata *_metadata, bool acked)
+{
+	struct tu *u = tu_new(NULL);
+
+	store_both(u, acked);
+	/* The server resets (the client's stream was acked up to is + 1 +
+	 * 2 * acked), and a new connection follows
+	 */
+	TX(u, .from = SVR, .flags = RST, .seq = is + 1 + 2 * acked);
+	TX(u, .from = CLI, .flags = SYN, .seq = 90000);
+	stored_all_reported(_metadata, u, acked);
+	EXPECT_EQ(2, tu_last_id(u));
 	TU_DONE(u);
 }
 
 TEST(end_reuse)
 {
-	struct tu *u = tu_new(NULL);
+	end_reuse_case(_metadata, false);
+}
 
-	store_both(u);
-	/* The client's FIN after its bytes, then a new connection */
-	TX(u, .from = CLI, .flags = FIN | ACK, .seq = ic + 11, .ack = is + 1);
-	TX(u, .from = CLI, .flags = SYN, .seq = 90000);
-	stored_all_reported(_metadata, u);
-	EXPECT_EQ(2, tu_last_id(u));
-	TU_DONE(u);
+TEST(end_reuse_acked)
+{
+	end_reuse_case(_metadata, true);
 }
 
 TEST(end_evict)
@@ -875,23 +1074,42 @@ TEST(end_evict)
 	TU_DONE(u);
 }
 
-TEST(end_table_free)
+/* Monitoring disabled: the table goes with its flows */
+static void end_table_free_case(struct __test_metadata *_metadata, bool acked,
+				const char *log, const char *svr,
+				const char *cli)
 {
 	struct tu *u = tu_new(NULL);
 
-	/* Monitoring disabled: the table goes with its flows */
-	store_both(u);
+	store_both(u, acked);
 	mos_tm_table_free(u->t);
 	u->t = NULL;
-	LOG_EQ(u, "ERROR cli NULL gap 0+1\n"
-		  "data cli 1+1\n"
-		  "NEW_DATA cli NULL 0+2\n"
-		  "ERROR svr NULL gap 0+5\n"
-		  "data svr 5+5\n"
-		  "NEW_DATA svr NULL 0+10\n");
-	EXPECT_STREQ("#####world", tu_rx(u, 1, SVR));
-	EXPECT_STREQ("#b", tu_rx(u, 1, CLI));
+	LOG_EQ(u, log);
+	EXPECT_STREQ(svr, tu_rx(u, 1, SVR));
+	EXPECT_STREQ(cli, tu_rx(u, 1, CLI));
 	tu_free(u);
+}
+
+TEST(end_table_free)
+{
+	end_table_free_case(_metadata, false,
+			    "ERROR cli NULL gap 0+2\n"
+			    "NEW_DATA cli NULL 0+2\n"
+			    "ERROR svr NULL gap 0+10\n"
+			    "NEW_DATA svr NULL 0+10\n",
+			    "##########", "##");
+}
+
+TEST(end_table_free_acked)
+{
+	end_table_free_case(_metadata, true,
+			    "ERROR cli NULL gap 0+1\n"
+			    "data cli 1+1\n"
+			    "NEW_DATA cli NULL 0+2\n"
+			    "ERROR svr NULL gap 0+5\n"
+			    "data svr 5+5\n"
+			    "NEW_DATA svr NULL 0+10\n",
+			    "#####world", "#b");
 }
 
 TEST(data_after_fin)

@@ -900,12 +900,14 @@ TEST(window_scale_capped)
 	   .data = "a");
 	LOG_EQ(u, "PKT_IN cli SND\n"
 		  "PKT_IN svr RCV\n");
+	/* Stored, in the window; never read (the server did not ack it) */
 	tu_flush(u);
-	LOG_EQ(u, "ERROR svr NULL gap 0+1073725440\n"
-		  "data svr 1073725440+1\n"
+	LOG_EQ(u, "ERROR svr NULL gap 0+1073725441\n"
 		  "NEW_DATA svr NULL 0+1073725441\n"
 		  "CONN_END cli RCV flush\n"
 		  "CONN_END svr RCV flush\n");
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_END_UNREAD));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_OOW));
 	TU_DONE(u);
 }
 
@@ -1780,6 +1782,54 @@ static void hs_ts(struct tu *u)
 }
 
 /*
+ * PAWS modes: with @mode, a handshake whose SYN carries @in_flags (where
+ * its ends are), then a segment PAWS discards at the server, then one
+ * at the client.  Returns how many were refused, as a bit per side:
+ * 1 the server, 2 the client.
+ */
+static unsigned int paws_refused(unsigned int mode, unsigned int in_flags)
+{
+	struct tm_table_cfg cfg = { .paws = mode };
+	struct tu *u = tu_new(&cfg);
+	unsigned int r = 0;
+
+	TX(u, .from = CLI, .flags = SYN, .seq = IC, TS(100, 0),
+	   .in_flags = in_flags);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1,
+	   TS(5000, 100));
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
+	   TS(101, 5000));
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 1, .ack = IS + 1,
+	   .data = "abc", TS(50, 5000));
+	if (tu_stat(u, TM_STAT_NACC_PAWS) == 1)
+		r |= 1;
+	TX(u, .from = SVR, .flags = ACK | PSH, .seq = IS + 1, .ack = IC + 1,
+	   .data = "xyz", TS(10, 101));
+	if (tu_stat(u, TM_STAT_NACC_PAWS) - (r & 1) == 1)
+		r |= 2;
+	tu_free(u);
+	return r;
+}
+
+/*
+ * auto: PAWS applies to a side whose end is this host (mos_skb_local()
+ * in the hook says so for a SYN: sent from here, TM_IN_SRC_LOCAL; to a
+ * local address, TM_IN_DST_LOCAL), where the monitor sees the receiver's
+ * order; on: every side; off: none.
+ */
+TEST(paws_modes)
+{
+	EXPECT_EQ(0, paws_refused(TM_PAWS_AUTO, 0));
+	EXPECT_EQ(1, paws_refused(TM_PAWS_AUTO, TM_IN_DST_LOCAL));
+	EXPECT_EQ(2, paws_refused(TM_PAWS_AUTO, TM_IN_SRC_LOCAL));
+	EXPECT_EQ(3, paws_refused(TM_PAWS_AUTO,
+				  TM_IN_SRC_LOCAL | TM_IN_DST_LOCAL));
+	EXPECT_EQ(3, paws_refused(TM_PAWS_ON, 0));
+	EXPECT_EQ(0, paws_refused(TM_PAWS_OFF,
+				  TM_IN_SRC_LOCAL | TM_IN_DST_LOCAL));
+}
+
+/*
  * PAWS (RFC 7323 5, tcp_validate_incoming() -> tcp_paws_discard()): a
  * segment whose TSval is more than one below ts_recent is discarded.
  * ts_recent moves only for a segment that starts at or before rcv_wup,
@@ -1788,7 +1838,7 @@ static void hs_ts(struct tu *u)
  */
 TEST(nacc_paws)
 {
-	struct tm_table_cfg cfg = { .paws = true };
+	struct tm_table_cfg cfg = { .paws = TM_PAWS_ON };
 	struct tu *u = tu_new(&cfg);
 
 	hs_ts(u);

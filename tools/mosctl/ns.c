@@ -78,10 +78,12 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_NACC_FIN] = "nacc_fin",
 	[MOS_STAT_NACC_URG] = "nacc_urg",
 	[MOS_STAT_SEG_SIDE] = "seg_side_limit",
+	[MOS_STAT_END_UNREAD] = "end_unread",
+	[MOS_STAT_IP4_OPT_DISCARD] = "ip4_opt_discard",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_SEG_SIDE,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_IP4_OPT_DISCARD,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {
@@ -92,7 +94,7 @@ static const char *const mode_names[] = {
 /* Limits, as NS_GET reports them and NS_SET takes them; has_*: present */
 struct limits {
 	bool has_max_flows, has_buf_side, has_buf_total, has_midstream;
-	bool has_overlap, has_stall, has_unparsed, has_seg_side;
+	bool has_overlap, has_stall, has_unparsed, has_seg_side, has_paws;
 	uint32_t max_flows;
 	uint32_t seg_side;
 	uint32_t buf_side;
@@ -101,6 +103,7 @@ struct limits {
 	uint8_t overlap;
 	uint32_t stall_ms;
 	uint8_t unparsed;
+	uint8_t paws;
 	bool has_timeout[MOS_TCP_STATES];
 	uint32_t timeout[MOS_TCP_STATES];
 };
@@ -137,12 +140,19 @@ static struct nla_policy limit_policy[MOS_LIMIT_MAX + 1] = {
 	[MOS_LIMIT_STALL_MS] = { .type = NLA_U32 },
 	[MOS_LIMIT_UNPARSED] = { .type = NLA_U8 },
 	[MOS_LIMIT_SEG_SIDE] = { .type = NLA_U32 },
+	[MOS_LIMIT_PAWS] = { .type = NLA_U8 },
 };
 
 static const char *const overlap_names[] = {
 	[MOS_OVERLAP_FIRST] = "first",
 	[MOS_OVERLAP_LAST] = "last",
 	[MOS_OVERLAP_LINUX] = "linux",
+};
+
+static const char *const paws_names[] = {
+	[MOS_PAWS_AUTO] = "auto",
+	[MOS_PAWS_ON] = "on",
+	[MOS_PAWS_OFF] = "off",
 };
 
 static const char *const unparsed_names[] = {
@@ -192,6 +202,10 @@ static void limits_parse(struct nlattr *nest, struct limits *l)
 	if (tb[MOS_LIMIT_UNPARSED]) {
 		l->has_unparsed = true;
 		l->unparsed = nla_get_u8(tb[MOS_LIMIT_UNPARSED]);
+	}
+	if (tb[MOS_LIMIT_PAWS]) {
+		l->has_paws = true;
+		l->paws = nla_get_u8(tb[MOS_LIMIT_PAWS]);
 	}
 	if (tb[MOS_LIMIT_TIMEOUTS] &&
 	    !nla_parse_nested(to, MOS_TCP_STATES, tb[MOS_LIMIT_TIMEOUTS],
@@ -330,6 +344,11 @@ static void limits_print(const struct limits *l)
 		out_kv_str("overlap", l->overlap < ARRAY_SIZE(overlap_names) ?
 			   overlap_names[l->overlap] : buf);
 	}
+	if (l->has_paws) {
+		snprintf(buf, sizeof(buf), "%u", l->paws);
+		out_kv_str("paws", l->paws < ARRAY_SIZE(paws_names) ?
+			   paws_names[l->paws] : buf);
+	}
 	if (l->has_stall) {
 		out_text("stall-timeout ");
 		out_u64("stall_timeout_ms", "%llu\n", l->stall_ms);
@@ -456,6 +475,21 @@ static int set_parse(const char *verb, int argc, char **argv,
 						   argv[i + 1]);
 			l->has_overlap = true;
 			i += 2;
+		} else if (!strcmp(w, "paws")) {
+			if (i + 1 >= argc)
+				return usage_error(verb, "paws needs auto, on or off");
+			if (!strcmp(argv[i + 1], "auto"))
+				l->paws = MOS_PAWS_AUTO;
+			else if (!strcmp(argv[i + 1], "on"))
+				l->paws = MOS_PAWS_ON;
+			else if (!strcmp(argv[i + 1], "off"))
+				l->paws = MOS_PAWS_OFF;
+			else
+				return usage_error(verb,
+						   "bad value \"%s\" for paws (auto, on or off)",
+						   argv[i + 1]);
+			l->has_paws = true;
+			i += 2;
 		} else if (!strcmp(w, "stall-timeout")) {
 			if (set_number(verb, argc, argv, &i, UINT32_MAX, &v))
 				return EXIT_USAGE;
@@ -511,6 +545,8 @@ static int limits_put(struct nl_msg *msg, const struct limits *l)
 	     nla_put_u8(msg, MOS_LIMIT_MIDSTREAM, l->midstream)) ||
 	    (l->has_overlap &&
 	     nla_put_u8(msg, MOS_LIMIT_OVERLAP, l->overlap)) ||
+	    (l->has_paws &&
+	     nla_put_u8(msg, MOS_LIMIT_PAWS, l->paws)) ||
 	    (l->has_stall &&
 	     nla_put_u32(msg, MOS_LIMIT_STALL_MS, l->stall_ms)) ||
 	    (l->has_unparsed &&

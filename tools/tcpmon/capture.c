@@ -19,9 +19,9 @@
  * IP fragments are not reassembled (mos.ko sees packets after defrag):
  * a fragment is not a whole segment (%TM_PKT_FRAG), so none goes to the
  * core, the first one included; they are counted as @ip_fragments.  The
- * same holds for the packets the receiver's IPv6 layer drops
- * (%TM_PKT_IP6_OPT_DROP, %TM_PKT_IP6_HBH_DROP, %TM_PKT_IP6_RH_DROP):
- * counted, never tracked.
+ * same holds for the packets the receiver's IP layer drops
+ * (%TM_PKT_IP6_OPT_DROP, %TM_PKT_IP6_HBH_DROP, %TM_PKT_IP6_RH_DROP,
+ * %TM_PKT_IP4_OPT_DROP): counted, never tracked.
  *
  * TSO and GSO aggregates: a capture taken on a host whose NIC segments
  * (or after GRO) holds frames larger than the MTU whose IPv4 total
@@ -421,6 +421,9 @@ int tm_cap_next(struct tm_cap *c, struct tm_cap_rec *r)
 		return 1;
 	case TM_PKT_IP6_RH_DROP:
 		c->n.ip6_rh_discard++;
+		return 1;
+	case TM_PKT_IP4_OPT_DROP:
+		c->n.ip4_opt_discard++;
 		return 1;
 	}
 	r->input = true;

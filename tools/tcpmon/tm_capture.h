@@ -51,6 +51,8 @@ extern const char *const tm_cap_csum_names[TM_CAP_CSUM_MODES];
  *	first (%TM_PKT_IP6_HBH_DROP); not tracked
  * @ip6_rh_discard: IPv6 packets whose routing header the receiver
  *	refuses or acts on (%TM_PKT_IP6_RH_DROP); not tracked
+ * @ip4_opt_discard: IPv4 packets whose options the receiver refuses
+ *	(%TM_PKT_IP4_OPT_DROP); not tracked
  * @csum_bad: TCP segments handed to the core flagged %TM_IN_CSUM_BAD
  */
 struct tm_cap_counts {
@@ -64,6 +66,7 @@ struct tm_cap_counts {
 	u64 ip6_opt_discard;
 	u64 ip6_hbh_not_first;
 	u64 ip6_rh_discard;
+	u64 ip4_opt_discard;
 	u64 csum_bad;
 };
 

@@ -224,6 +224,8 @@ enum mos_attr {
  * @MOS_LIMIT_SEG_SIDE: u32, out-of-order pieces one side may hold (16 to
  *	2^20; default 4096): contiguous bytes share a piece of up to 2 KiB,
  *	each run of bytes after a hole takes one (%MOS_STAT_SEG_SIDE)
+ * @MOS_LIMIT_PAWS: u8, &enum mos_paws: for which receivers segments that
+ *	PAWS discards are refused (%MOS_STAT_NACC_PAWS)
  * @__MOS_LIMIT_MAX: one past the last limit
  * @MOS_LIMIT_MAX: the last limit
  */
@@ -239,6 +241,7 @@ enum mos_limit {
 	MOS_LIMIT_STALL_MS,
 	MOS_LIMIT_UNPARSED,
 	MOS_LIMIT_SEG_SIDE,
+	MOS_LIMIT_PAWS,
 
 	__MOS_LIMIT_MAX,
 	MOS_LIMIT_MAX = __MOS_LIMIT_MAX - 1
@@ -267,6 +270,22 @@ enum mos_overlap {
 	MOS_OVERLAP_FIRST,
 	MOS_OVERLAP_LAST,
 	MOS_OVERLAP_LINUX,
+};
+
+/**
+ * enum mos_paws - for which receivers mos refuses what PAWS discards
+ * @MOS_PAWS_AUTO: receivers on this host (the default): the destination
+ *	address of the flow's SYN is local, or the SYN's sender is (sent
+ *	from here); there the monitor sees segments in the receiver's order
+ * @MOS_PAWS_ON: every receiver: for a monitor that sees the receivers'
+ *	order, such as a router that forwards in order
+ * @MOS_PAWS_OFF: none: away from a receiver the monitor may see another
+ *	order than it, and refuse bytes it took
+ */
+enum mos_paws {
+	MOS_PAWS_AUTO,
+	MOS_PAWS_ON,
+	MOS_PAWS_OFF,
 };
 
 /**
@@ -397,7 +416,8 @@ enum mos_flow_attr {
  * @MOS_STAT_REXMIT: retransmitted segments
  * @MOS_STAT_BYTES_C2S: stream bytes from clients to servers, in order
  * @MOS_STAT_BYTES_S2C: stream bytes from servers to clients, in order
- * @MOS_STAT_GAPS: holes a stream had to skip (a limit was hit)
+ * @MOS_STAT_GAPS: holes a stream had to skip (a limit was hit, or the
+ *	flow ended with bytes stored behind them)
  * @MOS_STAT_GAP_BYTES: bytes in those holes
  * @MOS_STAT_FLOW_LIMIT: SYNs not tracked: the flow limit was reached
  * @MOS_STAT_BUF_SIDE: segments a side's out-of-order store refused
@@ -507,6 +527,14 @@ enum mos_flow_attr {
  * @MOS_STAT_SEG_SIDE: segments a side's out-of-order store refused because
  *	it held as many pieces as %MOS_LIMIT_SEG_SIDE allows (also counted
  *	in @MOS_STAT_BUF_SIDE, or in inline mode in @MOS_STAT_STORE_FULL)
+ * @MOS_STAT_END_UNREAD: bytes a side stored behind a hole past the last
+ *	acknowledgment its receiver sent, when the flow ended (FIN, RST,
+ *	timeout, eviction, flush, disable): the receiver's read() never
+ *	returned them; reported in a gap (%MOS_ERR_GAP), not delivered, also
+ *	in @MOS_STAT_GAP_BYTES
+ * @MOS_STAT_IP4_OPT_DISCARD: IPv4 packets whose options Linux refuses
+ *	(ip_options_compile(): bad lengths or pointers, a repeated option,
+ *	CIPSO with no DOI configured); parsed, not tracked, passed
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -581,6 +609,8 @@ enum mos_stat {
 	MOS_STAT_NACC_FIN,
 	MOS_STAT_NACC_URG,
 	MOS_STAT_SEG_SIDE,
+	MOS_STAT_END_UNREAD,
+	MOS_STAT_IP4_OPT_DISCARD,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
