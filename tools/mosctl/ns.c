@@ -77,10 +77,12 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_NACC_SYN_DATA] = "nacc_syn_data",
 	[MOS_STAT_NACC_FIN] = "nacc_fin",
 	[MOS_STAT_NACC_URG] = "nacc_urg",
+	[MOS_STAT_FLOWS_EVICTED_IDLE] = "flows_evicted_idle",
+	[MOS_STAT_FLOWS_EVICTED_MID] = "flows_evicted_midstream",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_NACC_URG,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_FLOWS_EVICTED_MID,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {
