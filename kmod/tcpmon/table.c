@@ -421,7 +421,9 @@ static const u8 tm_evict_stat[] = {
 	[TM_EVC_MID]		= TM_STAT_FLOWS_EVICTED_MID,
 	[TM_EVC_IDLE]		= TM_STAT_FLOWS_EVICTED_IDLE,
 };
-static_assert(ARRAY_SIZE(tm_evict_stat) == TM_EVC_NONE, "a counter per class");
+
+static_assert(ARRAY_SIZE(tm_evict_stat) == TM_EVC_NONE,
+	      "a counter per class");
 
 /* Which goes first: 0 (unconfirmed), 1 (idle), 2 (never) */
 static unsigned int tm_evict_rank(unsigned int cls)

@@ -825,13 +825,16 @@ void mos_tm_cfg_defaults(struct tm_table_cfg *cfg);
 void mos_tm_set_limits(struct tm_table *t, const struct tm_table_cfg *cfg);
 
 /**
- * typedef tm_walk_fn - called by mos_tm_walk() for each live flow
+ * typedef tm_walk_fn - called by mos_tm_walk() and mos_tm_walk_chains()
+ * for each live flow
  * @f: the flow, locked
  * @arg: the caller's
  *
  * Return: 0 to go on, non-zero to stop before this flow.
  */
 typedef int (*tm_walk_fn)(struct tm_flow *f, void *arg);
+int mos_tm_walk_chains(struct tm_table *t, u32 *bucket, u32 budget,
+		       tm_walk_fn fn, void *arg);
 int mos_tm_walk(struct tm_table *t, u32 *bucket, u32 *skip, tm_walk_fn fn,
 		void *arg);
 

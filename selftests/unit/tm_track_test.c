@@ -1621,6 +1621,58 @@ TEST(flush)
 	TU_DONE(u);
 }
 
+/* mos_tm_walk_chains() callback: mark the flow's id seen */
+static int walk_mark(struct tm_flow *f, void *arg)
+{
+	u8 *seen = arg;
+
+	seen[f->id]++;
+	return 0;
+}
+
+/*
+ * A walk in small batches (as a consumer's marks are cleared, with
+ * reschedules between): flows that end between two calls make it skip
+ * none of the flows that stay, and visit none twice.
+ */
+TEST(walk_chains_flows_end_between_calls)
+{
+	struct tm_table_cfg cfg = { .buckets = 16 };
+	struct tu *u = tu_new(&cfg);
+	u8 seen[202] = { 0 }, ended[202] = { 0 };
+	u32 bucket = 0, calls = 0, i, next = 1;
+
+	for (i = 1; i <= 200; i++) {
+		tu_conn(u, 4, "10.0.0.1", 40000 + i, "10.0.0.2", 80);
+		hs(u, IC, IS);
+	}
+	EXPECT_EQ(200, mos_tm_flows(u->t));
+	while (bucket < mos_tm_cfg(u->t)->buckets) {
+		EXPECT_EQ(0, mos_tm_walk_chains(u->t, &bucket, 1, walk_mark,
+						seen));
+		calls++;
+		/* End two flows already visited, which may share a chain
+		 * with flows not visited yet
+		 */
+		for (i = 0; i < 2; i++) {
+			while (next <= 200 && !seen[next])
+				next++;
+			if (next > 200)
+				break;
+			tu_conn(u, 4, "10.0.0.1", 40000 + next, "10.0.0.2", 80);
+			TX(u, .from = CLI, .flags = RST, .seq = IC + 1);
+			ended[next++] = 1;
+		}
+	}
+	EXPECT_EQ(16, calls);	/* a chain a call, whatever its length */
+	for (i = 1; i <= 200; i++)
+		EXPECT_EQ(1, seen[i]) {
+			TH_LOG("flow %u (ended: %u) visited %u times", i,
+			       ended[i], seen[i]);
+		}
+	TU_DONE(u);
+}
+
 TEST(csum_bad)
 {
 	struct tu *u = tu_new(NULL);
