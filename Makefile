@@ -90,7 +90,7 @@ TESTS	:= $(UNIT_TCPMON) $(UNIT_TM_UTIL) $(UNIT_MOSUSER) $(UNIT_NETLINK) \
 
 .PHONY: all modules user deps check check-user check-vm check-receiver check-debug check-stress demo \
 	style install install-module install-user uninstall man-check abi-check clean bench \
-	bench-bins fuzz bench-ring ring-bench-bins
+	bench-bins fuzz bench-ring ring-bench-bins bench-flows
 
 all: modules user
 
@@ -368,6 +368,10 @@ ring-bench-bins: $(RING_BENCH_BINS) $(B)/bin/mosctl
 
 bench-ring:
 	@bench/ring
+
+# Memory per flow with 1000000 concurrent flows, in a 4 GiB VM
+bench-flows:
+	@bench/flows
 
 deps:
 	@tools/deps
