@@ -63,7 +63,7 @@ int main(int argc, char **argv)
 	}
 	port = strtoul(argv[4], NULL, 0);
 	count = strtoul(argv[5], NULL, 0);
-	if (argc == 7)
+	if (argc >= 7)
 		g_rnd = strtoul(argv[6], NULL, 0) | 1;
 	if (argc == 8) {
 		flags = TH_ACK;
