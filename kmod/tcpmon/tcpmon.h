@@ -783,7 +783,7 @@ struct tm_table_cfg {
  * At the flow limit a flow heard from both ends is evicted only once it
  * has been idle this long, seconds (table.c, tm_evict())
  */
-#define TM_EVICT_IDLE		10
+#define TM_EVICT_IDLE		60
 
 /* Input flags */
 #define TM_IN_CSUM_BAD		0x1	/* the TCP checksum is wrong */

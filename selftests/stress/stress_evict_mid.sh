@@ -56,7 +56,9 @@ ip netns exec "$C" "$SYNFLOOD" c0 $DST 10.0.9.2 7 "$F" 7 ack >"$work/flood.out" 
 flood=$!
 nap 0.5
 hold_start "$C" "$work" 10.0.9.2 5002 $NEW 10.0.9.11
+t1=$SECONDS
 t_eq "$NEW new connections open" "connected $NEW failed 0" "$(hold_wait connected 300)"
+log "$NEW connections opened in $((SECONDS - t1)) s"
 if kill -0 $flood 2>/dev/null; then
 	log "the flood was still running when all $NEW had connected"
 else

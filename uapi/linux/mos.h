@@ -501,7 +501,7 @@ enum mos_flow_attr {
  * @MOS_STAT_NACC_FIN: FINs the stream went past (%MOS_ERR_FIN)
  * @MOS_STAT_NACC_URG: urgent bytes left out of streams (%MOS_ERR_URG)
  * @MOS_STAT_FLOWS_EVICTED_IDLE: flows heard from both ends but idle for
- *	10 s at least, ended (%MOS_END_EVICT) so that a new flow could be
+ *	60 s at least, ended (%MOS_END_EVICT) so that a new flow could be
  *	tracked in a table at its flow limit with no half-open flow to end
  * @MOS_STAT_FLOWS_EVICTED_MID: flows picked up mid-stream and heard from
  *	one end only (what spoofed ACKs make), ended (%MOS_END_EVICT) so
@@ -882,7 +882,7 @@ enum mos_err {
  *	end of a capture offline)
  * @MOS_END_EVICT: a new flow took its place in a table at its flow
  *	limit: it never completed its handshake, or was picked up mid-stream
- *	and heard from one end only, or had been idle for 10 s at least
+ *	and heard from one end only, or had been idle for 60 s at least
  *	(%MOS_STAT_FLOWS_EVICTED, %MOS_STAT_FLOWS_EVICTED_MID,
  *	%MOS_STAT_FLOWS_EVICTED_IDLE)
  * @__MOS_END_MAX: one past the last
