@@ -392,6 +392,8 @@ void mos_tm_table_free(struct tm_table *t)
 #define TM_EVICT_CHAINS		16
 #define TM_EVICT_SCAN		4096
 #define TM_EVICT_CHAIN_LEN	8
+/* Times a new flow looks again when another CPU was quicker */
+#define TM_EVICT_TRIES		3
 #define TM_EVICT_IDLE_NS	((u64)TM_EVICT_IDLE * 1000000000)
 
 /**
@@ -485,22 +487,28 @@ static unsigned int tm_evict_class(const struct tm_flow *f, u64 now)
  *
  * Locking: the candidates are read under RCU, with no lock; the victim's
  * stripe lock, then its lock, are taken and its class checked again: if
- * the packet path moved it on meanwhile (or another eviction took it),
- * nothing is evicted this time.
+ * the packet path moved it on meanwhile, or another CPU's eviction took
+ * it (two new flows at once find the same least recently active one), the
+ * search starts again, %TM_EVICT_TRIES times at most.
  *
  * Context: bottom halves disabled; no flow lock and no stripe lock held.
  * Return: true if a flow was ended (its place in &tm_table.nflows freed).
  */
 static bool tm_evict(struct tm_table *t, u32 hash, u64 now)
 {
-	u32 i, c, n, seen = 0, scan = min_t(u32, TM_EVICT_SCAN, t->mask + 1);
-	unsigned int cls, rank, best = tm_evict_rank(TM_EVC_NONE);
-	struct tm_flow *f, *victim = NULL;
-	u64 vlast = 0, last;
+	u32 i, c, n, seen, scan = min_t(u32, TM_EVICT_SCAN, t->mask + 1);
+	unsigned int cls, rank, best, tries = 0;
+	struct tm_flow *f, *victim;
 	spinlock_t *lock;	/* the victim's stripe lock */
 	bool done = false;
+	u64 vlast, last;
 
 	rcu_read_lock();
+again:
+	best = tm_evict_rank(TM_EVC_NONE);
+	victim = NULL;
+	vlast = 0;
+	seen = 0;
 	for (i = 0; i < scan && seen < TM_EVICT_CHAINS; i++) {
 		c = (hash + i) & t->mask;
 		if (hlist_empty(&t->buckets[c]))
@@ -540,27 +548,32 @@ static bool tm_evict(struct tm_table *t, u32 hash, u64 now)
 	} else {
 		spin_unlock(&victim->lock);
 		spin_unlock(lock);
+		/* Another CPU evicted it, or its packets moved it on */
+		if (++tries < TM_EVICT_TRIES)
+			goto again;
 	}
 out:
 	rcu_read_unlock();
 	return done;
 }
 
-/* Take a place in the table's flow count, evicting for it if full */
+/*
+ * Take a place in the table's flow count, evicting for it if full; another
+ * CPU may take the place an eviction made, then evict again, a bounded
+ * number of times
+ */
 static bool tm_flow_slot(struct tm_table *t, u32 hash, u64 now)
 {
 	int max = (int)READ_ONCE(t->cfg.max_flows);
+	unsigned int i;
 
-	if (atomic_inc_return(&t->nflows) <= max)
-		return true;
-	atomic_dec(&t->nflows);
-	if (!tm_evict(t, hash, now))
-		return false;
-	/* Another CPU may have taken the place meanwhile */
-	if (atomic_inc_return(&t->nflows) <= max)
-		return true;
-	atomic_dec(&t->nflows);
-	return false;
+	for (i = 0; ; i++) {
+		if (atomic_inc_return(&t->nflows) <= max)
+			return true;
+		atomic_dec(&t->nflows);
+		if (i == TM_EVICT_TRIES || !tm_evict(t, hash, now))
+			return false;
+	}
 }
 
 /**
