@@ -93,7 +93,7 @@ TESTS	:= $(UNIT_TCPMON) $(UNIT_TM_UTIL) $(UNIT_MOSUSER) $(UNIT_NETLINK) \
 
 .PHONY: all modules user deps check check-user check-vm check-receiver check-debug check-stress demo \
 	style install install-module install-user uninstall man-check abi-check clean bench \
-	bench-bins fuzz bench-ring ring-bench-bins bench-ooo
+	bench-bins fuzz bench-ring ring-bench-bins bench-ooo bench-flows
 
 all: modules user
 
@@ -375,6 +375,10 @@ bench-ring:
 # bench/ooo: the out-of-order store's cost per segment (callgrind)
 bench-ooo:
 	@bench/ooo $(if $(BEFORE),--before $(BEFORE))
+
+# Memory per flow with 1000000 concurrent flows, in a 4 GiB VM
+bench-flows:
+	@bench/flows
 
 deps:
 	@tools/deps

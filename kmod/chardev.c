@@ -77,45 +77,34 @@ static void mos_consumer_free_rcu(struct rcu_head *head)
 /* Flows a walk of mos_dev_forget_slot() visits between reschedules */
 #define MOS_FORGET_BATCH	1024
 
-/**
- * struct mos_forget_arg - what mos_flow_forget() clears
- * @bit: the slot's bit
- * @left: flows to visit before the walk stops to reschedule
- */
-struct mos_forget_arg {
-	u64 bit;
-	u32 left;
-};
-
 static int mos_flow_forget(struct tm_flow *f, void *arg)
 {
-	struct mos_flow_dev *d = mos_tm_flow_priv(f);
-	struct mos_forget_arg *a = arg;
-
-	if (!a->left)
-		return 1;	/* resumes at this flow */
-	a->left--;
-	mos_flow_dev_stop(d, a->bit, MOS_SIDE_BIT_CLI | MOS_SIDE_BIT_SVR);
+	mos_flow_dev_stop(mos_tm_flow_priv(f), *(u64 *)arg,
+			  MOS_SIDE_BIT_CLI | MOS_SIDE_BIT_SVR);
 	return 0;
 }
 
 /*
- * Clear a consumer slot's bit from every flow of the namespace.
+ * Clear a consumer slot's bit from every flow of the namespace, whole
+ * chains at a time between reschedules (mos_tm_walk_chains()): flows that
+ * end meanwhile make it skip none of the others, so none keeps the bit
+ * for the slot's next owner.
  * Context: process, &mos_net.lock held (the table stays).
  */
 static void mos_dev_forget_slot(struct mos_net *mn, unsigned int slot)
 {
-	struct mos_forget_arg a = { .bit = BIT_ULL(slot) };
+	u64 bit = BIT_ULL(slot);
 	struct tm_table *t;
-	u32 bucket = 0, skip = 0;
+	u32 bucket = 0;
 
 	t = rcu_dereference_protected(mn->tm, lockdep_is_held(&mn->lock));
 	if (!t)
 		return;
-	do {
-		a.left = MOS_FORGET_BATCH;
+	while (bucket < mos_tm_cfg(t)->buckets) {
 		cond_resched();
-	} while (mos_tm_walk(t, &bucket, &skip, mos_flow_forget, &a));
+		mos_tm_walk_chains(t, &bucket, MOS_FORGET_BATCH,
+				   mos_flow_forget, &bit);
+	}
 }
 
 static int mos_dev_release(struct inode *inode, struct file *file)

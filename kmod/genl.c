@@ -687,32 +687,18 @@ static int mos_genl_flow_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
-/**
- * mos_genl_flow_event() - announce a flow's start or end to listeners
- * @mn: the flow's namespace
- * @f: the flow, locked
- * @end: false at its start, true at its end
- *
- * Nothing is built unless the "flows" group has listeners in the
- * namespace.  The message is allocated at its exact size, without
- * dipping into the atomic reserves (GFP_NOWAIT): one that cannot be
- * allocated or delivered to every listener is lost, counted in
- * %MOS_STAT_ANNOUNCE_LOST, and the gap in %MOS_A_EVENT_SEQ tells the
- * listeners.
- *
- * Context: any, the flow's lock held; does not sleep.
- */
-void mos_genl_flow_event(struct mos_net *mn, const struct tm_flow *f,
-			 bool end)
+/* The family is registered and not going: flows may be announced */
+static bool mos_genl_up;
+
+/* Build and multicast one flow announcement; under RCU */
+static void mos_genl_flow_send(struct mos_net *mn, const struct tm_flow *f,
+			       bool end)
 {
 	struct sk_buff *msg;
 	void *hdr;
 	int err;
 	u64 seq;
 
-	if (!genl_has_listeners(&mos_genl_family, mn->net,
-				MOS_GENL_MCGRP_FLOWS_ID))
-		return;
 	seq = atomic64_inc_return(&mn->ev_seq);
 	msg = genlmsg_new(nla_total_size_64bit(sizeof(u64)) +
 			  mos_genl_flow_size(),
@@ -737,6 +723,33 @@ void mos_genl_flow_event(struct mos_net *mn, const struct tm_flow *f,
 	return;
 lost:
 	mos_stat_inc(mn, MOS_STAT_ANNOUNCE_LOST);
+}
+
+/**
+ * mos_genl_flow_event() - announce a flow's start or end to listeners
+ * @mn: the flow's namespace
+ * @f: the flow, locked
+ * @end: false at its start, true at its end
+ *
+ * Nothing is built unless the "flows" group has listeners in the
+ * namespace.  The message is allocated at its exact size, without
+ * dipping into the atomic reserves (GFP_NOWAIT): one that cannot be
+ * allocated or delivered to every listener is lost, counted in
+ * %MOS_STAT_ANNOUNCE_LOST, and the gap in %MOS_A_EVENT_SEQ tells the
+ * listeners.
+ *
+ * Context: any, the flow's lock held; does not sleep.
+ */
+void mos_genl_flow_event(struct mos_net *mn, const struct tm_flow *f,
+			 bool end)
+{
+	rcu_read_lock();
+	/* Not before the family is registered, nor once it is going */
+	if (READ_ONCE(mos_genl_up) &&
+	    genl_has_listeners(&mos_genl_family, mn->net,
+			       MOS_GENL_MCGRP_FLOWS_ID))
+		mos_genl_flow_send(mn, f, end);
+	rcu_read_unlock();
 }
 
 /* --- the family ------------------------------------------------------ */
@@ -845,16 +858,27 @@ static struct genl_family mos_genl_family __ro_after_init = {
  */
 int __init mos_genl_init(void)
 {
-	return genl_register_family(&mos_genl_family);
+	int err = genl_register_family(&mos_genl_family);
+
+	if (!err)
+		WRITE_ONCE(mos_genl_up, true);
+	return err;
 }
 
 /**
  * mos_genl_exit() - unregister the family; waits for running commands
  *
+ * Flow announcements stop first: the hooks and the expiry work of
+ * monitored namespaces may still run, and announce under RCU
+ * (mos_genl_flow_event()); once a grace period has passed, none is
+ * multicasting, and none will, on the family.
+ *
  * Context: module unload.
  */
 void mos_genl_exit(void)
 {
+	WRITE_ONCE(mos_genl_up, false);
+	synchronize_rcu();
 	genl_unregister_family(&mos_genl_family);
 }
 

@@ -79,6 +79,11 @@ err_tm:
 	return err;
 }
 
+/*
+ * The family goes before the namespaces' hooks, which may still announce
+ * flows: mos_genl_exit() stops the announcements, waits for those under
+ * way, then unregisters it.
+ */
 static void __exit mos_exit(void)
 {
 	mos_dev_exit();

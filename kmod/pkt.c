@@ -221,8 +221,16 @@ int mos_net_flow_reset(struct net *net, u64 id, const struct tm_key *k,
 	struct tm_table *t;
 	int err;
 
-	rcu_read_lock();
-	t = rcu_dereference(mn->tm);
+	/*
+	 * By endpoints, a hash lookup under RCU; by id alone, a walk of the
+	 * whole table that reschedules, with the table kept by the lock
+	 * that disabling takes.
+	 */
+	if (k)
+		rcu_read_lock();
+	else
+		mutex_lock(&mn->lock);
+	t = rcu_dereference_check(mn->tm, lockdep_is_held(&mn->lock));
 	if (!t) {
 		NL_SET_ERR_MSG(extack, "monitoring is not enabled in this namespace");
 		err = -ENOENT;
@@ -234,7 +242,10 @@ int mos_net_flow_reset(struct net *net, u64 id, const struct tm_key *k,
 		if (err)
 			NL_SET_ERR_MSG(extack, "no such flow in this namespace");
 	}
-	rcu_read_unlock();
+	if (k)
+		rcu_read_unlock();
+	else
+		mutex_unlock(&mn->lock);
 	if (err)
 		return err;
 	mos_reset_flow(mn, &r);

@@ -150,6 +150,55 @@ out:
 	return ret;
 }
 
+/**
+ * mos_tm_walk_chains() - call @fn for the live flows of whole chains
+ * @t: table
+ * @bucket: the first chain to walk; on return, the chain to go on from
+ *	(&tm_table_cfg.buckets once the table was walked to its end)
+ * @budget: flows to visit before returning: the walk stops at the end of
+ *	the chain in which it reaches @budget, never inside a chain
+ * @fn: called with each live flow locked
+ * @arg: its argument
+ *
+ * For walks of the whole table that reschedule between calls (a flush of
+ * a consumer's marks, a search by id): each chain is walked whole in one
+ * RCU section and no position inside a chain is carried from one call to
+ * the next, so flows unlinked or added between calls make the walk skip
+ * none of the flows that stay (mos_tm_walk(), which resumes at a position
+ * inside a chain, may).  When @fn returns non-zero the walk stops at once,
+ * *@bucket then being the chain of that flow.
+ *
+ * Context: process or softirq; takes RCU and each flow's lock.
+ * Return: 0, or @fn's non-zero value.
+ */
+int mos_tm_walk_chains(struct tm_table *t, u32 *bucket, u32 budget,
+		       tm_walk_fn fn, void *arg)
+{
+	struct tm_flow *f;
+	u32 i, n = 0;
+	int ret = 0;
+
+	rcu_read_lock();
+	for (i = *bucket; i <= t->mask && n < budget; i++) {
+		hlist_for_each_entry_rcu(f, &t->buckets[i], node) {
+			n++;
+			spin_lock_bh(&f->lock);
+			if (!(f->flags & TM_FF_DEAD))
+				ret = fn(f, arg);
+			spin_unlock_bh(&f->lock);
+			if (ret)
+				goto out;
+		}
+	}
+out:
+	*bucket = i;
+	rcu_read_unlock();
+	return ret;
+}
+
+/* Flows a search by id visits between reschedules */
+#define TM_WALK_BATCH	1024
+
 struct tm_reset_arg {
 	u64 id;
 	u64 now;
@@ -366,19 +415,27 @@ int mos_tm_overlap(struct tm_table *t, u64 id, const struct tm_key *k,
  * numbers through %TM_VERDICT_KILL.  Resetting a flow again gives the
  * numbers again.  Flows of %TM_ACT_IGNORE and %TM_ACT_DROP are not found.
  *
- * Context: process or softirq; takes RCU and the flow's lock.
+ * Without @k the table is walked chain by chain (mos_tm_walk_chains()),
+ * rescheduling every %TM_WALK_BATCH flows: a table holds up to 2^24.
+ *
+ * Context: with @k, process or softirq; takes RCU and the flow's lock.
+ * Without, process, may sleep: the caller keeps the table (not by RCU).
  * Return: 0, or -ENOENT if no such flow is tracked.
  */
 int mos_tm_reset(struct tm_table *t, u64 id, const struct tm_key *k,
 		 u64 now, struct tm_reset *r)
 {
 	struct tm_reset_arg a = { .id = id, .now = now, .r = r };
-	u32 bucket = 0, skip = 0;
+	u32 bucket = 0;
 	int ret;
 
 	if (k)
 		return mos_tm_find(t, k, id, tm_reset_one, &a) < 0 ? -ENOENT : 0;
-	ret = mos_tm_walk(t, &bucket, &skip, tm_reset_one, &a);
+	do {
+		cond_resched();
+		ret = mos_tm_walk_chains(t, &bucket, TM_WALK_BATCH,
+					 tm_reset_one, &a);
+	} while (!ret && bucket <= t->mask);
 	if (ret < 0)
 		return ret;
 	return ret ? 0 : -ENOENT;

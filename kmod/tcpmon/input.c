@@ -269,6 +269,7 @@ enum tm_verdict mos_tm_input(struct tm_table *t, const struct tm_src *src,
 		return TM_VERDICT_DROP;
 	}
 
+	f->flags |= TM_FF_HEARD(s);
 	tm_track(t, f, s, src, p, now);
 	dead = tm_track_closed(f);
 	if (dead) {

@@ -41,14 +41,18 @@
  * chains per call, resuming where the last call stopped, so a timer or a
  * worker sweeps the table in slices and nothing on the packet path scans.
  *
- * Limits: &tm_table_cfg.max_flows flows.  A SYN that finds the table full
- * first evicts a flow that never completed its handshake (tm_evict(): the
- * least recently active such flow of the first of %TM_EVICT_CHAINS
- * non-empty chains, from the SYN's own, that has one), so a SYN flood
- * cannot keep established connections from being tracked, nor new ones
- * for long.  When there is none, the SYN is counted (%TM_STAT_FLOW_LIMIT)
- * and raises %TM_ERR_FLOW_LIMIT, and its connection is not tracked: its
- * packets are orphans.
+ * Limits: &tm_table_cfg.max_flows flows.  A new flow (a SYN, or a packet
+ * picked up mid-stream) that finds the table full first evicts one
+ * (tm_evict()), chosen among a bounded set of candidates near its own
+ * chain: the least recently active flow that never completed its
+ * handshake or was picked up mid-stream and heard from one end only,
+ * else the least recently active flow idle for %TM_EVICT_IDLE seconds at
+ * least.  So neither a
+ * flood of spoofed SYNs nor one of spoofed ACKs can hold the table
+ * against new connections, nor push out a connection heard from both
+ * ends within %TM_EVICT_IDLE seconds.  When no candidate may go, the new
+ * flow is counted (%TM_STAT_FLOW_LIMIT) and raises %TM_ERR_FLOW_LIMIT,
+ * and its connection is not tracked: its packets are orphans.
  *
  * Memory: each flow and out-of-order piece is also counted against one
  * limit of all tables together (tm_charge(), mos_tm_set_mem_limit()).
@@ -381,93 +385,197 @@ void mos_tm_table_free(struct tm_table *t)
 }
 
 /*
- * A SYN at the flow limit looks into this many non-empty chains for a flow
- * to evict, among at most TM_EVICT_SCAN chains: a table sized for more
- * flows than its limit (max-flows lowered) is sparse, and empty chains
- * are passed over without their lock.
+ * A new flow at the flow limit looks into this many non-empty chains for
+ * a flow to evict, among at most TM_EVICT_SCAN chains: a table sized for
+ * more flows than its limit (max-flows lowered) is sparse, and empty
+ * chains are passed over.  Of each chain it looks at TM_EVICT_CHAIN_LEN
+ * flows at most.
  */
-#define TM_EVICT_CHAINS	16
-#define TM_EVICT_SCAN	4096
+#define TM_EVICT_CHAINS		16
+#define TM_EVICT_SCAN		4096
+#define TM_EVICT_CHAIN_LEN	8
+/* Times a new flow looks again when another CPU was quicker */
+#define TM_EVICT_TRIES		3
+#define TM_EVICT_IDLE_NS	((u64)TM_EVICT_IDLE * 1000000000)
 
-/* A flow whose handshake never completed, and that nothing else holds */
-static bool tm_evictable(const struct tm_flow *f)
+/**
+ * enum tm_evict_class - what a flow is to eviction at the flow limit
+ * @TM_EVC_EMBRYONIC: its handshake never completed (a SYN flood's)
+ * @TM_EVC_MID: picked up mid-stream and heard from one end only (what
+ *	spoofed ACKs make)
+ * @TM_EVC_IDLE: heard from both ends, silent for %TM_EVICT_IDLE seconds
+ *	at least
+ * @TM_EVC_NONE: not evictable: heard from both ends within the last
+ *	%TM_EVICT_IDLE seconds, reset (mos_tm_reset()), or dead
+ *
+ * The first two are unconfirmed: nothing shows that two real ends are
+ * talking.  They go first, the least recently active first; the idle
+ * ones only when no candidate is unconfirmed.
+ */
+enum tm_evict_class {
+	TM_EVC_EMBRYONIC,
+	TM_EVC_MID,
+	TM_EVC_IDLE,
+	TM_EVC_NONE,
+};
+
+/* The counter of each class's evictions */
+static const u8 tm_evict_stat[] = {
+	[TM_EVC_EMBRYONIC]	= TM_STAT_FLOWS_EVICTED,
+	[TM_EVC_MID]		= TM_STAT_FLOWS_EVICTED_MID,
+	[TM_EVC_IDLE]		= TM_STAT_FLOWS_EVICTED_IDLE,
+};
+
+static_assert(ARRAY_SIZE(tm_evict_stat) == TM_EVC_NONE,
+	      "a counter per class");
+
+/* Which goes first: 0 (unconfirmed), 1 (idle), 2 (never) */
+static unsigned int tm_evict_rank(unsigned int cls)
 {
-	return !(f->flags & (TM_FF_DEAD | TM_FF_MIDSTREAM | TM_FF_RESET)) &&
-	       f->half[TM_CLI].state <= TM_SYN_RCVD &&
-	       f->half[TM_SVR].state <= TM_SYN_RCVD;
+	return cls <= TM_EVC_MID ? 0 : cls - TM_EVC_MID;
 }
 
 /**
- * tm_evict() - end a flow that never completed its handshake
- * @t: table, at its flow limit
- * @hash: the hash of the SYN that needs room
+ * tm_evict_class() - the eviction class of a flow
+ * @f: flow, locked or not: read once, the answer is checked again under
+ *	the flow's lock before anything is done
+ * @now: time, ns
  *
- * Looks into the SYN's chain and those after it, %TM_EVICT_CHAINS
- * non-empty ones at most among %TM_EVICT_SCAN, and ends the least
- * recently active evictable flow of the first that has one: its open
- * sides get CONN_END with %TM_END_EVICT, its stores are delivered, and it
- * is freed after a grace period.  Bounded, and not aimable: the hash key
- * is secret.
+ * Return: &enum tm_evict_class.
+ */
+static unsigned int tm_evict_class(const struct tm_flow *f, u64 now)
+{
+	u8 fl = READ_ONCE(f->flags);
+	u64 last;
+
+	if (fl & (TM_FF_DEAD | TM_FF_RESET))
+		return TM_EVC_NONE;
+	if (!(fl & TM_FF_MIDSTREAM) &&
+	    READ_ONCE(f->half[TM_CLI].state) <= TM_SYN_RCVD &&
+	    READ_ONCE(f->half[TM_SVR].state) <= TM_SYN_RCVD)
+		return TM_EVC_EMBRYONIC;
+	if ((fl & TM_FF_MIDSTREAM) &&
+	    (fl & TM_FF_HEARD_BOTH) != TM_FF_HEARD_BOTH)
+		return TM_EVC_MID;
+	last = READ_ONCE(f->last);
+	if (now > last && now - last >= TM_EVICT_IDLE_NS)
+		return TM_EVC_IDLE;
+	return TM_EVC_NONE;
+}
+
+/**
+ * tm_evict() - end a flow to make room for a new one
+ * @t: table, at its flow limit
+ * @hash: the hash of the packet that needs room
+ * @now: time, ns
+ *
+ * The candidates are the flows of the packet's chain and those after it,
+ * %TM_EVICT_CHAINS non-empty chains at most among %TM_EVICT_SCAN, and
+ * %TM_EVICT_CHAIN_LEN flows at most of each: bounded work, and not
+ * aimable, the hash key being secret.  The victim is the least recently
+ * active unconfirmed candidate (a flow that never completed its
+ * handshake, or one picked up mid-stream that only one end was heard
+ * from), else the least recently active candidate idle for
+ * %TM_EVICT_IDLE seconds at least.  A flow heard from both ends more
+ * recently is never evicted: a flood of spoofed SYNs or ACKs cannot push
+ * out a live connection, and its own flows, older than a handshake in
+ * progress, go before it.
+ *
+ * The victim ends as a flow that idles out does, with %TM_END_EVICT: its
+ * stores are delivered, their holes reported as gaps, its open sides get
+ * CONN_END, and it is freed after a grace period.  Each class's evictions
+ * are counted apart (%TM_STAT_FLOWS_EVICTED, %TM_STAT_FLOWS_EVICTED_MID,
+ * %TM_STAT_FLOWS_EVICTED_IDLE).
+ *
+ * Locking: the candidates are read under RCU, with no lock; the victim's
+ * stripe lock, then its lock, are taken and its class checked again: if
+ * the packet path moved it on meanwhile, or another CPU's eviction took
+ * it (two new flows at once find the same least recently active one), the
+ * search starts again, %TM_EVICT_TRIES times at most.
  *
  * Context: bottom halves disabled; no flow lock and no stripe lock held.
  * Return: true if a flow was ended (its place in &tm_table.nflows freed).
  */
-static bool tm_evict(struct tm_table *t, u32 hash)
+static bool tm_evict(struct tm_table *t, u32 hash, u64 now)
 {
-	u32 i, c, seen = 0, scan = min_t(u32, TM_EVICT_SCAN, t->mask + 1);
+	u32 i, c, n, seen, scan = min_t(u32, TM_EVICT_SCAN, t->mask + 1);
+	unsigned int cls, rank, best, tries = 0;
 	struct tm_flow *f, *victim;
-	spinlock_t *lock;	/* the stripe lock of chain @c */
+	spinlock_t *lock;	/* the victim's stripe lock */
+	bool done = false;
+	u64 vlast, last;
 
+	rcu_read_lock();
+again:
+	best = tm_evict_rank(TM_EVC_NONE);
+	victim = NULL;
+	vlast = 0;
+	seen = 0;
 	for (i = 0; i < scan && seen < TM_EVICT_CHAINS; i++) {
 		c = (hash + i) & t->mask;
 		if (hlist_empty(&t->buckets[c]))
 			continue;
 		seen++;
-		lock = &t->locks[c & t->lock_mask];
-		victim = NULL;
-		spin_lock(lock);
+		n = 0;
 		hlist_for_each_entry_rcu(f, &t->buckets[c], node) {
-			if (tm_evictable(f) &&
-			    (!victim || READ_ONCE(f->last) < READ_ONCE(victim->last)))
-				victim = f;
-		}
-		if (victim) {
-			spin_lock(&victim->lock);
-			/* The packet path may have moved it on meanwhile */
-			if (!tm_evictable(victim)) {
-				spin_unlock(&victim->lock);
-				spin_unlock(lock);
+			if (n++ == TM_EVICT_CHAIN_LEN)
+				break;
+			rank = tm_evict_rank(tm_evict_class(f, now));
+			if (rank == tm_evict_rank(TM_EVC_NONE) || rank > best)
 				continue;
+			last = READ_ONCE(f->last);
+			if (rank < best || last < vlast) {
+				best = rank;
+				victim = f;
+				vlast = last;
 			}
-			tm_track_end(t, victim, TM_END_EVICT);
-			tm_flow_kill(t, victim);
-			spin_unlock(&victim->lock);
-			hlist_del_init_rcu(&victim->node);
-			spin_unlock(lock);
-			tm_stat_inc(t, TM_STAT_FLOWS_EVICTED);
-			tm_flow_release(t, victim);
-			return true;
 		}
-		spin_unlock(lock);
 	}
-	return false;
+	if (!victim)
+		goto out;
+
+	lock = &t->locks[victim->hash & t->lock_mask];
+	spin_lock(lock);
+	spin_lock(&victim->lock);
+	cls = tm_evict_class(victim, now);
+	if (!hlist_unhashed(&victim->node) && tm_evict_rank(cls) <= best) {
+		tm_track_end(t, victim, TM_END_EVICT);
+		tm_flow_kill(t, victim);
+		spin_unlock(&victim->lock);
+		hlist_del_init_rcu(&victim->node);
+		spin_unlock(lock);
+		tm_stat_inc(t, tm_evict_stat[cls]);
+		tm_flow_release(t, victim);
+		done = true;
+	} else {
+		spin_unlock(&victim->lock);
+		spin_unlock(lock);
+		/* Another CPU evicted it, or its packets moved it on */
+		if (++tries < TM_EVICT_TRIES)
+			goto again;
+	}
+out:
+	rcu_read_unlock();
+	return done;
 }
 
-/* Take a place in the table's flow count, evicting for it if full */
-static bool tm_flow_slot(struct tm_table *t, u32 hash)
+/*
+ * Take a place in the table's flow count, evicting for it if full; another
+ * CPU may take the place an eviction made, then evict again, a bounded
+ * number of times
+ */
+static bool tm_flow_slot(struct tm_table *t, u32 hash, u64 now)
 {
 	int max = (int)READ_ONCE(t->cfg.max_flows);
+	unsigned int i;
 
-	if (atomic_inc_return(&t->nflows) <= max)
-		return true;
-	atomic_dec(&t->nflows);
-	if (!tm_evict(t, hash))
-		return false;
-	/* Another CPU may have taken the place meanwhile */
-	if (atomic_inc_return(&t->nflows) <= max)
-		return true;
-	atomic_dec(&t->nflows);
-	return false;
+	for (i = 0; ; i++) {
+		if (atomic_inc_return(&t->nflows) <= max)
+			return true;
+		atomic_dec(&t->nflows);
+		if (i == TM_EVICT_TRIES || !tm_evict(t, hash, now))
+			return false;
+	}
 }
 
 /**
@@ -501,7 +609,7 @@ struct tm_flow *tm_flow_new(struct tm_table *t, const struct tm_src *src,
 	spinlock_t *lock = &t->locks[hash & t->lock_mask];
 	struct tm_flow *f, *o;
 
-	if (!tm_flow_slot(t, hash)) {
+	if (!tm_flow_slot(t, hash, now)) {
 		tm_stat_inc(t, TM_STAT_FLOW_LIMIT);
 		tm_error(t, NULL, 0, TM_ERR_FLOW_LIMIT, 0, 0, src, p);
 		return NULL;

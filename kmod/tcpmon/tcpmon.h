@@ -345,8 +345,9 @@ enum tm_err {
  * @TM_END_TIMEOUT: the flow idled out
  * @TM_END_REUSE: a new SYN reused the 4-tuple of a closing flow
  * @TM_END_FLUSH: the table was flushed
- * @TM_END_EVICT: the flow never completed its handshake and a new SYN
- *	took its place in a full table
+ * @TM_END_EVICT: a new flow took its place in a full table: it never
+ *	completed its handshake, or was picked up mid-stream and heard from
+ *	one end only, or had idled for %TM_EVICT_IDLE seconds at least
  */
 enum tm_end {
 	TM_END_FIN,
@@ -536,6 +537,9 @@ struct tm_flow {
 /* Every packet dropped: TM_ACT_DROP, or mos_tm_drop() */
 #define TM_FF_DROP		0x10
 #define TM_FF_RESET		0x20	/* reset: mos_tm_reset() */
+/* A packet was seen from this side: TM_FF_HEARD(TM_CLI), ...(TM_SVR) */
+#define TM_FF_HEARD(side)	(0x40 << (side))
+#define TM_FF_HEARD_BOTH	(TM_FF_HEARD(TM_CLI) | TM_FF_HEARD(TM_SVR))
 
 /**
  * enum tm_action - what to do with a new flow (&tm_ops.classify)
@@ -630,7 +634,7 @@ static inline void *mos_tm_flow_priv(struct tm_flow *f)
  * @TM_STAT_MEM_LIMIT: flows and out-of-order pieces the memory limit of
  *	all tables refused (%TM_ERR_MEM_LIMIT)
  * @TM_STAT_FLOWS_EVICTED: flows that never completed their handshake,
- *	ended to make room for a new SYN in a full table
+ *	ended to make room for a new flow in a full table
  * @TM_STAT_STORE_FULL: packets given %TM_VERDICT_DROP because their
  *	out-of-order bytes would not fit the store (%TM_IN_LOSSLESS)
  * @TM_STAT_DROPPED_NOFLOW: segments of no flow given %TM_VERDICT_DROP or
@@ -653,6 +657,11 @@ static inline void *mos_tm_flow_priv(struct tm_flow *f)
  * @TM_STAT_END_UNREAD: bytes a side stored past its receiver's last
  *	acknowledgment when it ended: never read by the receiver, reported
  *	in a gap (%TM_ERR_GAP) and not delivered
+ * @TM_STAT_FLOWS_EVICTED_IDLE: flows heard from both ends, idle for at
+ *	least %TM_EVICT_IDLE seconds, ended at the flow limit to make room
+ *	(%TM_END_EVICT)
+ * @TM_STAT_FLOWS_EVICTED_MID: flows picked up mid-stream and heard from
+ *	one end only, ended at the flow limit to make room (%TM_END_EVICT)
  * @TM_STAT_EV: events raised, by type: %TM_STAT_EV + &enum tm_event
  * @TM_STAT_MAX: number of counters
  */
@@ -693,6 +702,8 @@ enum tm_stat {
 	TM_STAT_NACC_URG,
 	TM_STAT_SEG_SIDE,
 	TM_STAT_END_UNREAD,
+	TM_STAT_FLOWS_EVICTED_IDLE,
+	TM_STAT_FLOWS_EVICTED_MID,
 	TM_STAT_EV,
 	TM_STAT_MAX = TM_STAT_EV + TM_EV_MAX,
 };
@@ -793,6 +804,11 @@ struct tm_table_cfg {
  */
 #define TM_DEF_SEG_SIDE		4096
 #define TM_DEF_TIMEOUT_RST	10
+/*
+ * At the flow limit a flow heard from both ends is evicted only once it
+ * has been idle this long, seconds (table.c, tm_evict())
+ */
+#define TM_EVICT_IDLE		60
 
 /**
  * enum tm_paws - where the tracker refuses what PAWS discards
@@ -862,13 +878,16 @@ void mos_tm_cfg_defaults(struct tm_table_cfg *cfg);
 void mos_tm_set_limits(struct tm_table *t, const struct tm_table_cfg *cfg);
 
 /**
- * typedef tm_walk_fn - called by mos_tm_walk() for each live flow
+ * typedef tm_walk_fn - called by mos_tm_walk() and mos_tm_walk_chains()
+ * for each live flow
  * @f: the flow, locked
  * @arg: the caller's
  *
  * Return: 0 to go on, non-zero to stop before this flow.
  */
 typedef int (*tm_walk_fn)(struct tm_flow *f, void *arg);
+int mos_tm_walk_chains(struct tm_table *t, u32 *bucket, u32 budget,
+		       tm_walk_fn fn, void *arg);
 int mos_tm_walk(struct tm_table *t, u32 *bucket, u32 *skip, tm_walk_fn fn,
 		void *arg);
 

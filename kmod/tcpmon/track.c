@@ -628,6 +628,10 @@ bool tm_track_reusable(const struct tm_flow *f, unsigned int s,
  * @t: table
  * @f: flow, locked
  *
+ * After the timeout of the later of its sides' states; a flow picked up
+ * mid-stream that only one end was heard from (spoofed ACKs make these)
+ * after the SYN_RCVD timeout at most, as a half-open one.
+ *
  * Return: time, ns.
  */
 u64 tm_track_deadline(const struct tm_table *t, const struct tm_flow *f)
@@ -638,6 +642,10 @@ u64 tm_track_deadline(const struct tm_table *t, const struct tm_flow *f)
 
 	if ((c->flags | s->flags) & TM_HF_RST_PENDING)
 		to = min(to, READ_ONCE(t->cfg.timeout_rst));
+	/* Picked up mid-stream, one end heard: idles out as a half-open flow */
+	if ((f->flags & TM_FF_MIDSTREAM) &&
+	    (f->flags & TM_FF_HEARD_BOTH) != TM_FF_HEARD_BOTH)
+		to = min(to, READ_ONCE(t->cfg.timeout[TM_SYN_RCVD]));
 	return f->last + to * TM_NSEC_PER_SEC;
 }
 

@@ -1018,8 +1018,8 @@ TEST(flow_limit_evicts_half_open)
 }
 
 /*
- * Three flows no eviction may end: 40000 picked up mid-stream (it never
- * saw a handshake, but its sides are established), 40001 established,
+ * Three flows no eviction may end while they are active: 40000 picked up
+ * mid-stream and answered (heard from both ends), 40001 established,
  * 40002 whose SYN was answered (its client is established).
  */
 static void unevictable(struct tu *u)
@@ -1027,6 +1027,7 @@ static void unevictable(struct tu *u)
 	tu_conn(u, 4, "10.0.0.1", 40000, "10.0.0.2", 80);
 	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
 	   .data = "mid");
+	TX(u, .from = SVR, .flags = ACK, .seq = IS + 1, .ack = IC + 4);
 	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
 	hs(u, IC, IS);
 	tu_conn(u, 4, "10.0.0.1", 40002, "10.0.0.2", 80);
@@ -1036,14 +1037,17 @@ static void unevictable(struct tu *u)
 }
 
 /*
- * At the flow limit only a flow whose handshake never completed makes
- * room, the least recently active first.
+ * At the flow limit a flow whose handshake never completed makes room,
+ * the least recently active first; flows heard from both ends within
+ * TM_EVICT_IDLE seconds never do; idle ones do when nothing unconfirmed
+ * is left.
  */
-TEST(flow_limit_evicts_only_embryonic)
+TEST(flow_limit_evicts_unconfirmed_then_idle)
 {
 	struct tm_table_cfg cfg = { .max_flows = 5, .buckets = 1,
 				    .midstream = true };
 	struct tu *u = tu_new(&cfg);
+	u64 t0;
 
 	/* With two SYNs only: 40003, then 40004 a second later */
 	unevictable(u);
@@ -1074,6 +1078,7 @@ TEST(flow_limit_evicts_only_embryonic)
 	/* With none: a limit of three, and the three that may not go */
 	mos_tm_set_limits(u->t, &(struct tm_table_cfg){ .max_flows = 3,
 							.midstream = true });
+	t0 = u->now;
 	unevictable(u);
 	tu_conn(u, 4, "10.0.0.1", 40009, "10.0.0.2", 80);
 	TX(u, .from = CLI, .flags = SYN, .seq = IC);
@@ -1090,6 +1095,116 @@ TEST(flow_limit_evicts_only_embryonic)
 	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
 	EXPECT_STREQ("ESTABLISHED ESTABLISHED", tu_states(u));
 	EXPECT_EQ(2, tu_stat(u, TM_STAT_ORPHANS));
+
+	/*
+	 * 40002 heard from a second later, 40001 five: ten seconds after
+	 * the start 40000 alone has idled TM_EVICT_IDLE seconds, and goes
+	 */
+	tu_expire(u, t0 + TU_NS, 0);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
+	tu_expire(u, t0 + 5 * TU_NS, 0);
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
+	tu_expire(u, t0 + (TM_EVICT_IDLE - 1) * TU_NS, 0);
+	tu_conn(u, 4, "10.0.0.1", 40010, "10.0.0.2", 80);
+	tu_log(u);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	LOG_EQ(u, "ERROR - NULL flow_limit 0+0\n"
+		  "ORPHAN - NULL\n");
+	tu_expire(u, t0 + TM_EVICT_IDLE * TU_NS, 0);
+	tu_log(u);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	LOG_EQ(u, "CONN_END cli RCV evict\n"
+		  "CONN_END svr RCV evict\n"
+		  "STATE_CHANGE cli SND CLOSED>SYN_SENT\n"
+		  "CONN_START cli SND\n"
+		  "PKT_IN cli SND\n"
+		  "STATE_CHANGE svr RCV LISTEN>SYN_RCVD\n"
+		  "CONN_START svr RCV\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS_EVICTED_IDLE));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_FLOWS_EVICTED_MID));
+	EXPECT_EQ(3, mos_tm_flows(u->t));
+	/* 40000's bytes were all delivered before it went */
+	EXPECT_STREQ("mid", tu_rx(u, 7, SVR) ?: "");
+	EXPECT_STREQ("ok", tu_rx(u, 7, CLI) ?: "");
+	/* A fourth SYN: 40010, unconfirmed, goes before idle 40002 */
+	tu_expire(u, t0 + (TM_EVICT_IDLE + 1) * TU_NS, 0);
+	tu_conn(u, 4, "10.0.0.1", 40011, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_FLOWS_EVICTED));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS_EVICTED_IDLE));
+	EXPECT_EQ(3, mos_tm_flows(u->t));
+	TU_DONE(u);
+}
+
+/*
+ * Spoofed ACKs, picked up mid-stream, make flows heard from one end only:
+ * they cannot hold the table against a new handshake, nor push out one in
+ * progress (they are older), nor a live connection; they idle out after
+ * the SYN_RCVD timeout.
+ */
+TEST(flow_limit_evicts_midstream)
+{
+	struct tm_table_cfg cfg = { .max_flows = 3, .buckets = 1,
+				    .midstream = true };
+	struct tu *u = tu_new(&cfg);
+	u64 t0 = u->now;
+
+	hs(u, IC, IS);					/* 40000, id 1 */
+	tu_expire(u, t0 + TU_NS, 0);
+	tu_conn(u, 4, "10.0.0.1", 40001, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
+	tu_expire(u, t0 + 2 * TU_NS, 0);
+	tu_conn(u, 4, "10.0.0.1", 40002, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_FLOWS_MIDSTREAM));
+	EXPECT_EQ(3, mos_tm_flows(u->t));
+
+	/* A SYN takes the place of 40001, the older */
+	tu_expire(u, t0 + 3 * TU_NS, 0);
+	tu_conn(u, 4, "10.0.0.1", 40003, "10.0.0.2", 80);	/* id 4 */
+	tu_log(u);
+	TX(u, .from = CLI, .flags = SYN, .seq = IC);
+	LOG_EQ(u, "CONN_END cli RCV evict\n"
+		  "CONN_END svr RCV evict\n"
+		  "STATE_CHANGE cli SND CLOSED>SYN_SENT\n"
+		  "CONN_START cli SND\n"
+		  "PKT_IN cli SND\n"
+		  "STATE_CHANGE svr RCV LISTEN>SYN_RCVD\n"
+		  "CONN_START svr RCV\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_FLOWS_EVICTED_MID));
+	/* Another spoofed ACK takes 40002's, not the handshake's */
+	tu_conn(u, 4, "10.0.0.1", 40004, "10.0.0.2", 80);	/* id 5 */
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
+	EXPECT_EQ(2, tu_stat(u, TM_STAT_FLOWS_EVICTED_MID));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_FLOWS_EVICTED));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_FLOWS_EVICTED_IDLE));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_FLOW_LIMIT));
+	EXPECT_EQ(5, tu_last_id(u));
+	/* The handshake completes and its bytes are seen */
+	tu_conn(u, 4, "10.0.0.1", 40003, "10.0.0.2", 80);
+	TX(u, .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
+	   .data = "hello");
+	EXPECT_STREQ("hello", tu_rx(u, 4, SVR) ?: "");
+	/* and so are 40000's */
+	tu_conn(u, 4, "10.0.0.1", 40000, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
+	   .data = "still");
+	EXPECT_STREQ("still", tu_rx(u, 1, SVR) ?: "");
+
+	/* One end heard: 40004 idles out after the SYN_RCVD timeout */
+	EXPECT_EQ(0, tu_expire(u, t0 + 62 * TU_NS, ~0U));
+	EXPECT_EQ(1, tu_expire(u, t0 + 63 * TU_NS, ~0U));
+	EXPECT_EQ(2, mos_tm_flows(u->t));
+	/* Heard from both ends, a mid-stream flow keeps the usual timeout */
+	tu_conn(u, 4, "10.0.0.1", 40005, "10.0.0.2", 80);
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1);
+	TX(u, .from = SVR, .flags = ACK, .seq = IS + 1, .ack = IC + 1);
+	EXPECT_EQ(0, tu_expire(u, t0 + 3600 * TU_NS, ~0U));
+	EXPECT_EQ(3, mos_tm_flows(u->t));
 	TU_DONE(u);
 }
 
@@ -1505,6 +1620,58 @@ TEST(flush)
 		EXPECT_EQ(TM_END_FLUSH, u->ev[i].ev.reason);
 		EXPECT_EQ(TM_HK_RCV, u->ev[i].ev.hook);
 	}
+	TU_DONE(u);
+}
+
+/* mos_tm_walk_chains() callback: mark the flow's id seen */
+static int walk_mark(struct tm_flow *f, void *arg)
+{
+	u8 *seen = arg;
+
+	seen[f->id]++;
+	return 0;
+}
+
+/*
+ * A walk in small batches (as a consumer's marks are cleared, with
+ * reschedules between): flows that end between two calls make it skip
+ * none of the flows that stay, and visit none twice.
+ */
+TEST(walk_chains_flows_end_between_calls)
+{
+	struct tm_table_cfg cfg = { .buckets = 16 };
+	struct tu *u = tu_new(&cfg);
+	u8 seen[202] = { 0 }, ended[202] = { 0 };
+	u32 bucket = 0, calls = 0, i, next = 1;
+
+	for (i = 1; i <= 200; i++) {
+		tu_conn(u, 4, "10.0.0.1", 40000 + i, "10.0.0.2", 80);
+		hs(u, IC, IS);
+	}
+	EXPECT_EQ(200, mos_tm_flows(u->t));
+	while (bucket < mos_tm_cfg(u->t)->buckets) {
+		EXPECT_EQ(0, mos_tm_walk_chains(u->t, &bucket, 1, walk_mark,
+						seen));
+		calls++;
+		/* End two flows already visited, which may share a chain
+		 * with flows not visited yet
+		 */
+		for (i = 0; i < 2; i++) {
+			while (next <= 200 && !seen[next])
+				next++;
+			if (next > 200)
+				break;
+			tu_conn(u, 4, "10.0.0.1", 40000 + next, "10.0.0.2", 80);
+			TX(u, .from = CLI, .flags = RST, .seq = IC + 1);
+			ended[next++] = 1;
+		}
+	}
+	EXPECT_EQ(16, calls);	/* a chain a call, whatever its length */
+	for (i = 1; i <= 200; i++)
+		EXPECT_EQ(1, seen[i]) {
+			TH_LOG("flow %u (ended: %u) visited %u times", i,
+			       ended[i], seen[i]);
+		}
 	TU_DONE(u);
 }
 

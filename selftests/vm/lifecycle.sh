@@ -9,6 +9,9 @@
 #   | load)                     |
 #   |  iperf3 -c 127.0.0.1 ---> |
 #   |  iperf3 -s                |
+#   |  connections to :9        |
+#   |   (closed), announced to  |
+#   |   mosctl monitor          |
 #   +---------------------------+
 #   doomed-N: monitored, traffic, deleted while monitored
 
@@ -27,19 +30,32 @@ ip netns exec "$B" iperf3 -c 127.0.0.1 -t 600 -b 5M -l 1400 --pacing-timer 50000
 busy=$!
 disown
 
+# Connections to a closed port, opened and reset all the time: each
+# flow's start and end are announced to a listener of the "flows" group
+# (mosctl monitor) until the module unloads, hooks still registered or not
+ip netns exec "$B" bash -c \
+	'while :; do (exec 3<>/dev/tcp/127.0.0.1/9) 2>/dev/null; done' &
+churn=$!
+disown
+defer kill $churn
+
 ok=1
 for i in $(seq 1 20); do
 	mos_load || { ok=0; log "load $i failed"; break; }
 	"$MOSCTL" -n "$B" ns enable || { ok=0; log "enable $i failed"; }
+	"$MOSCTL" -n "$B" monitor >/dev/null 2>&1 &
+	mon=$!
 	nap 0.2
 	n=$(mos_stat "$B" packets)
 	[ "${n:-0}" -gt 0 ] || { ok=0; log "load $i: no packet counted"; }
 	# Every other time, unload with the hooks still registered.
 	[ $((i % 2)) = 0 ] && "$MOSCTL" -n "$B" ns disable
 	mos_unload || { ok=0; log "unload $i failed"; break; }
+	kill $mon 2>/dev/null
+	wait $mon 2>/dev/null
 done
-[ $ok = 1 ] && t_ok "load, enable, count, unload: 20 times with traffic in flight" ||
-	t_fail "load, enable, count, unload: 20 times with traffic in flight"
+[ $ok = 1 ] && t_ok "load, enable, count, unload: 20 times with traffic in flight and flows announced" ||
+	t_fail "load, enable, count, unload: 20 times with traffic in flight and flows announced"
 t_check "iperf3 kept running across it all" kill -0 $busy
 
 # Namespaces deleted while monitored, with traffic and an open /dev/mos.

@@ -80,10 +80,12 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_SEG_SIDE] = "seg_side_limit",
 	[MOS_STAT_END_UNREAD] = "end_unread",
 	[MOS_STAT_IP4_OPT_DISCARD] = "ip4_opt_discard",
+	[MOS_STAT_FLOWS_EVICTED_IDLE] = "flows_evicted_idle",
+	[MOS_STAT_FLOWS_EVICTED_MID] = "flows_evicted_midstream",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_IP4_OPT_DISCARD,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_FLOWS_EVICTED_MID,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {

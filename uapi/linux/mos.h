@@ -467,7 +467,7 @@ enum mos_flow_attr {
  * @MOS_STAT_STORE_FULL: packets dropped in inline mode because their
  *	out-of-order bytes did not fit the store (TCP sends them again)
  * @MOS_STAT_FLOWS_EVICTED: flows that never completed their handshake,
- *	ended (%MOS_END_EVICT) so that a new SYN could be tracked in a
+ *	ended (%MOS_END_EVICT) so that a new flow could be tracked in a
  *	table at its flow limit
  * @MOS_STAT_ANNOUNCE_LOST: flow announcements (%MOS_CMD_FLOW_NEW,
  *	%MOS_CMD_FLOW_END) that could not be allocated or delivered to every
@@ -535,6 +535,12 @@ enum mos_flow_attr {
  * @MOS_STAT_IP4_OPT_DISCARD: IPv4 packets whose options Linux refuses
  *	(ip_options_compile(): bad lengths or pointers, a repeated option,
  *	CIPSO with no DOI configured); parsed, not tracked, passed
+ * @MOS_STAT_FLOWS_EVICTED_IDLE: flows heard from both ends but idle for
+ *	60 s at least, ended (%MOS_END_EVICT) so that a new flow could be
+ *	tracked in a table at its flow limit with no half-open flow to end
+ * @MOS_STAT_FLOWS_EVICTED_MID: flows picked up mid-stream and heard from
+ *	one end only (what spoofed ACKs make), ended (%MOS_END_EVICT) so
+ *	that a new flow could be tracked in a table at its flow limit
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -611,6 +617,8 @@ enum mos_stat {
 	MOS_STAT_SEG_SIDE,
 	MOS_STAT_END_UNREAD,
 	MOS_STAT_IP4_OPT_DISCARD,
+	MOS_STAT_FLOWS_EVICTED_IDLE,
+	MOS_STAT_FLOWS_EVICTED_MID,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
@@ -910,8 +918,11 @@ enum mos_err {
  * @MOS_END_REUSE: a new SYN reused the 4-tuple of a closing flow
  * @MOS_END_FLUSH: the flow table was flushed (monitoring disabled, the
  *	end of a capture offline)
- * @MOS_END_EVICT: the flow never completed its handshake, and a new SYN
- *	took its place in a table at its flow limit
+ * @MOS_END_EVICT: a new flow took its place in a table at its flow
+ *	limit: it never completed its handshake, or was picked up mid-stream
+ *	and heard from one end only, or had been idle for 60 s at least
+ *	(%MOS_STAT_FLOWS_EVICTED, %MOS_STAT_FLOWS_EVICTED_MID,
+ *	%MOS_STAT_FLOWS_EVICTED_IDLE)
  * @__MOS_END_MAX: one past the last
  */
 enum mos_end_reason {
