@@ -75,6 +75,11 @@ static struct netlink_range_validation mos_buf_total_range = {
 	.max = U64_MAX,
 };
 
+static struct netlink_range_validation mos_store_age_range = {
+	.min = 10,
+	.max = 86400000,
+};
+
 static struct netlink_range_validation mos_timeout_range = {
 	.min = 1,
 	.max = 1U << 22,
@@ -96,6 +101,8 @@ static const struct nla_policy mos_limits_policy[MOS_LIMIT_MAX + 1] = {
 	[MOS_LIMIT_OVERLAP] = NLA_POLICY_MAX(NLA_U8, MOS_OVERLAP_LINUX),
 	[MOS_LIMIT_STALL_MS] = { .type = NLA_U32 },
 	[MOS_LIMIT_UNPARSED] = NLA_POLICY_MAX(NLA_U8, MOS_UNPARSED_PASS),
+	[MOS_LIMIT_STORE_AGE_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &mos_store_age_range),
 	[MOS_LIMIT_TIMEOUTS] = NLA_POLICY_NESTED(mos_timeouts_policy),
 };
 
@@ -265,7 +272,8 @@ static int mos_genl_put_limits(struct sk_buff *msg, struct net *net)
 	    nla_put_u8(msg, MOS_LIMIT_OVERLAP, cfg.overlap) ||
 	    nla_put_u32(msg, MOS_LIMIT_STALL_MS,
 			READ_ONCE(mos_pernet(net)->stall_ms)) ||
-	    nla_put_u8(msg, MOS_LIMIT_UNPARSED, mos_net_unparsed(net)))
+	    nla_put_u8(msg, MOS_LIMIT_UNPARSED, mos_net_unparsed(net)) ||
+	    nla_put_u32(msg, MOS_LIMIT_STORE_AGE_MS, cfg.store_age_ms))
 		goto cancel;
 	to = nla_nest_start(msg, MOS_LIMIT_TIMEOUTS);
 	if (!to)
@@ -358,6 +366,8 @@ static int mos_genl_ns_set(struct sk_buff *skb, struct genl_info *info)
 		cfg.buf_side = nla_get_u32(lim[MOS_LIMIT_BUF_SIDE]);
 	if (lim[MOS_LIMIT_BUF_TOTAL])
 		cfg.buf_total = nla_get_u64(lim[MOS_LIMIT_BUF_TOTAL]);
+	if (lim[MOS_LIMIT_STORE_AGE_MS])
+		cfg.store_age_ms = nla_get_u32(lim[MOS_LIMIT_STORE_AGE_MS]);
 	cfg.midstream = lim[MOS_LIMIT_MIDSTREAM] ?
 			nla_get_u8(lim[MOS_LIMIT_MIDSTREAM]) : cur.midstream;
 	cfg.overlap = lim[MOS_LIMIT_OVERLAP] ?

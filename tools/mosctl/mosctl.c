@@ -45,7 +45,7 @@ static void usage(FILE *f)
 		"        max-flows N | buffer-bytes N | buffer-total N |\n"
 		"        timeout STATE SECONDS | midstream on|off |\n"
 		"        overlap linux|first|last | stall-timeout MS |\n"
-		"        unparsed drop|pass\n"
+		"        unparsed drop|pass | store-age MS\n"
 		"  rule add [prio N] 'PCAP EXPR' action monitor|ignore|drop|reset\n"
 		"  rule del ID\n"
 		"  rule list\n"

@@ -77,10 +77,13 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_NACC_SYN_DATA] = "nacc_syn_data",
 	[MOS_STAT_NACC_FIN] = "nacc_fin",
 	[MOS_STAT_NACC_URG] = "nacc_urg",
+	[MOS_STAT_STORE_SHARE] = "store_share",
+	[MOS_STAT_STORE_AGED] = "store_aged",
+	[MOS_STAT_STORE_TRIMMED] = "store_trimmed",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_NACC_URG,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_STORE_TRIMMED,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {
@@ -91,7 +94,7 @@ static const char *const mode_names[] = {
 /* Limits, as NS_GET reports them and NS_SET takes them; has_*: present */
 struct limits {
 	bool has_max_flows, has_buf_side, has_buf_total, has_midstream;
-	bool has_overlap, has_stall, has_unparsed;
+	bool has_overlap, has_stall, has_unparsed, has_store_age;
 	uint32_t max_flows;
 	uint32_t buf_side;
 	uint64_t buf_total;
@@ -99,6 +102,7 @@ struct limits {
 	uint8_t overlap;
 	uint32_t stall_ms;
 	uint8_t unparsed;
+	uint32_t store_age_ms;
 	bool has_timeout[MOS_TCP_STATES];
 	uint32_t timeout[MOS_TCP_STATES];
 };
@@ -134,6 +138,7 @@ static struct nla_policy limit_policy[MOS_LIMIT_MAX + 1] = {
 	[MOS_LIMIT_OVERLAP] = { .type = NLA_U8 },
 	[MOS_LIMIT_STALL_MS] = { .type = NLA_U32 },
 	[MOS_LIMIT_UNPARSED] = { .type = NLA_U8 },
+	[MOS_LIMIT_STORE_AGE_MS] = { .type = NLA_U32 },
 };
 
 static const char *const overlap_names[] = {
@@ -185,6 +190,10 @@ static void limits_parse(struct nlattr *nest, struct limits *l)
 	if (tb[MOS_LIMIT_UNPARSED]) {
 		l->has_unparsed = true;
 		l->unparsed = nla_get_u8(tb[MOS_LIMIT_UNPARSED]);
+	}
+	if (tb[MOS_LIMIT_STORE_AGE_MS]) {
+		l->has_store_age = true;
+		l->store_age_ms = nla_get_u32(tb[MOS_LIMIT_STORE_AGE_MS]);
 	}
 	if (tb[MOS_LIMIT_TIMEOUTS] &&
 	    !nla_parse_nested(to, MOS_TCP_STATES, tb[MOS_LIMIT_TIMEOUTS],
@@ -328,6 +337,10 @@ static void limits_print(const struct limits *l)
 		out_kv_str("unparsed", l->unparsed < ARRAY_SIZE(unparsed_names) ?
 			   unparsed_names[l->unparsed] : buf);
 	}
+	if (l->has_store_age) {
+		out_text("store-age ");
+		out_u64("store_age_ms", "%llu\n", l->store_age_ms);
+	}
 	out_obj_begin("timeouts");
 	for (i = 0; i < MOS_TCP_STATES; i++) {
 		const char *name = state_name(i, buf, sizeof(buf));
@@ -445,6 +458,11 @@ static int set_parse(const char *verb, int argc, char **argv,
 				return EXIT_USAGE;
 			l->has_stall = true;
 			l->stall_ms = v;
+		} else if (!strcmp(w, "store-age")) {
+			if (set_number(verb, argc, argv, &i, UINT32_MAX, &v))
+				return EXIT_USAGE;
+			l->has_store_age = true;
+			l->store_age_ms = v;
 		} else if (!strcmp(w, "unparsed")) {
 			if (i + 1 >= argc)
 				return usage_error(verb, "unparsed needs drop or pass");
@@ -498,7 +516,9 @@ static int limits_put(struct nl_msg *msg, const struct limits *l)
 	    (l->has_stall &&
 	     nla_put_u32(msg, MOS_LIMIT_STALL_MS, l->stall_ms)) ||
 	    (l->has_unparsed &&
-	     nla_put_u8(msg, MOS_LIMIT_UNPARSED, l->unparsed)))
+	     nla_put_u8(msg, MOS_LIMIT_UNPARSED, l->unparsed)) ||
+	    (l->has_store_age &&
+	     nla_put_u32(msg, MOS_LIMIT_STORE_AGE_MS, l->store_age_ms)))
 		return -1;
 	for (i = 0; i < MOS_TCP_STATES; i++) {
 		if (!l->has_timeout[i])
