@@ -1,0 +1,98 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# fairness.sh - a flow that holds the namespace's out-of-order store
+# behind a hole it never fills does not take it from a flow that needs it
+#
+#   +----------------+       +---------------------+  netem  +-----------+
+#   | client C       |--c0---| router R (mos)      |---s0----| server S  |
+#   |  socat (real   |   r0  |  buffer-total 65536 | r1      |  socat    |
+#   |  TCP download) |       |  evtrace -c         | reorder |  holder   |
+#   |  oooflood.py   |       |                     |         |  (9100)   |
+#   +----------------+       +---------------------+         +-----------+
+#
+# One holder (oooflood.py: a real handshake with the server, then 63
+# pieces of 1000 bytes behind a 1000-byte hole) fills the router's store,
+# 65536 bytes with the pieces' headers.  Then a real download (256 KiB,
+# reordered by netem on the server's egress) needs the store.  The
+# holder, alone, had all of it as its share; with two holders its share
+# is half, so the download's first stored segment finds the store full
+# and the holder gives its store up: one trim, one gap of exactly the
+# hole's 1000 bytes, the holder's 63000 bytes delivered.  The download's
+# bytes as mos delivered them (evtrace) are exactly what the server sent
+# and what the client read, with no gap, within 60 s.  Passive, then
+# inline (lossless: a segment that does not fit is dropped, not skipped,
+# and here none is dropped).
+
+. "$(dirname "$0")/../lib/lib.sh"
+. "$(dirname "$0")/../lib/fair_lib.sh"
+
+sfx=$$
+C=cli-$sfx R=rtr-$sfx S=srv-$sfx
+work=$(mktemp -d)
+evpid=
+defer_teardown
+defer eval '[ -z "$evpid" ] || kill "$evpid" 2>/dev/null'
+
+ktap_begin
+t_check "load mos.ko" mos_load
+fair_setup || exit 1
+blob=$work/blob
+sum=$(make_blob "$blob" 262144)
+
+# one_mode MODE CPORT: the case above, mos in MODE, the holder from CPORT
+one_mode() {
+	local mode=$1 d=$work/$1 held s o
+	t_check "$mode: enable the router" "$MOSCTL" -n "$R" ns enable "$mode"
+	t_check "$mode: store budget 65536 bytes" \
+		"$MOSCTL" -n "$R" set buffer-total 65536
+	# (not under t_check: evtrace's pid is this shell's to keep)
+	if fair_evtrace "$d"; then
+		t_ok "$mode: evtrace ready"
+	else
+		t_fail "$mode: evtrace ready" "$(cat "$d.err")"
+	fi
+	held=$(fair_flood 1 "$2")
+	t_eq "$mode: the holder holds 63 pieces" "held 63000" "$held"
+	fair_settle
+	# 63000 bytes and a header per piece: not one 1448-byte segment more
+	o=$(mos_stat "$R" ooo_bytes)
+	if [ "${o:-0}" -gt 63000 ] && [ "$o" -le 65536 ] &&
+	   [ $((65536 - o)) -lt 1448 ]; then
+		t_ok "$mode: the holder fills the store ($o bytes)"
+	else
+		t_fail "$mode: the holder fills the store" "ooo_bytes $o"
+	fi
+	t_check "$mode: the download completes within 60 s" \
+		fair_download 9001 "$blob" "$work/got.$mode" 60
+	t_eq "$mode: the client read the server's bytes" "$sum" \
+		"$(sha256sum <"$work/got.$mode" | cut -d' ' -f1)"
+	nap 1
+	fair_stop_evtrace
+	t_eq "$mode: evtrace exits 0" 0 "$?"
+	evpid=
+	t_eq "$mode: the download's stream has no gap" "" \
+		"$(grep -- '-9001 NULL cli MISSED' "$d.out")"
+	t_eq "$mode: mos delivered the download's bytes exactly" "$sum" \
+		"$(fair_delivered "$d" 9001)"
+	s=$("$MOSCTL" -n "$R" stats)
+	log "$mode: $(tr '\n' ' ' <<<"$s")"
+	t_eq "$mode: the holder was trimmed once" 1 "$(kv "$s" store_trimmed)"
+	t_eq "$mode: one gap, the holder's" 1 "$(kv "$s" gaps)"
+	t_eq "$mode: of the hole's 1000 bytes" 1000 "$(kv "$s" gap_bytes)"
+	t_eq "$mode: the holder's bytes delivered" 63000 "$(kv "$s" bytes_c2s)"
+	t_eq "$mode: the download's bytes delivered" 262144 "$(kv "$s" bytes_s2c)"
+	t_eq "$mode: no share exceeded" 0 "$(kv "$s" store_share)"
+	t_eq "$mode: no store aged" 0 "$(kv "$s" store_aged)"
+	t_eq "$mode: no segment refused by the budget" 0 "$(kv "$s" buf_total_limit)"
+	t_eq "$mode: no packet dropped for the store" 0 "$(kv "$s" store_full)"
+	t_eq "$mode: nothing held after" 0 "$(kv "$s" ooo_bytes)"
+	t_check "$mode: disable" "$MOSCTL" -n "$R" ns disable
+}
+
+one_mode passive 41000
+one_mode inline 42000
+
+ns_cleanup
+t_check "unload mos.ko" mos_unload
+ktap_end
