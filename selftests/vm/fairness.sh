@@ -44,8 +44,10 @@ sum=$(make_blob "$blob" 262144)
 one_mode() {
 	local mode=$1 d=$work/$1 held s o
 	t_check "$mode: enable the router" "$MOSCTL" -n "$R" ns enable "$mode"
-	t_check "$mode: store budget 65536 bytes" \
-		"$MOSCTL" -n "$R" set buffer-total 65536
+	# Holes age out after 30 s by default: here they stay, so that only
+	# the share and the pressure act (the last case ages them)
+	t_check "$mode: store budget 65536 bytes, holes kept 10 min" \
+		"$MOSCTL" -n "$R" set buffer-total 65536 store-age 600000
 	# (not under t_check: evtrace's pid is this shell's to keep)
 	if fair_evtrace "$d"; then
 		t_ok "$mode: evtrace ready"
@@ -99,6 +101,29 @@ one_mode() {
 
 one_mode passive 41000
 one_mode inline 42000
+
+# Ageing: a holder alone, holes kept 1 s.  The namespace's expiry sweep
+# passes every flow within 4 s: within 10 s the holder's store is given
+# up, its hole a gap, its bytes delivered.
+t_check "aged: enable the router" "$MOSCTL" -n "$R" ns enable
+t_check "aged: holes kept 1 s" "$MOSCTL" -n "$R" set store-age 1000
+t_eq "aged: ns show says so" 1000 \
+	"$("$MOSCTL" -n "$R" -j ns show | python3 -c 'import json, sys; print(json.load(sys.stdin)["limits"]["store_age_ms"])')"
+t_eq "aged: the holder holds 63 pieces" "held 63000" "$(fair_flood 1 43000)"
+for _ in $(seq 1 40); do
+	[ "$(mos_stat "$R" ooo_bytes)" = 0 ] && break
+	nap 0.25
+done
+s=$("$MOSCTL" -n "$R" stats)
+log "aged: $(tr '\n' ' ' <<<"$s")"
+t_eq "aged: nothing held" 0 "$(kv "$s" ooo_bytes)"
+t_eq "aged: one store aged" 1 "$(kv "$s" store_aged)"
+t_eq "aged: one gap of the hole's 1000 bytes" "1 1000" \
+	"$(kv "$s" gaps) $(kv "$s" gap_bytes)"
+t_eq "aged: the holder's bytes delivered" 63000 "$(kv "$s" bytes_c2s)"
+t_eq "aged: nothing trimmed, no share exceeded" "0 0" \
+	"$(kv "$s" store_trimmed) $(kv "$s" store_share)"
+t_check "aged: disable" "$MOSCTL" -n "$R" ns disable
 
 ns_cleanup
 t_check "unload mos.ko" mos_unload
