@@ -47,7 +47,9 @@
  * hole is older than &tm_table_cfg.store_age_ms is given up (reason
  * %TM_GAP_AGED, %TM_STAT_STORE_AGED) at the flow's next packet, or when
  * the expiry sweep (mos_tm_expire()) passes the flow: no timer per piece.
- * The clock is the packets' (ms, to about one ms).
+ * The clock is the packets' (ms, to about one ms); the sweep's time may
+ * be a little older than a packet's that another CPU just took, so a
+ * hole that seems to open after "now" is young, not old.
  *
  * Locking: a flow's fields under its lock; &tm_table.holders is atomic;
  * &tm_table.big is a hint, read under RCU, written with its flow locked
@@ -219,7 +221,7 @@ void tm_store_age(struct tm_table *t, struct tm_flow *f, u64 now)
 		if (!h->ooo_bytes || !h->hole_since ||
 		    h->hole_seq != h->rcv_nxt ||
 		    (h->aflags & TM_HA_SYN_HELD) ||
-		    (u32)(ms - h->hole_since) < age)
+		    (s32)(ms - h->hole_since) < (s32)age)
 			continue;
 		tm_stat_inc(t, TM_STAT_STORE_AGED);
 		tm_track_give_up(t, f, i, TM_GAP_AGED);

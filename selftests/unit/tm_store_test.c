@@ -337,6 +337,28 @@ TEST(age_restarts_and_sweep)
 }
 
 /*
+ * The sweep reads its clock once, then walks the table: a packet another
+ * CPU takes meanwhile may open a hole a little after the sweep's "now".
+ * That hole is young, not 49 days old.
+ */
+TEST(age_sweep_clock_behind)
+{
+	struct tm_table_cfg cfg = { .store_age_ms = 1000 };
+	struct tu *u = tu_new(&cfg);
+	u64 t0;
+
+	hs(u);
+	t0 = u->now = 2000 * TU_NS;
+	cdata(u, 1, 'x', 10, 0);
+	tu_log(u);
+	EXPECT_EQ(0, tu_expire(u, t0 - 2 * MS, 1U << 20));
+	LOG_EQ(u, "");
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_STORE_AGED));
+	EXPECT_EQ(10 + SEG, mos_tm_ooo_bytes(u->t));
+	TU_DONE(u);
+}
+
+/*
  * The reasons of the gaps that were there before: a side's limit
  * (limit), and a store the flow's end flushes (loss: bytes mos never
  * saw).
