@@ -876,7 +876,6 @@ void tm_reasm_data(struct tm_table *t, struct tm_flow *f, unsigned int side,
 		f->gap_why = TM_GAP_LIMIT;
 		tm_reasm_flush(t, f, side, src, p);
 	}
-	f->gap_why = TM_GAP_LOSS;
 	tm_inorder(t, f, side, src, p, seq, poff, len, rx);
 	tm_drain(t, f, side);
 out:
