@@ -30,6 +30,9 @@ fair_setup() {
 		}
 	}
 	EOF
+	# Segments one by one: a GSO aggregate as large as the download's
+	# window would go through netem whole, in order
+	ip netns exec "$S" ethtool -K s0 tso off gso off >/dev/null 2>&1
 	ip netns exec "$S" tc qdisc add dev s0 root netem delay 5ms reorder 25% 50%
 	# The holder: accepts nothing, reads nothing
 	ip netns exec "$S" python3 -c '
