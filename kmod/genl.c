@@ -80,6 +80,11 @@ static struct netlink_range_validation mos_seg_side_range = {
 	.max = 1U << 20,
 };
 
+static struct netlink_range_validation mos_store_age_range = {
+	.min = 10,
+	.max = 86400000,
+};
+
 static struct netlink_range_validation mos_timeout_range = {
 	.min = 1,
 	.max = 1U << 22,
@@ -104,6 +109,8 @@ static const struct nla_policy mos_limits_policy[MOS_LIMIT_MAX + 1] = {
 	[MOS_LIMIT_SEG_SIDE] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &mos_seg_side_range),
 	[MOS_LIMIT_PAWS] = NLA_POLICY_MAX(NLA_U8, MOS_PAWS_OFF),
+	[MOS_LIMIT_STORE_AGE_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &mos_store_age_range),
 	[MOS_LIMIT_TIMEOUTS] = NLA_POLICY_NESTED(mos_timeouts_policy),
 };
 
@@ -275,7 +282,8 @@ static int mos_genl_put_limits(struct sk_buff *msg, struct net *net)
 	    nla_put_u32(msg, MOS_LIMIT_STALL_MS,
 			READ_ONCE(mos_pernet(net)->stall_ms)) ||
 	    nla_put_u8(msg, MOS_LIMIT_UNPARSED, mos_net_unparsed(net)) ||
-	    nla_put_u32(msg, MOS_LIMIT_SEG_SIDE, cfg.seg_side))
+	    nla_put_u32(msg, MOS_LIMIT_SEG_SIDE, cfg.seg_side) ||
+	    nla_put_u32(msg, MOS_LIMIT_STORE_AGE_MS, cfg.store_age_ms))
 		goto cancel;
 	to = nla_nest_start(msg, MOS_LIMIT_TIMEOUTS);
 	if (!to)
@@ -370,6 +378,8 @@ static int mos_genl_ns_set(struct sk_buff *skb, struct genl_info *info)
 		cfg.buf_total = nla_get_u64(lim[MOS_LIMIT_BUF_TOTAL]);
 	if (lim[MOS_LIMIT_SEG_SIDE])
 		cfg.seg_side = nla_get_u32(lim[MOS_LIMIT_SEG_SIDE]);
+	if (lim[MOS_LIMIT_STORE_AGE_MS])
+		cfg.store_age_ms = nla_get_u32(lim[MOS_LIMIT_STORE_AGE_MS]);
 	cfg.midstream = lim[MOS_LIMIT_MIDSTREAM] ?
 			nla_get_u8(lim[MOS_LIMIT_MIDSTREAM]) : cur.midstream;
 	cfg.overlap = lim[MOS_LIMIT_OVERLAP] ?

@@ -250,7 +250,8 @@ static int mos_net_limits_capped(const struct tm_table_cfg *cfg, bool host,
 		return 0;
 	__mos_net_limits(NULL, &def);
 	if (cfg->max_flows > def.max_flows || cfg->buf_side > def.buf_side ||
-	    cfg->buf_total > def.buf_total || cfg->seg_side > def.seg_side)
+	    cfg->buf_total > def.buf_total || cfg->seg_side > def.seg_side ||
+	    cfg->store_age_ms > def.store_age_ms)
 		goto above;
 	for (i = 0; i < TM_NSTATES; i++)
 		if (cfg->timeout[i] > def.timeout[i])
@@ -315,6 +316,8 @@ int mos_net_set_limits(struct net *net, const struct tm_table_cfg *cfg,
 		mn->limits.buf_total = cfg->buf_total;
 	if (cfg->seg_side)
 		mn->limits.seg_side = cfg->seg_side;
+	if (cfg->store_age_ms)
+		mn->limits.store_age_ms = cfg->store_age_ms;
 	for (i = 0; i < TM_NSTATES; i++)
 		if (cfg->timeout[i])
 			mn->limits.timeout[i] = cfg->timeout[i];
@@ -535,6 +538,9 @@ static const u8 mos_tm_stat_map[TM_STAT_MAX] = {
 	[TM_STAT_END_UNREAD]	= MOS_STAT_END_UNREAD,
 	[TM_STAT_FLOWS_EVICTED_IDLE] = MOS_STAT_FLOWS_EVICTED_IDLE,
 	[TM_STAT_FLOWS_EVICTED_MID] = MOS_STAT_FLOWS_EVICTED_MID,
+	[TM_STAT_STORE_SHARE]	= MOS_STAT_STORE_SHARE,
+	[TM_STAT_STORE_AGED]	= MOS_STAT_STORE_AGED,
+	[TM_STAT_STORE_TRIMMED]	= MOS_STAT_STORE_TRIMMED,
 };
 
 /**

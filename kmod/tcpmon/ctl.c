@@ -25,8 +25,9 @@
  * mos_tm_set_limits() - change the limits of a live table
  * @t: table
  * @cfg: new limits; zero fields take their defaults.  Only @max_flows,
- *	@buf_side, @buf_total, @seg_side, @timeout, @timeout_rst, @midstream and
- *	@overlap (for flows created from now on) are taken.
+ *	@buf_side, @buf_total, @seg_side, @timeout, @timeout_rst, @midstream,
+ *	@overlap and @paws (for flows created from now on) and @store_age_ms
+ *	are taken.
  *
  * The packet path reads each limit once where it applies (READ_ONCE()),
  * so a change takes effect with the next packet.  A lower @max_flows
@@ -50,6 +51,7 @@ void mos_tm_set_limits(struct tm_table *t, const struct tm_table_cfg *cfg)
 	WRITE_ONCE(t->cfg.midstream, c.midstream);
 	WRITE_ONCE(t->cfg.overlap, c.overlap);
 	WRITE_ONCE(t->cfg.paws, c.paws);
+	WRITE_ONCE(t->cfg.store_age_ms, c.store_age_ms);
 }
 
 /**

@@ -57,6 +57,12 @@
  * loss) and are delivered after a gap for the hole; stored bytes after it
  * never were, since the receiver's read() stops at the hole: they are
  * reported as a gap, counted (%TM_STAT_END_UNREAD), and not delivered.
+ *
+ * How much of the table's store one flow may hold, how old a hole may grow
+ * and which flow gives up its store when the table's is full are
+ * store.c's: here it is asked where a segment is admitted
+ * (tm_store_admit(), tm_store_make_room()), and each gap carries its
+ * reason (&tm_flow.gap_why).
  */
 
 #include "tm_int.h"
@@ -311,18 +317,29 @@ static void tm_seg_drop(struct tm_table *t, struct tm_half *h,
  * @to: sequence number the stream resumes at
  * @src: current packet, or NULL
  * @p: its headers, or NULL
+ *
+ * The gap's reason is &tm_flow.gap_why.
  */
 static void tm_skip(struct tm_table *t, struct tm_flow *f, unsigned int side,
 		    u32 to, const struct tm_src *src, const struct tm_pkt *p)
 {
 	struct tm_half *h = &f->half[side];
 	u32 n = to - h->rcv_nxt;
+	struct tm_ev ev = {
+		.type = TM_EV_ERROR,
+		.hook = TM_HK_NULL,
+		.side = side,
+		.err = TM_ERR_GAP,
+		.reason = f->gap_why,
+		.off = h->rcv_off,
+		.len = n,
+	};
 
 	if (!tm_after(to, h->rcv_nxt))
 		return;
 	tm_stat_inc(t, TM_STAT_GAPS);
 	tm_stat_add(t, TM_STAT_GAP_BYTES, n);
-	tm_error(t, f, side, TM_ERR_GAP, h->rcv_off, n, src, p);
+	tm_emit_ev(t, f, &ev, src, p);
 	h->rcv_nxt = to;
 	h->rcv_off += n;
 	h->hist_len = 0;
@@ -940,6 +957,9 @@ bool tm_reasm_seen(const struct tm_half *h, u32 seq, u32 len)
  * must fit both the side's and the table's byte limits, and those pieces
  * the side's piece limit (%TM_STAT_SEG_SIDE counts a refusal for it): a
  * bound tm_store() never exceeds, so a segment that fits is stored whole.
+ * The charge must also fit its flow's share of the table's store
+ * (%TM_STAT_STORE_SHARE), once an over-share flow was trimmed to make room
+ * (store.c).
  * In-order segments always fit: they fill the hole and drain the store.
  *
  * Return: false when the packet is better dropped, for its sender to
@@ -984,9 +1004,27 @@ bool tm_reasm_fits(struct tm_table *t, const struct tm_flow *f,
 		return false;
 	}
 	charge = bytes + (u64)pieces * sizeof(struct tm_seg);
-	return h->ooo_bytes + charge <= READ_ONCE(t->cfg.buf_side) &&
-	       atomic_long_read(&t->ooo_bytes) + charge <=
+	if (h->ooo_bytes + charge > READ_ONCE(t->cfg.buf_side))
+		return false;
+	if (!tm_store_admit(t, f, charge)) {
+		tm_stat_inc(t, TM_STAT_STORE_SHARE);
+		return false;
+	}
+	tm_store_make_room(t, f, charge);
+	return atomic_long_read(&t->ooo_bytes) + charge <=
 	       READ_ONCE(t->cfg.buf_total);
+}
+
+/**
+ * tm_reasm_charge() - what storing bytes that no piece holds yet costs
+ * @len: bytes
+ *
+ * Return: @len and a piece's header per %TM_SEG_MAX bytes.
+ */
+u64 tm_reasm_charge(u32 len)
+{
+	return len + (u64)((len + TM_SEG_MAX - 1) / TM_SEG_MAX) *
+	       sizeof(struct tm_seg);
 }
 
 /**
@@ -1042,6 +1080,14 @@ void tm_reasm_data(struct tm_table *t, struct tm_flow *f, unsigned int side,
 			tm_skip(t, f, side, seq, src, p);
 			break;
 		}
+		if (!tm_store_admit(t, f, tm_reasm_charge(len))) {
+			/* Over the flow's share: the side's store goes. */
+			tm_stat_inc(t, TM_STAT_STORE_SHARE);
+			f->gap_why = TM_GAP_SHARE;
+			tm_reasm_flush(t, f, side, NULL, src, p);
+			continue;
+		}
+		tm_store_make_room(t, f, tm_reasm_charge(len));
 		err = tm_store(t, f, side, src, p, seq, poff, len, rx);
 		if (err == TM_ERR_NONE)
 			goto out;
@@ -1051,11 +1097,13 @@ void tm_reasm_data(struct tm_table *t, struct tm_flow *f, unsigned int side,
 			    TM_STAT_NOMEM);
 		tm_error(t, f, side, err, h->rcv_off + (seq - h->rcv_nxt), len,
 			 src, p);
+		f->gap_why = TM_GAP_LIMIT;
 		tm_reasm_flush(t, f, side, NULL, src, p);
 	}
 	tm_inorder(t, f, side, src, p, seq, poff, len, rx);
 	tm_drain(t, f, side);
 out:
+	f->gap_why = TM_GAP_LOSS;
 	rx->delivered = h->rcv_off - off0;
 }
 

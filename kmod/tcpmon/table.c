@@ -216,6 +216,8 @@ void mos_tm_cfg_defaults(struct tm_table_cfg *cfg)
 		cfg->seg_side = TM_DEF_SEG_SIDE;
 	if (!cfg->timeout_rst)
 		cfg->timeout_rst = TM_DEF_TIMEOUT_RST;
+	if (!cfg->store_age_ms)
+		cfg->store_age_ms = TM_DEF_STORE_AGE_MS;
 	for (i = 0; i < TM_NSTATES; i++)
 		if (!cfg->timeout[i])
 			cfg->timeout[i] = tm_def_timeout[i];
@@ -342,6 +344,7 @@ void tm_flow_kill(struct tm_table *t, struct tm_flow *f)
 	if (!(f->flags & (TM_FF_DEAD | TM_FF_QUIET)) && t->ops->flow)
 		t->ops->flow(t->priv, f, NULL, NULL);
 	f->flags |= TM_FF_DEAD;
+	tm_store_forget(t, f);
 	tm_reasm_free(t, &f->half[TM_CLI]);
 	tm_reasm_free(t, &f->half[TM_SVR]);
 }
@@ -697,6 +700,7 @@ static unsigned int tm_expire_chain(struct tm_table *t, u32 i, u64 now,
 		} else if (now >= tm_track_deadline(t, f)) {
 			tm_track_end(t, f, TM_END_TIMEOUT);
 		} else {
+			tm_store_age(t, f, now);
 			spin_unlock(&f->lock);
 			continue;
 		}

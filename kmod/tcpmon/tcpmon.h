@@ -359,6 +359,29 @@ enum tm_end {
 };
 
 /**
+ * enum tm_gap - why a stream skipped bytes (in &struct tm_ev.reason of a
+ * %TM_ERR_GAP error)
+ * @TM_GAP_LOSS: the monitor never saw the bytes and the side ended (FIN,
+ *	RST, timeout, flush) or the stream went on past them: capture loss
+ * @TM_GAP_LIMIT: a store limit refused a segment (side, table, memory,
+ *	allocation): the ERROR before the gap names which
+ * @TM_GAP_SHARE: the flow held more than its share of the table's store
+ *	(%TM_STAT_STORE_SHARE)
+ * @TM_GAP_AGED: the hole was older than &tm_table_cfg.store_age_ms
+ *	(%TM_STAT_STORE_AGED)
+ * @TM_GAP_PRESSURE: the table's store was full and the flow, over its
+ *	share, gave up its store to a flow under its own
+ *	(%TM_STAT_STORE_TRIMMED)
+ */
+enum tm_gap {
+	TM_GAP_LOSS,
+	TM_GAP_LIMIT,
+	TM_GAP_SHARE,
+	TM_GAP_AGED,
+	TM_GAP_PRESSURE,
+};
+
+/**
  * struct tm_ev - one event
  * @type: &enum tm_event
  * @hook: &enum tm_hook
@@ -366,7 +389,8 @@ enum tm_end {
  *	receive stream grew; for ORPHAN and flow-less ERRORs: 0)
  * @err: &enum tm_err, for %TM_EV_ERROR
  * @old_state: for %TM_EV_STATE_CHANGE, the side's previous state
- * @reason: for %TM_EV_CONN_END, &enum tm_end
+ * @reason: for %TM_EV_CONN_END, &enum tm_end; for a %TM_ERR_GAP error,
+ *	&enum tm_gap
  * @pad: zero
  * @len: NEW_DATA: bytes added; GAP: bytes skipped; REXMIT: payload length
  * @off: NEW_DATA: stream offset of the first new byte; GAP: offset of the
@@ -404,7 +428,7 @@ struct tm_src {
  * Delivered bytes a side keeps to compare retransmissions with: with
  * &tm_half.hist_len, what fills &struct tm_half to a multiple of 8 bytes
  */
-#define TM_HIST		29
+#define TM_HIST		25
 
 /**
  * struct tm_half - one side of a connection
@@ -431,6 +455,9 @@ struct tm_src {
  * @ts_stamp: when @ts_recent was taken, seconds of the packets' clock
  * @urg_seq: sequence number of the urgent byte this side's stream waits
  *	for, when %TM_HA_URG
+ * @hole_seq: the &tm_half.rcv_nxt the store's hole opened at (store.c)
+ * @hole_since: when that hole opened, ms of the packets' clock, never 0;
+ *	0 while the store is empty
  * @state: &enum tm_state
  * @wscale: window scale of what this side advertises
  * @flags: %TM_HF_*
@@ -455,6 +482,8 @@ struct tm_half {
 	u32 ts_recent;
 	u32 ts_stamp;
 	u32 urg_seq;
+	u32 hole_seq;
+	u32 hole_since;
 	u8 state;
 	u8 wscale;
 	u16 flags;
@@ -494,6 +523,7 @@ struct tm_half {
  * @port: ports, network order, indexed by &enum tm_side
  * @family: 4 or 6
  * @flags: %TM_FF_*
+ * @gap_why: &enum tm_gap of the gaps being reported (store.c)
  * @pad: zero
  * @lock: serialises the flow's packets, timeouts and removal
  * @hash: hash of the key
@@ -515,7 +545,8 @@ struct tm_flow {
 	__be16 port[2];
 	u8 family;
 	u8 flags;
-	u8 pad[2];
+	u8 gap_why;
+	u8 pad;
 	spinlock_t lock;	/* the flow's state; see table.c */
 	u32 hash;
 	struct tm_table *table;
@@ -533,6 +564,8 @@ struct tm_flow {
 
 #define TM_FF_DEAD		0x01	/* unlinked or being unlinked */
 #define TM_FF_MIDSTREAM		0x02	/* picked up without a handshake */
+/* Counted in &tm_table.holders: its stores hold bytes (store.c) */
+#define TM_FF_HOLDS		0x04
 #define TM_FF_QUIET		0x08	/* no event, no byte: TM_ACT_IGNORE */
 /* Every packet dropped: TM_ACT_DROP, or mos_tm_drop() */
 #define TM_FF_DROP		0x10
@@ -662,6 +695,15 @@ static inline void *mos_tm_flow_priv(struct tm_flow *f)
  *	(%TM_END_EVICT)
  * @TM_STAT_FLOWS_EVICTED_MID: flows picked up mid-stream and heard from
  *	one end only, ended at the flow limit to make room (%TM_END_EVICT)
+ * @TM_STAT_STORE_SHARE: segments that would have taken their flow over its
+ *	share of the table's store: the side's store given up (gap reason
+ *	%TM_GAP_SHARE), or with %TM_IN_LOSSLESS the packet dropped (also in
+ *	%TM_STAT_STORE_FULL)
+ * @TM_STAT_STORE_AGED: stores given up because their hole was older than
+ *	&tm_table_cfg.store_age_ms (%TM_GAP_AGED)
+ * @TM_STAT_STORE_TRIMMED: flows over their share whose stores were given
+ *	up to make room, in a full table, for a flow under its share
+ *	(%TM_GAP_PRESSURE)
  * @TM_STAT_EV: events raised, by type: %TM_STAT_EV + &enum tm_event
  * @TM_STAT_MAX: number of counters
  */
@@ -704,6 +746,9 @@ enum tm_stat {
 	TM_STAT_END_UNREAD,
 	TM_STAT_FLOWS_EVICTED_IDLE,
 	TM_STAT_FLOWS_EVICTED_MID,
+	TM_STAT_STORE_SHARE,
+	TM_STAT_STORE_AGED,
+	TM_STAT_STORE_TRIMMED,
 	TM_STAT_EV,
 	TM_STAT_MAX = TM_STAT_EV + TM_EV_MAX,
 };
@@ -778,6 +823,8 @@ enum tm_overlap {
  * @midstream: create flows from packets of unknown connections
  * @paws: &enum tm_paws: where segments PAWS discards are refused
  * @overlap: &enum tm_overlap
+ * @store_age_ms: a side's out-of-order store whose hole is older than
+ *	this (ms) is given up; 0: %TM_DEF_STORE_AGE_MS
  * @priv_size: bytes after each &struct tm_flow for the user
  */
 struct tm_table_cfg {
@@ -791,6 +838,7 @@ struct tm_table_cfg {
 	bool midstream;
 	u8 paws;
 	u8 overlap;
+	u32 store_age_ms;
 	u32 priv_size;
 };
 
@@ -829,6 +877,8 @@ enum tm_paws {
 	TM_PAWS_ON,
 	TM_PAWS_OFF,
 };
+
+#define TM_DEF_STORE_AGE_MS	30000
 
 /* Input flags */
 #define TM_IN_CSUM_BAD		0x1	/* the TCP checksum is wrong */

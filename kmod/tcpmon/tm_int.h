@@ -28,6 +28,10 @@ struct tm_pcpu {
  * @gc_next: next bucket mos_tm_expire() looks at
  * @nflows: flows in the table
  * @ooo_bytes: bytes charged to all out-of-order stores
+ * @holders: flows whose stores hold bytes (%TM_FF_HOLDS, store.c)
+ * @big: a flow that held many stored bytes when last seen, or NULL: the
+ *	one a full store trims first (store.c); RCU, cleared when it dies
+ * @big_bytes: what @big held then
  * @next_id: last flow id given out
  * @stats: per-CPU counters
  * @cache: where flows come from (sizeof(struct tm_flow) + priv_size)
@@ -44,6 +48,9 @@ struct tm_table {
 	u32 gc_next;
 	atomic_t nflows;
 	atomic_long_t ooo_bytes;
+	atomic_t holders;
+	struct tm_flow *big;
+	u32 big_bytes;
 	atomic64_t next_id;
 	struct tm_pcpu __percpu *stats;
 	struct kmem_cache *cache;
@@ -305,6 +312,16 @@ bool tm_reasm_hold(struct tm_table *t, struct tm_flow *f, unsigned int side,
 		   unsigned int poff, u32 len, struct tm_rx *rx);
 bool tm_reasm_fits(struct tm_table *t, const struct tm_flow *f,
 		   unsigned int r, const struct tm_pkt *p);
+u64 tm_reasm_charge(u32 len);
+
+/* store.c: each flow's share of the table's store, ageing, trimming */
+u32 tm_store_share(u64 total, u32 holders);
+bool tm_store_admit(struct tm_table *t, const struct tm_flow *f, u64 charge);
+void tm_store_make_room(struct tm_table *t, const struct tm_flow *f,
+			u64 charge);
+void tm_store_account(struct tm_table *t, struct tm_flow *f, u64 now);
+void tm_store_age(struct tm_table *t, struct tm_flow *f, u64 now);
+void tm_store_forget(struct tm_table *t, struct tm_flow *f);
 
 void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
 	      const struct tm_src *src, const struct tm_pkt *p, u64 now);
@@ -316,5 +333,7 @@ bool tm_track_closed(const struct tm_flow *f);
 bool tm_track_reusable(const struct tm_flow *f, unsigned int s,
 		       const struct tm_pkt *p);
 u64 tm_track_deadline(const struct tm_table *t, const struct tm_flow *f);
+void tm_track_give_up(struct tm_table *t, struct tm_flow *f,
+		      unsigned int side, unsigned int why);
 
 #endif /* _MOS_TM_INT_H */

@@ -691,6 +691,27 @@ static void tm_drain_side(struct tm_table *t, struct tm_flow *f,
 }
 
 /**
+ * tm_track_give_up() - give up what a side stores, and raise its NEW_DATA
+ * @t: table
+ * @f: flow, locked
+ * @side: receiving side
+ * @why: &enum tm_gap of the gaps this reports
+ *
+ * The store's holes are reported as gaps and its bytes delivered, as at
+ * the side's end; the side goes on (store.c: share, ageing, pressure).
+ */
+void tm_track_give_up(struct tm_table *t, struct tm_flow *f,
+		      unsigned int side, unsigned int why)
+{
+	u64 off0 = f->half[side].rcv_off;
+
+	f->gap_why = why;
+	tm_reasm_flush(t, f, side, NULL, NULL, NULL);
+	f->gap_why = TM_GAP_LOSS;
+	tm_new_data(t, f, side, off0, NULL, NULL);
+}
+
+/**
  * tm_track_drain() - deliver what both sides store before a flow goes
  * @t: table
  * @f: flow, locked

@@ -46,7 +46,7 @@ static void usage(FILE *f)
 		"        buffer-pieces N |\n"
 		"        timeout STATE SECONDS | midstream on|off |\n"
 		"        overlap linux|first|last | paws auto|on|off |\n"
-		"        stall-timeout MS | unparsed drop|pass\n"
+		"        stall-timeout MS | unparsed drop|pass | store-age MS\n"
 		"  rule add [prio N] 'PCAP EXPR' action monitor|ignore|drop|reset\n"
 		"  rule del ID\n"
 		"  rule list\n"

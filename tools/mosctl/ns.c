@@ -82,10 +82,13 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_IP4_OPT_DISCARD] = "ip4_opt_discard",
 	[MOS_STAT_FLOWS_EVICTED_IDLE] = "flows_evicted_idle",
 	[MOS_STAT_FLOWS_EVICTED_MID] = "flows_evicted_midstream",
+	[MOS_STAT_STORE_SHARE] = "store_share",
+	[MOS_STAT_STORE_AGED] = "store_aged",
+	[MOS_STAT_STORE_TRIMMED] = "store_trimmed",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_FLOWS_EVICTED_MID,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_STORE_TRIMMED,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {
@@ -97,6 +100,7 @@ static const char *const mode_names[] = {
 struct limits {
 	bool has_max_flows, has_buf_side, has_buf_total, has_midstream;
 	bool has_overlap, has_stall, has_unparsed, has_seg_side, has_paws;
+	bool has_store_age;
 	uint32_t max_flows;
 	uint32_t seg_side;
 	uint32_t buf_side;
@@ -106,6 +110,7 @@ struct limits {
 	uint32_t stall_ms;
 	uint8_t unparsed;
 	uint8_t paws;
+	uint32_t store_age_ms;
 	bool has_timeout[MOS_TCP_STATES];
 	uint32_t timeout[MOS_TCP_STATES];
 };
@@ -143,6 +148,7 @@ static struct nla_policy limit_policy[MOS_LIMIT_MAX + 1] = {
 	[MOS_LIMIT_UNPARSED] = { .type = NLA_U8 },
 	[MOS_LIMIT_SEG_SIDE] = { .type = NLA_U32 },
 	[MOS_LIMIT_PAWS] = { .type = NLA_U8 },
+	[MOS_LIMIT_STORE_AGE_MS] = { .type = NLA_U32 },
 };
 
 static const char *const overlap_names[] = {
@@ -208,6 +214,10 @@ static void limits_parse(struct nlattr *nest, struct limits *l)
 	if (tb[MOS_LIMIT_PAWS]) {
 		l->has_paws = true;
 		l->paws = nla_get_u8(tb[MOS_LIMIT_PAWS]);
+	}
+	if (tb[MOS_LIMIT_STORE_AGE_MS]) {
+		l->has_store_age = true;
+		l->store_age_ms = nla_get_u32(tb[MOS_LIMIT_STORE_AGE_MS]);
 	}
 	if (tb[MOS_LIMIT_TIMEOUTS] &&
 	    !nla_parse_nested(to, MOS_TCP_STATES, tb[MOS_LIMIT_TIMEOUTS],
@@ -360,6 +370,10 @@ static void limits_print(const struct limits *l)
 		out_kv_str("unparsed", l->unparsed < ARRAY_SIZE(unparsed_names) ?
 			   unparsed_names[l->unparsed] : buf);
 	}
+	if (l->has_store_age) {
+		out_text("store-age ");
+		out_u64("store_age_ms", "%llu\n", l->store_age_ms);
+	}
 	out_obj_begin("timeouts");
 	for (i = 0; i < MOS_TCP_STATES; i++) {
 		const char *name = state_name(i, buf, sizeof(buf));
@@ -497,6 +511,11 @@ static int set_parse(const char *verb, int argc, char **argv,
 				return EXIT_USAGE;
 			l->has_stall = true;
 			l->stall_ms = v;
+		} else if (!strcmp(w, "store-age")) {
+			if (set_number(verb, argc, argv, &i, UINT32_MAX, &v))
+				return EXIT_USAGE;
+			l->has_store_age = true;
+			l->store_age_ms = v;
 		} else if (!strcmp(w, "unparsed")) {
 			if (i + 1 >= argc)
 				return usage_error(verb, "unparsed needs drop or pass");
@@ -554,7 +573,9 @@ static int limits_put(struct nl_msg *msg, const struct limits *l)
 	    (l->has_unparsed &&
 	     nla_put_u8(msg, MOS_LIMIT_UNPARSED, l->unparsed)) ||
 	    (l->has_seg_side &&
-	     nla_put_u32(msg, MOS_LIMIT_SEG_SIDE, l->seg_side)))
+	     nla_put_u32(msg, MOS_LIMIT_SEG_SIDE, l->seg_side)) ||
+	    (l->has_store_age &&
+	     nla_put_u32(msg, MOS_LIMIT_STORE_AGE_MS, l->store_age_ms)))
 		return -1;
 	for (i = 0; i < MOS_TCP_STATES; i++) {
 		if (!l->has_timeout[i])

@@ -226,6 +226,10 @@ enum mos_attr {
  *	each run of bytes after a hole takes one (%MOS_STAT_SEG_SIDE)
  * @MOS_LIMIT_PAWS: u8, &enum mos_paws: for which receivers segments that
  *	PAWS discards are refused (%MOS_STAT_NACC_PAWS)
+ * @MOS_LIMIT_STORE_AGE_MS: u32, ms (10 to 86400000): a side's out-of-order
+ *	store whose hole has been open this long is given up: the hole is
+ *	reported as a gap (%MOS_GAP_AGED) and the stored bytes delivered
+ *	(%MOS_STAT_STORE_AGED).  Default %MOS_STORE_AGE_MS_DEFAULT.
  * @__MOS_LIMIT_MAX: one past the last limit
  * @MOS_LIMIT_MAX: the last limit
  */
@@ -242,6 +246,7 @@ enum mos_limit {
 	MOS_LIMIT_UNPARSED,
 	MOS_LIMIT_SEG_SIDE,
 	MOS_LIMIT_PAWS,
+	MOS_LIMIT_STORE_AGE_MS,
 
 	__MOS_LIMIT_MAX,
 	MOS_LIMIT_MAX = __MOS_LIMIT_MAX - 1
@@ -249,6 +254,8 @@ enum mos_limit {
 
 /* The default of %MOS_LIMIT_STALL_MS */
 #define MOS_STALL_MS_DEFAULT	2000
+/* The default of %MOS_LIMIT_STORE_AGE_MS */
+#define MOS_STORE_AGE_MS_DEFAULT	30000
 
 /**
  * enum mos_overlap - where segments overlap, which bytes the stream takes
@@ -541,6 +548,17 @@ enum mos_flow_attr {
  * @MOS_STAT_FLOWS_EVICTED_MID: flows picked up mid-stream and heard from
  *	one end only (what spoofed ACKs make), ended (%MOS_END_EVICT) so
  *	that a new flow could be tracked in a table at its flow limit
+ * @MOS_STAT_STORE_SHARE: segments that would have taken their flow over its
+ *	share of the namespace's out-of-order store (the budget
+ *	%MOS_LIMIT_BUF_TOTAL split among the flows that hold stored bytes):
+ *	passive mode, the side's store was given up (gap reason
+ *	%MOS_GAP_SHARE); inline mode, the packet was dropped for its sender
+ *	to send again (also in @MOS_STAT_STORE_FULL)
+ * @MOS_STAT_STORE_AGED: out-of-order stores given up because their hole
+ *	was older than %MOS_LIMIT_STORE_AGE_MS (gap reason %MOS_GAP_AGED)
+ * @MOS_STAT_STORE_TRIMMED: flows over their share whose stores were given
+ *	up, the namespace's store being full, to make room for a flow within
+ *	its share (gap reason %MOS_GAP_PRESSURE)
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -619,6 +637,9 @@ enum mos_stat {
 	MOS_STAT_IP4_OPT_DISCARD,
 	MOS_STAT_FLOWS_EVICTED_IDLE,
 	MOS_STAT_FLOWS_EVICTED_MID,
+	MOS_STAT_STORE_SHARE,
+	MOS_STAT_STORE_AGED,
+	MOS_STAT_STORE_TRIMMED,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
@@ -631,7 +652,7 @@ enum mos_stat {
 /* Incompatible changes of the /dev/mos ABI bump the major number. */
 #define MOS_ABI_MAJOR		0
 /* Compatible additions bump the minor number. */
-#define MOS_ABI_MINOR		5
+#define MOS_ABI_MINOR		6
 
 /**
  * struct mos_ioc_version - argument of %MOS_IOC_VERSION
@@ -858,7 +879,8 @@ enum mos_hook {
  *	(%MOS_LIMIT_BUF_SIDE)
  * @MOS_ERR_BUF_TOTAL: the namespace's out-of-order bytes are at their
  *	limit (%MOS_LIMIT_BUF_TOTAL)
- * @MOS_ERR_GAP: bytes were skipped: &mos_rec_event.off and .len say which
+ * @MOS_ERR_GAP: bytes were skipped: &mos_rec_event.off and .len say which,
+ *	&mos_rec_event.reason why (&enum mos_gap_reason)
  * @MOS_ERR_OOW: a segment outside the receiver's window was ignored
  * @MOS_ERR_CSUM: a segment with a bad TCP checksum was ignored
  * @MOS_ERR_OVERLAP_DIFF: overlapping bytes differ from those seen first
@@ -936,6 +958,35 @@ enum mos_end_reason {
 	__MOS_END_MAX
 };
 
+/**
+ * enum mos_gap_reason - why a stream skipped bytes (&mos_rec_event.reason
+ * of a %MOS_ERR_GAP error)
+ * @MOS_GAP_LOSS: mos never saw the bytes (capture loss: dropped before
+ *	the hook, or never sent) and the side ended (FIN, RST, timeout,
+ *	flush) or its stream went on past them; also what a module before
+ *	ABI minor 6 says of every gap
+ * @MOS_GAP_LIMIT: a limit refused a segment the store needed: the ERROR
+ *	event before the gap names it (%MOS_ERR_BUF_SIDE,
+ *	%MOS_ERR_BUF_TOTAL, %MOS_ERR_MEM_LIMIT, %MOS_ERR_NOMEM)
+ * @MOS_GAP_SHARE: the flow would have held more than its share of the
+ *	namespace's store (%MOS_STAT_STORE_SHARE)
+ * @MOS_GAP_AGED: the hole was older than %MOS_LIMIT_STORE_AGE_MS
+ *	(%MOS_STAT_STORE_AGED)
+ * @MOS_GAP_PRESSURE: the namespace's store was full and this flow, over its
+ *	share, gave its store up to a flow within its own
+ *	(%MOS_STAT_STORE_TRIMMED)
+ * @__MOS_GAP_MAX: one past the last
+ */
+enum mos_gap_reason {
+	MOS_GAP_LOSS,
+	MOS_GAP_LIMIT,
+	MOS_GAP_SHARE,
+	MOS_GAP_AGED,
+	MOS_GAP_PRESSURE,
+
+	__MOS_GAP_MAX
+};
+
 /*
  * Packet bytes an event record carries at most (&mos_rec_event.pkt_len)
  * by default: when &mos_ioc_ring.pkt_max is 0
@@ -956,7 +1007,8 @@ enum mos_end_reason {
  * @side: the side the event is about: 0 client, 1 server
  * @err: for %MOS_EV_ERROR, what happened: &enum mos_err
  * @old_state: for %MOS_EV_STATE_CHANGE, the side's previous state
- * @reason: for %MOS_EV_CONN_END, &enum mos_end_reason
+ * @reason: for %MOS_EV_CONN_END, &enum mos_end_reason; for a
+ *	%MOS_ERR_GAP error, &enum mos_gap_reason (since ABI minor 6); else 0
  * @state: both sides' TCP states after the event (&enum mos_tcp_state)
  * @pkt_from: the side that sent the packet (0 or 1)
  * @flags: %MOS_EVF_SEQ0 when @seq0 is set
