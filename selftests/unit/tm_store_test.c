@@ -22,6 +22,8 @@
 #define IC	1000
 #define IS	5000
 #define SEG	((unsigned int)sizeof(struct tm_seg))
+/* A full piece: contiguous pieces join up to it, full ones cannot */
+#define PC	((unsigned int)TM_SEG_MAX)
 #define MS	1000000ULL
 
 /* Flows of the tests: each a client port, ids in creation order */
@@ -47,7 +49,7 @@ static void hs(struct tu *u)
 static enum tm_verdict cdata(struct tu *u, u32 off, char c, unsigned int len,
 			     unsigned int in_flags)
 {
-	static char buf[2000];
+	static char buf[4096];
 
 	memset(buf, c, len);
 	TX(u, .from = CLI, .flags = ACK | PSH, .seq = IC + 1 + off,
@@ -112,7 +114,7 @@ TEST(share_arithmetic)
 }
 
 /*
- * Passive: flow B holds a little; flow A keeps storing 1000-byte pieces
+ * Passive: flow B holds a little; flow A keeps storing full pieces
  * behind its hole.  With two holders A's share is 65536 / 2 = 32768
  * bytes, pieces' headers included: the piece that would take it over
  * gives up A's store (its hole a gap, reason share) and A's stream goes
@@ -122,7 +124,7 @@ TEST(share_passive)
 {
 	struct tm_table_cfg cfg = { .buf_total = 65536 };
 	struct tu *u = tu_new(&cfg);
-	unsigned int k = 32768 / (1000 + SEG), i;
+	unsigned int k = 32768 / (PC + SEG), i;
 
 	use(u, PORT_B);
 	hs(u);
@@ -130,20 +132,20 @@ TEST(share_passive)
 	use(u, PORT_A);
 	hs(u);
 	for (i = 0; i < k; i++)
-		cdata(u, 1 + i * 1000, 'a', 1000, 0);
+		cdata(u, 1 + i * PC, 'a', PC, 0);
 	EXPECT_EQ(0, tu_stat(u, TM_STAT_STORE_SHARE));
-	EXPECT_EQ(k * (1000 + SEG) + 100 + SEG, mos_tm_ooo_bytes(u->t));
+	EXPECT_EQ(k * (PC + SEG) + 100 + SEG, mos_tm_ooo_bytes(u->t));
 	EXPECT_EQ(2, atomic_read(&u->t->holders));
 	tu_log(u);
 	/* The piece over the share */
-	cdata(u, 1 + k * 1000, 'a', 1000, 0);
+	cdata(u, 1 + k * PC, 'a', PC, 0);
 	EXPECT_EQ(1, tu_stat(u, TM_STAT_STORE_SHARE));
 	EXPECT_STREQ("share", gap_reasons(u));
 	EXPECT_EQ(1, tu_stat(u, TM_STAT_GAPS));
 	EXPECT_EQ(1, tu_stat(u, TM_STAT_GAP_BYTES));
 	EXPECT_EQ(0, tu_stat(u, TM_STAT_BUF_TOTAL));
 	EXPECT_EQ(100 + SEG, mos_tm_ooo_bytes(u->t));
-	EXPECT_TRUE(stream_is(tu_rx(u, 2, SVR), 1, 'a', (k + 1) * 1000));
+	EXPECT_TRUE(stream_is(tu_rx(u, 2, SVR), 1, 'a', (k + 1) * PC));
 	EXPECT_EQ(1, atomic_read(&u->t->holders));
 	/* B fills its hole: its stream is whole */
 	use(u, PORT_B);
@@ -163,7 +165,7 @@ TEST(share_lossless)
 {
 	struct tm_table_cfg cfg = { .buf_total = 65536 };
 	struct tu *u = tu_new(&cfg);
-	unsigned int k = 32768 / (1000 + SEG), i;
+	unsigned int k = 32768 / (PC + SEG), i;
 
 	use(u, PORT_B);
 	hs(u);
@@ -172,20 +174,20 @@ TEST(share_lossless)
 	hs(u);
 	for (i = 0; i < k; i++)
 		EXPECT_EQ(TM_VERDICT_PASS,
-			  cdata(u, 1 + i * 1000, 'a', 1000, TM_IN_LOSSLESS));
+			  cdata(u, 1 + i * PC, 'a', PC, TM_IN_LOSSLESS));
 	tu_log(u);
 	EXPECT_EQ(TM_VERDICT_DROP,
-		  cdata(u, 1 + k * 1000, 'a', 1000, TM_IN_LOSSLESS));
+		  cdata(u, 1 + k * PC, 'a', PC, TM_IN_LOSSLESS));
 	LOG_EQ(u, "");
 	EXPECT_EQ(1, tu_stat(u, TM_STAT_STORE_SHARE));
 	EXPECT_EQ(1, tu_stat(u, TM_STAT_STORE_FULL));
 	EXPECT_EQ(0, tu_stat(u, TM_STAT_GAPS));
-	EXPECT_EQ(k * (1000 + SEG) + 100 + SEG, mos_tm_ooo_bytes(u->t));
+	EXPECT_EQ(k * (PC + SEG) + 100 + SEG, mos_tm_ooo_bytes(u->t));
 	/* Its sender fills the hole, then sends the piece again */
 	cdata(u, 0, 'a', 1, TM_IN_LOSSLESS);
 	EXPECT_EQ(TM_VERDICT_PASS,
-		  cdata(u, 1 + k * 1000, 'a', 1000, TM_IN_LOSSLESS));
-	EXPECT_TRUE(stream_is(tu_rx(u, 2, SVR), 0, 'a', 1 + (k + 1) * 1000));
+		  cdata(u, 1 + k * PC, 'a', PC, TM_IN_LOSSLESS));
+	EXPECT_TRUE(stream_is(tu_rx(u, 2, SVR), 0, 'a', 1 + (k + 1) * PC));
 	EXPECT_STREQ("", gap_reasons(u));
 	TU_DONE(u);
 }
@@ -199,28 +201,28 @@ static void pressure(struct __test_metadata *_metadata, unsigned int in_flags)
 {
 	struct tm_table_cfg cfg = { .buf_total = 65536 };
 	struct tu *u = tu_new(&cfg);
-	unsigned int k = 65536 / (1000 + SEG), i;
+	unsigned int k = 65536 / (PC + SEG), i;
 
 	use(u, PORT_A);
 	hs(u);
 	for (i = 0; i < k; i++)
 		EXPECT_EQ(TM_VERDICT_PASS,
-			  cdata(u, 1 + i * 1000, 'a', 1000, in_flags));
+			  cdata(u, 1 + i * PC, 'a', PC, in_flags));
 	/* Full: not one more piece fits */
-	EXPECT_GT(1000 + SEG, 65536 - mos_tm_ooo_bytes(u->t));
+	EXPECT_GT(PC + SEG, 65536 - mos_tm_ooo_bytes(u->t));
 	use(u, PORT_B);
 	hs(u);
-	EXPECT_EQ(TM_VERDICT_PASS, cdata(u, 1, 'b', 1000, in_flags));
+	EXPECT_EQ(TM_VERDICT_PASS, cdata(u, 1, 'b', PC, in_flags));
 	EXPECT_EQ(1, tu_stat(u, TM_STAT_STORE_TRIMMED));
 	EXPECT_STREQ("pressure", gap_reasons(u));
 	EXPECT_EQ(0, tu_stat(u, TM_STAT_STORE_SHARE));
 	EXPECT_EQ(0, tu_stat(u, TM_STAT_BUF_TOTAL));
 	EXPECT_EQ(0, tu_stat(u, TM_STAT_STORE_FULL));
-	EXPECT_TRUE(stream_is(tu_rx(u, 1, SVR), 1, 'a', k * 1000));
-	EXPECT_EQ(1000 + SEG, mos_tm_ooo_bytes(u->t));
+	EXPECT_TRUE(stream_is(tu_rx(u, 1, SVR), 1, 'a', k * PC));
+	EXPECT_EQ(PC + SEG, mos_tm_ooo_bytes(u->t));
 	EXPECT_EQ(1, atomic_read(&u->t->holders));
 	cdata(u, 0, 'b', 1, in_flags);
-	EXPECT_TRUE(stream_is(tu_rx(u, 2, SVR), 0, 'b', 1001));
+	EXPECT_TRUE(stream_is(tu_rx(u, 2, SVR), 0, 'b', 1 + PC));
 	TU_DONE(u);
 }
 
@@ -243,7 +245,7 @@ TEST(pressure_spares_flows_within_share)
 {
 	struct tm_table_cfg cfg = { .buf_total = 65536 };
 	struct tu *u = tu_new(&cfg);
-	unsigned int k = 21845 / (1000 + SEG), i;
+	unsigned int k = 21845 / (PC + SEG), i;
 
 	use(u, PORT_A);
 	hs(u);
@@ -254,17 +256,17 @@ TEST(pressure_spares_flows_within_share)
 	/* One piece each first: three holders, shares of 21845 */
 	for (i = 0; i < k; i++) {
 		use(u, PORT_A);
-		cdata(u, 1 + i * 1000, 'a', 1000, 0);
+		cdata(u, 1 + i * PC, 'a', PC, 0);
 		use(u, PORT_B);
-		cdata(u, 1 + i * 1000, 'b', 1000, 0);
+		cdata(u, 1 + i * PC, 'b', PC, 0);
 		use(u, PORT_C);
-		cdata(u, 1 + i * 1000, 'c', 1000, 0);
+		cdata(u, 1 + i * PC, 'c', PC, 0);
 	}
 	EXPECT_EQ(3, atomic_read(&u->t->holders));
 	EXPECT_EQ(0, tu_stat(u, TM_STAT_STORE_TRIMMED));
 	EXPECT_EQ(0, tu_stat(u, TM_STAT_STORE_SHARE));
 	EXPECT_EQ(0, tu_stat(u, TM_STAT_GAPS));
-	EXPECT_EQ(3 * k * (1000 + SEG), mos_tm_ooo_bytes(u->t));
+	EXPECT_EQ(3 * k * (PC + SEG), mos_tm_ooo_bytes(u->t));
 	TU_DONE(u);
 }
 
