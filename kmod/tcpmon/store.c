@@ -168,10 +168,19 @@ void tm_store_make_room(struct tm_table *t, const struct tm_flow *f,
  */
 void tm_store_account(struct tm_table *t, struct tm_flow *f, u64 now)
 {
-	u32 ms = (u32)div_u64(now, 1000000) | 1, held = 0;
 	struct tm_flow *big;
 	unsigned int i;
+	u32 ms, held = 0;
 
+	/* Most flows, most packets: nothing stored, nothing counted */
+	if (!tm_flow_stored(f) && !(f->flags & TM_FF_HOLDS)) {
+		f->half[TM_CLI].hole_since = 0;
+		f->half[TM_SVR].hole_since = 0;
+		if (READ_ONCE(t->big) == f)
+			WRITE_ONCE(t->big, NULL);
+		return;
+	}
+	ms = (u32)div_u64(now, 1000000) | 1;
 	for (i = 0; i < 2; i++) {
 		struct tm_half *h = &f->half[i];
 
@@ -211,10 +220,12 @@ void tm_store_account(struct tm_table *t, struct tm_flow *f, u64 now)
  */
 void tm_store_age(struct tm_table *t, struct tm_flow *f, u64 now)
 {
-	u32 age = READ_ONCE(t->cfg.store_age_ms);
-	u32 ms = (u32)div_u64(now, 1000000) | 1;
+	u32 age = READ_ONCE(t->cfg.store_age_ms), ms;
 	unsigned int i;
 
+	if (!tm_flow_stored(f))
+		goto out;
+	ms = (u32)div_u64(now, 1000000) | 1;
 	for (i = 0; i < 2; i++) {
 		struct tm_half *h = &f->half[i];
 
@@ -226,6 +237,7 @@ void tm_store_age(struct tm_table *t, struct tm_flow *f, u64 now)
 		tm_stat_inc(t, TM_STAT_STORE_AGED);
 		tm_track_give_up(t, f, i, TM_GAP_AGED);
 	}
+out:
 	tm_store_account(t, f, now);
 }
 
