@@ -697,8 +697,11 @@ static void tm_drain_side(struct tm_table *t, struct tm_flow *f,
  * @side: receiving side
  * @why: &enum tm_gap of the gaps this reports
  *
- * The store's holes are reported as gaps and its bytes delivered, as at
- * the side's end; the side goes on (store.c: share, ageing, pressure).
+ * As at the side's end (tm_drain_side()): the bytes its receiver
+ * acknowledged are delivered, their holes reported as gaps; those past
+ * its acknowledgment, which its read() has not returned, are reported as
+ * a gap and not delivered.  The side goes on (store.c: share, ageing,
+ * pressure).
  */
 void tm_track_give_up(struct tm_table *t, struct tm_flow *f,
 		      unsigned int side, unsigned int why)
@@ -706,7 +709,7 @@ void tm_track_give_up(struct tm_table *t, struct tm_flow *f,
 	u64 off0 = f->half[side].rcv_off;
 
 	f->gap_why = why;
-	tm_reasm_flush(t, f, side, NULL, NULL, NULL);
+	tm_reasm_flush(t, f, side, tm_read_lim(f, side), NULL, NULL);
 	f->gap_why = TM_GAP_LOSS;
 	tm_new_data(t, f, side, off0, NULL, NULL);
 }

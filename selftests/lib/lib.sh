@@ -275,7 +275,8 @@ mos_no_expiry() {
 		 FIN_WAIT_2 CLOSE_WAIT CLOSING LAST_ACK TIME_WAIT; do
 		set+=(timeout "$s" 100000)
 	done
-	"$MOSCTL" -n "$1" set "${set[@]}"
+	# Nor does a store's hole age: a day
+	"$MOSCTL" -n "$1" set "${set[@]}" store-age 86400000
 }
 
 # replay_pcaps: set PCAPS to the directory of the crafted and hostile

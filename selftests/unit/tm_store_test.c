@@ -218,7 +218,9 @@ static void pressure(struct __test_metadata *_metadata, unsigned int in_flags)
 	EXPECT_EQ(0, tu_stat(u, TM_STAT_STORE_SHARE));
 	EXPECT_EQ(0, tu_stat(u, TM_STAT_BUF_TOTAL));
 	EXPECT_EQ(0, tu_stat(u, TM_STAT_STORE_FULL));
-	EXPECT_TRUE(stream_is(tu_rx(u, 1, SVR), 1, 'a', k * PC));
+	/* A's server acknowledged none of it: one gap, nothing delivered */
+	EXPECT_TRUE(stream_is(tu_rx(u, 1, SVR), 1 + k * PC, 'a', 0));
+	EXPECT_EQ(k * PC, tu_stat(u, TM_STAT_END_UNREAD));
 	EXPECT_EQ(PC + SEG, mos_tm_ooo_bytes(u->t));
 	EXPECT_EQ(1, atomic_read(&u->t->holders));
 	cdata(u, 0, 'b', 1, in_flags);
@@ -290,8 +292,8 @@ TEST(age_at_packet)
 	LOG_EQ(u, "PKT_IN svr SND\nPKT_IN cli RCV\n");
 	u->now = t0 + 1000 * MS;
 	TX(u, .from = SVR, .flags = ACK, .seq = IS + 1, .ack = IC + 1);
-	LOG_EQ(u, "ERROR svr NULL gap 0+1\n"
-		  "data svr 1+10\n"
+	/* The server acknowledged none of the stored bytes: one gap */
+	LOG_EQ(u, "ERROR svr NULL gap 0+11\n"
 		  "NEW_DATA svr NULL 0+11\n"
 		  "PKT_IN svr SND\n"
 		  "PKT_IN cli RCV\n");
@@ -299,7 +301,8 @@ TEST(age_at_packet)
 	EXPECT_EQ(1, tu_stat(u, TM_STAT_STORE_AGED));
 	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
 	EXPECT_EQ(0, atomic_read(&u->t->holders));
-	EXPECT_TRUE(stream_is(tu_rx(u, 1, SVR), 1, 'x', 10));
+	EXPECT_TRUE(stream_is(tu_rx(u, 1, SVR), 11, 'x', 0));
+	EXPECT_EQ(10, tu_stat(u, TM_STAT_END_UNREAD));
 	TU_DONE(u);
 }
 
@@ -327,14 +330,15 @@ TEST(age_restarts_and_sweep)
 	EXPECT_EQ(0, tu_stat(u, TM_STAT_STORE_AGED));
 	tu_log(u);
 	EXPECT_EQ(0, tu_expire(u, t0 + 1600 * MS, 1U << 20));
-	LOG_EQ(u, "ERROR svr NULL gap 5+5\n"
-		  "data svr 10+5\n"
+	/* Acknowledged up to 5: the hole and the bytes after it, one gap */
+	LOG_EQ(u, "ERROR svr NULL gap 5+10\n"
 		  "NEW_DATA svr NULL 5+10\n");
 	EXPECT_STREQ("aged", gap_reasons(u));
 	EXPECT_EQ(1, tu_stat(u, TM_STAT_STORE_AGED));
 	EXPECT_EQ(1, mos_tm_flows(u->t));
 	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
-	EXPECT_STREQ("xxxxx#####yyyyy", tu_rx(u, 1, SVR));
+	EXPECT_STREQ("xxxxx##########", tu_rx(u, 1, SVR));
+	EXPECT_EQ(5, tu_stat(u, TM_STAT_END_UNREAD));
 	TU_DONE(u);
 }
 

@@ -227,8 +227,10 @@ enum mos_attr {
  * @MOS_LIMIT_PAWS: u8, &enum mos_paws: for which receivers segments that
  *	PAWS discards are refused (%MOS_STAT_NACC_PAWS)
  * @MOS_LIMIT_STORE_AGE_MS: u32, ms (10 to 86400000): a side's out-of-order
- *	store whose hole has been open this long is given up: the hole is
- *	reported as a gap (%MOS_GAP_AGED) and the stored bytes delivered
+ *	store whose hole has been open this long is given up as at the
+ *	side's end: the stored bytes its receiver acknowledged are
+ *	delivered, the hole and the bytes past that acknowledgment reported
+ *	as a gap (%MOS_GAP_AGED, %MOS_STAT_END_UNREAD)
  *	(%MOS_STAT_STORE_AGED).  Default %MOS_STORE_AGE_MS_DEFAULT.
  * @__MOS_LIMIT_MAX: one past the last limit
  * @MOS_LIMIT_MAX: the last limit
@@ -536,9 +538,10 @@ enum mos_flow_attr {
  *	in @MOS_STAT_BUF_SIDE, or in inline mode in @MOS_STAT_STORE_FULL)
  * @MOS_STAT_END_UNREAD: bytes a side stored behind a hole past the last
  *	acknowledgment its receiver sent, when the flow ended (FIN, RST,
- *	timeout, eviction, flush, disable): the receiver's read() never
- *	returned them; reported in a gap (%MOS_ERR_GAP), not delivered, also
- *	in @MOS_STAT_GAP_BYTES
+ *	timeout, eviction, flush, disable) or its store was given up for
+ *	age or pressure (%MOS_STAT_STORE_AGED, %MOS_STAT_STORE_TRIMMED):
+ *	the receiver's read() had not returned them; reported in a gap
+ *	(%MOS_ERR_GAP), not delivered, also in @MOS_STAT_GAP_BYTES
  * @MOS_STAT_IP4_OPT_DISCARD: IPv4 packets whose options Linux refuses
  *	(ip_options_compile(): bad lengths or pointers, a repeated option,
  *	CIPSO with no DOI configured); parsed, not tracked, passed
