@@ -85,7 +85,17 @@ _mosctl()
 		midstream)
 			mapfile -t COMPREPLY < <(compgen -W "on off" -- "$cur")
 			;;
-		max-flows | buffer-bytes | buffer-total | buffer-pieces)
+		overlap)
+			mapfile -t COMPREPLY < <(compgen -W "linux first last" -- "$cur")
+			;;
+		paws)
+			mapfile -t COMPREPLY < <(compgen -W "auto on off" -- "$cur")
+			;;
+		unparsed)
+			mapfile -t COMPREPLY < <(compgen -W "drop pass" -- "$cur")
+			;;
+		max-flows | buffer-bytes | buffer-total | buffer-pieces | \
+		stall-timeout | store-age)
 			;;
 		*)
 			# after "timeout STATE": the seconds
@@ -93,7 +103,8 @@ _mosctl()
 				return
 			fi
 			mapfile -t COMPREPLY < <(compgen -W "max-flows buffer-bytes
-				buffer-total buffer-pieces timeout midstream" -- "$cur")
+				buffer-total buffer-pieces timeout midstream overlap
+				paws stall-timeout unparsed store-age" -- "$cur")
 			;;
 		esac
 		;;
