@@ -51,19 +51,6 @@ fair_flood() {
 	ip netns exec "$C" python3 "$PROJ/selftests/lib/oooflood.py" "$1" 9100 63 "$2"
 }
 
-# fair_settle: wait until the router's out-of-order bytes stop moving
-fair_settle() {
-	local a b
-	a=$(mos_stat "$R" ooo_bytes)
-	for _ in $(seq 1 40); do
-		nap 0.5
-		b=$(mos_stat "$R" ooo_bytes)
-		[ "$a" = "$b" ] && return 0
-		a=$b
-	done
-	return 1
-}
-
 # fair_evtrace DIR: evtrace on the router, each flow's bytes in DIR.
 # evtrace frees a flow's state at its last CONN_END: a flow the kernel
 # still tracks when it stops (the holder's) is not a leak to report;

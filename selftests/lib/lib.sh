@@ -254,14 +254,14 @@ wait_ready() {
 	grep -q ready "$1"
 }
 
-# mos_settle NS: wait until the monitor's packet counter in NS stops
-# moving (15 s at most); false if it never does
+# mos_settle NS [COUNTER]: wait until a counter of the monitor in NS
+# (packets by default) stops moving (15 s at most); false if it never does
 mos_settle() {
-	local a b
-	a=$(mos_stat "$1" packets)
+	local a b c=${2:-packets}
+	a=$(mos_stat "$1" "$c")
 	for _ in $(seq 1 50); do
 		nap 0.3
-		b=$(mos_stat "$1" packets)
+		b=$(mos_stat "$1" "$c")
 		[ "$a" = "$b" ] && return 0
 		a=$b
 	done

@@ -58,7 +58,7 @@ one_mode() {
 	fi
 	held=$(fair_flood "$H" "$2")
 	t_eq "$mode: $H holders hold 63 pieces each" "held $((H * 63000))" "$held"
-	fair_settle
+	mos_settle "$R" ooo_bytes
 	o=$(mos_stat "$R" ooo_bytes)
 	t_check "$mode: the budget is what they hold ($o bytes)" \
 		"$MOSCTL" -n "$R" set buffer-total "$o"

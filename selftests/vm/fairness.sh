@@ -58,7 +58,7 @@ one_mode() {
 	fi
 	held=$(fair_flood 1 "$2")
 	t_eq "$mode: the holder holds 63 pieces" "held 63000" "$held"
-	fair_settle
+	mos_settle "$R" ooo_bytes
 	# 63000 bytes and a header per piece; the budget, at least 65536, is
 	# then set to what they take (if more): not one 1448-byte segment
 	# more fits
