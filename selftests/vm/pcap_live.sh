@@ -16,7 +16,9 @@
 # socket read(), byte for byte (sha256), and each flow's CONN_START and
 # CONN_END events come once per side and hook.  MOS_PCAP_COUNT ends the
 # capture by itself; an interface that does not exist and a user without
-# CAP_NET_RAW are clear errors.  mos.ko is never loaded.
+# CAP_NET_RAW are clear errors.  mosreplay -i on the same interface
+# writes the same streams, and reads every packet libpcap received.
+# mos.ko is never loaded.
 
 . "$(dirname "$0")/../lib/lib.sh"
 
@@ -78,6 +80,8 @@ s.close()
 PYEOF
 
 sha() { sha256sum <"$1" | cut -d' ' -f1; }
+# val LINE KEY: the value of KEY=VALUE in a summary line
+val() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
 
 # evt FILE FLOW: the flow's CONN_START and CONN_END lines, without its name
 evt() {
@@ -129,6 +133,13 @@ for _ in $(seq 1 200); do
 	nap 0.1
 done
 t_eq "evtrace started on s0" "evtrace: ready" "$(cat "$work/err")"
+# mosreplay on the same interface at the same time
+mkdir -m 777 "$work/mr"
+ip netns exec "$S" "${raw[@]}" "$PROJ/build/bin/mosreplay" -q -i s0 \
+	--dump-streams "$work/mr" >"$work/mr.out" 2>"$work/mr.err" &
+mr=$!
+pids+=("$mr")
+nap 1
 
 declare -A port
 for a in 10.0.1.1 fd00:1::1; do
@@ -153,6 +164,16 @@ done
 kill -INT "$ev"
 wait_pid "$ev" 60
 t_eq "evtrace exits 0 on SIGINT" 0 "$?"
+kill -INT "$mr"
+wait_pid "$mr" 60
+t_eq "mosreplay -i exits 0 on SIGINT" 0 "$?"
+sum=$(cat "$work/mr.out")
+log "mosreplay -i: $sum"
+t_eq "mosreplay -i: read every packet libpcap received" \
+	"$(val "$sum" pcap_recv)" "$(val "$sum" packets)"
+t_eq "mosreplay -i: no packet dropped" "0 0" \
+	"$(val "$sum" pcap_drop) $(val "$sum" pcap_ifdrop)"
+t_eq "mosreplay -i: nothing on stderr" "" "$(cat "$work/mr.err")"
 for p in 9000 9001; do
 	f=${port[$p]}-$p
 	t_eq "port $p: the server side's stream is what the server read()" \
@@ -163,11 +184,18 @@ for p in 9000 9001; do
 		"$(evt "$work/out" "$f" | grep CONN_START)"
 	t_eq "port $p: CONN_END, each side at each hook, once" "$ENDS" \
 		"$(evt "$work/out" "$f" | grep CONN_END | sort)"
+	a=10.0.1.2 b=10.0.1.1
+	[ $p = 9001 ] && a=fd00:1::2 b=fd00:1::1
+	t_eq "port $p: mosreplay -i: client to server, what the server read()" \
+		"$(sha "$work/srv$p")" "$(sha "$work/mr/$a.${port[$p]}-$b.$p.c2s")"
+	t_eq "port $p: mosreplay -i: server to client, what the client read()" \
+		"$(sha "$work/cli$p")" "$(sha "$work/mr/$a.${port[$p]}-$b.$p.s2c")"
 	t_eq "port $p: no byte missed" "" \
 		"$(grep "^$f " "$work/out" | grep -E 'bad|ERROR')"
 done
-t_eq "two flows and nothing else" "${port[9000]}-9000 ${port[9001]}-9001" \
-	"$(cut -d' ' -f1 "$work/out" | sort -u | tr '\n' ' ' | sed 's/ $//')"
+t_eq "two flows and nothing else" \
+	"$(printf '%s\n' "${port[9000]}-9000" "${port[9001]}-9001" | sort)" \
+	"$(cut -d' ' -f1 "$work/out" | sort -u)"
 t_eq "nothing on stderr but the start" "evtrace: ready" "$(cat "$work/err")"
 
 # --- MOS_PCAP_COUNT: the capture ends after N packets ------------------
