@@ -94,13 +94,12 @@ int pkt_in(struct __sk_buff *skb)
 	if (len > PKT_MAX)
 		len = PKT_MAX;
 	/*
-	 * Bounds the verifier sees (PKT_MAX is a mask): the compiler must
-	 * not drop the mask as redundant with the clamp
+	 * Bounds the verifier sees, 1 to PKT_MAX + 1 (the slot has room for
+	 * it), from an expression the compiler cannot fold away: the range
+	 * above is hidden from it
 	 */
 	asm volatile("" : "+r"(len));
-	len &= PKT_MAX;
-	if (!len)
-		return TC_ACT_OK;
+	len = ((len - 1) & PKT_MAX) + 1;
 	h = (struct ev_head *)s->buf;
 	h->flow = skb->hash;
 	h->ts_ns = bpf_ktime_get_ns();
