@@ -12,6 +12,10 @@
 #   make style        checkpatch on kmod/ and uapi/
 #   make bench        instructions and time per packet: mosreplay, libnids, libpcap
 #   make bench-ring   /dev/mos ring delivery in the VM: MB/s, events/s, baselines
+#   make prof         the guest-instruction profiler (build/vm/mosprof.so,
+#                     build/vm/prof-mark; tools/vm/run --profile)
+#   make prof-selftest  its determinism check: a marked transfer twice in
+#                     the 6.1 VM, the figures compared
 #   make bench-ooo    instructions per segment of the out-of-order store
 #                     (BEFORE=REV: also against revision REV's tracker)
 #   make bench-kernel guest instructions per packet in the VM: mos, conntrack, AF_PACKET
@@ -94,10 +98,28 @@ TESTS	:= $(UNIT_TCPMON) $(UNIT_TM_UTIL) $(UNIT_MOSUSER) $(UNIT_NETLINK) \
 
 .PHONY: all modules user deps check check-user check-vm check-receiver check-debug check-stress demo \
 	style install install-module install-user uninstall man-check abi-check clean bench \
-	bench-bins fuzz bench-ring ring-bench-bins bench-ooo bench-flows \
+	bench-bins fuzz bench-ring ring-bench-bins bench-ooo bench-flows prof prof-selftest \
 	kbench-bins bench-kernel
 
-all: modules user
+all: modules user prof
+
+# The guest-instruction profiler: a QEMU TCG plugin and the guest's marker
+# (Documentation/bench.rst)
+PROF_BINS := $(B)/vm/mosprof.so $(B)/vm/prof-mark
+prof: $(PROF_BINS)
+
+$(B)/vm/mosprof.so: tools/vm/mosprof/mosprof.c tools/vm/mosprof/qemu-plugin-abi.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) $(CFLAGS) $(WARN) -std=gnu11 -fPIC -shared -fvisibility=hidden -o $@ $<
+
+$(B)/vm/prof-mark: tools/vm/mosprof/prof-mark.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $<
+
+prof-selftest: prof
+	tools/vm/prof-selftest
 
 modules:
 	@[ -n "$(strip $(KDIRS))" ] || { echo "no kernel headers installed (make deps)"; exit 1; }
