@@ -176,12 +176,15 @@ char *EventToString(uint32_t event)
 	return (char *)"MOS_UNKNOWN_EVENT";
 }
 
-/* Offline as mtcp_create_context() is: MOS_PCAP, or pcap_file */
+/*
+ * Offline as mtcp_create_context() is: MOS_PCAP or pcap_file, or live
+ * from an interface (MOS_PCAP_IFACE, pcap_iface)
+ */
 static bool offline(void)
 {
-	const char *pcap = getenv("MOS_PCAP");
+	struct mu_pcap_src src;
 
-	return (pcap && *pcap) || mu_pcap_file[0];
+	return !mu_pcap_source(&src) && (src.file || src.iface);
 }
 
 int GetRSSCPUCore(in_addr_t sip, in_addr_t dip, in_port_t sp, in_port_t dp,

@@ -2,7 +2,8 @@
 /*
  * conf.c - the mOS API's configuration: mtcp_init() reads the
  * configuration file's keys that apply (num_cores, max_concurrency,
- * rcvbuf, pcap_file, pcap_checksum, tcp_tw_interval and tcp_timeout in
+ * rcvbuf, pcap_file, pcap_iface, pcap_count, pcap_checksum,
+ * tcp_tw_interval and tcp_timeout in
  * seconds: dispatch.c), mtcp_getconf() and mtcp_setconf();
  * and the process-wide calls: mtcp_core_affinitize(),
  * mtcp_register_signal()
@@ -29,6 +30,9 @@ bool mu_init_done;
 /* Offline: the capture, and its checksum mode (the configuration file's) */
 char mu_pcap_file[4096];
 char mu_pcap_csum[16];
+/* Live: the interface, and the packets to read (0: no end) */
+char mu_pcap_iface[64];
+static char pcap_count[32];
 /*
  * mtcp_errmsg(NULL): why the last mtcp_init() failed, or the last capture
  * that broke off in a context's loop (whichever thread ran it)
@@ -52,15 +56,24 @@ static int conf_line(char *line)
 	char key[64], str[4096];
 	long v;
 
-	/* pcap_file = PATH, pcap_checksum = MODE: the rest of the line */
+	/*
+	 * pcap_file = PATH, pcap_iface = NAME, pcap_count = N,
+	 * pcap_checksum = MODE: the rest of the line
+	 */
 	if (sscanf(line, " %63[A-Za-z_] = %4095[^\r\n]", key, str) == 2 &&
-	    (!strcmp(key, "pcap_file") || !strcmp(key, "pcap_checksum"))) {
+	    (!strcmp(key, "pcap_file") || !strcmp(key, "pcap_checksum") ||
+	     !strcmp(key, "pcap_iface") || !strcmp(key, "pcap_count"))) {
 		size_t n = strlen(str);
 
 		while (n && (str[n - 1] == ' ' || str[n - 1] == '\t'))
 			str[--n] = '\0';
 		if (!strcmp(key, "pcap_file"))
 			snprintf(mu_pcap_file, sizeof(mu_pcap_file), "%s", str);
+		else if (!strcmp(key, "pcap_iface"))
+			snprintf(mu_pcap_iface, sizeof(mu_pcap_iface), "%s",
+				 str);
+		else if (!strcmp(key, "pcap_count"))
+			snprintf(pcap_count, sizeof(pcap_count), "%s", str);
 		else
 			snprintf(mu_pcap_csum, sizeof(mu_pcap_csum), "%s", str);
 		return 0;
@@ -80,6 +93,56 @@ static int conf_line(char *line)
 	return 0;
 }
 
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+/*
+ * Where the contexts' packets come from: a capture file (MOS_PCAP or
+ * pcap_file), an interface (MOS_PCAP_IFACE or pcap_iface) with a packet
+ * count (MOS_PCAP_COUNT or pcap_count), or neither (/dev/mos).  The
+ * environment wins over the configuration file; a file and an interface
+ * from the same place, or a count that is not a number, are EINVAL.
+ */
+int mu_pcap_source(struct mu_pcap_src *src)
+{
+	const char *file = env("MOS_PCAP"), *iface = env("MOS_PCAP_IFACE");
+	const char *count = env("MOS_PCAP_COUNT");
+	unsigned long long n = 0;
+	char *end;
+
+	memset(src, 0, sizeof(*src));
+	if (file && iface) {
+		set_msg("MOS_PCAP and MOS_PCAP_IFACE are both set: one source of packets");
+		return fail(EINVAL);
+	}
+	if (!file && !iface) {
+		if (mu_pcap_file[0] && mu_pcap_iface[0]) {
+			set_msg("pcap_file and pcap_iface are both set: one source of packets");
+			return fail(EINVAL);
+		}
+		file = mu_pcap_file[0] ? mu_pcap_file : NULL;
+		iface = mu_pcap_iface[0] ? mu_pcap_iface : NULL;
+	}
+	if (!count && pcap_count[0])
+		count = pcap_count;
+	if (count) {
+		errno = 0;
+		n = strtoull(count, &end, 10);
+		if (errno || *end || *count == '-' || end == count) {
+			set_msg("packet count \"%s\" is not a number", count);
+			return fail(EINVAL);
+		}
+	}
+	src->file = file;
+	src->iface = iface;
+	src->count = n;
+	return 0;
+}
+
 /*
  * Offline: libpcap reads the whole capture, so that a file it cannot
  * read (not a capture, a truncated header, a pcapng block it refuses, a
@@ -89,15 +152,18 @@ static int conf_line(char *line)
 static int check_capture(void)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
-	const char *path = getenv("MOS_PCAP");
+	struct mu_pcap_src src;
 	struct pcap_pkthdr *h;
 	const u_char *data;
+	const char *path;
 	pcap_t *pc;
 	int r;
 
-	if (!path || !*path)
-		path = mu_pcap_file;
-	if (!*path || !strcmp(path, "-"))
+	if (mu_pcap_source(&src))
+		return -1;
+	path = src.file;
+	/* An interface is opened by each context */
+	if (!path || !strcmp(path, "-"))
 		return 0;
 	pc = pcap_open_offline(path, errbuf);
 	if (!pc) {

@@ -199,8 +199,9 @@ static int ctx_sync_init(struct mtcp_ctx *c)
 
 mctx_t mtcp_create_context(int cpu)
 {
-	const char *pcap = getenv("MOS_PCAP"), *csum;
+	struct mu_pcap_src src;
 	struct mos_ring_opts ro;
+	const char *csum;
 	struct mtcp_ctx *c;
 	uint32_t n;
 	int err;
@@ -236,14 +237,21 @@ mctx_t mtcp_create_context(int cpu)
 		err = errno ? errno : ENOMEM;
 		goto err;
 	}
-	if (!pcap || !*pcap)
-		pcap = mu_pcap_file[0] ? mu_pcap_file : NULL;
-	if (pcap) {
+	if (mu_pcap_source(&src)) {
+		err = errno;
+		goto err;
+	}
+	if (src.file || src.iface) {
 		/* Offline: why it failed is in mos_offline__error(NULL) */
 		csum = getenv("MOS_PCAP_CHECKSUM");
 		if (!csum || !*csum)
 			csum = mu_pcap_csum;
-		err = -mos_offline__open(&c->off, pcap, csum, NULL, 0);
+		if (src.iface)
+			err = -mos_offline__open_live(&c->off, src.iface, csum,
+						      src.count, NULL, 0);
+		else
+			err = -mos_offline__open(&c->off, src.file, csum,
+						 NULL, 0);
 		if (err)
 			goto err;
 		/* The contexts share the capture's flows as live (below) */
@@ -372,8 +380,34 @@ static void ctx_wait_start(struct mtcp_ctx *c)
 }
 
 /*
+ * Live capture, no packet ready: wait for one, for the next timer (at
+ * most 100 ms: the clock is the realtime one, which may jump) or a wake-up
+ */
+static void ctx_wait_live(struct mtcp_ctx *c)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = mos_offline__fd(c->off), .events = POLLIN },
+		{ .fd = c->efd, .events = POLLIN },
+	};
+	uint64_t now = mu_ctx_now(c), due;
+	int wait = 100;
+
+	if (c->timers) {
+		due = c->timers->expires_ns;
+		if (due <= now)
+			return;
+		if ((due - now) / 1000000 < (uint64_t)wait)
+			wait = (int)((due - now + 999999) / 1000000);
+	}
+	mu_ctx_unlock(c);
+	if (poll(pfd, 2, wait) > 0 && (pfd[1].revents & POLLIN))
+		ctx_unwake(c);
+	mu_ctx_lock(c);
+}
+
+/*
  * Offline: the capture's packets, and the timers as its clock passes
- * them, to the capture's end
+ * them, to the capture's end; live, until a destroy or the packet count
  */
 static void ctx_run_offline(struct mtcp_ctx *c)
 {
@@ -386,6 +420,10 @@ static void ctx_run_offline(struct mtcp_ctx *c)
 			mu_offline_failed(c, r);
 		if (r <= 0)
 			break;
+		if (r == MOS_OFFLINE_WAIT) {
+			ctx_wait_live(c);
+			continue;
+		}
 		mu_dispatch_ring(c);
 		mu_run_timers(c, mu_ctx_now(c));
 		/* Between packets, other threads' calls */

@@ -276,6 +276,21 @@ extern bool mu_init_done;
 /* Offline: the capture, and its checksum mode (the configuration file's) */
 extern char mu_pcap_file[4096];
 extern char mu_pcap_csum[16];
+extern char mu_pcap_iface[64];
+
+/**
+ * struct mu_pcap_src - where a context's packets come from
+ * @file: a capture file, or NULL
+ * @iface: an interface to capture from, or NULL
+ * @count: live: packets to read before the capture ends; 0: no end
+ */
+struct mu_pcap_src {
+	const char *file;
+	const char *iface;
+	uint64_t count;
+};
+
+int mu_pcap_source(struct mu_pcap_src *src);
 /*
  * Offline: the capture libpcap could not read to its end, in the
  * context's loop (@err: the pump's -errno); mtcp_errmsg(NULL)'s message

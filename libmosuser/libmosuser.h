@@ -231,6 +231,82 @@ int mos_offline__open(struct mos_offline **o, const char *path,
 		      const char *checksum_mode, char *err, size_t errlen);
 
 /**
+ * mos_offline__open_live() - capture from an interface, as a /dev/mos
+ *	consumer would see it
+ * @o: set to the backend, or NULL on failure
+ * @iface: the interface (libpcap's name: "any" is every interface, with
+ *	Linux cooked headers)
+ * @checksum_mode: as mos_offline__open()'s; "auto" verifies nothing
+ * @count: packets to read before the capture ends as a file's end
+ *	would; 0: no end (until mos_offline__close())
+ * @err: as mos_offline__open()'s
+ * @errlen: room in @err
+ *
+ * Both directions of the interface, through libpcap (TPACKET_V3 on
+ * Linux); needs CAP_NET_RAW.  The clock is the realtime clock of the
+ * packets' timestamps; mos_offline__pump() returns %MOS_OFFLINE_WAIT when
+ * no packet is ready: poll mos_offline__fd() then.
+ *
+ * Return: 0; -ENODEV (no such interface), -EPERM (no CAP_NET_RAW),
+ * -ENETDOWN (the interface is down), -EINVAL (a bad @checksum_mode, a
+ * link type not supported), -EIO (other errors of libpcap), -ENOMEM.
+ */
+int mos_offline__open_live(struct mos_offline **o, const char *iface,
+			   const char *checksum_mode, uint64_t count,
+			   char *err, size_t errlen);
+
+/**
+ * mos_offline__fd() - the descriptor to poll for packets
+ * @o: the backend
+ *
+ * Return: live, a descriptor that polls readable (POLLIN) when packets
+ * are ready; -1 for a file.
+ */
+int mos_offline__fd(const struct mos_offline *o);
+
+/**
+ * struct mos_offline_stats - what the capture's reader counted
+ * @packets: records (packets) read
+ * @tcp: TCP segments given to the tracker
+ * @other: other IP packets given to the tracker
+ * @parse_errors: packets (or link headers) that do not parse
+ * @truncated: packets the capture cut short; not tracked
+ * @non_ip: frames of other protocols
+ * @ip_fragments: IP fragments; not tracked
+ * @ip_discard: IP packets the receiver's IP layer would discard
+ *	(options, IPv6 extension headers); not tracked
+ * @csum_bad: TCP segments with a wrong checksum (verified only)
+ * @pcap_recv: live: packets the kernel passed to the capture (libpcap's
+ *	ps_recv)
+ * @pcap_drop: live: packets the kernel dropped, the capture's buffer
+ *	full (ps_drop): holes in the streams
+ * @pcap_ifdrop: live: packets the interface dropped (ps_ifdrop)
+ */
+struct mos_offline_stats {
+	uint64_t packets;
+	uint64_t tcp;
+	uint64_t other;
+	uint64_t parse_errors;
+	uint64_t truncated;
+	uint64_t non_ip;
+	uint64_t ip_fragments;
+	uint64_t ip_discard;
+	uint64_t csum_bad;
+	uint64_t pcap_recv;
+	uint64_t pcap_drop;
+	uint64_t pcap_ifdrop;
+};
+
+/**
+ * mos_offline__stats() - the capture's counts
+ * @o: the backend
+ * @st: filled; live, libpcap's counts are read now
+ *
+ * Return: 0, or -EINVAL.
+ */
+int mos_offline__stats(struct mos_offline *o, struct mos_offline_stats *st);
+
+/**
  * mos_offline__ioctl() - what an ioctl of /dev/mos does, offline
  * @o: the backend
  * @cmd: %MOS_IOC_SOCKET, %MOS_IOC_SUBSCRIBE, %MOS_IOC_FILTER,
@@ -264,12 +340,19 @@ void mos_offline__ring(struct mos_offline *o, struct mos_ring_user *r);
  * after the first that made records.  At the end of the capture, every
  * flow still open ends (CONN_END, reason flush, then FLOW_CLOSE).
  *
- * Return: 1: records may be read, or the clock reached @until; 0: the
+ * Live, when no packet is ready, the clock moves to the current time.
+ *
+ * Return: 1: records may be read, or the clock reached @until;
+ * %MOS_OFFLINE_WAIT: live, no packet is ready and the clock is before
+ * @until (poll mos_offline__fd()); 0: the
  * capture is over and every record was read; -EIO: the same, but the
  * capture could not be read to its end (mos_offline__error() says why);
  * -ENOMEM: records could not be written.
  */
 int mos_offline__pump(struct mos_offline *o, uint64_t until);
+
+/* mos_offline__pump(): live, nothing to read yet */
+#define MOS_OFFLINE_WAIT	2
 
 /**
  * mos_offline__split() - take only some of the capture's flows

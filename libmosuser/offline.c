@@ -26,6 +26,14 @@
  *
  * At the end of the capture every flow still open ends (mos_tm_flush():
  * CONN_END with reason flush for each side, then FLOW_CLOSE).
+ *
+ * Live (mos_offline__open_live()), the packets come from an interface
+ * through libpcap (tools/tcpmon/capture.c).  A live capture has no end of
+ * its own: it ends after a number of packets if one was given (then as a
+ * file's end), or when its user stops pumping.  When no packet is ready,
+ * the clock moves to the current time (sweeping idle flows every
+ * second), and mos_offline__pump() returns %MOS_OFFLINE_WAIT: its caller
+ * polls mos_offline__fd() until a packet comes or its next timer is due.
  */
 
 #include <errno.h>
@@ -33,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <pcap/bpf.h>
 #include "tm_capture.h"
 #include "libmosuser.h"
@@ -62,6 +71,9 @@ struct mos_offline {
 	struct tm_cap_rec next;	/* read ahead, not yet processed */
 	bool have_next;
 	bool eof;		/* no record left to read */
+	bool live;		/* an interface: nothing ready is not the end */
+	bool idle;		/* live: nothing was ready at the last read */
+	u64 count;		/* live: records to read, 0: no limit */
 	bool started;		/* the first pump ran */
 	bool ring_set;		/* %MOS_IOC_RING_SETUP done */
 	/* the consumer: its sockets, split (mos_offline__split()), losses */
@@ -453,12 +465,20 @@ int mos_offline__ioctl(struct mos_offline *o, unsigned long cmd, void *arg)
 /* Read the next record ahead; at the end (or a read error), note it */
 static void off_read(struct mos_offline *o)
 {
-	int rc = tm_cap_next(&o->cap, &o->next);
+	int rc;
 
+	if (o->live && o->count && o->cap.n.packets >= o->count) {
+		o->eof = true;
+		return;
+	}
+	rc = tm_cap_next(&o->cap, &o->next);
+	o->idle = rc == -EAGAIN;
 	if (rc == 1) {
 		o->have_next = true;
 		return;
 	}
+	if (o->idle)
+		return;
 	o->eof = true;
 	if (rc < 0) {
 		o->end_err = rc;
@@ -478,13 +498,52 @@ static int off_csum_mode(const char *name)
 	return -1;
 }
 
-int mos_offline__open(struct mos_offline **op, const char *path,
-		      const char *checksum_mode, char *err, size_t errlen)
+/* An empty backend, its capture to open: NULL after a message */
+static struct mos_offline *off_new(void)
+{
+	struct mos_offline *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		snprintf(off_open_msg, sizeof(off_open_msg), "%s",
+			 strerror(ENOMEM));
+	return o;
+}
+
+/*
+ * After the capture opened (@ret 0): the table and the ring's header;
+ * else, or when the table cannot be made, @o is freed
+ */
+static int off_setup(struct mos_offline **op, struct mos_offline *o, int ret)
 {
 	struct tm_table_cfg cfg = {
 		.overlap = TM_OVERLAP_LINUX,
 		.priv_size = sizeof(struct mos_flow_dev),
 	};
+
+	if (!ret) {
+		o->t = mos_tm_table_new(&cfg, &mos_deliver_ops, o);
+		if (!o->t) {
+			ret = -ENOMEM;
+			snprintf(off_open_msg, sizeof(off_open_msg),
+				 "cannot create the flow table");
+		}
+	}
+	if (ret) {
+		tm_cap_close(&o->cap);
+		free(o);
+		return ret;
+	}
+	mos_dlv_init(&o->dlv);
+	o->hdr.magic = MOS_RING_MAGIC;
+	o->hdr.abi_major = MOS_ABI_MAJOR;
+	o->hdr.abi_minor = MOS_ABI_MINOR;
+	*op = o;
+	return 0;
+}
+
+int mos_offline__open(struct mos_offline **op, const char *path,
+		      const char *checksum_mode, char *err, size_t errlen)
+{
 	struct mos_offline *o;
 	int mode, ret;
 
@@ -502,42 +561,94 @@ int mos_offline__open(struct mos_offline **op, const char *path,
 		ret = -EINVAL;
 		goto out;
 	}
-	o = calloc(1, sizeof(*o));
+	o = off_new();
 	if (!o) {
 		ret = -ENOMEM;
-		snprintf(off_open_msg, sizeof(off_open_msg), "%s",
-			 strerror(-ret));
 		goto out;
 	}
-	ret = tm_cap_open(&o->cap, path, mode, off_open_msg,
-			  sizeof(off_open_msg));
-	if (!ret) {
-		o->t = mos_tm_table_new(&cfg, &mos_deliver_ops, o);
-		if (!o->t) {
-			ret = -ENOMEM;
-			snprintf(off_open_msg, sizeof(off_open_msg),
-				 "cannot create the flow table");
-		}
-	}
-	if (ret) {
-		tm_cap_close(&o->cap);
-		free(o);
+	ret = off_setup(op, o, tm_cap_open(&o->cap, path, mode, off_open_msg,
+					   sizeof(off_open_msg)));
+	if (ret)
 		goto out;
-	}
-	mos_dlv_init(&o->dlv);
-	o->hdr.magic = MOS_RING_MAGIC;
-	o->hdr.abi_major = MOS_ABI_MAJOR;
-	o->hdr.abi_minor = MOS_ABI_MINOR;
 	/* Before the first packet, the clock reads its time */
 	off_read(o);
 	if (o->have_next)
 		o->now = o->next.now;
-	*op = o;
 	return 0;
 out:
 	if (err && errlen)
 		snprintf(err, errlen, "%s", off_open_msg);
 	return ret;
+}
+
+int mos_offline__open_live(struct mos_offline **op, const char *iface,
+			   const char *checksum_mode, uint64_t count,
+			   char *err, size_t errlen)
+{
+	struct mos_offline *o;
+	int mode, ret;
+
+	*op = NULL;
+	off_open_msg[0] = '\0';
+	mode = off_csum_mode(checksum_mode);
+	if (mode < 0) {
+		snprintf(off_open_msg, sizeof(off_open_msg),
+			 "checksum mode \"%s\" is not one of auto verify ignore",
+			 checksum_mode);
+		ret = -EINVAL;
+		goto out;
+	}
+	o = off_new();
+	if (!o) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	o->live = true;
+	o->count = count;
+	ret = off_setup(op, o, tm_cap_open_live(&o->cap, iface, mode,
+						off_open_msg,
+						sizeof(off_open_msg)));
+	if (ret)
+		goto out;
+	/* The clock starts now; the first sweep a second later */
+	o->now = tm_cap_clock();
+	tm_cap_idle(&o->cap, o->now);
+	return 0;
+out:
+	if (err && errlen)
+		snprintf(err, errlen, "%s", off_open_msg);
+	return ret;
+}
+
+int mos_offline__fd(const struct mos_offline *o)
+{
+	return o && o->live && o->cap.pc ?
+	       pcap_get_selectable_fd(o->cap.pc) : -1;
+}
+
+int mos_offline__stats(struct mos_offline *o, struct mos_offline_stats *st)
+{
+	const struct tm_cap_counts *n;
+
+	if (!o || !st)
+		return -EINVAL;
+	n = &o->cap.n;
+	tm_cap_live_stats(&o->cap);
+	memset(st, 0, sizeof(*st));
+	st->packets = n->packets;
+	st->tcp = n->tcp;
+	st->other = n->other;
+	st->parse_errors = n->parse_errors;
+	st->truncated = n->truncated;
+	st->non_ip = n->non_ip;
+	st->ip_fragments = n->ip_fragments;
+	st->ip_discard = n->ip6_opt_discard + n->ip6_hbh_not_first +
+			 n->ip6_rh_discard + n->ip4_opt_discard;
+	st->csum_bad = n->csum_bad;
+	st->pcap_recv = n->pcap_recv;
+	st->pcap_drop = n->pcap_drop;
+	st->pcap_ifdrop = n->pcap_ifdrop;
+	return 0;
 }
 
 void mos_offline__ring(struct mos_offline *o, struct mos_ring_user *r)
@@ -580,8 +691,26 @@ static void off_process(struct mos_offline *o, struct tm_cap_rec *r)
 		mos_dev_raw(o, &r->src);
 }
 
+/*
+ * Live, nothing ready: the clock to the current time, idle flows swept
+ * once a second.  Return: 1 when @until is reached (a timer is due),
+ * else %MOS_OFFLINE_WAIT.
+ */
+static int off_idle(struct mos_offline *o, uint64_t until)
+{
+	u64 t = tm_cap_clock();
+
+	if (t > o->now)
+		o->now = t;
+	if (tm_cap_idle(&o->cap, o->now))
+		mos_tm_expire(o->t, o->now, UINT_MAX);
+	return o->now >= until ? 1 : MOS_OFFLINE_WAIT;
+}
+
 int mos_offline__pump(struct mos_offline *o, uint64_t until)
 {
+	int r;
+
 	o->started = true;
 	off_compact(o);
 	while (!o->err && o->prod.pos == o->cons.pos) {
@@ -589,6 +718,12 @@ int mos_offline__pump(struct mos_offline *o, uint64_t until)
 			return o->end_err;
 		if (!o->have_next && !o->eof)
 			off_read(o);
+		if (!o->have_next && o->idle) {
+			r = off_idle(o, until);
+			if (o->prod.pos != o->cons.pos || o->err)
+				break;
+			return r;
+		}
 		if (!o->have_next) {
 			mos_tm_flush(o->t);
 			o->state = OFF_FLUSHED;

@@ -48,12 +48,29 @@
  * pseudo-header uses the destination of the IPv6 header; a routing header
  * that names a different final destination is not followed (such
  * segments count as bad).
+ *
+ * Live (tm_cap_open_live()): libpcap reads an interface, both directions,
+ * through its TPACKET_V3 ring (%TM_CAP_LIVE_BUFFER bytes, a snapshot
+ * length of %TM_CAP_LIVE_SNAPLEN, which holds a GSO aggregate whole).
+ * Immediate mode is off, so that the kernel fills blocks of packets, but
+ * a block is handed over after %TM_CAP_LIVE_TIMEOUT_MS at the latest;
+ * the handle is non-blocking: tm_cap_next() returns -EAGAIN when nothing
+ * is ready, and its user polls pcap_get_selectable_fd().  The clock is
+ * the packets' timestamps (the host's realtime clock), and while no
+ * packet comes, tm_cap_idle() moves it to the current time so that idle
+ * flows still expire.  The auto checksum policy cannot read a live
+ * capture twice: it verifies nothing, as a capture taken where the stack
+ * leaves outgoing checksums to the device (veth, offloading NICs) must
+ * not be verified, and incoming packets were verified by the receiving
+ * stack.  pcap_stats() gives the packets the kernel dropped because the
+ * capture buffer was full (tm_cap_live_stats()).
  */
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "csum.h"
 #include "tm_capture.h"
 
@@ -346,13 +363,173 @@ int tm_cap_open(struct tm_cap *c, const char *path, enum tm_cap_csum csum,
 }
 
 /**
+ * live_errno() - the errno of a status of pcap_activate()
+ * @status:	a negative PCAP_ERROR_* value
+ *
+ * Return: -ENODEV for an interface that does not exist, -EPERM without
+ * the right to capture (CAP_NET_RAW), -ENETDOWN for one that is down,
+ * -EINVAL for other refusals, -EIO for other errors.
+ */
+static int live_errno(int status)
+{
+	switch (status) {
+	case PCAP_ERROR_NO_SUCH_DEVICE:
+		return -ENODEV;
+	case PCAP_ERROR_PERM_DENIED:
+	case PCAP_ERROR_PROMISC_PERM_DENIED:
+		return -EPERM;
+	case PCAP_ERROR_IFACE_NOT_UP:
+		return -ENETDOWN;
+	case PCAP_ERROR_RFMON_NOTSUP:
+	case PCAP_ERROR_ACTIVATED:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+/**
+ * tm_cap_open_live() - capture from an interface
+ * @c:		filled
+ * @iface:	the interface's name
+ * @csum:	the checksum policy; %TM_CAP_CSUM_AUTO is %TM_CAP_CSUM_IGNORE
+ *		(a live capture cannot be surveyed first)
+ * @err:	on failure, "IFACE: message", libpcap's
+ * @errlen:	room in @err
+ *
+ * Needs CAP_NET_RAW (an AF_PACKET socket), no other privilege.
+ *
+ * Return: 0; -ENODEV, -EPERM, -ENETDOWN, -EINVAL (an empty name, a link
+ * type not supported), -EIO (as pcap_activate() refuses, live_errno()).
+ */
+int tm_cap_open_live(struct tm_cap *c, const char *iface,
+		     enum tm_cap_csum csum, char *err, size_t errlen)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	const char *name;
+	pcap_t *pc;
+	int st;
+
+	memset(c, 0, sizeof(*c));
+	c->live = true;
+	c->csum = csum == TM_CAP_CSUM_AUTO ? TM_CAP_CSUM_IGNORE : csum;
+	if (!iface || !*iface) {
+		snprintf(err, errlen, "no interface named");
+		return -EINVAL;
+	}
+	pc = pcap_create(iface, errbuf);
+	if (!pc) {
+		snprintf(err, errlen, "%s: %s", iface, errbuf);
+		return -EIO;
+	}
+	/* Settings fail only on an activated handle: not checked */
+	pcap_set_snaplen(pc, TM_CAP_LIVE_SNAPLEN);
+	pcap_set_promisc(pc, 0);
+	pcap_set_buffer_size(pc, TM_CAP_LIVE_BUFFER);
+	pcap_set_timeout(pc, TM_CAP_LIVE_TIMEOUT_MS);
+	pcap_set_immediate_mode(pc, 0);
+	pcap_set_tstamp_precision(pc, PCAP_TSTAMP_PRECISION_NANO);
+	st = pcap_activate(pc);
+	if (st < 0) {
+		const char *msg = pcap_geterr(pc);
+
+		snprintf(err, errlen, "%s: %s%s%s", iface,
+			 pcap_statustostr(st), msg && *msg ? ": " : "",
+			 msg ? msg : "");
+		pcap_close(pc);
+		return live_errno(st);
+	}
+	if (pcap_setdirection(pc, PCAP_D_INOUT) ||
+	    pcap_setnonblock(pc, 1, errbuf)) {
+		snprintf(err, errlen, "%s: %s", iface,
+			 errbuf[0] ? errbuf : pcap_geterr(pc));
+		pcap_close(pc);
+		return -EIO;
+	}
+	c->dlt = pcap_datalink(pc);
+	switch (c->dlt) {
+	case DLT_EN10MB:
+	case DLT_LINUX_SLL:
+	case DLT_LINUX_SLL2:
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		c->pc = pc;
+		return 0;
+	}
+	name = pcap_datalink_val_to_name(c->dlt);
+	snprintf(err, errlen,
+		 "%s: unsupported link type %d (%s); supported: EN10MB, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6",
+		 iface, c->dlt, name ? name : "unknown");
+	pcap_close(pc);
+	return -EINVAL;
+}
+
+/**
+ * tm_cap_clock() - the clock of live packets' timestamps
+ *
+ * Return: the realtime clock, in nanoseconds.
+ */
+u64 tm_cap_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (u64)ts.tv_sec * NSEC_PER_SEC + (u64)ts.tv_nsec;
+}
+
+/**
+ * tm_cap_idle() - no packet is ready: the capture's clock moves on
+ * @c:		a live capture
+ * @now:	the time (tm_cap_clock()); an earlier one changes nothing
+ *
+ * Later packets are never given a time before @now.
+ *
+ * Return: true when a second has passed since the last sweep for idle
+ * flows: the caller sweeps (mos_tm_expire() at @now) now.
+ */
+bool tm_cap_idle(struct tm_cap *c, u64 now)
+{
+	if (!c->have_time) {
+		c->have_time = true;
+		c->now = now;
+		c->last_expire = now;
+		return false;
+	}
+	if (now <= c->now)
+		return false;
+	c->now = now;
+	if (now - c->last_expire < NSEC_PER_SEC)
+		return false;
+	c->last_expire = now;
+	return true;
+}
+
+/**
+ * tm_cap_live_stats() - read libpcap's counts into @c->n
+ * @c:	a capture; nothing for a file
+ */
+void tm_cap_live_stats(struct tm_cap *c)
+{
+	struct pcap_stat ps;
+
+	if (!c->live || !c->pc || pcap_stats(c->pc, &ps))
+		return;
+	/* libpcap's counts are 32 bits: follow them across a wrap */
+	c->n.pcap_recv += (u32)(ps.ps_recv - (u32)c->n.pcap_recv);
+	c->n.pcap_drop += (u32)(ps.ps_drop - (u32)c->n.pcap_drop);
+	c->n.pcap_ifdrop += (u32)(ps.ps_ifdrop - (u32)c->n.pcap_ifdrop);
+}
+
+/**
  * tm_cap_next() - read the next record
  * @c:	the capture
  * @r:	filled: its time, whether a sweep is due, and the packet for
  *	mos_tm_input() when @r->input
  *
- * Return: 1, 0 at the end of the file, -EIO when it cannot be read
- * further (pcap_geterr(@c->pc) says why).
+ * Return: 1, 0 at the end of the file, -EAGAIN when a live capture has
+ * no packet ready, -EIO when it cannot be read further
+ * (pcap_geterr(@c->pc) says why).
  */
 int tm_cap_next(struct tm_cap *c, struct tm_cap_rec *r)
 {
@@ -362,6 +539,8 @@ int tm_cap_next(struct tm_cap *c, struct tm_cap_rec *r)
 	int rc;
 
 	rc = pcap_next_ex(c->pc, &h, &data);
+	if (rc == 0 && c->live)
+		return -EAGAIN;
 	if (rc != 1)
 		return rc == PCAP_ERROR_BREAK ? 0 : -EIO;
 	memset(r, 0, sizeof(*r));
@@ -440,6 +619,7 @@ int tm_cap_next(struct tm_cap *c, struct tm_cap_rec *r)
  */
 void tm_cap_close(struct tm_cap *c)
 {
+	tm_cap_live_stats(c);
 	if (c->pc)
 		pcap_close(c->pc);
 	c->pc = NULL;

@@ -16,6 +16,11 @@
 #include <pcap/pcap.h>
 #include "tcpmon.h"
 
+/* Live capture: the socket's buffer, and how long libpcap waits for more */
+#define TM_CAP_LIVE_BUFFER	(32U << 20)
+#define TM_CAP_LIVE_SNAPLEN	262144
+#define TM_CAP_LIVE_TIMEOUT_MS	10
+
 /* TCP segments the auto checksum mode looks at */
 #define TM_CAP_CSUM_SAMPLE	1000
 
@@ -54,6 +59,11 @@ extern const char *const tm_cap_csum_names[TM_CAP_CSUM_MODES];
  * @ip4_opt_discard: IPv4 packets whose options the receiver refuses
  *	(%TM_PKT_IP4_OPT_DROP); not tracked
  * @csum_bad: TCP segments handed to the core flagged %TM_IN_CSUM_BAD
+ * @pcap_recv: live: packets the kernel passed to the capture socket
+ *	(pcap_stats() ps_recv)
+ * @pcap_drop: live: packets the kernel dropped because the capture's
+ *	buffer was full (ps_drop); their bytes are holes in the streams
+ * @pcap_ifdrop: live: packets the interface dropped (ps_ifdrop)
  */
 struct tm_cap_counts {
 	u64 packets;
@@ -68,6 +78,9 @@ struct tm_cap_counts {
 	u64 ip6_rh_discard;
 	u64 ip4_opt_discard;
 	u64 csum_bad;
+	u64 pcap_recv;
+	u64 pcap_drop;
+	u64 pcap_ifdrop;
 };
 
 /**
@@ -78,6 +91,7 @@ struct tm_cap_counts {
  *	%TM_CAP_CSUM_AUTO)
  * @sample_bad: auto mode: wrong checksums among @sample_seen
  * @sample_seen: auto mode: TCP segments looked at
+ * @live: read from an interface (tm_cap_open_live()), not a file
  * @have_time: a record was read: @now and @last_expire are set
  * @now: capture time of the last record read, ns
  * @last_expire: capture time of the last sweep for idle flows, ns
@@ -87,6 +101,7 @@ struct tm_cap {
 	pcap_t *pc;
 	int dlt;
 	enum tm_cap_csum csum;
+	bool live;
 	unsigned int sample_bad;
 	unsigned int sample_seen;
 	bool have_time;
@@ -120,7 +135,12 @@ struct tm_cap_rec {
 
 int tm_cap_open(struct tm_cap *c, const char *path, enum tm_cap_csum csum,
 		char *err, size_t errlen);
+int tm_cap_open_live(struct tm_cap *c, const char *iface,
+		     enum tm_cap_csum csum, char *err, size_t errlen);
 int tm_cap_next(struct tm_cap *c, struct tm_cap_rec *r);
+bool tm_cap_idle(struct tm_cap *c, u64 now);
+u64 tm_cap_clock(void);
+void tm_cap_live_stats(struct tm_cap *c);
 void tm_cap_close(struct tm_cap *c);
 bool tm_cap_tcp_csum_ok(const u8 *ip, const struct tm_pkt *p);
 
