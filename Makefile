@@ -105,7 +105,7 @@ all: modules user prof
 
 # The guest-instruction profiler: a QEMU TCG plugin and the guest's marker
 # (Documentation/bench.rst)
-PROF_BINS := $(B)/vm/mosprof.so $(B)/vm/prof-mark
+PROF_BINS := $(B)/vm/mosprof.so $(B)/vm/prof-mark $(B)/vm/prof-spin
 prof: $(PROF_BINS)
 
 $(B)/vm/mosprof.so: tools/vm/mosprof/mosprof.c tools/vm/mosprof/qemu-plugin-abi.h
@@ -113,10 +113,19 @@ $(B)/vm/mosprof.so: tools/vm/mosprof/mosprof.c tools/vm/mosprof/qemu-plugin-abi.
 	@echo "  CC      $@"
 	@$(CC) $(CFLAGS) $(WARN) -std=gnu11 -fPIC -shared -fvisibility=hidden -o $@ $<
 
+# static: run from the guest's tmpfs, it opens nothing over 9p
 $(B)/vm/prof-mark: tools/vm/mosprof/prof-mark.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	@$(CC) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $<
+	@$(CC) $(CFLAGS) $(WARN) -std=gnu11 -static -o $@ $<
+
+# the idle spinner at a fixed address, no libc (its text: 0x5f0000000000
+# up to 1 MiB, the range tools/vm/run and tools/vm/prof-report leave out)
+$(B)/vm/prof-spin: tools/vm/mosprof/prof-spin.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) -O2 $(WARN) -nostdlib -static -no-pie -Wl,-Ttext-segment=0x5f0000000000 \
+		-Wl,--build-id=none -o $@ $<
 
 prof-selftest: prof
 	tools/vm/prof-selftest

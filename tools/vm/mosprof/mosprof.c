@@ -11,6 +11,8 @@
  *   percpu=on|off per-vCPU totals (default on: one helper call per
  *                 executed block; off: inline counters only, the cpu
  *                 lines then read 0)
+ *   idle=LO-HI    blocks starting in [LO, HI) are the guest's idle
+ *                 spinner: counted apart in the per-vCPU idle totals
  * At exit the counts go to DIR/snap.final.
  *
  * Counting: every block gets an inline 64-bit add of its instruction
@@ -23,7 +25,8 @@
  *   mosprof 1
  *   snap N|final
  *   vcpus V
- *   cpu I INSNS            (V lines)
+ *   cpu I INSNS            (V lines: every instruction of vCPU I)
+ *   idle I INSNS           (V lines: those of them in idle=LO-HI)
  *   tb VADDR BYTES INSNS   (hex address; only blocks that ran)
  */
 #include <errno.h>
@@ -58,7 +61,8 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct chunk *chunks;
 static struct tb_count **slots;	/* open addressing by vaddr */
 static size_t nslots, nused;
-static uint64_t *cpu_insns;
+static uint64_t *cpu_insns, *idle_insns;
+static uint64_t idle_lo, idle_hi;
 static unsigned int nvcpus;
 static uint64_t mark_addr;
 static int have_mark, percpu = 1;
@@ -143,6 +147,8 @@ static void snapshot(const char *name)
 	fprintf(f, "mosprof 1\nsnap %s\nvcpus %u\n", name, nvcpus);
 	for (i = 0; i < nvcpus; i++)
 		fprintf(f, "cpu %u %" PRIu64 "\n", i, cpu_insns[i]);
+	for (i = 0; i < nvcpus; i++)
+		fprintf(f, "idle %u %" PRIu64 "\n", i, idle_insns[i]);
 	for (ch = chunks; ch; ch = ch->next)
 		for (i = 0; i < ch->used; i++)
 			if (ch->c[i].insns)
@@ -169,6 +175,14 @@ static void on_tb_exec(unsigned int vcpu, void *udata)
 {
 	if (vcpu < nvcpus)
 		cpu_insns[vcpu] += (uintptr_t)udata;
+}
+
+static void on_idle_exec(unsigned int vcpu, void *udata)
+{
+	if (vcpu < nvcpus) {
+		cpu_insns[vcpu] += (uintptr_t)udata;
+		idle_insns[vcpu] += (uintptr_t)udata;
+	}
 }
 
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
@@ -199,7 +213,8 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64,
 						 &c->insns, n);
 	if (percpu)
-		qemu_plugin_register_vcpu_tb_exec_cb(tb, on_tb_exec,
+		qemu_plugin_register_vcpu_tb_exec_cb(tb, start >= idle_lo && start < idle_hi ?
+						     on_idle_exec : on_tb_exec,
 						     QEMU_PLUGIN_CB_NO_REGS,
 						     (void *)(uintptr_t)n);
 }
@@ -234,6 +249,15 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 			if (errno || end == v || *end)
 				goto bad;
 			have_mark = 1;
+		} else if (!strncmp(argv[i], "idle=", 5)) {
+			errno = 0;
+			idle_lo = strtoull(v, &end, 0);
+			if (errno || end == v || *end != '-')
+				goto bad;
+			v = end + 1;
+			idle_hi = strtoull(v, &end, 0);
+			if (errno || end == v || *end || idle_hi < idle_lo)
+				goto bad;
 		} else if (!strncmp(argv[i], "percpu=", 7)) {
 			if (!strcmp(v, "on"))
 				percpu = 1;
@@ -253,7 +277,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	if (!nvcpus)
 		nvcpus = 1;
 	cpu_insns = calloc(nvcpus, sizeof(*cpu_insns));
-	if (!cpu_insns)
+	idle_insns = calloc(nvcpus, sizeof(*idle_insns));
+	if (!cpu_insns || !idle_insns)
 		return -1;
 	grow();
 	qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
@@ -263,7 +288,7 @@ bad:
 	{
 		char m[512];
 
-		snprintf(m, sizeof(m), "mosprof: bad argument '%s' (out=DIR, mark=0xADDR, percpu=on|off)\n",
+		snprintf(m, sizeof(m), "mosprof: bad argument '%s' (out=DIR, mark=0xADDR, idle=LO-HI, percpu=on|off)\n",
 			 argv[i]);
 		qemu_plugin_outs(m);
 	}
