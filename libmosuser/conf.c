@@ -167,7 +167,13 @@ static int check_capture(void)
 		return 0;
 	pc = pcap_open_offline(path, errbuf);
 	if (!pc) {
-		set_msg("%s: %s", path, errbuf);
+		size_t n = strlen(path);
+		const char *msg = errbuf;
+
+		/* libpcap often starts with the path already */
+		if (!strncmp(msg, path, n) && !strncmp(msg + n, ": ", 2))
+			msg += n + 2;
+		set_msg("%s: %s", path, msg);
 		/* The file's own error (ENOENT...), or not a capture */
 		return fail(access(path, R_OK) ? errno : EINVAL);
 	}

@@ -146,7 +146,8 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (mtcp_init(argc > 2 && !strcmp(argv[1], "-f") ? argv[2] : NULL)) {
-		perror("flowstats: mtcp_init");
+		fprintf(stderr, "flowstats: mtcp_init: %s%s%s\n", strerror(errno),
+			*mtcp_errmsg(NULL) ? ": " : "", mtcp_errmsg(NULL));
 		return 1;
 	}
 	mtcp_getconf(&conf);
@@ -154,7 +155,10 @@ int main(int argc, char **argv)
 	mtcp_setconf(&conf);
 	g_mctx = mtcp_create_context(0);
 	if (!g_mctx) {
-		perror("flowstats: mtcp_create_context");
+		/* Offline or live capture: mtcp_errmsg(NULL) says why */
+		fprintf(stderr, "flowstats: mtcp_create_context: %s%s%s\n",
+			strerror(errno), *mtcp_errmsg(NULL) ? ": " : "",
+			mtcp_errmsg(NULL));
 		return 1;
 	}
 	sock = mtcp_socket(g_mctx, AF_UNSPEC, MOS_SOCK_MONITOR_STREAM, 0);

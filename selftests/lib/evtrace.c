@@ -391,7 +391,8 @@ int main(int argc, char **argv)
 	if (optind != argc)
 		goto usage;
 	if (mtcp_init(NULL)) {
-		perror("evtrace: mtcp_init");
+		fprintf(stderr, "evtrace: mtcp_init: %s%s%s\n", strerror(errno),
+			*mtcp_errmsg(NULL) ? ": " : "", mtcp_errmsg(NULL));
 		return 1;
 	}
 	mtcp_getconf(&conf);
@@ -399,7 +400,10 @@ int main(int argc, char **argv)
 	mtcp_setconf(&conf);
 	g_mctx = mtcp_create_context(core);
 	if (!g_mctx) {
-		perror("evtrace: mtcp_create_context");
+		/* Offline or live capture: mtcp_errmsg(NULL) says why */
+		fprintf(stderr, "evtrace: mtcp_create_context: %s%s%s\n",
+			strerror(errno), *mtcp_errmsg(NULL) ? ": " : "",
+			mtcp_errmsg(NULL));
 		return 1;
 	}
 	sock = mtcp_socket(g_mctx, AF_UNSPEC, MOS_SOCK_MONITOR_STREAM, 0);

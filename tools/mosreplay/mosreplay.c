@@ -4,6 +4,7 @@
  *
  * mosreplay [--json] [--quiet] [--dump-streams DIR] [--overlap linux|first|last]
  *           [--midstream] [--checksum auto|verify|ignore] [--flush] FILE
+ * mosreplay [OPTIONS] -i IFACE [-c COUNT]
  *
  * DOC: Theory of Operation
  *
@@ -23,6 +24,13 @@
  * capture.c); a capture read from standard input cannot be read twice:
  * auto is refused there.
  *
+ * Live (-i): packets come from an interface through libpcap (capture.c,
+ * CAP_NET_RAW), until COUNT packets (-c), SIGINT or SIGTERM; the capture
+ * is then over as a file's end is (--flush applies), and the summary
+ * adds libpcap's counts: what it received and what the kernel dropped.
+ * When no packet is ready, the clock moves to the current time, so idle
+ * flows still expire.
+ *
  * Exit status: 0, 1 for errors (capture, link type, stream files), 2 for
  * a usage error.
  */
@@ -30,6 +38,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,10 +55,12 @@
  * @t: the flow table
  * @silent: drop events (while the table is freed)
  * @events: events go somewhere: printed or dumped, and not @silent
+ * @count: -c: packets to read live (0: no limit)
  */
 struct replay {
 	struct mr_ctx ctx;
 	const char *path;
+	u64 count;
 	struct tm_cap cap;
 	struct tm_table *t;
 	bool silent;
@@ -59,6 +71,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: mosreplay [OPTIONS] FILE\n"
+		"       mosreplay [OPTIONS] -i IFACE [-c COUNT]\n"
 		"       mosreplay -h|--help\n"
 		"\n"
 		"Replay a pcap or pcapng capture through the tcpmon flow-tracking core;\n"
@@ -81,6 +94,11 @@ static void usage(FILE *f)
 		"                             verifying if more than 10%% of the first %d\n"
 		"                             segments are wrong (checksum offload)\n"
 		"  --flush                    end every open flow at the end of the capture\n"
+		"  -i, --interface IFACE      capture live from IFACE (CAP_NET_RAW), both\n"
+		"                             directions, until SIGINT or SIGTERM; the\n"
+		"                             summary adds pcap_recv, pcap_drop and\n"
+		"                             pcap_ifdrop; auto checksums: not verified\n"
+		"  -c, --count N              with -i, stop after N packets\n"
 		"\n"
 		"Link types: Ethernet (up to two VLAN tags), Linux cooked v1 and v2,\n"
 		"raw IPv4/IPv6.  Exit status: 0 ok, 1 error, 2 usage.\n",
@@ -143,6 +161,50 @@ static void on_data(void *priv, struct tm_flow *f, int side, u64 off,
 			     len);
 }
 
+/* Live: set by SIGINT and SIGTERM */
+static volatile sig_atomic_t stop_live;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_live = 1;
+}
+
+/**
+ * live_wait() - live, no packet ready: wait up to 100 ms for one
+ * @r:		the run
+ *
+ * The clock moves to the current time meanwhile, and idle flows are
+ * swept once a second of it.
+ *
+ * Return: 0, 1 when a signal asked to stop, -EIO when polling failed
+ * (said on stderr).
+ */
+static int live_wait(struct replay *r)
+{
+	struct pollfd pfd = {
+		.fd = pcap_get_selectable_fd(r->cap.pc), .events = POLLIN,
+	};
+	u64 now;
+
+	if (stop_live)
+		return 1;
+	if (poll(&pfd, 1, 100) < 0 && errno != EINTR) {
+		fprintf(stderr, "mosreplay: %s: poll: %s\n", r->path,
+			strerror(errno));
+		return -EIO;
+	}
+	if (stop_live)
+		return 1;
+	now = tm_cap_clock();
+	if (tm_cap_idle(&r->cap, now)) {
+		r->ctx.now = now;
+		r->ctx.pkt = 0;
+		mos_tm_expire(r->t, now, UINT_MAX);
+	}
+	return 0;
+}
+
 /**
  * replay() - replay the whole capture
  * @r:		the run, its capture open; closed on return
@@ -153,9 +215,26 @@ static void on_data(void *priv, struct tm_flow *f, int side, u64 off,
 static int replay(struct replay *r)
 {
 	struct tm_cap_rec rec;
+	bool said = false;
 	int rc;
 
-	while ((rc = tm_cap_next(&r->cap, &rec)) == 1) {
+	for (;;) {
+		if (stop_live || (r->count && r->cap.n.packets >= r->count)) {
+			rc = 0;
+			break;
+		}
+		rc = tm_cap_next(&r->cap, &rec);
+		if (rc == -EAGAIN) {
+			rc = live_wait(r);
+			said = rc < 0;
+			if (rc > 0)
+				rc = 0;	/* stopped: as a file's end */
+			if (rc)
+				break;
+			continue;
+		}
+		if (rc != 1)
+			break;
 		r->ctx.now = rec.now;
 		if (rec.expire) {
 			r->ctx.pkt = 0;
@@ -169,7 +248,7 @@ static int replay(struct replay *r)
 			break;
 	}
 	r->ctx.pkt = 0;
-	if (rc < 0)
+	if (rc < 0 && !said)
 		fprintf(stderr, "mosreplay: %s: %s\n", r->path,
 			pcap_geterr(r->cap.pc));
 	tm_cap_close(&r->cap);
@@ -233,6 +312,8 @@ int main(int argc, char **argv)
 		{ "midstream", no_argument, NULL, OPT_MIDSTREAM },
 		{ "checksum", required_argument, NULL, OPT_CSUM },
 		{ "flush", no_argument, NULL, OPT_FLUSH },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tm_ops ops = { .event = on_event, .data = on_data };
@@ -240,12 +321,25 @@ int main(int argc, char **argv)
 	enum tm_cap_csum csum = TM_CAP_CSUM_AUTO;
 	char err[PCAP_ERRBUF_SIZE + PATH_MAX + 200];
 	struct tm_table_cfg cfg = { .overlap = TM_OVERLAP_LINUX };
-	const char *dump_dir = NULL;
+	const char *dump_dir = NULL, *iface = NULL;
 	bool flush = false;
+	char *end;
 	int ch, rc, v;
 
-	while ((ch = getopt_long(argc, argv, "jqh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "jqhi:c:", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'i':
+			iface = optarg;
+			break;
+		case 'c':
+			errno = 0;
+			r.count = strtoull(optarg, &end, 10);
+			if (errno || *end || !*optarg || *optarg == '-') {
+				fprintf(stderr, "mosreplay: --count: \"%s\" is not a number\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'j':
 			r.ctx.json = true;
 			break;
@@ -283,26 +377,46 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (argc - optind != 1) {
+	if (iface) {
+		if (argc != optind) {
+			fprintf(stderr, "mosreplay: -i: no capture file too\n");
+			usage(stderr);
+			return 2;
+		}
+	} else if (r.count) {
+		fprintf(stderr, "mosreplay: --count needs -i\n");
+		usage(stderr);
+		return 2;
+	} else if (argc - optind != 1) {
 		fprintf(stderr, "mosreplay: %s\n", argc - optind ?
 			"one capture file at a time" : "no capture file");
 		usage(stderr);
 		return 2;
 	}
-	r.path = argv[optind];
+	r.path = iface ? iface : argv[optind];
 
-	if (csum == TM_CAP_CSUM_AUTO && !strcmp(r.path, "-")) {
+	if (!iface && csum == TM_CAP_CSUM_AUTO && !strcmp(r.path, "-")) {
 		fprintf(stderr,
 			"mosreplay: --checksum auto reads the capture twice: with standard input, use verify or ignore\n");
 		return 2;
 	}
 
 	/* Nothing is printed, not even a summary, for a file not read. */
-	if (tm_cap_open(&r.cap, r.path, csum, err, sizeof(err))) {
+	if (iface ? tm_cap_open_live(&r.cap, iface, csum, err, sizeof(err)) :
+		    tm_cap_open(&r.cap, r.path, csum, err, sizeof(err))) {
 		fprintf(stderr, "mosreplay: %s\n", err);
 		return 1;
 	}
-	if (csum == TM_CAP_CSUM_AUTO && r.cap.csum == TM_CAP_CSUM_IGNORE)
+	r.ctx.live = !!iface;
+	if (iface) {
+		struct sigaction sa = { .sa_handler = on_stop };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	if (!iface && csum == TM_CAP_CSUM_AUTO &&
+	    r.cap.csum == TM_CAP_CSUM_IGNORE)
 		fprintf(stderr,
 			"mosreplay: %u of %u TCP checksums in the first %u segments are wrong: checksum offload in the capture; not verifying (use --checksum verify to force)\n",
 			r.cap.sample_bad, r.cap.sample_seen, r.cap.sample_seen);

@@ -25,10 +25,12 @@ struct mr_dump;
  * @pkt: number of the record being replayed, from 1; 0 while the core
  *	runs for no packet (expiry, flush)
  * @now: capture time of the core's current call, ns
+ * @live: -i: the summary has libpcap's counts
  */
 struct mr_ctx {
 	bool json;
 	bool quiet;
+	bool live;
 	FILE *out;
 	struct mr_dump *dump;
 	u64 pkt;

@@ -345,5 +345,10 @@ void mr_print_summary(struct mr_ctx *c, const struct tm_cap_counts *n,
 	for (i = 0; i < ARRAY_SIZE(nacc_stats); i++)
 		put_u64(&l, nacc_stats[i].name, stats[nacc_stats[i].stat],
 			false);
+	if (c->live) {
+		put_u64(&l, "pcap_recv", n->pcap_recv, false);
+		put_u64(&l, "pcap_drop", n->pcap_drop, false);
+		put_u64(&l, "pcap_ifdrop", n->pcap_ifdrop, false);
+	}
 	line_end(&l);
 }

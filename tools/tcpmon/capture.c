@@ -433,9 +433,8 @@ int tm_cap_open_live(struct tm_cap *c, const char *iface,
 	if (st < 0) {
 		const char *msg = pcap_geterr(pc);
 
-		snprintf(err, errlen, "%s: %s%s%s", iface,
-			 pcap_statustostr(st), msg && *msg ? ": " : "",
-			 msg ? msg : "");
+		snprintf(err, errlen, "%s: %s", iface,
+			 msg && *msg ? msg : pcap_statustostr(st));
 		pcap_close(pc);
 		return live_errno(st);
 	}
