@@ -18,7 +18,9 @@
  * It returns once it has read C2S bytes of the server side's stream
  * (client to server) and S2C of the client side's, or on SIGTERM/SIGINT,
  * and prints "consumer c2s=N s2c=N missed=N callbacks=N registered=N",
- * missed being the bytes mtcp_peek() reported lost (ENODATA).  The
+ * missed being the bytes mtcp_peek() reported lost (ENODATA); then waits
+ * for the end of its standard input before it tears down and exits, so
+ * that the benchmark can end its phase first.  The
  * benchmark checks c2s and s2c against what the endpoints sent: a
  * consumer that read less did less work than the row claims.
  */
@@ -130,6 +132,10 @@ int main(int argc, char **argv)
 	printf("consumer c2s=%llu s2c=%llu missed=%llu callbacks=%llu registered=%d\n",
 	       got[MOS_SIDE_SVR], got[MOS_SIDE_CLI], missed, callbacks,
 	       registered);
+	fflush(stdout);
+	/* Tearing down (the ring's pages, the flows) is not the phase's */
+	while (getchar() != EOF)
+		;
 	mtcp_destroy();
 	return 0;
 }

@@ -19,7 +19,9 @@
  * Runs until SIGTERM or SIGINT; the caller waits for the capture's ring
  * block timeout (50 ms) to hand over the last packets before signalling.
  * Prints "nids streams=N bytes_c2s=N bytes_s2c=N recv=N drop=N
- * warnings=N": recv and drop are libpcap's pcap_stats(), drop must stay 0.
+ * warnings=N": recv and drop are libpcap's pcap_stats(), drop must stay 0;
+ * then waits for the end of its standard input before it exits, so that
+ * the benchmark can end its phase first.
  */
 
 #include <nids.h>
@@ -110,5 +112,9 @@ int main(int argc, char **argv)
 	pcap_stats(cap, &ps);
 	printf("nids streams=%lu bytes_c2s=%llu bytes_s2c=%llu recv=%u drop=%u warnings=%lu\n",
 	       streams, bytes_c2s, bytes_s2c, ps.ps_recv, ps.ps_drop, warnings);
+	fflush(stdout);
+	/* Exiting (the capture ring's pages) is not the phase's */
+	while (getchar() != EOF)
+		;
 	return 0;
 }

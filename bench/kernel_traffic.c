@@ -17,17 +17,21 @@
  *	response): count times, read size bytes, then send size bytes back.
  *	Then wait for the client's FIN and close.
  *
- * client ADDR4 ADDR6 PORT LPORT BULK RR SHORT
- *	for ADDR4 then ADDR6: one bulk transfer of BULK bytes each way; one
+ * client ADDR4 ADDR6 PORT BULK RR SHORT
+ *	prints "kernel_traffic: ready" on stderr, then runs the traffic once
+ *	for each line "run LPORT" it reads on stdin, until end of file: one
+ *	process for every run, so that no run pays for starting one.  A run:
+ *	for ADDR4 then ADDR6, one bulk transfer of BULK bytes each way; one
  *	connection with RR request/response rounds of 100 bytes (TCP_NODELAY);
  *	SHORT connections of one 100-byte request and response each.  The
  *	client binds its connections to consecutive local ports from LPORT,
  *	so that no two runs depend on the ephemeral port chosen; it closes
- *	first.  Prints "traffic c2s=N s2c=N conns=N": the payload bytes sent
- *	each way, the 12-byte requests included, as the endpoints wrote and
- *	read them.
+ *	first.  Each run prints "traffic c2s=N s2c=N conns=N": the payload
+ *	bytes sent each way, the 12-byte requests included, as the endpoints
+ *	wrote and read them.
  *
- * Every byte received is checked against the sender's pattern.
+ * Every byte received is checked against the sender's pattern (memcmp()
+ * against a table: the checks cost little next to the traffic).
  */
 
 #include <arpa/inet.h>
@@ -53,16 +57,23 @@ static void die(const char *what)
 	exit(1);
 }
 
-/* The pattern byte at offset off of a stream */
-static inline unsigned char pat(uint64_t off)
+/*
+ * The bytes of a stream: offset off holds pat[off % PERIOD]; pat holds
+ * CHUNK + PERIOD of them, so that any CHUNK bytes of the stream are one
+ * contiguous piece of it
+ */
+#define PERIOD		251
+static unsigned char pat[CHUNK + PERIOD];
+
+static void pat_init(void)
 {
-	return (unsigned char)(off * 7 + (off >> 8));
+	for (size_t i = 0; i < sizeof(pat); i++)
+		pat[i] = (unsigned char)((i % PERIOD) * 7 + 1);
 }
 
-static void fill(unsigned char *b, uint64_t off, size_t n)
+static const unsigned char *pat_at(uint64_t off)
 {
-	for (size_t i = 0; i < n; i++)
-		b[i] = pat(off + i);
+	return pat + off % PERIOD;
 }
 
 static void send_all(int fd, const void *buf, size_t n)
@@ -103,14 +114,12 @@ static void recv_all(int fd, void *buf, size_t n)
 /* Send n pattern bytes from stream offset 0 */
 static void send_stream(int fd, uint64_t n)
 {
-	static unsigned char b[CHUNK];
 	uint64_t off = 0;
 
 	while (off < n) {
 		size_t k = n - off < CHUNK ? n - off : CHUNK;
 
-		fill(b, off, k);
-		send_all(fd, b, k);
+		send_all(fd, pat_at(off), k);
 		off += k;
 	}
 }
@@ -131,12 +140,11 @@ static void recv_stream(int fd, uint64_t n)
 			fprintf(stderr, "kernel_traffic: short stream\n");
 			exit(1);
 		}
-		for (ssize_t i = 0; i < r; i++)
-			if (b[i] != pat(off + i)) {
-				fprintf(stderr, "kernel_traffic: bad byte at %llu\n",
-					(unsigned long long)(off + i));
-				exit(1);
-			}
+		if (memcmp(b, pat_at(off), r)) {
+			fprintf(stderr, "kernel_traffic: bad bytes at %llu\n",
+				(unsigned long long)off);
+			exit(1);
+		}
 		off += r;
 	}
 }
@@ -266,14 +274,13 @@ static void finish(int fd)
 
 static void rounds(int fd, uint32_t n)
 {
-	unsigned char b[RR_SIZE], r[RR_SIZE];
+	unsigned char r[RR_SIZE];
 	uint32_t i;
 
 	for (i = 0; i < n; i++) {
-		fill(b, i, RR_SIZE);
-		send_all(fd, b, RR_SIZE);
+		send_all(fd, pat_at(i), RR_SIZE);
 		recv_all(fd, r, RR_SIZE);
-		if (memcmp(b, r, RR_SIZE)) {
+		if (memcmp(pat_at(i), r, RR_SIZE)) {
 			fprintf(stderr, "kernel_traffic: bad response\n");
 			exit(1);
 		}
@@ -282,11 +289,12 @@ static void rounds(int fd, uint32_t n)
 	}
 }
 
-static int client(const char *addrs[2], int port, int lport, uint32_t bulk,
-		  uint32_t rr, uint32_t nshort)
+static void client(const char *addrs[2], int port, int lport, uint32_t bulk,
+		   uint32_t rr, uint32_t nshort)
 {
 	int one = 1, fd;
 
+	c2s = s2c = conns = 0;
 	for (int f = 0; f < 2; f++) {
 		const char *a = addrs[f];
 
@@ -314,7 +322,7 @@ static int client(const char *addrs[2], int port, int lport, uint32_t bulk,
 		}
 	}
 	printf("traffic c2s=%llu s2c=%llu conns=%llu\n", c2s, s2c, conns);
-	return 0;
+	fflush(stdout);
 }
 
 static unsigned long num(const char *s, unsigned long max)
@@ -331,17 +339,28 @@ static unsigned long num(const char *s, unsigned long max)
 
 int main(int argc, char **argv)
 {
+	pat_init();
 	if (argc == 3 && !strcmp(argv[1], "server"))
 		server(num(argv[2], 65535));
-	if (argc == 9 && !strcmp(argv[1], "client")) {
+	if (argc == 8 && !strcmp(argv[1], "client")) {
 		const char *addrs[2] = { argv[2], argv[3] };
+		unsigned int lport;
+		char line[64];
 
-		return client(addrs, num(argv[4], 65535),
-			      num(argv[5], 65535 - 2 * 2002),
-			      num(argv[6], MAX_COUNT), num(argv[7], MAX_COUNT),
-			      num(argv[8], 1000));
+		fprintf(stderr, "kernel_traffic: ready\n");
+		while (fgets(line, sizeof(line), stdin)) {
+			if (sscanf(line, "run %u", &lport) != 1 ||
+			    lport < 1024 || lport > 65535 - 2 * 1002) {
+				fprintf(stderr, "kernel_traffic: bad command\n");
+				return 2;
+			}
+			client(addrs, num(argv[4], 65535), lport,
+			       num(argv[5], MAX_COUNT), num(argv[6], MAX_COUNT),
+			       num(argv[7], 1000));
+		}
+		return 0;
 	}
 	fprintf(stderr, "usage: kernel_traffic server PORT\n"
-		"       kernel_traffic client ADDR4 ADDR6 PORT LPORT BULK RR SHORT\n");
+		"       kernel_traffic client ADDR4 ADDR6 PORT BULK RR SHORT\n");
 	return 2;
 }
