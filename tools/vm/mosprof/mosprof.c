@@ -25,6 +25,7 @@
  *   mosprof 1
  *   snap N|final
  *   vcpus V
+ *   host_ns NS             (the host's CLOCK_MONOTONIC: not deterministic)
  *   cpu I INSNS            (V lines: every instruction of vCPU I)
  *   idle I INSNS           (V lines: those of them in idle=LO-HI)
  *   tb VADDR BYTES INSNS   (hex address; only blocks that ran)
@@ -35,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "qemu-plugin-abi.h"
 
@@ -134,6 +136,7 @@ static void snapshot(const char *name)
 {
 	char path[4096], tmp[4200];
 	struct chunk *ch;
+	struct timespec ts;
 	unsigned int i;
 	FILE *f;
 
@@ -144,7 +147,9 @@ static void snapshot(const char *name)
 		snprintf(tmp, sizeof(tmp), "cannot write %s: %s", path, strerror(errno));
 		die(tmp);
 	}
-	fprintf(f, "mosprof 1\nsnap %s\nvcpus %u\n", name, nvcpus);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	fprintf(f, "mosprof 1\nsnap %s\nvcpus %u\nhost_ns %lld\n", name, nvcpus,
+		(long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
 	for (i = 0; i < nvcpus; i++)
 		fprintf(f, "cpu %u %" PRIu64 "\n", i, cpu_insns[i]);
 	for (i = 0; i < nvcpus; i++)

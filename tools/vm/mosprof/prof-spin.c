@@ -2,7 +2,7 @@
 /*
  * prof-spin - keeps a profiled guest's CPU from idling
  *
- * tools/vm/guest-init runs one per vCPU under SCHED_IDLE when profiling.
+ * build/vm/prof-mark runs one per vCPU under SCHED_IDLE while a phase runs.
  * An idle vCPU under -icount sleep=off jumps to its next timer at once,
  * so that a wait for the host (a 9p request) would run as many timers as
  * the host takes time; spinning, the guest's clock advances by the
