@@ -380,7 +380,8 @@ bench:
 # ring buffer baseline is a BPF object built with clang and loaded by
 # libbpf (Debian's libbpf-dev).
 RING_BENCH_BINS := $(B)/bench/ring_bench $(B)/bench/ringbuf_bench \
-	$(B)/bench/ringbuf_bench.bpf.o
+	$(B)/bench/ringbuf_bench.bpf.o $(B)/bench/tc_ringbuf \
+	$(B)/bench/tc_ringbuf.bpf.o
 BPF_CFLAGS := -target bpf -O2 -g $(WARN) -I/usr/include/$(shell $(CC) -dumpmachine)
 
 $(B)/bench/ring_bench: bench/ring_bench.c $(B)/lib/libmosuser.a $(HDRS)
@@ -392,6 +393,16 @@ $(B)/bench/ringbuf_bench: bench/ringbuf_bench.c
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) -pthread -o $@ $< -lbpf
+
+$(B)/bench/tc_ringbuf: bench/tc_ringbuf.c uapi/linux/mos.h
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) -o $@ $< -lbpf
+
+$(B)/bench/tc_ringbuf.bpf.o: bench/tc_ringbuf.bpf.c
+	@mkdir -p $(dir $@)
+	@echo "  CLANG   $@"
+	@clang $(BPF_CFLAGS) -c -o $@ $<
 
 $(B)/bench/ringbuf_bench.bpf.o: bench/ringbuf_bench.bpf.c
 	@mkdir -p $(dir $@)

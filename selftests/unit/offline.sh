@@ -258,21 +258,39 @@ t_eq "MOS_PCAP wins over the configuration file" "$XFER4|$XFER6" "$(sorted conf-
 
 # mtcp_init() reads the capture through libpcap: its errors come first
 run missing "$FS" MOS_PCAP="$work/nonexistent.pcap"
-t_eq "missing capture: exit 1, ENOENT" \
-	"1 flowstats: mtcp_init: No such file or directory" \
+t_eq "missing capture: exit 1, ENOENT, the file named" \
+	"1 flowstats: mtcp_init: No such file or directory: $work/nonexistent.pcap: No such file or directory" \
 	"$rc $(cat "$work/missing.err")"
 run notcap "$FS" MOS_PCAP="$work/conf"
-t_eq "not a capture: EINVAL" \
-	"1 flowstats: mtcp_init: Invalid argument" \
+t_eq "not a capture: EINVAL, libpcap's words" \
+	"1 flowstats: mtcp_init: Invalid argument: $work/conf: unknown file format" \
 	"$rc $(cat "$work/notcap.err")"
 run badmode "$FS" MOS_PCAP="$cap/xfer.pcap" MOS_PCAP_CHECKSUM=sometimes
 t_eq "MOS_PCAP_CHECKSUM=sometimes: EINVAL" \
-	"1 flowstats: mtcp_create_context: Invalid argument" \
+	"1 flowstats: mtcp_create_context: Invalid argument: checksum mode \"sometimes\" is not one of auto verify ignore" \
 	"$rc $(cat "$work/badmode.err")"
 run stdin-auto "$FS" MOS_PCAP=- <"$cap/xfer.pcap"
 t_eq "standard input, auto checksums: ESPIPE" \
-	"1 flowstats: mtcp_create_context: Illegal seek" \
+	"1 flowstats: mtcp_create_context: Illegal seek: -: the auto checksum policy reads the capture twice: with standard input, use verify or ignore" \
 	"$rc $(cat "$work/stdin-auto.err")"
+# Live capture (selftests/vm/pcap_live.sh captures): its settings
+run both "$FS" MOS_PCAP="$cap/xfer.pcap" MOS_PCAP_IFACE=lo
+t_eq "MOS_PCAP and MOS_PCAP_IFACE: EINVAL" \
+	"1 flowstats: mtcp_init: Invalid argument: MOS_PCAP and MOS_PCAP_IFACE are both set: one source of packets" \
+	"$rc $(cat "$work/both.err")"
+printf 'pcap_file = %s\npcap_iface = lo\n' "$cap/xfer.pcap" >"$work/conf-both"
+run conf-both "$FS" -- -f "$work/conf-both"
+t_eq "pcap_file and pcap_iface: EINVAL" \
+	"1 flowstats: mtcp_init: Invalid argument: pcap_file and pcap_iface are both set: one source of packets" \
+	"$rc $(cat "$work/conf-both.err")"
+run badcount "$FS" MOS_PCAP_IFACE=lo MOS_PCAP_COUNT=12x
+t_eq "MOS_PCAP_COUNT=12x: EINVAL" \
+	"1 flowstats: mtcp_init: Invalid argument: packet count \"12x\" is not a number" \
+	"$rc $(cat "$work/badcount.err")"
+printf 'pcap_file = %s\npcap_iface = lo\n' "$cap/xfer.pcap" >"$work/conf-iface"
+run env-file "$FS" MOS_PCAP="$cap/xfer.pcap" -- -f "$work/conf-iface"
+t_eq "MOS_PCAP wins over a configuration file with both" "$XFER4|$XFER6" \
+	"$(sorted env-file)"
 
 t_no_sanitizer "all runs" <(cat "$work"/*.err)
 ktap_end

@@ -169,6 +169,7 @@ wait_pid "$mr" 60
 t_eq "mosreplay -i exits 0 on SIGINT" 0 "$?"
 sum=$(cat "$work/mr.out")
 log "mosreplay -i: $sum"
+t_check "mosreplay -i: packets read" test "$(val "$sum" packets)" -gt 0
 t_eq "mosreplay -i: read every packet libpcap received" \
 	"$(val "$sum" pcap_recv)" "$(val "$sum" packets)"
 t_eq "mosreplay -i: no packet dropped" "0 0" \
