@@ -18,6 +18,7 @@
 #                     the 6.1 VM, the figures compared
 #   make bench-ooo    instructions per segment of the out-of-order store
 #                     (BEFORE=REV: also against revision REV's tracker)
+#   make bench-kernel guest instructions per packet in the VM: mos, conntrack, AF_PACKET
 #   make fuzz         the tcpmon fuzzer for FUZZ_TIME seconds (600)
 #   make install      install-module and install-user
 #   make install-module  mos.ko for the running kernel
@@ -97,7 +98,8 @@ TESTS	:= $(UNIT_TCPMON) $(UNIT_TM_UTIL) $(UNIT_MOSUSER) $(UNIT_NETLINK) \
 
 .PHONY: all modules user deps check check-user check-vm check-receiver check-debug check-stress demo \
 	style install install-module install-user uninstall man-check abi-check clean bench \
-	bench-bins fuzz bench-ring ring-bench-bins bench-ooo bench-flows prof prof-selftest
+	bench-bins fuzz bench-ring ring-bench-bins bench-ooo bench-flows prof prof-selftest \
+	kbench-bins bench-kernel
 
 all: modules user prof
 
@@ -421,6 +423,30 @@ bench-ooo:
 # Memory per flow with 1000000 concurrent flows, in a 4 GiB VM
 bench-flows:
 	@bench/flows
+
+# bench/kernel: mos's kernel cost per packet against conntrack and
+# AF_PACKET, in guest instructions (the profiler of tools/vm/run --profile)
+KBENCH_BINS := $(B)/bench/kernel_traffic $(B)/bench/kernel_consumer $(B)/bench/kernel_nids
+
+$(B)/bench/kernel_traffic: bench/kernel_traffic.c
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) -o $@ $<
+
+$(B)/bench/kernel_consumer: bench/kernel_consumer.c $(MOSUSER_OBJS) $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) $(LTO) -o $@ $< $(MOSUSER_OBJS) -lpcap
+
+$(B)/bench/kernel_nids: bench/kernel_nids.c
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) -o $@ $< -lnids -lpcap
+
+kbench-bins: $(KBENCH_BINS) $(B)/bin/mosctl
+
+bench-kernel:
+	@bench/kernel
 
 deps:
 	@tools/deps
