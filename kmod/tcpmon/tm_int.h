@@ -320,6 +320,19 @@ bool tm_store_admit(struct tm_table *t, const struct tm_flow *f, u64 charge);
 void tm_store_make_room(struct tm_table *t, const struct tm_flow *f,
 			u64 charge);
 void tm_store_account(struct tm_table *t, struct tm_flow *f, u64 now);
+
+/*
+ * Whether a flow's stores hold bytes or are still counted as holding
+ * them.  When neither, tm_store_age() and tm_store_account() have nothing
+ * to do: no hole has a time (hole_since is 0) and the flow is not the
+ * table's biggest holder.
+ */
+static inline bool tm_store_busy(const struct tm_flow *f)
+{
+	return f->half[TM_CLI].ooo_bytes || f->half[TM_SVR].ooo_bytes ||
+	       (f->flags & TM_FF_HOLDS);
+}
+
 void tm_store_age(struct tm_table *t, struct tm_flow *f, u64 now);
 void tm_store_forget(struct tm_table *t, struct tm_flow *f);
 
