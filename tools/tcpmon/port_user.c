@@ -81,9 +81,16 @@ const void *tm_flat_read(const void *pkt, unsigned int off, unsigned int len,
 		return NULL;
 	at = fl->data + off;
 	if ((uintptr_t)at & 7) {
-		/* TCP and IPv4 headers without options: a constant copy */
+		/*
+		 * TCP and IPv4 headers without options, and the timestamps
+		 * option with its two NOPs: constant copies, made inline
+		 */
 		if (len == 20)
 			memcpy(buf, at, 20);
+		else if (len == 12)
+			memcpy(buf, at, 12);
+		else if (len == 32)
+			memcpy(buf, at, 32);
 		else
 			memcpy(buf, at, len);
 		return buf;
