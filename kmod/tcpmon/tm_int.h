@@ -20,7 +20,7 @@ struct tm_pcpu {
  * @cfg: limits and policies, defaults filled in
  * @ops: the user's callbacks
  * @priv: their argument
- * @key: siphash key, random per table
+ * @key: hsiphash key, random per table
  * @buckets: hash chains, RCU
  * @locks: bucket locks; bucket i is under lock i & @lock_mask
  * @mask: number of buckets minus one
@@ -40,7 +40,7 @@ struct tm_table {
 	struct tm_table_cfg cfg;
 	const struct tm_ops *ops;
 	void *priv;
-	siphash_key_t key;
+	hsiphash_key_t key;
 	struct hlist_head *buckets;
 	spinlock_t *locks;	/* stripes of @buckets: insert, unlink */
 	u32 mask;
@@ -179,7 +179,7 @@ static inline u32 tm_hash(const struct tm_table *t, const struct tm_pkt *p)
 			swap(a, b);
 			swap(plo, phi);
 		}
-		return (u32)siphash_3u32(a, b, (u32)plo << 16 | phi, &t->key);
+		return hsiphash_3u32(a, b, (u32)plo << 16 | phi, &t->key);
 	}
 
 	c = memcmp(lo, hi, sizeof(*lo));
@@ -191,7 +191,7 @@ static inline u32 tm_hash(const struct tm_table *t, const struct tm_pkt *p)
 	k.a[1] = *hi;
 	k.port[0] = plo;
 	k.port[1] = phi;
-	return (u32)siphash(&k, sizeof(k), &t->key);
+	return hsiphash(&k, sizeof(k), &t->key);
 }
 
 static inline bool tm_addr_eq(const union tm_addr *a, const union tm_addr *b)
