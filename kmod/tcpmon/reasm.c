@@ -88,24 +88,19 @@ static_assert(TM_HIST <= 255, "hist_len is a u8");
 static void tm_hist_add(struct tm_half *h, tm_copy_t copy, const void *src,
 			unsigned int off, u32 len)
 {
-	u64 o = h->rcv_off;
-	u32 n = len;
-
-	if (n > TM_HIST) {
-		off += n - TM_HIST;
-		o += n - TM_HIST;
-		n = TM_HIST;
-	}
-	while (n) {
-		u32 pos = (u32)(o % TM_HIST), k = min_t(u32, n, TM_HIST - pos);
-
-		if (copy(src, off, h->hist + pos, k)) {
+	if (len >= TM_HIST) {
+		/* A full segment, the common case: one copy of its end */
+		if (copy(src, off + len - TM_HIST, h->hist, TM_HIST)) {
 			h->hist_len = 0;
 			return;
 		}
-		off += k;
-		o += k;
-		n -= k;
+		h->hist_len = TM_HIST;
+		return;
+	}
+	memmove(h->hist, h->hist + len, TM_HIST - len);
+	if (copy(src, off, h->hist + TM_HIST - len, len)) {
+		h->hist_len = 0;
+		return;
 	}
 	h->hist_len = min_t(u32, TM_HIST, h->hist_len + len);
 }
@@ -128,9 +123,8 @@ static bool tm_hist_diff(const struct tm_half *h, const struct tm_src *src,
 {
 	/* The peer's FIN took a sequence number, and no stream offset. */
 	u32 nxt = h->rcv_nxt - !!(h->flags & TM_HF_FIN_RCVD);
-	u32 lo = nxt - h->hist_len, end = seq + len, n, i;
+	u32 lo = nxt - h->hist_len, end = seq + len, n;
 	u8 buf[TM_HIST];
-	u64 o;
 
 	if (tm_after(end, nxt))
 		end = nxt;
@@ -143,11 +137,8 @@ static bool tm_hist_diff(const struct tm_half *h, const struct tm_src *src,
 	n = end - seq;
 	if (src->copy(src->pkt, poff, buf, n))
 		return false;
-	o = h->rcv_off - (nxt - seq);
-	for (i = 0; i < n; i++)
-		if (buf[i] != h->hist[(o + i) % TM_HIST])
-			return true;
-	return false;
+	/* @seq is nxt - seq bytes before the end of the history */
+	return memcmp(buf, h->hist + TM_HIST - (nxt - seq), n) != 0;
 }
 
 /**

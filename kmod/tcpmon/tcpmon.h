@@ -464,8 +464,10 @@ struct tm_src {
  * @aflags: %TM_HA_*: what the receiver acceptance checks know
  * @hist_len: bytes of @hist that hold the stream's last bytes, up to
  *	@rcv_off (0 after a gap)
- * @hist: the last %TM_HIST bytes delivered, byte at stream offset o in
- *	@hist[o % %TM_HIST]: a retransmission of them is compared
+ * @hist: the last %TM_HIST bytes delivered, in order, the last one at
+ *	@hist[%TM_HIST - 1] (byte at stream offset o in
+ *	@hist[%TM_HIST - (@rcv_off - o)]): a retransmission of them is
+ *	compared
  */
 struct tm_half {
 	u32 isn;
