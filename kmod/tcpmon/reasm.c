@@ -169,6 +169,34 @@ static void tm_hand(struct tm_table *t, struct tm_flow *f, unsigned int side,
 	h->rcv_off += len;
 }
 
+/*
+ * tm_deliver()'s rare case, out of its line: an urgent byte is pending.
+ * Return: what remains of @len after the urgent byte; @off moves with it.
+ */
+static u32 tm_deliver_urg(struct tm_table *t, struct tm_flow *f,
+			  unsigned int side, tm_copy_t copy, const void *src,
+			  unsigned int *off, u32 len)
+{
+	struct tm_half *h = &f->half[side];
+	u32 n;
+
+	/* Skipped in a gap: nothing to step over any more */
+	if (tm_before(h->urg_seq, h->rcv_nxt)) {
+		h->aflags &= ~TM_HA_URG;
+		return len;
+	}
+	if (h->urg_seq - h->rcv_nxt >= len)
+		return len;
+	n = h->urg_seq - h->rcv_nxt;
+	tm_hand(t, f, side, copy, src, *off, n);
+	h->aflags &= ~TM_HA_URG;
+	h->rcv_nxt++;
+	tm_stat_inc(t, TM_STAT_NACC_URG);
+	tm_error(t, f, side, TM_ERR_URG, h->rcv_off, 1, NULL, NULL);
+	*off += n + 1;
+	return len - (n + 1);
+}
+
 /**
  * tm_deliver() - hand in-order bytes to the user, but the urgent byte
  * @t: table
@@ -182,28 +210,15 @@ static void tm_hand(struct tm_table *t, struct tm_flow *f, unsigned int side,
  * The urgent byte (&tm_half.urg_seq, track.c) takes a sequence number and
  * no stream offset: a reader without SO_OOBINLINE never gets it from
  * read() (tcp_recvmsg() steps over it).  It is reported, at the stream
- * offset where it would have been (%TM_ERR_URG).
+ * offset where it would have been (%TM_ERR_URG).  Without one pending,
+ * the bytes go to tm_hand() at once.
  */
-static void tm_deliver(struct tm_table *t, struct tm_flow *f,
-		       unsigned int side, tm_copy_t copy, const void *src,
-		       unsigned int off, u32 len)
+static inline void tm_deliver(struct tm_table *t, struct tm_flow *f,
+			      unsigned int side, tm_copy_t copy,
+			      const void *src, unsigned int off, u32 len)
 {
-	struct tm_half *h = &f->half[side];
-	u32 n;
-
-	/* Skipped in a gap: nothing to step over any more */
-	if ((h->aflags & TM_HA_URG) && tm_before(h->urg_seq, h->rcv_nxt))
-		h->aflags &= ~TM_HA_URG;
-	if ((h->aflags & TM_HA_URG) && h->urg_seq - h->rcv_nxt < len) {
-		n = h->urg_seq - h->rcv_nxt;
-		tm_hand(t, f, side, copy, src, off, n);
-		h->aflags &= ~TM_HA_URG;
-		h->rcv_nxt++;
-		tm_stat_inc(t, TM_STAT_NACC_URG);
-		tm_error(t, f, side, TM_ERR_URG, h->rcv_off, 1, NULL, NULL);
-		off += n + 1;
-		len -= n + 1;
-	}
+	if (unlikely(f->half[side].aflags & TM_HA_URG))
+		len = tm_deliver_urg(t, f, side, copy, src, &off, len);
 	tm_hand(t, f, side, copy, src, off, len);
 }
 
