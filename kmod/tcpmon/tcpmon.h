@@ -761,7 +761,8 @@ struct tm_table;
  * struct tm_ops - how the core reports to its user
  * @event: an event.  @f is NULL for flow-less ORPHAN and ERROR events;
  *	@src and @p are NULL for events without a packet (timeouts,
- *	flushes).  Called with the flow locked.
+ *	flushes).  Called with the flow locked.  Optional: without it,
+ *	events are only counted (%TM_STAT_EV and after).
  * @data: in-order bytes entering the stream @side receives, at stream
  *	offset @off: @len bytes at @off_in_src of @src, read with @copy.
  *	Called with the flow locked, before the NEW_DATA event that counts

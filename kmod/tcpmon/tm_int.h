@@ -103,8 +103,8 @@ static inline void tm_stat_inc(struct tm_table *t, unsigned int i)
 }
 
 /**
- * tm_emit_ev() - count an event and hand it to the user; a quiet flow's
- * events are neither
+ * tm_emit_ev() - count an event and hand it to the user, if it takes
+ * events; a quiet flow's events are neither
  * @t: table
  * @f: flow, or NULL
  * @ev: the event
@@ -118,7 +118,8 @@ static inline void tm_emit_ev(struct tm_table *t, struct tm_flow *f,
 	if (unlikely(f && (f->flags & TM_FF_QUIET)))
 		return;
 	tm_stat_inc(t, TM_STAT_EV + ev->type);
-	t->ops->event(t->priv, f, ev, src, p);
+	if (t->ops->event)
+		t->ops->event(t->priv, f, ev, src, p);
 }
 
 /**
