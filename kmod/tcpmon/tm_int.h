@@ -137,13 +137,20 @@ static inline void tm_emit(struct tm_table *t, struct tm_flow *f,
 			   unsigned int side, const struct tm_src *src,
 			   const struct tm_pkt *p)
 {
-	struct tm_ev ev = {
+	struct tm_ev ev;
+
+	if (unlikely(f && (f->flags & TM_FF_QUIET)))
+		return;
+	tm_stat_inc(t, TM_STAT_EV + type);
+	if (!t->ops->event)
+		return;
+	/* Built only for a user that takes it */
+	ev = (struct tm_ev){
 		.type = type,
 		.hook = hook,
 		.side = side,
 	};
-
-	tm_emit_ev(t, f, &ev, src, p);
+	t->ops->event(t->priv, f, &ev, src, p);
 }
 
 /*
