@@ -130,7 +130,8 @@ msg="recorded $want Ir/packet, measured $irpp ($pct%)"
 if ! cmp -s "$work/tc.now" "$work/tc.rec"; then
 	t_skip "replay_cost: Ir/packet within $TOL% of the recorded figure" \
 		"$msg, but the toolchain differs from the recorded one"
-	diff "$work/tc.rec" "$work/tc.now" | sed -n 's/^[<>] /# /p'
+	diff "$work/tc.rec" "$work/tc.now" |
+		sed -n 's/^< /# recorded with: /p; s/^> /# here: /p'
 	ktap_end
 fi
 if awk -v m="$irpp" -v r="$want" -v t="$TOL" 'BEGIN { exit !(m <= r * (1 + t / 100)) }'; then
