@@ -11,6 +11,7 @@
 #   make demo         deps, build, boot a VM and show mos counting traffic
 #   make style        checkpatch on kmod/ and uapi/
 #   make bench        instructions and time per packet: mosreplay, libnids, libpcap
+#   make bench-record record mosreplay's Ir/packet, which make check-user guards
 #   make bench-ring   /dev/mos ring delivery in the VM: MB/s, events/s, baselines
 #   make prof         the guest-instruction profiler (build/vm/mosprof.so,
 #                     build/vm/prof-mark; tools/vm/run --profile)
@@ -98,8 +99,8 @@ TESTS	:= $(UNIT_TCPMON) $(UNIT_TM_UTIL) $(UNIT_MOSUSER) $(UNIT_NETLINK) \
 
 .PHONY: all modules user deps check check-user check-vm check-receiver check-debug check-stress demo \
 	style install install-module install-user uninstall man-check abi-check clean bench \
-	bench-bins fuzz bench-ring ring-bench-bins bench-ooo bench-flows prof prof-selftest \
-	kbench-bins bench-kernel
+	bench-record bench-bins fuzz bench-ring ring-bench-bins bench-ooo bench-flows prof \
+	prof-selftest kbench-bins bench-kernel
 
 all: modules user prof
 
@@ -136,7 +137,8 @@ modules:
 
 user: $(BINS) $(LIBS) $(MTCP_LAYOUT) $(TESTS) $(B)/bin/mosreplay-san $(B)/fuzz/tm_fuzz \
 	$(B)/selftests/flowstats-san $(B)/selftests/httplog-san \
-	$(B)/selftests/simple_firewall-san $(B)/selftests/midstat-san
+	$(B)/selftests/simple_firewall-san $(B)/selftests/midstat-san \
+	$(B)/bench/gen_capture
 
 $(O)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -375,6 +377,11 @@ bench-bins: $(BENCH_BINS) $(B)/bin/mosreplay $(B)/bench/mosreplay-nolto
 
 bench:
 	@bench/replay
+
+# The figure selftests/unit/replay_cost.sh (make check-user) compares with:
+# re-record it after a change meant to cost more, or one that costs less.
+bench-record: $(B)/bin/mosreplay $(B)/bench/gen_capture
+	@selftests/unit/replay_cost.sh --record
 
 # bench/: the ring delivery benchmark (bench/ring, in the VM).  The BPF
 # ring buffer baseline is a BPF object built with clang and loaded by

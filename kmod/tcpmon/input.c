@@ -263,7 +263,8 @@ enum tm_verdict mos_tm_input(struct tm_table *t, const struct tm_src *src,
 	}
 
 	/* Stores whose hole is too old go before the packet counts */
-	tm_store_age(t, f, now);
+	if (tm_store_busy(f))
+		tm_store_age(t, f, now);
 	if ((flags & TM_IN_LOSSLESS) && !tm_reasm_fits(t, f, !s, p)) {
 		/* Its sender sends it again once the hole is filled. */
 		spin_unlock(&f->lock);
@@ -277,7 +278,7 @@ enum tm_verdict mos_tm_input(struct tm_table *t, const struct tm_src *src,
 	if (dead) {
 		tm_track_drain(t, f);
 		tm_flow_kill(t, f);
-	} else {
+	} else if (tm_store_busy(f)) {
 		tm_store_account(t, f, now);
 	}
 	spin_unlock(&f->lock);

@@ -88,24 +88,19 @@ static_assert(TM_HIST <= 255, "hist_len is a u8");
 static void tm_hist_add(struct tm_half *h, tm_copy_t copy, const void *src,
 			unsigned int off, u32 len)
 {
-	u64 o = h->rcv_off;
-	u32 n = len;
-
-	if (n > TM_HIST) {
-		off += n - TM_HIST;
-		o += n - TM_HIST;
-		n = TM_HIST;
-	}
-	while (n) {
-		u32 pos = (u32)(o % TM_HIST), k = min_t(u32, n, TM_HIST - pos);
-
-		if (copy(src, off, h->hist + pos, k)) {
+	if (len >= TM_HIST) {
+		/* A full segment, the common case: one copy of its end */
+		if (copy(src, off + len - TM_HIST, h->hist, TM_HIST)) {
 			h->hist_len = 0;
 			return;
 		}
-		off += k;
-		o += k;
-		n -= k;
+		h->hist_len = TM_HIST;
+		return;
+	}
+	memmove(h->hist, h->hist + len, TM_HIST - len);
+	if (copy(src, off, h->hist + TM_HIST - len, len)) {
+		h->hist_len = 0;
+		return;
 	}
 	h->hist_len = min_t(u32, TM_HIST, h->hist_len + len);
 }
@@ -128,9 +123,8 @@ static bool tm_hist_diff(const struct tm_half *h, const struct tm_src *src,
 {
 	/* The peer's FIN took a sequence number, and no stream offset. */
 	u32 nxt = h->rcv_nxt - !!(h->flags & TM_HF_FIN_RCVD);
-	u32 lo = nxt - h->hist_len, end = seq + len, n, i;
+	u32 lo = nxt - h->hist_len, end = seq + len, n;
 	u8 buf[TM_HIST];
-	u64 o;
 
 	if (tm_after(end, nxt))
 		end = nxt;
@@ -143,11 +137,8 @@ static bool tm_hist_diff(const struct tm_half *h, const struct tm_src *src,
 	n = end - seq;
 	if (src->copy(src->pkt, poff, buf, n))
 		return false;
-	o = h->rcv_off - (nxt - seq);
-	for (i = 0; i < n; i++)
-		if (buf[i] != h->hist[(o + i) % TM_HIST])
-			return true;
-	return false;
+	/* @seq is nxt - seq bytes before the end of the history */
+	return memcmp(buf, h->hist + TM_HIST - (nxt - seq), n) != 0;
 }
 
 /**
@@ -178,6 +169,34 @@ static void tm_hand(struct tm_table *t, struct tm_flow *f, unsigned int side,
 	h->rcv_off += len;
 }
 
+/*
+ * tm_deliver()'s rare case, out of its line: an urgent byte is pending.
+ * Return: what remains of @len after the urgent byte; @off moves with it.
+ */
+static u32 tm_deliver_urg(struct tm_table *t, struct tm_flow *f,
+			  unsigned int side, tm_copy_t copy, const void *src,
+			  unsigned int *off, u32 len)
+{
+	struct tm_half *h = &f->half[side];
+	u32 n;
+
+	/* Skipped in a gap: nothing to step over any more */
+	if (tm_before(h->urg_seq, h->rcv_nxt)) {
+		h->aflags &= ~TM_HA_URG;
+		return len;
+	}
+	if (h->urg_seq - h->rcv_nxt >= len)
+		return len;
+	n = h->urg_seq - h->rcv_nxt;
+	tm_hand(t, f, side, copy, src, *off, n);
+	h->aflags &= ~TM_HA_URG;
+	h->rcv_nxt++;
+	tm_stat_inc(t, TM_STAT_NACC_URG);
+	tm_error(t, f, side, TM_ERR_URG, h->rcv_off, 1, NULL, NULL);
+	*off += n + 1;
+	return len - (n + 1);
+}
+
 /**
  * tm_deliver() - hand in-order bytes to the user, but the urgent byte
  * @t: table
@@ -191,28 +210,15 @@ static void tm_hand(struct tm_table *t, struct tm_flow *f, unsigned int side,
  * The urgent byte (&tm_half.urg_seq, track.c) takes a sequence number and
  * no stream offset: a reader without SO_OOBINLINE never gets it from
  * read() (tcp_recvmsg() steps over it).  It is reported, at the stream
- * offset where it would have been (%TM_ERR_URG).
+ * offset where it would have been (%TM_ERR_URG).  Without one pending,
+ * the bytes go to tm_hand() at once.
  */
-static void tm_deliver(struct tm_table *t, struct tm_flow *f,
-		       unsigned int side, tm_copy_t copy, const void *src,
-		       unsigned int off, u32 len)
+static inline void tm_deliver(struct tm_table *t, struct tm_flow *f,
+			      unsigned int side, tm_copy_t copy,
+			      const void *src, unsigned int off, u32 len)
 {
-	struct tm_half *h = &f->half[side];
-	u32 n;
-
-	/* Skipped in a gap: nothing to step over any more */
-	if ((h->aflags & TM_HA_URG) && tm_before(h->urg_seq, h->rcv_nxt))
-		h->aflags &= ~TM_HA_URG;
-	if ((h->aflags & TM_HA_URG) && h->urg_seq - h->rcv_nxt < len) {
-		n = h->urg_seq - h->rcv_nxt;
-		tm_hand(t, f, side, copy, src, off, n);
-		h->aflags &= ~TM_HA_URG;
-		h->rcv_nxt++;
-		tm_stat_inc(t, TM_STAT_NACC_URG);
-		tm_error(t, f, side, TM_ERR_URG, h->rcv_off, 1, NULL, NULL);
-		off += n + 1;
-		len -= n + 1;
-	}
+	if (unlikely(f->half[side].aflags & TM_HA_URG))
+		len = tm_deliver_urg(t, f, side, copy, src, &off, len);
 	tm_hand(t, f, side, copy, src, off, len);
 }
 

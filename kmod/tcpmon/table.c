@@ -7,9 +7,10 @@
  *
  * A table holds the TCP flows of one monitored namespace.  A flow is found
  * from either direction of its connection: its key is symmetric (the two
- * endpoints, address and port, sorted) and hashed with siphash under a
- * key drawn at random for each table, so that a sender who does not know
- * the key cannot aim many flows at one hash chain.
+ * endpoints, address and port, sorted) and hashed with hsiphash (the
+ * kernel's hash for hash tables, SipHash-1-3 on 64-bit) under a key
+ * drawn at random for each table, so that a sender who does not know the
+ * key cannot aim many flows at one hash chain.
  *
  * Hashing and lookup are inline in tm_int.h (the packet path, input.c,
  * and the control operations, ctl.c, use them too).

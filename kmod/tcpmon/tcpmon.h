@@ -464,8 +464,10 @@ struct tm_src {
  * @aflags: %TM_HA_*: what the receiver acceptance checks know
  * @hist_len: bytes of @hist that hold the stream's last bytes, up to
  *	@rcv_off (0 after a gap)
- * @hist: the last %TM_HIST bytes delivered, byte at stream offset o in
- *	@hist[o % %TM_HIST]: a retransmission of them is compared
+ * @hist: the last %TM_HIST bytes delivered, in order, the last one at
+ *	@hist[%TM_HIST - 1] (byte at stream offset o in
+ *	@hist[%TM_HIST - (@rcv_off - o)]): a retransmission of them is
+ *	compared
  */
 struct tm_half {
 	u32 isn;
@@ -759,7 +761,8 @@ struct tm_table;
  * struct tm_ops - how the core reports to its user
  * @event: an event.  @f is NULL for flow-less ORPHAN and ERROR events;
  *	@src and @p are NULL for events without a packet (timeouts,
- *	flushes).  Called with the flow locked.
+ *	flushes).  Called with the flow locked.  Optional: without it,
+ *	events are only counted (%TM_STAT_EV and after).
  * @data: in-order bytes entering the stream @side receives, at stream
  *	offset @off: @len bytes at @off_in_src of @src, read with @copy.
  *	Called with the flow locked, before the NEW_DATA event that counts

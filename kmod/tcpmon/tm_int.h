@@ -20,7 +20,7 @@ struct tm_pcpu {
  * @cfg: limits and policies, defaults filled in
  * @ops: the user's callbacks
  * @priv: their argument
- * @key: siphash key, random per table
+ * @key: hsiphash key, random per table
  * @buckets: hash chains, RCU
  * @locks: bucket locks; bucket i is under lock i & @lock_mask
  * @mask: number of buckets minus one
@@ -40,7 +40,7 @@ struct tm_table {
 	struct tm_table_cfg cfg;
 	const struct tm_ops *ops;
 	void *priv;
-	siphash_key_t key;
+	hsiphash_key_t key;
 	struct hlist_head *buckets;
 	spinlock_t *locks;	/* stripes of @buckets: insert, unlink */
 	u32 mask;
@@ -103,8 +103,8 @@ static inline void tm_stat_inc(struct tm_table *t, unsigned int i)
 }
 
 /**
- * tm_emit_ev() - count an event and hand it to the user; a quiet flow's
- * events are neither
+ * tm_emit_ev() - count an event and hand it to the user, if it takes
+ * events; a quiet flow's events are neither
  * @t: table
  * @f: flow, or NULL
  * @ev: the event
@@ -118,7 +118,8 @@ static inline void tm_emit_ev(struct tm_table *t, struct tm_flow *f,
 	if (unlikely(f && (f->flags & TM_FF_QUIET)))
 		return;
 	tm_stat_inc(t, TM_STAT_EV + ev->type);
-	t->ops->event(t->priv, f, ev, src, p);
+	if (t->ops->event)
+		t->ops->event(t->priv, f, ev, src, p);
 }
 
 /**
@@ -136,13 +137,20 @@ static inline void tm_emit(struct tm_table *t, struct tm_flow *f,
 			   unsigned int side, const struct tm_src *src,
 			   const struct tm_pkt *p)
 {
-	struct tm_ev ev = {
+	struct tm_ev ev;
+
+	if (unlikely(f && (f->flags & TM_FF_QUIET)))
+		return;
+	tm_stat_inc(t, TM_STAT_EV + type);
+	if (!t->ops->event)
+		return;
+	/* Built only for a user that takes it */
+	ev = (struct tm_ev){
 		.type = type,
 		.hook = hook,
 		.side = side,
 	};
-
-	tm_emit_ev(t, f, &ev, src, p);
+	t->ops->event(t->priv, f, &ev, src, p);
 }
 
 /*
@@ -179,7 +187,7 @@ static inline u32 tm_hash(const struct tm_table *t, const struct tm_pkt *p)
 			swap(a, b);
 			swap(plo, phi);
 		}
-		return (u32)siphash_3u32(a, b, (u32)plo << 16 | phi, &t->key);
+		return hsiphash_3u32(a, b, (u32)plo << 16 | phi, &t->key);
 	}
 
 	c = memcmp(lo, hi, sizeof(*lo));
@@ -191,7 +199,7 @@ static inline u32 tm_hash(const struct tm_table *t, const struct tm_pkt *p)
 	k.a[1] = *hi;
 	k.port[0] = plo;
 	k.port[1] = phi;
-	return (u32)siphash(&k, sizeof(k), &t->key);
+	return hsiphash(&k, sizeof(k), &t->key);
 }
 
 static inline bool tm_addr_eq(const union tm_addr *a, const union tm_addr *b)
@@ -320,6 +328,19 @@ bool tm_store_admit(struct tm_table *t, const struct tm_flow *f, u64 charge);
 void tm_store_make_room(struct tm_table *t, const struct tm_flow *f,
 			u64 charge);
 void tm_store_account(struct tm_table *t, struct tm_flow *f, u64 now);
+
+/*
+ * Whether a flow's stores hold bytes or are still counted as holding
+ * them.  When neither, tm_store_age() and tm_store_account() have nothing
+ * to do: no hole has a time (hole_since is 0) and the flow is not the
+ * table's biggest holder.
+ */
+static inline bool tm_store_busy(const struct tm_flow *f)
+{
+	return f->half[TM_CLI].ooo_bytes || f->half[TM_SVR].ooo_bytes ||
+	       (f->flags & TM_FF_HOLDS);
+}
+
 void tm_store_age(struct tm_table *t, struct tm_flow *f, u64 now);
 void tm_store_forget(struct tm_table *t, struct tm_flow *f);
 

@@ -162,7 +162,7 @@ static u64 tm_stream_off(const struct tm_half *r, u32 seq)
 }
 
 /**
- * tm_new_data() - raise NEW_DATA for bytes that entered a stream
+ * tm_new_data_ev() - raise NEW_DATA for bytes that entered a stream
  * @t: table
  * @f: flow, locked
  * @side: receiving side
@@ -170,21 +170,29 @@ static u64 tm_stream_off(const struct tm_half *r, u32 seq)
  * @src: the packet, or NULL
  * @p: its headers, or NULL
  */
-static void tm_new_data(struct tm_table *t, struct tm_flow *f,
-			unsigned int side, u64 off0, const struct tm_src *src,
-			const struct tm_pkt *p)
+static void tm_new_data_ev(struct tm_table *t, struct tm_flow *f,
+			   unsigned int side, u64 off0,
+			   const struct tm_src *src, const struct tm_pkt *p)
 {
 	struct tm_ev ev = {
 		.type = TM_EV_NEW_DATA,
 		.hook = TM_HK_NULL,
 		.side = side,
 		.off = off0,
+		.len = (u32)(f->half[side].rcv_off - off0),
 	};
 
-	if (f->half[side].rcv_off == off0)
-		return;
-	ev.len = (u32)(f->half[side].rcv_off - off0);
 	tm_emit_ev(t, f, &ev, src, p);
+}
+
+/* tm_new_data_ev() if bytes entered: inline, as most packets bring none */
+static inline void tm_new_data(struct tm_table *t, struct tm_flow *f,
+			       unsigned int side, u64 off0,
+			       const struct tm_src *src,
+			       const struct tm_pkt *p)
+{
+	if (f->half[side].rcv_off != off0)
+		tm_new_data_ev(t, f, side, off0, src, p);
 }
 
 static void tm_rexmit(struct tm_table *t, struct tm_flow *f,

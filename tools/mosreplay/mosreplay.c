@@ -142,7 +142,7 @@ static void on_event(void *priv, struct tm_flow *f, const struct tm_ev *ev,
 	struct replay *r = priv;
 
 	(void)src;
-	if (!r->events)		/* --quiet: the core counts them */
+	if (!r->events)		/* the table being freed */
 		return;
 	if (r->ctx.dump && f)
 		mr_dump_event(r->ctx.dump, f, ev);
@@ -428,7 +428,10 @@ int main(int argc, char **argv)
 		}
 		cfg.priv_size = mr_dump_priv_size();
 	}
+	/* --quiet: the core counts the events, which nothing else needs */
 	r.events = r.ctx.dump || !r.ctx.quiet;
+	if (!r.events)
+		ops.event = NULL;
 	r.t = mos_tm_table_new(&cfg, &ops, &r);
 	if (!r.t) {
 		fprintf(stderr, "mosreplay: cannot create the flow table\n");

@@ -542,7 +542,11 @@ int tm_cap_next(struct tm_cap *c, struct tm_cap_rec *r)
 		return -EAGAIN;
 	if (rc != 1)
 		return rc == PCAP_ERROR_BREAK ? 0 : -EIO;
-	memset(r, 0, sizeof(*r));
+	/* @p, @fl and @src are written where they mean something */
+	r->expire = false;
+	r->input = false;
+	r->res = TM_PKT_BAD;
+	r->flags = 0;
 	c->n.packets++;
 	now = h->ts.tv_sec > 0 ? (u64)h->ts.tv_sec * NSEC_PER_SEC : 0;
 	now += h->ts.tv_usec;	/* nanoseconds: see open_file() */

@@ -3,8 +3,8 @@
  * port_user.c - what the tcpmon core needs from the kernel, in userspace
  *
  * Built only into build/lib/libtcpmon.a, next to the core's own files:
- * siphash-2-4 (the kernel's siphash()), random bytes, and the allocators
- * tm_port.h maps to libc.  tm_user_fail_alloc lets tests and fuzzers make
+ * hsiphash (the kernel's: SipHash-1-3 on 64-bit), random bytes, and the
+ * allocators tm_port.h maps to libc.  tm_user_fail_alloc lets tests and fuzzers make
  * every Nth packet-path allocation fail, as GFP_ATOMIC can.
  */
 
@@ -81,9 +81,16 @@ const void *tm_flat_read(const void *pkt, unsigned int off, unsigned int len,
 		return NULL;
 	at = fl->data + off;
 	if ((uintptr_t)at & 7) {
-		/* TCP and IPv4 headers without options: a constant copy */
+		/*
+		 * TCP and IPv4 headers without options, and the timestamps
+		 * option with its two NOPs: constant copies, made inline
+		 */
 		if (len == 20)
 			memcpy(buf, at, 20);
+		else if (len == 12)
+			memcpy(buf, at, 12);
+		else if (len == 32)
+			memcpy(buf, at, 32);
 		else
 			memcpy(buf, at, len);
 		return buf;
@@ -145,77 +152,73 @@ static inline u64 rotl64(u64 x, int b)
 	v2 += v1; v1 = rotl64(v1, 17); v1 ^= v2; v2 = rotl64(v2, 32);	\
 } while (0)
 
-/**
- * siphash() - SipHash-2-4 of @len bytes under @key
- * @data: input
- * @len: its length
- * @key: 128-bit key
- *
- * Return: the 64-bit hash, equal to the kernel's siphash() of the same
- * bytes and key on a little-endian host.
- */
-u64 siphash(const void *data, size_t len, const siphash_key_t *key)
-{
-	u64 v0 = 0x736f6d6570736575ULL ^ key->key[0];
-	u64 v1 = 0x646f72616e646f6dULL ^ key->key[1];
-	u64 v2 = 0x6c7967656e657261ULL ^ key->key[0];
-	u64 v3 = 0x7465646279746573ULL ^ key->key[1];
-	const unsigned char *p = data;
-	u64 b = (u64)len << 56, m;
-	size_t i, left = len & 7;
+/* The state after the key, and the last block's length byte */
+#define HSIP_INIT(key, len)						\
+	u64 v0 = 0x736f6d6570736575ULL ^ (key)->key[0];		\
+	u64 v1 = 0x646f72616e646f6dULL ^ (key)->key[1];		\
+	u64 v2 = 0x6c7967656e657261ULL ^ (key)->key[0];		\
+	u64 v3 = 0x7465646279746573ULL ^ (key)->key[1];		\
+	u64 b = (u64)(len) << 56
 
-	for (i = 0; i + 8 <= len; i += 8) {
-		memcpy(&m, p + i, 8);
-		v3 ^= m;
-		SIPROUND(v0, v1, v2, v3);
-		SIPROUND(v0, v1, v2, v3);
-		v0 ^= m;
-	}
-	m = 0;
-	memcpy(&m, p + i, left);	/* little-endian host */
-	b |= m;
+/* The last block, then three finalisation rounds: SipHash-1-3 */
+static inline u32 hsip_final(u64 v0, u64 v1, u64 v2, u64 v3, u64 b)
+{
 	v3 ^= b;
-	SIPROUND(v0, v1, v2, v3);
 	SIPROUND(v0, v1, v2, v3);
 	v0 ^= b;
 	v2 ^= 0xff;
 	SIPROUND(v0, v1, v2, v3);
 	SIPROUND(v0, v1, v2, v3);
 	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
+	return (u32)((v0 ^ v1) ^ (v2 ^ v3));
 }
 
 /**
- * siphash_3u32() - SipHash-2-4 of three words, as the kernel's
+ * hsiphash() - the kernel's hsiphash() of @len bytes under @key
+ * @data: input
+ * @len: its length
+ * @key: 128-bit key
+ *
+ * SipHash-1-3 with a 32-bit result, which is what hsiphash() computes on
+ * a 64-bit kernel: one round per 8-byte block, three to finish.
+ *
+ * Return: the hash, equal to the kernel's of the same bytes and key on a
+ * little-endian 64-bit host.
+ */
+u32 hsiphash(const void *data, size_t len, const hsiphash_key_t *key)
+{
+	const unsigned char *p = data;
+	size_t i, left = len & 7;
+	u64 m;
+	HSIP_INIT(key, len);
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&m, p + i, 8);
+		v3 ^= m;
+		SIPROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	m = 0;
+	memcpy(&m, p + i, left);	/* little-endian host */
+	return hsip_final(v0, v1, v2, v3, b | m);
+}
+
+/**
+ * hsiphash_3u32() - hsiphash() of three words, as the kernel's
  * @a: first word
- * @b: second word
+ * @b3: second word
  * @c: third word
  * @key: 128-bit key
  *
- * Return: siphash() of the 12 bytes a, b, c in host order.
+ * Return: hsiphash() of the 12 bytes a, b3, c in host order.
  */
-u64 siphash_3u32(u32 a, u32 b, u32 c, const siphash_key_t *key)
+u32 hsiphash_3u32(u32 a, u32 b3, u32 c, const hsiphash_key_t *key)
 {
-	u64 v0 = 0x736f6d6570736575ULL ^ key->key[0];
-	u64 v1 = 0x646f72616e646f6dULL ^ key->key[1];
-	u64 v2 = 0x6c7967656e657261ULL ^ key->key[0];
-	u64 v3 = 0x7465646279746573ULL ^ key->key[1];
-	u64 m = (u64)b << 32 | a;	/* little-endian host */
-	u64 t = (12ULL << 56) | c;
+	u64 m = (u64)b3 << 32 | a;	/* little-endian host */
+	HSIP_INIT(key, 12);
 
 	v3 ^= m;
 	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
 	v0 ^= m;
-	v3 ^= t;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	v0 ^= t;
-	v2 ^= 0xff;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
+	return hsip_final(v0, v1, v2, v3, b | c);
 }

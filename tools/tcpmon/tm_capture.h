@@ -116,11 +116,15 @@ struct tm_cap {
  * @expire: a second of capture time has passed since the last sweep:
  *	call mos_tm_expire() at @now over the whole table first
  * @input: the record holds a packet for mos_tm_input()
- * @res: its parse result
+ * @res: its parse result (%TM_PKT_BAD for a record that is not IP)
  * @flags: its input flags (%TM_IN_CSUM_BAD)
- * @p: its headers
- * @fl: its bytes, from the IP header on
- * @src: its source, over @fl (so the struct must not move while used)
+ * @p: its headers, once parsed
+ * @fl: its bytes, from the IP header on, for an IP record
+ * @src: its source, over @fl (so the struct must not move while used),
+ *	with @input
+ *
+ * Of a record without @input, only @now, @expire and @res are meant to
+ * be read: the rest keeps what earlier records left.
  */
 struct tm_cap_rec {
 	u64 now;

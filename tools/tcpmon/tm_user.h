@@ -205,12 +205,15 @@ void *tm_alloc_flow(struct kmem_cache *c);
 /* Each table makes its own flow cache: no mos_tm_init() needed */
 #define TM_PORT_SHARED_CACHE	false
 
-/* siphash-2-4, as <linux/siphash.h> */
+/*
+ * hsiphash, as <linux/siphash.h> has it on 64-bit kernels: SipHash-1-3
+ * with a 32-bit result
+ */
 typedef struct {
-	u64 key[2];
-} siphash_key_t;
+	unsigned long key[2];
+} hsiphash_key_t;
 
-u64 siphash(const void *data, size_t len, const siphash_key_t *key);
+u32 hsiphash(const void *data, size_t len, const hsiphash_key_t *key);
 
 /**
  * struct tm_flat - a packet in one buffer, from its IP header on
@@ -229,7 +232,7 @@ const void *tm_flat_read(const void *pkt, unsigned int off, unsigned int len,
 			 void *buf);
 int tm_flat_copy(const void *src, unsigned int off, void *dst,
 		 unsigned int len);
-u64 siphash_3u32(u32 a, u32 b, u32 c, const siphash_key_t *key);
+u32 hsiphash_3u32(u32 a, u32 b, u32 c, const hsiphash_key_t *key);
 #define __force
 #ifndef swap
 #define swap(a, b) \
