@@ -458,10 +458,11 @@ class Conn:
         return b"\x86\xdd", ip6(self.src, self.dst, nh, body, ttl)
 
     def handshake(self, syn_data=b""):
-        """SYN (again each second, 5 times), SYN-ACK, ACK"""
-        for _ in range(5):
+        """SYN (again each 2 s, 10 times: a debug kernel under load
+        answers the last of many at once late), SYN-ACK, ACK"""
+        for _ in range(10):
             self.send(0, syn_data, "S", ack=0, seq=self.isn)
-            yield Wait(1.0, lambda: self.sisn is not None)
+            yield Wait(2.0, lambda: self.sisn is not None)
             if self.sisn is not None:
                 break
         if self.sisn is None:
