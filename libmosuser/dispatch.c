@@ -494,10 +494,79 @@ void mu_dispatch_flush(struct mtcp_ctx *c)
  * copy, MU_PEND_MAX at most) until a record of another packet, hook or
  * kind comes, or the ring is empty, then run in mOS's order
  */
+/* Room for @len bytes at *@buf (*@cap bytes): false if there is none */
+static bool grow(void *buf, size_t *cap, size_t len)
+{
+	void *n;
+
+	if (*cap >= len)
+		return true;
+	n = realloc(*(void **)buf, len);
+	if (!n)
+		return false;
+	*(void **)buf = n;
+	*cap = len;
+	return true;
+}
+
+/*
+ * MOS_RING_F_PKT_ONCE: a flow's record with packet bytes leaves them with
+ * the flow; a MOS_EVF_PKT_PREV record of the flow gets them back, whole
+ * in c->prec (without them when the flow has none of that length: then
+ * it has no packet).  Return: the record to dispatch.
+ */
+static const struct mos_rec *pkt_once(struct mtcp_ctx *c,
+				      const struct mos_rec *rec)
+{
+	const struct mos_rec_event *e = (const void *)(rec + 1);
+	struct mos_rec_event *x;
+	struct mtcp_flow *f;
+	uint32_t have;
+
+	if (!c->pkt_once || !e->flow || !e->pkt_len)
+		return rec;
+	f = mu_flow_find(c, e->flow);
+	if (!(e->flags & MOS_EVF_PKT_PREV)) {
+		size_t cap = f ? f->pkt_cap : 0;
+
+		if (!f)
+			return rec;
+		f->pkt_len = 0;
+		if (grow(&f->pkt, &cap, e->pkt_len)) {
+			f->pkt_cap = cap;
+			memcpy(f->pkt, e + 1, e->pkt_len);
+			f->pkt_len = e->pkt_len;
+		}
+		return rec;
+	}
+	have = f && f->pkt_len == e->pkt_len ? e->pkt_len : 0;
+	if (!grow(&c->prec, &c->prec_cap, sizeof(*rec) + sizeof(*e) + have))
+		have = 0;
+	if (!grow(&c->prec, &c->prec_cap, sizeof(*rec) + sizeof(*e) + have))
+		return NULL;
+	*c->prec = *rec;
+	c->prec->len = sizeof(*e) + have;
+	x = (struct mos_rec_event *)(c->prec + 1);
+	*x = *e;
+	x->flags &= ~MOS_EVF_PKT_PREV;
+	if (have) {
+		memcpy(x + 1, f->pkt, have);
+	} else {
+		x->pkt_len = 0;
+		x->pkt_total = 0;
+	}
+	return c->prec;
+}
+
 static void dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
 {
-	size_t len = sizeof(*rec) + (rec->len & MOS_REC_LEN_MASK);
 	struct mu_pend *p = c->pend;
+	size_t len;
+
+	rec = pkt_once(c, rec);
+	if (!rec)
+		return;
+	len = sizeof(*rec) + (rec->len & MOS_REC_LEN_MASK);
 
 	if (!pend_kind(rec) || (p && p->running)) {
 		mu_dispatch_flush(c);
@@ -669,6 +738,9 @@ void mu_events_free(struct mtcp_ctx *c)
 		free(c->pend);
 		c->pend = NULL;
 	}
+	free(c->prec);
+	c->prec = NULL;
+	c->prec_cap = 0;
 	for (i = 0; i < c->nmsock; i++)
 		mu_cbtab_free(&c->msock[i].cbs);
 	for (b = 0; c->hash && b <= c->hmask; b++) {

@@ -202,6 +202,9 @@ struct mtcp_flow {
 	struct mtcp_life life;
 	struct mtcp_sbuf buf[2];
 	struct mtcp_flow *hnext;
+	/* its last packet's bytes, for MOS_EVF_PKT_PREV (dispatch.c) */
+	uint8_t *pkt;
+	uint32_t pkt_len, pkt_cap;
 };
 
 /* A one-shot timer of mtcp_settimer(), in a list by expiry */
@@ -246,6 +249,9 @@ struct mtcp_ctx {
 	struct mtcp_timer *timers;	/* soonest first */
 	struct mtcp_flow *doomed;	/* flows destroyed at a packet's end */
 	struct mu_pend *pend;		/* records held (dispatch.c) */
+	bool pkt_once;			/* ring with MOS_RING_F_PKT_ONCE */
+	struct mos_rec *prec;		/* a MOS_EVF_PKT_PREV record, whole */
+	size_t prec_cap;
 	uint64_t sweep_ns;		/* the sweep timer's expiry; 0: none */
 	int ntimers;
 	volatile sig_atomic_t stop, destroyed;
