@@ -311,7 +311,8 @@ static inline void mos_rec_event_fill(struct mos_rec_event *r,
 		if (prev)
 			r->flags |= MOS_EVF_PKT_PREV;
 		else if (src->copy(src->pkt, 0, r + 1, plen))
-			plen = total = 0;
+			plen = 0;
+		total = plen ? total : 0;
 		r->pkt_from = f && p && p->sport == f->port[TM_SVR] &&
 			      !memcmp(&p->saddr, &f->addr[TM_SVR],
 				      sizeof(p->saddr));
