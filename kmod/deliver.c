@@ -19,7 +19,9 @@
  *   with the packet's first bytes, for the sides it follows (orphans:
  *   the sockets whose orphan filter accepts; raw sockets: every packet
  *   their filter accepts, mos_dev_raw()); nothing for events nobody
- *   subscribed;
+ *   subscribed.  A consumer with %MOS_RING_F_PKT_ONCE gets a flow's
+ *   packet's bytes in the first of the packet's records only, the next
+ *   ones say %MOS_EVF_PKT_PREV (&mos_hold.pkt_sent);
  * - %MOS_REC_DATA for the stream bytes of a side some socket wants.
  *
  * %MOS_IOC_FLOW stops a consumer's records about a side of a flow
@@ -213,14 +215,27 @@ static void mos_rec_event(void *priv, struct mos_dlv *d, unsigned int sock,
 			  const struct tm_src *src, const struct tm_pkt *p,
 			  u64 now)
 {
-	u32 max = READ_ONCE(d->pkt_max);
+	u32 max = READ_ONCE(d->pkt_max), plen = mos_rec_pkt_len(src, max);
+	struct mos_hold *h = NULL;
 	struct mos_rec_event *r;
+	bool prev = false;
 
-	r = mos_rec_reserve(priv, d, sizeof(*r) + mos_rec_pkt_len(src, max),
+	/* The packet's bytes once per packet, flow and consumer */
+	if (f && plen && d->pkt_once) {
+		h = mos_dlv_holds(priv);
+		if (h->pkt_flow != f->id) {
+			h->pkt_flow = f->id;
+			h->pkt_sent = 0;
+		}
+		prev = h->pkt_sent & BIT_ULL(d->slot);
+	}
+	r = mos_rec_reserve(priv, d, sizeof(*r) + (prev ? 0 : plen),
 			    MOS_REC_EVENT, sock, f ? f->id : 0, 0);
 	if (!r)
 		return;
-	mos_rec_event_fill(r, f, ev, src, p, now, max);
+	mos_rec_event_fill(r, f, ev, src, p, now, max, prev);
+	if (h && r->pkt_len)
+		h->pkt_sent |= BIT_ULL(d->slot);
 	mos_dlv_commit(d, r, false);
 }
 
@@ -381,16 +396,19 @@ static u64 mos_dev_bound(struct mos_dlv *d, const struct tm_flow *f,
 }
 
 /**
- * mos_dev_unhold() - give back what the packet did not use of its holds
+ * mos_dev_unhold() - end a packet: give back what it did not use of its
+ * holds, forget which consumers got its bytes
  * @priv: the backend's (the kernel: the namespace's &struct mos_net)
  *
- * Context: bottom halves disabled, after mos_tm_input().
+ * Context: bottom halves disabled, after mos_tm_input() (every packet).
  */
 void mos_dev_unhold(void *priv)
 {
 	struct mos_hold *h = mos_dlv_holds(priv);
 	struct mos_dlv *d;
 
+	h->pkt_flow = 0;
+	h->pkt_sent = 0;
 	if (!h->on)
 		return;
 	rcu_read_lock();
@@ -487,8 +505,8 @@ void mos_dlv_init(struct mos_dlv *d)
 }
 
 /**
- * mos_dlv_ring() - %MOS_IOC_RING_SETUP: a consumer's split and packet
- * copy limit
+ * mos_dlv_ring() - %MOS_IOC_RING_SETUP: a consumer's split, packet
+ * copy limit and %MOS_RING_F_PKT_ONCE
  * @d: the consumer
  * @a: the argument, checked (mos_ioc_ring_check())
  *
@@ -500,6 +518,7 @@ void mos_dlv_ring(struct mos_dlv *d, const struct mos_ioc_ring *a)
 	d->split_count = max_t(u32, a->split_count, 1);
 	d->split_index = a->split_index;
 	d->pkt_max = a->pkt_max ? a->pkt_max : MOS_PKT_COPY_MAX;
+	d->pkt_once = a->flags & MOS_RING_F_PKT_ONCE;
 }
 
 /**

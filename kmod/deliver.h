@@ -54,6 +54,8 @@ struct mos_msock {
  * @split_index: &mos_ioc_ring.split_index
  * @pkt_max: packet bytes an event record carries at most
  *	(&mos_ioc_ring.pkt_max, %MOS_PKT_COPY_MAX for 0)
+ * @pkt_once: %MOS_RING_F_PKT_ONCE: a packet's bytes in its first event
+ *	record only
  * @nsocks: sockets created
  * @nraw: raw sockets among them
  * @nev: (socket, hook, event) subscriptions, for the room a packet needs
@@ -72,6 +74,7 @@ struct mos_dlv {
 	u32 split_count;
 	u32 split_index;
 	u32 pkt_max;
+	bool pkt_once;
 	u32 nsocks;
 	u32 nraw;
 	u32 nev;
@@ -98,15 +101,22 @@ struct mos_flow_dev {
 };
 
 /**
- * struct mos_hold - the holds of the packet being processed (inline mode)
+ * struct mos_hold - the packet being processed: its holds (inline mode),
+ * the consumers that got its bytes
  * @on: inside mos_dev_reserve() .. mos_dev_unhold()
  * @left: what is left of each consumer's hold, by &mos_dlv.slot
+ * @pkt_flow: the flow whose records @pkt_sent is about (0: none)
+ * @pkt_sent: the consumers (bit &mos_dlv.slot) with %MOS_RING_F_PKT_ONCE
+ *	that got the packet's bytes in a record of @pkt_flow
  *
- * One per CPU in the kernel, one per capture offline.
+ * One per CPU in the kernel, one per capture offline.  mos_dev_unhold()
+ * ends the packet.
  */
 struct mos_hold {
 	bool on;
 	u32 left[MOS_CONSUMERS_MAX];
+	u64 pkt_flow;
+	u64 pkt_sent;
 };
 
 /* The callbacks the tracker's table calls: deliver.c */

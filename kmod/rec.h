@@ -173,12 +173,12 @@ static inline unsigned int mos_ioc_canon(unsigned int cmd)
  * area's size (the backend's: the kernel's ring, or offline none)
  * @a: the argument, copied in
  *
- * Return: 0, -EOPNOTSUPP for flags, -EINVAL for a bad split, a packet
+ * Return: 0, -EOPNOTSUPP for unknown flags, -EINVAL for a bad split, a packet
  * copy limit above %MOS_PKT_COPY_LIMIT or non-zero reserved fields.
  */
 static inline int mos_ioc_ring_check(const struct mos_ioc_ring *a)
 {
-	if (a->flags)
+	if (a->flags & ~MOS_RING_F_PKT_ONCE)
 		return -EOPNOTSUPP;
 	if (a->reserved || a->reserved2 || a->split_count > MOS_SPLIT_MAX ||
 	    (a->split_count > 1 && a->split_index >= a->split_count) ||
@@ -272,13 +272,15 @@ static inline u32 mos_rec_pkt_len(const struct tm_src *src, u32 max)
  * @p: its headers, or NULL (a packet of no flow)
  * @now: the event's time, ns
  * @max: the consumer's packet copy limit, as given to mos_rec_pkt_len()
+ * @prev: the consumer got the packet's bytes in an earlier record of the
+ *	flow: none follow the body (%MOS_EVF_PKT_PREV)
  */
 static inline void mos_rec_event_fill(struct mos_rec_event *r,
 				      const struct tm_flow *f,
 				      const struct tm_ev *ev,
 				      const struct tm_src *src,
 				      const struct tm_pkt *p, u64 now,
-				      u32 max)
+				      u32 max, bool prev)
 {
 	u32 plen = mos_rec_pkt_len(src, max), total = plen ? src->len : 0;
 
@@ -306,10 +308,11 @@ static inline void mos_rec_event_fill(struct mos_rec_event *r,
 		}
 	}
 	if (plen) {
-		if (src->copy(src->pkt, 0, r + 1, plen)) {
+		if (prev)
+			r->flags |= MOS_EVF_PKT_PREV;
+		else if (src->copy(src->pkt, 0, r + 1, plen))
 			plen = 0;
-			total = 0;
-		}
+		total = plen ? total : 0;
 		r->pkt_from = f && p && p->sport == f->port[TM_SVR] &&
 			      !memcmp(&p->saddr, &f->addr[TM_SVR],
 				      sizeof(p->saddr));

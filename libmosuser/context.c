@@ -117,6 +117,7 @@ static void ctx_free(struct mtcp_ctx *c)
 				n = f->hnext;
 				free(f->buf[0].data);
 				free(f->buf[1].data);
+				free(f->pkt);
 				free(f);
 			}
 		}
@@ -277,8 +278,14 @@ mctx_t mtcp_create_context(int cpu)
 		.split_count = mu_conf.num_cores > 1 ? mu_conf.num_cores : 0,
 		.split_index = mu_conf.num_cores > 1 ? cpu : 0,
 		.pkt_max = CTX_PKT_MAX(c),
+		.flags = MOS_RING_F_PKT_ONCE,
 	};
 	err = -mos_ring__open_opts(&c->ring, c->fd, &ro);
+	if (err == EOPNOTSUPP) {
+		/* A module before ABI 0.7: each record its packet's bytes */
+		ro.flags = 0;
+		err = -mos_ring__open_opts(&c->ring, c->fd, &ro);
+	}
 	if (err == ENOTTY) {
 		/* A module of ABI 0.4: packets cut at MOS_PKT_COPY_MAX */
 		ro.pkt_max = 0;
@@ -286,6 +293,7 @@ mctx_t mtcp_create_context(int cpu)
 	}
 	if (err)
 		goto err;
+	c->pkt_once = ro.flags & MOS_RING_F_PKT_ONCE;
 start:
 	err = ctx_start(c);
 	if (err)

@@ -366,7 +366,7 @@ static void dispatch_one(struct mtcp_ctx *c, const struct mos_rec *rec)
 			f->seq0[e->side] = e->seq0;
 			f->seq0_known |= 1 << e->side;
 		}
-		mu_flow_seen(f, e);
+		mu_flow_seen(c, f, e);
 		if (e->type == MOS_EV_NEW_DATA && e->side < 2)
 			mu_flow_skipped(f, e->side, e->off + e->len);
 		if (mu_conf.tcp_timeout > 0)
@@ -430,6 +430,13 @@ static bool pend_same(const struct mtcp_ctx *c, const struct mos_rec *a,
 	    x->pkt_from != y->pkt_from || x->pkt_len != y->pkt_len ||
 	    x->pkt_total != y->pkt_total)
 		return false;
+	/*
+	 * MOS_RING_F_PKT_ONCE: a packet's bytes come in its first record,
+	 * which runs the records held before (pkt_stash()); the next ones
+	 * are MOS_EVF_PKT_PREV
+	 */
+	if (c->pkt_once && x->pkt_len)
+		return y->flags & MOS_EVF_PKT_PREV;
 	if ((!x->pkt_len || c->off) && x->ts_ns != y->ts_ns)
 		return false;
 	return !memcmp(x + 1, y + 1,
@@ -494,10 +501,80 @@ void mu_dispatch_flush(struct mtcp_ctx *c)
  * copy, MU_PEND_MAX at most) until a record of another packet, hook or
  * kind comes, or the ring is empty, then run in mOS's order
  */
+/* Room for @len bytes at *@buf (*@cap bytes): false if there is none */
+static bool grow(void *buf, size_t *cap, size_t len)
+{
+	void *n;
+
+	if (*cap >= len)
+		return true;
+	n = realloc(*(void **)buf, len);
+	if (!n)
+		return false;
+	*(void **)buf = n;
+	*cap = len;
+	return true;
+}
+
+/**
+ * mu_ev_pkt() - the bytes of an event record's packet
+ * @c: the context
+ * @f: the record's flow, or NULL to look it up
+ * @e: the record
+ *
+ * MOS_RING_F_PKT_ONCE: a MOS_EVF_PKT_PREV record's packet is the flow's
+ * last one (pkt_stash()).
+ *
+ * Return: @e->pkt_len bytes, or NULL if the record has no packet.
+ */
+const uint8_t *mu_ev_pkt(struct mtcp_ctx *c, struct mtcp_flow *f,
+			 const struct mos_rec_event *e)
+{
+	if (!e->pkt_len)
+		return NULL;
+	if (!(e->flags & MOS_EVF_PKT_PREV))
+		return (const uint8_t *)(e + 1);
+	if (!f && e->flow)
+		f = mu_flow_find(c, e->flow);
+	return f && f->pkt_len == e->pkt_len ? f->pkt : NULL;
+}
+
+/*
+ * MOS_RING_F_PKT_ONCE: a flow's record that carries its packet's bytes
+ * leaves a copy with the flow, for the packet's next records (flag
+ * MOS_EVF_PKT_PREV, no bytes).  The records held of the packet before
+ * run first: they may need the flow's copy of theirs.
+ */
+static void pkt_stash(struct mtcp_ctx *c, const struct mos_rec *rec)
+{
+	const struct mos_rec_event *e = (const void *)(rec + 1);
+	struct mtcp_flow *f;
+	size_t cap;
+
+	if (!c->pkt_once || !e->flow || !e->pkt_len ||
+	    (e->flags & MOS_EVF_PKT_PREV))
+		return;
+	f = mu_flow_find(c, e->flow);
+	if (!f)
+		return;
+	if (!(c->pend && c->pend->running))
+		mu_dispatch_flush(c);
+	f->pkt_len = 0;
+	cap = f->pkt_cap;
+	if (grow(&f->pkt, &cap, e->pkt_len)) {
+		f->pkt_cap = cap;
+		memcpy(f->pkt, e + 1, e->pkt_len);
+		f->pkt_len = e->pkt_len;
+	}
+}
+
 static void dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
 {
-	size_t len = sizeof(*rec) + (rec->len & MOS_REC_LEN_MASK);
 	struct mu_pend *p = c->pend;
+	size_t len;
+
+	pkt_stash(c, rec);
+	len = sizeof(*rec) + (rec->len & MOS_REC_LEN_MASK);
 
 	if (!pend_kind(rec) || (p && p->running)) {
 		mu_dispatch_flush(c);

@@ -202,6 +202,9 @@ struct mtcp_flow {
 	struct mtcp_life life;
 	struct mtcp_sbuf buf[2];
 	struct mtcp_flow *hnext;
+	/* its last packet's bytes, for MOS_EVF_PKT_PREV (dispatch.c) */
+	uint8_t *pkt;
+	uint32_t pkt_len, pkt_cap;
 };
 
 /* A one-shot timer of mtcp_settimer(), in a list by expiry */
@@ -246,6 +249,7 @@ struct mtcp_ctx {
 	struct mtcp_timer *timers;	/* soonest first */
 	struct mtcp_flow *doomed;	/* flows destroyed at a packet's end */
 	struct mu_pend *pend;		/* records held (dispatch.c) */
+	bool pkt_once;			/* ring with MOS_RING_F_PKT_ONCE */
 	uint64_t sweep_ns;		/* the sweep timer's expiry; 0: none */
 	int ntimers;
 	volatile sig_atomic_t stop, destroyed;
@@ -351,7 +355,10 @@ void mu_flow_close(struct mtcp_ctx *c, uint64_t id);
 void mu_flow_data(struct mtcp_ctx *c, const struct mos_rec_data *d);
 void mu_flow_skipped(struct mtcp_flow *f, int side, uint64_t end);
 uint64_t mu_stream_off(const struct mtcp_flow *f, int side, uint32_t seq);
-void mu_flow_seen(struct mtcp_flow *f, const struct mos_rec_event *e);
+void mu_flow_seen(struct mtcp_ctx *c, struct mtcp_flow *f,
+		  const struct mos_rec_event *e);
+const uint8_t *mu_ev_pkt(struct mtcp_ctx *c, struct mtcp_flow *f,
+			 const struct mos_rec_event *e);
 
 /* lastpkt.c */
 int mu_pkt_tcp(const uint8_t *pkt, unsigned int len);

@@ -97,6 +97,7 @@ int mtcp_getlastpkt(mctx_t mctx, int sock, int side, struct pkt_info *p)
 {
 	struct mtcp_ctx *c = ctx_of(mctx);
 	const struct mos_rec_event *e = c ? c->cur : NULL;
+	const uint8_t *src;
 	struct ethhdr *eth;
 	unsigned int len;
 	uint8_t *pkt;
@@ -110,13 +111,14 @@ int mtcp_getlastpkt(mctx_t mctx, int sock, int side, struct pkt_info *p)
 		return fail(EINVAL);
 	if (c->cur_flow && sock != c->cur_flow->sock)
 		return fail(EINVAL);
-	if (!e || !e->pkt_len)
+	src = e ? mu_ev_pkt(c, c->cur_flow, e) : NULL;
+	if (!src)
 		return fail(ENODATA);	/* not in a callback with a packet */
 	len = e->pkt_len < MU_PKT_MAX - MU_ETH_HLEN ?
 	      e->pkt_len : MU_PKT_MAX - MU_ETH_HLEN;
 	eth = (struct ethhdr *)(c->pkt + MU_PKT_PAD);
 	pkt = c->pkt + MU_PKT_PAD + MU_ETH_HLEN;
-	memcpy(pkt, e + 1, len);
+	memcpy(pkt, src, len);
 	memset(eth, 0, sizeof(*eth));
 	eth->h_proto = htons((pkt[0] >> 4) == 4 ? ETH_P_IP : ETH_P_IPV6);
 	memset(p, 0, sizeof(*p));

@@ -93,6 +93,10 @@ int mos_ring__open_split(struct mos_ring_user *r, int fd, uint64_t data_size,
  * @pkt_max: packet bytes an event record carries at most
  *	(&mos_ioc_ring.pkt_max): 0 for %MOS_PKT_COPY_MAX (2048), up to
  *	%MOS_PKT_COPY_LIMIT (65535) for whole packets
+ * @flags: &mos_ioc_ring.flags: 0 or %MOS_RING_F_PKT_ONCE (a module
+ *	before ABI minor 7 refuses it: -EOPNOTSUPP)
+ *
+ * @flags took what was the struct's padding: its size did not change.
  */
 struct mos_ring_opts {
 	size_t sz;
@@ -100,6 +104,7 @@ struct mos_ring_opts {
 	uint32_t split_count;
 	uint32_t split_index;
 	uint32_t pkt_max;
+	uint32_t flags;
 };
 
 /**

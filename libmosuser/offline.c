@@ -689,6 +689,8 @@ static void off_process(struct mos_offline *o, struct tm_cap_rec *r)
 	if (mos_tm_input(o->t, &r->src, r->res, &r->p, r->now, r->flags) ==
 	    TM_VERDICT_PASS && o->dlv.nraw)
 		mos_dev_raw(o, &r->src);
+	/* The packet ends (its bytes once: %MOS_RING_F_PKT_ONCE) */
+	mos_dev_unhold(o);
 }
 
 /*

@@ -62,6 +62,7 @@ int mos_ring__open_opts(struct mos_ring_user *r, int fd,
 	a.split_count = opts->split_count;
 	a.split_index = opts->split_index;
 	a.pkt_max = opts->pkt_max;
+	a.flags = opts->flags;
 	/*
 	 * Without a packet copy limit, ABI 0.4's struct and number: a module
 	 * that predates the limit sets the ring up too

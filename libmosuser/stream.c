@@ -138,14 +138,15 @@ uint64_t mu_stream_off(const struct mtcp_flow *f, int side, uint32_t seq)
 }
 
 /* The event's packet: how far the stream it carries has been seen */
-void mu_flow_seen(struct mtcp_flow *f, const struct mos_rec_event *e)
+void mu_flow_seen(struct mtcp_ctx *c, struct mtcp_flow *f,
+		  const struct mos_rec_event *e)
 {
-	const uint8_t *pkt = (const void *)(e + 1);
+	const uint8_t *pkt = mu_ev_pkt(c, f, e);
 	uint32_t seq, hdrs;
 	uint64_t end;
 	int l4, side;
 
-	if (!e->pkt_len || e->pkt_from > 1)
+	if (!pkt || e->pkt_from > 1)
 		return;
 	side = !e->pkt_from;
 	l4 = mu_pkt_tcp(pkt, e->pkt_len);

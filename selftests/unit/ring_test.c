@@ -191,7 +191,7 @@ TEST(bad_arguments)
 	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_RING_SETUP, &a));
 	EXPECT_EQ(EINVAL, errno);
 	a.size = sizeof(a);
-	a.flags = 1;
+	a.flags = MOS_RING_F_PKT_ONCE << 1;
 	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_RING_SETUP, &a));
 	EXPECT_EQ(EOPNOTSUPP, errno);
 	a.flags = 0;
@@ -551,6 +551,97 @@ TEST(events_of_a_connection)
 	EXPECT_EQ(5, s.new_data[1]);
 	EXPECT_EQ(5, s.new_data[0]);
 	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	ring_close(&r);
+}
+
+/*
+ * MOS_RING_F_PKT_ONCE: each packet's bytes in its first record only.  On
+ * loopback a packet passes LOCAL_OUT once: its PKT_IN at SND carries it
+ * whole (an IPv4 packet of the length in its header), its PKT_IN at RCV
+ * and its NEW_DATA say MOS_EVF_PKT_PREV, with no bytes, and the same
+ * lengths.
+ */
+TEST(packet_bytes_once)
+{
+	struct mos_ring_opts o = { .sz = sizeof(o), .data_size = 1 << 20,
+				   .flags = MOS_RING_F_PKT_ONCE };
+	unsigned int with = 0, prev = 0, bad = 0, rcv = 0, snd = 0, nd = 0;
+	uint16_t port, last_len = 0, plen;
+	const struct mos_rec *rec;
+	uint32_t last_total = 0;
+	struct ring r = { 0 };
+	int l, c, a, closed = 0;
+	char buf[8];
+
+	r.fd = mos_dev__open();
+	ASSERT_LE(0, r.fd);
+	ASSERT_EQ(0, mos_ring__open_opts(&r.u, r.fd, &o));
+	struct mos_ioc_socket ms = { .size = sizeof(ms),
+				     .type = MOS_MSOCK_STREAM };
+	ASSERT_EQ(0, ioctl(r.fd, MOS_IOC_SOCKET, &ms));
+	ASSERT_EQ(0, sock_subscribe(&r, MOS_HOOK_SND, EV(PKT_IN), 65536));
+	ASSERT_EQ(0, sock_subscribe(&r, MOS_HOOK_RCV, EV(PKT_IN), 65536));
+	ASSERT_EQ(0, sock_subscribe(&r, MOS_HOOK_NULL, EV(NEW_DATA), 65536));
+
+	l = listener(&port);
+	ASSERT_LE(0, l);
+	c = connect_to(port);
+	ASSERT_LE(0, c);
+	a = accept(l, NULL, NULL);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(5, send(c, "hello", 5, 0));
+	ASSERT_EQ(0, read_all(a, buf, 5));
+	ASSERT_EQ(5, send(a, "world", 5, 0));
+	ASSERT_EQ(0, read_all(c, buf, 5));
+	close(c);
+	close(a);
+	close(l);
+	for (int i = 0; i < 100 && !closed; i++) {
+		usleep(100000);
+		while ((rec = mos_ring__next(&r.u))) {
+			const struct mos_rec_event *e = (const void *)(rec + 1);
+			const uint8_t *pkt = (const void *)(e + 1);
+
+			if (rec->type == MOS_REC_FLOW_CLOSE)
+				closed = 1;
+			if (rec->type != MOS_REC_EVENT) {
+				mos_ring__advance(&r.u, rec);
+				continue;
+			}
+			plen = rec->len & MOS_REC_LEN_MASK;
+			snd += e->type == PKT_IN && e->hook == MOS_HOOK_SND;
+			rcv += e->type == PKT_IN && e->hook == MOS_HOOK_RCV;
+			nd += e->type == NEW_DATA;
+			if (e->flags & MOS_EVF_PKT_PREV) {
+				prev++;
+				bad += plen != sizeof(*e) || !last_len ||
+				       e->pkt_len != last_len ||
+				       e->pkt_total != last_total ||
+				       (e->type == PKT_IN &&
+					e->hook != MOS_HOOK_RCV);
+			} else {
+				with++;
+				bad += plen != sizeof(*e) + e->pkt_len ||
+				       e->pkt_len < 40 || pkt[0] != 0x45 ||
+				       e->pkt_len != e->pkt_total ||
+				       e->pkt_total != (pkt[2] << 8 | pkt[3]) ||
+				       e->type != PKT_IN ||
+				       e->hook != MOS_HOOK_SND;
+				last_len = e->pkt_len;
+				last_total = e->pkt_total;
+			}
+			mos_ring__advance(&r.u, rec);
+		}
+	}
+	EXPECT_EQ(1, closed);
+	EXPECT_EQ(0, bad);
+	/* The handshake, two data segments, their ACKs, the FINs: 7 at least */
+	EXPECT_LE(7, snd);
+	EXPECT_EQ(snd, rcv);
+	/* hello and world, one NEW_DATA each */
+	EXPECT_EQ(2, nd);
+	EXPECT_EQ(snd, with);
+	EXPECT_EQ(rcv + nd, prev);
 	ring_close(&r);
 }
 

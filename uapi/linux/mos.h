@@ -655,7 +655,7 @@ enum mos_stat {
 /* Incompatible changes of the /dev/mos ABI bump the major number. */
 #define MOS_ABI_MAJOR		0
 /* Compatible additions bump the minor number. */
-#define MOS_ABI_MINOR		6
+#define MOS_ABI_MINOR		7
 
 /**
  * struct mos_ioc_version - argument of %MOS_IOC_VERSION
@@ -1014,10 +1014,13 @@ enum mos_gap_reason {
  *	%MOS_ERR_GAP error, &enum mos_gap_reason (since ABI minor 6); else 0
  * @state: both sides' TCP states after the event (&enum mos_tcp_state)
  * @pkt_from: the side that sent the packet (0 or 1)
- * @flags: %MOS_EVF_SEQ0 when @seq0 is set
+ * @flags: %MOS_EVF_SEQ0 when @seq0 is set; %MOS_EVF_PKT_PREV when the
+ *	packet's bytes are not in this record (ABI minor 7)
  * @pkt_len: bytes of the packet that follow this struct, from its IP
  *	header (at most the consumer's &mos_ioc_ring.pkt_max, by default
- *	%MOS_PKT_COPY_MAX); 0: the event has no packet
+ *	%MOS_PKT_COPY_MAX); 0: the event has no packet.  With
+ *	%MOS_EVF_PKT_PREV, none follow: @pkt_len is what the record that
+ *	carried them carried
  * @pkt_total: the packet's length from its IP header (a GSO aggregate's
  *	may exceed 65535; @pkt_len is less when the packet was cut)
  * @seq0: the TCP sequence number of offset 0 of the stream @side
@@ -1045,6 +1048,13 @@ struct mos_rec_event {
 
 /* &mos_rec_event.flags */
 #define MOS_EVF_SEQ0	0x01
+/*
+ * The packet is the one of the flow's last event record that carried
+ * packet bytes (its @pkt_len bytes): a consumer that set up its ring with
+ * %MOS_RING_F_PKT_ONCE gets each packet's bytes once per packet, in the
+ * first of the packet's event records it gets
+ */
+#define MOS_EVF_PKT_PREV	0x02
 
 /**
  * struct mos_rec_data - body of %MOS_REC_DATA
@@ -1089,7 +1099,7 @@ struct mos_rec_lost {
 /**
  * struct mos_ioc_ring - argument of %MOS_IOC_RING_SETUP
  * @size: sizeof(struct mos_ioc_ring)
- * @flags: zero
+ * @flags: 0 or %MOS_RING_F_PKT_ONCE (ABI minor 7)
  * @data_size: bytes of the data area, a power of two from %MOS_RING_MIN
  *	to %MOS_RING_MAX
  * @split_count: 0 or 1: this consumer gets every flow; N > 1: it gets the
@@ -1118,6 +1128,13 @@ struct mos_ioc_ring {
 	__u32 pkt_max;
 	__u32 reserved2;
 };
+
+/*
+ * &mos_ioc_ring.flags: a flow's packet's bytes go in the first of its
+ * event records only; the next ones of the same packet have
+ * %MOS_EVF_PKT_PREV instead (ABI minor 7)
+ */
+#define MOS_RING_F_PKT_ONCE	0x01
 
 /* The first &mos_ioc_ring.size: ABI 0.4, without @pkt_max */
 #define MOS_IOC_RING_SIZE_VER0	32
