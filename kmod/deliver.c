@@ -683,6 +683,8 @@ static_assert(BIT_ULL(TM_CLI) == MOS_SIDE_BIT_CLI &&
 	      BIT_ULL(TM_SVR) == MOS_SIDE_BIT_SVR);
 static_assert((int)MOS_OVERLAP_LAST == (int)TM_OVERLAP_LAST &&
 	      (int)MOS_OVERLAP_LINUX == (int)TM_OVERLAP_LINUX);
+/* &mos_hold.pkt_sent has a bit per consumer slot */
+static_assert(MOS_CONSUMERS_MAX <= 64);
 
 /**
  * mos_dlv_flow_op() - %MOS_IOC_FLOW's %MOS_FLOW_STOP and %MOS_FLOW_OVERLAP
