@@ -156,6 +156,43 @@ rc_stop() {
 	t_no_sanitizer "ringcount" "$RC_OUT.err"
 }
 
+# flood_connect NS DIR NEW SENT SYNFLOOD-ARGS...: synflood SYNFLOOD-ARGS in
+# NS in the background while NEW connections from 10.0.9.11 open to
+# 10.0.9.2:5002 (connhold in DIR) and each sends 16 bytes; checks that
+# all connected and sent, and that the flood sent SENT packets
+flood_connect() {
+	local ns=$1 dir=$2 new=$3 sent=$4 flood t1
+	shift 4
+	ip netns exec "$ns" "$SYNFLOOD" "$@" >"$dir/flood.out" 2>&1 &
+	flood=$!
+	nap 0.5
+	hold_start "$ns" "$dir" 10.0.9.2 5002 "$new" 10.0.9.11
+	t1=$SECONDS
+	t_eq "$new new connections open" "connected $new failed 0" \
+		"$(hold_wait connected 300)"
+	log "$new connections opened in $((SECONDS - t1)) s"
+	if kill -0 $flood 2>/dev/null; then
+		log "the flood was still running when all $new had connected"
+	else
+		log "the flood had ended when all $new had connected"
+	fi
+	hold_cmd "send 16"
+	t_eq "16 bytes sent on each" "sent $((new * 16))" "$(hold_wait sent 300)"
+	wait $flood
+	t_eq "the flood sent" "sent $sent" "$(cat "$dir/flood.out")"
+}
+
+# new_tracked NS NEW BYTES0 BYTES ATTACK: the NEW connections to :5002 are
+# all listed in NS's flows, and bytes_c2s went from BYTES0 to BYTES
+new_tracked() {
+	local n
+
+	n=$("$MOSCTL" -n "$1" flows | grep -c -- '-> 10.0.9.2:5002 ')
+	log "new connections tracked under $5: $n/$2"
+	t_eq "all $2 new connections tracked" "$2" "$n"
+	t_eq "their bytes all counted" $(($3 + $2 * 16)) "$4"
+}
+
 # wait_stat NS KEY OP VALUE SECONDS: until "mosctl stats" KEY OP VALUE
 # (OP as test(1): -eq, -ge, -le ...); prints the last value
 wait_stat() {

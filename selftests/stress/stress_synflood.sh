@@ -88,7 +88,7 @@ t_eq "no flow ended but by eviction" "$(d flows_evicted)" "$(d flows_ended)"
 t_eq "nothing refused for memory" "0 0" "$(d nomem) $(d mem_limit)"
 
 # The established connections are all still tracked
-n=$("$MOSCTL" -n "$S" flows | grep -c ':5001 ')
+n=$("$MOSCTL" -n "$S" flows | grep -c -- '-> 10.0.9.2:5001 ')
 t_eq "all $E established connections still listed" $E "$n"
 b0=$(kv "$st1" bytes_c2s)
 hold_cmd "send 16"
@@ -104,7 +104,7 @@ hold_start "$C" "$work/new" 10.0.9.2 5001 $NEW 10.0.9.11
 t_eq "$NEW new connections open" "connected $NEW failed 0" "$(hold_wait connected 300)"
 t_eq "all $NEW tracked" $((f0 + NEW)) "$(wait_stat "$S" flows -ge $((f0 + NEW)) 60)"
 t_eq "each took a flood flow's place" $((ev0 + NEW)) "$(mos_stat "$S" flows_evicted)"
-n=$("$MOSCTL" -n "$S" flows | grep -c ':5001 ')
+n=$("$MOSCTL" -n "$S" flows | grep -c -- '-> 10.0.9.2:5001 ')
 t_eq "$((E + NEW)) connections to :5001 listed" $((E + NEW)) "$n"
 hold_cmd close
 hold_wait closed 120 >/dev/null
