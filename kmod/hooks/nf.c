@@ -444,10 +444,10 @@ int mos_nf_rewrite(void *held, u32 off, u32 len, const void *bytes,
 	if ((flags & MOS_VERDICT_F_TCP_CSUM) && len) {
 		if (skb_is_gso(skb) && skb->ip_summed != CHECKSUM_PARTIAL)
 			return -EINVAL;
-		old = kmalloc(n, GFP_ATOMIC | __GFP_NOWARN);
+		old = kmalloc(ahead, GFP_ATOMIC | __GFP_NOWARN);
 		if (!old)
 			return -ENOMEM;
-		memcpy(old, skb->data, n);
+		memcpy(old, skb->data, ahead);
 	}
 	new = skb->data;
 	if (len)
