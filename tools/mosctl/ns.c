@@ -396,9 +396,11 @@ static void limits_print(const struct limits *l)
 		out_text("verdict-timeout ");
 		out_u64("verdict_timeout_ms", "%llu\n", l->verdict_ms);
 	}
-	if (l->has_vpolicy)
-		out_kv_str("verdict-policy", l->vpolicy == MOS_VPOLICY_DROP ?
-			   "drop" : "accept");
+	if (l->has_vpolicy) {
+		out_text("verdict-policy ");
+		out_str("verdict_policy", "%s\n",
+			l->vpolicy == MOS_VPOLICY_DROP ? "drop" : "accept");
+	}
 	if (l->has_held_max) {
 		out_text("held-max ");
 		out_u64("held_max", "%llu\n", l->held_max);
