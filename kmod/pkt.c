@@ -19,6 +19,9 @@
  *    netns.c), and the tracker calls back into netns.c for the rules and
  *    the consumers' records;
  * 4. it gives a packet that passes to the raw monitor sockets (deliver.c);
+ *    in inline mode, a TCP packet that passes may then be held for a
+ *    verdict-mode consumer's verdict (verdict.c), which the attachment
+ *    learns from mos_pkt_input()'s @held;
  * 5. it gives back the ring room set aside for the packet's records;
  * 6. it counts the packet in this CPU's counters of the namespace.
  *
