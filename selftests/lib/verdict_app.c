@@ -12,7 +12,15 @@
  *                                retransmissions too) is dropped
  *                                (mtcp_setlastpkt(MOS_DROP)): a line
  *                                "drop SEQ" for each
- *   verdict_app sleep MARKER MS  MOS_ON_CONN_NEW_DATA at MOS_HK_RCV: the
+ *   verdict_app rewrite MARKER NEW
+ *                                MOS_ON_PKT_IN at MOS_HK_SND: in every
+ *                                packet that carries the marker, the
+ *                                marker's bytes become NEW (as long) and
+ *                                the IP header's TOS 0x20, with both
+ *                                checksums updated; a line "rewrote SEQ
+ *                                TEXT" with what mtcp_getlastpkt() shows
+ *                                after (TOS and the payload's first line)
+ *   verdict_app sleep MARKER MS  MOS_ON_CONN_NEW_DATA (hook MOS_NULL): the
  *                                callback of the first packet that
  *                                carries the marker sleeps MS ms
  *   verdict_app hang MARKER      the same, but never returns (the test
@@ -28,10 +36,10 @@
 #include <unistd.h>
 #include <mos_api.h>
 
-enum { M_IPS, M_SLEEP, M_HANG };
+enum { M_IPS, M_REWRITE, M_SLEEP, M_HANG };
 
 static int g_mode;
-static const char *g_marker;
+static const char *g_marker, *g_new;
 static unsigned int g_ms;
 static int g_slept;
 static mctx_t g_mctx;
@@ -60,6 +68,29 @@ static void on_pkt(mctx_t m, int sock, int side, uint64_t ev,
 		else
 			printf("drop %u\n", p.seq);
 		break;
+	case M_REWRITE: {
+		const uint8_t *at = memmem(p.payload, p.payloadlen, g_marker,
+					   strlen(g_marker));
+		uint8_t tos = 0x20;
+		const char *nl;
+
+		if (mtcp_setlastpkt(m, sock, side, at - p.payload,
+				    (byte *)g_new, strlen(g_new),
+				    MOS_TCP_PAYLOAD | MOS_OVERWRITE |
+				    MOS_UPDATE_TCP_CHKSUM) ||
+		    mtcp_setlastpkt(m, sock, side, 1, &tos, 1,
+				    MOS_IP_HDR | MOS_OVERWRITE |
+				    MOS_UPDATE_IP_CHKSUM) ||
+		    mtcp_getlastpkt(m, sock, side, &p)) {
+			perror("verdict_app: mtcp_setlastpkt");
+			break;
+		}
+		nl = memchr(p.payload, '\n', p.payloadlen);
+		printf("rewrote %u tos 0x%02x %.*s\n", p.seq, p.iph->tos,
+		       (int)(nl ? nl - (const char *)p.payload : p.payloadlen),
+		       (const char *)p.payload);
+		break;
+	}
 	case M_SLEEP:
 		if (g_slept++)
 			break;
@@ -83,7 +114,7 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: verdict_app ips|sleep|hang MARKER [MS]\n");
+	fprintf(stderr, "usage: verdict_app ips|rewrite|sleep|hang MARKER [MS|NEW]\n");
 	exit(2);
 }
 
@@ -98,6 +129,9 @@ int main(int argc, char **argv)
 		usage();
 	if (!strcmp(argv[1], "ips"))
 		g_mode = M_IPS;
+	else if (!strcmp(argv[1], "rewrite") && argc == 4 &&
+		 strlen(argv[3]) == strlen(argv[2]))
+		g_mode = M_REWRITE;
 	else if (!strcmp(argv[1], "sleep") && argc == 4)
 		g_mode = M_SLEEP;
 	else if (!strcmp(argv[1], "hang"))
@@ -105,11 +139,12 @@ int main(int argc, char **argv)
 	else
 		usage();
 	g_marker = argv[2];
+	g_new = argv[3];
 	if (g_mode == M_SLEEP)
 		g_ms = (unsigned int)strtoul(argv[3], NULL, 10);
-	if (g_mode != M_IPS) {
+	if (g_mode != M_IPS && g_mode != M_REWRITE) {
 		ev = MOS_ON_CONN_NEW_DATA;
-		hook = MOS_HK_RCV;
+		hook = MOS_NULL;
 	}
 	if (mtcp_init(NULL)) {
 		perror("verdict_app: mtcp_init");

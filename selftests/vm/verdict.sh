@@ -70,13 +70,17 @@ retrans() {
 		/proc/net/snmp
 }
 
-# start_app MODE ARGS...: verdict_app in the router, until it is ready
+# start_app LABEL MODE ARGS...: verdict_app in the router, until it is
+# ready (its pid in $app)
 start_app() {
+	local label=$1
+
+	shift
 	MOS_VERDICT=1 ip netns exec "$R" "$APP" "$@" >"$work/app.out" \
 		2>"$work/app.err" &
 	app=$!
 	pids+=("$app")
-	wait_ready "$work/app.err" "$app"
+	t_check "$label" wait_ready "$work/app.err" "$app"
 }
 
 # run PORT PAUSE: a connection, the server's bytes in $work/got.PORT
@@ -87,6 +91,7 @@ run() {
 	wait_listen "$S" "$1"
 	ip netns exec "$C" timeout 30 python3 "$work/client.py" "$1" "$MARK" "$2"
 	wait_pid "$srv" 30
+	log "server read on $1: $(od -An -c "$work/got.$1" | tr -s ' ' | tr '\n' ' ')"
 }
 
 stop_app() {
@@ -103,11 +108,11 @@ t_eq "verdict settings' defaults" "verdict-timeout 1000|verdict-policy accept|he
 	"$("$MOSCTL" -n "$R" ns show | grep -E '^(verdict|held)' | tr '\n' '|' | sed 's/|$//')"
 
 # --- 1. IPS: the marker's segments are dropped, each retransmission too
-t_check "ips: verdict_app started" start_app ips "$MARK"
+start_app "ips: verdict_app started" ips "$MARK"
 r0=$(retrans)
 run 7001 3
 t_eq "ips: the server read hello and nothing after it" "hello" \
-	"$(tr -d '\0' <"$work/got.7001")"
+	"$(cat "$work/got.7001")"
 ndrop=$(grep -c '^drop ' "$work/app.out")
 t_check "ips: the client retransmitted the marker's segment" \
 	test $(($(retrans) - r0)) -ge 1
@@ -119,14 +124,42 @@ t_eq "ips: one sequence number dropped, again and again" 1 \
 	"$(awk '/^drop /{print $2}' "$work/app.out" | sort -u | wc -l)"
 t_eq "ips: no verdict refused, none late" "0 0" \
 	"$(mos_stat "$R" verdict_bad) $(mos_stat "$R" verdict_timeout)"
-t_check "ips: verdict_app exits 0 on SIGINT" stop_app
+stop_app
+t_eq "ips: verdict_app exits 0 on SIGINT" 0 "$?"
 t_no_sanitizer "verdict_app ips" "$work/app.err"
+
+# --- 2. rewrite: the marker's bytes and the TOS, checksums updated
+NEW="REWRITTEN!!"
+ip netns exec "$S" nft -f - <<'NFT'
+table ip vd {
+	chain in {
+		type filter hook input priority 0;
+		tcp dport 7004 ip dscp cs1 counter
+	}
+}
+NFT
+m0=$(mos_stat "$R" verdict_modified)
+start_app "rewrite: verdict_app started" rewrite "$MARK" "$NEW"
+run 7004 1
+t_eq "rewrite: the server read the new bytes (checksums right)" \
+	"hello|$NEW|after" "$(tr '\n' '|' <"$work/got.7004" | sed 's/|$//')"
+t_eq "rewrite: mtcp_getlastpkt() showed the new bytes and TOS" \
+	"tos 0x20 $NEW" "$(sed -n 's/^rewrote [0-9]* //p' "$work/app.out" | sort -u)"
+t_eq "rewrite: the server got one packet with the new TOS (DSCP CS1)" 1 \
+	"$(ip netns exec "$S" nft list chain ip vd in |
+		sed -n 's/.*counter packets \([0-9]*\).*/\1/p')"
+t_eq "rewrite: modified verdicts counted, one per rewritten packet" \
+	"$(grep -c '^rewrote ' "$work/app.out")" \
+	$(($(mos_stat "$R" verdict_modified) - m0))
+stop_app
+t_eq "rewrite: verdict_app exits 0 on SIGINT" 0 "$?"
+t_no_sanitizer "verdict_app rewrite" "$work/app.err"
 
 # --- 2. a verdict that does not come in time: accept policy
 t_check "set verdict-timeout 300" "$MOSCTL" -n "$R" set verdict-timeout 300
 t0=$(mos_stat "$R" verdict_timeout)
 b0=$(mos_stat "$R" verdict_bad)
-t_check "sleep: verdict_app started" start_app sleep "$MARK" 1500
+start_app "sleep: verdict_app started" sleep "$MARK" 1500
 run 7002 2.5
 t_eq "sleep: the server read everything" "hello|$MARK|after" \
 	"$(tr '\n' '|' <"$work/got.7002" | sed 's/|$//')"
@@ -135,13 +168,14 @@ t_eq "sleep: exactly one verdict timed out" 1 \
 t_eq "sleep: the late verdict is no error" 0 $(($(mos_stat "$R" verdict_bad) - b0))
 t_eq "sleep: the callback slept once" "sleep|awake" \
 	"$(tr '\n' '|' <"$work/app.out" | sed 's/|$//')"
-t_check "sleep: verdict_app exits 0 on SIGINT" stop_app
+stop_app
+t_eq "sleep: verdict_app exits 0 on SIGINT" 0 "$?"
 t_no_sanitizer "verdict_app sleep" "$work/app.err"
 
 # --- 3. a consumer killed with a packet held releases it at once
 t_check "set verdict-timeout 60000" "$MOSCTL" -n "$R" set verdict-timeout 60000
 h0=$(mos_stat "$R" held_released)
-t_check "hang: verdict_app started" start_app hang "$MARK"
+start_app "hang: verdict_app started" hang "$MARK"
 ip netns exec "$S" python3 "$work/sink.py" 7003 "$work/got.7003" &
 srv=$!
 pids+=("$srv")
