@@ -418,7 +418,7 @@ int mos_verdict_apply(struct mos_net *mn, struct mos_consumer *c,
 	void *bytes = NULL;
 	int err = 0;
 
-	if (v->reserved || v->res ||
+	if (v->reserved ||
 	    (v->verdict != MOS_VERDICT_ACCEPT &&
 	     v->verdict != MOS_VERDICT_DROP) ||
 	    (v->flags & ~(MOS_VERDICT_F_IP_CSUM | MOS_VERDICT_F_TCP_CSUM)) ||

@@ -99,6 +99,8 @@ void mu_verdict_free(struct mtcp_ctx *c)
 
 	if (!c->vd)
 		return;
+	/* Decided before the context ended: the kernel still waits */
+	mu_verdict_send(c);
 	for (i = 0; i < c->vd->n; i++)
 		free(c->vd->data[i]);
 	free(c->vd);
