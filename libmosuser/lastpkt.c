@@ -304,7 +304,8 @@ int mtcp_setlastpkt(mctx_t mctx, int sock, int side, off_t offset,
 		return fail(EINVAL);
 	if (option & (MOS_CHOMP | MOS_INSERT))
 		return fail(EOPNOTSUPP);
-	if (!c->verdict && !c->off) {
+	/* Offline, a capture has no packet to drop: EOPNOTSUPP */
+	if (!c->verdict && (!c->off || (option & MOS_DROP))) {
 		/* The kernel gave its verdict before the callback ran */
 		if (option != MOS_DROP)
 			return fail(EOPNOTSUPP);
