@@ -95,7 +95,7 @@ TESTS	:= $(UNIT_TCPMON) $(UNIT_TM_UTIL) $(UNIT_MOSUSER) $(UNIT_NETLINK) \
 	   $(B)/selftests/evtrace $(B)/selftests/pcap_send $(B)/selftests/iface_fuzz \
 	   $(B)/selftests/ringcount $(B)/selftests/connhold $(B)/selftests/synflood \
 	   $(B)/selftests/recdump $(B)/selftests/ctxflows \
-	   $(B)/selftests/mosapi_conf
+	   $(B)/selftests/mosapi_conf $(B)/selftests/verdict_app
 
 .PHONY: all modules user deps check check-user check-vm check-receiver check-debug check-stress demo \
 	style install install-module install-user uninstall man-check abi-check clean bench \
@@ -316,6 +316,12 @@ $(B)/selftests/recdump: selftests/lib/recdump.c $(MOSUSER_SAN_OBJS) $(HDRS)
 # An mOS application against mOS's headers only: a line per callback
 # (selftests/unit/mosapi_conf.sh, selftests/vm/mosapi_conf.sh)
 $(B)/selftests/mosapi_conf: selftests/lib/mosapi_conf.c $(MOSUSER_SAN_OBJS) $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap
+
+# An mOS application whose callbacks drop or hold packets (vm/verdict.sh)
+$(B)/selftests/verdict_app: selftests/lib/verdict_app.c $(MOSUSER_SAN_OBJS) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) $(SAN) -o $@ $< $(MOSUSER_SAN_OBJS) -lpcap

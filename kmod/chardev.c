@@ -17,6 +17,9 @@
  * offline backend), or resets or drops the flow (inline mode).
  * %MOS_IOC_SPLIT, with or without a ring, says which consumer of a split
  * a 4-tuple's flow goes to (deliver.c, from the flow table's hash).
+ * %MOS_IOC_VERDICT gives verdicts on the packets held for a consumer
+ * that set up its ring with %MOS_RING_F_VERDICT (verdict.c); its held
+ * packets are released by the namespace's policy when it closes.
  *
  * Locking: &mos_consumer.lock (a mutex) serialises the ioctls; mmap()
  * does not take it (it holds the mmap lock, which the ioctls' user copies
@@ -65,6 +68,7 @@ static int mos_dev_open(struct inode *inode, struct file *file)
 	init_waitqueue_head(&c->wq);
 	INIT_LIST_HEAD(&c->node);
 	mos_dlv_init(&c->dlv);
+	mos_vq_init(&c->vq);
 	file->private_data = c;
 	return 0;
 }
@@ -120,6 +124,8 @@ static int mos_dev_release(struct inode *inode, struct file *file)
 		mutex_unlock(&mn->lock);
 		/* The packet path may still write to the ring. */
 		synchronize_rcu();
+		/* No packet is held for it now: release those that are */
+		mos_vq_close(mn, c);
 		mos_ring_free(c->ring);
 		/*
 		 * No packet path sets the slot's bit in a flow now: clear it
@@ -297,6 +303,40 @@ static int mos_ioc_flow(struct mos_consumer *c, void __user *uarg)
 }
 
 /*
+ * %MOS_IOC_VERDICT: each verdict in turn, its result written back;
+ * -EINVAL if any was refused for being wrong.  A packet released already
+ * (-ETIMEDOUT in its &mos_verdict.res) is no error of the caller's.
+ */
+static int mos_ioc_verdict(struct mos_consumer *c, void __user *uarg)
+{
+	struct mos_net *mn = mos_pernet(c->net);
+	struct mos_verdict __user *vec;
+	struct mos_ioc_verdict a;
+	struct mos_verdict v;
+	int err, bad = 0;
+	u32 i;
+
+	err = mos_arg_in(&a, sizeof(a), sizeof(a), uarg);
+	if (err)
+		return err;
+	if (!c->dlv.verdict)
+		return -EOPNOTSUPP;
+	if (a.n > MOS_VERDICT_BATCH)
+		return -EINVAL;
+	vec = u64_to_user_ptr(a.vec);
+	for (i = 0; i < a.n; i++) {
+		if (copy_from_user(&v, &vec[i], sizeof(v)))
+			return -EFAULT;
+		v.res = mos_verdict_apply(mn, c, &v);
+		if (v.res == -EINVAL)
+			bad = -EINVAL;
+		if (put_user(v.res, &vec[i].res))
+			return -EFAULT;
+	}
+	return bad;
+}
+
+/*
  * %MOS_IOC_SPLIT: no consumer state, so no lock and no ring needed.  The
  * answer is only as good as the table's key: callers know that it
  * changes when monitoring is enabled again.
@@ -340,6 +380,7 @@ static long mos_dev_ioctl(struct file *file, unsigned int cmd,
 	case MOS_IOC_SUBSCRIBE:
 	case MOS_IOC_FILTER:
 	case MOS_IOC_FLOW:
+	case MOS_IOC_VERDICT:
 		break;
 	default:
 		return -ENOTTY;
@@ -356,6 +397,8 @@ static long mos_dev_ioctl(struct file *file, unsigned int cmd,
 		ret = mos_ioc_subscribe(c, uarg);
 	else if (cmd == MOS_IOC_FILTER)
 		ret = mos_ioc_filter(c, uarg);
+	else if (cmd == MOS_IOC_VERDICT)
+		ret = mos_ioc_verdict(c, uarg);
 	else
 		ret = mos_ioc_flow(c, uarg);
 	mutex_unlock(&c->lock);

@@ -236,6 +236,8 @@ static void mos_rec_event(void *priv, struct mos_dlv *d, unsigned int sock,
 	mos_rec_event_fill(r, f, ev, src, p, now, max, prev);
 	if (h && r->pkt_len)
 		h->pkt_sent |= BIT_ULL(d->slot);
+	if (d->verdict && f)
+		mos_dlv_verdict_note(priv, d, f, r->pkt_from);
 	mos_dlv_commit(d, r, false);
 }
 
@@ -381,6 +383,8 @@ static u64 mos_dev_bound(struct mos_dlv *d, const struct tm_flow *f,
 	       MOS_REC_ROOM(sizeof(struct mos_rec_event) + plen);
 	need += 4 * MOS_REC_ROOM(sizeof(struct mos_rec_flow)) +
 		MOS_REC_ROOM(sizeof(struct mos_rec_lost));
+	if (d->verdict)
+		need += MOS_REC_ROOM(sizeof(struct mos_rec_held));
 	for (s = 0; s < 2; s++) {
 		/* A new flow's receiving side is not known yet */
 		if (f && s == side)
@@ -409,6 +413,7 @@ void mos_dev_unhold(void *priv)
 
 	h->pkt_flow = 0;
 	h->pkt_sent = 0;
+	h->verdict = 0;
 	if (!h->on)
 		return;
 	rcu_read_lock();
@@ -519,6 +524,7 @@ void mos_dlv_ring(struct mos_dlv *d, const struct mos_ioc_ring *a)
 	d->split_index = a->split_index;
 	d->pkt_max = a->pkt_max ? a->pkt_max : MOS_PKT_COPY_MAX;
 	d->pkt_once = a->flags & MOS_RING_F_PKT_ONCE;
+	d->verdict = a->flags & MOS_RING_F_VERDICT;
 }
 
 /**

@@ -56,6 +56,8 @@ struct mos_msock {
  *	(&mos_ioc_ring.pkt_max, %MOS_PKT_COPY_MAX for 0)
  * @pkt_once: %MOS_RING_F_PKT_ONCE: a packet's bytes in its first event
  *	record only
+ * @verdict: %MOS_RING_F_VERDICT: its events' packets wait for its verdict
+ *	(the kernel's verdict.c; offline, nothing waits)
  * @nsocks: sockets created
  * @nraw: raw sockets among them
  * @nev: (socket, hook, event) subscriptions, for the room a packet needs
@@ -75,6 +77,7 @@ struct mos_dlv {
 	u32 split_index;
 	u32 pkt_max;
 	bool pkt_once;
+	bool verdict;
 	u32 nsocks;
 	u32 nraw;
 	u32 nev;
@@ -108,6 +111,10 @@ struct mos_flow_dev {
  * @pkt_flow: the flow whose records @pkt_sent is about (0: none)
  * @pkt_sent: the consumers (bit &mos_dlv.slot) with %MOS_RING_F_PKT_ONCE
  *	that got the packet's bytes in a record of @pkt_flow
+ * @verdict: the consumers (bit &mos_dlv.slot) with %MOS_RING_F_VERDICT
+ *	that got an event record of the packet about a flow
+ * @vflow: that flow's id
+ * @vfrom: the side that sent the packet
  *
  * One per CPU in the kernel, one per capture offline.  mos_dev_unhold()
  * ends the packet.
@@ -117,6 +124,9 @@ struct mos_hold {
 	u32 left[MOS_CONSUMERS_MAX];
 	u64 pkt_flow;
 	u64 pkt_sent;
+	u64 verdict;
+	u64 vflow;
+	u8 vfrom;
 };
 
 /* The callbacks the tracker's table calls: deliver.c */

@@ -17,6 +17,7 @@
 #include "pkt.h"
 #include "ring.h"
 #include "rules.h"
+#include "verdict.h"
 
 /**
  * struct mos_consumer - an open /dev/mos
@@ -27,6 +28,7 @@
  * @wq: poll() waits here
  * @node: in &mos_net.consumers (RCU), from ring setup to release
  * @dlv: what routes records to it (deliver.c)
+ * @vq: its packets held for its verdict (verdict.c)
  * @rcu: for freeing after the packet path is done with it
  */
 struct mos_consumer {
@@ -36,6 +38,7 @@ struct mos_consumer {
 	wait_queue_head_t wq;
 	struct list_head node;
 	struct mos_dlv dlv;
+	struct mos_vq vq;
 	struct rcu_head rcu;
 };
 
@@ -103,6 +106,17 @@ static inline bool mos_dlv_stalled(void *priv, struct mos_dlv *d)
 	if (newly)
 		mos_stat_inc(mn, MOS_STAT_CONS_STALLED);
 	return stalled;
+}
+
+/* A verdict consumer got an event record of @f's packet (verdict.c) */
+static inline void mos_dlv_verdict_note(void *priv, struct mos_dlv *d,
+					const struct tm_flow *f, u8 from)
+{
+	struct mos_hold *h = this_cpu_ptr(&mos_hold);
+
+	h->verdict |= BIT_ULL(d->slot);
+	h->vflow = f->id;
+	h->vfrom = from;
 }
 
 static inline void mos_dlv_unhold(struct mos_dlv *d, u32 bytes)

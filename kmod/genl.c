@@ -95,6 +95,16 @@ static const struct nla_policy mos_timeouts_policy[MOS_TCP_STATES + 1] = {
 		NLA_POLICY_FULL_RANGE(NLA_U32, &mos_timeout_range),
 };
 
+static struct netlink_range_validation mos_verdict_ms_range = {
+	.min = 1,
+	.max = MOS_VERDICT_MS_LIMIT,
+};
+
+static struct netlink_range_validation mos_held_max_range = {
+	.min = 1,
+	.max = MOS_HELD_MAX_LIMIT,
+};
+
 static const struct nla_policy mos_limits_policy[MOS_LIMIT_MAX + 1] = {
 	[MOS_LIMIT_MAX_FLOWS] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &mos_max_flows_range),
@@ -112,6 +122,11 @@ static const struct nla_policy mos_limits_policy[MOS_LIMIT_MAX + 1] = {
 	[MOS_LIMIT_STORE_AGE_MS] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &mos_store_age_range),
 	[MOS_LIMIT_TIMEOUTS] = NLA_POLICY_NESTED(mos_timeouts_policy),
+	[MOS_LIMIT_VERDICT_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &mos_verdict_ms_range),
+	[MOS_LIMIT_VERDICT_POLICY] = NLA_POLICY_MAX(NLA_U8, MOS_VPOLICY_DROP),
+	[MOS_LIMIT_HELD_MAX] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &mos_held_max_range),
 };
 
 static const struct nla_policy mos_ns_policy[MOS_A_MAX + 1] = {
@@ -283,7 +298,13 @@ static int mos_genl_put_limits(struct sk_buff *msg, struct net *net)
 			READ_ONCE(mos_pernet(net)->stall_ms)) ||
 	    nla_put_u8(msg, MOS_LIMIT_UNPARSED, mos_net_unparsed(net)) ||
 	    nla_put_u32(msg, MOS_LIMIT_SEG_SIDE, cfg.seg_side) ||
-	    nla_put_u32(msg, MOS_LIMIT_STORE_AGE_MS, cfg.store_age_ms))
+	    nla_put_u32(msg, MOS_LIMIT_STORE_AGE_MS, cfg.store_age_ms) ||
+	    nla_put_u32(msg, MOS_LIMIT_VERDICT_MS,
+			READ_ONCE(mos_pernet(net)->verdict_ms)) ||
+	    nla_put_u8(msg, MOS_LIMIT_VERDICT_POLICY,
+		       READ_ONCE(mos_pernet(net)->vpolicy)) ||
+	    nla_put_u32(msg, MOS_LIMIT_HELD_MAX,
+			READ_ONCE(mos_pernet(net)->held_max)))
 		goto cancel;
 	to = nla_nest_start(msg, MOS_LIMIT_TIMEOUTS);
 	if (!to)
@@ -398,6 +419,18 @@ static int mos_genl_ns_set(struct sk_buff *skb, struct genl_info *info)
 					 nla_get_u8(lim[MOS_LIMIT_UNPARSED]) :
 					 -1,
 					 mos_genl_host(skb), info->extack);
+	if (!err && (lim[MOS_LIMIT_VERDICT_MS] ||
+		     lim[MOS_LIMIT_VERDICT_POLICY] || lim[MOS_LIMIT_HELD_MAX]))
+		err = mos_net_set_verdict(net, lim[MOS_LIMIT_VERDICT_MS] ?
+					  nla_get_u32(lim[MOS_LIMIT_VERDICT_MS]) :
+					  -1,
+					  lim[MOS_LIMIT_VERDICT_POLICY] ?
+					  nla_get_u8(lim[MOS_LIMIT_VERDICT_POLICY]) :
+					  -1,
+					  lim[MOS_LIMIT_HELD_MAX] ?
+					  nla_get_u32(lim[MOS_LIMIT_HELD_MAX]) :
+					  -1,
+					  mos_genl_host(skb), info->extack);
 	put_net(net);
 	return err;
 }

@@ -151,6 +151,8 @@ static void __mos_net_disable(struct net *net)
 	lockdep_assert_held(&mn->lock);
 	if (!mn->enabled)
 		return;
+	/* Accepted held packets go on from mos's hooks: before they go */
+	mos_verdict_release_all(mn, !check_net(net));
 	mos_hooks_unregister(net);
 	cancel_delayed_work_sync(&mn->gc);
 	WRITE_ONCE(mn->enabled, false);
@@ -384,6 +386,42 @@ int mos_net_set_inline(struct net *net, s64 stall_ms, int unparsed,
 }
 
 /**
+ * mos_net_set_verdict() - set a namespace's held-packet settings
+ * @net: the namespace
+ * @ms: %MOS_LIMIT_VERDICT_MS, or negative to keep it
+ * @policy: %MOS_LIMIT_VERDICT_POLICY, or negative to keep it
+ * @held_max: %MOS_LIMIT_HELD_MAX, or negative to keep it
+ * @host: as for mos_net_may_change()
+ * @extack: for error messages, or NULL
+ *
+ * They apply to the packets held from now on (the policy also to those
+ * whose deadline passes from now on), and are kept for the next enable.
+ *
+ * Context: process, may sleep.
+ * Return: 0, or -EPERM (mos_net_may_change()).
+ */
+int mos_net_set_verdict(struct net *net, s64 ms, int policy, s64 held_max,
+			bool host, struct netlink_ext_ack *extack)
+{
+	struct mos_net *mn = mos_pernet(net);
+	int err;
+
+	mutex_lock(&mn->lock);
+	err = mos_net_may_change(mn, host, extack);
+	if (!err) {
+		if (ms >= 0)
+			WRITE_ONCE(mn->verdict_ms, ms);
+		if (policy >= 0)
+			WRITE_ONCE(mn->vpolicy, policy);
+		if (held_max >= 0)
+			WRITE_ONCE(mn->held_max, held_max);
+		mos_net_changed(mn, host);
+	}
+	mutex_unlock(&mn->lock);
+	return err;
+}
+
+/**
  * mos_net_enable() - start monitoring a namespace
  * @net: the namespace; the caller holds a reference
  * @mode: &enum mos_mode
@@ -434,6 +472,7 @@ int mos_net_enable(struct net *net, u8 mode, bool host,
 	}
 	rcu_assign_pointer(mn->tm, t);
 	mn->mode = mode;
+	WRITE_ONCE(mn->vclosing, false);
 	err = mos_hooks_register(net);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "cannot register the netfilter hooks");
@@ -619,6 +658,10 @@ static int __net_init mos_pernet_init(struct net *net)
 	ratelimit_set_flags(&mn->rst_rl, RATELIMIT_MSG_ON_RELEASE);
 	atomic64_set(&mn->ev_seq, 0);
 	mn->stall_ms = MOS_STALL_MS_DEFAULT;
+	atomic_set(&mn->nheld, 0);
+	mn->held_max = MOS_HELD_MAX_DEFAULT;
+	mn->verdict_ms = MOS_VERDICT_MS_DEFAULT;
+	mn->vpolicy = MOS_VPOLICY_ACCEPT;
 	INIT_DELAYED_WORK(&mn->gc, mos_net_gc);
 	/* Streams as the namespace's own receivers read them */
 	mn->limits.overlap = MOS_OVERLAP_LINUX;

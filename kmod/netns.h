@@ -65,6 +65,11 @@ struct mos_pcpu_stats {
  * @cons_next: the slot to try first for the next consumer, under @lock
  * @nraw: raw monitor sockets of the consumers (the packet path skips the
  *	raw delivery while there is none)
+ * @nheld: packets held for verdicts, all consumers (verdict.c)
+ * @held_max: %MOS_LIMIT_HELD_MAX; written under @lock, read anywhere
+ * @verdict_ms: %MOS_LIMIT_VERDICT_MS; written under @lock
+ * @vpolicy: %MOS_LIMIT_VERDICT_POLICY; written under @lock
+ * @vclosing: no packet is held (disable in progress); under @lock
  */
 struct mos_net {
 	struct mutex lock;	/* enable/disable, process context */
@@ -88,6 +93,11 @@ struct mos_net {
 	u64 cons_slots;
 	u8 cons_next;
 	atomic_t nraw;
+	atomic_t nheld;
+	u32 held_max;
+	u32 verdict_ms;
+	u8 vpolicy;
+	bool vclosing;
 };
 
 extern unsigned int mos_net_id;
@@ -129,6 +139,8 @@ void mos_net_stats(struct net *net, u64 *sum);
 void mos_net_limits(struct net *net, struct tm_table_cfg *cfg);
 int mos_net_set_limits(struct net *net, const struct tm_table_cfg *cfg,
 		       bool host, struct netlink_ext_ack *extack);
+int mos_net_set_verdict(struct net *net, s64 ms, int policy, s64 held_max,
+			bool host, struct netlink_ext_ack *extack);
 int mos_net_set_inline(struct net *net, s64 stall_ms, int unparsed,
 		       bool host, struct netlink_ext_ack *extack);
 u8 mos_net_unparsed(struct net *net);

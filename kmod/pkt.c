@@ -19,6 +19,9 @@
  *    netns.c), and the tracker calls back into netns.c for the rules and
  *    the consumers' records;
  * 4. it gives a packet that passes to the raw monitor sockets (deliver.c);
+ *    in inline mode, a TCP packet that passes may then be held for a
+ *    verdict-mode consumer's verdict (verdict.c), which the attachment
+ *    learns from mos_pkt_input()'s @held;
  * 5. it gives back the ring room set aside for the packet's records;
  * 6. it counts the packet in this CPU's counters of the namespace.
  *
@@ -124,12 +127,14 @@ static void mos_pkt_count(struct mos_net *mn, const struct mos_pkt *pkt,
  * @mn: the namespace's state
  * @pkt: the packet
  * @p: filled with its parsed headers, for the reset of %TM_VERDICT_KILL
+ * @held: set when the packet was held for a verdict (verdict.c): the
+ *	attachment must not touch it any more
  *
  * Context: bottom halves disabled, inside an RCU read section.
  * Return: the verdict: %TM_VERDICT_PASS, or in inline mode any other.
  */
 enum tm_verdict mos_pkt_input(struct mos_net *mn, const struct mos_pkt *pkt,
-			      struct tm_pkt *p)
+			      struct tm_pkt *p, bool *held)
 {
 	const struct tm_src *src = &pkt->src;
 	bool inl = READ_ONCE(mn->mode) == MOS_MODE_INLINE;
@@ -137,7 +142,9 @@ enum tm_verdict mos_pkt_input(struct mos_net *mn, const struct mos_pkt *pkt,
 	unsigned int flags = 0;
 	struct tm_table *t;
 	enum tm_parse_res r;
+	bool drop;
 
+	*held = false;
 	r = mos_tm_parse(src->pkt, src->len, pkt->family,
 			 pkt->gso ? TM_PARSE_F_GSO : 0, src->read, p);
 	if (r == TM_PKT_TCP && !pkt->host_drops &&
@@ -173,6 +180,12 @@ enum tm_verdict mos_pkt_input(struct mos_net *mn, const struct mos_pkt *pkt,
 		if (v == TM_VERDICT_PASS && atomic_read(&mn->nraw) &&
 		    !tm_parse_undelivered(r))
 			mos_dev_raw(mn, src);
+		/* Inline: a verdict consumer's event, or its flow's turn */
+		if (v == TM_VERDICT_PASS && inl && r == TM_PKT_TCP) {
+			*held = mos_verdict_take(mn, pkt, p, &drop);
+			if (drop)
+				v = TM_VERDICT_DROP;
+		}
 		mos_dev_unhold(mn);
 	}
 	if (v != TM_VERDICT_PASS && READ_ONCE(mn->mode) != MOS_MODE_INLINE)

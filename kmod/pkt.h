@@ -31,6 +31,8 @@ struct netlink_ext_ack;
  * Filled by the attachment on its stack for one call of mos_pkt_input();
  * the callbacks get the descriptor back, and may find their own wider
  * structure around it with container_of().
+ * @hold: takes the packet for a verdict (verdict.c): the attachment's
+ *	entry with its references, or NULL; NULL where packets cannot be held
  */
 struct mos_pkt {
 	struct tm_src src;
@@ -40,10 +42,11 @@ struct mos_pkt {
 	bool (*csum_bad)(const struct mos_pkt *pkt, unsigned int l4off);
 	u32 (*filter)(const struct mos_pkt *pkt, struct bpf_prog *prog);
 	unsigned int (*local)(const struct mos_pkt *pkt, const struct tm_pkt *p);
+	void *(*hold)(const struct mos_pkt *pkt);
 };
 
 enum tm_verdict mos_pkt_input(struct mos_net *mn, const struct mos_pkt *pkt,
-			      struct tm_pkt *p);
+			      struct tm_pkt *p, bool *held);
 bool mos_pkt_filter(const struct tm_src *src, struct bpf_prog *prog);
 
 int mos_net_flow_reset(struct net *net, u64 id, const struct tm_key *k,

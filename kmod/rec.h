@@ -178,7 +178,7 @@ static inline unsigned int mos_ioc_canon(unsigned int cmd)
  */
 static inline int mos_ioc_ring_check(const struct mos_ioc_ring *a)
 {
-	if (a->flags & ~MOS_RING_F_PKT_ONCE)
+	if (a->flags & ~(MOS_RING_F_PKT_ONCE | MOS_RING_F_VERDICT))
 		return -EOPNOTSUPP;
 	if (a->reserved || a->reserved2 || a->split_count > MOS_SPLIT_MAX ||
 	    (a->split_count > 1 && a->split_index >= a->split_count) ||

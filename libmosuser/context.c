@@ -109,6 +109,7 @@ static void ctx_free(struct mtcp_ctx *c)
 		pthread_join(c->thread, NULL);
 	}
 	mu_events_free(c);
+	mu_verdict_free(c);
 	if (c->hash) {
 		for (i = 0; i <= c->hmask; i++) {
 			struct mtcp_flow *f = c->hash[i], *n;
@@ -278,9 +279,15 @@ mctx_t mtcp_create_context(int cpu)
 		.split_count = mu_conf.num_cores > 1 ? mu_conf.num_cores : 0,
 		.split_index = mu_conf.num_cores > 1 ? cpu : 0,
 		.pkt_max = CTX_PKT_MAX(c),
-		.flags = MOS_RING_F_PKT_ONCE,
+		.flags = MOS_RING_F_PKT_ONCE | (mu_verdict_mode() ?
+						MOS_RING_F_VERDICT : 0),
 	};
 	err = -mos_ring__open_opts(&c->ring, c->fd, &ro);
+	if (err == EOPNOTSUPP && (ro.flags & MOS_RING_F_VERDICT)) {
+		/* A module before ABI 0.8: no verdicts, callbacks as before */
+		ro.flags &= ~MOS_RING_F_VERDICT;
+		err = -mos_ring__open_opts(&c->ring, c->fd, &ro);
+	}
 	if (err == EOPNOTSUPP) {
 		/* A module before ABI 0.7: each record its packet's bytes */
 		ro.flags = 0;
@@ -294,6 +301,7 @@ mctx_t mtcp_create_context(int cpu)
 	if (err)
 		goto err;
 	c->pkt_once = ro.flags & MOS_RING_F_PKT_ONCE;
+	c->verdict = ro.flags & MOS_RING_F_VERDICT;
 start:
 	err = ctx_start(c);
 	if (err)

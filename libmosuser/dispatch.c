@@ -574,6 +574,7 @@ static void dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
 	size_t len;
 
 	pkt_stash(c, rec);
+	mu_verdict_seen(c, (const void *)(rec + 1));
 	len = sizeof(*rec) + (rec->len & MOS_REC_LEN_MASK);
 
 	if (!pend_kind(rec) || (p && p->running)) {
@@ -618,6 +619,7 @@ static void dispatch_close(struct mtcp_ctx *c, const struct mos_rec_flow *r)
 static void dispatch_idle(struct mtcp_ctx *c)
 {
 	mu_dispatch_flush(c);
+	mu_verdict_send(c);
 	while (c->doomed && !c->stop)
 		flow_destroy(c, c->doomed, !c->doomed->life.from);
 }
@@ -647,6 +649,11 @@ void mu_dispatch_ring(struct mtcp_ctx *c)
 				break;
 			case MOS_REC_EVENT:
 				dispatch_event(c, rec);
+				break;
+			case MOS_REC_HELD:
+				/* The packet's callbacks, then its verdict */
+				mu_dispatch_flush(c);
+				mu_verdict_held(c, b);
 				break;
 			case MOS_REC_LOST: {
 				const struct mos_rec_lost *l = b;

@@ -250,6 +250,8 @@ struct mtcp_ctx {
 	struct mtcp_flow *doomed;	/* flows destroyed at a packet's end */
 	struct mu_pend *pend;		/* records held (dispatch.c) */
 	bool pkt_once;			/* ring with MOS_RING_F_PKT_ONCE */
+	bool verdict;			/* ring with MOS_RING_F_VERDICT */
+	struct mu_verdicts *vd;		/* mtcp_setlastpkt() (lastpkt.c) */
 	uint64_t sweep_ns;		/* the sweep timer's expiry; 0: none */
 	int ntimers;
 	volatile sig_atomic_t stop, destroyed;
@@ -262,6 +264,13 @@ struct mtcp_ctx {
 	uint64_t lost_events, lost_bytes, flows_over;
 	char errmsg[256];		/* mtcp_errmsg() */
 };
+
+/* lastpkt.c: the verdicts on held packets (MOS_RING_F_VERDICT) */
+bool mu_verdict_mode(void);
+void mu_verdict_seen(struct mtcp_ctx *c, const struct mos_rec_event *e);
+void mu_verdict_held(struct mtcp_ctx *c, const struct mos_rec_held *h);
+void mu_verdict_send(struct mtcp_ctx *c);
+void mu_verdict_free(struct mtcp_ctx *c);
 
 static inline struct mtcp_ctx *ctx_of(mctx_t m)
 {

@@ -2,27 +2,371 @@
 /*
  * lastpkt.c - the packet of the event being dispatched: mtcp_getlastpkt()
  * parses the copy an event record carries, behind a made-up Ethernet
- * header; mtcp_setlastpkt() can only drop the flow's later packets
+ * header; mtcp_setlastpkt() rewrites or drops it
+ *
+ * Verdict mode (MOS_VERDICT=1 in the environment, a ring set up with
+ * MOS_RING_F_VERDICT): in an inline namespace the kernel holds each
+ * packet that raised one of the context's events and writes a
+ * MOS_REC_HELD record after the packet's event records.  The callbacks
+ * run first (mu_dispatch_flush()); what they asked of the packet through
+ * mtcp_setlastpkt() (struct mu_vpkt: drop it, new bytes, checksums) is
+ * the verdict, sent in batches (MOS_IOC_VERDICT) when the ring is empty
+ * or a batch is full.  A packet nobody asked anything of is accepted
+ * as it is.
+ *
+ * The rewritten bytes are kept with the packet they belong to (its flow,
+ * length and first bytes as they came): mtcp_getlastpkt() in the same
+ * packet's later callbacks shows them, live and offline (MOS_PCAP).
+ *
+ * Without verdict mode, MOS_DROP drops the flow's later packets (the
+ * kernel gave its verdict on this one before the callback ran) and the
+ * rewrites fail with EOPNOTSUPP.  MOS_CHOMP and MOS_INSERT (payload of
+ * another length) always fail with EOPNOTSUPP: they need the flow's
+ * sequence numbers remapped on both sides for its rest.
  */
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include "internal.h"
 
+/* First bytes of a packet that name it, with its flow and length */
+#define MU_VKEY		64
+
+/**
+ * struct mu_vpkt - what the callbacks asked of one packet
+ * @valid: the rest is about the packet named by @flow, @total, @key
+ * @drop: MOS_DROP
+ * @flags: MOS_VERDICT_F_IP_CSUM, MOS_VERDICT_F_TCP_CSUM
+ * @lo: first byte rewritten; @hi: one past the last (@lo >= @hi: none)
+ * @flow: the packet's flow
+ * @total: its length
+ * @len: bytes of it in @pkt
+ * @klen: bytes in @key
+ * @key: its first bytes as they came
+ * @pkt: its bytes, rewritten
+ */
+struct mu_vpkt {
+	bool valid, drop;
+	uint32_t flags;
+	uint32_t lo, hi;
+	uint64_t flow;
+	uint32_t total, len, klen;
+	uint8_t key[MU_VKEY];
+	uint8_t pkt[65535];
+};
+
+/**
+ * struct mu_verdicts - a context's verdict state
+ * @cur: the packet being rewritten
+ * @last: the last packet whose bytes came in an event record (its key)
+ * @n: verdicts in @vec not sent yet
+ * @vec: them
+ * @data: their new bytes
+ */
+struct mu_verdicts {
+	struct mu_vpkt cur;
+	struct {
+		bool valid;
+		uint64_t flow;
+		uint32_t total, klen;
+		uint8_t key[MU_VKEY];
+	} last;
+	uint32_t n;
+	struct mos_verdict vec[MOS_VERDICT_BATCH];
+	void *data[MOS_VERDICT_BATCH];
+};
+
+/* Verdict mode: MOS_VERDICT=1 in the environment */
+bool mu_verdict_mode(void)
+{
+	const char *v = getenv("MOS_VERDICT");
+
+	return v && !strcmp(v, "1");
+}
+
+static struct mu_verdicts *vd_get(struct mtcp_ctx *c)
+{
+	if (!c->vd)
+		c->vd = calloc(1, sizeof(*c->vd));
+	return c->vd;
+}
+
+void mu_verdict_free(struct mtcp_ctx *c)
+{
+	uint32_t i;
+
+	if (!c->vd)
+		return;
+	/* Decided before the context ended: the kernel still waits */
+	mu_verdict_send(c);
+	for (i = 0; i < c->vd->n; i++)
+		free(c->vd->data[i]);
+	free(c->vd);
+	c->vd = NULL;
+}
+
+/* The key of a packet: its flow, length and first bytes */
+static bool vkey_same(uint64_t flow, uint32_t total, const uint8_t *key,
+		      uint32_t klen, const struct mos_rec_event *e,
+		      const uint8_t *src)
+{
+	uint32_t n = e->pkt_len < MU_VKEY ? e->pkt_len : MU_VKEY;
+
+	return flow == e->flow && total == e->pkt_total && klen == n &&
+	       !memcmp(key, src, n);
+}
+
 /*
- * Only MOS_DROP: the kernel gave its verdict on the current packet before
- * the callback ran, so it drops the flow's later packets (inline mode).
+ * The rewrite state of the current event's packet (@src, its bytes as
+ * they came), started afresh if it was about another packet; NULL
+ * without memory
+ */
+static struct mu_vpkt *vpkt_cur(struct mtcp_ctx *c,
+				const struct mos_rec_event *e,
+				const uint8_t *src)
+{
+	struct mu_verdicts *vd = vd_get(c);
+	struct mu_vpkt *v;
+
+	if (!vd)
+		return NULL;
+	v = &vd->cur;
+	if (v->valid && vkey_same(v->flow, v->total, v->key, v->klen, e, src))
+		return v;
+	v->valid = true;
+	v->drop = false;
+	v->flags = 0;
+	v->lo = UINT32_MAX;
+	v->hi = 0;
+	v->flow = e->flow;
+	v->total = e->pkt_total;
+	v->len = e->pkt_len;
+	v->klen = e->pkt_len < MU_VKEY ? e->pkt_len : MU_VKEY;
+	memcpy(v->key, src, v->klen);
+	memcpy(v->pkt, src, v->len);
+	return v;
+}
+
+/* The rewritten bytes of the current event's packet, or NULL: none */
+static const uint8_t *vpkt_view(struct mtcp_ctx *c,
+				const struct mos_rec_event *e,
+				const uint8_t *src)
+{
+	struct mu_vpkt *v = c->vd ? &c->vd->cur : NULL;
+
+	if (!v || !v->valid || v->lo >= v->hi ||
+	    !vkey_same(v->flow, v->total, v->key, v->klen, e, src))
+		return NULL;
+	return v->pkt;
+}
+
+/* The IPv4 header checksum of @ip (@hl bytes), computed again */
+static void ip_csum(uint8_t *ip, unsigned int hl)
+{
+	uint32_t sum = 0;
+	unsigned int i;
+
+	ip[10] = ip[11] = 0;
+	for (i = 0; i < hl; i += 2)
+		sum += (uint32_t)ip[i] << 8 | ip[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	ip[10] = sum >> 8;
+	ip[11] = sum & 0xff;
+}
+
+/**
+ * mu_verdict_seen() - an event record, in ring order: remember its
+ * packet when the record carries the bytes
+ * @c: the context
+ * @e: the record
+ */
+void mu_verdict_seen(struct mtcp_ctx *c, const struct mos_rec_event *e)
+{
+	struct mu_verdicts *vd;
+
+	if (!c->verdict || !e->flow || !e->pkt_len ||
+	    (e->flags & MOS_EVF_PKT_PREV))
+		return;
+	vd = vd_get(c);
+	if (!vd)
+		return;
+	vd->last.valid = true;
+	vd->last.flow = e->flow;
+	vd->last.total = e->pkt_total;
+	vd->last.klen = e->pkt_len < MU_VKEY ? e->pkt_len : MU_VKEY;
+	memcpy(vd->last.key, e + 1, vd->last.klen);
+}
+
+/**
+ * mu_verdict_send() - the verdicts not sent yet, in one MOS_IOC_VERDICT
+ * @c: the context
+ *
+ * A verdict the kernel refuses is counted there (MOS_STAT_VERDICT_BAD);
+ * its packet gets the namespace's policy when its time runs out.
+ */
+void mu_verdict_send(struct mtcp_ctx *c)
+{
+	struct mu_verdicts *vd = c->vd;
+	struct mos_ioc_verdict a;
+	uint32_t i;
+
+	if (!vd || !vd->n)
+		return;
+	a = (struct mos_ioc_verdict){
+		.size = sizeof(a), .n = vd->n,
+		.vec = (uintptr_t)vd->vec,
+	};
+	if (!c->off)
+		(void)ioctl(c->fd, MOS_IOC_VERDICT, &a);
+	for (i = 0; i < vd->n; i++) {
+		free(vd->data[i]);
+		vd->data[i] = NULL;
+	}
+	vd->n = 0;
+}
+
+/**
+ * mu_verdict_held() - a MOS_REC_HELD record, after the packet's
+ * callbacks ran: its verdict joins the batch
+ * @c: the context
+ * @h: the record
+ */
+void mu_verdict_held(struct mtcp_ctx *c, const struct mos_rec_held *h)
+{
+	struct mu_verdicts *vd = vd_get(c);
+	struct mos_verdict *v;
+	struct mu_vpkt *p;
+	bool mine;
+
+	if (!vd)
+		return;	/* no verdict: the packet gets the policy in time */
+	if (vd->n == MOS_VERDICT_BATCH)
+		mu_verdict_send(c);
+	p = &vd->cur;
+	/* The rewrite state is this packet's: its key is the last seen */
+	mine = p->valid && vd->last.valid && p->flow == h->flow &&
+	       vd->last.flow == h->flow && p->total == h->pkt_total &&
+	       vd->last.total == h->pkt_total && p->klen == vd->last.klen &&
+	       !memcmp(p->key, vd->last.key, p->klen);
+	v = &vd->vec[vd->n];
+	memset(v, 0, sizeof(*v));
+	v->token = h->token;
+	v->verdict = MOS_VERDICT_ACCEPT;
+	if (mine && p->drop) {
+		v->verdict = MOS_VERDICT_DROP;
+	} else if (mine) {
+		v->flags = p->flags;
+		if (p->lo < p->hi) {
+			void *d = malloc(p->hi - p->lo);
+
+			if (d) {
+				memcpy(d, p->pkt + p->lo, p->hi - p->lo);
+				vd->data[vd->n] = d;
+				v->data = (uintptr_t)d;
+				v->off = p->lo;
+				v->len = p->hi - p->lo;
+			} else {
+				v->flags = 0;
+			}
+		}
+	}
+	vd->n++;
+	p->valid = false;
+	vd->last.valid = false;
+}
+
+/*
+ * mOS's options: MOS_DROP; MOS_OVERWRITE of one of MOS_IP_HDR,
+ * MOS_TCP_HDR, MOS_TCP_PAYLOAD at @offset from its start, within it;
+ * MOS_UPDATE_IP_CHKSUM, MOS_UPDATE_TCP_CHKSUM.  Errors: EINVAL (no
+ * packet, a range out of its part or of the bytes the record carries,
+ * not one part), EOPNOTSUPP (MOS_ETH_HDR: the hooks see no Ethernet
+ * header; MOS_CHOMP, MOS_INSERT; without verdict mode, all but
+ * MOS_DROP), ENODATA (not in a callback with a packet).
  */
 int mtcp_setlastpkt(mctx_t mctx, int sock, int side, off_t offset,
 		    byte *data, uint16_t datalen, int option)
 {
+	const int parts = MOS_ETH_HDR | MOS_IP_HDR | MOS_TCP_HDR |
+			  MOS_TCP_PAYLOAD;
+	struct mtcp_ctx *c = ctx_of(mctx);
+	const struct mos_rec_event *e = c ? c->cur : NULL;
+	unsigned int base, lim, l4;
+	const uint8_t *src;
+	struct mu_vpkt *v;
+
 	(void)side;
-	(void)offset;
-	(void)data;
-	(void)datalen;
-	if (option != MOS_DROP)
+	if (!c)
+		return fail(EINVAL);
+	if (option & (MOS_CHOMP | MOS_INSERT))
 		return fail(EOPNOTSUPP);
-	return mu_flow_op(ctx_of(mctx), sock, MOS_FLOW_DROP, 0, 0);
+	/* Offline, a capture has no packet to drop: EOPNOTSUPP */
+	if (!c->verdict && (!c->off || (option & MOS_DROP))) {
+		/* The kernel gave its verdict before the callback ran */
+		if (option != MOS_DROP)
+			return fail(EOPNOTSUPP);
+		return mu_flow_op(c, sock, MOS_FLOW_DROP, 0, 0);
+	}
+	if (c->cur_flow && sock != c->cur_flow->sock)
+		return fail(EINVAL);
+	src = e ? mu_ev_pkt(c, c->cur_flow, e) : NULL;
+	if (!src)
+		return fail(ENODATA);
+	v = vpkt_cur(c, e, src);
+	if (!v)
+		return fail(ENOMEM);
+	if (option & MOS_DROP) {
+		v->drop = true;
+		return 0;
+	}
+	if (option & MOS_OVERWRITE) {
+		int l4r = mu_pkt_tcp(v->pkt, v->len);
+
+		if (option & MOS_ETH_HDR)
+			return fail(EOPNOTSUPP);
+		if (l4r < 0 || __builtin_popcount(option & parts) != 1 ||
+		    offset < 0 || (datalen && !data))
+			return fail(EINVAL);
+		l4 = (unsigned int)l4r;
+		if (option & MOS_IP_HDR) {
+			base = 0;
+			lim = l4;
+		} else if (option & MOS_TCP_HDR) {
+			base = l4;
+			lim = (v->pkt[l4 + 12] >> 4) * 4;
+		} else {
+			base = l4 + (v->pkt[l4 + 12] >> 4) * 4;
+			lim = v->total > base ? v->total - base : 0;
+		}
+		if ((uint64_t)offset + datalen > lim ||
+		    base + (uint64_t)offset + datalen > v->len)
+			return fail(EINVAL);
+		memcpy(v->pkt + base + offset, data, datalen);
+		if (datalen) {
+			if (base + offset < v->lo)
+				v->lo = base + offset;
+			if (base + offset + datalen > v->hi)
+				v->hi = base + offset + datalen;
+		}
+	}
+	if (option & MOS_UPDATE_IP_CHKSUM) {
+		v->flags |= MOS_VERDICT_F_IP_CSUM;
+		if ((v->pkt[0] >> 4) == 4 && (v->pkt[0] & 0xf) * 4u <= v->len) {
+			ip_csum(v->pkt, (v->pkt[0] & 0xf) * 4);
+			/* The new checksum goes with the bytes */
+			if (v->lo > 10)
+				v->lo = 10;
+			if (v->hi < 12)
+				v->hi = 12;
+		}
+	}
+	if (option & MOS_UPDATE_TCP_CHKSUM)
+		v->flags |= MOS_VERDICT_F_TCP_CSUM;
+	return 0;
 }
 
 /*
@@ -114,6 +458,9 @@ int mtcp_getlastpkt(mctx_t mctx, int sock, int side, struct pkt_info *p)
 	src = e ? mu_ev_pkt(c, c->cur_flow, e) : NULL;
 	if (!src)
 		return fail(ENODATA);	/* not in a callback with a packet */
+	/* As mtcp_setlastpkt() left it */
+	if (vpkt_view(c, e, src))
+		src = vpkt_view(c, e, src);
 	len = e->pkt_len < MU_PKT_MAX - MU_ETH_HLEN ?
 	      e->pkt_len : MU_PKT_MAX - MU_ETH_HLEN;
 	eth = (struct ethhdr *)(c->pkt + MU_PKT_PAD);

@@ -66,8 +66,27 @@
  * Filters: classic BPF programs run on the skb with
  * bpf_prog_run_save_cb(), which sees the packet from its IP header.
  *
- * Packets are never modified: headers are read with skb_header_pointer(),
- * which copes with non-linear skbs and GSO aggregates.
+ * Packets are read with skb_header_pointer(), which copes with non-linear
+ * skbs and GSO aggregates; they are written only when a consumer rewrites
+ * a held one (below).
+ *
+ * Held packets (inline mode, verdict.c): the packet path may take a
+ * packet for a consumer's verdict; the hook then returns NF_STOLEN.  The
+ * packet waits in a &struct nf_queue_entry filled as net/netfilter's
+ * nf_queue does: the hook state copied, the devices, the socket and the
+ * bridge's physical devices referenced (nf_queue_entry_get_refs()), the
+ * dst made to last (skb_dst_force()), a socket assigned early (bpf
+ * sk_assign) referenced, and at LOCAL_OUT the addresses, TOS and mark
+ * the route was chosen by.  mos_nf_release() sends it on from the hook
+ * after mos's in the namespace's current hook entries, found again by
+ * identity at release (nf_hook_slow() from there, then the hook's okfn,
+ * as nf_reinject() does; nf_reinject() itself is not exported from 6.8
+ * on), after routing a LOCAL_OUT packet again if its route keys changed
+ * (ip_route_me_harder(), nf_ip6_route_me_harder()); or drops it.  Either
+ * way it frees the entry (nf_queue_entry_free() drops the references).
+ * With mos's hook gone (monitoring disabled meanwhile) the packet is
+ * dropped.  mos_nf_rewrite() writes a consumer's new bytes into it
+ * (skb_ensure_writable()) and fixes its checksums.
  */
 
 #include <linux/filter.h>
@@ -80,8 +99,14 @@
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/skbuff.h>
+#include <linux/netfilter_bridge.h>
+#include <linux/tcp.h>
 #include <net/addrconf.h>
+#include <net/checksum.h>
+#include <net/ip.h>
 #include <net/route.h>
+#include <net/sock.h>
+#include <net/netfilter/nf_queue.h>
 #include <net/netfilter/ipv4/nf_defrag_ipv4.h>
 #include <net/netfilter/ipv6/nf_defrag_ipv6.h>
 #include "../netns.h"
@@ -100,12 +125,14 @@ static_assert((int)NF_IP_PRI_CONNTRACK_DEFRAG ==
  * @hook: the netfilter hook
  * @net: its namespace
  * @in: the device it came in on, at PRE_ROUTING
+ * @state: the hook's state, for holding the packet
  */
 struct mos_nf_pkt {
 	struct mos_pkt pkt;
 	unsigned int hook;
 	struct net *net;
 	const struct net_device *in;
+	const struct nf_hook_state *state;
 };
 
 /* &tm_src.read and &tm_src.copy: an skb, linear or not */
@@ -180,6 +207,278 @@ static bool mos_ip_srr(const u8 *opt, unsigned int len)
 		i += opt[i + 1];
 	}
 	return false;
+}
+
+static unsigned int mos_nf_prerouting(void *priv, struct sk_buff *skb,
+				      const struct nf_hook_state *state);
+static unsigned int mos_nf_local_out(void *priv, struct sk_buff *skb,
+				     const struct nf_hook_state *state);
+
+/* Room for what a held packet's route was chosen by (as nf_queue's) */
+static unsigned int mos_nf_route_key_size(const struct nf_hook_state *state)
+{
+	return state->pf == NFPROTO_IPV4 ? sizeof(struct ip_rt_info) :
+					   sizeof(struct ip6_rt_info);
+}
+
+static void mos_nf_save_route(struct nf_queue_entry *e)
+{
+	const struct sk_buff *skb = e->skb;
+
+	if (e->state.hook != NF_INET_LOCAL_OUT)
+		return;
+	if (e->state.pf == NFPROTO_IPV4) {
+		struct ip_rt_info *rt = nf_queue_entry_reroute(e);
+		const struct iphdr *iph = ip_hdr(skb);
+
+		rt->tos = iph->tos;
+		rt->daddr = iph->daddr;
+		rt->saddr = iph->saddr;
+		rt->mark = skb->mark;
+	} else {
+		struct ip6_rt_info *rt = nf_queue_entry_reroute(e);
+		const struct ipv6hdr *ip6 = ipv6_hdr(skb);
+
+		rt->daddr = ip6->daddr;
+		rt->saddr = ip6->saddr;
+		rt->mark = skb->mark;
+	}
+}
+
+/*
+ * &mos_pkt.hold: the packet in an nf_queue_entry with its references
+ * (see the DOC).  Context: the hook, bottom halves disabled.
+ */
+static void *mos_skb_hold(const struct mos_pkt *pkt)
+{
+	const struct mos_nf_pkt *np = container_of(pkt, struct mos_nf_pkt, pkt);
+	const struct nf_hook_state *state = np->state;
+	struct sk_buff *skb = (struct sk_buff *)pkt->src.pkt;
+	unsigned int size = sizeof(struct nf_queue_entry) +
+			    mos_nf_route_key_size(state);
+	struct nf_queue_entry *e;
+
+	/* A socket assigned before the stack looked it up (bpf sk_assign) */
+	if (skb_sk_is_prefetched(skb)) {
+		struct sock *sk = skb->sk;
+
+		if (!sk_is_refcounted(sk)) {
+			if (!refcount_inc_not_zero(&sk->sk_refcnt))
+				return NULL;
+			/* The reference goes with skb_orphan() */
+			skb->destructor = sock_edemux;
+		}
+	}
+	e = kzalloc(size, GFP_ATOMIC | __GFP_NOWARN);
+	if (!e)
+		return NULL;
+	/* The route must outlive the RCU section: refcounted */
+	if (skb_dst(skb) && !skb_dst_force(skb)) {
+		kfree(e);
+		return NULL;
+	}
+	e->skb = skb;
+	e->skb_dev = skb->dev;
+	e->state = *state;
+	e->size = size;
+#if IS_ENABLED(CONFIG_BRIDGE_NETFILTER)
+	e->physin = nf_bridge_get_physindev(skb, state->net);
+	e->physout = nf_bridge_get_physoutdev(skb);
+#endif
+	if (!nf_queue_entry_get_refs(e)) {
+		kfree(e);
+		return NULL;
+	}
+	mos_nf_save_route(e);
+	return e;
+}
+
+/* The index of mos's hook in @hooks, or -1 */
+static int mos_nf_index(const struct nf_hook_entries *hooks,
+			nf_hookfn *fn)
+{
+	unsigned int i;
+
+	for (i = 0; hooks && i < hooks->num_hook_entries; i++)
+		if (hooks->hooks[i].hook == fn)
+			return i;
+	return -1;
+}
+
+/* A LOCAL_OUT packet whose route keys changed is routed again */
+static int mos_nf_reroute(struct nf_queue_entry *e)
+{
+	struct sk_buff *skb = e->skb;
+
+	if (e->state.hook != NF_INET_LOCAL_OUT)
+		return 0;
+	if (e->state.pf == NFPROTO_IPV4) {
+		const struct ip_rt_info *rt = nf_queue_entry_reroute(e);
+		const struct iphdr *iph = ip_hdr(skb);
+
+		if (iph->tos == rt->tos && iph->daddr == rt->daddr &&
+		    iph->saddr == rt->saddr && skb->mark == rt->mark)
+			return 0;
+		return ip_route_me_harder(e->state.net, e->state.sk, skb,
+					  RTN_UNSPEC);
+	} else {
+		const struct ip6_rt_info *rt = nf_queue_entry_reroute(e);
+		const struct ipv6hdr *ip6 = ipv6_hdr(skb);
+
+		if (ipv6_addr_equal(&ip6->daddr, &rt->daddr) &&
+		    ipv6_addr_equal(&ip6->saddr, &rt->saddr) &&
+		    skb->mark == rt->mark)
+			return 0;
+		return nf_ip6_route_me_harder(e->state.net, e->state.sk, skb);
+	}
+}
+
+/**
+ * mos_nf_release() - send a held packet on, or drop it; free its entry
+ * @held: what mos_skb_hold() returned
+ * @accept: send it on from the hook after mos's
+ *
+ * Context: any but hard interrupt; no lock held that the hooks take (the
+ * packet may pass mos's hooks again on this CPU).
+ */
+void mos_nf_release(void *held, bool accept)
+{
+	struct nf_queue_entry *e = held;
+	struct sk_buff *skb = e->skb;
+	const struct nf_hook_entries *hooks;
+	struct nf_hook_state *st = &e->state;
+	int i = -1, ret = 0;
+
+	rcu_read_lock();
+	local_bh_disable();
+	if (accept) {
+		if (st->pf == NFPROTO_IPV4)
+			hooks = rcu_dereference(st->net->nf.hooks_ipv4[st->hook]);
+		else
+			hooks = rcu_dereference(st->net->nf.hooks_ipv6[st->hook]);
+		i = mos_nf_index(hooks, st->hook == NF_INET_PRE_ROUTING ?
+				 mos_nf_prerouting : mos_nf_local_out);
+		if (i >= 0 && mos_nf_reroute(e) >= 0)
+			ret = nf_hook_slow(skb, st, hooks, i + 1);
+		else
+			i = -1;
+	}
+	if (i < 0)
+		kfree_skb(skb);
+	else if (ret == 1)
+		st->okfn(st->net, st->sk, skb);
+	local_bh_enable();
+	rcu_read_unlock();
+	nf_queue_entry_free(e);
+}
+
+/**
+ * mos_nf_free() - free a held packet's entry, the packet not taken after
+ * all
+ * @held: what mos_skb_hold() returned
+ */
+void mos_nf_free(void *held)
+{
+	nf_queue_entry_free(held);
+}
+
+/* The sum of @len bytes at @off, of a buffer starting 4-byte aligned */
+static __wsum mos_nf_sum(const u8 *buf, unsigned int off, unsigned int len)
+{
+	return csum_partial(buf + off, len, 0);
+}
+
+/**
+ * mos_nf_rewrite() - write new bytes into a held packet, fix checksums
+ * @held: what mos_skb_hold() returned
+ * @off: where, from the IP header
+ * @len: how many
+ * @bytes: the new bytes
+ * @flags: %MOS_VERDICT_F_IP_CSUM: the IPv4 header checksum is computed
+ *	again; %MOS_VERDICT_F_TCP_CSUM: the TCP checksum is updated for
+ *	every changed byte of the TCP header and payload and of the
+ *	addresses of its pseudo-header (the checksum field of @bytes is
+ *	ignored then)
+ *
+ * The packet keeps its length: @off + @len must be within it.
+ *
+ * Context: bottom halves disabled (the queue's lock held).
+ * Return: 0, -EINVAL (out of the packet, not IP + TCP, a GSO aggregate
+ * asking for a TCP checksum), -ENOMEM.
+ */
+int mos_nf_rewrite(void *held, u32 off, u32 len, const void *bytes,
+		   u32 flags)
+{
+	struct nf_queue_entry *e = held;
+	struct sk_buff *skb = e->skb;
+	unsigned int l4off, ahead, n;
+	u8 *old = NULL, *new;
+	bool v4 = e->state.pf == NFPROTO_IPV4;
+	struct tcphdr *th;
+	__wsum diff;
+
+	if ((u64)off + len > skb->len)
+		return -EINVAL;
+	/* Bytes to the end of the TCP header, or to the end of @len */
+	if (v4) {
+		if (skb->len < sizeof(struct iphdr))
+			return -EINVAL;
+		l4off = ip_hdr(skb)->ihl * 4;
+		if (ip_hdr(skb)->protocol != IPPROTO_TCP)
+			return -EINVAL;
+	} else {
+		u8 nh = ipv6_hdr(skb)->nexthdr;
+
+		/* Rewrites of IPv6 with extension headers: not supported */
+		if (nh != IPPROTO_TCP)
+			return -EINVAL;
+		l4off = sizeof(struct ipv6hdr);
+	}
+	if (l4off + sizeof(*th) > skb->len)
+		return -EINVAL;
+	ahead = max_t(unsigned int, off + len, l4off + sizeof(*th));
+	if (skb_ensure_writable(skb, ahead))
+		return -ENOMEM;
+	/* Keep what was there, to update the TCP checksum by difference */
+	n = off + len;
+	if ((flags & MOS_VERDICT_F_TCP_CSUM) && len) {
+		if (skb_is_gso(skb) && skb->ip_summed != CHECKSUM_PARTIAL)
+			return -EINVAL;
+		old = kmalloc(ahead, GFP_ATOMIC | __GFP_NOWARN);
+		if (!old)
+			return -ENOMEM;
+		memcpy(old, skb->data, ahead);
+	}
+	new = skb->data;
+	if (len)
+		memcpy(new + off, bytes, len);
+	th = (struct tcphdr *)(new + l4off);
+	if (old) {
+		/* The checksum field keeps its old value while we sum */
+		th->check = ((struct tcphdr *)(old + l4off))->check;
+		if (n > l4off) {
+			diff = csum_sub(mos_nf_sum(new, l4off, n - l4off),
+					mos_nf_sum(old, l4off, n - l4off));
+			inet_proto_csum_replace_by_diff(&th->check, skb, diff,
+							false, !v4);
+		}
+		/* The pseudo-header's addresses */
+		if (v4)
+			diff = csum_sub(mos_nf_sum(new, 12, 8),
+					mos_nf_sum(old, 12, 8));
+		else
+			diff = csum_sub(mos_nf_sum(new, 8, 32),
+					mos_nf_sum(old, 8, 32));
+		inet_proto_csum_replace_by_diff(&th->check, skb, diff, true,
+						!v4);
+		kfree(old);
+	}
+	if (v4 && (flags & MOS_VERDICT_F_IP_CSUM))
+		ip_send_check(ip_hdr(skb));
+	/* A device's sum of the packet as received no longer holds */
+	if (skb->ip_summed == CHECKSUM_COMPLETE)
+		skb->ip_summed = CHECKSUM_NONE;
+	return 0;
 }
 
 /**
@@ -261,6 +560,7 @@ static unsigned int mos_nf_input(struct sk_buff *skb,
 			.csum_bad = mos_skb_csum_bad,
 			.filter = mos_skb_filter,
 			.local = mos_skb_local,
+			.hold = mos_skb_hold,
 		},
 		.hook = state->hook,
 		.net = state->net,
@@ -268,12 +568,18 @@ static unsigned int mos_nf_input(struct sk_buff *skb,
 	};
 	enum tm_verdict v;
 	struct tm_pkt p;
+	bool held;
 
 	if (this_cpu_read(mos_own_xmit))
 		return NF_ACCEPT;
 
+	np.state = state;
 	local_bh_disable();
-	v = mos_pkt_input(mn, &np.pkt, &p);
+	v = mos_pkt_input(mn, &np.pkt, &p, &held);
+	if (held) {
+		local_bh_enable();
+		return NF_STOLEN;
+	}
 	if (v == TM_VERDICT_RESET)
 		mos_send_reset(mn, skb, state->hook, np.pkt.family);
 	else if (v == TM_VERDICT_KILL)

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dev_test.c - /dev/mos: version ioctl, bad ioctls, CAP_NET_ADMIN
+ * dev_test.c - /dev/mos: version ioctl, bad ioctls, CAP_NET_ADMIN,
+ * verdicts refused
  *
  * Runs in the test VM with mos.ko loaded.
  */
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -72,6 +74,74 @@ TEST(needs_cap_net_admin)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/* A ring of 64 KiB on @fd, with @flags */
+static int ring_setup(int fd, __u32 flags)
+{
+	struct mos_ioc_ring r = {
+		.size = sizeof(r), .flags = flags, .data_size = 1 << 16,
+	};
+
+	return ioctl(fd, MOS_IOC_RING_SETUP, &r);
+}
+
+/* MOS_IOC_VERDICT with @n verdicts: -1 and errno, or 0 */
+static int verdicts(int fd, struct mos_verdict *v, __u32 n)
+{
+	struct mos_ioc_verdict a = {
+		.size = sizeof(a), .n = n, .vec = (uintptr_t)v,
+	};
+
+	return ioctl(fd, MOS_IOC_VERDICT, &a);
+}
+
+/*
+ * Verdicts on no held packet: a token of another consumer's slot, one
+ * never given out, a bad verdict or reserved field are EINVAL each (the
+ * ioctl too, after trying every one); without MOS_RING_F_VERDICT the
+ * ioctl is EOPNOTSUPP; a batch over MOS_VERDICT_BATCH is EINVAL.
+ */
+TEST(verdict_refused)
+{
+	static struct mos_verdict v[MOS_CONSUMERS_MAX + 3];
+	int fd = mos_dev__open(), plain = mos_dev__open();
+	unsigned int i;
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, plain);
+	ASSERT_EQ(0, ring_setup(fd, MOS_RING_F_VERDICT));
+	ASSERT_EQ(0, ring_setup(plain, 0));
+	memset(v, 0, sizeof(v));
+	/* Sequence 1 of every slot: others' tokens, or not given out yet */
+	for (i = 0; i < MOS_CONSUMERS_MAX; i++) {
+		v[i].token = ((__u64)(i + 1) << 48) | 1;
+		v[i].verdict = MOS_VERDICT_ACCEPT;
+	}
+	v[i].token = 0;
+	v[i++].verdict = MOS_VERDICT_DROP;
+	v[i].token = 1ULL << 48 | 1;
+	v[i++].verdict = 7;
+	v[i].token = 1ULL << 48 | 1;
+	v[i].verdict = MOS_VERDICT_ACCEPT;
+	v[i++].reserved = 1;
+	EXPECT_EQ(-1, verdicts(fd, v, i));
+	EXPECT_EQ(EINVAL, errno);
+	for (i = 0; i < MOS_CONSUMERS_MAX + 3; i++)
+		EXPECT_EQ(-EINVAL, v[i].res);
+	EXPECT_EQ(0, verdicts(fd, v, 0));
+	EXPECT_EQ(-1, verdicts(fd, v, MOS_VERDICT_BATCH + 1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, verdicts(plain, v, 1));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	/* An unknown ring flag is still refused */
+	close(plain);
+	plain = mos_dev__open();
+	ASSERT_LE(0, plain);
+	EXPECT_EQ(-1, ring_setup(plain, 0x80));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	close(plain);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

@@ -85,10 +85,18 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_STORE_SHARE] = "store_share",
 	[MOS_STAT_STORE_AGED] = "store_aged",
 	[MOS_STAT_STORE_TRIMMED] = "store_trimmed",
+	[MOS_STAT_HELD] = "held",
+	[MOS_STAT_HELD_FULL] = "held_full",
+	[MOS_STAT_VERDICT_ACCEPT] = "verdict_accept",
+	[MOS_STAT_VERDICT_DROP] = "verdict_drop",
+	[MOS_STAT_VERDICT_MODIFIED] = "verdict_modified",
+	[MOS_STAT_VERDICT_BAD] = "verdict_bad",
+	[MOS_STAT_VERDICT_TIMEOUT] = "verdict_timeout",
+	[MOS_STAT_HELD_RELEASED] = "held_released",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_STORE_TRIMMED,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_HELD_RELEASED,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {
@@ -101,6 +109,10 @@ struct limits {
 	bool has_max_flows, has_buf_side, has_buf_total, has_midstream;
 	bool has_overlap, has_stall, has_unparsed, has_seg_side, has_paws;
 	bool has_store_age;
+	bool has_vms, has_vpolicy, has_held_max;
+	uint32_t verdict_ms;
+	uint8_t vpolicy;
+	uint32_t held_max;
 	uint32_t max_flows;
 	uint32_t seg_side;
 	uint32_t buf_side;
@@ -146,6 +158,9 @@ static struct nla_policy limit_policy[MOS_LIMIT_MAX + 1] = {
 	[MOS_LIMIT_OVERLAP] = { .type = NLA_U8 },
 	[MOS_LIMIT_STALL_MS] = { .type = NLA_U32 },
 	[MOS_LIMIT_UNPARSED] = { .type = NLA_U8 },
+	[MOS_LIMIT_VERDICT_MS] = { .type = NLA_U32 },
+	[MOS_LIMIT_VERDICT_POLICY] = { .type = NLA_U8 },
+	[MOS_LIMIT_HELD_MAX] = { .type = NLA_U32 },
 	[MOS_LIMIT_SEG_SIDE] = { .type = NLA_U32 },
 	[MOS_LIMIT_PAWS] = { .type = NLA_U8 },
 	[MOS_LIMIT_STORE_AGE_MS] = { .type = NLA_U32 },
@@ -206,6 +221,18 @@ static void limits_parse(struct nlattr *nest, struct limits *l)
 	if (tb[MOS_LIMIT_STALL_MS]) {
 		l->has_stall = true;
 		l->stall_ms = nla_get_u32(tb[MOS_LIMIT_STALL_MS]);
+	}
+	if (tb[MOS_LIMIT_VERDICT_MS]) {
+		l->has_vms = true;
+		l->verdict_ms = nla_get_u32(tb[MOS_LIMIT_VERDICT_MS]);
+	}
+	if (tb[MOS_LIMIT_VERDICT_POLICY]) {
+		l->has_vpolicy = true;
+		l->vpolicy = nla_get_u8(tb[MOS_LIMIT_VERDICT_POLICY]);
+	}
+	if (tb[MOS_LIMIT_HELD_MAX]) {
+		l->has_held_max = true;
+		l->held_max = nla_get_u32(tb[MOS_LIMIT_HELD_MAX]);
 	}
 	if (tb[MOS_LIMIT_UNPARSED]) {
 		l->has_unparsed = true;
@@ -365,6 +392,19 @@ static void limits_print(const struct limits *l)
 		out_text("stall-timeout ");
 		out_u64("stall_timeout_ms", "%llu\n", l->stall_ms);
 	}
+	if (l->has_vms) {
+		out_text("verdict-timeout ");
+		out_u64("verdict_timeout_ms", "%llu\n", l->verdict_ms);
+	}
+	if (l->has_vpolicy) {
+		out_text("verdict-policy ");
+		out_str("verdict_policy", "%s\n",
+			l->vpolicy == MOS_VPOLICY_DROP ? "drop" : "accept");
+	}
+	if (l->has_held_max) {
+		out_text("held-max ");
+		out_u64("held_max", "%llu\n", l->held_max);
+	}
 	if (l->has_unparsed) {
 		snprintf(buf, sizeof(buf), "%u", l->unparsed);
 		out_kv_str("unparsed", l->unparsed < ARRAY_SIZE(unparsed_names) ?
@@ -511,6 +551,31 @@ static int set_parse(const char *verb, int argc, char **argv,
 				return EXIT_USAGE;
 			l->has_stall = true;
 			l->stall_ms = v;
+		} else if (!strcmp(w, "verdict-timeout")) {
+			if (set_number(verb, argc, argv, &i, MOS_VERDICT_MS_LIMIT,
+				       &v))
+				return EXIT_USAGE;
+			l->has_vms = true;
+			l->verdict_ms = v;
+		} else if (!strcmp(w, "held-max")) {
+			if (set_number(verb, argc, argv, &i, MOS_HELD_MAX_LIMIT,
+				       &v))
+				return EXIT_USAGE;
+			l->has_held_max = true;
+			l->held_max = v;
+		} else if (!strcmp(w, "verdict-policy")) {
+			if (i + 1 >= argc)
+				return usage_error(verb, "verdict-policy needs accept or drop");
+			if (!strcmp(argv[i + 1], "accept"))
+				l->vpolicy = MOS_VPOLICY_ACCEPT;
+			else if (!strcmp(argv[i + 1], "drop"))
+				l->vpolicy = MOS_VPOLICY_DROP;
+			else
+				return usage_error(verb,
+						   "bad value \"%s\" for verdict-policy (accept or drop)",
+						   argv[i + 1]);
+			l->has_vpolicy = true;
+			i += 2;
 		} else if (!strcmp(w, "store-age")) {
 			if (set_number(verb, argc, argv, &i, UINT32_MAX, &v))
 				return EXIT_USAGE;
@@ -575,7 +640,13 @@ static int limits_put(struct nl_msg *msg, const struct limits *l)
 	    (l->has_seg_side &&
 	     nla_put_u32(msg, MOS_LIMIT_SEG_SIDE, l->seg_side)) ||
 	    (l->has_store_age &&
-	     nla_put_u32(msg, MOS_LIMIT_STORE_AGE_MS, l->store_age_ms)))
+	     nla_put_u32(msg, MOS_LIMIT_STORE_AGE_MS, l->store_age_ms)) ||
+	    (l->has_vms &&
+	     nla_put_u32(msg, MOS_LIMIT_VERDICT_MS, l->verdict_ms)) ||
+	    (l->has_vpolicy &&
+	     nla_put_u8(msg, MOS_LIMIT_VERDICT_POLICY, l->vpolicy)) ||
+	    (l->has_held_max &&
+	     nla_put_u32(msg, MOS_LIMIT_HELD_MAX, l->held_max)))
 		return -1;
 	for (i = 0; i < MOS_TCP_STATES; i++) {
 		if (!l->has_timeout[i])

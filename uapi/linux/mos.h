@@ -232,6 +232,16 @@ enum mos_attr {
  *	delivered, the hole and the bytes past that acknowledgment reported
  *	as a gap (%MOS_GAP_AGED, %MOS_STAT_END_UNREAD)
  *	(%MOS_STAT_STORE_AGED).  Default %MOS_STORE_AGE_MS_DEFAULT.
+ * @MOS_LIMIT_VERDICT_MS: u32, inline mode, ms (1 to 60000): how long a
+ *	packet held for a verdict (%MOS_RING_F_VERDICT) waits for it before
+ *	it gets %MOS_LIMIT_VERDICT_POLICY (%MOS_STAT_VERDICT_TIMEOUT).
+ *	Default %MOS_VERDICT_MS_DEFAULT.
+ * @MOS_LIMIT_VERDICT_POLICY: u8, &enum mos_verdict_policy: what becomes
+ *	of a held packet whose verdict does not come in time, whose
+ *	consumer closes, or that finds no room to be held
+ * @MOS_LIMIT_HELD_MAX: u32 (1 to 65536), packets held at once at most,
+ *	per consumer and for the whole namespace (%MOS_STAT_HELD_FULL).
+ *	Default %MOS_HELD_MAX_DEFAULT.
  * @__MOS_LIMIT_MAX: one past the last limit
  * @MOS_LIMIT_MAX: the last limit
  */
@@ -249,6 +259,9 @@ enum mos_limit {
 	MOS_LIMIT_SEG_SIDE,
 	MOS_LIMIT_PAWS,
 	MOS_LIMIT_STORE_AGE_MS,
+	MOS_LIMIT_VERDICT_MS,
+	MOS_LIMIT_VERDICT_POLICY,
+	MOS_LIMIT_HELD_MAX,
 
 	__MOS_LIMIT_MAX,
 	MOS_LIMIT_MAX = __MOS_LIMIT_MAX - 1
@@ -258,6 +271,23 @@ enum mos_limit {
 #define MOS_STALL_MS_DEFAULT	2000
 /* The default of %MOS_LIMIT_STORE_AGE_MS */
 #define MOS_STORE_AGE_MS_DEFAULT	30000
+/* The default of %MOS_LIMIT_VERDICT_MS */
+#define MOS_VERDICT_MS_DEFAULT	1000
+/* The default of %MOS_LIMIT_HELD_MAX */
+#define MOS_HELD_MAX_DEFAULT	1024
+/* The largest %MOS_LIMIT_HELD_MAX and %MOS_LIMIT_VERDICT_MS */
+#define MOS_HELD_MAX_LIMIT	65536
+#define MOS_VERDICT_MS_LIMIT	60000
+
+/**
+ * enum mos_verdict_policy - %MOS_LIMIT_VERDICT_POLICY
+ * @MOS_VPOLICY_ACCEPT: the packet goes on (the default)
+ * @MOS_VPOLICY_DROP: the packet is dropped
+ */
+enum mos_verdict_policy {
+	MOS_VPOLICY_ACCEPT,
+	MOS_VPOLICY_DROP,
+};
 
 /**
  * enum mos_overlap - where segments overlap, which bytes the stream takes
@@ -562,6 +592,22 @@ enum mos_flow_attr {
  * @MOS_STAT_STORE_TRIMMED: flows over their share whose stores were given
  *	up, the namespace's store being full, to make room for a flow within
  *	its share (gap reason %MOS_GAP_PRESSURE)
+ * @MOS_STAT_HELD: packets held for a consumer's verdict
+ *	(%MOS_RING_F_VERDICT), with a %MOS_REC_HELD record, or queued
+ *	behind a held packet of their flow
+ * @MOS_STAT_HELD_FULL: packets that should have been held but found the
+ *	consumer's or the namespace's %MOS_LIMIT_HELD_MAX reached, or no
+ *	memory: they got %MOS_LIMIT_VERDICT_POLICY at once
+ * @MOS_STAT_VERDICT_ACCEPT: held packets accepted by their consumer
+ * @MOS_STAT_VERDICT_DROP: held packets dropped by their consumer
+ * @MOS_STAT_VERDICT_MODIFIED: accepted held packets whose bytes the
+ *	consumer rewrote
+ * @MOS_STAT_VERDICT_BAD: verdicts refused (%MOS_IOC_VERDICT): a token
+ *	not this consumer's, not held (any more), a bad range or flags
+ * @MOS_STAT_VERDICT_TIMEOUT: held packets whose verdict did not come
+ *	within %MOS_LIMIT_VERDICT_MS: they got %MOS_LIMIT_VERDICT_POLICY
+ * @MOS_STAT_HELD_RELEASED: held packets released by policy without a
+ *	verdict because their consumer closed or monitoring was disabled
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -643,6 +689,14 @@ enum mos_stat {
 	MOS_STAT_STORE_SHARE,
 	MOS_STAT_STORE_AGED,
 	MOS_STAT_STORE_TRIMMED,
+	MOS_STAT_HELD,
+	MOS_STAT_HELD_FULL,
+	MOS_STAT_VERDICT_ACCEPT,
+	MOS_STAT_VERDICT_DROP,
+	MOS_STAT_VERDICT_MODIFIED,
+	MOS_STAT_VERDICT_BAD,
+	MOS_STAT_VERDICT_TIMEOUT,
+	MOS_STAT_HELD_RELEASED,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
@@ -655,7 +709,7 @@ enum mos_stat {
 /* Incompatible changes of the /dev/mos ABI bump the major number. */
 #define MOS_ABI_MAJOR		0
 /* Compatible additions bump the minor number. */
-#define MOS_ABI_MINOR		7
+#define MOS_ABI_MINOR		8
 
 /**
  * struct mos_ioc_version - argument of %MOS_IOC_VERSION
@@ -771,6 +825,9 @@ struct mos_rec {
  *	it follows
  * @MOS_REC_LOST: struct mos_rec_lost: records the ring had no room for
  *	(passive mode), since the last LOST record
+ * @MOS_REC_HELD: struct mos_rec_held: the packet of the event records
+ *	just before is held for this consumer's verdict (%MOS_IOC_VERDICT);
+ *	consumers with %MOS_RING_F_VERDICT only (ABI minor 8)
  */
 enum mos_rec_type {
 	MOS_REC_UNSPEC,
@@ -779,6 +836,7 @@ enum mos_rec_type {
 	MOS_REC_DATA,
 	MOS_REC_FLOW_CLOSE,
 	MOS_REC_LOST,
+	MOS_REC_HELD,
 };
 
 /**
@@ -1135,6 +1193,81 @@ struct mos_ioc_ring {
  * %MOS_EVF_PKT_PREV instead (ABI minor 7)
  */
 #define MOS_RING_F_PKT_ONCE	0x01
+/*
+ * &mos_ioc_ring.flags, inline mode: a packet of a tracked flow that
+ * raises an event this consumer subscribed to is held until the consumer
+ * gives its verdict (%MOS_REC_HELD, %MOS_IOC_VERDICT) or
+ * %MOS_LIMIT_VERDICT_MS passes (ABI minor 8).  Passive mode ignores it.
+ */
+#define MOS_RING_F_VERDICT	0x02
+
+/**
+ * struct mos_rec_held - body of %MOS_REC_HELD
+ * @token: names the packet in %MOS_IOC_VERDICT, for this consumer only
+ * @flow: the flow's id
+ * @pkt_total: the packet's length from its IP header
+ * @pkt_from: the side that sent it (0 client, 1 server)
+ * @reserved: zero
+ */
+struct mos_rec_held {
+	__u64 token;
+	__u64 flow;
+	__u32 pkt_total;
+	__u8 pkt_from;
+	__u8 reserved[3];
+};
+
+/* &mos_verdict.verdict */
+#define MOS_VERDICT_ACCEPT	1
+#define MOS_VERDICT_DROP	2
+
+/*
+ * &mos_verdict.flags: after the rewrite, recompute the IPv4 header
+ * checksum; update the TCP checksum for the bytes that changed (its
+ * pseudo-header's addresses included): what mOS's MOS_UPDATE_IP_CHKSUM
+ * and MOS_UPDATE_TCP_CHKSUM ask for
+ */
+#define MOS_VERDICT_F_IP_CSUM	0x01
+#define MOS_VERDICT_F_TCP_CSUM	0x02
+
+/**
+ * struct mos_verdict - one verdict of %MOS_IOC_VERDICT
+ * @token: &mos_rec_held.token
+ * @data: with %MOS_VERDICT_ACCEPT and @len: user pointer to @len bytes
+ *	that replace the packet's bytes from @off (same length: the packet
+ *	keeps its length)
+ * @verdict: %MOS_VERDICT_ACCEPT or %MOS_VERDICT_DROP
+ * @flags: %MOS_VERDICT_F_IP_CSUM, %MOS_VERDICT_F_TCP_CSUM
+ * @off: where the new bytes go, from the IP header
+ * @len: new bytes, 0: none; @off + @len at most the packet's length
+ * @res: out: 0, or the negative errno this verdict failed with
+ * @reserved: zero
+ */
+struct mos_verdict {
+	__u64 token;
+	__u64 data;
+	__u32 verdict;
+	__u32 flags;
+	__u32 off;
+	__u32 len;
+	__s32 res;
+	__u32 reserved;
+};
+
+/**
+ * struct mos_ioc_verdict - argument of %MOS_IOC_VERDICT
+ * @size: sizeof(struct mos_ioc_verdict)
+ * @n: verdicts in @vec (at most %MOS_VERDICT_BATCH)
+ * @vec: user pointer to @n struct mos_verdict; each one's @res is
+ *	written back
+ */
+struct mos_ioc_verdict {
+	__u32 size;
+	__u32 n;
+	__u64 vec;
+};
+
+#define MOS_VERDICT_BATCH	256
 
 /* The first &mos_ioc_ring.size: ABI 0.4, without @pkt_max */
 #define MOS_IOC_RING_SIZE_VER0	32
@@ -1315,6 +1448,13 @@ struct mos_ioc_flow {
  * (its flow table, and the table's hash key, do not exist).
  */
 #define MOS_IOC_SPLIT		_IOWR(MOS_IOC_TYPE, 0x06, struct mos_ioc_split)
+/*
+ * MOS_IOC_VERDICT - verdicts on held packets (%MOS_RING_F_VERDICT):
+ * each is applied in turn; 0 if all were, else -EINVAL (the refused ones
+ * have their &mos_verdict.res set and are counted in
+ * %MOS_STAT_VERDICT_BAD)
+ */
+#define MOS_IOC_VERDICT		_IOW(MOS_IOC_TYPE, 0x07, struct mos_ioc_verdict)
 /*
  * MOS_IOC_RING_SETUP_VER0 - %MOS_IOC_RING_SETUP as ABI 0.4 numbered it
  * (the number encodes the struct's size, which grew); still taken, with

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * verdict.h - packets held for a consumer's verdict (verdict.c)
+ */
+#ifndef _MOS_VERDICT_H
+#define _MOS_VERDICT_H
+
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/timer.h>
+#include <linux/types.h>
+#include "tcpmon/tcpmon.h"
+
+struct mos_consumer;
+struct mos_net;
+struct mos_pkt;
+struct mos_verdict;
+
+/**
+ * struct mos_vq - a consumer's held packets, in the order they came
+ * @lock: guards the rest; taken with bottom halves disabled
+ * @q: &struct mos_held, oldest first
+ * @n: entries in @q
+ * @seq: last token sequence number given out
+ * @draining: a CPU is releasing the head of @q (mos_vq_drain())
+ * @dead: the consumer is closing: nothing more is queued
+ * @timer: fires at the deadline of the oldest packet still waiting
+ */
+struct mos_vq {
+	spinlock_t lock;	/* all of it */
+	struct list_head q;
+	u32 n;
+	u64 seq;
+	bool draining;
+	bool dead;
+	struct timer_list timer;
+};
+
+void mos_vq_init(struct mos_vq *vq);
+void mos_vq_close(struct mos_net *mn, struct mos_consumer *c);
+bool mos_verdict_take(struct mos_net *mn, const struct mos_pkt *pkt,
+		      const struct tm_pkt *p, bool *drop);
+int mos_verdict_apply(struct mos_net *mn, struct mos_consumer *c,
+		      struct mos_verdict *v);
+void mos_verdict_release_all(struct mos_net *mn, bool dying);
+
+#endif /* _MOS_VERDICT_H */

@@ -1,0 +1,203 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# verdict.sh - callbacks that decide the fate of the packet that raised
+# them (MOS_VERDICT=1, an inline router): an IPS drops exactly the
+# segments that carry a marker, a verdict that does not come in time gets
+# the namespace's policy, a consumer killed with a packet held releases it
+#
+#   +-----------+        +----------------------------+        +-----------+
+#   | vd-c      |  veth  | vd-r (mos inline)          |  veth  | vd-s      |
+#   | 10.0.1.2  |--------| verdict_app (ASan),        |--------| 10.0.2.2  |
+#   |           |        | MOS_VERDICT=1              |        | sink 7000 |
+#   +-----------+        +----------------------------+        +-----------+
+#
+# The client sends "hello\n", one second later "MARKER-7f3a\n", then
+# after a pause "after\n" and closes.  What the server read is what its
+# read() returned; the retransmissions are the client's kernel's
+# (/proc/net/snmp, Tcp RetransSegs); held packets and verdicts are the
+# router's counters (mosctl stats).
+
+. "$(dirname "$0")/../lib/lib.sh"
+
+C=vd-c-$$ R=vd-r-$$ S=vd-s-$$
+work=$(mktemp -d)
+pids=()
+defer_teardown pids
+APP=$PROJ/build/selftests/verdict_app
+MARK=MARKER-7f3a
+
+# The server: one connection's bytes into FILE, until EOF or 6 s idle
+cat >"$work/sink.py" <<'PYEOF'
+import socket, sys
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("10.0.2.2", int(sys.argv[1])))
+l.listen(1)
+c, _ = l.accept()
+c.settimeout(6)
+with open(sys.argv[2], "wb", buffering=0) as f:
+    while True:
+        try:
+            b = c.recv(65536)
+        except socket.timeout:
+            break
+        if not b:
+            break
+        f.write(b)
+PYEOF
+
+# The client: hello, the marker a second later, "after" PAUSE s later
+cat >"$work/client.py" <<'PYEOF'
+import socket, sys, time
+s = socket.create_connection(("10.0.2.2", int(sys.argv[1])), timeout=5)
+s.sendall(b"hello\n")
+time.sleep(1)
+s.sendall(sys.argv[2].encode() + b"\n")
+time.sleep(float(sys.argv[3]))
+try:
+    s.sendall(b"after\n")
+    s.shutdown(socket.SHUT_WR)
+    time.sleep(1)
+except OSError:
+    pass
+s.close()
+PYEOF
+
+retrans() {
+	ip netns exec "$C" awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++)
+		if ($i == "RetransSegs") c = i; h = 1 } else print $c }' \
+		/proc/net/snmp
+}
+
+# start_app LABEL MODE ARGS...: verdict_app in the router, until it is
+# ready (its pid in $app)
+start_app() {
+	local label=$1
+
+	shift
+	MOS_VERDICT=1 ip netns exec "$R" "$APP" "$@" >"$work/app.out" \
+		2>"$work/app.err" &
+	app=$!
+	pids+=("$app")
+	t_check "$label" wait_ready "$work/app.err" "$app"
+}
+
+# run PORT PAUSE: a connection, the server's bytes in $work/got.PORT
+run() {
+	ip netns exec "$S" python3 "$work/sink.py" "$1" "$work/got.$1" &
+	local srv=$!
+	pids+=("$srv")
+	wait_listen "$S" "$1"
+	ip netns exec "$C" timeout 30 python3 "$work/client.py" "$1" "$MARK" "$2"
+	wait_pid "$srv" 30
+	log "server read on $1: $(od -An -c "$work/got.$1" | tr -s ' ' | tr '\n' ' ')"
+}
+
+stop_app() {
+	kill -INT "$app"
+	wait_pid "$app" 30
+}
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+ktap_begin
+t_check "load mos.ko" mos_load
+router_topology "$C" "$R" "$S" || exit 1
+t_check "enable the router, inline" "$MOSCTL" -n "$R" ns enable inline
+t_eq "verdict settings' defaults" "verdict-timeout 1000|verdict-policy accept|held-max 1024" \
+	"$("$MOSCTL" -n "$R" ns show | grep -E '^(verdict|held)' | tr '\n' '|' | sed 's/|$//')"
+
+# --- 1. IPS: the marker's segments are dropped, each retransmission too
+start_app "ips: verdict_app started" ips "$MARK"
+r0=$(retrans)
+run 7001 3
+t_eq "ips: the server read hello and nothing after it" "hello" \
+	"$(cat "$work/got.7001")"
+# The client's kernel retransmits until the app stops: count after
+stop_app
+t_eq "ips: verdict_app exits 0 on SIGINT" 0 "$?"
+ndrop=$(grep -c '^drop ' "$work/app.out")
+t_check "ips: the client retransmitted the marker's segment" \
+	test $(($(retrans) - r0)) -ge 1
+t_check "ips: the app dropped the segment and its retransmissions ($ndrop)" \
+	test "$ndrop" -ge 2
+t_eq "ips: every drop the app asked is counted" "$ndrop" \
+	"$(mos_stat "$R" verdict_drop)"
+t_eq "ips: one sequence number dropped, again and again" 1 \
+	"$(awk '/^drop /{print $2}' "$work/app.out" | sort -u | wc -l)"
+t_eq "ips: no verdict refused, none late" "0 0" \
+	"$(mos_stat "$R" verdict_bad) $(mos_stat "$R" verdict_timeout)"
+t_no_sanitizer "verdict_app ips" "$work/app.err"
+
+# --- 2. rewrite: the marker's bytes and the TOS, checksums updated
+NEW="REWRITTEN!!"
+ip netns exec "$S" nft -f - <<'NFT'
+table ip vd {
+	chain in {
+		type filter hook input priority 0;
+		tcp dport 7004 ip dscp cs1 counter
+	}
+}
+NFT
+m0=$(mos_stat "$R" verdict_modified)
+start_app "rewrite: verdict_app started" rewrite "$MARK" "$NEW"
+run 7004 1
+t_eq "rewrite: the server read the new bytes (checksums right)" \
+	"hello|$NEW|after" "$(tr '\n' '|' <"$work/got.7004" | sed 's/|$//')"
+t_eq "rewrite: mtcp_getlastpkt() showed the new bytes and TOS" \
+	"tos 0x20 $NEW" "$(sed -n 's/^rewrote [0-9]* //p' "$work/app.out" | sort -u)"
+t_eq "rewrite: the server got one packet with the new TOS (DSCP CS1)" 1 \
+	"$(ip netns exec "$S" nft list chain ip vd in |
+		sed -n 's/.*counter packets \([0-9]*\).*/\1/p')"
+t_eq "rewrite: modified verdicts counted, one per rewritten packet" \
+	"$(grep -c '^rewrote ' "$work/app.out")" \
+	$(($(mos_stat "$R" verdict_modified) - m0))
+stop_app
+t_eq "rewrite: verdict_app exits 0 on SIGINT" 0 "$?"
+t_no_sanitizer "verdict_app rewrite" "$work/app.err"
+
+# --- 2. a verdict that does not come in time: accept policy
+t_check "set verdict-timeout 300" "$MOSCTL" -n "$R" set verdict-timeout 300
+t0=$(mos_stat "$R" verdict_timeout)
+b0=$(mos_stat "$R" verdict_bad)
+start_app "sleep: verdict_app started" sleep "$MARK" 1500
+run 7002 2.5
+t_eq "sleep: the server read everything" "hello|$MARK|after" \
+	"$(tr '\n' '|' <"$work/got.7002" | sed 's/|$//')"
+t_eq "sleep: exactly one verdict timed out" 1 \
+	$(($(mos_stat "$R" verdict_timeout) - t0))
+t_eq "sleep: the late verdict is no error" 0 $(($(mos_stat "$R" verdict_bad) - b0))
+t_eq "sleep: the callback slept once" "sleep|awake" \
+	"$(tr '\n' '|' <"$work/app.out" | sed 's/|$//')"
+stop_app
+t_eq "sleep: verdict_app exits 0 on SIGINT" 0 "$?"
+t_no_sanitizer "verdict_app sleep" "$work/app.err"
+
+# --- 3. a consumer killed with a packet held releases it at once
+t_check "set verdict-timeout 60000" "$MOSCTL" -n "$R" set verdict-timeout 60000
+h0=$(mos_stat "$R" held_released)
+start_app "hang: verdict_app started" hang "$MARK"
+ip netns exec "$S" python3 "$work/sink.py" 7003 "$work/got.7003" &
+srv=$!
+pids+=("$srv")
+wait_listen "$S" 7003
+ip netns exec "$C" timeout 30 python3 "$work/client.py" 7003 "$MARK" 4 &
+cli=$!
+pids+=("$cli")
+nap 3
+t_eq "hang: while held, the server has read hello only" "hello" \
+	"$(tr -d '\n' <"$work/got.7003")"
+kill -KILL "$app"
+wait "$app" 2>/dev/null
+wait_pid "$cli" 30
+wait_pid "$srv" 30
+t_eq "hang: released, the connection went on" "hello|$MARK|after" \
+	"$(tr '\n' '|' <"$work/got.7003" | sed 's/|$//')"
+t_eq "hang: one packet released by the killed consumer" 1 \
+	$(($(mos_stat "$R" held_released) - h0))
+
+log "stats: $("$MOSCTL" -n "$R" stats | grep -E '^(held|verdict)' | tr '\n' ' ')"
+t_check "disable" "$MOSCTL" -n "$R" ns disable
+ns_cleanup
+t_check "unload mos.ko" mos_unload
+ktap_end
