@@ -65,6 +65,10 @@ struct mos_pcpu_stats {
  * @cons_next: the slot to try first for the next consumer, under @lock
  * @nraw: raw monitor sockets of the consumers (the packet path skips the
  *	raw delivery while there is none)
+ * @xdp_links: indexes of the devices recorded as XDP-attached
+ *	(hooks/xdp.c), the first @xdp_nlinks of them; written under @lock,
+ *	read locklessly by the packet path
+ * @xdp_nlinks: how many of @xdp_links are in use
  */
 struct mos_net {
 	struct mutex lock;	/* enable/disable, process context */
@@ -88,6 +92,8 @@ struct mos_net {
 	u64 cons_slots;
 	u8 cons_next;
 	atomic_t nraw;
+	int xdp_links[MOS_XDP_LINKS_MAX];
+	unsigned int xdp_nlinks;
 };
 
 extern unsigned int mos_net_id;
