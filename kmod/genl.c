@@ -316,6 +316,7 @@ cancel:
 static int mos_genl_put_links(struct sk_buff *msg, struct net *net)
 {
 	const struct mos_net *mn = mos_pernet(net);
+	/* Pairs with the release in mos_xdp_link_add() */
 	unsigned int i, n = smp_load_acquire(&mn->xdp_nlinks);
 	struct nlattr *nest;
 

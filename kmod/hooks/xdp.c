@@ -85,7 +85,7 @@
 
 /* Kernels before 6.3 have no __bpf_kfunc, before 6.9 no BTF_KFUNCS_START */
 #ifndef __bpf_kfunc
-#define __bpf_kfunc __used noinline
+#define __bpf_kfunc __used
 #endif
 #ifndef BTF_KFUNCS_START
 #define BTF_KFUNCS_START BTF_SET8_START
@@ -296,6 +296,7 @@ static unsigned int mos_xdp_ip_len(const struct mos_xdp_pkt *xp, u8 family,
  */
 bool mos_xdp_linked(const struct mos_net *mn, int ifindex)
 {
+	/* Pairs with the release in mos_xdp_link_add(): entries below n are set */
 	unsigned int i, n = smp_load_acquire(&mn->xdp_nlinks);
 
 	for (i = 0; i < n && i < MOS_XDP_LINKS_MAX; i++)
@@ -441,6 +442,7 @@ int mos_xdp_link_add(struct net *net, int ifindex,
 		err = -ENOSPC;
 	} else {
 		WRITE_ONCE(mn->xdp_links[mn->xdp_nlinks], ifindex);
+		/* The entry before the count that covers it (mos_xdp_linked()) */
 		smp_store_release(&mn->xdp_nlinks, mn->xdp_nlinks + 1);
 	}
 	mutex_unlock(&mn->lock);
@@ -472,6 +474,7 @@ int mos_xdp_link_del(struct net *net, int ifindex,
 		if (mn->xdp_links[i] != ifindex)
 			continue;
 		WRITE_ONCE(mn->xdp_links[i], mn->xdp_links[n - 1]);
+		/* The last entry moved before the count drops it */
 		smp_store_release(&mn->xdp_nlinks, n - 1);
 		err = 0;
 		break;
