@@ -24,7 +24,8 @@
 # monitor's events for each connection equal the router's (PKT_IN left
 # out, runs of NEW_DATA summed), its stream bytes equal the router's, and the
 # uploads' bytes equal what the server received.  With native XDP, then
-# generic.  While the program is attached, rmmod is refused.
+# generic.  While the program is attached, rmmod is refused.  Then the
+# router with netfilter and XDP at once counts each packet once.
 
 . "$(dirname "$0")/../lib/lib.sh"
 
@@ -185,6 +186,27 @@ for mode in native generic; do
 		t_check "$mode: disable monitoring in $ns" "$MOSCTL" -n "$ns" ns disable
 	done
 done
+
+# Netfilter and XDP in one namespace: the router, monitored by netfilter,
+# with mos's program also on r0 and r1 (generic).  Each received packet is
+# tracked by XDP and skipped at PRE_ROUTING: mos's counters equal the nft
+# oracle's at PRE_ROUTING and LOCAL_OUT, as netfilter alone does
+# (router.sh); counted twice, they would not.
+quiet "$R"
+oracle_reset "$R"
+t_check "both: enable monitoring of the router" "$MOSCTL" -n "$R" ns enable
+for d in r0 r1; do
+	t_check "both: attach mos to $d by XDP" "$MOSCTL" -n "$R" link attach $d mode generic
+done
+transfers both "$C" "$S" 10.0.2.2 fd00:2::2
+quiet "$R"
+for d in r0 r1; do
+	t_check "both: detach from $d" "$MOSCTL" -n "$R" link detach $d
+done
+t_check "both: disable monitoring of the router" "$MOSCTL" -n "$R" ns disable
+log "both: router: $("$MOSCTL" -n "$R" -j stats)"
+compare "$R" "both"
+t_eq "both: xdp_unlinked" 0 "$(mos_stat "$R" xdp_unlinked)"
 
 ns_cleanup
 t_check "unload mos.ko" mos_unload
