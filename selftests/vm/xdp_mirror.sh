@@ -116,6 +116,16 @@ no_flows() {
 	return 1
 }
 
+# ends FILE: wait until evtrace's FILE has the CONN_ENDs of the four
+# connections, one per side (180 s)
+ends() {
+	for _ in $(seq 1 600); do
+		[ "$(grep -c ' CONN_END' "$1")" -ge 8 ] && return 0
+		nap 0.3
+	done
+	return 1
+}
+
 for mode in native generic; do
 	rm -rf "$work/r" "$work/m" && mkdir -p "$work/r" "$work/m"
 	quiet "$R"
@@ -141,6 +151,9 @@ for mode in native generic; do
 
 	no_flows "$R" || log "$mode: the router still tracks flows"
 	no_flows "$M" || log "$mode: the monitor still tracks flows"
+	# The consumers may lag behind the kernel: each flow's two CONN_ENDs
+	ends "$work/r.ev" || log "$mode: the router's evtrace did not see every end"
+	ends "$work/m.ev" || log "$mode: the monitor's evtrace did not see every end"
 	kill -INT "$evr" "$evm"
 	wait_pid "$evr" 60
 	t_eq "$mode: router's evtrace exits 0" 0 "$?"
