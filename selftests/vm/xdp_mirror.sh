@@ -117,10 +117,10 @@ no_flows() {
 }
 
 # ends FILE: wait until evtrace's FILE has the CONN_ENDs of the four
-# connections, one per side (180 s)
+# connections: each side ends at hook RCV, then SND (180 s)
 ends() {
 	for _ in $(seq 1 600); do
-		[ "$(grep -c ' CONN_END' "$1")" -ge 8 ] && return 0
+		[ "$(grep -c ' CONN_END' "$1")" -ge 16 ] && return 0
 		nap 0.3
 	done
 	return 1
@@ -151,7 +151,7 @@ for mode in native generic; do
 
 	no_flows "$R" || log "$mode: the router still tracks flows"
 	no_flows "$M" || log "$mode: the monitor still tracks flows"
-	# The consumers may lag behind the kernel: each flow's two CONN_ENDs
+	# The consumers may lag behind the kernel: every CONN_END
 	ends "$work/r.ev" || log "$mode: the router's evtrace did not see every end"
 	ends "$work/m.ev" || log "$mode: the monitor's evtrace did not see every end"
 	kill -INT "$evr" "$evm"
