@@ -207,13 +207,27 @@ $(B)/mtcp/include/%.h: libmosuser/%.h
 	@mkdir -p $(dir $@)
 	@cp $< $@
 
-# mosctl: libnl-genl-3 for the netlink family, libpcap for rule and flow filters
+# mosctl: libnl-genl-3 for the netlink family, libpcap for rule and flow
+# filters, libbpf for the XDP program (xdp/), which it carries as a
+# skeleton (bpftool gen skeleton)
 MOSCTL_SRC := $(wildcard tools/mosctl/*.c) tools/lib/json.c $(PKT_SRC)
+BPF_CFLAGS := -target bpf -O2 -g $(WARN) -I/usr/include/$(shell $(CC) -dumpmachine)
 
-$(B)/bin/mosctl: $(MOSCTL_SRC) tools/mosctl/mosctl.h tools/tcpmon/names.c $(HDRS)
+$(O)/xdp/mos_xdp.bpf.o: xdp/mos_xdp.bpf.c
+	@mkdir -p $(dir $@)
+	@echo "  CLANG   $@"
+	@clang $(BPF_CFLAGS) -c -o $@ $<
+
+$(O)/xdp/mos_xdp.skel.h: $(O)/xdp/mos_xdp.bpf.o
+	@echo "  GEN     $@"
+	@bpftool gen skeleton $< name mos_xdp >$@.tmp && mv $@.tmp $@
+
+$(B)/bin/mosctl: $(MOSCTL_SRC) tools/mosctl/mosctl.h tools/mosctl/link_bpf.h tools/tcpmon/names.c $(HDRS) \
+		$(O)/xdp/mos_xdp.skel.h
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(UCFLAGS) $(NL_CFLAGS) -o $@ $(MOSCTL_SRC) tools/tcpmon/names.c $(NL_LIBS) -lpcap
+	@$(CC) $(UCFLAGS) $(NL_CFLAGS) -I$(O)/xdp -o $@ $(MOSCTL_SRC) tools/tcpmon/names.c \
+		$(NL_LIBS) -lpcap -lbpf
 
 # Sample mOS applications, against libmosuser; -san for the tests.
 $(B)/bin/%: samples/%.c $(MOSUSER_OBJS) $(HDRS)
@@ -395,8 +409,6 @@ bench-record: $(B)/bin/mosreplay $(B)/bench/gen_capture
 RING_BENCH_BINS := $(B)/bench/ring_bench $(B)/bench/ringbuf_bench \
 	$(B)/bench/ringbuf_bench.bpf.o $(B)/bench/tc_ringbuf \
 	$(B)/bench/tc_ringbuf.bpf.o
-BPF_CFLAGS := -target bpf -O2 -g $(WARN) -I/usr/include/$(shell $(CC) -dumpmachine)
-
 $(B)/bench/ring_bench: bench/ring_bench.c $(B)/lib/libmosuser.a $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"

@@ -46,6 +46,7 @@
 #include "netns.h"
 #include "pkt.h"
 #include "rules.h"
+#include "hooks/xdp.h"
 
 static bool allow_userns;
 module_param(allow_userns, bool, 0644);
@@ -160,6 +161,11 @@ static const struct nla_policy mos_rule_add_policy[MOS_A_MAX + 1] = {
 static const struct nla_policy mos_rule_del_policy[MOS_A_MAX + 1] = {
 	[MOS_A_NETNS_FD] = { .type = NLA_U32 },
 	[MOS_A_RULE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+static const struct nla_policy mos_link_policy[MOS_A_MAX + 1] = {
+	[MOS_A_NETNS_FD] = { .type = NLA_U32 },
+	[MOS_A_IFINDEX] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
 static const struct nla_policy mos_flow_reset_policy[MOS_A_MAX + 1] = {
@@ -321,6 +327,31 @@ cancel:
 	return -EMSGSIZE;
 }
 
+/**
+ * mos_genl_put_links() - add the %MOS_A_LINKS nest of a namespace
+ * @msg: message being built
+ * @net: the namespace
+ *
+ * Return: 0 or -EMSGSIZE.
+ */
+static int mos_genl_put_links(struct sk_buff *msg, struct net *net)
+{
+	const struct mos_net *mn = mos_pernet(net);
+	/* Pairs with the release in mos_xdp_link_add() */
+	unsigned int i, n = smp_load_acquire(&mn->xdp_nlinks);
+	struct nlattr *nest;
+
+	nest = nla_nest_start(msg, MOS_A_LINKS);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < n && i < MOS_XDP_LINKS_MAX; i++)
+		if (nla_put_u32(msg, MOS_A_IFINDEX,
+				READ_ONCE(mn->xdp_links[i])))
+			return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
 static int mos_genl_ns_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sk_buff *msg;
@@ -344,7 +375,8 @@ static int mos_genl_ns_get(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u8(msg, MOS_A_MODE, READ_ONCE(mos_pernet(net)->mode)) ||
 	    nla_put_string(msg, MOS_A_MOD_VERSION, MOS_VERSION) ||
 	    mos_genl_put_limits(msg, net) ||
-	    mos_genl_put_stats(msg, net))
+	    mos_genl_put_stats(msg, net) ||
+	    mos_genl_put_links(msg, net))
 		goto nospace;
 	genlmsg_end(msg, hdr);
 	put_net(net);
@@ -523,6 +555,28 @@ static int mos_genl_flow_reset(struct sk_buff *skb, struct genl_info *info)
 		err = mos_net_flow_reset(net,
 					 nla_get_u64(info->attrs[MOS_A_FLOW_ID]),
 					 NULL, info->extack);
+	put_net(net);
+	return err;
+}
+
+/* --- XDP-attached devices ------------------------------------------- */
+
+static int mos_genl_link(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net;
+	int ifindex, err;
+
+	if (GENL_REQ_ATTR_CHECK(info, MOS_A_IFINDEX))
+		return -EINVAL;
+	net = mos_genl_target(skb, info->attrs, info->extack);
+	if (IS_ERR(net))
+		return PTR_ERR(net);
+	ifindex = nla_get_u32(info->attrs[MOS_A_IFINDEX]);
+	err = mos_net_check_change(net, mos_genl_host(skb), info->extack);
+	if (!err && info->genlhdr->cmd == MOS_CMD_LINK_ADD)
+		err = mos_xdp_link_add(net, ifindex, info->extack);
+	else if (!err)
+		err = mos_xdp_link_del(net, ifindex, info->extack);
 	put_net(net);
 	return err;
 }
@@ -869,6 +923,20 @@ static const struct genl_ops mos_genl_ops[] = {
 		.cmd = MOS_CMD_FLOW_RESET,
 		.doit = mos_genl_flow_reset,
 		.policy = mos_flow_reset_policy,
+		.maxattr = MOS_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = MOS_CMD_LINK_ADD,
+		.doit = mos_genl_link,
+		.policy = mos_link_policy,
+		.maxattr = MOS_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = MOS_CMD_LINK_DEL,
+		.doit = mos_genl_link,
+		.policy = mos_link_policy,
 		.maxattr = MOS_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},

@@ -25,6 +25,7 @@
 #include "genl.h"
 #include "main.h"
 #include "netns.h"
+#include "hooks/xdp.h"
 
 static unsigned long mem_limit;
 
@@ -66,6 +67,8 @@ static int __init mos_init(void)
 	err = mos_dev_init();
 	if (err)
 		goto err_dev;
+	/* Cannot fail; the kfunc stays registered until the module goes */
+	mos_xdp_init();
 	pr_info("mos " MOS_VERSION " loaded\n");
 	return 0;
 

@@ -70,6 +70,10 @@ struct mos_pcpu_stats {
  * @verdict_ms: %MOS_LIMIT_VERDICT_MS; written under @lock
  * @vpolicy: %MOS_LIMIT_VERDICT_POLICY; written under @lock
  * @vclosing: no packet is held (disable in progress); under @lock
+ * @xdp_links: indexes of the devices recorded as XDP-attached
+ *	(hooks/xdp.c), the first @xdp_nlinks of them; written under @lock,
+ *	read locklessly by the packet path
+ * @xdp_nlinks: how many of @xdp_links are in use
  */
 struct mos_net {
 	struct mutex lock;	/* enable/disable, process context */
@@ -98,6 +102,8 @@ struct mos_net {
 	u32 verdict_ms;
 	u8 vpolicy;
 	bool vclosing;
+	int xdp_links[MOS_XDP_LINKS_MAX];
+	unsigned int xdp_nlinks;
 };
 
 extern unsigned int mos_net_id;

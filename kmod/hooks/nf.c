@@ -15,6 +15,10 @@
  *   sends (PACKET_LOOPBACK), which re-enter PRE_ROUTING on the sending
  *   device.
  *
+ * Seen elsewhere: packets received on a device where mos's XDP program
+ * is attached and recorded (%MOS_CMD_LINK_ADD): the program handed them
+ * over before the stack got them (xdp.c), and PRE_ROUTING lets them by.
+ *
  * Not seen: packets injected with AF_PACKET (they bypass LOCAL_OUT and go
  * straight to the device) and bridged traffic (it never reaches the IP
  * hooks of the bridging namespace).
@@ -112,6 +116,7 @@
 #include "../netns.h"
 #include "../pkt.h"
 #include "hooks.h"
+#include "xdp.h"
 
 /* Between defrag (-400) and raw (-300); IPv4 and IPv6 use the same values. */
 #define MOS_NF_PRI	(NF_IP_PRI_CONNTRACK_DEFRAG + 50)
@@ -598,6 +603,10 @@ static unsigned int mos_nf_prerouting(void *priv, struct sk_buff *skb,
 	 */
 	if (skb->pkt_type == PACKET_LOOPBACK ||
 	    (state->in && (state->in->flags & IFF_LOOPBACK)))
+		return NF_ACCEPT;
+	/* Counted by mos's XDP program on the device (xdp.c) */
+	if (state->in &&
+	    mos_xdp_linked(mos_pernet(state->net), state->in->ifindex))
 		return NF_ACCEPT;
 	return mos_nf_input(skb, state, mos_nf_host_drops(skb, state));
 }

@@ -155,6 +155,21 @@ TEST(bad_attributes)
 	EXPECT_EQ(0, request(MOS_CMD_NS_GET, MOS_GENL_VERSION, 0, 0));
 }
 
+/* The record of XDP-attached devices (lo is device 1 in any namespace) */
+TEST(links)
+{
+	__u32 lo = 1, zero = 0, none = 0x7fffffff;
+
+	EXPECT_EQ(-EINVAL, request_attr(MOS_CMD_LINK_ADD, 0, NULL, 0));
+	EXPECT_EQ(-ERANGE, request_attr(MOS_CMD_LINK_ADD, MOS_A_IFINDEX, &zero, 4));
+	EXPECT_EQ(-ENODEV, request_attr(MOS_CMD_LINK_ADD, MOS_A_IFINDEX, &none, 4));
+	EXPECT_EQ(-ENOENT, request_attr(MOS_CMD_LINK_DEL, MOS_A_IFINDEX, &lo, 4));
+	EXPECT_EQ(0, request_attr(MOS_CMD_LINK_ADD, MOS_A_IFINDEX, &lo, 4));
+	EXPECT_EQ(-EEXIST, request_attr(MOS_CMD_LINK_ADD, MOS_A_IFINDEX, &lo, 4));
+	EXPECT_EQ(0, request_attr(MOS_CMD_LINK_DEL, MOS_A_IFINDEX, &lo, 4));
+	EXPECT_EQ(-ENOENT, request_attr(MOS_CMD_LINK_DEL, MOS_A_IFINDEX, &lo, 4));
+}
+
 TEST(bad_programs)
 {
 	/* { code, jt, jf, k } */

@@ -61,7 +61,7 @@ _mosctl()
 				--json --pretty --help" -- "$cur")
 		else
 			mapfile -t COMPREPLY < <(compgen -W "ns set rule stats flows
-				flow monitor version" -- "$cur")
+				flow monitor link version" -- "$cur")
 		fi
 		return
 	fi
@@ -133,6 +133,18 @@ _mosctl()
 			fi
 			;;
 		esac
+		;;
+	link)
+		if [ ${#args[@]} -eq 1 ]; then
+			mapfile -t COMPREPLY < <(compgen -W "attach detach show" -- "$cur")
+		elif [ "$prev" = mode ]; then
+			mapfile -t COMPREPLY < <(compgen -W "native generic" -- "$cur")
+		elif [ ${#args[@]} -eq 2 ] && [ "$verb" != show ]; then
+			mapfile -t COMPREPLY < <(compgen -W "$(ip ${netns[1]:+-n "${netns[1]}"} \
+				-o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }')" -- "$cur")
+		elif [ "$verb" = attach ]; then
+			mapfile -t COMPREPLY < <(compgen -W "mode passive inline" -- "$cur")
+		fi
 		;;
 	flow)
 		if [ ${#args[@]} -eq 1 ]; then

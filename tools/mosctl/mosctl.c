@@ -57,6 +57,10 @@ static void usage(FILE *f)
 		"  flows [PCAP EXPR]            the flows tracked now (that EXPR matches)\n"
 		"  flow reset ID                reset flow ID at both ends (inline mode)\n"
 		"  monitor                      flows as they start and end, until interrupted\n"
+		"  link attach DEV [mode native|generic] [passive|inline]\n"
+		"                               attach mos's XDP program to DEV (native, passive)\n"
+		"  link detach DEV              detach it\n"
+		"  link show                    the devices mos is attached to by XDP\n"
 		"  version                      versions of mosctl and of the module\n"
 		"\n"
 		"STATE: CLOSED LISTEN SYN_SENT SYN_RCVD ESTABLISHED FIN_WAIT_1 FIN_WAIT_2\n"
@@ -538,6 +542,9 @@ static const struct verb verbs[] = {
 	{ "flows", NULL, false, do_flows },
 	{ "flow", "reset", false, do_flow_reset },
 	{ "monitor", NULL, false, do_monitor },
+	{ "link", "attach", false, do_link_attach },
+	{ "link", "detach", false, do_link_detach },
+	{ "link", "show", true, do_link_show },
 	{ "version", NULL, false, do_version },
 };
 

@@ -4,7 +4,8 @@
  *
  * mosctl.c: options, dispatch, the netlink plumbing; out.c: text and JSON
  * output; ns.c: ns, set, stats, version; rule.c: rule; flow.c: flows,
- * monitor; filter.c: pcap expressions and the packets they are tried on.
+ * monitor; filter.c: pcap expressions and the packets they are tried on;
+ * link.c: link (XDP attachment).
  */
 #ifndef MOSCTL_H
 #define MOSCTL_H
@@ -74,6 +75,11 @@ int action_parse(const char *s);
 const char *state_name(unsigned int state, char *buf, size_t len);
 int state_parse(const char *s);
 char *join_args(int argc, char **argv);
+
+/* link.c */
+int do_link_attach(struct mosctl *c, int argc, char **argv);
+int do_link_detach(struct mosctl *c, int argc, char **argv);
+int do_link_show(struct mosctl *c, int argc, char **argv);
 
 /* out.c */
 void out_begin(void);

@@ -93,10 +93,12 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_VERDICT_BAD] = "verdict_bad",
 	[MOS_STAT_VERDICT_TIMEOUT] = "verdict_timeout",
 	[MOS_STAT_HELD_RELEASED] = "held_released",
+	[MOS_STAT_XDP_UNLINKED] = "xdp_unlinked",
+	[MOS_STAT_XDP_RESET_UNSENT] = "xdp_reset_unsent",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_HELD_RELEASED,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_XDP_RESET_UNSENT,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {

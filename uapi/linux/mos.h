@@ -82,6 +82,15 @@
  *	inline mode (-EINVAL in passive mode); -ENOENT if there is no such
  *	flow (flows of %MOS_ACTION_IGNORE and %MOS_ACTION_DROP rules are not
  *	found).
+ * @MOS_CMD_LINK_ADD: record that mos's XDP program is (about to be)
+ *	attached to a device of the namespace (Documentation/xdp.rst).
+ *	Required: %MOS_A_IFINDEX.  From then on the program's frames from
+ *	that device are tracked, and the netfilter hook leaves the device's
+ *	packets alone at PRE_ROUTING, so that none is counted twice.
+ *	-EEXIST if recorded already, -ENOSPC past %MOS_XDP_LINKS_MAX
+ *	devices, -ENODEV if the namespace has no such device.
+ * @MOS_CMD_LINK_DEL: forget a device recorded by %MOS_CMD_LINK_ADD.
+ *	Required: %MOS_A_IFINDEX.  -ENOENT if it is not recorded.
  * @__MOS_CMD_MAX: one past the last command
  * @MOS_CMD_MAX: the last command
  */
@@ -99,6 +108,8 @@ enum mos_cmd {
 	MOS_CMD_FLOW_NEW,
 	MOS_CMD_FLOW_END,
 	MOS_CMD_FLOW_RESET,
+	MOS_CMD_LINK_ADD,
+	MOS_CMD_LINK_DEL,
 
 	__MOS_CMD_MAX,
 	MOS_CMD_MAX = __MOS_CMD_MAX - 1
@@ -140,6 +151,19 @@ enum mos_action {
 #define MOS_RULE_INSNS_MAX	4096
 /* Longest %MOS_A_RULE_EXPR, with its NUL */
 #define MOS_RULE_EXPR_MAX	1024
+/* Devices of a namespace recorded as XDP-attached (%MOS_CMD_LINK_ADD) */
+#define MOS_XDP_LINKS_MAX	16
+
+/**
+ * enum mos_xdp_flags - the flags argument of the kfunc mos_xdp_input()
+ * @MOS_XDP_F_INLINE: apply the verdict: a packet the namespace's inline
+ *	mode drops is XDP_DROP; without it every frame is XDP_PASS
+ * @MOS_XDP_F_ALL: every flag
+ */
+enum mos_xdp_flags {
+	MOS_XDP_F_INLINE	= 1 << 0,
+	MOS_XDP_F_ALL		= MOS_XDP_F_INLINE,
+};
 
 /**
  * enum mos_attr - top-level attributes
@@ -171,6 +195,10 @@ enum mos_action {
  *	jump knows how many announcements it lost.
  * @MOS_A_FLOW_ID: u64, a flow's id (%MOS_FLOW_A_ID), for
  *	%MOS_CMD_FLOW_RESET
+ * @MOS_A_IFINDEX: u32, a device's index in the namespace, for
+ *	%MOS_CMD_LINK_ADD and %MOS_CMD_LINK_DEL
+ * @MOS_A_LINKS: nest of %MOS_A_IFINDEX, in %MOS_CMD_NS_GET: the devices
+ *	recorded as XDP-attached
  * @__MOS_A_MAX: one past the last attribute
  * @MOS_A_MAX: the last attribute
  */
@@ -192,6 +220,8 @@ enum mos_attr {
 	MOS_A_PAD,
 	MOS_A_EVENT_SEQ,
 	MOS_A_FLOW_ID,
+	MOS_A_IFINDEX,
+	MOS_A_LINKS,
 
 	__MOS_A_MAX,
 	MOS_A_MAX = __MOS_A_MAX - 1
@@ -608,6 +638,11 @@ enum mos_flow_attr {
  *	within %MOS_LIMIT_VERDICT_MS: they got %MOS_LIMIT_VERDICT_POLICY
  * @MOS_STAT_HELD_RELEASED: held packets released by policy without a
  *	verdict because their consumer closed or monitoring was disabled
+ * @MOS_STAT_XDP_UNLINKED: frames mos's XDP program handed over from a
+ *	device not recorded with %MOS_CMD_LINK_ADD: passed, not tracked
+ * @MOS_STAT_XDP_RESET_UNSENT: packets a reset rule dropped at XDP without
+ *	the reset answer, which needs the packet as an skb
+ *	(Documentation/xdp.rst)
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -697,6 +732,8 @@ enum mos_stat {
 	MOS_STAT_VERDICT_BAD,
 	MOS_STAT_VERDICT_TIMEOUT,
 	MOS_STAT_HELD_RELEASED,
+	MOS_STAT_XDP_UNLINKED,
+	MOS_STAT_XDP_RESET_UNSENT,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1

@@ -1,0 +1,236 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# xdp_mirror.sh - mos attached by XDP to a mirror port reports what mos
+# reports by netfilter on the router whose traffic is mirrored
+#
+#   +----------+          +--------------------+          +----------+
+#   |  client  |  veth    |  router (mos, nf)  |  veth    |  server  |
+#   | 10.0.1.2 |----------| r0              r1 |----------| 10.0.2.2 |
+#   | fd00:1::2|          |  tc ingress of r0  |          | fd00:2::2|
+#   +----------+          |  and r1: mirred    |          +----------+
+#                         |  egress mirror m0  |
+#                         +---------m0---------+
+#                                    | veth
+#                         +---------m1---------+
+#                         | monitor (mos, XDP  |
+#                         | on m1), no address |
+#                         +--------------------+
+#
+# Real TCP transfers (curl, socat), IPv4 and IPv6.  The copies reach the
+# monitor as PACKET_OTHERHOST frames its stack drops after XDP: only mos
+# sees them.  m0 computes checksums in software (tx offload off), as a
+# NIC puts them on a wire.  A consumer in each namespace (evtrace): the
+# monitor's events for each connection equal the router's (PKT_IN left
+# out, runs of NEW_DATA summed), its stream bytes equal the router's, and the
+# uploads' bytes equal what the server received.  With native XDP, then
+# generic.  While the program is attached, rmmod is refused.  Then the
+# router with netfilter and XDP at once counts each packet once.
+
+. "$(dirname "$0")/../lib/lib.sh"
+
+sfx=$$
+C=cli-$sfx R=rtr-$sfx S=srv-$sfx M=mon-$sfx
+work=$(mktemp -d)
+defer_teardown
+EVTRACE=$PROJ/build/selftests/evtrace
+
+ktap_begin
+t_check "load mos.ko" mos_load
+if [ -d /sys/kernel/btf/mos ] || [ -f /sys/kernel/btf/mos ]; then
+	t_ok "mos.ko's BTF is loaded (/sys/kernel/btf/mos)"
+else
+	t_fail "mos.ko's BTF is loaded (/sys/kernel/btf/mos)" "absent"
+fi
+if command -v bpftool >/dev/null; then
+	t_eq "its BTF has the kfunc mos_xdp_input" 1 \
+		"$(bpftool btf dump file /sys/kernel/btf/mos | grep -c "FUNC 'mos_xdp_input'")"
+fi
+
+router_topology "$C" "$R" "$S" || exit 1
+ns_new "$M" || exit 1
+veth "$R" m0 1 "$M" m1 2 3 || exit 1
+for d in "$R m0" "$M m1"; do
+	set -- $d
+	ip netns exec "$1" sh -c "echo 1 >/proc/sys/net/ipv6/conf/$2/disable_ipv6"
+	ip -n "$1" link set "$2" up
+done
+# Every packet one segment with a real checksum, as on a wire: no
+# TSO/GSO at the ends, no GRO in the router, checksums computed by each
+# sender; the router's links and the mirror's copies all go through one
+# CPU's backlog (RPS on r0, r1 and m1): the router sees each direction in
+# the order it was sent, and the monitor sees both in the order the
+# router mirrored them.
+for d in "$C c0" "$S s0" "$R r0" "$R r1" "$R m0"; do
+	set -- $d
+	ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1
+done
+ip netns exec "$M" sh -c 'echo 1 >/sys/class/net/m1/queues/rx-0/rps_cpus'
+ip netns exec "$R" sh -c 'for d in r0 r1; do echo 1 >/sys/class/net/$d/queues/rx-0/rps_cpus; done'
+for d in r0 r1; do
+	tc -n "$R" qdisc add dev $d clsact
+	tc -n "$R" filter add dev $d ingress matchall action mirred egress mirror dev m0
+done
+
+# 1 MB transfers: evtrace (ASan, under TCG) in each namespace keeps up
+# with them; with 3 MB its ring overflowed at times (ring_lost, checked)
+[ "$BLOB_SIZE" -gt 1000000 ] && BLOB_SIZE=1000000
+blob=$work/blob
+sum=$(make_blob "$blob" "$BLOB_SIZE")
+http_server "$S" "$work" 8080
+oracle_add "$R"
+
+# seqs FILE: each flow's events, one line per hook and side (as
+# events.sh): PKT_IN and INFO left out, a run of NEW_DATA as one with its
+# bytes summed, the live reordering of STATE_CHANGE and CONN_START or
+# CONN_SETUP undone
+seqs() {
+	python3 - "$1" <<'PYEOF'
+import sys, collections
+out = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    flow, hook, side, ev = line.split()
+    name, _, arg = ev.partition(":")
+    if name in ("PKT_IN", "INFO"):
+        continue
+    l = out[(flow, hook, side)]
+    if l and name == "NEW_DATA" and l[-1][0] == name:
+        l[-1][1] = str(int(l[-1][1]) + int(arg))
+        continue
+    l.append([name, arg])
+for l in out.values():
+    for i in range(len(l) - 1):
+        if (l[i][0] == "STATE_CHANGE" and
+                (l[i][1], l[i + 1][0]) in (("SYN_SENT", "CONN_START"),
+                                           ("SYN_RCVD", "CONN_START"),
+                                           ("ESTABLISHED", "CONN_SETUP"))):
+            l[i], l[i + 1] = l[i + 1], l[i]
+for k in sorted(out):
+    print(*k, " ".join(n + (":" + a if a else "") for n, a in out[k]))
+PYEOF
+}
+
+# no_flows NS: wait until the monitor of NS tracks no flow (30 s)
+no_flows() {
+	for _ in $(seq 1 100); do
+		[ "$("$MOSCTL" -n "$1" -j flows |
+			python3 -c 'import json,sys; print(len(json.load(sys.stdin)["flows"]))')" = 0 ] &&
+			return 0
+		nap 0.3
+	done
+	return 1
+}
+
+# ends FILE: wait until evtrace's FILE has the CONN_ENDs of the four
+# connections: each side ends at hook RCV, then SND (180 s)
+ends() {
+	for _ in $(seq 1 600); do
+		[ "$(grep -c ' CONN_END' "$1")" -ge 16 ] && return 0
+		nap 0.3
+	done
+	return 1
+}
+
+for mode in native generic; do
+	rm -rf "$work/r" "$work/m" && mkdir -p "$work/r" "$work/m"
+	quiet "$R"
+	for ns in "$R" "$M"; do
+		t_check "$mode: enable monitoring in $ns" "$MOSCTL" -n "$ns" ns enable
+		t_check "$mode: short TIME_WAIT in $ns" \
+			"$MOSCTL" -n "$ns" set timeout TIME_WAIT 1 timeout CLOSED 1
+	done
+	t_check "$mode: attach mos to m1 by XDP" "$MOSCTL" -n "$M" link attach m1 mode $mode
+	t_eq "$mode: link show" "m1 ifindex $(ip netns exec "$M" cat /sys/class/net/m1/ifindex) mode $mode" \
+		"$("$MOSCTL" -n "$M" link show | sed 's/ prog [0-9]* mos$//')"
+	! rmmod mos 2>/dev/null && t_ok "$mode: rmmod refused while the program is attached" ||
+		t_fail "$mode: rmmod refused while the program is attached" "rmmod succeeded"
+
+	ip netns exec "$R" "$EVTRACE" -c -d "$work/r" >"$work/r.ev" 2>"$work/r.err" &
+	evr=$!
+	ip netns exec "$M" "$EVTRACE" -c -d "$work/m" >"$work/m.ev" 2>"$work/m.err" &
+	evm=$!
+	wait_ready "$work/r.err" "$evr"
+	wait_ready "$work/m.err" "$evm"
+
+	transfers "$mode" "$C" "$S" 10.0.2.2 fd00:2::2
+
+	no_flows "$R" || log "$mode: the router still tracks flows"
+	no_flows "$M" || log "$mode: the monitor still tracks flows"
+	# The consumers may lag behind the kernel: every CONN_END
+	ends "$work/r.ev" || log "$mode: the router's evtrace did not see every end"
+	ends "$work/m.ev" || log "$mode: the monitor's evtrace did not see every end"
+	kill -INT "$evr" "$evm"
+	wait_pid "$evr" 60
+	t_eq "$mode: router's evtrace exits 0" 0 "$?"
+	wait_pid "$evm" 60
+	t_eq "$mode: monitor's evtrace exits 0" 0 "$?"
+	t_eq "$mode: nothing on the monitor's evtrace stderr but the start" \
+		"evtrace: ready" "$(cat "$work/m.err")"
+
+	seqs "$work/r.ev" >"$work/r.seqs"
+	seqs "$work/m.ev" >"$work/m.seqs"
+	t_eq "$mode: four connections seen by the router" 4 \
+		"$(grep -c ' SND cli .*CONN_START' "$work/r.seqs")"
+	if cmp -s "$work/r.seqs" "$work/m.seqs"; then
+		t_ok "$mode: the monitor's events equal the router's"
+	else
+		t_fail "$mode: the monitor's events equal the router's" "they differ"
+		diff "$work/r.seqs" "$work/m.seqs" | head -20 | sed 's/^/# /'
+	fi
+	t_eq "$mode: no failed buffer check in the monitor" 0 "$(grep -c 'INFO:bad' "$work/m.ev")"
+	t_eq "$mode: the same stream files" "$(cd "$work/r" && ls | sort | tr '\n' ' ')" \
+		"$(cd "$work/m" && ls | sort | tr '\n' ' ')"
+	same=0 n=0
+	for f in "$work"/r/*; do
+		n=$((n + 1))
+		cmp -s "$f" "$work/m/${f##*/}" && same=$((same + 1))
+	done
+	t_eq "$mode: every stream's bytes equal the router's" "$n" "$same"
+	# Downloads: a request and a response; uploads: the client's bytes
+	t_eq "$mode: six streams" 6 "$n"
+	# The uploads: what the server received, byte for byte
+	ups=$(for f in "$work"/m/*-900[01].svr; do sha256sum <"$f" | cut -d' ' -f1; done | sort -u)
+	t_eq "$mode: the monitor's upload streams are the blob" "$sum" "$ups"
+	t_eq "$mode: router: no record lost by its consumer" 0 "$(mos_stat "$R" ring_lost)"
+	ms=$("$MOSCTL" -n "$M" stats)
+	t_eq "$mode: monitor: no record lost by its consumer" 0 "$(kv "$ms" ring_lost)"
+	t_eq "$mode: monitor: no gap" 0 "$(kv "$ms" gaps)"
+	t_eq "$mode: monitor: csum_bad" 0 "$(kv "$ms" csum_bad)"
+	t_eq "$mode: monitor: xdp_unlinked" 0 "$(kv "$ms" xdp_unlinked)"
+	t_eq "$mode: monitor: parse_errors" 0 "$(kv "$ms" parse_errors)"
+	log "$mode: monitor: $("$MOSCTL" -n "$M" -j stats)"
+	log "$mode: router: $("$MOSCTL" -n "$R" -j stats)"
+
+	t_check "$mode: detach" "$MOSCTL" -n "$M" link detach m1
+	t_eq "$mode: link show lists nothing" "" "$("$MOSCTL" -n "$M" link show)"
+	t_eq "$mode: no XDP program on m1" "" \
+		"$(ip -n "$M" -d link show m1 | grep -o 'prog/xdp.*')"
+	for ns in "$R" "$M"; do
+		t_check "$mode: disable monitoring in $ns" "$MOSCTL" -n "$ns" ns disable
+	done
+done
+
+# Netfilter and XDP in one namespace: the router, monitored by netfilter,
+# with mos's program also on r0 and r1 (generic).  Each received packet is
+# tracked by XDP and skipped at PRE_ROUTING: mos's counters equal the nft
+# oracle's at PRE_ROUTING and LOCAL_OUT, as netfilter alone does
+# (router.sh); counted twice, they would not.
+quiet "$R"
+oracle_reset "$R"
+t_check "both: enable monitoring of the router" "$MOSCTL" -n "$R" ns enable
+for d in r0 r1; do
+	t_check "both: attach mos to $d by XDP" "$MOSCTL" -n "$R" link attach $d mode generic
+done
+transfers both "$C" "$S" 10.0.2.2 fd00:2::2
+quiet "$R"
+for d in r0 r1; do
+	t_check "both: detach from $d" "$MOSCTL" -n "$R" link detach $d
+done
+t_check "both: disable monitoring of the router" "$MOSCTL" -n "$R" ns disable
+log "both: router: $("$MOSCTL" -n "$R" -j stats)"
+compare "$R" "both"
+t_eq "both: xdp_unlinked" 0 "$(mos_stat "$R" xdp_unlinked)"
+
+ns_cleanup
+t_check "unload mos.ko" mos_unload
+ktap_end

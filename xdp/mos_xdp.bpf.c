@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mos_xdp.bpf.c - mos's XDP program: every frame to mos.ko's tracker
+ *
+ * One call of the kfunc mos_xdp_input() that mos.ko registers for XDP
+ * programs (kmod/hooks/xdp.c), which returns the verdict.  mosctl link
+ * attach sets mos_xdp_flags (&enum mos_xdp_flags) before loading the
+ * program: MOS_XDP_F_INLINE applies the namespace's drops, without it
+ * every frame passes.  Documentation/xdp.rst.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+extern int mos_xdp_input(struct xdp_md *ctx, __u32 flags) __ksym;
+
+const volatile __u32 mos_xdp_flags = 0;
+
+SEC("xdp")
+int mos_xdp(struct xdp_md *ctx)
+{
+	return mos_xdp_input(ctx, mos_xdp_flags) == XDP_DROP ? XDP_DROP :
+								XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "GPL";
