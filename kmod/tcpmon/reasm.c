@@ -25,8 +25,10 @@
  * pieces that follow are delivered, in order (rb_next()).
  *
  * Overlaps: where a segment covers bytes already stored, the flow's
- * policy decides which bytes win: the first seen (%TM_OVERLAP_FIRST, the
- * default) or the last (%TM_OVERLAP_LAST).  Either way, stored bytes that
+ * policy decides which bytes win: the first seen (%TM_OVERLAP_FIRST), the
+ * last (%TM_OVERLAP_LAST), or those a Linux receiver reads
+ * (%TM_OVERLAP_LINUX, decided by a shadow of its out-of-order queue:
+ * tm_lnx_queue()).  Either way, stored bytes that
  * differ from the segment's are reported (%TM_ERR_OVERLAP_DIFF): the two
  * ends of the connection may not agree on the stream, an evasion signal.
  * Bytes already delivered are final: a retransmission of them is reported
@@ -969,15 +971,14 @@ static void tm_coalesce(struct tm_table *t, struct tm_half *h, u32 seq,
  *
  * Linux keeps the segments themselves (tcp_data_queue_ofo()), overlapping
  * or not, and reads them in the order they start (tcp_ofo_queue()): of
- * two that hold a byte, the one that starts first gives it.  A segment
- * that a stored one contains is dropped; one that starts where a stored
- * one starts and ends after it replaces it; one that starts right where
- * a stored one ends is appended to it (tcp_try_coalesce()), and starts
- * where it starts.  The store keeps, per byte, the start of the segment
- * that gives it (&tm_seg.org), which is all these rules need: the
- * segment is contained when the byte before its end comes from a segment
- * that starts at or before it; otherwise it gives every byte of its range
- * that no earlier-starting segment gives.
+ * two that hold a byte, the one that starts first gives it.  The store
+ * keeps, per byte, the start of the skb that gives it (&tm_seg.org).  The
+ * shadow of the receiver's queue (tm_lnx_queue()) says what the receiver
+ * did with the segment: dropped it (a stored skb holds it: all its bytes
+ * are compared), or put its bytes in an skb that starts at @seq (a new
+ * one, or one it replaced) or before (one it was appended to).  Then the
+ * segment gives every byte of its range that no skb starting earlier
+ * gives.
  *
  * Return: %TM_ERR_NONE, or why not all of it could be stored.
  */
