@@ -1340,6 +1340,37 @@ out:
 }
 
 /**
+ * tm_reasm_fin() - a FIN without data behind a hole
+ * @t: table
+ * @f: flow, locked
+ * @side: receiving side
+ * @seq: the FIN's sequence number
+ *
+ * Linux queues it out of order as an skb of one sequence number
+ * (tcp_data_queue_ofo()), which changes its tree like any other: under
+ * %TM_OVERLAP_LINUX it takes a node of the shadow.  A node that cannot be
+ * had is counted as the store's error would be.
+ */
+void tm_reasm_fin(struct tm_table *t, struct tm_flow *f, unsigned int side,
+		  u32 seq)
+{
+	struct tm_half *h = &f->half[side];
+	unsigned int err;
+	bool drop;
+	u32 org;
+
+	if (!(h->flags & TM_HF_OVERLAP_LINUX) ||
+	    !(h->flags & TM_HF_RCV_SYNCED) || !tm_after(seq, h->rcv_nxt))
+		return;
+	err = tm_lnx_queue(t, f, side, seq, seq + 1, &drop, &org);
+	if (err)
+		tm_stat_inc(t, err == TM_ERR_BUF_SIDE ? TM_STAT_BUF_SIDE :
+			    err == TM_ERR_BUF_TOTAL ? TM_STAT_BUF_TOTAL :
+			    err == TM_ERR_MEM_LIMIT ? TM_STAT_MEM_LIMIT :
+			    TM_STAT_NOMEM);
+}
+
+/**
  * tm_reasm_hold() - keep a SYN's payload until the SYN-ACK says whether
  * the receiver took it (TCP Fast Open)
  * @t: table

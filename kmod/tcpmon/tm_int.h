@@ -347,6 +347,8 @@ void tm_reasm_flush(struct tm_table *t, struct tm_flow *f, unsigned int side,
 		    const struct tm_pkt *p);
 void tm_reasm_free(struct tm_table *t, struct tm_flow *f,
 		   unsigned int side);
+void tm_reasm_fin(struct tm_table *t, struct tm_flow *f, unsigned int side,
+		  u32 seq);
 bool tm_reasm_seen(const struct tm_half *h, u32 seq, u32 len);
 bool tm_reasm_hold(struct tm_table *t, struct tm_flow *f, unsigned int side,
 		   const struct tm_src *src, const struct tm_pkt *p, u32 seq,

@@ -998,6 +998,8 @@ static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
 	} else if (plen) {
 		tm_reasm_data(t, f, r, src, p, dseq, p->l4off + p->doff, plen,
 			      rx);
+	} else if (fl & TM_TCPF_FIN) {
+		tm_reasm_fin(t, f, r, dseq);
 	}
 
 	/* A waiting FIN the stream went past never takes effect. */

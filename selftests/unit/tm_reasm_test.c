@@ -360,6 +360,50 @@ TEST(overlap_linux_tree_shape)
 }
 
 /*
+ * random-1810001841: a FIN without data waits behind the hole as an skb
+ * of one sequence number, F [685,686), right of a [242,281).  b [281,981)
+ * is appended to a, the root; c [981,1047) starts after the last skb (F)
+ * and is put after it, not appended to a; d [872,993) is a node of its
+ * own and gives 981..993; e is appended to c; g [921,1192) starts before
+ * c and gives 993..1192.  The hole filled, F is passed over (the stream
+ * went past it, tcp_ofo_queue()) and never closes the stream.
+ */
+TEST(overlap_linux_fin_node)
+{
+	static const struct { u32 off, len; } seg[] = {
+		{ 242, 39 }, { 685, 0 }, { 281, 700 }, { 981, 66 },
+		{ 872, 121 }, { 1047, 301 }, { 921, 271 }, { 0, 242 },
+	};
+	static const struct { char c; u32 len; } runs[] = {
+		{ 'h', 242 }, { 'a', 39 }, { 'c', 700 }, { 'e', 12 },
+		{ 'g', 199 }, { 'f', 156 },
+	};
+	struct tm_table_cfg cfg = { .overlap = TM_OVERLAP_LINUX };
+	struct tu *u = tu_new(&cfg);
+	static char buf[2048], want[2048];
+	unsigned int i, n = 0;
+
+	hs(u, IC, IS);
+	for (i = 0; i < ARRAY_SIZE(seg); i++) {
+		if (!seg[i].len) {
+			TX(u, .from = CLI, .flags = ACK | FIN,
+			   .seq = ic + 1 + seg[i].off, .ack = is + 1);
+			continue;
+		}
+		memset(buf, 'a' + i, seg[i].len);
+		cdata(u, seg[i].off, buf, seg[i].len);
+	}
+	for (i = 0; i < ARRAY_SIZE(runs); i++) {
+		memset(want + n, runs[i].c, runs[i].len);
+		n += runs[i].len;
+	}
+	want[n] = 0;
+	EXPECT_STREQ(want, tu_rx(u, 1, SVR));
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	TU_DONE(u);
+}
+
+/*
  * skb_try_coalesce() appends no segment to an skb that holds
  * MAX_SKB_FRAGS page fragments: a segment larger than the skb's tailroom
  * takes one.  s0 [10,110) takes s1..s17 (100 bytes each) up to 1810; V
