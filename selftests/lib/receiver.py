@@ -195,8 +195,18 @@ TAP_SEEDS = [
 ]
 
 # Seeds that still fail (with the tap): run with the random connections
-# only (make check-receiver), until mos reads them as the receiver does.
-OPEN_SEEDS = []
+# only, and not in make check (MOS_RECEIVER_OPEN=0), until mos reads them
+# as the receiver does.  A stored segment that carries a FIN, reached by
+# the stream before a stored one that starts later and goes past the FIN:
+# Linux's tcp_ofo_queue() takes the FIN's skb first and stops at its FIN
+# (tcp_fin()); mos takes the FIN as passed over and delivers the bytes
+# after it (found on 6.12 from 1820000000).
+OPEN_SEEDS = [
+    1820000232,
+    1820001336,
+    1820001588,
+    1820001773,
+]
 
 
 def enter(ns):
@@ -1311,7 +1321,9 @@ def cmd_run(d, cns, sns):
     if fixed:
         seeds = SEEDS
         if h.tap is not None:
-            seeds = seeds + TAP_SEEDS + (OPEN_SEEDS if rtime > 0 else [])
+            seeds = seeds + TAP_SEEDS
+            if rtime > 0 and os.environ.get("MOS_RECEIVER_OPEN") != "0":
+                seeds = seeds + OPEN_SEEDS
         for i, s in enumerate(seeds):
             if pat.search("random-%d" % s):
                 tasks.append(rand_conn(s, 29000 + i))
