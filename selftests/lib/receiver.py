@@ -200,8 +200,13 @@ TAP_SEEDS = [
 # the stream before a stored one that starts later and goes past the FIN:
 # Linux's tcp_ofo_queue() takes the FIN's skb first and stops at its FIN
 # (tcp_fin()); mos takes the FIN as passed over and delivers the bytes
-# after it (found on 6.12 from 1820000000).
+# after it (found on 6.12 from 1820000000); or an in-order segment's FIN
+# that a stored segment overlaps: Linux stops at the FIN, mos goes past it
+# (1810001076, 1810001339, 1810001883, found on 6.1 and 6.12).
 OPEN_SEEDS = [
+    1810001076,
+    1810001339,
+    1810001883,
     1820000232,
     1820001336,
     1820001588,
