@@ -25,8 +25,10 @@
  * pieces that follow are delivered, in order (rb_next()).
  *
  * Overlaps: where a segment covers bytes already stored, the flow's
- * policy decides which bytes win: the first seen (%TM_OVERLAP_FIRST, the
- * default) or the last (%TM_OVERLAP_LAST).  Either way, stored bytes that
+ * policy decides which bytes win: the first seen (%TM_OVERLAP_FIRST), the
+ * last (%TM_OVERLAP_LAST), or those a Linux receiver reads
+ * (%TM_OVERLAP_LINUX, decided by a shadow of its out-of-order queue:
+ * tm_lnx_queue()).  Either way, stored bytes that
  * differ from the segment's are reported (%TM_ERR_OVERLAP_DIFF): the two
  * ends of the connection may not agree on the stream, an evasion signal.
  * Bytes already delivered are final: a retransmission of them is reported
@@ -269,20 +271,6 @@ static struct tm_seg *tm_seg_from(const struct tm_half *h, u32 seq)
 	return best;
 }
 
-/**
- * tm_seg_at() - the stored piece that holds a sequence number
- * @h: receiving side
- * @seq: the sequence number
- *
- * Return: the piece, or NULL.
- */
-static struct tm_seg *tm_seg_at(const struct tm_half *h, u32 seq)
-{
-	struct tm_seg *seg = tm_seg_from(h, seq);
-
-	return seg && !tm_after(seg->seq, seq) ? seg : NULL;
-}
-
 /* Put a new piece, which overlaps none, into the tree */
 static void tm_seg_link(struct tm_half *h, struct tm_seg *seg)
 {
@@ -313,6 +301,83 @@ static void tm_seg_drop(struct tm_table *t, struct tm_half *h,
 	atomic_long_sub(charge, &t->ooo_bytes);
 	tm_uncharge(charge);
 	tm_free(seg);
+}
+
+/*
+ * The shadow of the receiver's out-of-order queue (%TM_OVERLAP_LINUX)
+ *
+ * Which bytes Linux's read() returns where out-of-order segments overlap
+ * depends on the skbs its out-of-order queue holds and on the shape of
+ * their red-black tree: tcp_data_queue_ofo() walks it from the root and
+ * acts on the first node that decides (a node that holds the segment: it
+ * is dropped; one that starts where it does and is shorter: replaced; one
+ * that ends where it starts: the segment is appended to that one when
+ * skb_try_coalesce() can).  The shadow keeps a node per skb, its range
+ * only, and changes the tree with the same calls in the same order (the
+ * kernel's rbtree, or rbtree_user.c that rebalances as it does), so its
+ * shape is the receiver's.  A flow has the shadows of both sides in one
+ * &struct tm_lnxq, allocated with the first node and freed with the last.
+ */
+
+/* A node is charged as a piece's header would be (tm_reasm_fits()). */
+static_assert(sizeof(struct tm_lnx) <= sizeof(struct tm_seg),
+	      "a shadow node costs no more than a piece");
+
+static struct tm_lnx *tm_lnx_of(struct rb_node *n)
+{
+	return n ? rb_entry(n, struct tm_lnx, node) : NULL;
+}
+
+/* The side's first node, or NULL */
+static struct tm_lnx *tm_lnx_first(const struct tm_flow *f,
+				   unsigned int side)
+{
+	return f->lnx ? tm_lnx_of(rb_first(&f->lnx->root[side])) : NULL;
+}
+
+/* Take a node out of the shadow and free it; the last one frees @f->lnx */
+static void tm_lnx_drop(struct tm_table *t, struct tm_flow *f,
+			unsigned int side, struct tm_lnx *q)
+{
+	struct tm_half *h = &f->half[side];
+
+	rb_erase(&q->node, &f->lnx->root[side]);
+	h->ooo_segs--;
+	h->ooo_bytes -= sizeof(*q);
+	atomic_long_sub(sizeof(*q), &t->ooo_bytes);
+	tm_uncharge(sizeof(*q));
+	tm_free(q);
+	if (RB_EMPTY_ROOT(&f->lnx->root[TM_CLI]) &&
+	    RB_EMPTY_ROOT(&f->lnx->root[TM_SVR])) {
+		tm_free(f->lnx);
+		tm_uncharge(sizeof(*f->lnx));
+		f->lnx = NULL;
+	}
+}
+
+/* Empty a side's shadow */
+static void tm_lnx_free(struct tm_table *t, struct tm_flow *f,
+			unsigned int side)
+{
+	struct tm_lnx *q;
+
+	while ((q = tm_lnx_first(f, side)))
+		tm_lnx_drop(t, f, side, q);
+}
+
+/*
+ * The receiver moves to its receive queue, from the first, the skbs that
+ * the stream has reached (tcp_ofo_queue()): those that start at or before
+ * &tm_half.rcv_nxt.
+ */
+static void tm_lnx_advance(struct tm_table *t, struct tm_flow *f,
+			   unsigned int side)
+{
+	struct tm_lnx *q;
+
+	while ((q = tm_lnx_first(f, side)) &&
+	       !tm_after(q->seq, f->half[side].rcv_nxt))
+		tm_lnx_drop(t, f, side, q);
 }
 
 /**
@@ -418,8 +483,10 @@ void tm_reasm_flush(struct tm_table *t, struct tm_flow *f, unsigned int side,
 		tm_seg_drop(t, h, seg);
 	}
 	seg = tm_seg_first(h);
-	if (!seg)
+	if (!seg) {
+		tm_lnx_free(t, f, side);
 		return;
+	}
 	end = h->rcv_nxt;
 	for (; seg; seg = tm_seg_next(seg)) {
 		u32 send = seg->seq + seg->len;
@@ -433,20 +500,23 @@ void tm_reasm_flush(struct tm_table *t, struct tm_flow *f, unsigned int side,
 	}
 	tm_stat_add(t, TM_STAT_END_UNREAD, lost);
 	tm_skip(t, f, side, end, src, p);
-	tm_reasm_free(t, h);
+	tm_reasm_free(t, f, side);
 }
 
 /**
  * tm_reasm_free() - free a side's store without delivering it
  * @t: table
- * @h: side
+ * @f: flow, locked
+ * @side: the side
  */
-void tm_reasm_free(struct tm_table *t, struct tm_half *h)
+void tm_reasm_free(struct tm_table *t, struct tm_flow *f, unsigned int side)
 {
+	struct tm_half *h = &f->half[side];
 	struct tm_seg *seg;
 
 	while ((seg = tm_seg_first(h)))
 		tm_seg_drop(t, h, seg);
+	tm_lnx_free(t, f, side);
 }
 
 /**
@@ -520,6 +590,155 @@ static void tm_seg_uncharge(struct tm_table *t, u32 charge)
 {
 	atomic_long_sub(charge, &t->ooo_bytes);
 	tm_uncharge(charge);
+}
+
+/*
+ * tcp_try_coalesce(): the segment [@seq, @end) is appended to @q if it
+ * starts where @q ends and @q has room for one more page fragment (the
+ * receiver's skbs from a tap or a NIC hold their bytes in one).
+ */
+static bool tm_lnx_join(struct tm_lnx *q, u32 seq, u32 end)
+{
+	if (q->end != seq || q->joins >= TM_LNX_FRAGS)
+		return false;
+	q->end = end;
+	q->joins++;
+	return true;
+}
+
+/* A new node for [@seq, @end), charged to the side, or an error */
+static unsigned int tm_lnx_new(struct tm_table *t, struct tm_flow *f,
+			       unsigned int side, u32 seq, u32 end,
+			       struct tm_lnx **qp)
+{
+	struct tm_half *h = &f->half[side];
+	struct tm_lnx *q;
+	unsigned int err;
+
+	if (!f->lnx) {
+		if (!tm_charge(sizeof(*f->lnx)))
+			return TM_ERR_MEM_LIMIT;
+		f->lnx = tm_alloc_pkt(sizeof(*f->lnx));
+		if (!f->lnx) {
+			tm_uncharge(sizeof(*f->lnx));
+			return TM_ERR_NOMEM;
+		}
+		f->lnx->root[TM_CLI] = RB_ROOT;
+		f->lnx->root[TM_SVR] = RB_ROOT;
+	}
+	err = tm_seg_charge(t, h, sizeof(*q), true);
+	if (err)
+		goto fail;
+	q = tm_alloc_pkt(sizeof(*q));
+	if (!q) {
+		tm_seg_uncharge(t, sizeof(*q));
+		err = TM_ERR_NOMEM;
+		goto fail;
+	}
+	q->seq = seq;
+	q->end = end;
+	q->joins = 0;
+	h->ooo_segs++;
+	h->ooo_bytes += sizeof(*q);
+	*qp = q;
+	return TM_ERR_NONE;
+fail:
+	if (RB_EMPTY_ROOT(&f->lnx->root[TM_CLI]) &&
+	    RB_EMPTY_ROOT(&f->lnx->root[TM_SVR])) {
+		tm_free(f->lnx);
+		tm_uncharge(sizeof(*f->lnx));
+		f->lnx = NULL;
+	}
+	return err;
+}
+
+/**
+ * tm_lnx_queue() - queue a segment in the shadow as the receiver does
+ * @t: table
+ * @f: flow, locked
+ * @side: receiving side
+ * @seq: the segment's first sequence number, after &tm_half.rcv_nxt
+ * @end: one past its last, its FIN included
+ * @drop: set when the receiver drops it: a stored skb holds all of it
+ * @org: set to where the skb that holds its bytes starts: @seq, or the
+ *	start of the skb it was appended to
+ *
+ * tcp_data_queue_ofo(): the last skb first (the segment is appended to it,
+ * or goes after it), else a walk from the root; a new node, or one that
+ * the segment replaced, takes the place of the nodes after it that it
+ * covers.  The last skb (ooo_last_skb) is always the last node: a node
+ * the segment makes or replaces becomes it when no node follows.
+ *
+ * Return: %TM_ERR_NONE, or the limit or failure that kept the node out
+ * (nothing changed).
+ */
+static unsigned int tm_lnx_queue(struct tm_table *t, struct tm_flow *f,
+				 unsigned int side, u32 seq, u32 end,
+				 bool *drop, u32 *org)
+{
+	struct rb_root *root;
+	struct rb_node **link, *parent = NULL;
+	struct tm_lnx *q, *next;
+	unsigned int err;
+
+	*drop = false;
+	*org = seq;
+	if (!tm_lnx_first(f, side)) {
+		err = tm_lnx_new(t, f, side, seq, end, &q);
+		if (err)
+			return err;
+		root = &f->lnx->root[side];
+		rb_link_node(&q->node, NULL, &root->rb_node);
+		rb_insert_color(&q->node, root);
+		return TM_ERR_NONE;
+	}
+	root = &f->lnx->root[side];
+	link = &root->rb_node;
+	q = tm_lnx_of(rb_last(root));
+	if (tm_lnx_join(q, seq, end)) {
+		*org = q->seq;
+		return TM_ERR_NONE;
+	}
+	if (!tm_before(seq, q->end)) {
+		parent = &q->node;
+		link = &parent->rb_right;
+		goto insert;
+	}
+	while (*link) {
+		parent = *link;
+		q = tm_lnx_of(parent);
+		if (tm_before(seq, q->seq)) {
+			link = &parent->rb_left;
+			continue;
+		}
+		if (tm_before(seq, q->end)) {
+			if (!tm_after(end, q->end)) {
+				*drop = true;
+				return TM_ERR_NONE;
+			}
+			if (seq == q->seq) {
+				/* rb_replace_node(): the shape stays */
+				q->end = end;
+				q->joins = 0;
+				goto merge;
+			}
+		} else if (tm_lnx_join(q, seq, end)) {
+			*org = q->seq;
+			return TM_ERR_NONE;
+		}
+		link = &parent->rb_right;
+	}
+insert:
+	err = tm_lnx_new(t, f, side, seq, end, &q);
+	if (err)
+		return err;
+	rb_link_node(&q->node, parent, link);
+	rb_insert_color(&q->node, root);
+merge:
+	while ((next = tm_lnx_of(rb_next(&q->node))) &&
+	       tm_after(end, next->seq) && !tm_before(end, next->end))
+		tm_lnx_drop(t, f, side, next);
+	return TM_ERR_NONE;
 }
 
 /*
@@ -740,6 +959,8 @@ static void tm_coalesce(struct tm_table *t, struct tm_half *h, u32 seq,
  * @poff: offset of that byte in the packet
  * @len: bytes
  * @rx: what it did
+ * @queue: under %TM_OVERLAP_LINUX, the receiver queues the segment out of
+ *	order: the shadow of its queue decides (tm_lnx_queue())
  *
  * One walk over the pieces the segment overlaps, from the one that holds
  * or follows @seq (tm_seg_from(), O(log n)): the segment's bytes that no
@@ -750,22 +971,22 @@ static void tm_coalesce(struct tm_table *t, struct tm_half *h, u32 seq,
  *
  * Linux keeps the segments themselves (tcp_data_queue_ofo()), overlapping
  * or not, and reads them in the order they start (tcp_ofo_queue()): of
- * two that hold a byte, the one that starts first gives it.  A segment
- * that a stored one contains is dropped; one that starts where a stored
- * one starts and ends after it replaces it; one that starts right where
- * a stored one ends is appended to it (tcp_try_coalesce()), and starts
- * where it starts.  The store keeps, per byte, the start of the segment
- * that gives it (&tm_seg.org), which is all these rules need: the
- * segment is contained when the byte before its end comes from a segment
- * that starts at or before it; otherwise it gives every byte of its range
- * that no earlier-starting segment gives.
+ * two that hold a byte, the one that starts first gives it.  The store
+ * keeps, per byte, the start of the skb that gives it (&tm_seg.org).  The
+ * shadow of the receiver's queue (tm_lnx_queue()) says what the receiver
+ * did with the segment: dropped it (a stored skb holds it: all its bytes
+ * are compared), or put its bytes in an skb that starts at @seq (a new
+ * one, or one it replaced) or before (one it was appended to).  Then the
+ * segment gives every byte of its range that no skb starting earlier
+ * gives.
  *
  * Return: %TM_ERR_NONE, or why not all of it could be stored.
  */
 static unsigned int tm_store(struct tm_table *t, struct tm_flow *f,
 			     unsigned int side, const struct tm_src *src,
 			     const struct tm_pkt *p, u32 seq,
-			     unsigned int poff, u32 len, struct tm_rx *rx)
+			     unsigned int poff, u32 len, struct tm_rx *rx,
+			     bool queue)
 {
 	struct tm_half *h = &f->half[side];
 	bool lnx = h->flags & TM_HF_OVERLAP_LINUX;
@@ -775,14 +996,15 @@ static unsigned int tm_store(struct tm_table *t, struct tm_flow *f,
 	struct tm_seg *seg, *prev;
 	bool diff = false, keep = false;
 
-	if (lnx) {
-		seg = tm_seg_at(h, end - 1);
-		keep = seg && !tm_after(seg->org, seq);
-		if (!keep && !tm_seg_at(h, seq)) {
-			seg = tm_seg_at(h, seq - 1);
-			if (seg)
-				org = seg->org;
-		}
+	if (lnx && queue) {
+		/* The receiver's skb ends after the FIN it carries. */
+		u32 fin = p && (p->tcp_flags & TM_TCPF_FIN) &&
+			  end == p->seq + !!(p->tcp_flags & TM_TCPF_SYN) +
+				 p->l4len - p->doff;
+
+		err = tm_lnx_queue(t, f, side, seq, end + fin, &keep, &org);
+		if (err)
+			return err;
 	}
 	seg = tm_seg_from(h, seq);
 	prev = tm_seg_of(seg ? rb_prev(&seg->node) : rb_last(&h->ooo));
@@ -1005,6 +1227,9 @@ bool tm_reasm_fits(struct tm_table *t, const struct tm_flow *f,
 		bytes += n;
 		pieces += (n + TM_SEG_MAX - 1) / TM_SEG_MAX;
 	}
+	/* and maybe a node of the shadow of the receiver's queue */
+	if (h->flags & TM_HF_OVERLAP_LINUX)
+		pieces++;
 	if (h->ooo_segs + pieces > READ_ONCE(t->cfg.seg_side)) {
 		tm_stat_inc(t, TM_STAT_SEG_SIDE);
 		return false;
@@ -1094,7 +1319,7 @@ void tm_reasm_data(struct tm_table *t, struct tm_flow *f, unsigned int side,
 			continue;
 		}
 		tm_store_make_room(t, f, tm_reasm_charge(len));
-		err = tm_store(t, f, side, src, p, seq, poff, len, rx);
+		err = tm_store(t, f, side, src, p, seq, poff, len, rx, true);
 		if (err == TM_ERR_NONE)
 			goto out;
 		tm_stat_inc(t, err == TM_ERR_BUF_SIDE ? TM_STAT_BUF_SIDE :
@@ -1108,9 +1333,41 @@ void tm_reasm_data(struct tm_table *t, struct tm_flow *f, unsigned int side,
 	}
 	tm_inorder(t, f, side, src, p, seq, poff, len, rx);
 	tm_drain(t, f, side);
+	tm_lnx_advance(t, f, side);
 out:
 	f->gap_why = TM_GAP_LOSS;
 	rx->delivered = h->rcv_off - off0;
+}
+
+/**
+ * tm_reasm_fin() - a FIN without data behind a hole
+ * @t: table
+ * @f: flow, locked
+ * @side: receiving side
+ * @seq: the FIN's sequence number
+ *
+ * Linux queues it out of order as an skb of one sequence number
+ * (tcp_data_queue_ofo()), which changes its tree like any other: under
+ * %TM_OVERLAP_LINUX it takes a node of the shadow.  A node that cannot be
+ * had is counted as the store's error would be.
+ */
+void tm_reasm_fin(struct tm_table *t, struct tm_flow *f, unsigned int side,
+		  u32 seq)
+{
+	struct tm_half *h = &f->half[side];
+	unsigned int err;
+	bool drop;
+	u32 org;
+
+	if (!(h->flags & TM_HF_OVERLAP_LINUX) ||
+	    !(h->flags & TM_HF_RCV_SYNCED) || !tm_after(seq, h->rcv_nxt))
+		return;
+	err = tm_lnx_queue(t, f, side, seq, seq + 1, &drop, &org);
+	if (err)
+		tm_stat_inc(t, err == TM_ERR_BUF_SIDE ? TM_STAT_BUF_SIDE :
+			    err == TM_ERR_BUF_TOTAL ? TM_STAT_BUF_TOTAL :
+			    err == TM_ERR_MEM_LIMIT ? TM_STAT_MEM_LIMIT :
+			    TM_STAT_NOMEM);
 }
 
 /**
@@ -1139,7 +1396,7 @@ bool tm_reasm_hold(struct tm_table *t, struct tm_flow *f, unsigned int side,
 	struct tm_half *h = &f->half[side];
 	unsigned int err;
 
-	err = tm_store(t, f, side, src, p, seq, poff, len, rx);
+	err = tm_store(t, f, side, src, p, seq, poff, len, rx, false);
 	if (err == TM_ERR_NONE)
 		return true;
 	tm_stat_inc(t, err == TM_ERR_BUF_SIDE ? TM_STAT_BUF_SIDE :
@@ -1147,6 +1404,6 @@ bool tm_reasm_hold(struct tm_table *t, struct tm_flow *f, unsigned int side,
 		    err == TM_ERR_MEM_LIMIT ? TM_STAT_MEM_LIMIT :
 		    TM_STAT_NOMEM);
 	tm_error(t, f, side, err, h->rcv_off, len, src, p);
-	tm_reasm_free(t, h);
+	tm_reasm_free(t, f, side);
 	return false;
 }

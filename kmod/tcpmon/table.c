@@ -346,8 +346,8 @@ void tm_flow_kill(struct tm_table *t, struct tm_flow *f)
 		t->ops->flow(t->priv, f, NULL, NULL);
 	f->flags |= TM_FF_DEAD;
 	tm_store_forget(t, f);
-	tm_reasm_free(t, &f->half[TM_CLI]);
-	tm_reasm_free(t, &f->half[TM_SVR]);
+	tm_reasm_free(t, f, TM_CLI);
+	tm_reasm_free(t, f, TM_SVR);
 }
 
 /**
@@ -374,8 +374,8 @@ void mos_tm_table_free(struct tm_table *t)
 			spin_lock_bh(&f->lock);
 			tm_track_drain(t, f);
 			spin_unlock_bh(&f->lock);
-			tm_reasm_free(t, &f->half[TM_CLI]);
-			tm_reasm_free(t, &f->half[TM_SVR]);
+			tm_reasm_free(t, f, TM_CLI);
+			tm_reasm_free(t, f, TM_SVR);
 			call_rcu(&f->rcu, tm_flow_free_rcu);
 		}
 		cond_resched();

@@ -430,6 +430,8 @@ struct tm_src {
  */
 #define TM_HIST		25
 
+struct tm_lnxq;
+
 /**
  * struct tm_half - one side of a connection
  * @isn: initial sequence number of what this side sends
@@ -445,8 +447,9 @@ struct tm_src {
  *	(delivered or skipped)
  * @ooo: out-of-order store: pieces of the peer's stream after @rcv_nxt,
  *	not overlapping, in a red-black tree keyed by sequence number
- * @ooo_bytes: bytes charged for @ooo
- * @ooo_segs: pieces in @ooo
+ * @ooo_bytes: bytes charged for @ooo and for the side's nodes of
+ *	&tm_flow.lnx
+ * @ooo_segs: pieces in @ooo and the side's nodes of &tm_flow.lnx
  * @ack_max: highest acknowledgment number this side sent, when
  *	%TM_HA_ACKED: its peer's snd_una and its own rcv_wup, as far as the
  *	packets show them
@@ -536,6 +539,8 @@ struct tm_half {
  * @created: time of the first packet, ns
  * @rcu: for freeing after readers are gone; overlays @last and @created,
  *	which nobody reads once the flow is dead
+ * @lnx: under %TM_OVERLAP_LINUX, while a side's store holds bytes: the
+ *	shadow of the receiver's out-of-order queue (reasm.c); else NULL
  * @half: the two sides, indexed by &enum tm_side
  *
  * Followed by &struct tm_table_cfg.priv_size bytes for the table's user,
@@ -561,6 +566,7 @@ struct tm_flow {
 		};
 		struct rcu_head rcu;
 	};
+	struct tm_lnxq *lnx;
 	struct tm_half half[2];
 };
 

@@ -78,6 +78,38 @@ struct tm_seg {
 	u8 data[];
 };
 
+/**
+ * struct tm_lnx - an skb of the receiver's out-of-order queue, without its
+ * bytes (%TM_OVERLAP_LINUX, &tm_flow.lnx)
+ * @node: in &tm_lnxq.root, keyed by @seq, where the receiver's
+ *	tcp_data_queue_ofo() put the skb
+ * @seq: its first sequence number
+ * @end: one past its last (its FIN included)
+ * @joins: segments appended to it (tcp_try_coalesce()), each a page
+ *	fragment of it
+ */
+struct tm_lnx {
+	struct rb_node node;
+	u32 seq;
+	u32 end;
+	u32 joins;
+};
+
+/**
+ * struct tm_lnxq - the shadows of a flow's receivers' out-of-order queues
+ * @root: a side's: its &struct tm_lnx, shaped as the receiver's tree,
+ *	indexed by &enum tm_side
+ */
+struct tm_lnxq {
+	struct rb_root root[2];
+};
+
+/*
+ * Fragments an skb holds at most (MAX_SKB_FRAGS, 17 in the kernels mos
+ * runs on): skb_try_coalesce() appends no segment to one that has them.
+ */
+#define TM_LNX_FRAGS	17
+
 /* A piece and its header fit the 2 KiB kmalloc cache. */
 #define TM_SEG_MAX	(2048 - sizeof(struct tm_seg))
 
@@ -313,7 +345,10 @@ void tm_reasm_data(struct tm_table *t, struct tm_flow *f, unsigned int side,
 void tm_reasm_flush(struct tm_table *t, struct tm_flow *f, unsigned int side,
 		    const u32 *lim, const struct tm_src *src,
 		    const struct tm_pkt *p);
-void tm_reasm_free(struct tm_table *t, struct tm_half *h);
+void tm_reasm_free(struct tm_table *t, struct tm_flow *f,
+		   unsigned int side);
+void tm_reasm_fin(struct tm_table *t, struct tm_flow *f, unsigned int side,
+		  u32 seq);
 bool tm_reasm_seen(const struct tm_half *h, u32 seq, u32 len);
 bool tm_reasm_hold(struct tm_table *t, struct tm_flow *f, unsigned int side,
 		   const struct tm_src *src, const struct tm_pkt *p, u32 seq,

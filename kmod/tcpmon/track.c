@@ -516,7 +516,7 @@ static void tm_syn_held(struct tm_table *t, struct tm_flow *f, unsigned int s,
 		tm_stat_inc(t, TM_STAT_NACC_SYN_DATA);
 		tm_error(t, f, s, TM_ERR_SYN_DATA, h->rcv_off,
 			 peer->snd_end - peer->isn - 1, src, p);
-		tm_reasm_free(t, h);
+		tm_reasm_free(t, f, s);
 	} else if (tm_acks_syn(peer, p->ack_seq)) {
 		tm_reasm_flush(t, f, s, NULL, src, p);
 	} else {
@@ -548,7 +548,7 @@ static void tm_syn_unheld(struct tm_table *t, struct tm_flow *f,
 	tm_stat_inc(t, TM_STAT_NACC_SYN_DATA);
 	tm_error(t, f, side, TM_ERR_SYN_DATA, h->rcv_off,
 		 peer->snd_end - peer->isn - 1, src, p);
-	tm_reasm_free(t, h);
+	tm_reasm_free(t, f, side);
 }
 
 /**
@@ -998,6 +998,8 @@ static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
 	} else if (plen) {
 		tm_reasm_data(t, f, r, src, p, dseq, p->l4off + p->doff, plen,
 			      rx);
+	} else if (fl & TM_TCPF_FIN) {
+		tm_reasm_fin(t, f, r, dseq);
 	}
 
 	/* A waiting FIN the stream went past never takes effect. */
@@ -1014,7 +1016,7 @@ static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
 	 */
 	if ((S->flags & TM_HF_FIN_SENT) && !(R->flags & TM_HF_FIN_RCVD) &&
 	    (R->flags & TM_HF_RCV_SYNCED) && R->rcv_nxt == S->fin_seq) {
-		tm_reasm_free(t, R);
+		tm_reasm_free(t, f, r);
 		R->rcv_nxt++;
 		R->flags |= TM_HF_FIN_RCVD;
 		if (R->state == TM_ESTABLISHED || R->state == TM_SYN_RCVD)

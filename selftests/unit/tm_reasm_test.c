@@ -264,8 +264,11 @@ TEST(overlap_linux_split_then_cover)
 	/* B [10,14) starts before A [12,18): B gives 12..14, A 14..18 */
 	cdata(u, 12, "AAAAAA", 0);
 	cdata(u, 10, "BBBB", 0);
-	/* B's bytes 10..14 are one piece, A's 14..18 another */
-	EXPECT_EQ(2 * SEG + 8, mos_tm_ooo_bytes(u->t));
+	/* B's bytes 10..14 are one piece, A's 14..18 another; the shadow
+	 * of the receiver's queue has a node for each
+	 */
+	EXPECT_EQ(2 * SEG + 8 + 2 * sizeof(struct tm_lnx),
+		  mos_tm_ooo_bytes(u->t));
 	tu_log(u);
 	/* C [11,19) covers A, partly B: B 10..14, C 14..19 */
 	cdata(u, 11, "CCCCCCCC", 0);
@@ -276,6 +279,161 @@ TEST(overlap_linux_split_then_cover)
 		  "PKT_IN svr RCV\n");
 	cdata(u, 0, "0123456789", 0);
 	EXPECT_STREQ("0123456789BBBBCCCCC", tu_rx(u, 1, SVR));
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	TU_DONE(u);
+}
+
+/*
+ * Geometries where the shape of the receiver's out-of-order rbtree decides
+ * (tcp_data_queue_ofo(): the last skb first, then a walk from the root
+ * that acts on the first node that holds, starts at, or ends at the
+ * segment's start).  Segment i's bytes are all 'a' + i; the expected
+ * stream is a list of runs, traced through Linux's algorithm and read()
+ * by the receiver of receiver.sh for the seeds named.
+ */
+struct lnx_geo {
+	const char *name;
+	struct { u32 off, len; } seg[12];
+	struct { char c; u32 len; } want[12];
+};
+
+static const struct lnx_geo lnx_geos[] = {
+	/* X [10,20) is the root, Y [15,30) its right child and the last
+	 * skb; Z [20,35) does not start where Y ends, the walk meets X
+	 * first and appends Z to it: X's skb, which starts before Y's,
+	 * gives 20..30.
+	 */
+	{ "appended to the root over a later-starting skb",
+	  { { 10, 10 }, { 15, 15 }, { 20, 15 }, { 0, 10 } },
+	  { { 'd', 10 }, { 'a', 10 }, { 'c', 15 } } },
+	/* Y [15,30) is the root, X [10,20) its left child: the walk for
+	 * Z meets Y, which overlaps Z's start, and goes right: Z is a skb
+	 * of its own, Y gives 20..30.
+	 */
+	{ "an overlapping root first: not appended",
+	  { { 15, 15 }, { 10, 10 }, { 20, 15 }, { 0, 10 } },
+	  { { 'd', 10 }, { 'b', 10 }, { 'a', 10 }, { 'c', 5 } } },
+	/* random-1800000312 */
+	{ "seed 1800000312",
+	  { { 568, 233 }, { 728, 184 }, { 801, 412 }, { 0, 568 } },
+	  { { 'd', 568 }, { 'a', 233 }, { 'c', 412 } } },
+	/* random-1800000993: b is dropped (the root holds it); c, d, e
+	 * are appended to a; f [1620,1768) goes right of a and is the
+	 * last skb; g [1702,2099) is appended to a, the root, and gives
+	 * 1702..1768 over f; h starts after the last skb (f) and is put
+	 * after it without a walk, i is appended to h.
+	 */
+	{ "seed 1800000993",
+	  { { 113, 684 }, { 184, 321 }, { 797, 310 }, { 1107, 557 },
+	    { 1664, 38 }, { 1620, 148 }, { 1702, 397 }, { 2099, 156 },
+	    { 2255, 237 }, { 0, 113 } },
+	  { { 'j', 113 }, { 'a', 684 }, { 'c', 310 }, { 'd', 557 },
+	    { 'e', 38 }, { 'g', 397 }, { 'h', 156 }, { 'i', 237 } } },
+};
+
+TEST(overlap_linux_tree_shape)
+{
+	struct tm_table_cfg cfg = { .overlap = TM_OVERLAP_LINUX };
+	static char buf[4096], want[4096];
+	unsigned int i, j, n;
+
+	for (i = 0; i < ARRAY_SIZE(lnx_geos); i++) {
+		const struct lnx_geo *g = &lnx_geos[i];
+		struct tu *u = tu_new(&cfg);
+
+		TH_LOG("%s", g->name);
+		hs(u, IC, IS);
+		for (j = 0; j < ARRAY_SIZE(g->seg) && g->seg[j].len; j++) {
+			memset(buf, 'a' + j, g->seg[j].len);
+			cdata(u, g->seg[j].off, buf, g->seg[j].len);
+		}
+		for (j = 0, n = 0; j < ARRAY_SIZE(g->want) && g->want[j].len;
+		     j++) {
+			memset(want + n, g->want[j].c, g->want[j].len);
+			n += g->want[j].len;
+		}
+		want[n] = 0;
+		EXPECT_STREQ(want, tu_rx(u, 1, SVR));
+		EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+		TU_DONE(u);
+	}
+}
+
+/*
+ * random-1810001841: a FIN without data waits behind the hole as an skb
+ * of one sequence number, F [685,686), right of a [242,281).  b [281,981)
+ * is appended to a, the root; c [981,1047) starts after the last skb (F)
+ * and is put after it, not appended to a; d [872,993) is a node of its
+ * own and gives 981..993; e is appended to c; g [921,1192) starts before
+ * c and gives 993..1192.  The hole filled, F is passed over (the stream
+ * went past it, tcp_ofo_queue()) and never closes the stream.
+ */
+TEST(overlap_linux_fin_node)
+{
+	static const struct { u32 off, len; } seg[] = {
+		{ 242, 39 }, { 685, 0 }, { 281, 700 }, { 981, 66 },
+		{ 872, 121 }, { 1047, 301 }, { 921, 271 }, { 0, 242 },
+	};
+	static const struct { char c; u32 len; } runs[] = {
+		{ 'h', 242 }, { 'a', 39 }, { 'c', 700 }, { 'e', 12 },
+		{ 'g', 199 }, { 'f', 156 },
+	};
+	struct tm_table_cfg cfg = { .overlap = TM_OVERLAP_LINUX };
+	struct tu *u = tu_new(&cfg);
+	static char buf[2048], want[2048];
+	unsigned int i, n = 0;
+
+	hs(u, IC, IS);
+	for (i = 0; i < ARRAY_SIZE(seg); i++) {
+		if (!seg[i].len) {
+			TX(u, .from = CLI, .flags = ACK | FIN,
+			   .seq = ic + 1 + seg[i].off, .ack = is + 1);
+			continue;
+		}
+		memset(buf, 'a' + i, seg[i].len);
+		cdata(u, seg[i].off, buf, seg[i].len);
+	}
+	for (i = 0; i < ARRAY_SIZE(runs); i++) {
+		memset(want + n, runs[i].c, runs[i].len);
+		n += runs[i].len;
+	}
+	want[n] = 0;
+	EXPECT_STREQ(want, tu_rx(u, 1, SVR));
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	TU_DONE(u);
+}
+
+/*
+ * skb_try_coalesce() appends no segment to an skb that holds
+ * MAX_SKB_FRAGS page fragments: a segment larger than the skb's tailroom
+ * takes one.  s0 [10,110) takes s1..s17 (100 bytes each) up to 1810; V
+ * [500,1900) overlaps its end and goes right of it; s18 [1810,1910)
+ * cannot be appended to s0, meets V, which overlaps its start, and is
+ * queued after it: V gives 1810..1900.
+ */
+TEST(overlap_linux_frag_limit)
+{
+	struct tm_table_cfg cfg = { .overlap = TM_OVERLAP_LINUX };
+	struct tu *u = tu_new(&cfg);
+	static char buf[2048], want[2048];
+	unsigned int i;
+
+	hs(u, IC, IS);
+	for (i = 0; i < 18; i++) {
+		memset(buf, 'a' + i, 100);
+		cdata(u, 10 + 100 * i, buf, 100);
+		memcpy(want + 10 + 100 * i, buf, 100);
+	}
+	memset(buf, 'V', 1400);
+	cdata(u, 500, buf, 1400);
+	memset(buf, 's', 100);
+	cdata(u, 1810, buf, 100);
+	cdata(u, 0, "0123456789", 10);
+	memcpy(want, "0123456789", 10);
+	memset(want + 1810, 'V', 90);
+	memset(want + 1900, 's', 10);
+	want[1910] = 0;
+	EXPECT_STREQ(want, tu_rx(u, 1, SVR));
 	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
 	TU_DONE(u);
 }
