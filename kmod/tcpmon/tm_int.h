@@ -137,10 +137,11 @@ static inline void tm_emit_ev(struct tm_table *t, struct tm_flow *f,
  * @src: the packet, or NULL
  * @p: its headers, or NULL
  */
-static inline void tm_emit(struct tm_table *t, struct tm_flow *f,
-			   unsigned int type, unsigned int hook,
-			   unsigned int side, const struct tm_src *src,
-			   const struct tm_pkt *p)
+static __always_inline void tm_emit(struct tm_table *t, struct tm_flow *f,
+				    unsigned int type, unsigned int hook,
+				    unsigned int side,
+				    const struct tm_src *src,
+				    const struct tm_pkt *p)
 {
 	struct tm_ev ev;
 

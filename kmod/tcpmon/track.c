@@ -1141,16 +1141,19 @@ static bool tm_track_fast(struct tm_table *t, struct tm_flow *f,
 }
 
 /**
- * tm_track() - update both sides of a flow with one packet
+ * tm_track_slow() - update both sides of a flow with any packet
  * @t: table
  * @f: flow, locked
  * @s: side that sent the packet
  * @src: the packet
  * @p: its headers
  * @now: time, ns
+ *
+ * Not inlined into tm_track(): the fast path does not pay its set-up.
  */
-void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
-	      const struct tm_src *src, const struct tm_pkt *p, u64 now)
+static noinline void tm_track_slow(struct tm_table *t, struct tm_flow *f,
+				   unsigned int s, const struct tm_src *src,
+				   const struct tm_pkt *p, u64 now)
 {
 	unsigned int r = !s, rst_err = TM_ERR_NONE, nacc = TM_ERR_NONE;
 	struct tm_half *S = &f->half[s], *R = &f->half[r];
@@ -1163,9 +1166,6 @@ void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
 	u64 off0 = R->rcv_off;
 	u64 roff;
 
-	f->last = now;
-	if (tm_track_fast(t, f, s, src, p, now))
-		return;
 	if ((fl & TM_TCPF_SYN) || tm_ts_on(f))
 		mos_tm_parse_opts(src->pkt, src->read, p, &o);
 	if (fl & TM_TCPF_RST)
@@ -1249,4 +1249,25 @@ void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
 	if (R->state == TM_CLOSED)
 		tm_end(t, f, r, TM_HK_RCV,
 		       (fl & TM_TCPF_RST) ? TM_END_RST : TM_END_FIN, src, p);
+}
+
+/**
+ * tm_track() - update both sides of a flow with one packet
+ * @t: table
+ * @f: flow, locked
+ * @s: side that sent the packet
+ * @src: the packet
+ * @p: its headers
+ * @now: time, ns
+ *
+ * The common segment of an established connection takes the fast path
+ * (tm_track_fast()), any other the general one; both give the same
+ * result.
+ */
+void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
+	      const struct tm_src *src, const struct tm_pkt *p, u64 now)
+{
+	f->last = now;
+	if (!tm_track_fast(t, f, s, src, p, now))
+		tm_track_slow(t, f, s, src, p, now);
 }

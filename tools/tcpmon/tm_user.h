@@ -63,6 +63,9 @@ typedef __s64 s64;
 #include "rbtree_user.h"
 
 #define __percpu
+#ifndef noinline
+#define noinline	__attribute__((__noinline__))
+#endif
 #ifndef __always_inline
 #define __always_inline	inline __attribute__((__always_inline__))
 #endif
