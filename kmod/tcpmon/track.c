@@ -76,6 +76,13 @@
  * event is raised at both hooks, %TM_HK_SND for the sender and
  * %TM_HK_RCV for the receiver, and counted once (%TM_STAT_REXMIT).
  *
+ * Fast path (tm_track_fast()): as Linux's header prediction, the common
+ * segment of an established connection (ACK only, at the receiver's
+ * rcv_nxt with an empty store, no option or the aligned timestamps with
+ * a TSval not older than ts_recent, the handshake seen) is tracked with
+ * only the checks whose outcome is not known under these conditions,
+ * with the same updates and events as the general path.
+ *
  * Timeouts: a flow expires when it has been idle longer than the longer
  * of its two sides' state timeouts (a side that is still open keeps it),
  * or than &tm_table_cfg.timeout_rst after mos_tm_reset().
