@@ -1047,6 +1047,7 @@ static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
  * @s: sending side
  * @src: the packet
  * @p: its headers
+ * @now: time, ns
  *
  * Header prediction, as tcp_rcv_established() does it: a segment with ACK
  * and no SYN, FIN, RST or URG, at its receiver's rcv_nxt with nothing
