@@ -146,8 +146,15 @@ enum tm_verdict mos_tm_input(struct tm_table *t, const struct tm_src *src,
 		return TM_VERDICT_PASS;
 	}
 
-	hash = tm_hash(t, p);
-	f = tm_lookup(t, p, hash, &s);
+	f = tm_lookup_last(t, p, &s);
+	if (f) {
+		hash = f->hash;
+	} else {
+		hash = tm_hash(t, p);
+		f = tm_lookup(t, p, hash, &s);
+		if (f)
+			tm_set_last(t, f);
+	}
 
 	if (f && (f->flags & TM_FF_DROP)) {
 		/*
@@ -229,6 +236,8 @@ enum tm_verdict mos_tm_input(struct tm_table *t, const struct tm_src *src,
 				act = TM_ACT_MONITOR;
 		}
 		f = tm_flow_new(t, src, p, hash, s, now, act, rule);
+		if (f)
+			tm_set_last(t, f);
 		if (!f) {
 			/* Lost a race to another CPU: take its flow. */
 			f = tm_lookup(t, p, hash, &s);

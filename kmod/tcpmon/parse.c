@@ -110,7 +110,6 @@
 #define TM_OLEN_WINDOW		3
 #define TM_OLEN_SACK_PERM	2
 #define TM_OLEN_TIMESTAMP	10
-#define TM_OLEN_TS_ALIGNED	12	/* NOP, NOP, TIMESTAMP */
 #define TM_OPT_FASTOPEN		34	/* RFC 7413 */
 #define TM_OPT_EXP		254	/* RFC 6994, TCP Fast Open's first kind */
 #define TM_EXP_FASTOPEN_MAGIC	0xf989
@@ -691,12 +690,9 @@ void mos_tm_parse_opts(const void *pkt, tm_read_t read,
 	 * once as tcp_parse_aligned_timestamp() does; the walk below would
 	 * find the same.
 	 */
-	if (len == TM_OLEN_TS_ALIGNED && op[0] == TM_OPT_NOP &&
-	    op[1] == TM_OPT_NOP && op[2] == TM_OPT_TIMESTAMP &&
-	    op[3] == TM_OLEN_TIMESTAMP) {
+	if (len == TM_OLEN_TS_ALIGNED &&
+	    tm_opts_aligned_ts(op, &o->tsval, &o->tsecr)) {
 		o->has_ts = true;
-		o->tsval = tm_opt_be32(op + 4);
-		o->tsecr = tm_opt_be32(op + 8);
 		return;
 	}
 

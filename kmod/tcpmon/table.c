@@ -266,8 +266,9 @@ struct tm_table *mos_tm_table_new(const struct tm_table_cfg *cfg,
 	t->buckets = kvcalloc(n, sizeof(*t->buckets), GFP_KERNEL_ACCOUNT);
 	t->locks = kvcalloc(t->lock_mask + 1, sizeof(*t->locks), GFP_KERNEL);
 	t->stats = alloc_percpu(struct tm_pcpu);
+	t->last = alloc_percpu(struct tm_flow *);
 	t->cache = tm_cache_get(t->cfg.priv_size);
-	if (!t->buckets || !t->locks || !t->stats || !t->cache)
+	if (!t->buckets || !t->locks || !t->stats || !t->last || !t->cache)
 		goto err;
 	for (i = 0; i <= t->lock_mask; i++)
 		spin_lock_init(&t->locks[i]);
@@ -276,6 +277,7 @@ struct tm_table *mos_tm_table_new(const struct tm_table_cfg *cfg,
 err:
 	if (t->cache)
 		tm_cache_put(t->cache);
+	free_percpu(t->last);
 	free_percpu(t->stats);
 	kvfree(t->locks);
 	kvfree(t->buckets);
@@ -298,12 +300,34 @@ static void tm_flow_free_rcu(struct rcu_head *head)
 	tm_uncharge(tm_flow_size(t));
 }
 
+/**
+ * tm_flow_forget_last() - take a flow out of every CPU's last-flow slot
+ * @t: table
+ * @f: flow, dead and out of its chain
+ *
+ * Its slots were set under its lock before it died (tm_set_last()), and
+ * none is set after: once cleared here, only RCU readers that read a
+ * slot before may still hold it, and its grace period waits for them.
+ */
+static void tm_flow_forget_last(struct tm_table *t, struct tm_flow *f)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct tm_flow **slot = per_cpu_ptr(t->last, cpu);
+
+		if (READ_ONCE(*slot) == f)
+			(void)cmpxchg(slot, f, NULL);
+	}
+}
+
 /*
  * Give back the place of a dead flow just taken out of its chain, count
  * it ended and free it after a grace period (RCU readers may hold it).
  */
 static void tm_flow_release(struct tm_table *t, struct tm_flow *f)
 {
+	tm_flow_forget_last(t, f);
 	atomic_dec(&t->nflows);
 	tm_stat_inc(t, TM_STAT_FLOWS_ENDED);
 	call_rcu(&f->rcu, tm_flow_free_rcu);
@@ -382,6 +406,7 @@ void mos_tm_table_free(struct tm_table *t)
 	}
 	rcu_barrier();
 	tm_cache_put(t->cache);
+	free_percpu(t->last);
 	free_percpu(t->stats);
 	kvfree(t->locks);
 	kvfree(t->buckets);

@@ -191,6 +191,31 @@ struct tm_opts {
 void mos_tm_parse_opts(const void *pkt, tm_read_t read,
 		       const struct tm_pkt *p, struct tm_opts *o);
 
+/* NOP, NOP, TIMESTAMP: the options of nearly every segment with timestamps */
+#define TM_OLEN_TS_ALIGNED	12
+
+/**
+ * tm_opts_aligned_ts() - read options laid out as NOP, NOP, TIMESTAMP
+ * @op: the %TM_OLEN_TS_ALIGNED bytes after the TCP header
+ * @tsval: set to the TSval when they are
+ * @tsecr: set to the TSecr when they are
+ *
+ * The layout RFC 7323 (Appendix A) recommends, read at once as Linux's
+ * tcp_parse_aligned_timestamp() does.
+ *
+ * Return: true when @op holds that layout.
+ */
+static inline bool tm_opts_aligned_ts(const u8 *op, u32 *tsval, u32 *tsecr)
+{
+	/* kinds 1, 1, 8 and length 10 (RFC 7323 3.2) */
+	if (op[0] != 1 || op[1] != 1 || op[2] != 8 || op[3] != 10)
+		return false;
+	*tsval = (u32)op[4] << 24 | (u32)op[5] << 16 | (u32)op[6] << 8 | op[7];
+	*tsecr = (u32)op[8] << 24 | (u32)op[9] << 16 | (u32)op[10] << 8 |
+		 op[11];
+	return true;
+}
+
 /* ---------------------------------------------------------------------- */
 
 /**

@@ -34,6 +34,10 @@ struct tm_pcpu {
  * @big_bytes: what @big held then
  * @next_id: last flow id given out
  * @stats: per-CPU counters
+ * @last: per CPU, the flow of the last packet this CPU tracked, or NULL:
+ *	tm_lookup_last().  Set under the flow's lock while it is not dead,
+ *	cleared on every CPU when the flow leaves its chain, before its
+ *	grace period starts (tm_flow_forget_last())
  * @cache: where flows come from (sizeof(struct tm_flow) + priv_size)
  */
 struct tm_table {
@@ -53,6 +57,7 @@ struct tm_table {
 	u32 big_bytes;
 	atomic64_t next_id;
 	struct tm_pcpu __percpu *stats;
+	struct tm_flow * __percpu *last;
 	struct kmem_cache *cache;
 };
 
@@ -164,10 +169,11 @@ static inline void tm_emit_ev(struct tm_table *t, struct tm_flow *f,
  * @src: the packet, or NULL
  * @p: its headers, or NULL
  */
-static inline void tm_emit(struct tm_table *t, struct tm_flow *f,
-			   unsigned int type, unsigned int hook,
-			   unsigned int side, const struct tm_src *src,
-			   const struct tm_pkt *p)
+static __always_inline void tm_emit(struct tm_table *t, struct tm_flow *f,
+				    unsigned int type, unsigned int hook,
+				    unsigned int side,
+				    const struct tm_src *src,
+				    const struct tm_pkt *p)
 {
 	struct tm_ev ev;
 
@@ -247,7 +253,8 @@ static inline bool tm_addr_eq(const union tm_addr *a, const union tm_addr *b)
  *
  * Return: the sending side, or -1.
  */
-static inline int tm_match(const struct tm_flow *f, const struct tm_pkt *p)
+static __always_inline int tm_match(const struct tm_flow *f,
+				    const struct tm_pkt *p)
 {
 	if (f->family != p->family)
 		return -1;
@@ -310,6 +317,59 @@ static inline struct tm_flow *tm_lookup(struct tm_table *t,
 	}
 	rcu_read_unlock();
 	return NULL;
+}
+
+/**
+ * tm_lookup_last() - the flow of a packet, if it is this CPU's last one
+ * @t: table
+ * @p: TCP packet
+ * @side: set to the sending side
+ *
+ * Consecutive packets of one flow (a burst, a segment and its ACK) skip
+ * the hash and the chain.  The slot is read under RCU: a flow leaves
+ * every CPU's slot before its grace period starts, so the one read here
+ * is not freed before rcu_read_unlock().  A dead flow is not taken (a
+ * newer one may follow it in the chain): tm_lookup() looks then.
+ *
+ * Context: bottom halves disabled.
+ * Return: the flow with its lock held, as tm_lookup() would find it, or
+ * NULL.
+ */
+static inline struct tm_flow *tm_lookup_last(struct tm_table *t,
+					     const struct tm_pkt *p, int *side)
+{
+	struct tm_flow *f;
+	int s;
+
+	rcu_read_lock();
+	f = READ_ONCE(*this_cpu_ptr(t->last));
+	if (f) {
+		s = tm_match(f, p);
+		if (s >= 0) {
+			spin_lock(&f->lock);
+			if (!(f->flags & TM_FF_DEAD)) {
+				rcu_read_unlock();
+				*side = s;
+				return f;
+			}
+			spin_unlock(&f->lock);
+		}
+	}
+	rcu_read_unlock();
+	return NULL;
+}
+
+/**
+ * tm_set_last() - make a flow this CPU's last one
+ * @t: table
+ * @f: flow, locked and not dead
+ *
+ * Context: bottom halves disabled.
+ */
+static inline void tm_set_last(struct tm_table *t, struct tm_flow *f)
+{
+	lockdep_assert_held(&f->lock);
+	WRITE_ONCE(*this_cpu_ptr(t->last), f);
 }
 
 /* ctl.c */

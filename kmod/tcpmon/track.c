@@ -76,6 +76,13 @@
  * event is raised at both hooks, %TM_HK_SND for the sender and
  * %TM_HK_RCV for the receiver, and counted once (%TM_STAT_REXMIT).
  *
+ * Fast path (tm_track_fast()): as Linux's header prediction, the common
+ * segment of an established connection (ACK only, at the receiver's
+ * rcv_nxt with an empty store, no option or the aligned timestamps with
+ * a TSval not older than ts_recent, the handshake seen) is tracked with
+ * only the checks whose outcome is not known under these conditions,
+ * with the same updates and events as the general path.
+ *
  * Timeouts: a flow expires when it has been idle longer than the longer
  * of its two sides' state timeouts (a side that is still open keeps it),
  * or than &tm_table_cfg.timeout_rst after mos_tm_reset().
@@ -1028,17 +1035,135 @@ static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
 	}
 }
 
+/* What a side's flags must hold, and must not, for the fast path */
+#define TM_FAST_S_MASK	(TM_HF_SND_SYNCED | TM_HF_WIN_KNOWN | TM_HF_FIN_SENT)
+#define TM_FAST_S_WANT	(TM_HF_SND_SYNCED | TM_HF_WIN_KNOWN)
+#define TM_FAST_R_MASK	(TM_HF_RCV_SYNCED | TM_HF_SYN_SENT | TM_HF_FIN_SENT | \
+			 TM_HF_FIN_RCVD | TM_HF_ENDED)
+#define TM_FAST_R_WANT	(TM_HF_RCV_SYNCED | TM_HF_SYN_SENT)
+
 /**
- * tm_track() - update both sides of a flow with one packet
+ * tm_track_fast() - track the common segment of an established connection
+ * @t: table
+ * @f: flow, locked
+ * @s: sending side
+ * @src: the packet
+ * @p: its headers
+ * @now: time, ns
+ *
+ * Header prediction, as tcp_rcv_established() does it: a segment with ACK
+ * and no SYN, FIN, RST or URG, at its receiver's rcv_nxt with nothing
+ * stored, between two established sides of a connection whose handshake
+ * was seen, with no option or the timestamps alone (NOP, NOP, TIMESTAMP),
+ * whose TSval is not older than ts_recent, whose acknowledgment is neither
+ * of unsent nor of old data, and which is inside the window.  Every check
+ * of tm_track() is made, in fewer steps since their outcome is known
+ * under these conditions; any other segment is left to tm_track(), which
+ * gives the same result for these ones.
+ *
+ * Return: true when the segment was tracked here.
+ */
+static bool tm_track_fast(struct tm_table *t, struct tm_flow *f,
+			  unsigned int s, const struct tm_src *src,
+			  const struct tm_pkt *p, u64 now)
+{
+	struct tm_half *S = &f->half[s], *R = &f->half[!s];
+	u32 plen = p->l4len - p->doff;
+	u32 seq = p->seq, ack = p->ack_seq;
+	u32 tsval = 0, tsecr, win, edge;
+	bool has_ts = false;
+	struct tm_rx rx;
+	u64 off0;
+
+	if ((p->tcp_flags & (TM_TCPF_SYN | TM_TCPF_FIN | TM_TCPF_RST |
+			     TM_TCPF_URG | TM_TCPF_ACK)) != TM_TCPF_ACK ||
+	    S->state != TM_ESTABLISHED || R->state != TM_ESTABLISHED ||
+	    (f->flags & TM_FF_MIDSTREAM) ||
+	    (S->flags & TM_FAST_S_MASK) != TM_FAST_S_WANT ||
+	    (R->flags & TM_FAST_R_MASK) != TM_FAST_R_WANT ||
+	    !(S->aflags & TM_HA_ACKED) ||
+	    (R->aflags & (TM_HA_URG | TM_HA_SYN_HELD)) ||
+	    seq != R->rcv_nxt || !RB_EMPTY_ROOT(&R->ooo))
+		return false;
+
+	/* The options tm_track() would read: timestamps, when negotiated */
+	if (tm_ts_on(f) && p->doff != sizeof(struct tcphdr)) {
+		u8 buf[TM_OLEN_TS_ALIGNED];
+		const u8 *op;
+
+		if (p->doff != sizeof(struct tcphdr) + TM_OLEN_TS_ALIGNED)
+			return false;
+		op = src->read(src->pkt, p->l4off + sizeof(struct tcphdr),
+			       TM_OLEN_TS_ALIGNED, buf);
+		if (!op || !tm_opts_aligned_ts(op, &tsval, &tsecr))
+			return false;
+		has_ts = true;
+		/* PAWS passes, at either window, for a TSval not older */
+		if ((R->aflags & TM_HA_TS_RECENT) &&
+		    (s32)(R->ts_recent - tsval) > 0)
+			return false;
+	}
+
+	/* tm_accept(): the acknowledgment */
+	if (tm_after(ack, R->snd_end))
+		return false;
+	if (tm_after(S->ack_max, R->isn)) {
+		u32 una = S->ack_max;
+
+		win = min_t(u32, S->snd_maxwin, una - (R->isn + 1));
+		if (tm_before(ack, una - win))
+			return false;
+	}
+	/* tm_in_window() */
+	if (tm_after(seq, S->snd_maxend) ||
+	    (R->snd_maxwin && !tm_after(seq + plen, S->snd_end - R->snd_maxwin - 1)))
+		return false;
+
+	/* tm_sender(): nothing at rcv_nxt was seen before, with no store */
+	if (tm_after(seq + plen, S->snd_end))
+		S->snd_end = seq + plen;
+	win = (u32)p->window << tm_wscale(f, s);
+	edge = ack + win;
+	if (!(R->flags & TM_HF_WIN_KNOWN) || tm_after(edge, R->snd_maxend))
+		R->snd_maxend = edge;
+	R->flags |= TM_HF_WIN_KNOWN;
+	if (tm_after(ack, S->ack_max))
+		S->ack_max = ack;
+	S->snd_maxwin = max_t(u32, S->snd_maxwin, max_t(u32, win, 1));
+	tm_emit(t, f, TM_EV_PKT_IN, TM_HK_SND, s, src, p);
+
+	/* tm_ts_update(), then tm_receiver(): the payload */
+	if (has_ts &&
+	    !tm_after(seq, (R->aflags & TM_HA_ACKED) ? R->ack_max : R->rcv_nxt)) {
+		R->ts_recent = tsval;
+		R->ts_stamp = tm_secs(now);
+		R->aflags |= TM_HA_TS_RECENT;
+	}
+	off0 = R->rcv_off;
+	if (plen) {
+		rx = (struct tm_rx){ 0 };
+		tm_reasm_data(t, f, !s, src, p, seq, p->l4off + p->doff, plen,
+			      &rx);
+	}
+	tm_new_data(t, f, !s, off0, src, p);
+	tm_emit(t, f, TM_EV_PKT_IN, TM_HK_RCV, !s, src, p);
+	return true;
+}
+
+/**
+ * tm_track_slow() - update both sides of a flow with any packet
  * @t: table
  * @f: flow, locked
  * @s: side that sent the packet
  * @src: the packet
  * @p: its headers
  * @now: time, ns
+ *
+ * Not inlined into tm_track(): the fast path does not pay its set-up.
  */
-void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
-	      const struct tm_src *src, const struct tm_pkt *p, u64 now)
+static noinline void tm_track_slow(struct tm_table *t, struct tm_flow *f,
+				   unsigned int s, const struct tm_src *src,
+				   const struct tm_pkt *p, u64 now)
 {
 	unsigned int r = !s, rst_err = TM_ERR_NONE, nacc = TM_ERR_NONE;
 	struct tm_half *S = &f->half[s], *R = &f->half[r];
@@ -1051,7 +1176,6 @@ void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
 	u64 off0 = R->rcv_off;
 	u64 roff;
 
-	f->last = now;
 	if ((fl & TM_TCPF_SYN) || tm_ts_on(f))
 		mos_tm_parse_opts(src->pkt, src->read, p, &o);
 	if (fl & TM_TCPF_RST)
@@ -1135,4 +1259,25 @@ void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
 	if (R->state == TM_CLOSED)
 		tm_end(t, f, r, TM_HK_RCV,
 		       (fl & TM_TCPF_RST) ? TM_END_RST : TM_END_FIN, src, p);
+}
+
+/**
+ * tm_track() - update both sides of a flow with one packet
+ * @t: table
+ * @f: flow, locked
+ * @s: side that sent the packet
+ * @src: the packet
+ * @p: its headers
+ * @now: time, ns
+ *
+ * The common segment of an established connection takes the fast path
+ * (tm_track_fast()), any other the general one; both give the same
+ * result.
+ */
+void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
+	      const struct tm_src *src, const struct tm_pkt *p, u64 now)
+{
+	f->last = now;
+	if (!tm_track_fast(t, f, s, src, p, now))
+		tm_track_slow(t, f, s, src, p, now);
 }

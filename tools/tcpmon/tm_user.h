@@ -63,6 +63,12 @@ typedef __s64 s64;
 #include "rbtree_user.h"
 
 #define __percpu
+#ifndef noinline
+#define noinline	__attribute__((__noinline__))
+#endif
+#ifndef __always_inline
+#define __always_inline	inline __attribute__((__always_inline__))
+#endif
 #define __rcu
 #define GFP_KERNEL	0
 #define GFP_KERNEL_ACCOUNT	0
@@ -127,6 +133,7 @@ typedef struct { long long counter; } atomic64_t;
 #define this_cpu_ptr(p)		(p)
 #define this_cpu_add(pcp, n)	((pcp) += (n))
 #define for_each_possible_cpu(cpu)	for ((cpu) = 0; (cpu) < 1; (cpu)++)
+#define cmpxchg(p, o, n)	__sync_val_compare_and_swap((p), (o), (n))
 
 /* Hash lists, as the kernel's <linux/list.h> */
 struct hlist_node {
