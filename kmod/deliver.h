@@ -56,6 +56,8 @@ struct mos_msock {
  *	(&mos_ioc_ring.pkt_max, %MOS_PKT_COPY_MAX for 0)
  * @pkt_once: %MOS_RING_F_PKT_ONCE: a packet's bytes in its first event
  *	record only
+ * @data_pkt: %MOS_RING_F_DATA_PKT: stream bytes that record carried are
+ *	not copied again (%MOS_DATAF_PKT)
  * @nsocks: sockets created
  * @nraw: raw sockets among them
  * @nev: (socket, hook, event) subscriptions, for the room a packet needs
@@ -75,6 +77,7 @@ struct mos_dlv {
 	u32 split_index;
 	u32 pkt_max;
 	bool pkt_once;
+	bool data_pkt;
 	u32 nsocks;
 	u32 nraw;
 	u32 nev;
@@ -108,6 +111,9 @@ struct mos_flow_dev {
  * @pkt_flow: the flow whose records @pkt_sent is about (0: none)
  * @pkt_sent: the consumers (bit &mos_dlv.slot) with %MOS_RING_F_PKT_ONCE
  *	that got the packet's bytes in a record of @pkt_flow
+ * @pkt_src: the packet those records copied (&tm_src.pkt), valid while
+ *	@pkt_sent is not zero
+ * @pkt_len: its length (&tm_src.len)
  *
  * One per CPU in the kernel, one per capture offline.  mos_dev_unhold()
  * ends the packet.
@@ -117,6 +123,8 @@ struct mos_hold {
 	u32 left[MOS_CONSUMERS_MAX];
 	u64 pkt_flow;
 	u64 pkt_sent;
+	const void *pkt_src;
+	u32 pkt_len;
 };
 
 /* The callbacks the tracker's table calls: deliver.c */

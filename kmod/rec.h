@@ -174,12 +174,17 @@ static inline unsigned int mos_ioc_canon(unsigned int cmd)
  * @a: the argument, copied in
  *
  * Return: 0, -EOPNOTSUPP for unknown flags, -EINVAL for a bad split, a packet
- * copy limit above %MOS_PKT_COPY_LIMIT or non-zero reserved fields.
+ * copy limit above %MOS_PKT_COPY_LIMIT, %MOS_RING_F_DATA_PKT without
+ * %MOS_RING_F_PKT_ONCE or non-zero reserved fields.
  */
 static inline int mos_ioc_ring_check(const struct mos_ioc_ring *a)
 {
-	if (a->flags & ~MOS_RING_F_PKT_ONCE)
+	if (a->flags & ~MOS_RING_F__ALL)
 		return -EOPNOTSUPP;
+	/* Stream bytes refer to a packet's bytes sent once */
+	if ((a->flags & MOS_RING_F_DATA_PKT) &&
+	    !(a->flags & MOS_RING_F_PKT_ONCE))
+		return -EINVAL;
 	if (a->reserved || a->reserved2 || a->split_count > MOS_SPLIT_MAX ||
 	    (a->split_count > 1 && a->split_index >= a->split_count) ||
 	    (a->split_count <= 1 && a->split_index) ||

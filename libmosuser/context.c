@@ -278,9 +278,14 @@ mctx_t mtcp_create_context(int cpu)
 		.split_count = mu_conf.num_cores > 1 ? mu_conf.num_cores : 0,
 		.split_index = mu_conf.num_cores > 1 ? cpu : 0,
 		.pkt_max = CTX_PKT_MAX(c),
-		.flags = MOS_RING_F_PKT_ONCE,
+		.flags = MOS_RING_F_PKT_ONCE | MOS_RING_F_DATA_PKT,
 	};
 	err = -mos_ring__open_opts(&c->ring, c->fd, &ro);
+	if (err == EOPNOTSUPP) {
+		/* A module of ABI 0.7: stream bytes always copied */
+		ro.flags = MOS_RING_F_PKT_ONCE;
+		err = -mos_ring__open_opts(&c->ring, c->fd, &ro);
+	}
 	if (err == EOPNOTSUPP) {
 		/* A module before ABI 0.7: each record its packet's bytes */
 		ro.flags = 0;
