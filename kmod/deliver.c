@@ -22,7 +22,14 @@
  *   subscribed.  A consumer with %MOS_RING_F_PKT_ONCE gets a flow's
  *   packet's bytes in the first of the packet's records only, the next
  *   ones say %MOS_EVF_PKT_PREV (&mos_hold.pkt_sent);
- * - %MOS_REC_DATA for the stream bytes of a side some socket wants.
+ * - %MOS_REC_DATA for the stream bytes of a side some socket wants.  With
+ *   %MOS_RING_F_DATA_PKT too, in-order bytes of the packet that a record
+ *   of it carried already are not copied again: the data record says
+ *   where they are in that packet (%MOS_DATAF_PKT, mos_data_in_pkt()).
+ *   That record is before it in the ring, of the same flow, and the
+ *   flow's next packet's records come after it (the flow is locked while
+ *   its packet is processed): the consumer keeps the flow's last packet
+ *   (or does not release its record) until the flow's next packet.
  *
  * %MOS_IOC_FLOW stops a consumer's records about a side of a flow
  * (mos_dlv_flow_op()).
@@ -234,8 +241,11 @@ static void mos_rec_event(void *priv, struct mos_dlv *d, unsigned int sock,
 	if (!r)
 		return;
 	mos_rec_event_fill(r, f, ev, src, p, now, max, prev);
-	if (h && r->pkt_len)
+	if (h && r->pkt_len) {
 		h->pkt_sent |= BIT_ULL(d->slot);
+		h->pkt_src = src->pkt;
+		h->pkt_len = src->len;
+	}
 	if (d->verdict && f)
 		mos_dlv_verdict_note(priv, d, f, r->pkt_from);
 	mos_dlv_commit(d, r, false);
@@ -323,6 +333,61 @@ void mos_dev_raw(void *priv, const struct tm_src *src)
 }
 
 /*
+ * Where in the packet @d got in an event record of @f the @n stream bytes
+ * at @off of @src are, if they are there: %MOS_RING_F_DATA_PKT's data
+ * records refer to them instead of copying them again.
+ *
+ * Return: their offset in the packet, or -1.
+ */
+static int mos_data_in_pkt(void *priv, struct mos_dlv *d,
+			   const struct tm_flow *f, const void *src,
+			   unsigned int off, u32 n)
+{
+	const struct mos_hold *h;
+
+	if (!d->data_pkt)
+		return -1;
+	h = mos_dlv_holds(priv);
+	/* The bytes of this packet, which this consumer got, up to pkt_max */
+	if (h->pkt_flow != f->id || !(h->pkt_sent & BIT_ULL(d->slot)) ||
+	    src != h->pkt_src ||
+	    off + n > min_t(u32, h->pkt_len, READ_ONCE(d->pkt_max)))
+		return -1;
+	return off;
+}
+
+/*
+ * One data record of @n stream bytes at stream offset @off: the bytes
+ * copied after the body, or with %MOS_DATAF_PKT a reference to them in
+ * the packet's record.
+ */
+static void mos_rec_data(void *priv, struct mos_dlv *d, struct tm_flow *f,
+			 int side, u64 off, tm_copy_t copy, const void *src,
+			 unsigned int off_in_src, u32 n)
+{
+	int at = mos_data_in_pkt(priv, d, f, src, off_in_src, n);
+	struct mos_rec_data *r;
+
+	r = mos_rec_reserve(priv, d, sizeof(*r) + (at < 0 ? n : 0),
+			    MOS_REC_DATA, 0, f->id, n);
+	if (!r)
+		return;
+	r->flow = f->id;
+	r->off = off;
+	r->side = side;
+	r->len = n;
+	if (at >= 0) {
+		r->flags = MOS_DATAF_PKT;
+		r->pkt_off = at;
+		mos_dlv_commit(d, r, false);
+		return;
+	}
+	r->flags = 0;
+	r->pkt_off = 0;
+	mos_dlv_commit(d, r, copy(src, off_in_src, r + 1, n) != 0);
+}
+
+/*
  * &tm_ops.data: stream bytes to the consumers that want them, in records
  * of %MOS_DATA_CHUNK bytes at most.
  *
@@ -344,20 +409,9 @@ static void mos_dlv_data_cb(void *priv, struct tm_flow *f, int side, u64 off,
 			continue;
 		while (done < len) {
 			u32 n = min_t(u32, len - done, MOS_DATA_CHUNK);
-			struct mos_rec_data *r;
 
-			r = mos_rec_reserve(priv, d, sizeof(*r) + n,
-					    MOS_REC_DATA, 0, f->id, n);
-			if (r) {
-				memset(r, 0, sizeof(*r));
-				r->flow = f->id;
-				r->off = off + done;
-				r->side = side;
-				r->len = n;
-				mos_dlv_commit(d, r,
-					       copy(src, off_in_src + done,
-						    r + 1, n) != 0);
-			}
+			mos_rec_data(priv, d, f, side, off + done, copy, src,
+				     off_in_src + done, n);
 			done += n;
 		}
 	}
@@ -511,7 +565,7 @@ void mos_dlv_init(struct mos_dlv *d)
 
 /**
  * mos_dlv_ring() - %MOS_IOC_RING_SETUP: a consumer's split, packet
- * copy limit and %MOS_RING_F_PKT_ONCE
+ * copy limit, %MOS_RING_F_PKT_ONCE and %MOS_RING_F_DATA_PKT
  * @d: the consumer
  * @a: the argument, checked (mos_ioc_ring_check())
  *
@@ -525,6 +579,7 @@ void mos_dlv_ring(struct mos_dlv *d, const struct mos_ioc_ring *a)
 	d->pkt_max = a->pkt_max ? a->pkt_max : MOS_PKT_COPY_MAX;
 	d->pkt_once = a->flags & MOS_RING_F_PKT_ONCE;
 	d->verdict = a->flags & MOS_RING_F_VERDICT;
+	d->data_pkt = a->flags & MOS_RING_F_DATA_PKT;
 }
 
 /**

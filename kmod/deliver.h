@@ -58,6 +58,8 @@ struct mos_msock {
  *	record only
  * @verdict: %MOS_RING_F_VERDICT: its events' packets wait for its verdict
  *	(the kernel's verdict.c; offline, nothing waits)
+ * @data_pkt: %MOS_RING_F_DATA_PKT: stream bytes that record carried are
+ *	not copied again (%MOS_DATAF_PKT)
  * @nsocks: sockets created
  * @nraw: raw sockets among them
  * @nev: (socket, hook, event) subscriptions, for the room a packet needs
@@ -78,6 +80,7 @@ struct mos_dlv {
 	u32 pkt_max;
 	bool pkt_once;
 	bool verdict;
+	bool data_pkt;
 	u32 nsocks;
 	u32 nraw;
 	u32 nev;
@@ -115,6 +118,9 @@ struct mos_flow_dev {
  *	that got an event record of the packet about a flow
  * @vflow: that flow's id
  * @vfrom: the side that sent the packet
+ * @pkt_src: the packet those records copied (&tm_src.pkt), valid while
+ *	@pkt_sent is not zero
+ * @pkt_len: its length (&tm_src.len)
  *
  * One per CPU in the kernel, one per capture offline.  mos_dev_unhold()
  * ends the packet.
@@ -127,6 +133,8 @@ struct mos_hold {
 	u64 verdict;
 	u64 vflow;
 	u8 vfrom;
+	const void *pkt_src;
+	u32 pkt_len;
 };
 
 /* The callbacks the tracker's table calls: deliver.c */

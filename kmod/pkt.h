@@ -27,12 +27,12 @@ struct netlink_ext_ack;
  * @filter: run a classic BPF program on the packet; its return value
  * @local: optional: for a SYN, which of its ends are this namespace's own
  *	(%TM_IN_SRC_LOCAL, %TM_IN_DST_LOCAL); @p holds its parsed headers
+ * @hold: takes the packet for a verdict (verdict.c): the attachment's
+ *	entry with its references, or NULL; NULL where packets cannot be held
  *
  * Filled by the attachment on its stack for one call of mos_pkt_input();
  * the callbacks get the descriptor back, and may find their own wider
  * structure around it with container_of().
- * @hold: takes the packet for a verdict (verdict.c): the attachment's
- *	entry with its references, or NULL; NULL where packets cannot be held
  */
 struct mos_pkt {
 	struct tm_src src;

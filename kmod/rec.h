@@ -174,12 +174,17 @@ static inline unsigned int mos_ioc_canon(unsigned int cmd)
  * @a: the argument, copied in
  *
  * Return: 0, -EOPNOTSUPP for unknown flags, -EINVAL for a bad split, a packet
- * copy limit above %MOS_PKT_COPY_LIMIT or non-zero reserved fields.
+ * copy limit above %MOS_PKT_COPY_LIMIT, %MOS_RING_F_DATA_PKT without
+ * %MOS_RING_F_PKT_ONCE or non-zero reserved fields.
  */
 static inline int mos_ioc_ring_check(const struct mos_ioc_ring *a)
 {
-	if (a->flags & ~(MOS_RING_F_PKT_ONCE | MOS_RING_F_VERDICT))
+	if (a->flags & ~MOS_RING_F__ALL)
 		return -EOPNOTSUPP;
+	/* Stream bytes refer to a packet's bytes sent once */
+	if ((a->flags & MOS_RING_F_DATA_PKT) &&
+	    !(a->flags & MOS_RING_F_PKT_ONCE))
+		return -EINVAL;
 	if (a->reserved || a->reserved2 || a->split_count > MOS_SPLIT_MAX ||
 	    (a->split_count > 1 && a->split_index >= a->split_count) ||
 	    (a->split_count <= 1 && a->split_index) ||
@@ -263,6 +268,9 @@ static inline u32 mos_rec_pkt_len(const struct tm_src *src, u32 max)
 	return src ? min_t(u32, src->len, max) : 0;
 }
 
+/* mos_rec_event_fill() writes every field: the struct has no hole */
+static_assert(sizeof(struct mos_rec_event) == 48);
+
 /**
  * mos_rec_event_fill() - the body of an EVENT record, its packet copied
  * @r: the body, followed by mos_rec_pkt_len() bytes of room
@@ -284,7 +292,7 @@ static inline void mos_rec_event_fill(struct mos_rec_event *r,
 {
 	u32 plen = mos_rec_pkt_len(src, max), total = plen ? src->len : 0;
 
-	memset(r, 0, sizeof(*r));
+	/* Every field is written (no memset(): it has no padding) */
 	r->flow = f ? f->id : 0;
 	r->ts_ns = now;
 	r->off = ev->off;
@@ -295,6 +303,11 @@ static inline void mos_rec_event_fill(struct mos_rec_event *r,
 	r->err = ev->err;
 	r->old_state = ev->old_state;
 	r->reason = ev->reason;
+	r->state[TM_CLI] = 0;
+	r->state[TM_SVR] = 0;
+	r->pkt_from = 0;
+	r->flags = 0;
+	r->seq0 = 0;
 	if (f) {
 		const struct tm_half *h = &f->half[ev->side & 1];
 

@@ -279,10 +279,15 @@ mctx_t mtcp_create_context(int cpu)
 		.split_count = mu_conf.num_cores > 1 ? mu_conf.num_cores : 0,
 		.split_index = mu_conf.num_cores > 1 ? cpu : 0,
 		.pkt_max = CTX_PKT_MAX(c),
-		.flags = MOS_RING_F_PKT_ONCE | (mu_verdict_mode() ?
-						MOS_RING_F_VERDICT : 0),
+		.flags = MOS_RING_F_PKT_ONCE | MOS_RING_F_DATA_PKT |
+			 (mu_verdict_mode() ? MOS_RING_F_VERDICT : 0),
 	};
 	err = -mos_ring__open_opts(&c->ring, c->fd, &ro);
+	if (err == EOPNOTSUPP) {
+		/* A module before ABI 0.9: stream bytes always copied */
+		ro.flags &= ~MOS_RING_F_DATA_PKT;
+		err = -mos_ring__open_opts(&c->ring, c->fd, &ro);
+	}
 	if (err == EOPNOTSUPP && (ro.flags & MOS_RING_F_VERDICT)) {
 		/* A module before ABI 0.8: no verdicts, callbacks as before */
 		ro.flags &= ~MOS_RING_F_VERDICT;

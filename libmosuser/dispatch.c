@@ -542,10 +542,13 @@ const uint8_t *mu_ev_pkt(struct mtcp_ctx *c, struct mtcp_flow *f,
 /*
  * MOS_RING_F_PKT_ONCE: a flow's record that carries its packet's bytes
  * leaves a copy with the flow, for the packet's next records (flag
- * MOS_EVF_PKT_PREV, no bytes).  The records held of the packet before
- * run first: they may need the flow's copy of theirs.
+ * MOS_EVF_PKT_PREV, no bytes) and its stream bytes (MOS_DATAF_PKT).  The
+ * records held of the packet before run first: they may need the flow's
+ * copy of theirs.
+ *
+ * Return: true if the flow's copy holds the record's packet.
  */
-static void pkt_stash(struct mtcp_ctx *c, const struct mos_rec *rec)
+static bool pkt_stash(struct mtcp_ctx *c, const struct mos_rec *rec)
 {
 	const struct mos_rec_event *e = (const void *)(rec + 1);
 	struct mtcp_flow *f;
@@ -553,27 +556,29 @@ static void pkt_stash(struct mtcp_ctx *c, const struct mos_rec *rec)
 
 	if (!c->pkt_once || !e->flow || !e->pkt_len ||
 	    (e->flags & MOS_EVF_PKT_PREV))
-		return;
+		return false;
 	f = mu_flow_find(c, e->flow);
 	if (!f)
-		return;
+		return false;
 	if (!(c->pend && c->pend->running))
 		mu_dispatch_flush(c);
 	f->pkt_len = 0;
 	cap = f->pkt_cap;
-	if (grow(&f->pkt, &cap, e->pkt_len)) {
-		f->pkt_cap = cap;
-		memcpy(f->pkt, e + 1, e->pkt_len);
-		f->pkt_len = e->pkt_len;
-	}
+	if (!grow(&f->pkt, &cap, e->pkt_len))
+		return false;
+	f->pkt_cap = cap;
+	memcpy(f->pkt, e + 1, e->pkt_len);
+	f->pkt_len = e->pkt_len;
+	return true;
 }
 
 static void dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
 {
 	struct mu_pend *p = c->pend;
+	bool stashed;
 	size_t len;
 
-	pkt_stash(c, rec);
+	stashed = pkt_stash(c, rec);
 	mu_verdict_seen(c, (const void *)(rec + 1));
 	len = sizeof(*rec) + (rec->len & MOS_REC_LEN_MASK);
 
@@ -582,6 +587,9 @@ static void dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
 		dispatch_one(c, rec);
 		return;
 	}
+	/* Its packet is the flow's copy: it is held without it */
+	if (stashed)
+		len = sizeof(*rec) + sizeof(struct mos_rec_event);
 	if (!p)
 		p = c->pend = calloc(1, sizeof(*p));
 	if (p && p->n && (p->n == MU_PEND_MAX || !pend_same(c, p->rec[0], rec)))
@@ -600,7 +608,14 @@ static void dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
 		dispatch_one(c, rec);
 		return;
 	}
-	memcpy(p->rec[p->n++], rec, len);
+	memcpy(p->rec[p->n], rec, len);
+	if (stashed) {
+		struct mos_rec_event *e = (void *)(p->rec[p->n] + 1);
+
+		p->rec[p->n]->len = sizeof(*e);
+		e->flags |= MOS_EVF_PKT_PREV;
+	}
+	p->n++;
 }
 
 /* FLOW_CLOSE: the kernel ended the flow; mOS's end first, if not yet */

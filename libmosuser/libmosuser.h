@@ -94,7 +94,8 @@ int mos_ring__open_split(struct mos_ring_user *r, int fd, uint64_t data_size,
  *	(&mos_ioc_ring.pkt_max): 0 for %MOS_PKT_COPY_MAX (2048), up to
  *	%MOS_PKT_COPY_LIMIT (65535) for whole packets
  * @flags: &mos_ioc_ring.flags: 0 or %MOS_RING_F_PKT_ONCE (a module
- *	before ABI minor 7 refuses it: -EOPNOTSUPP)
+ *	before ABI minor 7 refuses it: -EOPNOTSUPP), with it
+ *	%MOS_RING_F_DATA_PKT (before ABI minor 8: -EOPNOTSUPP)
  *
  * @flags took what was the struct's padding: its size did not change.
  */

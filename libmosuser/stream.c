@@ -2,7 +2,9 @@
 /*
  * stream.c - the stream buffers: DATA records append to the receiving
  * side's buffer, which holds its last rcvbuf_size bytes; mtcp_peek() and
- * mtcp_ppeek() read them.  The stream offsets of the DATA records that
+ * mtcp_ppeek() read them.  A DATA record with MOS_DATAF_PKT has its bytes
+ * in the flow's last packet (dispatch.c's pkt_stash(): the packet's
+ * record came before it).  The stream offsets of the DATA records that
  * follow a loss make mtcp_peek() report the bytes missed.  A side whose
  * buffer a per-flow MOS_CLIBUF/SVRBUF of 0 turned off keeps nothing.
  *
@@ -63,6 +65,14 @@ void mu_flow_data(struct mtcp_ctx *c, const struct mos_rec_data *d)
 	f = mu_flow_find(c, d->flow);
 	if (!f || d->side > 1 || !size)
 		return;
+	if (d->flags & MOS_DATAF_PKT) {
+		/* MOS_RING_F_DATA_PKT: the bytes are in the flow's packet */
+		if ((uint64_t)d->pkt_off + len > f->pkt_len) {
+			c->lost_bytes += len;
+			return;
+		}
+		src = f->pkt + d->pkt_off;
+	}
 	b = &f->buf[d->side];
 	if (b->off)
 		goto off;

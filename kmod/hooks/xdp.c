@@ -336,6 +336,7 @@ __bpf_kfunc int mos_xdp_input(struct xdp_md *ctx, u32 flags)
 	};
 	enum tm_verdict v;
 	struct tm_pkt p;
+	bool held;
 	__be16 proto;
 
 	if (flags & ~MOS_XDP_F_ALL)
@@ -370,7 +371,8 @@ __bpf_kfunc int mos_xdp_input(struct xdp_md *ctx, u32 flags)
 	xp.pkt.src.len = mos_xdp_ip_len(&xp, xp.pkt.family, avail);
 	xp.head = min(xp.head, xp.pkt.src.len);
 
-	v = mos_pkt_input(mn, &xp.pkt, &p);
+	/* No &mos_pkt.hold: a frame is never held for a verdict here */
+	v = mos_pkt_input(mn, &xp.pkt, &p, &held);
 	if (v == TM_VERDICT_KILL)
 		mos_reset_answer(mn, &p);
 	else if (v == TM_VERDICT_RESET)

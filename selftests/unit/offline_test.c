@@ -1058,8 +1058,10 @@ TEST(offline_pkt_max)
 	a.split_index = 2;
 	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &a));
 	a.split_index = 1;
-	a.flags = MOS_RING_F_VERDICT << 1;	/* unknown */
+	a.flags = MOS_RING_F_DATA_PKT << 1;	/* unknown */
 	EXPECT_EQ(-EOPNOTSUPP, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &a));
+	a.flags = MOS_RING_F_DATA_PKT;
+	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &a));
 	a.flags = 0;
 	EXPECT_EQ(0, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &a));
 	EXPECT_EQ(-EBUSY, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &a));

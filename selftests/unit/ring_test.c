@@ -191,9 +191,13 @@ TEST(bad_arguments)
 	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_RING_SETUP, &a));
 	EXPECT_EQ(EINVAL, errno);
 	a.size = sizeof(a);
-	a.flags = MOS_RING_F_PKT_ONCE << 1;
+	a.flags = MOS_RING_F_DATA_PKT << 1;
 	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_RING_SETUP, &a));
 	EXPECT_EQ(EOPNOTSUPP, errno);
+	/* Stream bytes refer to packet bytes sent once: not without them */
+	a.flags = MOS_RING_F_DATA_PKT;
+	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_RING_SETUP, &a));
+	EXPECT_EQ(EINVAL, errno);
 	a.flags = 0;
 	a.reserved = 1;
 	EXPECT_EQ(-1, ioctl(fd, MOS_IOC_RING_SETUP, &a));
@@ -642,6 +646,116 @@ TEST(packet_bytes_once)
 	EXPECT_EQ(2, nd);
 	EXPECT_EQ(snd, with);
 	EXPECT_EQ(rcv + nd, prev);
+	ring_close(&r);
+}
+
+/*
+ * MOS_RING_F_DATA_PKT: a data record of bytes that the packet's first
+ * record carried refers to them (MOS_DATAF_PKT, no bytes after its body),
+ * at the payload's offset in that packet (IPv4 header, then TCP header:
+ * their lengths from the packet's IHL and data offset fields); bytes past
+ * the packet copy limit (2048 by default) are copied.  What the stream
+ * holds is compared with what the peer's read() returned.
+ */
+TEST(stream_bytes_in_packet)
+{
+	struct mos_ring_opts o = { .sz = sizeof(o), .data_size = 1 << 20,
+				   .flags = MOS_RING_F_PKT_ONCE |
+					    MOS_RING_F_DATA_PKT };
+	static char big[3000], got[3000], stream[2][8192];
+	unsigned int ref = 0, copied = 0, bad = 0, nrec = 0;
+	uint8_t last[2048];
+	uint32_t last_len = 0, slen[2] = { 0 };
+	const struct mos_rec *rec;
+	struct ring r = { 0 };
+	int l, c, a, closed = 0;
+	uint16_t port;
+	char buf[8];
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = 'A' + i % 23;
+	r.fd = mos_dev__open();
+	ASSERT_LE(0, r.fd);
+	ASSERT_EQ(0, mos_ring__open_opts(&r.u, r.fd, &o));
+	struct mos_ioc_socket ms = { .size = sizeof(ms),
+				     .type = MOS_MSOCK_STREAM };
+	ASSERT_EQ(0, ioctl(r.fd, MOS_IOC_SOCKET, &ms));
+	ASSERT_EQ(0, sock_subscribe(&r, MOS_HOOK_SND, EV(PKT_IN), 65536));
+
+	l = listener(&port);
+	ASSERT_LE(0, l);
+	c = connect_to(port);
+	ASSERT_LE(0, c);
+	a = accept(l, NULL, NULL);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(5, send(c, "hello", 5, 0));
+	ASSERT_EQ(0, read_all(a, buf, 5));
+	ASSERT_EQ(0, memcmp(buf, "hello", 5));
+	ASSERT_EQ(5, send(a, "world", 5, 0));
+	ASSERT_EQ(0, read_all(c, buf, 5));
+	/* One segment on loopback (MSS 65483), longer than the copy limit */
+	ASSERT_EQ(sizeof(big), send(c, big, sizeof(big), 0));
+	ASSERT_EQ(0, read_all(a, got, sizeof(got)));
+	close(c);
+	close(a);
+	close(l);
+	for (int i = 0; i < 100 && !closed; i++) {
+		usleep(100000);
+		while ((rec = mos_ring__next(&r.u))) {
+			const void *b = rec + 1;
+			uint32_t blen = rec->len & MOS_REC_LEN_MASK;
+
+			nrec++;
+			if (rec->type == MOS_REC_FLOW_CLOSE)
+				closed = 1;
+			if (rec->type == MOS_REC_EVENT) {
+				const struct mos_rec_event *e = b;
+
+				if (!(e->flags & MOS_EVF_PKT_PREV) &&
+				    e->pkt_len <= sizeof(last)) {
+					memcpy(last, e + 1, e->pkt_len);
+					last_len = e->pkt_len;
+				}
+			} else if (rec->type == MOS_REC_DATA) {
+				const struct mos_rec_data *d = b;
+				const uint8_t *bytes = (const void *)(d + 1);
+				unsigned int hl = (last[0] & 15) * 4;
+
+				if (d->side > 1 || d->off != slen[d->side] ||
+				    d->off + d->len > sizeof(stream[0])) {
+					bad++;
+				} else if (d->flags & MOS_DATAF_PKT) {
+					ref++;
+					/* The payload, after both headers */
+					bad += blen != sizeof(*d) ||
+					       d->pkt_off !=
+					       hl + (last[hl + 12] >> 4) * 4 ||
+					       d->pkt_off + d->len > last_len;
+					memcpy(stream[d->side] + d->off,
+					       last + d->pkt_off, d->len);
+					slen[d->side] += d->len;
+				} else {
+					copied++;
+					bad += blen != sizeof(*d) + d->len ||
+					       d->pkt_off;
+					memcpy(stream[d->side] + d->off,
+					       bytes, d->len);
+					slen[d->side] += d->len;
+				}
+			}
+			mos_ring__advance(&r.u, rec);
+		}
+	}
+	EXPECT_EQ(1, closed);
+	EXPECT_EQ(0, bad);
+	/* hello and world referred to; the long segment copied */
+	EXPECT_EQ(2, ref);
+	EXPECT_EQ(1, copied);
+	EXPECT_EQ(5 + sizeof(big), slen[1]);
+	EXPECT_EQ(5, slen[0]);
+	EXPECT_EQ(0, memcmp(stream[1], "hello", 5));
+	EXPECT_EQ(0, memcmp(stream[1] + 5, got, sizeof(got)));
+	EXPECT_EQ(0, memcmp(stream[0], "world", 5));
 	ring_close(&r);
 }
 

@@ -746,7 +746,7 @@ enum mos_stat {
 /* Incompatible changes of the /dev/mos ABI bump the major number. */
 #define MOS_ABI_MAJOR		0
 /* Compatible additions bump the minor number. */
-#define MOS_ABI_MINOR		8
+#define MOS_ABI_MINOR		9
 
 /**
  * struct mos_ioc_version - argument of %MOS_IOC_VERSION
@@ -1157,16 +1157,29 @@ struct mos_rec_event {
  * @off: stream offset of the first byte
  * @side: the side that receives these bytes (0: the client receives,
  *	server-to-client bytes)
- * @reserved: zero
- * @len: bytes that follow
+ * @flags: 0, or %MOS_DATAF_PKT (ABI minor 8; zero before)
+ * @pkt_off: with %MOS_DATAF_PKT, where the bytes start in the packet;
+ *	else zero
+ * @len: stream bytes: those that follow, or with %MOS_DATAF_PKT those
+ *	of the packet from @pkt_off
  */
 struct mos_rec_data {
 	__u64 flow;
 	__u64 off;
 	__u8 side;
-	__u8 reserved[3];
+	__u8 flags;
+	__u16 pkt_off;
 	__u32 len;
 };
+
+/*
+ * &mos_rec_data.flags: no bytes follow the body; the @len stream bytes
+ * are bytes @pkt_off to @pkt_off + @len - 1 of the packet of the flow's
+ * last event record that carried packet bytes (the record of the same
+ * packet, before this one in the ring).  Only for a consumer that set up
+ * its ring with %MOS_RING_F_DATA_PKT.
+ */
+#define MOS_DATAF_PKT	0x01
 
 #define MOS_LOST_FLOWS	8
 
@@ -1194,7 +1207,8 @@ struct mos_rec_lost {
 /**
  * struct mos_ioc_ring - argument of %MOS_IOC_RING_SETUP
  * @size: sizeof(struct mos_ioc_ring)
- * @flags: 0 or %MOS_RING_F_PKT_ONCE (ABI minor 7)
+ * @flags: 0, %MOS_RING_F_PKT_ONCE (ABI minor 7), and with it
+ *	%MOS_RING_F_DATA_PKT (ABI minor 8)
  * @data_size: bytes of the data area, a power of two from %MOS_RING_MIN
  *	to %MOS_RING_MAX
  * @split_count: 0 or 1: this consumer gets every flow; N > 1: it gets the
@@ -1305,6 +1319,16 @@ struct mos_ioc_verdict {
 };
 
 #define MOS_VERDICT_BATCH	256
+
+/*
+ * &mos_ioc_ring.flags, only with %MOS_RING_F_PKT_ONCE: stream bytes that
+ * a packet's record carried already are not copied again; their data
+ * record refers to them (%MOS_DATAF_PKT) (ABI minor 9)
+ */
+#define MOS_RING_F_DATA_PKT	0x04
+/* The &mos_ioc_ring.flags this module knows */
+#define MOS_RING_F__ALL		(MOS_RING_F_PKT_ONCE | MOS_RING_F_VERDICT | \
+				 MOS_RING_F_DATA_PKT)
 
 /* The first &mos_ioc_ring.size: ABI 0.4, without @pkt_max */
 #define MOS_IOC_RING_SIZE_VER0	32
