@@ -40,7 +40,7 @@ its family, options, ISN and its segments (split, duplicated with other
 bytes, reordered, dropped, RST/FIN/SYN injected, bad checksums, bad
 options, PAWS-old timestamps, no ACK flag, ACK beyond) from
 random.Random(SEED); MOS_RECEIVER_SEED sets the first seed (the time by
-default).  SEEDS lists the seeds that once failed: they run every time,
+default), MOS_RECEIVER_COUNT=N stops them after N seeds.  SEEDS lists the seeds that once failed: they run every time,
 as fixed cases.
 
 compare: for each case and each PLACEMENT (router, endpoint; as
@@ -1290,6 +1290,7 @@ def cmd_run(d, cns, sns):
     pat = re.compile(os.environ.get("MOS_RECEIVER_CASES") or ".")
     rtime = float(os.environ.get("MOS_RECEIVER_TIME") or 0)
     seed0 = int(os.environ.get("MOS_RECEIVER_SEED") or int(time.time()))
+    rcount = int(os.environ.get("MOS_RECEIVER_COUNT") or 0)
     # receiver.sh's later rounds: no fixed cases, random ports from here
     fixed = os.environ.get("RX_FIXED", "1") == "1"
     port0 = int(os.environ.get("RX_PORT") or 30000)
@@ -1341,7 +1342,8 @@ def cmd_run(d, cns, sns):
         t1 = time.monotonic()
 
         def more():
-            if time.monotonic() - t1 >= rtime:
+            if (time.monotonic() - t1 >= rtime or
+                    (rcount and nxt[0] - seed0 >= rcount)):
                 return None
             t = rand_conn(nxt[0], nxt[1])
             nxt[0] += 1
