@@ -560,8 +560,13 @@ static bool pkt_stash(struct mtcp_ctx *c, const struct mos_rec *rec)
 	f = mu_flow_find(c, e->flow);
 	if (!f)
 		return false;
-	if (!(c->pend && c->pend->running))
+	if (!(c->pend && c->pend->running)) {
+		/* A held CONN_END may free the flow: look it up again */
 		mu_dispatch_flush(c);
+		f = mu_flow_find(c, e->flow);
+		if (!f)
+			return false;
+	}
 	f->pkt_len = 0;
 	cap = f->pkt_cap;
 	if (!grow(&f->pkt, &cap, e->pkt_len))
