@@ -503,8 +503,11 @@ def bad_csum(cap):
     Segments with a bad TCP checksum, as corruption on the wire leaves
     them: [1000,2000) first arrives with other bytes ('C' * 1000) and a
     bad checksum, then correctly; a bad-checksum FIN+data segment from
-    the server comes before its real data.  The receivers drop the bad
-    ones.  Expected: the correct bytes only.
+    the server comes before its real data; [2000,3000) first comes with
+    corrupted flags that read SYN and a bad checksum (a tracker that looks
+    at the flags before the checksum starts a new connection there, as
+    tshark's stream numbering does).  The receivers drop the bad ones.
+    Expected: the correct bytes only.
     """
     c = cap.conn("10.1.0.1", 40018, "10.2.0.1", 80, 4242, 2424)
     D, R = blob(3000, 28), blob(1000, 29)
@@ -513,6 +516,7 @@ def bad_csum(cap):
     c.send(C, 1000, b"C" * 1000, badsum=True)
     c.ack(S, 1000)
     c.send(C, 1000, D[1000:2000])
+    c.send(C, 2000, D[2000:], flags="S", seq=c.seq(C, 2000), badsum=True)
     c.send(C, 2000, D[2000:])
     c.set_end(C, 3000)
     c.ack(S, 3000)

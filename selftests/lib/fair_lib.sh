@@ -31,9 +31,13 @@ fair_setup() {
 	}
 	EOF
 	# Segments one by one: a GSO aggregate as large as the download's
-	# window would go through netem whole, in order
+	# window would go through netem whole, in order.  Every fourth
+	# segment skips the 20 ms the others wait: it overtakes whatever was
+	# sent in the 20 ms before it.  A random choice with a shorter delay
+	# (25%, 5 ms) once reordered nothing in a whole download on a loaded
+	# guest that sent a segment per ACK.
 	ip netns exec "$S" ethtool -K s0 tso off gso off >/dev/null 2>&1
-	ip netns exec "$S" tc qdisc add dev s0 root netem delay 5ms reorder 25% 50%
+	ip netns exec "$S" tc qdisc add dev s0 root netem delay 20ms reorder 100% gap 4
 	# The holder: accepts nothing, reads nothing
 	ip netns exec "$S" python3 -c '
 import socket, time

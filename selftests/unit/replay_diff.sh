@@ -38,9 +38,12 @@
 # is a corrupted segment that the receiver dropped.  tshark 4.0's follow
 # does not look at checksums, even with tcp.check_checksum on: it keeps
 # the first bytes seen at each sequence number, corrupted or not.  So
-# tshark reads the capture in two passes with a read filter that drops the
-# segments whose checksum it finds bad (tcp.checksum.status 0), and
-# follows what is left.  A checksum of 0xffff where 0x0000 is computed is
+# tshark first writes a copy of the capture without the segments whose
+# checksum it finds bad (tcp.checksum.status 0), and follows that copy.
+# Following the original with the same read filter is not enough: tshark
+# assigns stream indexes while it evaluates the filter, so a corrupted
+# segment whose flags now read SYN splits the connection into two streams
+# even though the segment itself is dropped.  A checksum of 0xffff where 0x0000 is computed is
 # the same one's-complement zero (RFC 1624): Linux sends it, the receiver
 # and mos accept it, tshark calls it bad (tcp.checksum.ffff).  The filter
 # keeps those segments.
@@ -176,9 +179,10 @@ tshark_keep='!(tcp.checksum.status == 0) || tcp.checksum.ffff'
 # $work/tshark/NAME.K.{c2s,s2c}
 tshark_follow() {
 	local name=$1 n idx z i
-	local pcap=$capdir/$name.pcap out=$work/tshark
-	local opts=(-o tcp.check_checksum:TRUE -2 -R "$tshark_keep")
+	local pcap=$work/tshark/$name.good.pcap out=$work/tshark
 	mkdir -p "$out"
+	tshark -r "$capdir/$name.pcap" -o tcp.check_checksum:TRUE -2 -R "$tshark_keep" \
+		-w "$pcap" 2>"$out/$name.err"
 	# Follow stream indexes 0 .. connections + 3 in one run: besides the
 	# real connections, a capture may hold a few streams tshark makes from
 	# corrupted headers.  Only when a connection is still not found, ask
@@ -186,15 +190,15 @@ tshark_follow() {
 	n=$(conns "$name" | wc -l)
 	z=()
 	for i in $(seq 0 $((n + 3))); do z+=(-z "follow,tcp,raw,$i"); done
-	tshark -r "$pcap" "${opts[@]}" -q "${z[@]}" >"$out/$name.follow" 2>"$out/$name.err"
+	tshark -r "$pcap" -q "${z[@]}" >"$out/$name.follow" 2>>"$out/$name.err"
 	"$PY" "$proj/selftests/lib/tshark_follow.py" "$out/$name.follow" "$out" \
 		"$capdir/$name.conns" >"$out/$name.map"
 	[ "$(wc -l <"$out/$name.map")" -eq "$n" ] && return
-	idx=$(tshark -r "$pcap" "${opts[@]}" -T fields -e tcp.stream 2>/dev/null | sort -un)
+	idx=$(tshark -r "$pcap" -T fields -e tcp.stream 2>/dev/null | sort -un)
 	z=()
 	for i in $idx; do z+=(-z "follow,tcp,raw,$i"); done
 	[ ${#z[@]} -gt 0 ] &&
-		tshark -r "$pcap" "${opts[@]}" -q "${z[@]}" >"$out/$name.follow" 2>"$out/$name.err"
+		tshark -r "$pcap" -q "${z[@]}" >"$out/$name.follow" 2>>"$out/$name.err"
 	"$PY" "$proj/selftests/lib/tshark_follow.py" "$out/$name.follow" "$out" \
 		"$capdir/$name.conns" >"$out/$name.map"
 }
@@ -216,7 +220,8 @@ check_tshark() {
 		ok "$name: tshark"
 	else
 		not_ok "$name: tshark" "${diag[@]}" \
-			"tshark -r $capdir/$name.pcap -o tcp.check_checksum:TRUE -2 -R '$tshark_keep' -q -z follow,tcp,raw,<index> (indexes: $work/tshark/$name.map)"
+			"tshark -r $capdir/$name.pcap -o tcp.check_checksum:TRUE -2 -R '$tshark_keep' -w $work/tshark/$name.good.pcap; tshark -r $work/tshark/$name.good.pcap -q -z follow,tcp,raw,<index> (indexes: $work/tshark/$name.map)" \
+			"tshark's streams: $(tr '\n' ';' <"$work/tshark/$name.map")"
 	fi
 }
 
