@@ -85,44 +85,7 @@ t_eq "nothing on evtrace's stderr but the start" "evtrace: ready" "$(cat "$work/
 # is an orphan, which the orphan checks below count; a flow's lines
 # leave it out.
 seqs() {
-	python3 - "$work/ev" "${1:-}" <<'PYEOF'
-import sys, collections
-out = collections.defaultdict(list)
-ended = set()
-for line in open(sys.argv[1]):
-    port, hook, side, ev = line.split()
-    name, _, arg = ev.partition(":")
-    if name == "CONN_END":
-        ended.add(port)
-    if name == "ORPHAN" and port in ended:
-        continue
-    if name in ("PKT_IN", "INFO") or (sys.argv[2] == "norexmit" and
-                                       name in ("REXMIT", "ERROR")):
-        continue
-    l = out[(port, hook, side)]
-    if l and name in ("REXMIT", "NEW_DATA") and l[-1][0] == name:
-        if name == "NEW_DATA":
-            l[-1][1] = str(int(l[-1][1]) + int(arg))
-        continue
-    l.append([name, arg])
-# Live, a read of the ring in the middle of a packet's records runs the
-# packet's events in two parts (Documentation/libmosuser.rst): its state
-# change can then come before its CONN_START or CONN_SETUP.  Put those
-# pairs back in mOS's order; the order itself is checked offline.
-for l in out.values():
-    for i in range(len(l) - 1):
-        if (l[i][0] == "STATE_CHANGE" and
-                (l[i][1], l[i + 1][0]) in (("SYN_SENT", "CONN_START"),
-                                           ("SYN_RCVD", "CONN_START"),
-                                           ("ESTABLISHED", "CONN_SETUP"))):
-            l[i], l[i + 1] = l[i + 1], l[i]
-for port in sorted({k[0] for k in out}):
-    for hook, side in (("SND", "cli"), ("RCV", "cli"), ("SND", "svr"),
-                       ("RCV", "svr"), ("NULL", "cli"), ("NULL", "svr")):
-        l = out.get((port, hook, side))
-        if l:
-            print(port, hook, side, " ".join(n + (":" + a if a else "") for n, a in l))
-PYEOF
+	python3 "$SELFTESTS/lib/evseqs.py" --rexmit-runs ${1:+--$1} "$work/ev"
 }
 seqs >"$work/seqs"
 seqs norexmit >"$work/seqs-norexmit"

@@ -80,34 +80,10 @@ sum=$(make_blob "$blob" "$BLOB_SIZE")
 http_server "$S" "$work" 8080
 oracle_add "$R"
 
-# seqs FILE: each flow's events, one line per hook and side (as
-# events.sh): PKT_IN and INFO left out, a run of NEW_DATA as one with its
-# bytes summed, the live reordering of STATE_CHANGE and CONN_START or
-# CONN_SETUP undone
+# seqs FILE: each flow's events, one line per hook and side
+# (selftests/lib/evseqs.py, as events.sh)
 seqs() {
-	python3 - "$1" <<'PYEOF'
-import sys, collections
-out = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    flow, hook, side, ev = line.split()
-    name, _, arg = ev.partition(":")
-    if name in ("PKT_IN", "INFO"):
-        continue
-    l = out[(flow, hook, side)]
-    if l and name == "NEW_DATA" and l[-1][0] == name:
-        l[-1][1] = str(int(l[-1][1]) + int(arg))
-        continue
-    l.append([name, arg])
-for l in out.values():
-    for i in range(len(l) - 1):
-        if (l[i][0] == "STATE_CHANGE" and
-                (l[i][1], l[i + 1][0]) in (("SYN_SENT", "CONN_START"),
-                                           ("SYN_RCVD", "CONN_START"),
-                                           ("ESTABLISHED", "CONN_SETUP"))):
-            l[i], l[i + 1] = l[i + 1], l[i]
-for k in sorted(out):
-    print(*k, " ".join(n + (":" + a if a else "") for n, a in out[k]))
-PYEOF
+	python3 "$PROJ/selftests/lib/evseqs.py" "$1"
 }
 
 # no_flows NS: wait until the monitor of NS tracks no flow (30 s)
