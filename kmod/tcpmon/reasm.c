@@ -319,9 +319,10 @@ static void tm_seg_drop(struct tm_table *t, struct tm_half *h,
  * &struct tm_lnxq, allocated with the first node and freed with the last.
  */
 
-/* A node is charged as a piece's header would be (tm_reasm_fits()). */
-static_assert(sizeof(struct tm_lnx) <= sizeof(struct tm_seg),
-	      "a shadow node costs no more than a piece");
+/*
+ * A node is charged its size, and counts as a piece against the side's
+ * piece limit (tm_lnx_new(), tm_store_cost()).
+ */
 
 static struct tm_lnx *tm_lnx_of(struct rb_node *n)
 {

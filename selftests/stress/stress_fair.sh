@@ -57,6 +57,11 @@ one_mode() {
 	else
 		t_fail "$mode: evtrace ready" "$(cat "$d.err")"
 	fi
+	# A namespace keeps its limits across disable (mosctl.rst, "ns
+	# enable"): the inline run's holders store under the budget the
+	# passive run set, exactly what 256 of them hold, so the last ones
+	# end at exactly their share (budget / 256), which the share allows:
+	# none of their segments may be dropped either
 	held=$(fair_flood "$H" "$2")
 	t_eq "$mode: $H holders hold 63 pieces each" "held $((H * 63000))" "$held"
 	mos_settle "$R" ooo_bytes
