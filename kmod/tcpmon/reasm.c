@@ -743,27 +743,29 @@ static unsigned int tm_lnx_queue(struct tm_table *t, struct tm_flow *f,
 {
 	struct tm_lnx_pos pos;
 	struct tm_lnx *q, *next;
+	enum tm_lnx_act act;
 	struct rb_root *root;
 	unsigned int err;
 
 	*drop = false;
 	*org = seq;
-	switch (tm_lnx_find(f, side, seq, end, &pos)) {
-	case TM_LNX_DROP:
+	act = tm_lnx_find(f, side, seq, end, &pos);
+	if (act == TM_LNX_DROP) {
 		*drop = true;
 		return TM_ERR_NONE;
-	case TM_LNX_JOIN:
+	}
+	if (act == TM_LNX_JOIN) {
 		pos.q->end = end;
 		pos.q->joins++;
 		*org = pos.q->seq;
 		return TM_ERR_NONE;
-	case TM_LNX_REPLACE:
+	}
+	if (act == TM_LNX_REPLACE) {
 		/* rb_replace_node(): the shape stays */
 		q = pos.q;
 		q->end = end;
 		q->joins = 0;
-		break;
-	case TM_LNX_NEW:
+	} else {
 		err = tm_lnx_new(t, f, side, seq, end, &q);
 		if (err)
 			return err;
@@ -771,7 +773,6 @@ static unsigned int tm_lnx_queue(struct tm_table *t, struct tm_flow *f,
 		rb_link_node(&q->node, pos.parent,
 			     pos.link ? pos.link : &root->rb_node);
 		rb_insert_color(&q->node, root);
-		break;
 	}
 	while ((next = tm_lnx_of(rb_next(&q->node))) &&
 	       tm_after(end, next->seq) && !tm_before(end, next->end))
