@@ -319,9 +319,10 @@ static void tm_seg_drop(struct tm_table *t, struct tm_half *h,
  * &struct tm_lnxq, allocated with the first node and freed with the last.
  */
 
-/* A node is charged as a piece's header would be (tm_reasm_fits()). */
-static_assert(sizeof(struct tm_lnx) <= sizeof(struct tm_seg),
-	      "a shadow node costs no more than a piece");
+/*
+ * A node is charged its size, and counts as a piece against the side's
+ * piece limit (tm_lnx_new(), tm_store_cost()).
+ */
 
 static struct tm_lnx *tm_lnx_of(struct rb_node *n)
 {
@@ -597,13 +598,77 @@ static void tm_seg_uncharge(struct tm_table *t, u32 charge)
  * starts where @q ends and @q has room for one more page fragment (the
  * receiver's skbs from a tap or a NIC hold their bytes in one).
  */
-static bool tm_lnx_join(struct tm_lnx *q, u32 seq, u32 end)
+static bool tm_lnx_joins(const struct tm_lnx *q, u32 seq)
 {
-	if (q->end != seq || q->joins >= TM_LNX_FRAGS)
-		return false;
-	q->end = end;
-	q->joins++;
-	return true;
+	return q->end == seq && q->joins < TM_LNX_FRAGS;
+}
+
+/* What the receiver does with a segment it queues out of order */
+enum tm_lnx_act {
+	TM_LNX_NEW,	/* a new skb, linked at @parent, @link */
+	TM_LNX_JOIN,	/* appended to @q */
+	TM_LNX_REPLACE,	/* @q, which starts where it does, is replaced */
+	TM_LNX_DROP,	/* a queued skb holds all of it */
+};
+
+struct tm_lnx_pos {
+	struct tm_lnx *q;
+	struct rb_node *parent;
+	struct rb_node **link;
+};
+
+/*
+ * tcp_data_queue_ofo()'s decision for [@seq, @end), without acting on
+ * it: the last skb first (the segment is appended to it, or goes after
+ * it), else a walk from the root.  For %TM_LNX_NEW in an empty shadow,
+ * @pos->link is NULL: the root's, once there is one.
+ */
+static enum tm_lnx_act tm_lnx_find(struct tm_flow *f, unsigned int side,
+				   u32 seq, u32 end, struct tm_lnx_pos *pos)
+{
+	struct rb_node **link, *parent;
+	struct tm_lnx *q;
+
+	pos->q = NULL;
+	pos->parent = NULL;
+	pos->link = NULL;
+	if (!tm_lnx_first(f, side))
+		return TM_LNX_NEW;
+	q = tm_lnx_of(rb_last(&f->lnx->root[side]));
+	if (tm_lnx_joins(q, seq)) {
+		pos->q = q;
+		return TM_LNX_JOIN;
+	}
+	if (!tm_before(seq, q->end)) {
+		pos->parent = &q->node;
+		pos->link = &q->node.rb_right;
+		return TM_LNX_NEW;
+	}
+	link = &f->lnx->root[side].rb_node;
+	parent = NULL;
+	while (*link) {
+		parent = *link;
+		q = tm_lnx_of(parent);
+		if (tm_before(seq, q->seq)) {
+			link = &parent->rb_left;
+			continue;
+		}
+		if (tm_before(seq, q->end)) {
+			if (!tm_after(end, q->end))
+				return TM_LNX_DROP;
+			if (seq == q->seq) {
+				pos->q = q;
+				return TM_LNX_REPLACE;
+			}
+		} else if (tm_lnx_joins(q, seq)) {
+			pos->q = q;
+			return TM_LNX_JOIN;
+		}
+		link = &parent->rb_right;
+	}
+	pos->parent = parent;
+	pos->link = link;
+	return TM_LNX_NEW;
 }
 
 /* A new node for [@seq, @end), charged to the side, or an error */
@@ -676,65 +741,39 @@ static unsigned int tm_lnx_queue(struct tm_table *t, struct tm_flow *f,
 				 unsigned int side, u32 seq, u32 end,
 				 bool *drop, u32 *org)
 {
-	struct rb_root *root;
-	struct rb_node **link, *parent = NULL;
+	struct tm_lnx_pos pos;
 	struct tm_lnx *q, *next;
+	enum tm_lnx_act act;
+	struct rb_root *root;
 	unsigned int err;
 
 	*drop = false;
 	*org = seq;
-	if (!tm_lnx_first(f, side)) {
+	act = tm_lnx_find(f, side, seq, end, &pos);
+	if (act == TM_LNX_DROP) {
+		*drop = true;
+		return TM_ERR_NONE;
+	}
+	if (act == TM_LNX_JOIN) {
+		pos.q->end = end;
+		pos.q->joins++;
+		*org = pos.q->seq;
+		return TM_ERR_NONE;
+	}
+	if (act == TM_LNX_REPLACE) {
+		/* rb_replace_node(): the shape stays */
+		q = pos.q;
+		q->end = end;
+		q->joins = 0;
+	} else {
 		err = tm_lnx_new(t, f, side, seq, end, &q);
 		if (err)
 			return err;
 		root = &f->lnx->root[side];
-		rb_link_node(&q->node, NULL, &root->rb_node);
+		rb_link_node(&q->node, pos.parent,
+			     pos.link ? pos.link : &root->rb_node);
 		rb_insert_color(&q->node, root);
-		return TM_ERR_NONE;
 	}
-	root = &f->lnx->root[side];
-	link = &root->rb_node;
-	q = tm_lnx_of(rb_last(root));
-	if (tm_lnx_join(q, seq, end)) {
-		*org = q->seq;
-		return TM_ERR_NONE;
-	}
-	if (!tm_before(seq, q->end)) {
-		parent = &q->node;
-		link = &parent->rb_right;
-		goto insert;
-	}
-	while (*link) {
-		parent = *link;
-		q = tm_lnx_of(parent);
-		if (tm_before(seq, q->seq)) {
-			link = &parent->rb_left;
-			continue;
-		}
-		if (tm_before(seq, q->end)) {
-			if (!tm_after(end, q->end)) {
-				*drop = true;
-				return TM_ERR_NONE;
-			}
-			if (seq == q->seq) {
-				/* rb_replace_node(): the shape stays */
-				q->end = end;
-				q->joins = 0;
-				goto merge;
-			}
-		} else if (tm_lnx_join(q, seq, end)) {
-			*org = q->seq;
-			return TM_ERR_NONE;
-		}
-		link = &parent->rb_right;
-	}
-insert:
-	err = tm_lnx_new(t, f, side, seq, end, &q);
-	if (err)
-		return err;
-	rb_link_node(&q->node, parent, link);
-	rb_insert_color(&q->node, root);
-merge:
 	while ((next = tm_lnx_of(rb_next(&q->node))) &&
 	       tm_after(end, next->seq) && !tm_before(end, next->end))
 		tm_lnx_drop(t, f, side, next);
@@ -948,6 +987,17 @@ static void tm_coalesce(struct tm_table *t, struct tm_half *h, u32 seq,
 	}
 }
 
+/*
+ * Where the receiver's skb for the segment of @p that ends at @end ends:
+ * after the FIN it carries, if it does.
+ */
+static u32 tm_skb_end(const struct tm_pkt *p, u32 end)
+{
+	return end + (p && (p->tcp_flags & TM_TCPF_FIN) &&
+		      end == p->seq + !!(p->tcp_flags & TM_TCPF_SYN) +
+			     p->l4len - p->doff);
+}
+
 /**
  * tm_store() - put a segment after a hole into the store
  * @t: table
@@ -997,12 +1047,8 @@ static unsigned int tm_store(struct tm_table *t, struct tm_flow *f,
 	bool diff = false, keep = false;
 
 	if (lnx && queue) {
-		/* The receiver's skb ends after the FIN it carries. */
-		u32 fin = p && (p->tcp_flags & TM_TCPF_FIN) &&
-			  end == p->seq + !!(p->tcp_flags & TM_TCPF_SYN) +
-				 p->l4len - p->doff;
-
-		err = tm_lnx_queue(t, f, side, seq, end + fin, &keep, &org);
+		err = tm_lnx_queue(t, f, side, seq, tm_skb_end(p, end), &keep,
+				   &org);
 		if (err)
 			return err;
 	}
@@ -1066,6 +1112,105 @@ out:
 			 h->rcv_off + (seq - h->rcv_nxt), len, src, p);
 	}
 	return err;
+}
+
+/*
+ * The bytes of a run at @cur that no piece holds, @n of them, cost their
+ * own charge and a header per new piece: those that follow @prev (whose
+ * bytes are of the skb @prev_org) go into its room first, as
+ * tm_store_new() puts them.
+ */
+static u32 tm_cost_run(const struct tm_half *h, const struct tm_seg *prev,
+		       u32 prev_org, u32 cur, u32 org, u32 n)
+{
+	if (prev && prev->seq + prev->len == cur && prev->len < prev->cap &&
+	    (!(h->flags & TM_HF_OVERLAP_LINUX) || prev_org == org))
+		n -= min_t(u32, n, prev->cap - prev->len);
+	return (n + TM_SEG_MAX - 1) / TM_SEG_MAX;
+}
+
+/**
+ * tm_store_cost() - what storing a segment after a hole would add to its
+ * side's store
+ * @f: flow, locked
+ * @side: receiving side
+ * @p: the packet's headers, or NULL
+ * @seq: sequence number of the segment's first byte, after @rcv_nxt
+ * @len: bytes
+ * @pieces: set to the pieces and shadow nodes it would add
+ *
+ * The walk tm_store() makes, without storing: the segment's bytes that no
+ * piece holds, each run of them first in the room of the piece it
+ * follows (of the same receiver skb, under %TM_OVERLAP_LINUX), then in
+ * new pieces of up to %TM_SEG_MAX bytes, each with its header; under
+ * %TM_OVERLAP_LINUX a header for a piece the segment's end cuts, and a
+ * node of the shadow only where the receiver makes a new skb for the
+ * segment (tm_lnx_find(): one it is appended to, or replaces, costs
+ * nothing; one that holds all of it, the segment's bytes are not
+ * stored).  What tm_coalesce() and the shadow's merges free afterwards
+ * is not subtracted: the store never charges more than this.
+ *
+ * Return: the charge, bytes and headers, as the store's limits and the
+ * flow's share count it.
+ */
+static u64 tm_store_cost(struct tm_flow *f, unsigned int side,
+			 const struct tm_pkt *p, u32 seq, u32 len, u32 *pieces)
+{
+	const struct tm_half *h = &f->half[side];
+	bool lnx = h->flags & TM_HF_OVERLAP_LINUX;
+	u32 cur = seq, end = seq + len, org = seq, prev_org = 0, n;
+	struct tm_seg *seg, *prev;
+	u64 bytes = 0, nodes = 0;
+	struct tm_lnx_pos pos;
+
+	*pieces = 0;
+	if (lnx) {
+		switch (tm_lnx_find(f, side, seq, tm_skb_end(p, end), &pos)) {
+		case TM_LNX_DROP:
+			return 0;
+		case TM_LNX_JOIN:
+			org = pos.q->seq;
+			break;
+		case TM_LNX_NEW:
+			nodes = 1;
+			break;
+		case TM_LNX_REPLACE:
+			break;
+		}
+	}
+	seg = tm_seg_from(h, seq);
+	prev = tm_seg_of(seg ? rb_prev(&seg->node) : rb_last(&h->ooo));
+	if (prev)
+		prev_org = prev->org;
+	while (seg && tm_before(cur, end)) {
+		u32 send = seg->seq + seg->len;
+
+		if (tm_before(cur, seg->seq)) {
+			n = (tm_before(end, seg->seq) ? end : seg->seq) - cur;
+			bytes += n;
+			*pieces += tm_cost_run(h, prev, prev_org, cur, org, n);
+			cur += n;
+			continue;
+		}
+		prev_org = seg->org;
+		if (lnx && !tm_before(seg->org, org)) {
+			/* tm_store(): the segment's skb gives these bytes */
+			if (tm_before(end, send))
+				(*pieces)++;
+			prev_org = org;
+		}
+		cur = tm_before(end, send) ? end : send;
+		prev = seg;
+		seg = tm_seg_next(seg);
+	}
+	if (tm_before(cur, end)) {
+		bytes += end - cur;
+		*pieces += tm_cost_run(h, prev, prev_org, cur, org, end - cur);
+	}
+	bytes += (u64)*pieces * sizeof(struct tm_seg) +
+		 nodes * sizeof(struct tm_lnx);
+	*pieces += nodes;
+	return bytes;
 }
 
 /**
@@ -1178,63 +1323,37 @@ bool tm_reasm_seen(const struct tm_half *h, u32 seq, u32 len)
  *
  * For %TM_IN_LOSSLESS, before the packet changes anything: a segment that
  * starts after the hole at &tm_half.rcv_nxt goes to the out-of-order
- * store.  The walk tm_store() would make, over the pieces the segment
- * overlaps only, finds the bytes no piece holds: each run of them may
- * take a new piece per %TM_SEG_MAX bytes, and under %TM_OVERLAP_LINUX a
- * piece that the segment's end cuts one more.  Those bytes and headers
- * must fit both the side's and the table's byte limits, and those pieces
- * the side's piece limit (%TM_STAT_SEG_SIDE counts a refusal for it): a
- * bound tm_store() never exceeds, so a segment that fits is stored whole.
- * The charge must also fit its flow's share of the table's store
- * (%TM_STAT_STORE_SHARE), once an over-share flow was trimmed to make room
- * (store.c).
+ * store.  What storing it costs (tm_store_cost(): its bytes that no piece
+ * holds, the headers of the pieces and the shadow's node they take) must
+ * fit the side's and the table's byte limits, its pieces and node the
+ * side's piece limit (%TM_STAT_SEG_SIDE counts a refusal for it), and the
+ * charge its flow's share of the table's store (%TM_STAT_STORE_SHARE),
+ * once an over-share flow was trimmed to make room (store.c): the share
+ * is checked against the same charge as without %TM_IN_LOSSLESS, so a
+ * flow stores the same bytes in both modes.  The store never charges
+ * more, so a segment that fits is stored whole.
  * In-order segments always fit: they fill the hole and drain the store.
  *
  * Return: false when the packet is better dropped, for its sender to
  * send again, than stored.
  */
-bool tm_reasm_fits(struct tm_table *t, const struct tm_flow *f,
-		   unsigned int r, const struct tm_pkt *p)
+bool tm_reasm_fits(struct tm_table *t, struct tm_flow *f, unsigned int r,
+		   const struct tm_pkt *p)
 {
 	const struct tm_half *h = &f->half[r];
 	u32 len = p->l4len - p->doff;
 	u32 seq = p->seq + !!(p->tcp_flags & TM_TCPF_SYN);
-	u32 cur = seq, end = seq + len, pieces = 0, n;
-	struct tm_seg *seg;
-	u64 bytes = 0, charge;
+	u32 pieces;
+	u64 charge;
 
 	if (!len || !(h->flags & TM_HF_RCV_SYNCED) ||
 	    !tm_after(seq, h->rcv_nxt))
 		return true;
-	for (seg = tm_seg_from(h, seq); seg && tm_before(cur, end);
-	     seg = tm_seg_next(seg)) {
-		u32 send = seg->seq + seg->len;
-
-		if (tm_before(cur, seg->seq)) {
-			n = (tm_before(end, seg->seq) ? end : seg->seq) - cur;
-			bytes += n;
-			pieces += (n + TM_SEG_MAX - 1) / TM_SEG_MAX;
-			cur += n;
-			if (cur == end)
-				break;
-		}
-		if (tm_after(send, end) && (h->flags & TM_HF_OVERLAP_LINUX))
-			pieces++;
-		cur = tm_before(end, send) ? end : send;
-	}
-	if (tm_before(cur, end)) {
-		n = end - cur;
-		bytes += n;
-		pieces += (n + TM_SEG_MAX - 1) / TM_SEG_MAX;
-	}
-	/* and maybe a node of the shadow of the receiver's queue */
-	if (h->flags & TM_HF_OVERLAP_LINUX)
-		pieces++;
+	charge = tm_store_cost(f, r, p, seq, len, &pieces);
 	if (h->ooo_segs + pieces > READ_ONCE(t->cfg.seg_side)) {
 		tm_stat_inc(t, TM_STAT_SEG_SIDE);
 		return false;
 	}
-	charge = bytes + (u64)pieces * sizeof(struct tm_seg);
 	if (h->ooo_bytes + charge > READ_ONCE(t->cfg.buf_side))
 		return false;
 	if (!tm_store_admit(t, f, charge)) {
@@ -1244,18 +1363,6 @@ bool tm_reasm_fits(struct tm_table *t, const struct tm_flow *f,
 	tm_store_make_room(t, f, charge);
 	return atomic_long_read(&t->ooo_bytes) + charge <=
 	       READ_ONCE(t->cfg.buf_total);
-}
-
-/**
- * tm_reasm_charge() - what storing bytes that no piece holds yet costs
- * @len: bytes
- *
- * Return: @len and a piece's header per %TM_SEG_MAX bytes.
- */
-u64 tm_reasm_charge(u32 len)
-{
-	return len + (u64)((len + TM_SEG_MAX - 1) / TM_SEG_MAX) *
-	       sizeof(struct tm_seg);
 }
 
 /**
@@ -1275,8 +1382,8 @@ void tm_reasm_data(struct tm_table *t, struct tm_flow *f, unsigned int side,
 		   unsigned int poff, u32 len, struct tm_rx *rx)
 {
 	struct tm_half *h = &f->half[side];
-	u32 end = seq + len;
-	u64 off0 = h->rcv_off;
+	u32 end = seq + len, pieces;
+	u64 off0 = h->rcv_off, charge;
 	unsigned int err;
 	int pass;
 
@@ -1311,14 +1418,15 @@ void tm_reasm_data(struct tm_table *t, struct tm_flow *f, unsigned int side,
 			tm_skip(t, f, side, seq, src, p);
 			break;
 		}
-		if (!tm_store_admit(t, f, tm_reasm_charge(len))) {
+		charge = tm_store_cost(f, side, p, seq, len, &pieces);
+		if (!tm_store_admit(t, f, charge)) {
 			/* Over the flow's share: the side's store goes. */
 			tm_stat_inc(t, TM_STAT_STORE_SHARE);
 			f->gap_why = TM_GAP_SHARE;
 			tm_reasm_flush(t, f, side, NULL, src, p);
 			continue;
 		}
-		tm_store_make_room(t, f, tm_reasm_charge(len));
+		tm_store_make_room(t, f, charge);
 		err = tm_store(t, f, side, src, p, seq, poff, len, rx, true);
 		if (err == TM_ERR_NONE)
 			goto out;

@@ -413,9 +413,8 @@ bool tm_reasm_seen(const struct tm_half *h, u32 seq, u32 len);
 bool tm_reasm_hold(struct tm_table *t, struct tm_flow *f, unsigned int side,
 		   const struct tm_src *src, const struct tm_pkt *p, u32 seq,
 		   unsigned int poff, u32 len, struct tm_rx *rx);
-bool tm_reasm_fits(struct tm_table *t, const struct tm_flow *f,
-		   unsigned int r, const struct tm_pkt *p);
-u64 tm_reasm_charge(u32 len);
+bool tm_reasm_fits(struct tm_table *t, struct tm_flow *f, unsigned int r,
+		   const struct tm_pkt *p);
 
 /* store.c: each flow's share of the table's store, ageing, trimming */
 u32 tm_store_share(u64 total, u32 holders);

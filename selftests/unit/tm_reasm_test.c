@@ -1488,14 +1488,56 @@ TEST(store_piece_limit)
 /*
  * Lossless: a segment over many stored pieces, whose bytes between them
  * need more room than the segment's length and one header.  Either it
- * is dropped whole, or stored whole: never cut short with a gap.
+ * is dropped whole, or stored whole: never cut short with a gap.  The
+ * pieces are full (24 bytes: a 64-byte allocation with its 40-byte
+ * header), so each run of one byte before one takes a new piece and its
+ * header; bytes that follow a piece with room would go into it instead
+ * (Documentation/tcpmon.rst).
  */
 TEST(lossless_split_around_pieces)
 {
-	enum { K = 100 };
+	enum { K = 100, P = 24, STEP = P + 1 };
 	struct tm_table_cfg cfg = {
 		/* the pieces, and the segment's bytes with one header */
-		.buf_side = K * (SEG + 1) + 2 * K + SEG,
+		.buf_side = K * (SEG + P) + STEP * K + SEG,
+	};
+	static char all[STEP * K + 1];
+	static char piece[P + 1];
+	struct tu *u = tu_new(&cfg);
+	u32 i;
+
+	hs(u, IC, IS);
+	memset(piece, 'x', P);
+	for (i = 0; i < K; i++)
+		EXPECT_EQ(TM_VERDICT_PASS, ldata(u, 2 + STEP * i, piece));
+	EXPECT_EQ(K * (SEG + P), mos_tm_ooo_bytes(u->t));
+	/* [1, STEP * K + 1): K runs of one byte, each before a piece */
+	memset(all, 'x', STEP * K);
+	EXPECT_EQ(TM_VERDICT_DROP, ldata(u, 1, all));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_BUF_SIDE));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_GAPS));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_STORE_FULL));
+	EXPECT_EQ(K * (SEG + P), mos_tm_ooo_bytes(u->t));
+	/* sent again once the hole before it is filled: in order */
+	EXPECT_EQ(TM_VERDICT_PASS, ldata(u, 0, "@"));
+	EXPECT_EQ(TM_VERDICT_PASS, ldata(u, 1, all));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_GAPS));
+	EXPECT_EQ(STEP * K + 1, tu_stat(u, TM_STAT_BYTES_C2S));
+	TU_DONE(u);
+}
+
+/*
+ * Lossless: the same segment over pieces of one byte, which have room
+ * (a 64-byte allocation holds 24): each run of one byte after a piece
+ * goes into it, and only the first takes a new piece.  The segment
+ * costs its 100 new bytes and one header, which the side's limit has
+ * room for: it is stored whole, nothing dropped.
+ */
+TEST(lossless_runs_in_room)
+{
+	enum { K = 100 };
+	struct tm_table_cfg cfg = {
+		.buf_side = K * (SEG + 1) + K + SEG,
 	};
 	static char all[2 * K + 1];
 	struct tu *u = tu_new(&cfg);
@@ -1505,18 +1547,15 @@ TEST(lossless_split_around_pieces)
 	for (i = 1; i <= K; i++)
 		EXPECT_EQ(TM_VERDICT_PASS, ldata(u, 2 * i, "x"));
 	EXPECT_EQ(K * (SEG + 1), mos_tm_ooo_bytes(u->t));
-	/* [1, 2K + 1): K runs of one byte between and before the pieces */
 	memset(all, 'x', 2 * K);
-	EXPECT_EQ(TM_VERDICT_DROP, ldata(u, 1, all));
+	EXPECT_EQ(TM_VERDICT_PASS, ldata(u, 1, all));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_STORE_FULL));
 	EXPECT_EQ(0, tu_stat(u, TM_STAT_BUF_SIDE));
 	EXPECT_EQ(0, tu_stat(u, TM_STAT_GAPS));
-	EXPECT_EQ(1, tu_stat(u, TM_STAT_STORE_FULL));
-	EXPECT_EQ(K * (SEG + 1), mos_tm_ooo_bytes(u->t));
-	/* sent again once the hole before it is filled: in order */
 	EXPECT_EQ(TM_VERDICT_PASS, ldata(u, 0, "@"));
-	EXPECT_EQ(TM_VERDICT_PASS, ldata(u, 1, all));
 	EXPECT_EQ(0, tu_stat(u, TM_STAT_GAPS));
 	EXPECT_EQ(2 * K + 1, tu_stat(u, TM_STAT_BYTES_C2S));
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
 	TU_DONE(u);
 }
 

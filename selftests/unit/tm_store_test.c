@@ -388,6 +388,141 @@ TEST(gap_reasons_limit_and_loss)
 	TU_DONE(u);
 }
 
+/*
+ * The share is checked against what storing a segment costs, as the
+ * store charges it: its bytes, the header of each new piece (bytes that
+ * follow a piece of the same receiver skb contiguously go into its
+ * room), and, under LINUX, a node of the shadow only when the receiver
+ * makes a new skb (a segment its last skb ends at is appended to it, up
+ * to 17 times).  The flood of stress_fair.sh, one flow of it: a
+ * 1000-byte hole, then 63 segments of 1000 bytes.  The receiver's skbs
+ * hold 18, 18, 18 and 9 of them (4 nodes); the pieces of each skb fill
+ * 2008 bytes each (9, 9, 9 and 5 pieces): 63000 + 32 headers + 4 nodes.
+ * A table whose budget is exactly that (the flow's share, as its only
+ * holder) takes the same segments whole, in both modes: the last one
+ * costs 1000 bytes and one header (32 bytes in the last piece's room,
+ * 968 in a new one), its skb is appended to, and the flow ends at
+ * exactly its share.
+ */
+#define FL_N	63
+#define FL_LEN	1000
+#define FL_HELD	(FL_N * FL_LEN + 32 * SEG + 4 * \
+		 (unsigned int)sizeof(struct tm_lnx))
+
+static void flood(struct __test_metadata *_metadata, struct tu *u,
+		  unsigned int in_flags)
+{
+	unsigned int i;
+
+	use(u, PORT_A);
+	hs(u);
+	for (i = 0; i < FL_N; i++)
+		EXPECT_EQ(TM_VERDICT_PASS,
+			  cdata(u, FL_LEN + i * FL_LEN, 'a', FL_LEN,
+				in_flags));
+}
+
+static void share_exact(struct __test_metadata *_metadata,
+			unsigned int in_flags)
+{
+	struct tm_table_cfg cfg = { .overlap = TM_OVERLAP_LINUX };
+	struct tu *u = tu_new(&cfg);
+
+	/* The default budget: nothing near a limit */
+	flood(_metadata, u, in_flags);
+	EXPECT_EQ(FL_HELD, mos_tm_ooo_bytes(u->t));
+	TU_DONE(u);
+	cfg.buf_total = FL_HELD;
+	u = tu_new(&cfg);
+	flood(_metadata, u, in_flags);
+	EXPECT_EQ(FL_HELD, mos_tm_ooo_bytes(u->t));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_STORE_SHARE));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_STORE_FULL));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_GAPS));
+	/* The hole filled: the whole stream */
+	cdata(u, 0, 'a', FL_LEN, in_flags);
+	EXPECT_TRUE(stream_is(tu_rx(u, 1, SVR), 0, 'a',
+			      (FL_N + 1) * FL_LEN));
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	TU_DONE(u);
+}
+
+TEST(share_exact_passive)
+{
+	share_exact(_metadata, 0);
+}
+
+TEST(share_exact_lossless)
+{
+	share_exact(_metadata, TM_IN_LOSSLESS);
+}
+
+/*
+ * The other way: a segment that starts a new receiver skb costs a node
+ * of the shadow too.  Flow B holds 100 bytes (a piece, a node); flow A,
+ * one of two holders, may hold 10000 / 2 = 5000.  A holds 3000 bytes
+ * in one skb (two pieces, a node: 3120) and 800 in another (a piece, a
+ * node: 880), 4000 in all.  A third segment of 950 bytes, away from
+ * both, costs 950 + a header + a node = 1030: 30 over.  Passive, A's
+ * store is given up (reason share) and its stream goes on from the
+ * segment; lossless, the segment is dropped and the store stays.
+ */
+static void share_node(struct __test_metadata *_metadata,
+		       unsigned int in_flags)
+{
+	unsigned int node = (unsigned int)sizeof(struct tm_lnx);
+	struct tm_table_cfg cfg = {
+		.overlap = TM_OVERLAP_LINUX,
+		.buf_total = 10000,
+	};
+	struct tu *u = tu_new(&cfg);
+
+	use(u, PORT_B);
+	hs(u);
+	cdata(u, 1, 'z', 100, in_flags);
+	use(u, PORT_A);
+	hs(u);
+	EXPECT_EQ(TM_VERDICT_PASS, cdata(u, 1000, 'a', 3000, in_flags));
+	EXPECT_EQ(TM_VERDICT_PASS, cdata(u, 5000, 'b', 800, in_flags));
+	EXPECT_EQ(100 + SEG + node + 3800 + 3 * SEG + 2 * node,
+		  mos_tm_ooo_bytes(u->t));
+	EXPECT_EQ(2, atomic_read(&u->t->holders));
+	tu_log(u);
+	cdata(u, 7000, 'c', 950, in_flags);
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_STORE_SHARE));
+	if (in_flags & TM_IN_LOSSLESS) {
+		EXPECT_EQ(TM_VERDICT_DROP, u->verdict);
+		LOG_EQ(u, "");
+		EXPECT_EQ(1, tu_stat(u, TM_STAT_STORE_FULL));
+		EXPECT_EQ(100 + SEG + node + 3800 + 3 * SEG + 2 * node,
+			  mos_tm_ooo_bytes(u->t));
+		EXPECT_STREQ("", gap_reasons(u));
+	} else {
+		/* Each hole a gap, each piece delivered, then the segment */
+		char want[7951];
+
+		memset(want, '#', 7950);
+		memset(want + 1000, 'a', 3000);
+		memset(want + 5000, 'b', 800);
+		memset(want + 7000, 'c', 950);
+		want[7950] = 0;
+		EXPECT_STREQ("share share share", gap_reasons(u));
+		EXPECT_STREQ(want, tu_rx(u, 2, SVR));
+		EXPECT_EQ(100 + SEG + node, mos_tm_ooo_bytes(u->t));
+	}
+	TU_DONE(u);
+}
+
+TEST(share_node_passive)
+{
+	share_node(_metadata, 0);
+}
+
+TEST(share_node_lossless)
+{
+	share_node(_metadata, TM_IN_LOSSLESS);
+}
+
 /* A flow that dies holding bytes leaves no holder and no hint behind. */
 TEST(holder_dies)
 {
