@@ -321,7 +321,7 @@ __bpf_kfunc int mos_xdp_input(struct xdp_md *ctx, u32 flags)
 	struct net_device *dev = xdp->rxq->dev;
 	struct mos_net *mn = mos_pernet(dev_net(dev));
 	u8 *data = xdp->data, *end = xdp->data_end;
-	unsigned int off = ETH_HLEN, i, avail;
+	unsigned int avail;
 	struct mos_xdp_pkt xp = {
 		.pkt = {
 			.src = {
@@ -334,28 +334,24 @@ __bpf_kfunc int mos_xdp_input(struct xdp_md *ctx, u32 flags)
 		},
 		.xdp = xdp,
 	};
+	struct tm_decap d = { 0 };
+	enum tm_decap_res dr;
 	enum tm_verdict v;
 	struct tm_pkt p;
 	bool held;
-	__be16 proto;
 
 	if (flags & ~MOS_XDP_F_ALL)
 		return XDP_ABORTED;
-	if (end - data < ETH_HLEN || !rcu_access_pointer(mn->tm))
+	if (!rcu_access_pointer(mn->tm))
 		return XDP_PASS;
-	proto = ((const struct ethhdr *)data)->h_proto;
-	for (i = 0; i < MOS_XDP_VLAN_MAX &&
-	     (proto == htons(ETH_P_8021Q) || proto == htons(ETH_P_8021AD)); i++) {
-		if (end - data < off + VLAN_HLEN)
-			return XDP_PASS;
-		proto = ((const struct vlan_hdr *)(data + off))->h_vlan_encapsulated_proto;
-		off += VLAN_HLEN;
-	}
-	if (proto == htons(ETH_P_IP))
-		xp.pkt.family = 4;
-	else if (proto == htons(ETH_P_IPV6))
-		xp.pkt.family = 6;
-	else
+	/* The whole frame, from its Ethernet header, for mos_tm_decap() */
+	xp.ip = data;
+	xp.head = end - data;
+	xp.pkt.src.len = xdp_get_buff_len(xdp);
+	dr = mos_tm_decap(&xp, xp.pkt.src.len, mos_xdp_read, TM_LINK_ETH,
+			  flags & MOS_XDP_F_DECAP ? TM_DECAP_F_TUNNELS : 0, &d);
+	/* Not IP, or not even Ethernet: passed untouched, as the stack's */
+	if (dr == TM_DECAP_NONIP || (dr == TM_DECAP_BAD && !d.depth))
 		return XDP_PASS;
 
 	local_bh_disable();
@@ -364,9 +360,22 @@ __bpf_kfunc int mos_xdp_input(struct xdp_md *ctx, u32 flags)
 		local_bh_enable();
 		return XDP_PASS;
 	}
-	xp.ip = data + off;
+	/* The inner IP header must be in the linear part, as the filter's */
+	if (dr == TM_DECAP_IP && d.off >= end - data)
+		dr = TM_DECAP_UNKNOWN;
+	if (dr != TM_DECAP_IP) {
+		mos_stat_inc(mn, dr == TM_DECAP_DEEP ? MOS_STAT_DECAP_DEEP :
+			     dr == TM_DECAP_BAD ? MOS_STAT_DECAP_BAD :
+			     MOS_STAT_DECAP_UNKNOWN);
+		local_bh_enable();
+		return XDP_PASS;
+	}
+	if (d.depth)
+		mos_stat_inc(mn, MOS_STAT_DECAP);
+	xp.pkt.family = d.family;
+	xp.ip = data + d.off;
 	xp.head = end - xp.ip;
-	avail = xdp_get_buff_len(xdp) - off;
+	avail = d.len;
 	xp.pkt.src.len = avail;
 	xp.pkt.src.len = mos_xdp_ip_len(&xp, xp.pkt.family, avail);
 	xp.head = min(xp.head, xp.pkt.src.len);
