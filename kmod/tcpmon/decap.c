@@ -157,6 +157,12 @@ static const u8 *tm_decap_at(const struct tm_decap_walk *w, unsigned int off,
 	return w->read(w->pkt, w->off + off, len, buf);
 }
 
+/* Whether the layer holds @len bytes from the current header */
+static bool tm_decap_has(const struct tm_decap_walk *w, unsigned int len)
+{
+	return len <= w->end - w->off;
+}
+
 static unsigned int tm_be16(const u8 *b)
 {
 	return (unsigned int)b[0] << 8 | b[1];
@@ -264,7 +270,7 @@ static enum tm_decap_res tm_decap_gre(struct tm_decap_walk *w,
 		return TM_DECAP_BAD;
 	hlen += (flags & TM_GRE_CSUM ? 4 : 0) + (flags & TM_GRE_KEY ? 4 : 0) +
 		(flags & TM_GRE_SEQ ? 4 : 0);
-	if (!tm_decap_at(w, 0, hlen, buf))
+	if (!tm_decap_has(w, hlen))
 		return TM_DECAP_BAD;
 	w->off += hlen;
 	switch (proto) {
@@ -290,7 +296,7 @@ static enum tm_decap_res tm_decap_gre(struct tm_decap_walk *w,
 	if (proto == TM_ETH_P_ERSPAN) {
 		if (ver != 1)
 			return TM_DECAP_BAD;
-		if (!tm_decap_at(w, 0, TM_ERSPAN_II_HLEN, buf))
+		if (!tm_decap_has(w, TM_ERSPAN_II_HLEN))
 			return TM_DECAP_BAD;
 		w->off += TM_ERSPAN_II_HLEN;
 		*next = TM_DN_ETH;
@@ -304,7 +310,7 @@ static enum tm_decap_res tm_decap_gre(struct tm_decap_walk *w,
 	/* SGT(16) P(1) FT(5) Hw ID(6) D(1) Gra(2) O(1) */
 	w3 = (u32)h[8] << 24 | (u32)h[9] << 16 | (u32)h[10] << 8 | h[11];
 	hlen = TM_ERSPAN_III_HLEN + (w3 & 1 ? TM_ERSPAN_III_SUBHLEN : 0);
-	if (!tm_decap_at(w, 0, hlen, buf))
+	if (!tm_decap_has(w, hlen))
 		return TM_DECAP_BAD;
 	w->off += hlen;
 	switch ((w3 >> 10) & 0x1f) {
@@ -342,7 +348,7 @@ static enum tm_decap_res tm_decap_udp(struct tm_decap_walk *w,
 			return TM_DECAP_UNKNOWN;
 		hlen = TM_GENEVE_HLEN + (h[0] & 0x3f) * 4;
 		proto = tm_be16(h + 2);
-		if (!tm_decap_at(w, 0, hlen, buf))
+		if (!tm_decap_has(w, hlen))
 			return TM_DECAP_BAD;
 		w->off += hlen;
 		if (proto == TM_ETH_P_TEB)
@@ -483,7 +489,7 @@ enum tm_decap_res mos_tm_decap(const void *pkt, unsigned int len,
 	unsigned int etype = d->etype, tags, plen;
 	enum tm_decap_res r;
 	enum tm_dnext next;
-	u8 buf[TM_PPPOE_HLEN];
+	u8 buf[TM_ETH_HLEN];
 	const u8 *h;
 
 	d->depth = 0;
