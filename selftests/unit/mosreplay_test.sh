@@ -356,10 +356,11 @@ same_file() {
 packets_add_up() {
 	local s=0 k
 	for k in tcp other parse_errors truncated non_ip ip_fragments \
-		 ip6_opt_discard ip6_hbh_not_first ip6_rh_discard; do
+		 ip6_opt_discard ip6_hbh_not_first ip6_rh_discard \
+		 decap_unknown decap_bad decap_deep; do
 		s=$((s + $(sum_field "$1" $k)))
 	done
-	t_eq "$1: packets = tcp + other + parse_errors + truncated + non_ip + ip_fragments + ip6_opt_discard + ip6_hbh_not_first + ip6_rh_discard" \
+	t_eq "$1: packets = tcp + other + parse_errors + truncated + non_ip + ip_fragments + ip6_opt_discard + ip6_hbh_not_first + ip6_rh_discard + decap_unknown + decap_bad + decap_deep" \
 		"$(sum_field "$1" packets)" "$s"
 }
 
