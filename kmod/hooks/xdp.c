@@ -13,12 +13,21 @@
  * when the program was attached inline (%MOS_XDP_F_INLINE), XDP_PASS
  * otherwise.
  *
- * The frame: an Ethernet header, up to %MOS_XDP_VLAN_MAX 802.1Q or
- * 802.1ad tags, then IPv4 or IPv6; anything else is passed untouched and
- * uncounted (ARP, ...).  The IP packet ends where its header says
- * (total length, payload length), not where the frame ends: a short
- * frame's Ethernet padding is not part of it.  Multi-buffer frames
- * (XDP_FLAGS_HAS_FRAGS) are read across their fragments.
+ * The frame: an Ethernet header, up to two 802.1Q or 802.1ad tags, then
+ * IPv4 or IPv6, found by mos_tm_decap() (tcpmon/decap.c, which the
+ * capture reader runs too); anything else is passed untouched and
+ * uncounted (ARP, ...).  With %MOS_XDP_F_DECAP the walk also removes
+ * encapsulations (IP in IP, GRE, ERSPAN, VXLAN, Geneve, PPPoE, GTP-U; at
+ * most %MOS_DECAP_DEPTH_MAX) and the tracker gets the inner packet
+ * (%MOS_STAT_DECAP); a frame whose encapsulation carries something else,
+ * is malformed or nests too deep is passed untracked and counted
+ * (%MOS_STAT_DECAP_UNKNOWN, %MOS_STAT_DECAP_BAD, %MOS_STAT_DECAP_DEEP).
+ * The inner IP header must be in the frame's linear part (the classic
+ * BPF filters read from there); it is else counted as unknown.  The IP
+ * packet ends where its header says (total length, payload length), not
+ * where the frame or the layer around it ends: a short frame's Ethernet
+ * padding is not part of it.  Multi-buffer frames (XDP_FLAGS_HAS_FRAGS)
+ * are read across their fragments.
  *
  * Reading: &tm_src.read returns a pointer into the frame when the bytes
  * are in its linear part and aligned as the IP header is; otherwise it
@@ -79,9 +88,6 @@
 #include "../pkt.h"
 #include "hooks.h"
 #include "xdp.h"
-
-/* VLAN tags skipped before the IP header: 802.1ad then 802.1Q */
-#define MOS_XDP_VLAN_MAX	2
 
 /* Kernels before 6.3 have no __bpf_kfunc, before 6.9 no BTF_KFUNCS_START */
 #ifndef __bpf_kfunc
