@@ -16,11 +16,11 @@
 #     -> mosreplay-san exits 0 (no sanitizer report) with decap_unknown,
 #        decap_bad, decap_deep and other as bad.want counts them, no flow
 #
-# Usage: selftests/unit/decap_test.sh
+# Usage: selftests/unit/decap_test.sh  (MOSREPLAY=BINARY: another mosreplay)
 
 . "$(dirname "$0")/../lib/lib.sh"
 
-MR=$PROJ/build/bin/mosreplay-san
+MR=${MOSREPLAY:-$PROJ/build/bin/mosreplay-san}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
