@@ -32,6 +32,7 @@ The headers follow their specifications:
                    and a PDU session container extension header
   nested           IPv4 in IPv4, in GRE, in VXLAN over IPv4 (three
                    encapsulations)
+  ipip4            four IPv4 in IPv4 encapsulations, the most allowed
   dlt_null, dlt_loop  BSD loopback: AF_INET in host (little-endian) order,
                    AF_INET6 (24) in network order
   dlt_ppp, dlt_ppp_hdlc, dlt_c_hdlc, dlt_ppp_ether  PPP without framing
@@ -166,6 +167,15 @@ def nested(f):
     return udp_outer(vxlan(gre), 4789)
 
 
+def ipip4(f):
+    """four IPv4 in IPv4 encapsulations: the most a frame may have"""
+    p = ip_of(f)
+    for i in range(4):
+        p = raw(IP(proto=4, src="198.18.0.%d" % (2 * i + 1),
+                   dst="198.18.0.%d" % (2 * i + 2)) / Raw(p))
+    return raw(Ether(type=0x0800, **VTEP_MAC) / Raw(p))
+
+
 # name: (addresses, link type, frame -> record, records are encapsulated)
 CASES = {
     "ipip": (V4, DLT_EN10MB, lambda f: outer(ip_of(f), 4), True),
@@ -194,6 +204,7 @@ CASES = {
     "gtpu": (V4, DLT_EN10MB,
              lambda f: udp_outer(gtpu(ip_of(f)), 2152, sport=2152), True),
     "nested": (V4, DLT_EN10MB, lambda f: nested(f), True),
+    "ipip4": (V4, DLT_EN10MB, lambda f: ipip4(f), True),
     "dlt_null": (V4, DLT_NULL, lambda f: struct.pack("<I", 2) + ip_of(f), False),
     "dlt_loop": (V6, DLT_LOOP, lambda f: struct.pack("!I", 24) + ip_of(f), False),
     "dlt_ppp": (V6, DLT_PPP, lambda f: b"\x00\x57" + ip_of(f), False),
