@@ -58,6 +58,8 @@
 #include "tcpmon.h"
 
 #define TM_ETH_HLEN		14
+/* An Ethernet header and the first 10 bytes of an IP header after it */
+#define TM_ETH_FAST		(TM_ETH_HLEN + 10)
 #define TM_VLAN_HLEN		4
 #define TM_VLAN_MAX		2
 
@@ -197,6 +199,40 @@ static enum tm_dnext tm_decap_etype(unsigned int etype)
 }
 
 /*
+ * Whether an IP packet whose protocol (IPv4) or first next header (IPv6)
+ * is @proto may be a tunnel's: a tunnel's protocol, UDP, or an IPv6
+ * extension header.  Most packets are TCP: no second parse for them.
+ */
+static bool tm_decap_tunnel_proto(u8 proto, u8 family)
+{
+	switch (proto) {
+	case IPPROTO_IPIP:
+	case IPPROTO_IPV6:
+	case IPPROTO_GRE:
+	case IPPROTO_UDP:
+		return true;
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_FRAGMENT:
+	case IPPROTO_AH:
+		return family == 6;
+	}
+	return false;
+}
+
+/* The same for the IP packet at @w->off */
+static bool tm_decap_maybe_tunnel(const struct tm_decap_walk *w, u8 family)
+{
+	u8 buf[1];
+	const u8 *h;
+
+	/* IPv4's protocol at byte 9, IPv6's next header at byte 6 */
+	h = tm_decap_at(w, family == 4 ? 9 : 6, 1, buf);
+	return h && tm_decap_tunnel_proto(h[0], family);
+}
+
+/*
  * An IP packet at @w->off: the one to hand over (%TM_DN_NONE), or a
  * tunnel's, whose payload the walk enters: @w moved to it, the next step
  * returned (%TM_DN_UDP with the port in @port)
@@ -215,6 +251,8 @@ static enum tm_dnext tm_decap_ip(struct tm_decap_walk *w, u8 family,
 	const u8 *uh;
 	unsigned int ulen;
 
+	if (!tm_decap_maybe_tunnel(w, family))
+		return TM_DN_NONE;
 	r = mos_tm_parse(&win, win.len, family, 0, tm_decap_win_read, &p);
 	if (r != TM_PKT_OTHER)
 		return TM_DN_NONE;
@@ -489,12 +527,30 @@ enum tm_decap_res mos_tm_decap(const void *pkt, unsigned int len,
 	unsigned int etype = d->etype, tags, plen;
 	enum tm_decap_res r;
 	enum tm_dnext next;
-	u8 buf[TM_ETH_HLEN];
+	u8 buf[TM_ETH_FAST];
 	const u8 *h;
 
 	d->depth = 0;
 	if (w.off > len)
 		return TM_DECAP_BAD;
+	/*
+	 * Most frames: Ethernet, then IPv4 or IPv6 that is no tunnel's, in
+	 * one read (the Ethernet header and the IP header's first 10 bytes)
+	 */
+	if (link == TM_LINK_ETH) {
+		h = tm_decap_at(&w, 0, TM_ETH_FAST, buf);
+		etype = h ? tm_be16(h + 12) : 0;
+		if (etype == TM_ETH_P_IP || etype == TM_ETH_P_IPV6) {
+			d->family = etype == TM_ETH_P_IP ? 4 : 6;
+			if (!tunnels ||
+			    !tm_decap_tunnel_proto(h[d->family == 4 ? 23 : 20],
+						   d->family)) {
+				d->off = w.off + TM_ETH_HLEN;
+				d->len = w.end - d->off;
+				return TM_DECAP_IP;
+			}
+		}
+	}
 	switch (link) {
 	case TM_LINK_ETH:
 		next = TM_DN_ETH;
