@@ -275,9 +275,11 @@ int mos_offline__fd(const struct mos_offline *o);
  * @packets: records (packets) read
  * @tcp: TCP segments given to the tracker
  * @other: other IP packets given to the tracker
- * @parse_errors: packets (or link headers) that do not parse
+ * @parse_errors: packets (or link or encapsulation headers) that do not
+ *	parse, and packets in more than 4 encapsulations
  * @truncated: packets the capture cut short; not tracked
- * @non_ip: frames of other protocols
+ * @non_ip: frames of other protocols, and encapsulations of something
+ *	other than IP
  * @ip_fragments: IP fragments; not tracked
  * @ip_discard: IP packets the receiver's IP layer would discard
  *	(options, IPv6 extension headers); not tracked

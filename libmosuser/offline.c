@@ -638,9 +638,10 @@ int mos_offline__stats(struct mos_offline *o, struct mos_offline_stats *st)
 	st->packets = n->packets;
 	st->tcp = n->tcp;
 	st->other = n->other;
-	st->parse_errors = n->parse_errors;
+	/* Encapsulations not removed: as what the tracker never parsed */
+	st->parse_errors = n->parse_errors + n->decap_bad + n->decap_deep;
 	st->truncated = n->truncated;
-	st->non_ip = n->non_ip;
+	st->non_ip = n->non_ip + n->decap_unknown;
 	st->ip_fragments = n->ip_fragments;
 	st->ip_discard = n->ip6_opt_discard + n->ip6_hbh_not_first +
 			 n->ip6_rh_discard + n->ip4_opt_discard;

@@ -6,7 +6,8 @@
  * programs (kmod/hooks/xdp.c), which returns the verdict.  mosctl link
  * attach sets mos_xdp_flags (&enum mos_xdp_flags) before loading the
  * program: MOS_XDP_F_INLINE applies the namespace's drops, without it
- * every frame passes.  Documentation/xdp.rst.
+ * every frame passes; MOS_XDP_F_DECAP tracks the inner packets of
+ * encapsulated frames.  Documentation/xdp.rst.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>

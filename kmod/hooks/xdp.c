@@ -13,12 +13,21 @@
  * when the program was attached inline (%MOS_XDP_F_INLINE), XDP_PASS
  * otherwise.
  *
- * The frame: an Ethernet header, up to %MOS_XDP_VLAN_MAX 802.1Q or
- * 802.1ad tags, then IPv4 or IPv6; anything else is passed untouched and
- * uncounted (ARP, ...).  The IP packet ends where its header says
- * (total length, payload length), not where the frame ends: a short
- * frame's Ethernet padding is not part of it.  Multi-buffer frames
- * (XDP_FLAGS_HAS_FRAGS) are read across their fragments.
+ * The frame: an Ethernet header, up to two 802.1Q or 802.1ad tags, then
+ * IPv4 or IPv6, found by mos_tm_decap() (tcpmon/decap.c, which the
+ * capture reader runs too); anything else is passed untouched and
+ * uncounted (ARP, ...).  With %MOS_XDP_F_DECAP the walk also removes
+ * encapsulations (IP in IP, GRE, ERSPAN, VXLAN, Geneve, PPPoE, GTP-U; at
+ * most %MOS_DECAP_DEPTH_MAX) and the tracker gets the inner packet
+ * (%MOS_STAT_DECAP); a frame whose encapsulation carries something else,
+ * is malformed or nests too deep is passed untracked and counted
+ * (%MOS_STAT_DECAP_UNKNOWN, %MOS_STAT_DECAP_BAD, %MOS_STAT_DECAP_DEEP).
+ * The inner IP header must be in the frame's linear part (the classic
+ * BPF filters read from there); it is else counted as unknown.  The IP
+ * packet ends where its header says (total length, payload length), not
+ * where the frame or the layer around it ends: a short frame's Ethernet
+ * padding is not part of it.  Multi-buffer frames (XDP_FLAGS_HAS_FRAGS)
+ * are read across their fragments.
  *
  * Reading: &tm_src.read returns a pointer into the frame when the bytes
  * are in its linear part and aligned as the IP header is; otherwise it
@@ -79,9 +88,6 @@
 #include "../pkt.h"
 #include "hooks.h"
 #include "xdp.h"
-
-/* VLAN tags skipped before the IP header: 802.1ad then 802.1Q */
-#define MOS_XDP_VLAN_MAX	2
 
 /* Kernels before 6.3 have no __bpf_kfunc, before 6.9 no BTF_KFUNCS_START */
 #ifndef __bpf_kfunc
@@ -321,7 +327,7 @@ __bpf_kfunc int mos_xdp_input(struct xdp_md *ctx, u32 flags)
 	struct net_device *dev = xdp->rxq->dev;
 	struct mos_net *mn = mos_pernet(dev_net(dev));
 	u8 *data = xdp->data, *end = xdp->data_end;
-	unsigned int off = ETH_HLEN, i, avail;
+	unsigned int avail;
 	struct mos_xdp_pkt xp = {
 		.pkt = {
 			.src = {
@@ -334,28 +340,24 @@ __bpf_kfunc int mos_xdp_input(struct xdp_md *ctx, u32 flags)
 		},
 		.xdp = xdp,
 	};
+	struct tm_decap d = { 0 };
+	enum tm_decap_res dr;
 	enum tm_verdict v;
 	struct tm_pkt p;
 	bool held;
-	__be16 proto;
 
 	if (flags & ~MOS_XDP_F_ALL)
 		return XDP_ABORTED;
-	if (end - data < ETH_HLEN || !rcu_access_pointer(mn->tm))
+	if (!rcu_access_pointer(mn->tm))
 		return XDP_PASS;
-	proto = ((const struct ethhdr *)data)->h_proto;
-	for (i = 0; i < MOS_XDP_VLAN_MAX &&
-	     (proto == htons(ETH_P_8021Q) || proto == htons(ETH_P_8021AD)); i++) {
-		if (end - data < off + VLAN_HLEN)
-			return XDP_PASS;
-		proto = ((const struct vlan_hdr *)(data + off))->h_vlan_encapsulated_proto;
-		off += VLAN_HLEN;
-	}
-	if (proto == htons(ETH_P_IP))
-		xp.pkt.family = 4;
-	else if (proto == htons(ETH_P_IPV6))
-		xp.pkt.family = 6;
-	else
+	/* The whole frame, from its Ethernet header, for mos_tm_decap() */
+	xp.ip = data;
+	xp.head = end - data;
+	xp.pkt.src.len = xdp_get_buff_len(xdp);
+	dr = mos_tm_decap(&xp, xp.pkt.src.len, mos_xdp_read, TM_LINK_ETH,
+			  flags & MOS_XDP_F_DECAP ? TM_DECAP_F_TUNNELS : 0, &d);
+	/* Not IP, or not even Ethernet: passed untouched, as the stack's */
+	if (dr == TM_DECAP_NONIP || (dr == TM_DECAP_BAD && !d.depth))
 		return XDP_PASS;
 
 	local_bh_disable();
@@ -364,9 +366,22 @@ __bpf_kfunc int mos_xdp_input(struct xdp_md *ctx, u32 flags)
 		local_bh_enable();
 		return XDP_PASS;
 	}
-	xp.ip = data + off;
+	/* The inner IP header must be in the linear part, as the filter's */
+	if (dr == TM_DECAP_IP && d.off >= end - data)
+		dr = TM_DECAP_UNKNOWN;
+	if (dr != TM_DECAP_IP) {
+		mos_stat_inc(mn, dr == TM_DECAP_DEEP ? MOS_STAT_DECAP_DEEP :
+			     dr == TM_DECAP_BAD ? MOS_STAT_DECAP_BAD :
+			     MOS_STAT_DECAP_UNKNOWN);
+		local_bh_enable();
+		return XDP_PASS;
+	}
+	if (d.depth)
+		mos_stat_inc(mn, MOS_STAT_DECAP);
+	xp.pkt.family = d.family;
+	xp.ip = data + d.off;
 	xp.head = end - xp.ip;
-	avail = xdp_get_buff_len(xdp) - off;
+	avail = d.len;
 	xp.pkt.src.len = avail;
 	xp.pkt.src.len = mos_xdp_ip_len(&xp, xp.pkt.family, avail);
 	xp.head = min(xp.head, xp.pkt.src.len);

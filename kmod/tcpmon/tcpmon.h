@@ -164,6 +164,74 @@ enum tm_parse_res mos_tm_parse(const void *pkt, unsigned int len, u8 family,
 			       struct tm_pkt *p);
 
 /**
+ * enum tm_link - the header a frame starts with, for mos_tm_decap()
+ * @TM_LINK_ETH: Ethernet II, its Ethertype then up to two VLAN tags
+ * @TM_LINK_ETYPE: the payload of a link header whose Ethertype is
+ *	&tm_decap.etype (Linux cooked captures)
+ * @TM_LINK_IP: IPv4 or IPv6, as the version nibble says
+ * @TM_LINK_PPP: a PPP protocol field (RFC 1661; 1 byte when compressed)
+ * @TM_LINK_PPPOE: a PPPoE session header (RFC 2516), then PPP
+ */
+enum tm_link {
+	TM_LINK_ETH,
+	TM_LINK_ETYPE,
+	TM_LINK_IP,
+	TM_LINK_PPP,
+	TM_LINK_PPPOE,
+};
+
+/**
+ * enum tm_decap_res - what mos_tm_decap() found
+ * @TM_DECAP_IP: an IP packet at &tm_decap.off, for mos_tm_parse()
+ * @TM_DECAP_NONIP: the frame itself carries no IP (ARP, a third VLAN
+ *	tag, PPP control, an encapsulation with %TM_DECAP_F_TUNNELS unset)
+ * @TM_DECAP_UNKNOWN: an encapsulation carries something mos does not
+ *	decapsulate (a GRE version or protocol, a Geneve protocol or
+ *	version, an ERSPAN frame type, a GTP-U message other than G-PDU, a
+ *	non-IP inner frame)
+ * @TM_DECAP_BAD: an encapsulation header is cut short or malformed
+ * @TM_DECAP_DEEP: more than %TM_DECAP_DEPTH_MAX encapsulations
+ */
+enum tm_decap_res {
+	TM_DECAP_IP,
+	TM_DECAP_NONIP,
+	TM_DECAP_UNKNOWN,
+	TM_DECAP_BAD,
+	TM_DECAP_DEEP,
+};
+
+/* Encapsulations one frame may have (uapi's %MOS_DECAP_DEPTH_MAX) */
+#define TM_DECAP_DEPTH_MAX	4
+
+/* Remove encapsulations (IP in IP, GRE, UDP tunnels, PPPoE); else link only */
+#define TM_DECAP_F_TUNNELS	0x1
+
+/**
+ * struct tm_decap - where a frame's IP packet is
+ * @off: in: offset of the first header; out: offset of the IP header
+ * @len: out: bytes from @off that the enclosing headers give the IP
+ *	packet (its own length field may say less)
+ * @etype: in: the Ethertype, for %TM_LINK_ETYPE
+ * @family: out: 4 or 6 (from the Ethertype, PPP protocol or version
+ *	nibble; another nibble is given as it is, for the parser to refuse)
+ * @depth: out: encapsulations entered, also on failure (0: the link
+ *	header itself failed)
+ * @port: scratch: the UDP tunnel being entered
+ */
+struct tm_decap {
+	unsigned int off;
+	unsigned int len;
+	unsigned int port;
+	u16 etype;
+	u8 family;
+	u8 depth;
+};
+
+enum tm_decap_res mos_tm_decap(const void *pkt, unsigned int len,
+			       tm_read_t read, enum tm_link link,
+			       unsigned int flags, struct tm_decap *d);
+
+/**
  * struct tm_opts - TCP options the tracker uses
  * @mss: MSS option, 0 if absent
  * @wscale: window scale shift, clamped to 14 (RFC 7323 2.3)

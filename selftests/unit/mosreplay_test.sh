@@ -308,9 +308,9 @@ ps += [ext6(P(True, "PA", b"GOOD"),
 ps += [P(False, "A")]
 write_pcap("opt6.pcap", LT_EN10MB, timed([eth(p) for p in ps]))
 
-# an unsupported link type (BSD loopback)
-write_pcap("null.pcap", LT_NULL, [(1700000000.0, b"\x02\0\0\0" +
-                                   Conv().pkt(True, "S"))])
+# an unsupported link type (IEEE 802.11, 105)
+write_pcap("wlan.pcap", 105, [(1700000000.0, bytes(24) +
+                               Conv().pkt(True, "S"))])
 EOF
 if ! PYTHONPATH=$SELFTESTS/lib "$PY" "$work/gen.py" "$work" 2> "$work/gen.err"; then
 	t_fail "build the captures with scapy" "$(tail -3 "$work/gen.err")"
@@ -356,10 +356,11 @@ same_file() {
 packets_add_up() {
 	local s=0 k
 	for k in tcp other parse_errors truncated non_ip ip_fragments \
-		 ip6_opt_discard ip6_hbh_not_first ip6_rh_discard; do
+		 ip6_opt_discard ip6_hbh_not_first ip6_rh_discard \
+		 decap_unknown decap_bad decap_deep; do
 		s=$((s + $(sum_field "$1" $k)))
 	done
-	t_eq "$1: packets = tcp + other + parse_errors + truncated + non_ip + ip_fragments + ip6_opt_discard + ip6_hbh_not_first + ip6_rh_discard" \
+	t_eq "$1: packets = tcp + other + parse_errors + truncated + non_ip + ip_fragments + ip6_opt_discard + ip6_hbh_not_first + ip6_rh_discard + decap_unknown + decap_bad + decap_deep" \
 		"$(sum_field "$1" packets)" "$s"
 }
 
@@ -656,9 +657,9 @@ t_check "usage on stderr" grep -q '^Usage: mosreplay' "$work/twofiles.err"
 run missing "$work/nonexistent.pcap"
 t_eq "missing file: exit 1" 1 "$rc"
 t_check "missing file: libpcap's message" grep -q "^mosreplay: $work/nonexistent.pcap: " "$work/missing.err"
-run null "$work/null.pcap"
+run wlan "$work/wlan.pcap"
 t_eq "unsupported link type: exit 1" 1 "$rc"
-t_check "unsupported link type: said so" grep -q 'unsupported link type 0' "$work/null.err"
+t_check "unsupported link type: said so" grep -q 'unsupported link type 105' "$work/wlan.err"
 run overlap-ok --overlap last --midstream --quiet "$work/v4.pcap"
 t_eq "--overlap last --midstream: exit 0" 0 "$rc"
 

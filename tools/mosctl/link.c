@@ -47,20 +47,22 @@ static int link_record(struct mosctl *c, int cmd, unsigned int ifindex)
 
 /**
  * do_link_attach() - link attach DEV [mode native|generic] [passive|inline]
+ *	[decap]
  * @c: the connection, not open yet
  * @argc: arguments after the verb
  * @argv: the arguments
  *
  * Native mode (the driver's XDP) by default; generic runs the program on
  * the skb.  Passive by default: every frame passes; inline applies the
- * namespace's drops (XDP_DROP).
+ * namespace's drops (XDP_DROP).  decap removes encapsulations (IP in IP,
+ * GRE, ERSPAN, VXLAN, Geneve, PPPoE, GTP-U) and tracks the inner packet.
  *
  * Return: the exit status.
  */
 int do_link_attach(struct mosctl *c, int argc, char **argv)
 {
 	const char *verb = "link attach", *dev;
-	bool inl = false, generic = false;
+	bool inl = false, generic = false, decap = false;
 	struct link_bpf *lb;
 	unsigned int ifindex;
 	int err, i;
@@ -82,6 +84,8 @@ int do_link_attach(struct mosctl *c, int argc, char **argv)
 			inl = false;
 		} else if (!strcmp(argv[i], "inline")) {
 			inl = true;
+		} else if (!strcmp(argv[i], "decap")) {
+			decap = true;
 		} else {
 			return usage_error(verb, "unexpected \"%s\"", argv[i]);
 		}
@@ -92,7 +96,8 @@ int do_link_attach(struct mosctl *c, int argc, char **argv)
 	if (!ifindex)
 		return EXIT_REFUSED;
 
-	err = link_bpf_load(inl, &lb);
+	err = link_bpf_load((inl ? MOS_XDP_F_INLINE : 0) |
+			    (decap ? MOS_XDP_F_DECAP : 0), &lb);
 	if (err) {
 		fprintf(stderr,
 			"mosctl: %s: cannot load the XDP program: %s (the module's kfunc mos_xdp_input is missing: mos.ko not loaded, or built without BTF?)\n",

@@ -34,13 +34,14 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 
 /**
  * link_bpf_load() - load mos's XDP program
- * @inl: %MOS_XDP_F_INLINE: apply the namespace's drops
+ * @flags: &enum mos_xdp_flags: %MOS_XDP_F_INLINE applies the namespace's
+ *	drops, %MOS_XDP_F_DECAP removes encapsulations
  * @lb: set to the loaded program, for link_bpf_attach() and
  *	link_bpf_free()
  *
  * Return: 0 or negative errno (the kfunc missing: -EINVAL, -ESRCH, ...).
  */
-int link_bpf_load(bool inl, struct link_bpf **lb)
+int link_bpf_load(unsigned int flags, struct link_bpf **lb)
 {
 	struct mos_xdp *skel;
 	int err;
@@ -49,7 +50,7 @@ int link_bpf_load(bool inl, struct link_bpf **lb)
 	skel = mos_xdp__open();
 	if (!skel)
 		return -errno;
-	skel->rodata->mos_xdp_flags = inl ? MOS_XDP_F_INLINE : 0;
+	skel->rodata->mos_xdp_flags = flags;
 	err = mos_xdp__load(skel);
 	if (err) {
 		mos_xdp__destroy(skel);

@@ -22,7 +22,7 @@ struct link_prog {
 	bool mos;
 };
 
-int link_bpf_load(bool inl, struct link_bpf **lb);
+int link_bpf_load(unsigned int flags, struct link_bpf **lb);
 void link_bpf_free(struct link_bpf *lb);
 int link_bpf_attach(struct link_bpf *lb, unsigned int ifindex, bool generic);
 int link_bpf_detach(unsigned int ifindex, const struct link_prog *lp);

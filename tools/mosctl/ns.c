@@ -95,10 +95,14 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_HELD_RELEASED] = "held_released",
 	[MOS_STAT_XDP_UNLINKED] = "xdp_unlinked",
 	[MOS_STAT_XDP_RESET_UNSENT] = "xdp_reset_unsent",
+	[MOS_STAT_DECAP] = "decap",
+	[MOS_STAT_DECAP_UNKNOWN] = "decap_unknown",
+	[MOS_STAT_DECAP_BAD] = "decap_bad",
+	[MOS_STAT_DECAP_DEEP] = "decap_deep",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_XDP_RESET_UNSENT,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_DECAP_DEEP,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {

@@ -315,6 +315,10 @@ void mr_print_summary(struct mr_ctx *c, const struct tm_cap_counts *n,
 	put_u64(&l, "ip6_hbh_not_first", n->ip6_hbh_not_first, false);
 	put_u64(&l, "ip6_rh_discard", n->ip6_rh_discard, false);
 	put_u64(&l, "ip4_opt_discard", n->ip4_opt_discard, false);
+	put_u64(&l, "decap", n->decap, false);
+	put_u64(&l, "decap_unknown", n->decap_unknown, false);
+	put_u64(&l, "decap_bad", n->decap_bad, false);
+	put_u64(&l, "decap_deep", n->decap_deep, false);
 	put_u64(&l, "flows", stats[TM_STAT_FLOWS], false);
 	put_u64(&l, "open", open, false);
 

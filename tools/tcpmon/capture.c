@@ -7,8 +7,13 @@
  * The capture (pcap or pcapng, through libpcap, with nanosecond
  * timestamps) is read record by record.  Each record's link header is
  * stripped (Ethernet with up to two VLAN tags, Linux cooked v1 and v2,
- * raw IP) and the IP packet is parsed with mos_tm_parse() over the flat
- * buffer; TCP segments and other IP packets are what the core gets.
+ * raw IP, BSD loopback in host (NULL) or network (LOOP) order, NFLOG's
+ * payload TLV, PPP with or without HDLC-like framing, Cisco HDLC, PPPoE),
+ * encapsulations are removed by mos_tm_decap() (kmod/tcpmon/decap.c: IP
+ * in IP, GRE, ERSPAN, VXLAN, Geneve, PPPoE, GTP-U, as XDP-attached
+ * devices with decap do), and the IP packet is parsed with mos_tm_parse()
+ * over the flat buffer; TCP segments and other IP packets are what the
+ * core gets.
  *
  * Time is the capture's, in nanoseconds.  It never goes backwards: a
  * record older than the one before it gets the newer time.  Whenever the
@@ -97,12 +102,14 @@ const char *const tm_cap_csum_names[TM_CAP_CSUM_MODES] = {
  * @REC_NON_IP: a frame of another protocol
  * @REC_TRUNCATED: the capture cut the IP packet (or the link header) short
  * @REC_BAD: a link header longer than the whole frame
+ * @REC_DECAP: an encapsulation not removed, counted by classify()
  */
 enum rec_kind {
 	REC_IP,
 	REC_NON_IP,
 	REC_TRUNCATED,
 	REC_BAD,
+	REC_DECAP,
 };
 
 static unsigned int be16_at(const u8 *b)
@@ -155,62 +162,194 @@ static bool ip_cut(const u8 *ip, unsigned int len)
 	}
 }
 
+/* DLT_NULL's and DLT_LOOP's families: AF_INET, and AF_INET6 of each OS */
+#define NULL_AF_INET		2
+#define NULL_AF_INET6_LINUX	10
+#define NULL_AF_INET6_BSD	24	/* NetBSD, OpenBSD, BSD/OS */
+#define NULL_AF_INET6_FREEBSD	28
+#define NULL_AF_INET6_DARWIN	30
+#define NULL_HLEN		4
+/* DLT_NFLOG (libpcap's pcap/nflog.h): a 4-byte header, then TLVs */
+#define NFLOG_HLEN		4
+#define NFLOG_TLV_HLEN		4
+#define NFULA_PAYLOAD		9
+/* Cisco HDLC (DLT_C_HDLC, and DLT_PPP_SERIAL's other framing) */
+#define CHDLC_HLEN		4
+#define CHDLC_UNICAST		0x0f
+#define CHDLC_BCAST		0x8f
+#define PPP_ADDRESS		0xff
+#define PPP_CONTROL		0x03
+
+/* A family of DLT_NULL or DLT_LOOP: the link to start at, or -1 */
+static int null_family(u32 af)
+{
+	switch (af) {
+	case NULL_AF_INET:
+	case NULL_AF_INET6_LINUX:
+	case NULL_AF_INET6_BSD:
+	case NULL_AF_INET6_FREEBSD:
+	case NULL_AF_INET6_DARWIN:
+		return TM_LINK_IP;
+	}
+	return -1;
+}
+
+/*
+ * The IP payload of a DLT_NFLOG record: the NFULA_PAYLOAD TLV's value.
+ * The TLVs' length and type are in the capturing host's byte order, which
+ * libpcap turns into the reading host's (pcap/nflog.h); a length counts
+ * the TLV's 4-byte header, and each TLV is padded to 4 bytes.  Return: 0
+ * with @off and @len set, -1 when there is none (or the TLVs are broken).
+ */
+static int nflog_payload(const u8 *data, unsigned int cap, unsigned int *off,
+			 unsigned int *len)
+{
+	unsigned int at = NFLOG_HLEN;
+	u16 tl, tt;
+
+	while (cap - at >= NFLOG_TLV_HLEN) {
+		memcpy(&tl, data + at, sizeof(tl));
+		memcpy(&tt, data + at + 2, sizeof(tt));
+		if (tl < NFLOG_TLV_HLEN || tl > cap - at)
+			return -1;
+		if (tt == NFULA_PAYLOAD) {
+			*off = at + NFLOG_TLV_HLEN;
+			*len = tl - NFLOG_TLV_HLEN;
+			return 0;
+		}
+		tl = (tl + 3) & ~3U;
+		if (tl > cap - at)
+			return -1;
+		at += tl;
+	}
+	return -1;
+}
+
 /**
  * classify() - find the IP packet in a capture record
  * @dlt:	the capture's link type
+ * @n:		its counts
  * @h:		the record's header
  * @data:	its bytes
  * @fl:		set to the IP packet, for %REC_IP
  *
+ * The link header of the capture's link type says where to start; then
+ * mos_tm_decap() (kmod/tcpmon/decap.c, the XDP attachment's too) walks
+ * to the IP packet, through VLAN tags, PPPoE and tunnels.  A tunnel that
+ * carries something else, is malformed or nests too deep is counted
+ * (@decap_unknown, @decap_bad, @decap_deep) unless the capture cut it.
+ *
  * Return: &enum rec_kind.
  */
-static enum rec_kind classify(int dlt, const struct pcap_pkthdr *h,
-			      const u8 *data, struct tm_flat *fl)
+static enum rec_kind classify(int dlt, struct tm_cap_counts *n,
+			      const struct pcap_pkthdr *h, const u8 *data,
+			      struct tm_flat *fl)
 {
-	unsigned int cap = h->caplen, off, proto, tags;
+	unsigned int cap = h->caplen, off = 0, len;
 	bool cut = h->caplen < h->len;
+	struct tm_decap d = { 0 };
+	struct tm_flat frame;
+	enum tm_link link;
+	int l;
+	u32 af;
 
+	/* The link header's minimum length */
 	switch (dlt) {
 	case DLT_EN10MB:
-		off = ETH_HLEN;
-		if (cap < off)
-			return cut ? REC_TRUNCATED : REC_BAD;
-		proto = be16_at(data + 12);
+		link = TM_LINK_ETH;
 		break;
 	case DLT_LINUX_SLL:
-		off = SLL_HLEN;
-		if (cap < off)
+		if (cap < SLL_HLEN)
 			return cut ? REC_TRUNCATED : REC_BAD;
-		proto = be16_at(data + 14);
+		link = TM_LINK_ETYPE;
+		d.etype = be16_at(data + 14);
+		off = SLL_HLEN;
 		break;
 	case DLT_LINUX_SLL2:
-		off = SLL2_HLEN;
-		if (cap < off)
+		if (cap < SLL2_HLEN)
 			return cut ? REC_TRUNCATED : REC_BAD;
-		proto = be16_at(data);
+		link = TM_LINK_ETYPE;
+		d.etype = be16_at(data);
+		off = SLL2_HLEN;
+		break;
+	case DLT_NULL:
+	case DLT_LOOP:
+		if (cap < NULL_HLEN)
+			return cut ? REC_TRUNCATED : REC_BAD;
+		/* DLT_NULL: the capturing host's byte order, either */
+		memcpy(&af, data, sizeof(af));
+		if (dlt == DLT_LOOP || (af & 0xffff0000U))
+			af = ntohl(af);
+		l = null_family(af);
+		if (l < 0)
+			return REC_NON_IP;
+		link = l;
+		off = NULL_HLEN;
+		break;
+	case DLT_NFLOG:
+		if (cap < NFLOG_HLEN)
+			return cut ? REC_TRUNCATED : REC_BAD;
+		if (data[0] != NULL_AF_INET && data[0] != NULL_AF_INET6_LINUX)
+			return REC_NON_IP;
+		if (nflog_payload(data, cap, &off, &len))
+			return cut ? REC_TRUNCATED : REC_BAD;
+		/* The payload is the whole record for the parser */
+		cap = off + len;
+		link = TM_LINK_IP;
+		break;
+	case DLT_PPP:
+	case DLT_PPP_SERIAL:
+	case DLT_C_HDLC:
+		if (cap < 2)
+			return cut ? REC_TRUNCATED : REC_BAD;
+		link = TM_LINK_PPP;
+		if (data[0] == PPP_ADDRESS && data[1] == PPP_CONTROL) {
+			off = 2;	/* HDLC-like framing (RFC 1662) */
+		} else if (data[0] == CHDLC_UNICAST || data[0] == CHDLC_BCAST) {
+			if (cap < CHDLC_HLEN)
+				return cut ? REC_TRUNCATED : REC_BAD;
+			link = TM_LINK_ETYPE;
+			d.etype = be16_at(data + 2);
+			off = CHDLC_HLEN;
+		} else if (dlt != DLT_PPP) {
+			return REC_NON_IP;
+		}
+		break;
+	case DLT_PPP_ETHER:
+		link = TM_LINK_PPPOE;
 		break;
 	default:	/* raw IP */
-		off = 0;
-		proto = 0;
+		link = TM_LINK_IP;
 		break;
 	}
 
-	if (off) {
-		for (tags = 0; proto == ETH_P_8021Q || proto == ETH_P_8021AD;
-		     tags++) {
-			if (tags == MAX_VLAN_TAGS)
-				return REC_NON_IP;
-			if (cap - off < VLAN_HLEN)
-				return cut ? REC_TRUNCATED : REC_BAD;
-			proto = be16_at(data + off + 2);
-			off += VLAN_HLEN;
-		}
-		if (proto != ETH_P_IP && proto != ETH_P_IPV6)
-			return REC_NON_IP;
+	frame.data = data;
+	frame.len = cap;
+	d.off = off;
+	switch (mos_tm_decap(&frame, cap, tm_flat_read, link,
+			     TM_DECAP_F_TUNNELS, &d)) {
+	case TM_DECAP_IP:
+		break;
+	case TM_DECAP_NONIP:
+		return REC_NON_IP;
+	case TM_DECAP_UNKNOWN:
+		n->decap_unknown++;
+		return REC_DECAP;
+	case TM_DECAP_DEEP:
+		n->decap_deep++;
+		return REC_DECAP;
+	case TM_DECAP_BAD:
+		if (cut)
+			return REC_TRUNCATED;
+		if (!d.depth)
+			return REC_BAD;
+		n->decap_bad++;
+		return REC_DECAP;
 	}
-
-	fl->data = data + off;
-	fl->len = cap - off;
+	if (d.depth)
+		n->decap++;
+	fl->data = data + d.off;
+	fl->len = d.len;
 	if (cut && ip_cut(fl->data, fl->len))
 		return REC_TRUNCATED;
 	return REC_IP;
@@ -234,6 +373,30 @@ static enum tm_parse_res parse(const struct pcap_pkthdr *h,
 	unsigned int flags = h->caplen == h->len ? TM_PARSE_F_GSO : 0;
 
 	return mos_tm_parse(fl, fl->len, family, flags, tm_flat_read, p);
+}
+
+/* The link types classify() reads, as libpcap names them */
+#define DLT_NAMES "EN10MB, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP, NFLOG, PPP, PPP_SERIAL, C_HDLC, PPP_ETHER"
+
+static bool dlt_supported(int dlt)
+{
+	switch (dlt) {
+	case DLT_EN10MB:
+	case DLT_LINUX_SLL:
+	case DLT_LINUX_SLL2:
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+	case DLT_NULL:
+	case DLT_LOOP:
+	case DLT_NFLOG:
+	case DLT_PPP:
+	case DLT_PPP_SERIAL:
+	case DLT_C_HDLC:
+	case DLT_PPP_ETHER:
+		return true;
+	}
+	return false;
 }
 
 /**
@@ -269,19 +432,12 @@ static pcap_t *open_file(const char *path, int *dlt, char *err,
 		return NULL;
 	}
 	*dlt = pcap_datalink(pc);
-	switch (*dlt) {
-	case DLT_EN10MB:
-	case DLT_LINUX_SLL:
-	case DLT_LINUX_SLL2:
-	case DLT_RAW:
-	case DLT_IPV4:
-	case DLT_IPV6:
+	if (dlt_supported(*dlt))
 		return pc;
-	}
 	name = pcap_datalink_val_to_name(*dlt);
 	snprintf(err, errlen,
-		 "%s: unsupported link type %d (%s); supported: EN10MB, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6",
-		 path, *dlt, name ? name : "unknown");
+		 "%s: unsupported link type %d (%s); supported: %s",
+		 path, *dlt, name ? name : "unknown", DLT_NAMES);
 	pcap_close(pc);
 	*ret = -EINVAL;
 	return NULL;
@@ -310,10 +466,11 @@ static int csum_survey(struct tm_cap *c, const char *path, char *err,
 	/* A read error ends the sample; the second pass reports it. */
 	while (c->sample_seen < TM_CAP_CSUM_SAMPLE &&
 	       pcap_next_ex(pc, &h, &data) == 1) {
+		struct tm_cap_counts n;
 		struct tm_pkt p;
 		struct tm_flat fl;
 
-		if (classify(dlt, h, data, &fl) != REC_IP ||
+		if (classify(dlt, &n, h, data, &fl) != REC_IP ||
 		    parse(h, &fl, &p) != TM_PKT_TCP)
 			continue;
 		c->sample_seen++;
@@ -446,20 +603,14 @@ int tm_cap_open_live(struct tm_cap *c, const char *iface,
 		return -EIO;
 	}
 	c->dlt = pcap_datalink(pc);
-	switch (c->dlt) {
-	case DLT_EN10MB:
-	case DLT_LINUX_SLL:
-	case DLT_LINUX_SLL2:
-	case DLT_RAW:
-	case DLT_IPV4:
-	case DLT_IPV6:
+	if (dlt_supported(c->dlt)) {
 		c->pc = pc;
 		return 0;
 	}
 	name = pcap_datalink_val_to_name(c->dlt);
 	snprintf(err, errlen,
-		 "%s: unsupported link type %d (%s); supported: EN10MB, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6",
-		 iface, c->dlt, name ? name : "unknown");
+		 "%s: unsupported link type %d (%s); supported: %s",
+		 iface, c->dlt, name ? name : "unknown", DLT_NAMES);
 	pcap_close(pc);
 	return -EINVAL;
 }
@@ -562,7 +713,7 @@ int tm_cap_next(struct tm_cap *c, struct tm_cap_rec *r)
 		c->last_expire = now;
 	}
 
-	switch (classify(c->dlt, h, data, &r->fl)) {
+	switch (classify(c->dlt, &c->n, h, data, &r->fl)) {
 	case REC_IP:
 		break;
 	case REC_NON_IP:
@@ -573,6 +724,8 @@ int tm_cap_next(struct tm_cap *c, struct tm_cap_rec *r)
 		return 1;
 	case REC_BAD:
 		c->n.parse_errors++;
+		return 1;
+	case REC_DECAP:
 		return 1;
 	}
 

@@ -59,6 +59,14 @@ extern const char *const tm_cap_csum_names[TM_CAP_CSUM_MODES];
  * @ip4_opt_discard: IPv4 packets whose options the receiver refuses
  *	(%TM_PKT_IP4_OPT_DROP); not tracked
  * @csum_bad: TCP segments handed to the core flagged %TM_IN_CSUM_BAD
+ * @decap: records whose IP packet was found inside at least one
+ *	encapsulation (then counted as @tcp, @other... as well)
+ * @decap_unknown: records whose encapsulation carries something not
+ *	decapsulated (%TM_DECAP_UNKNOWN); not tracked
+ * @decap_bad: records with a malformed encapsulation header
+ *	(%TM_DECAP_BAD); not tracked
+ * @decap_deep: records nested deeper than %TM_DECAP_DEPTH_MAX; not
+ *	tracked
  * @pcap_recv: live: packets the kernel passed to the capture socket
  *	(pcap_stats() ps_recv)
  * @pcap_drop: live: packets the kernel dropped because the capture's
@@ -78,6 +86,10 @@ struct tm_cap_counts {
 	u64 ip6_rh_discard;
 	u64 ip4_opt_discard;
 	u64 csum_bad;
+	u64 decap;
+	u64 decap_unknown;
+	u64 decap_bad;
+	u64 decap_deep;
 	u64 pcap_recv;
 	u64 pcap_drop;
 	u64 pcap_ifdrop;

@@ -33,6 +33,9 @@ typedef __s64 s64;
 #include <limits.h>	/* ULONG_MAX */
 #include <stdlib.h>
 
+#ifndef fallthrough
+#define fallthrough	__attribute__((__fallthrough__))
+#endif
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 #define READ_ONCE(x)	(*(volatile __typeof__(x) *)&(x))

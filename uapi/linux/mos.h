@@ -158,12 +158,19 @@ enum mos_action {
  * enum mos_xdp_flags - the flags argument of the kfunc mos_xdp_input()
  * @MOS_XDP_F_INLINE: apply the verdict: a packet the namespace's inline
  *	mode drops is XDP_DROP; without it every frame is XDP_PASS
+ * @MOS_XDP_F_DECAP: decapsulate: track the inner packet of IP in IP,
+ *	GRE, ERSPAN II/III, VXLAN, Geneve, PPPoE and GTP-U frames, up to
+ *	%MOS_DECAP_DEPTH_MAX encapsulations (Documentation/xdp.rst)
  * @MOS_XDP_F_ALL: every flag
  */
 enum mos_xdp_flags {
 	MOS_XDP_F_INLINE	= 1 << 0,
-	MOS_XDP_F_ALL		= MOS_XDP_F_INLINE,
+	MOS_XDP_F_DECAP		= 1 << 1,
+	MOS_XDP_F_ALL		= MOS_XDP_F_INLINE | MOS_XDP_F_DECAP,
 };
+
+/* Encapsulations removed from one frame at most (%MOS_XDP_F_DECAP) */
+#define MOS_DECAP_DEPTH_MAX	4
 
 /**
  * enum mos_attr - top-level attributes
@@ -643,6 +650,20 @@ enum mos_flow_attr {
  * @MOS_STAT_XDP_RESET_UNSENT: packets a reset rule dropped at XDP without
  *	the reset answer, which needs the packet as an skb
  *	(Documentation/xdp.rst)
+ * @MOS_STAT_DECAP: frames of a device attached with %MOS_XDP_F_DECAP
+ *	whose inner IP packet was handed to the tracker after removing at
+ *	least one encapsulation (IP in IP, GRE, ERSPAN, VXLAN, Geneve,
+ *	PPPoE, GTP-U; Documentation/xdp.rst)
+ * @MOS_STAT_DECAP_UNKNOWN: frames with %MOS_XDP_F_DECAP whose
+ *	encapsulation carries something mos does not decapsulate (a GRE
+ *	version or protocol, a Geneve protocol, a PPP protocol other than
+ *	IP, a GTP-U message other than G-PDU, an inner frame that is not
+ *	IP): passed, not tracked
+ * @MOS_STAT_DECAP_BAD: frames with %MOS_XDP_F_DECAP whose encapsulation
+ *	header is malformed (cut short, reserved bits or lengths wrong):
+ *	passed, not tracked
+ * @MOS_STAT_DECAP_DEEP: frames with %MOS_XDP_F_DECAP nested deeper than
+ *	%MOS_DECAP_DEPTH_MAX encapsulations: passed, not tracked
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -734,6 +755,10 @@ enum mos_stat {
 	MOS_STAT_HELD_RELEASED,
 	MOS_STAT_XDP_UNLINKED,
 	MOS_STAT_XDP_RESET_UNSENT,
+	MOS_STAT_DECAP,
+	MOS_STAT_DECAP_UNKNOWN,
+	MOS_STAT_DECAP_BAD,
+	MOS_STAT_DECAP_DEEP,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1

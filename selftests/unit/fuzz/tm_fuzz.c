@@ -30,7 +30,10 @@
  *        port P is pat(q, P), so a stream's bytes are known.
  *     01 raw packet: op (bit 0: IPv6, bit 1: checksum bad, bit 2: a GSO
  *        aggregate), length (be16), bytes, through mos_tm_parse() as they
- *        are (not in pattern mode)
+ *        are (not in pattern mode); with op bit 3, the bytes are a frame
+ *        that mos_tm_decap() walks first (with tunnels), from the link of
+ *        op bits 4-5 (Ethernet, IP, PPP, PPPoE), and the IP packet it
+ *        finds, if any, is the packet (its family from the walk)
  *     10 time: op, be16: now advances by the value times
  *        (1 + (op & 7) * 100) ms, then mos_tm_expire() with a budget of
  *        1 << ((op >> 3) & 7) chains (all, for 7)
@@ -255,6 +258,35 @@ static void fz_input(const u8 *pkt, unsigned int len, u8 family,
 		 (unsigned long long)mos_tm_cfg(fz.t)->buf_total);
 }
 
+/* A frame: through mos_tm_decap() first, then its IP packet as fz_input() */
+static void fz_frame(const u8 *frame, unsigned int len, unsigned int link,
+		     unsigned int parse_flags, unsigned int in_flags)
+{
+	static const enum tm_link links[] = {
+		TM_LINK_ETH, TM_LINK_IP, TM_LINK_PPP, TM_LINK_PPPOE,
+	};
+	u8 *copy = malloc(len ? len : 1);
+	struct tm_flat b = { copy, len };
+	struct tm_decap d = { 0 };
+	enum tm_decap_res r;
+
+	FZ_CHECK(copy, "malloc");
+	memcpy(copy, frame, len);
+	r = mos_tm_decap(&b, len, tm_flat_read, links[link & 3],
+			 TM_DECAP_F_TUNNELS, &d);
+	FZ_CHECK(r <= TM_DECAP_DEEP, "decap result %u", r);
+	FZ_CHECK(d.depth <= TM_DECAP_DEPTH_MAX + 1, "depth %u", d.depth);
+	FZ_CHECK(r != TM_DECAP_DEEP || d.depth == TM_DECAP_DEPTH_MAX + 1,
+		 "too deep at depth %u", d.depth);
+	if (r == TM_DECAP_IP) {
+		FZ_CHECK(d.off <= len && d.len <= len - d.off,
+			 "IP packet at %u, %u bytes, of a %u-byte frame",
+			 d.off, d.len, len);
+		fz_input(copy + d.off, d.len, d.family, parse_flags, in_flags);
+	}
+	free(copy);
+}
+
 /* Option sets, each a multiple of 4 bytes */
 static const struct {
 	u8 len;
@@ -400,7 +432,11 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			i += 3;
 			if (len > size - i)
 				len = size - i;
-			if (!fz.pattern)
+			if (!fz.pattern && (op & 8))
+				fz_frame(data + i, len, op >> 4,
+					 (op & 4) ? TM_PARSE_F_GSO : 0,
+					 (op & 2) ? TM_IN_CSUM_BAD : 0);
+			else if (!fz.pattern)
 				fz_input(data + i, len, (op & 1) ? 6 : 4,
 					 (op & 4) ? TM_PARSE_F_GSO : 0,
 					 (op & 2) ? TM_IN_CSUM_BAD : 0);
