@@ -198,29 +198,6 @@ static enum tm_dnext tm_decap_etype(unsigned int etype)
 	return TM_DN_NONE;
 }
 
-/*
- * Whether an IP packet whose protocol (IPv4) or first next header (IPv6)
- * is @proto may be a tunnel's: a tunnel's protocol, UDP, or an IPv6
- * extension header.  Most packets are TCP: no second parse for them.
- */
-static bool tm_decap_tunnel_proto(u8 proto, u8 family)
-{
-	switch (proto) {
-	case IPPROTO_IPIP:
-	case IPPROTO_IPV6:
-	case IPPROTO_GRE:
-	case IPPROTO_UDP:
-		return true;
-	case IPPROTO_HOPOPTS:
-	case IPPROTO_ROUTING:
-	case IPPROTO_DSTOPTS:
-	case IPPROTO_FRAGMENT:
-	case IPPROTO_AH:
-		return family == 6;
-	}
-	return false;
-}
-
 /* The same for the IP packet at @w->off */
 static bool tm_decap_maybe_tunnel(const struct tm_decap_walk *w, u8 family)
 {
@@ -229,7 +206,7 @@ static bool tm_decap_maybe_tunnel(const struct tm_decap_walk *w, u8 family)
 
 	/* IPv4's protocol at byte 9, IPv6's next header at byte 6 */
 	h = tm_decap_at(w, family == 4 ? 9 : 6, 1, buf);
-	return h && tm_decap_tunnel_proto(h[0], family);
+	return h && mos_tm_tunnel_proto(h[0], family);
 }
 
 /*
@@ -543,7 +520,7 @@ enum tm_decap_res mos_tm_decap(const void *pkt, unsigned int len,
 		if (etype == TM_ETH_P_IP || etype == TM_ETH_P_IPV6) {
 			d->family = etype == TM_ETH_P_IP ? 4 : 6;
 			if (!tunnels ||
-			    !tm_decap_tunnel_proto(h[d->family == 4 ? 23 : 20],
+			    !mos_tm_tunnel_proto(h[d->family == 4 ? 23 : 20],
 						   d->family)) {
 				d->off = w.off + TM_ETH_HLEN;
 				d->len = w.end - d->off;

@@ -232,6 +232,35 @@ enum tm_decap_res mos_tm_decap(const void *pkt, unsigned int len,
 			       unsigned int flags, struct tm_decap *d);
 
 /**
+ * mos_tm_tunnel_proto() - whether an IP packet may be a tunnel's
+ * @proto: its protocol (IPv4) or first next header (IPv6)
+ * @family: 4 or 6
+ *
+ * A tunnel's protocol, UDP, or an IPv6 extension header (behind which
+ * one may be): mos_tm_decap() looks further.  Most packets are TCP, and
+ * a caller with the IP header at hand may skip mos_tm_decap() for them.
+ *
+ * Return: true if it may be.
+ */
+static inline bool mos_tm_tunnel_proto(u8 proto, u8 family)
+{
+	switch (proto) {
+	case IPPROTO_IPIP:
+	case IPPROTO_IPV6:
+	case IPPROTO_GRE:
+	case IPPROTO_UDP:
+		return true;
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_FRAGMENT:
+	case IPPROTO_AH:
+		return family == 6;
+	}
+	return false;
+}
+
+/**
  * struct tm_opts - TCP options the tracker uses
  * @mss: MSS option, 0 if absent
  * @wscale: window scale shift, clamped to 14 (RFC 7323 2.3)

@@ -225,6 +225,22 @@ static int nflog_payload(const u8 *data, unsigned int cap, unsigned int *off,
 	return -1;
 }
 
+/*
+ * Whether the IP packet at @ip of a record of @cap bytes, of Ethertype
+ * @etype, is IPv4 or IPv6 that no tunnel carries: no walk needed
+ */
+static inline bool fast_ip(unsigned int etype, const u8 *data,
+			   unsigned int ip, unsigned int cap)
+{
+	if (cap < ip + 10)
+		return false;
+	if (etype == ETH_P_IP)
+		return !mos_tm_tunnel_proto(data[ip + 9], 4);
+	if (etype == ETH_P_IPV6)
+		return !mos_tm_tunnel_proto(data[ip + 6], 6);
+	return false;
+}
+
 /**
  * classify() - find the IP packet in a capture record
  * @dlt:	the capture's link type
@@ -253,6 +269,16 @@ static enum rec_kind classify(int dlt, struct tm_cap_counts *n,
 	int l;
 	u32 af;
 
+	/*
+	 * Most records: Ethernet, then IPv4 or IPv6 that is no tunnel's,
+	 * read here in the flat record without the walk
+	 */
+	if (dlt == DLT_EN10MB && cap >= ETH_HLEN &&
+	    fast_ip(be16_at(data + 12), data, ETH_HLEN, cap)) {
+		d.off = ETH_HLEN;
+		d.len = cap - ETH_HLEN;
+		goto ip;
+	}
 	/* The link header's minimum length */
 	switch (dlt) {
 	case DLT_EN10MB:
@@ -323,6 +349,12 @@ static enum rec_kind classify(int dlt, struct tm_cap_counts *n,
 		break;
 	}
 
+	/* Cooked captures' IP that is no tunnel's, as below */
+	if (link == TM_LINK_ETYPE && fast_ip(d.etype, data, off, cap)) {
+		d.off = off;
+		d.len = cap - off;
+		goto ip;
+	}
 	frame.data = data;
 	frame.len = cap;
 	d.off = off;
@@ -348,6 +380,7 @@ static enum rec_kind classify(int dlt, struct tm_cap_counts *n,
 	}
 	if (d.depth)
 		n->decap++;
+ip:
 	fl->data = data + d.off;
 	fl->len = d.len;
 	if (cut && ip_cut(fl->data, fl->len))
