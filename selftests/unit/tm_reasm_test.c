@@ -554,6 +554,44 @@ TEST(overlap_linux_fin_stops)
 }
 
 /*
+ * A FIN alone at 10 waits behind the hole; then [0,20) with a FIN, in
+ * order, goes past it: tcp_data_queue() queues the segment and its FIN
+ * takes effect (tcp_fin()); the queued FIN at 10 ends before rcv_nxt and
+ * is purged.  Whatever the overlap policy: nothing is stored but the FIN.
+ */
+TEST(fin_in_order_past_waiting_fin)
+{
+	static const unsigned int pol[] = {
+		TM_OVERLAP_FIRST, TM_OVERLAP_LAST, TM_OVERLAP_LINUX,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(pol); i++) {
+		struct tm_table_cfg cfg = { .overlap = pol[i] };
+		struct tu *u = tu_new(&cfg);
+
+		TH_LOG("policy %u", pol[i]);
+		hs(u, IC, IS);
+		TX(u, .from = CLI, .flags = FIN | ACK, .seq = ic + 11,
+		   .ack = is + 1);
+		tu_log(u);
+		TX(u, .from = CLI, .flags = FIN | ACK, .seq = ic + 1,
+		   .ack = is + 1, .data = "0123456789ABCDEFGHIJ");
+		LOG_EQ(u, "PKT_IN cli SND\n"
+			  "data svr 0+20\n"
+			  "ERROR svr NULL fin 20+0\n"
+			  "STATE_CHANGE svr RCV ESTABLISHED>CLOSE_WAIT\n"
+			  "NEW_DATA svr NULL 0+20\n"
+			  "PKT_IN svr RCV\n");
+		EXPECT_STREQ("0123456789ABCDEFGHIJ", tu_rx(u, 1, SVR));
+		EXPECT_STREQ("FIN_WAIT_1 CLOSE_WAIT", tu_states(u));
+		EXPECT_EQ(1, tu_stat(u, TM_STAT_NACC_FIN));
+		EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+		TU_DONE(u);
+	}
+}
+
+/*
  * skb_try_coalesce() appends no segment to an skb that holds
  * MAX_SKB_FRAGS page fragments: a segment larger than the skb's tailroom
  * takes one.  s0 [10,110) takes s1..s17 (100 bytes each) up to 1810; V
