@@ -1082,14 +1082,14 @@ static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
  *
  * Header prediction, as tcp_rcv_established() does it: a segment with ACK
  * and no SYN, FIN, RST or URG, at its receiver's rcv_nxt with nothing
- * stored (no piece, no node of the shadow of the receiver's queue: one
- * may be a FIN the stream stops at), between two established sides of a connection whose handshake
- * was seen, with no option or the timestamps alone (NOP, NOP, TIMESTAMP),
- * whose TSval is not older than ts_recent, whose acknowledgment is neither
- * of unsent nor of old data, and which is inside the window.  Every check
- * of tm_track() is made, in fewer steps since their outcome is known
- * under these conditions; any other segment is left to tm_track(), which
- * gives the same result for these ones.
+ * stored (no piece, and no node of the shadow of the receiver's queue: one
+ * may carry a FIN the stream stops at), between two established sides of
+ * a connection whose handshake was seen, with no option or the timestamps
+ * alone (NOP, NOP, TIMESTAMP), whose TSval is not older than ts_recent,
+ * whose acknowledgment is neither of unsent nor of old data, and which is
+ * inside the window.  Every check of tm_track() is made, in fewer steps
+ * since their outcome is known under these conditions; any other segment
+ * is left to tm_track(), which gives the same result for these ones.
  *
  * Return: true when the segment was tracked here.
  */
