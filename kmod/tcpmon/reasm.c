@@ -456,11 +456,34 @@ static void tm_skip(struct tm_table *t, struct tm_flow *f, unsigned int side,
  * @t: table
  * @f: flow, locked
  * @side: receiving side
- * @stop: NULL, or the sequence number of a FIN the stream stops at: no
- *	byte at or after it is delivered, and the piece that holds it stays
  */
-static void tm_drain(struct tm_table *t, struct tm_flow *f, unsigned int side,
-		     const u32 *stop)
+static void tm_drain(struct tm_table *t, struct tm_flow *f, unsigned int side)
+{
+	struct tm_half *h = &f->half[side];
+	struct tm_seg *seg, *next;
+
+	for (seg = tm_seg_first(h); seg && !tm_after(seg->seq, h->rcv_nxt);
+	     seg = next) {
+		u32 skip = h->rcv_nxt - seg->seq;
+
+		if (skip < seg->len)
+			tm_deliver(t, f, side, tm_mem_copy, seg->data, skip,
+				   seg->len - skip);
+		next = tm_seg_next(seg);
+		tm_seg_drop(t, h, seg);
+	}
+}
+
+/**
+ * tm_drain_to() - tm_drain(), up to a FIN the stream stops at
+ * @t: table
+ * @f: flow, locked
+ * @side: receiving side
+ * @stop: the FIN's sequence number: no byte at or after it is delivered,
+ *	and the piece that holds it stays
+ */
+static void tm_drain_to(struct tm_table *t, struct tm_flow *f,
+			unsigned int side, u32 stop)
 {
 	struct tm_half *h = &f->half[side];
 	struct tm_seg *seg, *next;
@@ -469,8 +492,8 @@ static void tm_drain(struct tm_table *t, struct tm_flow *f, unsigned int side,
 	     seg = next) {
 		u32 send = seg->seq + seg->len, to = send;
 
-		if (stop && tm_after(send, *stop))
-			to = *stop;
+		if (tm_after(send, stop))
+			to = stop;
 		if (tm_after(to, h->rcv_nxt))
 			tm_deliver(t, f, side, tm_mem_copy, seg->data,
 				   h->rcv_nxt - seg->seq, to - h->rcv_nxt);
@@ -1324,23 +1347,25 @@ u64 tm_reasm_charge(u32 len)
  * sequence space runs into.  Otherwise tcp_ofo_queue() dequeues the
  * stored skbs in the order they start and stops at the first one with a
  * FIN (tm_lnx_fin()): the stored bytes are delivered up to that FIN and no
- * further.  A gap is reported where the bytes before it are not stored
+ * further (tm_drain_to()).  A gap is reported where the bytes before it are not stored
  * (a segment appended to an skb after its FIN, which Linux reads as if
  * the FIN were not there: not modelled).  The store is emptied when
  * track.c takes the FIN (tcp_fin()).
  *
  * Return: true when it does, @rcv_nxt at the FIN.
  */
-static bool tm_reasm_fin_stop(struct tm_table *t, struct tm_flow *f,
-			      unsigned int side, const struct tm_src *src,
-			      const struct tm_pkt *p, struct tm_rx *rx)
+static noinline bool tm_reasm_fin_stop(struct tm_table *t,
+				       struct tm_flow *f, unsigned int side,
+				       const struct tm_src *src,
+				       const struct tm_pkt *p,
+				       struct tm_rx *rx)
 {
 	u32 fin;
 
 	if (!(p->tcp_flags & TM_TCPF_FIN)) {
 		if (!tm_lnx_fin(f, side, &fin))
 			return false;
-		tm_drain(t, f, side, &fin);
+		tm_drain_to(t, f, side, fin);
 		tm_skip(t, f, side, fin, src, p);
 	}
 	rx->fin = true;
@@ -1421,10 +1446,12 @@ void tm_reasm_data(struct tm_table *t, struct tm_flow *f, unsigned int side,
 		tm_reasm_flush(t, f, side, NULL, src, p);
 	}
 	tm_inorder(t, f, side, src, p, seq, poff, len, rx);
-	if ((h->flags & TM_HF_OVERLAP_LINUX) && tm_reasm_fin_stop(t, f, side,
-								  src, p, rx))
+	/* Most segments: no FIN, and nothing stored in the receiver's queue */
+	if ((h->flags & TM_HF_OVERLAP_LINUX) &&
+	    (f->lnx || (p->tcp_flags & TM_TCPF_FIN)) &&
+	    tm_reasm_fin_stop(t, f, side, src, p, rx))
 		goto out;
-	tm_drain(t, f, side, NULL);
+	tm_drain(t, f, side);
 	tm_lnx_advance(t, f, side);
 out:
 	f->gap_why = TM_GAP_LOSS;
