@@ -479,9 +479,8 @@ deps:
 # The random connections receiver.sh runs per kernel in make check and
 # check-vm, after its fixed cases: CHECK_RECEIVER_COUNT seeds from
 # CHECK_RECEIVER_SEED, or fewer if CHECK_RECEIVER_TIME seconds pass first.
-# The seeds are fixed while OPEN_SEEDS has seeds: the range is one that
-# passes on both kernels, so the budget is the same whatever the speed of
-# the guest (Documentation/testing.rst)
+# The seeds are a fixed range that passes on both kernels, so the test is
+# the same whatever the speed of the guest (Documentation/testing.rst)
 CHECK_RECEIVER_TIME ?= 120
 CHECK_RECEIVER_SEED ?= 1820000233
 CHECK_RECEIVER_COUNT ?= 1100

@@ -382,6 +382,41 @@ static void tm_lnx_advance(struct tm_table *t, struct tm_flow *f,
 }
 
 /**
+ * tm_lnx_fin() - does the receiver's out-of-order queue stop the stream at
+ * a FIN?
+ * @f: flow
+ * @side: receiving side
+ * @fin: set to the FIN's sequence number
+ *
+ * tcp_ofo_queue() on the shadow, from its first node: each skb that
+ * starts at or before the receiver's rcv_nxt is dequeued; one that ends
+ * at or before it is dropped, and a FIN it carries with it (the stream
+ * went past that one); any other moves rcv_nxt to its end, and if it
+ * carries a FIN, tcp_fin() purges the queue: the stream ends at that FIN,
+ * whatever the skbs after it hold.  Nothing changes here: tm_drain()
+ * delivers the bytes, and track.c takes the FIN.
+ *
+ * Return: true when the stream stops at a FIN before its stored bytes end.
+ */
+static bool tm_lnx_fin(const struct tm_flow *f, unsigned int side, u32 *fin)
+{
+	u32 nxt = f->half[side].rcv_nxt;
+	struct tm_lnx *q;
+
+	for (q = tm_lnx_first(f, side); q && !tm_after(q->seq, nxt);
+	     q = tm_lnx_of(rb_next(&q->node))) {
+		if (!tm_after(q->end, nxt))
+			continue;
+		if (q->fin) {
+			*fin = q->end - 1;
+			return true;
+		}
+		nxt = q->end;
+	}
+	return false;
+}
+
+/**
  * tm_skip() - pass over a hole the stream will never get, and report it
  * @t: table
  * @f: flow, locked
@@ -435,6 +470,36 @@ static void tm_drain(struct tm_table *t, struct tm_flow *f, unsigned int side)
 		if (skip < seg->len)
 			tm_deliver(t, f, side, tm_mem_copy, seg->data, skip,
 				   seg->len - skip);
+		next = tm_seg_next(seg);
+		tm_seg_drop(t, h, seg);
+	}
+}
+
+/**
+ * tm_drain_to() - tm_drain(), up to a FIN the stream stops at
+ * @t: table
+ * @f: flow, locked
+ * @side: receiving side
+ * @stop: the FIN's sequence number: no byte at or after it is delivered,
+ *	and the piece that holds it stays
+ */
+static void tm_drain_to(struct tm_table *t, struct tm_flow *f,
+			unsigned int side, u32 stop)
+{
+	struct tm_half *h = &f->half[side];
+	struct tm_seg *seg, *next;
+
+	for (seg = tm_seg_first(h); seg && !tm_after(seg->seq, h->rcv_nxt);
+	     seg = next) {
+		u32 send = seg->seq + seg->len, to = send;
+
+		if (tm_after(send, stop))
+			to = stop;
+		if (tm_after(to, h->rcv_nxt))
+			tm_deliver(t, f, side, tm_mem_copy, seg->data,
+				   h->rcv_nxt - seg->seq, to - h->rcv_nxt);
+		if (to != send)
+			break;
 		next = tm_seg_next(seg);
 		tm_seg_drop(t, h, seg);
 	}
@@ -596,7 +661,8 @@ static void tm_seg_uncharge(struct tm_table *t, u32 charge)
 /*
  * tcp_try_coalesce(): the segment [@seq, @end) is appended to @q if it
  * starts where @q ends and @q has room for one more page fragment (the
- * receiver's skbs from a tap or a NIC hold their bytes in one).
+ * receiver's skbs from a tap or a NIC hold their bytes in one); @q then
+ * carries the segment's FIN too.
  */
 static bool tm_lnx_joins(const struct tm_lnx *q, u32 seq)
 {
@@ -673,7 +739,7 @@ static enum tm_lnx_act tm_lnx_find(struct tm_flow *f, unsigned int side,
 
 /* A new node for [@seq, @end), charged to the side, or an error */
 static unsigned int tm_lnx_new(struct tm_table *t, struct tm_flow *f,
-			       unsigned int side, u32 seq, u32 end,
+			       unsigned int side, u32 seq, u32 end, bool fin,
 			       struct tm_lnx **qp)
 {
 	struct tm_half *h = &f->half[side];
@@ -703,6 +769,7 @@ static unsigned int tm_lnx_new(struct tm_table *t, struct tm_flow *f,
 	q->seq = seq;
 	q->end = end;
 	q->joins = 0;
+	q->fin = fin;
 	h->ooo_segs++;
 	h->ooo_bytes += sizeof(*q);
 	*qp = q;
@@ -724,6 +791,7 @@ fail:
  * @side: receiving side
  * @seq: the segment's first sequence number, after &tm_half.rcv_nxt
  * @end: one past its last, its FIN included
+ * @fin: it carries a FIN (at @end - 1)
  * @drop: set when the receiver drops it: a stored skb holds all of it
  * @org: set to where the skb that holds its bytes starts: @seq, or the
  *	start of the skb it was appended to
@@ -738,7 +806,7 @@ fail:
  * (nothing changed).
  */
 static unsigned int tm_lnx_queue(struct tm_table *t, struct tm_flow *f,
-				 unsigned int side, u32 seq, u32 end,
+				 unsigned int side, u32 seq, u32 end, bool fin,
 				 bool *drop, u32 *org)
 {
 	struct tm_lnx_pos pos;
@@ -757,16 +825,20 @@ static unsigned int tm_lnx_queue(struct tm_table *t, struct tm_flow *f,
 	if (act == TM_LNX_JOIN) {
 		pos.q->end = end;
 		pos.q->joins++;
+		pos.q->fin |= fin;
 		*org = pos.q->seq;
 		return TM_ERR_NONE;
 	}
 	if (act == TM_LNX_REPLACE) {
-		/* rb_replace_node(): the shape stays */
+		/* rb_replace_node(): the shape stays; the FIN is the new
+		 * skb's
+		 */
 		q = pos.q;
 		q->end = end;
 		q->joins = 0;
+		q->fin = fin;
 	} else {
-		err = tm_lnx_new(t, f, side, seq, end, &q);
+		err = tm_lnx_new(t, f, side, seq, end, fin, &q);
 		if (err)
 			return err;
 		root = &f->lnx->root[side];
@@ -1047,8 +1119,11 @@ static unsigned int tm_store(struct tm_table *t, struct tm_flow *f,
 	bool diff = false, keep = false;
 
 	if (lnx && queue) {
-		err = tm_lnx_queue(t, f, side, seq, tm_skb_end(p, end), &keep,
-				   &org);
+		u32 skb_end = tm_skb_end(p, end);
+
+		/* The receiver's skb ends after the FIN it carries */
+		err = tm_lnx_queue(t, f, side, seq, skb_end, skb_end != end,
+				   &keep, &org);
 		if (err)
 			return err;
 	}
@@ -1366,6 +1441,47 @@ bool tm_reasm_fits(struct tm_table *t, struct tm_flow *f, unsigned int r,
 }
 
 /**
+ * tm_reasm_fin_stop() - under %TM_OVERLAP_LINUX, does the stream stop at a
+ * FIN once a segment is in order?
+ * @t: table
+ * @f: flow, locked
+ * @side: receiving side
+ * @src: the packet
+ * @p: its headers
+ * @rx: what it did; @rx->fin set when the stream stops at a FIN
+ *
+ * tcp_data_queue(): a segment in order that carries a FIN is queued whole
+ * and tcp_fin() purges the out-of-order queue before tcp_ofo_queue() could
+ * read it: no stored byte is delivered, even one that the segment's
+ * sequence space runs into.  Otherwise tcp_ofo_queue() dequeues the
+ * stored skbs in the order they start and stops at the first one with a
+ * FIN (tm_lnx_fin()): the stored bytes are delivered up to that FIN and no
+ * further (tm_drain_to()).  A gap is reported where the bytes before it are not stored
+ * (a segment appended to an skb after its FIN, which Linux reads as if
+ * the FIN were not there: not modelled).  The store is emptied when
+ * track.c takes the FIN (tcp_fin()).
+ *
+ * Return: true when it does, @rcv_nxt at the FIN.
+ */
+static noinline bool tm_reasm_fin_stop(struct tm_table *t,
+				       struct tm_flow *f, unsigned int side,
+				       const struct tm_src *src,
+				       const struct tm_pkt *p,
+				       struct tm_rx *rx)
+{
+	u32 fin;
+
+	if (!(p->tcp_flags & TM_TCPF_FIN)) {
+		if (!tm_lnx_fin(f, side, &fin))
+			return false;
+		tm_drain_to(t, f, side, fin);
+		tm_skip(t, f, side, fin, src, p);
+	}
+	rx->fin = true;
+	return true;
+}
+
+/**
  * tm_reasm_data() - take a segment's payload into a side's stream
  * @t: table
  * @f: flow, locked
@@ -1440,6 +1556,11 @@ void tm_reasm_data(struct tm_table *t, struct tm_flow *f, unsigned int side,
 		tm_reasm_flush(t, f, side, NULL, src, p);
 	}
 	tm_inorder(t, f, side, src, p, seq, poff, len, rx);
+	/* Most segments: no FIN, and nothing stored in the receiver's queue */
+	if ((h->flags & TM_HF_OVERLAP_LINUX) &&
+	    (f->lnx || (p->tcp_flags & TM_TCPF_FIN)) &&
+	    tm_reasm_fin_stop(t, f, side, src, p, rx))
+		goto out;
 	tm_drain(t, f, side);
 	tm_lnx_advance(t, f, side);
 out:
@@ -1470,7 +1591,7 @@ void tm_reasm_fin(struct tm_table *t, struct tm_flow *f, unsigned int side,
 	if (!(h->flags & TM_HF_OVERLAP_LINUX) ||
 	    !(h->flags & TM_HF_RCV_SYNCED) || !tm_after(seq, h->rcv_nxt))
 		return;
-	err = tm_lnx_queue(t, f, side, seq, seq + 1, &drop, &org);
+	err = tm_lnx_queue(t, f, side, seq, seq + 1, true, &drop, &org);
 	if (err)
 		tm_stat_inc(t, err == TM_ERR_BUF_SIDE ? TM_STAT_BUF_SIDE :
 			    err == TM_ERR_BUF_TOTAL ? TM_STAT_BUF_TOTAL :

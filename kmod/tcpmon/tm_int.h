@@ -92,12 +92,15 @@ struct tm_seg {
  * @end: one past its last (its FIN included)
  * @joins: segments appended to it (tcp_try_coalesce()), each a page
  *	fragment of it
+ * @fin: it carries a FIN, at @end - 1 (one of its segments had one:
+ *	tcp_try_coalesce() ORs their flags)
  */
 struct tm_lnx {
 	struct rb_node node;
 	u32 seq;
 	u32 end;
-	u32 joins;
+	u16 joins;
+	bool fin;
 };
 
 /**
@@ -392,10 +395,14 @@ void tm_error(struct tm_table *t, struct tm_flow *f, unsigned int side,
 /**
  * struct tm_rx - what one segment did to a receive stream
  * @rexmit: some of its bytes had been seen before
+ * @fin: the stream stopped at a FIN of the sender, at &tm_half.rcv_nxt:
+ *	the segment's own, in order, or one the receiver's out-of-order queue
+ *	gave (%TM_OVERLAP_LINUX, tcp_ofo_queue() -> tcp_fin())
  * @delivered: bytes that entered the stream in order
  */
 struct tm_rx {
 	bool rexmit;
+	bool fin;
 	u32 delivered;
 };
 

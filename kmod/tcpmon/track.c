@@ -903,6 +903,23 @@ static bool tm_sender(struct tm_table *t, struct tm_flow *f, unsigned int s,
 }
 
 /**
+ * tm_fin_passed() - forget a FIN the receiver never took
+ * @t: table
+ * @f: flow, locked
+ * @r: receiving side
+ * @src: the packet
+ * @p: its headers
+ */
+static void tm_fin_passed(struct tm_table *t, struct tm_flow *f,
+			  unsigned int r, const struct tm_src *src,
+			  const struct tm_pkt *p)
+{
+	f->half[!r].flags &= ~TM_HF_FIN_SENT;
+	tm_stat_inc(t, TM_STAT_NACC_FIN);
+	tm_error(t, f, r, TM_ERR_FIN, f->half[r].rcv_off, 0, src, p);
+}
+
+/**
  * tm_receiver() - update the receiving side of a packet
  * @t: table
  * @f: flow, locked
@@ -1009,13 +1026,25 @@ static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
 		tm_reasm_fin(t, f, r, dseq);
 	}
 
+	/*
+	 * The stream stopped at a FIN: the segment's own, in order
+	 * (tcp_data_queue() -> tcp_fin()), or one that reasm.c found the
+	 * receiver's out-of-order queue gives (tcp_ofo_queue()).  That one is
+	 * the FIN the receiver takes, not a waiting one before it.
+	 */
+	if (!(R->flags & TM_HF_FIN_RCVD) && (R->flags & TM_HF_RCV_SYNCED) &&
+	    (rx->fin || ((fl & TM_TCPF_FIN) && R->rcv_nxt == dseq + plen))) {
+		if ((S->flags & TM_HF_FIN_SENT) &&
+		    tm_before(S->fin_seq, R->rcv_nxt))
+			tm_fin_passed(t, f, r, src, p);
+		S->fin_seq = R->rcv_nxt;
+		S->flags |= TM_HF_FIN_SENT;
+	}
+
 	/* A waiting FIN the stream went past never takes effect. */
 	if ((S->flags & TM_HF_FIN_SENT) && !(R->flags & TM_HF_FIN_RCVD) &&
-	    (R->flags & TM_HF_RCV_SYNCED) && tm_after(R->rcv_nxt, S->fin_seq)) {
-		S->flags &= ~TM_HF_FIN_SENT;
-		tm_stat_inc(t, TM_STAT_NACC_FIN);
-		tm_error(t, f, r, TM_ERR_FIN, R->rcv_off, 0, src, p);
-	}
+	    (R->flags & TM_HF_RCV_SYNCED) && tm_after(R->rcv_nxt, S->fin_seq))
+		tm_fin_passed(t, f, r, src, p);
 
 	/*
 	 * The sender's FIN, once the stream has reached it (tcp_fin():
@@ -1053,13 +1082,14 @@ static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
  *
  * Header prediction, as tcp_rcv_established() does it: a segment with ACK
  * and no SYN, FIN, RST or URG, at its receiver's rcv_nxt with nothing
- * stored, between two established sides of a connection whose handshake
- * was seen, with no option or the timestamps alone (NOP, NOP, TIMESTAMP),
- * whose TSval is not older than ts_recent, whose acknowledgment is neither
- * of unsent nor of old data, and which is inside the window.  Every check
- * of tm_track() is made, in fewer steps since their outcome is known
- * under these conditions; any other segment is left to tm_track(), which
- * gives the same result for these ones.
+ * stored (no piece, and no node of the shadow of the receiver's queue: one
+ * may carry a FIN the stream stops at), between two established sides of
+ * a connection whose handshake was seen, with no option or the timestamps
+ * alone (NOP, NOP, TIMESTAMP), whose TSval is not older than ts_recent,
+ * whose acknowledgment is neither of unsent nor of old data, and which is
+ * inside the window.  Every check of tm_track() is made, in fewer steps
+ * since their outcome is known under these conditions; any other segment
+ * is left to tm_track(), which gives the same result for these ones.
  *
  * Return: true when the segment was tracked here.
  */
@@ -1083,7 +1113,8 @@ static bool tm_track_fast(struct tm_table *t, struct tm_flow *f,
 	    (R->flags & TM_FAST_R_MASK) != TM_FAST_R_WANT ||
 	    !(S->aflags & TM_HA_ACKED) ||
 	    (R->aflags & (TM_HA_URG | TM_HA_SYN_HELD)) ||
-	    seq != R->rcv_nxt || !RB_EMPTY_ROOT(&R->ooo))
+	    seq != R->rcv_nxt || !RB_EMPTY_ROOT(&R->ooo) ||
+	    (f->lnx && !RB_EMPTY_ROOT(&f->lnx->root[!s])))
 		return false;
 
 	/* The options tm_track() would read: timestamps, when negotiated */

@@ -404,6 +404,194 @@ TEST(overlap_linux_fin_node)
 }
 
 /*
+ * Where the stream ends at a FIN (policy LINUX).  tcp_data_queue(): a
+ * segment in order that carries a FIN is queued whole, then tcp_fin()
+ * purges the out-of-order queue: a stored segment that goes past the FIN
+ * is never read.  tcp_ofo_queue(): once the hole fills, the stored skbs
+ * are dequeued in the order they start; one that ends at or before
+ * rcv_nxt is dropped, FIN and all; the first other one with a FIN (its
+ * end_seq counts the FIN) moves rcv_nxt past it and tcp_fin() purges the
+ * rest, though a stored skb that starts later goes on past the FIN.
+ * Segment i's bytes are all 'a' + i (bit i of @fins: a FIN after them);
+ * the expected stream, traced through those functions, is what the
+ * receiver of receiver.sh read() for the seeds named, and the server
+ * side's state is the receiver's.  Segments after the FIN, which the
+ * receiver ignores, are left out but for some.
+ */
+struct fin_geo {
+	const char *name;
+	struct { u32 off, len; } seg[12];
+	u32 fins;
+	struct { char c; u32 len; } want[8];
+	const char *states;
+	u64 nacc_fin;
+};
+
+static const struct fin_geo fin_geos[] = {
+	/* e [1322,1502)+FIN is in order from 1443 (c ends there): the
+	 * receiver reads 59 of its bytes, then its FIN; d [1501,1728),
+	 * stored, goes past it and is purged; f starts after the FIN, g is
+	 * old.
+	 */
+	{ .name = "seed 1810001076: in order over a stored segment",
+	  .seg = { { 0, 327 }, { 327, 663 }, { 990, 453 }, { 1501, 227 },
+		   { 1322, 180 }, { 1728, 648 }, { 1443, 58 } },
+	  .fins = 1 << 4,
+	  .want = { { 'a', 327 }, { 'b', 663 }, { 'c', 453 }, { 'e', 59 } },
+	  .states = "FIN_WAIT_1 CLOSE_WAIT" },
+	/* e [1547,1697) with its FIN, f [1673,1743) right of it; g fills
+	 * the hole to 1564: e is dequeued first and its FIN ends the
+	 * stream at 1696; f never is.  h [1612,1620)+FIN is old.
+	 */
+	{ .name = "seed 1810001339: stored FIN, then a stored segment past it",
+	  .seg = { { 0, 209 }, { 699, 344 }, { 209, 490 }, { 1043, 501 },
+		   { 1547, 149 }, { 1673, 70 }, { 1544, 20 }, { 1612, 8 } },
+	  .fins = 1 << 4 | 1 << 7,
+	  .want = { { 'a', 209 }, { 'c', 490 }, { 'b', 344 }, { 'd', 501 },
+	    { 'g', 20 }, { 'e', 132 } },
+	  .states = "FIN_WAIT_1 CLOSE_WAIT" },
+	/* b [674,1004) takes c and e appended (the last skb); d
+	 * [646,699)+FIN, left of it, starts first: f fills the hole to
+	 * 674, d gives 674..698 and its FIN; b's skb is purged.
+	 */
+	{ .name = "seed 1810001883: stored FIN before an skb that goes on",
+	  .seg = { { 0, 552 }, { 674, 330 }, { 1004, 410 }, { 646, 52 },
+		   { 1414, 168 }, { 552, 122 }, { 1582, 382 }, { 1964, 0 } },
+	  .fins = 1 << 3 | 1 << 7,
+	  .want = { { 'a', 552 }, { 'f', 122 }, { 'd', 24 } },
+	  .states = "FIN_WAIT_1 CLOSE_WAIT" },
+	/* g [930,1119), h [1151,1308) with its FIN, i [1199,1563); j
+	 * fills the hole to 1199: g is dropped (it ends before), h gives
+	 * 1199..1307 and its FIN, i is purged.
+	 */
+	{ .name = "seed 1820000232: a stored skb dropped, then the FIN's",
+	  .seg = { { 0, 461 }, { 67, 395 }, { 461, 51 }, { 512, 95 },
+		   { 607, 293 }, { 900, 11 }, { 930, 189 }, { 1151, 156 },
+		   { 1199, 364 }, { 911, 288 } },
+	  .fins = 1 << 7,
+	  .want = { { 'a', 461 }, { 'b', 1 }, { 'c', 50 }, { 'd', 95 },
+	    { 'e', 293 }, { 'f', 11 }, { 'j', 288 }, { 'h', 108 } },
+	  .states = "FIN_WAIT_1 CLOSE_WAIT" },
+	{ .name = "seed 1820001336",
+	  .seg = { { 584, 78 }, { 640, 365 }, { 0, 640 }, { 1301, 371 },
+		   { 1005, 296 }, { 1672, 441 }, { 2113, 0 } },
+	  .fins = 1 << 0 | 1 << 6,
+	  .want = { { 'c', 640 }, { 'a', 22 } },
+	  .states = "FIN_WAIT_1 CLOSE_WAIT" },
+	{ .name = "seed 1820001588",
+	  .seg = { { 0, 470 }, { 470, 146 }, { 888, 63 }, { 616, 120 },
+		   { 939, 94 }, { 736, 203 }, { 1033, 13 }, { 1046, 0 } },
+	  .fins = 1 << 2 | 1 << 7,
+	  .want = { { 'a', 470 }, { 'b', 146 }, { 'd', 120 }, { 'f', 203 },
+	    { 'c', 12 } },
+	  .states = "FIN_WAIT_1 CLOSE_WAIT" },
+	{ .name = "seed 1820001773",
+	  .seg = { { 183, 176 }, { 153, 185 }, { 0, 183 }, { 359, 0 } },
+	  .fins = 1 << 1 | 1 << 3,
+	  .want = { { 'c', 183 }, { 'b', 155 } },
+	  .states = "FIN_WAIT_1 CLOSE_WAIT" },
+	/* b+FIN is appended to a (tcp_try_coalesce() ORs the flags): a's
+	 * skb [10,31) carries the FIN; c [25,40) goes right of it.
+	 */
+	{ .name = "a FIN appended to a stored skb",
+	  .seg = { { 10, 10 }, { 20, 10 }, { 25, 15 }, { 0, 10 } },
+	  .fins = 1 << 1,
+	  .want = { { 'd', 10 }, { 'a', 10 }, { 'b', 10 } },
+	  .states = "FIN_WAIT_1 CLOSE_WAIT" },
+	/* b starts where a+FIN starts and ends after it: it replaces a's
+	 * skb, whose FIN goes with it; the stream passes 20.
+	 */
+	{ .name = "a stored FIN replaced",
+	  .seg = { { 10, 10 }, { 10, 20 }, { 0, 10 } },
+	  .fins = 1 << 0,
+	  .want = { { 'c', 10 }, { 'b', 20 } },
+	  .states = "FIN_WAIT_1 ESTABLISHED",
+	  .nacc_fin = 1 },
+	/* a FIN alone at 10 waits; b [0,20)+FIN in order goes past it:
+	 * b's FIN is the one the receiver takes.
+	 */
+	{ .name = "in order past a waiting FIN, with a FIN",
+	  .seg = { { 10, 0 }, { 0, 20 } },
+	  .fins = 1 << 0 | 1 << 1,
+	  .want = { { 'b', 20 } },
+	  .states = "FIN_WAIT_1 CLOSE_WAIT",
+	  .nacc_fin = 1 },
+};
+
+TEST(overlap_linux_fin_stops)
+{
+	struct tm_table_cfg cfg = { .overlap = TM_OVERLAP_LINUX };
+	static char buf[2048], want[4096];
+	unsigned int i, j, n;
+
+	for (i = 0; i < ARRAY_SIZE(fin_geos); i++) {
+		const struct fin_geo *g = &fin_geos[i];
+		struct tu *u = tu_new(&cfg);
+
+		TH_LOG("%s", g->name);
+		hs(u, IC, IS);
+		for (j = 0; j < ARRAY_SIZE(g->seg) &&
+		     (g->seg[j].len || (g->fins & 1 << j)); j++) {
+			memset(buf, 'a' + j, g->seg[j].len);
+			TX(u, .from = CLI,
+			   .flags = ACK | (g->fins & 1 << j ? FIN : PSH),
+			   .seq = ic + 1 + g->seg[j].off, .ack = is + 1,
+			   .data = g->seg[j].len ? buf : NULL,
+			   .len = g->seg[j].len);
+		}
+		for (j = 0, n = 0; j < ARRAY_SIZE(g->want) && g->want[j].len;
+		     j++) {
+			memset(want + n, g->want[j].c, g->want[j].len);
+			n += g->want[j].len;
+		}
+		want[n] = 0;
+		EXPECT_STREQ(want, tu_rx(u, 1, SVR));
+		EXPECT_STREQ(g->states, tu_states(u));
+		EXPECT_EQ(g->nacc_fin, tu_stat(u, TM_STAT_NACC_FIN));
+		EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+		TU_DONE(u);
+	}
+}
+
+/*
+ * A FIN alone at 10 waits behind the hole; then [0,20) with a FIN, in
+ * order, goes past it: tcp_data_queue() queues the segment and its FIN
+ * takes effect (tcp_fin()); the queued FIN at 10 ends before rcv_nxt and
+ * is purged.  Whatever the overlap policy: nothing is stored but the FIN.
+ */
+TEST(fin_in_order_past_waiting_fin)
+{
+	static const unsigned int pol[] = {
+		TM_OVERLAP_FIRST, TM_OVERLAP_LAST, TM_OVERLAP_LINUX,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(pol); i++) {
+		struct tm_table_cfg cfg = { .overlap = pol[i] };
+		struct tu *u = tu_new(&cfg);
+
+		TH_LOG("policy %u", pol[i]);
+		hs(u, IC, IS);
+		TX(u, .from = CLI, .flags = FIN | ACK, .seq = ic + 11,
+		   .ack = is + 1);
+		tu_log(u);
+		TX(u, .from = CLI, .flags = FIN | ACK, .seq = ic + 1,
+		   .ack = is + 1, .data = "0123456789ABCDEFGHIJ");
+		LOG_EQ(u, "PKT_IN cli SND\n"
+			  "data svr 0+20\n"
+			  "ERROR svr NULL fin 20+0\n"
+			  "STATE_CHANGE svr RCV ESTABLISHED>CLOSE_WAIT\n"
+			  "NEW_DATA svr NULL 0+20\n"
+			  "PKT_IN svr RCV\n");
+		EXPECT_STREQ("0123456789ABCDEFGHIJ", tu_rx(u, 1, SVR));
+		EXPECT_STREQ("FIN_WAIT_1 CLOSE_WAIT", tu_states(u));
+		EXPECT_EQ(1, tu_stat(u, TM_STAT_NACC_FIN));
+		EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+		TU_DONE(u);
+	}
+}
+
+/*
  * skb_try_coalesce() appends no segment to an skb that holds
  * MAX_SKB_FRAGS page fragments: a segment larger than the skb's tailroom
  * takes one.  s0 [10,110) takes s1..s17 (100 bytes each) up to 1810; V
