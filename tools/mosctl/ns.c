@@ -95,10 +95,12 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_HELD_RELEASED] = "held_released",
 	[MOS_STAT_XDP_UNLINKED] = "xdp_unlinked",
 	[MOS_STAT_XDP_RESET_UNSENT] = "xdp_reset_unsent",
+	[MOS_STAT_HELD_NOW] = "held_now",
+	[MOS_STAT_HELD_FLOWS] = "held_flows",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_XDP_RESET_UNSENT,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_HELD_FLOWS,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {

@@ -643,6 +643,10 @@ enum mos_flow_attr {
  * @MOS_STAT_XDP_RESET_UNSENT: packets a reset rule dropped at XDP without
  *	the reset answer, which needs the packet as an skb
  *	(Documentation/xdp.rst)
+ * @MOS_STAT_HELD_NOW: packets held for verdicts now, all consumers (a
+ *	gauge)
+ * @MOS_STAT_HELD_FLOWS: flows that have packets held now, counted once
+ *	per verdict consumer holding some (a gauge)
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -734,6 +738,8 @@ enum mos_stat {
 	MOS_STAT_HELD_RELEASED,
 	MOS_STAT_XDP_UNLINKED,
 	MOS_STAT_XDP_RESET_UNSENT,
+	MOS_STAT_HELD_NOW,
+	MOS_STAT_HELD_FLOWS,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
