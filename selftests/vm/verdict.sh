@@ -184,7 +184,13 @@ wait_listen "$S" 7003
 ip netns exec "$C" timeout 30 python3 "$work/client.py" 7003 "$MARK" 4 &
 cli=$!
 pids+=("$cli")
-nap 3
+# Until the callback of the marker's packet runs and the packet is held
+# (held_now), 20 s at most
+for _ in $(seq 1 200); do
+	grep -q '^hang' "$work/app.out" &&
+		[ "$(mos_stat "$R" held_now)" -gt 0 ] && break
+	nap 0.1
+done
 t_eq "hang: while held, the server has read hello only" "hello" \
 	"$(tr -d '\n' <"$work/got.7003")"
 kill -KILL "$app"

@@ -102,13 +102,14 @@ start_conn() {
 	pids+=("$cli")
 }
 
-# wait_held: until the router holds the marker's packet (held_now > 0),
-# 20 s at most
+# wait_held: until the callback of the marker's packet runs (the app's
+# "hang") and the router holds a packet (held_now > 0), 20 s at most
 wait_held() {
 	local n
 	for _ in $(seq 1 200); do
 		n=$(mos_stat "$R" held_now)
-		[ "${n:-0}" -gt 0 ] && return 0
+		grep -q '^hang' "$work/app.out" && [ "${n:-0}" -gt 0 ] &&
+			return 0
 		nap 0.1
 	done
 	return 1
