@@ -35,7 +35,7 @@ ALL="hello|$MARK|after"
 CYCLES=20
 [ -e /sys/kernel/debug/kmemleak ] && CYCLES=5
 
-# The server: one connection's bytes into FILE, until EOF or 15 s idle
+# The server: one connection's bytes into FILE, until EOF or 60 s idle
 cat >"$work/sink.py" <<'PYEOF'
 import socket, sys
 l = socket.socket()
@@ -43,7 +43,7 @@ l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.bind(("10.0.2.2", int(sys.argv[1])))
 l.listen(1)
 c, _ = l.accept()
-c.settimeout(15)
+c.settimeout(60)
 with open(sys.argv[2], "wb", buffering=0) as f:
     while True:
         try:
