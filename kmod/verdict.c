@@ -194,9 +194,14 @@ int mos_vq_alloc(struct mos_vq *vq, u32 cap)
 /**
  * mos_vq_free() - free a queue's pool
  * @vq: the queue, empty (mos_vq_close()) or never reachable
+ *
+ * A queue that still has packets keeps its pool (leaked, never freed
+ * under them).
  */
 void mos_vq_free(struct mos_vq *vq)
 {
+	if (WARN_ON_ONCE(!list_empty(&vq->q)))
+		return;
 	kvfree(vq->slots);
 	kvfree(vq->flows);
 	kvfree(vq->buckets);
