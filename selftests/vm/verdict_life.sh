@@ -234,7 +234,8 @@ for i in $(seq 1 "$CYCLES"); do
 		t_fail "cycle $i: app" "$(cat "$work/app.err")"
 		break
 	}
-	start_conn $((7200 + i)) 3
+	# "after" 6 s after the marker: the consumer is killed before it
+	start_conn $((7200 + i)) 6
 	if ! wait_held; then
 		t_fail "cycle $i: held"
 		break
@@ -245,7 +246,9 @@ for i in $(seq 1 "$CYCLES"); do
 	fi
 	case $out in *"in use"*) refused=$((refused + 1)) ;; esac
 	kill_app
-	[ "$(mos_stat "$R" held_released)" = 1 ] && released=$((released + 1))
+	n=$(mos_stat "$R" held_released)
+	[ "$n" = 1 ] && released=$((released + 1))
+	[ "$n" = 1 ] || log "cycle $i: held_released $n"
 	[ "$(mos_stat "$R" held_now) $(mos_stat "$R" held_flows)" = "0 0" ] &&
 		empty=$((empty + 1))
 	mos_unload && unloaded=$((unloaded + 1))
