@@ -126,6 +126,7 @@ static int mos_dev_release(struct inode *inode, struct file *file)
 		synchronize_rcu();
 		/* No packet is held for it now: release those that are */
 		mos_vq_close(mn, c);
+		mos_vq_free(&c->vq);
 		mos_ring_free(c->ring);
 		/*
 		 * No packet path sets the slot's bit in a flow now: clear it
@@ -186,9 +187,17 @@ static int mos_ioc_ring_setup(struct mos_consumer *c, void __user *uarg)
 		return err;
 	if (c->ring)
 		return -EBUSY;
+	/* A verdict consumer's held packets come from its own pool */
+	if (a.flags & MOS_RING_F_VERDICT) {
+		err = mos_vq_alloc(&c->vq, READ_ONCE(mn->held_max));
+		if (err)
+			return err;
+	}
 	rb = mos_ring_new(a.data_size, &c->wq);
-	if (IS_ERR(rb))
+	if (IS_ERR(rb)) {
+		mos_vq_free(&c->vq);
 		return PTR_ERR(rb);
+	}
 	mos_dlv_ring(&c->dlv, &a);
 	mutex_lock(&mn->lock);
 	/* The next free slot after the last one given */
@@ -200,6 +209,7 @@ static int mos_ioc_ring_setup(struct mos_consumer *c, void __user *uarg)
 	if (i == MOS_CONSUMERS_MAX) {
 		mutex_unlock(&mn->lock);
 		mos_ring_free(rb);
+		mos_vq_free(&c->vq);
 		return -EUSERS;
 	}
 	mn->cons_slots |= BIT_ULL(slot);

@@ -389,6 +389,12 @@ out:
 	return err;
 }
 
+/* A u32 limit given, or -1 when absent: the setters keep the value then */
+static s64 mos_genl_u32_or_none(const struct nlattr *a)
+{
+	return a ? (s64)nla_get_u32(a) : -1;
+}
+
 static int mos_genl_ns_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *lim[MOS_LIMIT_MAX + 1], *to[MOS_TCP_STATES + 1];
@@ -444,24 +450,20 @@ static int mos_genl_ns_set(struct sk_buff *skb, struct genl_info *info)
 			cfg.timeout[i] = nla_get_u32(to[i + 1]);
 	err = mos_net_set_limits(net, &cfg, mos_genl_host(skb), info->extack);
 	if (!err && (lim[MOS_LIMIT_STALL_MS] || lim[MOS_LIMIT_UNPARSED]))
-		err = mos_net_set_inline(net, lim[MOS_LIMIT_STALL_MS] ?
-					 nla_get_u32(lim[MOS_LIMIT_STALL_MS]) :
-					 -1,
+		err = mos_net_set_inline(net,
+					 mos_genl_u32_or_none(lim[MOS_LIMIT_STALL_MS]),
 					 lim[MOS_LIMIT_UNPARSED] ?
 					 nla_get_u8(lim[MOS_LIMIT_UNPARSED]) :
 					 -1,
 					 mos_genl_host(skb), info->extack);
 	if (!err && (lim[MOS_LIMIT_VERDICT_MS] ||
 		     lim[MOS_LIMIT_VERDICT_POLICY] || lim[MOS_LIMIT_HELD_MAX]))
-		err = mos_net_set_verdict(net, lim[MOS_LIMIT_VERDICT_MS] ?
-					  nla_get_u32(lim[MOS_LIMIT_VERDICT_MS]) :
-					  -1,
+		err = mos_net_set_verdict(net,
+					  mos_genl_u32_or_none(lim[MOS_LIMIT_VERDICT_MS]),
 					  lim[MOS_LIMIT_VERDICT_POLICY] ?
 					  nla_get_u8(lim[MOS_LIMIT_VERDICT_POLICY]) :
 					  -1,
-					  lim[MOS_LIMIT_HELD_MAX] ?
-					  nla_get_u32(lim[MOS_LIMIT_HELD_MAX]) :
-					  -1,
+					  mos_genl_u32_or_none(lim[MOS_LIMIT_HELD_MAX]),
 					  mos_genl_host(skb), info->extack);
 	put_net(net);
 	return err;

@@ -642,6 +642,8 @@ void mos_net_stats(struct net *net, u64 *sum)
 			sum[i] += v[i];
 	}
 	mos_net_tm_stats(mn, sum);
+	sum[MOS_STAT_HELD_NOW] = atomic_read(&mn->nheld);
+	sum[MOS_STAT_HELD_FLOWS] = atomic_read(&mn->nheld_flows);
 }
 
 static int __net_init mos_pernet_init(struct net *net)
@@ -659,6 +661,7 @@ static int __net_init mos_pernet_init(struct net *net)
 	atomic64_set(&mn->ev_seq, 0);
 	mn->stall_ms = MOS_STALL_MS_DEFAULT;
 	atomic_set(&mn->nheld, 0);
+	atomic_set(&mn->nheld_flows, 0);
 	mn->held_max = MOS_HELD_MAX_DEFAULT;
 	mn->verdict_ms = MOS_VERDICT_MS_DEFAULT;
 	mn->vpolicy = MOS_VPOLICY_ACCEPT;

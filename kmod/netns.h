@@ -66,6 +66,8 @@ struct mos_pcpu_stats {
  * @nraw: raw monitor sockets of the consumers (the packet path skips the
  *	raw delivery while there is none)
  * @nheld: packets held for verdicts, all consumers (verdict.c)
+ * @nheld_flows: flows with packets held, summed over the consumers
+ *	(verdict.c)
  * @held_max: %MOS_LIMIT_HELD_MAX; written under @lock, read anywhere
  * @verdict_ms: %MOS_LIMIT_VERDICT_MS; written under @lock
  * @vpolicy: %MOS_LIMIT_VERDICT_POLICY; written under @lock
@@ -98,6 +100,7 @@ struct mos_net {
 	u8 cons_next;
 	atomic_t nraw;
 	atomic_t nheld;
+	atomic_t nheld_flows;
 	u32 held_max;
 	u32 verdict_ms;
 	u8 vpolicy;

@@ -31,9 +31,30 @@
  * releases everything by policy before the hooks go, a namespace being
  * dismantled drops everything (mos_verdict_release_all()).
  *
- * Limits: %MOS_LIMIT_HELD_MAX packets per consumer and per namespace; a
- * packet that finds no room (or no memory) is not held and gets the
- * policy at once (%MOS_STAT_HELD_FULL).
+ * Flows with packets held: each queue keeps, in a hash keyed by the flow
+ * (both directions the same, jhash with a random key per queue), one
+ * &struct mos_vflow per flow that has packets in it, with their count, so
+ * that the packet path learns in O(1) whether a packet must queue behind
+ * one of its flow.  The entry belongs to the queue, not to the tracker's
+ * flow: it is taken with the flow's first packet queued and given back
+ * when its last one leaves the head, under &mos_vq.lock, whatever
+ * happened to the tracked flow meanwhile (ended, evicted, monitoring
+ * disabled); closing the consumer empties the queue, so no entry
+ * outlives it.  %MOS_STAT_HELD_NOW and %MOS_STAT_HELD_FLOWS show the
+ * packets and flows held now.
+ *
+ * Storage: nothing is allocated per packet here.  When a consumer sets
+ * up its ring with %MOS_RING_F_VERDICT, its queue gets a pool
+ * (mos_vq_alloc()) of %MOS_LIMIT_HELD_MAX packet entries and as many flow
+ * entries and hash buckets; a packet takes an entry from it and gives it
+ * back when released.  The attachment's own entry for a held packet
+ * (hooks/nf.c) is bounded by the same count.
+ *
+ * Limits: %MOS_LIMIT_HELD_MAX packets per consumer and per namespace (a
+ * consumer's pool keeps the size the limit had when its ring was set up;
+ * a higher limit set later applies to consumers set up after it); a
+ * packet that finds no room (or whose attachment cannot hold it) is not
+ * held and gets the policy at once (%MOS_STAT_HELD_FULL).
  *
  * Locking: &mos_vq.lock, with bottom halves disabled, guards a queue; it
  * is never held while a packet is sent on, since sending may run the
@@ -49,7 +70,10 @@
  * others' records of it carry no %MOS_REC_HELD.
  */
 
+#include <linux/jhash.h>
 #include <linux/jiffies.h>
+#include <linux/log2.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "deliver.h"
@@ -70,42 +94,121 @@ enum mos_held_state {
 };
 
 /**
+ * struct mos_vkey - a flow, the same for both directions
+ * @addr: the endpoints' addresses, the lower endpoint first
+ * @port: their ports, in the same order
+ * @family: 4 or 6
+ * @pad: zero
+ */
+struct mos_vkey {
+	union tm_addr addr[2];
+	__be16 port[2];
+	u8 family;
+	u8 pad[3];
+};
+
+static_assert(sizeof(struct mos_vkey) % sizeof(u32) == 0);
+
+/**
+ * struct mos_vflow - a flow that has packets in a consumer's queue
+ * @node: in a bucket of &mos_vq.buckets, or in &mos_vq.free_flows
+ * @n: its packets in &mos_vq.q
+ * @key: the flow
+ */
+struct mos_vflow {
+	struct hlist_node node;
+	u32 n;
+	struct mos_vkey key;
+};
+
+/**
  * struct mos_held - a packet in a consumer's queue
- * @node: in &mos_vq.q
+ * @node: in &mos_vq.q, or in &mos_vq.free
+ * @flow: its flow's entry, counting it
  * @pkt: the attachment's (hooks/nf.c), released by mos_nf_release()
  * @token: &mos_rec_held.token; 0: queued behind a packet of its flow
  * @deadline: ktime_get_ns() after which the policy applies
  * @state: &enum mos_held_state
- * @family: 4 or 6
- * @sport: source port, as the packet came
- * @dport: destination port
- * @saddr: source address
- * @daddr: destination address
  */
 struct mos_held {
 	struct list_head node;
+	struct mos_vflow *flow;
 	void *pkt;
 	u64 token;
 	u64 deadline;
 	u8 state;
-	u8 family;
-	__be16 sport;
-	__be16 dport;
-	union tm_addr saddr;
-	union tm_addr daddr;
 };
 
 static void mos_vq_timer(struct timer_list *t);
 
 /**
- * mos_vq_init() - set up an empty queue
+ * mos_vq_init() - set up an empty queue, without its pool
  * @vq: the queue
  */
 void mos_vq_init(struct mos_vq *vq)
 {
 	spin_lock_init(&vq->lock);
 	INIT_LIST_HEAD(&vq->q);
+	INIT_LIST_HEAD(&vq->free);
+	INIT_HLIST_HEAD(&vq->free_flows);
 	timer_setup(&vq->timer, mos_vq_timer, 0);
+}
+
+/**
+ * mos_vq_alloc() - the pool of a verdict consumer's queue
+ * @vq: the queue, initialised, not yet reachable by the packet path
+ * @cap: packets it can hold at most (%MOS_LIMIT_HELD_MAX)
+ *
+ * Every packet entry and every flow entry the queue will ever use is
+ * allocated here: @cap of each (a flow in the queue has one packet there
+ * at least), and a power of two of buckets, @cap at least.
+ *
+ * Context: process, may sleep.
+ * Return: 0 or -ENOMEM.
+ */
+int mos_vq_alloc(struct mos_vq *vq, u32 cap)
+{
+	u32 i, nb;
+
+	cap = clamp_t(u32, cap, 1, MOS_HELD_MAX_LIMIT);
+	nb = roundup_pow_of_two(cap);
+	vq->slots = kvcalloc(cap, sizeof(*vq->slots), GFP_KERNEL_ACCOUNT);
+	vq->flows = kvcalloc(cap, sizeof(*vq->flows), GFP_KERNEL_ACCOUNT);
+	vq->buckets = kvcalloc(nb, sizeof(*vq->buckets), GFP_KERNEL_ACCOUNT);
+	if (!vq->slots || !vq->flows || !vq->buckets) {
+		mos_vq_free(vq);
+		return -ENOMEM;
+	}
+	for (i = 0; i < cap; i++) {
+		list_add_tail(&vq->slots[i].node, &vq->free);
+		hlist_add_head(&vq->flows[i].node, &vq->free_flows);
+	}
+	for (i = 0; i < nb; i++)
+		INIT_HLIST_HEAD(&vq->buckets[i]);
+	vq->hmask = nb - 1;
+	vq->seed = get_random_u32();
+	vq->cap = cap;
+	return 0;
+}
+
+/**
+ * mos_vq_free() - free a queue's pool
+ * @vq: the queue, empty (mos_vq_close()) or never reachable
+ *
+ * A queue that still has packets keeps its pool (leaked, never freed
+ * under them).
+ */
+void mos_vq_free(struct mos_vq *vq)
+{
+	if (WARN_ON_ONCE(!list_empty(&vq->q)))
+		return;
+	kvfree(vq->slots);
+	kvfree(vq->flows);
+	kvfree(vq->buckets);
+	vq->slots = NULL;
+	vq->flows = NULL;
+	vq->buckets = NULL;
+	vq->cap = 0;
 }
 
 static u8 mos_vq_policy(struct mos_net *mn)
@@ -121,36 +224,86 @@ static void mos_vq_stat(struct mos_net *mn, unsigned int stat)
 	local_bh_enable();
 }
 
-/* Is @e of the flow of @p, in either direction? */
-static bool mos_held_flow(const struct mos_held *e, const struct tm_pkt *p)
+/* @p's flow, the lower (address, port) endpoint first */
+static void mos_vkey_of(struct mos_vkey *k, const struct tm_pkt *p)
 {
 	size_t n = p->family == 4 ? 4 : 16;
+	int d;
 
-	if (e->family != p->family)
-		return false;
-	if (e->sport == p->sport && e->dport == p->dport &&
-	    !memcmp(&e->saddr, &p->saddr, n) && !memcmp(&e->daddr, &p->daddr, n))
-		return true;
-	return e->sport == p->dport && e->dport == p->sport &&
-	       !memcmp(&e->saddr, &p->daddr, n) &&
-	       !memcmp(&e->daddr, &p->saddr, n);
+	memset(k, 0, sizeof(*k));
+	d = memcmp(&p->saddr, &p->daddr, n);
+	if (!d)
+		d = memcmp(&p->sport, &p->dport, sizeof(p->sport));
+	memcpy(&k->addr[d > 0], &p->saddr, n);
+	memcpy(&k->addr[d <= 0], &p->daddr, n);
+	k->port[d > 0] = p->sport;
+	k->port[d <= 0] = p->dport;
+	k->family = p->family;
 }
 
-/* Has @vq a packet of @p's flow?  Context: bottom halves disabled. */
-static bool mos_vq_has_flow(struct mos_vq *vq, const struct tm_pkt *p)
+/* @k's bucket of @vq */
+static struct hlist_head *mos_vq_bucket(struct mos_vq *vq,
+					const struct mos_vkey *k)
 {
-	struct mos_held *e;
-	bool found = false;
+	return &vq->buckets[jhash2((const u32 *)k, sizeof(*k) / sizeof(u32),
+				   vq->seed) & vq->hmask];
+}
+
+/* @k's entry in @vq, or NULL; @vq locked */
+static struct mos_vflow *mos_vq_flow(struct mos_vq *vq,
+				     const struct mos_vkey *k)
+{
+	struct mos_vflow *f;
+
+	hlist_for_each_entry(f, mos_vq_bucket(vq, k), node)
+		if (!memcmp(&f->key, k, sizeof(*k)))
+			return f;
+	return NULL;
+}
+
+/* Has @vq a packet of flow @k?  Context: bottom halves disabled. */
+static bool mos_vq_has_flow(struct mos_vq *vq, const struct mos_vkey *k)
+{
+	bool found;
 
 	spin_lock(&vq->lock);
-	list_for_each_entry(e, &vq->q, node) {
-		if (mos_held_flow(e, p)) {
-			found = true;
-			break;
-		}
-	}
+	found = vq->buckets && mos_vq_flow(vq, k);
 	spin_unlock(&vq->lock);
 	return found;
+}
+
+/*
+ * Count a packet of flow @k in @vq: its entry, taken from the pool if the
+ * flow had no packet there.  @vq locked, with fewer than &mos_vq.cap
+ * packets (so a free flow entry is left).
+ */
+static struct mos_vflow *mos_vq_flow_get(struct mos_net *mn,
+					 struct mos_vq *vq,
+					 const struct mos_vkey *k)
+{
+	struct mos_vflow *f = mos_vq_flow(vq, k);
+
+	if (!f) {
+		f = hlist_entry(vq->free_flows.first, struct mos_vflow, node);
+		hlist_del(&f->node);
+		f->key = *k;
+		f->n = 0;
+		hlist_add_head(&f->node, mos_vq_bucket(vq, k));
+		atomic_inc(&mn->nheld_flows);
+	}
+	f->n++;
+	return f;
+}
+
+/* A packet of @f left @vq; the flow's entry goes back with its last */
+static void mos_vq_flow_put(struct mos_net *mn, struct mos_vq *vq,
+			    struct mos_vflow *f)
+{
+	if (--f->n)
+		return;
+	hlist_del(&f->node);
+	hlist_add_head(&f->node, &vq->free_flows);
+	atomic_dec(&mn->nheld_flows);
 }
 
 /* (Re)arm @vq's timer for its oldest waiting packet; @vq locked */
@@ -193,10 +346,12 @@ static void mos_vq_drain(struct mos_net *mn, struct mos_consumer *c)
 		spin_unlock_bh(&vq->lock);
 		mos_nf_release(e->pkt, e->state == MOS_HELD_ACCEPT);
 		spin_lock_bh(&vq->lock);
-		list_del(&e->node);
+		list_move(&e->node, &vq->free);
+		mos_vq_flow_put(mn, vq, e->flow);
+		e->flow = NULL;
+		e->pkt = NULL;
 		vq->n--;
 		atomic_dec(&mn->nheld);
-		kfree(e);
 	}
 	vq->draining = false;
 	mos_vq_arm(vq);
@@ -294,7 +449,7 @@ void mos_verdict_release_all(struct mos_net *mn, bool dying)
 
 /* The consumer a packet is held for: its events' or its flow's */
 static struct mos_consumer *mos_verdict_owner(struct mos_net *mn, u64 want,
-					      const struct tm_pkt *p)
+					      const struct mos_vkey *k)
 {
 	struct mos_consumer *c;
 
@@ -304,7 +459,7 @@ static struct mos_consumer *mos_verdict_owner(struct mos_net *mn, u64 want,
 		if (want) {
 			if (want & BIT_ULL(c->dlv.slot))
 				return c;
-		} else if (READ_ONCE(c->vq.n) && mos_vq_has_flow(&c->vq, p)) {
+		} else if (READ_ONCE(c->vq.n) && mos_vq_has_flow(&c->vq, k)) {
 			return c;
 		}
 	}
@@ -328,55 +483,57 @@ bool mos_verdict_take(struct mos_net *mn, const struct mos_pkt *pkt,
 {
 	struct mos_hold *h = this_cpu_ptr(&mos_hold);
 	struct mos_rec_held *r = NULL;
-	struct mos_held *e = NULL;
 	struct mos_consumer *c;
 	u64 want = h->verdict;
+	struct mos_held *e;
+	struct mos_vkey k;
 	void *held = NULL;
 	struct mos_vq *vq;
+	bool room;
 	u32 max;
 
 	*drop = false;
 	if (!pkt->hold || READ_ONCE(mn->vclosing) ||
 	    (!want && !atomic_read(&mn->nheld)))
 		return false;
-	c = mos_verdict_owner(mn, want, p);
+	mos_vkey_of(&k, p);
+	c = mos_verdict_owner(mn, want, &k);
 	if (!c)
 		return false;
 	vq = &c->vq;
-	max = READ_ONCE(mn->held_max);
-	e = kmalloc(sizeof(*e), GFP_ATOMIC | __GFP_NOWARN);
-	if (e && want)
+	/* The pool's size, or a lower limit set since */
+	max = min(READ_ONCE(mn->held_max), vq->cap);
+	if (want)
 		r = mos_ring_reserve(c->ring, sizeof(*r), MOS_REC_HELD, 0,
 				     h->on ? &h->left[c->dlv.slot] : NULL);
-	if (e && (!want || r))
+	if (!want || r)
 		held = pkt->hold(pkt);
 	spin_lock(&vq->lock);
-	if (!held || vq->dead || vq->n >= max ||
-	    atomic_inc_return(&mn->nheld) > max) {
-		if (held && !vq->dead && vq->n < max)
-			atomic_dec(&mn->nheld);
+	room = held && !vq->dead && vq->n < max;
+	if (room && atomic_inc_return(&mn->nheld) > max) {
+		atomic_dec(&mn->nheld);
+		room = false;
+	}
+	if (!room) {
 		spin_unlock(&vq->lock);
 		if (held)
 			mos_nf_free(held);
 		if (r)
 			mos_ring_commit(c->ring, r, true);
-		kfree(e);
 		mos_stat_inc(mn, MOS_STAT_HELD_FULL);
 		*drop = mos_vq_policy(mn) == MOS_HELD_DROP;
 		return false;
 	}
+	/* vq->n < vq->cap: an entry and a flow entry are free */
+	e = list_first_entry(&vq->free, struct mos_held, node);
+	e->flow = mos_vq_flow_get(mn, vq, &k);
 	e->pkt = held;
 	e->token = want ? ((u64)(c->dlv.slot + 1) << MOS_TOKEN_SHIFT) |
 			  (++vq->seq & MOS_TOKEN_SEQ) : 0;
 	e->deadline = ktime_get_ns() +
 		      (u64)READ_ONCE(mn->verdict_ms) * NSEC_PER_MSEC;
 	e->state = want ? MOS_HELD_WAIT : MOS_HELD_ACCEPT;
-	e->family = p->family;
-	e->sport = p->sport;
-	e->dport = p->dport;
-	e->saddr = p->saddr;
-	e->daddr = p->daddr;
-	list_add_tail(&e->node, &vq->q);
+	list_move_tail(&e->node, &vq->q);
 	vq->n++;
 	if (want && !timer_pending(&vq->timer))
 		mos_vq_arm(vq);

@@ -99,10 +99,12 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_DECAP_UNKNOWN] = "decap_unknown",
 	[MOS_STAT_DECAP_BAD] = "decap_bad",
 	[MOS_STAT_DECAP_DEEP] = "decap_deep",
+	[MOS_STAT_HELD_NOW] = "held_now",
+	[MOS_STAT_HELD_FLOWS] = "held_flows",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_DECAP_DEEP,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_HELD_FLOWS,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {

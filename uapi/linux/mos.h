@@ -664,6 +664,10 @@ enum mos_flow_attr {
  *	passed, not tracked
  * @MOS_STAT_DECAP_DEEP: frames with %MOS_XDP_F_DECAP nested deeper than
  *	%MOS_DECAP_DEPTH_MAX encapsulations: passed, not tracked
+ * @MOS_STAT_HELD_NOW: packets held for verdicts now, all consumers (a
+ *	gauge)
+ * @MOS_STAT_HELD_FLOWS: flows that have packets held now, counted once
+ *	per verdict consumer holding some (a gauge)
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -759,6 +763,8 @@ enum mos_stat {
 	MOS_STAT_DECAP_UNKNOWN,
 	MOS_STAT_DECAP_BAD,
 	MOS_STAT_DECAP_DEEP,
+	MOS_STAT_HELD_NOW,
+	MOS_STAT_HELD_FLOWS,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
