@@ -19,6 +19,7 @@
 # router's counters (mosctl stats).
 
 . "$(dirname "$0")/../lib/lib.sh"
+. "$(dirname "$0")/../lib/verdict_lib.sh"
 
 C=vd-c-$$ R=vd-r-$$ S=vd-s-$$
 work=$(mktemp -d)
@@ -27,51 +28,11 @@ defer_teardown pids
 APP=$PROJ/build/selftests/verdict_app
 MARK=MARKER-7f3a
 
-# The server: one connection's bytes into FILE, until EOF or IDLE s idle
+# The endpoints (verdict_lib.sh); the server stops after IDLE s idle
 # (6, 20 on the sanitizer kernel)
 IDLE=6
 [ -e /sys/kernel/debug/kmemleak ] && IDLE=20
-cat >"$work/sink.py" <<'PYEOF'
-import socket, sys
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("10.0.2.2", int(sys.argv[1])))
-l.listen(1)
-c, _ = l.accept()
-c.settimeout(float(sys.argv[3]))
-with open(sys.argv[2], "wb", buffering=0) as f:
-    while True:
-        try:
-            b = c.recv(65536)
-        except socket.timeout:
-            break
-        if not b:
-            break
-        f.write(b)
-PYEOF
-
-# The client: hello, the marker a second later, "after" PAUSE s later
-cat >"$work/client.py" <<'PYEOF'
-import socket, sys, time
-s = socket.create_connection(("10.0.2.2", int(sys.argv[1])), timeout=5)
-s.sendall(b"hello\n")
-time.sleep(1)
-s.sendall(sys.argv[2].encode() + b"\n")
-time.sleep(float(sys.argv[3]))
-try:
-    s.sendall(b"after\n")
-    s.shutdown(socket.SHUT_WR)
-    time.sleep(1)
-except OSError:
-    pass
-s.close()
-PYEOF
-
-retrans() {
-	ip netns exec "$C" awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++)
-		if ($i == "RetransSegs") c = i; h = 1 } else print $c }' \
-		/proc/net/snmp
-}
+verdict_scripts
 
 # start_app LABEL MODE ARGS...: verdict_app in the router, until it is
 # ready (its pid in $app)

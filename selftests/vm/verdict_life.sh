@@ -22,6 +22,7 @@
 # held_released).
 
 . "$(dirname "$0")/../lib/lib.sh"
+. "$(dirname "$0")/../lib/verdict_lib.sh"
 
 C=vl-c-$$ R=vl-r-$$ S=vl-s-$$
 work=$(mktemp -d)
@@ -35,48 +36,8 @@ ALL="hello|$MARK|after"
 CYCLES=20
 [ -e /sys/kernel/debug/kmemleak ] && CYCLES=5
 
-# The server: one connection's bytes into FILE, until EOF or 60 s idle
-cat >"$work/sink.py" <<'PYEOF'
-import socket, sys
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("10.0.2.2", int(sys.argv[1])))
-l.listen(1)
-c, _ = l.accept()
-c.settimeout(60)
-with open(sys.argv[2], "wb", buffering=0) as f:
-    while True:
-        try:
-            b = c.recv(65536)
-        except socket.timeout:
-            break
-        if not b:
-            break
-        f.write(b)
-PYEOF
-
-# The client: hello, the marker a second later, "after" PAUSE s later
-cat >"$work/client.py" <<'PYEOF'
-import socket, sys, time
-s = socket.create_connection(("10.0.2.2", int(sys.argv[1])), timeout=5)
-s.sendall(b"hello\n")
-time.sleep(1)
-s.sendall(sys.argv[2].encode() + b"\n")
-time.sleep(float(sys.argv[3]))
-try:
-    s.sendall(b"after\n")
-    s.shutdown(socket.SHUT_WR)
-    time.sleep(1)
-except OSError:
-    pass
-s.close()
-PYEOF
-
-retrans() {
-	ip netns exec "$C" awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++)
-		if ($i == "RetransSegs") c = i; h = 1 } else print $c }' \
-		/proc/net/snmp
-}
+# The endpoints (verdict_lib.sh); the server stops after 60 s idle
+verdict_scripts
 
 # start_app LABEL: verdict_app hang in the router, until it is ready (its
 # pid in $app)
@@ -93,7 +54,7 @@ start_app() {
 # ($srv, $cli); the server's bytes go to $work/got.PORT
 start_conn() {
 	rm -f "$work/got.$1"
-	ip netns exec "$S" python3 "$work/sink.py" "$1" "$work/got.$1" &
+	ip netns exec "$S" python3 "$work/sink.py" "$1" "$work/got.$1" 60 &
 	srv=$!
 	pids+=("$srv")
 	wait_listen "$S" "$1"

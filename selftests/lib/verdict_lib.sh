@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# verdict_lib.sh - the endpoints of the verdict tests (verdict.sh,
+# verdict_life.sh): a client that sends "hello\n", the marker a second
+# later, then "after\n" PAUSE seconds later, and closes; a server that
+# writes one connection's bytes to a file; the client kernel's
+# retransmissions.
+#
+# Needs lib.sh, $C (the client's namespace) and $work.
+
+# verdict_scripts: write $work/sink.py (PORT FILE IDLE: one connection's
+# bytes into FILE, until EOF or IDLE seconds idle) and $work/client.py
+# (PORT MARKER PAUSE)
+verdict_scripts() {
+	cat >"$work/sink.py" <<-'PYEOF'
+import socket, sys
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("10.0.2.2", int(sys.argv[1])))
+l.listen(1)
+c, _ = l.accept()
+c.settimeout(float(sys.argv[3]))
+with open(sys.argv[2], "wb", buffering=0) as f:
+    while True:
+        try:
+            b = c.recv(65536)
+        except socket.timeout:
+            break
+        if not b:
+            break
+        f.write(b)
+	PYEOF
+	cat >"$work/client.py" <<-'PYEOF'
+import socket, sys, time
+s = socket.create_connection(("10.0.2.2", int(sys.argv[1])), timeout=5)
+s.sendall(b"hello\n")
+time.sleep(1)
+s.sendall(sys.argv[2].encode() + b"\n")
+time.sleep(float(sys.argv[3]))
+try:
+    s.sendall(b"after\n")
+    s.shutdown(socket.SHUT_WR)
+    time.sleep(1)
+except OSError:
+    pass
+s.close()
+	PYEOF
+}
+
+# retrans: the client kernel's TCP retransmissions so far (RetransSegs)
+retrans() {
+	ip netns exec "$C" awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++)
+		if ($i == "RetransSegs") c = i; h = 1 } else print $c }' \
+		/proc/net/snmp
+}
