@@ -509,6 +509,18 @@ bool mos_verdict_take(struct mos_net *mn, const struct mos_pkt *pkt,
 	if (!want || r)
 		held = pkt->hold(pkt);
 	spin_lock(&vq->lock);
+	/*
+	 * A packet held only to keep its flow's order: the flow's held
+	 * packets may all have left since mos_verdict_owner() looked (a
+	 * verdict, a deadline); then it goes on now, in order, rather than
+	 * wait behind nothing for a verdict that no one will give.
+	 */
+	if (!want && !mos_vq_flow(vq, &k)) {
+		spin_unlock(&vq->lock);
+		if (held)
+			mos_nf_free(held);
+		return false;
+	}
 	room = held && !vq->dead && vq->n < max;
 	if (room && atomic_inc_return(&mn->nheld) > max) {
 		atomic_dec(&mn->nheld);

@@ -366,8 +366,13 @@ __bpf_kfunc int mos_xdp_input(struct xdp_md *ctx, u32 flags)
 		local_bh_enable();
 		return XDP_PASS;
 	}
-	/* The inner IP header must be in the linear part, as the filter's */
-	if (dr == TM_DECAP_IP && d.off >= end - data)
+	/*
+	 * The inner IP header's fixed part must be in the linear part, as
+	 * the filter and the checksum's addresses read it there
+	 */
+	if (dr == TM_DECAP_IP &&
+	    d.off + (d.family == 6 ? sizeof(struct ipv6hdr) :
+		     sizeof(struct iphdr)) > end - data)
 		dr = TM_DECAP_UNKNOWN;
 	if (dr != TM_DECAP_IP) {
 		mos_stat_inc(mn, dr == TM_DECAP_DEEP ? MOS_STAT_DECAP_DEEP :

@@ -14,12 +14,37 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include "mosctl.h"
 #include "link_bpf.h"
+
+/* The first ABI minor whose kfunc knows %MOS_XDP_F_DECAP */
+#define LINK_DECAP_MINOR	10
+
+/*
+ * The loaded module's /dev/mos ABI minor, or -errno.  An older module's
+ * kfunc aborts every frame that carries a flag it does not know, and the
+ * program passes those: nothing would be tracked, silently.
+ */
+static int link_abi_minor(void)
+{
+	struct mos_ioc_version v;
+	int fd, err = 0;
+
+	fd = open("/dev/" MOS_DEV_NAME, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, MOS_IOC_VERSION, &v))
+		err = -errno;
+	close(fd);
+	return err ? err : (int)v.abi_minor;
+}
 
 /* @name's index in the namespace, or 0 with a message */
 static unsigned int link_ifindex(const char *verb, const char *name)
@@ -95,6 +120,20 @@ int do_link_attach(struct mosctl *c, int argc, char **argv)
 	ifindex = link_ifindex(verb, dev);
 	if (!ifindex)
 		return EXIT_REFUSED;
+	if (decap) {
+		err = link_abi_minor();
+		if (err >= 0 && err < LINK_DECAP_MINOR) {
+			fprintf(stderr,
+				"mosctl: %s: the loaded mos.ko (ABI 0.%d) cannot decapsulate (0.%d)\n",
+				verb, err, LINK_DECAP_MINOR);
+			return EXIT_REFUSED;
+		}
+		if (err < 0) {
+			fprintf(stderr, "mosctl: %s: /dev/%s: %s\n", verb,
+				MOS_DEV_NAME, strerror(-err));
+			return EXIT_REFUSED;
+		}
+	}
 
 	err = link_bpf_load((inl ? MOS_XDP_F_INLINE : 0) |
 			    (decap ? MOS_XDP_F_DECAP : 0), &lb);

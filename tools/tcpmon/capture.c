@@ -204,7 +204,7 @@ static int null_family(u32 af)
 static int nflog_payload(const u8 *data, unsigned int cap, unsigned int *off,
 			 unsigned int *len)
 {
-	unsigned int at = NFLOG_HLEN;
+	unsigned int at = NFLOG_HLEN, step;
 	u16 tl, tt;
 
 	while (cap - at >= NFLOG_TLV_HLEN) {
@@ -217,10 +217,11 @@ static int nflog_payload(const u8 *data, unsigned int cap, unsigned int *off,
 			*len = tl - NFLOG_TLV_HLEN;
 			return 0;
 		}
-		tl = (tl + 3) & ~3U;
-		if (tl > cap - at)
+		/* Padded: 65533..65535 round to 65536, past a u16 */
+		step = ((unsigned int)tl + 3) & ~3U;
+		if (step > cap - at)
 			return -1;
-		at += tl;
+		at += step;
 	}
 	return -1;
 }

@@ -160,7 +160,9 @@ enum mos_action {
  *	mode drops is XDP_DROP; without it every frame is XDP_PASS
  * @MOS_XDP_F_DECAP: decapsulate: track the inner packet of IP in IP,
  *	GRE, ERSPAN II/III, VXLAN, Geneve, PPPoE and GTP-U frames, up to
- *	%MOS_DECAP_DEPTH_MAX encapsulations (Documentation/xdp.rst)
+ *	%MOS_DECAP_DEPTH_MAX encapsulations (Documentation/xdp.rst; ABI
+ *	minor 10: an older module aborts, and the program passes, every
+ *	frame with it)
  * @MOS_XDP_F_ALL: every flag
  */
 enum mos_xdp_flags {
@@ -777,7 +779,7 @@ enum mos_stat {
 /* Incompatible changes of the /dev/mos ABI bump the major number. */
 #define MOS_ABI_MAJOR		0
 /* Compatible additions bump the minor number. */
-#define MOS_ABI_MINOR		9
+#define MOS_ABI_MINOR		10
 
 /**
  * struct mos_ioc_version - argument of %MOS_IOC_VERSION
