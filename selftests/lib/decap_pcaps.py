@@ -276,6 +276,22 @@ def bad_frames(f):
     ]
 
 
+def write_nflog_pad(path):
+    """
+    One NFLOG record of 65544 bytes, in a file whose snapshot length
+    (262144) lets it through whole: a TLV of 65533 bytes (type 10, a
+    prefix), whose length padded to 4 bytes is 65536, past a u16, then
+    the packet's TLV
+    """
+    tlv = struct.pack("=HH", 65533, 10) + b"p" * 65529 + b"\0" * 3
+    rec = struct.pack("!BBH", 2, 0, 7) + tlv + struct.pack("=HH", 4, 9)
+    with open(path, "wb") as f:
+        f.write(struct.pack("=IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144,
+                            DLT_NFLOG))
+        f.write(struct.pack("=IIII", int(T0), 0, len(rec), len(rec)))
+        f.write(rec)
+
+
 def main():
     args = sys.argv[1:]
     bad = args[:1] == ["--bad"]
@@ -297,6 +313,7 @@ def main():
         with open(os.path.join(outdir, "bad.want"), "w") as f:
             for _, what in frames:
                 f.write(what + "\n")
+        write_nflog_pad(os.path.join(outdir, "nflog_pad.pcap"))
         return
     for i, (name, (addrs, dlt, wrap, enc)) in enumerate(CASES.items()):
         cap = exchange(name, addrs, 10 * i)

@@ -82,4 +82,14 @@ t_eq "bad: packets, tcp, decap, parse_errors, flows" \
 	"$(wc -l <"$work/bad/bad.want") 0 0 0 0" \
 	"$(for k in packets tcp decap parse_errors flows; do sfield "$work/bad.sum" $k; done | xargs)"
 
+# An NFLOG TLV whose padded length does not fit 16 bits: read past, in
+# time (it once looped on it forever)
+timeout 60 "$MR" --quiet --checksum verify --flush "$work/bad/nflog_pad.pcap" \
+	>"$work/nflog_pad.sum" 2>"$work/nflog_pad.err"
+rc=$?
+t_eq "nflog_pad: mosreplay exit 0 within 60 s, no sanitizer report" "0 0" \
+	"$rc $(grep -c 'Sanitizer' "$work/nflog_pad.err")"
+t_eq "nflog_pad: packets, tcp, flows" "1 0 0" \
+	"$(for k in packets tcp flows; do sfield "$work/nflog_pad.sum" $k; done | xargs)"
+
 ktap_end
