@@ -392,6 +392,28 @@ router_topology() {
 	ip -n "$s" -6 route add default via fd00:2::1
 }
 
+# mirror_router DEV: the router $R copies every packet r0 and r1 receive
+# out of DEV (tc mirred), each one segment with a real checksum as on a
+# wire: no TSO/GSO at the ends ($C's c0, $S's s0), no GRO in the router,
+# every sender computing its checksums; the router's links and the
+# monitor's m1 (in $M, peer of the router's m0) each go through one CPU's
+# backlog (RPS), so the router sees each direction in the order it was
+# sent and the monitor both in the order the router mirrored them
+mirror_router() {
+	local dev=$1 d
+	for d in "$C c0" "$S s0" "$R r0" "$R r1" "$R m0"; do
+		set -- $d
+		ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1
+	done
+	ip netns exec "$M" sh -c 'echo 1 >/sys/class/net/m1/queues/rx-0/rps_cpus'
+	ip netns exec "$R" sh -c 'for d in r0 r1; do echo 1 >/sys/class/net/$d/queues/rx-0/rps_cpus; done'
+	for d in r0 r1; do
+		tc -n "$R" qdisc add dev $d clsact || return 1
+		tc -n "$R" filter add dev $d ingress matchall action mirred egress mirror dev "$dev" ||
+			return 1
+	done
+}
+
 # --- the oracle: nft counters next to mos's hooks ---------------------------
 #
 # mos hooks at -350.  The oracle's chains run at -351 (after defrag at

@@ -53,17 +53,7 @@ done
 ip -n "$R" link add vx0 type vxlan id 42 local 10.0.3.1 remote 10.0.3.2 \
 	dstport 4789 dev m0
 ip -n "$R" link set vx0 mtu 1550 up
-# Every packet one segment with a real checksum, as in xdp_mirror.sh
-for d in "$C c0" "$S s0" "$R r0" "$R r1" "$R m0"; do
-	set -- $d
-	ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1
-done
-ip netns exec "$M" sh -c 'echo 1 >/sys/class/net/m1/queues/rx-0/rps_cpus'
-ip netns exec "$R" sh -c 'for d in r0 r1; do echo 1 >/sys/class/net/$d/queues/rx-0/rps_cpus; done'
-for d in r0 r1; do
-	tc -n "$R" qdisc add dev $d clsact
-	tc -n "$R" filter add dev $d ingress matchall action mirred egress mirror dev vx0
-done
+mirror_router vx0 || exit 1
 
 [ "$BLOB_SIZE" -gt 1000000 ] && BLOB_SIZE=1000000
 blob=$work/blob

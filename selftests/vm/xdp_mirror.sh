@@ -55,22 +55,7 @@ for d in "$R m0" "$M m1"; do
 	ip netns exec "$1" sh -c "echo 1 >/proc/sys/net/ipv6/conf/$2/disable_ipv6"
 	ip -n "$1" link set "$2" up
 done
-# Every packet one segment with a real checksum, as on a wire: no
-# TSO/GSO at the ends, no GRO in the router, checksums computed by each
-# sender; the router's links and the mirror's copies all go through one
-# CPU's backlog (RPS on r0, r1 and m1): the router sees each direction in
-# the order it was sent, and the monitor sees both in the order the
-# router mirrored them.
-for d in "$C c0" "$S s0" "$R r0" "$R r1" "$R m0"; do
-	set -- $d
-	ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1
-done
-ip netns exec "$M" sh -c 'echo 1 >/sys/class/net/m1/queues/rx-0/rps_cpus'
-ip netns exec "$R" sh -c 'for d in r0 r1; do echo 1 >/sys/class/net/$d/queues/rx-0/rps_cpus; done'
-for d in r0 r1; do
-	tc -n "$R" qdisc add dev $d clsact
-	tc -n "$R" filter add dev $d ingress matchall action mirred egress mirror dev m0
-done
+mirror_router m0 || exit 1
 
 # 1 MB transfers: evtrace (ASan, under TCG) in each namespace keeps up
 # with them; with 3 MB its ring overflowed at times (ring_lost, checked)
