@@ -31,7 +31,7 @@
 # then "N/M cases: mos == receiver".  MOS_RECEIVER_CASES=REGEX selects the
 # cases, MOS_RECEIVER_TIME=S (default 0) runs random connections for S
 # seconds after them, from seed MOS_RECEIVER_SEED (default: the time), in
-# rounds of MOS_RECEIVER_ROUND seconds (default 300): each round its own
+# rounds of MOS_RECEIVER_ROUND seconds (default 100): each round its own
 # evtraces, compared, then its flows expire, so a long run (make
 # check-receiver) holds one round's flows at a time.
 
@@ -224,7 +224,7 @@ same=0 all=0
 seed=${MOS_RECEIVER_SEED:-$(date +%s)}
 port=30000
 left=$MOS_RECEIVER_TIME
-per=${MOS_RECEIVER_ROUND:-300}
+per=${MOS_RECEIVER_ROUND:-100}
 r=0
 start=$SECONDS
 while :; do
