@@ -119,7 +119,7 @@ http_server "$S" "$work" 8080
 ip netns exec "$S" socat -u TCP6-LISTEN:9002,reuseaddr,ipv6only=0 \
 	"CREATE:$work/got9002" >/dev/null 2>&1 &
 l9002=$!
-defer kill "$l9002"
+defer eval "kill $l9002 2>/dev/null"
 wait_listen "$S" 9002
 
 t_check "enable monitoring of the bridge's namespace, inline" \

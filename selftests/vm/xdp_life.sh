@@ -79,7 +79,7 @@ t_check "short TIME_WAIT" "$MOSCTL" -n "$B" set timeout TIME_WAIT 1 timeout CLOS
 ip netns exec "$S" socat -u TCP-LISTEN:9100,reuseaddr "CREATE:$work/long" \
 	>/dev/null 2>&1 &
 long_srv=$!
-defer kill "$long_srv"
+defer eval "kill $long_srv 2>/dev/null"
 wait_listen "$S" 9100
 python3 -c '
 import os, sys, time
