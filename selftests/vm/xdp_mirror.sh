@@ -72,8 +72,8 @@ done
 mirror_router m0 || exit 1
 ip netns exec "$R" ethtool -K m0 txvlan off tx-vlan-stag-hw-insert off >/dev/null
 t_eq "m0 inserts VLAN tags in software" \
-	"tx-vlan-hw-insert: off|tx-vlan-stag-hw-insert: off|" \
-	"$(ip netns exec "$R" ethtool -k m0 | grep -E '^tx-vlan-(stag-)?hw-insert:' |
+	"tx-vlan-offload: off|tx-vlan-stag-hw-insert: off|" \
+	"$(ip netns exec "$R" ethtool -k m0 | grep -E '^tx-vlan-(offload|stag-hw-insert):' |
 		sed 's/ \[fixed\]//' | tr '\n' '|')"
 # What arrives at m1, by its outer Ethertype (nft sees an outer tag the
 # stack took out of the frame after XDP as it was on the wire)
