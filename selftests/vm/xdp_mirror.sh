@@ -24,8 +24,17 @@
 # monitor's events for each connection equal the router's (PKT_IN left
 # out, runs of NEW_DATA summed), its stream bytes equal the router's, and the
 # uploads' bytes equal what the server received.  With native XDP, then
-# generic.  While the program is attached, rmmod is refused.  Then the
-# router with netfilter and XDP at once counts each packet once.
+# generic.  Then with VLAN tags, smaller transfers: the router mirrors
+# out of a VLAN device on m0 (802.1Q, id 100; native XDP), then out of an
+# 802.1Q device (id 200) on an 802.1ad device (id 300) on m0 (generic
+# XDP); m0 inserts the tags in the frames (no VLAN transmit offload), so
+# they reach m1's XDP in the frame's bytes: every mirrored frame (tc's
+# count) arrives at m1 tagged as sent (an nft netdev counter at m1's
+# ingress), and the monitor's events and bytes equal the router's as
+# untagged.  The m0-m1 link's MTU is 1600 for the 8 bytes of two tags (a
+# veth drops a frame longer than MTU + 18).  While the program is
+# attached, rmmod is refused.  Then the router with netfilter and XDP at
+# once counts each packet once.
 
 . "$(dirname "$0")/../lib/lib.sh"
 
@@ -50,12 +59,59 @@ fi
 router_topology "$C" "$R" "$S" || exit 1
 ns_new "$M" || exit 1
 veth "$R" m0 1 "$M" m1 2 3 || exit 1
-for d in "$R m0" "$M m1"; do
+ip -n "$R" link set m0 mtu 1600
+ip -n "$M" link set m1 mtu 1600
+ip -n "$R" link add link m0 name m0.100 type vlan id 100 || exit 1
+ip -n "$R" link add link m0 name m0.300 type vlan proto 802.1ad id 300 || exit 1
+ip -n "$R" link add link m0.300 name m0.300.200 type vlan id 200 || exit 1
+for d in "$R m0" "$M m1" "$R m0.100" "$R m0.300" "$R m0.300.200"; do
 	set -- $d
 	ip netns exec "$1" sh -c "echo 1 >/proc/sys/net/ipv6/conf/$2/disable_ipv6"
 	ip -n "$1" link set "$2" up
 done
 mirror_router m0 || exit 1
+ip netns exec "$R" ethtool -K m0 txvlan off tx-vlan-stag-hw-insert off >/dev/null
+t_eq "m0 inserts VLAN tags in software" \
+	"tx-vlan-offload: off|tx-vlan-stag-hw-insert: off|" \
+	"$(ip netns exec "$R" ethtool -k m0 | grep -E '^tx-vlan-(offload|stag-hw-insert):' |
+		sed 's/ \[fixed\]//' | tr '\n' '|')"
+# What arrives at m1, by its outer Ethertype (nft sees an outer tag the
+# stack took out of the frame after XDP as it was on the wire)
+ip netns exec "$M" nft -f - <<'NFT' || exit 1
+table netdev o {
+	counter q { }
+	counter ad { }
+	counter plain { }
+	chain in {
+		type filter hook ingress device m1 priority 0; policy accept;
+		ether type 8021q counter name q
+		ether type 8021ad counter name ad
+		ether type { ip, ip6 } counter name plain
+	}
+}
+NFT
+# m1in NAME: a counter of m1's ingress
+m1in() {
+	ctr_get "$(ip netns exec "$M" nft list counter netdev o "$1")" "$1" packets
+}
+# mirrored: the packets the mirror actions of r0 and r1 sent
+mirrored() {
+	local n=0 d
+	for d in r0 r1; do
+		n=$((n + $(tc -n "$R" -s filter show dev $d ingress |
+			sed -n 's/.*Sent [0-9]* bytes \([0-9]*\) pkt.*/\1/p' | head -n 1)))
+	done
+	echo $n
+}
+# mirror_to DEV: the router's mirror actions send out of DEV
+mirror_to() {
+	local d
+	for d in r0 r1; do
+		tc -n "$R" filter del dev $d ingress || return 1
+		tc -n "$R" filter add dev $d ingress matchall action mirred egress mirror dev "$1" ||
+			return 1
+	done
+}
 
 # 1 MB transfers: evtrace (ASan, under TCG) in each namespace keeps up
 # with them; with 3 MB its ring overflowed at times (ring_lost, checked)
@@ -92,7 +148,19 @@ ends() {
 	return 1
 }
 
-for mode in native generic; do
+for c in native generic vlan qinq; do
+	mode=$c xm=$c
+	case $c in
+	vlan)
+		xm=native
+		mirror_to m0.100 || exit 1
+		sum=$(make_blob "$blob" 300000)
+		;;
+	qinq)
+		xm=generic
+		mirror_to m0.300.200 || exit 1
+		;;
+	esac
 	rm -rf "$work/r" "$work/m" && mkdir -p "$work/r" "$work/m"
 	quiet "$R"
 	for ns in "$R" "$M"; do
@@ -100,9 +168,10 @@ for mode in native generic; do
 		t_check "$mode: short TIME_WAIT in $ns" \
 			"$MOSCTL" -n "$ns" set timeout TIME_WAIT 1 timeout CLOSED 1
 	done
-	t_check "$mode: attach mos to m1 by XDP" "$MOSCTL" -n "$M" link attach m1 mode $mode
-	t_eq "$mode: link show" "m1 ifindex $(ip netns exec "$M" cat /sys/class/net/m1/ifindex) mode $mode" \
-		"$("$MOSCTL" -n "$M" link show | sed 's/ prog [0-9]* mos$//')"
+	t_check "$mode: attach mos to m1 by XDP ($xm)" "$MOSCTL" -n "$M" link attach m1 mode $xm
+	t_eq "$mode: link show" \
+		"m1 ifindex $(ip netns exec "$M" cat /sys/class/net/m1/ifindex) mode $xm prog ID mos flags passive" \
+		"$("$MOSCTL" -n "$M" link show | sed 's/ prog [1-9][0-9]* / prog ID /')"
 	! rmmod mos 2>/dev/null && t_ok "$mode: rmmod refused while the program is attached" ||
 		t_fail "$mode: rmmod refused while the program is attached" "rmmod succeeded"
 
@@ -112,6 +181,8 @@ for mode in native generic; do
 	evm=$!
 	wait_ready "$work/r.err" "$evr"
 	wait_ready "$work/m.err" "$evm"
+	ip netns exec "$M" nft reset counters table netdev o >/dev/null
+	before=$(mirrored)
 
 	transfers "$mode" "$C" "$S" 10.0.2.2 fd00:2::2
 
@@ -159,6 +230,15 @@ for mode in native generic; do
 	t_eq "$mode: monitor: csum_bad" 0 "$(kv "$ms" csum_bad)"
 	t_eq "$mode: monitor: xdp_unlinked" 0 "$(kv "$ms" xdp_unlinked)"
 	t_eq "$mode: monitor: parse_errors" 0 "$(kv "$ms" parse_errors)"
+	quiet "$R"
+	mir=$(($(mirrored) - before))
+	case $c in
+	vlan) want="$mir 0 0" ;;
+	qinq) want="0 $mir 0" ;;
+	*) want="0 0 $mir" ;;
+	esac
+	t_eq "$mode: m1 received every mirrored frame: 802.1Q 802.1ad untagged" \
+		"$want" "$(m1in q) $(m1in ad) $(m1in plain)"
 	log "$mode: monitor: $("$MOSCTL" -n "$M" -j stats)"
 	log "$mode: router: $("$MOSCTL" -n "$R" -j stats)"
 

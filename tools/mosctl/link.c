@@ -223,15 +223,39 @@ static int link_list_cb(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+/*
+ * " flags passive|inline[,decap]" of mos's program, " flags -" when no
+ * program of mos's is attached or its flags cannot be read; JSON: "flags":
+ * ["inline", "decap"], [] for "-"
+ */
+static void link_show_flags(const struct link_prog *lp)
+{
+	bool known = lp->mos && lp->flags_known;
+
+	out_text(" flags ");
+	out_arr_begin("flags");
+	if (!known) {
+		out_text("-");
+	} else {
+		out_str(NULL, "%s", lp->flags & MOS_XDP_F_INLINE ? "inline" :
+				    "passive");
+		if (lp->flags & MOS_XDP_F_DECAP)
+			out_str(NULL, ",%s", "decap");
+	}
+	out_arr_end();
+}
+
 /**
  * do_link_show() - link show: the devices recorded as XDP-attached
  * @c: the connection, not open yet
  * @argc: arguments after the verb
  * @argv: the arguments
  *
- * Text: "eth0 ifindex 2 mode native prog 42 mos", "mos" when the program
- * attached is mos's, "other" when another program is, "none" when none
- * is.  JSON: {"links": [{"dev", "ifindex", "mode", "prog", "program"}]}.
+ * Text: "eth0 ifindex 2 mode native prog 42 mos flags passive", "mos"
+ * when the program attached is mos's, "other" when another program is,
+ * "none" when none is; the flags mos's program was loaded with (passive
+ * or inline, then ",decap"), "-" for none.  JSON: {"links": [{"dev",
+ * "ifindex", "mode", "prog", "program", "flags": [...]}]}.
  *
  * Return: the exit status.
  */
@@ -264,6 +288,7 @@ int do_link_show(struct mosctl *c, int argc, char **argv)
 		out_str("mode", " mode %s", link_bpf_mode_name(lp.mode));
 		out_u64("prog", " prog %llu", lp.id);
 		out_str("program", " %s", !lp.id ? "none" : lp.mos ? "mos" : "other");
+		link_show_flags(&lp);
 		out_text("\n");
 		out_obj_end();
 	}

@@ -8,6 +8,7 @@
  */
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,10 +113,56 @@ int link_bpf_detach(unsigned int ifindex, const struct link_prog *lp)
 	return err;
 }
 
+/*
+ * The flags mos's program @fd was loaded with: mos_xdp_flags, in its
+ * read-only data map ("mos_xdp.rodata", frozen at load; the kernel lets
+ * the map be read, never written).  0 with @lp->flags set, or -errno.
+ */
+static int link_bpf_flags(int fd, struct link_prog *lp)
+{
+	const size_t off = offsetof(struct mos_xdp__rodata, mos_xdp_flags);
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info), ids[8], i, key = 0;
+	int err = -ENOENT;
+
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	for (i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]);
+	     i++) {
+		struct bpf_map_info mi;
+		__u32 mlen = sizeof(mi);
+		unsigned char val[64];
+		int mfd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (mfd < 0)
+			return -errno;
+		memset(&mi, 0, sizeof(mi));
+		if (!bpf_obj_get_info_by_fd(mfd, &mi, &mlen) &&
+		    strstr(mi.name, ".rodata") &&
+		    mi.value_size >= off + sizeof(__u32) &&
+		    mi.value_size <= sizeof(val)) {
+			if (bpf_map_lookup_elem(mfd, &key, val)) {
+				err = -errno;
+			} else {
+				memcpy(&lp->flags, val + off, sizeof(__u32));
+				lp->flags_known = true;
+				err = 0;
+			}
+		}
+		close(mfd);
+		if (lp->flags_known)
+			break;
+	}
+	return err;
+}
+
 /**
  * link_bpf_query() - what is attached to a device
  * @ifindex: the device
- * @lp: filled in
+ * @lp: filled in; the flags of mos's program when they can be read
  *
  * Return: 0 or negative errno.
  */
@@ -140,6 +187,8 @@ int link_bpf_query(unsigned int ifindex, struct link_prog *lp)
 	memset(&info, 0, sizeof(info));
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
 		lp->mos = !strcmp(info.name, MOS_XDP_PROG_NAME);
+	if (lp->mos)
+		link_bpf_flags(fd, lp);
 	close(fd);
 	return 0;
 }

@@ -15,11 +15,15 @@ struct link_bpf;
  * @id: its id; 0: none
  * @mode: XDP_ATTACHED_DRV, XDP_ATTACHED_SKB, ...
  * @mos: it is mos's program
+ * @flags_known: @flags was read from mos's program
+ * @flags: &enum mos_xdp_flags mos's program was loaded with
  */
 struct link_prog {
 	unsigned int id;
 	unsigned int mode;
 	bool mos;
+	bool flags_known;
+	unsigned int flags;
 };
 
 int link_bpf_load(unsigned int flags, struct link_bpf **lb);
