@@ -25,24 +25,126 @@
  *                                carries the marker sleeps MS ms
  *   verdict_app hang MARKER      the same, but never returns (the test
  *                                kills it)
+ *   verdict_app send MARKER TEXT MOS_ON_PKT_IN at MOS_HK_SND: at the first
+ *                                packet that carries the marker, the
+ *                                server's end sends the client TEXT
+ *                                (mtcp_sendpkt(), a segment at the
+ *                                sequence number the client expects),
+ *                                after a segment to a port that is not
+ *                                the flow's: lines "bad ERRNO" and
+ *                                "sent SEQ" (or "sendpkt ERRNO")
+ *   verdict_app rst MARKER       the same, but the server's end sends an
+ *                                RST at that sequence number
+ *   verdict_app burst MARKER N   the same, but N pure ACKs of the
+ *                                marker: a line "burst OK EAGAIN OTHER
+ *                                MS" (how many calls succeeded, failed
+ *                                with EAGAIN, failed otherwise; how long
+ *                                they took)
  *
  * "ready" on stderr once the context runs; SIGINT or SIGTERM ends it.
  */
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <mos_api.h>
 
-enum { M_IPS, M_REWRITE, M_SLEEP, M_HANG };
+enum { M_IPS, M_REWRITE, M_SLEEP, M_HANG, M_SEND, M_RST, M_BURST };
 
 static int g_mode;
 static const char *g_marker, *g_new;
 static unsigned int g_ms;
 static int g_slept;
 static mctx_t g_mctx;
+static unsigned int g_count;
+
+/*
+ * A segment from the server's end to the client of @p's flow (@p: a
+ * packet from the client): at the sequence number the client expects,
+ * acknowledging @p, with @flags and @text; @dport_off added to the
+ * client's port
+ */
+static int send_to_client(mctx_t m, int sock, const struct pkt_info *p,
+			  int rst, const char *text, int dport_off)
+{
+	static uint8_t buf[14 + 20 + 20 + 1500];
+	struct iphdr *ip = (struct iphdr *)(buf + 14);
+	struct tcphdr *th = (struct tcphdr *)(buf + 34);
+	size_t len = text ? strlen(text) : 0;
+	struct pkt_info q;
+
+	memset(buf, 0, 54);
+	memcpy(buf + 54, text, len);
+	((struct ethhdr *)buf)->h_proto = htons(0x0800);
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->ttl = 64;
+	ip->frag_off = htons(0x4000);
+	ip->protocol = IPPROTO_TCP;
+	ip->saddr = p->iph->daddr;
+	ip->daddr = p->iph->saddr;
+	th->source = p->tcph->dest;
+	th->dest = htons(ntohs(p->tcph->source) + dport_off);
+	th->seq = p->tcph->ack_seq;
+	th->ack_seq = htonl(p->seq + p->payloadlen);
+	th->doff = 5;
+	th->ack = 1;
+	th->rst = rst;
+	th->psh = len > 0;
+	th->window = htons(1024);
+	memset(&q, 0, sizeof(q));
+	q.ethh = (struct ethhdr *)buf;
+	q.iph = ip;
+	q.tcph = th;
+	q.payload = buf + 54;
+	q.payloadlen = len;
+	return mtcp_sendpkt(m, sock, &q);
+}
+
+static void on_send(mctx_t m, int sock, const struct pkt_info *p)
+{
+	struct timespec t0, t1;
+	unsigned int i, ok = 0, again = 0, other = 0;
+
+	switch (g_mode) {
+	case M_SEND:
+		if (!send_to_client(m, sock, p, 0, g_new, 1))
+			printf("bad none\n");
+		else
+			printf("bad %s\n", strerrorname_np(errno));
+		if (send_to_client(m, sock, p, 0, g_new, 0))
+			printf("sendpkt %s\n", strerrorname_np(errno));
+		else
+			printf("sent %u\n", ntohl(p->tcph->ack_seq));
+		break;
+	case M_RST:
+		if (send_to_client(m, sock, p, 1, NULL, 0))
+			printf("sendpkt %s\n", strerrorname_np(errno));
+		else
+			printf("sent %u\n", ntohl(p->tcph->ack_seq));
+		break;
+	case M_BURST:
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (i = 0; i < g_count; i++) {
+			if (!send_to_client(m, sock, p, 0, NULL, 0))
+				ok++;
+			else if (errno == EAGAIN)
+				again++;
+			else
+				other++;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		printf("burst %u %u %u %ld\n", ok, again, other,
+		       (long)((t1.tv_sec - t0.tv_sec) * 1000 +
+			      (t1.tv_nsec - t0.tv_nsec) / 1000000));
+		break;
+	}
+}
 
 static int carries_marker(mctx_t m, int sock, int side, struct pkt_info *p)
 {
@@ -61,6 +163,11 @@ static void on_pkt(mctx_t m, int sock, int side, uint64_t ev,
 	(void)arg;
 	if (!carries_marker(m, sock, side, &p))
 		return;
+	if (g_mode >= M_SEND) {
+		if (!g_slept++)
+			on_send(m, sock, &p);
+		return;
+	}
 	switch (g_mode) {
 	case M_IPS:
 		if (mtcp_setlastpkt(m, sock, side, 0, NULL, 0, MOS_DROP))
@@ -102,6 +209,8 @@ static void on_pkt(mctx_t m, int sock, int side, uint64_t ev,
 		printf("hang\n");
 		for (;;)
 			pause();
+	default:
+		break;
 	}
 }
 
@@ -114,7 +223,7 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: verdict_app ips|rewrite|sleep|hang MARKER [MS|NEW]\n");
+	fprintf(stderr, "usage: verdict_app ips|rewrite|sleep|hang|send|rst|burst MARKER [MS|NEW|TEXT|N]\n");
 	exit(2);
 }
 
@@ -136,13 +245,21 @@ int main(int argc, char **argv)
 		g_mode = M_SLEEP;
 	else if (!strcmp(argv[1], "hang"))
 		g_mode = M_HANG;
+	else if (!strcmp(argv[1], "send") && argc == 4)
+		g_mode = M_SEND;
+	else if (!strcmp(argv[1], "rst"))
+		g_mode = M_RST;
+	else if (!strcmp(argv[1], "burst") && argc == 4)
+		g_mode = M_BURST;
 	else
 		usage();
 	g_marker = argv[2];
 	g_new = argv[3];
 	if (g_mode == M_SLEEP)
 		g_ms = (unsigned int)strtoul(argv[3], NULL, 10);
-	if (g_mode != M_IPS && g_mode != M_REWRITE) {
+	if (g_mode == M_BURST)
+		g_count = (unsigned int)strtoul(argv[3], NULL, 10);
+	if (g_mode == M_SLEEP || g_mode == M_HANG) {
 		ev = MOS_ON_CONN_NEW_DATA;
 		hook = MOS_NULL;
 	}
