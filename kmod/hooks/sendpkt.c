@@ -60,6 +60,13 @@ static int mos_sendpkt_flow(struct tm_flow *f, void *arg)
 	return 0;
 }
 
+/* What ip_local_out() returned, as an errno: congestion is no failure */
+static int mos_sendpkt_res(int ret)
+{
+	ret = net_xmit_eval(ret);
+	return ret > 0 ? -ENOBUFS : ret;
+}
+
 /* Route and send @skb; it is consumed either way */
 static int mos_sendpkt_xmit4(struct net *net, struct sk_buff *skb)
 {
@@ -88,7 +95,7 @@ static int mos_sendpkt_xmit4(struct net *net, struct sk_buff *skb)
 	skb->protocol = htons(ETH_P_IP);
 	skb_dst_set(skb, &rt->dst);
 	/* ip_local_out() sets the header checksum */
-	return net_xmit_errno(ip_local_out(net, NULL, skb));
+	return mos_sendpkt_res(ip_local_out(net, NULL, skb));
 }
 
 static int mos_sendpkt_xmit6(struct net *net, struct sk_buff *skb)
@@ -119,7 +126,7 @@ static int mos_sendpkt_xmit6(struct net *net, struct sk_buff *skb)
 	}
 	skb->protocol = htons(ETH_P_IPV6);
 	skb_dst_set(skb, dst);
-	return net_xmit_errno(ip6_local_out(net, NULL, skb));
+	return mos_sendpkt_res(ip6_local_out(net, NULL, skb));
 }
 
 /* @skb's TCP checksum, over its pseudo-header */

@@ -72,14 +72,17 @@ static unsigned int g_count;
 static int send_to_client(mctx_t m, int sock, const struct pkt_info *p,
 			  int rst, const char *text, int dport_off)
 {
-	static uint8_t buf[14 + 20 + 20 + 1500];
+	/* The IP header 4-aligned, behind the Ethernet header */
+	static uint32_t raw[(2 + 14 + 20 + 20 + 1500) / 4 + 1];
+	uint8_t *buf = (uint8_t *)raw + 2;
 	struct iphdr *ip = (struct iphdr *)(buf + 14);
 	struct tcphdr *th = (struct tcphdr *)(buf + 34);
 	size_t len = text ? strlen(text) : 0;
 	struct pkt_info q;
 
 	memset(buf, 0, 54);
-	memcpy(buf + 54, text, len);
+	if (len)
+		memcpy(buf + 54, text, len);
 	((struct ethhdr *)buf)->h_proto = htons(0x0800);
 	ip->version = 4;
 	ip->ihl = 5;
