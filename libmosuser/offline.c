@@ -563,7 +563,7 @@ static void off_out_packet(struct mos_offline *o, const struct tm_cap_rec *r,
 	u64 pos;
 
 	off_out_release(o);
-	if (!r->src.len || r->src.len > MOS_SENDPKT_MAX)
+	if (!r->fl.len || r->fl.len > MOS_SENDPKT_MAX)
 		return;
 	for (pos = from; pos < o->prod.pos;) {
 		const struct mos_rec *rec = (const void *)(o->data + pos);
@@ -581,17 +581,17 @@ static void off_out_packet(struct mos_offline *o, const struct tm_cap_rec *r,
 		       ~(u64)(MOS_REC_ALIGN - 1);
 	}
 	if (!found || !o->held_buf) {
-		off_out_write(o, r->now, r->src.pkt, r->src.len);
+		off_out_write(o, r->now, r->fl.data, r->fl.len);
 		return;
 	}
 	h = off_reserve(o, sizeof(*h), MOS_REC_HELD, 0);
 	if (!h) {
-		off_out_write(o, r->now, r->src.pkt, r->src.len);
+		off_out_write(o, r->now, r->fl.data, r->fl.len);
 		return;
 	}
-	memcpy(o->held_buf, r->src.pkt, r->src.len);
+	memcpy(o->held_buf, r->fl.data, r->fl.len);
 	o->held = true;
-	o->held_len = r->src.len;
+	o->held_len = r->fl.len;
 	o->held_now = r->now;
 	o->held_tcp = r->res == TM_PKT_TCP;
 	o->held_family = r->p.family;

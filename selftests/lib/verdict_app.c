@@ -35,7 +35,17 @@
  *                                "sent SEQ" (or "sendpkt ERRNO")
  *   verdict_app rst MARKER       the same, but the server's end sends an
  *                                RST at that sequence number
- *   verdict_app burst MARKER N   the same, but N pure ACKs of the
+ *   verdict_app pcapout MARKER OLD NEW TEXT
+ *                                offline (MOS_PCAP, MOS_PCAP_OUT):
+ *                                MOS_ON_PKT_IN at MOS_HK_SND: at the first
+ *                                packet that carries the marker the
+ *                                server's end sends the client TEXT, and
+ *                                every packet with the marker is dropped;
+ *                                in a packet that carries OLD, OLD
+ *                                becomes NEW (as long) and the TOS 0x20,
+ *                                checksums updated: lines "sent SEQ",
+ *                                "drop SEQ", "rewrote SEQ ..."
+ *   verdict_app burst MARKER N   the same as send, but N pure ACKs of the
  *                                marker: a line "burst OK EAGAIN OTHER
  *                                MS" (how many calls succeeded, failed
  *                                with EAGAIN, failed otherwise; how long
@@ -54,10 +64,11 @@
 #include <arpa/inet.h>
 #include <mos_api.h>
 
-enum { M_IPS, M_REWRITE, M_SLEEP, M_HANG, M_SEND, M_RST, M_BURST };
+enum { M_IPS, M_REWRITE, M_SLEEP, M_HANG, M_SEND, M_RST, M_BURST,
+       M_PCAPOUT };
 
 static int g_mode;
-static const char *g_marker, *g_new;
+static const char *g_marker, *g_new, *g_old, *g_text;
 static unsigned int g_ms;
 static int g_slept;
 static mctx_t g_mctx;
@@ -157,6 +168,52 @@ static int carries_marker(mctx_t m, int sock, int side, struct pkt_info *p)
 	       memmem(p->payload, p->payloadlen, g_marker, strlen(g_marker));
 }
 
+/* In the packet @p of @sock, at @side: @from becomes @to, TOS 0x20 */
+static void rewrite(mctx_t m, int sock, int side, struct pkt_info *p,
+		    const char *from, const char *to)
+{
+	const uint8_t *at = memmem(p->payload, p->payloadlen, from,
+				   strlen(from));
+	uint8_t tos = 0x20;
+	const char *nl;
+
+	if (mtcp_setlastpkt(m, sock, side, at - p->payload, (byte *)to,
+			    strlen(to), MOS_TCP_PAYLOAD | MOS_OVERWRITE |
+			    MOS_UPDATE_TCP_CHKSUM) ||
+	    mtcp_setlastpkt(m, sock, side, 1, &tos, 1, MOS_IP_HDR |
+			    MOS_OVERWRITE | MOS_UPDATE_IP_CHKSUM) ||
+	    mtcp_getlastpkt(m, sock, side, p)) {
+		perror("verdict_app: mtcp_setlastpkt");
+		return;
+	}
+	nl = memchr(p->payload, '\n', p->payloadlen);
+	printf("rewrote %u tos 0x%02x %.*s\n", p->seq, p->iph->tos,
+	       (int)(nl ? nl - (const char *)p->payload : p->payloadlen),
+	       (const char *)p->payload);
+}
+
+static void on_pcapout(mctx_t m, int sock, int side)
+{
+	struct pkt_info p;
+
+	if (mtcp_getlastpkt(m, sock, side, &p) || !p.payloadlen)
+		return;
+	if (memmem(p.payload, p.payloadlen, g_marker, strlen(g_marker))) {
+		if (!g_slept++) {
+			if (send_to_client(m, sock, &p, 0, g_text, 0))
+				printf("sendpkt %s\n", strerrorname_np(errno));
+			else
+				printf("sent %u\n", ntohl(p.tcph->ack_seq));
+		}
+		if (mtcp_setlastpkt(m, sock, side, 0, NULL, 0, MOS_DROP))
+			perror("verdict_app: mtcp_setlastpkt");
+		else
+			printf("drop %u\n", p.seq);
+	} else if (memmem(p.payload, p.payloadlen, g_old, strlen(g_old))) {
+		rewrite(m, sock, side, &p, g_old, g_new);
+	}
+}
+
 static void on_pkt(mctx_t m, int sock, int side, uint64_t ev,
 		   filter_arg_t *arg)
 {
@@ -164,6 +221,10 @@ static void on_pkt(mctx_t m, int sock, int side, uint64_t ev,
 
 	(void)ev;
 	(void)arg;
+	if (g_mode == M_PCAPOUT) {
+		on_pcapout(m, sock, side);
+		return;
+	}
 	if (!carries_marker(m, sock, side, &p))
 		return;
 	if (g_mode >= M_SEND) {
@@ -226,7 +287,7 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: verdict_app ips|rewrite|sleep|hang|send|rst|burst MARKER [MS|NEW|TEXT|N]\n");
+	fprintf(stderr, "usage: verdict_app ips|rewrite|sleep|hang|send|rst|burst|pcapout MARKER [MS|NEW|TEXT|N|OLD NEW TEXT]\n");
 	exit(2);
 }
 
@@ -254,12 +315,20 @@ int main(int argc, char **argv)
 		g_mode = M_RST;
 	else if (!strcmp(argv[1], "burst") && argc == 4)
 		g_mode = M_BURST;
+	else if (!strcmp(argv[1], "pcapout") && argc == 6 &&
+		 strlen(argv[3]) == strlen(argv[4]))
+		g_mode = M_PCAPOUT;
 	else
 		usage();
 	g_marker = argv[2];
 	g_new = argv[3];
 	if (g_mode == M_SLEEP)
 		g_ms = (unsigned int)strtoul(argv[3], NULL, 10);
+	if (g_mode == M_PCAPOUT) {
+		g_old = argv[3];
+		g_new = argv[4];
+		g_text = argv[5];
+	}
 	if (g_mode == M_BURST)
 		g_count = (unsigned int)strtoul(argv[3], NULL, 10);
 	if (g_mode == M_SLEEP || g_mode == M_HANG) {
