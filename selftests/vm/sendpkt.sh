@@ -87,17 +87,15 @@ stop_app() {
 	wait_pid "$app" 30
 }
 
-# sdelta NAME: how much counter NAME moved since snap
+# snap: the sendpkt counters now; sdelta NAME: how much NAME moved since
+declare -A s0
 snap() {
 	for k in sendpkt sendpkt_limited sendpkt_invalid sendpkt_failed; do
-		eval "s0_$k=$(mos_stat "$R" $k)"
+		s0[$k]=$(mos_stat "$R" $k)
 	done
 }
 sdelta() {
-	local v
-
-	v=$(mos_stat "$R" "$1")
-	eval "echo \$((v - s0_$1))"
+	echo $(($(mos_stat "$R" "$1") - s0[$1]))
 }
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
