@@ -179,6 +179,9 @@ int mos_sendpkt(struct mos_net *mn, const struct mos_ioc_sendpkt *a)
 	u32 l4;
 	int err;
 
+	/* Not monitored: nothing counted (disabling froze the counters) */
+	if (!rcu_access_pointer(mn->tm))
+		return -ENOENT;
 	if (READ_ONCE(mn->mode) != MOS_MODE_INLINE)
 		return -EOPNOTSUPP;
 	err = mos_sendpkt_arg_check(a, &k);

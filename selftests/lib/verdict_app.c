@@ -33,7 +33,9 @@
  *                                after a segment to a port that is not
  *                                the flow's: lines "bad ERRNO" and
  *                                "sent SEQ" (or "sendpkt ERRNO")
- *   verdict_app rst MARKER       the same, but the server's end sends an
+ *   verdict_app send6 MARKER TEXT
+ *                                the same, on an IPv6 monitor socket
+ *   verdict_app rst MARKER       the same as send, but the server's end sends an
  *                                RST at that sequence number
  *   verdict_app pcapout MARKER OLD NEW TEXT
  *                                offline (MOS_PCAP, MOS_PCAP_OUT):
@@ -73,6 +75,7 @@ static unsigned int g_ms;
 static int g_slept;
 static mctx_t g_mctx;
 static unsigned int g_count;
+static int g_family = AF_INET;
 
 /*
  * A segment from the server's end to the client of @p's flow (@p: a
@@ -84,24 +87,38 @@ static int send_to_client(mctx_t m, int sock, const struct pkt_info *p,
 			  int rst, const char *text, int dport_off)
 {
 	/* The IP header 4-aligned, behind the Ethernet header */
-	static uint32_t raw[(2 + 14 + 20 + 20 + 1500) / 4 + 1];
+	static uint32_t raw[(2 + 14 + 40 + 20 + 1500) / 4 + 1];
 	uint8_t *buf = (uint8_t *)raw + 2;
+	const uint8_t *ip6 = (const uint8_t *)p->ethh + 14;
+	unsigned int hl = p->iph ? 20 : 40;
 	struct iphdr *ip = (struct iphdr *)(buf + 14);
-	struct tcphdr *th = (struct tcphdr *)(buf + 34);
+	struct tcphdr *th = (struct tcphdr *)(buf + 14 + hl);
 	size_t len = text ? strlen(text) : 0;
 	struct pkt_info q;
 
-	memset(buf, 0, 54);
+	memset(buf, 0, 14 + hl + 20);
 	if (len)
-		memcpy(buf + 54, text, len);
-	((struct ethhdr *)buf)->h_proto = htons(0x0800);
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->ttl = 64;
-	ip->frag_off = htons(0x4000);
-	ip->protocol = IPPROTO_TCP;
-	ip->saddr = p->iph->daddr;
-	ip->daddr = p->iph->saddr;
+		memcpy(buf + 14 + hl + 20, text, len);
+	memset(&q, 0, sizeof(q));
+	if (p->iph) {
+		((struct ethhdr *)buf)->h_proto = htons(0x0800);
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->ttl = 64;
+		ip->frag_off = htons(0x4000);
+		ip->protocol = IPPROTO_TCP;
+		ip->saddr = p->iph->daddr;
+		ip->daddr = p->iph->saddr;
+		q.iph = ip;
+	} else {
+		/* IPv6: mtcp_sendpkt() finds it behind the Ethernet header */
+		((struct ethhdr *)buf)->h_proto = htons(0x86dd);
+		buf[14] = 0x60;
+		buf[14 + 6] = IPPROTO_TCP;
+		buf[14 + 7] = 64;
+		memcpy(buf + 14 + 8, ip6 + 24, 16);
+		memcpy(buf + 14 + 24, ip6 + 8, 16);
+	}
 	th->source = p->tcph->dest;
 	th->dest = htons(ntohs(p->tcph->source) + dport_off);
 	th->seq = p->tcph->ack_seq;
@@ -111,11 +128,9 @@ static int send_to_client(mctx_t m, int sock, const struct pkt_info *p,
 	th->rst = rst;
 	th->psh = len > 0;
 	th->window = htons(1024);
-	memset(&q, 0, sizeof(q));
 	q.ethh = (struct ethhdr *)buf;
-	q.iph = ip;
 	q.tcph = th;
-	q.payload = buf + 54;
+	q.payload = buf + 14 + hl + 20;
 	q.payloadlen = len;
 	return mtcp_sendpkt(m, sock, &q);
 }
@@ -287,7 +302,7 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: verdict_app ips|rewrite|sleep|hang|send|rst|burst|pcapout MARKER [MS|NEW|TEXT|N|OLD NEW TEXT]\n");
+	fprintf(stderr, "usage: verdict_app ips|rewrite|sleep|hang|send|send6|rst|burst|pcapout MARKER [MS|NEW|TEXT|N|OLD NEW TEXT]\n");
 	exit(2);
 }
 
@@ -311,6 +326,10 @@ int main(int argc, char **argv)
 		g_mode = M_HANG;
 	else if (!strcmp(argv[1], "send") && argc == 4)
 		g_mode = M_SEND;
+	else if (!strcmp(argv[1], "send6") && argc == 4) {
+		g_mode = M_SEND;
+		g_family = AF_INET6;
+	}
 	else if (!strcmp(argv[1], "rst"))
 		g_mode = M_RST;
 	else if (!strcmp(argv[1], "burst") && argc == 4)
@@ -350,7 +369,7 @@ int main(int argc, char **argv)
 		perror("verdict_app: mtcp_create_context");
 		return 1;
 	}
-	sock = mtcp_socket(g_mctx, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+	sock = mtcp_socket(g_mctx, g_family, MOS_SOCK_MONITOR_STREAM, 0);
 	if (sock < 0 || mtcp_register_callback(g_mctx, sock, ev, hook, on_pkt)) {
 		perror("verdict_app: mtcp_socket/register_callback");
 		return 1;

@@ -10,7 +10,7 @@
 #   +-----------+        +----------------------------+        +-----------+
 #   | sp-c      |  veth  | sp-r (mos inline)          |  veth  | sp-s      |
 #   | 10.0.1.2  |--------| verdict_app send|rst|burst |--------| 10.0.2.2  |
-#   |           |        |                            |        | sink      |
+#   | fd00:1::2 |        | send6                      |        | fd00:2::2 |
 #   +-----------+        +----------------------------+        +-----------+
 #
 # The client sends "hello\n", one second later "MARKER-7f3a\n", then
@@ -37,7 +37,7 @@ verdict_scripts
 
 cat >"$work/reader.py" <<'PYEOF'
 import socket, sys, time
-s = socket.create_connection(("10.0.2.2", int(sys.argv[1])), timeout=5)
+s = socket.create_connection((sys.argv[3], int(sys.argv[1])), timeout=5)
 s.sendall(b"hello\n")
 time.sleep(1)
 s.sendall(sys.argv[2].encode() + b"\n")
@@ -69,14 +69,23 @@ start_app() {
 	t_check "$label" wait_ready "$work/app.err" "$app"
 }
 
-# run PORT: one connection; what the client read in $work/cli.PORT
+# The server for IPv6
+sed -e 's/"10.0.2.2"/"fd00:2::2"/' \
+	-e 's/socket.socket()/socket.socket(socket.AF_INET6)/' \
+	"$work/sink.py" >"$work/sink6.py"
+
+# run PORT [6]: one connection (IPv6 with 6); what the client read in
+# $work/cli.PORT
 run() {
-	ip netns exec "$S" python3 "$work/sink.py" "$1" "$work/got.$1" "$IDLE" &
+	local sink=sink.py addr=10.0.2.2
+
+	[ "${2:-}" = 6 ] && sink=sink6.py addr=fd00:2::2
+	ip netns exec "$S" python3 "$work/$sink" "$1" "$work/got.$1" "$IDLE" &
 	local srv=$!
 	pids+=("$srv")
 	wait_listen "$S" "$1"
 	ip netns exec "$C" timeout 30 python3 "$work/reader.py" "$1" "$MARK" \
-		>"$work/cli.$1"
+		"$addr" >"$work/cli.$1"
 	kill "$srv" 2>/dev/null
 	wait "$srv" 2>/dev/null
 	log "client on $1: $(cat "$work/cli.$1")"
@@ -147,7 +156,20 @@ t_eq "burst: sendpkt sendpkt_limited counted exactly" "1000 100" \
 stop_app
 t_no_sanitizer "verdict_app burst" "$work/app.err"
 
-# --- 4. a passive monitor sends nothing
+# --- 4. IPv6: data from the server's end (ip6_local_out())
+snap
+start_app "send6: verdict_app started" send6 "$MARK" "$TEXT"
+run 7105 6
+t_eq "send6: the client's read() got exactly the bytes sent" "read $TEXT" \
+	"$(cat "$work/cli.7105")"
+t_eq "send6: the packet to another port refused with EINVAL" "EINVAL" \
+	"$(sed -n 's/^bad //p' "$work/app.out")"
+t_eq "send6: sendpkt sendpkt_invalid sendpkt_limited sendpkt_failed" \
+	"1 1 0 0" "$(sdelta sendpkt) $(sdelta sendpkt_invalid) $(sdelta sendpkt_limited) $(sdelta sendpkt_failed)"
+stop_app
+t_no_sanitizer "verdict_app send6" "$work/app.err"
+
+# --- 5. a passive monitor sends nothing
 t_check "disable" "$MOSCTL" -n "$R" ns disable
 t_check "enable the router, passive" "$MOSCTL" -n "$R" ns enable passive
 snap
