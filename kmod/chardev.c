@@ -20,6 +20,8 @@
  * %MOS_IOC_VERDICT gives verdicts on the packets held for a consumer
  * that set up its ring with %MOS_RING_F_VERDICT (verdict.c); its held
  * packets are released by the namespace's policy when it closes.
+ * %MOS_IOC_SENDPKT sends a packet the consumer built as one end of a
+ * flow (hooks/sendpkt.c).
  *
  * Locking: &mos_consumer.lock (a mutex) serialises the ioctls; mmap()
  * does not take it (it holds the mmap lock, which the ioctls' user copies
@@ -46,6 +48,7 @@
 #include <linux/uaccess.h>
 #include "chardev.h"
 #include "deliver.h"
+#include "hooks/hooks.h"
 #include "netns.h"
 #include "ring.h"
 
@@ -346,6 +349,16 @@ static int mos_ioc_verdict(struct mos_consumer *c, void __user *uarg)
 	return bad;
 }
 
+/* %MOS_IOC_SENDPKT: hooks/sendpkt.c */
+static int mos_ioc_sendpkt(struct mos_consumer *c, void __user *uarg)
+{
+	struct mos_ioc_sendpkt a;
+	int err;
+
+	err = mos_arg_in(&a, sizeof(a), sizeof(a), uarg);
+	return err ? err : mos_sendpkt(mos_pernet(c->net), &a);
+}
+
 /*
  * %MOS_IOC_SPLIT: no consumer state, so no lock and no ring needed.  The
  * answer is only as good as the table's key: callers know that it
@@ -391,6 +404,7 @@ static long mos_dev_ioctl(struct file *file, unsigned int cmd,
 	case MOS_IOC_FILTER:
 	case MOS_IOC_FLOW:
 	case MOS_IOC_VERDICT:
+	case MOS_IOC_SENDPKT:
 		break;
 	default:
 		return -ENOTTY;
@@ -409,6 +423,8 @@ static long mos_dev_ioctl(struct file *file, unsigned int cmd,
 		ret = mos_ioc_filter(c, uarg);
 	else if (cmd == MOS_IOC_VERDICT)
 		ret = mos_ioc_verdict(c, uarg);
+	else if (cmd == MOS_IOC_SENDPKT)
+		ret = mos_ioc_sendpkt(c, uarg);
 	else
 		ret = mos_ioc_flow(c, uarg);
 	mutex_unlock(&c->lock);

@@ -658,6 +658,9 @@ static int __net_init mos_pernet_init(struct net *net)
 	/* Resets mos sends: 1000 a second, quietly */
 	ratelimit_state_init(&mn->rst_rl, HZ, 1000);
 	ratelimit_set_flags(&mn->rst_rl, RATELIMIT_MSG_ON_RELEASE);
+	/* Packets consumers send, as many */
+	ratelimit_state_init(&mn->sendpkt_rl, HZ, MOS_SENDPKT_RATE);
+	ratelimit_set_flags(&mn->sendpkt_rl, RATELIMIT_MSG_ON_RELEASE);
 	atomic64_set(&mn->ev_seq, 0);
 	mn->stall_ms = MOS_STALL_MS_DEFAULT;
 	atomic_set(&mn->nheld, 0);

@@ -55,6 +55,7 @@ struct mos_pcpu_stats {
  * @rules: filter rules; RCU, written under @lock
  * @next_rule_id: last rule id given out; under @lock
  * @rst_rl: rate limit of the resets mos sends
+ * @sendpkt_rl: rate limit of the packets consumers send (%MOS_IOC_SENDPKT)
  * @ev_seq: flow announcements made (%MOS_A_EVENT_SEQ)
  * @memcg: the memory cgroup of whoever enabled monitoring, charged for
  *	the flows and buffers (referenced while enabled; NULL without memcg)
@@ -93,6 +94,7 @@ struct mos_net {
 	struct mos_rules __rcu *rules;
 	u32 next_rule_id;
 	struct ratelimit_state rst_rl;
+	struct ratelimit_state sendpkt_rl;
 	atomic64_t ev_seq;
 	struct mem_cgroup *memcg;
 	struct list_head consumers;

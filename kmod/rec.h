@@ -334,4 +334,91 @@ static inline void mos_rec_event_fill(struct mos_rec_event *r,
 	r->pkt_total = total;
 }
 
+/**
+ * mos_sendpkt_arg_check() - check a %MOS_IOC_SENDPKT argument but its
+ * packet, and name its flow
+ * @a: the argument, copied in
+ * @k: filled with the flow's endpoints
+ *
+ * Return: 0; -EOPNOTSUPP for an unknown flag; -EINVAL for a side other
+ * than 0 and 1, a bad flow name, or a length that cannot hold the
+ * flow's family's IP header and a TCP header, or above
+ * %MOS_SENDPKT_MAX.
+ */
+static inline int mos_sendpkt_arg_check(const struct mos_ioc_sendpkt *a,
+					struct tm_key *k)
+{
+	unsigned int alen, l4;
+
+	if (a->flags & ~MOS_SENDPKT_F__ALL)
+		return -EOPNOTSUPP;
+	if (a->side > TM_SVR || !a->flow.flow ||
+	    (a->flow.family != 4 && a->flow.family != 6))
+		return -EINVAL;
+	l4 = a->flow.family == 4 ? 20 : 40;
+	if (a->len < l4 + 20 || a->len > MOS_SENDPKT_MAX)
+		return -EINVAL;
+	memset(k, 0, sizeof(*k));
+	k->family = a->flow.family;
+	alen = k->family == 4 ? 4 : 16;
+	memcpy(&k->addr[TM_CLI], a->flow.cli_addr, alen);
+	memcpy(&k->addr[TM_SVR], a->flow.svr_addr, alen);
+	k->port[TM_CLI] = a->flow.cli_port;
+	k->port[TM_SVR] = a->flow.svr_port;
+	return 0;
+}
+
+/**
+ * mos_sendpkt_pkt_check() - check the packet of a %MOS_IOC_SENDPKT
+ * @k: its flow's endpoints (mos_sendpkt_arg_check())
+ * @side: the end it comes from, &enum tm_side
+ * @pkt: its bytes, from the IP header
+ * @len: how many, as checked by mos_sendpkt_arg_check()
+ * @l4: set to the offset of its TCP header
+ *
+ * The packet must be a TCP segment of the flow from @side to the other
+ * end: an IPv4 header without options (version 4, header length 5, no
+ * fragment, total length @len) or an IPv6 header with TCP as its next
+ * header (payload length @len - 40), in the flow's family, whose source
+ * address is @side's and destination the other end's; a TCP header whose
+ * data offset is 5 at least and within @len, with @side's port as source
+ * and the other end's as destination.
+ *
+ * Return: 0, or -EINVAL.
+ */
+static inline int mos_sendpkt_pkt_check(const struct tm_key *k,
+					unsigned int side, const u8 *pkt,
+					u32 len, u32 *l4)
+{
+	unsigned int alen = k->family == 4 ? 4 : 16;
+	const u8 *src, *dst;
+	u32 tl, doff;
+
+	if (k->family == 4) {
+		if (pkt[0] != 0x45 || (pkt[6] & 0xbf) || pkt[7] ||
+		    pkt[9] != IPPROTO_TCP)
+			return -EINVAL;
+		tl = (u32)pkt[2] << 8 | pkt[3];
+		src = pkt + 12;
+		dst = pkt + 16;
+		*l4 = 20;
+	} else {
+		if ((pkt[0] >> 4) != 6 || pkt[6] != IPPROTO_TCP)
+			return -EINVAL;
+		tl = ((u32)pkt[4] << 8 | pkt[5]) + 40;
+		src = pkt + 8;
+		dst = pkt + 24;
+		*l4 = 40;
+	}
+	if (tl != len || memcmp(src, &k->addr[side], alen) ||
+	    memcmp(dst, &k->addr[!side], alen))
+		return -EINVAL;
+	doff = (u32)(pkt[*l4 + 12] >> 4) * 4;
+	if (doff < 20 || *l4 + doff > len ||
+	    memcmp(pkt + *l4, &k->port[side], 2) ||
+	    memcmp(pkt + *l4 + 2, &k->port[!side], 2))
+		return -EINVAL;
+	return 0;
+}
+
 #endif /* _MOS_REC_H */

@@ -5,9 +5,10 @@
  * utilities (mtcp_util.h, cpu.h, EventToString())
  *
  * mos monitors connections; it has no sockets of its own to bind,
- * connect, read or write, and mtcp_setlastpkt() aside (lastpkt.c) it
- * does not write packets.  Applications that only monitor never call
- * these; those that do get an error they can report, never a crash.
+ * connect, read or write: it writes packets only as a flow's ends would
+ * (mtcp_setlastpkt() in lastpkt.c, mtcp_sendpkt() in flow.c).
+ * Applications that only monitor never call these; those that do get an
+ * error they can report, never a crash.
  */
 
 #include <ctype.h>
@@ -119,11 +120,6 @@ int mtcp_epoll_ctl(mctx_t mctx, int epid, int op, int sock,
 
 int mtcp_epoll_wait(mctx_t mctx, int epid, struct mtcp_epoll_event *events,
 		    int maxevents, int timeout)
-{
-	return fail(ENOTSUP);
-}
-
-int mtcp_sendpkt(mctx_t mctx, int sock, const struct pkt_info *pkt)
 {
 	return fail(ENOTSUP);
 }

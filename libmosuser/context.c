@@ -199,6 +199,26 @@ static int ctx_sync_init(struct mtcp_ctx *c)
 	return err;
 }
 
+/*
+ * MOS_PCAP_OUT=FILE, offline: the capture's packets as the callbacks'
+ * verdicts leave them, into FILE (verdict mode).  One context only: each
+ * would write every packet of the capture.
+ */
+static int ctx_pcap_out(struct mtcp_ctx *c)
+{
+	const char *path = getenv("MOS_PCAP_OUT");
+	int err;
+
+	if (!path || !*path)
+		return 0;
+	if (mu_conf.num_cores > 1)
+		return EINVAL;
+	err = -mos_offline__output(c->off, path);
+	if (!err)
+		c->verdict = true;
+	return err;
+}
+
 mctx_t mtcp_create_context(int cpu)
 {
 	struct mu_pcap_src src;
@@ -263,6 +283,9 @@ mctx_t mtcp_create_context(int cpu)
 			.split_count = mu_conf.num_cores > 1 ? mu_conf.num_cores : 0,
 			.split_index = mu_conf.num_cores > 1 ? cpu : 0,
 			.pkt_max = CTX_PKT_MAX(c) });
+		if (err)
+			goto err;
+		err = ctx_pcap_out(c);
 		if (err)
 			goto err;
 		mos_offline__ring(c->off, &c->ring);

@@ -4,7 +4,8 @@
  * below max_concurrency (the sock callbacks get) and a stream buffer per
  * side; FLOW_CLOSE frees them.  The calls on a per-flow socket that are
  * not about its stream or its last packet: user context, peer names,
- * resets (MOS_IOC_FLOW)
+ * resets (MOS_IOC_FLOW), packets sent as one of its ends
+ * (MOS_IOC_SENDPKT)
  */
 
 #include <errno.h>
@@ -47,6 +48,80 @@ int mu_flow_op(struct mtcp_ctx *c, int sock, uint32_t op, uint32_t sides,
 int mtcp_reset_conn(mctx_t mctx, int sock)
 {
 	return mu_flow_op(ctx_of(mctx), sock, MOS_FLOW_RESET, 0, 0);
+}
+
+/*
+ * mOS's mtcp_sendpkt(): the packet @pkt describes, sent as one end of
+ * @sock's flow.  It is made of the IP header at pkt->iph (IPv4: its
+ * length from its own header) or, for IPv6, the 40 bytes after the
+ * Ethernet header at pkt->ethh, the TCP header at pkt->tcph (its data
+ * offset), and pkt->payloadlen bytes at pkt->payload; its IP length
+ * field is set to the sum.  It comes from the end whose address and port
+ * are its source (the client's unless they are the server's); the
+ * kernel checks that it is the flow's, from that end to the other, and
+ * computes its checksums (as mOS builds them), then sends it.
+ * Errors: EINVAL (no such socket, a header that cannot be), ENODATA (no
+ * IP or TCP header, as mOS), EMSGSIZE (longer than MOS_SENDPKT_MAX),
+ * ENOMEM, and the kernel's (Documentation/uapi.rst, MOS_IOC_SENDPKT).
+ */
+int mtcp_sendpkt(mctx_t mctx, int sock, const struct pkt_info *pkt)
+{
+	struct mtcp_ctx *c = ctx_of(mctx);
+	struct mtcp_flow *f = c ? mu_flow_of(c, sock) : NULL;
+	struct mos_ioc_sendpkt a = { .size = sizeof(a) };
+	const uint8_t *ip = NULL;
+	unsigned int alen, iphl, thl;
+	size_t total;
+	uint8_t *buf;
+	int ret;
+
+	if (!f || !pkt)
+		return fail(EINVAL);
+	if (pkt->iph)
+		ip = (const uint8_t *)pkt->iph;
+	else if (pkt->ethh && pkt->ethh->h_proto == htons(ETH_P_IPV6))
+		ip = (const uint8_t *)pkt->ethh + MU_ETH_HLEN;
+	if (!ip || !pkt->tcph)
+		return fail(ENODATA);
+	if ((ip[0] >> 4) == 4 && (ip[0] & 0xf) >= 5)
+		iphl = (ip[0] & 0xf) * 4;
+	else if ((ip[0] >> 4) == 6)
+		iphl = 40;
+	else
+		return fail(EINVAL);
+	thl = pkt->tcph->doff * 4;
+	if (thl < sizeof(struct tcphdr) || (pkt->payloadlen && !pkt->payload))
+		return fail(EINVAL);
+	total = iphl + thl + pkt->payloadlen;
+	if (total > MOS_SENDPKT_MAX)
+		return fail(EMSGSIZE);
+	buf = malloc(total);
+	if (!buf)
+		return fail(ENOMEM);
+	memcpy(buf, ip, iphl);
+	memcpy(buf + iphl, pkt->tcph, thl);
+	if (pkt->payloadlen)
+		memcpy(buf + iphl + thl, pkt->payload, pkt->payloadlen);
+	if (iphl == 40) {
+		buf[4] = (total - 40) >> 8;
+		buf[5] = (total - 40) & 0xff;
+	} else {
+		buf[2] = total >> 8;
+		buf[3] = total & 0xff;
+	}
+	a.flow = f->addr;
+	a.flow.socks = 0;
+	alen = a.flow.family == 4 ? 4 : 16;
+	/* From the server if its source is the server's end */
+	a.side = (iphl == 40 ? !memcmp(buf + 8, a.flow.svr_addr, alen) :
+			       !memcmp(buf + 12, a.flow.svr_addr, alen)) &&
+		 pkt->tcph->source == a.flow.svr_port;
+	a.flags = MOS_SENDPKT_F_TCP_CSUM;
+	a.len = total;
+	a.pkt = (uintptr_t)buf;
+	ret = mu_ctx_ioctl(c, MOS_IOC_SENDPKT, &a);
+	free(buf);
+	return ret;
 }
 
 /*

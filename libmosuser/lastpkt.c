@@ -18,6 +18,10 @@
  * length and first bytes as they came): mtcp_getlastpkt() in the same
  * packet's later callbacks shows them, live and offline (MOS_PCAP).
  *
+ * Offline with MOS_PCAP_OUT=FILE the context is in verdict mode too: the
+ * offline backend holds each packet that raised an event as the kernel
+ * would, and writes it to FILE as the verdict leaves it (offline.c).
+ *
  * Without verdict mode, MOS_DROP drops the flow's later packets (the
  * kernel gave its verdict on this one before the callback ran) and the
  * rewrites fail with EOPNOTSUPP.  MOS_CHOMP and MOS_INSERT (payload of
@@ -220,8 +224,8 @@ void mu_verdict_send(struct mtcp_ctx *c)
 		.size = sizeof(a), .n = vd->n,
 		.vec = (uintptr_t)vd->vec,
 	};
-	if (!c->off)
-		(void)ioctl(c->fd, MOS_IOC_VERDICT, &a);
+	/* Offline: the backend writes the packet to MOS_PCAP_OUT */
+	(void)mu_ctx_ioctl(c, MOS_IOC_VERDICT, &a);
 	for (i = 0; i < vd->n; i++) {
 		free(vd->data[i]);
 		vd->data[i] = NULL;

@@ -329,6 +329,50 @@ int mos_offline__stats(struct mos_offline *o, struct mos_offline_stats *st);
 int mos_offline__ioctl(struct mos_offline *o, unsigned long cmd, void *arg);
 
 /**
+ * struct mos_offline_out_stats - what the output capture got
+ * @written: packets written
+ * @dropped: held packets a verdict dropped (not written)
+ * @modified: held packets written with new bytes or checksums
+ * @sent: packets of %MOS_IOC_SENDPKT written
+ * @send_invalid: %MOS_IOC_SENDPKT requests refused for their packet
+ */
+struct mos_offline_out_stats {
+	uint64_t written;
+	uint64_t dropped;
+	uint64_t modified;
+	uint64_t sent;
+	uint64_t send_invalid;
+};
+
+/**
+ * mos_offline__output() - write the capture's packets, as an inline
+ * consumer's verdicts leave them, to a pcap file
+ * @o: the backend, before the first pump
+ * @path: the file (link type RAW: packets from their IP header)
+ *
+ * From then on a packet that raised an event record with its bytes is
+ * held: a %MOS_REC_HELD record follows its records, and %MOS_IOC_VERDICT
+ * drops or rewrites it (one not decided before the next pump is written
+ * as it came); %MOS_IOC_SENDPKT packets are checked as the kernel does
+ * and written where they are sent.  The file is complete after
+ * mos_offline__close().
+ *
+ * Return: 0, -EINVAL (called twice, or after a pump), -ENOMEM, or -EIO:
+ * the file cannot be written (mos_offline__error() says why).
+ */
+int mos_offline__output(struct mos_offline *o, const char *path);
+
+/**
+ * mos_offline__out_stats() - the output capture's counts
+ * @o: the backend
+ * @st: filled
+ *
+ * Return: 0, or -EINVAL without an output.
+ */
+int mos_offline__out_stats(const struct mos_offline *o,
+			   struct mos_offline_out_stats *st);
+
+/**
  * mos_offline__ring() - the consumer's view of the backend's records
  * @o: the backend
  * @r: filled; read it with mos_ring__next() and mos_ring__advance().  @o

@@ -27,6 +27,22 @@
  * At the end of the capture every flow still open ends (mos_tm_flush():
  * CONN_END with reason flush for each side, then FLOW_CLOSE).
  *
+ * Output (mos_offline__output(), libmosuser's MOS_PCAP_OUT): the
+ * capture's IP packets as an inline consumer's verdicts leave them, in a
+ * pcap file of link type RAW (from the IP header, as the hooks see
+ * packets; frames that carry no IP packet are not written), with their
+ * capture times.  As in the kernel's verdict mode, a packet that raised
+ * an event whose record carries its bytes is held: a %MOS_REC_HELD
+ * record with its token follows its records, and %MOS_IOC_VERDICT
+ * decides it (dropped: not written; new bytes and checksums: written
+ * so).  A packet held when the next one is read, or at the end, is
+ * written as it came (the accept policy).  %MOS_IOC_SENDPKT checks its
+ * request as the kernel does (rec.h) against the tracked flows and
+ * writes the packet at once, before the held packet whose callbacks sent
+ * it, with its IPv4 header checksum and (%MOS_SENDPKT_F_TCP_CSUM) its
+ * TCP checksum computed; no rate applies.  Without an output there is
+ * nothing to send to (-EOPNOTSUPP, as passive mode).
+ *
  * Live (mos_offline__open_live()), the packets come from an interface
  * through libpcap (tools/tcpmon/capture.c).  A live capture has no end of
  * its own: it ends after a number of packets if one was given (then as a
@@ -43,6 +59,8 @@
 #include <string.h>
 #include <time.h>
 #include <pcap/bpf.h>
+#include <pcap/pcap.h>
+#include "csum.h"
 #include "tm_capture.h"
 #include "libmosuser.h"
 #include "../kmod/deliver.h"	/* the kernel's records and their routing */
@@ -86,6 +104,19 @@ struct mos_offline {
 	struct mos_ring_hdr hdr;
 	struct mos_ring_user *user;
 	char msg[PCAP_ERRBUF_SIZE + 64];
+	/* the output (mos_offline__output()) */
+	pcap_t *out_pc;
+	pcap_dumper_t *out;
+	struct mos_offline_out_stats out_n;
+	/* the held packet: its token, time, length, headers, bytes */
+	bool held;
+	u64 held_token;
+	u64 held_now;
+	u32 held_len;
+	u32 held_l4off;
+	u8 held_family;
+	bool held_tcp;
+	u8 *held_buf;
 };
 
 /* The message of the last mos_offline__open() that failed in a thread */
@@ -437,6 +468,9 @@ static int off_ioc_split(void *arg)
 	return err;
 }
 
+static int off_ioc_verdict(struct mos_offline *o, const void *arg);
+static int off_ioc_sendpkt(struct mos_offline *o, const void *arg);
+
 int mos_offline__ioctl(struct mos_offline *o, unsigned long cmd, void *arg)
 {
 	cmd = mos_ioc_canon(cmd);
@@ -455,9 +489,258 @@ int mos_offline__ioctl(struct mos_offline *o, unsigned long cmd, void *arg)
 		return off_ioc_filter(o, arg);
 	case MOS_IOC_FLOW:
 		return off_ioc_flow(o, arg);
+	case MOS_IOC_VERDICT:
+		return off_ioc_verdict(o, arg);
+	case MOS_IOC_SENDPKT:
+		return off_ioc_sendpkt(o, arg);
 	default:
 		return -EOPNOTSUPP;
 	}
+}
+
+
+/* --- the output capture ------------------------------------------------ */
+
+/* Write @len bytes of an IP packet at capture time @now (ns) */
+static void off_out_write(struct mos_offline *o, u64 now, const u8 *pkt,
+			  u32 len)
+{
+	struct pcap_pkthdr h = {
+		.ts.tv_sec = (time_t)(now / 1000000000ULL),
+		.ts.tv_usec = (suseconds_t)(now % 1000000000ULL / 1000),
+		.caplen = len,
+		.len = len,
+	};
+
+	pcap_dump((u_char *)o->out, &h, pkt);
+	o->out_n.written++;
+}
+
+/* The IPv4 header checksum of @ip (@hl bytes), computed again */
+static void off_ip_csum(u8 *ip, unsigned int hl)
+{
+	u16 sum;
+
+	ip[10] = ip[11] = 0;
+	sum = csum_final(csum_add(0, ip, hl));
+	ip[10] = sum >> 8;
+	ip[11] = sum & 0xff;
+}
+
+/* The TCP checksum of @ip (@family, TCP header at @l4off, @len bytes) */
+static void off_tcp_csum(u8 *ip, unsigned int family, u32 l4off, u32 len)
+{
+	u8 *th = ip + l4off;
+	u32 tlen = len - l4off;
+	u16 sum;
+
+	th[16] = th[17] = 0;
+	sum = csum_final(csum_add(csum_pseudo(family, ip + (family == 4 ? 12 : 8),
+					      IPPROTO_TCP, tlen), th, tlen));
+	th[16] = sum >> 8;
+	th[17] = sum & 0xff;
+}
+
+/* The held packet, as it came: no verdict came for it */
+static void off_out_release(struct mos_offline *o)
+{
+	if (!o->held)
+		return;
+	o->held = false;
+	off_out_write(o, o->held_now, o->held_buf, o->held_len);
+}
+
+/*
+ * After the tracker took record @r, whose records start at @from in the
+ * buffer: hold the packet if one of them is an event record with its
+ * bytes (a %MOS_REC_HELD record follows), else write it now
+ */
+static void off_out_packet(struct mos_offline *o, const struct tm_cap_rec *r,
+			   u64 from)
+{
+	struct mos_rec_held *h, held = { 0 };
+	bool found = false;
+	u64 pos;
+
+	off_out_release(o);
+	if (!r->fl.len || r->fl.len > MOS_SENDPKT_MAX)
+		return;
+	for (pos = from; pos < o->prod.pos;) {
+		const struct mos_rec *rec = (const void *)(o->data + pos);
+		const struct mos_rec_event *e = (const void *)(rec + 1);
+		u32 len = rec->len & MOS_REC_LEN_MASK;
+
+		if (rec->type == MOS_REC_EVENT && e->flow && e->pkt_len &&
+		    !(e->flags & MOS_EVF_PKT_PREV)) {
+			held.flow = e->flow;
+			held.pkt_total = e->pkt_total;
+			held.pkt_from = e->pkt_from;
+			found = true;
+		}
+		pos += (sizeof(*rec) + len + MOS_REC_ALIGN - 1) &
+		       ~(u64)(MOS_REC_ALIGN - 1);
+	}
+	if (!found || !o->held_buf) {
+		off_out_write(o, r->now, r->fl.data, r->fl.len);
+		return;
+	}
+	h = off_reserve(o, sizeof(*h), MOS_REC_HELD, 0);
+	if (!h) {
+		off_out_write(o, r->now, r->fl.data, r->fl.len);
+		return;
+	}
+	memcpy(o->held_buf, r->fl.data, r->fl.len);
+	o->held = true;
+	o->held_len = r->fl.len;
+	o->held_now = r->now;
+	o->held_tcp = r->res == TM_PKT_TCP;
+	o->held_family = r->p.family;
+	o->held_l4off = r->p.l4off;
+	held.token = ++o->held_token;
+	*h = held;
+}
+
+/* %MOS_IOC_VERDICT: only the held packet's token is known */
+static int off_ioc_verdict(struct mos_offline *o, const void *arg)
+{
+	struct mos_ioc_verdict a;
+	struct mos_verdict *vec;
+	int err, bad = 0;
+	u32 i;
+
+	err = off_arg_in(&a, sizeof(a), sizeof(a), arg);
+	if (err)
+		return err;
+	if (!o->out)
+		return -EOPNOTSUPP;
+	if (a.n > MOS_VERDICT_BATCH)
+		return -EINVAL;
+	vec = (struct mos_verdict *)(uintptr_t)a.vec;
+	for (i = 0; i < a.n; i++) {
+		struct mos_verdict *v = &vec[i];
+
+		v->res = 0;
+		if (!o->held || v->token != o->held_token) {
+			v->res = -ETIMEDOUT;	/* written already */
+			continue;
+		}
+		if ((v->verdict != MOS_VERDICT_ACCEPT &&
+		     v->verdict != MOS_VERDICT_DROP) ||
+		    (v->flags & ~(MOS_VERDICT_F_IP_CSUM | MOS_VERDICT_F_TCP_CSUM)) ||
+		    (u64)v->off + v->len > o->held_len || (v->len && !v->data)) {
+			v->res = -EINVAL;
+			bad = -EINVAL;
+			continue;
+		}
+		o->held = false;
+		if (v->verdict == MOS_VERDICT_DROP) {
+			o->out_n.dropped++;
+			continue;
+		}
+		if (v->len)
+			memcpy(o->held_buf + v->off,
+			       (const void *)(uintptr_t)v->data, v->len);
+		if ((v->flags & MOS_VERDICT_F_IP_CSUM) && o->held_family == 4)
+			off_ip_csum(o->held_buf, (o->held_buf[0] & 0xf) * 4);
+		if ((v->flags & MOS_VERDICT_F_TCP_CSUM) && o->held_tcp)
+			off_tcp_csum(o->held_buf, o->held_family,
+				     o->held_l4off, o->held_len);
+		if (v->len || v->flags)
+			o->out_n.modified++;
+		off_out_write(o, o->held_now, o->held_buf, o->held_len);
+	}
+	return bad;
+}
+
+/* The flow found is the one named, in the same orientation */
+static int off_sendpkt_flow(struct tm_flow *f, void *arg)
+{
+	const struct tm_key *k = arg;
+
+	if (memcmp(&f->addr[TM_CLI], &k->addr[TM_CLI], sizeof(k->addr[0])) ||
+	    f->port[TM_CLI] != k->port[TM_CLI])
+		return -ENOENT;
+	return 0;
+}
+
+/* %MOS_IOC_SENDPKT: the kernel's checks, then into the output at once */
+static int off_ioc_sendpkt(struct mos_offline *o, const void *arg)
+{
+	struct mos_ioc_sendpkt a;
+	struct tm_key k;
+	u8 *pkt;
+	u32 l4;
+	int err;
+
+	err = off_arg_in(&a, sizeof(a), sizeof(a), arg);
+	if (err)
+		return err;
+	if (!o->out)
+		return -EOPNOTSUPP;
+	err = mos_sendpkt_arg_check(&a, &k);
+	if (err) {
+		if (err == -EINVAL)
+			o->out_n.send_invalid++;
+		return err;
+	}
+	if (!a.pkt)
+		return -EFAULT;
+	pkt = malloc(a.len);
+	if (!pkt)
+		return -ENOMEM;
+	memcpy(pkt, (const void *)(uintptr_t)a.pkt, a.len);
+	err = mos_sendpkt_pkt_check(&k, a.side, pkt, a.len, &l4);
+	if (!err)
+		err = mos_tm_find(o->t, &k, a.flow.flow, off_sendpkt_flow, &k);
+	if (err) {
+		o->out_n.send_invalid++;
+		free(pkt);
+		return err;
+	}
+	if (k.family == 4)
+		off_ip_csum(pkt, 20);
+	if (a.flags & MOS_SENDPKT_F_TCP_CSUM)
+		off_tcp_csum(pkt, k.family, l4, a.len);
+	off_out_write(o, o->now, pkt, a.len);
+	o->out_n.sent++;
+	free(pkt);
+	return 0;
+}
+
+int mos_offline__output(struct mos_offline *o, const char *path)
+{
+	if (!o || !path || o->out || o->started)
+		return -EINVAL;
+	o->held_buf = malloc(MOS_SENDPKT_MAX);
+	o->out_pc = pcap_open_dead(DLT_RAW, MOS_SENDPKT_MAX);
+	if (!o->held_buf || !o->out_pc) {
+		free(o->held_buf);
+		o->held_buf = NULL;
+		if (o->out_pc)
+			pcap_close(o->out_pc);
+		o->out_pc = NULL;
+		return -ENOMEM;
+	}
+	o->out = pcap_dump_open(o->out_pc, path);
+	if (!o->out) {
+		snprintf(o->msg, sizeof(o->msg), "%s: %s", path,
+			 pcap_geterr(o->out_pc));
+		pcap_close(o->out_pc);
+		o->out_pc = NULL;
+		free(o->held_buf);
+		o->held_buf = NULL;
+		return -EIO;
+	}
+	return 0;
+}
+
+int mos_offline__out_stats(const struct mos_offline *o,
+			   struct mos_offline_out_stats *st)
+{
+	if (!o || !st || !o->out)
+		return -EINVAL;
+	*st = o->out_n;
+	return 0;
 }
 
 /* --- the capture ------------------------------------------------------- */
@@ -681,6 +964,8 @@ static void off_compact(struct mos_offline *o)
 /* Hand one record to the tracker */
 static void off_process(struct mos_offline *o, struct tm_cap_rec *r)
 {
+	u64 from = o->prod.pos;
+
 	o->now = r->now;
 	if (r->expire)
 		mos_tm_expire(o->t, r->now, UINT_MAX);
@@ -692,6 +977,8 @@ static void off_process(struct mos_offline *o, struct tm_cap_rec *r)
 		mos_dev_raw(o, &r->src);
 	/* The packet ends (its bytes once: %MOS_RING_F_PKT_ONCE) */
 	mos_dev_unhold(o);
+	if (o->out)
+		off_out_packet(o, r, from);
 }
 
 /*
@@ -728,6 +1015,8 @@ int mos_offline__pump(struct mos_offline *o, uint64_t until)
 			return r;
 		}
 		if (!o->have_next) {
+			if (o->out)
+				off_out_release(o);
 			mos_tm_flush(o->t);
 			o->state = OFF_FLUSHED;
 			continue;
@@ -773,6 +1062,12 @@ void mos_offline__close(struct mos_offline *o)
 
 	if (!o)
 		return;
+	if (o->out) {
+		off_out_release(o);
+		pcap_dump_close(o->out);
+		pcap_close(o->out_pc);
+	}
+	free(o->held_buf);
 	if (o->t)
 		mos_tm_table_free(o->t);
 	for (i = 0; i < o->dlv.nsocks; i++)

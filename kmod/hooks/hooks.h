@@ -29,5 +29,6 @@ bool mos_send_reset(struct mos_net *mn, struct sk_buff *skb,
 		    unsigned int hook, u8 family);
 void mos_reset_answer(struct mos_net *mn, const struct tm_pkt *p);
 void mos_reset_flow(struct mos_net *mn, const struct tm_reset *r);
+int mos_sendpkt(struct mos_net *mn, const struct mos_ioc_sendpkt *a);
 
 #endif /* _MOS_HOOKS_H */

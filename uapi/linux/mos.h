@@ -670,6 +670,14 @@ enum mos_flow_attr {
  *	gauge)
  * @MOS_STAT_HELD_FLOWS: flows that have packets held now, counted once
  *	per verdict consumer holding some (a gauge)
+ * @MOS_STAT_SENDPKT: packets sent with %MOS_IOC_SENDPKT
+ * @MOS_STAT_SENDPKT_LIMITED: %MOS_IOC_SENDPKT requests refused over the
+ *	namespace's rate (%MOS_SENDPKT_RATE a second)
+ * @MOS_STAT_SENDPKT_INVALID: %MOS_IOC_SENDPKT requests refused for their
+ *	packet: not a well-formed IPv4 or IPv6 TCP segment of the flow, from
+ *	the side given, or no such flow
+ * @MOS_STAT_SENDPKT_FAILED: %MOS_IOC_SENDPKT packets that could not be
+ *	sent (no route, larger than the route's MTU, no memory)
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -767,6 +775,10 @@ enum mos_stat {
 	MOS_STAT_DECAP_DEEP,
 	MOS_STAT_HELD_NOW,
 	MOS_STAT_HELD_FLOWS,
+	MOS_STAT_SENDPKT,
+	MOS_STAT_SENDPKT_LIMITED,
+	MOS_STAT_SENDPKT_INVALID,
+	MOS_STAT_SENDPKT_FAILED,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
@@ -779,7 +791,7 @@ enum mos_stat {
 /* Incompatible changes of the /dev/mos ABI bump the major number. */
 #define MOS_ABI_MAJOR		0
 /* Compatible additions bump the minor number. */
-#define MOS_ABI_MINOR		10
+#define MOS_ABI_MINOR		11
 
 /**
  * struct mos_ioc_version - argument of %MOS_IOC_VERSION
@@ -1526,6 +1538,39 @@ struct mos_ioc_flow {
 	struct mos_rec_flow flow;
 };
 
+/* &mos_ioc_sendpkt.flags: compute the TCP checksum */
+#define MOS_SENDPKT_F_TCP_CSUM	0x01
+#define MOS_SENDPKT_F__ALL	MOS_SENDPKT_F_TCP_CSUM
+/* Bytes of a packet %MOS_IOC_SENDPKT sends at most */
+#define MOS_SENDPKT_MAX		65535
+/* Packets %MOS_IOC_SENDPKT sends per second and namespace at most */
+#define MOS_SENDPKT_RATE	1000
+
+/**
+ * struct mos_ioc_sendpkt - argument of %MOS_IOC_SENDPKT (ABI minor 11)
+ * @size: sizeof(struct mos_ioc_sendpkt)
+ * @flags: %MOS_SENDPKT_F_TCP_CSUM, or 0: the TCP checksum as given
+ * @side: the end of the flow the packet comes from: 0 the client, 1 the
+ *	server; it goes to the other end
+ * @len: bytes at @pkt, from the IP header, at most %MOS_SENDPKT_MAX
+ * @pkt: user pointer to the packet: an IPv4 header without options or
+ *	an IPv6 header without extension headers, in the flow's family,
+ *	then a TCP header and its payload.  The IP header's length field
+ *	is @len; its addresses and the TCP ports are those of the flow,
+ *	from @side to the other end.  IPv4: no fragment; the header
+ *	checksum is always computed.
+ * @flow: the flow as its %MOS_REC_FLOW_OPEN record names it (as in
+ *	&mos_ioc_flow.flow)
+ */
+struct mos_ioc_sendpkt {
+	__u32 size;
+	__u32 flags;
+	__u32 side;
+	__u32 len;
+	__u64 pkt;
+	struct mos_rec_flow flow;
+};
+
 /* MOS_IOC_RING_SETUP - allocate the ring; once per open (-EBUSY) */
 #define MOS_IOC_RING_SETUP	_IOW(MOS_IOC_TYPE, 0x01, struct mos_ioc_ring)
 /* MOS_IOC_SOCKET - create a monitor socket */
@@ -1549,6 +1594,12 @@ struct mos_ioc_flow {
  * %MOS_STAT_VERDICT_BAD)
  */
 #define MOS_IOC_VERDICT		_IOW(MOS_IOC_TYPE, 0x07, struct mos_ioc_verdict)
+/*
+ * MOS_IOC_SENDPKT - send a packet of a live flow as one of its ends
+ * would, untracked by mos (inline mode only, else -EOPNOTSUPP);
+ * rate-limited per namespace (-EAGAIN over %MOS_SENDPKT_RATE a second)
+ */
+#define MOS_IOC_SENDPKT		_IOW(MOS_IOC_TYPE, 0x08, struct mos_ioc_sendpkt)
 /*
  * MOS_IOC_RING_SETUP_VER0 - %MOS_IOC_RING_SETUP as ABI 0.4 numbered it
  * (the number encodes the struct's size, which grew); still taken, with
