@@ -118,7 +118,7 @@ static void ctx_free(struct mtcp_ctx *c)
 				n = f->hnext;
 				free(f->buf[0].data);
 				free(f->buf[1].data);
-				free(f->pkt);
+				free(f->pkt_own);
 				free(f);
 			}
 		}
