@@ -51,6 +51,13 @@
  * SYN on its 4-tuple, the end of a capture) is destroyed at its last
  * CONN_END or its FLOW_CLOSE record.
  *
+ * A flow's last packet (MOS_RING_F_PKT_ONCE: the packet's other records
+ * and its stream bytes refer to it) is read in the ring record that
+ * carried it (pkt_stash()).  The consumer position is stored once per
+ * run of records read, and every RELEASE_MAX bytes of them
+ * (ring_release()): a packet whose record goes back to the kernel then
+ * is copied first, live, where more of its records may follow.
+ *
  * Limits: a flow's packet is told from the next one by the hooks of
  * their records; a doomed flow whose next packet raises only hook RCV
  * records before the ring empties has them dispatched first.
