@@ -118,7 +118,7 @@ static void ctx_free(struct mtcp_ctx *c)
 				n = f->hnext;
 				free(f->buf[0].data);
 				free(f->buf[1].data);
-				free(f->pkt);
+				free(f->pkt_own);
 				free(f);
 			}
 		}
@@ -282,13 +282,15 @@ mctx_t mtcp_create_context(int cpu)
 			.size = sizeof(struct mos_ioc_ring),
 			.split_count = mu_conf.num_cores > 1 ? mu_conf.num_cores : 0,
 			.split_index = mu_conf.num_cores > 1 ? cpu : 0,
-			.pkt_max = CTX_PKT_MAX(c) });
+			.pkt_max = CTX_PKT_MAX(c),
+			.flags = MOS_RING_F_PKT_ONCE | MOS_RING_F_DATA_PKT });
 		if (err)
 			goto err;
 		err = ctx_pcap_out(c);
 		if (err)
 			goto err;
 		mos_offline__ring(c->off, &c->ring);
+		c->pkt_once = true;
 		goto start;
 	}
 	c->fd = mos_dev__open();

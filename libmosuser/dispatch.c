@@ -51,6 +51,13 @@
  * SYN on its 4-tuple, the end of a capture) is destroyed at its last
  * CONN_END or its FLOW_CLOSE record.
  *
+ * A flow's last packet (MOS_RING_F_PKT_ONCE: the packet's other records
+ * and its stream bytes refer to it) is read in the ring record that
+ * carried it (pkt_stash()).  The consumer position is stored once per
+ * run of records read, and every RELEASE_MAX bytes of them
+ * (ring_release()): a packet whose record goes back to the kernel then
+ * is copied first, live, where more of its records may follow.
+ *
  * Limits: a flow's packet is told from the next one by the hooks of
  * their records; a doomed flow whose next packet raises only hook RCV
  * records before the ring empties has them dispatched first.
@@ -60,6 +67,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+
+/* Bytes of records read at most before they go back to the ring */
+#define RELEASE_MAX	(1U << 20)
 
 /* UDEs raised by one callback at most, before they run */
 #define RAISE_MAX	64
@@ -536,23 +546,60 @@ const uint8_t *mu_ev_pkt(struct mtcp_ctx *c, struct mtcp_flow *f,
 		return (const uint8_t *)(e + 1);
 	if (!f && e->flow)
 		f = mu_flow_find(c, e->flow);
-	return f && f->pkt_len == e->pkt_len ? f->pkt : NULL;
+	return f && f->pkt && f->pkt_len == e->pkt_len ? f->pkt : NULL;
+}
+
+/* @f's last packet is no longer lent by the ring: out of the list */
+static void lent_unlink(struct mtcp_ctx *c, struct mtcp_flow *f)
+{
+	struct mtcp_flow **pp;
+
+	if (!f->pkt_lent)
+		return;
+	for (pp = &c->lent; *pp; pp = &(*pp)->lnext)
+		if (*pp == f) {
+			*pp = f->lnext;
+			break;
+		}
+	f->pkt_lent = false;
+	f->lnext = NULL;
+}
+
+/*
+ * The ring takes back the record that holds @f's last packet: a copy of
+ * the packet (@keep: records of it may still come), or none
+ */
+static void pkt_unlend(struct mtcp_flow *f, bool keep)
+{
+	size_t cap = f->pkt_cap;
+
+	f->pkt_lent = false;
+	f->lnext = NULL;
+	if (keep && f->pkt_len && grow(&f->pkt_own, &cap, f->pkt_len)) {
+		f->pkt_cap = cap;
+		memcpy(f->pkt_own, f->pkt, f->pkt_len);
+		f->pkt = f->pkt_own;
+		return;
+	}
+	f->pkt = NULL;
+	f->pkt_len = 0;
 }
 
 /*
  * MOS_RING_F_PKT_ONCE: a flow's record that carries its packet's bytes
- * leaves a copy with the flow, for the packet's next records (flag
- * MOS_EVF_PKT_PREV, no bytes) and its stream bytes (MOS_DATAF_PKT).  The
- * records held of the packet before run first: they may need the flow's
- * copy of theirs.
+ * lends them to the flow, for the packet's next records (flag
+ * MOS_EVF_PKT_PREV, no bytes) and its stream bytes (MOS_DATAF_PKT): the
+ * flow points into the record, which stays in the ring until
+ * ring_release(), which copies the packet if it may still be needed.
+ * The records held of the packet before run first: they may need the
+ * flow's packet of theirs.
  *
- * Return: true if the flow's copy holds the record's packet.
+ * Return: true if the flow's packet is the record's.
  */
 static bool pkt_stash(struct mtcp_ctx *c, const struct mos_rec *rec)
 {
 	const struct mos_rec_event *e = (const void *)(rec + 1);
 	struct mtcp_flow *f;
-	size_t cap;
 
 	if (!c->pkt_once || !e->flow || !e->pkt_len ||
 	    (e->flags & MOS_EVF_PKT_PREV))
@@ -567,14 +614,30 @@ static bool pkt_stash(struct mtcp_ctx *c, const struct mos_rec *rec)
 		if (!f)
 			return false;
 	}
-	f->pkt_len = 0;
-	cap = f->pkt_cap;
-	if (!grow(&f->pkt, &cap, e->pkt_len))
-		return false;
-	f->pkt_cap = cap;
-	memcpy(f->pkt, e + 1, e->pkt_len);
+	if (!f->pkt_lent) {
+		f->pkt_lent = true;
+		f->lnext = c->lent;
+		c->lent = f;
+	}
+	f->pkt = (const uint8_t *)(e + 1);
 	f->pkt_len = e->pkt_len;
 	return true;
+}
+
+/*
+ * The records before @pos go back to the ring (the consumer position):
+ * the flows' packets lent by them are copied first if @keep (more of a
+ * packet's records may come), else forgotten
+ */
+static void ring_release(struct mtcp_ctx *c, uint64_t pos, bool keep)
+{
+	struct mtcp_flow *f;
+
+	while ((f = c->lent)) {
+		c->lent = f->lnext;
+		pkt_unlend(f, keep);
+	}
+	__atomic_store_n(&c->ring.cons->pos, pos, __ATOMIC_RELEASE);
 }
 
 static void dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
@@ -644,6 +707,23 @@ static void dispatch_idle(struct mtcp_ctx *c)
 		flow_destroy(c, c->doomed, !c->doomed->life.from);
 }
 
+/*
+ * The record at position @pos of @r, or NULL: none yet (mos_ring__next()
+ * at a position the consumer has not stored yet)
+ */
+static const struct mos_rec *ring_next(const struct mos_ring_user *r,
+				       uint64_t pos)
+{
+	const struct mos_rec *rec;
+
+	if (pos == __atomic_load_n(&r->prod->pos, __ATOMIC_ACQUIRE))
+		return NULL;
+	rec = (const void *)(r->data + (pos & r->mask));
+	if (__atomic_load_n(&rec->len, __ATOMIC_ACQUIRE) & MOS_REC_BUSY)
+		return NULL;
+	return rec;
+}
+
 /**
  * mu_dispatch_ring() - the context's ring to its callbacks: every record
  * the ring holds now, in order, then dispatch_idle()'s work
@@ -651,9 +731,13 @@ static void dispatch_idle(struct mtcp_ctx *c)
  */
 void mu_dispatch_ring(struct mtcp_ctx *c)
 {
+	struct mos_ring_user *r = &c->ring;
+	uint64_t pos = r->cons->pos, done = pos, size = r->mask + 1;
+	/* A quarter of the ring, 1 MiB at most (offline: no size) */
+	uint64_t rel = size && size / 4 < RELEASE_MAX ? size / 4 : RELEASE_MAX;
 	const struct mos_rec *rec;
 
-	while (!c->stop && (rec = mos_ring__next(&c->ring))) {
+	while (!c->stop && (rec = ring_next(r, pos))) {
 		const void *b = rec + 1;
 
 		if (!(rec->len & MOS_REC_DISCARD)) {
@@ -684,10 +768,21 @@ void mu_dispatch_ring(struct mtcp_ctx *c)
 			}
 			}
 		}
-		mos_ring__advance(&c->ring, rec);
+		pos += (sizeof(*rec) + (rec->len & MOS_REC_LEN_MASK) +
+			MOS_REC_ALIGN - 1) & ~(uint64_t)(MOS_REC_ALIGN - 1);
+		/* A long run of records: room for the kernel now and then */
+		if (pos - done >= rel) {
+			ring_release(c, pos, true);
+			done = pos;
+		}
 	}
 	if (!c->stop)
 		dispatch_idle(c);
+	/*
+	 * Offline, the backend wrote every record of its packets before
+	 * the batch: none of a lent packet's records is still to come
+	 */
+	ring_release(c, pos, c->stop || !c->off);
 }
 
 /*
@@ -754,6 +849,7 @@ void mu_flow_forget(struct mtcp_ctx *c, struct mtcp_flow *f)
 	struct mtcp_flowcb *fc;
 
 	doomed_unlink(c, f);
+	lent_unlink(c, f);
 	while ((fc = f->life.cbs)) {
 		f->life.cbs = fc->next;
 		mu_cbtab_free(&fc->tab);

@@ -198,7 +198,7 @@ void mu_flow_close(struct mtcp_ctx *c, uint64_t id)
 	c->bysock[f->sock] = NULL;
 	free(f->buf[0].data);
 	free(f->buf[1].data);
-	free(f->pkt);
+	free(f->pkt_own);
 	free(f);
 }
 

@@ -202,9 +202,16 @@ struct mtcp_flow {
 	struct mtcp_life life;
 	struct mtcp_sbuf buf[2];
 	struct mtcp_flow *hnext;
-	/* its last packet's bytes, for MOS_EVF_PKT_PREV (dispatch.c) */
-	uint8_t *pkt;
+	/*
+	 * its last packet's bytes, for MOS_EVF_PKT_PREV and MOS_DATAF_PKT
+	 * (dispatch.c): in the ring record that carried them while that
+	 * record is not released (@pkt_lent), else in @pkt_own
+	 */
+	const uint8_t *pkt;
 	uint32_t pkt_len, pkt_cap;
+	bool pkt_lent;
+	uint8_t *pkt_own;
+	struct mtcp_flow *lnext;	/* list of flows whose @pkt is lent */
 };
 
 /* A one-shot timer of mtcp_settimer(), in a list by expiry */
@@ -248,6 +255,7 @@ struct mtcp_ctx {
 	uint8_t pkt[MU_PKT_PAD + MU_PKT_MAX] __attribute__((aligned(8)));
 	struct mtcp_timer *timers;	/* soonest first */
 	struct mtcp_flow *doomed;	/* flows destroyed at a packet's end */
+	struct mtcp_flow *lent;		/* flows whose last packet is in the ring */
 	struct mu_pend *pend;		/* records held (dispatch.c) */
 	bool pkt_once;			/* ring with MOS_RING_F_PKT_ONCE */
 	bool verdict;			/* ring with MOS_RING_F_VERDICT */

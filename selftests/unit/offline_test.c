@@ -826,6 +826,105 @@ TEST(peek_and_clock)
 	mtcp_destroy();
 }
 
+/*
+ * The packet mtcp_getlastpkt() gives each callback: the capture's packet
+ * that raised the event, byte for byte (the test's own packets, mk_pkt()),
+ * at both hooks, for the records that carry the packet and for those that
+ * refer to it (MOS_EVF_PKT_PREV), in a NEW_DATA callback after its bytes
+ * went to the stream buffer, and none in a timer's callback
+ */
+static unsigned int lp_calls, lp_bad, lp_data[2];
+static int lp_timer_err;
+
+static void on_lastpkt(mctx_t m, int sock, int side, event_t ev,
+		       filter_arg_t *arg)
+{
+	static uint8_t want[40 + DOWN_LEN];
+	unsigned int ms = cb_ms(m), i;
+	struct pkt_info pi;
+	size_t len;
+
+	(void)arg;
+	for (i = 0; i < NSTEPS && conv[i].ms != ms; i++)
+		;
+	if (i == NSTEPS || mtcp_getlastpkt(m, sock, side, &pi)) {
+		/* CONN_END of mOS's end of the flow: no packet */
+		if (ev != MOS_ON_CONN_END && ev != MOS_ON_TCP_STATE_CHANGE)
+			lp_bad++;
+		return;
+	}
+	len = mk_pkt(want, &conv[i]);
+	lp_calls++;
+	if (pi.ip_len != len || !pi.iph || memcmp(pi.iph, want, len) ||
+	    pi.payloadlen != conv[i].len ||
+	    (conv[i].len && memcmp(pi.payload, conv[i].data, conv[i].len)) ||
+	    pi.seq != conv[i].seq || pi.ack_seq != conv[i].ack) {
+		lp_bad++;
+		logf_("bad %llx at %u|", (unsigned long long)ev, ms);
+	}
+	if (ev == MOS_ON_CONN_NEW_DATA && side >= 0 && side < 2)
+		lp_data[side] = pi.payloadlen;
+}
+
+static void on_lastpkt_timer(mctx_t m, int id, int side, event_t ev,
+			     filter_arg_t *arg)
+{
+	struct pkt_info pi;
+
+	(void)id;
+	(void)side;
+	(void)ev;
+	(void)arg;
+	if (mtcp_getlastpkt(m, 0, MOS_SIDE_CLI, &pi) < 0)
+		lp_timer_err = errno;
+}
+
+static void on_lastpkt_arm(mctx_t m, int sock, int side, event_t ev,
+			   filter_arg_t *arg)
+{
+	struct timeval soon = { 0, 1000 };
+
+	on_lastpkt(m, sock, side, ev, arg);
+	if (ev == MOS_ON_CONN_NEW_DATA)
+		mtcp_settimer(m, 7, &soon, on_lastpkt_timer);
+}
+
+TEST(lastpkt_bytes)
+{
+	static const event_t evs[] = {
+		MOS_ON_PKT_IN, MOS_ON_CONN_START, MOS_ON_CONN_SETUP,
+		MOS_ON_TCP_STATE_CHANGE, MOS_ON_CONN_END,
+	};
+	char *path;
+	int sock = offline_context(NSTEPS, &path);
+	unsigned int i, h;
+
+	ASSERT_LE(0, sock);
+	log_buf[0] = '\0';
+	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+		for (h = 0; h < 2; h++)
+			ASSERT_EQ(0, mtcp_register_callback(g_mctx, sock,
+					evs[i], h ? MOS_HK_RCV : MOS_HK_SND,
+					on_lastpkt));
+	ASSERT_EQ(0, mtcp_register_callback(g_mctx, sock, MOS_ON_CONN_NEW_DATA,
+					    MOS_NULL, on_lastpkt_arm));
+	mtcp_app_join(g_mctx);
+	unlink(path);
+	free(path);
+	EXPECT_STREQ("", log_buf);
+	EXPECT_EQ(0, lp_bad);
+	/*
+	 * PKT_IN at both hooks for each of the 10 packets, CONN_START and
+	 * SETUP, the state changes of the handshake and the FINs with their
+	 * packet, NEW_DATA once per side
+	 */
+	EXPECT_LE(2 * NSTEPS + 2, lp_calls);
+	EXPECT_EQ(UP_LEN, lp_data[MOS_SIDE_SVR]);
+	EXPECT_EQ(DOWN_LEN, lp_data[MOS_SIDE_CLI]);
+	EXPECT_EQ(ENODATA, lp_timer_err);
+	mtcp_destroy();
+}
+
 static void on_raw(mctx_t m, int sock, int side, event_t ev,
 		   filter_arg_t *arg)
 {
