@@ -451,9 +451,15 @@ bench-flows:
 
 # bench/kernel: mos's kernel cost per packet against conntrack and
 # AF_PACKET, in guest instructions (the profiler of tools/vm/run --profile)
-KBENCH_BINS := $(B)/bench/kernel_traffic $(B)/bench/kernel_consumer $(B)/bench/kernel_nids
+KBENCH_BINS := $(B)/bench/kernel_traffic $(B)/bench/kernel_consumer $(B)/bench/kernel_nids \
+	$(B)/bench/kernel_syn
 
 $(B)/bench/kernel_traffic: bench/kernel_traffic.c
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) -o $@ $<
+
+$(B)/bench/kernel_syn: bench/kernel_syn.c
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(UCFLAGS) -o $@ $<
