@@ -117,6 +117,25 @@ static inline int mos_ioc_filter_check(const struct mos_ioc_filter *a,
 	return 0;
 }
 
+/*
+ * mos_rec_flow_key() - the endpoints of the flow @rf names, as a key
+ * @rf: a flow's name, as its %MOS_REC_FLOW_OPEN record gave it; its
+ *      family checked (4 or 6)
+ * @k: filled in
+ */
+static inline void mos_rec_flow_key(const struct mos_rec_flow *rf,
+				    struct tm_key *k)
+{
+	unsigned int alen = rf->family == 4 ? 4 : 16;
+
+	memset(k, 0, sizeof(*k));
+	k->family = rf->family;
+	memcpy(&k->addr[TM_CLI], rf->cli_addr, alen);
+	memcpy(&k->addr[TM_SVR], rf->svr_addr, alen);
+	k->port[TM_CLI] = rf->cli_port;
+	k->port[TM_SVR] = rf->svr_port;
+}
+
 /**
  * mos_ioc_flow_check() - check a %MOS_IOC_FLOW argument, and name its flow
  * @a: the argument, copied in
@@ -131,7 +150,6 @@ static inline int mos_ioc_flow_check(const struct mos_ioc_flow *a,
 				     struct tm_key *k)
 {
 	bool sided = a->op == MOS_FLOW_STOP || a->op == MOS_FLOW_OVERLAP;
-	unsigned int alen;
 
 	if ((a->arg && a->op != MOS_FLOW_OVERLAP) ||
 	    a->arg > MOS_OVERLAP_LINUX ||
@@ -143,13 +161,7 @@ static inline int mos_ioc_flow_check(const struct mos_ioc_flow *a,
 					       MOS_SIDE_BIT_SVR)) :
 		    a->sides)
 		return -EINVAL;
-	memset(k, 0, sizeof(*k));
-	k->family = a->flow.family;
-	alen = k->family == 4 ? 4 : 16;
-	memcpy(&k->addr[TM_CLI], a->flow.cli_addr, alen);
-	memcpy(&k->addr[TM_SVR], a->flow.svr_addr, alen);
-	k->port[TM_CLI] = a->flow.cli_port;
-	k->port[TM_SVR] = a->flow.svr_port;
+	mos_rec_flow_key(&a->flow, k);
 	return 0;
 }
 
@@ -348,7 +360,7 @@ static inline void mos_rec_event_fill(struct mos_rec_event *r,
 static inline int mos_sendpkt_arg_check(const struct mos_ioc_sendpkt *a,
 					struct tm_key *k)
 {
-	unsigned int alen, l4;
+	unsigned int l4;
 
 	if (a->flags & ~MOS_SENDPKT_F__ALL)
 		return -EOPNOTSUPP;
@@ -358,13 +370,7 @@ static inline int mos_sendpkt_arg_check(const struct mos_ioc_sendpkt *a,
 	l4 = a->flow.family == 4 ? 20 : 40;
 	if (a->len < l4 + 20 || a->len > MOS_SENDPKT_MAX)
 		return -EINVAL;
-	memset(k, 0, sizeof(*k));
-	k->family = a->flow.family;
-	alen = k->family == 4 ? 4 : 16;
-	memcpy(&k->addr[TM_CLI], a->flow.cli_addr, alen);
-	memcpy(&k->addr[TM_SVR], a->flow.svr_addr, alen);
-	k->port[TM_CLI] = a->flow.cli_port;
-	k->port[TM_SVR] = a->flow.svr_port;
+	mos_rec_flow_key(&a->flow, k);
 	return 0;
 }
 

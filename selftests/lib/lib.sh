@@ -392,6 +392,28 @@ router_topology() {
 	ip -n "$s" -6 route add default via fd00:2::1
 }
 
+# bridged C B S: namespaces C, B and S, C's c0 and S's s0 linked to the
+# ports b0 and b1 (MACs 02:00:00:00:04:11 and :12) of the bridge br0 in
+# B, which has no address of its own (IPv6 off on br0, b0, b1), all up;
+# c0 and s0 down, without addresses (MACs 02:00:00:00:04:01 and :02)
+bridged() {
+	local d
+
+	ns_new "$1" && ns_new "$2" && ns_new "$3" || return 1
+	veth "$1" c0 1 "$2" b0 11 4 || return 1
+	veth "$3" s0 2 "$2" b1 12 4 || return 1
+	ip -n "$2" link add br0 type bridge stp_state 0 || return 1
+	for d in br0 b0 b1; do
+		ip netns exec "$2" sh -c \
+			"echo 1 >/proc/sys/net/ipv6/conf/$d/disable_ipv6"
+	done
+	ip -n "$2" link set b0 master br0 &&
+		ip -n "$2" link set b1 master br0 || return 1
+	for d in b0 b1 br0; do
+		ip -n "$2" link set $d up || return 1
+	done
+}
+
 # mirror_router DEV: the router $R copies every packet r0 and r1 receive
 # out of DEV (tc mirred), each one segment with a real checksum as on a
 # wire: no TSO/GSO at the ends ($C's c0, $S's s0), no GRO in the router,

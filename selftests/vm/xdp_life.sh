@@ -36,18 +36,7 @@ CYCLES=${MOS_XDP_CYCLES:-4}
 ktap_begin
 t_check "load mos.ko" mos_load
 
-ns_new "$C" && ns_new "$B" && ns_new "$S" || exit 1
-veth "$C" c0 1 "$B" b0 11 4 || exit 1
-veth "$S" s0 2 "$B" b1 12 4 || exit 1
-ip -n "$B" link add br0 type bridge stp_state 0 || exit 1
-for d in br0 b0 b1; do
-	ip netns exec "$B" sh -c "echo 1 >/proc/sys/net/ipv6/conf/$d/disable_ipv6"
-done
-ip -n "$B" link set b0 master br0
-ip -n "$B" link set b1 master br0
-for d in b0 b1 br0; do
-	ip -n "$B" link set $d up
-done
+bridged "$C" "$B" "$S" || exit 1
 # host NS DEV ADDR PEER: an end of the bridged subnet 10.0.4.0/24
 host() {
 	local pm
