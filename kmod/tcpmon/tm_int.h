@@ -59,6 +59,11 @@ struct tm_table {
 	struct tm_pcpu __percpu *stats;
 	struct tm_flow * __percpu *last;
 	struct kmem_cache *cache;
+	struct hlist_head *abuckets;	/* aliases (alias.c) */
+	spinlock_t alock;	/* changes of @abuckets */
+	u32 amask;
+	u32 agc_next;
+	atomic_t naliases;
 };
 
 /**
@@ -374,6 +379,13 @@ static inline void tm_set_last(struct tm_table *t, struct tm_flow *f)
 	lockdep_assert_held(&f->lock);
 	WRITE_ONCE(*this_cpu_ptr(t->last), f);
 }
+
+/* alias.c */
+u32 tm_alias_buckets(u32 flow_buckets);
+struct tm_flow *tm_alias_lookup(struct tm_table *t, const struct tm_pkt *p,
+				u32 hash, int *side);
+void tm_alias_sweep(struct tm_table *t, unsigned int budget);
+void tm_alias_free_all(struct tm_table *t);
 
 /* ctl.c */
 u16 tm_overlap_flags(unsigned int policy);

@@ -101,10 +101,12 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_DECAP_DEEP] = "decap_deep",
 	[MOS_STAT_HELD_NOW] = "held_now",
 	[MOS_STAT_HELD_FLOWS] = "held_flows",
+	[MOS_STAT_FLOW_ALIASES] = "flow_aliases",
+	[MOS_STAT_FLOW_ALIAS_FAIL] = "flow_alias_failed",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_HELD_FLOWS,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_FLOW_ALIAS_FAIL,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {

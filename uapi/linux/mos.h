@@ -670,6 +670,12 @@ enum mos_flow_attr {
  *	gauge)
  * @MOS_STAT_HELD_FLOWS: flows that have packets held now, counted once
  *	per verdict consumer holding some (a gauge)
+ * @MOS_STAT_FLOW_ALIASES: flows given a second 4-tuple by a verdict that
+ *	rewrote a packet's addresses or ports (NAT): the packets that carry
+ *	it are tracked as the flow's
+ * @MOS_STAT_FLOW_ALIAS_FAIL: second 4-tuples refused (another live
+ *	flow's, more than max-flows of them, memory): their packets are
+ *	orphans
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -767,6 +773,8 @@ enum mos_stat {
 	MOS_STAT_DECAP_DEEP,
 	MOS_STAT_HELD_NOW,
 	MOS_STAT_HELD_FLOWS,
+	MOS_STAT_FLOW_ALIASES,
+	MOS_STAT_FLOW_ALIAS_FAIL,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
