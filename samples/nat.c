@@ -66,7 +66,7 @@ struct nat_port {
 
 static in_addr_t g_nat_addr;
 static struct nat_port *g_ports;
-static struct nat_port *g_free;
+static struct nat_port *g_free, **g_free_tail = &g_free;
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_ulong g_assigned, g_released, g_c2s, g_s2c, g_dropped;
 static mctx_t g_ctx[MAX_CORES];
@@ -79,8 +79,11 @@ static struct nat_port *assign_port(mctx_t mctx, int sock)
 
 	pthread_mutex_lock(&g_lock);
 	p = g_free;
-	if (p)
+	if (p) {
 		g_free = p->next;
+		if (!g_free)
+			g_free_tail = &g_free;
+	}
 	pthread_mutex_unlock(&g_lock);
 	if (!p) {
 		fprintf(stderr, "nat: no port left\n");
@@ -163,9 +166,11 @@ static void release_port(mctx_t mctx, int sock, int side, uint64_t events,
 	if (!p)
 		return;	/* released at the other side's end */
 	mtcp_set_uctx(mctx, sock, NULL);
+	/* At the tail, as mOS's: the last port to be given again */
 	pthread_mutex_lock(&g_lock);
-	p->next = g_free;
-	g_free = p;
+	p->next = NULL;
+	*g_free_tail = p;
+	g_free_tail = &p->next;
 	pthread_mutex_unlock(&g_lock);
 	atomic_fetch_add(&g_released, 1);
 }
@@ -262,10 +267,10 @@ int main(int argc, char **argv)
 		perror("nat: calloc");
 		return 1;
 	}
-	for (i = n; i-- > 0;) {
+	for (i = 0; i < n; i++) {
 		g_ports[i].port = htons((uint16_t)(first + i));
-		g_ports[i].next = g_free;
-		g_free = &g_ports[i];
+		*g_free_tail = &g_ports[i];
+		g_free_tail = &g_ports[i].next;
 	}
 
 	if (mtcp_init(config)) {

@@ -25,9 +25,16 @@
  * lookup and freed by the sweep (tm_alias_sweep(), from
  * mos_tm_expire()), or replaced when the same alias is given again.
  *
+ * A new alias takes the place of an older flow's with the same 4-tuple
+ * (a translator that gives a port to a new connection while the tracker
+ * still keeps the old one, in TIME_WAIT): the last rewrite says which
+ * connection the 4-tuple names now; the older flow's later packets from
+ * that side are orphans.
+ *
  * Limits: &tm_table_cfg.max_flows aliases; one more, a failed allocation,
- * or an alias that is another live flow's 4-tuple is refused and counted
- * (%TM_STAT_ALIAS_FAIL); the packets of that 4-tuple are then orphans.
+ * or an alias that is another live flow's own 4-tuple is refused and
+ * counted (%TM_STAT_ALIAS_FAIL); the packets of that 4-tuple are then
+ * orphans.
  * Each entry is charged to the memory limit of all tables (tm_charge()).
  *
  * Locking: lookups walk a chain under RCU; changes take &tm_table.alock
@@ -195,7 +202,7 @@ static void tm_alias_del(struct tm_table *t, struct tm_alias *a)
  * Context: process or softirq; takes RCU, &tm_table.alock and the flow's
  * lock with bottom halves disabled; does not sleep.
  * Return: 0; -ENOENT: @in is no tracked flow's; -EEXIST: @out is another
- * live flow's; -ENOSPC: &tm_table_cfg.max_flows aliases already;
+ * live flow's own 4-tuple (an older flow's alias is replaced); -ENOSPC: &tm_table_cfg.max_flows aliases already;
  * -ENOMEM.  Each error but -ENOENT is counted (%TM_STAT_ALIAS_FAIL).
  */
 int mos_tm_alias(struct tm_table *t, const struct tm_pkt *in,
@@ -261,14 +268,11 @@ int mos_tm_alias(struct tm_table *t, const struct tm_pkt *in,
 			spin_unlock(&t->alock);
 			goto out;
 		}
-		f = tm_alias_flow(t, o, &fs);
-		if (f) {
-			/* Another live flow's alias */
-			spin_unlock(&f->lock);
-			spin_unlock(&t->alock);
-			err = -EEXIST;
-			goto out;
-		}
+		/*
+		 * Stale, or an older flow's (one that lingers in TIME_WAIT
+		 * while its port is given to a new connection): the last
+		 * rewrite names the connection that 4-tuple is now
+		 */
 		stale = o;
 	}
 	if (!stale && (u32)atomic_read(&t->naliases) >=

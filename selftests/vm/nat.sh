@@ -10,7 +10,7 @@
 #   | nat-c     |  veth  | nat-r (mos inline)         |  veth  | nat-s     |
 #   | 10.0.1.2  |--------| nat -i 10.0.9.1 (ASan),    |--------| 10.0.2.2  |
 #   | default   |        | MOS_VERDICT=1, rp_filter 0 |        | default   |
-#   | via r     |        | ports 20000-20099          |        | via r     |
+#   | via r     |        | ports 20000-20004          |        | via r     |
 #   +-----------+        +----------------------------+        +-----------+
 #
 # 10.0.9.1 is none of the router's addresses: the server routes its
@@ -20,6 +20,11 @@
 # sha256 of what its read() returned, or sends a file; the client logs
 # the peer its connect() reached and the sha256 of what it read.  The
 # expected digests are those of the files sent (sha256sum).
+#
+# The pool has five ports, given in turn and taken back at the tail, as
+# mOS's: the sixth connection gets the first one's port while the tracker
+# still keeps the first (the client's TIME_WAIT), so that port's 4-tuple
+# names the new connection from then on (the second name is replaced).
 
 . "$(dirname "$0")/../lib/lib.sh"
 
@@ -134,7 +139,7 @@ up=$(sha256sum <"$work/up.bin" | cut -d' ' -f1)
 down=$(sha256sum <"$work/down.bin" | cut -d' ' -f1)
 small=$(sha256sum <"$work/small.bin" | cut -d' ' -f1)
 
-MOS_VERDICT=1 ip netns exec "$R" "$APP" -i "$NATIP" -p 20000-20099 \
+MOS_VERDICT=1 ip netns exec "$R" "$APP" -i "$NATIP" -p 20000-20004 \
 	>"$work/nat.out" 2>"$work/nat.err" &
 app=$!
 pids+=("$app")
@@ -184,7 +189,9 @@ t_eq "concurrent: both downloads arrived whole" \
 t_eq "concurrent: four NAT ports in use at once, all different" 4 \
 	"$(sed -n 's/^[a-z]* 10\.0\.9\.1:\(200[0-9][0-9]\).*/\1/p' "$work/server.log" | sort -u | wc -l)"
 
-# --- 4. the connections ended: every port is back
+# --- 4. the connections ended: every port is back.  The client ends each
+# connection in TIME_WAIT, which the tracker keeps 120 s by default
+t_check "set timeout TIME_WAIT 1" "$MOSCTL" -n "$R" set timeout TIME_WAIT 1
 for _ in $(seq 1 300); do
 	[ "$(mos_stat "$R" flows_ended)" = 6 ] && break
 	nap 0.1
