@@ -193,17 +193,19 @@ static void tm_alias_del(struct tm_table *t, struct tm_alias *a)
  * @out: the same packet's as it leaves, after a rewrite
  *
  * If @in is a tracked flow's packet and @out names it differently, @out
- * becomes the flow's alias: a packet with @out's 4-tuple (either way) is
- * tracked as the flow's, its sender the side that sent @out's packet's
- * peer.  Nothing is done when @out is the flow's own 4-tuple (a packet
- * translated back), when @in is already an alias (a packet of the
- * translated side) or when the flow has this alias already.
+ * becomes the flow's alias: a packet with @out's 4-tuple, either way, is
+ * tracked as the flow's, sent by the side @in's sender is when it comes
+ * from @out's source.  Nothing is done when @out is the flow's own
+ * 4-tuple (a packet translated back), when @in is already an alias (a
+ * packet of the translated side) or when the flow has this alias
+ * already.  An older flow's alias for @out is replaced.
  *
  * Context: process or softirq; takes RCU, &tm_table.alock and the flow's
  * lock with bottom halves disabled; does not sleep.
  * Return: 0; -ENOENT: @in is no tracked flow's; -EEXIST: @out is another
- * live flow's own 4-tuple (an older flow's alias is replaced); -ENOSPC: &tm_table_cfg.max_flows aliases already;
- * -ENOMEM.  Each error but -ENOENT is counted (%TM_STAT_ALIAS_FAIL).
+ * live flow's own 4-tuple; -ENOSPC: &tm_table_cfg.max_flows aliases
+ * already; -ENOMEM; -EINVAL: two families.  Each error but -ENOENT is
+ * counted (%TM_STAT_ALIAS_FAIL).
  */
 int mos_tm_alias(struct tm_table *t, const struct tm_pkt *in,
 		 const struct tm_pkt *out)

@@ -39,6 +39,11 @@ struct tm_pcpu {
  *	cleared on every CPU when the flow leaves its chain, before its
  *	grace period starts (tm_flow_forget_last())
  * @cache: where flows come from (sizeof(struct tm_flow) + priv_size)
+ * @abuckets: alias chains, RCU (alias.c)
+ * @alock: guards changes of @abuckets; taken before a flow's lock
+ * @amask: number of alias chains minus one
+ * @agc_next: next alias chain tm_alias_sweep() looks at
+ * @naliases: aliases in @abuckets
  */
 struct tm_table {
 	struct tm_table_cfg cfg;
@@ -59,8 +64,8 @@ struct tm_table {
 	struct tm_pcpu __percpu *stats;
 	struct tm_flow * __percpu *last;
 	struct kmem_cache *cache;
-	struct hlist_head *abuckets;	/* aliases (alias.c) */
-	spinlock_t alock;	/* changes of @abuckets */
+	struct hlist_head *abuckets;
+	spinlock_t alock;	/* changes of @abuckets (alias.c) */
 	u32 amask;
 	u32 agc_next;
 	atomic_t naliases;
