@@ -47,12 +47,15 @@ xfer() {
 	h0=$(mos_stat "$R" held)
 	t0=$(date +%s.%N)
 	head -c $((MB << 20)) /dev/zero |
-		ip netns exec "$C" socat -u - TCP:10.0.2.2:$PORT
-	wait "$srv"
+		ip netns exec "$C" timeout 120 socat -u - TCP:10.0.2.2:$PORT
+	wait_pid "$srv" 120
 	t1=$(date +%s.%N)
 	echo "$1 $(cat "$work/n") $t0 $t1 $(($(mos_stat "$R" held) - h0))" |
 		awk '{ s = $4 - $3; printf "%s %.0f MiB %.2f s %.2f MiB/s held %d\n",
 			$1, $2 / 1048576, s, $2 / 1048576 / s, $5 }'
+	"$MOSCTL" -n "$R" stats | grep -E '^(held_full|verdict_timeout|verdict_bad|flow_alias)' |
+		tr '\n' ' '
+	echo
 }
 
 mos_load || exit 1
@@ -72,6 +75,8 @@ xfer accept-all
 kill -INT "$app"
 wait "$app"
 
+# A packet nat does not translate must not leave: the policy drops it
+"$MOSCTL" -n "$R" set verdict-policy drop
 MOS_VERDICT=1 ip netns exec "$R" "$PROJ/build/bin/nat" -i 10.0.9.1 \
 	>"$work/nat.out" 2>"$work/nat.err" &
 app=$!

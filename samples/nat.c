@@ -24,7 +24,10 @@
  * still names the client's real address.
  *
  * Needs verdict mode (MOS_VERDICT=1 in the environment) in an inline
- * namespace: the packets wait in the kernel for their callbacks.  The
+ * namespace: the packets wait in the kernel for their callbacks; with
+ * "mosctl set verdict-policy drop", so that a packet whose verdict does
+ * not come in time is dropped (and sent again) rather than leave
+ * untranslated.  The
  * NAT address must not be one of the router's own (a packet given a
  * local source before routing is a martian): the server routes it back
  * through the router.

@@ -127,6 +127,8 @@ router_topology "$C" "$R" "$S" || exit 1
 ip netns exec "$R" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
 	net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.r0.rp_filter=0
 t_check "enable the router, inline" "$MOSCTL" -n "$R" ns enable inline
+# What nat does not translate must not leave (libmosuser.rst)
+t_check "set verdict-policy drop" "$MOSCTL" -n "$R" set verdict-policy drop
 if [ -e /sys/kernel/debug/kmemleak ]; then
 	t_check "set verdict-timeout 10000 (sanitizer kernel)" \
 		"$MOSCTL" -n "$R" set verdict-timeout 10000
