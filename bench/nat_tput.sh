@@ -11,7 +11,12 @@
 #
 #   client 10.0.1.2 -- router (mos inline) -- server 10.0.2.2
 #
-# Prints one line per case: "case MiB seconds MiB/s held".
+# Prints one line per case: "case MiB seconds MiB/s held".  Each case is a
+# phase of the guest-instruction profiler (tools/vm/prof mark: nothing
+# without it):
+#
+#   tools/vm/run --profile DIR --kernel 6.1 -- bench/nat_tput.sh 8
+#   tools/vm/prof-report DIR --kv
 
 . "$(dirname "$0")/../selftests/lib/lib.sh"
 
@@ -45,11 +50,13 @@ xfer() {
 	local srv=$! t0 t1 h0
 	wait_listen "$S" "$PORT"
 	h0=$(mos_stat "$R" held)
+	"$PROJ/tools/vm/prof" mark "$1"
 	t0=$(date +%s.%N)
 	head -c $((MB << 20)) /dev/zero |
 		ip netns exec "$C" timeout 120 socat -u - TCP:10.0.2.2:$PORT
 	wait_pid "$srv" 120
 	t1=$(date +%s.%N)
+	"$PROJ/tools/vm/prof" mark "between-$1"
 	echo "$1 $(cat "$work/n") $t0 $t1 $(($(mos_stat "$R" held) - h0))" |
 		awk '{ s = $4 - $3; printf "%s %.0f MiB %.2f s %.2f MiB/s held %d\n",
 			$1, $2 / 1048576, s, $2 / 1048576 / s, $5 }'
@@ -85,6 +92,7 @@ wait_ready "$work/nat.err" "$app" || exit 1
 xfer nat
 kill -INT "$app"
 wait "$app"
+"$PROJ/tools/vm/prof" mark end
 cat "$work/nat.out"
 "$MOSCTL" -n "$R" stats | grep -E '^(held|verdict|flow_alias)'
 "$MOSCTL" -n "$R" ns disable
