@@ -74,7 +74,7 @@ HDRS	:= $(wildcard uapi/linux/*.h kmod/rec.h kmod/abi.h kmod/deliver.h kmod/tcpm
 PKT_SRC	:= tools/lib/pkt.c
 
 BINS	:= $(B)/bin/mosctl $(B)/bin/mosreplay $(B)/bin/flowstats $(B)/bin/httplog \
-	   $(B)/bin/simple_firewall $(B)/bin/midstat
+	   $(B)/bin/simple_firewall $(B)/bin/midstat $(B)/bin/nat
 LIBS	:= $(B)/lib/libtcpmon.a $(B)/lib/libmosuser.a $(B)/lib/libmosuser.so.0 \
 	   $(B)/lib/libmosuser.so
 # mOS's layout for mOS's Makefiles (below)
@@ -137,7 +137,7 @@ modules:
 
 user: $(BINS) $(LIBS) $(MTCP_LAYOUT) $(TESTS) $(B)/bin/mosreplay-san $(B)/fuzz/tm_fuzz \
 	$(B)/selftests/flowstats-san $(B)/selftests/httplog-san \
-	$(B)/selftests/simple_firewall-san $(B)/selftests/midstat-san \
+	$(B)/selftests/simple_firewall-san $(B)/selftests/midstat-san $(B)/selftests/nat-san \
 	$(B)/bench/gen_capture
 
 $(O)/%.o: %.c $(HDRS)

@@ -564,6 +564,23 @@ bool mos_verdict_take(struct mos_net *mn, const struct mos_pkt *pkt,
 	return true;
 }
 
+/*
+ * A held packet's addresses or ports were rewritten (@in as it came, @out
+ * as it leaves): the tracker gives its flow @out as a second 4-tuple
+ * (tcpmon/alias.c), so that the answers to @out are the same flow's
+ */
+static void mos_verdict_alias(struct mos_net *mn, const struct tm_pkt *in,
+			      const struct tm_pkt *out)
+{
+	struct tm_table *t;
+
+	rcu_read_lock();
+	t = rcu_dereference(mn->tm);
+	if (t)
+		(void)mos_tm_alias(t, in, out);
+	rcu_read_unlock();
+}
+
 /**
  * mos_verdict_apply() - one verdict of %MOS_IOC_VERDICT
  * @mn: the namespace's state
@@ -584,6 +601,8 @@ int mos_verdict_apply(struct mos_net *mn, struct mos_consumer *c,
 	struct mos_vq *vq = &c->vq;
 	struct mos_held *e, *found = NULL;
 	u64 seq = v->token & MOS_TOKEN_SEQ;
+	struct tm_pkt in, out;
+	bool moved = false;
 	void *bytes = NULL;
 	int err = 0;
 
@@ -625,17 +644,26 @@ int mos_verdict_apply(struct mos_net *mn, struct mos_consumer *c,
 		goto out;
 	}
 	if (v->len || v->flags) {
+		bool tuple = !mos_nf_tuple(found->pkt, &in);
+
 		err = mos_nf_rewrite(found->pkt, v->off, v->len, bytes,
 				     v->flags);
 		if (err)
 			goto out;
 		mos_stat_inc(mn, MOS_STAT_VERDICT_MODIFIED);
+		/* Addresses or ports changed: the flow's second 4-tuple */
+		moved = tuple && !mos_nf_tuple(found->pkt, &out) &&
+			(memcmp(&in.saddr, &out.saddr, sizeof(in.saddr)) ||
+			 memcmp(&in.daddr, &out.daddr, sizeof(in.daddr)) ||
+			 in.sport != out.sport || in.dport != out.dport);
 	}
 	found->state = MOS_HELD_ACCEPT;
 	mos_stat_inc(mn, MOS_STAT_VERDICT_ACCEPT);
 out:
 	spin_unlock_bh(&vq->lock);
 	kfree(bytes);
+	if (moved)
+		mos_verdict_alias(mn, &in, &out);
 	if (err == -EINVAL)
 		mos_vq_stat(mn, MOS_STAT_VERDICT_BAD);
 	else if (!err)

@@ -500,6 +500,7 @@ void mu_dispatch_flush(struct mtcp_ctx *c)
 		p->cap[j] = tc;
 	}
 	p->running = true;
+	mu_verdict_next(c);
 	for (i = 0; i < n; i++)
 		dispatch_one(c, p->rec[i]);
 	p->running = false;
@@ -652,6 +653,8 @@ static void dispatch_event(struct mtcp_ctx *c, const struct mos_rec *rec)
 
 	if (!pend_kind(rec) || (p && p->running)) {
 		mu_dispatch_flush(c);
+		if (!(p && p->running))
+			mu_verdict_next(c);
 		dispatch_one(c, rec);
 		return;
 	}

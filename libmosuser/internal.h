@@ -276,6 +276,7 @@ struct mtcp_ctx {
 /* lastpkt.c: the verdicts on held packets (MOS_RING_F_VERDICT) */
 bool mu_verdict_mode(void);
 void mu_verdict_seen(struct mtcp_ctx *c, const struct mos_rec_event *e);
+void mu_verdict_next(struct mtcp_ctx *c);
 void mu_verdict_held(struct mtcp_ctx *c, const struct mos_rec_held *h);
 void mu_verdict_send(struct mtcp_ctx *c);
 void mu_verdict_free(struct mtcp_ctx *c);

@@ -15,8 +15,17 @@
  * as it is.
  *
  * The rewritten bytes are kept with the packet they belong to (its flow,
- * length and first bytes as they came): mtcp_getlastpkt() in the same
- * packet's later callbacks shows them, live and offline (MOS_PCAP).
+ * side, length and first bytes as they came): mtcp_getlastpkt() in the
+ * same packet's later callbacks shows them, live and offline (MOS_PCAP).
+ *
+ * Several packets may be open at once: with two CPUs, the records of
+ * one packet may come between another's events and its MOS_REC_HELD
+ * (the kernel writes MOS_REC_HELD after the flow's lock is dropped), so
+ * each packet seen in an event record gets its own entry (MU_VOPEN at
+ * most, the oldest given up first), claimed by its callbacks (one
+ * dispatch generation, mu_verdict_next()) and taken by the first
+ * MOS_REC_HELD of its flow, side and length: a flow's held packets of
+ * one side come in the order they were seen.
  *
  * Offline with MOS_PCAP_OUT=FILE the context is in verdict mode too: the
  * offline backend holds each packet that raised an event as the kernel
@@ -37,25 +46,32 @@
 
 /* First bytes of a packet that name it, with its flow and length */
 #define MU_VKEY		64
+/* Packets open at once: seen, their MOS_REC_HELD not yet come */
+#define MU_VOPEN	16
 
 /**
- * struct mu_vpkt - what the callbacks asked of one packet
- * @valid: the rest is about the packet named by @flow, @total, @key
+ * struct mu_vpkt - one packet seen, and what the callbacks asked of it
+ * @valid: the entry names the packet of @flow, @from, @total, @key
  * @drop: MOS_DROP
+ * @gen: the dispatch generation whose callbacks claimed it; 0: none yet
+ * @age: when it was seen (a counter)
  * @flags: MOS_VERDICT_F_IP_CSUM, MOS_VERDICT_F_TCP_CSUM
  * @lo: first byte rewritten; @hi: one past the last (@lo >= @hi: none)
  * @flow: the packet's flow
+ * @from: its sender's side
  * @total: its length
- * @len: bytes of it in @pkt
+ * @len: bytes of it in @pkt (valid once @gen is set)
  * @klen: bytes in @key
  * @key: its first bytes as they came
  * @pkt: its bytes, rewritten
  */
 struct mu_vpkt {
 	bool valid, drop;
+	uint64_t gen, age;
 	uint32_t flags;
 	uint32_t lo, hi;
 	uint64_t flow;
+	uint8_t from;
 	uint32_t total, len, klen;
 	uint8_t key[MU_VKEY];
 	uint8_t pkt[65535];
@@ -63,20 +79,16 @@ struct mu_vpkt {
 
 /**
  * struct mu_verdicts - a context's verdict state
- * @cur: the packet being rewritten
- * @last: the last packet whose bytes came in an event record (its key)
+ * @open: the packets open
+ * @gen: the dispatch generation running
+ * @age: packets seen so far
  * @n: verdicts in @vec not sent yet
  * @vec: them
  * @data: their new bytes
  */
 struct mu_verdicts {
-	struct mu_vpkt cur;
-	struct {
-		bool valid;
-		uint64_t flow;
-		uint32_t total, klen;
-		uint8_t key[MU_VKEY];
-	} last;
+	struct mu_vpkt open[MU_VOPEN];
+	uint64_t gen, age;
 	uint32_t n;
 	struct mos_verdict vec[MOS_VERDICT_BATCH];
 	void *data[MOS_VERDICT_BATCH];
@@ -92,8 +104,11 @@ bool mu_verdict_mode(void)
 
 static struct mu_verdicts *vd_get(struct mtcp_ctx *c)
 {
-	if (!c->vd)
+	if (!c->vd) {
 		c->vd = calloc(1, sizeof(*c->vd));
+		if (c->vd)
+			c->vd->gen = 1;	/* 0: an entry no callback claimed */
+	}
 	return c->vd;
 }
 
@@ -111,46 +126,96 @@ void mu_verdict_free(struct mtcp_ctx *c)
 	c->vd = NULL;
 }
 
-/* The key of a packet: its flow, length and first bytes */
-static bool vkey_same(uint64_t flow, uint32_t total, const uint8_t *key,
-		      uint32_t klen, const struct mos_rec_event *e,
+/* Does @v name the packet of record @e, whose bytes are @src? */
+static bool vkey_same(const struct mu_vpkt *v, const struct mos_rec_event *e,
 		      const uint8_t *src)
 {
 	uint32_t n = e->pkt_len < MU_VKEY ? e->pkt_len : MU_VKEY;
 
-	return flow == e->flow && total == e->pkt_total && klen == n &&
-	       !memcmp(key, src, n);
+	return v->valid && v->flow == e->flow && v->from == e->pkt_from &&
+	       v->total == e->pkt_total && v->klen == n &&
+	       !memcmp(v->key, src, n);
 }
 
-/*
- * The rewrite state of the current event's packet (@src, its bytes as
- * they came), started afresh if it was about another packet; NULL
- * without memory
- */
-static struct mu_vpkt *vpkt_cur(struct mtcp_ctx *c,
-				const struct mos_rec_event *e,
-				const uint8_t *src)
+/* A free entry, or the oldest one given up */
+static struct mu_vpkt *vpkt_new(struct mu_verdicts *vd)
 {
-	struct mu_verdicts *vd = vd_get(c);
-	struct mu_vpkt *v;
+	struct mu_vpkt *v, *old = &vd->open[0];
 
-	if (!vd)
-		return NULL;
-	v = &vd->cur;
-	if (v->valid && vkey_same(v->flow, v->total, v->key, v->klen, e, src))
-		return v;
+	for (v = vd->open; v < vd->open + MU_VOPEN; v++) {
+		if (!v->valid)
+			return v;
+		if (v->age < old->age)
+			old = v;
+	}
+	return old;
+}
+
+/* Start @v for the packet of record @e (@src its bytes) */
+static void vpkt_name(struct mu_verdicts *vd, struct mu_vpkt *v,
+		      const struct mos_rec_event *e, const uint8_t *src)
+{
 	v->valid = true;
 	v->drop = false;
+	v->gen = 0;
+	v->age = ++vd->age;
 	v->flags = 0;
 	v->lo = UINT32_MAX;
 	v->hi = 0;
 	v->flow = e->flow;
+	v->from = e->pkt_from;
 	v->total = e->pkt_total;
-	v->len = e->pkt_len;
+	v->len = 0;
 	v->klen = e->pkt_len < MU_VKEY ? e->pkt_len : MU_VKEY;
 	memcpy(v->key, src, v->klen);
-	memcpy(v->pkt, src, v->len);
+}
+
+/*
+ * The entry of the current event's packet (@src, its bytes as they came):
+ * the one this dispatch generation claimed, else the oldest not claimed
+ * yet, else the newest; @claim: claim one, or make one (offline, or
+ * given up), if none is
+ */
+static struct mu_vpkt *vpkt_find(struct mtcp_ctx *c,
+				 const struct mos_rec_event *e,
+				 const uint8_t *src, bool claim)
+{
+	struct mu_verdicts *vd = claim ? vd_get(c) : c->vd;
+	struct mu_vpkt *v, *mine = NULL, *free = NULL, *last = NULL;
+
+	if (!vd)
+		return NULL;
+	for (v = vd->open; v < vd->open + MU_VOPEN; v++) {
+		if (!vkey_same(v, e, src))
+			continue;
+		if (v->gen && v->gen == vd->gen)
+			mine = v;
+		else if (!v->gen && (!free || v->age < free->age))
+			free = v;
+		else if (v->gen && (!last || v->age > last->age))
+			last = v;
+	}
+	if (mine || !claim)
+		return mine;
+	v = free ? free : last;
+	if (!v) {
+		v = vpkt_new(vd);
+		vpkt_name(vd, v, e, src);
+	}
+	if (v->gen != vd->gen) {
+		v->gen = vd->gen;
+		v->len = e->pkt_len;
+		memcpy(v->pkt, src, v->len);
+	}
 	return v;
+}
+
+/* The rewrite state of the current event's packet; NULL without memory */
+static struct mu_vpkt *vpkt_cur(struct mtcp_ctx *c,
+				const struct mos_rec_event *e,
+				const uint8_t *src)
+{
+	return vpkt_find(c, e, src, true);
 }
 
 /* The rewritten bytes of the current event's packet, or NULL: none */
@@ -158,12 +223,19 @@ static const uint8_t *vpkt_view(struct mtcp_ctx *c,
 				const struct mos_rec_event *e,
 				const uint8_t *src)
 {
-	struct mu_vpkt *v = c->vd ? &c->vd->cur : NULL;
+	struct mu_vpkt *v = vpkt_find(c, e, src, false);
 
-	if (!v || !v->valid || v->lo >= v->hi ||
-	    !vkey_same(v->flow, v->total, v->key, v->klen, e, src))
-		return NULL;
-	return v->pkt;
+	return v && v->lo < v->hi ? v->pkt : NULL;
+}
+
+/**
+ * mu_verdict_next() - the callbacks of another packet run from now on
+ * @c: the context
+ */
+void mu_verdict_next(struct mtcp_ctx *c)
+{
+	if (c->vd)
+		c->vd->gen++;
 }
 
 /* The IPv4 header checksum of @ip (@hl bytes), computed again */
@@ -183,8 +255,8 @@ static void ip_csum(uint8_t *ip, unsigned int hl)
 }
 
 /**
- * mu_verdict_seen() - an event record, in ring order: remember its
- * packet when the record carries the bytes
+ * mu_verdict_seen() - an event record, in ring order: a packet whose
+ * bytes it carries is open until its MOS_REC_HELD
  * @c: the context
  * @e: the record
  */
@@ -198,11 +270,7 @@ void mu_verdict_seen(struct mtcp_ctx *c, const struct mos_rec_event *e)
 	vd = vd_get(c);
 	if (!vd)
 		return;
-	vd->last.valid = true;
-	vd->last.flow = e->flow;
-	vd->last.total = e->pkt_total;
-	vd->last.klen = e->pkt_len < MU_VKEY ? e->pkt_len : MU_VKEY;
-	memcpy(vd->last.key, e + 1, vd->last.klen);
+	vpkt_name(vd, vpkt_new(vd), e, (const uint8_t *)(e + 1));
 }
 
 /**
@@ -242,45 +310,43 @@ void mu_verdict_send(struct mtcp_ctx *c)
 void mu_verdict_held(struct mtcp_ctx *c, const struct mos_rec_held *h)
 {
 	struct mu_verdicts *vd = vd_get(c);
-	struct mos_verdict *v;
-	struct mu_vpkt *p;
-	bool mine;
+	struct mu_vpkt *p = NULL, *v;
+	struct mos_verdict *out;
 
 	if (!vd)
 		return;	/* no verdict: the packet gets the policy in time */
 	if (vd->n == MOS_VERDICT_BATCH)
 		mu_verdict_send(c);
-	p = &vd->cur;
-	/* The rewrite state is this packet's: its key is the last seen */
-	mine = p->valid && vd->last.valid && p->flow == h->flow &&
-	       vd->last.flow == h->flow && p->total == h->pkt_total &&
-	       vd->last.total == h->pkt_total && p->klen == vd->last.klen &&
-	       !memcmp(p->key, vd->last.key, p->klen);
-	v = &vd->vec[vd->n];
-	memset(v, 0, sizeof(*v));
-	v->token = h->token;
-	v->verdict = MOS_VERDICT_ACCEPT;
-	if (mine && p->drop) {
-		v->verdict = MOS_VERDICT_DROP;
-	} else if (mine) {
-		v->flags = p->flags;
+	/* The packet: the oldest open of its flow, side and length */
+	for (v = vd->open; v < vd->open + MU_VOPEN; v++)
+		if (v->valid && v->flow == h->flow && v->from == h->pkt_from &&
+		    v->total == h->pkt_total && (!p || v->age < p->age))
+			p = v;
+	out = &vd->vec[vd->n];
+	memset(out, 0, sizeof(*out));
+	out->token = h->token;
+	out->verdict = MOS_VERDICT_ACCEPT;
+	if (p && p->gen && p->drop) {
+		out->verdict = MOS_VERDICT_DROP;
+	} else if (p && p->gen) {
+		out->flags = p->flags;
 		if (p->lo < p->hi) {
 			void *d = malloc(p->hi - p->lo);
 
 			if (d) {
 				memcpy(d, p->pkt + p->lo, p->hi - p->lo);
 				vd->data[vd->n] = d;
-				v->data = (uintptr_t)d;
-				v->off = p->lo;
-				v->len = p->hi - p->lo;
+				out->data = (uintptr_t)d;
+				out->off = p->lo;
+				out->len = p->hi - p->lo;
 			} else {
-				v->flags = 0;
+				out->flags = 0;
 			}
 		}
 	}
 	vd->n++;
-	p->valid = false;
-	vd->last.valid = false;
+	if (p)
+		p->valid = false;
 }
 
 /*

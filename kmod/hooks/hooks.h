@@ -21,6 +21,7 @@ DECLARE_PER_CPU(bool, mos_own_xmit);
 int mos_hooks_register(struct net *net);
 void mos_nf_release(void *held, bool accept);
 void mos_nf_free(void *held);
+int mos_nf_tuple(void *held, struct tm_pkt *p);
 int mos_nf_rewrite(void *held, u32 off, u32 len, const void *bytes,
 		   u32 flags);
 void mos_hooks_unregister(struct net *net);

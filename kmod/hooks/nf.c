@@ -487,6 +487,52 @@ int mos_nf_rewrite(void *held, u32 off, u32 len, const void *bytes,
 }
 
 /**
+ * mos_nf_tuple() - the addresses and ports of a held packet
+ * @held: what mos_skb_hold() returned
+ * @p: set: its family, addresses and ports (the rest zero)
+ *
+ * Context: the packet held (its bytes do not change under the caller).
+ * Return: 0, or -EINVAL if it is not IPv4 or IPv6 + TCP (IPv6 without
+ * extension headers, as mos_nf_rewrite() takes it).
+ */
+int mos_nf_tuple(void *held, struct tm_pkt *p)
+{
+	struct nf_queue_entry *e = held;
+	struct sk_buff *skb = e->skb;
+	__be16 ports[2], *pp;
+	unsigned int l4off;
+
+	memset(p, 0, sizeof(*p));
+	if (e->state.pf == NFPROTO_IPV4) {
+		struct iphdr _ih, *ih;
+
+		ih = skb_header_pointer(skb, 0, sizeof(_ih), &_ih);
+		if (!ih || ih->protocol != IPPROTO_TCP)
+			return -EINVAL;
+		p->family = 4;
+		p->saddr.a4 = ih->saddr;
+		p->daddr.a4 = ih->daddr;
+		l4off = ih->ihl * 4;
+	} else {
+		struct ipv6hdr _h6, *h6;
+
+		h6 = skb_header_pointer(skb, 0, sizeof(_h6), &_h6);
+		if (!h6 || h6->nexthdr != IPPROTO_TCP)
+			return -EINVAL;
+		p->family = 6;
+		memcpy(&p->saddr, &h6->saddr, sizeof(h6->saddr));
+		memcpy(&p->daddr, &h6->daddr, sizeof(h6->daddr));
+		l4off = sizeof(*h6);
+	}
+	pp = skb_header_pointer(skb, l4off, sizeof(ports), ports);
+	if (!pp)
+		return -EINVAL;
+	p->sport = pp[0];
+	p->dport = pp[1];
+	return 0;
+}
+
+/**
  * mos_nf_host_drops() - whether the stack drops a received packet itself
  * @skb: the packet, at PRE_ROUTING, from its IP header
  * @state: the hook's state

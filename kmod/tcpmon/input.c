@@ -152,6 +152,8 @@ enum tm_verdict mos_tm_input(struct tm_table *t, const struct tm_src *src,
 	} else {
 		hash = tm_hash(t, p);
 		f = tm_lookup(t, p, hash, &s);
+		if (!f)
+			f = tm_alias_lookup(t, p, hash, &s);
 		if (f)
 			tm_set_last(t, f);
 	}

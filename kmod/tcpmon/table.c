@@ -268,7 +268,13 @@ struct tm_table *mos_tm_table_new(const struct tm_table_cfg *cfg,
 	t->stats = alloc_percpu(struct tm_pcpu);
 	t->last = alloc_percpu(struct tm_flow *);
 	t->cache = tm_cache_get(t->cfg.priv_size);
-	if (!t->buckets || !t->locks || !t->stats || !t->last || !t->cache)
+	t->amask = tm_alias_buckets(n) - 1;
+	t->abuckets = kvcalloc(t->amask + 1, sizeof(*t->abuckets),
+			       GFP_KERNEL_ACCOUNT);
+	spin_lock_init(&t->alock);
+	atomic_set(&t->naliases, 0);
+	if (!t->buckets || !t->locks || !t->stats || !t->last || !t->cache ||
+	    !t->abuckets)
 		goto err;
 	for (i = 0; i <= t->lock_mask; i++)
 		spin_lock_init(&t->locks[i]);
@@ -281,6 +287,7 @@ err:
 	free_percpu(t->stats);
 	kvfree(t->locks);
 	kvfree(t->buckets);
+	kvfree(t->abuckets);
 	kfree(t);
 	return NULL;
 }
@@ -404,7 +411,9 @@ void mos_tm_table_free(struct tm_table *t)
 		}
 		cond_resched();
 	}
+	tm_alias_free_all(t);
 	rcu_barrier();
+	kvfree(t->abuckets);
 	tm_cache_put(t->cache);
 	free_percpu(t->last);
 	free_percpu(t->stats);
@@ -755,13 +764,14 @@ static unsigned int tm_expire_chain(struct tm_table *t, u32 i, u64 now,
  */
 unsigned int mos_tm_expire(struct tm_table *t, u64 now, unsigned int budget)
 {
-	unsigned int ended = 0;
+	unsigned int ended = 0, budget_all = budget;
 
 	budget = min(budget, t->mask + 1);
 	while (budget--) {
 		ended += tm_expire_chain(t, t->gc_next, now, false);
 		t->gc_next = (t->gc_next + 1) & t->mask;
 	}
+	tm_alias_sweep(t, budget_all);
 	return ended;
 }
 

@@ -834,6 +834,10 @@ static inline void *mos_tm_flow_priv(struct tm_flow *f)
  * @TM_STAT_STORE_TRIMMED: flows over their share whose stores were given
  *	up to make room, in a full table, for a flow under its share
  *	(%TM_GAP_PRESSURE)
+ * @TM_STAT_ALIASES: flows given a second 4-tuple, the one a rewrite of
+ *	their packets' addresses or ports gave them (mos_tm_alias())
+ * @TM_STAT_ALIAS_FAIL: second 4-tuples refused: another live flow's,
+ *	past &tm_table_cfg.max_flows of them, or memory
  * @TM_STAT_EV: events raised, by type: %TM_STAT_EV + &enum tm_event
  * @TM_STAT_MAX: number of counters
  */
@@ -879,6 +883,8 @@ enum tm_stat {
 	TM_STAT_STORE_SHARE,
 	TM_STAT_STORE_AGED,
 	TM_STAT_STORE_TRIMMED,
+	TM_STAT_ALIASES,
+	TM_STAT_ALIAS_FAIL,
 	TM_STAT_EV,
 	TM_STAT_MAX = TM_STAT_EV + TM_EV_MAX,
 };
@@ -1092,5 +1098,7 @@ int mos_tm_reset(struct tm_table *t, u64 id, const struct tm_key *k,
 int mos_tm_drop(struct tm_table *t, u64 id, const struct tm_key *k, u64 now);
 int mos_tm_overlap(struct tm_table *t, u64 id, const struct tm_key *k,
 		   unsigned int sides, unsigned int policy);
+int mos_tm_alias(struct tm_table *t, const struct tm_pkt *in,
+		 const struct tm_pkt *out);
 
 #endif /* _MOS_TCPMON_H */

@@ -39,6 +39,11 @@ struct tm_pcpu {
  *	cleared on every CPU when the flow leaves its chain, before its
  *	grace period starts (tm_flow_forget_last())
  * @cache: where flows come from (sizeof(struct tm_flow) + priv_size)
+ * @abuckets: alias chains, RCU (alias.c)
+ * @alock: guards changes of @abuckets; taken before a flow's lock
+ * @amask: number of alias chains minus one
+ * @agc_next: next alias chain tm_alias_sweep() looks at
+ * @naliases: aliases in @abuckets
  */
 struct tm_table {
 	struct tm_table_cfg cfg;
@@ -59,6 +64,11 @@ struct tm_table {
 	struct tm_pcpu __percpu *stats;
 	struct tm_flow * __percpu *last;
 	struct kmem_cache *cache;
+	struct hlist_head *abuckets;
+	spinlock_t alock;	/* changes of @abuckets (alias.c) */
+	u32 amask;
+	u32 agc_next;
+	atomic_t naliases;
 };
 
 /**
@@ -374,6 +384,13 @@ static inline void tm_set_last(struct tm_table *t, struct tm_flow *f)
 	lockdep_assert_held(&f->lock);
 	WRITE_ONCE(*this_cpu_ptr(t->last), f);
 }
+
+/* alias.c */
+u32 tm_alias_buckets(u32 flow_buckets);
+struct tm_flow *tm_alias_lookup(struct tm_table *t, const struct tm_pkt *p,
+				u32 hash, int *side);
+void tm_alias_sweep(struct tm_table *t, unsigned int budget);
+void tm_alias_free_all(struct tm_table *t);
 
 /* ctl.c */
 u16 tm_overlap_flags(unsigned int policy);

@@ -678,6 +678,12 @@ enum mos_flow_attr {
  *	the side given, or no such flow
  * @MOS_STAT_SENDPKT_FAILED: %MOS_IOC_SENDPKT packets that could not be
  *	sent (no route, larger than the route's MTU, no memory)
+ * @MOS_STAT_FLOW_ALIASES: flows given a second 4-tuple by a verdict that
+ *	rewrote a packet's addresses or ports (NAT): the packets that carry
+ *	it are tracked as the flow's
+ * @MOS_STAT_FLOW_ALIAS_FAIL: second 4-tuples refused (another live
+ *	flow's, more than max-flows of them, memory): their packets are
+ *	orphans
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -779,6 +785,8 @@ enum mos_stat {
 	MOS_STAT_SENDPKT_LIMITED,
 	MOS_STAT_SENDPKT_INVALID,
 	MOS_STAT_SENDPKT_FAILED,
+	MOS_STAT_FLOW_ALIASES,
+	MOS_STAT_FLOW_ALIAS_FAIL,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
