@@ -85,7 +85,7 @@ got=$("$report" "$d" --kv 2>&1)
 # kernel: _raw_spin_lock 11 + schedule 17; user: 100 socat + 3 unknown
 # + 50 prog
 check "--kv of phase a" \
-	"phase=a insns=1308 cpu0=1308 area.mos=340 area.netfilter=14 area.conntrack=60 area.tcpip=700 area.af_packet=13 area.kernel=28 area.user=153 user.prog=50 user.socat=100 idle=1000000" \
+	"phase=a insns=1308 cpu0=1308 area.mos=340 area.netfilter=14 area.conntrack=60 area.tcpip=700 area.af_packet=13 area.xdp=0 area.kernel=28 area.user=153 user.prog=50 user.socat=100 idle=1000000" \
 	"$got"
 
 got=$("$report" "$d" --phase a --top 20 2>&1 | awk '$3 == "user" {print $1, $4, $5}' | tr '\n' ' ')
