@@ -74,6 +74,7 @@
 #include <linux/jiffies.h>
 #include <linux/log2.h>
 #include <linux/random.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "deliver.h"
@@ -530,8 +531,18 @@ bool mos_verdict_take(struct mos_net *mn, const struct mos_pkt *pkt,
 		spin_unlock(&vq->lock);
 		if (held)
 			mos_nf_free(held);
-		if (r)
-			mos_ring_commit(c->ring, r, true);
+		if (r) {
+			/*
+			 * Token 0: the packet the records just before name
+			 * is not held, so the consumer keeps no state for it
+			 * to give a later packet of the same length
+			 */
+			memset(r, 0, sizeof(*r));
+			r->flow = h->vflow;
+			r->pkt_total = pkt->src.len;
+			r->pkt_from = h->vfrom;
+			mos_ring_commit(c->ring, r, false);
+		}
 		mos_stat_inc(mn, MOS_STAT_HELD_FULL);
 		*drop = mos_vq_policy(mn) == MOS_HELD_DROP;
 		return false;
@@ -572,12 +583,17 @@ bool mos_verdict_take(struct mos_net *mn, const struct mos_pkt *pkt,
 static void mos_verdict_alias(struct mos_net *mn, const struct tm_pkt *in,
 			      const struct tm_pkt *out)
 {
+	struct mem_cgroup *old;
 	struct tm_table *t;
 
 	rcu_read_lock();
 	t = rcu_dereference(mn->tm);
-	if (t)
+	if (t) {
+		/* Charged as the tracker's own memory (pkt.c) */
+		old = set_active_memcg(mn->memcg);
 		(void)mos_tm_alias(t, in, out);
+		set_active_memcg(old);
+	}
 	rcu_read_unlock();
 }
 

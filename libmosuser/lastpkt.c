@@ -315,13 +315,19 @@ void mu_verdict_held(struct mtcp_ctx *c, const struct mos_rec_held *h)
 
 	if (!vd)
 		return;	/* no verdict: the packet gets the policy in time */
-	if (vd->n == MOS_VERDICT_BATCH)
-		mu_verdict_send(c);
 	/* The packet: the oldest open of its flow, side and length */
 	for (v = vd->open; v < vd->open + MU_VOPEN; v++)
 		if (v->valid && v->flow == h->flow && v->from == h->pkt_from &&
 		    v->total == h->pkt_total && (!p || v->age < p->age))
 			p = v;
+	/* Not held (the kernel's limit): it is closed, with no verdict */
+	if (!h->token) {
+		if (p)
+			p->valid = false;
+		return;
+	}
+	if (vd->n == MOS_VERDICT_BATCH)
+		mu_verdict_send(c);
 	out = &vd->vec[vd->n];
 	memset(out, 0, sizeof(*out));
 	out->token = h->token;

@@ -49,11 +49,16 @@
 #include "../rec.h"
 #include "hooks.h"
 
-/* The flow found is the one named, in the same orientation */
+/*
+ * The flow found is the one named, in the same orientation, and live: not
+ * one kept only to be reset or to stay quiet (as mos_tm_drop())
+ */
 static int mos_sendpkt_flow(struct tm_flow *f, void *arg)
 {
 	const struct tm_key *k = arg;
 
+	if (f->flags & (TM_FF_QUIET | TM_FF_RESET))
+		return -ENOENT;
 	if (memcmp(&f->addr[TM_CLI], &k->addr[TM_CLI], sizeof(k->addr[0])) ||
 	    f->port[TM_CLI] != k->port[TM_CLI])
 		return -ENOENT;

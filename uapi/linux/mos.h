@@ -1307,7 +1307,9 @@ struct mos_ioc_ring {
 
 /**
  * struct mos_rec_held - body of %MOS_REC_HELD
- * @token: names the packet in %MOS_IOC_VERDICT, for this consumer only
+ * @token: names the packet in %MOS_IOC_VERDICT, for this consumer only;
+ *	0: the packet was not held (%MOS_LIMIT_HELD_MAX reached, or the hook
+ *	could not take it) and got the policy: no verdict is due
  * @flow: the flow's id
  * @pkt_total: the packet's length from its IP header
  * @pkt_from: the side that sent it (0 client, 1 server)
