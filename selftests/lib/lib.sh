@@ -414,6 +414,17 @@ bridged() {
 	done
 }
 
+# mirrored: the packets the mirror actions of $R's r0 and r1 sent
+# (mirror_router())
+mirrored() {
+	local n=0 d
+	for d in r0 r1; do
+		n=$((n + $(tc -n "$R" -s filter show dev $d ingress |
+			sed -n 's/.*Sent [0-9]* bytes \([0-9]*\) pkt.*/\1/p' | head -n 1)))
+	done
+	echo $n
+}
+
 # mirror_router DEV: the router $R copies every packet r0 and r1 receive
 # out of DEV (tc mirred), each one segment with a real checksum as on a
 # wire: no TSO/GSO at the ends ($C's c0, $S's s0), no GRO in the router,

@@ -61,16 +61,6 @@ sum=$(make_blob "$blob" "$BLOB_SIZE")
 http_server "$S" "$work" 8080
 oracle_add "$R"
 
-# mirrored: the packets the mirror actions of r0 and r1 sent
-mirrored() {
-	local n=0 d
-	for d in r0 r1; do
-		n=$((n + $(tc -n "$R" -s filter show dev $d ingress |
-			sed -n 's/.*Sent [0-9]* bytes \([0-9]*\) pkt.*/\1/p' | head -n 1)))
-	done
-	echo $n
-}
-
 # ends FILE: wait until evtrace's FILE has the CONN_ENDs of the four
 # connections, both sides at both hooks (180 s)
 ends() {

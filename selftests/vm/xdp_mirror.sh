@@ -94,15 +94,6 @@ NFT
 m1in() {
 	ctr_get "$(ip netns exec "$M" nft list counter netdev o "$1")" "$1" packets
 }
-# mirrored: the packets the mirror actions of r0 and r1 sent
-mirrored() {
-	local n=0 d
-	for d in r0 r1; do
-		n=$((n + $(tc -n "$R" -s filter show dev $d ingress |
-			sed -n 's/.*Sent [0-9]* bytes \([0-9]*\) pkt.*/\1/p' | head -n 1)))
-	done
-	echo $n
-}
 # mirror_to DEV: the router's mirror actions send out of DEV
 mirror_to() {
 	local d
