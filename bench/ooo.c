@@ -99,7 +99,7 @@ static void input(struct tm_table *t, struct bpkt *k)
 }
 
 /* What callgrind counts */
-__attribute__((noinline)) void bench_run(struct tm_table *t, struct bpkt *k,
+__attribute__((__noinline__)) void bench_run(struct tm_table *t, struct bpkt *k,
 					 unsigned int n)
 {
 	unsigned int i;
