@@ -590,6 +590,31 @@ def c_finhole(c):
     c.send(4, b"EFGH")
 
 
+def c_finjoin(c):
+    """a segment right after a FIN behind the hole: tcp_try_coalesce()
+    appends it to the FIN's skb, whose bytes the receiver then reads in
+    one run, and the FIN after them"""
+    if not (yield from c.handshake()):
+        return
+    c.send(0, b"ABCD")
+    c.send(8, b"IJKL", "FA")
+    c.send(13, b"MNOP")
+    yield Wait(0.3)
+    c.send(4, b"EFGH")
+
+
+def c_finjoinin(c):
+    """the same skb, the hole filled in order past its FIN: the receiver
+    reads the skb from byte rcv_nxt - seq, the FIN taking none"""
+    if not (yield from c.handshake()):
+        return
+    c.send(0, b"ABCD")
+    c.send(8, b"IJKL", "FA")
+    c.send(13, b"MNOP")
+    yield Wait(0.3)
+    c.send(4, b"efghijklmn")
+
+
 def c_syndata(c):
     if not (yield from c.handshake(syn_data=b"SYN-DATA")):
         return
@@ -912,6 +937,8 @@ CASES = [
     ("finoow", c_finoow, {}),
     ("finold", c_finold, {}),
     ("finhole", c_finhole, {}),
+    ("finjoin", c_finjoin, {}),
+    ("finjoinin", c_finjoinin, {}),
     ("syndata", c_syndata, {}),
     ("destopt5e", c_destopt5e, {"fams": (6,)}),
     ("hbhlate", c_hbhlate, {"fams": (6,)}),
