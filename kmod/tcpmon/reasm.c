@@ -336,17 +336,31 @@ static struct tm_lnx *tm_lnx_first(const struct tm_flow *f,
 	return f->lnx ? tm_lnx_of(rb_first(&f->lnx->root[side])) : NULL;
 }
 
+/* What a node is charged: its size */
+static u32 tm_lnx_size(const struct tm_lnx *q)
+{
+	return q->big ? TM_LNX_FINS_SIZE : sizeof(*q);
+}
+
+/* The FINs inside a node's skb (&tm_lnx.nfin of them) */
+static const u32 *tm_lnx_fins(const struct tm_lnx *q)
+{
+	return container_of(q, struct tm_lnx_fins, q)->fin;
+}
+
 /* Take a node out of the shadow and free it; the last one frees @f->lnx */
 static void tm_lnx_drop(struct tm_table *t, struct tm_flow *f,
 			unsigned int side, struct tm_lnx *q)
 {
 	struct tm_half *h = &f->half[side];
+	u32 size = tm_lnx_size(q);
 
 	rb_erase(&q->node, &f->lnx->root[side]);
 	h->ooo_segs--;
-	h->ooo_bytes -= sizeof(*q);
-	atomic_long_sub(sizeof(*q), &t->ooo_bytes);
-	tm_uncharge(sizeof(*q));
+	h->ooo_bytes -= size;
+	atomic_long_sub(size, &t->ooo_bytes);
+	tm_uncharge(size);
+	/* A &struct tm_lnx_fins starts with its node */
 	tm_free(q);
 	if (RB_EMPTY_ROOT(&f->lnx->root[TM_CLI]) &&
 	    RB_EMPTY_ROOT(&f->lnx->root[TM_SVR])) {
@@ -386,34 +400,33 @@ static void tm_lnx_advance(struct tm_table *t, struct tm_flow *f,
  * a FIN?
  * @f: flow
  * @side: receiving side
- * @fin: set to the FIN's sequence number
+ * @nxt: set to the receiver's rcv_nxt when it dequeues that FIN's skb
  *
  * tcp_ofo_queue() on the shadow, from its first node: each skb that
  * starts at or before the receiver's rcv_nxt is dequeued; one that ends
  * at or before it is dropped, and a FIN it carries with it (the stream
  * went past that one); any other moves rcv_nxt to its end, and if it
- * carries a FIN, tcp_fin() purges the queue: the stream ends at that FIN,
- * whatever the skbs after it hold.  Nothing changes here: tm_drain()
- * delivers the bytes, and track.c takes the FIN.
+ * carries a FIN, tcp_fin() purges the queue: the stream ends with that
+ * skb, whatever the skbs after it hold.  Nothing changes here:
+ * tm_reasm_fin_stop() delivers the bytes, and track.c takes the FIN.
  *
- * Return: true when the stream stops at a FIN before its stored bytes end.
+ * Return: the node of the skb whose FIN stops the stream, or NULL.
  */
-static bool tm_lnx_fin(const struct tm_flow *f, unsigned int side, u32 *fin)
+static struct tm_lnx *tm_lnx_fin(const struct tm_flow *f, unsigned int side,
+				 u32 *nxt)
 {
-	u32 nxt = f->half[side].rcv_nxt;
 	struct tm_lnx *q;
 
-	for (q = tm_lnx_first(f, side); q && !tm_after(q->seq, nxt);
+	*nxt = f->half[side].rcv_nxt;
+	for (q = tm_lnx_first(f, side); q && !tm_after(q->seq, *nxt);
 	     q = tm_lnx_of(rb_next(&q->node))) {
-		if (!tm_after(q->end, nxt))
+		if (!tm_after(q->end, *nxt))
 			continue;
-		if (q->fin) {
-			*fin = q->end - 1;
-			return true;
-		}
-		nxt = q->end;
+		if (q->fin || q->nfin)
+			return q;
+		*nxt = q->end;
 	}
-	return false;
+	return NULL;
 }
 
 /**
@@ -662,7 +675,9 @@ static void tm_seg_uncharge(struct tm_table *t, u32 charge)
  * tcp_try_coalesce(): the segment [@seq, @end) is appended to @q if it
  * starts where @q ends and @q has room for one more page fragment (the
  * receiver's skbs from a tap or a NIC hold their bytes in one); @q then
- * carries the segment's FIN too.
+ * carries the segment's FIN too.  It is appended even right after a FIN
+ * of @q's (at @end - 1): tcp_try_coalesce() only compares sequence
+ * numbers, and the skb's bytes then run on past that FIN (tm_lnx_join()).
  */
 static bool tm_lnx_joins(const struct tm_lnx *q, u32 seq)
 {
@@ -737,6 +752,61 @@ static enum tm_lnx_act tm_lnx_find(struct tm_flow *f, unsigned int side,
 	return TM_LNX_NEW;
 }
 
+/**
+ * tm_lnx_join() - append a segment to a node, as tcp_try_coalesce() does
+ * @t: table
+ * @f: flow, locked
+ * @side: receiving side
+ * @qp: the node, which ends where the segment starts; replaced by a
+ *	&struct tm_lnx_fins the first time a segment follows its FIN
+ * @end: the segment's end, its FIN included
+ * @fin: it carries a FIN
+ *
+ * The skb's end_seq becomes the segment's and its flags take the
+ * segment's FIN.  When the skb ended with a FIN, that one is now inside
+ * it: a sequence number without a byte, which tm_reasm_fin_stop() steps
+ * over as tcp_recvmsg() reads the skb's bytes in one run.
+ *
+ * Return: %TM_ERR_NONE, or the limit or failure that kept the segment out
+ * (nothing changed).
+ */
+static unsigned int tm_lnx_join(struct tm_table *t, struct tm_flow *f,
+				unsigned int side, struct tm_lnx **qp, u32 end,
+				bool fin)
+{
+	struct tm_half *h = &f->half[side];
+	struct tm_lnx *q = *qp;
+	struct tm_lnx_fins *x;
+	unsigned int err;
+	u32 more;
+
+	if (q->fin && !q->big) {
+		more = TM_LNX_FINS_SIZE - sizeof(*q);
+		err = tm_seg_charge(t, h, more, false);
+		if (err)
+			return err;
+		x = tm_alloc_pkt(TM_LNX_FINS_SIZE);
+		if (!x) {
+			tm_seg_uncharge(t, more);
+			return TM_ERR_NOMEM;
+		}
+		x->q = *q;
+		x->q.big = true;
+		rb_replace_node(&q->node, &x->q.node, &f->lnx->root[side]);
+		tm_free(q);
+		h->ooo_bytes += more;
+		q = &x->q;
+		*qp = q;
+	}
+	if (q->fin)
+		container_of(q, struct tm_lnx_fins, q)->fin[q->nfin++] =
+			q->end - 1;
+	q->end = end;
+	q->joins++;
+	q->fin = fin;
+	return TM_ERR_NONE;
+}
+
 /* A new node for [@seq, @end), charged to the side, or an error */
 static unsigned int tm_lnx_new(struct tm_table *t, struct tm_flow *f,
 			       unsigned int side, u32 seq, u32 end, bool fin,
@@ -770,6 +840,8 @@ static unsigned int tm_lnx_new(struct tm_table *t, struct tm_flow *f,
 	q->end = end;
 	q->joins = 0;
 	q->fin = fin;
+	q->nfin = 0;
+	q->big = false;
 	h->ooo_segs++;
 	h->ooo_bytes += sizeof(*q);
 	*qp = q;
@@ -823,20 +895,21 @@ static unsigned int tm_lnx_queue(struct tm_table *t, struct tm_flow *f,
 		return TM_ERR_NONE;
 	}
 	if (act == TM_LNX_JOIN) {
-		pos.q->end = end;
-		pos.q->joins++;
-		pos.q->fin |= fin;
+		err = tm_lnx_join(t, f, side, &pos.q, end, fin);
+		if (err)
+			return err;
 		*org = pos.q->seq;
 		return TM_ERR_NONE;
 	}
 	if (act == TM_LNX_REPLACE) {
 		/* rb_replace_node(): the shape stays; the FIN is the new
-		 * skb's
+		 * skb's (a &struct tm_lnx_fins stays one, empty)
 		 */
 		q = pos.q;
 		q->end = end;
 		q->joins = 0;
 		q->fin = fin;
+		q->nfin = 0;
 	} else {
 		err = tm_lnx_new(t, f, side, seq, end, fin, &q);
 		if (err)
@@ -1221,7 +1294,8 @@ static u32 tm_cost_run(const struct tm_half *h, const struct tm_seg *prev,
  * %TM_OVERLAP_LINUX a header for a piece the segment's end cuts, and a
  * node of the shadow only where the receiver makes a new skb for the
  * segment (tm_lnx_find(): one it is appended to, or replaces, costs
- * nothing; one that holds all of it, the segment's bytes are not
+ * nothing, but what a node grows by when the segment follows its FIN,
+ * tm_lnx_join(); one that holds all of it, the segment's bytes are not
  * stored).  What tm_coalesce() and the shadow's merges free afterwards
  * is not subtracted: the store never charges more than this.
  *
@@ -1235,7 +1309,7 @@ static u64 tm_store_cost(struct tm_flow *f, unsigned int side,
 	bool lnx = h->flags & TM_HF_OVERLAP_LINUX;
 	u32 cur = seq, end = seq + len, org = seq, prev_org = 0, n;
 	struct tm_seg *seg, *prev;
-	u64 bytes = 0, nodes = 0;
+	u64 bytes = 0, nodes = 0, fins = 0;
 	struct tm_lnx_pos pos;
 
 	*pieces = 0;
@@ -1245,6 +1319,9 @@ static u64 tm_store_cost(struct tm_flow *f, unsigned int side,
 			return 0;
 		case TM_LNX_JOIN:
 			org = pos.q->seq;
+			/* tm_lnx_join(): a node that grows to hold a FIN */
+			if (pos.q->fin && !pos.q->big)
+				fins = TM_LNX_FINS_SIZE - sizeof(struct tm_lnx);
 			break;
 		case TM_LNX_NEW:
 			nodes = 1;
@@ -1283,7 +1360,7 @@ static u64 tm_store_cost(struct tm_flow *f, unsigned int side,
 		*pieces += tm_cost_run(h, prev, prev_org, cur, org, end - cur);
 	}
 	bytes += (u64)*pieces * sizeof(struct tm_seg) +
-		 nodes * sizeof(struct tm_lnx);
+		 nodes * sizeof(struct tm_lnx) + fins;
 	*pieces += nodes;
 	return bytes;
 }
@@ -1441,6 +1518,66 @@ bool tm_reasm_fits(struct tm_table *t, struct tm_flow *f, unsigned int r,
 }
 
 /**
+ * tm_drain_fins() - deliver what the receiver reads of an skb with FINs
+ * inside, up to its end
+ * @t: table
+ * @f: flow, locked
+ * @side: receiving side
+ * @q: the skb's node, whose FIN stops the stream
+ * @nxt: the receiver's rcv_nxt when it dequeues the skb, at or after
+ *	@q->seq and before @q->end
+ * @src: current packet
+ * @p: its headers
+ *
+ * tcp_recvmsg() reads an skb from byte rcv_nxt - seq of it, and then its
+ * bytes to the end in one run, and then takes its FIN: the FINs inside
+ * (&tm_lnx.nfin, segments appended after them) take no byte, so a read
+ * that starts after one of them starts that many bytes further in
+ * sequence space (the bytes in between are never read), and the run goes
+ * on over them.  The stored bytes before @nxt (skbs that start earlier)
+ * are delivered first; then the skb's own (the store has the skb's bytes
+ * from @nxt on: every skb that starts earlier ends at or before @nxt),
+ * stepping over the FINs' sequence numbers, which another skb's bytes may
+ * fill in the store.  Stepping takes a sequence number and no stream
+ * offset, as the FIN does, and forgets the delivered bytes kept for
+ * comparison (&tm_half.hist), whose sequence numbers are no longer the
+ * stream's.  @rcv_nxt is left at @q->end - 1, where track.c takes the
+ * FIN: the receiver's rcv_nxt is then @q->end.
+ */
+static void tm_drain_fins(struct tm_table *t, struct tm_flow *f,
+			  unsigned int side, const struct tm_lnx *q, u32 nxt,
+			  const struct tm_src *src, const struct tm_pkt *p)
+{
+	const u32 *fin = tm_lnx_fins(q);
+	struct tm_half *h = &f->half[side];
+	u32 at = nxt, lo = q->seq, hi;
+	unsigned int i;
+
+	tm_drain_to(t, f, side, nxt);
+	tm_skip(t, f, side, nxt, src, p);
+	/* Byte nxt - seq of the skb: one sequence number on per FIN before */
+	for (i = 0; i < q->nfin && !tm_after(fin[i], at); i++)
+		at++;
+	/* The runs of bytes between the FINs */
+	for (i = 0; i <= q->nfin; i++) {
+		hi = i < q->nfin ? fin[i] : q->end - q->fin;
+		if (tm_after(at, lo))
+			lo = at;
+		if (tm_before(lo, hi)) {
+			if (lo != h->rcv_nxt) {
+				h->rcv_nxt = lo;
+				h->hist_len = 0;
+			}
+			tm_drain_to(t, f, side, hi);
+			tm_skip(t, f, side, hi, src, p);
+		}
+		lo = hi + 1;
+	}
+	h->rcv_nxt = q->end - 1;
+	h->hist_len = 0;
+}
+
+/**
  * tm_reasm_fin_stop() - under %TM_OVERLAP_LINUX, does the stream stop at a
  * FIN once a segment is in order?
  * @t: table
@@ -1456,10 +1593,12 @@ bool tm_reasm_fits(struct tm_table *t, struct tm_flow *f, unsigned int r,
  * sequence space runs into.  Otherwise tcp_ofo_queue() dequeues the
  * stored skbs in the order they start and stops at the first one with a
  * FIN (tm_lnx_fin()): the stored bytes are delivered up to that FIN and no
- * further (tm_drain_to()).  A gap is reported where the bytes before it are not stored
- * (a segment appended to an skb after its FIN, which Linux reads as if
- * the FIN were not there: not modelled).  The store is emptied when
- * track.c takes the FIN (tcp_fin()).
+ * further (tm_drain_to()), or, when segments were appended to the skb
+ * after a FIN of its own, up to the skb's end as tcp_recvmsg() reads it
+ * (tm_drain_fins()).  A gap is reported where bytes the receiver reads
+ * are not stored (none are missing but after a limit: the store then
+ * skipped ahead).  The store is emptied when track.c takes the FIN
+ * (tcp_fin()).
  *
  * Return: true when it does, @rcv_nxt at the FIN.
  */
@@ -1469,13 +1608,19 @@ static noinline bool tm_reasm_fin_stop(struct tm_table *t,
 				       const struct tm_pkt *p,
 				       struct tm_rx *rx)
 {
-	u32 fin;
+	struct tm_lnx *q;
+	u32 nxt;
 
 	if (!(p->tcp_flags & TM_TCPF_FIN)) {
-		if (!tm_lnx_fin(f, side, &fin))
+		q = tm_lnx_fin(f, side, &nxt);
+		if (!q)
 			return false;
-		tm_drain_to(t, f, side, fin);
-		tm_skip(t, f, side, fin, src, p);
+		if (q->nfin) {
+			tm_drain_fins(t, f, side, q, nxt, src, p);
+		} else {
+			tm_drain_to(t, f, side, q->end - 1);
+			tm_skip(t, f, side, q->end - 1, src, p);
+		}
 	}
 	rx->fin = true;
 	return true;

@@ -102,8 +102,12 @@ struct tm_seg {
  * @end: one past its last (its FIN included)
  * @joins: segments appended to it (tcp_try_coalesce()), each a page
  *	fragment of it
- * @fin: it carries a FIN, at @end - 1 (one of its segments had one:
- *	tcp_try_coalesce() ORs their flags)
+ * @fin: its last segment had a FIN, at @end - 1
+ * @nfin: FINs inside it: a segment was appended right after each
+ *	(tcp_try_coalesce() ORs the flags, and the skb's bytes run on), at
+ *	the sequence numbers &tm_lnx_fins.fin; the skb carries a FIN when
+ *	@fin or @nfin
+ * @big: the node is the head of a &struct tm_lnx_fins
  */
 struct tm_lnx {
 	struct rb_node node;
@@ -111,6 +115,23 @@ struct tm_lnx {
 	u32 end;
 	u16 joins;
 	bool fin;
+	u8 nfin;
+	bool big;
+};
+
+/**
+ * struct tm_lnx_fins - a shadow node whose skb has FINs inside
+ * @q: the node, in the shadow's tree
+ * @fin: the FINs' sequence numbers, in order: each takes a sequence
+ *	number and no byte of the skb
+ *
+ * A node becomes one (rb_replace_node(), the tree's shape kept) when the
+ * first segment is appended right after its FIN; one more FIN per
+ * segment appended, so %TM_LNX_FRAGS at most.
+ */
+struct tm_lnx_fins {
+	struct tm_lnx q;
+	u32 fin[];
 };
 
 /**
@@ -127,6 +148,10 @@ struct tm_lnxq {
  * runs on): skb_try_coalesce() appends no segment to one that has them.
  */
 #define TM_LNX_FRAGS	17
+
+/* What a &struct tm_lnx_fins costs, in place of a &struct tm_lnx */
+#define TM_LNX_FINS_SIZE	(sizeof(struct tm_lnx_fins) + \
+				 TM_LNX_FRAGS * sizeof(u32))
 
 /* A piece and its header fit the 2 KiB kmalloc cache. */
 #define TM_SEG_MAX	(2048 - sizeof(struct tm_seg))

@@ -489,10 +489,10 @@ class Conn:
         yield Wait(timeout, lambda: self.acked() >= off and
                    self.acked() < M32 // 2)
 
-    def reliable(self, off, end, data, timeout=15.0, probe=None):
+    def reliable(self, off, end, data, timeout=15.0):
         """@data (the stream's bytes [off, end)) from where the server
-        has acked, within its window, with zero-window probes (a byte of
-        @probe, other bytes, if given), until all is acked or @timeout"""
+        has acked, within its window, with zero-window probes of one
+        byte, until all is acked or @timeout"""
         t_end = time.monotonic() + timeout
         while time.monotonic() < t_end:
             a = max(self.acked(), off)
@@ -500,10 +500,7 @@ class Conn:
                 return
             w = self.swin
             n = min(end - a, max(w, 1), 500)
-            if not w and probe:
-                self.send(a, probe[a - off:a - off + 1])
-            else:
-                self.send(a, data[a - off:a - off + n])
+            self.send(a, data[a - off:a - off + n])
             yield Wait(0.4 if w else 0.5, lambda a=a: self.acked() > a)
 
 
@@ -588,6 +585,31 @@ def c_finhole(c):
     c.send(8, b"IJKL", "FA")
     yield Wait(0.3)
     c.send(4, b"EFGH")
+
+
+def c_finjoin(c):
+    """a segment right after a FIN behind the hole: tcp_try_coalesce()
+    appends it to the FIN's skb, whose bytes the receiver then reads in
+    one run, and the FIN after them"""
+    if not (yield from c.handshake()):
+        return
+    c.send(0, b"ABCD")
+    c.send(8, b"IJKL", "FA")
+    c.send(13, b"MNOP")
+    yield Wait(0.3)
+    c.send(4, b"EFGH")
+
+
+def c_finjoinin(c):
+    """the same skb, the hole filled in order past its FIN: the receiver
+    reads the skb from byte rcv_nxt - seq, the FIN taking none"""
+    if not (yield from c.handshake()):
+        return
+    c.send(0, b"ABCD")
+    c.send(8, b"IJKL", "FA")
+    c.send(13, b"MNOP")
+    yield Wait(0.3)
+    c.send(4, b"efghijklmn")
 
 
 def c_syndata(c):
@@ -772,24 +794,40 @@ def c_wrapovl(c):
     c.send(20, b"", "FA")
 
 
+ZW_END = 14000         # the zero-window case's stream
+ZW_FAR = 12000         # past any window its receiver grants in the burst
+
+
 def c_zerowin(c):
+    """a burst past the window, probes while the server does not read,
+    then the rest within its window.  The burst's bytes up to 6000 are
+    those sent again later: which of its segments the receiver takes
+    depends on when its ACKs close the window during the burst (the
+    load decides: a burst segment at rcv_nxt after the window closed is
+    dropped, TCPZeroWindowDrop, one that starts exactly at that edge is
+    taken by mos, Documentation/tcpmon.rst, "Windows"), and either copy
+    gives the same bytes.  So do the probes of a zero window: one that
+    reaches the receiver before its window opens is dropped there, and
+    taken by mos at the edge, as a real sender sends the byte again.
+    Its segments from ZW_FAR have other bytes: no window reaches them
+    then (the server's buffer holds some 4 KiB, and its window ends at
+    most that far after the 6000 bytes sent), so the receiver drops
+    them, and mos must too."""
     if not (yield from c.handshake()):
         return
-    a = random.Random(1).randbytes(6000)
-    b = random.Random(2).randbytes(6000)
-    p = random.Random(3).randbytes(6000)
-    # a burst past the window, then probes while the server does not read
+    a = random.Random(1).randbytes(ZW_END)
+    b = random.Random(2).randbytes(ZW_END)
     for off in range(0, 6000, 500):
+        c.send(off, b[off:off + 500])
+    for off in (ZW_FAR, ZW_FAR + 500):
         c.send(off, a[off:off + 500])
     yield Wait(0.5)
     for _ in range(4):
         k = max(c.acked(), 0)
         c.send(k, b[k:k + 1])
         yield Wait(0.3)
-    # the rest within the window; the probes of a zero window with other
-    # bytes than the data sent once it opens
-    yield from c.reliable(0, 6000, b, 20.0, probe=p)
-    c.send(6000, b"", "FA")
+    yield from c.reliable(0, ZW_END, b, 30.0)
+    c.send(ZW_END, b"", "FA")
 
 
 def c_sack(c):
@@ -912,6 +950,8 @@ CASES = [
     ("finoow", c_finoow, {}),
     ("finold", c_finold, {}),
     ("finhole", c_finhole, {}),
+    ("finjoin", c_finjoin, {}),
+    ("finjoinin", c_finjoinin, {}),
     ("syndata", c_syndata, {}),
     ("destopt5e", c_destopt5e, {"fams": (6,)}),
     ("hbhlate", c_hbhlate, {"fams": (6,)}),

@@ -516,6 +516,80 @@ static const struct fin_geo fin_geos[] = {
 	  .want = { { 'b', 20 } },
 	  .states = "FIN_WAIT_1 CLOSE_WAIT",
 	  .nacc_fin = 1 },
+	/* b starts right after a's FIN, where a's skb [8,13) ends:
+	 * tcp_try_coalesce() appends it (ooo_last_skb) and ORs the flags.
+	 * The skb holds 8 bytes and spans [8,17); tcp_recvmsg() reads its
+	 * bytes as one run and then its FIN, rcv_nxt 17.  The FIN at 12
+	 * is one the stream went past.
+	 */
+	{ .name = "a segment appended after a stored FIN",
+	  .seg = { { 8, 4 }, { 13, 4 }, { 0, 8 } },
+	  .fins = 1 << 0,
+	  .want = { { 'c', 8 }, { 'a', 4 }, { 'b', 4 } },
+	  .states = "FIN_WAIT_1 CLOSE_WAIT",
+	  .nacc_fin = 1 },
+	/* The same skb, the hole filled by c [0,14) in order, over the
+	 * FIN: tcp_ofo_queue() queues the skb, rcv_nxt 14, and
+	 * tcp_recvmsg() reads from byte 14 - 8 = 6 of it, which is b's
+	 * byte at 15 (the FIN at 12 took no byte): b's byte at 14 is
+	 * never read.
+	 */
+	{ .name = "in order into an skb appended after its FIN",
+	  .seg = { { 8, 4 }, { 13, 4 }, { 0, 14 } },
+	  .fins = 1 << 0,
+	  .want = { { 'c', 14 }, { 'b', 2 } },
+	  .states = "FIN_WAIT_1 CLOSE_WAIT",
+	  .nacc_fin = 1 },
+	/* c [0,12) ends at the FIN: byte 4 of the skb is b's first */
+	{ .name = "in order up to the FIN of an appended skb",
+	  .seg = { { 8, 4 }, { 13, 4 }, { 0, 12 } },
+	  .fins = 1 << 0,
+	  .want = { { 'c', 12 }, { 'b', 4 } },
+	  .states = "FIN_WAIT_1 CLOSE_WAIT",
+	  .nacc_fin = 1 },
+	/* c [0,16) leaves byte 8 of an skb of 8 bytes: none read, the FIN
+	 * taken, rcv_nxt 17
+	 */
+	{ .name = "in order up to the end of an appended skb's bytes",
+	  .seg = { { 8, 4 }, { 13, 4 }, { 0, 16 } },
+	  .fins = 1 << 0,
+	  .want = { { 'c', 16 } },
+	  .states = "FIN_WAIT_1 CLOSE_WAIT",
+	  .nacc_fin = 1 },
+	/* a+FIN, b+FIN and c appended in turn: [8,21), 11 bytes */
+	{ .name = "two segments appended after FINs",
+	  .seg = { { 8, 4 }, { 13, 4 }, { 18, 3 }, { 0, 8 } },
+	  .fins = 1 << 0 | 1 << 1,
+	  .want = { { 'd', 8 }, { 'a', 4 }, { 'b', 4 }, { 'c', 3 } },
+	  .states = "FIN_WAIT_1 CLOSE_WAIT",
+	  .nacc_fin = 1 },
+	/* A FIN alone at 8 is an skb [8,9); b [9,13) is appended to it */
+	{ .name = "a segment appended to a FIN alone",
+	  .seg = { { 8, 0 }, { 9, 4 }, { 0, 8 } },
+	  .fins = 1 << 0,
+	  .want = { { 'c', 8 }, { 'b', 4 } },
+	  .states = "FIN_WAIT_1 CLOSE_WAIT",
+	  .nacc_fin = 1 },
+	/* c [8,20) starts where the skb [8,17) of a, its FIN and b
+	 * starts, and ends after it: it replaces the skb, FIN and all
+	 */
+	{ .name = "an skb with a FIN inside replaced",
+	  .seg = { { 8, 4 }, { 13, 4 }, { 8, 12 }, { 0, 8 } },
+	  .fins = 1 << 0,
+	  .want = { { 'd', 8 }, { 'c', 12 } },
+	  .states = "FIN_WAIT_1 ESTABLISHED",
+	  .nacc_fin = 1 },
+	/* b [12,15) starts at a's FIN, overlaps a's skb [8,13) and goes
+	 * right of it; c [13,17) meets a's skb first in the walk from the
+	 * root and is appended to it.  The skb holds a's and c's bytes:
+	 * b's byte at 12, the FIN's sequence number, is never read.
+	 */
+	{ .name = "an skb's FIN covered by a later one's byte",
+	  .seg = { { 8, 4 }, { 12, 3 }, { 13, 4 }, { 0, 8 } },
+	  .fins = 1 << 0,
+	  .want = { { 'd', 8 }, { 'a', 4 }, { 'c', 4 } },
+	  .states = "FIN_WAIT_1 CLOSE_WAIT",
+	  .nacc_fin = 1 },
 };
 
 TEST(overlap_linux_fin_stops)
@@ -548,6 +622,48 @@ TEST(overlap_linux_fin_stops)
 		EXPECT_STREQ(want, tu_rx(u, 1, SVR));
 		EXPECT_STREQ(g->states, tu_states(u));
 		EXPECT_EQ(g->nacc_fin, tu_stat(u, TM_STAT_NACC_FIN));
+		EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+		TU_DONE(u);
+	}
+}
+
+/*
+ * A segment appended right after a stored skb's FIN makes the shadow's
+ * node one that keeps the FIN's sequence number (TM_LNX_FINS_SIZE in
+ * place of the node's size): tm_store_cost() counts it, so that with
+ * %TM_IN_LOSSLESS a side's store one byte short of it drops the segment,
+ * and one that has it takes the segment, and the stream is what the
+ * receiver reads.
+ */
+TEST(overlap_linux_fin_join_charge)
+{
+	const u64 a = SEG + 4 + sizeof(struct tm_lnx);
+	const u64 ab = 2 * SEG + 8 + TM_LNX_FINS_SIZE;
+	unsigned int short_by;
+
+	for (short_by = 0; short_by < 2; short_by++) {
+		struct tm_table_cfg cfg = {
+			.overlap = TM_OVERLAP_LINUX,
+			.buf_side = ab - short_by,
+		};
+		struct tu *u = tu_new(&cfg);
+
+		TH_LOG("short by %u", short_by);
+		hs(u, IC, IS);
+		TX(u, .from = CLI, .flags = ACK | FIN, .seq = ic + 1 + 8,
+		   .ack = is + 1, .data = "aaaa", .in_flags = TM_IN_LOSSLESS);
+		EXPECT_EQ(TM_VERDICT_PASS, u->verdict);
+		EXPECT_EQ(a, mos_tm_ooo_bytes(u->t));
+		EXPECT_EQ(short_by ? TM_VERDICT_DROP : TM_VERDICT_PASS,
+			  ldata(u, 13, "bbbb"));
+		EXPECT_EQ(short_by ? a : ab, mos_tm_ooo_bytes(u->t));
+		EXPECT_EQ(short_by, tu_stat(u, TM_STAT_STORE_FULL));
+		EXPECT_EQ(TM_VERDICT_PASS, ldata(u, 0, "01234567"));
+		EXPECT_STREQ(short_by ? "01234567aaaa" : "01234567aaaabbbb",
+			     tu_rx(u, 1, SVR));
+		EXPECT_STREQ("FIN_WAIT_1 CLOSE_WAIT", tu_states(u));
+		EXPECT_EQ(short_by ? 0 : 1, tu_stat(u, TM_STAT_NACC_FIN));
+		EXPECT_EQ(0, tu_stat(u, TM_STAT_GAPS));
 		EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
 		TU_DONE(u);
 	}
