@@ -20,6 +20,7 @@
 #   make bench-ooo    instructions per segment of the out-of-order store
 #                     (BEFORE=REV: also against revision REV's tracker)
 #   make bench-kernel guest instructions per packet in the VM: mos, conntrack, AF_PACKET
+#   make nat-bench-bins  bench/nat_tput.sh's consumers: held packets against NFQUEUE
 #   make fuzz         the tcpmon fuzzer for FUZZ_TIME seconds (600)
 #   make install      install-module and install-user
 #   make install-module  mos.ko for the running kernel
