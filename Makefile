@@ -20,6 +20,7 @@
 #   make bench-ooo    instructions per segment of the out-of-order store
 #                     (BEFORE=REV: also against revision REV's tracker)
 #   make bench-kernel guest instructions per packet in the VM: mos, conntrack, AF_PACKET
+#   make nat-bench-bins  bench/nat_tput.sh's consumers: held packets against NFQUEUE
 #   make fuzz         the tcpmon fuzzer for FUZZ_TIME seconds (600)
 #   make install      install-module and install-user
 #   make install-module  mos.ko for the running kernel
@@ -100,7 +101,7 @@ TESTS	:= $(UNIT_TCPMON) $(UNIT_TM_UTIL) $(UNIT_MOSUSER) $(UNIT_NETLINK) \
 .PHONY: all modules user deps check check-user check-vm check-receiver check-debug check-stress demo \
 	style install install-module install-user uninstall man-check abi-check clean bench \
 	bench-record bench-bins fuzz bench-ring ring-bench-bins bench-ooo bench-flows prof \
-	prof-selftest kbench-bins bench-kernel
+	prof-selftest kbench-bins bench-kernel nat-bench-bins
 
 all: modules user prof
 
@@ -475,6 +476,25 @@ $(B)/bench/kernel_nids: bench/kernel_nids.c
 	@$(CC) $(UCFLAGS) -o $@ $< -lnids -lpcap
 
 kbench-bins: $(KBENCH_BINS) $(B)/bin/mosctl
+
+# bench/nat_tput.sh: held packets against NFQUEUE.  nfq_app: the
+# libnetfilter_queue consumer; verdict_app: the tests' verdict consumer
+# built as the samples are (no sanitizers), for its accept-all
+NFQ_CFLAGS := $(shell pkg-config --cflags libnetfilter_queue libmnl 2>/dev/null)
+NFQ_LIBS := $(shell pkg-config --libs libnetfilter_queue libmnl 2>/dev/null)
+NAT_BENCH_BINS := $(B)/bench/nfq_app $(B)/bench/verdict_app
+
+$(B)/bench/nfq_app: bench/nfq_app.c
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) $(NFQ_CFLAGS) -o $@ $< $(NFQ_LIBS)
+
+$(B)/bench/verdict_app: selftests/lib/verdict_app.c $(MOSUSER_OBJS) $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(UCFLAGS) $(LTO) -o $@ $< $(MOSUSER_OBJS) -lpcap
+
+nat-bench-bins: $(NAT_BENCH_BINS) $(B)/bin/nat $(B)/bin/mosctl $(B)/selftests/verdict_app
 
 bench-kernel:
 	@bench/kernel

@@ -7,6 +7,10 @@
  * namespace.  A packet carries the marker when its TCP payload (as
  * mtcp_getlastpkt() shows it) contains MARKER.
  *
+ *   verdict_app accept MARKER    MOS_ON_PKT_IN at MOS_HK_SND: the callback
+ *                                returns at once, every packet is
+ *                                accepted as it came (MARKER unused; the
+ *                                accept-all of bench/nat_tput.sh)
  *   verdict_app ips MARKER       MOS_ON_PKT_IN at MOS_HK_SND: every
  *                                packet that carries the marker (the
  *                                retransmissions too) is dropped
@@ -66,7 +70,7 @@
 #include <arpa/inet.h>
 #include <mos_api.h>
 
-enum { M_IPS, M_REWRITE, M_SLEEP, M_HANG, M_SEND, M_RST, M_BURST,
+enum { M_ACCEPT, M_IPS, M_REWRITE, M_SLEEP, M_HANG, M_SEND, M_RST, M_BURST,
        M_PCAPOUT };
 
 static int g_mode;
@@ -236,6 +240,8 @@ static void on_pkt(mctx_t m, int sock, int side, uint64_t ev,
 
 	(void)ev;
 	(void)arg;
+	if (g_mode == M_ACCEPT)
+		return;
 	if (g_mode == M_PCAPOUT) {
 		on_pcapout(m, sock, side);
 		return;
@@ -302,7 +308,7 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: verdict_app ips|rewrite|sleep|hang|send|send6|rst|burst|pcapout MARKER [MS|NEW|TEXT|N|OLD NEW TEXT]\n");
+	fprintf(stderr, "usage: verdict_app accept|ips|rewrite|sleep|hang|send|send6|rst|burst|pcapout MARKER [MS|NEW|TEXT|N|OLD NEW TEXT]\n");
 	exit(2);
 }
 
@@ -315,7 +321,9 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 3)
 		usage();
-	if (!strcmp(argv[1], "ips"))
+	if (!strcmp(argv[1], "accept"))
+		g_mode = M_ACCEPT;
+	else if (!strcmp(argv[1], "ips"))
 		g_mode = M_IPS;
 	else if (!strcmp(argv[1], "rewrite") && argc == 4 &&
 		 strlen(argv[3]) == strlen(argv[2]))
