@@ -80,6 +80,10 @@
  * (%MOS_STAT_HELD_NONE counts the token-0 records).  Consumers that
  * split the flows between them (one per core, mOS's contexts) never get
  * the same flow's events: each holds its own flows' packets.
+ *
+ * Rewritten addresses (NAT): the tracker gives the flow the 4-tuple its
+ * packet leaves with as a second name (mos_verdict_alias()) before the
+ * packet can be released, so that the first answer to it is the flow's.
  */
 
 #include <linux/jhash.h>
@@ -689,8 +693,9 @@ static void mos_verdict_alias(struct mos_net *mn, const struct tm_pkt *in,
  * @c: the consumer
  * @v: the verdict, copied in
  *
- * The new bytes are written into the packet (hooks/nf.c) while it waits,
- * then the queue's head is released.
+ * The new bytes are written into the packet (hooks/nf.c) while it waits;
+ * if they move it to another 4-tuple, the flow gets it as a second name
+ * before the packet is decided; then the queue's head is released.
  *
  * Context: process, the consumer's ioctls serialised.
  * Return: 0; -EINVAL for a bad verdict, a token that is not this
@@ -759,13 +764,34 @@ int mos_verdict_apply(struct mos_net *mn, struct mos_consumer *c,
 			 memcmp(&in.daddr, &out.daddr, sizeof(in.daddr)) ||
 			 in.sport != out.sport || in.dport != out.dport);
 	}
-	found->state = MOS_HELD_ACCEPT;
-	mos_stat_inc(mn, MOS_STAT_VERDICT_ACCEPT);
+	/*
+	 * New addresses or ports: the packet stays undecided (nothing
+	 * releases it) until the flow has its second name
+	 */
+	if (!moved) {
+		found->state = MOS_HELD_ACCEPT;
+		mos_stat_inc(mn, MOS_STAT_VERDICT_ACCEPT);
+	}
 out:
 	spin_unlock_bh(&vq->lock);
 	kfree(bytes);
-	if (moved)
+	if (moved) {
 		mos_verdict_alias(mn, &in, &out);
+		/*
+		 * The entry is the pool's, the consumer's as long as it is
+		 * open: its token says whether it still is the packet's (a
+		 * deadline may have released it meanwhile, by policy)
+		 */
+		spin_lock_bh(&vq->lock);
+		if (found->token == v->token &&
+		    found->state == MOS_HELD_WAIT) {
+			found->state = MOS_HELD_ACCEPT;
+			mos_stat_inc(mn, MOS_STAT_VERDICT_ACCEPT);
+		} else {
+			err = -ETIMEDOUT;
+		}
+		spin_unlock_bh(&vq->lock);
+	}
 	if (err == -EINVAL)
 		mos_vq_stat(mn, MOS_STAT_VERDICT_BAD);
 	else if (!err)
