@@ -101,7 +101,7 @@ TESTS	:= $(UNIT_TCPMON) $(UNIT_TM_UTIL) $(UNIT_MOSUSER) $(UNIT_NETLINK) \
 .PHONY: all modules user deps check check-user check-vm check-receiver check-debug check-stress demo \
 	style install install-module install-user uninstall man-check abi-check clean bench \
 	bench-record bench-bins fuzz bench-ring ring-bench-bins bench-ooo bench-flows prof \
-	prof-selftest kbench-bins bench-kernel nat-bench-bins
+	prof-selftest kbench-bins bench-kernel nat-bench-bins mos-nat
 
 all: modules user prof
 
@@ -207,6 +207,15 @@ $(B)/mtcp/lib/libmtcp.a: $(B)/lib/libmosuser.a
 $(B)/mtcp/include/%.h: libmosuser/%.h
 	@mkdir -p $(dir $@)
 	@cp $< $@
+
+# mOS's own nat sample (MOS_SRC: mOS's source tree, a checkout or a bare
+# git directory), unmodified, built by its own Makefile.in with its paths
+# changed only (tools/mos_sample), into build/mos-samples; without
+# MOS_SRC, a message and nothing built.  Not part of make check:
+# selftests/vm/mos_nat.sh runs it when it is there.
+MOS_SRC ?=
+mos-nat: $(MTCP_LAYOUT)
+	@tools/mos_sample "$(MOS_SRC)" nat $(B)/mos-samples
 
 # mosctl: libnl-genl-3 for the netlink family, libpcap for rule and flow
 # filters, libbpf for the XDP program (xdp/), which it carries as a
@@ -644,4 +653,4 @@ uninstall:
 	[ -n "$(DESTDIR)" ] || { ldconfig; ! [ -d /lib/modules/$(KREL) ] || depmod -a $(KREL); }
 
 clean:
-	rm -rf $(O) $(B)/bin $(B)/lib $(B)/mtcp $(B)/selftests $(B)/bench $(B)/[0-9]* $(B)/fuzz/tm_fuzz
+	rm -rf $(O) $(B)/bin $(B)/lib $(B)/mtcp $(B)/mos-samples $(B)/selftests $(B)/bench $(B)/[0-9]* $(B)/fuzz/tm_fuzz

@@ -185,6 +185,8 @@ enum tm_verdict mos_pkt_input(struct mos_net *mn, const struct mos_pkt *pkt,
 			*held = mos_verdict_take(mn, pkt, p, &drop);
 			if (drop)
 				v = TM_VERDICT_DROP;
+		} else {
+			mos_verdict_skip(mn, pkt);
 		}
 		mos_dev_unhold(mn);
 	}

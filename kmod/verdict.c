@@ -65,9 +65,25 @@
  * packet path, under RCU, while the consumer is on its namespace's list;
  * closing takes it off the list and waits for a grace period first.
  *
- * Several verdict consumers: a packet is held for the first consumer on
- * the namespace's list (by setup order) that got one of its events; the
- * others' records of it carry no %MOS_REC_HELD.
+ * Several verdict consumers: a packet is held once, in one queue, for
+ * its owner: the consumer whose queue has a packet of its flow already
+ * (so that the flow's packets leave in order), else the first consumer
+ * on the namespace's list (by setup order) that got one of its events.
+ * The owner's %MOS_REC_HELD carries the token if it got the packet's
+ * events (else the packet waits there, decided, for its flow's turn).
+ * Every other verdict consumer that got its events gets a %MOS_REC_HELD
+ * with token 0: not held for it, no verdict of its is due.  So does
+ * every verdict consumer whose packet is not held at all (the limits
+ * below, a packet the tracker drops, XDP, passive mode): each packet's
+ * event records at a verdict consumer end with its %MOS_REC_HELD, and
+ * what its callbacks asked of one packet never reaches another
+ * (%MOS_STAT_HELD_NONE counts the token-0 records).  Consumers that
+ * split the flows between them (one per core, mOS's contexts) never get
+ * the same flow's events: each holds its own flows' packets.
+ *
+ * Rewritten addresses (NAT): the tracker gives the flow the 4-tuple its
+ * packet leaves with as a second name (mos_verdict_alias()) before the
+ * packet can be released, so that the first answer to it is the flow's.
  */
 
 #include <linux/jhash.h>
@@ -448,23 +464,80 @@ void mos_verdict_release_all(struct mos_net *mn, bool dying)
 	}
 }
 
-/* The consumer a packet is held for: its events' or its flow's */
+/*
+ * The consumer a packet is held for: the one whose queue has a packet of
+ * its flow (@by_flow), so that the flow's packets leave in order, else
+ * the first on the list (setup order) that got one of its events (@want)
+ */
 static struct mos_consumer *mos_verdict_owner(struct mos_net *mn, u64 want,
-					      const struct mos_vkey *k)
+					      const struct mos_vkey *k,
+					      bool by_flow)
 {
 	struct mos_consumer *c;
 
-	list_for_each_entry_rcu(c, &mn->consumers, node) {
-		if (!c->dlv.verdict)
-			continue;
-		if (want) {
-			if (want & BIT_ULL(c->dlv.slot))
+	if (by_flow && atomic_read(&mn->nheld)) {
+		list_for_each_entry_rcu(c, &mn->consumers, node)
+			if (c->dlv.verdict && READ_ONCE(c->vq.n) &&
+			    mos_vq_has_flow(&c->vq, k))
 				return c;
-		} else if (READ_ONCE(c->vq.n) && mos_vq_has_flow(&c->vq, k)) {
-			return c;
-		}
 	}
+	if (!want)
+		return NULL;
+	list_for_each_entry_rcu(c, &mn->consumers, node)
+		if (c->dlv.verdict && (want & BIT_ULL(c->dlv.slot)))
+			return c;
 	return NULL;
+}
+
+/*
+ * A %MOS_REC_HELD with token 0 after the records of the packet being
+ * processed, for each verdict consumer of @mask: the packet is not held
+ * for it, no verdict of its is due (%MOS_STAT_HELD_NONE).  A verdict
+ * consumer that got a packet's event records always gets its
+ * %MOS_REC_HELD (mos_dev_bound() keeps room for it), so that it ends
+ * what its callbacks asked of that packet there, and nothing of it goes
+ * to a later packet of the same flow, side and length.
+ */
+static void mos_verdict_none(struct mos_net *mn, const struct mos_pkt *pkt,
+			     u64 mask)
+{
+	struct mos_hold *h = this_cpu_ptr(&mos_hold);
+	struct mos_rec_held *r;
+	struct mos_consumer *c;
+
+	if (!mask)
+		return;
+	list_for_each_entry_rcu(c, &mn->consumers, node) {
+		if (!c->dlv.verdict || !(mask & BIT_ULL(c->dlv.slot)))
+			continue;
+		r = mos_ring_reserve(c->ring, sizeof(*r), MOS_REC_HELD, 0,
+				     h->on ? &h->left[c->dlv.slot] : NULL);
+		if (!r)
+			continue;
+		memset(r, 0, sizeof(*r));
+		r->flow = h->vflow;
+		r->pkt_total = pkt->src.len;
+		r->pkt_from = h->vfrom;
+		mos_ring_commit(c->ring, r, false);
+		mos_stat_inc(mn, MOS_STAT_HELD_NONE);
+	}
+}
+
+/**
+ * mos_verdict_skip() - the packet being processed is not held: the
+ * verdict consumers that got its event records learn it
+ * @mn: the namespace's state
+ * @pkt: the packet
+ *
+ * For the packets mos_verdict_take() is not asked about (the tracker
+ * dropped them, passive mode, not TCP).
+ *
+ * Context: the packet path, bottom halves disabled, RCU, before
+ * mos_dev_unhold().
+ */
+void mos_verdict_skip(struct mos_net *mn, const struct mos_pkt *pkt)
+{
+	mos_verdict_none(mn, pkt, this_cpu_ptr(&mos_hold)->verdict);
 }
 
 /**
@@ -484,8 +557,9 @@ bool mos_verdict_take(struct mos_net *mn, const struct mos_pkt *pkt,
 {
 	struct mos_hold *h = this_cpu_ptr(&mos_hold);
 	struct mos_rec_held *r = NULL;
+	u64 want = h->verdict, mine;
 	struct mos_consumer *c;
-	u64 want = h->verdict;
+	bool by_flow = true;
 	struct mos_held *e;
 	struct mos_vkey k;
 	void *held = NULL;
@@ -496,30 +570,38 @@ bool mos_verdict_take(struct mos_net *mn, const struct mos_pkt *pkt,
 	*drop = false;
 	if (!pkt->hold || READ_ONCE(mn->vclosing) ||
 	    (!want && !atomic_read(&mn->nheld)))
-		return false;
+		goto none;
 	mos_vkey_of(&k, p);
-	c = mos_verdict_owner(mn, want, &k);
+again:
+	c = mos_verdict_owner(mn, want, &k, by_flow);
 	if (!c)
-		return false;
+		goto none;
 	vq = &c->vq;
+	/* Its owner's verdict is due if it got the packet's events */
+	mine = want & BIT_ULL(c->dlv.slot);
 	/* The pool's size, or a lower limit set since */
 	max = min(READ_ONCE(mn->held_max), vq->cap);
-	if (want)
+	if (mine)
 		r = mos_ring_reserve(c->ring, sizeof(*r), MOS_REC_HELD, 0,
 				     h->on ? &h->left[c->dlv.slot] : NULL);
-	if (!want || r)
+	if (!mine || r)
 		held = pkt->hold(pkt);
 	spin_lock(&vq->lock);
 	/*
 	 * A packet held only to keep its flow's order: the flow's held
 	 * packets may all have left since mos_verdict_owner() looked (a
 	 * verdict, a deadline); then it goes on now, in order, rather than
-	 * wait behind nothing for a verdict that no one will give.
+	 * wait behind nothing for a verdict that no one will give, or it is
+	 * held for the first consumer that got its events.
 	 */
-	if (!want && !mos_vq_flow(vq, &k)) {
+	if (!mine && !mos_vq_flow(vq, &k)) {
 		spin_unlock(&vq->lock);
 		if (held)
 			mos_nf_free(held);
+		held = NULL;
+		by_flow = false;
+		if (want)
+			goto again;
 		return false;
 	}
 	room = held && !vq->dead && vq->n < max;
@@ -542,23 +624,25 @@ bool mos_verdict_take(struct mos_net *mn, const struct mos_pkt *pkt,
 			r->pkt_total = pkt->src.len;
 			r->pkt_from = h->vfrom;
 			mos_ring_commit(c->ring, r, false);
+			mos_stat_inc(mn, MOS_STAT_HELD_NONE);
+			want &= ~mine;
 		}
 		mos_stat_inc(mn, MOS_STAT_HELD_FULL);
 		*drop = mos_vq_policy(mn) == MOS_HELD_DROP;
-		return false;
+		goto none;
 	}
 	/* vq->n < vq->cap: an entry and a flow entry are free */
 	e = list_first_entry(&vq->free, struct mos_held, node);
 	e->flow = mos_vq_flow_get(mn, vq, &k);
 	e->pkt = held;
-	e->token = want ? ((u64)(c->dlv.slot + 1) << MOS_TOKEN_SHIFT) |
+	e->token = mine ? ((u64)(c->dlv.slot + 1) << MOS_TOKEN_SHIFT) |
 			  (++vq->seq & MOS_TOKEN_SEQ) : 0;
 	e->deadline = ktime_get_ns() +
 		      (u64)READ_ONCE(mn->verdict_ms) * NSEC_PER_MSEC;
-	e->state = want ? MOS_HELD_WAIT : MOS_HELD_ACCEPT;
+	e->state = mine ? MOS_HELD_WAIT : MOS_HELD_ACCEPT;
 	list_move_tail(&e->node, &vq->q);
 	vq->n++;
-	if (want && !timer_pending(&vq->timer))
+	if (mine && !timer_pending(&vq->timer))
 		mos_vq_arm(vq);
 	if (r) {
 		/* The consumer cannot name the packet before this commit */
@@ -572,7 +656,13 @@ bool mos_verdict_take(struct mos_net *mn, const struct mos_pkt *pkt,
 	if (r)
 		mos_ring_commit(c->ring, r, false);
 	mos_stat_inc(mn, MOS_STAT_HELD);
+	/* The other verdict consumers that got its events: not theirs */
+	mos_verdict_none(mn, pkt, want & ~mine);
 	return true;
+
+none:
+	mos_verdict_none(mn, pkt, want);
+	return false;
 }
 
 /*
@@ -603,8 +693,9 @@ static void mos_verdict_alias(struct mos_net *mn, const struct tm_pkt *in,
  * @c: the consumer
  * @v: the verdict, copied in
  *
- * The new bytes are written into the packet (hooks/nf.c) while it waits,
- * then the queue's head is released.
+ * The new bytes are written into the packet (hooks/nf.c) while it waits;
+ * if they move it to another 4-tuple, the flow gets it as a second name
+ * before the packet is decided; then the queue's head is released.
  *
  * Context: process, the consumer's ioctls serialised.
  * Return: 0; -EINVAL for a bad verdict, a token that is not this
@@ -673,13 +764,34 @@ int mos_verdict_apply(struct mos_net *mn, struct mos_consumer *c,
 			 memcmp(&in.daddr, &out.daddr, sizeof(in.daddr)) ||
 			 in.sport != out.sport || in.dport != out.dport);
 	}
-	found->state = MOS_HELD_ACCEPT;
-	mos_stat_inc(mn, MOS_STAT_VERDICT_ACCEPT);
+	/*
+	 * New addresses or ports: the packet stays undecided (nothing
+	 * releases it) until the flow has its second name
+	 */
+	if (!moved) {
+		found->state = MOS_HELD_ACCEPT;
+		mos_stat_inc(mn, MOS_STAT_VERDICT_ACCEPT);
+	}
 out:
 	spin_unlock_bh(&vq->lock);
 	kfree(bytes);
-	if (moved)
+	if (moved) {
 		mos_verdict_alias(mn, &in, &out);
+		/*
+		 * The entry is the pool's, the consumer's as long as it is
+		 * open: its token says whether it still is the packet's (a
+		 * deadline may have released it meanwhile, by policy)
+		 */
+		spin_lock_bh(&vq->lock);
+		if (found->token == v->token &&
+		    found->state == MOS_HELD_WAIT) {
+			found->state = MOS_HELD_ACCEPT;
+			mos_stat_inc(mn, MOS_STAT_VERDICT_ACCEPT);
+		} else {
+			err = -ETIMEDOUT;
+		}
+		spin_unlock_bh(&vq->lock);
+	}
 	if (err == -EINVAL)
 		mos_vq_stat(mn, MOS_STAT_VERDICT_BAD);
 	else if (!err)

@@ -57,6 +57,14 @@
  *                                with EAGAIN, failed otherwise; how long
  *                                they took)
  *
+ *   verdict_app -s STALL:MS MODE ...
+ *                                any mode, and the callback of the first
+ *                                packet whose payload carries STALL
+ *                                sleeps MS ms first (a line "stall",
+ *                                then "awake"): that packet stays held,
+ *                                the next ones find the held-packet
+ *                                limit reached (selftests/vm/verdict_share.sh)
+ *
  * "ready" on stderr once the context runs; SIGINT or SIGTERM ends it.
  */
 
@@ -80,6 +88,9 @@ static int g_slept;
 static mctx_t g_mctx;
 static unsigned int g_count;
 static int g_family = AF_INET;
+static const char *g_stall;
+static unsigned int g_stall_ms;
+static int g_stalled;
 
 /*
  * A segment from the server's end to the client of @p's flow (@p: a
@@ -240,6 +251,14 @@ static void on_pkt(mctx_t m, int sock, int side, uint64_t ev,
 
 	(void)ev;
 	(void)arg;
+	if (g_stall && !g_stalled && !mtcp_getlastpkt(m, sock, side, &p) &&
+	    p.payloadlen &&
+	    memmem(p.payload, p.payloadlen, g_stall, strlen(g_stall))) {
+		g_stalled = 1;
+		printf("stall\n");
+		usleep(g_stall_ms * 1000);
+		printf("awake\n");
+	}
 	if (g_mode == M_ACCEPT)
 		return;
 	if (g_mode == M_PCAPOUT) {
@@ -308,7 +327,7 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: verdict_app accept|ips|rewrite|sleep|hang|send|send6|rst|burst|pcapout MARKER [MS|NEW|TEXT|N|OLD NEW TEXT]\n");
+	fprintf(stderr, "usage: verdict_app [-s STALL:MS] accept|ips|rewrite|sleep|hang|send|send6|rst|burst|pcapout MARKER [MS|NEW|TEXT|N|OLD NEW TEXT]\n");
 	exit(2);
 }
 
@@ -319,6 +338,17 @@ int main(int argc, char **argv)
 	int hook = MOS_HK_SND, sock;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 2 && !strcmp(argv[1], "-s")) {
+		char *ms = strrchr(argv[2], ':');
+
+		if (!ms || ms == argv[2])
+			usage();
+		*ms++ = '\0';
+		g_stall = argv[2];
+		g_stall_ms = (unsigned int)strtoul(ms, NULL, 10);
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 3)
 		usage();
 	if (!strcmp(argv[1], "accept"))

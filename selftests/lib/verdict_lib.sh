@@ -11,7 +11,9 @@
 
 # verdict_scripts: write $work/sink.py (PORT FILE IDLE: one connection's
 # bytes into FILE, until EOF or IDLE seconds idle) and $work/client.py
-# (PORT MARKER PAUSE)
+# (PORT MARKER PAUSE [AFTER [INFO]]: AFTER instead of "after"; INFO gets
+# "retrans N", the segments the client's kernel retransmitted on the
+# connection, tcp_info's tcpi_total_retrans)
 verdict_scripts() {
 	cat >"$work/sink.py" <<-'PYEOF'
 import socket, sys
@@ -32,18 +34,24 @@ with open(sys.argv[2], "wb", buffering=0) as f:
         f.write(b)
 	PYEOF
 	cat >"$work/client.py" <<-'PYEOF'
-import socket, sys, time
+import socket, struct, sys, time
 s = socket.create_connection(("10.0.2.2", int(sys.argv[1])), timeout=5)
 s.sendall(b"hello\n")
 time.sleep(1)
 s.sendall(sys.argv[2].encode() + b"\n")
 time.sleep(float(sys.argv[3]))
+after = sys.argv[4] if len(sys.argv) > 4 else "after"
 try:
-    s.sendall(b"after\n")
+    s.sendall(after.encode() + b"\n")
     s.shutdown(socket.SHUT_WR)
     time.sleep(1)
 except OSError:
     pass
+if len(sys.argv) > 5:
+    # struct tcp_info: 8 bytes, then tcpi_total_retrans is the 24th __u32
+    info = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+    with open(sys.argv[5], "w") as f:
+        f.write("retrans %d\n" % struct.unpack_from("I", info, 8 + 23 * 4)[0])
 s.close()
 	PYEOF
 }

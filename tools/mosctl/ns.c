@@ -107,10 +107,11 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_SENDPKT_FAILED] = "sendpkt_failed",
 	[MOS_STAT_FLOW_ALIASES] = "flow_aliases",
 	[MOS_STAT_FLOW_ALIAS_FAIL] = "flow_alias_failed",
+	[MOS_STAT_HELD_NONE] = "held_none",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_FLOW_ALIAS_FAIL,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_HELD_NONE,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {

@@ -684,6 +684,10 @@ enum mos_flow_attr {
  * @MOS_STAT_FLOW_ALIAS_FAIL: second 4-tuples refused (another live
  *	flow's, more than max-flows of them, memory): their packets are
  *	orphans
+ * @MOS_STAT_HELD_NONE: %MOS_REC_HELD records with token 0: a verdict
+ *	consumer got event records of a packet that is not held for it
+ *	(held for another verdict consumer, or not held at all): no verdict
+ *	of its is due
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -787,6 +791,7 @@ enum mos_stat {
 	MOS_STAT_SENDPKT_FAILED,
 	MOS_STAT_FLOW_ALIASES,
 	MOS_STAT_FLOW_ALIAS_FAIL,
+	MOS_STAT_HELD_NONE,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
@@ -916,8 +921,10 @@ struct mos_rec {
  * @MOS_REC_LOST: struct mos_rec_lost: records the ring had no room for
  *	(passive mode), since the last LOST record
  * @MOS_REC_HELD: struct mos_rec_held: the packet of the event records
- *	just before is held for this consumer's verdict (%MOS_IOC_VERDICT);
- *	consumers with %MOS_RING_F_VERDICT only (ABI minor 8)
+ *	just before is held for this consumer's verdict (%MOS_IOC_VERDICT),
+ *	or with token 0 is not; every packet whose event records about a
+ *	flow a consumer with %MOS_RING_F_VERDICT gets has one after them,
+ *	for those consumers only (ABI minor 8)
  */
 enum mos_rec_type {
 	MOS_REC_UNSPEC,
@@ -1308,8 +1315,10 @@ struct mos_ioc_ring {
 /**
  * struct mos_rec_held - body of %MOS_REC_HELD
  * @token: names the packet in %MOS_IOC_VERDICT, for this consumer only;
- *	0: the packet was not held (%MOS_LIMIT_HELD_MAX reached, or the hook
- *	could not take it) and got the policy: no verdict is due
+ *	0: the packet is not held for this consumer, no verdict of its is
+ *	due: held for another verdict consumer, or not held at all
+ *	(%MOS_LIMIT_HELD_MAX reached or the hook could not take it: it got
+ *	the policy; the tracker dropped it; passive mode)
  * @flow: the flow's id
  * @pkt_total: the packet's length from its IP header
  * @pkt_from: the side that sent it (0 client, 1 server)
