@@ -17,9 +17,9 @@
  * is written in pieces of a whole number of segments (TCP_MAXSEG), so
  * that with one segment per packet (no TSO or GSO on the sending device,
  * bench/kernel_guest) every data packet but a stream's last is full,
- * however the writes queue behind the congestion window; it is read in
- * pieces of CHUNK bytes, each once it has all arrived (SO_RCVLOWAT and
- * poll()), so that a reader wakes once a piece, not for each segment.  bench/kernel_guest sets what the program cannot (an ACK for
+ * however the writes queue behind the congestion window; its reader
+ * waits until it has all arrived (SO_RCVLOWAT and poll()), so that the
+ * reader never holds its socket while segments arrive.  bench/kernel_guest sets what the program cannot (an ACK for
  * every segment, no slow start after idle, no saved route metrics...).
  *
  * server PORT
@@ -171,34 +171,36 @@ static void send_stream(int fd, uint64_t n)
 }
 
 /*
- * Receive n bytes and check them against the pattern: CHUNK bytes a read,
- * then the rest, each read once poll() has said that all of it is there
- * (SO_RCVLOWAT: the socket wakes its reader then, not for each segment).
- * Not MSG_WAITALL: a read that has copied part of what it asks for waits
- * for SO_RCVLOWAT more bytes, which the end of a stream may never bring.
+ * Receive n bytes and check them against the pattern.  The reader waits
+ * (poll(), SO_RCVLOWAT) until the whole stream has arrived, up to
+ * SOCK_BUF bytes at a time, then reads it in pieces of CHUNK: it does not
+ * run while the stream arrives, so that no segment reaches its socket
+ * while it holds it (the socket's backlog would merge the segments and
+ * one ACK would answer several), and a piece is never read short.
  */
 static void recv_stream(int fd, uint64_t n)
 {
 	static unsigned char b[CHUNK];
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	uint64_t off = 0;
-	int lowat = 0;
+	uint64_t off = 0, end = 0;
 
 	while (off < n) {
 		size_t k = n - off < CHUNK ? n - off : CHUNK;
 		ssize_t r;
 
-		if (lowat != (int)k) {
-			lowat = k;
+		if (off == end) {
+			int lowat = n - off < SOCK_BUF ? n - off : SOCK_BUF;
+
+			end = off + lowat;
 			if (setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat,
 				       sizeof(lowat)))
 				die("kernel_traffic: SO_RCVLOWAT");
+			while (poll(&p, 1, -1) < 0)
+				if (errno != EINTR)
+					die("kernel_traffic: poll");
 		}
-		if (poll(&p, 1, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			die("kernel_traffic: poll");
-		}
+		if (k > end - off)
+			k = end - off;
 		r = recv(fd, b, k, 0);
 		if (r < 0 && errno == EINTR)
 			continue;
