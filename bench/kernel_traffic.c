@@ -9,6 +9,19 @@
  * nothing driven by a clock, so that the instructions they cost are the
  * same from one run to the next.
  *
+ * The packets too: every socket has TCP_NODELAY and fixed buffers each
+ * way (SO_SNDBUFFORCE and SO_RCVBUFFORCE of SOCK_BUF, which the kernel
+ * doubles; root only), so that a sender never waits for buffer space, a receiver's window is
+ * never what its reads free and no read sends a window update, and
+ * neither buffer is sized from the connection's timing.  A bulk stream
+ * is written in pieces of a whole number of segments (TCP_MAXSEG), so
+ * that with one segment per packet (no TSO or GSO on the sending device,
+ * bench/kernel_guest) every data packet but a stream's last is full,
+ * however the writes queue behind the congestion window; its reader
+ * waits until it has all arrived (SO_RCVLOWAT and poll()), so that the
+ * reader never holds its socket while segments arrive.  bench/kernel_guest sets what the program cannot (an ACK for
+ * every segment, no slow start after idle, no saved route metrics...).
+ *
  * server PORT
  *	listens on [::]:PORT (IPv4 and IPv6) and serves one connection at a
  *	time.  Each connection opens with a 12-byte request: a mode byte, 3
@@ -22,7 +35,7 @@
  *	for each line "run LPORT" it reads on stdin, until end of file: one
  *	process for every run, so that no run pays for starting one.  A run:
  *	for ADDR4 then ADDR6, one bulk transfer of BULK bytes each way; one
- *	connection with RR request/response rounds of 100 bytes (TCP_NODELAY);
+ *	connection with RR request/response rounds of 100 bytes;
  *	SHORT connections of one 100-byte request and response each.  The
  *	client binds its connections to consecutive local ports from LPORT,
  *	so that no two runs depend on the ephemeral port chosen; it closes
@@ -38,6 +51,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +62,8 @@
 #define RR_SIZE		100
 #define CHUNK		65536
 #define MAX_COUNT	(1U << 30)
+/* SO_SNDBUF/SO_RCVBUF value; the kernel doubles it (16 MiB of data) */
+#define SOCK_BUF	(8 << 20)
 
 static unsigned long long c2s, s2c, conns;
 
@@ -74,6 +90,35 @@ static void pat_init(void)
 static const unsigned char *pat_at(uint64_t off)
 {
 	return pat + off % PERIOD;
+}
+
+/*
+ * Fixed send and receive buffers, before connect() or listen() (the
+ * window scale is chosen from the receive buffer), and TCP_NODELAY
+ */
+static void sock_setup(int fd)
+{
+	int one = 1, b = SOCK_BUF;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &b, sizeof(b)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &b, sizeof(b)) ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))
+		die("kernel_traffic: socket options");
+}
+
+/*
+ * The size of a bulk write: the most whole segments of the connection's
+ * MSS that CHUNK holds
+ */
+static size_t write_size(int fd)
+{
+	int mss = 0;
+	socklen_t len = sizeof(mss);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &len) || mss <= 0 ||
+	    mss > CHUNK)
+		die("kernel_traffic: TCP_MAXSEG");
+	return CHUNK / mss * mss;
 }
 
 static void send_all(int fd, const void *buf, size_t n)
@@ -111,29 +156,52 @@ static void recv_all(int fd, void *buf, size_t n)
 	}
 }
 
-/* Send n pattern bytes from stream offset 0 */
+/* Send n pattern bytes from stream offset 0, in writes of whole segments */
 static void send_stream(int fd, uint64_t n)
 {
+	size_t w = write_size(fd);
 	uint64_t off = 0;
 
 	while (off < n) {
-		size_t k = n - off < CHUNK ? n - off : CHUNK;
+		size_t k = n - off < w ? n - off : w;
 
 		send_all(fd, pat_at(off), k);
 		off += k;
 	}
 }
 
-/* Receive n bytes and check them against the pattern */
+/*
+ * Receive n bytes and check them against the pattern.  The reader waits
+ * (poll(), SO_RCVLOWAT) until the whole stream has arrived, up to
+ * SOCK_BUF bytes at a time, then reads it in pieces of CHUNK: it does not
+ * run while the stream arrives, so that no segment reaches its socket
+ * while it holds it (the socket's backlog would merge the segments and
+ * one ACK would answer several), and a piece is never read short.
+ */
 static void recv_stream(int fd, uint64_t n)
 {
 	static unsigned char b[CHUNK];
-	uint64_t off = 0;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint64_t off = 0, end = 0;
 
 	while (off < n) {
 		size_t k = n - off < CHUNK ? n - off : CHUNK;
-		ssize_t r = recv(fd, b, k, 0);
+		ssize_t r;
 
+		if (off == end) {
+			int lowat = n - off < SOCK_BUF ? n - off : SOCK_BUF;
+
+			end = off + lowat;
+			if (setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat,
+				       sizeof(lowat)))
+				die("kernel_traffic: SO_RCVLOWAT");
+			while (poll(&p, 1, -1) < 0)
+				if (errno != EINTR)
+					die("kernel_traffic: poll");
+		}
+		if (k > end - off)
+			k = end - off;
+		r = recv(fd, b, k, 0);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
@@ -158,6 +226,8 @@ static void recv_eof(int fd)
 	do
 		r = recv(fd, &c, 1, 0);
 	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		die("kernel_traffic: waiting for the end");
 	if (r != 0) {
 		fprintf(stderr, "kernel_traffic: data after the end\n");
 		exit(1);
@@ -200,8 +270,11 @@ static void __attribute__((noreturn)) server(int port)
 	int one = 1, zero = 0, ls, fd;
 
 	ls = socket(AF_INET6, SOCK_STREAM, 0);
-	if (ls < 0 ||
-	    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	if (ls < 0)
+		die("kernel_traffic: socket");
+	/* inherited by the connections accepted */
+	sock_setup(ls);
+	if (setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    setsockopt(ls, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) ||
 	    bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 64))
 		die("kernel_traffic: listen");
@@ -244,8 +317,10 @@ static int dial(const char *addr, int port, int lport)
 		len = sizeof(*a);
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM, 0);
-	if (fd < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	if (fd < 0)
+		die("kernel_traffic: socket");
+	sock_setup(fd);
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(fd, (struct sockaddr *)&ls, len) ||
 	    connect(fd, (struct sockaddr *)&ss, len))
 		die("kernel_traffic: connect");
@@ -292,7 +367,7 @@ static void rounds(int fd, uint32_t n)
 static void client(const char *addrs[2], int port, int lport, uint32_t bulk,
 		   uint32_t rr, uint32_t nshort)
 {
-	int one = 1, fd;
+	int fd;
 
 	c2s = s2c = conns = 0;
 	for (int f = 0; f < 2; f++) {
@@ -307,15 +382,12 @@ static void client(const char *addrs[2], int port, int lport, uint32_t bulk,
 		finish(fd);
 
 		fd = dial(a, port, lport++);
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		request(fd, 'R', rr, RR_SIZE);
 		rounds(fd, rr);
 		finish(fd);
 
 		for (uint32_t i = 0; i < nshort; i++) {
 			fd = dial(a, port, lport++);
-			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-				   sizeof(one));
 			request(fd, 'R', 1, RR_SIZE);
 			rounds(fd, 1);
 			finish(fd);

@@ -9,11 +9,13 @@
  * at.  Nothing else calls ustat: glibc has not wrapped it since 2.28.
  * The order makes snapshot N the one taken at the mark of line N.
  *
- * Before the mark it sleeps to the next multiple of 10 ms of
+ * Before the mark it sleeps to the next multiple of 20 ms of
  * CLOCK_MONOTONIC: under -icount the guest's clock is its instruction
  * count, and its start no longer depends on how long the host took to
  * answer the guest's earlier 9p requests, so every phase starts at the
- * same point of the timer tick.
+ * same point of the timer tick.  The kernel aligns its tick to multiples
+ * of the tick period; 20 ms is a multiple of the period at HZ 100, 250
+ * (Debian's kernels: 4 ms, which 10 ms is not) and 1000.
  *
  * While a phase runs, DIR/bin/prof-spin spins on every CPU under
  * SCHED_IDLE (started by the first mark, stopped by "end"): the CPUs never
@@ -31,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ALIGN_NS 10000000LL
+#define ALIGN_NS 20000000LL
 
 static int copy(const char *from, const char *to)
 {
