@@ -324,6 +324,7 @@ t_eq "the listener on 9002 received nothing" 0 "$(stat -c %s "$work/got9002" 2>/
 sniff_csum() {
 	ip netns exec "$B" python3 -c 'import signal, socket, struct, sys
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.setsockopt(socket.SOL_SOCKET, 33, 64 << 20)  # SO_RCVBUFFORCE: no frame lost
 s.bind(("b0", 0))
 n = [0, 0]
 def out(*_):
