@@ -332,25 +332,49 @@ cancel:
  * @msg: message being built
  * @net: the namespace
  *
+ * Each device: its %MOS_A_IFINDEX, then its %MOS_A_LINK_STATS.
+ *
+ * Context: process; takes the namespace's mos lock, which keeps each
+ * device in its slot while its counters are read.
  * Return: 0 or -EMSGSIZE.
  */
 static int mos_genl_put_links(struct sk_buff *msg, struct net *net)
 {
-	const struct mos_net *mn = mos_pernet(net);
-	/* Pairs with the release in mos_xdp_link_add() */
-	unsigned int i, n = smp_load_acquire(&mn->xdp_nlinks);
-	struct nlattr *nest;
+	struct mos_net *mn = mos_pernet(net);
+	struct nlattr *nest, *st;
+	u64 sum[__MOS_LSTAT_MAX];
+	int err = -EMSGSIZE;
+	unsigned int i, j;
 
+	mutex_lock(&mn->lock);
 	nest = nla_nest_start(msg, MOS_A_LINKS);
 	if (!nest)
-		return -EMSGSIZE;
-	for (i = 0; i < n && i < MOS_XDP_LINKS_MAX; i++)
-		if (nla_put_u32(msg, MOS_A_IFINDEX,
-				READ_ONCE(mn->xdp_links[i])))
-			return -EMSGSIZE;
+		goto out;
+	for (i = 0; i < MOS_XDP_LINKS_MAX; i++) {
+		if (!mn->xdp_links[i])
+			continue;
+		if (nla_put_u32(msg, MOS_A_IFINDEX, mn->xdp_links[i]))
+			goto out;
+		mos_xdp_link_stats(mn, i, sum);
+		st = nla_nest_start(msg, MOS_A_LINK_STATS);
+		if (!st)
+			goto out;
+		for (j = MOS_LSTAT_FRAMES; j < __MOS_LSTAT_MAX; j++)
+			if (nla_put_u64_64bit(msg, j, sum[j], MOS_LSTAT_PAD))
+				goto out;
+		nla_nest_end(msg, st);
+	}
 	nla_nest_end(msg, nest);
-	return 0;
+	err = 0;
+out:
+	mutex_unlock(&mn->lock);
+	return err;
 }
+
+/* Room for the %MOS_A_LINKS nest at most, beyond NLMSG_GOODSIZE */
+#define MOS_GENL_LINKS_SIZE	(nla_total_size(0) + MOS_XDP_LINKS_MAX * \
+				 (nla_total_size(sizeof(u32)) + nla_total_size(0) + \
+				  MOS_LSTAT_MAX * nla_total_size_64bit(sizeof(u64))))
 
 static int mos_genl_ns_get(struct sk_buff *skb, struct genl_info *info)
 {
@@ -362,7 +386,7 @@ static int mos_genl_ns_get(struct sk_buff *skb, struct genl_info *info)
 	net = mos_genl_target(skb, info->attrs, info->extack);
 	if (IS_ERR(net))
 		return PTR_ERR(net);
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	msg = genlmsg_new(NLMSG_GOODSIZE + MOS_GENL_LINKS_SIZE, GFP_KERNEL);
 	if (!msg) {
 		err = -ENOMEM;
 		goto out;

@@ -713,6 +713,7 @@ static void __net_exit mos_pernet_exit_batch(struct list_head *net_exit_list)
 		mos_net_table_free(mos_pernet(net));
 		mos_rules_free(mos_pernet(net));
 		free_percpu(mos_pernet(net)->stats);
+		free_percpu(mos_pernet(net)->xdp_stats);
 	}
 }
 

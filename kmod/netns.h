@@ -36,6 +36,20 @@ struct mos_pcpu_stats {
 };
 
 /**
+ * struct mos_xdp_lstats - one CPU's counters of the XDP-attached devices
+ * of a namespace (hooks/xdp.c)
+ * @syncp: for 32-bit readers
+ * @c: &enum mos_link_stat counters, by slot of &mos_net.xdp_links
+ *
+ * Written by mos's XDP kfunc with bottom halves disabled, so one CPU's
+ * writers never nest.
+ */
+struct mos_xdp_lstats {
+	struct u64_stats_sync syncp;
+	u64_stats_t c[MOS_XDP_LINKS_MAX][__MOS_LSTAT_MAX];
+};
+
+/**
  * struct mos_net - per network namespace state
  * @lock: serialises enable and disable (process context only)
  * @enabled: the hooks are registered; written under @lock
@@ -74,9 +88,11 @@ struct mos_pcpu_stats {
  * @vpolicy: %MOS_LIMIT_VERDICT_POLICY; written under @lock
  * @vclosing: no packet is held (disable in progress); under @lock
  * @xdp_links: indexes of the devices recorded as XDP-attached
- *	(hooks/xdp.c), the first @xdp_nlinks of them; written under @lock,
- *	read locklessly by the packet path
+ *	(hooks/xdp.c), 0 in a free slot; a device keeps its slot until it is
+ *	forgotten.  Written under @lock, read locklessly by the packet path
  * @xdp_nlinks: how many of @xdp_links are in use
+ * @xdp_stats: the devices' counters, per CPU, by slot of @xdp_links;
+ *	allocated with the first device recorded, freed with the namespace
  */
 struct mos_net {
 	struct mutex lock;	/* enable/disable, process context */
@@ -109,6 +125,7 @@ struct mos_net {
 	bool vclosing;
 	int xdp_links[MOS_XDP_LINKS_MAX];
 	unsigned int xdp_nlinks;
+	struct mos_xdp_lstats __percpu *xdp_stats;
 };
 
 extern unsigned int mos_net_id;

@@ -7,7 +7,9 @@
  * attach sets mos_xdp_flags (&enum mos_xdp_flags) before loading the
  * program: MOS_XDP_F_INLINE applies the namespace's drops, without it
  * every frame passes; MOS_XDP_F_DECAP tracks the inner packets of
- * encapsulated frames.  Documentation/xdp.rst.
+ * encapsulated frames; MOS_XDP_F_TRUST_CSUM verifies no TCP checksum;
+ * MOS_XDP_F_TX tells the kfunc that XDP_TX is applied here, for the reset
+ * a reset rule answers a packet with.  Documentation/xdp.rst.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -19,8 +21,10 @@ const volatile __u32 mos_xdp_flags = 0;
 SEC("xdp")
 int mos_xdp(struct xdp_md *ctx)
 {
-	return mos_xdp_input(ctx, mos_xdp_flags) == XDP_DROP ? XDP_DROP :
-								XDP_PASS;
+	int v = mos_xdp_input(ctx, mos_xdp_flags);
+
+	/* XDP_TX: the frame now holds a reset rule's answer */
+	return v == XDP_DROP || v == XDP_TX ? v : XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -37,13 +37,22 @@
  * What XDP does not have, and how it is handled:
  *
  * - no checksum state: every TCP checksum is computed in software
- *   (mos_xdp_csum_bad());
+ *   (mos_xdp_csum_bad()), unless the program was loaded with
+ *   %MOS_XDP_F_TRUST_CSUM: then none is, and each segment is counted
+ *   (%MOS_LSTAT_CSUM_TRUSTED) and tracked as if its checksum were right;
  * - no defragmentation: IP fragments reach the tracker as they are, and
  *   are counted and passed untracked (%MOS_STAT_IP_FRAG, as at LOCAL_OUT);
  * - no GRO: every frame is one segment;
- * - no skb: the resets a %MOS_ACTION_RESET rule asks for are not sent
- *   (%MOS_STAT_XDP_RESET_UNSENT; the packet is dropped inline), while
- *   the resets of a flow reset, built from the tracked flow, are;
+ * - no skb: the reset a %MOS_ACTION_RESET rule answers a packet with is
+ *   the frame itself, rewritten in place into that reset (mos_xdp_rst():
+ *   Ethernet addresses swapped, VLAN tags kept, a bare IP and TCP header
+ *   as nf_send_reset() builds them) and sent back by the device it came
+ *   in by (XDP_TX), when the program returns XDP_TX (%MOS_XDP_F_TX) and
+ *   was attached inline; otherwise, or for a frame that cannot be
+ *   rewritten (decapsulated, multi-buffer, a bad checksum, a multicast or
+ *   broadcast address), the packet is dropped without its reset
+ *   (%MOS_STAT_XDP_RESET_UNSENT).  The resets of a flow reset, built from
+ *   the tracked flow, are sent as on the netfilter path;
  * - classic BPF filters (rules, monitor sockets) run on an sk_buff: one
  *   is made on the stack that describes the frame from its IP header
  *   (mos_xdp_filter()), and is never seen by anything else.
@@ -58,6 +67,13 @@
  * what a device receives.
  *
  * Limits: %MOS_XDP_LINKS_MAX devices per namespace (-ENOSPC).
+ *
+ * Per-device counters (&enum mos_link_stat): each recorded device has a
+ * slot in &mos_net.xdp_links and the same slot of this CPU's
+ * &struct mos_xdp_lstats, zeroed when the device is recorded.  Forgetting
+ * a device clears its slot, then waits for the kfuncs in flight
+ * (synchronize_rcu(): they run with bottom halves disabled), so that none
+ * counts into the slot once another device may take it.
  *
  * Context: the kfunc runs where the program runs: in the driver's NAPI
  * poll (native XDP) or on the receive path of an skb (generic XDP), in
@@ -78,11 +94,16 @@
 #include <linux/if_vlan.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/etherdevice.h>
+#include <linux/tcp.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
 #include <net/checksum.h>
+#include <net/ip.h>
 #include <net/ip6_checksum.h>
+#include <net/ipv6.h>
+#include <net/tcp.h>
 #include <net/xdp.h>
 #include "../netns.h"
 #include "../pkt.h"
@@ -104,13 +125,32 @@
  * @xdp: the frame
  * @ip: its IP header, in the linear part
  * @head: bytes of the IP packet in the linear part
+ * @mn: its namespace's state
+ * @slot: its device's slot in &mos_net.xdp_links
+ * @flags: &enum mos_xdp_flags
+ * @csum_bad: set by mos_xdp_csum_bad() when the TCP checksum is wrong
  */
 struct mos_xdp_pkt {
 	struct mos_pkt pkt;
 	struct xdp_buff *xdp;
 	u8 *ip;
 	unsigned int head;
+	struct mos_net *mn;
+	int slot;
+	u32 flags;
+	bool *csum_bad;
 };
+
+/* Add @n to counter @i of device slot @slot, on this CPU; BHs disabled */
+static void mos_xdp_lstat(struct mos_net *mn, int slot, unsigned int i,
+			  u64 n)
+{
+	struct mos_xdp_lstats *s = this_cpu_ptr(mn->xdp_stats);
+
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_add(&s->c[slot][i], n);
+	u64_stats_update_end(&s->syncp);
+}
 
 /* &tm_src.copy: @len bytes at @off from the IP header, across fragments */
 static int mos_xdp_copy(const void *pkt, unsigned int off, void *dst,
@@ -166,21 +206,11 @@ static const void *mos_xdp_read(const void *pkt, unsigned int off,
 	return mos_xdp_copy(pkt, off, buf, len) ? NULL : buf;
 }
 
-/**
- * mos_xdp_csum_bad() - verify a TCP checksum in software
- * @pkt: the packet
- * @l4off: offset of the TCP header from the IP header
- *
- * The sum covers the TCP header and payload to the end of the IP packet,
- * in the linear part and the fragments, and the pseudo-header (RFC 9293
- * section 3.1, RFC 8200 section 8.1).
- *
- * Return: true if the checksum is wrong.
- */
-static bool mos_xdp_csum_bad(const struct mos_pkt *pkt, unsigned int l4off)
+/* The checksum of the TCP segment at @l4off; true if it is wrong */
+static bool mos_xdp_csum_check(const struct mos_xdp_pkt *xp,
+			       unsigned int l4off)
 {
-	const struct mos_xdp_pkt *xp = container_of(pkt, struct mos_xdp_pkt,
-						     pkt);
+	const struct mos_pkt *pkt = &xp->pkt;
 	unsigned int len = pkt->src.len - l4off, off = l4off, pos = 0, n, i;
 	__wsum sum = 0;
 
@@ -225,6 +255,36 @@ static bool mos_xdp_csum_bad(const struct mos_pkt *pkt, unsigned int l4off)
 	return csum_ipv6_magic(&((const struct ipv6hdr *)xp->ip)->saddr,
 			       &((const struct ipv6hdr *)xp->ip)->daddr, len,
 			       IPPROTO_TCP, sum) != 0;
+}
+
+/**
+ * mos_xdp_csum_bad() - verify a TCP checksum in software, or trust it
+ * @pkt: the packet
+ * @l4off: offset of the TCP header from the IP header
+ *
+ * The sum covers the TCP header and payload to the end of the IP packet,
+ * in the linear part and the fragments, and the pseudo-header (RFC 9293
+ * section 3.1, RFC 8200 section 8.1).  With %MOS_XDP_F_TRUST_CSUM nothing
+ * is summed: the segment is counted as trusted.  A wrong checksum is
+ * counted for the device and noted for mos_xdp_rst().
+ *
+ * Context: inside mos_pkt_input(), bottom halves disabled.
+ * Return: true if the checksum is wrong.
+ */
+static bool mos_xdp_csum_bad(const struct mos_pkt *pkt, unsigned int l4off)
+{
+	const struct mos_xdp_pkt *xp = container_of(pkt, struct mos_xdp_pkt,
+						     pkt);
+
+	if (xp->flags & MOS_XDP_F_TRUST_CSUM) {
+		mos_xdp_lstat(xp->mn, xp->slot, MOS_LSTAT_CSUM_TRUSTED, 1);
+		return false;
+	}
+	if (!mos_xdp_csum_check(xp, l4off))
+		return false;
+	mos_xdp_lstat(xp->mn, xp->slot, MOS_LSTAT_CSUM_BAD, 1);
+	*xp->csum_bad = true;
+	return true;
 }
 
 /**
@@ -292,6 +352,24 @@ static unsigned int mos_xdp_ip_len(const struct mos_xdp_pkt *xp, u8 family,
 	return l <= avail ? l : avail;
 }
 
+/*
+ * The slot of device @ifindex in &mos_net.xdp_links, or -1.  Lockless:
+ * pairs with the release in mos_xdp_link_add(), so that the slot's
+ * counters are zeroed and &mos_net.xdp_stats set for whoever finds it.
+ */
+static int mos_xdp_slot(const struct mos_net *mn, int ifindex)
+{
+	int i;
+
+	if (!READ_ONCE(mn->xdp_nlinks))
+		return -1;
+	for (i = 0; i < MOS_XDP_LINKS_MAX; i++)
+		/* Pairs with the release in mos_xdp_link_add() */
+		if (smp_load_acquire(&mn->xdp_links[i]) == ifindex)
+			return i;
+	return -1;
+}
+
 /**
  * mos_xdp_linked() - whether a device is recorded as XDP-attached
  * @mn: its namespace's state
@@ -302,13 +380,154 @@ static unsigned int mos_xdp_ip_len(const struct mos_xdp_pkt *xp, u8 family,
  */
 bool mos_xdp_linked(const struct mos_net *mn, int ifindex)
 {
-	/* Pairs with the release in mos_xdp_link_add(): entries below n are set */
-	unsigned int i, n = smp_load_acquire(&mn->xdp_nlinks);
+	return mos_xdp_slot(mn, ifindex) >= 0;
+}
 
-	for (i = 0; i < n && i < MOS_XDP_LINKS_MAX; i++)
-		if (READ_ONCE(mn->xdp_links[i]) == ifindex)
-			return true;
-	return false;
+/*
+ * Whether the frame @xp, of parsed headers @p, may be answered in place
+ * (mos_xdp_rst()): as nf_reject, not a reset, nor to or from a multicast
+ * or broadcast address; not a decapsulated frame (its reset would need
+ * the encapsulation) nor a multi-buffer one
+ */
+static bool mos_xdp_rst_ok(const struct mos_xdp_pkt *xp,
+			   const struct tm_decap *d, const struct tm_pkt *p)
+{
+	struct xdp_buff *xdp = xp->xdp;
+	const struct ethhdr *eth = xdp->data;
+	unsigned int nhlen;
+
+	if (d->depth || xdp_buff_has_frags(xdp) ||
+	    (p->tcp_flags & TM_TCPF_RST) || is_multicast_ether_addr(eth->h_dest))
+		return false;
+	if (p->family == 4) {
+		if (ipv4_is_multicast(p->daddr.a4) || ipv4_is_lbcast(p->daddr.a4) ||
+		    ipv4_is_multicast(p->saddr.a4) || ipv4_is_lbcast(p->saddr.a4))
+			return false;
+		nhlen = sizeof(struct iphdr);
+	} else {
+		if (!(ipv6_addr_type((const struct in6_addr *)p->daddr.a6) &
+		      IPV6_ADDR_UNICAST) ||
+		    !(ipv6_addr_type((const struct in6_addr *)p->saddr.a6) &
+		      IPV6_ADDR_UNICAST))
+			return false;
+		nhlen = sizeof(struct ipv6hdr);
+	}
+	/* The segment had at least these headers: the reset fits in place */
+	return d->off + nhlen + sizeof(struct tcphdr) <=
+	       (const u8 *)xdp->data_end - (const u8 *)xdp->data;
+}
+
+/**
+ * mos_xdp_rst() - rewrite a frame into the reset that answers it
+ * @xp: the frame, a TCP segment a reset rule matched, mos_xdp_rst_ok()
+ * @d: where its IP header is
+ * @p: its parsed headers
+ *
+ * The answer nf_send_reset() and nf_send_reset6() give (RFC 9293 section
+ * 3.10.7.1): to the sender, from the receiver's address and port; with
+ * the segment's acknowledgment number as sequence number if it had one,
+ * else sequence number 0 and an ACK of everything the segment occupied.
+ * The Ethernet addresses are swapped and the VLAN tags kept, so that the
+ * device sends it back where the segment came from; the IP header is a
+ * bare one (no options, no extension headers), with the namespace's
+ * default TTL or hop limit, and the frame ends after the TCP header.
+ *
+ * Context: bottom halves disabled.
+ */
+static void mos_xdp_rst(struct mos_xdp_pkt *xp, const struct tm_decap *d,
+			const struct tm_pkt *p)
+{
+	struct xdp_buff *xdp = xp->xdp;
+	struct net *net = xp->mn->net;
+	struct ethhdr *eth = xdp->data;
+	u8 *ip = (u8 *)xdp->data + d->off;
+	unsigned int nhlen = p->family == 4 ? sizeof(struct iphdr) :
+					      sizeof(struct ipv6hdr);
+	u8 mac[ETH_ALEN];
+	struct tcphdr *th;
+	u32 end;
+
+	/* Everything the segment occupied in sequence space */
+	end = p->seq + p->l4len - p->doff + !!(p->tcp_flags & TM_TCPF_SYN) +
+	      !!(p->tcp_flags & TM_TCPF_FIN);
+
+	ether_addr_copy(mac, eth->h_dest);
+	ether_addr_copy(eth->h_dest, eth->h_source);
+	ether_addr_copy(eth->h_source, mac);
+
+	th = (struct tcphdr *)(ip + nhlen);
+	memset(th, 0, sizeof(*th));
+	th->source = p->dport;
+	th->dest = p->sport;
+	th->doff = sizeof(*th) / 4;
+	th->rst = 1;
+	if (p->tcp_flags & TM_TCPF_ACK) {
+		th->seq = htonl(p->ack_seq);
+	} else {
+		th->ack = 1;
+		th->ack_seq = htonl(end);
+	}
+	if (p->family == 4) {
+		struct iphdr *iph = (struct iphdr *)ip;
+
+		memset(iph, 0, sizeof(*iph));
+		iph->version = 4;
+		iph->ihl = sizeof(*iph) / 4;
+		iph->tot_len = htons(sizeof(*iph) + sizeof(*th));
+		iph->frag_off = htons(IP_DF);
+		iph->ttl = READ_ONCE(net->ipv4.sysctl_ip_default_ttl);
+		iph->protocol = IPPROTO_TCP;
+		iph->saddr = p->daddr.a4;
+		iph->daddr = p->saddr.a4;
+		iph->check = ip_fast_csum(iph, iph->ihl);
+		th->check = tcp_v4_check(sizeof(*th), iph->saddr, iph->daddr,
+					 csum_partial(th, sizeof(*th), 0));
+	} else {
+		struct ipv6hdr *ip6h = (struct ipv6hdr *)ip;
+
+		ip6_flow_hdr(ip6h, 0, 0);
+		ip6h->payload_len = htons(sizeof(*th));
+		ip6h->nexthdr = IPPROTO_TCP;
+		ip6h->hop_limit = READ_ONCE(net->ipv6.devconf_all->hop_limit);
+		memcpy(&ip6h->saddr, p->daddr.a6, sizeof(ip6h->saddr));
+		memcpy(&ip6h->daddr, p->saddr.a6, sizeof(ip6h->daddr));
+		th->check = csum_ipv6_magic(&ip6h->saddr, &ip6h->daddr,
+					    sizeof(*th), IPPROTO_TCP,
+					    csum_partial(th, sizeof(*th), 0));
+	}
+	/* What bpf_xdp_adjust_tail() does to shrink a linear frame */
+	xdp->data_end = th + 1;
+}
+
+/*
+ * A reset rule matched the packet @p of @xp: send its reset with XDP_TX if
+ * the program can, rate-limited as the netfilter path's; XDP_DROP for a
+ * program attached inline otherwise, XDP_PASS for one attached passive
+ */
+static int mos_xdp_reset(struct mos_xdp_pkt *xp, const struct tm_decap *d,
+			 const struct tm_pkt *p, bool csum_bad)
+{
+	struct mos_net *mn = xp->mn;
+
+	if (!(xp->flags & MOS_XDP_F_INLINE)) {
+		mos_stat_inc(mn, MOS_STAT_XDP_RESET_UNSENT);
+		mos_xdp_lstat(mn, xp->slot, MOS_LSTAT_RESET_UNSENT, 1);
+		return XDP_PASS;
+	}
+	if (!(xp->flags & MOS_XDP_F_TX) || csum_bad || !mos_xdp_rst_ok(xp, d, p)) {
+		mos_stat_inc(mn, MOS_STAT_XDP_RESET_UNSENT);
+		mos_xdp_lstat(mn, xp->slot, MOS_LSTAT_RESET_UNSENT, 1);
+		return XDP_DROP;
+	}
+	if (!__ratelimit(&mn->rst_rl)) {
+		mos_stat_inc(mn, MOS_STAT_RESET_LIMITED);
+		mos_xdp_lstat(mn, xp->slot, MOS_LSTAT_RESET_UNSENT, 1);
+		return XDP_DROP;
+	}
+	mos_xdp_rst(xp, d, p);
+	mos_stat_inc(mn, MOS_STAT_RESETS);
+	mos_xdp_lstat(mn, xp->slot, MOS_LSTAT_RESETS, 1);
+	return XDP_TX;
 }
 
 /**
@@ -317,9 +536,11 @@ bool mos_xdp_linked(const struct mos_net *mn, int ifindex)
  * @flags: &enum mos_xdp_flags
  *
  * Context: an XDP program, in an RCU read section, softirq or process
- * context; does not sleep.
+ * context; does not sleep.  Disables bottom halves for the whole frame:
+ * the packet path and the device's counters need it.
  * Return: XDP_PASS, XDP_DROP for a packet dropped with %MOS_XDP_F_INLINE,
- * XDP_ABORTED for unknown @flags.
+ * XDP_TX for one rewritten into its reset (%MOS_XDP_F_TX), XDP_ABORTED
+ * for unknown @flags.
  */
 __bpf_kfunc int mos_xdp_input(struct xdp_md *ctx, u32 flags)
 {
@@ -327,6 +548,7 @@ __bpf_kfunc int mos_xdp_input(struct xdp_md *ctx, u32 flags)
 	struct net_device *dev = xdp->rxq->dev;
 	struct mos_net *mn = mos_pernet(dev_net(dev));
 	u8 *data = xdp->data, *end = xdp->data_end;
+	bool csum_bad = false;
 	unsigned int avail;
 	struct mos_xdp_pkt xp = {
 		.pkt = {
@@ -339,17 +561,28 @@ __bpf_kfunc int mos_xdp_input(struct xdp_md *ctx, u32 flags)
 			.filter = mos_xdp_filter,
 		},
 		.xdp = xdp,
+		.mn = mn,
+		.flags = flags,
+		.csum_bad = &csum_bad,
 	};
 	struct tm_decap d = { 0 };
 	enum tm_decap_res dr;
 	enum tm_verdict v;
+	int ret = XDP_PASS;
 	struct tm_pkt p;
 	bool held;
 
 	if (flags & ~MOS_XDP_F_ALL)
 		return XDP_ABORTED;
+	local_bh_disable();
+	xp.slot = mos_xdp_slot(mn, dev->ifindex);
+	if (xp.slot >= 0) {
+		mos_xdp_lstat(mn, xp.slot, MOS_LSTAT_FRAMES, 1);
+		mos_xdp_lstat(mn, xp.slot, MOS_LSTAT_BYTES,
+			      xdp_get_buff_len(xdp));
+	}
 	if (!rcu_access_pointer(mn->tm))
-		return XDP_PASS;
+		goto out;
 	/* The whole frame, from its Ethernet header, for mos_tm_decap() */
 	xp.ip = data;
 	xp.head = end - data;
@@ -357,14 +590,14 @@ __bpf_kfunc int mos_xdp_input(struct xdp_md *ctx, u32 flags)
 	dr = mos_tm_decap(&xp, xp.pkt.src.len, mos_xdp_read, TM_LINK_ETH,
 			  flags & MOS_XDP_F_DECAP ? TM_DECAP_F_TUNNELS : 0, &d);
 	/* Not IP, or not even Ethernet: passed untouched, as the stack's */
-	if (dr == TM_DECAP_NONIP || (dr == TM_DECAP_BAD && !d.depth))
-		return XDP_PASS;
-
-	local_bh_disable();
-	if (!mos_xdp_linked(mn, dev->ifindex)) {
+	if (dr == TM_DECAP_NONIP || (dr == TM_DECAP_BAD && !d.depth)) {
+		if (xp.slot >= 0)
+			mos_xdp_lstat(mn, xp.slot, MOS_LSTAT_NONIP, 1);
+		goto out;
+	}
+	if (xp.slot < 0) {
 		mos_stat_inc(mn, MOS_STAT_XDP_UNLINKED);
-		local_bh_enable();
-		return XDP_PASS;
+		goto out;
 	}
 	/*
 	 * The inner IP header's fixed part must be in the linear part, as
@@ -378,11 +611,14 @@ __bpf_kfunc int mos_xdp_input(struct xdp_md *ctx, u32 flags)
 		mos_stat_inc(mn, dr == TM_DECAP_DEEP ? MOS_STAT_DECAP_DEEP :
 			     dr == TM_DECAP_BAD ? MOS_STAT_DECAP_BAD :
 			     MOS_STAT_DECAP_UNKNOWN);
-		local_bh_enable();
-		return XDP_PASS;
+		mos_xdp_lstat(mn, xp.slot, MOS_LSTAT_DECAP_ERR, 1);
+		goto out;
 	}
-	if (d.depth)
+	if (d.depth) {
 		mos_stat_inc(mn, MOS_STAT_DECAP);
+		mos_xdp_lstat(mn, xp.slot, MOS_LSTAT_DECAP, 1);
+	}
+	mos_xdp_lstat(mn, xp.slot, MOS_LSTAT_TRACKED, 1);
 	xp.pkt.family = d.family;
 	xp.ip = data + d.off;
 	xp.head = end - xp.ip;
@@ -395,12 +631,15 @@ __bpf_kfunc int mos_xdp_input(struct xdp_md *ctx, u32 flags)
 	v = mos_pkt_input(mn, &xp.pkt, &p, &held);
 	if (v == TM_VERDICT_KILL)
 		mos_reset_answer(mn, &p);
-	else if (v == TM_VERDICT_RESET)
-		mos_stat_inc(mn, MOS_STAT_XDP_RESET_UNSENT);
+	if (v == TM_VERDICT_RESET)
+		ret = mos_xdp_reset(&xp, &d, &p, csum_bad);
+	else if (v != TM_VERDICT_PASS && (flags & MOS_XDP_F_INLINE))
+		ret = XDP_DROP;
+	if (ret == XDP_DROP)
+		mos_xdp_lstat(mn, xp.slot, MOS_LSTAT_DROPPED, 1);
+out:
 	local_bh_enable();
-	if (v == TM_VERDICT_PASS || !(flags & MOS_XDP_F_INLINE))
-		return XDP_PASS;
-	return XDP_DROP;
+	return ret;
 }
 
 BTF_KFUNCS_START(mos_xdp_kfunc_ids)
@@ -439,15 +678,19 @@ int __init mos_xdp_init(void)
  * @ifindex: the device
  * @extack: for error messages
  *
+ * The device takes a free slot, whose counters are zeroed before the slot
+ * is published; the namespace's per-CPU counters of devices are allocated
+ * with its first device (%MOS_XDP_LINKS_MAX slots, once).
+ *
  * Context: process; takes the namespace's mos lock.
- * Return: 0, -ENODEV, -EEXIST or -ENOSPC (%MOS_XDP_LINKS_MAX).
+ * Return: 0, -ENODEV, -EEXIST, -ENOSPC (%MOS_XDP_LINKS_MAX) or -ENOMEM.
  */
 int mos_xdp_link_add(struct net *net, int ifindex,
 		     struct netlink_ext_ack *extack)
 {
 	struct mos_net *mn = mos_pernet(net);
 	struct net_device *dev;
-	int err = 0;
+	int err = 0, i, cpu, slot = -1;
 
 	dev = dev_get_by_index(net, ifindex);
 	if (!dev) {
@@ -456,17 +699,44 @@ int mos_xdp_link_add(struct net *net, int ifindex,
 	}
 	dev_put(dev);
 	mutex_lock(&mn->lock);
-	if (mos_xdp_linked(mn, ifindex)) {
-		NL_SET_ERR_MSG(extack, "device already recorded");
-		err = -EEXIST;
-	} else if (mn->xdp_nlinks >= MOS_XDP_LINKS_MAX) {
+	for (i = 0; i < MOS_XDP_LINKS_MAX; i++) {
+		if (mn->xdp_links[i] == ifindex) {
+			NL_SET_ERR_MSG(extack, "device already recorded");
+			err = -EEXIST;
+			goto out;
+		}
+		if (!mn->xdp_links[i] && slot < 0)
+			slot = i;
+	}
+	if (slot < 0) {
 		NL_SET_ERR_MSG(extack, "too many XDP-attached devices");
 		err = -ENOSPC;
-	} else {
-		WRITE_ONCE(mn->xdp_links[mn->xdp_nlinks], ifindex);
-		/* The entry before the count that covers it (mos_xdp_linked()) */
-		smp_store_release(&mn->xdp_nlinks, mn->xdp_nlinks + 1);
+		goto out;
 	}
+	if (!mn->xdp_stats) {
+		struct mos_xdp_lstats __percpu *st;
+
+		st = alloc_percpu(struct mos_xdp_lstats);
+		if (!st) {
+			err = -ENOMEM;
+			goto out;
+		}
+		for_each_possible_cpu(cpu)
+			u64_stats_init(&per_cpu_ptr(st, cpu)->syncp);
+		/* Published by the release of the slot below */
+		mn->xdp_stats = st;
+	}
+	/* No kfunc counts into a free slot (mos_xdp_link_del()) */
+	for_each_possible_cpu(cpu) {
+		struct mos_xdp_lstats *ls = per_cpu_ptr(mn->xdp_stats, cpu);
+
+		for (i = 0; i < __MOS_LSTAT_MAX; i++)
+			u64_stats_set(&ls->c[slot][i], 0);
+	}
+	/* The counters and the pointer before the slot (mos_xdp_slot()) */
+	smp_store_release(&mn->xdp_links[slot], ifindex);
+	WRITE_ONCE(mn->xdp_nlinks, mn->xdp_nlinks + 1);
+out:
 	mutex_unlock(&mn->lock);
 	return err;
 }
@@ -477,27 +747,27 @@ int mos_xdp_link_add(struct net *net, int ifindex,
  * @ifindex: the device
  * @extack: for error messages
  *
- * The last entry moves into the freed slot before the count shrinks, so
- * that a lockless reader always finds every other device.
+ * Its slot is cleared, then the kfuncs in flight, which may have found it
+ * and count into it, are waited for before the slot can be taken again.
  *
- * Context: process; takes the namespace's mos lock.
+ * Context: process; takes the namespace's mos lock, and sleeps.
  * Return: 0 or -ENOENT.
  */
 int mos_xdp_link_del(struct net *net, int ifindex,
 		     struct netlink_ext_ack *extack)
 {
 	struct mos_net *mn = mos_pernet(net);
-	unsigned int i, n;
 	int err = -ENOENT;
+	unsigned int i;
 
 	mutex_lock(&mn->lock);
-	n = mn->xdp_nlinks;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < MOS_XDP_LINKS_MAX; i++) {
 		if (mn->xdp_links[i] != ifindex)
 			continue;
-		WRITE_ONCE(mn->xdp_links[i], mn->xdp_links[n - 1]);
-		/* The last entry moved before the count drops it */
-		smp_store_release(&mn->xdp_nlinks, n - 1);
+		WRITE_ONCE(mn->xdp_links[i], 0);
+		WRITE_ONCE(mn->xdp_nlinks, mn->xdp_nlinks - 1);
+		/* The kfunc runs with bottom halves disabled */
+		synchronize_rcu();
 		err = 0;
 		break;
 	}
@@ -505,4 +775,36 @@ int mos_xdp_link_del(struct net *net, int ifindex,
 	if (err)
 		NL_SET_ERR_MSG(extack, "device not recorded");
 	return err;
+}
+
+/**
+ * mos_xdp_link_stats() - sum a recorded device's counters over all CPUs
+ * @mn: the namespace's state
+ * @slot: the device's slot in &mos_net.xdp_links
+ * @sum: filled with the &enum mos_link_stat counters
+ *
+ * Context: process, with the namespace's mos lock held (the slot stays
+ * the device's).
+ */
+void mos_xdp_link_stats(const struct mos_net *mn, unsigned int slot,
+			u64 *sum)
+{
+	unsigned int start, i;
+	int cpu;
+
+	memset(sum, 0, sizeof(u64) * __MOS_LSTAT_MAX);
+	if (!mn->xdp_stats || slot >= MOS_XDP_LINKS_MAX)
+		return;
+	for_each_possible_cpu(cpu) {
+		const struct mos_xdp_lstats *ls = per_cpu_ptr(mn->xdp_stats, cpu);
+		u64 v[__MOS_LSTAT_MAX];
+
+		do {
+			start = u64_stats_fetch_begin(&ls->syncp);
+			for (i = 0; i < __MOS_LSTAT_MAX; i++)
+				v[i] = u64_stats_read(&ls->c[slot][i]);
+		} while (u64_stats_fetch_retry(&ls->syncp, start));
+		for (i = 0; i < __MOS_LSTAT_MAX; i++)
+			sum[i] += v[i];
+	}
 }

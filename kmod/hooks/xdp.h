@@ -21,5 +21,7 @@ int mos_xdp_link_add(struct net *net, int ifindex,
 		     struct netlink_ext_ack *extack);
 int mos_xdp_link_del(struct net *net, int ifindex,
 		     struct netlink_ext_ack *extack);
+void mos_xdp_link_stats(const struct mos_net *mn, unsigned int slot,
+			u64 *sum);
 
 #endif /* _MOS_XDP_H */

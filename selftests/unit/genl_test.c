@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <netlink/netlink.h>
@@ -155,18 +156,79 @@ TEST(bad_attributes)
 	EXPECT_EQ(0, request(MOS_CMD_NS_GET, MOS_GENL_VERSION, 0, 0));
 }
 
+/*
+ * What %MOS_CMD_NS_GET says of the recorded devices: "I<ifindex>" for each
+ * %MOS_A_IFINDEX of %MOS_A_LINKS, "S<counters>:<sum>" for each
+ * %MOS_A_LINK_STATS, in their order
+ */
+static int links_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[MOS_A_MAX + 1], *a, *c;
+	char *out = arg;
+	int rem, crem, n;
+	__u64 sum;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, MOS_A_MAX, NULL) ||
+	    !tb[MOS_A_LINKS])
+		return NL_OK;
+	nla_for_each_nested(a, tb[MOS_A_LINKS], rem) {
+		if (nla_type(a) == MOS_A_IFINDEX) {
+			sprintf(out + strlen(out), "I%u", nla_get_u32(a));
+		} else if (nla_type(a) == MOS_A_LINK_STATS) {
+			n = 0;
+			sum = 0;
+			nla_for_each_nested(c, a, crem) {
+				if (nla_type(c) == MOS_LSTAT_PAD)
+					continue;
+				n++;
+				sum += nla_get_u64(c);
+			}
+			sprintf(out + strlen(out), "S%d:%llu", n,
+				(unsigned long long)sum);
+		}
+	}
+	return NL_OK;
+}
+
+static void links_get(char *out)
+{
+	struct nl_sock *sk;
+	struct nl_msg *msg = req_new(&sk, MOS_CMD_NS_GET, MOS_GENL_VERSION, 0);
+
+	out[0] = 0;
+	if (!msg) {
+		nl_socket_free(sk);
+		return;
+	}
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, links_cb, out);
+	nl_send_auto(sk, msg);
+	nlmsg_free(msg);
+	nl_recvmsgs_default(sk);
+	nl_socket_free(sk);
+}
+
 /* The record of XDP-attached devices (lo is device 1 in any namespace) */
 TEST(links)
 {
+	char seen[256];
+
 	__u32 lo = 1, zero = 0, none = 0x7fffffff;
 
 	EXPECT_EQ(-EINVAL, request_attr(MOS_CMD_LINK_ADD, 0, NULL, 0));
 	EXPECT_EQ(-ERANGE, request_attr(MOS_CMD_LINK_ADD, MOS_A_IFINDEX, &zero, 4));
 	EXPECT_EQ(-ENODEV, request_attr(MOS_CMD_LINK_ADD, MOS_A_IFINDEX, &none, 4));
 	EXPECT_EQ(-ENOENT, request_attr(MOS_CMD_LINK_DEL, MOS_A_IFINDEX, &lo, 4));
+	links_get(seen);
+	EXPECT_STREQ("", seen);
 	EXPECT_EQ(0, request_attr(MOS_CMD_LINK_ADD, MOS_A_IFINDEX, &lo, 4));
+	/* lo, then its counters: every one of enum mos_link_stat, all 0 */
+	links_get(seen);
+	EXPECT_STREQ("I1S11:0", seen);
+	EXPECT_EQ(MOS_LSTAT_MAX, 11);
 	EXPECT_EQ(-EEXIST, request_attr(MOS_CMD_LINK_ADD, MOS_A_IFINDEX, &lo, 4));
 	EXPECT_EQ(0, request_attr(MOS_CMD_LINK_DEL, MOS_A_IFINDEX, &lo, 4));
+	links_get(seen);
+	EXPECT_STREQ("", seen);
 	EXPECT_EQ(-ENOENT, request_attr(MOS_CMD_LINK_DEL, MOS_A_IFINDEX, &lo, 4));
 }
 

@@ -82,7 +82,7 @@ t_check "attach mos to m1 by XDP with decap" "$MOSCTL" -n "$M" link attach m1 de
 # The flags mos's program was loaded with, read back from the device
 t_eq "link show: native, passive, decap" \
 	"m1 ifindex $(ip netns exec "$M" cat /sys/class/net/m1/ifindex) mode native prog ID mos flags passive,decap" \
-	"$("$MOSCTL" -n "$M" link show | sed 's/ prog [1-9][0-9]* / prog ID /')"
+	"$("$MOSCTL" -n "$M" link show | grep -v '^ ' | sed 's/ prog [1-9][0-9]* / prog ID /')"
 t_eq "link show -j: the flags" '["passive", "decap"]' \
 	"$("$MOSCTL" -n "$M" -j link show | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["links"][0]["flags"]))')"
 

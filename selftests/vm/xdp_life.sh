@@ -97,7 +97,7 @@ for i in $(seq 1 "$CYCLES"); do
 	for d in b0 b1; do
 		"$MOSCTL" -n "$B" link attach $d mode $mode || ok=0
 	done
-	[ "$("$MOSCTL" -n "$B" link show | sed 's/ ifindex [0-9]*//; s/ prog [1-9][0-9]* / /' |
+	[ "$("$MOSCTL" -n "$B" link show | grep -v '^ ' | sed 's/ ifindex [0-9]*//; s/ prog [1-9][0-9]* / /' |
 		tr '\n' '|')" = "b0 mode $mode mos flags passive|b1 mode $mode mos flags passive|" ] ||
 		ok=0
 	rmmod mos 2>/dev/null && ok=0

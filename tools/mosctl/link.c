@@ -26,6 +26,8 @@
 
 /* The first ABI minor whose kfunc knows %MOS_XDP_F_DECAP */
 #define LINK_DECAP_MINOR	10
+/* ... %MOS_XDP_F_TRUST_CSUM and %MOS_XDP_F_TX, and reports counters */
+#define LINK_TX_MINOR		12
 
 /*
  * The loaded module's /dev/mos ABI minor, or -errno.  An older module's
@@ -72,7 +74,7 @@ static int link_record(struct mosctl *c, int cmd, unsigned int ifindex)
 
 /**
  * do_link_attach() - link attach DEV [mode native|generic] [passive|inline]
- *	[decap]
+ *	[decap] [trust-csum]
  * @c: the connection, not open yet
  * @argc: arguments after the verb
  * @argv: the arguments
@@ -81,13 +83,18 @@ static int link_record(struct mosctl *c, int cmd, unsigned int ifindex)
  * the skb.  Passive by default: every frame passes; inline applies the
  * namespace's drops (XDP_DROP).  decap removes encapsulations (IP in IP,
  * GRE, ERSPAN, VXLAN, Geneve, PPPoE, GTP-U) and tracks the inner packet.
+ * trust-csum verifies no TCP checksum (a mirror port whose checksums were
+ * verified upstream).  Inline, with a module that can (ABI minor 12), the
+ * program also sends the resets of reset rules (%MOS_XDP_F_TX).
  *
  * Return: the exit status.
  */
 int do_link_attach(struct mosctl *c, int argc, char **argv)
 {
 	const char *verb = "link attach", *dev;
-	bool inl = false, generic = false, decap = false;
+	bool inl = false, generic = false, decap = false, trust = false;
+	unsigned int flags;
+	int minor = -1;
 	struct link_bpf *lb;
 	unsigned int ifindex;
 	int err, i;
@@ -111,6 +118,8 @@ int do_link_attach(struct mosctl *c, int argc, char **argv)
 			inl = true;
 		} else if (!strcmp(argv[i], "decap")) {
 			decap = true;
+		} else if (!strcmp(argv[i], "trust-csum")) {
+			trust = true;
 		} else {
 			return usage_error(verb, "unexpected \"%s\"", argv[i]);
 		}
@@ -120,23 +129,32 @@ int do_link_attach(struct mosctl *c, int argc, char **argv)
 	ifindex = link_ifindex(verb, dev);
 	if (!ifindex)
 		return EXIT_REFUSED;
-	if (decap) {
-		err = link_abi_minor();
-		if (err >= 0 && err < LINK_DECAP_MINOR) {
-			fprintf(stderr,
-				"mosctl: %s: the loaded mos.ko (ABI 0.%d) cannot decapsulate (0.%d)\n",
-				verb, err, LINK_DECAP_MINOR);
-			return EXIT_REFUSED;
-		}
-		if (err < 0) {
-			fprintf(stderr, "mosctl: %s: /dev/%s: %s\n", verb,
-				MOS_DEV_NAME, strerror(-err));
-			return EXIT_REFUSED;
-		}
+	if (decap || trust || inl)
+		minor = link_abi_minor();
+	if ((decap || trust) && minor < 0) {
+		fprintf(stderr, "mosctl: %s: /dev/%s: %s\n", verb,
+			MOS_DEV_NAME, strerror(-minor));
+		return EXIT_REFUSED;
+	}
+	if (decap && minor < LINK_DECAP_MINOR) {
+		fprintf(stderr,
+			"mosctl: %s: the loaded mos.ko (ABI 0.%d) cannot decapsulate (0.%d)\n",
+			verb, minor, LINK_DECAP_MINOR);
+		return EXIT_REFUSED;
+	}
+	if (trust && minor < LINK_TX_MINOR) {
+		fprintf(stderr,
+			"mosctl: %s: the loaded mos.ko (ABI 0.%d) cannot trust checksums (0.%d)\n",
+			verb, minor, LINK_TX_MINOR);
+		return EXIT_REFUSED;
 	}
 
-	err = link_bpf_load((inl ? MOS_XDP_F_INLINE : 0) |
-			    (decap ? MOS_XDP_F_DECAP : 0), &lb);
+	flags = (inl ? MOS_XDP_F_INLINE : 0) | (decap ? MOS_XDP_F_DECAP : 0) |
+		(trust ? MOS_XDP_F_TRUST_CSUM : 0);
+	/* An older kfunc would abort every frame with the flag */
+	if (inl && minor >= LINK_TX_MINOR)
+		flags |= MOS_XDP_F_TX;
+	err = link_bpf_load(flags, &lb);
 	if (err) {
 		fprintf(stderr,
 			"mosctl: %s: cannot load the XDP program: %s (the module's kfunc mos_xdp_input is missing: mos.ko not loaded, or built without BTF?)\n",
@@ -203,28 +221,63 @@ int do_link_detach(struct mosctl *c, int argc, char **argv)
 	return mosctl_report(c, verb, link_record(c, MOS_CMD_LINK_DEL, ifindex));
 }
 
+/**
+ * struct link_list - the devices of %MOS_A_LINKS
+ * @ifindex: their indexes
+ * @has_stats: the module gave their counters (ABI minor 12)
+ * @stats: their &enum mos_link_stat counters
+ * @n: how many
+ */
 struct link_list {
 	unsigned int ifindex[MOS_XDP_LINKS_MAX];
+	bool has_stats[MOS_XDP_LINKS_MAX];
+	unsigned long long stats[MOS_XDP_LINKS_MAX][__MOS_LSTAT_MAX];
 	unsigned int n;
 };
 
+/* The counters' names, by &enum mos_link_stat, in text and JSON */
+static const char *const link_stat_names[__MOS_LSTAT_MAX] = {
+	[MOS_LSTAT_FRAMES] = "frames",
+	[MOS_LSTAT_BYTES] = "bytes",
+	[MOS_LSTAT_NONIP] = "nonip",
+	[MOS_LSTAT_TRACKED] = "tracked",
+	[MOS_LSTAT_DECAP] = "decap",
+	[MOS_LSTAT_DECAP_ERR] = "decap_err",
+	[MOS_LSTAT_CSUM_BAD] = "csum_bad",
+	[MOS_LSTAT_CSUM_TRUSTED] = "csum_trusted",
+	[MOS_LSTAT_DROPPED] = "dropped",
+	[MOS_LSTAT_RESETS] = "resets",
+	[MOS_LSTAT_RESET_UNSENT] = "reset_unsent",
+};
+
+/* Each %MOS_A_IFINDEX, and the %MOS_A_LINK_STATS after it */
 static int link_list_cb(struct nl_msg *msg, void *arg)
 {
-	struct nlattr *tb[MOS_A_MAX + 1], *a;
+	struct nlattr *tb[MOS_A_MAX + 1], *a, *c;
 	struct link_list *l = arg;
-	int rem;
+	int rem, crem;
 
 	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, MOS_A_MAX, NULL) ||
 	    !tb[MOS_A_LINKS])
 		return NL_OK;
-	nla_for_each_nested(a, tb[MOS_A_LINKS], rem)
-		if (nla_type(a) == MOS_A_IFINDEX && l->n < MOS_XDP_LINKS_MAX)
+	nla_for_each_nested(a, tb[MOS_A_LINKS], rem) {
+		if (nla_type(a) == MOS_A_IFINDEX && l->n < MOS_XDP_LINKS_MAX) {
 			l->ifindex[l->n++] = nla_get_u32(a);
+		} else if (nla_type(a) == MOS_A_LINK_STATS && l->n) {
+			l->has_stats[l->n - 1] = true;
+			nla_for_each_nested(c, a, crem)
+				if (nla_type(c) > MOS_LSTAT_PAD &&
+				    nla_type(c) < __MOS_LSTAT_MAX &&
+				    nla_len(c) == sizeof(uint64_t))
+					l->stats[l->n - 1][nla_type(c)] =
+						nla_get_u64(c);
+		}
+	}
 	return NL_OK;
 }
 
 /*
- * " flags passive|inline[,decap]" of mos's program, " flags -" when no
+ * " flags passive|inline[,decap][,trust-csum]" of mos's program, " flags -" when no
  * program of mos's is attached or its flags cannot be read; JSON: "flags":
  * ["inline", "decap"], [] for "-"
  */
@@ -241,6 +294,8 @@ static void link_show_flags(const struct link_prog *lp)
 				    "passive");
 		if (lp->flags & MOS_XDP_F_DECAP)
 			out_str(NULL, ",%s", "decap");
+		if (lp->flags & MOS_XDP_F_TRUST_CSUM)
+			out_str(NULL, ",%s", "trust-csum");
 	}
 	out_arr_end();
 }
@@ -254,8 +309,11 @@ static void link_show_flags(const struct link_prog *lp)
  * Text: "eth0 ifindex 2 mode native prog 42 mos flags passive", "mos"
  * when the program attached is mos's, "other" when another program is,
  * "none" when none is; the flags mos's program was loaded with (passive
- * or inline, then ",decap"), "-" for none.  JSON: {"links": [{"dev",
- * "ifindex", "mode", "prog", "program", "flags": [...]}]}.
+ * or inline, then ",decap", ",trust-csum"), "-" for none; then, indented
+ * on a second line, the device's counters since it was recorded ("  frames
+ * 12 bytes 1400 nonip 0 ...", &enum mos_link_stat), when the module gives
+ * them.  JSON: {"links": [{"dev", "ifindex", "mode", "prog", "program",
+ * "flags": [...], "stats": {"frames": 12, ...}}]}.
  *
  * Return: the exit status.
  */
@@ -290,6 +348,19 @@ int do_link_show(struct mosctl *c, int argc, char **argv)
 		out_str("program", " %s", !lp.id ? "none" : lp.mos ? "mos" : "other");
 		link_show_flags(&lp);
 		out_text("\n");
+		if (l.has_stats[i]) {
+			unsigned int j;
+
+			out_obj_begin("stats");
+			out_text(" ");
+			for (j = MOS_LSTAT_FRAMES; j < __MOS_LSTAT_MAX; j++) {
+				out_text(" %s", link_stat_names[j]);
+				out_u64(link_stat_names[j], " %llu",
+					l.stats[i][j]);
+			}
+			out_text("\n");
+			out_obj_end();
+		}
 		out_obj_end();
 	}
 	out_arr_end();

@@ -143,7 +143,7 @@ _mosctl()
 			mapfile -t COMPREPLY < <(compgen -W "$(ip ${netns[1]:+-n "${netns[1]}"} \
 				-o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }')" -- "$cur")
 		elif [ "$verb" = attach ]; then
-			mapfile -t COMPREPLY < <(compgen -W "mode passive inline decap" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "mode passive inline decap trust-csum" -- "$cur")
 		fi
 		;;
 	flow)

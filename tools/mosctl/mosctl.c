@@ -58,6 +58,7 @@ static void usage(FILE *f)
 		"  flow reset ID                reset flow ID at both ends (inline mode)\n"
 		"  monitor                      flows as they start and end, until interrupted\n"
 		"  link attach DEV [mode native|generic] [passive|inline] [decap]\n"
+		"              [trust-csum]\n"
 		"                               attach mos's XDP program to DEV (native, passive)\n"
 		"  link detach DEV              detach it\n"
 		"  link show                    the devices mos is attached to by XDP\n"

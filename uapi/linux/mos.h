@@ -163,12 +163,70 @@ enum mos_action {
  *	%MOS_DECAP_DEPTH_MAX encapsulations (Documentation/xdp.rst; ABI
  *	minor 10: an older module aborts, and the program passes, every
  *	frame with it)
+ * @MOS_XDP_F_TRUST_CSUM: trust the wire's TCP checksums: no segment's
+ *	checksum is verified, each is counted (%MOS_LSTAT_CSUM_TRUSTED) and
+ *	tracked as if right; for mirror ports whose checksums were verified
+ *	upstream (ABI minor 12)
+ * @MOS_XDP_F_TX: the program returns XDP_TX when the kfunc does: with
+ *	%MOS_XDP_F_INLINE, a packet a reset rule answers is rewritten into
+ *	its reset and sent back by the device it came in by (ABI minor 12;
+ *	without it, the packet is dropped, %MOS_STAT_XDP_RESET_UNSENT)
  * @MOS_XDP_F_ALL: every flag
  */
 enum mos_xdp_flags {
 	MOS_XDP_F_INLINE	= 1 << 0,
 	MOS_XDP_F_DECAP		= 1 << 1,
-	MOS_XDP_F_ALL		= MOS_XDP_F_INLINE | MOS_XDP_F_DECAP,
+	MOS_XDP_F_TRUST_CSUM	= 1 << 2,
+	MOS_XDP_F_TX		= 1 << 3,
+	MOS_XDP_F_ALL		= MOS_XDP_F_INLINE | MOS_XDP_F_DECAP |
+				  MOS_XDP_F_TRUST_CSUM | MOS_XDP_F_TX,
+};
+
+/**
+ * enum mos_link_stat - the counters of one XDP-attached device, in its
+ * %MOS_A_LINK_STATS nest (u64 attributes of these types), from the
+ * moment it was recorded (%MOS_CMD_LINK_ADD)
+ * @MOS_LSTAT_PAD: padding for the 64-bit attributes
+ * @MOS_LSTAT_FRAMES: frames mos's XDP program handed over from the device
+ * @MOS_LSTAT_BYTES: their bytes, from the Ethernet header, fragments
+ *	included
+ * @MOS_LSTAT_NONIP: frames passed untouched: not IPv4 or IPv6 (ARP, more
+ *	than two VLAN tags, ...)
+ * @MOS_LSTAT_TRACKED: IP packets handed to the tracker (the inner packet
+ *	of a decapsulated frame)
+ * @MOS_LSTAT_DECAP: of those, frames decapsulated (%MOS_XDP_F_DECAP)
+ * @MOS_LSTAT_DECAP_ERR: frames whose encapsulation was unknown, malformed
+ *	or too deep: passed, not tracked (%MOS_STAT_DECAP_UNKNOWN,
+ *	%MOS_STAT_DECAP_BAD, %MOS_STAT_DECAP_DEEP)
+ * @MOS_LSTAT_CSUM_BAD: TCP segments whose checksum, verified in software,
+ *	was wrong (not tracked, %MOS_STAT_CSUM_BAD)
+ * @MOS_LSTAT_CSUM_TRUSTED: TCP segments whose checksum was not verified
+ *	(%MOS_XDP_F_TRUST_CSUM)
+ * @MOS_LSTAT_DROPPED: frames dropped (XDP_DROP, %MOS_XDP_F_INLINE)
+ * @MOS_LSTAT_RESETS: packets a reset rule answered: rewritten into their
+ *	reset and sent back (XDP_TX, %MOS_XDP_F_TX)
+ * @MOS_LSTAT_RESET_UNSENT: packets a reset rule matched whose reset was
+ *	not sent (%MOS_STAT_XDP_RESET_UNSENT, or over the rate of
+ *	%MOS_STAT_RESET_LIMITED)
+ * @__MOS_LSTAT_MAX: one past the last counter
+ * @MOS_LSTAT_MAX: the last counter
+ */
+enum mos_link_stat {
+	MOS_LSTAT_PAD,
+	MOS_LSTAT_FRAMES,
+	MOS_LSTAT_BYTES,
+	MOS_LSTAT_NONIP,
+	MOS_LSTAT_TRACKED,
+	MOS_LSTAT_DECAP,
+	MOS_LSTAT_DECAP_ERR,
+	MOS_LSTAT_CSUM_BAD,
+	MOS_LSTAT_CSUM_TRUSTED,
+	MOS_LSTAT_DROPPED,
+	MOS_LSTAT_RESETS,
+	MOS_LSTAT_RESET_UNSENT,
+
+	__MOS_LSTAT_MAX,
+	MOS_LSTAT_MAX = __MOS_LSTAT_MAX - 1
 };
 
 /* Encapsulations removed from one frame at most (%MOS_XDP_F_DECAP) */
@@ -207,7 +265,10 @@ enum mos_xdp_flags {
  * @MOS_A_IFINDEX: u32, a device's index in the namespace, for
  *	%MOS_CMD_LINK_ADD and %MOS_CMD_LINK_DEL
  * @MOS_A_LINKS: nest of %MOS_A_IFINDEX, in %MOS_CMD_NS_GET: the devices
- *	recorded as XDP-attached
+ *	recorded as XDP-attached; each %MOS_A_IFINDEX is followed by the
+ *	device's %MOS_A_LINK_STATS (ABI minor 12)
+ * @MOS_A_LINK_STATS: nest of &enum mos_link_stat: the counters of the
+ *	device named by the %MOS_A_IFINDEX before it, in %MOS_A_LINKS
  * @__MOS_A_MAX: one past the last attribute
  * @MOS_A_MAX: the last attribute
  */
@@ -231,6 +292,7 @@ enum mos_attr {
 	MOS_A_FLOW_ID,
 	MOS_A_IFINDEX,
 	MOS_A_LINKS,
+	MOS_A_LINK_STATS,
 
 	__MOS_A_MAX,
 	MOS_A_MAX = __MOS_A_MAX - 1
@@ -649,8 +711,10 @@ enum mos_flow_attr {
  *	verdict because their consumer closed or monitoring was disabled
  * @MOS_STAT_XDP_UNLINKED: frames mos's XDP program handed over from a
  *	device not recorded with %MOS_CMD_LINK_ADD: passed, not tracked
- * @MOS_STAT_XDP_RESET_UNSENT: packets a reset rule dropped at XDP without
- *	the reset answer, which needs the packet as an skb
+ * @MOS_STAT_XDP_RESET_UNSENT: packets a reset rule matched at XDP whose
+ *	reset was not sent: a program without %MOS_XDP_F_TX (dropped, when
+ *	inline) or without %MOS_XDP_F_INLINE (passed), a decapsulated or
+ *	multi-buffer frame, a bad checksum, a multicast or broadcast address
  *	(Documentation/xdp.rst)
  * @MOS_STAT_DECAP: frames of a device attached with %MOS_XDP_F_DECAP
  *	whose inner IP packet was handed to the tracker after removing at
@@ -804,7 +868,7 @@ enum mos_stat {
 /* Incompatible changes of the /dev/mos ABI bump the major number. */
 #define MOS_ABI_MAJOR		0
 /* Compatible additions bump the minor number. */
-#define MOS_ABI_MINOR		11
+#define MOS_ABI_MINOR		12
 
 /**
  * struct mos_ioc_version - argument of %MOS_IOC_VERSION
