@@ -386,8 +386,8 @@ bool mos_xdp_linked(const struct mos_net *mn, int ifindex)
 /*
  * Whether the frame @xp, of parsed headers @p, may be answered in place
  * (mos_xdp_rst()): as nf_reject, not a reset, nor to or from a multicast
- * or broadcast address; not a decapsulated frame (its reset would need
- * the encapsulation) nor a multi-buffer one
+ * or broadcast address, nor from 0.0.0.0/8; not a decapsulated frame (its
+ * reset would need the encapsulation) nor a multi-buffer one
  */
 static bool mos_xdp_rst_ok(const struct mos_xdp_pkt *xp,
 			   const struct tm_decap *d, const struct tm_pkt *p)
@@ -401,7 +401,8 @@ static bool mos_xdp_rst_ok(const struct mos_xdp_pkt *xp,
 		return false;
 	if (p->family == 4) {
 		if (ipv4_is_multicast(p->daddr.a4) || ipv4_is_lbcast(p->daddr.a4) ||
-		    ipv4_is_multicast(p->saddr.a4) || ipv4_is_lbcast(p->saddr.a4))
+		    ipv4_is_multicast(p->saddr.a4) || ipv4_is_lbcast(p->saddr.a4) ||
+		    ipv4_is_zeronet(p->saddr.a4))
 			return false;
 		nhlen = sizeof(struct iphdr);
 	} else {
@@ -514,6 +515,14 @@ static int mos_xdp_reset(struct mos_xdp_pkt *xp, const struct tm_decap *d,
 		mos_xdp_lstat(mn, xp->slot, MOS_LSTAT_RESET_UNSENT, 1);
 		return XDP_PASS;
 	}
+	/*
+	 * A trusted checksum was not summed: verify it before answering.  A
+	 * frame of a generic-mode device may come from an skb whose checksum
+	 * is still partial (transmit offload); the device would then
+	 * complete the checksum of the reset written over it.
+	 */
+	if ((xp->flags & MOS_XDP_F_TRUST_CSUM) && !csum_bad)
+		csum_bad = mos_xdp_csum_check(xp, p->l4off);
 	if (!(xp->flags & MOS_XDP_F_TX) || csum_bad || !mos_xdp_rst_ok(xp, d, p)) {
 		mos_stat_inc(mn, MOS_STAT_XDP_RESET_UNSENT);
 		mos_xdp_lstat(mn, xp->slot, MOS_LSTAT_RESET_UNSENT, 1);

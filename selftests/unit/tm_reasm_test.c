@@ -594,16 +594,21 @@ static const struct fin_geo fin_geos[] = {
 
 TEST(overlap_linux_fin_stops)
 {
+	/* Each geometry twice: the second time its FINs and the bytes
+	 * appended after them straddle 2^32
+	 */
+	static const u32 isns[] = { IC, 0xfffffff5 };
 	struct tm_table_cfg cfg = { .overlap = TM_OVERLAP_LINUX };
 	static char buf[2048], want[4096];
 	unsigned int i, j, n;
 
-	for (i = 0; i < ARRAY_SIZE(fin_geos); i++) {
-		const struct fin_geo *g = &fin_geos[i];
+	for (i = 0; i < 2 * ARRAY_SIZE(fin_geos); i++) {
+		const struct fin_geo *g = &fin_geos[i % ARRAY_SIZE(fin_geos)];
+		u32 isn = isns[i / ARRAY_SIZE(fin_geos)];
 		struct tu *u = tu_new(&cfg);
 
-		TH_LOG("%s", g->name);
-		hs(u, IC, IS);
+		TH_LOG("%s, ISN %u", g->name, isn);
+		hs(u, isn, IS);
 		for (j = 0; j < ARRAY_SIZE(g->seg) &&
 		     (g->seg[j].len || (g->fins & 1 << j)); j++) {
 			memset(buf, 'a' + j, g->seg[j].len);
