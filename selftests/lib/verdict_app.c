@@ -60,8 +60,9 @@
  *   verdict_app -s STALL:MS MODE ...
  *                                any mode, and the callback of the first
  *                                packet whose payload carries STALL
- *                                sleeps MS ms first (a line "stall",
- *                                then "awake"): that packet stays held,
+ *                                sleeps first, MS ms or until SIGUSR1
+ *                                (a line "stall", then "awake"): that
+ *                                packet stays held,
  *                                the next ones find the held-packet
  *                                limit reached (selftests/vm/verdict_share.sh)
  *
@@ -91,6 +92,7 @@ static int g_family = AF_INET;
 static const char *g_stall;
 static unsigned int g_stall_ms;
 static int g_stalled;
+static volatile sig_atomic_t g_wake;
 
 /*
  * A segment from the server's end to the client of @p's flow (@p: a
@@ -248,6 +250,7 @@ static void on_pkt(mctx_t m, int sock, int side, uint64_t ev,
 		   filter_arg_t *arg)
 {
 	struct pkt_info p;
+	unsigned int i;
 
 	(void)ev;
 	(void)arg;
@@ -256,7 +259,8 @@ static void on_pkt(mctx_t m, int sock, int side, uint64_t ev,
 	    memmem(p.payload, p.payloadlen, g_stall, strlen(g_stall))) {
 		g_stalled = 1;
 		printf("stall\n");
-		usleep(g_stall_ms * 1000);
+		for (i = 0; i < g_stall_ms / 10 && !g_wake; i++)
+			usleep(10000);
 		printf("awake\n");
 	}
 	if (g_mode == M_ACCEPT)
@@ -316,6 +320,12 @@ static void on_pkt(mctx_t m, int sock, int side, uint64_t ev,
 	default:
 		break;
 	}
+}
+
+static void on_wake(int sig)
+{
+	(void)sig;
+	g_wake = 1;
 }
 
 static void on_signal(int sig)
@@ -412,6 +422,7 @@ int main(int argc, char **argv)
 		perror("verdict_app: mtcp_socket/register_callback");
 		return 1;
 	}
+	signal(SIGUSR1, on_wake);
 	mtcp_register_signal(SIGINT, on_signal);
 	mtcp_register_signal(SIGTERM, on_signal);
 	fprintf(stderr, "ready\n");
