@@ -60,9 +60,8 @@
  *   verdict_app -s STALL:MS MODE ...
  *                                any mode, and the callback of the first
  *                                packet whose payload carries STALL
- *                                sleeps first, MS ms or until SIGUSR1
- *                                (a line "stall", then "awake"): that
- *                                packet stays held,
+ *                                sleeps MS ms first (a line "stall",
+ *                                then "awake"): that packet stays held,
  *                                the next ones find the held-packet
  *                                limit reached (selftests/vm/verdict_share.sh)
  *
@@ -92,7 +91,6 @@ static int g_family = AF_INET;
 static const char *g_stall;
 static unsigned int g_stall_ms;
 static int g_stalled;
-static volatile sig_atomic_t g_wake;
 
 /*
  * A segment from the server's end to the client of @p's flow (@p: a
@@ -250,7 +248,6 @@ static void on_pkt(mctx_t m, int sock, int side, uint64_t ev,
 		   filter_arg_t *arg)
 {
 	struct pkt_info p;
-	unsigned int i;
 
 	(void)ev;
 	(void)arg;
@@ -259,8 +256,7 @@ static void on_pkt(mctx_t m, int sock, int side, uint64_t ev,
 	    memmem(p.payload, p.payloadlen, g_stall, strlen(g_stall))) {
 		g_stalled = 1;
 		printf("stall\n");
-		for (i = 0; i < g_stall_ms / 10 && !g_wake; i++)
-			usleep(10000);
+		usleep(g_stall_ms * 1000);
 		printf("awake\n");
 	}
 	if (g_mode == M_ACCEPT)
@@ -320,12 +316,6 @@ static void on_pkt(mctx_t m, int sock, int side, uint64_t ev,
 	default:
 		break;
 	}
-}
-
-static void on_wake(int sig)
-{
-	(void)sig;
-	g_wake = 1;
 }
 
 static void on_signal(int sig)
@@ -422,7 +412,6 @@ int main(int argc, char **argv)
 		perror("verdict_app: mtcp_socket/register_callback");
 		return 1;
 	}
-	signal(SIGUSR1, on_wake);
 	mtcp_register_signal(SIGINT, on_signal);
 	mtcp_register_signal(SIGTERM, on_signal);
 	fprintf(stderr, "ready\n");
