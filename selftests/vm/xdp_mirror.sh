@@ -162,7 +162,7 @@ for c in native generic vlan qinq; do
 	t_check "$mode: attach mos to m1 by XDP ($xm)" "$MOSCTL" -n "$M" link attach m1 mode $xm
 	t_eq "$mode: link show" \
 		"m1 ifindex $(ip netns exec "$M" cat /sys/class/net/m1/ifindex) mode $xm prog ID mos flags passive" \
-		"$("$MOSCTL" -n "$M" link show | sed 's/ prog [1-9][0-9]* / prog ID /')"
+		"$("$MOSCTL" -n "$M" link show | grep -v '^ ' | sed 's/ prog [1-9][0-9]* / prog ID /')"
 	! rmmod mos 2>/dev/null && t_ok "$mode: rmmod refused while the program is attached" ||
 		t_fail "$mode: rmmod refused while the program is attached" "rmmod succeeded"
 
