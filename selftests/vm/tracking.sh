@@ -115,7 +115,12 @@ expect "$R" "router" 4 $((sa + sb)) $((sa + sb))
 t_check "disable monitoring of the router" "$MOSCTL" -n "$R" ns disable
 t_eq "router: counters kept after disable" 4 "$(mos_stat "$R" flows)"
 
-# 2. Impaired links, before the router: holes, reordering, duplicates
+# 2. Impaired links, before the router: holes, reordering, duplicates.
+# One segment a packet (no TSO/GSO at the ends), so that netem's 2% act
+# on hundreds of packets, not on a few dozen aggregates of which none
+# might be lost or duplicated
+ip netns exec "$C" ethtool -K c0 tso off gso off >/dev/null
+ip netns exec "$S" ethtool -K s0 tso off gso off >/dev/null
 ip netns exec "$C" tc qdisc add dev c0 root netem delay 2ms loss 2% duplicate 2% \
 	reorder 10% 50%
 ip netns exec "$S" tc qdisc add dev s0 root netem delay 2ms loss 2% duplicate 2% \
