@@ -489,6 +489,19 @@ static struct mos_consumer *mos_verdict_owner(struct mos_net *mn, u64 want,
 	return NULL;
 }
 
+/* Fill and commit @r, reserved in @c's ring, as a token-0 %MOS_REC_HELD */
+static void mos_held_none(struct mos_net *mn, struct mos_consumer *c,
+			  struct mos_rec_held *r, const struct mos_hold *h,
+			  const struct mos_pkt *pkt)
+{
+	memset(r, 0, sizeof(*r));
+	r->flow = h->vflow;
+	r->pkt_total = pkt->src.len;
+	r->pkt_from = h->vfrom;
+	mos_ring_commit(c->ring, r, false);
+	mos_stat_inc(mn, MOS_STAT_HELD_NONE);
+}
+
 /*
  * A %MOS_REC_HELD with token 0 after the records of the packet being
  * processed, for each verdict consumer of @mask: the packet is not held
@@ -512,14 +525,8 @@ static void mos_verdict_none(struct mos_net *mn, const struct mos_pkt *pkt,
 			continue;
 		r = mos_ring_reserve(c->ring, sizeof(*r), MOS_REC_HELD, 0,
 				     h->on ? &h->left[c->dlv.slot] : NULL);
-		if (!r)
-			continue;
-		memset(r, 0, sizeof(*r));
-		r->flow = h->vflow;
-		r->pkt_total = pkt->src.len;
-		r->pkt_from = h->vfrom;
-		mos_ring_commit(c->ring, r, false);
-		mos_stat_inc(mn, MOS_STAT_HELD_NONE);
+		if (r)
+			mos_held_none(mn, c, r, h, pkt);
 	}
 }
 
@@ -619,12 +626,7 @@ again:
 			 * is not held, so the consumer keeps no state for it
 			 * to give a later packet of the same length
 			 */
-			memset(r, 0, sizeof(*r));
-			r->flow = h->vflow;
-			r->pkt_total = pkt->src.len;
-			r->pkt_from = h->vfrom;
-			mos_ring_commit(c->ring, r, false);
-			mos_stat_inc(mn, MOS_STAT_HELD_NONE);
+			mos_held_none(mn, c, r, h, pkt);
 			want &= ~mine;
 		}
 		mos_stat_inc(mn, MOS_STAT_HELD_FULL);
