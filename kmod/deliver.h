@@ -121,6 +121,10 @@ struct mos_flow_dev {
  * @pkt_src: the packet those records copied (&tm_src.pkt), valid while
  *	@pkt_sent is not zero
  * @pkt_len: its length (&tm_src.len)
+ * @batch: the packet's records become visible together: each ring's first
+ *	record of the packet is committed by mos_dev_flush() (kernel only)
+ * @ndefer: rings in @defer
+ * @defer: those first records, not committed yet
  *
  * One per CPU in the kernel, one per capture offline.  mos_dev_unhold()
  * ends the packet.
@@ -135,6 +139,13 @@ struct mos_hold {
 	u8 vfrom;
 	const void *pkt_src;
 	u32 pkt_len;
+	bool batch;
+	u8 ndefer;
+	struct mos_defer {
+		void *ring;
+		void *body;
+		bool discard;
+	} defer[MOS_CONSUMERS_MAX];
 };
 
 /* The callbacks the tracker's table calls: deliver.c */

@@ -83,10 +83,69 @@ static inline void *mos_dlv_reserve(struct mos_dlv *d, u32 len, u16 type,
 	return mos_ring_reserve(mos_dlv_cons(d)->ring, len, type, sock, hold);
 }
 
+/*
+ * Within a packet (&mos_hold.batch), a ring's first record of the packet
+ * stays busy until mos_dev_flush(): the consumer stops there, so it never
+ * reads part of a packet's records.  The ring's next records are
+ * committed at once: they are behind it.
+ */
 static inline void mos_dlv_commit(struct mos_dlv *d, void *body,
 				  bool discard)
 {
-	mos_ring_commit(mos_dlv_cons(d)->ring, body, discard);
+	struct mos_ring *rb = mos_dlv_cons(d)->ring;
+	struct mos_hold *h = this_cpu_ptr(&mos_hold);
+	unsigned int i;
+
+	if (h->batch) {
+		for (i = 0; i < h->ndefer && h->defer[i].ring != rb; i++)
+			;
+		if (i == h->ndefer && i < ARRAY_SIZE(h->defer)) {
+			h->defer[i].ring = rb;
+			h->defer[i].body = body;
+			h->defer[i].discard = discard;
+			h->ndefer++;
+			return;
+		}
+	}
+	mos_ring_commit(rb, body, discard);
+}
+
+/**
+ * mos_dev_batch() - start a packet whose records become visible together
+ *
+ * Context: bottom halves disabled, inside an RCU read section that lasts
+ * until mos_dev_flush() (the rings stay allocated).
+ * Return: true if this call started the batch (a nested packet joins the
+ * one under way); pass it to mos_dev_flush().
+ */
+static inline bool mos_dev_batch(void)
+{
+	struct mos_hold *h = this_cpu_ptr(&mos_hold);
+
+	if (h->batch)
+		return false;
+	h->batch = true;
+	return true;
+}
+
+/**
+ * mos_dev_flush() - end a batch: commit each ring's first record of it
+ * @own: what mos_dev_batch() returned
+ *
+ * Context: as mos_dev_batch().
+ */
+static inline void mos_dev_flush(bool own)
+{
+	struct mos_hold *h = this_cpu_ptr(&mos_hold);
+	unsigned int i;
+
+	if (!own)
+		return;
+	for (i = 0; i < h->ndefer; i++)
+		mos_ring_commit(h->defer[i].ring, h->defer[i].body,
+				h->defer[i].discard);
+	h->ndefer = 0;
+	h->batch = false;
 }
 
 static inline bool mos_dlv_hold(struct mos_dlv *d, u64 bytes)

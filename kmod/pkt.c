@@ -173,6 +173,7 @@ enum tm_verdict mos_pkt_input(struct mos_net *mn, const struct mos_pkt *pkt,
 		}
 	} else if (t) {
 		struct mem_cgroup *old = set_active_memcg(mn->memcg);
+		bool own = mos_dev_batch();
 
 		v = mos_tm_input(t, src, r, p, ktime_get_coarse_ns(), flags);
 		set_active_memcg(old);
@@ -189,6 +190,7 @@ enum tm_verdict mos_pkt_input(struct mos_net *mn, const struct mos_pkt *pkt,
 			mos_verdict_skip(mn, pkt);
 		}
 		mos_dev_unhold(mn);
+		mos_dev_flush(own);
 	}
 	if (v != TM_VERDICT_PASS && READ_ONCE(mn->mode) != MOS_MODE_INLINE)
 		v = TM_VERDICT_PASS;

@@ -17,7 +17,9 @@
  * producer position (release) and drop the lock.  They fill the record
  * and commit it without the lock: the release store of the header's
  * length clears %MOS_REC_BUSY.  The consumer stops at a busy record, so
- * records become visible in the order they were reserved.
+ * records become visible in the order they were reserved.  The packet
+ * path commits a ring's first record of a packet last (mos_dev_batch(),
+ * deliver_kern.h), so a packet's records become visible together.
  *
  * A full ring never waits: the reservation fails, and the caller counts
  * the loss (chardev.c).

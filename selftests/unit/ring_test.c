@@ -1373,6 +1373,109 @@ TEST(consumer_killed)
 	ring_close(&r);
 }
 
+/* The child of packet_records_together: @n exchanges, a connection each */
+static int ping_pong(int l, uint16_t port, int n)
+{
+	char buf[4];
+
+	for (int i = 0; i < n; i++) {
+		int c = connect_to(port), a = accept(l, NULL, NULL);
+
+		if (c < 0 || a < 0 || send(c, "ping", 4, 0) != 4 ||
+		    read_all(a, buf, 4) || send(a, "pong", 4, 0) != 4 ||
+		    read_all(c, buf, 4))
+			return 1;
+		close(c);
+		close(a);
+	}
+	return 0;
+}
+
+/*
+ * A packet's records become visible together: a consumer that reads as
+ * fast as it can, never sleeping, finds the ring empty only between two
+ * packets, never between two records of one packet (told apart by their
+ * flow and the packet's bytes, the whole header here).
+ */
+TEST(packet_records_together)
+{
+	static const uint64_t all = EV(PKT_IN) | EV(CONN_START) |
+		EV(CONN_SETUP) | EV(STATE_CHANGE) | EV(REXMIT) | EV(CONN_END);
+	unsigned int empties = 0, splits = 0, events = 0, lost = 0;
+	uint8_t last[128];
+	uint32_t last_len = 0;
+	uint64_t last_flow = 0, spins = 0;
+	bool after_empty = false, exited = false;
+	struct ring r;
+	uint16_t port;
+	int l, status = -1;
+	pid_t pid;
+
+	ASSERT_EQ(0, ring_open(&r, 8 << 20));
+	ASSERT_EQ(1, add_socket(&r, MOS_MSOCK_STREAM));
+	ASSERT_EQ(0, subscribe(&r, 1, MOS_HOOK_SND, all, 0));
+	ASSERT_EQ(0, subscribe(&r, 1, MOS_HOOK_RCV, all, 0));
+	ASSERT_EQ(0, subscribe(&r, 1, MOS_HOOK_NULL, EV(NEW_DATA), 4096));
+	l = listener(&port);
+	ASSERT_LE(0, l);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(ping_pong(l, port, 100));
+
+	for (;;) {
+		const struct mos_rec *rec = ring_next(&r);
+
+		if (!rec) {
+			if (exited)
+				break;
+			if (last_len && !after_empty) {
+				empties++;
+				after_empty = true;
+			}
+			/* Then what the last packets left */
+			if (!(++spins & 1023) &&
+			    waitpid(pid, &status, WNOHANG) == pid) {
+				usleep(200000);
+				exited = true;
+				after_empty = false;
+			}
+			continue;
+		}
+		if (rec->type == MOS_REC_LOST)
+			lost++;
+		if (rec->type == MOS_REC_EVENT &&
+		    !(rec->len & MOS_REC_DISCARD)) {
+			const struct mos_rec_event *e = (const void *)(rec + 1);
+			uint32_t n = e->pkt_len < sizeof(last) ? e->pkt_len :
+								 sizeof(last);
+
+			events++;
+			if (n && after_empty && e->flow == last_flow &&
+			    n == last_len && !memcmp(e + 1, last, n))
+				splits++;
+			if (n) {
+				memcpy(last, e + 1, n);
+				last_len = n;
+				last_flow = e->flow;
+			}
+		}
+		if (!exited)
+			after_empty = false;
+		ring_advance(&r, rec);
+	}
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	TH_LOG("%u event records, the ring read empty %u times", events,
+	       empties);
+	EXPECT_LE(100 * 10, events);
+	EXPECT_LT(0, empties);
+	EXPECT_EQ(0, lost);
+	EXPECT_EQ(0, splits);
+	close(l);
+	ring_close(&r);
+}
+
 /* The split index of a flow of a FLOW_OPEN, asked on @fd, one way */
 static int split_of(int fd, const struct mos_rec_flow *f, int reverse,
 		    uint32_t count)
