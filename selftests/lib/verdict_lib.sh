@@ -13,7 +13,8 @@
 # bytes into FILE, until EOF or IDLE seconds idle) and $work/client.py
 # (PORT MARKER PAUSE [AFTER [INFO]]: AFTER instead of "after"; INFO gets
 # "retrans N", the segments the client's kernel retransmitted on the
-# connection, tcp_info's tcpi_total_retrans)
+# connection, tcp_info's tcpi_total_retrans; with GO=FILE in the
+# environment it connects once FILE exists)
 verdict_scripts() {
 	cat >"$work/sink.py" <<-'PYEOF'
 import socket, sys
@@ -34,7 +35,11 @@ with open(sys.argv[2], "wb", buffering=0) as f:
         f.write(b)
 	PYEOF
 	cat >"$work/client.py" <<-'PYEOF'
-import socket, struct, sys, time
+import os, socket, struct, sys, time
+# GO=FILE: connect once FILE exists (started ahead, the connection's
+# moment is the test's)
+while os.environ.get("GO") and not os.path.exists(os.environ["GO"]):
+    time.sleep(0.05)
 s = socket.create_connection(("10.0.2.2", int(sys.argv[1])), timeout=5)
 s.sendall(b"hello\n")
 time.sleep(1)
