@@ -41,8 +41,9 @@
 # dropped, refused, over the limit or released by the consumer's end, and
 # both namespaces nothing lost for lack of ring room (ring_lost,
 # ring_full).  held may exceed verdict_accept: a packet that raises no
-# event (a bad checksum) waits, accepted, behind a held packet of its
-# flow (Documentation/uapi.rst, "Held packets and verdicts").
+# PKT_IN (a bad checksum, an orphan on a closed flow's 4-tuple) waits,
+# accepted, behind a held packet of its 4-tuple (Documentation/uapi.rst,
+# "Held packets and verdicts").
 #
 # receiver.py (selftests/lib) drives the cases, records what the server
 # read and how each connection ended, then compares each case with the
@@ -302,8 +303,9 @@ log "the router's verdicts:$(verdicts)"
 t_check "the router held packets ($held)" test "${held:-0}" -gt 0
 t_eq "each packet that ran the callback held and accepted by its verdict" \
 	"pkt_in $acc" "$(cat "$work/app.out")"
-# The rest of the held packets raised no event (a bad checksum, an old
-# duplicate) and waited, accepted, behind a packet of their flow
+# The rest of the held packets raised no PKT_IN (a bad checksum, a
+# segment of no flow on a closed flow's 4-tuple) and waited, accepted,
+# behind a held packet of their 4-tuple
 t_check "the others held waited for their flow's turn ($((held - acc)))" \
 	test "$held" -ge "$acc"
 t_eq "none dropped, refused, late, over the limit, released, still held" \
