@@ -3,14 +3,18 @@
  * verdict_app.c - an mOS application whose callbacks decide the fate of
  * the packet that raised them (selftests/vm/verdict.sh)
  *
- * One context, an IPv4 monitor socket, run with MOS_VERDICT=1 in an inline
- * namespace.  A packet carries the marker when its TCP payload (as
- * mtcp_getlastpkt() shows it) contains MARKER.
+ * One context, an IPv4 monitor socket (IPv4 and IPv6 in accept mode), run
+ * with MOS_VERDICT=1 in an inline namespace.  A packet carries the marker
+ * when its TCP payload (as mtcp_getlastpkt() shows it) contains MARKER.
  *
- *   verdict_app accept MARKER    MOS_ON_PKT_IN at MOS_HK_SND: the callback
- *                                returns at once, every packet is
- *                                accepted as it came (MARKER unused; the
- *                                accept-all of bench/nat_tput.sh)
+ *   verdict_app accept MARKER    MOS_ON_PKT_IN at MOS_HK_SND, on a monitor
+ *                                socket of both families (AF_UNSPEC): the
+ *                                callback returns at once, every packet
+ *                                is accepted as it came (MARKER unused;
+ *                                the consumer at the router of
+ *                                selftests/vm/receiver.sh and hostile.sh);
+ *                                at the end, a line "pkt_in N": how many
+ *                                times the callback ran
  *   verdict_app ips MARKER       MOS_ON_PKT_IN at MOS_HK_SND: every
  *                                packet that carries the marker (the
  *                                retransmissions too) is dropped
@@ -91,6 +95,7 @@ static int g_family = AF_INET;
 static const char *g_stall;
 static unsigned int g_stall_ms;
 static int g_stalled;
+static unsigned long g_npkt;
 
 /*
  * A segment from the server's end to the client of @p's flow (@p: a
@@ -259,8 +264,10 @@ static void on_pkt(mctx_t m, int sock, int side, uint64_t ev,
 		usleep(g_stall_ms * 1000);
 		printf("awake\n");
 	}
-	if (g_mode == M_ACCEPT)
+	if (g_mode == M_ACCEPT) {
+		g_npkt++;
 		return;
+	}
 	if (g_mode == M_PCAPOUT) {
 		on_pcapout(m, sock, side);
 		return;
@@ -351,8 +358,10 @@ int main(int argc, char **argv)
 	}
 	if (argc < 3)
 		usage();
-	if (!strcmp(argv[1], "accept"))
+	if (!strcmp(argv[1], "accept")) {
 		g_mode = M_ACCEPT;
+		g_family = AF_UNSPEC;
+	}
 	else if (!strcmp(argv[1], "ips"))
 		g_mode = M_IPS;
 	else if (!strcmp(argv[1], "rewrite") && argc == 4 &&
@@ -416,6 +425,8 @@ int main(int argc, char **argv)
 	mtcp_register_signal(SIGTERM, on_signal);
 	fprintf(stderr, "ready\n");
 	mtcp_app_join(g_mctx);
+	if (g_mode == M_ACCEPT)
+		printf("pkt_in %lu\n", g_npkt);
 	mtcp_destroy();
 	return 0;
 }

@@ -31,17 +31,33 @@
 # be the bytes its case expects: the clean connection of mixed.pcap among
 # out-of-window RSTs, SYNs, bad-checksum copies with other bytes and
 # garbage; frag.pcap's segments in IPv4 fragments, some reversed.
+#
+# MOS_HOSTILE_VERDICT=1 (hostile_verdict.sh): the monitor inline, with a
+# consumer that holds every packet of a flow and accepts it (verdict_app
+# accept, MOS_VERDICT=1) next to evtrace.  The same counters must move as
+# mosreplay counts and the same streams come out: the tracker sees each
+# packet as it came before it is held, and nothing here is one the inline
+# mode drops for the tracker's sake (no rule, no store limit reached)
+# other than what it cannot parse, which is a parse error either way
+# (unparsed_drop counts those it dropped; the host drops them anyway).
+# Then packets were held (held > 0), as many accepted by a verdict as the
+# consumer's callback ran, none late, dropped, over the limit or released
+# by the consumer's end, and nothing lost for lack of ring room.  A run of
+# its own, not this one made inline: the captures also keep their passive
+# run.
 
 . "$(dirname "$0")/../lib/lib.sh"
 
 A=hoa-$$ B=hob-$$
 work=$(mktemp -d)
-ev=''
-defer_teardown ev
+ev='' app=''
+defer_teardown ev app
+VERDICT=${MOS_HOSTILE_VERDICT:-0}
 
 SEND=$PROJ/build/selftests/pcap_send
 EV=$PROJ/build/selftests/evtrace
 MR=$PROJ/build/bin/mosreplay
+APP=$PROJ/build/selftests/verdict_app
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}
 DST=02:00:00:00:01:02		# b0 (link() below)
 
@@ -91,7 +107,7 @@ replayed() {
 }
 
 ktap_begin
-for b in "$SEND" "$EV" "$MR"; do
+for b in "$SEND" "$EV" "$MR" "$APP"; do
 	[ -x "$b" ] || { t_fail "binaries" "$b missing (make user)"; ktap_end; }
 done
 replay_pcaps || exit 1
@@ -100,7 +116,13 @@ t_check "load mos.ko" mos_load
 ns_new "$A" && ns_new "$B" && link_bare "$A" a0 1 "$B" b0 2 1 || exit 1
 # mos verifies TCP checksums only when the device did not
 t_check "b0 leaves checksums to the stack" ip netns exec "$B" ethtool -K b0 rx off
-t_check "enable the monitor, passive" "$MOSCTL" -n "$B" ns enable passive
+if [ "$VERDICT" = 1 ]; then
+	t_check "enable the monitor, inline" "$MOSCTL" -n "$B" ns enable inline
+	# A verdict is late only if the consumer is stuck
+	t_check "verdicts: 10 s to answer" "$MOSCTL" -n "$B" set verdict-timeout 10000
+else
+	t_check "enable the monitor, passive" "$MOSCTL" -n "$B" ns enable passive
+fi
 # The crafted captures' streams are what FIRST makes of their overlaps
 t_check "overlap first" "$MOSCTL" -n "$B" set overlap first
 t_check "nothing expires during the test" mos_no_expiry "$B"
@@ -109,6 +131,12 @@ ip netns exec "$B" "$EV" -c -d "$work/s" >"$work/ev.out" 2>"$work/ev.err" &
 ev=$!
 wait_ready "$work/ev.err" "$ev"
 t_eq "evtrace started" "evtrace: ready" "$(cat "$work/ev.err")"
+if [ "$VERDICT" = 1 ]; then
+	MOS_VERDICT=1 ip netns exec "$B" "$APP" accept - >"$work/app.out" \
+		2>"$work/app.err" &
+	app=$!
+	t_check "verdict_app accept in the monitor" wait_ready "$work/app.err" "$app"
+fi
 
 caps=()
 for f in "$pc"/craft/*.pcap; do
@@ -221,4 +249,27 @@ t_eq "no bytes missed but hole_end's, no INFO check failed but after its gap" \
 40030-80 NULL svr INFO:bad:next_byte_expected" \
 	"$(grep -E 'MISSED|INFO:bad' "$work/ev.out")"
 t_no_sanitizer "evtrace" "$work/ev.err"
+
+if [ "$VERDICT" = 1 ]; then
+	kill -INT "$app"
+	wait_pid "$app" 60
+	t_eq "verdict_app exits 0 on SIGINT" 0 $?
+	app=
+	t_no_sanitizer "verdict_app" "$work/app.err"
+	log "verdicts:$(stats | awk '$1 ~ /^(held|verdict_|dropped|unparsed_drop|ring_|csum_bad)/ {
+		printf " %s=%s", $1, $2 }')"
+	held=$(mos_stat "$B" held) acc=$(mos_stat "$B" verdict_accept)
+	t_check "packets held ($held)" test "${held:-0}" -gt 0
+	t_eq "each packet that ran the callback held and accepted by its verdict" \
+		"pkt_in $acc" "$(cat "$work/app.out")"
+	t_check "the others held waited for their flow's turn ($((held - acc)))" \
+		test "$held" -ge "$acc"
+	t_eq "none dropped, refused, late, over the limit, released, still held" \
+		"verdict_drop=0 verdict_modified=0 verdict_bad=0 verdict_timeout=0 held_full=0 held_released=0 held_now=0" \
+		"$(for k in verdict_drop verdict_modified verdict_bad \
+			verdict_timeout held_full held_released held_now; do
+			printf '%s=%s ' "$k" "$(mos_stat "$B" "$k")"; done | sed 's/ $//')"
+	t_eq "nothing lost for lack of ring room (ring_lost ring_full)" "0 0" \
+		"$(mos_stat "$B" ring_lost) $(mos_stat "$B" ring_full)"
+fi
 ktap_end
