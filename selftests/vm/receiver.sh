@@ -211,11 +211,14 @@ round() {
 		"$PY" "$RX" run "$d" "$C" "$S"
 	t_eq "round $r: the cases ran" 0 $?
 	# What the server's receive memory dropped (nothing on the wire
-	# shows it, and mos does not model it), since the first round
-	log "round $r: the server's drops:$(ip netns exec "$S" nstat -asz \
+	# shows it, and mos does not model it), and how its queues merged
+	# segments, since the first round
+	log "round $r: the server's drops and merges:$(ip netns exec "$S" nstat -asz \
 		TcpExtTCPRcvQDrop TcpExtTCPOFODrop TcpExtTCPBacklogDrop \
 		TcpExtPruneCalled TcpExtRcvPruned TcpExtOfoPruned \
-		TcpExtTCPRcvCollapsed TcpExtTCPZeroWindowDrop 2>/dev/null |
+		TcpExtTCPRcvCollapsed TcpExtTCPZeroWindowDrop \
+		TcpExtTCPOFOQueue TcpExtTCPOFOMerge TcpExtTCPRcvCoalesce \
+		2>/dev/null |
 		awk '!/^#/ { printf " %s=%s", substr($1, 7), $2 }')"
 	t0=$SECONDS
 	marker "$d" "router.$r.out" "endpoint.$r.out"
