@@ -773,6 +773,7 @@ void mu_dispatch_ring(struct mtcp_ctx *c)
 		}
 		pos += (sizeof(*rec) + (rec->len & MOS_REC_LEN_MASK) +
 			MOS_REC_ALIGN - 1) & ~(uint64_t)(MOS_REC_ALIGN - 1);
+		mu_verdict_tick(c);
 		/* A long run of records: room for the kernel now and then */
 		if (pos - done >= rel) {
 			ring_release(c, pos, true);

@@ -279,6 +279,7 @@ void mu_verdict_seen(struct mtcp_ctx *c, const struct mos_rec_event *e);
 void mu_verdict_next(struct mtcp_ctx *c);
 void mu_verdict_held(struct mtcp_ctx *c, const struct mos_rec_held *h);
 void mu_verdict_send(struct mtcp_ctx *c);
+void mu_verdict_tick(struct mtcp_ctx *c);
 void mu_verdict_free(struct mtcp_ctx *c);
 
 static inline struct mtcp_ctx *ctx_of(mctx_t m)

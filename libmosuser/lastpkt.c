@@ -48,6 +48,8 @@
 #define MU_VKEY		64
 /* Packets open at once: seen, their MOS_REC_HELD not yet come */
 #define MU_VOPEN	16
+/* Records read at most after a verdict before it goes (mu_verdict_tick()) */
+#define MU_VERDICT_RECS	64
 
 /**
  * struct mu_vpkt - one packet seen, and what the callbacks asked of it
@@ -83,13 +85,14 @@ struct mu_vpkt {
  * @gen: the dispatch generation running
  * @age: packets seen so far
  * @n: verdicts in @vec not sent yet
+ * @recs: records read since the first of them (mu_verdict_tick())
  * @vec: them
  * @data: their new bytes
  */
 struct mu_verdicts {
 	struct mu_vpkt open[MU_VOPEN];
 	uint64_t gen, age;
-	uint32_t n;
+	uint32_t n, recs;
 	struct mos_verdict vec[MOS_VERDICT_BATCH];
 	void *data[MOS_VERDICT_BATCH];
 };
@@ -299,6 +302,25 @@ void mu_verdict_send(struct mtcp_ctx *c)
 		vd->data[i] = NULL;
 	}
 	vd->n = 0;
+	vd->recs = 0;
+}
+
+/**
+ * mu_verdict_tick() - a record was read: the verdicts waiting go once
+ * MU_VERDICT_RECS records came after the first of them
+ * @c: the context
+ *
+ * The batch goes when the ring reads empty, or when it is full; a ring
+ * that never reads empty (a consumer slower than the traffic, every
+ * packet of which makes records, held or waiting behind a held one)
+ * would otherwise keep a few verdicts back until their time ran out.
+ */
+void mu_verdict_tick(struct mtcp_ctx *c)
+{
+	struct mu_verdicts *vd = c->vd;
+
+	if (vd && vd->n && ++vd->recs >= MU_VERDICT_RECS)
+		mu_verdict_send(c);
 }
 
 /**
