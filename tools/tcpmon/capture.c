@@ -669,6 +669,10 @@ u64 tm_cap_clock(void)
  *
  * Later packets are never given a time before @now.
  *
+ * The sweeps' second starts with the first packet: before it there is
+ * no flow to sweep, and how long a capture waits for its first packet
+ * does not decide where its sweeps fall among the packets.
+ *
  * Return: true when a second has passed since the last sweep for idle
  * flows: the caller sweeps (mos_tm_expire() at @now) now.
  */
@@ -683,6 +687,10 @@ bool tm_cap_idle(struct tm_cap *c, u64 now)
 	if (now <= c->now)
 		return false;
 	c->now = now;
+	if (!c->n.packets) {
+		c->last_expire = now;
+		return false;
+	}
 	if (now - c->last_expire < NSEC_PER_SEC)
 		return false;
 	c->last_expire = now;
@@ -739,7 +747,8 @@ int tm_cap_next(struct tm_cap *c, struct tm_cap_rec *r)
 		now = c->now;
 	c->now = now;
 	r->now = now;
-	if (!c->have_time) {
+	/* The first packet starts the sweeps' second (tm_cap_idle()) */
+	if (!c->have_time || c->n.packets == 1) {
 		c->have_time = true;
 		c->last_expire = now;
 	} else if (now - c->last_expire >= NSEC_PER_SEC) {
