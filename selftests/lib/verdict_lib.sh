@@ -5,7 +5,8 @@
 # verdict_life.sh): a client that sends "hello\n", the marker a second
 # later, then "after\n" PAUSE seconds later, and closes; a server that
 # writes one connection's bytes to a file; the client kernel's
-# retransmissions.
+# retransmissions; the checks of an accept-all consumer (receiver.sh,
+# hostile.sh).
 #
 # Needs lib.sh, $C (the client's namespace) and $work.
 
@@ -66,4 +67,27 @@ retrans() {
 	ip netns exec "$C" awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++)
 		if ($i == "RetransSegs") c = i; h = 1 } else print $c }' \
 		/proc/net/snmp
+}
+
+# t_accepted_all NS OUT: the checks of an accept-all consumer (verdict_app
+# accept, its "pkt_in N" in OUT) in NS: packets were held, each callback's
+# packet was accepted by its verdict, the other packets held waited
+# behind a held packet of their 4-tuple (no PKT_IN of their own: a bad
+# checksum, a segment of no flow on a closed flow's 4-tuple), and nothing
+# was dropped, refused, late, over the limit, released or left held
+t_accepted_all() {
+	local ns=$1 held acc k
+
+	held=$(mos_stat "$ns" held) acc=$(mos_stat "$ns" verdict_accept)
+	t_check "packets held ($held)" test "${held:-0}" -gt 0
+	t_eq "each packet that ran the callback held and accepted by its verdict" \
+		"pkt_in $acc" "$(cat "$2")"
+	t_check "the others held waited for their flow's turn ($((held - acc)))" \
+		test "$held" -ge "$acc"
+	t_eq "none dropped, refused, late, over the limit, released, still held" \
+		"verdict_drop=0 verdict_modified=0 verdict_bad=0 verdict_timeout=0 held_full=0 held_released=0 held_now=0" \
+		"$(for k in verdict_drop verdict_modified verdict_bad \
+			verdict_timeout held_full held_released held_now; do
+			printf '%s=%s ' "$k" "$(mos_stat "$ns" "$k")"; done |
+			sed 's/ $//')"
 }

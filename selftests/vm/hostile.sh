@@ -47,6 +47,7 @@
 # run.
 
 . "$(dirname "$0")/../lib/lib.sh"
+. "$(dirname "$0")/../lib/verdict_lib.sh"
 
 A=hoa-$$ B=hob-$$
 work=$(mktemp -d)
@@ -258,17 +259,7 @@ if [ "$VERDICT" = 1 ]; then
 	t_no_sanitizer "verdict_app" "$work/app.err"
 	log "verdicts:$(stats | awk '$1 ~ /^(held|verdict_|dropped|unparsed_drop|ring_|csum_bad)/ {
 		printf " %s=%s", $1, $2 }')"
-	held=$(mos_stat "$B" held) acc=$(mos_stat "$B" verdict_accept)
-	t_check "packets held ($held)" test "${held:-0}" -gt 0
-	t_eq "each packet that ran the callback held and accepted by its verdict" \
-		"pkt_in $acc" "$(cat "$work/app.out")"
-	t_check "the others held waited for their flow's turn ($((held - acc)))" \
-		test "$held" -ge "$acc"
-	t_eq "none dropped, refused, late, over the limit, released, still held" \
-		"verdict_drop=0 verdict_modified=0 verdict_bad=0 verdict_timeout=0 held_full=0 held_released=0 held_now=0" \
-		"$(for k in verdict_drop verdict_modified verdict_bad \
-			verdict_timeout held_full held_released held_now; do
-			printf '%s=%s ' "$k" "$(mos_stat "$B" "$k")"; done | sed 's/ $//')"
+	t_accepted_all "$B" "$work/app.out"
 	t_eq "nothing lost for lack of ring room (ring_lost ring_full)" "0 0" \
 		"$(mos_stat "$B" ring_lost) $(mos_stat "$B" ring_full)"
 fi
