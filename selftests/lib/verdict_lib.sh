@@ -74,7 +74,10 @@ retrans() {
 # packet was accepted by its verdict, the other packets held waited
 # behind a held packet of their 4-tuple (no PKT_IN of their own: a bad
 # checksum, a segment of no flow on a closed flow's 4-tuple), and nothing
-# was dropped, refused, late, over the limit, released or left held
+# was dropped, refused, late, over the limit or left held.  Called once
+# the consumer has exited: a packet that came as it did (a late
+# retransmission) was released by the policy then (held_released), as
+# documented; logged, not an error.
 t_accepted_all() {
 	local ns=$1 held acc k
 
@@ -84,10 +87,11 @@ t_accepted_all() {
 		"pkt_in $acc" "$(cat "$2")"
 	t_check "the others held waited for their flow's turn ($((held - acc)))" \
 		test "$held" -ge "$acc"
-	t_eq "none dropped, refused, late, over the limit, released, still held" \
-		"verdict_drop=0 verdict_modified=0 verdict_bad=0 verdict_timeout=0 held_full=0 held_released=0 held_now=0" \
+	log "held when the consumer exited, released: $(mos_stat "$ns" held_released)"
+	t_eq "none dropped, refused, late, over the limit, still held" \
+		"verdict_drop=0 verdict_modified=0 verdict_bad=0 verdict_timeout=0 held_full=0 held_now=0" \
 		"$(for k in verdict_drop verdict_modified verdict_bad \
-			verdict_timeout held_full held_released held_now; do
+			verdict_timeout held_full held_now; do
 			printf '%s=%s ' "$k" "$(mos_stat "$ns" "$k")"; done |
 			sed 's/ $//')"
 }
