@@ -567,6 +567,7 @@ check-stress: deps
 check-debug: deps
 	@tools/vm/kernels.sh kdir debug >/dev/null || tools/vm/build-debug-kernel
 	@$(MAKE) --no-print-directory all KDIR=$$(tools/vm/kernels.sh kdir debug)
+	@tools/vm/debug-extmods $$(tools/vm/kernels.sh kdir debug)
 	@selftests/check --vm-only debug
 
 demo: deps

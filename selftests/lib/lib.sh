@@ -223,6 +223,17 @@ mos_load() {
 	insmod "$MOS_KO" "$@"
 }
 
+# kmod_load NAME: load kernel module NAME; a kernel whose tree lacks it
+# (the debug kernel has no tun) takes build/RELEASE/extra/NAME.ko when
+# tools/vm/debug-extmods built one
+kmod_load() {
+	local ko=$PROJ/build/$(uname -r)/extra/$1.ko
+
+	[ -d "/sys/module/$1" ] && return 0
+	modprobe -q "$1" 2>/dev/null && return 0
+	[ -f "$ko" ] && insmod "$ko"
+}
+
 mos_unload() {
 	rmmod mos
 }

@@ -137,12 +137,12 @@ t_check "the client's kernel leaves the sender's addresses alone" \
 EOF
 # The sender's frames enter the router through the tap rt0 (built as a
 # NIC's driver builds them: see receiver.py); the server's answers leave
-# through r0 to c0, where the sender reads them.  A kernel without tun
-# (the debug kernel's config) gets them through c0, without the seeds
-# that need the tap (TAP_SEEDS in receiver.py); MOS_RECEIVER_NOTAP=1
-# takes that path on any kernel.
+# through r0 to c0, where the sender reads them.  The debug kernel's tun
+# is built by tools/vm/debug-extmods.  A kernel without tun gets them
+# through c0, without the seeds that need the tap (TAP_SEEDS in
+# receiver.py); MOS_RECEIVER_NOTAP=1 takes that path on any kernel.
 tap=
-modprobe -q tun 2>/dev/null
+kmod_load tun
 if [ "${MOS_RECEIVER_NOTAP:-0}" != 1 ] &&
    ip -n "$R" tuntap add dev rt0 mode tap 2>/dev/null; then
 	t_check "the tap in the router is up" \
@@ -222,6 +222,7 @@ round() {
 		TcpExtPruneCalled TcpExtRcvPruned TcpExtOfoPruned \
 		TcpExtTCPRcvCollapsed TcpExtTCPZeroWindowDrop \
 		TcpExtTCPOFOQueue TcpExtTCPOFOMerge TcpExtTCPRcvCoalesce \
+		TcpExtTCPBacklogCoalesce \
 		2>/dev/null |
 		awk '!/^#/ { printf " %s=%s", substr($1, 7), $2 }')"
 	t0=$SECONDS
