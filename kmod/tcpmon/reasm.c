@@ -518,6 +518,91 @@ static void tm_drain_to(struct tm_table *t, struct tm_flow *f,
 	}
 }
 
+static void tm_drain_fins(struct tm_table *t, struct tm_flow *f,
+			  unsigned int side, const struct tm_lnx *q, u32 nxt,
+			  const struct tm_src *src, const struct tm_pkt *p);
+
+/*
+ * tm_lnx_fin_read() - under %TM_OVERLAP_LINUX, the first stored skb with
+ * a FIN that the receiver dequeued before acknowledging @lim
+ * @f: flow
+ * @side: receiving side
+ * @lim: the receiver's highest acknowledgment
+ * @nxt: set to the receiver's rcv_nxt when it dequeued that skb
+ *
+ * As tm_lnx_fin(), for a receiver that had bytes the monitor did not see:
+ * a hole before a stored skb was filled when its acknowledgment passed
+ * it, so each skb that starts before @lim was dequeued in its turn, from
+ * its start at the latest.  The first one with a FIN ended its read(),
+ * and the acknowledgment then is that skb's end.
+ *
+ * Return: that skb's node, or NULL when none ends at or before @lim.
+ */
+static struct tm_lnx *tm_lnx_fin_read(const struct tm_flow *f,
+				      unsigned int side, u32 lim, u32 *nxt)
+{
+	struct tm_lnx *q;
+
+	*nxt = f->half[side].rcv_nxt;
+	for (q = tm_lnx_first(f, side); q && tm_before(q->seq, lim);
+	     q = tm_lnx_of(rb_next(&q->node))) {
+		if (tm_after(q->seq, *nxt))
+			*nxt = q->seq;
+		if (!tm_after(q->end, *nxt))
+			continue;
+		if (q->fin || q->nfin)
+			return tm_after(q->end, lim) ? NULL : q;
+		*nxt = q->end;
+	}
+	return NULL;
+}
+
+/*
+ * tm_flush_to() - deliver a side's stored pieces before @lim (all of them
+ * for NULL), each hole before one reported as a gap
+ */
+static void tm_flush_to(struct tm_table *t, struct tm_flow *f,
+			unsigned int side, const u32 *lim,
+			const struct tm_src *src, const struct tm_pkt *p)
+{
+	struct tm_half *h = &f->half[side];
+	struct tm_seg *seg;
+
+	while ((seg = tm_seg_first(h))) {
+		u32 send = seg->seq + seg->len, to = send;
+
+		if (lim && !tm_before(seg->seq, *lim))
+			break;
+		tm_skip(t, f, side, seg->seq, src, p);
+		/* The receiver's ACK may end inside the piece: its head */
+		if (lim && tm_after(send, *lim))
+			to = *lim;
+		if (tm_after(to, h->rcv_nxt))
+			tm_deliver(t, f, side, tm_mem_copy, seg->data,
+				   h->rcv_nxt - seg->seq, to - h->rcv_nxt);
+		if (to != send)
+			break;
+		tm_seg_drop(t, h, seg);
+	}
+}
+
+/* The stored bytes from the side's @rcv_nxt on */
+static u32 tm_store_unread(const struct tm_half *h)
+{
+	struct tm_seg *seg;
+	u32 n = 0;
+
+	for (seg = tm_seg_first(h); seg; seg = tm_seg_next(seg)) {
+		u32 send = seg->seq + seg->len;
+
+		if (!tm_after(send, h->rcv_nxt))
+			continue;
+		n += tm_before(seg->seq, h->rcv_nxt) ?
+			send - h->rcv_nxt : seg->len;
+	}
+	return n;
+}
+
 /**
  * tm_reasm_flush() - empty a side's store: deliver what its receiver took,
  * report the rest
@@ -536,31 +621,39 @@ static void tm_drain_to(struct tm_table *t, struct tm_flow *f,
  * the hole before them, they are counted (%TM_STAT_END_UNREAD) and freed.
  * Every stored byte is either delivered or inside a reported gap, and the
  * stream's offset moves past them all (NEW_DATA covers gaps too).
+ *
+ * Under %TM_OVERLAP_LINUX, a FIN the receiver took before @lim ends the
+ * stream as in tm_reasm_fin_stop(): the skb that carries it is read as
+ * tcp_recvmsg() reads it (tm_drain_fins(), over the FINs inside), and
+ * the stream stops at its FIN, @rcv_nxt there; tcp_fin() purged the
+ * bytes stored after it, which are counted (%TM_STAT_END_UNREAD) and
+ * freed, with no gap: the stream has ended.
  */
 void tm_reasm_flush(struct tm_table *t, struct tm_flow *f, unsigned int side,
 		    const u32 *lim, const struct tm_src *src,
 		    const struct tm_pkt *p)
 {
 	struct tm_half *h = &f->half[side];
+	struct tm_lnx *q = NULL;
 	struct tm_seg *seg;
-	u32 end, lost = 0;
+	u32 end, nxt;
 
-	while ((seg = tm_seg_first(h))) {
-		u32 send = seg->seq + seg->len, to = send;
-
-		if (lim && !tm_before(seg->seq, *lim))
-			break;
-		tm_skip(t, f, side, seg->seq, src, p);
-		/* The receiver's ACK may end inside the piece: its head */
-		if (lim && tm_after(send, *lim))
-			to = *lim;
-		if (tm_after(to, h->rcv_nxt))
-			tm_deliver(t, f, side, tm_mem_copy, seg->data,
-				   h->rcv_nxt - seg->seq, to - h->rcv_nxt);
-		if (to != send)
-			break;
-		tm_seg_drop(t, h, seg);
+	if (lim && f->lnx)
+		q = tm_lnx_fin_read(f, side, *lim, &nxt);
+	if (q) {
+		tm_flush_to(t, f, side, &nxt, src, p);
+		tm_skip(t, f, side, nxt, src, p);
+		if (q->nfin) {
+			tm_drain_fins(t, f, side, q, nxt, src, p);
+		} else {
+			tm_drain_to(t, f, side, q->end - 1);
+			tm_skip(t, f, side, q->end - 1, src, p);
+		}
+		tm_stat_add(t, TM_STAT_END_UNREAD, tm_store_unread(h));
+		tm_reasm_free(t, f, side);
+		return;
 	}
+	tm_flush_to(t, f, side, lim, src, p);
 	seg = tm_seg_first(h);
 	if (!seg) {
 		tm_lnx_free(t, f, side);
@@ -570,14 +663,10 @@ void tm_reasm_flush(struct tm_table *t, struct tm_flow *f, unsigned int side,
 	for (; seg; seg = tm_seg_next(seg)) {
 		u32 send = seg->seq + seg->len;
 
-		if (!tm_after(send, h->rcv_nxt))
-			continue;
-		lost += tm_before(seg->seq, h->rcv_nxt) ?
-			send - h->rcv_nxt : seg->len;
 		if (tm_after(send, end))
 			end = send;
 	}
-	tm_stat_add(t, TM_STAT_END_UNREAD, lost);
+	tm_stat_add(t, TM_STAT_END_UNREAD, tm_store_unread(h));
 	tm_skip(t, f, side, end, src, p);
 	tm_reasm_free(t, f, side);
 }

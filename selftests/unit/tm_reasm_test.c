@@ -633,6 +633,73 @@ TEST(overlap_linux_fin_stops)
 }
 
 /*
+ * The flow ends (tm_reasm_flush()) with the receiver's acknowledgment past
+ * a hole the monitor never saw filled: the receiver had those bytes, and
+ * tcp_ofo_queue() then dequeued the stored skbs up to the first with a
+ * FIN.  Its read() stepped over the FINs inside that skb and stopped at
+ * its end: the flush delivers what it read, not the store's bytes at the
+ * FINs' sequence numbers, nor anything after the FIN it stopped at.
+ */
+static const struct fin_flush {
+	const char *name;
+	struct { u32 off, len; } seg[4];
+	unsigned int fins;	/* bit j: seg[j] carries a FIN */
+	u32 ack;		/* the server's acknowledgment, stream offset */
+	const char *want;	/* '#': reported as a gap */
+	u64 unread;		/* TM_STAT_END_UNREAD */
+} fin_flushes[] = {
+	/* a+FIN [8,13), b appended: the skb [8,17), its FIN at 12 */
+	{ .name = "an skb appended after its FIN",
+	  .seg = { { 8, 4 }, { 13, 4 } }, .fins = 1 << 0, .ack = 17,
+	  .want = "########aaaabbbb" },
+	/* b's byte at 12, the FIN's sequence number, is never read: c is
+	 * appended to a's skb (see overlap_linux_fin_stops)
+	 */
+	{ .name = "an skb's FIN covered by a later one's byte",
+	  .seg = { { 8, 4 }, { 12, 3 }, { 13, 4 } }, .fins = 1 << 0,
+	  .ack = 17, .want = "########aaaacccc" },
+	/* b [10,18) goes right of a's skb [8,13): a's FIN ends the stream
+	 * at 12, b's bytes after it are purged unread
+	 */
+	{ .name = "a stored FIN, a stored skb past it",
+	  .seg = { { 8, 4 }, { 10, 8 } }, .fins = 1 << 0, .ack = 13,
+	  .want = "########aaaa", .unread = 6 },
+	/* no FIN: everything up to the acknowledgment */
+	{ .name = "no FIN",
+	  .seg = { { 8, 4 }, { 12, 3 }, { 15, 2 } }, .ack = 17,
+	  .want = "########aaaabbbcc" },
+};
+
+TEST(overlap_linux_fin_flush)
+{
+	struct tm_table_cfg cfg = { .overlap = TM_OVERLAP_LINUX };
+	static char buf[64];
+	unsigned int i, j;
+
+	for (i = 0; i < ARRAY_SIZE(fin_flushes); i++) {
+		const struct fin_flush *g = &fin_flushes[i];
+		struct tu *u = tu_new(&cfg);
+
+		TH_LOG("%s", g->name);
+		hs(u, IC, IS);
+		for (j = 0; j < ARRAY_SIZE(g->seg) && g->seg[j].len; j++) {
+			memset(buf, 'a' + j, g->seg[j].len);
+			TX(u, .from = CLI,
+			   .flags = ACK | (g->fins & 1 << j ? FIN : PSH),
+			   .seq = ic + 1 + g->seg[j].off, .ack = is + 1,
+			   .data = buf, .len = g->seg[j].len);
+		}
+		TX(u, .from = SVR, .flags = ACK, .seq = is + 1,
+		   .ack = ic + 1 + g->ack);
+		tu_flush(u);
+		EXPECT_STREQ(g->want, tu_rx(u, 1, SVR));
+		EXPECT_EQ(g->unread, tu_stat(u, TM_STAT_END_UNREAD));
+		EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+		TU_DONE(u);
+	}
+}
+
+/*
  * A segment appended right after a stored skb's FIN makes the shadow's
  * node one that keeps the FIN's sequence number (TM_LNX_FINS_SIZE in
  * place of the node's size): tm_store_cost() counts it, so that with
