@@ -129,12 +129,15 @@ static void mos_pkt_count(struct mos_net *mn, const struct mos_pkt *pkt,
  * @p: filled with its parsed headers, for the reset of %TM_VERDICT_KILL
  * @held: set when the packet was held for a verdict (verdict.c): the
  *	attachment must not touch it any more
+ * @parsed: if not NULL, set to what the parser made of the packet, for
+ *	the attachment's own counters
  *
  * Context: bottom halves disabled, inside an RCU read section.
  * Return: the verdict: %TM_VERDICT_PASS, or in inline mode any other.
  */
 enum tm_verdict mos_pkt_input(struct mos_net *mn, const struct mos_pkt *pkt,
-			      struct tm_pkt *p, bool *held)
+			      struct tm_pkt *p, bool *held,
+			      enum tm_parse_res *parsed)
 {
 	const struct tm_src *src = &pkt->src;
 	bool inl = READ_ONCE(mn->mode) == MOS_MODE_INLINE;
@@ -195,6 +198,8 @@ enum tm_verdict mos_pkt_input(struct mos_net *mn, const struct mos_pkt *pkt,
 	if (v != TM_VERDICT_PASS && READ_ONCE(mn->mode) != MOS_MODE_INLINE)
 		v = TM_VERDICT_PASS;
 	mos_pkt_count(mn, pkt, r, p);
+	if (parsed)
+		*parsed = r;
 	return v;
 }
 

@@ -658,6 +658,8 @@ again:
 	if (r)
 		mos_ring_commit(c->ring, r, false);
 	mos_stat_inc(mn, MOS_STAT_HELD);
+	if (!mine)
+		mos_stat_inc(mn, MOS_STAT_HELD_ORDER);
 	/* The other verdict consumers that got its events: not theirs */
 	mos_verdict_none(mn, pkt, want & ~mine);
 	return true;

@@ -626,7 +626,7 @@ static unsigned int mos_nf_input(struct sk_buff *skb,
 
 	np.state = state;
 	local_bh_disable();
-	v = mos_pkt_input(mn, &np.pkt, &p, &held);
+	v = mos_pkt_input(mn, &np.pkt, &p, &held, NULL);
 	if (held) {
 		local_bh_enable();
 		return NF_STOLEN;

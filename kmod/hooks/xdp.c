@@ -576,6 +576,7 @@ __bpf_kfunc int mos_xdp_input(struct xdp_md *ctx, u32 flags)
 	};
 	struct tm_decap d = { 0 };
 	enum tm_decap_res dr;
+	enum tm_parse_res r;
 	enum tm_verdict v;
 	int ret = XDP_PASS;
 	struct tm_pkt p;
@@ -637,7 +638,9 @@ __bpf_kfunc int mos_xdp_input(struct xdp_md *ctx, u32 flags)
 	xp.head = min(xp.head, xp.pkt.src.len);
 
 	/* No &mos_pkt.hold: a frame is never held for a verdict here */
-	v = mos_pkt_input(mn, &xp.pkt, &p, &held);
+	v = mos_pkt_input(mn, &xp.pkt, &p, &held, &r);
+	if (r == TM_PKT_BAD)
+		mos_xdp_lstat(mn, xp.slot, MOS_LSTAT_PARSE_ERR, 1);
 	if (v == TM_VERDICT_KILL)
 		mos_reset_answer(mn, &p);
 	if (v == TM_VERDICT_RESET)

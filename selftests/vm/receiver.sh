@@ -40,10 +40,10 @@
 # consumer's callback ran (verdict_app's "pkt_in N"), none timed out,
 # dropped, refused, over the limit or released by the consumer's end, and
 # both namespaces nothing lost for lack of ring room (ring_lost,
-# ring_full).  held may exceed verdict_accept: a packet that raises no
-# PKT_IN (a bad checksum, an orphan on a closed flow's 4-tuple) waits,
-# accepted, behind a held packet of its 4-tuple (Documentation/uapi.rst,
-# "Held packets and verdicts").
+# ring_full).  held is verdict_accept plus held_order: a packet that
+# raises no PKT_IN (a bad checksum, an orphan on a closed flow's 4-tuple)
+# waits, accepted, behind a held packet of its 4-tuple
+# (Documentation/uapi.rst, "Held packets and verdicts").
 #
 # receiver.py (selftests/lib) drives the cases, records what the server
 # read and how each connection ended, then compares each case with the

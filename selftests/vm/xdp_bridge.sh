@@ -45,6 +45,11 @@
 # and neither the bridge nor the server ever sees port 9003.  Native (the
 # client's c0 with an XDP program: a veth's XDP_TX goes to its peer's
 # NAPI, which it wakes only for a peer with a program), then generic.
+#
+# Packets the tracker cannot parse (a TCP header of 12 bytes, from
+# scapy): b0 counts each in parse_errors and drops it, as the namespace's
+# parse_errors and unparsed_drop count them, and the bridge never sees
+# them.  Native, then generic.
 
 . "$(dirname "$0")/../lib/lib.sh"
 
@@ -272,9 +277,9 @@ for mode in native generic; do
 	t_eq "$mode: b0, b1: nonip: the other frames the bridge got from them" \
 		"$(($(d allb0) - $(d ipb0))) $(($(d allb1) - $(d ipb1)))" \
 		"$(d b0.nonip) $(d b1.nonip)"
-	t_eq "$mode: b0: decap decap_err csum_bad csum_trusted resets reset_unsent" \
-		"0 0 0 0 0 0" \
-		"$(for k in decap decap_err csum_bad csum_trusted resets reset_unsent; do d b0.$k; done | xargs)"
+	t_eq "$mode: b0: decap decap_err csum_bad csum_trusted resets reset_unsent parse_errors" \
+		"0 0 0 0 0 0 0" \
+		"$(for k in decap decap_err csum_bad csum_trusted resets reset_unsent parse_errors; do d b0.$k; done | xargs)"
 	# The text output: the same counters, indented under each device
 	for _ in 1 2 3 4 5; do
 		txt=$("$MOSCTL" -n "$B" link show | sed -n '/^b0 /{n;p}')
@@ -454,6 +459,44 @@ for mode in native generic; do
 done
 t_check "detach from c0" "$MOSCTL" -n "$C" link detach c0
 t_eq "the listener on 9003 received nothing" 0 "$(stat -c %s "$work/got9003" 2>/dev/null || echo 0)"
+
+# --- Packets the tracker cannot parse ------------------------------------
+# TCP headers of 12 bytes (data offset 3), three IPv4 and three IPv6,
+# written by scapy on the client's c0: b0 counts each in parse_errors and
+# drops it (inline; unparsed packets are dropped by default), the
+# namespace counts them in parse_errors and unparsed_drop, and the bridge
+# never sees them
+scapy_python
+ip netns exec "$B" nft add counter bridge o p8099 &&
+ip netns exec "$B" nft add rule bridge o pre tcp dport 8099 counter name p8099 || exit 1
+cat >"$work/bad.py" <<'EOF2'
+import sys
+from scapy.all import Ether, IP, IPv6, TCP, Raw, conf, sendp
+conf.verb = 0
+src = open("/sys/class/net/c0/address").read().strip()
+e = Ether(src=src, dst="02:00:00:00:04:02")
+t = TCP(sport=40100, dport=8099, flags="A", seq=1, ack=1, dataofs=3) / Raw(b"x" * 8)
+sendp([e / IP(src="10.0.4.1", dst="10.0.4.2") / t] * 3 +
+      [e / IPv6(src="fd00:4::1", dst="fd00:4::2") / t] * 3, iface="c0")
+EOF2
+for mode in native generic; do
+	t_check "$mode: attach to b0, inline" \
+		"$MOSCTL" -n "$B" link attach b0 mode $mode inline
+	ms0=$("$MOSCTL" -n "$B" stats)
+	snap
+	lk0=$lk ox0=$ox
+	t_check "$mode: scapy sends six segments with a 12-byte TCP header" \
+		ip netns exec "$C" "$PY" "$work/bad.py"
+	nap 0.5
+	snap
+	ms=$("$MOSCTL" -n "$B" stats)
+	t_eq "$mode: b0: parse_errors dropped" "6 6" \
+		"$(d b0.parse_errors) $(d b0.dropped)"
+	t_eq "$mode: the namespace's parse_errors, unparsed_drop" "6 6" \
+		"$(($(kv "$ms" parse_errors) - $(kv "$ms0" parse_errors))) $(($(kv "$ms" unparsed_drop) - $(kv "$ms0" unparsed_drop)))"
+	t_eq "$mode: the bridge never saw them" 0 "$(cnt "$B" bridge o p8099)"
+	t_check "$mode: detach from b0" "$MOSCTL" -n "$B" link detach b0
+done
 
 t_check "disable monitoring" "$MOSCTL" -n "$B" ns disable
 ns_cleanup

@@ -248,6 +248,7 @@ static const char *const link_stat_names[__MOS_LSTAT_MAX] = {
 	[MOS_LSTAT_DROPPED] = "dropped",
 	[MOS_LSTAT_RESETS] = "resets",
 	[MOS_LSTAT_RESET_UNSENT] = "reset_unsent",
+	[MOS_LSTAT_PARSE_ERR] = "parse_errors",
 };
 
 /* Each %MOS_A_IFINDEX, and the %MOS_A_LINK_STATS after it */

@@ -208,6 +208,9 @@ enum mos_xdp_flags {
  * @MOS_LSTAT_RESET_UNSENT: packets a reset rule matched whose reset was
  *	not sent (%MOS_STAT_XDP_RESET_UNSENT, or over the rate of
  *	%MOS_STAT_RESET_LIMITED)
+ * @MOS_LSTAT_PARSE_ERR: IP packets handed to the tracker that it could not
+ *	parse (%MOS_STAT_PARSE_ERR); inline, they are dropped unless the
+ *	namespace's policy passes them (%MOS_LIMIT_UNPARSED)
  * @__MOS_LSTAT_MAX: one past the last counter
  * @MOS_LSTAT_MAX: the last counter
  */
@@ -224,6 +227,7 @@ enum mos_link_stat {
 	MOS_LSTAT_DROPPED,
 	MOS_LSTAT_RESETS,
 	MOS_LSTAT_RESET_UNSENT,
+	MOS_LSTAT_PARSE_ERR,
 
 	__MOS_LSTAT_MAX,
 	MOS_LSTAT_MAX = __MOS_LSTAT_MAX - 1
@@ -752,6 +756,9 @@ enum mos_flow_attr {
  *	consumer got event records of a packet that is not held for it
  *	(held for another verdict consumer, or not held at all): no verdict
  *	of its is due
+ * @MOS_STAT_HELD_ORDER: of %MOS_STAT_HELD, packets queued only behind a
+ *	held packet of their 4-tuple, to keep its order: no verdict of theirs
+ *	is due (no %MOS_REC_HELD record), they leave, accepted, in their turn
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -856,6 +863,7 @@ enum mos_stat {
 	MOS_STAT_FLOW_ALIASES,
 	MOS_STAT_FLOW_ALIAS_FAIL,
 	MOS_STAT_HELD_NONE,
+	MOS_STAT_HELD_ORDER,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
