@@ -24,10 +24,12 @@
  *   Linux's gre_parse_header() takes it; the checksum, key and sequence
  *   number fields are skipped, the checksum is not verified.  It carries
  *   IPv4, IPv6, Ethernet (transparent Ethernet bridging, 0x6558), or an
- *   ERSPAN mirror session: type II (0x88BE, ERSPAN version 1, an 8-byte
- *   header) or type III (0x22EB, version 2, a 12-byte header plus the
- *   8-byte platform subheader when its O bit is set; frame type 0 is
- *   Ethernet, 2 is IP), then the mirrored frame;
+ *   ERSPAN mirror session: type I (0x88BE in a bare 4-byte GRE header, no
+ *   ERSPAN header, as Linux's erspan_rcv() takes it), type II (0x88BE
+ *   otherwise, ERSPAN version 1, an 8-byte header)
+ *   or type III (0x22EB, version 2, a 12-byte header plus the 8-byte
+ *   platform subheader when its O bit is set; frame type 0 is Ethernet,
+ *   2 is IP), then the mirrored frame;
  * - UDP by destination port: VXLAN (4789, RFC 7348: the I flag set, an
  *   8-byte header, then Ethernet), Geneve (6081, RFC 8926: version 0, an
  *   8-byte header plus its options' length; Ethernet, IPv4 or IPv6), and
@@ -303,6 +305,11 @@ static enum tm_decap_res tm_decap_gre(struct tm_decap_walk *w,
 		break;
 	default:
 		return TM_DECAP_UNKNOWN;
+	}
+	/* Type I: the mirrored frame right after a bare GRE header */
+	if (proto == TM_ETH_P_ERSPAN && hlen == 4) {
+		*next = TM_DN_ETH;
+		return TM_DECAP_IP;
 	}
 	h = tm_decap_at(w, 0, 4, buf);
 	if (!h)

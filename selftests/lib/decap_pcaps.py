@@ -19,6 +19,8 @@ The headers follow their specifications:
   gre, gre6_teb    GRE with checksum, key and sequence number (RFC 2784,
                    RFC 2890) carrying IPv4; over IPv6 carrying Ethernet
                    (0x6558) with an 802.1Q tag
+  erspan1          GRE 0x88BE without a sequence number: ERSPAN type I, the
+                   mirrored Ethernet frame right after the GRE header
   erspan2          GRE (sequence number) 0x88BE, ERSPAN type II header
                    (version 1), the mirrored Ethernet frame
   erspan3          GRE 0x22EB, ERSPAN type III header (version 2, frame
@@ -189,6 +191,8 @@ CASES = {
                  lambda f: outer(gre_hdr(0x6558, key=3) +
                                  raw(Ether(bytes(f)[:12] + b"\x81\x00\x00\x0a" +
                                            bytes(f)[12:])), 47, v6=True), True),
+    "erspan1": (V6, DLT_EN10MB,
+                lambda f: outer(gre_hdr(0x88BE) + bytes(f), 47), True),
     "erspan2": (V4, DLT_EN10MB,
                 lambda f: outer(gre_hdr(0x88BE, seq=9) + erspan2(bytes(f)), 47),
                 True),

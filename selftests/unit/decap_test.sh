@@ -4,7 +4,7 @@
 # decap_test.sh - the capture reader through encapsulations and link types
 #
 #   decap_pcaps.py: one TCP exchange in each encapsulation (IP in IP, GRE,
-#   ERSPAN II and III, VXLAN, Geneve, PPPoE, GTP-U, three nested) and each
+#   ERSPAN I, II and III, VXLAN, Geneve, PPPoE, GTP-U, three nested) and each
 #   link type (NULL, LOOP, PPP, PPP_SERIAL, C_HDLC, PPP_ETHER, NFLOG)
 #     -> replay_diff.sh on them: tshark's follow and mosreplay-san's
 #        streams (--overlap first and last) both equal the bytes the
