@@ -26,10 +26,10 @@
  *   IPv4, IPv6, Ethernet (transparent Ethernet bridging, 0x6558), or an
  *   ERSPAN mirror session: type I (0x88BE in a bare 4-byte GRE header, no
  *   ERSPAN header, as Linux's erspan_rcv() takes it), type II (0x88BE
- *   otherwise, ERSPAN version 1, an 8-byte header)
- *   or type III (0x22EB, version 2, a 12-byte header plus the 8-byte
- *   platform subheader when its O bit is set; frame type 0 is Ethernet,
- *   2 is IP), then the mirrored frame;
+ *   otherwise, ERSPAN version 1, an 8-byte header) or type III (0x22EB,
+ *   version 2, a 12-byte header plus the 8-byte platform subheader when
+ *   its O bit is set; frame type 0 is Ethernet, 2 is IP), then the
+ *   mirrored frame;
  * - UDP by destination port: VXLAN (4789, RFC 7348: the I flag set, an
  *   8-byte header, then Ethernet), Geneve (6081, RFC 8926: version 0, an
  *   8-byte header plus its options' length; Ethernet, IPv4 or IPv6), and

@@ -628,8 +628,11 @@ static u32 tm_store_unread(const struct tm_half *h)
  * the stream stops at its FIN, @rcv_nxt there; tcp_fin() purged the
  * bytes stored after it, which are counted (%TM_STAT_END_UNREAD) and
  * freed, with no gap: the stream has ended.
+ *
+ * Return: true when the stream stopped at such a FIN, which the caller
+ * takes (the receiver did).
  */
-void tm_reasm_flush(struct tm_table *t, struct tm_flow *f, unsigned int side,
+bool tm_reasm_flush(struct tm_table *t, struct tm_flow *f, unsigned int side,
 		    const u32 *lim, const struct tm_src *src,
 		    const struct tm_pkt *p)
 {
@@ -651,13 +654,13 @@ void tm_reasm_flush(struct tm_table *t, struct tm_flow *f, unsigned int side,
 		}
 		tm_stat_add(t, TM_STAT_END_UNREAD, tm_store_unread(h));
 		tm_reasm_free(t, f, side);
-		return;
+		return true;
 	}
 	tm_flush_to(t, f, side, lim, src, p);
 	seg = tm_seg_first(h);
 	if (!seg) {
 		tm_lnx_free(t, f, side);
-		return;
+		return false;
 	}
 	end = h->rcv_nxt;
 	for (; seg; seg = tm_seg_next(seg)) {
@@ -669,6 +672,7 @@ void tm_reasm_flush(struct tm_table *t, struct tm_flow *f, unsigned int side,
 	tm_stat_add(t, TM_STAT_END_UNREAD, tm_store_unread(h));
 	tm_skip(t, f, side, end, src, p);
 	tm_reasm_free(t, f, side);
+	return false;
 }
 
 /**

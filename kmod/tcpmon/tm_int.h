@@ -451,7 +451,7 @@ struct tm_rx {
 void tm_reasm_data(struct tm_table *t, struct tm_flow *f, unsigned int side,
 		   const struct tm_src *src, const struct tm_pkt *p, u32 seq,
 		   unsigned int payload_off, u32 len, struct tm_rx *rx);
-void tm_reasm_flush(struct tm_table *t, struct tm_flow *f, unsigned int side,
+bool tm_reasm_flush(struct tm_table *t, struct tm_flow *f, unsigned int side,
 		    const u32 *lim, const struct tm_src *src,
 		    const struct tm_pkt *p);
 void tm_reasm_free(struct tm_table *t, struct tm_flow *f,

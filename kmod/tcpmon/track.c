@@ -705,6 +705,27 @@ static void tm_drain_side(struct tm_table *t, struct tm_flow *f,
 	tm_new_data(t, f, side, off0, src, p);
 }
 
+/*
+ * tm_fin_take() - the receiver @r takes its sender's FIN, at @rcv_nxt
+ * (tcp_fin(): what waits after it is dropped, the state moves on)
+ */
+static void tm_fin_take(struct tm_table *t, struct tm_flow *f,
+			unsigned int r, const struct tm_src *src,
+			const struct tm_pkt *p)
+{
+	struct tm_half *R = &f->half[r];
+
+	tm_reasm_free(t, f, r);
+	R->rcv_nxt++;
+	R->flags |= TM_HF_FIN_RCVD;
+	if (R->state == TM_ESTABLISHED || R->state == TM_SYN_RCVD)
+		tm_set_state(t, f, r, TM_HK_RCV, TM_CLOSE_WAIT, src, p);
+	else if (R->state == TM_FIN_WAIT_1)
+		tm_set_state(t, f, r, TM_HK_RCV, TM_CLOSING, src, p);
+	else if (R->state == TM_FIN_WAIT_2)
+		tm_set_state(t, f, r, TM_HK_RCV, TM_TIME_WAIT, src, p);
+}
+
 /**
  * tm_track_give_up() - give up what a side stores, and raise its NEW_DATA
  * @t: table
@@ -715,8 +736,9 @@ static void tm_drain_side(struct tm_table *t, struct tm_flow *f,
  * As at the side's end (tm_drain_side()): the bytes its receiver
  * acknowledged are delivered, their holes reported as gaps; those past
  * its acknowledgment, which its read() has not returned, are reported as
- * a gap and not delivered.  The side goes on (store.c: share, ageing,
- * pressure).
+ * a gap and not delivered.  A stored FIN that acknowledgment passed ended
+ * the receiver's stream (tm_reasm_flush()): the side takes it, as the
+ * receiver did.  The side goes on (store.c: share, ageing, pressure).
  */
 void tm_track_give_up(struct tm_table *t, struct tm_flow *f,
 		      unsigned int side, unsigned int why)
@@ -724,7 +746,12 @@ void tm_track_give_up(struct tm_table *t, struct tm_flow *f,
 	u64 off0 = f->half[side].rcv_off;
 
 	f->gap_why = why;
-	tm_reasm_flush(t, f, side, tm_read_lim(f, side), NULL, NULL);
+	if (tm_reasm_flush(t, f, side, tm_read_lim(f, side), NULL, NULL)) {
+		/* The receiver took a stored FIN: so does the flow */
+		f->half[!side].fin_seq = f->half[side].rcv_nxt;
+		f->half[!side].flags |= TM_HF_FIN_SENT;
+		tm_fin_take(t, f, side, NULL, NULL);
+	}
 	f->gap_why = TM_GAP_LOSS;
 	tm_new_data(t, f, side, off0, NULL, NULL);
 }
@@ -1051,17 +1078,8 @@ static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
 	 * what waits after it is dropped)
 	 */
 	if ((S->flags & TM_HF_FIN_SENT) && !(R->flags & TM_HF_FIN_RCVD) &&
-	    (R->flags & TM_HF_RCV_SYNCED) && R->rcv_nxt == S->fin_seq) {
-		tm_reasm_free(t, f, r);
-		R->rcv_nxt++;
-		R->flags |= TM_HF_FIN_RCVD;
-		if (R->state == TM_ESTABLISHED || R->state == TM_SYN_RCVD)
-			tm_set_state(t, f, r, TM_HK_RCV, TM_CLOSE_WAIT, src, p);
-		else if (R->state == TM_FIN_WAIT_1)
-			tm_set_state(t, f, r, TM_HK_RCV, TM_CLOSING, src, p);
-		else if (R->state == TM_FIN_WAIT_2)
-			tm_set_state(t, f, r, TM_HK_RCV, TM_TIME_WAIT, src, p);
-	}
+	    (R->flags & TM_HF_RCV_SYNCED) && R->rcv_nxt == S->fin_seq)
+		tm_fin_take(t, f, r, src, p);
 }
 
 /* What a side's flags must hold, and must not, for the fast path */

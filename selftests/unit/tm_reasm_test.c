@@ -700,6 +700,41 @@ TEST(overlap_linux_fin_flush)
 }
 
 /*
+ * The same where the flow goes on: the store is given up because its hole
+ * aged (tm_track_give_up()).  The receiver took the FIN, and so does the
+ * flow: the server's side moves to CLOSE_WAIT, and bytes the client sends
+ * after the FIN are not the stream's (tcp_rcv_state_process() ignores
+ * them past rcv_nxt once a FIN was taken).
+ */
+TEST(overlap_linux_fin_give_up)
+{
+	struct tm_table_cfg cfg = { .overlap = TM_OVERLAP_LINUX,
+				    .store_age_ms = 1000 };
+	struct tu *u = tu_new(&cfg);
+	u64 t0;
+
+	hs(u, IC, IS);
+	t0 = u->now = 2000 * TU_NS;
+	TX(u, .from = CLI, .flags = ACK | FIN, .seq = ic + 1 + 8,
+	   .ack = is + 1, .data = "aaaa", .len = 4);
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = ic + 1 + 13,
+	   .ack = is + 1, .data = "bbbb", .len = 4);
+	/* The server had the 8 bytes the monitor missed, and read on */
+	TX(u, .from = SVR, .flags = ACK, .seq = is + 1, .ack = ic + 1 + 17);
+	u->now = t0 + 1000 * 1000000ULL;
+	TX(u, .from = SVR, .flags = ACK, .seq = is + 1, .ack = ic + 1 + 17);
+	EXPECT_STREQ("########aaaabbbb", tu_rx(u, 1, SVR));
+	EXPECT_EQ(1, tu_stat(u, TM_STAT_STORE_AGED));
+	/* The client's FIN is acknowledged too */
+	EXPECT_STREQ("FIN_WAIT_2 CLOSE_WAIT", tu_states(u));
+	TX(u, .from = CLI, .flags = ACK | PSH, .seq = ic + 1 + 16,
+	   .ack = is + 1, .data = "zz", .len = 2);
+	EXPECT_STREQ("########aaaabbbb", tu_rx(u, 1, SVR));
+	EXPECT_EQ(0, mos_tm_ooo_bytes(u->t));
+	TU_DONE(u);
+}
+
+/*
  * A segment appended right after a stored skb's FIN makes the shadow's
  * node one that keeps the FIN's sequence number (TM_LNX_FINS_SIZE in
  * place of the node's size): tm_store_cost() counts it, so that with
