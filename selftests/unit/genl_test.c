@@ -223,8 +223,8 @@ TEST(links)
 	EXPECT_EQ(0, request_attr(MOS_CMD_LINK_ADD, MOS_A_IFINDEX, &lo, 4));
 	/* lo, then its counters: every one of enum mos_link_stat, all 0 */
 	links_get(seen);
-	EXPECT_STREQ("I1S11:0", seen);
-	EXPECT_EQ(MOS_LSTAT_MAX, 11);
+	EXPECT_STREQ("I1S12:0", seen);
+	EXPECT_EQ(MOS_LSTAT_MAX, 12);
 	EXPECT_EQ(-EEXIST, request_attr(MOS_CMD_LINK_ADD, MOS_A_IFINDEX, &lo, 4));
 	EXPECT_EQ(0, request_attr(MOS_CMD_LINK_DEL, MOS_A_IFINDEX, &lo, 4));
 	links_get(seen);

@@ -121,10 +121,16 @@ t_eq "router: counters kept after disable" 4 "$(mos_stat "$R" flows)"
 # might be lost or duplicated
 ip netns exec "$C" ethtool -K c0 tso off gso off >/dev/null
 ip netns exec "$S" ethtool -K s0 tso off gso off >/dev/null
-ip netns exec "$C" tc qdisc add dev c0 root netem delay 2ms loss 2% duplicate 2% \
-	reorder 10% 50%
-ip netns exec "$S" tc qdisc add dev s0 root netem delay 2ms loss 2% duplicate 2% \
-	reorder 10% 50%
+# The impairment must be in place, or the checks below prove nothing
+# (a CI run once saw no retransmission at all, with as many packets as
+# clean links give)
+modprobe -q sch_netem 2>/dev/null
+t_check "netem on the client's link" \
+	ip netns exec "$C" tc qdisc add dev c0 root netem delay 2ms loss 2% \
+	duplicate 2% reorder 10% 50%
+t_check "netem on the server's link" \
+	ip netns exec "$S" tc qdisc add dev s0 root netem delay 2ms loss 2% \
+	duplicate 2% reorder 10% 50%
 t_check "enable monitoring again" "$MOSCTL" -n "$R" ns enable
 # A loss can come when the window has grown past the default 256 KiB a
 # side may hold out of order: then mos rightly reports a gap.  These
@@ -135,6 +141,8 @@ t_eq "router: counters zeroed by enable" 0 "$(mos_stat "$R" flows)"
 t_check "IPv4 upload, impaired" xfer up "$C" "$S" 10.0.2.2 9010 "$a"
 t_check "IPv6 download, impaired" xfer down "$C" "$S" fd00:2::2 9011 "$b"
 expect "$R" "router, impaired" 2 "$sa" "$sb"
+log "netem: client $(ip netns exec "$C" tc -s qdisc show dev c0 | grep -o 'Sent.*)' | head -1)"
+log "netem: server $(ip netns exec "$S" tc -s qdisc show dev s0 | grep -o 'Sent.*)' | head -1)"
 r=$(mos_stat "$R" rexmit)
 [ "${r:-0}" -gt 0 ] && t_ok "router, impaired: retransmissions seen ($r)" ||
 	t_fail "router, impaired: retransmissions seen" "rexmit=$r"

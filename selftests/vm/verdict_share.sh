@@ -139,7 +139,14 @@ limit_case() {
 	f0=$(($(mos_stat "$R" held_full) - f0))
 	n0=$(($(mos_stat "$R" held_none) - n0))
 	t_check "$mode: packets over the limit ($f0)" test "$f0" -ge 2
-	t_eq "$mode: each with its token-0 record (held_none)" "$f0" "$n0"
+	# held_full also counts packets over the limit with no record due to
+	# the app (mos_verdict_take()): one that waited only for its flow's
+	# order, or whose record found no room in the ring (ring_lost).  So
+	# held_none <= held_full, and B's hello and marker have theirs.  A CI
+	# run once had 22 over the limit and 21 records.
+	log "$mode: over the limit $f0, token-0 records $n0, ring_lost $(mos_stat "$R" ring_lost)"
+	t_check "$mode: B's packets over the limit each with its token-0 record (held_none $n0)" \
+		test "$n0" -ge 2 -a "$n0" -le "$f0"
 	# With held-max 1 nothing waits behind a held packet of its flow:
 	# each packet held was held for a verdict
 	t_eq "$mode: every held packet accepted by a verdict" \
