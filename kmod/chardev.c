@@ -114,6 +114,20 @@ static void mos_dev_forget_slot(struct mos_net *mn, unsigned int slot)
 	}
 }
 
+/*
+ * Tell the namespace's table whether a consumer listens: with none, the
+ * tracker does not hand events and stream bytes to deliver.c at all.
+ * Context: process, &mos_net.lock held.
+ */
+static void mos_dev_heard(struct mos_net *mn)
+{
+	struct tm_table *t;
+
+	t = rcu_dereference_protected(mn->tm, lockdep_is_held(&mn->lock));
+	if (t)
+		mos_tm_set_heard(t, !list_empty(&mn->consumers));
+}
+
 static int mos_dev_release(struct inode *inode, struct file *file)
 {
 	struct mos_consumer *c = file->private_data;
@@ -124,6 +138,7 @@ static int mos_dev_release(struct inode *inode, struct file *file)
 		mutex_lock(&mn->lock);
 		list_del_rcu(&c->node);
 		atomic_sub(c->dlv.nraw, &mn->nraw);
+		mos_dev_heard(mn);
 		mutex_unlock(&mn->lock);
 		/* The packet path may still write to the ring. */
 		synchronize_rcu();
@@ -221,6 +236,7 @@ static int mos_ioc_ring_setup(struct mos_consumer *c, void __user *uarg)
 	/* Set up before mmap() and poll() may see it */
 	smp_store_release(&c->ring, rb);
 	list_add_tail_rcu(&c->node, &mn->consumers);
+	mos_dev_heard(mn);
 	mutex_unlock(&mn->lock);
 	return 0;
 }

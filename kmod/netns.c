@@ -470,6 +470,8 @@ int mos_net_enable(struct net *net, u8 mode, bool host,
 		err = -ENOMEM;
 		goto out;
 	}
+	/* Consumers attached before enabling listen to it from the start */
+	mos_tm_set_heard(t, !list_empty(&mn->consumers));
 	rcu_assign_pointer(mn->tm, t);
 	mn->mode = mode;
 	WRITE_ONCE(mn->vclosing, false);

@@ -55,6 +55,25 @@ void mos_tm_set_limits(struct tm_table *t, const struct tm_table_cfg *cfg)
 }
 
 /**
+ * mos_tm_set_heard() - say whether anyone listens to a table's events
+ * @t: table
+ * @heard: false while &tm_ops.event and &tm_ops.data would discard
+ *	everything they are given (no consumer is attached)
+ *
+ * A new table is heard.  While it is not, events and stream bytes are
+ * still counted but not handed over: the packet path saves the calls.
+ * Whoever attaches a listener says so before the listener can be reached
+ * from the callbacks; an event raised between the two is lost, as one
+ * raised just before the attachment would be.
+ *
+ * Context: any.
+ */
+void mos_tm_set_heard(struct tm_table *t, bool heard)
+{
+	WRITE_ONCE(t->unheard, !heard);
+}
+
+/**
  * mos_tm_stats() - sum a table's counters over the CPUs
  * @t: table
  * @sum: %TM_STAT_MAX counters, overwritten

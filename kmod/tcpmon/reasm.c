@@ -161,8 +161,9 @@ static void tm_hand(struct tm_table *t, struct tm_flow *f, unsigned int side,
 	if (!len)
 		return;
 	if (!(f->flags & TM_FF_QUIET)) {
-		t->ops->data(t->priv, f, side, h->rcv_off, copy, src, off,
-			     len);
+		if (!READ_ONCE(t->unheard))
+			t->ops->data(t->priv, f, side, h->rcv_off, copy, src,
+				     off, len);
 		tm_stat_add(t, side == TM_SVR ? TM_STAT_BYTES_C2S :
 			    TM_STAT_BYTES_S2C, len);
 		tm_hist_add(h, copy, src, off, len);

@@ -765,12 +765,18 @@ static unsigned int tm_expire_chain(struct tm_table *t, u32 i, u64 now,
 unsigned int mos_tm_expire(struct tm_table *t, u64 now, unsigned int budget)
 {
 	unsigned int ended = 0, budget_all = budget;
+	u32 i = t->gc_next;
 
-	budget = min(budget, t->mask + 1);
-	while (budget--) {
-		ended += tm_expire_chain(t, t->gc_next, now, false);
-		t->gc_next = (t->gc_next + 1) & t->mask;
-	}
+	/*
+	 * Most chains of a large table are empty: they are skipped without
+	 * their lock.  A flow linked after the test waits for the next
+	 * sweep, as one linked behind the sweep does.
+	 */
+	for (budget = min(budget, t->mask + 1); budget;
+	     budget--, i = (i + 1) & t->mask)
+		if (!hlist_empty(&t->buckets[i]))
+			ended += tm_expire_chain(t, i, now, false);
+	t->gc_next = i;
 	tm_alias_sweep(t, budget_all);
 	return ended;
 }
