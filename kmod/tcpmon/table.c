@@ -792,7 +792,9 @@ void mos_tm_flush(struct tm_table *t)
 	u32 i;
 
 	for (i = 0; i <= t->mask; i++) {
-		tm_expire_chain(t, i, 0, true);
+		/* As in mos_tm_expire(): an empty chain is skipped unlocked */
+		if (!hlist_empty(&t->buckets[i]))
+			tm_expire_chain(t, i, 0, true);
 		cond_resched();
 	}
 }
