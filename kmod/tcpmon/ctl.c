@@ -62,9 +62,9 @@ void mos_tm_set_limits(struct tm_table *t, const struct tm_table_cfg *cfg)
  *
  * A new table is heard.  While it is not, events and stream bytes are
  * still counted but not handed over: the packet path saves the calls.
- * Whoever attaches a listener says so before the listener can be reached
- * from the callbacks; an event raised between the two is lost, as one
- * raised just before the attachment would be.
+ * Whoever attaches a listener says so while attaching it, before the
+ * attaching call returns; an event raised in between may be lost, as
+ * one raised just before the attachment would be.
  *
  * Context: any.
  */
