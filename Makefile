@@ -564,8 +564,15 @@ check-stress: deps
 	fi
 	@selftests/check --stress $(STRESS_KERNELS)
 
+# The suite's XDP tests need BTF: without MOS_DEBUG_KERNEL_DIR, a debug kernel
+# without it (the prebuilt one) is passed over for the one built with --btf.
 check-debug: deps
-	@tools/vm/kernels.sh kdir debug >/dev/null || tools/vm/build-debug-kernel
+	@if [ -n "$$MOS_DEBUG_KERNEL_DIR" ]; then \
+		tools/vm/kernels.sh kdir debug >/dev/null || \
+		{ echo "check-debug: no debug kernel in $$MOS_DEBUG_KERNEL_DIR"; exit 1; }; \
+	 else \
+		tools/vm/kernels.sh btf debug || tools/vm/build-debug-kernel --btf; \
+	 fi
 	@$(MAKE) --no-print-directory all KDIR=$$(tools/vm/kernels.sh kdir debug)
 	@tools/vm/debug-extmods $$(tools/vm/kernels.sh kdir debug)
 	@selftests/check --vm-only debug

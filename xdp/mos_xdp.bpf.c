@@ -18,7 +18,12 @@ extern int mos_xdp_input(struct xdp_md *ctx, __u32 flags) __ksym;
 
 const volatile __u32 mos_xdp_flags = 0;
 
-SEC("xdp")
+/*
+ * "xdp.frags": loaded with BPF_F_XDP_HAS_FRAGS, so that a device whose MTU
+ * is larger than a page (jumbo frames) can have it, and hands it frames
+ * of several buffers, which mos_xdp_input() reads across their fragments.
+ */
+SEC("xdp.frags")
 int mos_xdp(struct xdp_md *ctx)
 {
 	int v = mos_xdp_input(ctx, mos_xdp_flags);

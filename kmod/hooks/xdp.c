@@ -48,9 +48,10 @@
  *   Ethernet addresses swapped, VLAN tags kept, a bare IP and TCP header
  *   as nf_send_reset() builds them) and sent back by the device it came
  *   in by (XDP_TX), when the program returns XDP_TX (%MOS_XDP_F_TX) and
- *   was attached inline; otherwise, or for a frame that cannot be
- *   rewritten (decapsulated, multi-buffer, a bad checksum, a multicast or
- *   broadcast address), the packet is dropped without its reset
+ *   was attached inline; a multi-buffer frame's reset is an skb of its
+ *   own, sent out of that device; otherwise, or for a frame that cannot be
+ *   rewritten (decapsulated, a bad checksum, a multicast or broadcast
+ *   address), the packet is dropped without its reset
  *   (%MOS_STAT_XDP_RESET_UNSENT).  The resets of a flow reset, built from
  *   the tracked flow, are sent as on the netfilter path;
  * - classic BPF filters (rules, monitor sockets) run on an sk_buff: one
@@ -387,7 +388,8 @@ bool mos_xdp_linked(const struct mos_net *mn, int ifindex)
  * Whether the frame @xp, of parsed headers @p, may be answered in place
  * (mos_xdp_rst()): as nf_reject, not a reset, nor to or from a multicast
  * or broadcast address, nor from 0.0.0.0/8; not a decapsulated frame (its
- * reset would need the encapsulation) nor a multi-buffer one
+ * reset would need the encapsulation).  A multi-buffer frame's headers
+ * are in its first buffer, as the parser found them.
  */
 static bool mos_xdp_rst_ok(const struct mos_xdp_pkt *xp,
 			   const struct tm_decap *d, const struct tm_pkt *p)
@@ -396,8 +398,8 @@ static bool mos_xdp_rst_ok(const struct mos_xdp_pkt *xp,
 	const struct ethhdr *eth = xdp->data;
 	unsigned int nhlen;
 
-	if (d->depth || xdp_buff_has_frags(xdp) ||
-	    (p->tcp_flags & TM_TCPF_RST) || is_multicast_ether_addr(eth->h_dest))
+	if (d->depth || (p->tcp_flags & TM_TCPF_RST) ||
+	    is_multicast_ether_addr(eth->h_dest))
 		return false;
 	if (p->family == 4) {
 		if (ipv4_is_multicast(p->daddr.a4) || ipv4_is_lbcast(p->daddr.a4) ||
@@ -418,30 +420,18 @@ static bool mos_xdp_rst_ok(const struct mos_xdp_pkt *xp,
 	       (const u8 *)xdp->data_end - (const u8 *)xdp->data;
 }
 
-/**
- * mos_xdp_rst() - rewrite a frame into the reset that answers it
- * @xp: the frame, a TCP segment a reset rule matched, mos_xdp_rst_ok()
- * @d: where its IP header is
- * @p: its parsed headers
- *
- * The answer nf_send_reset() and nf_send_reset6() give (RFC 9293 section
- * 3.10.7.1): to the sender, from the receiver's address and port; with
- * the segment's acknowledgment number as sequence number if it had one,
- * else sequence number 0 and an ACK of everything the segment occupied.
- * The Ethernet addresses are swapped and the VLAN tags kept, so that the
- * device sends it back where the segment came from; the IP header is a
- * bare one (no options, no extension headers), with the namespace's
- * default TTL or hop limit, and the frame ends after the TCP header.
- *
- * Context: bottom halves disabled.
+/*
+ * The reset that answers the segment @p (parsed headers), written over
+ * @frame: its Ethernet header and VLAN tags (@d->off bytes) are kept with
+ * their addresses swapped, the IP and TCP headers follow.  Returns the
+ * reset's length, from @frame.
  */
-static void mos_xdp_rst(struct mos_xdp_pkt *xp, const struct tm_decap *d,
-			const struct tm_pkt *p)
+static unsigned int mos_xdp_rst_write(u8 *frame, const struct tm_decap *d,
+				      const struct tm_pkt *p,
+				      const struct net *net)
 {
-	struct xdp_buff *xdp = xp->xdp;
-	struct net *net = xp->mn->net;
-	struct ethhdr *eth = xdp->data;
-	u8 *ip = (u8 *)xdp->data + d->off;
+	struct ethhdr *eth = (struct ethhdr *)frame;
+	u8 *ip = frame + d->off;
 	unsigned int nhlen = p->family == 4 ? sizeof(struct iphdr) :
 					      sizeof(struct ipv6hdr);
 	u8 mac[ETH_ALEN];
@@ -496,8 +486,72 @@ static void mos_xdp_rst(struct mos_xdp_pkt *xp, const struct tm_decap *d,
 					    sizeof(*th), IPPROTO_TCP,
 					    csum_partial(th, sizeof(*th), 0));
 	}
-	/* What bpf_xdp_adjust_tail() does to shrink a linear frame */
-	xdp->data_end = th + 1;
+	return (u8 *)(th + 1) - frame;
+}
+
+/*
+ * mos_xdp_rst() - the reset that answers a segment, sent back by the
+ * device it came in by
+ * @xp: the frame, a TCP segment a reset rule matched, mos_xdp_rst_ok()
+ * @d: where its IP header is
+ * @p: its parsed headers
+ *
+ * The answer nf_send_reset() and nf_send_reset6() give (RFC 9293 section
+ * 3.10.7.1): to the sender, from the receiver's address and port; with
+ * the segment's acknowledgment number as sequence number if it had one,
+ * else sequence number 0 and an ACK of everything the segment occupied.
+ * The Ethernet addresses are swapped and the VLAN tags kept, so that the
+ * device sends it back where the segment came from; the IP header is a
+ * bare one (no options, no extension headers), with the namespace's
+ * default TTL or hop limit, and the frame ends after the TCP header.
+ *
+ * A frame of one buffer becomes the reset, in place, and the program
+ * sends it (XDP_TX).  A multi-buffer frame cannot: its fragments would
+ * have to be cut off (bpf_xdp_adjust_tail()), which on 6.12 gives the
+ * page_pool pages a veth or generic XDP puts there back to the page
+ * allocator as ordinary pages ("BUG: Bad page state", page_pool leak).
+ * Its reset is an skb of its own (GFP_ATOMIC, at most as many as the
+ * rate limit of resets lets through), sent out of the device by
+ * dev_queue_xmit() as a bridge sends a frame, and the segment is dropped.
+ *
+ * Context: bottom halves disabled.
+ * Return: XDP_TX, or XDP_DROP (sent as an skb, or not: *@sent).
+ */
+static int mos_xdp_rst(struct mos_xdp_pkt *xp, const struct tm_decap *d,
+		       const struct tm_pkt *p, bool *sent)
+{
+	struct xdp_buff *xdp = xp->xdp;
+	struct net_device *dev = xdp->rxq->dev;
+	unsigned int nhlen = p->family == 4 ? sizeof(struct iphdr) :
+					      sizeof(struct ipv6hdr);
+	unsigned int len = d->off + nhlen + sizeof(struct tcphdr);
+	struct sk_buff *skb;
+	u8 *frame;
+
+	*sent = true;
+	if (!xdp_buff_has_frags(xdp)) {
+		/* What bpf_xdp_adjust_tail() does to shrink a linear frame */
+		xdp->data_end = xdp->data +
+				mos_xdp_rst_write(xdp->data, d, p, xp->mn->net);
+		return XDP_TX;
+	}
+	skb = alloc_skb(LL_RESERVED_SPACE(dev) + len, GFP_ATOMIC);
+	if (!skb) {
+		*sent = false;
+		return XDP_DROP;
+	}
+	skb_reserve(skb, LL_RESERVED_SPACE(dev));
+	frame = skb_put(skb, len);
+	memcpy(frame, xdp->data, d->off);
+	mos_xdp_rst_write(frame, d, p, xp->mn->net);
+	skb->dev = dev;
+	skb->protocol = ((struct ethhdr *)frame)->h_proto;
+	skb_reset_mac_header(skb);
+	skb_set_network_header(skb, d->off);
+	skb_set_transport_header(skb, d->off + nhlen);
+	if (dev_queue_xmit(skb) != NET_XMIT_SUCCESS)
+		*sent = false;
+	return XDP_DROP;
 }
 
 /*
@@ -509,6 +563,8 @@ static int mos_xdp_reset(struct mos_xdp_pkt *xp, const struct tm_decap *d,
 			 const struct tm_pkt *p, bool csum_bad)
 {
 	struct mos_net *mn = xp->mn;
+	bool sent;
+	int ret;
 
 	if (!(xp->flags & MOS_XDP_F_INLINE)) {
 		mos_stat_inc(mn, MOS_STAT_XDP_RESET_UNSENT);
@@ -523,7 +579,9 @@ static int mos_xdp_reset(struct mos_xdp_pkt *xp, const struct tm_decap *d,
 	 */
 	if ((xp->flags & MOS_XDP_F_TRUST_CSUM) && !csum_bad)
 		csum_bad = mos_xdp_csum_check(xp, p->l4off);
-	if (!(xp->flags & MOS_XDP_F_TX) || csum_bad || !mos_xdp_rst_ok(xp, d, p)) {
+	/* A multi-buffer frame's reset is an skb: no XDP_TX (mos_xdp_rst()) */
+	if ((!(xp->flags & MOS_XDP_F_TX) && !xdp_buff_has_frags(xp->xdp)) ||
+	    csum_bad || !mos_xdp_rst_ok(xp, d, p)) {
 		mos_stat_inc(mn, MOS_STAT_XDP_RESET_UNSENT);
 		mos_xdp_lstat(mn, xp->slot, MOS_LSTAT_RESET_UNSENT, 1);
 		return XDP_DROP;
@@ -533,10 +591,15 @@ static int mos_xdp_reset(struct mos_xdp_pkt *xp, const struct tm_decap *d,
 		mos_xdp_lstat(mn, xp->slot, MOS_LSTAT_RESET_UNSENT, 1);
 		return XDP_DROP;
 	}
-	mos_xdp_rst(xp, d, p);
+	ret = mos_xdp_rst(xp, d, p, &sent);
+	if (!sent) {
+		mos_stat_inc(mn, MOS_STAT_XDP_RESET_UNSENT);
+		mos_xdp_lstat(mn, xp->slot, MOS_LSTAT_RESET_UNSENT, 1);
+		return ret;
+	}
 	mos_stat_inc(mn, MOS_STAT_RESETS);
 	mos_xdp_lstat(mn, xp->slot, MOS_LSTAT_RESETS, 1);
-	return XDP_TX;
+	return ret;
 }
 
 /**
@@ -547,9 +610,10 @@ static int mos_xdp_reset(struct mos_xdp_pkt *xp, const struct tm_decap *d,
  * Context: an XDP program, in an RCU read section, softirq or process
  * context; does not sleep.  Disables bottom halves for the whole frame:
  * the packet path and the device's counters need it.
- * Return: XDP_PASS, XDP_DROP for a packet dropped with %MOS_XDP_F_INLINE,
- * XDP_TX for one rewritten into its reset (%MOS_XDP_F_TX), XDP_ABORTED
- * for unknown @flags.
+ * Return: XDP_PASS, XDP_DROP for a packet dropped with %MOS_XDP_F_INLINE
+ * (a multi-buffer frame a reset rule matched too: its reset is sent as
+ * an skb), XDP_TX for one rewritten into its reset (%MOS_XDP_F_TX; never
+ * a multi-buffer frame), XDP_ABORTED for unknown @flags.
  */
 __bpf_kfunc int mos_xdp_input(struct xdp_md *ctx, u32 flags)
 {

@@ -80,7 +80,15 @@ struct fstate {
 	uint64_t got[2];	/* bytes each side received */
 	unsigned long checks[2];
 	int ends;
+	struct fstate *prev, *next;	/* in g_flows */
 };
+
+/*
+ * Every flow's state until its last CONN_END, so that those of the flows
+ * still open when evtrace is stopped are freed too; only the context's
+ * thread touches it until mtcp_app_join() returns
+ */
+static struct fstate *g_flows;
 
 static struct fstate *fstate_of(mctx_t mctx, int sock)
 {
@@ -88,9 +96,26 @@ static struct fstate *fstate_of(mctx_t mctx, int sock)
 
 	if (!st) {
 		st = calloc(1, sizeof(*st));
+		if (!st)
+			return NULL;
+		st->next = g_flows;
+		if (g_flows)
+			g_flows->prev = st;
+		g_flows = st;
 		mtcp_set_uctx(mctx, sock, st);
 	}
 	return st;
+}
+
+static void fstate_free(struct fstate *st)
+{
+	if (st->prev)
+		st->prev->next = st->next;
+	else
+		g_flows = st->next;
+	if (st->next)
+		st->next->prev = st->prev;
+	free(st);
 }
 
 /*
@@ -319,7 +344,7 @@ static void on_event(mctx_t mctx, int sock, int side, event_t ev,
 			printf("%s NULL %s INFO:%lu\n", key, sname,
 			       st->checks[side]);
 		if (++st->ends == 4) {
-			free(st);
+			fstate_free(st);
 			mtcp_set_uctx(mctx, sock, NULL);
 		}
 	}
@@ -439,6 +464,8 @@ int main(int argc, char **argv)
 	fprintf(stderr, "evtrace: ready\n");
 	mtcp_app_join(g_mctx);
 	mtcp_destroy();
+	while (g_flows)
+		fstate_free(g_flows);
 	return 0;
 usage:
 	fprintf(stderr,

@@ -185,6 +185,16 @@ scapy_python() {
 	exit "$KSFT_SKIP"
 }
 
+# need_btf: mos.ko's XDP kfunc is resolved against the kernel's BTF; on a
+# kernel built without it (the prebuilt debug kernel) mos cannot attach by
+# XDP at all, and the XDP tests skip.  Debian's kernels and the debug
+# kernel tools/vm/build-debug-kernel --btf builds have it.
+need_btf() {
+	[ -e /sys/kernel/btf/vmlinux ] && return 0
+	echo "1..0 # SKIP kernel $(uname -r) has no BTF: no XDP attachment (Documentation/xdp.rst)"
+	exit "$KSFT_SKIP"
+}
+
 # nap SECONDS: sleep without starting a process.  Under TCG every
 # program started costs a tenth of a second or more of the guest's only
 # host thread, which polling loops would take from what they wait for:
@@ -423,6 +433,87 @@ bridged() {
 	for d in b0 b1 br0; do
 		ip -n "$2" link set $d up || return 1
 	done
+}
+
+# bridge_host NS DEV ADDR PEER: NS's DEV, an end of bridged()'s subnet:
+# 10.0.4.ADDR/24 and fd00:4::ADDR/64, permanent neighbour entries for the
+# end PEER (MAC 02:00:00:00:04:PEER), up; it computes its checksums and
+# sends one segment per frame, as on a wire
+bridge_host() {
+	local pm
+	pm=$(printf '02:00:00:00:04:%02x' "$4")
+	ip -force -n "$1" -batch - <<-EOF
+		addr add 10.0.4.$3/24 dev $2
+		addr add fd00:4::$3/64 dev $2 nodad
+		neigh add 10.0.4.$4 lladdr $pm dev $2 nud permanent
+		neigh add fd00:4::$4 lladdr $pm dev $2 nud permanent
+		link set $2 up
+	EOF
+	ip netns exec "$1" ethtool -K "$2" tx off tso off gso off >/dev/null 2>&1
+}
+
+# transfer_streams TAG DIR: the streams that evtrace -d wrote to DIR for
+# the connections of transfers(): the uploads' server streams are what
+# the server received ($work/up4, $work/up6), the downloads' client
+# streams end with the blob ($sum)
+transfer_streams() {
+	local tag=$1 dir=$2
+	t_eq "$tag: the IPv4 upload's stream is what the server received" \
+		"$(sha256sum <"$work/up4" | cut -d' ' -f1)" \
+		"$(cat "$dir"/*-9000.svr | sha256sum | cut -d' ' -f1)"
+	t_eq "$tag: the IPv6 upload's stream is what the server received" \
+		"$(sha256sum <"$work/up6" | cut -d' ' -f1)" \
+		"$(cat "$dir"/*-9001.svr | sha256sum | cut -d' ' -f1)"
+	t_eq "$tag: the downloads' client streams end with the blob" "$sum $sum" \
+		"$(for f in "$dir"/*-8080.cli; do
+			tail -c "$BLOB_SIZE" "$f" | sha256sum | cut -d' ' -f1
+		done | xargs)"
+}
+
+# nft_pkts NS FAMILY TABLE NAME: the packets of NS's named nft counter
+nft_pkts() {
+	ctr_get "$(ip netns exec "$1" nft list counter "$2" "$3" "$4")" "$4" packets
+}
+
+# link_kv NS: "DEV.KEY VALUE" for every counter of NS's link show -j
+link_kv() {
+	"$MOSCTL" -n "$1" -j link show | python3 -c 'import json, sys
+for l in json.load(sys.stdin)["links"]:
+    for k, v in l.get("stats", {}).items():
+        print(l["dev"] + "." + k, v)'
+}
+
+# link_snap NS: $lk, NS's link counters (link_kv), and $ox, the counters
+# outside mos the test's outside() prints ("KEY VALUE" lines), read again
+# until no frame arrived while they were read
+link_snap() {
+	local o1
+	for _ in $(seq 1 30); do
+		o1=$(outside)
+		lk=$(link_kv "$1")
+		ox=$(outside)
+		[ "$o1" = "$ox" ] && return 0
+		nap 0.3
+	done
+	log "frames kept arriving while the counters were read"
+	return 1
+}
+
+# grown KEY: KEY's growth from $lk0/$ox0 to $lk/$ox (link_snap)
+grown() {
+	local a b nl=$'\n'
+	a=$(kv "$lk$nl$ox" "$1") b=$(kv "$lk0$nl$ox0" "$1")
+	echo $((${a:-0} - ${b:-0}))
+}
+
+# wait_ends FILE: wait until evtrace's FILE has the CONN_ENDs of four
+# connections: each side ends at hook RCV, then SND (180 s)
+wait_ends() {
+	for _ in $(seq 1 600); do
+		[ "$(grep -c ' CONN_END' "$1")" -ge 16 ] && return 0
+		nap 0.3
+	done
+	return 1
 }
 
 # mirrored: the packets the mirror actions of $R's r0 and r1 sent

@@ -59,25 +59,13 @@ work=$(mktemp -d)
 defer_teardown
 EVTRACE=$PROJ/build/selftests/evtrace
 
+need_btf
 ktap_begin
 t_check "load mos.ko" mos_load
 
 bridged "$C" "$B" "$S" || exit 1
-# host NS DEV ADDR PEER: the end of the bridged subnet 10.0.4.0/24
-host() {
-	local pm
-	pm=$(printf '02:00:00:00:04:%02x' "$4")
-	ip -force -n "$1" -batch - <<-EOF
-		addr add 10.0.4.$3/24 dev $2
-		addr add fd00:4::$3/64 dev $2 nodad
-		neigh add 10.0.4.$4 lladdr $pm dev $2 nud permanent
-		neigh add fd00:4::$4 lladdr $pm dev $2 nud permanent
-		link set $2 up
-	EOF
-	ip netns exec "$1" ethtool -K "$2" tx off tso off gso off >/dev/null 2>&1
-}
-host "$C" c0 1 2
-host "$S" s0 2 1
+bridge_host "$C" c0 1 2
+bridge_host "$S" s0 2 1
 # The bridge learns nothing before the first frames: flood, as it would
 if [ -d "/proc/sys/net/bridge" ]; then
 	log "br_netfilter is loaded: bridged packets also pass the IP hooks"
@@ -142,10 +130,6 @@ table inet o {
 	}
 }
 NFT
-# cnt NS FAMILY TABLE NAME: a counter's packets
-cnt() {
-	ctr_get "$(ip netns exec "$1" nft list counter "$2" "$3" "$4")" "$4" packets
-}
 
 [ "$BLOB_SIZE" -gt 300000 ] && BLOB_SIZE=300000
 blob=$work/blob
@@ -163,41 +147,13 @@ l9003=$!
 defer eval "kill $l9003 2>/dev/null"
 wait_listen "$S" 9003
 
-# links_kv: "DEV.KEY VALUE" for every counter of link show -j
-links_kv() {
-	"$MOSCTL" -n "$B" -j link show | python3 -c 'import json, sys
-for l in json.load(sys.stdin)["links"]:
-    for k, v in l.get("stats", {}).items():
-        print(l["dev"] + "." + k, v)'
-}
 # outside: the ports' rx_packets and the bridge's counters per port
 outside() {
 	echo "rx.b0 $(ip netns exec "$B" cat /sys/class/net/b0/statistics/rx_packets)"
 	echo "rx.b1 $(ip netns exec "$B" cat /sys/class/net/b1/statistics/rx_packets)"
 	for c in allb0 allb1 ipb0 ipb1 tcpb0; do
-		echo "$c $(cnt "$B" bridge o $c)"
+		echo "$c $(nft_pkts "$B" bridge o $c)"
 	done
-}
-# snap: $lk, the ports' counters, and $ox, the counters outside mos, read
-# again until no frame arrived while they were read
-snap() {
-	local o1
-	for _ in $(seq 1 30); do
-		o1=$(outside)
-		lk=$(links_kv)
-		ox=$(outside)
-		[ "$o1" = "$ox" ] && return 0
-		nap 0.3
-	done
-	log "frames kept arriving while the counters were read"
-	return 1
-}
-NL=$'\n'
-# d KEY: KEY's growth from $lk0/$ox0 to $lk/$ox
-d() {
-	local a b
-	a=$(kv "$lk$NL$ox" "$1") b=$(kv "$lk0$NL$ox0" "$1")
-	echo $((${a:-0} - ${b:-0}))
 }
 
 t_check "enable monitoring of the bridge's namespace, inline" \
@@ -205,15 +161,6 @@ t_check "enable monitoring of the bridge's namespace, inline" \
 t_check "short TIME_WAIT" "$MOSCTL" -n "$B" set timeout TIME_WAIT 1 timeout CLOSED 1
 t_check "rule: drop port 9002" "$MOSCTL" -n "$B" rule add 'tcp dst port 9002' action drop
 
-# ends FILE: wait until evtrace's FILE has the CONN_ENDs of the four
-# connections: each side ends at hook RCV, then SND (180 s)
-ends() {
-	for _ in $(seq 1 600); do
-		[ "$(grep -c ' CONN_END' "$1")" -ge 16 ] && return 0
-		nap 0.3
-	done
-	return 1
-}
 
 ms0=$("$MOSCTL" -n "$B" stats)
 for mode in native generic; do
@@ -229,7 +176,7 @@ for mode in native generic; do
 	evb=$!
 	wait_ready "$work/b.err" "$evb"
 	xd0=$(ip netns exec "$B" ethtool -S b0 2>/dev/null | sed -n 's/.*rx_queue_0_xdp_drops: *//p')
-	snap
+	link_snap "$B"
 	lk0=$lk ox0=$ox
 
 	# The dropped flows: what the client sees
@@ -244,7 +191,7 @@ for mode in native generic; do
 
 	transfers "$mode" "$C" "$S" 10.0.4.2 fd00:4::2
 
-	ends "$work/b.ev" || log "$mode: evtrace did not see every end"
+	wait_ends "$work/b.ev" || log "$mode: evtrace did not see every end"
 	kill -INT "$evb"
 	wait_pid "$evb" 60
 	t_eq "$mode: evtrace exits 0" 0 "$?"
@@ -253,37 +200,28 @@ for mode in native generic; do
 	t_eq "$mode: four connections tracked, none to 9002" "4 0" \
 		"$(grep ' SND cli' "$work/b.ev" | grep -c 'CONN_START') $(grep -c -- '-9002 ' "$work/b.ev")"
 	# The uploads: mos's server streams are what the server received
-	t_eq "$mode: the IPv4 upload's stream is what the server received" \
-		"$(sha256sum <"$work/up4" | cut -d' ' -f1)" \
-		"$(cat "$work"/b/*-9000.svr | sha256sum | cut -d' ' -f1)"
-	t_eq "$mode: the IPv6 upload's stream is what the server received" \
-		"$(sha256sum <"$work/up6" | cut -d' ' -f1)" \
-		"$(cat "$work"/b/*-9001.svr | sha256sum | cut -d' ' -f1)"
-	t_eq "$mode: the downloads' client streams end with the blob" "$sum $sum" \
-		"$(for f in "$work"/b/*-8080.cli; do
-			tail -c "$BLOB_SIZE" "$f" | sha256sum | cut -d' ' -f1
-		done | xargs)"
+	transfer_streams "$mode" "$work/b"
 
 	# The ports' counters, against the ports' and the bridge's
-	snap
-	s4=$(cnt "$C" inet o syn4) s6=$(cnt "$C" inet o syn6)
+	link_snap "$B"
+	s4=$(nft_pkts "$C" inet o syn4) s6=$(nft_pkts "$C" inet o syn6)
 	log "$mode: ports: $(echo $lk) outside: $(echo $ox)"
 	t_eq "$mode: b0, b1: frames seen are the frames received (rx_packets)" \
-		"$(d rx.b0) $(d rx.b1)" "$(d b0.frames) $(d b1.frames)"
+		"$(grown rx.b0) $(grown rx.b1)" "$(grown b0.frames) $(grown b1.frames)"
 	t_eq "$mode: b0, b1: dropped: the client's SYNs to 9002, none" \
-		"$((s4 + s6)) 0" "$(d b0.dropped) $(d b1.dropped)"
+		"$((s4 + s6)) 0" "$(grown b0.dropped) $(grown b1.dropped)"
 	t_eq "$mode: b0, b1: tracked: the IP frames the bridge got from them, and the dropped" \
-		"$(($(d ipb0) + s4 + s6)) $(d ipb1)" "$(d b0.tracked) $(d b1.tracked)"
+		"$(($(grown ipb0) + s4 + s6)) $(grown ipb1)" "$(grown b0.tracked) $(grown b1.tracked)"
 	t_eq "$mode: b0, b1: nonip: the other frames the bridge got from them" \
-		"$(($(d allb0) - $(d ipb0))) $(($(d allb1) - $(d ipb1)))" \
-		"$(d b0.nonip) $(d b1.nonip)"
+		"$(($(grown allb0) - $(grown ipb0))) $(($(grown allb1) - $(grown ipb1)))" \
+		"$(grown b0.nonip) $(grown b1.nonip)"
 	t_eq "$mode: b0: decap decap_err csum_bad csum_trusted resets reset_unsent parse_errors" \
 		"0 0 0 0 0 0 0" \
-		"$(for k in decap decap_err csum_bad csum_trusted resets reset_unsent parse_errors; do d b0.$k; done | xargs)"
+		"$(for k in decap decap_err csum_bad csum_trusted resets reset_unsent parse_errors; do grown b0.$k; done | xargs)"
 	# The text output: the same counters, indented under each device
 	for _ in 1 2 3 4 5; do
 		txt=$("$MOSCTL" -n "$B" link show | sed -n '/^b0 /{n;p}')
-		js=" $(links_kv | while read -r k v; do
+		js=" $(link_kv "$B" | while read -r k v; do
 			case $k in b0.*) printf ' %s %s' "${k#b0.}" "$v" ;; esac
 		done)"
 		[ "$txt" = "$js" ] && break
@@ -297,17 +235,17 @@ for mode in native generic; do
 	# The counters: the SYNs the client sent to 9002, the bridge's and
 	# the server's counts of them, mos's
 	ms=$("$MOSCTL" -n "$B" stats)
-	s4=$(cnt "$C" inet o syn4) s6=$(cnt "$C" inet o syn6)
+	s4=$(nft_pkts "$C" inet o syn4) s6=$(nft_pkts "$C" inet o syn6)
 	log "$mode: client SYNs to 9002: $s4 IPv4, $s6 IPv6"
 	log "$mode: $("$MOSCTL" -n "$B" -j stats)"
-	t_eq "$mode: the bridge never saw port 9002" 0 "$(cnt "$B" bridge o p9002)"
-	t_eq "$mode: nor did the server" 0 "$(cnt "$S" inet o in9002)"
+	t_eq "$mode: the bridge never saw port 9002" 0 "$(nft_pkts "$B" bridge o p9002)"
+	t_eq "$mode: nor did the server" 0 "$(nft_pkts "$S" inet o in9002)"
 	t_eq "$mode: mos dropped every SYN the client sent" \
 		"$((s4 + s6))" "$(($(kv "$ms" dropped) - $(kv "$ms0" dropped)))"
 	t_eq "$mode: flows_dropped" 2 \
 		"$(($(kv "$ms" flows_dropped) - $(kv "$ms0" flows_dropped)))"
 	t_eq "$mode: mos's tcp4 tcp6: the bridge's and the dropped SYNs" \
-		"$(($(cnt "$B" bridge o tcp4) + s4)) $(($(cnt "$B" bridge o tcp6) + s6))" \
+		"$(($(nft_pkts "$B" bridge o tcp4) + s4)) $(($(nft_pkts "$B" bridge o tcp6) + s6))" \
 		"$(($(kv "$ms" tcp4) - $(kv "$ms0" tcp4))) $(($(kv "$ms" tcp6) - $(kv "$ms0" tcp6)))"
 	if [ "$mode" = native ] && [ -n "$xd0" ]; then
 		t_eq "$mode: b0's driver counted the drops (rx_queue_0_xdp_drops)" \
@@ -368,7 +306,7 @@ for trust in "" trust-csum; do
 	wait_ready "$work/b.err" "$evb"
 	ms0=$("$MOSCTL" -n "$B" stats)
 	sniff_csum
-	snap
+	link_snap "$B"
 	lk0=$lk ox0=$ox
 	sink_server "$S" 9000 "$work/up4"
 	upload "$C" "$blob" 10.0.4.2 9000
@@ -382,7 +320,7 @@ for trust in "" trust-csum; do
 		nap 0.3
 	done
 	nap 1
-	snap
+	link_snap "$B"
 	ms=$("$MOSCTL" -n "$B" stats)
 	kill -INT "$evb"
 	wait_pid "$evb" 60
@@ -391,25 +329,25 @@ for trust in "" trust-csum; do
 	read -r good bad <"$work/sniff"
 	log "$tag: ports: $(echo $lk) outside: $(echo $ox)"
 	log "$tag: TCP frames into b0 with a right checksum: $good, a wrong one: $bad"
-	n=$(d tcpb0)
+	n=$(grown tcpb0)
 	t_eq "$tag: the socket on b0 saw every TCP frame the bridge counted from it" \
 		"$n" "$((good + bad))"
 	[ "${bad:-0}" -gt 0 ] || t_fail "$tag: frames with the partial checksum of offload" "none"
 	if [ -z "$trust" ]; then
 		t_eq "$tag: b0: csum_bad is every TCP frame with a wrong checksum, csum_trusted 0" \
-			"$bad 0" "$(d b0.csum_bad) $(d b0.csum_trusted)"
+			"$bad 0" "$(grown b0.csum_bad) $(grown b0.csum_trusted)"
 		t_eq "$tag: the namespace's csum_bad" "$bad" \
 			"$(($(kv "$ms" csum_bad) - $(kv "$ms0" csum_bad)))"
 		t_eq "$tag: no connection tracked" 0 "$(grep -c 'CONN_START' "$work/b.ev")"
 	else
 		t_eq "$tag: b0: csum_trusted is every TCP frame from b0, csum_bad 0" \
-			"$n 0" "$(d b0.csum_trusted) $(d b0.csum_bad)"
+			"$n 0" "$(grown b0.csum_trusted) $(grown b0.csum_bad)"
 		t_eq "$tag: the namespace's csum_bad" 0 \
 			"$(($(kv "$ms" csum_bad) - $(kv "$ms0" csum_bad)))"
 		t_eq "$tag: the upload's stream is what the server received" "$sum" \
 			"$(cat "$work"/b/*-9000.svr | sha256sum | cut -d' ' -f1)"
 	fi
-	t_eq "$tag: b1: csum_bad csum_trusted" "0 0" "$(d b1.csum_bad) $(d b1.csum_trusted)"
+	t_eq "$tag: b1: csum_bad csum_trusted" "0 0" "$(grown b1.csum_bad) $(grown b1.csum_trusted)"
 	for dv in b0 b1; do
 		t_check "$tag: detach from $dv" "$MOSCTL" -n "$B" link detach $dv
 	done
@@ -430,7 +368,7 @@ for mode in native generic; do
 			"$MOSCTL" -n "$B" link attach $dv mode $mode inline
 	done
 	ms0=$("$MOSCTL" -n "$B" stats)
-	snap
+	link_snap "$B"
 	lk0=$lk ox0=$ox
 	for a in 10.0.4.2 '[fd00:4::2]'; do
 		ip netns exec "$C" curl -sS --connect-timeout 5 "telnet://$a:9003" \
@@ -440,18 +378,18 @@ for mode in native generic; do
 		grep -q 'refused' "$work/curl.err" ||
 			log "$mode: curl said: $(cat "$work/curl.err")"
 	done
-	snap
+	link_snap "$B"
 	ms=$("$MOSCTL" -n "$B" stats)
-	syn=$(cnt "$C" inet o syn9003) rst=$(cnt "$C" inet o rst9003)
+	syn=$(nft_pkts "$C" inet o syn9003) rst=$(nft_pkts "$C" inet o rst9003)
 	log "$mode: ports: $(echo $lk)"
 	t_eq "$mode: the client sent two SYNs and received a reset for each" "2 2" \
 		"$syn $rst"
 	t_eq "$mode: b0: resets reset_unsent dropped" "2 0 0" \
-		"$(d b0.resets) $(d b0.reset_unsent) $(d b0.dropped)"
+		"$(grown b0.resets) $(grown b0.reset_unsent) $(grown b0.dropped)"
 	t_eq "$mode: the namespace's resets, xdp_reset_unsent" "2 0" \
 		"$(($(kv "$ms" resets) - $(kv "$ms0" resets))) $(($(kv "$ms" xdp_reset_unsent) - $(kv "$ms0" xdp_reset_unsent)))"
 	t_eq "$mode: neither the bridge nor the server saw port 9003" "0 0" \
-		"$(cnt "$B" bridge o p9003) $(cnt "$S" inet o in9003)"
+		"$(nft_pkts "$B" bridge o p9003) $(nft_pkts "$S" inet o in9003)"
 	for dv in b0 b1; do
 		t_check "$mode: detach from $dv" "$MOSCTL" -n "$B" link detach $dv
 	done
@@ -483,18 +421,18 @@ for mode in native generic; do
 	t_check "$mode: attach to b0, inline" \
 		"$MOSCTL" -n "$B" link attach b0 mode $mode inline
 	ms0=$("$MOSCTL" -n "$B" stats)
-	snap
+	link_snap "$B"
 	lk0=$lk ox0=$ox
 	t_check "$mode: scapy sends six segments with a 12-byte TCP header" \
 		ip netns exec "$C" "$PY" "$work/bad.py"
 	nap 0.5
-	snap
+	link_snap "$B"
 	ms=$("$MOSCTL" -n "$B" stats)
 	t_eq "$mode: b0: parse_errors dropped" "6 6" \
-		"$(d b0.parse_errors) $(d b0.dropped)"
+		"$(grown b0.parse_errors) $(grown b0.dropped)"
 	t_eq "$mode: the namespace's parse_errors, unparsed_drop" "6 6" \
 		"$(($(kv "$ms" parse_errors) - $(kv "$ms0" parse_errors))) $(($(kv "$ms" unparsed_drop) - $(kv "$ms0" unparsed_drop)))"
-	t_eq "$mode: the bridge never saw them" 0 "$(cnt "$B" bridge o p8099)"
+	t_eq "$mode: the bridge never saw them" 0 "$(nft_pkts "$B" bridge o p8099)"
 	t_check "$mode: detach from b0" "$MOSCTL" -n "$B" link detach b0
 done
 

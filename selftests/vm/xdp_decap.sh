@@ -40,6 +40,7 @@ work=$(mktemp -d)
 defer_teardown
 EVTRACE=$PROJ/build/selftests/evtrace
 
+need_btf
 ktap_begin
 t_check "load mos.ko" mos_load
 
@@ -61,15 +62,6 @@ sum=$(make_blob "$blob" "$BLOB_SIZE")
 http_server "$S" "$work" 8080
 oracle_add "$R"
 
-# ends FILE: wait until evtrace's FILE has the CONN_ENDs of the four
-# connections, both sides at both hooks (180 s)
-ends() {
-	for _ in $(seq 1 600); do
-		[ "$(grep -c ' CONN_END' "$1")" -ge 16 ] && return 0
-		nap 0.3
-	done
-	return 1
-}
 
 mkdir -p "$work/r" "$work/m"
 quiet "$R"
@@ -96,8 +88,8 @@ before=$(mirrored)
 
 transfers vxlan "$C" "$S" 10.0.2.2 fd00:2::2
 
-ends "$work/r.ev" || log "the router's evtrace did not see every end"
-ends "$work/m.ev" || log "the monitor's evtrace did not see every end"
+wait_ends "$work/r.ev" || log "the router's evtrace did not see every end"
+wait_ends "$work/m.ev" || log "the monitor's evtrace did not see every end"
 kill -INT "$evr" "$evm"
 wait_pid "$evr" 60
 t_eq "router's evtrace exits 0" 0 "$?"

@@ -33,6 +33,7 @@ defer_teardown
 EVTRACE=$PROJ/build/selftests/evtrace
 CYCLES=${MOS_XDP_CYCLES:-4}
 
+need_btf
 ktap_begin
 t_check "load mos.ko" mos_load
 

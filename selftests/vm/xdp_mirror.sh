@@ -44,6 +44,7 @@ work=$(mktemp -d)
 defer_teardown
 EVTRACE=$PROJ/build/selftests/evtrace
 
+need_btf
 ktap_begin
 t_check "load mos.ko" mos_load
 if [ -d /sys/kernel/btf/mos ] || [ -f /sys/kernel/btf/mos ]; then
@@ -129,15 +130,6 @@ no_flows() {
 	return 1
 }
 
-# ends FILE: wait until evtrace's FILE has the CONN_ENDs of the four
-# connections: each side ends at hook RCV, then SND (180 s)
-ends() {
-	for _ in $(seq 1 600); do
-		[ "$(grep -c ' CONN_END' "$1")" -ge 16 ] && return 0
-		nap 0.3
-	done
-	return 1
-}
 
 for c in native generic vlan qinq; do
 	mode=$c xm=$c
@@ -180,8 +172,8 @@ for c in native generic vlan qinq; do
 	no_flows "$R" || log "$mode: the router still tracks flows"
 	no_flows "$M" || log "$mode: the monitor still tracks flows"
 	# The consumers may lag behind the kernel: every CONN_END
-	ends "$work/r.ev" || log "$mode: the router's evtrace did not see every end"
-	ends "$work/m.ev" || log "$mode: the monitor's evtrace did not see every end"
+	wait_ends "$work/r.ev" || log "$mode: the router's evtrace did not see every end"
+	wait_ends "$work/m.ev" || log "$mode: the monitor's evtrace did not see every end"
 	kill -INT "$evr" "$evm"
 	wait_pid "$evr" 60
 	t_eq "$mode: router's evtrace exits 0" 0 "$?"

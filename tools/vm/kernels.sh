@@ -9,16 +9,20 @@
 #
 # 6.1 and 6.12 are Debian bookworm's packaged kernels (linux-image-amd64 and
 # linux-image-6.12.*+deb12-amd64); the newest installed of each series wins.
-# "debug" is the sanitizer kernel: $MOS_DEBUG_KERNEL_DIR if set, else
-# ../shared/kernels/debug-6.12 when present, else the one built by
-# tools/vm/build-debug-kernel in ~/.cache/mos/debug-6.12.
+# "debug" is the sanitizer kernel: $MOS_DEBUG_KERNEL_DIR if set, else the
+# one built by tools/vm/build-debug-kernel --btf in ~/.cache/mos/debug-6.12-btf
+# (BTF, so the XDP tests run there), else ../shared/kernels/debug-6.12 when
+# present, else the one built by tools/vm/build-debug-kernel in
+# ~/.cache/mos/debug-6.12.
 
 _mos_proj=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 mos_debug_dir() {
 	local d
-	for d in "${MOS_DEBUG_KERNEL_DIR:-}" "$_mos_proj/../shared/kernels/debug-6.12" \
-		"${XDG_CACHE_HOME:-$HOME/.cache}/mos/debug-6.12"; do
+	local cache=${XDG_CACHE_HOME:-$HOME/.cache}/mos
+
+	for d in "${MOS_DEBUG_KERNEL_DIR:-}" "$cache/debug-6.12-btf" \
+		"$_mos_proj/../shared/kernels/debug-6.12" "$cache/debug-6.12"; do
 		[ -n "$d" ] && [ -f "$d/bzImage" ] && [ -f "$d/release" ] && { echo "$d"; return 0; }
 	done
 	return 1
@@ -104,6 +108,16 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 		esac
 		;;
 	kdir) mos_vm_kdir "${2:-}" ;;
-	*) echo "usage: kernels.sh release|kdir 6.1|6.12|debug" >&2; exit 2 ;;
+	btf)
+		# Whether the debug kernel found has BTF for its modules, which
+		# mos.ko's kfunc, hence XDP, needs (Debian's kernels have it)
+		case "${2:-}" in
+		debug) d=$(mos_debug_dir) && grep -qx 'CONFIG_DEBUG_INFO_BTF_MODULES=y' "$d/config" ;;
+		6.1|6.12) r=$(mos_debian_release "$2") && [ -n "$r" ] &&
+			grep -qx 'CONFIG_DEBUG_INFO_BTF_MODULES=y' "/boot/config-$r" ;;
+		*) exit 2 ;;
+		esac
+		;;
+	*) echo "usage: kernels.sh release|kdir|btf 6.1|6.12|debug" >&2; exit 2 ;;
 	esac
 fi

@@ -170,7 +170,8 @@ enum mos_action {
  * @MOS_XDP_F_TX: the program returns XDP_TX when the kfunc does: with
  *	%MOS_XDP_F_INLINE, a packet a reset rule answers is rewritten into
  *	its reset and sent back by the device it came in by (ABI minor 12;
- *	without it, the packet is dropped, %MOS_STAT_XDP_RESET_UNSENT)
+ *	without it, the packet is dropped, %MOS_STAT_XDP_RESET_UNSENT).  A
+ *	multi-buffer frame's reset is sent as an skb, with or without it
  * @MOS_XDP_F_ALL: every flag
  */
 enum mos_xdp_flags {
