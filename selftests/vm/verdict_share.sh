@@ -114,6 +114,15 @@ limit_case() {
 	t_eq "$mode: A's packet held, the callback asleep" "stall 1" \
 		"$(head -1 "$work/$mode.out") $(mos_stat "$R" held_now)"
 	touch "$work/go.$pb"
+	# The premise: B's marker reaches the server while A's packet is
+	# still held (over the limit, so not held itself); a marker that came
+	# after A's release would be held, and its verdict due
+	for _ in $(seq 1 300); do
+		grep -q "$MARK" "$work/got.$pb" 2>/dev/null && break
+		nap 0.1
+	done
+	t_eq "$mode: B's marker reached the server while A's packet was held" \
+		"$MARK 1" "$(grep -o "$MARK" "$work/got.$pb" 2>/dev/null) $(mos_stat "$R" held_now)"
 	wait_pid "$cli_b" 90
 	wait_pid "$srv_b" 30
 	t_eq "$mode: the stalled callback ran once" \
