@@ -111,13 +111,9 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	btf)
 		# Whether the debug kernel found has BTF for its modules, which
 		# mos.ko's kfunc, hence XDP, needs (Debian's kernels have it)
-		case "${2:-}" in
-		debug) d=$(mos_debug_dir) && grep -qx 'CONFIG_DEBUG_INFO_BTF_MODULES=y' "$d/config" ;;
-		6.1|6.12) r=$(mos_debian_release "$2") && [ -n "$r" ] &&
-			grep -qx 'CONFIG_DEBUG_INFO_BTF_MODULES=y' "/boot/config-$r" ;;
-		*) exit 2 ;;
-		esac
+		[ "${2:-}" = debug ] || { echo "usage: kernels.sh btf debug" >&2; exit 2; }
+		d=$(mos_debug_dir) && grep -qx 'CONFIG_DEBUG_INFO_BTF_MODULES=y' "$d/config"
 		;;
-	*) echo "usage: kernels.sh release|kdir|btf 6.1|6.12|debug" >&2; exit 2 ;;
+	*) echo "usage: kernels.sh release|kdir 6.1|6.12|debug, kernels.sh btf debug" >&2; exit 2 ;;
 	esac
 fi
