@@ -20,6 +20,8 @@
 #   make bench-ooo    instructions per segment of the out-of-order store
 #                     (BEFORE=REV: also against revision REV's tracker)
 #   make bench-kernel guest instructions per packet in the VM: mos, conntrack, AF_PACKET
+#   make bench-mirror the mirror-port capacity in the VM: packets a second
+#                     tracked without loss, mos by XDP against AF_PACKET + libnids
 #   make nat-bench-bins  bench/nat_tput.sh's consumers: held packets against NFQUEUE
 #   make fuzz         the tcpmon fuzzer for FUZZ_TIME seconds (600)
 #   make install      install-module and install-user
@@ -101,7 +103,7 @@ TESTS	:= $(UNIT_TCPMON) $(UNIT_TM_UTIL) $(UNIT_MOSUSER) $(UNIT_NETLINK) \
 .PHONY: all modules user deps check check-user check-vm check-receiver check-debug check-stress demo \
 	style install install-module install-user uninstall man-check abi-check clean bench \
 	bench-record bench-bins fuzz bench-ring ring-bench-bins bench-ooo bench-flows prof \
-	prof-selftest kbench-bins bench-kernel nat-bench-bins mos-nat
+	prof-selftest kbench-bins bench-kernel bench-mirror nat-bench-bins mos-nat
 
 all: modules user prof
 
@@ -507,6 +509,9 @@ nat-bench-bins: $(NAT_BENCH_BINS) $(B)/bin/nat $(B)/bin/mosctl $(B)/selftests/ve
 
 bench-kernel:
 	@bench/kernel
+
+bench-mirror:
+	@bench/mirror_rate
 
 deps:
 	@tools/deps

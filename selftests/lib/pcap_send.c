@@ -2,7 +2,7 @@
 /*
  * pcap_send.c - put a capture's packets on an interface, as they are
  *
- * Usage: pcap_send IFACE DSTMAC FILE [FIRST [END]]
+ * Usage: pcap_send [-r PPS] IFACE DSTMAC FILE [FIRST [END]]
  *
  * Sends packets FIRST (from 0) up to END (not included; default: all) of
  * FILE through an AF_PACKET socket bound to IFACE, one after the other,
@@ -19,12 +19,20 @@
  * CPU could have its next packet processed before the ones still queued.
  * On one CPU, the receiver sees the capture's order.
  *
+ * With -r, at most PPS packets a second (bench/mirror_rate; 0: as fast
+ * as they go, only timed): packet k
+ * leaves no earlier than k / PPS seconds after the first, the process
+ * sleeping until then (an absolute CLOCK_MONOTONIC deadline, so that a
+ * sender that fell behind catches up rather than drifts), and a second
+ * line "ns N" gives the time from the first packet to the last.
+ *
  * Prints "sent N" on success.  Exit status: 0, 1 on an error (said on
  * standard error), 2 on a usage error.
  */
 
 #include <errno.h>
 #include <sched.h>
+#include <time.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,7 +86,9 @@ int main(int argc, char **argv)
 {
 	static unsigned char frame[FRAME_MAX];
 	char errbuf[PCAP_ERRBUF_SIZE];
-	unsigned long first = 0, end = ~0UL, i, sent = 0;
+	unsigned long first = 0, end = ~0UL, i, sent = 0, pps = 0;
+	int timed = 0;
+	struct timespec t0 = { 0 }, t1;
 	const unsigned char *data;
 	unsigned char dst[ETH_ALEN];
 	struct sockaddr_ll sll;
@@ -86,9 +96,22 @@ int main(int argc, char **argv)
 	int fd, dlt, rc = 1, r;
 	pcap_t *p;
 
+	if (argc > 2 && !strcmp(argv[1], "-r")) {
+		char *e;
+
+		pps = strtoul(argv[2], &e, 10);
+		if (*e || e == argv[2] || pps > 100000000) {
+			fprintf(stderr, "pcap_send: -r %s: want 0..100000000\n",
+				argv[2]);
+			return 2;
+		}
+		timed = 1;
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc < 4 || argc > 6 || parse_mac(argv[2], dst)) {
 		fprintf(stderr,
-			"usage: pcap_send IFACE DSTMAC FILE [FIRST [END]]\n");
+			"usage: pcap_send [-r PPS] IFACE DSTMAC FILE [FIRST [END]]\n");
 		return 2;
 	}
 	if (pin_cpu())
@@ -145,6 +168,21 @@ int main(int argc, char **argv)
 		}
 		memcpy(f, dst, ETH_ALEN);
 		memcpy(sll.sll_addr, dst, ETH_ALEN);
+		if (timed && !sent) {
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+		} else if (pps) {
+			unsigned long long ns = (unsigned long long)t0.tv_sec *
+						1000000000ULL + t0.tv_nsec +
+						sent * 1000000000ULL / pps;
+			struct timespec due = {
+				.tv_sec = ns / 1000000000ULL,
+				.tv_nsec = ns % 1000000000ULL,
+			};
+
+			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME,
+					       &due, NULL) == EINTR)
+				;
+		}
 		if (sendto(fd, f, len, 0, (struct sockaddr *)&sll,
 			   sizeof(sll)) < 0) {
 			fprintf(stderr, "pcap_send: packet %lu: %s\n", i,
@@ -160,6 +198,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	printf("sent %lu\n", sent);
+	if (timed) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		printf("ns %lld\n", (long long)(t1.tv_sec - t0.tv_sec) *
+		       1000000000LL + (t1.tv_nsec - t0.tv_nsec));
+	}
 	rc = 0;
 out:
 	pcap_close(p);
