@@ -170,12 +170,15 @@ t_no_sanitizer() {
 }
 
 # scapy_python: set PY to a python3 with scapy, or skip the whole test
-# (the python3 first in PATH may be a private one without scapy)
+# (the python3 first in PATH may be a private one without scapy).  The
+# package is looked for, not imported: importing scapy.all takes a TCG
+# guest about 5 s, which the test's own script pays again.
 scapy_python() {
 	local p
 	PY=
 	for p in python3 /usr/bin/python3; do
-		if command -v "$p" >/dev/null && "$p" -c 'import scapy.all' 2>/dev/null; then
+		if command -v "$p" >/dev/null &&
+		   "$p" -c 'import importlib.util as u, sys; sys.exit(u.find_spec("scapy") is None)' 2>/dev/null; then
 			PY=$p
 			return 0
 		fi
