@@ -138,6 +138,8 @@ static int mos_dev_release(struct inode *inode, struct file *file)
 		mutex_lock(&mn->lock);
 		list_del_rcu(&c->node);
 		atomic_sub(c->dlv.nraw, &mn->nraw);
+		if (c->dlv.verdict)
+			atomic_dec(&mn->nverdict);
 		mos_dev_heard(mn);
 		mutex_unlock(&mn->lock);
 		/* The packet path may still write to the ring. */
@@ -236,6 +238,8 @@ static int mos_ioc_ring_setup(struct mos_consumer *c, void __user *uarg)
 	/* Set up before mmap() and poll() may see it */
 	smp_store_release(&c->ring, rb);
 	list_add_tail_rcu(&c->node, &mn->consumers);
+	if (c->dlv.verdict)
+		atomic_inc(&mn->nverdict);
 	mos_dev_heard(mn);
 	mutex_unlock(&mn->lock);
 	return 0;

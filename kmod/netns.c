@@ -667,6 +667,7 @@ static int __net_init mos_pernet_init(struct net *net)
 	ratelimit_set_flags(&mn->sendpkt_rl, RATELIMIT_MSG_ON_RELEASE);
 	atomic64_set(&mn->ev_seq, 0);
 	mn->stall_ms = MOS_STALL_MS_DEFAULT;
+	atomic_set(&mn->nverdict, 0);
 	atomic_set(&mn->nheld, 0);
 	atomic_set(&mn->nheld_flows, 0);
 	mn->held_max = MOS_HELD_MAX_DEFAULT;

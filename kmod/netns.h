@@ -80,6 +80,8 @@ struct mos_xdp_lstats {
  * @cons_next: the slot to try first for the next consumer, under @lock
  * @nraw: raw monitor sockets of the consumers (the packet path skips the
  *	raw delivery while there is none)
+ * @nverdict: consumers with %MOS_RING_F_VERDICT on @consumers (the packet
+ *	path splits a segment's tracking only while there is one)
  * @nheld: packets held for verdicts, all consumers (verdict.c)
  * @nheld_flows: flows with packets held, summed over the consumers
  *	(verdict.c)
@@ -117,6 +119,7 @@ struct mos_net {
 	u64 cons_slots;
 	u8 cons_next;
 	atomic_t nraw;
+	atomic_t nverdict;
 	atomic_t nheld;
 	atomic_t nheld_flows;
 	u32 held_max;

@@ -21,7 +21,13 @@
  * 4. it gives a packet that passes to the raw monitor sockets (deliver.c);
  *    in inline mode, a TCP packet that passes may then be held for a
  *    verdict-mode consumer's verdict (verdict.c), which the attachment
- *    learns from mos_pkt_input()'s @held;
+ *    learns from mos_pkt_input()'s @held.  While a verdict consumer is
+ *    set up, the attachment can hold packets and a segment is held for a
+ *    verdict on its sender's events, or behind a held packet of its flow
+ *    (mos_verdict_due()), the tracker updates only its sender's side
+ *    (mos_tm_input_split()); its receiver's side is updated when it
+ *    leaves, with the bytes it leaves with (mos_pkt_resume()), or never
+ *    if it is dropped: the receiver's stream is what the receiver got;
  * 5. it gives back the ring room set aside for the packet's records;
  * 6. it counts the packet in this CPU's counters of the namespace.
  *
@@ -122,6 +128,76 @@ static void mos_pkt_count(struct mos_net *mn, const struct mos_pkt *pkt,
 	u64_stats_update_end(&s->syncp);
 }
 
+/* &tm_split.wait */
+static bool mos_pkt_wait(void *arg, const struct tm_pkt *p)
+{
+	return mos_verdict_due(arg, p);
+}
+
+/*
+ * The tracking of the receiver's side of a segment whose sender's side
+ * was tracked before (@pd), with the packet as it leaves (@pkt): a packet
+ * of its own for the consumers, whose records about the flow end with a
+ * token-0 %MOS_REC_HELD at the verdict consumers (no verdict of theirs is
+ * due: the packet was decided).  Inside a packet's context
+ * (mos_dev_batch(), RCU, bottom halves disabled), none of it reserved.
+ * Return: false if the packet must be dropped: its flow drops its packets
+ * now, or a consumer's ring has no room for its records.
+ */
+static bool mos_pkt_resume_one(struct mos_net *mn, struct tm_table *t,
+			       const struct mos_pkt *pkt,
+			       const struct tm_pend *pd)
+{
+	const struct tm_src *src = &pkt->src;
+	struct mem_cgroup *old;
+	struct tm_pkt p;
+	int err;
+
+	if (mos_tm_parse(src->pkt, src->len, pkt->family,
+			 pkt->gso ? TM_PARSE_F_GSO : 0, src->read, &p) !=
+	    TM_PKT_TCP)
+		return true;	/* rewritten into what no receiver takes */
+	old = set_active_memcg(mn->memcg);
+	err = mos_tm_resume(t, pd, src, &p, ktime_get_coarse_ns());
+	set_active_memcg(old);
+	if (err == -ENOENT)
+		mos_stat_inc(mn, MOS_STAT_HELD_UNTRACKED);
+	mos_verdict_skip(mn, pkt);
+	return err != -ENOBUFS && err != -EPERM;
+}
+
+/**
+ * mos_pkt_resume() - track the receiver's side of a held segment that
+ * leaves
+ * @mn: the namespace's state
+ * @pkt: the packet, as it leaves (the consumer's verdict may have
+ *	rewritten it); &mos_pkt.hold is NULL
+ * @pd: what the tracker left of it when it was held
+ *
+ * Context: any but hard interrupt; takes RCU and disables bottom halves.
+ * Return: false if the packet must be dropped rather than go on (see
+ * mos_tm_resume()).
+ */
+bool mos_pkt_resume(struct mos_net *mn, const struct mos_pkt *pkt,
+		    const struct tm_pend *pd)
+{
+	struct tm_table *t;
+	bool ok = true, own;
+
+	rcu_read_lock();
+	local_bh_disable();
+	t = rcu_dereference(mn->tm);
+	if (t) {
+		own = mos_dev_batch();
+		ok = mos_pkt_resume_one(mn, t, pkt, pd);
+		mos_dev_unhold(mn);
+		mos_dev_flush(own);
+	}
+	local_bh_enable();
+	rcu_read_unlock();
+	return ok;
+}
+
 /**
  * mos_pkt_input() - account one packet to its namespace and track it
  * @mn: the namespace's state
@@ -142,10 +218,11 @@ enum tm_verdict mos_pkt_input(struct mos_net *mn, const struct mos_pkt *pkt,
 	const struct tm_src *src = &pkt->src;
 	bool inl = READ_ONCE(mn->mode) == MOS_MODE_INLINE;
 	enum tm_verdict v = TM_VERDICT_PASS;
+	struct tm_split sp, *split = NULL;
 	unsigned int flags = 0;
 	struct tm_table *t;
 	enum tm_parse_res r;
-	bool drop;
+	bool drop, waits;
 
 	*held = false;
 	r = mos_tm_parse(src->pkt, src->len, pkt->family,
@@ -178,17 +255,35 @@ enum tm_verdict mos_pkt_input(struct mos_net *mn, const struct mos_pkt *pkt,
 		struct mem_cgroup *old = set_active_memcg(mn->memcg);
 		bool own = mos_dev_batch();
 
-		v = mos_tm_input(t, src, r, p, ktime_get_coarse_ns(), flags);
+		/* Packets that can be held: the receiver's side may wait */
+		if (inl && pkt->hold && r == TM_PKT_TCP &&
+		    atomic_read(&mn->nverdict)) {
+			sp.wait = mos_pkt_wait;
+			sp.arg = mn;
+			sp.pend.flags = 0;
+			split = &sp;
+		}
+		v = mos_tm_input_split(t, src, r, p, ktime_get_coarse_ns(),
+				       flags, split);
 		set_active_memcg(old);
+		waits = split && (sp.pend.flags & TM_PEND_WAITS);
 		/* As offline: raw sockets see what a receiver may take */
 		if (v == TM_VERDICT_PASS && atomic_read(&mn->nraw) &&
 		    !tm_parse_undelivered(r))
 			mos_dev_raw(mn, src);
 		/* Inline: a verdict consumer's event, or its flow's turn */
 		if (v == TM_VERDICT_PASS && inl && r == TM_PKT_TCP) {
-			*held = mos_verdict_take(mn, pkt, p, &drop);
-			if (drop)
+			*held = mos_verdict_take(mn, pkt, p,
+						 waits ? &sp.pend : NULL,
+						 &drop);
+			if (drop) {
 				v = TM_VERDICT_DROP;
+			} else if (!*held && waits) {
+				/* Not held after all: it leaves now */
+				mos_dev_unhold(mn);
+				if (!mos_pkt_resume_one(mn, t, pkt, &sp.pend))
+					v = TM_VERDICT_DROP;
+			}
 		} else {
 			mos_verdict_skip(mn, pkt);
 		}

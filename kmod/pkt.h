@@ -48,6 +48,8 @@ struct mos_pkt {
 enum tm_verdict mos_pkt_input(struct mos_net *mn, const struct mos_pkt *pkt,
 			      struct tm_pkt *p, bool *held,
 			      enum tm_parse_res *parsed);
+bool mos_pkt_resume(struct mos_net *mn, const struct mos_pkt *pkt,
+		    const struct tm_pend *pd);
 bool mos_pkt_filter(const struct tm_src *src, struct bpf_prog *prog);
 
 int mos_net_flow_reset(struct net *net, u64 id, const struct tm_key *k,

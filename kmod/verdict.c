@@ -146,6 +146,8 @@ struct mos_vflow {
  * @token: &mos_rec_held.token; 0: queued behind a packet of its flow
  * @deadline: ktime_get_ns() after which the policy applies
  * @state: &enum mos_held_state
+ * @pend: the tracker's update of its receiver, when it waits for the
+ *	packet to go on (%TM_PEND_WAITS): made as it leaves, not if dropped
  */
 struct mos_held {
 	struct list_head node;
@@ -154,6 +156,7 @@ struct mos_held {
 	u64 token;
 	u64 deadline;
 	u8 state;
+	struct tm_pend pend;
 };
 
 static void mos_vq_timer(struct timer_list *t);
@@ -360,8 +363,13 @@ static void mos_vq_drain(struct mos_net *mn, struct mos_consumer *c)
 	while ((e = list_first_entry_or_null(&vq->q, struct mos_held,
 					     node)) &&
 	       e->state != MOS_HELD_WAIT) {
+		bool accept = e->state == MOS_HELD_ACCEPT;
+
 		spin_unlock_bh(&vq->lock);
-		mos_nf_release(e->pkt, e->state == MOS_HELD_ACCEPT);
+		/* Its receiver's tracking, with the packet as it leaves */
+		if (accept && (e->pend.flags & TM_PEND_WAITS))
+			accept = mos_nf_resume(mn, e->pkt, &e->pend);
+		mos_nf_release(e->pkt, accept);
 		spin_lock_bh(&vq->lock);
 		list_move(&e->node, &vq->free);
 		mos_vq_flow_put(mn, vq, e->flow);
@@ -548,10 +556,38 @@ void mos_verdict_skip(struct mos_net *mn, const struct mos_pkt *pkt)
 }
 
 /**
+ * mos_verdict_due() - whether the tracking of a segment's receiver waits
+ * until the segment leaves (&tm_split.wait)
+ * @mn: the namespace's state
+ * @p: the segment, its sender's side tracked
+ *
+ * It does when a verdict consumer got one of its event records (so far:
+ * its sender's), so that its verdict decides what the receiver's side
+ * sees, or when its flow has a packet held, so that the receiver's side
+ * takes the flow's packets in the order they leave.
+ *
+ * Context: the packet path, the flow locked.
+ * Return: true if it waits.
+ */
+bool mos_verdict_due(struct mos_net *mn, const struct tm_pkt *p)
+{
+	struct mos_vkey k;
+
+	if (this_cpu_ptr(&mos_hold)->verdict)
+		return true;
+	if (!atomic_read(&mn->nheld))
+		return false;
+	mos_vkey_of(&k, p);
+	return mos_verdict_owner(mn, 0, &k, true);
+}
+
+/**
  * mos_verdict_take() - hold the packet being processed, if it must be
  * @mn: the namespace's state
  * @pkt: the packet, which the tracker passed
  * @p: its parsed headers
+ * @pd: NULL, or the tracking of its receiver that waits until it leaves
+ *	(kept with it if it is held; else the caller makes it)
  * @drop: set if the packet could not be held and the policy drops it
  *
  * Context: the packet path, bottom halves disabled, RCU, before
@@ -560,7 +596,8 @@ void mos_verdict_skip(struct mos_net *mn, const struct mos_pkt *pkt)
  * it any more).
  */
 bool mos_verdict_take(struct mos_net *mn, const struct mos_pkt *pkt,
-		      const struct tm_pkt *p, bool *drop)
+		      const struct tm_pkt *p, const struct tm_pend *pd,
+		      bool *drop)
 {
 	struct mos_hold *h = this_cpu_ptr(&mos_hold);
 	struct mos_rec_held *r = NULL;
@@ -642,6 +679,10 @@ again:
 	e->deadline = ktime_get_ns() +
 		      (u64)READ_ONCE(mn->verdict_ms) * NSEC_PER_MSEC;
 	e->state = mine ? MOS_HELD_WAIT : MOS_HELD_ACCEPT;
+	if (pd)
+		e->pend = *pd;
+	else
+		e->pend.flags = 0;
 	list_move_tail(&e->node, &vq->q);
 	vq->n++;
 	if (mine && !timer_pending(&vq->timer))

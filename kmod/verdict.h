@@ -58,8 +58,10 @@ void mos_vq_init(struct mos_vq *vq);
 int mos_vq_alloc(struct mos_vq *vq, u32 cap);
 void mos_vq_free(struct mos_vq *vq);
 void mos_vq_close(struct mos_net *mn, struct mos_consumer *c);
+bool mos_verdict_due(struct mos_net *mn, const struct tm_pkt *p);
 bool mos_verdict_take(struct mos_net *mn, const struct mos_pkt *pkt,
-		      const struct tm_pkt *p, bool *drop);
+		      const struct tm_pkt *p, const struct tm_pend *pd,
+		      bool *drop);
 int mos_verdict_apply(struct mos_net *mn, struct mos_consumer *c,
 		      struct mos_verdict *v);
 void mos_verdict_skip(struct mos_net *mn, const struct mos_pkt *pkt);

@@ -35,8 +35,11 @@
  * an event whose record carries its bytes is held: a %MOS_REC_HELD
  * record with its token follows its records, and %MOS_IOC_VERDICT
  * decides it (dropped: not written; new bytes and checksums: written
- * so).  A packet held when the next one is read, or at the end, is
- * written as it came (the accept policy).  %MOS_IOC_SENDPKT checks its
+ * so).  It leaves when the next packet is read, or at the end: as it
+ * came if no verdict came (the accept policy).  As in the kernel, a
+ * segment held for its sender's events has its receiver's side tracked
+ * as it leaves, with the bytes it leaves with, or never if it is
+ * dropped; those records end with a token-0 %MOS_REC_HELD.  %MOS_IOC_SENDPKT checks its
  * request as the kernel does (rec.h) against the tracked flows and
  * writes the packet at once, before the held packet whose callbacks sent
  * it, with its IPv4 header checksum and (%MOS_SENDPKT_F_TCP_CSUM) its
@@ -108,8 +111,13 @@ struct mos_offline {
 	pcap_t *out_pc;
 	pcap_dumper_t *out;
 	struct mos_offline_out_stats out_n;
-	/* the held packet: its token, time, length, headers, bytes */
+	/*
+	 * the held packet: decided (dropped?), its token, time, length,
+	 * headers, bytes, the tracking of its receiver that waits for it
+	 */
 	bool held;
+	bool held_decided;
+	bool held_drop;
 	u64 held_token;
 	u64 held_now;
 	u32 held_len;
@@ -117,6 +125,9 @@ struct mos_offline {
 	u8 held_family;
 	bool held_tcp;
 	u8 *held_buf;
+	struct tm_pend held_pend;
+	/* where the records of the packet being tracked start */
+	u64 pkt_pos;
 };
 
 /* The message of the last mos_offline__open() that failed in a thread */
@@ -541,12 +552,87 @@ static void off_tcp_csum(u8 *ip, unsigned int family, u32 l4off, u32 len)
 	th[17] = sum & 0xff;
 }
 
-/* The held packet, as it came: no verdict came for it */
+/* Whether records from @from on have an event record with its packet */
+static bool off_pkt_event(const struct mos_offline *o, u64 from,
+			  struct mos_rec_held *held)
+{
+	bool found = false;
+	u64 pos;
+
+	for (pos = from; pos < o->prod.pos;) {
+		const struct mos_rec *rec = (const void *)(o->data + pos);
+		const struct mos_rec_event *e = (const void *)(rec + 1);
+		u32 len = rec->len & MOS_REC_LEN_MASK;
+
+		if (rec->type == MOS_REC_EVENT && e->flow && e->pkt_len &&
+		    !(e->flags & MOS_EVF_PKT_PREV)) {
+			held->flow = e->flow;
+			held->pkt_total = e->pkt_total;
+			held->pkt_from = e->pkt_from;
+			found = true;
+		}
+		pos += (sizeof(*rec) + len + MOS_REC_ALIGN - 1) &
+		       ~(u64)(MOS_REC_ALIGN - 1);
+	}
+	return found;
+}
+
+/* &tm_split.wait: the receiver's side waits if the packet will be held */
+static bool off_wait(void *arg, const struct tm_pkt *p)
+{
+	struct mos_offline *o = arg;
+	struct mos_rec_held held;
+
+	(void)p;
+	return off_pkt_event(o, o->pkt_pos, &held);
+}
+
+/*
+ * The tracking of the receiver's side of a packet whose sender's side
+ * was tracked before (@pd), as it leaves (@buf, @len bytes): a packet of
+ * its own for the consumer, whose records end with a token-0
+ * %MOS_REC_HELD if they have an event with its bytes, as the kernel's
+ */
+static void off_resume(struct mos_offline *o, const struct tm_pend *pd,
+		       const u8 *buf, u32 len, u8 family)
+{
+	struct tm_flat fl = { buf, len };
+	struct tm_src src = {
+		.pkt = &fl,
+		.len = len,
+		.read = tm_flat_read,
+		.copy = tm_flat_copy,
+	};
+	struct mos_rec_held held = { 0 }, *h;
+	u64 from = o->prod.pos;
+	struct tm_pkt p;
+
+	if (!(pd->flags & TM_PEND_WAITS) ||
+	    mos_tm_parse(&fl, len, family, 0, tm_flat_read, &p) != TM_PKT_TCP)
+		return;
+	mos_tm_resume(o->t, pd, &src, &p, o->now);
+	mos_dev_unhold(o);
+	if (off_pkt_event(o, from, &held)) {
+		h = off_reserve(o, sizeof(*h), MOS_REC_HELD, 0);
+		if (h)
+			*h = held;
+	}
+}
+
+/*
+ * The held packet leaves as decided, or as it came if no verdict came
+ * for it (the accept policy): its receiver's side is tracked with the
+ * bytes it leaves with, and it is written; a dropped one is neither
+ */
 static void off_out_release(struct mos_offline *o)
 {
 	if (!o->held)
 		return;
 	o->held = false;
+	if (o->held_decided && o->held_drop)
+		return;
+	off_resume(o, &o->held_pend, o->held_buf, o->held_len,
+		   o->held_family);
 	off_out_write(o, o->held_now, o->held_buf, o->held_len);
 }
 
@@ -556,41 +642,27 @@ static void off_out_release(struct mos_offline *o)
  * bytes (a %MOS_REC_HELD record follows), else write it now
  */
 static void off_out_packet(struct mos_offline *o, const struct tm_cap_rec *r,
-			   u64 from)
+			   u64 from, const struct tm_pend *pd)
 {
 	struct mos_rec_held *h, held = { 0 };
-	bool found = false;
-	u64 pos;
+	bool found;
 
-	off_out_release(o);
 	if (!r->fl.len || r->fl.len > MOS_SENDPKT_MAX)
 		return;
-	for (pos = from; pos < o->prod.pos;) {
-		const struct mos_rec *rec = (const void *)(o->data + pos);
-		const struct mos_rec_event *e = (const void *)(rec + 1);
-		u32 len = rec->len & MOS_REC_LEN_MASK;
-
-		if (rec->type == MOS_REC_EVENT && e->flow && e->pkt_len &&
-		    !(e->flags & MOS_EVF_PKT_PREV)) {
-			held.flow = e->flow;
-			held.pkt_total = e->pkt_total;
-			held.pkt_from = e->pkt_from;
-			found = true;
-		}
-		pos += (sizeof(*rec) + len + MOS_REC_ALIGN - 1) &
-		       ~(u64)(MOS_REC_ALIGN - 1);
-	}
-	if (!found || !o->held_buf) {
-		off_out_write(o, r->now, r->fl.data, r->fl.len);
-		return;
-	}
-	h = off_reserve(o, sizeof(*h), MOS_REC_HELD, 0);
+	found = off_pkt_event(o, from, &held);
+	h = found && o->held_buf ?
+	    off_reserve(o, sizeof(*h), MOS_REC_HELD, 0) : NULL;
 	if (!h) {
+		/* Not held: it leaves now */
+		off_resume(o, pd, r->fl.data, r->fl.len, r->p.family);
 		off_out_write(o, r->now, r->fl.data, r->fl.len);
 		return;
 	}
 	memcpy(o->held_buf, r->fl.data, r->fl.len);
+	o->held_pend = *pd;
 	o->held = true;
+	o->held_decided = false;
+	o->held_drop = false;
 	o->held_len = r->fl.len;
 	o->held_now = r->now;
 	o->held_tcp = r->res == TM_PKT_TCP;
@@ -624,6 +696,11 @@ static int off_ioc_verdict(struct mos_offline *o, const void *arg)
 			v->res = -ETIMEDOUT;	/* written already */
 			continue;
 		}
+		if (o->held_decided) {
+			v->res = -EINVAL;	/* decided already */
+			bad = -EINVAL;
+			continue;
+		}
 		if ((v->verdict != MOS_VERDICT_ACCEPT &&
 		     v->verdict != MOS_VERDICT_DROP) ||
 		    (v->flags & ~(MOS_VERDICT_F_IP_CSUM | MOS_VERDICT_F_TCP_CSUM)) ||
@@ -632,8 +709,10 @@ static int off_ioc_verdict(struct mos_offline *o, const void *arg)
 			bad = -EINVAL;
 			continue;
 		}
-		o->held = false;
+		/* It leaves before the next packet is read (off_process()) */
+		o->held_decided = true;
 		if (v->verdict == MOS_VERDICT_DROP) {
+			o->held_drop = true;
 			o->out_n.dropped++;
 			continue;
 		}
@@ -647,7 +726,6 @@ static int off_ioc_verdict(struct mos_offline *o, const void *arg)
 				     o->held_l4off, o->held_len);
 		if (v->len || v->flags)
 			o->out_n.modified++;
-		off_out_write(o, o->held_now, o->held_buf, o->held_len);
 	}
 	return bad;
 }
@@ -961,24 +1039,35 @@ static void off_compact(struct mos_offline *o)
 	o->prod.pos = n;
 }
 
-/* Hand one record to the tracker */
+/*
+ * Hand one record to the tracker.  With an output, the packet held
+ * before leaves first; a TCP segment that will be held has its
+ * receiver's side tracked as it leaves (off_out_release()), as the
+ * kernel's verdict mode does.
+ */
 static void off_process(struct mos_offline *o, struct tm_cap_rec *r)
 {
-	u64 from = o->prod.pos;
+	struct tm_split sp = { .wait = off_wait, .arg = o };
+	u64 from;
 
+	if (o->out)
+		off_out_release(o);
+	from = o->prod.pos;
+	o->pkt_pos = from;
 	o->now = r->now;
 	if (r->expire)
 		mos_tm_expire(o->t, r->now, UINT_MAX);
 	if (!r->input)
 		return;
 	/* The kernel's raw sockets see the packets the tracker passes */
-	if (mos_tm_input(o->t, &r->src, r->res, &r->p, r->now, r->flags) ==
+	if (mos_tm_input_split(o->t, &r->src, r->res, &r->p, r->now,
+			       r->flags, o->out && o->held_buf ? &sp : NULL) ==
 	    TM_VERDICT_PASS && o->dlv.nraw)
 		mos_dev_raw(o, &r->src);
 	/* The packet ends (its bytes once: %MOS_RING_F_PKT_ONCE) */
 	mos_dev_unhold(o);
 	if (o->out)
-		off_out_packet(o, r, from);
+		off_out_packet(o, r, from, &sp.pend);
 }
 
 /*

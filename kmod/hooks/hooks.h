@@ -12,6 +12,7 @@
 struct mos_net;
 struct net;
 struct sk_buff;
+struct tm_pend;
 struct tm_pkt;
 struct tm_reset;
 
@@ -20,6 +21,7 @@ DECLARE_PER_CPU(bool, mos_own_xmit);
 
 int mos_hooks_register(struct net *net);
 void mos_nf_release(void *held, bool accept);
+bool mos_nf_resume(struct mos_net *mn, void *held, const struct tm_pend *pd);
 void mos_nf_free(void *held);
 int mos_nf_tuple(void *held, struct tm_pkt *p);
 int mos_nf_rewrite(void *held, u32 off, u32 len, const void *bytes,

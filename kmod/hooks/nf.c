@@ -378,6 +378,42 @@ void mos_nf_release(void *held, bool accept)
 }
 
 /**
+ * mos_nf_resume() - track the receiver's side of a held packet that
+ * leaves, with the bytes it leaves with
+ * @mn: its namespace's state
+ * @held: what mos_skb_hold() returned
+ * @pd: what the tracker left of it when it was held
+ *
+ * Context: any but hard interrupt, no lock held; before mos_nf_release().
+ * Return: false if the packet must be dropped rather than sent on.
+ */
+bool mos_nf_resume(struct mos_net *mn, void *held, const struct tm_pend *pd)
+{
+	struct nf_queue_entry *e = held;
+	struct sk_buff *skb = e->skb;
+	struct mos_nf_pkt np = {
+		.pkt = {
+			.src = {
+				.pkt = skb,
+				.len = skb->len,
+				.read = mos_skb_read,
+				.copy = mos_skb_copy,
+			},
+			.family = e->state.pf == NFPROTO_IPV4 ? 4 : 6,
+			.gso = skb_is_gso(skb),
+			.csum_bad = mos_skb_csum_bad,
+			.filter = mos_skb_filter,
+		},
+		.hook = e->state.hook,
+		.net = e->state.net,
+		.in = e->state.in,
+		.state = &e->state,
+	};
+
+	return mos_pkt_resume(mn, &np.pkt, pd);
+}
+
+/**
  * mos_nf_free() - free a held packet's entry, the packet not taken after
  * all
  * @held: what mos_skb_hold() returned

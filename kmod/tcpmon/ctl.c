@@ -267,17 +267,6 @@ static int tm_reset_one(struct tm_flow *f, void *arg)
 	return 1;
 }
 
-/* The headers of a packet from @k's client to its server */
-static void tm_key_pkt(const struct tm_key *k, struct tm_pkt *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->family = k->family;
-	p->saddr = k->addr[TM_CLI];
-	p->daddr = k->addr[TM_SVR];
-	p->sport = k->port[TM_CLI];
-	p->dport = k->port[TM_SVR];
-}
-
 /**
  * mos_tm_key_hash() - the hash the table gives the flow of some endpoints
  * @t: table

@@ -105,6 +105,25 @@ static int tm_midstream_client(const struct tm_pkt *p)
 	return ntohs(p->sport) > ntohs(p->dport) ? TM_CLI : TM_SVR;
 }
 
+/*
+ * After a packet's update: a flow that closed is unlinked, a store that
+ * holds bytes is accounted; the flow's lock is dropped.
+ */
+static void tm_track_done(struct tm_table *t, struct tm_flow *f, u64 now)
+{
+	bool dead = tm_track_closed(f);
+
+	if (dead) {
+		tm_track_drain(t, f);
+		tm_flow_kill(t, f);
+	} else if (tm_store_busy(f)) {
+		tm_store_account(t, f, now);
+	}
+	spin_unlock(&f->lock);
+	if (dead)
+		tm_flow_unlink(t, f);
+}
+
 /**
  * mos_tm_input() - track one packet
  * @t: table
@@ -135,8 +154,35 @@ enum tm_verdict mos_tm_input(struct tm_table *t, const struct tm_src *src,
 			     enum tm_parse_res res, const struct tm_pkt *p,
 			     u64 now, unsigned int flags)
 {
+	return mos_tm_input_split(t, src, res, p, now, flags, NULL);
+}
+
+/**
+ * mos_tm_input_split() - track one packet, maybe its sender's side only
+ * @t: table
+ * @src: the packet's bytes
+ * @res: what mos_tm_parse() made of it
+ * @p: its parsed headers
+ * @now: current time, ns
+ * @flags: %TM_IN_*
+ * @sp: NULL (as mos_tm_input()), or where the caller says, after the
+ *	sender's update of a tracked segment, whether its receiver's update
+ *	waits (&tm_split.wait).  If it does, %TM_PEND_WAITS is set in
+ *	&tm_split.pend, which the caller gives to mos_tm_resume() when the
+ *	packet goes on to its receiver, or forgets if it never does (a
+ *	dropped packet: its receiver never had it).  Until then the packets
+ *	of the flow that the receiver would get after it must wait too: the
+ *	caller keeps their order.
+ *
+ * Context and return: as mos_tm_input().
+ */
+enum tm_verdict mos_tm_input_split(struct tm_table *t,
+				   const struct tm_src *src,
+				   enum tm_parse_res res,
+				   const struct tm_pkt *p, u64 now,
+				   unsigned int flags, struct tm_split *sp)
+{
 	struct tm_flow *f;
-	bool dead;
 	u32 hash;
 	int s;
 
@@ -284,16 +330,59 @@ enum tm_verdict mos_tm_input(struct tm_table *t, const struct tm_src *src,
 	}
 
 	f->flags |= TM_FF_HEARD(s);
-	tm_track(t, f, s, src, p, now);
-	dead = tm_track_closed(f);
-	if (dead) {
-		tm_track_drain(t, f);
-		tm_flow_kill(t, f);
-	} else if (tm_store_busy(f)) {
-		tm_store_account(t, f, now);
-	}
-	spin_unlock(&f->lock);
-	if (dead)
-		tm_flow_unlink(t, f);
+	if (sp)
+		sp->pend.flags = 0;
+	tm_track(t, f, s, src, p, now, sp);
+	tm_track_done(t, f, now);
 	return TM_VERDICT_PASS;
+}
+
+/**
+ * mos_tm_resume() - the receiver's update of a packet whose sender's
+ * update waited for it (mos_tm_input_split())
+ * @t: table
+ * @pd: what the sender's update left, %TM_PEND_WAITS set
+ * @src: the packet's bytes, as it goes on to its receiver
+ * @p: its headers, as it goes on (the caller may have rewritten them)
+ * @now: current time, ns
+ *
+ * The flow is found again by its endpoints and id: one that ended
+ * meanwhile, or was reset or dropped, is not updated.  The user makes
+ * room for the records first (&tm_ops.reserve): if it cannot, the flow is
+ * not updated and the caller drops the packet, so the receiver does not
+ * get bytes no one saw.
+ *
+ * Context: bottom halves disabled.
+ * Return: 0; -ENOENT: no such flow any more (the packet goes on
+ * untracked); -ENOBUFS: no room for its records, -EPERM: its flow drops
+ * or resets its packets (drop the packet).
+ */
+int mos_tm_resume(struct tm_table *t, const struct tm_pend *pd,
+		  const struct tm_src *src, const struct tm_pkt *p, u64 now)
+{
+	struct tm_pkt kp;
+	struct tm_flow *f;
+	int side;
+
+	if (!(pd->flags & TM_PEND_WAITS))
+		return -ENOENT;
+	tm_key_pkt(&pd->key, &kp);
+	f = tm_lookup(t, &kp, tm_hash(t, &kp), &side);
+	if (!f)
+		return -ENOENT;
+	if (f->id != pd->id) {
+		spin_unlock(&f->lock);
+		return -ENOENT;
+	}
+	if (f->flags & (TM_FF_DROP | TM_FF_RESET)) {
+		spin_unlock(&f->lock);
+		return -EPERM;
+	}
+	if (t->ops->reserve && !t->ops->reserve(t->priv, f, pd->side, src, p)) {
+		spin_unlock(&f->lock);
+		return -ENOBUFS;
+	}
+	tm_track_resume(t, f, pd, src, p, now);
+	tm_track_done(t, f, now);
+	return 0;
 }

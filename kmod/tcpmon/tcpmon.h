@@ -1102,4 +1102,52 @@ int mos_tm_overlap(struct tm_table *t, u64 id, const struct tm_key *k,
 int mos_tm_alias(struct tm_table *t, const struct tm_pkt *in,
 		 const struct tm_pkt *out);
 
+/**
+ * struct tm_pend - a segment between its sender's and its receiver's update
+ * @key: its flow's endpoints
+ * @id: its flow's id (&tm_flow.id)
+ * @side: the side that sent it
+ * @nacc: why its receiver discards it (&enum tm_err), or %TM_ERR_NONE
+ * @rst_err: a reset's finding (&enum tm_err), or %TM_ERR_NONE
+ * @flags: %TM_PEND_*
+ *
+ * Filled by mos_tm_input_split() when the receiver's update waits, and
+ * given back to mos_tm_resume() when the segment goes on to its receiver.
+ */
+struct tm_pend {
+	struct tm_key key;
+	u64 id;
+	u8 side;
+	u8 nacc;
+	u8 rst_err;
+	u8 flags;
+};
+
+#define TM_PEND_WAITS	0x1	/* filled: the receiver's update waits */
+#define TM_PEND_OK	0x2	/* the sender's update took the segment */
+#define TM_PEND_DUP	0x4	/* a late duplicate, counted already */
+#define TM_PEND_REXMIT	0x8	/* a retransmission */
+
+/**
+ * struct tm_split - the caller's say in where a segment's update stops
+ * @wait: asked with the flow locked, after the sender's update of a
+ *	segment (its events reported): true if the receiver's update must
+ *	wait until the segment goes on (mos_tm_resume()); @p is the segment
+ * @arg: @wait's argument
+ * @pend: filled when it waits (%TM_PEND_WAITS in &tm_pend.flags)
+ */
+struct tm_split {
+	bool (*wait)(void *arg, const struct tm_pkt *p);
+	void *arg;
+	struct tm_pend pend;
+};
+
+enum tm_verdict mos_tm_input_split(struct tm_table *t,
+				   const struct tm_src *src,
+				   enum tm_parse_res res,
+				   const struct tm_pkt *p, u64 now,
+				   unsigned int flags, struct tm_split *sp);
+int mos_tm_resume(struct tm_table *t, const struct tm_pend *pd,
+		  const struct tm_src *src, const struct tm_pkt *p, u64 now);
+
 #endif /* _MOS_TCPMON_H */

@@ -487,11 +487,26 @@ static inline bool tm_store_busy(const struct tm_flow *f)
 	       (f->flags & TM_FF_HOLDS);
 }
 
+/* The headers of a packet from @k's client to its server */
+static inline void tm_key_pkt(const struct tm_key *k, struct tm_pkt *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = k->family;
+	p->saddr = k->addr[TM_CLI];
+	p->daddr = k->addr[TM_SVR];
+	p->sport = k->port[TM_CLI];
+	p->dport = k->port[TM_SVR];
+}
+
 void tm_store_age(struct tm_table *t, struct tm_flow *f, u64 now);
 void tm_store_forget(struct tm_table *t, struct tm_flow *f);
 
 void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
-	      const struct tm_src *src, const struct tm_pkt *p, u64 now);
+	      const struct tm_src *src, const struct tm_pkt *p, u64 now,
+	      struct tm_split *sp);
+void tm_track_resume(struct tm_table *t, struct tm_flow *f,
+		     const struct tm_pend *pd, const struct tm_src *src,
+		     const struct tm_pkt *p, u64 now);
 void tm_track_end(struct tm_table *t, struct tm_flow *f, unsigned int reason);
 void tm_track_drain(struct tm_table *t, struct tm_flow *f);
 void tm_track_init(struct tm_flow *f, unsigned int s,

@@ -1082,6 +1082,35 @@ static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
 		tm_fin_take(t, f, r, src, p);
 }
 
+/*
+ * The receiver's update of the segment being tracked waits if the
+ * caller says so (@sp): what it needs is kept in &tm_split.pend.
+ * Return: true if it waits.
+ */
+static bool tm_split_here(struct tm_flow *f, unsigned int s,
+			  const struct tm_pkt *p, struct tm_split *sp,
+			  unsigned int nacc, unsigned int rst_err,
+			  unsigned int fl_pend)
+{
+	struct tm_pend *pd;
+
+	if (!sp || !sp->wait(sp->arg, p))
+		return false;
+	pd = &sp->pend;
+	memset(&pd->key, 0, sizeof(pd->key));
+	pd->key.family = f->family;
+	pd->key.addr[TM_CLI] = f->addr[TM_CLI];
+	pd->key.addr[TM_SVR] = f->addr[TM_SVR];
+	pd->key.port[TM_CLI] = f->port[TM_CLI];
+	pd->key.port[TM_SVR] = f->port[TM_SVR];
+	pd->id = f->id;
+	pd->side = s;
+	pd->nacc = nacc;
+	pd->rst_err = rst_err;
+	pd->flags = fl_pend | TM_PEND_WAITS;
+	return true;
+}
+
 /* What a side's flags must hold, and must not, for the fast path */
 #define TM_FAST_S_MASK	(TM_HF_SND_SYNCED | TM_HF_WIN_KNOWN | TM_HF_FIN_SENT)
 #define TM_FAST_S_WANT	(TM_HF_SND_SYNCED | TM_HF_WIN_KNOWN)
@@ -1097,6 +1126,7 @@ static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
  * @src: the packet
  * @p: its headers
  * @now: time, ns
+ * @sp: NULL, or whether the receiver's update waits (tm_split_here())
  *
  * Header prediction, as tcp_rcv_established() does it: a segment with ACK
  * and no SYN, FIN, RST or URG, at its receiver's rcv_nxt with nothing
@@ -1113,7 +1143,7 @@ static void tm_receiver(struct tm_table *t, struct tm_flow *f, unsigned int r,
  */
 static bool tm_track_fast(struct tm_table *t, struct tm_flow *f,
 			  unsigned int s, const struct tm_src *src,
-			  const struct tm_pkt *p, u64 now)
+			  const struct tm_pkt *p, u64 now, struct tm_split *sp)
 {
 	struct tm_half *S = &f->half[s], *R = &f->half[!s];
 	u32 plen = p->l4len - p->doff;
@@ -1180,6 +1210,10 @@ static bool tm_track_fast(struct tm_table *t, struct tm_flow *f,
 		S->ack_max = ack;
 	S->snd_maxwin = max_t(u32, S->snd_maxwin, max_t(u32, win, 1));
 	tm_emit(t, f, TM_EV_PKT_IN, TM_HK_SND, s, src, p);
+	/* The receiver's update may wait: then it is tm_track_recv()'s */
+	if (unlikely(sp) && tm_split_here(f, s, p, sp, TM_ERR_NONE,
+					  TM_ERR_NONE, TM_PEND_OK))
+		return true;
 
 	/* tm_ts_update(), then tm_receiver(): the payload */
 	if (has_ts &&
@@ -1200,6 +1234,75 @@ static bool tm_track_fast(struct tm_table *t, struct tm_flow *f,
 }
 
 /**
+ * tm_track_recv() - the receiver's update of a packet, after its sender's
+ * @t: table
+ * @f: flow, locked
+ * @s: side that sent the packet
+ * @src: the packet
+ * @p: its headers
+ * @o: its options, as tm_track_slow() reads them
+ * @now: time, ns
+ * @nacc: why the receiver discards it, from before the sender's update
+ * @rst_err: a reset's finding, from before the sender's update
+ * @fl_pend: %TM_PEND_OK, %TM_PEND_DUP, %TM_PEND_REXMIT: what the sender's
+ *	update found
+ * @roff: the stream offset of the packet's first byte, for its receiver
+ * @off0: the receiver's stream length before the packet
+ */
+static void tm_track_recv(struct tm_table *t, struct tm_flow *f,
+			  unsigned int s, const struct tm_src *src,
+			  const struct tm_pkt *p, const struct tm_opts *o,
+			  u64 now, unsigned int nacc, unsigned int rst_err,
+			  unsigned int fl_pend, u64 roff, u64 off0)
+{
+	unsigned int r = !s;
+	struct tm_half *R = &f->half[r];
+	u8 fl = p->tcp_flags;
+	u32 plen = p->l4len - p->doff;
+	bool ok = fl_pend & TM_PEND_OK, r_closed = false;
+	struct tm_rx rx = { 0 };
+
+	if (fl & TM_TCPF_RST) {
+		if (rst_err == TM_ERR_NONE) {
+			tm_syn_unheld(t, f, r, src, p);
+			tm_reasm_flush(t, f, r, tm_read_lim(f, r), src, p);
+			tm_set_state(t, f, r, TM_HK_RCV, TM_CLOSED, src, p);
+		} else {
+			/*
+			 * The receiver answers with a challenge ACK, or not
+			 * at all, and stays as it was: so do both sides.
+			 */
+			tm_stat_inc(t, rst_err == TM_ERR_RST_INWIN ?
+				    TM_STAT_RST_INWIN : TM_STAT_RST_OOW);
+			tm_error(t, f, r, rst_err, roff, 0, src, p);
+		}
+	} else if (nacc) {
+		tm_stat_inc(t, tm_nacc_stat(nacc));
+		tm_error(t, f, r, nacc, roff, plen, src, p);
+	} else if (!ok || (plen && (R->flags & TM_HF_ENDED))) {
+		/* Outside the window, or bytes for a side that has ended */
+		if (!(fl_pend & TM_PEND_DUP)) {
+			tm_stat_inc(t, TM_STAT_OOW);
+			tm_error(t, f, r, TM_ERR_OOW, roff, plen, src, p);
+		}
+	} else {
+		tm_ts_update(f, r, p, o, now);
+		tm_receiver(t, f, r, src, p, o, &rx, &r_closed);
+	}
+	if (r_closed)
+		tm_reasm_flush(t, f, r, tm_read_lim(f, r), src, p);
+	tm_new_data(t, f, r, off0, src, p);
+	if (fl_pend & TM_PEND_REXMIT)
+		tm_rexmit(t, f, TM_HK_RCV, r, roff, plen, src, p);
+	tm_emit(t, f, TM_EV_PKT_IN, TM_HK_RCV, r, src, p);
+	if (r_closed)
+		tm_set_state(t, f, r, TM_HK_RCV, TM_CLOSED, src, p);
+	if (R->state == TM_CLOSED)
+		tm_end(t, f, r, TM_HK_RCV,
+		       (fl & TM_TCPF_RST) ? TM_END_RST : TM_END_FIN, src, p);
+}
+
+/**
  * tm_track_slow() - update both sides of a flow with any packet
  * @t: table
  * @f: flow, locked
@@ -1207,22 +1310,24 @@ static bool tm_track_fast(struct tm_table *t, struct tm_flow *f,
  * @src: the packet
  * @p: its headers
  * @now: time, ns
+ * @sp: the caller's say in whether the receiver's update waits, or NULL
  *
  * Not inlined into tm_track(): the fast path does not pay its set-up.
  */
 static noinline void tm_track_slow(struct tm_table *t, struct tm_flow *f,
 				   unsigned int s, const struct tm_src *src,
-				   const struct tm_pkt *p, u64 now)
+				   const struct tm_pkt *p, u64 now,
+				   struct tm_split *sp)
 {
 	unsigned int r = !s, rst_err = TM_ERR_NONE, nacc = TM_ERR_NONE;
 	struct tm_half *S = &f->half[s], *R = &f->half[r];
 	u8 fl = p->tcp_flags;
 	u32 plen = p->l4len - p->doff;
 	u32 dseq = p->seq + !!(fl & TM_TCPF_SYN);
-	struct tm_rx rx = { 0 };
-	bool rexmit = false, ok, r_closed = false, dup = false;
+	bool rexmit = false, ok, dup = false;
 	struct tm_opts o = { 0 };
 	u64 off0 = R->rcv_off;
+	unsigned int fl_pend;
 	u64 roff;
 
 	if ((fl & TM_TCPF_SYN) || tm_ts_on(f))
@@ -1269,45 +1374,39 @@ static noinline void tm_track_slow(struct tm_table *t, struct tm_flow *f,
 		tm_end(t, f, s, TM_HK_SND, TM_END_RST, src, p);
 	}
 
-	/* The receiver */
-	if (fl & TM_TCPF_RST) {
-		if (rst_err == TM_ERR_NONE) {
-			tm_syn_unheld(t, f, r, src, p);
-			tm_reasm_flush(t, f, r, tm_read_lim(f, r), src, p);
-			tm_set_state(t, f, r, TM_HK_RCV, TM_CLOSED, src, p);
-		} else {
-			/*
-			 * The receiver answers with a challenge ACK, or not
-			 * at all, and stays as it was: so do both sides.
-			 */
-			tm_stat_inc(t, rst_err == TM_ERR_RST_INWIN ?
-				    TM_STAT_RST_INWIN : TM_STAT_RST_OOW);
-			tm_error(t, f, r, rst_err, roff, 0, src, p);
-		}
-	} else if (nacc) {
-		tm_stat_inc(t, tm_nacc_stat(nacc));
-		tm_error(t, f, r, nacc, roff, plen, src, p);
-	} else if (!ok || (plen && (R->flags & TM_HF_ENDED))) {
-		/* Outside the window, or bytes for a side that has ended */
-		if (!dup) {
-			tm_stat_inc(t, TM_STAT_OOW);
-			tm_error(t, f, r, TM_ERR_OOW, roff, plen, src, p);
-		}
-	} else {
-		tm_ts_update(f, r, p, &o, now);
-		tm_receiver(t, f, r, src, p, &o, &rx, &r_closed);
-	}
-	if (r_closed)
-		tm_reasm_flush(t, f, r, tm_read_lim(f, r), src, p);
-	tm_new_data(t, f, r, off0, src, p);
-	if (rexmit)
-		tm_rexmit(t, f, TM_HK_RCV, r, roff, plen, src, p);
-	tm_emit(t, f, TM_EV_PKT_IN, TM_HK_RCV, r, src, p);
-	if (r_closed)
-		tm_set_state(t, f, r, TM_HK_RCV, TM_CLOSED, src, p);
-	if (R->state == TM_CLOSED)
-		tm_end(t, f, r, TM_HK_RCV,
-		       (fl & TM_TCPF_RST) ? TM_END_RST : TM_END_FIN, src, p);
+	fl_pend = (ok ? TM_PEND_OK : 0) | (dup ? TM_PEND_DUP : 0) |
+		  (rexmit ? TM_PEND_REXMIT : 0);
+	/* The receiver's update when the packet goes on to it, if it waits */
+	if (tm_split_here(f, s, p, sp, nacc, rst_err, fl_pend))
+		return;
+	tm_track_recv(t, f, s, src, p, &o, now, nacc, rst_err, fl_pend, roff,
+		      off0);
+}
+
+/**
+ * tm_track_resume() - the receiver's update of a packet whose sender's
+ * update was made before (tm_track() with a &struct tm_split)
+ * @t: table
+ * @f: flow, locked: the one of @pd
+ * @pd: what the sender's update found
+ * @src: the packet, as it goes on to its receiver
+ * @p: its headers, as it goes on
+ * @now: time, ns
+ */
+void tm_track_resume(struct tm_table *t, struct tm_flow *f,
+		     const struct tm_pend *pd, const struct tm_src *src,
+		     const struct tm_pkt *p, u64 now)
+{
+	const struct tm_half *R = &f->half[!pd->side];
+	u32 dseq = p->seq + !!(p->tcp_flags & TM_TCPF_SYN);
+	struct tm_opts o = { 0 };
+
+	f->last = now;
+	if ((p->tcp_flags & TM_TCPF_SYN) || tm_ts_on(f))
+		mos_tm_parse_opts(src->pkt, src->read, p, &o);
+	tm_track_recv(t, f, pd->side, src, p, &o, now, pd->nacc,
+		      pd->rst_err, pd->flags, tm_stream_off(R, dseq),
+		      R->rcv_off);
 }
 
 /**
@@ -1318,15 +1417,20 @@ static noinline void tm_track_slow(struct tm_table *t, struct tm_flow *f,
  * @src: the packet
  * @p: its headers
  * @now: time, ns
+ * @sp: NULL, or the caller's say in whether the receiver's update waits:
+ *	either path may stop after the sender's update and fill
+ *	&tm_split.pend for tm_track_resume(), whose general receiver's
+ *	update gives the fast path's result for the segments it takes
  *
  * The common segment of an established connection takes the fast path
  * (tm_track_fast()), any other the general one; both give the same
  * result.
  */
 void tm_track(struct tm_table *t, struct tm_flow *f, unsigned int s,
-	      const struct tm_src *src, const struct tm_pkt *p, u64 now)
+	      const struct tm_src *src, const struct tm_pkt *p, u64 now,
+	      struct tm_split *sp)
 {
 	f->last = now;
-	if (!tm_track_fast(t, f, s, src, p, now))
-		tm_track_slow(t, f, s, src, p, now);
+	if (!tm_track_fast(t, f, s, src, p, now, sp))
+		tm_track_slow(t, f, s, src, p, now, sp);
 }

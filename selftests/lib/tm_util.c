@@ -7,6 +7,7 @@
  * middle of the core.
  */
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,6 +296,9 @@ struct tu *tu_new(const struct tm_table_cfg *cfg)
 
 	if (!u)
 		abort();
+	u->pend = calloc(TU_PEND_MAX, sizeof(*u->pend));
+	if (!u->pend)
+		abort();
 	if (cfg)
 		u->cfg = *cfg;
 	u->cfg.priv_size = sizeof(struct tu_flow);
@@ -310,6 +314,9 @@ void tu_free(struct tu *u)
 {
 	int i, s;
 
+	while (u->npend)
+		tu_forget(u);
+	free(u->pend);
 	mos_tm_table_free(u->t);
 	for (i = 0; i < TU_IDS; i++)
 		for (s = 0; s < 2; s++)
@@ -362,6 +369,13 @@ unsigned int tu_build(u8 *buf, unsigned int size, const struct tu *u,
 	return n;
 }
 
+/* &tm_split.wait: with tu.split, every segment's receiver waits */
+static bool tu_wait(void *arg, const struct tm_pkt *p)
+{
+	(void)p;
+	return ((struct tu *)arg)->split;
+}
+
 void tu_input_raw(struct tu *u, const u8 *pkt, unsigned int len, u8 family,
 		  unsigned int in_flags)
 {
@@ -380,12 +394,74 @@ void tu_input_raw(struct tu *u, const u8 *pkt, unsigned int len, u8 family,
 		abort();
 	memcpy(copy, pkt, len);
 	res = mos_tm_parse(&b, len, family, 0, tm_flat_read, &p);
-	if (res != TM_PKT_BAD)
+	if (res != TM_PKT_BAD && u->split) {
+		struct tm_split sp = { .wait = tu_wait, .arg = u };
+
+		u->verdict = mos_tm_input_split(u->t, &src, res, &p, u->now,
+						in_flags, &sp);
+		if (sp.pend.flags & TM_PEND_WAITS) {
+			struct tu_pend *q;
+
+			if (u->npend == TU_PEND_MAX)
+				abort();
+			q = &u->pend[u->npend++];
+			q->pkt = copy;
+			q->len = len;
+			q->family = family;
+			q->pd = sp.pend;
+			return;
+		}
+	} else if (res != TM_PKT_BAD) {
 		u->verdict = mos_tm_input(u->t, &src, res, &p, u->now,
 					  in_flags);
-	else
+	} else {
 		tu_printf(u, "BAD\n");
+	}
 	free(copy);
+}
+
+/*
+ * The oldest waiting segment goes on to its receiver: with @len bytes of
+ * @data written at @off of it first (a rewrite; @len 0: as it came).
+ * Returns mos_tm_resume()'s value.
+ */
+int tu_resume(struct tu *u, const void *data, unsigned int off,
+	      unsigned int len)
+{
+	struct tu_pend q;
+	struct tm_flat b;
+	struct tm_src src = {
+		.read = tm_flat_read,
+		.copy = tm_flat_copy,
+	};
+	struct tm_pkt p;
+	int err = -EINVAL;
+
+	if (!u->npend)
+		abort();
+	q = u->pend[0];
+	memmove(u->pend, u->pend + 1, --u->npend * sizeof(*u->pend));
+	if (off + len > q.len)
+		abort();
+	if (len)
+		memcpy(q.pkt + off, data, len);
+	b = (struct tm_flat){ q.pkt, q.len };
+	src.pkt = &b;
+	src.len = q.len;
+	if (mos_tm_parse(&b, q.len, q.family, 0, tm_flat_read, &p) ==
+	    TM_PKT_TCP)
+		err = mos_tm_resume(u->t, &q.pd, &src, &p, u->now);
+	free(q.pkt);
+	return err;
+}
+
+/* The oldest waiting segment is dropped: its receiver never gets it */
+void tu_forget(struct tu *u)
+{
+	if (!u->npend)
+		abort();
+	free(u->pend[0].pkt);
+	memmove(u->pend, u->pend + 1, --u->npend * sizeof(*u->pend));
 }
 
 void tu_input(struct tu *u, const struct tu_pkt *pk)

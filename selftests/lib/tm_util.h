@@ -80,6 +80,16 @@ struct tu_pkt {
 	u8 family;
 };
 
+/* A segment whose receiver's update waits: its bytes as they came */
+struct tu_pend {
+	u8 *pkt;
+	unsigned int len;
+	u8 family;
+	struct tm_pend pd;
+};
+
+#define TU_PEND_MAX	64
+
 struct tu_ev {
 	struct tm_ev ev;
 	u64 flow_id;		/* 0: no flow */
@@ -122,6 +132,14 @@ struct tu {
 	unsigned int action;	/* &enum tm_action; logged unless MONITOR */
 	u32 rule;
 	enum tm_verdict verdict;
+
+	/*
+	 * With @split set, every tracked segment's receiver's update waits
+	 * (mos_tm_input_split()), oldest first in @pend, until tu_resume()
+	 */
+	bool split;
+	struct tu_pend *pend;
+	unsigned int npend;
 };
 
 struct tu *tu_new(const struct tm_table_cfg *cfg);
@@ -138,6 +156,9 @@ const char *tu_states(struct tu *u);
 const char *tu_rx(struct tu *u, u64 id, int side);
 u64 tu_stat(struct tu *u, unsigned int stat);
 unsigned int tu_expire(struct tu *u, u64 now, unsigned int budget);
+int tu_resume(struct tu *u, const void *data, unsigned int off,
+	      unsigned int len);
+void tu_forget(struct tu *u);
 void tu_flush(struct tu *u);
 void tu_viol(struct tu *u, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -54,7 +54,11 @@
  *                                in a packet that carries OLD, OLD
  *                                becomes NEW (as long) and the TOS 0x20,
  *                                checksums updated: lines "sent SEQ",
- *                                "drop SEQ", "rewrote SEQ ..."
+ *                                "drop SEQ", "rewrote SEQ ..."; at the
+ *                                end "svr STREAM": the server's stream
+ *                                as mtcp_peek() read it at each
+ *                                MOS_ON_CONN_NEW_DATA, newlines as '|',
+ *                                bytes missed as "<N missed>"
  *   verdict_app burst MARKER N   the same as send, but N pure ACKs of the
  *                                marker: a line "burst OK EAGAIN OTHER
  *                                MS" (how many calls succeeded, failed
@@ -249,6 +253,33 @@ static void on_pcapout(mctx_t m, int sock, int side)
 	}
 }
 
+/* pcapout: the server's stream, as mtcp_peek() reads it */
+static char g_svr[4096];
+static size_t g_nsvr;
+
+static void on_svr_data(mctx_t m, int sock, int side, uint64_t ev,
+			filter_arg_t *arg)
+{
+	char buf[512];
+	ssize_t n;
+
+	(void)ev;
+	(void)arg;
+	if (side != MOS_SIDE_SVR)
+		return;
+	while ((n = mtcp_peek(m, sock, MOS_SIDE_SVR, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno != ENODATA)
+			break;
+		if (n < 0)
+			g_nsvr += snprintf(g_svr + g_nsvr, sizeof(g_svr) - g_nsvr,
+					   "<%zd missed>", -n);
+		for (ssize_t i = 0; i < n && g_nsvr < sizeof(g_svr) - 1; i++)
+			g_svr[g_nsvr++] = buf[i] == '\n' ? '|' : buf[i];
+		if (g_nsvr >= sizeof(g_svr) - 1)
+			break;
+	}
+}
+
 static void on_pkt(mctx_t m, int sock, int side, uint64_t ev,
 		   filter_arg_t *arg)
 {
@@ -421,12 +452,20 @@ int main(int argc, char **argv)
 		perror("verdict_app: mtcp_socket/register_callback");
 		return 1;
 	}
+	if (g_mode == M_PCAPOUT &&
+	    mtcp_register_callback(g_mctx, sock, MOS_ON_CONN_NEW_DATA,
+				   MOS_NULL, on_svr_data)) {
+		perror("verdict_app: mtcp_register_callback");
+		return 1;
+	}
 	mtcp_register_signal(SIGINT, on_signal);
 	mtcp_register_signal(SIGTERM, on_signal);
 	fprintf(stderr, "ready\n");
 	mtcp_app_join(g_mctx);
 	if (g_mode == M_ACCEPT)
 		printf("pkt_in %lu\n", g_npkt);
+	if (g_mode == M_PCAPOUT)
+		printf("svr %.*s\n", (int)g_nsvr, g_svr);
 	mtcp_destroy();
 	return 0;
 }

@@ -16,7 +16,9 @@
 # window 1024, at the marker's acknowledgment number, acknowledging the
 # marker), and the rewritten one with scapy's own checksums.  The output
 # read back must hold exactly those bytes, in that order; tshark (if
-# installed) must find no bad checksum in it.  A request whose packet is
+# installed) must find no bad checksum in it.  The server's stream as the
+# app peeks it must be what those verdicts let through: "hello\n", the
+# marker's 12 bytes missed, then the rewritten text and "bye\n".  A request whose packet is
 # not the flow's is refused offline too (the unit test of the shared
 # checks is the VM test's; here the program reports EINVAL).
 #
@@ -110,7 +112,12 @@ MOS_PCAP=$work/in.pcap MOS_PCAP_OUT=$work/out.pcap \
 t_eq "verdict_app exits 0 at the capture's end" 0 "$?"
 t_eq "the callbacks: sent, dropped, rewrote" \
 	"sent 5001|drop 1007|rewrote 1019 tos 0x20 please NEWTEXT" \
-	"$(tr '\n' '|' <"$work/app.out" | sed 's/|$//')"
+	"$(grep -v '^svr ' "$work/app.out" | tr '\n' '|' | sed 's/|$//')"
+# The server's side is tracked as the packets leave: the marker's 12
+# bytes never reached it, the rewritten bytes did
+t_eq "the server's stream: what the verdicts let through, rewritten" \
+	"svr hello|<12 missed>please NEWTEXT|bye|" \
+	"$(grep '^svr ' "$work/app.out")"
 t_no_sanitizer "verdict_app pcapout" "$work/app.err"
 t_eq "link type RAW (101, in the pcap header)" 101 \
 	"$(od -An -tu4 -j20 -N4 "$work/out.pcap" | tr -d ' ')"

@@ -2189,4 +2189,150 @@ TEST(nacc_urg_ipv6)
 	urg(_metadata, 6);
 }
 
+/*
+ * Split tracking (mos_tm_input_split(), mos_tm_resume()): the receiver's
+ * side of a segment is updated when the segment goes on to it, with the
+ * bytes it goes on with, or never if it is dropped.
+ */
+
+/* A connection with data both ways, out of order, a duplicate, a close */
+static const struct tu_pkt split_pk[] = {
+	{ .from = CLI, .flags = SYN, .seq = IC },
+	{ .from = SVR, .flags = SYN | ACK, .seq = IS, .ack = IC + 1 },
+	{ .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1 },
+	{ .from = CLI, .flags = ACK | PSH, .seq = IC + 1, .ack = IS + 1,
+	  .data = "hello" },
+	{ .from = CLI, .flags = ACK | PSH, .seq = IC + 10, .ack = IS + 1,
+	  .data = "ld" },
+	{ .from = CLI, .flags = ACK | PSH, .seq = IC + 6, .ack = IS + 1,
+	  .data = " wor" },
+	{ .from = CLI, .flags = ACK | PSH, .seq = IC + 6, .ack = IS + 1,
+	  .data = " wor" },
+	{ .from = SVR, .flags = ACK | PSH, .seq = IS + 1, .ack = IC + 12,
+	  .data = "ok" },
+	{ .from = CLI, .flags = FIN | ACK, .seq = IC + 12, .ack = IS + 3 },
+	{ .from = SVR, .flags = FIN | ACK, .seq = IS + 3, .ack = IC + 13 },
+	{ .from = CLI, .flags = ACK, .seq = IC + 13, .ack = IS + 4 },
+};
+
+/* Each segment's receiver updated at once: as without the split */
+TEST(split_resumed_at_once)
+{
+	struct tu *a = tu_new(NULL), *b = tu_new(NULL);
+	unsigned int i;
+	char *whole;
+
+	for (i = 0; i < ARRAY_SIZE(split_pk); i++)
+		tu_input(a, &split_pk[i]);
+	whole = strdup(tu_log(a));
+	ASSERT_NE(NULL, whole);
+	b->split = true;
+	for (i = 0; i < ARRAY_SIZE(split_pk); i++) {
+		tu_input(b, &split_pk[i]);
+		ASSERT_EQ(1, b->npend) TH_LOG("packet %u", i);
+		ASSERT_EQ(0, tu_resume(b, NULL, 0, 0));
+	}
+	ASSERT_STREQ(whole, tu_log(b));
+	EXPECT_STREQ("hello world", tu_rx(b, 1, SVR));
+	EXPECT_STREQ("ok", tu_rx(b, 1, CLI));
+	EXPECT_STREQ(tu_states(a), tu_states(b));
+	EXPECT_EQ(1, tu_stat(b, TM_STAT_REXMIT));
+	EXPECT_EQ(tu_stat(a, TM_STAT_REXMIT), tu_stat(b, TM_STAT_REXMIT));
+	free(whole);
+	TU_DONE(a);
+	TU_DONE(b);
+}
+
+/* Segments waiting in turn: their receiver takes them as they go on */
+TEST(split_waiting_in_order)
+{
+	struct tu *u = tu_new(NULL);
+
+	hs(u, IC, IS);
+	u->split = true;
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
+	   .data = "aaa");
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 4, .ack = IS + 1,
+	   .data = "bbb");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "PKT_IN cli SND\n");
+	EXPECT_STREQ("", tu_rx(u, 1, SVR));
+	ASSERT_EQ(2, u->npend);
+	ASSERT_EQ(0, tu_resume(u, NULL, 0, 0));
+	LOG_EQ(u, "data svr 0+3\n"
+		  "NEW_DATA svr NULL 0+3\n"
+		  "PKT_IN svr RCV\n");
+	ASSERT_EQ(0, tu_resume(u, NULL, 0, 0));
+	LOG_EQ(u, "data svr 3+3\n"
+		  "NEW_DATA svr NULL 3+3\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("aaabbb", tu_rx(u, 1, SVR));
+	EXPECT_EQ(0, tu_stat(u, TM_STAT_REXMIT));
+	TU_DONE(u);
+}
+
+/*
+ * A dropped segment never reaches its receiver's stream; its
+ * retransmission is the first copy the receiver gets
+ */
+TEST(split_dropped)
+{
+	struct tu *u = tu_new(NULL);
+
+	hs(u, IC, IS);
+	u->split = true;
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
+	   .data = "attack");
+	LOG_EQ(u, "PKT_IN cli SND\n");
+	tu_forget(u);
+	EXPECT_STREQ("", tu_rx(u, 1, SVR));
+	u->split = false;
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
+	   .data = "attack");
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 0+6\n"
+		  "NEW_DATA svr NULL 0+6\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("attack", tu_rx(u, 1, SVR));
+	TU_DONE(u);
+}
+
+/* A rewritten segment: its receiver's stream has the new bytes */
+TEST(split_rewritten)
+{
+	struct tu *u = tu_new(NULL);
+
+	hs(u, IC, IS);
+	u->split = true;
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
+	   .data = "secret");
+	/* IPv4 and TCP headers without options: the payload at 40 */
+	ASSERT_EQ(0, tu_resume(u, "XXXXXX", 40, 6));
+	LOG_EQ(u, "PKT_IN cli SND\n"
+		  "data svr 0+6\n"
+		  "NEW_DATA svr NULL 0+6\n"
+		  "PKT_IN svr RCV\n");
+	EXPECT_STREQ("XXXXXX", tu_rx(u, 1, SVR));
+	TU_DONE(u);
+}
+
+/* A flow that ended while its segment waited: nothing to update */
+TEST(split_flow_gone)
+{
+	struct tu *u = tu_new(NULL);
+
+	hs(u, IC, IS);
+	u->split = true;
+	TX(u, .from = CLI, .flags = ACK, .seq = IC + 1, .ack = IS + 1,
+	   .data = "late");
+	u->split = false;
+	TX(u, .from = SVR, .flags = RST, .seq = IS + 1);
+	EXPECT_EQ(0, mos_tm_flows(u->t));
+	tu_log(u);
+	EXPECT_EQ(-ENOENT, tu_resume(u, NULL, 0, 0));
+	LOG_EQ(u, "");
+	EXPECT_STREQ("", tu_rx(u, 1, SVR));
+	TU_DONE(u);
+}
+
 TEST_HARNESS_MAIN

@@ -16,7 +16,9 @@
 # after a pause "after\n" and closes.  What the server read is what its
 # read() returned; the retransmissions are the client's kernel's
 # (/proc/net/snmp, Tcp RetransSegs); held packets and verdicts are the
-# router's counters (mosctl stats).
+# router's counters (mosctl stats).  A passive observer beside the app
+# (evtrace) must get the server's stream as the server read it: mos
+# tracks the receiver's side of a held packet as the packet leaves.
 
 . "$(dirname "$0")/../lib/lib.sh"
 . "$(dirname "$0")/../lib/verdict_lib.sh"
@@ -63,6 +65,42 @@ stop_app() {
 	wait_pid "$app" 30
 }
 
+# obs_start LABEL: evtrace in the router beside the app, a passive
+# consumer: the streams mos gives it go to $work/obs/PORT.cli and .svr
+obs_start() {
+	rm -rf "$work/obs"
+	mkdir -p "$work/obs"
+	ip netns exec "$R" "$PROJ/build/selftests/evtrace" -d "$work/obs" \
+		>"$work/obs.ev" 2>"$work/obs.err" &
+	obs=$!
+	pids+=("$obs")
+	t_check "$1" wait_ready "$work/obs.err" "$obs"
+}
+
+# obs_stop: once its streams have not grown for 2 s (30 s at most)
+obs_stop() {
+	local prev=-1 cur same=0
+
+	for _ in $(seq 1 30); do
+		cur=$(cat "$work"/obs/* 2>/dev/null | wc -c)
+		if [ "$cur" = "$prev" ]; then
+			same=$((same + 1))
+			[ $same -ge 2 ] && break
+		else
+			same=0
+		fi
+		prev=$cur
+		nap 1
+	done
+	kill -INT "$obs"
+	wait_pid "$obs" 30
+}
+
+# obs_stream PORT: the server's stream as the observer got it, in hex
+obs_stream() {
+	od -An -tx1 "$work/obs/$1.svr" 2>/dev/null | tr -d ' \n'
+}
+
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 ktap_begin
 t_check "load mos.ko" mos_load
@@ -79,14 +117,23 @@ if [ -e /sys/kernel/debug/kmemleak ]; then
 fi
 
 # --- 1. IPS: the marker's segments are dropped, each retransmission too
+obs_start "ips: the observer started"
 start_app "ips: verdict_app started" ips "$MARK"
 r0=$(retrans)
 run 7001 3
 t_eq "ips: the server read hello and nothing after it" "hello" \
 	"$(cat "$work/got.7001")"
+# mos tracks the server's side as the packets leave: the dropped
+# segments never reach its stream, nor "after" (behind the hole).  (Once
+# the app stops, the client's next retransmission goes through.)
+obs_stop
 # The client's kernel retransmits until the app stops: count after
 stop_app
 t_eq "ips: verdict_app exits 0 on SIGINT" 0 "$?"
+t_eq "ips: the observer's server stream is what the server read" \
+	"$(od -An -tx1 "$work/got.7001" | tr -d ' \n')" "$(obs_stream 7001)"
+t_eq "ips: the observer saw no marker byte" 0 \
+	"$(grep -c "$MARK" "$work/obs/7001.svr" 2>/dev/null)"
 ndrop=$(grep -c '^drop ' "$work/app.out")
 t_check "ips: the client retransmitted the marker's segment" \
 	test $(($(retrans) - r0)) -ge 1
@@ -111,10 +158,14 @@ table ip vd {
 }
 NFT
 m0=$(mos_stat "$R" verdict_modified)
+obs_start "rewrite: the observer started"
 start_app "rewrite: verdict_app started" rewrite "$MARK" "$NEW"
 run 7004 1
 t_eq "rewrite: the server read the new bytes (checksums right)" \
 	"hello|$NEW|after" "$(tr '\n' '|' <"$work/got.7004" | sed 's/|$//')"
+obs_stop
+t_eq "rewrite: the observer's server stream is what the server read" \
+	"$(od -An -tx1 "$work/got.7004" | tr -d ' \n')" "$(obs_stream 7004)"
 t_eq "rewrite: mtcp_getlastpkt() showed the new bytes and TOS" \
 	"tos 0x20 $NEW" "$(sed -n 's/^rewrote [0-9]* //p' "$work/app.out" | sort -u)"
 t_eq "rewrite: the server got one packet with the new TOS (DSCP CS1)" 1 \

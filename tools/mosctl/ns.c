@@ -109,10 +109,11 @@ static const char *const stat_names[__MOS_STAT_MAX] = {
 	[MOS_STAT_FLOW_ALIAS_FAIL] = "flow_alias_failed",
 	[MOS_STAT_HELD_NONE] = "held_none",
 	[MOS_STAT_HELD_ORDER] = "held_order",
+	[MOS_STAT_HELD_UNTRACKED] = "held_untracked",
 };
 
 /* A stat_names[] entry per counter: a new counter needs its name here. */
-_Static_assert(MOS_STAT_MAX == MOS_STAT_HELD_ORDER,
+_Static_assert(MOS_STAT_MAX == MOS_STAT_HELD_UNTRACKED,
 	       "a counter of uapi/linux/mos.h has no name in mosctl");
 
 static const char *const mode_names[] = {

@@ -760,6 +760,9 @@ enum mos_flow_attr {
  * @MOS_STAT_HELD_ORDER: of %MOS_STAT_HELD, packets queued only behind a
  *	held packet of their 4-tuple, to keep its order: no verdict of theirs
  *	is due (no %MOS_REC_HELD record), they leave, accepted, in their turn
+ * @MOS_STAT_HELD_UNTRACKED: held packets that left after their flow had
+ *	ended (or made way for a new connection on its 4-tuple) while they
+ *	waited: their receiver's side was not tracked
  * @__MOS_STAT_MAX: one past the last counter
  * @MOS_STAT_MAX: the last counter
  */
@@ -865,6 +868,7 @@ enum mos_stat {
 	MOS_STAT_FLOW_ALIAS_FAIL,
 	MOS_STAT_HELD_NONE,
 	MOS_STAT_HELD_ORDER,
+	MOS_STAT_HELD_UNTRACKED,
 
 	__MOS_STAT_MAX,
 	MOS_STAT_MAX = __MOS_STAT_MAX - 1
@@ -877,7 +881,7 @@ enum mos_stat {
 /* Incompatible changes of the /dev/mos ABI bump the major number. */
 #define MOS_ABI_MAJOR		0
 /* Compatible additions bump the minor number. */
-#define MOS_ABI_MINOR		12
+#define MOS_ABI_MINOR		13
 
 /**
  * struct mos_ioc_version - argument of %MOS_IOC_VERSION
