@@ -162,7 +162,7 @@ static bool mos_pkt_resume_one(struct mos_net *mn, struct tm_table *t,
 	set_active_memcg(old);
 	if (err == -ENOENT)
 		mos_stat_inc(mn, MOS_STAT_HELD_UNTRACKED);
-	mos_verdict_skip(mn, pkt);
+	mos_verdict_skip(mn, pkt, false);
 	return err != -ENOBUFS && err != -EPERM;
 }
 
@@ -198,6 +198,95 @@ bool mos_pkt_resume(struct mos_net *mn, const struct mos_pkt *pkt,
 	return ok;
 }
 
+/* The input flags of a packet parsed as @r, @p */
+static unsigned int mos_pkt_flags(struct mos_net *mn,
+				  const struct mos_pkt *pkt,
+				  const struct tm_pkt *p, enum tm_parse_res r,
+				  bool inl)
+{
+	unsigned int flags = 0;
+
+	if (r == TM_PKT_TCP && !pkt->host_drops &&
+	    pkt->csum_bad(pkt, p->l4off))
+		flags |= TM_IN_CSUM_BAD;
+	/* Inline, a segment the out-of-order store has no room for is
+	 * dropped for its sender to retransmit, rather than skipped.
+	 */
+	if (inl)
+		flags |= TM_IN_LOSSLESS;
+	if (inl && mos_rules_drop_any(mn))
+		flags |= TM_IN_FAILCLOSED;
+	/* Where the ends are, once per flow: only a SYN creates one */
+	if (r == TM_PKT_TCP && (p->tcp_flags & TM_TCPF_SYN) && pkt->local)
+		flags |= pkt->local(pkt, p);
+	return flags;
+}
+
+/*
+ * Track a packet parsed as @r, @p; inline, hold it for a verdict, or let
+ * its receiver's side be tracked now.  @e: NULL for a packet that comes
+ * (mos_verdict_take() may hold it), or the entry of a packet that waited
+ * untracked in @c's queue (mos_verdict_keep() may hold it there again).
+ */
+static enum tm_verdict mos_pkt_track(struct mos_net *mn, struct tm_table *t,
+				     const struct mos_pkt *pkt,
+				     struct tm_pkt *p, enum tm_parse_res r,
+				     unsigned int flags, struct mos_consumer *c,
+				     struct mos_held *e, bool *held)
+{
+	bool inl = READ_ONCE(mn->mode) == MOS_MODE_INLINE;
+	struct mem_cgroup *old = set_active_memcg(mn->memcg);
+	const struct tm_src *src = &pkt->src;
+	struct tm_split sp, *split = NULL;
+	bool own = mos_dev_batch();
+	bool drop = false, waits;
+	enum tm_verdict v;
+
+	*held = false;
+	/* Packets that can be held: the receiver's side may wait */
+	if (inl && (pkt->hold || e) && r == TM_PKT_TCP &&
+	    atomic_read(&mn->nverdict)) {
+		sp.wait = mos_pkt_wait;
+		sp.arg = mn;
+		sp.pend.flags = 0;
+		split = &sp;
+	}
+	v = mos_tm_input_split(t, src, r, p, ktime_get_coarse_ns(), flags,
+			       split);
+	set_active_memcg(old);
+	waits = split && (sp.pend.flags & TM_PEND_WAITS);
+	/* As offline: raw sockets see what a receiver may take */
+	if (v == TM_VERDICT_PASS && atomic_read(&mn->nraw) &&
+	    !tm_parse_undelivered(r))
+		mos_dev_raw(mn, src);
+	/* Inline: a verdict consumer's event, or its flow's turn */
+	if (v == TM_VERDICT_PASS && inl && r == TM_PKT_TCP) {
+		if (e)
+			*held = mos_verdict_keep(mn, c, e, pkt,
+						 waits ? &sp.pend : NULL);
+		else
+			*held = mos_verdict_take(mn, pkt, p,
+						 waits ? &sp.pend : NULL,
+						 &drop);
+		if (drop) {
+			v = TM_VERDICT_DROP;
+		} else if (!*held && waits) {
+			/* Not held after all: it leaves now */
+			mos_dev_unhold(mn);
+			if (!mos_pkt_resume_one(mn, t, pkt, &sp.pend))
+				v = TM_VERDICT_DROP;
+		}
+	} else if (e) {
+		mos_verdict_untracked(mn, c, e, pkt,
+				      inl && v != TM_VERDICT_PASS);
+	} else {
+		mos_verdict_skip(mn, pkt, true);
+	}
+	mos_dev_unhold(mn);
+	mos_dev_flush(own);
+	return v;
+}
+
 /**
  * mos_pkt_input() - account one packet to its namespace and track it
  * @mn: the namespace's state
@@ -218,29 +307,14 @@ enum tm_verdict mos_pkt_input(struct mos_net *mn, const struct mos_pkt *pkt,
 	const struct tm_src *src = &pkt->src;
 	bool inl = READ_ONCE(mn->mode) == MOS_MODE_INLINE;
 	enum tm_verdict v = TM_VERDICT_PASS;
-	struct tm_split sp, *split = NULL;
-	unsigned int flags = 0;
+	unsigned int flags;
 	struct tm_table *t;
 	enum tm_parse_res r;
-	bool drop, waits;
 
 	*held = false;
 	r = mos_tm_parse(src->pkt, src->len, pkt->family,
 			 pkt->gso ? TM_PARSE_F_GSO : 0, src->read, p);
-	if (r == TM_PKT_TCP && !pkt->host_drops &&
-	    pkt->csum_bad(pkt, p->l4off))
-		flags |= TM_IN_CSUM_BAD;
-	/* Inline, a segment the out-of-order store has no room for is
-	 * dropped for its sender to retransmit, rather than skipped.
-	 */
-	if (inl)
-		flags |= TM_IN_LOSSLESS;
-	if (inl && mos_rules_drop_any(mn))
-		flags |= TM_IN_FAILCLOSED;
-	/* Where the ends are, once per flow: only a SYN creates one */
-	if (r == TM_PKT_TCP && (p->tcp_flags & TM_TCPF_SYN) && pkt->local)
-		flags |= pkt->local(pkt, p);
-
+	flags = mos_pkt_flags(mn, pkt, p, r, inl);
 	t = rcu_dereference(mn->tm);
 	if (pkt->host_drops) {
 		/* No receiver gets it: it stays out of every stream. */
@@ -251,50 +325,65 @@ enum tm_verdict mos_pkt_input(struct mos_net *mn, const struct mos_pkt *pkt,
 			mos_stat_inc(mn, MOS_STAT_UNPARSED_DROP);
 			v = TM_VERDICT_DROP;
 		}
+	} else if (t && inl && r == TM_PKT_TCP &&
+		   mos_verdict_wait(mn, pkt, p)) {
+		/* Behind a held packet of its flow: tracked in its turn */
+		*held = true;
 	} else if (t) {
-		struct mem_cgroup *old = set_active_memcg(mn->memcg);
-		bool own = mos_dev_batch();
-
-		/* Packets that can be held: the receiver's side may wait */
-		if (inl && pkt->hold && r == TM_PKT_TCP &&
-		    atomic_read(&mn->nverdict)) {
-			sp.wait = mos_pkt_wait;
-			sp.arg = mn;
-			sp.pend.flags = 0;
-			split = &sp;
-		}
-		v = mos_tm_input_split(t, src, r, p, ktime_get_coarse_ns(),
-				       flags, split);
-		set_active_memcg(old);
-		waits = split && (sp.pend.flags & TM_PEND_WAITS);
-		/* As offline: raw sockets see what a receiver may take */
-		if (v == TM_VERDICT_PASS && atomic_read(&mn->nraw) &&
-		    !tm_parse_undelivered(r))
-			mos_dev_raw(mn, src);
-		/* Inline: a verdict consumer's event, or its flow's turn */
-		if (v == TM_VERDICT_PASS && inl && r == TM_PKT_TCP) {
-			*held = mos_verdict_take(mn, pkt, p,
-						 waits ? &sp.pend : NULL,
-						 &drop);
-			if (drop) {
-				v = TM_VERDICT_DROP;
-			} else if (!*held && waits) {
-				/* Not held after all: it leaves now */
-				mos_dev_unhold(mn);
-				if (!mos_pkt_resume_one(mn, t, pkt, &sp.pend))
-					v = TM_VERDICT_DROP;
-			}
-		} else {
-			mos_verdict_skip(mn, pkt);
-		}
-		mos_dev_unhold(mn);
-		mos_dev_flush(own);
+		v = mos_pkt_track(mn, t, pkt, p, r, flags, NULL, NULL, held);
 	}
 	if (v != TM_VERDICT_PASS && READ_ONCE(mn->mode) != MOS_MODE_INLINE)
 		v = TM_VERDICT_PASS;
 	mos_pkt_count(mn, pkt, r, p);
 	if (parsed)
 		*parsed = r;
+	return v;
+}
+
+/**
+ * mos_pkt_retrack() - track a packet that waited untracked behind a held
+ * packet of its flow, now its turn has come
+ * @mn: the namespace's state
+ * @c: the consumer whose queue has it, at its head
+ * @e: its entry there
+ * @pkt: the packet; &mos_pkt.hold is NULL (it is held already)
+ * @p: filled with its parsed headers, for the reset of %TM_VERDICT_KILL
+ *
+ * As mos_pkt_input() but for the counters, which counted it when it came;
+ * it is either held again where it is for a verdict of its own
+ * (mos_verdict_keep()), or decided: accept, or drop (@e's state says).
+ *
+ * Context: mos_vq_drain(), no lock held; takes RCU and disables bottom
+ * halves.
+ * Return: the tracker's verdict (%TM_VERDICT_RESET, %TM_VERDICT_KILL: the
+ * caller answers as the hook would; the packet is dropped).
+ */
+enum tm_verdict mos_pkt_retrack(struct mos_net *mn, struct mos_consumer *c,
+				struct mos_held *e, const struct mos_pkt *pkt,
+				struct tm_pkt *p)
+{
+	const struct tm_src *src = &pkt->src;
+	bool inl = READ_ONCE(mn->mode) == MOS_MODE_INLINE;
+	enum tm_verdict v = TM_VERDICT_PASS;
+	struct tm_table *t;
+	enum tm_parse_res r;
+	bool held;
+
+	rcu_read_lock();
+	local_bh_disable();
+	r = mos_tm_parse(src->pkt, src->len, pkt->family,
+			 pkt->gso ? TM_PARSE_F_GSO : 0, src->read, p);
+	t = rcu_dereference(mn->tm);
+	if (t && r == TM_PKT_TCP)
+		v = mos_pkt_track(mn, t, pkt, p, r,
+				  mos_pkt_flags(mn, pkt, p, r, inl), c, e,
+				  &held);
+	else
+		mos_verdict_keep(mn, c, e, pkt, NULL);
+	if (v != TM_VERDICT_PASS && READ_ONCE(mn->mode) != MOS_MODE_INLINE)
+		v = TM_VERDICT_PASS;
+	local_bh_enable();
+	rcu_read_unlock();
 	return v;
 }
 

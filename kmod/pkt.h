@@ -10,6 +10,8 @@
 #include "tcpmon/tcpmon.h"
 
 struct bpf_prog;
+struct mos_consumer;
+struct mos_held;
 struct mos_net;
 struct net;
 struct netlink_ext_ack;
@@ -50,6 +52,9 @@ enum tm_verdict mos_pkt_input(struct mos_net *mn, const struct mos_pkt *pkt,
 			      enum tm_parse_res *parsed);
 bool mos_pkt_resume(struct mos_net *mn, const struct mos_pkt *pkt,
 		    const struct tm_pend *pd);
+enum tm_verdict mos_pkt_retrack(struct mos_net *mn, struct mos_consumer *c,
+				struct mos_held *e, const struct mos_pkt *pkt,
+				struct tm_pkt *p);
 bool mos_pkt_filter(const struct tm_src *src, struct bpf_prog *prog);
 
 int mos_net_flow_reset(struct net *net, u64 id, const struct tm_key *k,

@@ -18,10 +18,17 @@
  *
  * Order: a consumer's queue is released from its head only, in the order
  * packets came.  A packet of a flow that has a packet in some verdict
- * consumer's queue is queued behind it (already decided: accept) even if
- * it raises no event, so a flow's packets leave in order.  Packets that
- * raise no event of a verdict consumer and whose flow has nothing held
- * never wait.
+ * consumer's queue is queued behind it untracked (mos_verdict_wait()),
+ * so a flow's packets leave in order, and the tracker takes them in that
+ * order: when it reaches the head it is tracked (mos_nf_retrack()), then
+ * leaves, or is held there for a verdict of its own (mos_verdict_keep()).
+ * Packets that raise no event of a verdict consumer and whose flow has
+ * nothing held never wait.
+ *
+ * What the tracker sees: a segment held for its sender's events has only
+ * its sender's side tracked (mos_tm_input_split()); its receiver's side
+ * is tracked as it leaves, with the bytes it leaves with (&mos_held.pend,
+ * mos_nf_resume()), or never if it is dropped.
  *
  * Time and failure: each held packet has a deadline, %MOS_LIMIT_VERDICT_MS
  * after it was taken; the queue's timer gives the packets past it the
@@ -108,6 +115,7 @@ enum mos_held_state {
 	MOS_HELD_WAIT,
 	MOS_HELD_ACCEPT,
 	MOS_HELD_DROP,
+	MOS_HELD_TRACK,		/* waits, untracked, for its flow's turn */
 };
 
 /**
@@ -366,6 +374,15 @@ static void mos_vq_drain(struct mos_net *mn, struct mos_consumer *c)
 		bool accept = e->state == MOS_HELD_ACCEPT;
 
 		spin_unlock_bh(&vq->lock);
+		if (e->state == MOS_HELD_TRACK) {
+			/*
+			 * Its turn: tracked now, which decides it, or holds
+			 * it again here for a verdict of its own
+			 */
+			mos_nf_retrack(mn, c, e, e->pkt);
+			spin_lock_bh(&vq->lock);
+			continue;
+		}
 		/* Its receiver's tracking, with the packet as it leaves */
 		if (accept && (e->pend.flags & TM_PEND_WAITS))
 			accept = mos_nf_resume(mn, e->pkt, &e->pend);
@@ -497,17 +514,22 @@ static struct mos_consumer *mos_verdict_owner(struct mos_net *mn, u64 want,
 	return NULL;
 }
 
-/* Fill and commit @r, reserved in @c's ring, as a token-0 %MOS_REC_HELD */
+/*
+ * Fill and commit @r, reserved in @c's ring, as a token-0 %MOS_REC_HELD;
+ * counted in %MOS_STAT_HELD_NONE with @count (not for the records of a
+ * decided packet's receiver's side)
+ */
 static void mos_held_none(struct mos_net *mn, struct mos_consumer *c,
 			  struct mos_rec_held *r, const struct mos_hold *h,
-			  const struct mos_pkt *pkt)
+			  const struct mos_pkt *pkt, bool count)
 {
 	memset(r, 0, sizeof(*r));
 	r->flow = h->vflow;
 	r->pkt_total = pkt->src.len;
 	r->pkt_from = h->vfrom;
 	mos_ring_commit(c->ring, r, false);
-	mos_stat_inc(mn, MOS_STAT_HELD_NONE);
+	if (count)
+		mos_stat_inc(mn, MOS_STAT_HELD_NONE);
 }
 
 /*
@@ -520,7 +542,7 @@ static void mos_held_none(struct mos_net *mn, struct mos_consumer *c,
  * to a later packet of the same flow, side and length.
  */
 static void mos_verdict_none(struct mos_net *mn, const struct mos_pkt *pkt,
-			     u64 mask)
+			     u64 mask, bool count)
 {
 	struct mos_hold *h = this_cpu_ptr(&mos_hold);
 	struct mos_rec_held *r;
@@ -534,7 +556,7 @@ static void mos_verdict_none(struct mos_net *mn, const struct mos_pkt *pkt,
 		r = mos_ring_reserve(c->ring, sizeof(*r), MOS_REC_HELD, 0,
 				     h->on ? &h->left[c->dlv.slot] : NULL);
 		if (r)
-			mos_held_none(mn, c, r, h, pkt);
+			mos_held_none(mn, c, r, h, pkt, count);
 	}
 }
 
@@ -543,16 +565,20 @@ static void mos_verdict_none(struct mos_net *mn, const struct mos_pkt *pkt,
  * verdict consumers that got its event records learn it
  * @mn: the namespace's state
  * @pkt: the packet
+ * @count: count the records in %MOS_STAT_HELD_NONE (not for the records
+ *	of the receiver's side of a packet decided already)
  *
  * For the packets mos_verdict_take() is not asked about (the tracker
- * dropped them, passive mode, not TCP).
+ * dropped them, passive mode, not TCP), and after the receiver's side of
+ * a packet whose sender's side was held is tracked.
  *
  * Context: the packet path, bottom halves disabled, RCU, before
  * mos_dev_unhold().
  */
-void mos_verdict_skip(struct mos_net *mn, const struct mos_pkt *pkt)
+void mos_verdict_skip(struct mos_net *mn, const struct mos_pkt *pkt,
+		      bool count)
 {
-	mos_verdict_none(mn, pkt, this_cpu_ptr(&mos_hold)->verdict);
+	mos_verdict_none(mn, pkt, this_cpu_ptr(&mos_hold)->verdict, count);
 }
 
 /**
@@ -579,6 +605,164 @@ bool mos_verdict_due(struct mos_net *mn, const struct tm_pkt *p)
 		return false;
 	mos_vkey_of(&k, p);
 	return mos_verdict_owner(mn, 0, &k, true);
+}
+
+/**
+ * mos_verdict_wait() - queue a packet untracked behind a held packet of
+ * its flow
+ * @mn: the namespace's state
+ * @pkt: the packet, parsed as @p, not tracked yet
+ * @p: its parsed headers
+ *
+ * So that the tracker takes the flow's packets in the order they leave:
+ * the packet is tracked when its turn comes (mos_vq_drain(), with
+ * mos_nf_retrack()), then leaves, or waits there for a verdict of its
+ * own (mos_verdict_keep()).  Counted in %MOS_STAT_HELD at once.
+ *
+ * Context: the packet path, bottom halves disabled, RCU.
+ * Return: true if the attachment has taken the packet; false: track it
+ * now (its flow has nothing held, or there is no room: the policy is
+ * then accept, for a packet that is not waiting for a verdict).
+ */
+bool mos_verdict_wait(struct mos_net *mn, const struct mos_pkt *pkt,
+		      const struct tm_pkt *p)
+{
+	struct mos_consumer *c;
+	struct mos_held *e;
+	struct mos_vkey k;
+	struct mos_vq *vq;
+	void *held;
+	u32 max;
+
+	if (!pkt->hold || !atomic_read(&mn->nverdict) ||
+	    !atomic_read(&mn->nheld) || READ_ONCE(mn->vclosing))
+		return false;
+	mos_vkey_of(&k, p);
+	c = mos_verdict_owner(mn, 0, &k, true);
+	if (!c)
+		return false;
+	vq = &c->vq;
+	max = min(READ_ONCE(mn->held_max), vq->cap);
+	held = pkt->hold(pkt);
+	if (!held)
+		return false;
+	spin_lock(&vq->lock);
+	if (!mos_vq_flow(vq, &k) || vq->dead || vq->n >= max ||
+	    atomic_inc_return(&mn->nheld) > max) {
+		if (mos_vq_flow(vq, &k) && !vq->dead && vq->n < max)
+			atomic_dec(&mn->nheld);
+		spin_unlock(&vq->lock);
+		mos_nf_free(held);
+		return false;
+	}
+	e = list_first_entry(&vq->free, struct mos_held, node);
+	e->flow = mos_vq_flow_get(mn, vq, &k);
+	e->pkt = held;
+	e->token = 0;
+	e->deadline = 0;
+	e->state = MOS_HELD_TRACK;
+	e->pend.flags = 0;
+	list_move_tail(&e->node, &vq->q);
+	vq->n++;
+	spin_unlock(&vq->lock);
+	mos_stat_inc(mn, MOS_STAT_HELD);
+	return true;
+}
+
+/**
+ * mos_verdict_keep() - a packet that waited untracked was tracked: hold
+ * it where it is for its consumer's verdict, or let it go
+ * @mn: the namespace's state
+ * @c: the consumer whose queue has it, at its head
+ * @e: its entry, %MOS_HELD_TRACK
+ * @pkt: the packet
+ * @pd: NULL, or the tracking of its receiver that waits until it leaves
+ *
+ * As mos_verdict_take() decides for a packet that comes: held again if
+ * @c got its event records (a %MOS_REC_HELD with a new token, a new
+ * deadline), unless @c is closing or monitoring is being disabled; else
+ * it is decided, accept (%MOS_STAT_HELD_ORDER), and the caller makes the
+ * receiver's tracking.  The other verdict consumers that got its records
+ * get a token-0 %MOS_REC_HELD.
+ *
+ * Context: mos_vq_drain() (the head's only writer then, with the timer
+ * and the verdicts leaving a %MOS_HELD_TRACK entry alone), bottom halves
+ * disabled, RCU, before mos_dev_unhold().
+ * Return: true if the packet waits for a verdict again.
+ */
+bool mos_verdict_keep(struct mos_net *mn, struct mos_consumer *c,
+		      struct mos_held *e, const struct mos_pkt *pkt,
+		      const struct tm_pend *pd)
+{
+	struct mos_hold *h = this_cpu_ptr(&mos_hold);
+	u64 want = h->verdict, mine = want & BIT_ULL(c->dlv.slot);
+	struct mos_vq *vq = &c->vq;
+	struct mos_rec_held *r = NULL;
+	bool wait = false;
+
+	if (mine && !READ_ONCE(mn->vclosing))
+		r = mos_ring_reserve(c->ring, sizeof(*r), MOS_REC_HELD, 0,
+				     h->on ? &h->left[c->dlv.slot] : NULL);
+	spin_lock(&vq->lock);
+	if (e->state == MOS_HELD_TRACK) {
+		wait = r && !vq->dead;
+		e->state = wait ? MOS_HELD_WAIT : MOS_HELD_ACCEPT;
+		e->pend.flags = 0;
+		if (wait) {
+			e->token = ((u64)(c->dlv.slot + 1) << MOS_TOKEN_SHIFT) |
+				   (++vq->seq & MOS_TOKEN_SEQ);
+			e->deadline = ktime_get_ns() +
+				      (u64)READ_ONCE(mn->verdict_ms) *
+				      NSEC_PER_MSEC;
+			if (pd)
+				e->pend = *pd;
+			memset(r, 0, sizeof(*r));
+			r->token = e->token;
+			r->flow = h->vflow;
+			r->pkt_total = pkt->src.len;
+			r->pkt_from = h->vfrom;
+		}
+	}
+	spin_unlock(&vq->lock);
+	if (wait) {
+		mos_ring_commit(c->ring, r, false);
+		want &= ~mine;
+	} else {
+		if (r) {
+			mos_held_none(mn, c, r, h, pkt, true);
+			want &= ~mine;
+		}
+		mos_stat_inc(mn, MOS_STAT_HELD_ORDER);
+	}
+	mos_verdict_none(mn, pkt, want, true);
+	return wait;
+}
+
+/**
+ * mos_verdict_untracked() - a packet that waited untracked was decided
+ * when its turn came, not held: the tracker dropped it (@drop), or it
+ * was not tracked (passive mode since)
+ * @mn: the namespace's state
+ * @c: the consumer whose queue has it
+ * @e: its entry
+ * @pkt: the packet
+ * @drop: it does not leave
+ *
+ * Context: as mos_verdict_keep().
+ */
+void mos_verdict_untracked(struct mos_net *mn, struct mos_consumer *c,
+			   struct mos_held *e, const struct mos_pkt *pkt,
+			   bool drop)
+{
+	spin_lock(&c->vq.lock);
+	if (e->state == MOS_HELD_TRACK) {
+		e->state = drop ? MOS_HELD_DROP : MOS_HELD_ACCEPT;
+		e->pend.flags = 0;
+	}
+	spin_unlock(&c->vq.lock);
+	if (!drop)
+		mos_stat_inc(mn, MOS_STAT_HELD_ORDER);
+	mos_verdict_none(mn, pkt, this_cpu_ptr(&mos_hold)->verdict, true);
 }
 
 /**
@@ -663,7 +847,7 @@ again:
 			 * is not held, so the consumer keeps no state for it
 			 * to give a later packet of the same length
 			 */
-			mos_held_none(mn, c, r, h, pkt);
+			mos_held_none(mn, c, r, h, pkt, true);
 			want &= ~mine;
 		}
 		mos_stat_inc(mn, MOS_STAT_HELD_FULL);
@@ -702,11 +886,11 @@ again:
 	if (!mine)
 		mos_stat_inc(mn, MOS_STAT_HELD_ORDER);
 	/* The other verdict consumers that got its events: not theirs */
-	mos_verdict_none(mn, pkt, want & ~mine);
+	mos_verdict_none(mn, pkt, want & ~mine, true);
 	return true;
 
 none:
-	mos_verdict_none(mn, pkt, want);
+	mos_verdict_none(mn, pkt, want, true);
 	return false;
 }
 

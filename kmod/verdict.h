@@ -64,7 +64,16 @@ bool mos_verdict_take(struct mos_net *mn, const struct mos_pkt *pkt,
 		      bool *drop);
 int mos_verdict_apply(struct mos_net *mn, struct mos_consumer *c,
 		      struct mos_verdict *v);
-void mos_verdict_skip(struct mos_net *mn, const struct mos_pkt *pkt);
+void mos_verdict_skip(struct mos_net *mn, const struct mos_pkt *pkt,
+		      bool count);
+bool mos_verdict_wait(struct mos_net *mn, const struct mos_pkt *pkt,
+		      const struct tm_pkt *p);
+bool mos_verdict_keep(struct mos_net *mn, struct mos_consumer *c,
+		      struct mos_held *e, const struct mos_pkt *pkt,
+		      const struct tm_pend *pd);
+void mos_verdict_untracked(struct mos_net *mn, struct mos_consumer *c,
+			   struct mos_held *e, const struct mos_pkt *pkt,
+			   bool drop);
 void mos_verdict_release_all(struct mos_net *mn, bool dying);
 
 #endif /* _MOS_VERDICT_H */

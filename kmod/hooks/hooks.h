@@ -9,6 +9,8 @@
 #include <linux/percpu.h>
 #include <linux/types.h>
 
+struct mos_consumer;
+struct mos_held;
 struct mos_net;
 struct net;
 struct sk_buff;
@@ -22,6 +24,8 @@ DECLARE_PER_CPU(bool, mos_own_xmit);
 int mos_hooks_register(struct net *net);
 void mos_nf_release(void *held, bool accept);
 bool mos_nf_resume(struct mos_net *mn, void *held, const struct tm_pend *pd);
+void mos_nf_retrack(struct mos_net *mn, struct mos_consumer *c,
+		    struct mos_held *e, void *held);
 void mos_nf_free(void *held);
 int mos_nf_tuple(void *held, struct tm_pkt *p);
 int mos_nf_rewrite(void *held, u32 off, u32 len, const void *bytes,

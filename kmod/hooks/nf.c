@@ -414,6 +414,59 @@ bool mos_nf_resume(struct mos_net *mn, void *held, const struct tm_pend *pd)
 }
 
 /**
+ * mos_nf_retrack() - track a packet that waited untracked behind a held
+ * packet of its flow, its turn come (mos_pkt_retrack())
+ * @mn: its namespace's state
+ * @c: the consumer whose queue has it
+ * @e: its entry there
+ * @held: what mos_skb_hold() returned
+ *
+ * A packet the tracker answers with a reset is answered as the hook
+ * would have; the queue entry says what becomes of it.
+ *
+ * Context: mos_vq_drain(), no lock held.
+ */
+void mos_nf_retrack(struct mos_net *mn, struct mos_consumer *c,
+		    struct mos_held *e, void *held)
+{
+	struct nf_queue_entry *qe = held;
+	struct sk_buff *skb = qe->skb;
+	struct mos_nf_pkt np = {
+		.pkt = {
+			.src = {
+				.pkt = skb,
+				.len = skb->len,
+				.read = mos_skb_read,
+				.copy = mos_skb_copy,
+			},
+			.family = qe->state.pf == NFPROTO_IPV4 ? 4 : 6,
+			.gso = skb_is_gso(skb),
+			.csum_bad = mos_skb_csum_bad,
+			.filter = mos_skb_filter,
+			.local = mos_skb_local,
+		},
+		.hook = qe->state.hook,
+		.net = qe->state.net,
+		.in = qe->state.in,
+		.state = &qe->state,
+	};
+	enum tm_verdict v;
+	struct tm_pkt p;
+
+	v = mos_pkt_retrack(mn, c, e, &np.pkt, &p);
+	if (v != TM_VERDICT_RESET && v != TM_VERDICT_KILL)
+		return;
+	rcu_read_lock();
+	local_bh_disable();
+	if (v == TM_VERDICT_RESET)
+		mos_send_reset(mn, skb, qe->state.hook, np.pkt.family);
+	else
+		mos_reset_answer(mn, &p);
+	local_bh_enable();
+	rcu_read_unlock();
+}
+
+/**
  * mos_nf_free() - free a held packet's entry, the packet not taken after
  * all
  * @held: what mos_skb_hold() returned
