@@ -8,7 +8,11 @@
  *   config, 5 bytes:
  *     c0  bit 0 overlap LAST, bit 1 mid-stream pickup, bit 2 pattern
  *         check (see below), bit 3 max_flows 4 (else 64), bit 4 two
- *         hash chains, bit 5 overlap LINUX (over bit 0)
+ *         hash chains, bit 5 overlap LINUX (over bit 0), bit 6 split
+ *         tracking: every segment's receiver's update waits
+ *         (mos_tm_input_split()) until the next record, then is made
+ *         (mos_tm_resume()), or with bit 7 never for every third (a
+ *         dropped segment)
  *     c1  >= 224: every (c1 - 222)th packet-path allocation fails
  *     c2  buf_side = 32 * c2 bytes (0: default)
  *     c3  buf_total = 64 * c3 bytes (0: default)
@@ -49,6 +53,7 @@
  * flushed: no flow, no stored byte, as many CONN_ENDs as CONN_STARTs.
  */
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <arpa/inet.h>
@@ -75,6 +80,15 @@ static struct {
 	struct fz_conn conn[4];
 	u64 now;
 	bool pattern;
+	bool split, split_drop;
+	unsigned int nsplit;
+	struct {		/* the segment whose receiver's update waits */
+		u8 *pkt;
+		unsigned int len;
+		u8 family;
+		unsigned int parse_flags;
+		struct tm_pend pd;
+	} pend;
 	int verbose;		/* TM_FUZZ_VERBOSE=1: print the events */
 	unsigned long starts, ends;
 } fz;
@@ -223,9 +237,45 @@ static const struct tm_ops fz_ops = {
 	.data = fz_data,
 };
 
+/* &tm_split.wait: in split mode every segment's receiver's update waits */
+static bool fz_wait(void *arg, const struct tm_pkt *p)
+{
+	(void)arg;
+	(void)p;
+	return fz.split;
+}
+
+/* The segment that waits goes on to its receiver, or is dropped */
+static void fz_release(void)
+{
+	struct tm_flat b = { fz.pend.pkt, fz.pend.len };
+	struct tm_src src = {
+		.pkt = &b,
+		.len = fz.pend.len,
+		.read = tm_flat_read,
+		.copy = tm_flat_copy,
+	};
+	struct tm_pkt p;
+	int err;
+
+	if (!fz.pend.pkt)
+		return;
+	if (!fz.split_drop || ++fz.nsplit % 3) {
+		FZ_CHECK(mos_tm_parse(&b, fz.pend.len, fz.pend.family,
+				      fz.pend.parse_flags, tm_flat_read, &p) ==
+			 TM_PKT_TCP, "a waiting segment does not parse");
+		err = mos_tm_resume(fz.t, &fz.pend.pd, &src, &p, fz.now);
+		FZ_CHECK(!err || err == -ENOENT || err == -EPERM,
+			 "mos_tm_resume: %d", err);
+	}
+	free(fz.pend.pkt);
+	fz.pend.pkt = NULL;
+}
+
 static void fz_input(const u8 *pkt, unsigned int len, u8 family,
 		     unsigned int parse_flags, unsigned int in_flags)
 {
+	struct tm_split sp = { .wait = fz_wait };
 	u8 *copy = malloc(len ? len : 1);
 	struct tm_flat b = { copy, len };
 	struct tm_src src = {
@@ -246,9 +296,19 @@ static void fz_input(const u8 *pkt, unsigned int len, u8 family,
 			res, ntohs(p.sport), ntohs(p.dport), p.tcp_flags,
 			p.seq, p.ack_seq, p.window, p.l4len - p.doff,
 			(in_flags & TM_IN_CSUM_BAD) ? " csum-bad" : "");
+	fz_release();
 	if (res != TM_PKT_BAD)
-		mos_tm_input(fz.t, &src, res, &p, fz.now, in_flags);
-	free(copy);
+		mos_tm_input_split(fz.t, &src, res, &p, fz.now, in_flags,
+				   fz.split ? &sp : NULL);
+	if (sp.pend.flags & TM_PEND_WAITS) {
+		fz.pend.pkt = copy;
+		fz.pend.len = len;
+		fz.pend.family = family;
+		fz.pend.parse_flags = parse_flags;
+		fz.pend.pd = sp.pend;
+	} else {
+		free(copy);
+	}
 	FZ_CHECK(mos_tm_flows(fz.t) <= mos_tm_cfg(fz.t)->max_flows,
 		 "%u flows, limit %u", mos_tm_flows(fz.t),
 		 mos_tm_cfg(fz.t)->max_flows);
@@ -383,6 +443,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	fz.verbose = getenv("TM_FUZZ_VERBOSE") != NULL;
 	fz.now = 1000000000000ULL;
 	fz.pattern = data[0] & 4;
+	fz.split = data[0] & 64;
+	fz.split_drop = data[0] & 128;
 	cfg.overlap = (data[0] & 32) ? TM_OVERLAP_LINUX :
 		      (data[0] & 1) ? TM_OVERLAP_LAST : TM_OVERLAP_FIRST;
 	cfg.midstream = data[0] & 2;
@@ -450,11 +512,13 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 				goto out;
 			fz.now += (u64)(data[i + 1] << 8 | data[i + 2]) *
 				  (1 + (op & 7) * 100) * 1000000;
+			fz_release();
 			mos_tm_expire(fz.t, fz.now, b == 7 ? ~0U : 1U << b);
 			i += 3;
 			break;
 		}
 		default:
+			fz_release();
 			if (!(op & 63))
 				mos_tm_flush(fz.t);
 			else
@@ -465,6 +529,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		}
 	}
 out:
+	fz_release();
 	tm_user_fail_alloc = 0;
 	mos_tm_flush(fz.t);
 	FZ_CHECK(mos_tm_flows(fz.t) == 0, "%u flows after flush",
