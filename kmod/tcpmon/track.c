@@ -879,7 +879,8 @@ static bool tm_sender(struct tm_table *t, struct tm_flow *f, unsigned int s,
 		return false;
 	}
 
-	if (f->flags & TM_FF_MIDSTREAM)
+	/* (Not a side that closed before it opened: see tm_unopened().) */
+	if ((f->flags & TM_FF_MIDSTREAM) && S->state != TM_CLOSED)
 		tm_start(t, f, s, TM_HK_SND, src, p);
 
 	if (plen && tm_reasm_seen(&f->half[!s], dseq, plen))
@@ -1233,6 +1234,29 @@ static bool tm_track_fast(struct tm_table *t, struct tm_flow *f,
 	return true;
 }
 
+/*
+ * Whether side @R of @f, not open yet, refuses a segment with flags @fl:
+ * a listener takes nothing but a SYN, and drops a reset
+ * (tcp_rcv_state_process()); a client picked up at a SYN-ACK nothing but
+ * a SYN-ACK (or a SYN: tcp_rcv_state_process(), SYN_SENT); a side that
+ * closed before it opened (it sent a reset) nothing.  Only a segment
+ * whose receiver's update waited finds one so: the segment that opens
+ * it was dropped meanwhile (mos_tm_input_split()).  A side picked up
+ * mid-stream otherwise opens with the first segment it takes
+ * (tm_receiver()).
+ */
+static bool tm_unopened(const struct tm_flow *f, const struct tm_half *R,
+			u8 fl)
+{
+	if (R->flags & (TM_HF_STARTED | TM_HF_ENDED))
+		return false;
+	if (f->flags & TM_FF_MIDSTREAM)
+		return R->state == TM_CLOSED ||
+		       (R->state == TM_SYN_SENT && !(fl & TM_TCPF_SYN));
+	return R->state != TM_LISTEN ||
+	       (fl & (TM_TCPF_SYN | TM_TCPF_ACK)) != TM_TCPF_SYN;
+}
+
 /**
  * tm_track_recv() - the receiver's update of a packet, after its sender's
  * @t: table
@@ -1262,6 +1286,9 @@ static void tm_track_recv(struct tm_table *t, struct tm_flow *f,
 	bool ok = fl_pend & TM_PEND_OK, r_closed = false;
 	struct tm_rx rx = { 0 };
 
+	/* A side not open yet stays as it is (a listener drops a reset) */
+	if ((fl & TM_TCPF_RST) && rst_err == TM_ERR_NONE && tm_unopened(f, R, fl))
+		rst_err = TM_ERR_RST_OOW;
 	if (fl & TM_TCPF_RST) {
 		if (rst_err == TM_ERR_NONE) {
 			tm_syn_unheld(t, f, r, src, p);
@@ -1279,8 +1306,12 @@ static void tm_track_recv(struct tm_table *t, struct tm_flow *f,
 	} else if (nacc) {
 		tm_stat_inc(t, tm_nacc_stat(nacc));
 		tm_error(t, f, r, nacc, roff, plen, src, p);
-	} else if (!ok || (plen && (R->flags & TM_HF_ENDED))) {
-		/* Outside the window, or bytes for a side that has ended */
+	} else if (!ok || (plen && (R->flags & TM_HF_ENDED)) ||
+		   tm_unopened(f, R, fl)) {
+		/*
+		 * Outside the window, bytes for a side that has ended, or
+		 * for one not open yet
+		 */
 		if (!(fl_pend & TM_PEND_DUP)) {
 			tm_stat_inc(t, TM_STAT_OOW);
 			tm_error(t, f, r, TM_ERR_OOW, roff, plen, src, p);
