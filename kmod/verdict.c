@@ -532,6 +532,17 @@ static void mos_held_none(struct mos_net *mn, struct mos_consumer *c,
 		mos_stat_inc(mn, MOS_STAT_HELD_NONE);
 }
 
+/* Fill @r, reserved in a consumer's ring, as packet @e's %MOS_REC_HELD */
+static void mos_held_rec(struct mos_rec_held *r, const struct mos_held *e,
+			 const struct mos_hold *h, const struct mos_pkt *pkt)
+{
+	memset(r, 0, sizeof(*r));
+	r->token = e->token;
+	r->flow = h->vflow;
+	r->pkt_total = pkt->src.len;
+	r->pkt_from = h->vfrom;
+}
+
 /*
  * A %MOS_REC_HELD with token 0 after the records of the packet being
  * processed, for each verdict consumer of @mask: the packet is not held
@@ -716,11 +727,7 @@ bool mos_verdict_keep(struct mos_net *mn, struct mos_consumer *c,
 				      NSEC_PER_MSEC;
 			if (pd)
 				e->pend = *pd;
-			memset(r, 0, sizeof(*r));
-			r->token = e->token;
-			r->flow = h->vflow;
-			r->pkt_total = pkt->src.len;
-			r->pkt_from = h->vfrom;
+			mos_held_rec(r, e, h, pkt);
 		}
 	}
 	spin_unlock(&vq->lock);
@@ -871,14 +878,9 @@ again:
 	vq->n++;
 	if (mine && !timer_pending(&vq->timer))
 		mos_vq_arm(vq);
-	if (r) {
-		/* The consumer cannot name the packet before this commit */
-		memset(r, 0, sizeof(*r));
-		r->token = e->token;
-		r->flow = h->vflow;
-		r->pkt_total = pkt->src.len;
-		r->pkt_from = h->vfrom;
-	}
+	/* The consumer cannot name the packet before this commit */
+	if (r)
+		mos_held_rec(r, e, h, pkt);
 	spin_unlock(&vq->lock);
 	if (r)
 		mos_ring_commit(c->ring, r, false);

@@ -377,6 +377,35 @@ void mos_nf_release(void *held, bool accept)
 	nf_queue_entry_free(e);
 }
 
+/*
+ * The packet path's descriptor of held packet @qe, as the hook made it
+ * but for &mos_pkt.hold: it is held already
+ */
+static void mos_nf_held_pkt(struct mos_nf_pkt *np, struct nf_queue_entry *qe)
+{
+	struct sk_buff *skb = qe->skb;
+
+	*np = (struct mos_nf_pkt){
+		.pkt = {
+			.src = {
+				.pkt = skb,
+				.len = skb->len,
+				.read = mos_skb_read,
+				.copy = mos_skb_copy,
+			},
+			.family = qe->state.pf == NFPROTO_IPV4 ? 4 : 6,
+			.gso = skb_is_gso(skb),
+			.csum_bad = mos_skb_csum_bad,
+			.filter = mos_skb_filter,
+			.local = mos_skb_local,
+		},
+		.hook = qe->state.hook,
+		.net = qe->state.net,
+		.in = qe->state.in,
+		.state = &qe->state,
+	};
+}
+
 /**
  * mos_nf_resume() - track the receiver's side of a held packet that
  * leaves, with the bytes it leaves with
@@ -389,27 +418,9 @@ void mos_nf_release(void *held, bool accept)
  */
 bool mos_nf_resume(struct mos_net *mn, void *held, const struct tm_pend *pd)
 {
-	struct nf_queue_entry *e = held;
-	struct sk_buff *skb = e->skb;
-	struct mos_nf_pkt np = {
-		.pkt = {
-			.src = {
-				.pkt = skb,
-				.len = skb->len,
-				.read = mos_skb_read,
-				.copy = mos_skb_copy,
-			},
-			.family = e->state.pf == NFPROTO_IPV4 ? 4 : 6,
-			.gso = skb_is_gso(skb),
-			.csum_bad = mos_skb_csum_bad,
-			.filter = mos_skb_filter,
-		},
-		.hook = e->state.hook,
-		.net = e->state.net,
-		.in = e->state.in,
-		.state = &e->state,
-	};
+	struct mos_nf_pkt np;
 
+	mos_nf_held_pkt(&np, held);
 	return mos_pkt_resume(mn, &np.pkt, pd);
 }
 
@@ -431,28 +442,11 @@ void mos_nf_retrack(struct mos_net *mn, struct mos_consumer *c,
 {
 	struct nf_queue_entry *qe = held;
 	struct sk_buff *skb = qe->skb;
-	struct mos_nf_pkt np = {
-		.pkt = {
-			.src = {
-				.pkt = skb,
-				.len = skb->len,
-				.read = mos_skb_read,
-				.copy = mos_skb_copy,
-			},
-			.family = qe->state.pf == NFPROTO_IPV4 ? 4 : 6,
-			.gso = skb_is_gso(skb),
-			.csum_bad = mos_skb_csum_bad,
-			.filter = mos_skb_filter,
-			.local = mos_skb_local,
-		},
-		.hook = qe->state.hook,
-		.net = qe->state.net,
-		.in = qe->state.in,
-		.state = &qe->state,
-	};
+	struct mos_nf_pkt np;
 	enum tm_verdict v;
 	struct tm_pkt p;
 
+	mos_nf_held_pkt(&np, qe);
 	v = mos_pkt_retrack(mn, c, e, &np.pkt, &p);
 	if (v != TM_VERDICT_RESET && v != TM_VERDICT_KILL)
 		return;
