@@ -658,13 +658,11 @@ bool mos_verdict_wait(struct mos_net *mn, const struct mos_pkt *pkt,
 	if (!held)
 		return false;
 	spin_lock(&vq->lock);
-	if (!mos_vq_flow(vq, &k) || vq->dead || vq->n >= max ||
-	    atomic_inc_return(&mn->nheld) > max) {
-		if (mos_vq_flow(vq, &k) && !vq->dead && vq->n < max)
-			atomic_dec(&mn->nheld);
-		spin_unlock(&vq->lock);
-		mos_nf_free(held);
-		return false;
+	if (!mos_vq_flow(vq, &k) || vq->dead || vq->n >= max)
+		goto full;
+	if (atomic_inc_return(&mn->nheld) > max) {
+		atomic_dec(&mn->nheld);
+		goto full;
 	}
 	e = list_first_entry(&vq->free, struct mos_held, node);
 	e->flow = mos_vq_flow_get(mn, vq, &k);
@@ -678,6 +676,11 @@ bool mos_verdict_wait(struct mos_net *mn, const struct mos_pkt *pkt,
 	spin_unlock(&vq->lock);
 	mos_stat_inc(mn, MOS_STAT_HELD);
 	return true;
+
+full:
+	spin_unlock(&vq->lock);
+	mos_nf_free(held);
+	return false;
 }
 
 /**
