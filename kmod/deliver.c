@@ -217,6 +217,27 @@ static void mos_dlv_flow_cb(void *priv, struct tm_flow *f,
 	rcu_read_unlock();
 }
 
+/*
+ * The packet being processed has records about @f now: which consumers
+ * have its bytes.  None yet, unless it is a held packet leaving whose
+ * sender's records gave them its bytes, and they still have them
+ * (&struct mos_pkt_prev).
+ */
+static void mos_hold_flow(struct mos_hold *h, const struct tm_flow *f)
+{
+	const struct mos_flow_dev *fd = mos_tm_flow_priv((struct tm_flow *)f);
+	const struct mos_pkt_prev *pv = &h->prev;
+
+	h->pkt_flow = f->id;
+	h->pkt_sent = 0;
+	if (pv->sent && h->prev_flow == f->id && pv->gen == fd->pkt_gen) {
+		h->pkt_sent = pv->sent;
+		h->pkt_gen = pv->gen;
+		h->pkt_src = h->prev_src;
+		h->pkt_len = pv->len;
+	}
+}
+
 static void mos_rec_event(void *priv, struct mos_dlv *d, unsigned int sock,
 			  const struct tm_flow *f, const struct tm_ev *ev,
 			  const struct tm_src *src, const struct tm_pkt *p,
@@ -230,10 +251,8 @@ static void mos_rec_event(void *priv, struct mos_dlv *d, unsigned int sock,
 	/* The packet's bytes once per packet, flow and consumer */
 	if (f && plen && d->pkt_once) {
 		h = mos_dlv_holds(priv);
-		if (h->pkt_flow != f->id) {
-			h->pkt_flow = f->id;
-			h->pkt_sent = 0;
-		}
+		if (h->pkt_flow != f->id)
+			mos_hold_flow(h, f);
 		prev = h->pkt_sent & BIT_ULL(d->slot);
 	}
 	r = mos_rec_reserve(priv, d, sizeof(*r) + (prev ? 0 : plen),
@@ -242,6 +261,12 @@ static void mos_rec_event(void *priv, struct mos_dlv *d, unsigned int sock,
 		return;
 	mos_rec_event_fill(r, f, ev, src, p, now, max, prev);
 	if (h && r->pkt_len) {
+		if (!h->pkt_sent) {
+			/* A new packet of the flow at the consumers */
+			struct mos_flow_dev *fd = mos_tm_flow_priv((struct tm_flow *)f);
+
+			h->pkt_gen = ++fd->pkt_gen;
+		}
 		h->pkt_sent |= BIT_ULL(d->slot);
 		h->pkt_src = src->pkt;
 		h->pkt_len = src->len;
@@ -343,11 +368,14 @@ static int mos_data_in_pkt(void *priv, struct mos_dlv *d,
 			   const struct tm_flow *f, const void *src,
 			   unsigned int off, u32 n)
 {
-	const struct mos_hold *h;
+	struct mos_hold *h;
 
 	if (!d->data_pkt)
 		return -1;
 	h = mos_dlv_holds(priv);
+	/* A held packet leaving whose bytes the consumer got before */
+	if (h->pkt_flow != f->id && h->prev.sent && h->prev_flow == f->id)
+		mos_hold_flow(h, f);
 	/* The bytes of this packet, which this consumer got, up to pkt_max */
 	if (h->pkt_flow != f->id || !(h->pkt_sent & BIT_ULL(d->slot)) ||
 	    src != h->pkt_src ||
@@ -454,6 +482,54 @@ static u64 mos_dev_bound(struct mos_dlv *d, const struct tm_flow *f,
 }
 
 /**
+ * mos_dev_pkt_prev() - who got the bytes of the packet being processed in
+ * its records about a flow, for the records of its receiver's side made
+ * when it leaves (mos_dev_pkt_reuse())
+ * @priv: the backend's
+ * @flow: the flow's id
+ * @pv: filled; @pv->sent is 0 if no consumer got them
+ *
+ * Context: the packet path, before mos_dev_unhold().
+ */
+void mos_dev_pkt_prev(void *priv, u64 flow, struct mos_pkt_prev *pv)
+{
+	const struct mos_hold *h = mos_dlv_holds(priv);
+
+	pv->sent = h->pkt_flow == flow ? h->pkt_sent : 0;
+	pv->gen = h->pkt_gen;
+	pv->len = h->pkt_len;
+}
+
+/**
+ * mos_dev_pkt_reuse() - the packet being processed is a held packet that
+ * leaves, its receiver's side tracked now: the consumers that got its
+ * bytes in its sender's records and still have them get no copy again
+ * @priv: the backend's
+ * @pv: what mos_dev_pkt_prev() said when it was held, or NULL
+ * @flow: the id of the flow it was held in
+ * @src: the packet, as it leaves: not rewritten since
+ *
+ * A consumer still has them when no other packet of the flow's bytes went
+ * to a consumer since (&mos_flow_dev.pkt_gen).  Live only: offline, the
+ * consumer forgets a flow's packet between its batches of records.
+ *
+ * Context: the packet path, before the tracker runs; mos_dev_unhold()
+ * forgets it.
+ */
+void mos_dev_pkt_reuse(void *priv, const struct mos_pkt_prev *pv, u64 flow,
+		       const struct tm_src *src)
+{
+	struct mos_hold *h = mos_dlv_holds(priv);
+
+	h->prev.sent = 0;
+	if (!pv || !pv->sent || pv->len != src->len)
+		return;
+	h->prev = *pv;
+	h->prev_flow = flow;
+	h->prev_src = src->pkt;
+}
+
+/**
  * mos_dev_unhold() - end a packet: give back what it did not use of its
  * holds, forget which consumers got its bytes
  * @priv: the backend's (the kernel: the namespace's &struct mos_net)
@@ -467,6 +543,7 @@ void mos_dev_unhold(void *priv)
 
 	h->pkt_flow = 0;
 	h->pkt_sent = 0;
+	h->prev.sent = 0;
 	h->verdict = 0;
 	if (!h->on)
 		return;

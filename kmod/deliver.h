@@ -98,12 +98,35 @@ struct mos_dlv {
  * @want: consumers, by &mos_dlv.slot bit, that get the records about
  *	each side: events about it, the bytes it receives
  * @opened: consumers that got %MOS_REC_FLOW_OPEN and are owed the close
+ * @pkt_gen: packets whose bytes went to a %MOS_RING_F_PKT_ONCE consumer in
+ *	a record of the flow (wraps): unchanged since a held packet's
+ *	sender's records, the consumers still have that packet
+ *	(&struct mos_pkt_prev)
  *
  * Written with the flow locked; @want also read without the lock.
  */
 struct mos_flow_dev {
 	u64 want[2];
 	u64 opened;
+	u32 pkt_gen;
+};
+
+/**
+ * struct mos_pkt_prev - the consumers that have a packet's bytes from its
+ * sender's records, for the records of its receiver's side made when it
+ * leaves (a held packet, kernel only): with %MOS_RING_F_PKT_ONCE and
+ * %MOS_RING_F_DATA_PKT these refer to those bytes rather than copy them
+ * again, if the packet was not rewritten and no other packet of the
+ * flow's went to a consumer in between
+ * @sent: the consumers (bit &mos_dlv.slot) that got the bytes; 0: none,
+ *	or the packet was rewritten
+ * @gen: the flow's &mos_flow_dev.pkt_gen after them
+ * @len: the packet's length then (&tm_src.len)
+ */
+struct mos_pkt_prev {
+	u64 sent;
+	u32 gen;
+	u32 len;
 };
 
 /**
@@ -121,6 +144,12 @@ struct mos_flow_dev {
  * @pkt_src: the packet those records copied (&tm_src.pkt), valid while
  *	@pkt_sent is not zero
  * @pkt_len: its length (&tm_src.len)
+ * @pkt_gen: @pkt_flow's &mos_flow_dev.pkt_gen once the packet's bytes
+ *	went to a consumer
+ * @prev: set by mos_dev_pkt_reuse() for the receiver's side of a held
+ *	packet that leaves: who has its bytes already
+ * @prev_flow: its flow's id (&tm_flow.id)
+ * @prev_src: that packet, as it leaves (&tm_src.pkt)
  * @batch: the packet's records become visible together: each ring's first
  *	record of the packet is committed by mos_dev_flush() (kernel only)
  * @ndefer: rings in @defer
@@ -139,6 +168,10 @@ struct mos_hold {
 	u8 vfrom;
 	const void *pkt_src;
 	u32 pkt_len;
+	u32 pkt_gen;
+	struct mos_pkt_prev prev;
+	u64 prev_flow;
+	const void *prev_src;
 	bool batch;
 	u8 ndefer;
 	struct mos_defer {
@@ -153,6 +186,9 @@ extern const struct tm_ops mos_deliver_ops;
 
 void mos_dev_raw(void *priv, const struct tm_src *src);
 void mos_dev_unhold(void *priv);
+void mos_dev_pkt_prev(void *priv, u64 flow, struct mos_pkt_prev *pv);
+void mos_dev_pkt_reuse(void *priv, const struct mos_pkt_prev *pv, u64 flow,
+		       const struct tm_src *src);
 
 void mos_dlv_init(struct mos_dlv *d);
 void mos_dlv_ring(struct mos_dlv *d, const struct mos_ioc_ring *a);

@@ -139,14 +139,17 @@ static bool mos_pkt_wait(void *arg, const struct tm_pkt *p)
  * was tracked before (@pd), with the packet as it leaves (@pkt): a packet
  * of its own for the consumers, whose records about the flow end with a
  * token-0 %MOS_REC_HELD at the verdict consumers (no verdict of theirs is
- * due: the packet was decided).  Inside a packet's context
- * (mos_dev_batch(), RCU, bottom halves disabled), none of it reserved.
+ * due: the packet was decided).  The consumers that have its bytes from
+ * its sender's records (@pv, NULL: none) get no copy of them again.
+ * Inside a packet's context (mos_dev_batch(), RCU, bottom halves
+ * disabled), none of it reserved.
  * Return: false if the packet must be dropped: its flow drops its packets
  * now, or a consumer's ring has no room for its records.
  */
 static bool mos_pkt_resume_one(struct mos_net *mn, struct tm_table *t,
 			       const struct mos_pkt *pkt,
-			       const struct tm_pend *pd)
+			       const struct tm_pend *pd,
+			       const struct mos_pkt_prev *pv)
 {
 	const struct tm_src *src = &pkt->src;
 	struct mem_cgroup *old;
@@ -157,6 +160,7 @@ static bool mos_pkt_resume_one(struct mos_net *mn, struct tm_table *t,
 			 pkt->gso ? TM_PARSE_F_GSO : 0, src->read, &p) !=
 	    TM_PKT_TCP)
 		return true;	/* rewritten into what no receiver takes */
+	mos_dev_pkt_reuse(mn, pv, pd->id, src);
 	old = set_active_memcg(mn->memcg);
 	err = mos_tm_resume(t, pd, src, &p, ktime_get_coarse_ns());
 	set_active_memcg(old);
@@ -173,13 +177,15 @@ static bool mos_pkt_resume_one(struct mos_net *mn, struct tm_table *t,
  * @pkt: the packet, as it leaves (the consumer's verdict may have
  *	rewritten it); &mos_pkt.hold is NULL
  * @pd: what the tracker left of it when it was held
+ * @pv: the consumers that have its bytes from its sender's records, if
+ *	it was not rewritten (mos_dev_pkt_prev())
  *
  * Context: any but hard interrupt; takes RCU and disables bottom halves.
  * Return: false if the packet must be dropped rather than go on (see
  * mos_tm_resume()).
  */
 bool mos_pkt_resume(struct mos_net *mn, const struct mos_pkt *pkt,
-		    const struct tm_pend *pd)
+		    const struct tm_pend *pd, const struct mos_pkt_prev *pv)
 {
 	struct tm_table *t;
 	bool ok = true, own;
@@ -189,7 +195,7 @@ bool mos_pkt_resume(struct mos_net *mn, const struct mos_pkt *pkt,
 	t = rcu_dereference(mn->tm);
 	if (t) {
 		own = mos_dev_batch();
-		ok = mos_pkt_resume_one(mn, t, pkt, pd);
+		ok = mos_pkt_resume_one(mn, t, pkt, pd, pv);
 		mos_dev_unhold(mn);
 		mos_dev_flush(own);
 	}
@@ -271,9 +277,12 @@ static enum tm_verdict mos_pkt_track(struct mos_net *mn, struct tm_table *t,
 		if (drop) {
 			v = TM_VERDICT_DROP;
 		} else if (!*held && waits) {
+			struct mos_pkt_prev pv;
+
 			/* Not held after all: it leaves now */
+			mos_dev_pkt_prev(mn, sp.pend.id, &pv);
 			mos_dev_unhold(mn);
-			if (!mos_pkt_resume_one(mn, t, pkt, &sp.pend))
+			if (!mos_pkt_resume_one(mn, t, pkt, &sp.pend, &pv))
 				v = TM_VERDICT_DROP;
 		}
 	} else if (e) {

@@ -13,6 +13,7 @@ struct bpf_prog;
 struct mos_consumer;
 struct mos_held;
 struct mos_net;
+struct mos_pkt_prev;
 struct net;
 struct netlink_ext_ack;
 
@@ -51,7 +52,7 @@ enum tm_verdict mos_pkt_input(struct mos_net *mn, const struct mos_pkt *pkt,
 			      struct tm_pkt *p, bool *held,
 			      enum tm_parse_res *parsed);
 bool mos_pkt_resume(struct mos_net *mn, const struct mos_pkt *pkt,
-		    const struct tm_pend *pd);
+		    const struct tm_pend *pd, const struct mos_pkt_prev *pv);
 enum tm_verdict mos_pkt_retrack(struct mos_net *mn, struct mos_consumer *c,
 				struct mos_held *e, const struct mos_pkt *pkt,
 				struct tm_pkt *p);

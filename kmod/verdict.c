@@ -156,6 +156,8 @@ struct mos_vflow {
  * @state: &enum mos_held_state
  * @pend: the tracker's update of its receiver, when it waits for the
  *	packet to go on (%TM_PEND_WAITS): made as it leaves, not if dropped
+ * @prev: the consumers that have its bytes from its sender's records;
+ *	none once a verdict rewrote it
  */
 struct mos_held {
 	struct list_head node;
@@ -165,6 +167,7 @@ struct mos_held {
 	u64 deadline;
 	u8 state;
 	struct tm_pend pend;
+	struct mos_pkt_prev prev;
 };
 
 static void mos_vq_timer(struct timer_list *t);
@@ -385,7 +388,8 @@ static void mos_vq_drain(struct mos_net *mn, struct mos_consumer *c)
 		}
 		/* Its receiver's tracking, with the packet as it leaves */
 		if (accept && (e->pend.flags & TM_PEND_WAITS))
-			accept = mos_nf_resume(mn, e->pkt, &e->pend);
+			accept = mos_nf_resume(mn, e->pkt, &e->pend,
+					       &e->prev);
 		mos_nf_release(e->pkt, accept);
 		spin_lock_bh(&vq->lock);
 		list_move(&e->node, &vq->free);
@@ -728,8 +732,10 @@ bool mos_verdict_keep(struct mos_net *mn, struct mos_consumer *c,
 			e->deadline = ktime_get_ns() +
 				      (u64)READ_ONCE(mn->verdict_ms) *
 				      NSEC_PER_MSEC;
-			if (pd)
+			if (pd) {
 				e->pend = *pd;
+				mos_dev_pkt_prev(mn, pd->id, &e->prev);
+			}
 			mos_held_rec(r, e, h, pkt);
 		}
 	}
@@ -873,10 +879,12 @@ again:
 	e->deadline = ktime_get_ns() +
 		      (u64)READ_ONCE(mn->verdict_ms) * NSEC_PER_MSEC;
 	e->state = mine ? MOS_HELD_WAIT : MOS_HELD_ACCEPT;
-	if (pd)
+	if (pd) {
 		e->pend = *pd;
-	else
+		mos_dev_pkt_prev(mn, pd->id, &e->prev);
+	} else {
 		e->pend.flags = 0;
+	}
 	list_move_tail(&e->node, &vq->q);
 	vq->n++;
 	if (mine && !timer_pending(&vq->timer))
@@ -991,6 +999,8 @@ int mos_verdict_apply(struct mos_net *mn, struct mos_consumer *c,
 				     v->flags);
 		if (err)
 			goto out;
+		/* The consumers' copies of it are not what leaves */
+		found->prev.sent = 0;
 		mos_stat_inc(mn, MOS_STAT_VERDICT_MODIFIED);
 		/* Addresses or ports changed: the flow's second 4-tuple */
 		moved = tuple && !mos_nf_tuple(found->pkt, &out) &&

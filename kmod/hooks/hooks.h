@@ -12,6 +12,7 @@
 struct mos_consumer;
 struct mos_held;
 struct mos_net;
+struct mos_pkt_prev;
 struct net;
 struct sk_buff;
 struct tm_pend;
@@ -23,7 +24,8 @@ DECLARE_PER_CPU(bool, mos_own_xmit);
 
 int mos_hooks_register(struct net *net);
 void mos_nf_release(void *held, bool accept);
-bool mos_nf_resume(struct mos_net *mn, void *held, const struct tm_pend *pd);
+bool mos_nf_resume(struct mos_net *mn, void *held, const struct tm_pend *pd,
+		   const struct mos_pkt_prev *pv);
 void mos_nf_retrack(struct mos_net *mn, struct mos_consumer *c,
 		    struct mos_held *e, void *held);
 void mos_nf_free(void *held);

@@ -412,16 +412,18 @@ static void mos_nf_held_pkt(struct mos_nf_pkt *np, struct nf_queue_entry *qe)
  * @mn: its namespace's state
  * @held: what mos_skb_hold() returned
  * @pd: what the tracker left of it when it was held
+ * @pv: the consumers that have its bytes already (mos_dev_pkt_prev())
  *
  * Context: any but hard interrupt, no lock held; before mos_nf_release().
  * Return: false if the packet must be dropped rather than sent on.
  */
-bool mos_nf_resume(struct mos_net *mn, void *held, const struct tm_pend *pd)
+bool mos_nf_resume(struct mos_net *mn, void *held, const struct tm_pend *pd,
+		   const struct mos_pkt_prev *pv)
 {
 	struct mos_nf_pkt np;
 
 	mos_nf_held_pkt(&np, held);
-	return mos_pkt_resume(mn, &np.pkt, pd);
+	return mos_pkt_resume(mn, &np.pkt, pd, pv);
 }
 
 /**

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -757,6 +758,178 @@ TEST(stream_bytes_in_packet)
 	EXPECT_EQ(0, memcmp(stream[1] + 5, got, sizeof(got)));
 	EXPECT_EQ(0, memcmp(stream[0], "world", 5));
 	ring_close(&r);
+}
+
+/*
+ * held_bytes_once's verdict consumer, a thread: it accepts every packet
+ * held for it, the one whose payload is "REWRITE-ME" rewritten to
+ * "REWRITTEN!", and rebuilds both streams from its data records as
+ * stream_bytes_in_packet does
+ */
+struct vcons {
+	struct ring r;
+	volatile int stop;
+	unsigned int ref, copied, bad, verdicts, rewrites;
+	uint8_t last[2048];
+	uint32_t last_len;
+	char stream[2][64];
+	uint32_t slen[2];
+};
+
+/* Where the TCP payload of the packet @v keeps starts */
+static uint32_t vcons_payload(const struct vcons *v)
+{
+	unsigned int hl = (v->last[0] & 15) * 4;
+
+	return hl + (v->last[hl + 12] >> 4) * 4;
+}
+
+static void vcons_held(struct vcons *v, const struct mos_rec_held *h)
+{
+	struct mos_verdict vd = { .token = h->token,
+				  .verdict = MOS_VERDICT_ACCEPT };
+	struct mos_ioc_verdict a = { .size = sizeof(a), .n = 1,
+				     .vec = (uintptr_t)&vd };
+	uint32_t at = vcons_payload(v);
+
+	if (!h->token)
+		return;
+	if (v->last_len == at + 10 && !memcmp(v->last + at, "REWRITE-ME", 10)) {
+		vd.data = (uintptr_t)"REWRITTEN!";
+		vd.off = at;
+		vd.len = 10;
+		vd.flags = MOS_VERDICT_F_TCP_CSUM;
+		v->rewrites++;
+	}
+	if (ioctl(v->r.fd, MOS_IOC_VERDICT, &a) || vd.res)
+		v->bad++;
+	v->verdicts++;
+}
+
+static void vcons_data(struct vcons *v, const struct mos_rec_data *d,
+		       uint32_t blen)
+{
+	const uint8_t *bytes = (const void *)(d + 1);
+
+	if (d->side > 1 || d->off != v->slen[d->side] ||
+	    d->off + d->len > sizeof(v->stream[0])) {
+		v->bad++;
+		return;
+	}
+	if (d->flags & MOS_DATAF_PKT) {
+		v->ref++;
+		v->bad += blen != sizeof(*d) || d->pkt_off != vcons_payload(v) ||
+			  d->pkt_off + d->len > v->last_len;
+		bytes = v->last + d->pkt_off;
+	} else {
+		v->copied++;
+		v->bad += blen != sizeof(*d) + d->len;
+	}
+	memcpy(v->stream[d->side] + d->off, bytes, d->len);
+	v->slen[d->side] += d->len;
+}
+
+static void *vcons_run(void *arg)
+{
+	struct vcons *v = arg;
+	const struct mos_rec *rec;
+
+	while (!v->stop) {
+		struct pollfd p = { .fd = v->r.fd, .events = POLLIN };
+
+		poll(&p, 1, 20);
+		while ((rec = ring_next(&v->r))) {
+			const void *b = rec + 1;
+			const struct mos_rec_event *e = b;
+
+			if (rec->type == MOS_REC_EVENT &&
+			    !(e->flags & MOS_EVF_PKT_PREV) && e->pkt_len &&
+			    e->pkt_len <= sizeof(v->last)) {
+				memcpy(v->last, e + 1, e->pkt_len);
+				v->last_len = e->pkt_len;
+			} else if (rec->type == MOS_REC_HELD) {
+				vcons_held(v, b);
+			} else if (rec->type == MOS_REC_DATA) {
+				vcons_data(v, b, rec->len & MOS_REC_LEN_MASK);
+			}
+			ring_advance(&v->r, rec);
+		}
+	}
+	return NULL;
+}
+
+/*
+ * MOS_RING_F_VERDICT with MOS_RING_F_PKT_ONCE and MOS_RING_F_DATA_PKT
+ * (libmosuser's flags), inline: a segment is held after its sender's
+ * records, which carry its bytes; its receiver's stream bytes come when
+ * it leaves.  Accepted as it was, they refer to the bytes the consumer
+ * has (MOS_DATAF_PKT): one copy of them in the ring.  Rewritten, they are
+ * the new bytes, copied.  The streams are compared with what each peer's
+ * read() returned.
+ */
+TEST(held_bytes_once)
+{
+	struct mos_ring_opts o = { .sz = sizeof(o), .data_size = 1 << 20,
+				   .flags = MOS_RING_F_PKT_ONCE |
+					    MOS_RING_F_DATA_PKT |
+					    MOS_RING_F_VERDICT };
+	static struct vcons v;
+	char got[15], back[5];
+	pthread_t th;
+	uint16_t port;
+	int l, c, a;
+
+	if (!inline_mode())
+		SKIP(return, "verdicts hold packets in inline mode only");
+	memset(&v, 0, sizeof(v));
+	v.r.fd = mos_dev__open();
+	ASSERT_LE(0, v.r.fd);
+	ASSERT_EQ(0, mos_ring__open_opts(&v.r.u, v.r.fd, &o));
+	struct mos_ioc_socket ms = { .size = sizeof(ms),
+				     .type = MOS_MSOCK_STREAM };
+	ASSERT_EQ(0, ioctl(v.r.fd, MOS_IOC_SOCKET, &ms));
+	ASSERT_EQ(0, sock_subscribe(&v.r, MOS_HOOK_SND, EV(PKT_IN), 65536));
+	ASSERT_EQ(0, pthread_create(&th, NULL, vcons_run, &v));
+
+	l = listener(&port);
+	c = connect_to(port);
+	a = l < 0 ? -1 : accept(l, NULL, NULL);
+	if (a >= 0) {
+		/* One segment each, each acknowledged before the next */
+		EXPECT_EQ(5, send(c, "hello", 5, 0));
+		EXPECT_EQ(0, read_all(a, got, 5));
+		EXPECT_EQ(10, send(c, "REWRITE-ME", 10, 0));
+		EXPECT_EQ(0, read_all(a, got + 5, 10));
+		EXPECT_EQ(5, send(a, "world", 5, 0));
+		EXPECT_EQ(0, read_all(c, back, 5));
+	}
+	usleep(300000);
+	v.stop = 1;
+	pthread_join(th, NULL);
+	ASSERT_LE(0, a);
+	EXPECT_EQ(0, memcmp(got, "helloREWRITTEN!", 15));
+	EXPECT_EQ(0, memcmp(back, "world", 5));
+	EXPECT_EQ(0, v.bad);
+	EXPECT_EQ(1, v.rewrites);
+	/* The handshake and the segments at least, each held */
+	EXPECT_LE(6, v.verdicts);
+	/* hello and world referred to; the rewritten bytes copied */
+	EXPECT_EQ(2, v.ref);
+	EXPECT_EQ(1, v.copied);
+	EXPECT_EQ(15, v.slen[1]);
+	EXPECT_EQ(5, v.slen[0]);
+	EXPECT_EQ(0, memcmp(v.stream[1], got, 15));
+	EXPECT_EQ(0, memcmp(v.stream[0], "world", 5));
+	close(c);
+	close(a);
+	close(l);
+	v.stop = 0;
+	/* The FINs, held too: a verdict each until the ends are closed */
+	ASSERT_EQ(0, pthread_create(&th, NULL, vcons_run, &v));
+	usleep(300000);
+	v.stop = 1;
+	pthread_join(th, NULL);
+	ring_close(&v.r);
 }
 
 static void stream_no_loss(struct __test_metadata *_metadata);
