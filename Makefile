@@ -59,6 +59,8 @@ KDIRS	:= $(sort $(wildcard /lib/modules/6.1.0-*-amd64/build) \
 	   $(wildcard /lib/modules/6.12.*+deb12-amd64/build))
 endif
 VM_KERNELS ?= 6.1 6.12
+# make check builds with a job per CPU
+NPROC := $(shell nproc 2>/dev/null || echo 1)
 STRESS_KERNELS ?= 6.1 6.12
 
 TCPMON_SRC := $(wildcard kmod/tcpmon/*.c) tools/tcpmon/port_user.c tools/tcpmon/names.c \
@@ -529,7 +531,7 @@ CHECK_RECEIVER_ENV = MOS_RECEIVER_TIME=$(CHECK_RECEIVER_TIME) \
 	MOS_RECEIVER_COUNT=$(CHECK_RECEIVER_COUNT)
 
 check: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@CHECK_FUZZ_TIME=$(CHECK_FUZZ_TIME) $(CHECK_RECEIVER_ENV) \
 		selftests/check $(VM_KERNELS)
 
