@@ -63,7 +63,7 @@ t_eq "every connection ran as scripted" "0 done" "$rc $(tail -n1 "$work/drive")"
 
 # Every flow ends: the monitor lists none
 for _ in $(seq 1 100); do
-	[ "$("$MOSCTL" -n "$R" -j flows | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["flows"]))')" = 0 ] && break
+	[ "$(mos_stat "$R" flows_active)" = 0 ] && break
 	nap 0.3
 done
 # The flows are gone from the tracker; evtrace may still be reading their

@@ -122,9 +122,7 @@ seqs() {
 # no_flows NS: wait until the monitor of NS tracks no flow (30 s)
 no_flows() {
 	for _ in $(seq 1 100); do
-		[ "$("$MOSCTL" -n "$1" -j flows |
-			python3 -c 'import json,sys; print(len(json.load(sys.stdin)["flows"]))')" = 0 ] &&
-			return 0
+		[ "$(mos_stat "$1" flows_active)" = 0 ] && return 0
 		nap 0.3
 	done
 	return 1
