@@ -205,10 +205,9 @@ bool mos_pkt_resume(struct mos_net *mn, const struct mos_pkt *pkt,
 }
 
 /* The input flags of a packet parsed as @r, @p */
-static unsigned int mos_pkt_flags(struct mos_net *mn,
-				  const struct mos_pkt *pkt,
-				  const struct tm_pkt *p, enum tm_parse_res r,
-				  bool inl)
+static __always_inline unsigned int
+mos_pkt_flags(struct mos_net *mn, const struct mos_pkt *pkt,
+	      const struct tm_pkt *p, enum tm_parse_res r, bool inl)
 {
 	unsigned int flags = 0;
 
@@ -233,12 +232,12 @@ static unsigned int mos_pkt_flags(struct mos_net *mn,
  * its receiver's side be tracked now.  @e: NULL for a packet that comes
  * (mos_verdict_take() may hold it), or the entry of a packet that waited
  * untracked in @c's queue (mos_verdict_keep() may hold it there again).
+ * Inlined: in mos_pkt_input() it is every packet's path.
  */
-static enum tm_verdict mos_pkt_track(struct mos_net *mn, struct tm_table *t,
-				     const struct mos_pkt *pkt,
-				     struct tm_pkt *p, enum tm_parse_res r,
-				     unsigned int flags, struct mos_consumer *c,
-				     struct mos_held *e, bool *held)
+static __always_inline enum tm_verdict
+mos_pkt_track(struct mos_net *mn, struct tm_table *t, const struct mos_pkt *pkt,
+	      struct tm_pkt *p, enum tm_parse_res r, unsigned int flags,
+	      struct mos_consumer *c, struct mos_held *e, bool *held)
 {
 	bool inl = READ_ONCE(mn->mode) == MOS_MODE_INLINE;
 	struct mem_cgroup *old = set_active_memcg(mn->memcg);

@@ -593,7 +593,11 @@ static void mos_verdict_none(struct mos_net *mn, const struct mos_pkt *pkt,
 void mos_verdict_skip(struct mos_net *mn, const struct mos_pkt *pkt,
 		      bool count)
 {
-	mos_verdict_none(mn, pkt, this_cpu_ptr(&mos_hold)->verdict, count);
+	u64 mask = this_cpu_read(mos_hold.verdict);
+
+	/* Most packets: no verdict consumer got their records */
+	if (mask)
+		mos_verdict_none(mn, pkt, mask, count);
 }
 
 /**

@@ -107,9 +107,11 @@ static int tm_midstream_client(const struct tm_pkt *p)
 
 /*
  * After a packet's update: a flow that closed is unlinked, a store that
- * holds bytes is accounted; the flow's lock is dropped.
+ * holds bytes is accounted; the flow's lock is dropped.  Inlined: every
+ * tracked packet ends here.
  */
-static void tm_track_done(struct tm_table *t, struct tm_flow *f, u64 now)
+static __always_inline void tm_track_done(struct tm_table *t,
+					  struct tm_flow *f, u64 now)
 {
 	bool dead = tm_track_closed(f);
 
