@@ -205,6 +205,30 @@ static int live_wait(struct replay *r)
 	return 0;
 }
 
+/* Whether to read no further: a signal, -c's count, a failed dump */
+static bool replay_stop(const struct replay *r)
+{
+	return stop_live || (r->count && r->cap.n.packets >= r->count) ||
+	       (r->ctx.dump && mr_dump_failed(r->ctx.dump));
+}
+
+/* tm_cap_each()'s callback: one record through the core */
+static int replay_rec(void *arg, struct tm_cap_rec *rec)
+{
+	struct replay *r = arg;
+
+	r->ctx.now = rec->now;
+	if (rec->expire) {
+		r->ctx.pkt = 0;
+		mos_tm_expire(r->t, rec->now, UINT_MAX);
+	}
+	r->ctx.pkt = r->cap.n.packets;
+	if (rec->input)
+		mos_tm_input(r->t, &rec->src, rec->res, &rec->p, rec->now,
+			     rec->flags);
+	return replay_stop(r);
+}
+
 /**
  * replay() - replay the whole capture
  * @r:		the run, its capture open; closed on return
@@ -214,16 +238,15 @@ static int live_wait(struct replay *r)
  */
 static int replay(struct replay *r)
 {
-	struct tm_cap_rec rec;
 	bool said = false;
 	int rc;
 
 	for (;;) {
-		if (stop_live || (r->count && r->cap.n.packets >= r->count)) {
+		if (replay_stop(r)) {
 			rc = 0;
 			break;
 		}
-		rc = tm_cap_next(&r->cap, &rec);
+		rc = tm_cap_each(&r->cap, replay_rec, r);
 		if (rc == -EAGAIN) {
 			rc = live_wait(r);
 			said = rc < 0;
@@ -233,19 +256,11 @@ static int replay(struct replay *r)
 				break;
 			continue;
 		}
-		if (rc != 1)
+		if (rc <= 0) {
+			if (rc == -ECANCELED)
+				rc = 0;	/* replay_stop() said so */
 			break;
-		r->ctx.now = rec.now;
-		if (rec.expire) {
-			r->ctx.pkt = 0;
-			mos_tm_expire(r->t, rec.now, UINT_MAX);
 		}
-		r->ctx.pkt = r->cap.n.packets;
-		if (rec.input)
-			mos_tm_input(r->t, &rec.src, rec.res, &rec.p, rec.now,
-				     rec.flags);
-		if (r->ctx.dump && mr_dump_failed(r->ctx.dump))
-			break;
 	}
 	r->ctx.pkt = 0;
 	if (rc < 0 && !said)

@@ -74,6 +74,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "csum.h"
@@ -243,7 +244,7 @@ static inline bool fast_ip(unsigned int etype, const u8 *data,
 }
 
 /**
- * classify() - find the IP packet in a capture record
+ * classify_link() - find the IP packet in a capture record
  * @dlt:	the capture's link type
  * @n:		its counts
  * @h:		the record's header
@@ -258,9 +259,9 @@ static inline bool fast_ip(unsigned int etype, const u8 *data,
  *
  * Return: &enum rec_kind.
  */
-static enum rec_kind classify(int dlt, struct tm_cap_counts *n,
-			      const struct pcap_pkthdr *h, const u8 *data,
-			      struct tm_flat *fl)
+static noinline enum rec_kind classify_link(int dlt, struct tm_cap_counts *n,
+					   const struct pcap_pkthdr *h,
+					   const u8 *data, struct tm_flat *fl)
 {
 	unsigned int cap = h->caplen, off = 0, len;
 	bool cut = h->caplen < h->len;
@@ -270,10 +271,7 @@ static enum rec_kind classify(int dlt, struct tm_cap_counts *n,
 	int l;
 	u32 af;
 
-	/*
-	 * Most records: Ethernet, then IPv4 or IPv6 that is no tunnel's,
-	 * read here in the flat record without the walk
-	 */
+	/* Ethernet, then IPv4 or IPv6 that is no tunnel's, cut short */
 	if (dlt == DLT_EN10MB && cap >= ETH_HLEN &&
 	    fast_ip(be16_at(data + 12), data, ETH_HLEN, cap)) {
 		d.off = ETH_HLEN;
@@ -389,6 +387,26 @@ ip:
 	return REC_IP;
 }
 
+/*
+ * classify(): most records are Ethernet, then IPv4 or IPv6 that is no
+ * tunnel's, captured whole, and are read here in the flat record without
+ * classify_link()'s call and walk
+ */
+static inline enum rec_kind classify(int dlt, struct tm_cap_counts *n,
+				     const struct pcap_pkthdr *h,
+				     const u8 *data, struct tm_flat *fl)
+{
+	unsigned int cap = h->caplen;
+
+	if (dlt == DLT_EN10MB && cap == h->len && cap >= ETH_HLEN &&
+	    fast_ip(be16_at(data + 12), data, ETH_HLEN, cap)) {
+		fl->data = data + ETH_HLEN;
+		fl->len = cap - ETH_HLEN;
+		return REC_IP;
+	}
+	return classify_link(dlt, n, h, data, fl);
+}
+
 /**
  * parse() - parse the IP packet of a record
  * @h:	the record's header
@@ -441,24 +459,48 @@ static bool dlt_supported(int dlt)
  * @err:	set to "PATH: message" on failure
  * @errlen:	room in @err
  * @ret:	set to -errno on failure
+ * @fbuf:	NULL, or set to the file's stdio buffer, to be freed after
+ *		pcap_close()
  *
  * Return: the handle, or NULL.
  */
 static pcap_t *open_file(const char *path, int *dlt, char *err,
-			 size_t errlen, int *ret)
+			 size_t errlen, int *ret, void **fbuf)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	const char *name, *msg = errbuf;
 	size_t n = strlen(path);
-	pcap_t *pc;
+	pcap_t *pc = NULL;
+	FILE *fp;
 
 	errno = 0;
-	pc = pcap_open_offline_with_tstamp_precision(path,
-						     PCAP_TSTAMP_PRECISION_NANO,
-						     errbuf);
+	fp = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!fp) {
+		snprintf(errbuf, sizeof(errbuf), "%s", strerror(errno));
+	} else {
+		/*
+		 * libpcap reads each record with two fread()s: from a
+		 * larger buffer than stdio's default (a page), fewer of them
+		 * go to refill it.  Without the memory, the default does.
+		 */
+		if (fbuf) {
+			*fbuf = malloc(TM_CAP_FILE_BUFFER);
+			if (*fbuf)
+				setvbuf(fp, *fbuf, _IOFBF, TM_CAP_FILE_BUFFER);
+		}
+		pc = pcap_fopen_offline_with_tstamp_precision(fp,
+						PCAP_TSTAMP_PRECISION_NANO,
+						errbuf);
+		if (!pc && fp != stdin)
+			fclose(fp);	/* libpcap closes it once it took it */
+	}
 	if (!pc) {
 		/* A file that opened but is no capture leaves errno 0 */
 		*ret = errno ? -errno : -EINVAL;
+		if (fbuf) {
+			free(*fbuf);
+			*fbuf = NULL;
+		}
 		/* libpcap often starts with the path already. */
 		if (!strncmp(msg, path, n) && !strncmp(msg + n, ": ", 2))
 			msg += n + 2;
@@ -494,7 +536,7 @@ static int csum_survey(struct tm_cap *c, const char *path, char *err,
 	int dlt, ret;
 	pcap_t *pc;
 
-	pc = open_file(path, &dlt, err, errlen, &ret);
+	pc = open_file(path, &dlt, err, errlen, &ret, NULL);
 	if (!pc)
 		return ret;
 	/* A read error ends the sample; the second pass reports it. */
@@ -549,7 +591,7 @@ int tm_cap_open(struct tm_cap *c, const char *path, enum tm_cap_csum csum,
 		c->csum = c->sample_seen && c->sample_bad * 10 > c->sample_seen ?
 			  TM_CAP_CSUM_IGNORE : TM_CAP_CSUM_VERIFY;
 	}
-	c->pc = open_file(path, &c->dlt, err, errlen, &ret);
+	c->pc = open_file(path, &c->dlt, err, errlen, &ret, &c->fbuf);
 	return c->pc ? 0 : ret;
 }
 
@@ -713,28 +755,16 @@ void tm_cap_live_stats(struct tm_cap *c)
 	c->n.pcap_ifdrop += (u32)(ps.ps_ifdrop - (u32)c->n.pcap_ifdrop);
 }
 
-/**
- * tm_cap_next() - read the next record
- * @c:	the capture
- * @r:	filled: its time, whether a sweep is due, and the packet for
- *	mos_tm_input() when @r->input
- *
- * Return: 1, 0 at the end of the file, -EAGAIN when a live capture has
- * no packet ready, -EIO when it cannot be read further
- * (pcap_geterr(@c->pc) says why).
+/*
+ * Fill @r from the record @h, @data that libpcap just read: its time,
+ * whether a sweep is due, and the packet for mos_tm_input() when
+ * @r->input.
  */
-int tm_cap_next(struct tm_cap *c, struct tm_cap_rec *r)
+static void tm_cap_fill(struct tm_cap *c, const struct pcap_pkthdr *h,
+			const u8 *data, struct tm_cap_rec *r)
 {
-	struct pcap_pkthdr *h;
-	const u_char *data;
 	u64 now;
-	int rc;
 
-	rc = pcap_next_ex(c->pc, &h, &data);
-	if (rc == 0 && c->live)
-		return -EAGAIN;
-	if (rc != 1)
-		return rc == PCAP_ERROR_BREAK ? 0 : -EIO;
 	/* @p, @fl and @src are written where they mean something */
 	r->expire = false;
 	r->input = false;
@@ -761,15 +791,15 @@ int tm_cap_next(struct tm_cap *c, struct tm_cap_rec *r)
 		break;
 	case REC_NON_IP:
 		c->n.non_ip++;
-		return 1;
+		return;
 	case REC_TRUNCATED:
 		c->n.truncated++;
-		return 1;
+		return;
 	case REC_BAD:
 		c->n.parse_errors++;
-		return 1;
+		return;
 	case REC_DECAP:
-		return 1;
+		return;
 	}
 
 	r->res = parse(h, &r->fl, &r->p);
@@ -787,29 +817,108 @@ int tm_cap_next(struct tm_cap *c, struct tm_cap_rec *r)
 		break;
 	case TM_PKT_BAD:
 		c->n.parse_errors++;
-		return 1;
+		return;
 	case TM_PKT_FRAG:
 		c->n.ip_fragments++;
-		return 1;
+		return;
 	case TM_PKT_IP6_OPT_DROP:
 		c->n.ip6_opt_discard++;
-		return 1;
+		return;
 	case TM_PKT_IP6_HBH_DROP:
 		c->n.ip6_hbh_not_first++;
-		return 1;
+		return;
 	case TM_PKT_IP6_RH_DROP:
 		c->n.ip6_rh_discard++;
-		return 1;
+		return;
 	case TM_PKT_IP4_OPT_DROP:
 		c->n.ip4_opt_discard++;
-		return 1;
+		return;
 	}
 	r->input = true;
 	r->src.pkt = &r->fl;
 	r->src.len = r->fl.len;
 	r->src.read = tm_flat_read;
 	r->src.copy = tm_flat_copy;
+}
+
+/**
+ * tm_cap_next() - read the next record
+ * @c:	the capture
+ * @r:	filled: its time, whether a sweep is due, and the packet for
+ *	mos_tm_input() when @r->input
+ *
+ * Return: 1, 0 at the end of the file, -EAGAIN when a live capture has
+ * no packet ready, -EIO when it cannot be read further
+ * (pcap_geterr(@c->pc) says why).
+ */
+int tm_cap_next(struct tm_cap *c, struct tm_cap_rec *r)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int rc;
+
+	rc = pcap_next_ex(c->pc, &h, &data);
+	if (rc == 0 && c->live)
+		return -EAGAIN;
+	if (rc != 1)
+		return rc == PCAP_ERROR_BREAK ? 0 : -EIO;
+	tm_cap_fill(c, h, data, r);
 	return 1;
+}
+
+/* tm_cap_each()'s state, libpcap's user argument */
+struct tm_cap_each {
+	struct tm_cap *c;
+	tm_cap_fn fn;
+	void *arg;
+	bool stop;
+	struct tm_cap_rec rec;
+};
+
+static void tm_cap_each_one(u_char *user, const struct pcap_pkthdr *h,
+			    const u_char *data)
+{
+	struct tm_cap_each *e = (struct tm_cap_each *)user;
+
+	if (e->stop)
+		return;
+	tm_cap_fill(e->c, h, data, &e->rec);
+	if (e->fn(e->arg, &e->rec)) {
+		e->stop = true;
+		pcap_breakloop(e->c->pc);
+	}
+}
+
+/**
+ * tm_cap_each() - read the records that are ready, each through @fn
+ * @c:		the capture
+ * @fn:		called with each record, filled as tm_cap_next() fills it
+ *		(valid until @fn returns); returns non-zero to stop
+ * @arg:	@fn's
+ *
+ * A file is read to its end in one call, a live capture's ready packets
+ * (a block of its ring).  libpcap hands each record over without
+ * tm_cap_next()'s return through pcap_next_ex() for each.  After @fn
+ * asked to stop, @c is only to be closed.
+ *
+ * Return: the records read (at least 1), 0 at the end of the file,
+ * -EAGAIN when a live capture has no packet ready, -EIO when it cannot be
+ * read further (pcap_geterr(@c->pc) says why); -ECANCELED when @fn
+ * asked to stop.
+ */
+int tm_cap_each(struct tm_cap *c, tm_cap_fn fn, void *arg)
+{
+	struct tm_cap_each e = { .c = c, .fn = fn, .arg = arg };
+	int n;
+
+	n = pcap_dispatch(c->pc, -1, tm_cap_each_one, (u_char *)&e);
+	if (e.stop)
+		return -ECANCELED;
+	if (n == 0 && c->live)
+		return -EAGAIN;
+	if (n < 0)
+		return n == PCAP_ERROR_BREAK ? 0 : -EIO;
+	return n;
 }
 
 /**
@@ -822,4 +931,6 @@ void tm_cap_close(struct tm_cap *c)
 	if (c->pc)
 		pcap_close(c->pc);
 	c->pc = NULL;
+	free(c->fbuf);
+	c->fbuf = NULL;
 }

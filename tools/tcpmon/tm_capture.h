@@ -21,6 +21,9 @@
 #define TM_CAP_LIVE_SNAPLEN	262144
 #define TM_CAP_LIVE_TIMEOUT_MS	10
 
+/* A capture file's stdio buffer */
+#define TM_CAP_FILE_BUFFER	(256U << 10)
+
 /* TCP segments the auto checksum mode looks at */
 #define TM_CAP_CSUM_SAMPLE	1000
 
@@ -98,6 +101,7 @@ struct tm_cap_counts {
 /**
  * struct tm_cap - an open capture
  * @pc: libpcap's handle
+ * @fbuf: a file's stdio buffer (%TM_CAP_FILE_BUFFER bytes), or NULL
  * @dlt: its link type
  * @csum: the checksum policy, after the auto decision (never
  *	%TM_CAP_CSUM_AUTO)
@@ -111,6 +115,7 @@ struct tm_cap_counts {
  */
 struct tm_cap {
 	pcap_t *pc;
+	void *fbuf;
 	int dlt;
 	enum tm_cap_csum csum;
 	bool live;
@@ -154,6 +159,11 @@ int tm_cap_open(struct tm_cap *c, const char *path, enum tm_cap_csum csum,
 int tm_cap_open_live(struct tm_cap *c, const char *iface,
 		     enum tm_cap_csum csum, char *err, size_t errlen);
 int tm_cap_next(struct tm_cap *c, struct tm_cap_rec *r);
+
+/* tm_cap_each()'s callback: non-zero stops the reading */
+typedef int (*tm_cap_fn)(void *arg, struct tm_cap_rec *r);
+
+int tm_cap_each(struct tm_cap *c, tm_cap_fn fn, void *arg);
 bool tm_cap_idle(struct tm_cap *c, u64 now);
 u64 tm_cap_clock(void);
 void tm_cap_live_stats(struct tm_cap *c);
