@@ -409,9 +409,11 @@ static inline enum rec_kind classify(int dlt, struct tm_cap_counts *n,
 
 /**
  * parse() - parse the IP packet of a record
- * @h:	the record's header
- * @fl:	the packet
- * @p:	its headers
+ * @h:		the record's header
+ * @fl:		the packet
+ * @read:	its reader: tm_flat_read(), or tm_cap_read() for @fl in a
+ *		&struct tm_cap_rec
+ * @p:		its headers
  *
  * A frame captured whole may be a TSO/GSO aggregate: parsed as the
  * kernel path parses a GSO skb (%TM_PARSE_F_GSO).
@@ -419,12 +421,48 @@ static inline enum rec_kind classify(int dlt, struct tm_cap_counts *n,
  * Return: &enum tm_parse_res; the family comes from the version nibble.
  */
 static enum tm_parse_res parse(const struct pcap_pkthdr *h,
-			       const struct tm_flat *fl, struct tm_pkt *p)
+			       const struct tm_flat *fl, tm_read_t read,
+			       struct tm_pkt *p)
 {
 	u8 family = fl->len ? fl->data[0] >> 4 : 0;
 	unsigned int flags = h->caplen == h->len ? TM_PARSE_F_GSO : 0;
 
-	return mos_tm_parse(fl, fl->len, family, flags, tm_flat_read, p);
+	return mos_tm_parse(fl, fl->len, family, flags, read, p);
+}
+
+/*
+ * tm_cap_read() - tm_read_t over the &tm_cap_rec.fl of a record: headers
+ * within its aligned copy of the packet's first bytes (tm_cap_hdr())
+ * come from there, aligned as @off is; the rest as tm_flat_read() reads
+ * them
+ */
+static const void *tm_cap_read(const void *pkt, unsigned int off,
+			       unsigned int len, void *buf)
+{
+	const struct tm_cap_rec *r = container_of(pkt, struct tm_cap_rec, fl);
+
+	if (len <= r->hlen && off <= r->hlen - len && !(off & 3))
+		return r->hdr + off;
+	return tm_flat_read(pkt, off, len, buf);
+}
+
+/*
+ * Copy the first bytes of @r's packet, where its IP and TCP headers are,
+ * to @r->hdr: aligned there, they are read in place (tm_cap_read()) and
+ * not copied again for each header.
+ */
+static inline void tm_cap_hdr(struct tm_cap_rec *r)
+{
+	const u8 *d = r->fl.data;
+	unsigned int n = r->fl.len;
+
+	if (n >= TM_CAP_HDR) {
+		memcpy(r->hdr, d, TM_CAP_HDR);
+		n = TM_CAP_HDR;
+	} else {
+		memcpy(r->hdr, d, n);
+	}
+	r->hlen = n;
 }
 
 /* The link types classify() reads, as libpcap names them */
@@ -547,7 +585,7 @@ static int csum_survey(struct tm_cap *c, const char *path, char *err,
 		struct tm_flat fl;
 
 		if (classify(dlt, &n, h, data, &fl) != REC_IP ||
-		    parse(h, &fl, &p) != TM_PKT_TCP)
+		    parse(h, &fl, tm_flat_read, &p) != TM_PKT_TCP)
 			continue;
 		c->sample_seen++;
 		if (!tm_cap_tcp_csum_ok(fl.data, &p))
@@ -802,7 +840,8 @@ static void tm_cap_fill(struct tm_cap *c, const struct pcap_pkthdr *h,
 		return;
 	}
 
-	r->res = parse(h, &r->fl, &r->p);
+	tm_cap_hdr(r);
+	r->res = parse(h, &r->fl, tm_cap_read, &r->p);
 	switch (r->res) {
 	case TM_PKT_TCP:
 		c->n.tcp++;
@@ -837,7 +876,7 @@ static void tm_cap_fill(struct tm_cap *c, const struct pcap_pkthdr *h,
 	r->input = true;
 	r->src.pkt = &r->fl;
 	r->src.len = r->fl.len;
-	r->src.read = tm_flat_read;
+	r->src.read = tm_cap_read;
 	r->src.copy = tm_flat_copy;
 }
 

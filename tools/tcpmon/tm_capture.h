@@ -21,6 +21,12 @@
 #define TM_CAP_LIVE_SNAPLEN	262144
 #define TM_CAP_LIVE_TIMEOUT_MS	10
 
+/*
+ * The first bytes of a record's IP packet copied aligned: IPv6, TCP and
+ * the timestamps option (72)
+ */
+#define TM_CAP_HDR		80
+
 /* A capture file's stdio buffer */
 #define TM_CAP_FILE_BUFFER	(256U << 10)
 
@@ -139,6 +145,8 @@ struct tm_cap {
  * @fl: its bytes, from the IP header on, for an IP record
  * @src: its source, over @fl (so the struct must not move while used),
  *	with @input
+ * @hlen: bytes of @hdr in use
+ * @hdr: a copy of the first bytes of @fl, aligned, for the headers
  *
  * Of a record without @input, only @now, @expire and @res are meant to
  * be read: the rest keeps what earlier records left.
@@ -152,6 +160,8 @@ struct tm_cap_rec {
 	struct tm_pkt p;
 	struct tm_flat fl;
 	struct tm_src src;
+	unsigned int hlen;
+	u8 hdr[TM_CAP_HDR] __attribute__((aligned(8)));
 };
 
 int tm_cap_open(struct tm_cap *c, const char *path, enum tm_cap_csum csum,
