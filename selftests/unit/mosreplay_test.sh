@@ -544,6 +544,21 @@ for i in $(seq 0 39); do
 done
 t_eq "40 flows with 24 file descriptors: every stream exact" 0 "$bad"
 
+# --- (8b) a stream file that cannot be written stops the replay -------------
+# A flow's stream files open at its SYN; the SYN of many.pcap's eleventh
+# connection (port 41010) is its 31st record (ten handshakes of three
+# first): with a directory where its file goes, the replay ends there,
+# says why and exits 1.
+
+mkdir -p "$work/d-stop/10.0.1.1.41010-10.0.2.2.80.c2s"
+run stop --dump-streams "$work/d-stop" "$work/many.pcap"
+t_eq "dump that fails: exit 1" 1 "$rc"
+t_check "dump that fails: said on stderr" \
+	grep -q '10.0.1.1.41010-10.0.2.2.80.c2s: cannot open' "$work/stop.err"
+t_eq "dump that fails: no record read after the failing one" 31 \
+	"$(sum_field stop packets)"
+sanitizer stop
+
 # --- (9) overlap policy ------------------------------------------------------
 
 run overlap-first --overlap first --flush --dump-streams "$work/d-ovf" "$work/overlap.pcap"
