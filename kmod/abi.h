@@ -114,6 +114,8 @@ static_assert(sizeof(struct mos_rec_event) + MOS_PKT_COPY_LIMIT <=
 static_assert(sizeof(struct mos_ioc_ring) == 40, "mos_ioc_ring");
 static_assert(offsetof(struct mos_ioc_ring, pkt_max) ==
 	      MOS_IOC_RING_SIZE_VER0, "mos_ioc_ring grew at its end");
+static_assert(offsetof(struct mos_ioc_ring, wakeup_bytes) == 36,
+	      "mos_ioc_ring: wakeup_bytes took what was reserved2");
 static_assert(sizeof(struct mos_ioc_split) == 56, "mos_ioc_split");
 static_assert(offsetof(struct mos_ioc_split, family) == 12 &&
 	      offsetof(struct mos_ioc_split, saddr) == 16 &&

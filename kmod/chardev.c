@@ -213,7 +213,7 @@ static int mos_ioc_ring_setup(struct mos_consumer *c, void __user *uarg)
 		if (err)
 			return err;
 	}
-	rb = mos_ring_new(a.data_size, &c->wq);
+	rb = mos_ring_new(a.data_size, a.wakeup_bytes, &c->wq);
 	if (IS_ERR(rb)) {
 		mos_vq_free(&c->vq);
 		return PTR_ERR(rb);

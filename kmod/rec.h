@@ -187,7 +187,9 @@ static inline unsigned int mos_ioc_canon(unsigned int cmd)
  *
  * Return: 0, -EOPNOTSUPP for unknown flags, -EINVAL for a bad split, a packet
  * copy limit above %MOS_PKT_COPY_LIMIT, %MOS_RING_F_DATA_PKT without
- * %MOS_RING_F_PKT_ONCE or non-zero reserved fields.
+ * %MOS_RING_F_PKT_ONCE, %MOS_RING_F_WAKEUP without @wakeup_bytes or with
+ * %MOS_RING_F_VERDICT, @wakeup_bytes without %MOS_RING_F_WAKEUP, or
+ * non-zero reserved fields.
  */
 static inline int mos_ioc_ring_check(const struct mos_ioc_ring *a)
 {
@@ -197,7 +199,13 @@ static inline int mos_ioc_ring_check(const struct mos_ioc_ring *a)
 	if ((a->flags & MOS_RING_F_DATA_PKT) &&
 	    !(a->flags & MOS_RING_F_PKT_ONCE))
 		return -EINVAL;
-	if (a->reserved || a->reserved2 || a->split_count > MOS_SPLIT_MAX ||
+	/* A held packet waits for its consumer: no batched wake-ups */
+	if ((a->flags & MOS_RING_F_WAKEUP) &&
+	    (!a->wakeup_bytes || (a->flags & MOS_RING_F_VERDICT)))
+		return -EINVAL;
+	if (!(a->flags & MOS_RING_F_WAKEUP) && a->wakeup_bytes)
+		return -EINVAL;
+	if (a->reserved || a->split_count > MOS_SPLIT_MAX ||
 	    (a->split_count > 1 && a->split_index >= a->split_count) ||
 	    (a->split_count <= 1 && a->split_index) ||
 	    a->pkt_max > MOS_PKT_COPY_LIMIT)

@@ -33,7 +33,14 @@
  *
  * Wake-ups: only when the record committed is the one the consumer
  * position points at, that is, when the consumer had caught up and may be
- * sleeping in poll().
+ * sleeping in poll().  With a wake-up threshold (%MOS_RING_F_WAKEUP), only
+ * when the record committed is the one that brings the bytes waiting from
+ * the consumer position to the threshold, and poll() finds the ring
+ * readable only from there: the consumer takes records in batches, and
+ * its poll() timeout bounds how long fewer wait.  Each record is judged
+ * against the consumer position read after its length is published, so
+ * of the records a sleeping consumer waits for, the one that reaches the
+ * threshold wakes it, whatever the order of the commits.
  *
  * Context: producers run with bottom halves disabled (the hooks, the
  * expiry work and the control plane all call the tracker that way), so
@@ -58,6 +65,7 @@
  * @data: the data area, followed by its second mapping
  * @mask: data size minus one
  * @wq: where the consumer sleeps in poll()
+ * @wakeup: bytes of records that wake the consumer (0: the first)
  * @pages: the pages: meta pages, then data pages
  * @nr_data: data pages
  * @held: bytes set aside for packets being processed (mos_ring_hold())
@@ -77,6 +85,7 @@ struct mos_ring {
 	u8 *data;
 	u64 mask;
 	wait_queue_head_t *wq;
+	u32 wakeup;
 	struct page **pages;
 	unsigned int nr_data;
 };
@@ -85,6 +94,8 @@ struct mos_ring {
  * mos_ring_new() - allocate a ring
  * @data_size: bytes of the data area: a power of two, %MOS_RING_MIN to
  *	%MOS_RING_MAX
+ * @wakeup: bytes of records waiting that wake the consumer, at most half
+ *	of @data_size; 0: the first record it waits for
  * @wq: the wait queue to wake when records arrive
  *
  * The pages are charged to the caller's memory cgroup.
@@ -92,7 +103,8 @@ struct mos_ring {
  * Context: process, may sleep.
  * Return: the ring, or an ERR_PTR().
  */
-struct mos_ring *mos_ring_new(u64 data_size, wait_queue_head_t *wq)
+struct mos_ring *mos_ring_new(u64 data_size, u32 wakeup,
+			      wait_queue_head_t *wq)
 {
 	unsigned int nr_data, nr_meta = MOS_RING_META_PAGES, i;
 	struct page **map;
@@ -100,7 +112,8 @@ struct mos_ring *mos_ring_new(u64 data_size, wait_queue_head_t *wq)
 	void *base;
 
 	if (data_size < MOS_RING_MIN || data_size > MOS_RING_MAX ||
-	    !is_power_of_2(data_size) || data_size < PAGE_SIZE)
+	    !is_power_of_2(data_size) || data_size < PAGE_SIZE ||
+	    wakeup > data_size / 2)
 		return ERR_PTR(-EINVAL);
 	nr_data = data_size >> PAGE_SHIFT;
 
@@ -137,6 +150,7 @@ struct mos_ring *mos_ring_new(u64 data_size, wait_queue_head_t *wq)
 	rb->data = base + MOS_RING_PGOFF_DATA * PAGE_SIZE;
 	rb->mask = data_size - 1;
 	rb->wq = wq;
+	rb->wakeup = wakeup;
 	rb->hdr->magic = MOS_RING_MAGIC;
 	rb->hdr->abi_major = MOS_ABI_MAJOR;
 	rb->hdr->abi_minor = MOS_ABI_MINOR;
@@ -348,15 +362,16 @@ void *mos_ring_reserve(struct mos_ring *rb, u32 len, u16 type, u16 sock,
  * @body: what mos_ring_reserve() returned
  * @discard: mark it to be skipped
  *
- * Wakes the consumer when it was waiting for this very record.
+ * Wakes the consumer when it was waiting for this very record, or with a
+ * wake-up threshold, when this record brings what waits to it.
  *
  * Context: bottom halves disabled.
  */
 void mos_ring_commit(struct mos_ring *rb, void *body, bool discard)
 {
 	struct mos_rec *rec = (struct mos_rec *)body - 1;
-	u32 len = rec->len & ~MOS_REC_BUSY;
-	u64 off = (u8 *)rec - rb->data;
+	u32 len = rec->len & ~MOS_REC_BUSY, total;
+	u64 off = (u8 *)rec - rb->data, before;
 
 	if (discard)
 		len |= MOS_REC_DISCARD;
@@ -367,7 +382,14 @@ void mos_ring_commit(struct mos_ring *rb, void *body, bool discard)
 	 * consumer storing its position, then polling (mos_ring_readable()).
 	 */
 	smp_mb();
-	if ((READ_ONCE(rb->cons->pos) & rb->mask) == off)
+	before = (off - READ_ONCE(rb->cons->pos)) & rb->mask;
+	if (!rb->wakeup) {
+		if (!before)
+			wake_up_interruptible(rb->wq);
+		return;
+	}
+	total = ALIGN(sizeof(*rec) + (len & MOS_REC_LEN_MASK), MOS_REC_ALIGN);
+	if (before < rb->wakeup && before + total >= rb->wakeup)
 		wake_up_interruptible(rb->wq);
 }
 
@@ -375,11 +397,24 @@ void mos_ring_commit(struct mos_ring *rb, void *body, bool discard)
  * mos_ring_readable() - whether records wait for the consumer
  * @rb: the ring
  *
- * Return: true if the producer position is past the consumer's.
+ * Return: true if the producer position is past the consumer's, by at
+ * least the wake-up threshold if the ring has one.
  */
 bool mos_ring_readable(struct mos_ring *rb)
 {
+	u64 prod, cons;
+
+	/*
+	 * The consumer stored its position before it polled, and poll()
+	 * queued it on the wait queue: both before the producer position
+	 * is read.  Pairs with the barrier in mos_ring_commit().
+	 */
+	smp_mb();
 	/* Pairs with the release in mos_ring_reserve() */
-	return smp_load_acquire(&rb->prod->pos) !=
-	       READ_ONCE(rb->cons->pos);
+	prod = smp_load_acquire(&rb->prod->pos);
+	cons = READ_ONCE(rb->cons->pos);
+	if (!rb->wakeup)
+		return prod != cons;
+	/* A position userspace wrote past the producer's: readable */
+	return prod - cons >= rb->wakeup;
 }

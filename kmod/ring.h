@@ -11,7 +11,8 @@
 
 struct mos_ring;
 
-struct mos_ring *mos_ring_new(u64 data_size, wait_queue_head_t *wq);
+struct mos_ring *mos_ring_new(u64 data_size, u32 wakeup,
+			      wait_queue_head_t *wq);
 void mos_ring_free(struct mos_ring *rb);
 int mos_ring_mmap(struct mos_ring *rb, struct vm_area_struct *vma);
 void *mos_ring_reserve(struct mos_ring *rb, u32 len, u16 type, u16 sock,

@@ -3,7 +3,7 @@
  * conf.c - the mOS API's configuration: mtcp_init() reads the
  * configuration file's keys that apply (num_cores, max_concurrency,
  * rcvbuf, pcap_file, pcap_iface, pcap_count, pcap_checksum,
- * tcp_tw_interval and tcp_timeout in
+ * ring_wakeup_ms, tcp_tw_interval and tcp_timeout in
  * seconds: dispatch.c), mtcp_getconf() and mtcp_setconf();
  * and the process-wide calls: mtcp_core_affinitize(),
  * mtcp_register_signal()
@@ -33,6 +33,9 @@ char mu_pcap_csum[16];
 /* Live: the interface, and the packets to read (0: no end) */
 char mu_pcap_iface[64];
 static char pcap_count[32];
+int mu_ring_wakeup_ms;
+/* ring_wakeup_ms as the configuration file has it, checked by mtcp_init() */
+static long ring_wakeup_conf;
 /*
  * mtcp_errmsg(NULL): why the last mtcp_init() failed, or the last capture
  * that broke off in a context's loop (whichever thread ran it)
@@ -90,6 +93,8 @@ static int conf_line(char *line)
 		mu_conf.tcp_timewait = v;
 	else if (!strcmp(key, "tcp_timeout"))
 		mu_conf.tcp_timeout = v;
+	else if (!strcmp(key, "ring_wakeup_ms"))
+		ring_wakeup_conf = v;
 	return 0;
 }
 
@@ -185,6 +190,36 @@ static int check_capture(void)
 	return r == PCAP_ERROR_BREAK ? 0 : fail(EIO);
 }
 
+/*
+ * How long records may wait in a ring: MOS_RING_WAKEUP_MS wins over the
+ * configuration file's ring_wakeup_ms; 0 to MU_RING_WAKEUP_MAX_MS
+ */
+static int ring_wakeup(void)
+{
+	const char *v = env("MOS_RING_WAKEUP_MS");
+	long n = ring_wakeup_conf;
+	char *end;
+
+	mu_ring_wakeup_ms = 0;
+	if (v) {
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno || *end || end == v)
+			n = -1;
+	}
+	if (n < 0 || n > MU_RING_WAKEUP_MAX_MS) {
+		if (v)
+			set_msg("MOS_RING_WAKEUP_MS \"%s\": milliseconds from 0 to %d",
+				v, MU_RING_WAKEUP_MAX_MS);
+		else
+			set_msg("ring_wakeup_ms %ld: milliseconds from 0 to %d",
+				n, MU_RING_WAKEUP_MAX_MS);
+		return fail(EINVAL);
+	}
+	mu_ring_wakeup_ms = (int)n;
+	return 0;
+}
+
 int mtcp_init(const char *config_file)
 {
 	char line[512];
@@ -206,7 +241,7 @@ int mtcp_init(const char *config_file)
 	if (mu_conf.num_cores < 1 || mu_conf.max_concurrency < 1 ||
 	    mu_conf.rcvbuf_size < 0)
 		return fail(EINVAL);
-	if (check_capture())
+	if (ring_wakeup() || check_capture())
 		return -1;
 	mu_init_done = true;
 	return 0;

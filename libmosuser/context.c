@@ -306,8 +306,16 @@ mctx_t mtcp_create_context(int cpu)
 		.pkt_max = CTX_PKT_MAX(c),
 		.flags = MOS_RING_F_PKT_ONCE | MOS_RING_F_DATA_PKT |
 			 (mu_verdict_mode() ? MOS_RING_F_VERDICT : 0),
+		/* A held packet waits for its callbacks: no batches then */
+		.wakeup_bytes = mu_ring_wakeup_ms && !mu_verdict_mode() ?
+				MU_RING_WAKEUP_BYTES : 0,
 	};
 	err = -mos_ring__open_opts(&c->ring, c->fd, &ro);
+	if (err == EOPNOTSUPP && ro.wakeup_bytes) {
+		/* A module before ABI 0.14: woken by each record */
+		ro.wakeup_bytes = 0;
+		err = -mos_ring__open_opts(&c->ring, c->fd, &ro);
+	}
 	if (err == EOPNOTSUPP) {
 		/* A module before ABI 0.9: stream bytes always copied */
 		ro.flags &= ~MOS_RING_F_DATA_PKT;
@@ -332,6 +340,7 @@ mctx_t mtcp_create_context(int cpu)
 		goto err;
 	c->pkt_once = ro.flags & MOS_RING_F_PKT_ONCE;
 	c->verdict = ro.flags & MOS_RING_F_VERDICT;
+	c->wake_ms = ro.wakeup_bytes ? mu_ring_wakeup_ms : 0;
 start:
 	err = ctx_start(c);
 	if (err)
@@ -494,7 +503,8 @@ static void ctx_run_live(struct mtcp_ctx *c)
 		mu_run_timers(c, mu_ctx_now(c));
 		if (c->stop)
 			break;
-		wait = mu_timer_wait_ms(c, 100);
+		/* Fewer records than wake it wait for the timeout */
+		wait = mu_timer_wait_ms(c, c->wake_ms ? c->wake_ms : 100);
 		mu_ctx_unlock(c);
 		r = poll(pfd, 2, wait);
 		if (r > 0 && (pfd[1].revents & POLLIN))

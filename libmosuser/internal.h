@@ -259,6 +259,7 @@ struct mtcp_ctx {
 	struct mu_pend *pend;		/* records held (dispatch.c) */
 	bool pkt_once;			/* ring with MOS_RING_F_PKT_ONCE */
 	bool verdict;			/* ring with MOS_RING_F_VERDICT */
+	int wake_ms;			/* ring with MOS_RING_F_WAKEUP: poll() at most */
 	struct mu_verdicts *vd;		/* mtcp_setlastpkt() (lastpkt.c) */
 	uint64_t sweep_ns;		/* the sweep timer's expiry; 0: none */
 	int ntimers;
@@ -300,6 +301,15 @@ extern bool mu_init_done;
 extern char mu_pcap_file[4096];
 extern char mu_pcap_csum[16];
 extern char mu_pcap_iface[64];
+/*
+ * Live, /dev/mos: the longest, in ms, that records wait in a context's
+ * ring before it takes them (ring_wakeup_ms, MOS_RING_WAKEUP_MS); 0: it
+ * is woken by each
+ */
+extern int mu_ring_wakeup_ms;
+#define MU_RING_WAKEUP_MAX_MS	1000
+/* Bytes of records that wake a context whose ring has mu_ring_wakeup_ms */
+#define MU_RING_WAKEUP_BYTES	(MTCP_RING_SIZE / 16)
 
 /**
  * struct mu_pcap_src - where a context's packets come from

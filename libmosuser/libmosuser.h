@@ -95,9 +95,14 @@ int mos_ring__open_split(struct mos_ring_user *r, int fd, uint64_t data_size,
  *	%MOS_PKT_COPY_LIMIT (65535) for whole packets
  * @flags: &mos_ioc_ring.flags: 0 or %MOS_RING_F_PKT_ONCE (a module
  *	before ABI minor 7 refuses it: -EOPNOTSUPP), with it
- *	%MOS_RING_F_DATA_PKT (before ABI minor 8: -EOPNOTSUPP)
+ *	%MOS_RING_F_DATA_PKT (before ABI minor 8: -EOPNOTSUPP);
+ *	%MOS_RING_F_VERDICT; %MOS_RING_F_WAKEUP is set from @wakeup_bytes
+ * @wakeup_bytes: 0, or the consumer is woken only once this many bytes
+ *	of records wait (&mos_ioc_ring.wakeup_bytes; a module before ABI
+ *	minor 14 refuses it: -EOPNOTSUPP)
  *
- * @flags took what was the struct's padding: its size did not change.
+ * @flags took what was the struct's padding; @wakeup_bytes came later: a
+ * caller whose @sz ends at @flags gets none.
  */
 struct mos_ring_opts {
 	size_t sz;
@@ -106,14 +111,18 @@ struct mos_ring_opts {
 	uint32_t split_index;
 	uint32_t pkt_max;
 	uint32_t flags;
+	uint32_t wakeup_bytes;
 };
+
+/* The first &mos_ring_opts.sz: the struct without @wakeup_bytes */
+#define MOS_RING_OPTS_SZ_VER0	32
 
 /**
  * mos_ring__open_opts() - mos_ring__open() with options
  * @r: filled
  * @fd: from mos_dev__open()
- * @opts: the options; @opts->sz at least sizeof(struct mos_ring_opts),
- *	the bytes past it zero
+ * @opts: the options; @opts->sz at least %MOS_RING_OPTS_SZ_VER0, the
+ *	bytes past sizeof(struct mos_ring_opts) zero
  *
  * Return: 0 or -errno (-EINVAL: a bad size or option, -E2BIG: unknown
  * options set, -EPROTO as mos_ring__open()).

@@ -5,6 +5,8 @@
  */
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
@@ -28,13 +30,17 @@ int mos_ring__open_split(struct mos_ring_user *r, int fd, uint64_t data_size,
 	return mos_ring__open_opts(r, fd, &o);
 }
 
+_Static_assert(offsetof(struct mos_ring_opts, wakeup_bytes) ==
+	       MOS_RING_OPTS_SZ_VER0, "mos_ring_opts grew at its end");
+#define WAKEUP_END	(MOS_RING_OPTS_SZ_VER0 + sizeof(uint32_t))
+
 /* The bytes of @opts past what this library knows are zero */
 static int opts_known(const struct mos_ring_opts *opts)
 {
 	const uint8_t *b = (const uint8_t *)opts;
 	size_t i;
 
-	if (opts->sz < sizeof(*opts))
+	if (opts->sz < MOS_RING_OPTS_SZ_VER0)
 		return -EINVAL;
 	for (i = sizeof(*opts); i < opts->sz; i++)
 		if (b[i])
@@ -49,6 +55,7 @@ int mos_ring__open_opts(struct mos_ring_user *r, int fd,
 	long pg = sysconf(_SC_PAGESIZE);
 	uint64_t data_size;
 	void *cons, *ro;
+	bool ver0;
 	int err;
 
 	memset(r, 0, sizeof(*r));
@@ -62,15 +69,20 @@ int mos_ring__open_opts(struct mos_ring_user *r, int fd,
 	a.split_count = opts->split_count;
 	a.split_index = opts->split_index;
 	a.pkt_max = opts->pkt_max;
-	a.flags = opts->flags;
+	a.flags = opts->flags & ~MOS_RING_F_WAKEUP;
+	if (opts->sz >= WAKEUP_END && opts->wakeup_bytes) {
+		a.wakeup_bytes = opts->wakeup_bytes;
+		a.flags |= MOS_RING_F_WAKEUP;
+	}
 	/*
-	 * Without a packet copy limit, ABI 0.4's struct and number: a module
-	 * that predates the limit sets the ring up too
+	 * Without a packet copy limit or a wake-up threshold, ABI 0.4's
+	 * struct and number: a module that predates the limit sets the ring
+	 * up too
 	 */
-	if (!a.pkt_max)
+	ver0 = !a.pkt_max && !a.wakeup_bytes;
+	if (ver0)
 		a.size = MOS_IOC_RING_SIZE_VER0;
-	if (ioctl(fd, a.pkt_max ? MOS_IOC_RING_SETUP :
-		  MOS_IOC_RING_SETUP_VER0, &a))
+	if (ioctl(fd, ver0 ? MOS_IOC_RING_SETUP_VER0 : MOS_IOC_RING_SETUP, &a))
 		return -errno;
 	cons = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 		    MOS_RING_PGOFF_CONS * pg);

@@ -287,6 +287,20 @@ run badcount "$FS" MOS_PCAP_IFACE=lo MOS_PCAP_COUNT=12x
 t_eq "MOS_PCAP_COUNT=12x: EINVAL" \
 	"1 flowstats: mtcp_init: Invalid argument: packet count \"12x\" is not a number" \
 	"$rc $(cat "$work/badcount.err")"
+# The ring's wake-up time: a number of ms from 0 to 1000, or EINVAL;
+# offline it changes nothing
+run badwake "$FS" MOS_PCAP="$cap/xfer.pcap" MOS_RING_WAKEUP_MS=5ms
+t_eq "MOS_RING_WAKEUP_MS=5ms: EINVAL" \
+	"1 flowstats: mtcp_init: Invalid argument: MOS_RING_WAKEUP_MS \"5ms\": milliseconds from 0 to 1000" \
+	"$rc $(cat "$work/badwake.err")"
+printf 'pcap_file = %s\nring_wakeup_ms = 1001\n' "$cap/xfer.pcap" >"$work/conf-wake"
+run conf-wake "$FS" -- -f "$work/conf-wake"
+t_eq "ring_wakeup_ms = 1001: EINVAL" \
+	"1 flowstats: mtcp_init: Invalid argument: ring_wakeup_ms 1001: milliseconds from 0 to 1000" \
+	"$rc $(cat "$work/conf-wake.err")"
+run wake "$FS" MOS_PCAP="$cap/xfer.pcap" MOS_RING_WAKEUP_MS=1000
+t_eq "MOS_RING_WAKEUP_MS=1000, offline: the same flows" "$XFER4|$XFER6" \
+	"$(sorted wake)"
 printf 'pcap_file = %s\npcap_iface = lo\n' "$cap/xfer.pcap" >"$work/conf-iface"
 run env-file "$FS" MOS_PCAP="$cap/xfer.pcap" -- -f "$work/conf-iface"
 t_eq "MOS_PCAP wins over a configuration file with both" "$XFER4|$XFER6" \

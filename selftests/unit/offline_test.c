@@ -1150,18 +1150,26 @@ TEST(offline_pkt_max)
 	a.pkt_max = 65536;
 	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &a));
 	a.pkt_max = 0;
-	a.reserved2 = 1;
+	/* A wake-up threshold: with its flag, and not for held packets */
+	a.wakeup_bytes = 4096;
 	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &a));
-	a.reserved2 = 0;
+	a.flags = MOS_RING_F_WAKEUP | MOS_RING_F_VERDICT;
+	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &a));
+	a.wakeup_bytes = 0;
+	a.flags = MOS_RING_F_WAKEUP;
+	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &a));
+	a.flags = 0;
 	a.split_count = 2;
 	a.split_index = 2;
 	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &a));
 	a.split_index = 1;
-	a.flags = MOS_RING_F_DATA_PKT << 1;	/* unknown */
+	a.flags = MOS_RING_F_WAKEUP << 1;	/* unknown */
 	EXPECT_EQ(-EOPNOTSUPP, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &a));
 	a.flags = MOS_RING_F_DATA_PKT;
 	EXPECT_EQ(-EINVAL, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &a));
-	a.flags = 0;
+	/* Offline, nothing sleeps: the threshold is taken and not used */
+	a.flags = MOS_RING_F_WAKEUP;
+	a.wakeup_bytes = 4096;
 	EXPECT_EQ(0, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &a));
 	EXPECT_EQ(-EBUSY, mos_offline__ioctl(o, MOS_IOC_RING_SETUP, &a));
 	mos_offline__close(o);

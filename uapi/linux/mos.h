@@ -881,7 +881,7 @@ enum mos_stat {
 /* Incompatible changes of the /dev/mos ABI bump the major number. */
 #define MOS_ABI_MAJOR		0
 /* Compatible additions bump the minor number. */
-#define MOS_ABI_MINOR		13
+#define MOS_ABI_MINOR		14
 
 /**
  * struct mos_ioc_version - argument of %MOS_IOC_VERSION
@@ -1345,7 +1345,8 @@ struct mos_rec_lost {
  * struct mos_ioc_ring - argument of %MOS_IOC_RING_SETUP
  * @size: sizeof(struct mos_ioc_ring)
  * @flags: 0, %MOS_RING_F_PKT_ONCE (ABI minor 7), and with it
- *	%MOS_RING_F_DATA_PKT (ABI minor 8)
+ *	%MOS_RING_F_DATA_PKT (ABI minor 8); %MOS_RING_F_VERDICT;
+ *	%MOS_RING_F_WAKEUP (ABI minor 14)
  * @data_size: bytes of the data area, a power of two from %MOS_RING_MIN
  *	to %MOS_RING_MAX
  * @split_count: 0 or 1: this consumer gets every flow; N > 1: it gets the
@@ -1359,7 +1360,13 @@ struct mos_rec_lost {
  *	%MOS_PKT_COPY_MAX, else at most %MOS_PKT_COPY_LIMIT.  A record never
  *	takes more than half the data area: make it at least four times the
  *	largest record wanted (for whole 64 KiB packets, 256 KiB).
- * @reserved2: zero
+ * @wakeup_bytes: with %MOS_RING_F_WAKEUP, the records handed over in
+ *	batches: poll() reports the ring readable, and wakes a consumer
+ *	waiting in it, once at least this many bytes of records wait (from
+ *	the consumer's position); at most half the data area.  The consumer
+ *	bounds how long fewer bytes wait by its poll() timeout.  Zero
+ *	without the flag: the consumer is woken by the first record it
+ *	waits for.
  *
  * The struct grew: a caller whose @size is %MOS_IOC_RING_SIZE_VER0 (it
  * ends at @reserved) gets @pkt_max 0.
@@ -1372,7 +1379,7 @@ struct mos_ioc_ring {
 	__u32 split_index;
 	__u64 reserved;
 	__u32 pkt_max;
-	__u32 reserved2;
+	__u32 wakeup_bytes;
 };
 
 /*
@@ -1467,9 +1474,15 @@ struct mos_ioc_verdict {
  * record refers to them (%MOS_DATAF_PKT) (ABI minor 9)
  */
 #define MOS_RING_F_DATA_PKT	0x04
+/*
+ * &mos_ioc_ring.flags: the consumer is woken by &mos_ioc_ring.wakeup_bytes
+ * of records, not by the first (ABI minor 14).  Not with
+ * %MOS_RING_F_VERDICT: a held packet waits for its consumer to see it.
+ */
+#define MOS_RING_F_WAKEUP	0x08
 /* The &mos_ioc_ring.flags this module knows */
 #define MOS_RING_F__ALL		(MOS_RING_F_PKT_ONCE | MOS_RING_F_VERDICT | \
-				 MOS_RING_F_DATA_PKT)
+				 MOS_RING_F_DATA_PKT | MOS_RING_F_WAKEUP)
 
 /* The first &mos_ioc_ring.size: ABI 0.4, without @pkt_max */
 #define MOS_IOC_RING_SIZE_VER0	32
