@@ -154,6 +154,8 @@ struct mos_pkt_prev {
  *	record of the packet is committed by mos_dev_flush() (kernel only)
  * @ndefer: rings in @defer
  * @defer: those first records, not committed yet
+ * @now: within @batch, the time of the packet's event records, read at
+ *	its first (0: none yet; kernel only)
  *
  * One per CPU in the kernel, one per capture offline.  mos_dev_unhold()
  * ends the packet.
@@ -179,6 +181,7 @@ struct mos_hold {
 		void *body;
 		bool discard;
 	} defer[MOS_CONSUMERS_MAX];
+	u64 now;
 };
 
 /* The callbacks the tracker's table calls: deliver.c */

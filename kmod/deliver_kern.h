@@ -145,6 +145,7 @@ static inline void mos_dev_flush(bool own)
 		mos_ring_commit(h->defer[i].ring, h->defer[i].body,
 				h->defer[i].discard);
 	h->ndefer = 0;
+	h->now = 0;
 	h->batch = false;
 }
 
@@ -217,9 +218,16 @@ static inline int mos_dlv_key_hash(void *priv, const struct tm_key *k,
 	return err;
 }
 
+/* A packet's event records share one time, read at the first of them */
 static inline u64 mos_dlv_now(void *priv)
 {
-	return ktime_get_ns();
+	struct mos_hold *h = this_cpu_ptr(&mos_hold);
+
+	if (!h->batch)
+		return ktime_get_ns();
+	if (!h->now)
+		h->now = ktime_get_ns();
+	return h->now;
 }
 
 static inline void mos_dlv_stat(void *priv, unsigned int stat)

@@ -74,12 +74,17 @@
 /* UDEs raised by one callback at most, before they run */
 #define RAISE_MAX	64
 
-/* The dispatch under way on this thread (callbacks run on the context's) */
+/*
+ * The dispatch under way on this thread (callbacks run on the context's).
+ * @raised is cleared at the first raise of the record (@any_raised): most
+ * records raise nothing.
+ */
 struct dispatch {
 	struct mtcp_ctx *c;
 	const struct mtcp_cbtab *tab;
 	int hook, sock, side;
 	int *queue, nqueue;	/* what the running callback raised */
+	bool any_raised;
 	uint8_t raised[MTCP_UDE_MAX / 8];
 };
 
@@ -184,6 +189,10 @@ int mu_raise(struct mtcp_ctx *c, int ev)
 		return fail(EINVAL);	/* only inside a callback */
 	if (!mu_tab_wants(d->tab, d->hook, ev))
 		return fail(EINVAL);	/* nothing of it at this hook */
+	if (!d->any_raised) {
+		memset(d->raised, 0, sizeof(d->raised));
+		d->any_raised = true;
+	}
 	if (d->raised[i / 8] & (1U << (i % 8)))
 		return 0;
 	if (d->nqueue == RAISE_MAX)
@@ -213,11 +222,17 @@ static const struct mtcp_cbtab *tab_for(struct mtcp_ctx *c,
 void mu_run_event(struct mtcp_ctx *c, struct mtcp_msock *m, int h,
 		  int bit, int sock, int side, int depth)
 {
-	struct dispatch d = {
-		.c = c, .hook = h, .sock = sock, .side = side,
-	}, *saved = cur;
+	struct dispatch d, *saved = cur;
 
 	(void)depth;
+	/* Field by field: @raised is cleared only if something is raised */
+	d.c = c;
+	d.hook = h;
+	d.sock = sock;
+	d.side = side;
+	d.queue = NULL;
+	d.nqueue = 0;
+	d.any_raised = false;
 	/* A side whose monitoring stopped has no callback (mOS's) */
 	if (c->cur_flow && side >= 0 && side < 2 &&
 	    (c->cur_flow->life.stopped & (1 << side)))
@@ -360,9 +375,15 @@ static void dispatch_one(struct mtcp_ctx *c, const struct mos_rec *rec)
 
 	if (e->type >= MTCP_NBUILTIN || e->hook >= MOS_HOOKS)
 		return;
-	for (i = 0, m = NULL; i < c->nmsock; i++)
-		if (c->msock[i].used && c->msock[i].kid == rec->sock)
-			m = &c->msock[i];
+	/* The kernel numbers a consumer's sockets from 1, as they came */
+	i = (int)rec->sock - 1;
+	if (i >= 0 && i < c->nmsock && c->msock[i].used &&
+	    c->msock[i].kid == rec->sock)
+		m = &c->msock[i];
+	else
+		for (i = 0, m = NULL; i < c->nmsock; i++)
+			if (c->msock[i].used && c->msock[i].kid == rec->sock)
+				m = &c->msock[i];
 	if (e->flow) {
 		f = mu_flow_find(c, e->flow);
 		if (!f)
@@ -584,6 +605,7 @@ static void pkt_unlend(struct mtcp_flow *f, bool keep)
 	}
 	f->pkt = NULL;
 	f->pkt_len = 0;
+	f->pkt_seen = false;
 }
 
 /*
@@ -622,6 +644,7 @@ static bool pkt_stash(struct mtcp_ctx *c, const struct mos_rec *rec)
 	}
 	f->pkt = (const uint8_t *)(e + 1);
 	f->pkt_len = e->pkt_len;
+	f->pkt_seen = false;
 	return true;
 }
 

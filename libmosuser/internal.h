@@ -210,6 +210,7 @@ struct mtcp_flow {
 	const uint8_t *pkt;
 	uint32_t pkt_len, pkt_cap;
 	bool pkt_lent;
+	bool pkt_seen;		/* @pkt's bytes are in buf[].seen (stream.c) */
 	uint8_t *pkt_own;
 	struct mtcp_flow *lnext;	/* list of flows whose @pkt is lent */
 };

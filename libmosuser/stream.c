@@ -151,11 +151,15 @@ uint64_t mu_stream_off(const struct mtcp_flow *f, int side, uint32_t seq)
 void mu_flow_seen(struct mtcp_ctx *c, struct mtcp_flow *f,
 		  const struct mos_rec_event *e)
 {
-	const uint8_t *pkt = mu_ev_pkt(c, f, e);
+	const uint8_t *pkt;
 	uint32_t seq, hdrs;
 	uint64_t end;
 	int l4, side;
 
+	/* The flow's packet: its next records add nothing to the mark */
+	if ((e->flags & MOS_EVF_PKT_PREV) && f->pkt_seen)
+		return;
+	pkt = mu_ev_pkt(c, f, e);
 	if (!pkt || e->pkt_from > 1)
 		return;
 	side = !e->pkt_from;
@@ -169,6 +173,7 @@ void mu_flow_seen(struct mtcp_ctx *c, struct mtcp_flow *f,
 	end = mu_stream_off(f, side, ntohl(seq)) + e->pkt_total - hdrs;
 	if (end > f->buf[side].seen)
 		f->buf[side].seen = end;
+	f->pkt_seen = pkt == f->pkt;
 }
 
 static ssize_t sbuf_copy(struct mtcp_ctx *c, struct mtcp_sbuf *b,

@@ -564,16 +564,18 @@ TEST(events_of_a_connection)
  * loopback a packet passes LOCAL_OUT once: its PKT_IN at SND carries it
  * whole (an IPv4 packet of the length in its header), its PKT_IN at RCV
  * and its NEW_DATA say MOS_EVF_PKT_PREV, with no bytes, and the same
- * lengths.
+ * lengths, and its time: the records of one packet share one.
  */
 TEST(packet_bytes_once)
 {
 	struct mos_ring_opts o = { .sz = sizeof(o), .data_size = 1 << 20,
 				   .flags = MOS_RING_F_PKT_ONCE };
 	unsigned int with = 0, prev = 0, bad = 0, rcv = 0, snd = 0, nd = 0;
+	unsigned int same_ts = 0;
 	uint16_t port, last_len = 0, plen;
 	const struct mos_rec *rec;
 	uint32_t last_total = 0;
+	uint64_t last_ts = 0;
 	struct ring r = { 0 };
 	int l, c, a, closed = 0;
 	char buf[8];
@@ -619,6 +621,8 @@ TEST(packet_bytes_once)
 			nd += e->type == NEW_DATA;
 			if (e->flags & MOS_EVF_PKT_PREV) {
 				prev++;
+				/* One packet's records, one time (ABI 0.14) */
+				same_ts += e->ts_ns == last_ts;
 				bad += plen != sizeof(*e) || !last_len ||
 				       e->pkt_len != last_len ||
 				       e->pkt_total != last_total ||
@@ -634,6 +638,7 @@ TEST(packet_bytes_once)
 				       e->hook != MOS_HOOK_SND;
 				last_len = e->pkt_len;
 				last_total = e->pkt_total;
+				last_ts = e->ts_ns;
 			}
 			mos_ring__advance(&r.u, rec);
 		}
@@ -647,6 +652,7 @@ TEST(packet_bytes_once)
 	EXPECT_EQ(2, nd);
 	EXPECT_EQ(snd, with);
 	EXPECT_EQ(rcv + nd, prev);
+	EXPECT_EQ(prev, same_ts);
 	ring_close(&r);
 }
 

@@ -1233,7 +1233,8 @@ enum mos_gap_reason {
 /**
  * struct mos_rec_event - body of %MOS_REC_EVENT
  * @flow: the flow's id; 0 for an orphan and flow-less errors
- * @ts_ns: when, CLOCK_MONOTONIC nanoseconds
+ * @ts_ns: when, CLOCK_MONOTONIC nanoseconds; the records of one packet
+ *	have the time of its first (ABI minor 14; before, each its own)
  * @off: see @len
  * @len: NEW_DATA: bytes added at stream offset @off; ERROR GAP: bytes
  *	skipped at @off; REXMIT: payload length at @off
