@@ -114,18 +114,34 @@ static void mos_dev_forget_slot(struct mos_net *mn, unsigned int slot)
 	}
 }
 
-/*
- * Tell the namespace's table whether a consumer listens: with none, the
- * tracker does not hand events and stream bytes to deliver.c at all.
+/**
+ * mos_dev_heard() - tell the namespace's table what its consumers listen to
+ * @mn: the namespace's state
+ *
+ * The events each hook raises that some consumer subscribed to, and
+ * whether any consumer wants stream bytes: the tracker hands deliver.c
+ * nothing else (with no consumer, nothing at all).  Called when a
+ * consumer attaches, leaves or subscribes, and when the table is made.
+ *
  * Context: process, &mos_net.lock held.
  */
-static void mos_dev_heard(struct mos_net *mn)
+void mos_dev_heard(struct mos_net *mn)
 {
+	u64 events[MOS_HOOKS] = { 0 };
+	struct mos_consumer *c;
 	struct tm_table *t;
+	bool bytes = false;
+	unsigned int h;
 
 	t = rcu_dereference_protected(mn->tm, lockdep_is_held(&mn->lock));
-	if (t)
-		mos_tm_set_heard(t, !list_empty(&mn->consumers));
+	if (!t)
+		return;
+	list_for_each_entry(c, &mn->consumers, node) {
+		for (h = 0; h < MOS_HOOKS; h++)
+			events[h] |= READ_ONCE(c->dlv.any[h]);
+		bytes |= READ_ONCE(c->dlv.buf[0]) || READ_ONCE(c->dlv.buf[1]);
+	}
+	mos_tm_set_heard(t, events, bytes);
 }
 
 static int mos_dev_release(struct inode *inode, struct file *file)
@@ -262,11 +278,20 @@ static int mos_ioc_socket(struct mos_consumer *c, void __user *uarg)
 
 static int mos_ioc_subscribe(struct mos_consumer *c, void __user *uarg)
 {
+	struct mos_net *mn = mos_pernet(c->net);
 	struct mos_ioc_subscribe a;
 	int err;
 
 	err = mos_arg_in(&a, sizeof(a), sizeof(a), uarg);
-	return err ? err : mos_dlv_subscribe(&c->dlv, &a);
+	if (!err)
+		err = mos_dlv_subscribe(&c->dlv, &a);
+	/* On the namespace's list from the ring's setup: its table hears */
+	if (!err && c->ring) {
+		mutex_lock(&mn->lock);
+		mos_dev_heard(mn);
+		mutex_unlock(&mn->lock);
+	}
+	return err;
 }
 
 static int mos_ioc_filter(struct mos_consumer *c, void __user *uarg)

@@ -44,6 +44,7 @@
 #include <linux/netdevice.h>
 #include <linux/percpu.h>
 #include <linux/mm.h>
+#include "chardev.h"
 #include "deliver.h"
 #include "genl.h"
 #include "netns.h"
@@ -470,9 +471,9 @@ int mos_net_enable(struct net *net, u8 mode, bool host,
 		err = -ENOMEM;
 		goto out;
 	}
-	/* Consumers attached before enabling listen to it from the start */
-	mos_tm_set_heard(t, !list_empty(&mn->consumers));
 	rcu_assign_pointer(mn->tm, t);
+	/* Consumers attached before enabling listen to it from the start */
+	mos_dev_heard(mn);
 	mn->mode = mode;
 	WRITE_ONCE(mn->vclosing, false);
 	err = mos_hooks_register(net);

@@ -389,7 +389,13 @@ static int off_ioc_subscribe(struct mos_offline *o, const void *arg)
 	int err;
 
 	err = off_arg_in(&a, sizeof(a), sizeof(a), arg);
-	return err ? err : mos_dlv_subscribe(&o->dlv, &a);
+	if (!err)
+		err = mos_dlv_subscribe(&o->dlv, &a);
+	/* The tracker hands over only what the consumer listens to */
+	if (!err)
+		mos_tm_set_heard(o->t, o->dlv.any,
+				 o->dlv.buf[0] || o->dlv.buf[1]);
+	return err;
 }
 
 static int off_ioc_filter(struct mos_offline *o, const void *arg)

@@ -55,22 +55,29 @@ void mos_tm_set_limits(struct tm_table *t, const struct tm_table_cfg *cfg)
 }
 
 /**
- * mos_tm_set_heard() - say whether anyone listens to a table's events
+ * mos_tm_set_heard() - say what anyone listens to of a table's events and
+ * stream bytes
  * @t: table
- * @heard: false while &tm_ops.event and &tm_ops.data would discard
- *	everything they are given (no consumer is attached)
+ * @events: per hook (&enum tm_hook, %TM_HK_RCV + 1 of them), the events
+ *	(bit &enum tm_event) that &tm_ops.event would not discard; NULL:
+ *	none
+ * @bytes: false while &tm_ops.data would discard every stream byte
  *
- * A new table is heard.  While it is not, events and stream bytes are
- * still counted but not handed over: the packet path saves the calls.
- * Whoever attaches a listener says so while attaching it, before the
- * attaching call returns; an event raised in between may be lost, as
- * one raised just before the attachment would be.
+ * A new table is heard in full.  Events and stream bytes nobody listens
+ * to are still counted but not handed over: the packet path saves the
+ * calls.  Whoever attaches a listener, or makes one listen to more, says
+ * so before the attaching call returns; an event raised in between may be
+ * lost, as one raised just before would be.
  *
  * Context: any.
  */
-void mos_tm_set_heard(struct tm_table *t, bool heard)
+void mos_tm_set_heard(struct tm_table *t, const u64 *events, bool bytes)
 {
-	WRITE_ONCE(t->unheard, !heard);
+	unsigned int h;
+
+	for (h = 0; h < ARRAY_SIZE(t->unheard); h++)
+		WRITE_ONCE(t->unheard[h], events ? ~events[h] : ~0ULL);
+	WRITE_ONCE(t->unheard_bytes, !bytes);
 }
 
 /**

@@ -161,7 +161,7 @@ static void tm_hand(struct tm_table *t, struct tm_flow *f, unsigned int side,
 	if (!len)
 		return;
 	if (!(f->flags & TM_FF_QUIET)) {
-		if (!READ_ONCE(t->unheard))
+		if (!READ_ONCE(t->unheard_bytes))
 			t->ops->data(t->priv, f, side, h->rcv_off, copy, src,
 				     off, len);
 		tm_stat_add(t, side == TM_SVR ? TM_STAT_BYTES_C2S :

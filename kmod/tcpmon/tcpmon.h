@@ -1063,7 +1063,7 @@ u64 mos_tm_ooo_bytes(struct tm_table *t);
 const struct tm_table_cfg *mos_tm_cfg(const struct tm_table *t);
 void mos_tm_cfg_defaults(struct tm_table_cfg *cfg);
 void mos_tm_set_limits(struct tm_table *t, const struct tm_table_cfg *cfg);
-void mos_tm_set_heard(struct tm_table *t, bool heard);
+void mos_tm_set_heard(struct tm_table *t, const u64 *events, bool bytes);
 
 /**
  * typedef tm_walk_fn - called by mos_tm_walk() and mos_tm_walk_chains()

@@ -44,8 +44,10 @@ struct tm_pcpu {
  * @amask: number of alias chains minus one
  * @agc_next: next alias chain tm_alias_sweep() looks at
  * @naliases: aliases in @abuckets
- * @unheard: nobody listens (mos_tm_set_heard()): events and stream bytes
- *	are counted, not handed to &tm_ops.event and &tm_ops.data
+ * @unheard: per hook (&enum tm_hook), the events nobody listens to
+ *	(mos_tm_set_heard()): counted, not handed to &tm_ops.event
+ * @unheard_bytes: nobody listens to stream bytes: counted, not handed to
+ *	&tm_ops.data
  */
 struct tm_table {
 	struct tm_table_cfg cfg;
@@ -71,7 +73,8 @@ struct tm_table {
 	u32 amask;
 	u32 agc_next;
 	atomic_t naliases;
-	bool unheard;
+	u64 unheard[TM_HK_RCV + 1];
+	bool unheard_bytes;
 };
 
 /**
@@ -196,7 +199,8 @@ static inline void tm_emit_ev(struct tm_table *t, struct tm_flow *f,
 	if (unlikely(f && (f->flags & TM_FF_QUIET)))
 		return;
 	tm_stat_inc(t, TM_STAT_EV + ev->type);
-	if (t->ops->event && !READ_ONCE(t->unheard))
+	if (t->ops->event &&
+	    !(READ_ONCE(t->unheard[ev->hook]) & BIT_ULL(ev->type)))
 		t->ops->event(t->priv, f, ev, src, p);
 }
 
@@ -221,7 +225,7 @@ static __always_inline void tm_emit(struct tm_table *t, struct tm_flow *f,
 	if (unlikely(f && (f->flags & TM_FF_QUIET)))
 		return;
 	tm_stat_inc(t, TM_STAT_EV + type);
-	if (!t->ops->event || READ_ONCE(t->unheard))
+	if (!t->ops->event || (READ_ONCE(t->unheard[hook]) & BIT_ULL(type)))
 		return;
 	/* Built only for a user that takes it */
 	ev = (struct tm_ev){
