@@ -14,6 +14,7 @@
  * libmosuser's own tracker fed by a live capture (configuration 5b).
  *
  * Usage: kernel_consumer C2S S2C
+ *        kernel_consumer --conn
  *
  * It returns once it has read C2S bytes of the server side's stream
  * (client to server) and S2C of the client side's, or on SIGTERM/SIGINT,
@@ -23,6 +24,12 @@
  * that the benchmark can end its phase first.  The
  * benchmark checks c2s and s2c against what the endpoints sent: a
  * consumer that read less did less work than the row claims.
+ *
+ * With --conn it takes what midstat takes, the connections' events only
+ * (MOS_ON_CONN_START at MOS_HK_SND, MOS_ON_TCP_STATE_CHANGE and
+ * MOS_ON_CONN_END at both hooks), runs until SIGTERM and prints
+ * "consumer conns=N callbacks=N registered=N", N the connections it saw
+ * start.
  */
 
 #include <errno.h>
@@ -33,8 +40,20 @@
 #include <mos_api.h>
 
 static mctx_t g_mctx;
-static unsigned long long want[2], got[2], missed, callbacks;
+static unsigned long long want[2], got[2], missed, callbacks, conns;
 static int done;
+
+static void on_start(mctx_t mctx, int sock, int side, event_t ev,
+		     filter_arg_t *arg)
+{
+	(void)mctx;
+	(void)sock;
+	(void)side;
+	(void)ev;
+	(void)arg;
+	callbacks++;
+	conns++;
+}
 
 static void on_event(mctx_t mctx, int sock, int side, event_t ev,
 		     filter_arg_t *arg)
@@ -87,12 +106,16 @@ int main(int argc, char **argv)
 	struct mtcp_conf conf;
 	int sock, registered = 0;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: kernel_consumer C2S S2C\n");
+	int conn_only = argc == 2 && !strcmp(argv[1], "--conn");
+
+	if (argc != 3 && !conn_only) {
+		fprintf(stderr, "usage: kernel_consumer C2S S2C | --conn\n");
 		return 2;
 	}
-	want[MOS_SIDE_SVR] = strtoull(argv[1], NULL, 0);
-	want[MOS_SIDE_CLI] = strtoull(argv[2], NULL, 0);
+	if (!conn_only) {
+		want[MOS_SIDE_SVR] = strtoull(argv[1], NULL, 0);
+		want[MOS_SIDE_CLI] = strtoull(argv[2], NULL, 0);
+	}
 	if (mtcp_init(NULL)) {
 		perror("kernel_consumer: mtcp_init");
 		return 1;
@@ -110,8 +133,26 @@ int main(int argc, char **argv)
 		perror("kernel_consumer: mtcp_socket");
 		return 1;
 	}
+	if (conn_only) {
+		static const struct { event_t ev; int hook; callback_t cb; } c[] = {
+			{ MOS_ON_CONN_START, MOS_HK_SND, on_start },
+			{ MOS_ON_TCP_STATE_CHANGE, MOS_HK_SND, on_event },
+			{ MOS_ON_TCP_STATE_CHANGE, MOS_HK_RCV, on_event },
+			{ MOS_ON_CONN_END, MOS_HK_SND, on_event },
+			{ MOS_ON_CONN_END, MOS_HK_RCV, on_event },
+		};
+
+		for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+			if (mtcp_register_callback(g_mctx, sock, c[i].ev,
+						   c[i].hook, c[i].cb)) {
+				perror("kernel_consumer: callback");
+				return 1;
+			}
+			registered++;
+		}
+	}
 	/* Every built-in event, at each hook mOS takes it at */
-	for (int e = 0; (1 << e) <= MOS_ON_DEBUG_MESSAGE; e++)
+	for (int e = 0; !conn_only && (1 << e) <= MOS_ON_DEBUG_MESSAGE; e++)
 		for (size_t h = 0; h < sizeof(hooks) / sizeof(hooks[0]); h++) {
 			event_t ev = 1ULL << e;
 			callback_t cb = ev == MOS_ON_CONN_NEW_DATA ? on_data :
@@ -129,9 +170,13 @@ int main(int argc, char **argv)
 	mtcp_register_signal(SIGTERM, on_signal);
 	fprintf(stderr, "kernel_consumer: ready\n");
 	mtcp_app_join(g_mctx);
-	printf("consumer c2s=%llu s2c=%llu missed=%llu callbacks=%llu registered=%d\n",
-	       got[MOS_SIDE_SVR], got[MOS_SIDE_CLI], missed, callbacks,
-	       registered);
+	if (conn_only)
+		printf("consumer conns=%llu callbacks=%llu registered=%d\n",
+		       conns, callbacks, registered);
+	else
+		printf("consumer c2s=%llu s2c=%llu missed=%llu callbacks=%llu registered=%d\n",
+		       got[MOS_SIDE_SVR], got[MOS_SIDE_CLI], missed, callbacks,
+		       registered);
 	fflush(stdout);
 	/* Tearing down (the ring's pages, the flows) is not the phase's */
 	while (getchar() != EOF)
