@@ -43,27 +43,16 @@ static mctx_t g_mctx;
 static unsigned long long want[2], got[2], missed, callbacks, conns;
 static int done;
 
-static void on_start(mctx_t mctx, int sock, int side, event_t ev,
-		     filter_arg_t *arg)
-{
-	(void)mctx;
-	(void)sock;
-	(void)side;
-	(void)ev;
-	(void)arg;
-	callbacks++;
-	conns++;
-}
-
 static void on_event(mctx_t mctx, int sock, int side, event_t ev,
 		     filter_arg_t *arg)
 {
 	(void)mctx;
 	(void)sock;
 	(void)side;
-	(void)ev;
 	(void)arg;
 	callbacks++;
+	/* --conn takes it at MOS_HK_SND only: once per connection */
+	conns += ev == MOS_ON_CONN_START;
 }
 
 /* @side receives the new bytes: MOS_SIDE_SVR's are client to server */
@@ -135,7 +124,7 @@ int main(int argc, char **argv)
 	}
 	if (conn_only) {
 		static const struct { event_t ev; int hook; callback_t cb; } c[] = {
-			{ MOS_ON_CONN_START, MOS_HK_SND, on_start },
+			{ MOS_ON_CONN_START, MOS_HK_SND, on_event },
 			{ MOS_ON_TCP_STATE_CHANGE, MOS_HK_SND, on_event },
 			{ MOS_ON_TCP_STATE_CHANGE, MOS_HK_RCV, on_event },
 			{ MOS_ON_CONN_END, MOS_HK_SND, on_event },
