@@ -22,6 +22,9 @@
 #   make bench-ooo    instructions per segment of the out-of-order store
 #                     (BEFORE=REV: also against revision REV's tracker)
 #   make bench-kernel guest instructions per packet in the VM: mos, conntrack, AF_PACKET
+#   make check-kernel-cost  mos's instructions per packet in the 6.12 VM
+#                     against Documentation/bench_kernel_cost.txt (in make check)
+#   make bench-kernel-record  record them anew
 #   make bench-mirror the mirror-port capacity in the VM: packets a second
 #                     tracked without loss, mos by XDP against AF_PACKET + libnids
 #   make nat-bench-bins  bench/nat_tput.sh's consumers: held packets against NFQUEUE
@@ -107,7 +110,8 @@ TESTS	:= $(UNIT_TCPMON) $(UNIT_TM_UTIL) $(UNIT_MOSUSER) $(UNIT_NETLINK) \
 .PHONY: all modules user deps check check-user check-vm check-receiver check-debug check-stress demo \
 	style install install-module install-user uninstall man-check abi-check clean bench \
 	bench-record bench-bins fuzz bench-ring ring-bench-bins bench-ooo bench-flows prof \
-	prof-selftest kbench-bins bench-kernel bench-mirror nat-bench-bins mos-nat
+	prof-selftest kbench-bins bench-kernel bench-mirror nat-bench-bins mos-nat \
+	check-kernel-cost bench-kernel-record
 
 all: modules user prof
 
@@ -514,6 +518,15 @@ nat-bench-bins: $(NAT_BENCH_BINS) $(B)/bin/nat $(B)/bin/mosctl $(B)/selftests/ve
 bench-kernel:
 	@bench/kernel
 
+# mos's cost per packet in the kernel against
+# Documentation/bench_kernel_cost.txt (also in make check), and recording
+# it anew
+check-kernel-cost: all kbench-bins
+	@selftests/kernel_cost.sh
+
+bench-kernel-record: all kbench-bins
+	@selftests/kernel_cost.sh --record
+
 bench-mirror:
 	@bench/mirror_rate
 
@@ -533,9 +546,9 @@ CHECK_RECEIVER_ENV = MOS_RECEIVER_TIME=$(CHECK_RECEIVER_TIME) \
 	MOS_RECEIVER_COUNT=$(CHECK_RECEIVER_COUNT)
 
 check: deps
-	@$(MAKE) --no-print-directory -j$(NPROC) all
+	@$(MAKE) --no-print-directory -j$(NPROC) all kbench-bins
 	@CHECK_FUZZ_TIME=$(CHECK_FUZZ_TIME) $(CHECK_RECEIVER_ENV) CHECK_SPLIT=1 \
-		selftests/check $(VM_KERNELS)
+		CHECK_KERNEL_COST=1 selftests/check $(VM_KERNELS)
 
 check-user: user
 	@CHECK_FUZZ_TIME=$(CHECK_FUZZ_TIME) selftests/check --user-only

@@ -14,7 +14,7 @@
  * libmosuser's own tracker fed by a live capture (configuration 5b).
  *
  * Usage: kernel_consumer C2S S2C
- *        kernel_consumer --conn
+ *        kernel_consumer --conn | --conn-bufs
  *
  * It returns once it has read C2S bytes of the server side's stream
  * (client to server) and S2C of the client side's, or on SIGTERM/SIGINT,
@@ -27,9 +27,12 @@
  *
  * With --conn it takes what midstat takes, the connections' events only
  * (MOS_ON_CONN_START at MOS_HK_SND, MOS_ON_TCP_STATE_CHANGE and
- * MOS_ON_CONN_END at both hooks), runs until SIGTERM and prints
- * "consumer conns=N callbacks=N registered=N", N the connections it saw
- * start.
+ * MOS_ON_CONN_END at both hooks), and turns its stream buffers off as
+ * midstat does (MOS_CLIBUF and MOS_SVRBUF 0 on the monitor socket), so
+ * that no stream byte is asked of the kernel; it runs until SIGTERM and
+ * prints "consumer conns=N callbacks=N registered=N", N the connections
+ * it saw start.  With --conn-bufs it keeps the buffers (mOS's default):
+ * the bytes are delivered though no callback reads them.
  */
 
 #include <errno.h>
@@ -95,10 +98,13 @@ int main(int argc, char **argv)
 	struct mtcp_conf conf;
 	int sock, registered = 0;
 
-	int conn_only = argc == 2 && !strcmp(argv[1], "--conn");
+	int conn_bufs = argc == 2 && !strcmp(argv[1], "--conn-bufs");
+	int conn_only = conn_bufs || (argc == 2 && !strcmp(argv[1], "--conn"));
+	int zero = 0;
 
 	if (argc != 3 && !conn_only) {
-		fprintf(stderr, "usage: kernel_consumer C2S S2C | --conn\n");
+		fprintf(stderr,
+			"usage: kernel_consumer C2S S2C | --conn | --conn-bufs\n");
 		return 2;
 	}
 	if (!conn_only) {
@@ -131,6 +137,14 @@ int main(int argc, char **argv)
 			{ MOS_ON_CONN_END, MOS_HK_RCV, on_event },
 		};
 
+		if (!conn_bufs &&
+		    (mtcp_setsockopt(g_mctx, sock, SOL_MONSOCKET, MOS_CLIBUF,
+				     &zero, sizeof(zero)) ||
+		     mtcp_setsockopt(g_mctx, sock, SOL_MONSOCKET, MOS_SVRBUF,
+				     &zero, sizeof(zero)))) {
+			perror("kernel_consumer: buffers off");
+			return 1;
+		}
 		for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 			if (mtcp_register_callback(g_mctx, sock, c[i].ev,
 						   c[i].hook, c[i].cb)) {
