@@ -30,7 +30,9 @@
 #        selftests/kernel_cost.sh --record   measure and rewrite the
 #                                            recorded file
 #                                            (make bench-kernel-record)
-# The binaries (make all kbench-bins) must be built.
+# The binaries (make all kbench-bins) must be built.  The kernel is the
+# recorded file's (6.12 if none); MOS_KCOST_KERNEL=6.1 with --record
+# records on another.
 
 . "$(dirname "$0")/lib/lib.sh"
 
