@@ -41,9 +41,13 @@ O	:= $(B)/obj
 CC	?= gcc
 WARN	:= -Wall -Wextra -Werror
 CFLAGS	?= -O2 -g
+# Paths in the objects relative to the project, as in mos.ko
+# (tools/build-module): the same binaries from any checkout, for the
+# profiler's boots that repeat (Documentation/bench.rst)
+PREFIX_MAP := -ffile-prefix-map=$(PROJ)=.
 UCFLAGS	:= $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(PROJ)/uapi \
 	   -I$(PROJ)/libmosuser -I$(PROJ)/kmod/tcpmon -I$(PROJ)/tools/tcpmon \
-	   -I$(PROJ)/tools/lib
+	   -I$(PROJ)/tools/lib $(PREFIX_MAP)
 # Release objects carry link-time optimisation: on every packet the core's
 # files call one another (input.c -> track.c -> reasm.c), as mos.ko's do
 # inside one module. Fat objects keep libtcpmon.a usable without it.
@@ -129,7 +133,7 @@ $(B)/vm/mosprof.so: tools/vm/mosprof/mosprof.c tools/vm/mosprof/qemu-plugin-abi.
 $(B)/vm/prof-mark: tools/vm/mosprof/prof-mark.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	@$(CC) $(CFLAGS) $(WARN) -std=gnu11 -static -o $@ $<
+	@$(CC) $(CFLAGS) $(WARN) $(PREFIX_MAP) -std=gnu11 -static -o $@ $<
 
 # the idle spinner at a fixed address, no libc (its text: 0x5f0000000000
 # up to 1 MiB, the range tools/vm/run and tools/vm/prof-report leave out)
@@ -231,7 +235,7 @@ mos-nat: $(MTCP_LAYOUT)
 # filters, libbpf for the XDP program (xdp/), which it carries as a
 # skeleton (bpftool gen skeleton)
 MOSCTL_SRC := $(wildcard tools/mosctl/*.c) tools/lib/json.c $(PKT_SRC)
-BPF_CFLAGS := -target bpf -O2 -g $(WARN) -I/usr/include/$(shell $(CC) -dumpmachine)
+BPF_CFLAGS := -target bpf -O2 -g $(WARN) $(PREFIX_MAP) -I/usr/include/$(shell $(CC) -dumpmachine)
 
 $(O)/xdp/mos_xdp.bpf.o: xdp/mos_xdp.bpf.c
 	@mkdir -p $(dir $@)
