@@ -24,7 +24,11 @@
 # each figure is at most the recorded one plus MOS_COST_TOLERANCE percent
 # (default 3).  The counts depend on the kernel, the compiler, the C
 # library and qemu, which the recorded file names: where one differs the
-# figures do not compare, and the check is skipped and says which.
+# figures do not compare, and the check is skipped and says which.  The
+# file also keeps the three phases' instruction counts: bench/kernel's
+# boots repeat (its RAM root), and the output says whether this one
+# executed exactly the recorded counts, as the same build in the same
+# environment does.
 #
 # Usage: selftests/kernel_cost.sh            the check (make check)
 #        selftests/kernel_cost.sh --record   measure and rewrite the
@@ -114,6 +118,9 @@ if [ $record = 1 ]; then
 		for f in $FIGS; do
 			echo "$f=$(fig "$f")"
 		done
+		for p in $PHASES; do
+			echo "insns.$p=$(val "$p" insns)"
+		done
 		environment
 		echo "commit=$(git -C "$PROJ" rev-parse --short HEAD 2>/dev/null || echo '?')"
 	} >"$REC"
@@ -155,6 +162,18 @@ for f in $FIGS; do
 			"make bench-kernel-record and commit Documentation/bench_kernel_cost.txt."
 	fi
 done
+# The boot is deterministic (bench/kernel's RAM root): with the recorded
+# build and environment, the phases' counts are the recorded ones exactly
+exact=0
+for p in $PHASES; do
+	[ "$(rec "insns.$p")" = "$(val "$p" insns)" ] && exact=$((exact + 1))
+done
+if [ $exact = 3 ]; then
+	log "the three phases executed the recorded instruction counts exactly"
+else
+	log "$exact of the three phases executed the recorded instruction counts" \
+		"(another build or environment than the record's)"
+fi
 if [ $same = 0 ]; then
 	diff "$OUT/env.rec" "$OUT/env.now" |
 		sed -n 's/^< /# recorded with: /p; s/^> /# here: /p'
