@@ -90,6 +90,15 @@ for nd in "$C c0" "$R r0" "$R r1" "$S s0"; do
 	read -r ns dev <<<"$nd"
 	ip netns exec "$ns" ethtool -K "$dev" tso off gso off gro off >/dev/null 2>&1
 done
+# The receivers' windows stay below the monitor's out-of-order store per
+# side (TM_DEF_BUF_SIDE, 256 KiB): with tcp_rmem at most 256 KiB a window
+# is about half of it.  With the default, a corrupted segment sent again
+# only on timeout once left a hole while some 400 KB came after it: the
+# store refused the rest (ERROR events), and the replay reported a gap the
+# receiver never had.
+for ns in "$C" "$S"; do
+	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_rmem="4096 131072 262144" || exit 1
+done
 # tx off also turns scatter-gather off; ethtool lists what changed.
 ip netns exec "$C" ethtool -K c0 tx off >/dev/null 2>&1
 ip netns exec "$S" ethtool -K s0 tx off >/dev/null 2>&1
