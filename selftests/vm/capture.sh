@@ -91,8 +91,9 @@ for nd in "$C c0" "$R r0" "$R r1" "$S s0"; do
 	ip netns exec "$ns" ethtool -K "$dev" tso off gso off gro off >/dev/null 2>&1
 done
 # The receivers' windows stay below the monitor's out-of-order store per
-# side (TM_DEF_BUF_SIDE, 256 KiB): with tcp_rmem at most 256 KiB a window
-# is about half of it.  With the default, a corrupted segment sent again
+# side (TM_DEF_BUF_SIDE, 256 KiB): with tcp_rmem at most 256 KiB the
+# largest window advertised in the corrupt case's capture on 6.1 was
+# 131,072 bytes (850,688 with the default).  A corrupted segment sent again
 # only on timeout once left a hole while some 400 KB came after it: the
 # store refused the rest (ERROR events), and the replay reported a gap the
 # receiver never had.
